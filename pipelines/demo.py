@@ -1,0 +1,57 @@
+"""Build the demo store: a Cape Town Safe Neighbourhood from the files in ``data/demo``.
+
+Place in the data flow: a recipe over the real ingest functions. Every demo file goes through the
+same pipeline a municipality's files would (readers, validation, placement, one batch each), so the
+demo also exercises rejections, duplicates and PII redaction. ``data/demo/PROVENANCE.md`` says
+which files are real and which are simulated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.ingest import ingest_boundaries, ingest_counts, ingest_incidents
+from pipelines.registers import ingest_assets, ingest_interventions
+from pipelines.settings import DEMO_DIR
+from pipelines.store.base import Batch, Store
+
+MUNICIPALITY = "City of Cape Town"
+MUNICIPAL_ORG = "City of Cape Town (simulated records)"
+CSO_ORG = "Khayelitsha Community Safety Forum (simulated survey)"
+DEMO_USER = "demo"
+
+
+def build_demo(store: Store, *, demo_dir: str | Path | None = None) -> list[Batch]:
+    """Ingest every demo file into ``store``; returns the batches in load order.
+
+    Running it on a store that already holds the demo adds nothing: areas and registers are
+    replaced by code and id, and incidents are recognised as duplicates.
+    """
+    folder = Path(demo_dir or DEMO_DIR)
+    missing = [f for f in _FILES if not (folder / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"demo files missing from {folder}: {', '.join(missing)}; restore data/demo from git")
+    return [
+        ingest_boundaries(store, folder / "precincts.geojson", kind="precinct", user=DEMO_USER),
+        ingest_boundaries(store, folder / "neighbourhoods.geojson", kind="neighbourhood", user=DEMO_USER),
+        ingest_counts(store, folder / "saps_station_stats.csv", org="SAPS", user=DEMO_USER),
+        ingest_assets(store, folder / "schools.csv", abcd_category="institutions", asset_type="school", user=DEMO_USER),
+        ingest_assets(store, folder / "assets_other.csv", user=DEMO_USER),
+        ingest_interventions(store, folder / "interventions.geojson", user=DEMO_USER, org=MUNICIPALITY),
+        ingest_incidents(
+            store, folder / "incidents_municipal.csv", source="municipal", org=MUNICIPAL_ORG, user=DEMO_USER
+        ),
+        ingest_incidents(store, folder / "cso_survey_kobo.csv", source="community", org=CSO_ORG, user=DEMO_USER),
+    ]
+
+
+_FILES = (
+    "precincts.geojson",
+    "neighbourhoods.geojson",
+    "saps_station_stats.csv",
+    "schools.csv",
+    "assets_other.csv",
+    "interventions.geojson",
+    "incidents_municipal.csv",
+    "cso_survey_kobo.csv",
+)

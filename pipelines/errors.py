@@ -1,0 +1,15 @@
+"""Errors a user can act on. Each message says what is wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class AreaSafeError(ValueError):
+    """Base class: the CLI prints the message and exits 2; the dashboard shows it as is."""
+
+
+class UnusableFileError(AreaSafeError):
+    """The file as a whole cannot be ingested (no location columns, not a CSV, unreadable)."""
+
+
+class MappingError(AreaSafeError):
+    """A column mapping (override or YAML file) names a column the file does not have, or is invalid."""

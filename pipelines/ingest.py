@@ -1,0 +1,497 @@
+"""Ingest recipes: read -> validate + normalise -> place -> store, one function per kind of file.
+
+Place in the data flow: the public entry points that the CLI and the dashboard's upload page call.
+Each recipe checks its arguments, reads the file, runs the pure steps, and hands the frames to
+``Store.commit`` (one transaction). :func:`prepare_incidents` stops before the commit, so the upload
+page can show a dry run; :func:`commit_incidents` commits what it prepared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines import schemas
+from pipelines.errors import MappingError, UnusableFileError
+from pipelines.place import AreaIndex, place_incidents
+from pipelines.sources.geofile import read_vector, repair, to_multipolygons
+from pipelines.sources.mapping import (
+    ColumnMapping,
+    apply_overrides,
+    detect_mapping,
+    leaf,
+    load_mapping_file,
+    require_location,
+)
+from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, read_tabular
+from pipelines.store.base import Batch, Store
+from pipelines.taxonomy import Taxonomy, load_taxonomy, normalise_term
+from pipelines.validate import ACCEPTED, DUPLICATE, REJECTED, Validated, validate_incidents
+
+Progress = Callable[[str, float], None]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _new_batch(kind: str, file_name: str, data: bytes, **extra) -> Batch:
+    return Batch(
+        batch_id=uuid.uuid4().hex,
+        kind=kind,
+        file_name=file_name,
+        sha256=_sha256(data),
+        created_at=dt.datetime.now(dt.UTC),
+        **extra,
+    )
+
+
+def _read_bytes(path: Path, data: bytes | None) -> bytes:
+    if data is not None:
+        return data
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnusableFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# Incidents
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class PreparedIncidents:
+    """A validated and placed file, ready to commit (or to show as a dry run)."""
+
+    batch: Batch
+    mapping: ColumnMapping
+    validated: Validated
+    incidents: gpd.GeoDataFrame
+    columns: list[str]
+    already_ingested: str | None = None  # batch id of an identical earlier upload
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.validated.rows
+
+    @property
+    def rejections(self) -> pd.DataFrame:
+        return self.validated.rejections
+
+
+def read_incident_file(path: str | Path, *, data: bytes | None = None) -> RawTable:
+    """Read an incident file (CSV, Excel or a vector file with points) into a raw text frame."""
+    path = Path(path)
+    if is_geo_file(path):
+        frame = read_vector(path)
+        points = frame.geometry
+        if len(frame) and not (shapely.get_type_id(points.to_numpy()) == 0).all():
+            points = points.representative_point()
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype("string[pyarrow]").fillna("")
+        table["latitude"] = pd.Series(points.y.to_numpy(), index=frame.index).map("{:.7f}".format)
+        table["longitude"] = pd.Series(points.x.to_numpy(), index=frame.index).map("{:.7f}".format)
+        table = table.reset_index(drop=True).astype("string[pyarrow]")
+        table[ROW_NUMBER] = np.arange(1, len(table) + 1)
+        return RawTable(table, notes=["read as a vector file (feature numbers start at 1)"])
+    return read_tabular(path, data=data)
+
+
+def resolve_mapping(
+    raw: RawTable,
+    *,
+    format: str = "auto",
+    mapping_file: str | Path | None = None,
+    overrides: dict[str, str | None] | None = None,
+    file_name: str = "file",
+) -> ColumnMapping:
+    """Detected mapping, then the YAML mapping file, then explicit overrides (each wins over the last)."""
+    columns = [c for c in raw.frame.columns if c != ROW_NUMBER]
+    from_file = load_mapping_file(mapping_file) if mapping_file else {}
+    fmt = from_file.pop("format", None) or format
+    mapping = detect_mapping(columns, raw.frame, format=fmt)
+    mapping = apply_overrides(mapping, columns, **from_file)
+    mapping = apply_overrides(mapping, columns, **(overrides or {}))
+    require_location(mapping, columns, file_name)
+    return mapping
+
+
+def prepare_incidents(
+    store: Store,
+    path: str | Path,
+    *,
+    source: str,
+    org: str | None = None,
+    user: str | None = None,
+    format: str = "auto",
+    mapping_file: str | Path | None = None,
+    overrides: dict[str, str | None] | None = None,
+    data: bytes | None = None,
+    file_name: str | None = None,
+    taxonomy: Taxonomy | None = None,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> PreparedIncidents:
+    """Read, validate and place an incident file without writing anything.
+
+    Parameters
+    ----------
+    store
+        Where areas are read from (for placing) and duplicates are looked up.
+    path
+        The file; with ``data`` given, only its name and suffix are used.
+    source
+        ``municipal`` or ``community``.
+    org
+        Supplying organisation; duplicates are detected per source and org.
+    format
+        ``auto``, ``kobo``, ``odk``, ``police-uk`` or ``plain``.
+    overrides
+        Role to column name (``lat``, ``lon``, ``geopoint``, ``x``, ``y``, ``crs``, ``date``, ``category``,
+        ``id``, ``description``), winning over detection and the mapping file.
+    """
+    if source not in schemas.SOURCES:
+        raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
+    path = Path(path)
+    file_name = file_name or path.name
+    report = progress or (lambda step, fraction: None)
+    report("reading", 0.05)
+    content = _read_bytes(path, data)
+    raw = read_incident_file(path, data=content)
+    mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
+    report("validating", 0.3)
+    validated = validate_incidents(raw, mapping, source=source, org=org, taxonomy=taxonomy or load_taxonomy(), now=now)
+    report("placing", 0.6)
+    placed, placement = place_incidents(validated.incidents, AreaIndex.build(store.read_areas()))
+    rows = validated.rows
+    by_row = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
+    for flag, code in ((placement.swapped, "swapped_coordinates"), (placement.outside, "outside_areas")):
+        for position in by_row.loc[placed["row_number"].to_numpy()[flag]].to_numpy():
+            rows.at[position, "warnings"] = [*rows.at[position, "warnings"], code]
+    counts = validated.counts()
+    batch = _new_batch(
+        "incidents",
+        file_name,
+        content,
+        source=source,
+        org=org,
+        user=user,
+        format=mapping.format,
+        rows_read=validated.rows_read,
+        accepted=counts[ACCEPTED],
+        rejected=counts[REJECTED],
+        duplicates=counts[DUPLICATE],
+        outside_areas=int(placement.outside.sum()),
+        warnings=validated.warning_counts(),
+        rejections=validated.rejection_counts(),
+    )
+    prepared = PreparedIncidents(batch, mapping, validated, placed, [c for c in raw.frame.columns if c != ROW_NUMBER])
+    report("checking duplicates", 0.75)
+    return _mark_stored_duplicates(store, prepared)
+
+
+def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> PreparedIncidents:
+    """Dry-run view of ``already_stored`` duplicates (the commit re-checks inside its transaction)."""
+    stored = store.existing_dedupe_keys(prepared.incidents["dedupe_key"])
+    earlier = store.read_table("batches", where={"sha256": prepared.batch.sha256})
+    earlier = earlier[
+        (earlier["kind"] == "incidents")
+        & (earlier["source"] == prepared.batch.source)
+        & (earlier["org"].fillna("") == (prepared.batch.org or ""))
+    ]
+    prepared.already_ingested = str(earlier["batch_id"].iloc[0]) if len(earlier) else None
+    if not stored:
+        return prepared
+    is_stored = prepared.incidents["dedupe_key"].isin(stored).to_numpy()
+    rows = prepared.validated.rows
+    positions = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
+    hit = positions.loc[prepared.incidents["row_number"].to_numpy()[is_stored]].to_numpy()
+    rows.loc[hit, "status"] = DUPLICATE
+    rows.loc[hit, "reason"] = "already_stored"
+    rows.loc[hit, "message"] = "Already in AreaSafe from an earlier upload (same record id or identical row)."
+    outside = prepared.incidents["precinct_code"].isna() & prepared.incidents["neighbourhood_code"].isna()
+    batch = prepared.batch.with_counts(
+        accepted=prepared.batch.accepted - int(is_stored.sum()),
+        duplicates=prepared.batch.duplicates + int(is_stored.sum()),
+        outside_areas=prepared.batch.outside_areas - int((outside.to_numpy() & is_stored).sum()),
+    )
+    warnings = Counter()
+    for status, codes in zip(rows["status"], rows["warnings"], strict=True):
+        if status != DUPLICATE:
+            warnings.update(codes)
+    batch = batch.with_counts(warnings=dict(sorted(warnings.items())))
+    incidents = prepared.incidents.loc[~is_stored]
+    return replace(prepared, batch=batch, incidents=incidents)
+
+
+def commit_incidents(store: Store, prepared: PreparedIncidents) -> Batch:
+    """Commit a prepared file as one batch; an identical re-upload stores nothing and returns its report."""
+    if prepared.already_ingested:
+        return prepared.batch.with_counts(batch_id=prepared.already_ingested)
+    batch_id = prepared.batch.batch_id
+    incidents = prepared.incidents.assign(batch_id=batch_id)
+    rejections = prepared.rejections.assign(batch_id=batch_id)
+    return store.commit(prepared.batch, incidents=incidents, rejections=rejections)
+
+
+def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
+    """Prepare and commit an incident file; see :func:`prepare_incidents` for the options."""
+    return commit_incidents(store, prepare_incidents(store, path, **options))
+
+
+# --------------------------------------------------------------------------------------------------
+# Boundaries
+# --------------------------------------------------------------------------------------------------
+_CODE_FIELDS = ("code", "area_code", "precinct_code", "msoa11cd", "ward_id", "objectid", "id", "fid")
+_NAME_FIELDS = ("name", "area_name", "precinct", "station", "compnt_nm", "msoa11nm", "ward_name", "id")
+_POP_FIELDS = ("population", "pop", "usualres", "total_population", "pop_2022", "census_population")
+_MUNI_FIELDS = ("municipality", "muni", "municipality_name", "lad11nm", "lmunname", "dmunname")
+
+
+def _field(frame: pd.DataFrame, explicit: str | None, candidates: tuple[str, ...], what: str) -> str | None:
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    if explicit:
+        if explicit not in columns:
+            raise MappingError(
+                f"--{what}-field {explicit!r} is not a field of this file; fields are: {', '.join(columns)}"
+            )
+        return explicit
+    # Only fields with values: the SAPS TopoJSON has "id" and an all-null duplicate "ID".
+    by_key: dict[str, str] = {}
+    for c in columns:
+        if frame[c].notna().any():
+            by_key.setdefault(leaf(c), c)
+    return next((by_key[c] for c in candidates if c in by_key), None)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "-", normalise_term(text).upper()).strip("-")
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    kind: str,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    layer: str | None = None,
+    municipality: str | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
+    """Read a boundary file into the ``areas`` shape; returns areas, warning counts and notes."""
+    if kind not in schemas.AREA_KINDS:
+        raise MappingError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
+    frame = read_vector(path, layer=layer, polygons=True)
+    if not len(frame):
+        raise UnusableFileError(f"{Path(path).name} has no features with a geometry.")
+    types = set(frame.geom_type.unique())
+    if not types <= {"Polygon", "MultiPolygon"}:
+        raise UnusableFileError(
+            f"{Path(path).name} holds {', '.join(sorted(types))} features; boundaries must be polygons (use --layer)."
+        )
+    code_col = _field(frame, code_field, _CODE_FIELDS, "code")
+    name_col = _field(frame, name_field, _NAME_FIELDS, "name")
+    pop_col = _field(frame, None, _POP_FIELDS, "population")
+    muni_col = _field(frame, None, _MUNI_FIELDS, "municipality")
+    names = frame[name_col].astype("object") if name_col else pd.Series(None, index=frame.index, dtype=object)
+    names = names.where(names.notna() & names.astype(str).str.strip().ne(""), None)
+    if name_col == code_col or (name_col and leaf(name_col) == "id"):
+        names = names.map(lambda v: None if v is None else str(v).replace("_", " "))
+    codes = frame[code_col].astype("object") if code_col else names.map(lambda v: None if v is None else _slug(v))
+    codes = codes.where(codes.notna() & codes.astype(str).str.strip().ne(""), None)
+    missing = codes.isna().to_numpy()
+    codes = codes.astype(object).to_numpy().copy()
+    codes[missing] = [f"{kind[:3].upper()}-{i + 1}" for i in np.flatnonzero(missing)]
+    names = names.to_numpy(dtype=object).copy()
+    names[pd.isna(names)] = [f"Unnamed area {c}" for c in codes[pd.isna(names)]]
+    geoms, repaired = repair(frame.geometry)
+    notes = []
+    if repaired:
+        notes.append(f"repaired {len(repaired)} invalid geometries: {', '.join(str(names[i]) for i in repaired[:20])}")
+    population = pd.to_numeric(frame[pop_col], errors="coerce") if pop_col else np.nan
+    areas = gpd.GeoDataFrame(
+        {
+            "code": [str(c) for c in codes],
+            "name": [str(n) for n in names],
+            "kind": kind,
+            "municipality": frame[muni_col].astype("object").to_numpy() if muni_col else municipality,
+            "population": population,
+            "batch_id": None,
+        },
+        geometry=to_multipolygons(geoms).to_numpy(),
+        crs=schemas.STORE_CRS,
+    )
+    if municipality:
+        areas["municipality"] = municipality
+    duplicated = areas["code"].duplicated(keep=False)
+    if duplicated.any():
+        parts = (
+            areas[duplicated]
+            .dissolve(
+                by="code",
+                aggfunc={
+                    "name": "first",
+                    "kind": "first",
+                    "municipality": "first",
+                    "population": "sum",
+                    "batch_id": "first",
+                },
+            )
+            .reset_index()
+        )
+        parts = parts.set_geometry(to_multipolygons(parts.geometry))
+        notes.append(f"merged {int(duplicated.sum())} features sharing {parts['code'].nunique()} codes")
+        areas = pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
+    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
+    return areas, warnings, notes
+
+
+def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | None = None, **options) -> Batch:
+    """Load a boundary file as areas of ``kind``, replacing stored areas with the same codes."""
+    path = Path(path)
+    areas, warnings, _ = read_boundaries(path, kind=kind, **options)
+    content = path.read_bytes() if path.is_file() else b""
+    batch = _new_batch(
+        "boundaries",
+        path.name,
+        content,
+        user=user,
+        rows_read=len(areas),
+        accepted=len(areas),
+        warnings=warnings,
+        format=path.suffix.lstrip(".").lower(),
+    )
+    return store.commit(batch, areas=areas.assign(batch_id=batch.batch_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Area counts (SAPS station statistics and similar)
+# --------------------------------------------------------------------------------------------------
+_PERIOD = re.compile(r"^(\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
+_AREA_NAME_FIELDS = ("station", "precinct", "area", "area_name", "name", "police_station", "code", "area_code")
+
+
+def _period_bounds(label: str) -> tuple[str | None, str | None]:
+    """SAPS financial years (``2015-2016``) run 1 April to 31 March."""
+    m = _PERIOD.match(label.strip())
+    if m:
+        start = int(m.group(1))
+        return f"{start}-04-01", f"{start + 1}-03-31"
+    if re.fullmatch(r"\d{4}", label.strip()):
+        return f"{label.strip()}-01-01", f"{label.strip()}-12-31"
+    return None, None
+
+
+def ingest_counts(
+    store: Store,
+    path: str | Path,
+    *,
+    source: str = "municipal",
+    org: str | None = None,
+    user: str | None = None,
+    area_kind: str = "precinct",
+    area_field: str | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Batch:
+    """Load counts per area, category and period (wide SAPS layout or long ``period``/``count`` columns).
+
+    Rows are matched to stored areas of ``area_kind`` by code, then by name ignoring case, ``_``
+    and ``-``; rows whose area matches nothing are rejected as ``unknown_area``.
+    """
+    path = Path(path)
+    content = _read_bytes(path, None)
+    raw = read_tabular(path, data=content)
+    frame = raw.frame
+    columns = [c for c in frame.columns if c != ROW_NUMBER]
+    by_leaf = {leaf(c): c for c in columns}
+    area_col = area_field or next((by_leaf[k] for k in _AREA_NAME_FIELDS if k in by_leaf), None)
+    if area_col is None or area_col not in columns:
+        raise UnusableFileError(
+            f"{path.name}: no station/area column found; name it with --area-field. Columns are: {', '.join(columns)}"
+        )
+    category_col = next((by_leaf[k] for k in ("category", "crime_category", "crime_type") if k in by_leaf), None)
+    if category_col is None:
+        raise UnusableFileError(f"{path.name}: no category column found; columns are: {', '.join(columns)}")
+    period_cols = [c for c in columns if _PERIOD.match(c.strip()) or re.fullmatch(r"\d{4}", c.strip())]
+    if period_cols:
+        long = frame.melt(
+            id_vars=[ROW_NUMBER, area_col, category_col], value_vars=period_cols, var_name="period", value_name="count"
+        )
+    elif "period" in by_leaf and "count" in by_leaf:
+        long = frame.rename(columns={by_leaf["period"]: "period", by_leaf["count"]: "count"})[
+            [ROW_NUMBER, area_col, category_col, "period", "count"]
+        ]
+    else:
+        raise UnusableFileError(f"{path.name}: no period columns (like 2015-2016) and no period/count columns found.")
+
+    areas = store.read_areas(area_kind)
+    lookup = {normalise_term(c): c for c in areas["code"]}
+    lookup.update({normalise_term(n): c for n, c in zip(areas["name"], areas["code"], strict=True)})
+    area_codes = frame[area_col].map(lambda v: lookup.get(normalise_term(v)))
+    matched = area_codes.notna().to_numpy()
+    counts_numeric = pd.to_numeric(long["count"].astype("object").replace("", np.nan), errors="coerce")
+    long = long.assign(
+        count=counts_numeric, area_code=long[ROW_NUMBER].map(dict(zip(frame[ROW_NUMBER], area_codes, strict=True)))
+    )
+    long = long[long["area_code"].notna() & long["count"].notna()]
+    category, _, unknown = (taxonomy or load_taxonomy()).map_series(long[category_col])
+    bounds = {p: _period_bounds(p) for p in long["period"].unique()}
+    counts = pd.DataFrame(
+        {
+            "area_kind": area_kind,
+            "area_code": long["area_code"].to_numpy(dtype=object),
+            "area_name": long[area_col].to_numpy(dtype=object),
+            "category": category.to_numpy(dtype=object),
+            "raw_category": long[category_col].to_numpy(dtype=object),
+            "period": long["period"].to_numpy(dtype=object),
+            "period_start": [bounds[p][0] for p in long["period"]],
+            "period_end": [bounds[p][1] for p in long["period"]],
+            "count": long["count"].astype("int64").to_numpy(),
+            "source": source,
+            "org": org,
+            "batch_id": None,
+        }
+    )
+    unmatched = frame.loc[~matched]
+    raw_json = unmatched.drop(columns=[ROW_NUMBER]).to_json(orient="records", lines=True, force_ascii=False)
+    known = ", ".join(sorted(areas["name"].astype(str))[:15]) or "(no areas of this kind are loaded yet)"
+    rejections = pd.DataFrame(
+        {
+            "batch_id": None,
+            "row_number": unmatched[ROW_NUMBER].to_numpy(),
+            "reason": "unknown_area",
+            "message": [
+                f"Area {v!r} matches no stored {area_kind}; load its boundary first or fix the name "
+                f"(known: {known}...)."
+                for v in unmatched[area_col]
+            ],
+            "org": org,
+            "raw": raw_json.rstrip("\n").split("\n") if len(unmatched) else [],
+        }
+    )
+    warnings = {"unknown_category": int(unknown.sum())} if unknown.any() else {}
+    batch = _new_batch(
+        "counts",
+        path.name,
+        content,
+        source=source,
+        org=org,
+        user=user,
+        format="counts",
+        rows_read=len(frame),
+        accepted=int(matched.sum()),
+        rejected=int((~matched).sum()),
+        warnings=warnings,
+        rejections={"unknown_area": int((~matched).sum())} if (~matched).any() else {},
+    )
+    return store.commit(
+        batch, area_counts=counts.assign(batch_id=batch.batch_id), rejections=rejections.assign(batch_id=batch.batch_id)
+    )

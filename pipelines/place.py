@@ -1,0 +1,123 @@
+"""Spatial merge: give each accepted point its precinct and Safe Neighbourhood.
+
+Place in the data flow: ``validate -> place -> store``. Points are matched to area polygons through
+an STR-tree (boundary-inclusive ``intersects``, so a point on a shared border is never lost). When
+a point touches several areas of one kind, the area with the smallest code wins, so the assignment
+is deterministic and does not depend on the order areas were loaded. Points outside every area are
+kept and counted as ``outside_areas``.
+
+Swapped coordinates are fixed here because only here is the study area known: when a point lies
+outside every area and the same point with latitude and longitude exchanged lies inside one, the
+swapped point is used and the row is flagged ``swapped_coordinates``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.schemas import AREA_KINDS
+
+_CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
+
+
+@dataclass(frozen=True)
+class AreaIndex:
+    """Area polygons of each kind with a spatial index, built once per ingest."""
+
+    trees: dict[str, shapely.STRtree]
+    codes: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, areas: gpd.GeoDataFrame) -> AreaIndex:
+        trees, codes = {}, {}
+        for kind in AREA_KINDS:
+            subset = areas[areas["kind"] == kind]
+            if not len(subset):
+                continue
+            # Sort by code so "first match" means "smallest code": the tie-break for borders.
+            subset = subset.sort_values("code", kind="stable")
+            geoms = subset.geometry.to_numpy()
+            shapely.prepare(geoms)
+            trees[kind] = shapely.STRtree(geoms)
+            codes[kind] = subset["code"].to_numpy(dtype=object)
+        return cls(trees, codes)
+
+    @property
+    def empty(self) -> bool:
+        return not self.trees
+
+    def assign(self, points: np.ndarray) -> dict[str, np.ndarray]:
+        """Area code of each kind for each point (``None`` outside)."""
+        out = {}
+        for kind, tree in self.trees.items():
+            point_idx, area_idx = tree.query(points, predicate="intersects")
+            codes = np.full(len(points), None, dtype=object)
+            if len(point_idx):
+                # STRtree results are not ordered by area; the smallest area index (= smallest code) wins.
+                order = np.lexsort((area_idx, point_idx))
+                point_idx, area_idx = point_idx[order], area_idx[order]
+                first = np.r_[True, point_idx[1:] != point_idx[:-1]]
+                codes[point_idx[first]] = self.codes[kind][area_idx[first]]
+            out[kind] = codes
+        return out
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Result of :func:`place_points`: codes per kind, the (possibly swapped) points and flags."""
+
+    codes: dict[str, np.ndarray]
+    points: np.ndarray
+    swapped: np.ndarray
+    outside: np.ndarray
+
+
+def place_points(points: np.ndarray, index: AreaIndex) -> Placement:
+    """Assign area codes to ``points``, fixing swapped coordinates against the study area."""
+    n = len(points)
+    if index.empty:
+        nothing = {kind: np.full(n, None, dtype=object) for kind in AREA_KINDS}
+        return Placement(nothing, points, np.zeros(n, bool), np.ones(n, bool))
+    codes = index.assign(points)
+    inside = np.zeros(n, bool)
+    for values in codes.values():
+        inside |= pd.notna(values)
+    swapped = np.zeros(n, bool)
+    candidates = np.flatnonzero(~inside)
+    if len(candidates):
+        x, y = shapely.get_x(points[candidates]), shapely.get_y(points[candidates])
+        plausible = (np.abs(x) <= 90) & (np.abs(y) <= 180)
+        candidates = candidates[plausible]
+        if len(candidates):
+            flipped = shapely.points(shapely.get_y(points[candidates]), shapely.get_x(points[candidates]))
+            flipped_codes = index.assign(flipped)
+            hit = np.zeros(len(candidates), bool)
+            for values in flipped_codes.values():
+                hit |= pd.notna(values)
+            if hit.any():
+                points = points.copy()
+                rows = candidates[hit]
+                points[rows] = flipped[hit]
+                for kind in codes:
+                    codes[kind][rows] = flipped_codes[kind][hit]
+                swapped[rows] = True
+                inside[rows] = True
+    return Placement(codes, points, swapped, ~inside)
+
+
+def place_incidents(
+    incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | AreaIndex
+) -> tuple[gpd.GeoDataFrame, Placement]:
+    """Return ``incidents`` with ``precinct_code``/``neighbourhood_code`` set, and the placement."""
+    index = areas if isinstance(areas, AreaIndex) else AreaIndex.build(areas)
+    placement = place_points(incidents.geometry.to_numpy(), index)
+    placed = incidents.copy()
+    placed = placed.set_geometry(gpd.GeoSeries(placement.points, index=incidents.index, crs=incidents.crs))
+    for kind, column in _CODE_COLUMN.items():
+        placed[column] = placement.codes.get(kind, np.full(len(placed), None, dtype=object))
+    return placed, placement

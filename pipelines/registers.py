@@ -1,0 +1,399 @@
+"""Registers: ABCD community assets and violence-prevention interventions.
+
+Place in the data flow: ``read (tabular or vector) -> normalise -> place -> store``, like incidents
+but for the things that already exist (assets) and the things the ACT is doing (interventions).
+Every input row is accepted or rejected with a reason, so ``rows_read == accepted + rejected``.
+Interventions also get a dated status-log entry whenever a commit changes their status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines import schemas
+from pipelines.errors import MappingError, UnusableFileError
+from pipelines.ingest import _new_batch, _read_bytes
+from pipelines.place import AreaIndex, place_points
+from pipelines.sources.geofile import read_vector
+from pipelines.sources.mapping import leaf
+from pipelines.sources.tabular import ROW_NUMBER, is_geo_file, read_tabular
+from pipelines.store.base import Batch, Store
+from pipelines.taxonomy import normalise_term
+from pipelines.validate import _split_geopoint, _to_float
+
+_ASSET_FIELDS = {
+    "name": ("name", "asset_name", "institution_name", "title", "organisation", "organization"),
+    "abcd_category": ("abcd_category", "abcd", "asset_category", "category"),
+    "type": ("type", "asset_type", "kind", "phase", "facility_type"),
+    "custodian": ("custodian", "owner", "managed_by", "contact_organisation", "sector"),
+    "external_id": ("asset_id", "id", "natemis", "objectid", "code"),
+}
+_INTERVENTION_FIELDS = {
+    "name": ("name", "intervention", "project", "title"),
+    "type": ("type", "intervention_type", "category"),
+    "lead": ("lead", "lead_department", "owner", "department"),
+    "partners": ("partners", "partner"),
+    "status": ("status", "state", "progress"),
+    "budget_zar": ("budget_zar", "budget", "budget_rand", "amount"),
+    "financial_year": ("financial_year", "fy", "budget_year"),
+    "start": ("start", "start_date", "begin"),
+    "end": ("end", "end_date", "due", "due_date", "completion_date"),
+    "external_id": ("intervention_id", "id", "project_id", "code"),
+}
+_STATUS_SYNONYMS = {
+    "planned": "planned",
+    "plan": "planned",
+    "proposed": "planned",
+    "not started": "planned",
+    "in progress": "in_progress",
+    "in_progress": "in_progress",
+    "ongoing": "in_progress",
+    "underway": "in_progress",
+    "started": "in_progress",
+    "implementation": "in_progress",
+    "active": "in_progress",
+    "complete": "complete",
+    "completed": "complete",
+    "done": "complete",
+    "finished": "complete",
+    "stalled": "stalled",
+    "on hold": "stalled",
+    "blocked": "stalled",
+    "delayed": "stalled",
+    "stopped": "stalled",
+    "maintenance": "maintenance",
+    "operational": "maintenance",
+    "operating": "maintenance",
+}
+_ABCD_SYNONYMS = {
+    "individual": "individuals",
+    "people": "individuals",
+    "association": "associations",
+    "group": "associations",
+    "club": "associations",
+    "institution": "institutions",
+    "school": "institutions",
+    "church": "associations",
+    "physical": "physical",
+    "land": "physical",
+    "infrastructure": "physical",
+    "economic": "economic",
+    "business": "economic",
+    "culture": "cultural",
+    "cultural": "cultural",
+    "heritage": "cultural",
+}
+_LAT = ("latitude", "lat", "gis_latitude", "y")
+_LON = ("longitude", "lon", "lng", "long", "gis_longitude", "x")
+
+
+def _find(columns: list[str], names: tuple[str, ...], explicit: str | None = None) -> str | None:
+    if explicit:
+        if explicit not in columns:
+            raise MappingError(f"field {explicit!r} is not a column of this file; columns are: {', '.join(columns)}")
+        return explicit
+    by_leaf = {}
+    for c in columns:
+        by_leaf.setdefault(leaf(c), c)
+    return next((by_leaf[n] for n in names if n in by_leaf), None)
+
+
+def _read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.ndarray, bytes]:
+    """Rows as text plus their geometries (``None`` where the row has no usable location)."""
+    content = _read_bytes(path, data)
+    if is_geo_file(path):
+        frame = read_vector(path)
+        geoms = frame.geometry.to_numpy()
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reset_index(drop=True)
+        table = table.astype("object").where(table.notna(), "").astype(str)
+        table[ROW_NUMBER] = np.arange(1, len(table) + 1)
+        return table, geoms, content
+    raw = read_tabular(path, data=content)
+    table = raw.frame
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    lat_col, lon_col = _find(columns, _LAT), _find(columns, _LON)
+    wkt_col = _find(columns, ("wkt", "geometry", "geom", "the_geom"))
+    geoms = np.full(len(table), None, dtype=object)
+    if wkt_col:
+        geoms = shapely.from_wkt(table[wkt_col].astype(str).to_numpy(), on_invalid="ignore")
+    elif lat_col and lon_col:
+        lat, lon = (
+            _to_float(table[lat_col].astype("string[pyarrow]").fillna("")),
+            _to_float(table[lon_col].astype("string[pyarrow]").fillna("")),
+        )
+        geoms = shapely.points(lon.to_numpy(), lat.to_numpy())
+    else:
+        geo = _find(columns, ("location", "gps", "geopoint", "_geolocation", "coordinates"))
+        if geo is None:
+            raise UnusableFileError(
+                f"{path.name}: no latitude/longitude, WKT or GPS column found; columns are: {', '.join(columns)}"
+            )
+        lat, lon = _split_geopoint(table[geo].astype("string[pyarrow]").fillna(""))
+        geoms = shapely.points(lon.to_numpy(), lat.to_numpy())
+    table = table.astype("object").where(table.notna(), "")
+    return table, np.asarray(geoms, dtype=object), content
+
+
+def _location_problems(geoms: np.ndarray) -> np.ndarray:
+    """A rejection reason per geometry (``None`` when it is usable)."""
+    out = np.full(len(geoms), None, dtype=object)
+    missing = pd.isna(geoms) | shapely.is_empty(np.where(pd.isna(geoms), shapely.Point(), geoms))
+    out[missing] = "missing_location"
+    usable = ~missing
+    if usable.any():
+        minx, miny, maxx, maxy = shapely.bounds(geoms[usable]).T
+        bad = ~((np.abs(miny) <= 90) & (np.abs(maxy) <= 90) & (np.abs(minx) <= 180) & (np.abs(maxx) <= 180))
+        bad |= (np.abs(minx) < 1e-9) & (np.abs(miny) < 1e-9) & (np.abs(maxx) < 1e-9) & (np.abs(maxy) < 1e-9)
+        out[np.flatnonzero(usable)[bad]] = "invalid_coordinates"
+    return out
+
+
+def _stable_id(prefix: str, *parts: object) -> str:
+    digest = hashlib.blake2b("|".join(str(p) for p in parts).encode(), digest_size=8).hexdigest()
+    return f"{prefix}-{digest}"
+
+
+def _rejections(
+    table: pd.DataFrame, positions: np.ndarray, reasons: list[str], messages: list[str], org: str | None
+) -> pd.DataFrame:
+    subset = table.iloc[positions].drop(columns=[ROW_NUMBER])
+    raw = [json.dumps(r, ensure_ascii=False, default=str) for r in subset.to_dict(orient="records")]
+    return pd.DataFrame(
+        {
+            "batch_id": None,
+            "row_number": table[ROW_NUMBER].to_numpy()[positions].astype(int),
+            "reason": reasons,
+            "message": messages,
+            "org": org,
+            "raw": raw,
+        }
+    )
+
+
+def _normalise_abcd(value: str, default: str | None) -> str | None:
+    key = normalise_term(value)
+    if key in schemas.ABCD_CATEGORIES:
+        return key
+    if key in _ABCD_SYNONYMS:
+        return _ABCD_SYNONYMS[key]
+    return default if not key else None
+
+
+def ingest_assets(
+    store: Store,
+    path: str | Path,
+    *,
+    abcd_category: str | None = None,
+    asset_type: str | None = None,
+    name_field: str | None = None,
+    user: str | None = None,
+    org: str | None = None,
+    data: bytes | None = None,
+) -> Batch:
+    """Load ABCD assets from a CSV/Excel (lat/lon, WKT or GPS column) or a vector file.
+
+    ``abcd_category`` fills rows whose file has no ABCD column (e.g. a school list is
+    ``institutions``); the DBE school master list is recognised and needs no options.
+    """
+    path = Path(path)
+    if abcd_category and abcd_category not in schemas.ABCD_CATEGORIES:
+        raise MappingError(
+            f"--abcd-category must be one of {', '.join(schemas.ABCD_CATEGORIES)}; got {abcd_category!r}"
+        )
+    table, geoms, content = _read_register(path, data)
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    is_school_list = {"NatEmis", "Institution_Name"} <= set(columns)
+    if is_school_list:
+        abcd_category = abcd_category or "institutions"
+    fields = {
+        role: _find(columns, names, name_field if role == "name" else None) for role, names in _ASSET_FIELDS.items()
+    }
+    if is_school_list:
+        fields.update(name="Institution_Name", external_id="NatEmis", type="Phase", custodian="Sector")
+        fields["abcd_category"] = None
+    if fields["name"] is None:
+        raise UnusableFileError(f"{path.name}: no name column found; use --name-field. Columns: {', '.join(columns)}")
+    if fields["abcd_category"] is None and abcd_category is None:
+        raise UnusableFileError(
+            f"{path.name}: no abcd_category column; pass --abcd-category ({', '.join(schemas.ABCD_CATEGORIES)})."
+        )
+
+    def col(role: str) -> pd.Series:
+        c = fields[role]
+        return table[c].astype(str).str.strip().replace({".": ""}) if c else pd.Series("", index=table.index)
+
+    names = col("name")
+    abcd = col("abcd_category").map(lambda v: _normalise_abcd(v, abcd_category))
+    reasons = _location_problems(geoms)
+    reasons[(names == "").to_numpy() & pd.isna(reasons)] = "invalid_value"
+    reasons[abcd.isna().to_numpy() & pd.isna(reasons)] = "invalid_value"
+    ok = pd.isna(reasons)
+    ext = col("external_id")
+    ids = [
+        _stable_id("A", e or f"{n}|{g.wkt if g is not None else ''}") for e, n, g in zip(ext, names, geoms, strict=True)
+    ]
+    placement = place_points(geoms[ok], AreaIndex.build(store.read_areas())) if ok.any() else None
+    types = col("type").str.lower()
+    if asset_type:
+        types = types.where(types != "", asset_type)
+    assets = gpd.GeoDataFrame(
+        {
+            "asset_id": np.asarray(ids, dtype=object)[ok],
+            "name": names[ok].to_numpy(dtype=object),
+            "abcd_category": abcd[ok].to_numpy(dtype=object),
+            "type": types[ok].replace("", None).to_numpy(dtype=object),
+            "custodian": col("custodian")[ok].replace("", None).to_numpy(dtype=object),
+            "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
+            "precinct_code": placement.codes.get("precinct") if placement else None,
+            "neighbourhood_code": placement.codes.get("neighbourhood") if placement else None,
+            "batch_id": None,
+        },
+        geometry=placement.points if placement else [],
+        crs=schemas.STORE_CRS,
+    )
+    assets = assets.drop_duplicates("asset_id")
+    bad = np.flatnonzero(~ok)
+    messages = [_asset_message(r, names.iat[i]) for i, r in zip(bad, reasons[bad], strict=True)]
+    rejections = _rejections(table, bad, list(reasons[bad]), messages, org)
+    batch = _new_batch(
+        "assets",
+        path.name,
+        content,
+        user=user,
+        org=org,
+        rows_read=len(table),
+        accepted=int(ok.sum()),
+        rejected=len(bad),
+        rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
+    )
+    return store.commit(
+        batch, assets=assets.assign(batch_id=batch.batch_id), rejections=rejections.assign(batch_id=batch.batch_id)
+    )
+
+
+def _asset_message(reason: str, name: str) -> str:
+    if reason == "missing_location":
+        return f"Asset {name!r} has no location; add latitude/longitude."
+    if reason == "invalid_coordinates":
+        return f"Asset {name!r} has coordinates outside the valid range (or 0,0); check latitude and longitude."
+    return f"Asset {name!r} needs a name and an ABCD category ({', '.join(schemas.ABCD_CATEGORIES)})."
+
+
+def normalise_status(value: str) -> str | None:
+    """Map a delivered status (``In progress``, ``on hold``...) to the controlled vocabulary."""
+    return _STATUS_SYNONYMS.get(re.sub(r"[\s_\-]+", " ", str(value).strip().lower()))
+
+
+def ingest_interventions(
+    store: Store,
+    path: str | Path,
+    *,
+    user: str | None = None,
+    org: str | None = None,
+    data: bytes | None = None,
+    now: dt.datetime | None = None,
+) -> Batch:
+    """Load interventions (any geometry), logging a dated status entry for each new or changed status."""
+    path = Path(path)
+    table, geoms, content = _read_register(path, data)
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    fields = {role: _find(columns, names) for role, names in _INTERVENTION_FIELDS.items()}
+    for required in ("name", "status"):
+        if fields[required] is None:
+            raise UnusableFileError(f"{path.name}: no {required} column found; columns are: {', '.join(columns)}")
+
+    def col(role: str) -> pd.Series:
+        c = fields[role]
+        return table[c].astype(str).str.strip() if c else pd.Series("", index=table.index)
+
+    names, status = col("name"), col("status").map(normalise_status)
+    reasons = _location_problems(geoms)
+    reasons[((names == "") | status.isna()).to_numpy() & pd.isna(reasons)] = "invalid_value"
+    ok = pd.isna(reasons)
+    ext = col("external_id")
+    ids = np.asarray([_stable_id("I", e or n) for e, n in zip(ext, names, strict=True)], dtype=object)
+    index = AreaIndex.build(store.read_areas())
+    anchors = shapely.point_on_surface(geoms[ok]) if ok.any() else np.array([], dtype=object)
+    placement = place_points(anchors, index) if ok.any() else None
+    budget = pd.to_numeric(col("budget_zar").str.replace(r"[R\s,]", "", regex=True), errors="coerce")
+    interventions = gpd.GeoDataFrame(
+        {
+            "intervention_id": ids[ok],
+            "name": names[ok].to_numpy(dtype=object),
+            "type": col("type")[ok].replace("", None).to_numpy(dtype=object),
+            "lead": col("lead")[ok].replace("", None).to_numpy(dtype=object),
+            "partners": col("partners")[ok].replace("", None).to_numpy(dtype=object),
+            "status": status[ok].to_numpy(dtype=object),
+            "budget_zar": budget[ok].to_numpy(dtype=float),
+            "financial_year": col("financial_year")[ok].replace("", None).to_numpy(dtype=object),
+            "start": col("start")[ok].replace("", None).to_numpy(dtype=object),
+            "end": col("end")[ok].replace("", None).to_numpy(dtype=object),
+            "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
+            "neighbourhood_code": placement.codes.get("neighbourhood") if placement else None,
+            "batch_id": None,
+        },
+        geometry=geoms[ok] if ok.any() else [],
+        crs=schemas.STORE_CRS,
+    ).drop_duplicates("intervention_id")
+    log = status_changes(store.read_interventions(), interventions, user=user, now=now)
+    bad = np.flatnonzero(~ok)
+    messages = [
+        f"Intervention {names.iat[i]!r}: "
+        + (
+            "status must be one of " + ", ".join(schemas.INTERVENTION_STATUSES)
+            if r == "invalid_value"
+            else "no usable location (add a point, line or polygon)"
+        )
+        for i, r in zip(bad, reasons[bad], strict=True)
+    ]
+    rejections = _rejections(table, bad, list(reasons[bad]), messages, org)
+    batch = _new_batch(
+        "interventions",
+        path.name,
+        content,
+        user=user,
+        org=org,
+        rows_read=len(table),
+        accepted=int(ok.sum()),
+        rejected=len(bad),
+        rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
+    )
+    return store.commit(
+        batch,
+        interventions=interventions.assign(batch_id=batch.batch_id),
+        intervention_log=log.assign(batch_id=batch.batch_id),
+        rejections=rejections.assign(batch_id=batch.batch_id),
+    )
+
+
+def status_changes(
+    stored: pd.DataFrame,
+    incoming: pd.DataFrame,
+    *,
+    user: str | None = None,
+    now: dt.datetime | None = None,
+    note: str | None = None,
+) -> pd.DataFrame:
+    """Log entries for interventions that are new or whose status differs from the stored one."""
+    previous = dict(zip(stored["intervention_id"], stored["status"], strict=True)) if len(stored) else {}
+    changed = [previous.get(i) != s for i, s in zip(incoming["intervention_id"], incoming["status"], strict=True)]
+    subset = incoming.loc[changed]
+    return pd.DataFrame(
+        {
+            "intervention_id": subset["intervention_id"].to_numpy(dtype=object),
+            "status": subset["status"].to_numpy(dtype=object),
+            "changed_at": pd.Timestamp(now or dt.datetime.now(dt.UTC)),
+            "note": note,
+            "user": user,
+            "batch_id": None,
+        }
+    )

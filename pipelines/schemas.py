@@ -1,0 +1,270 @@
+"""Data contracts: every stored column is defined once, here.
+
+Place in the data flow: readers produce raw frames; ``validate``/``normalise`` turn them into frames
+that match these tables; the store creates its tables from these definitions and pandera validators
+are generated from them (:func:`validator`). Nothing else in the code base spells a column name as a
+string literal: import the constants below instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import pandas as pd
+
+# --------------------------------------------------------------------------------------------------
+# Controlled vocabularies
+# --------------------------------------------------------------------------------------------------
+AREA_KINDS = ("precinct", "neighbourhood")
+SOURCES = ("municipal", "community")
+ABCD_CATEGORIES = ("individuals", "associations", "institutions", "physical", "economic", "cultural")
+INTERVENTION_STATUSES = ("planned", "in_progress", "complete", "stalled", "maintenance")
+BATCH_KINDS = ("incidents", "boundaries", "counts", "assets", "interventions")
+REJECTION_REASONS = (
+    "missing_location",
+    "invalid_coordinates",
+    "invalid_date",
+    "future_date",
+    "malformed_row",
+    "unknown_area",
+    "invalid_value",
+)
+DUPLICATE_REASONS = ("repeated_in_file", "already_stored")
+WARNING_CODES = (
+    "swapped_coordinates",
+    "unknown_category",
+    "redacted_pii",
+    "missing_date",
+    "outside_areas",
+    "repaired_geometry",
+    "unmatched_area",
+)
+
+STORE_CRS = "EPSG:4326"
+STORE_SRID = 4326
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: its storage type, meaning and allowed values.
+
+    ``dtype`` is one of ``text``, ``int``, ``float``, ``bool``, ``datetime`` (UTC, stored as ISO-8601
+    text) or ``date`` (stored as ``YYYY-MM-DD`` text).
+    """
+
+    name: str
+    dtype: str
+    description: str
+    nullable: bool = True
+    isin: tuple[str, ...] | None = None
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A stored table: ordered fields plus an optional geometry column."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    geometry_type: str | None = None  # GeoPackage geometry type name, or None for attribute tables
+    indexes: tuple[tuple[str, ...], ...] = ()
+    unique_together: tuple[tuple[str, ...], ...] = ()
+    columns: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(f.name for f in self.fields))
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"table {self.name!r} has no column {name!r}; columns are {', '.join(self.columns)}")
+
+
+GEOMETRY = "geometry"
+
+# --------------------------------------------------------------------------------------------------
+# Field definitions (shared fields are defined once and reused across tables)
+# --------------------------------------------------------------------------------------------------
+_batch_id = Field("batch_id", "text", "Identifier of the ingest batch that wrote the row.", nullable=False)
+_org = Field("org", "text", "Organisation that supplied the data (a CSO, a municipal department).")
+_precinct_code = Field("precinct_code", "text", "Code of the police precinct containing the point.")
+_neighbourhood_code = Field("neighbourhood_code", "text", "Code of the Safe Neighbourhood containing the point.")
+_raw = Field("raw", "text", "The original input row as JSON, after PII redaction.")
+_row_number = Field("row_number", "int", "1-based data row number in the uploaded file.", nullable=False)
+
+AREAS = Table(
+    "areas",
+    "Police precincts and Safe Neighbourhood polygons.",
+    (
+        Field("code", "text", "Stable area code, unique within its kind.", nullable=False),
+        Field("name", "text", "Human-readable area name.", nullable=False),
+        Field("kind", "text", "Area kind.", nullable=False, isin=AREA_KINDS),
+        Field("municipality", "text", "Municipality the area belongs to."),
+        Field("population", "float", "Resident population, the denominator for rates."),
+        _batch_id,
+    ),
+    geometry_type="MULTIPOLYGON",
+    unique_together=(("kind", "code"),),
+)
+
+INCIDENTS = Table(
+    "incidents",
+    "Point incidents from municipal systems and community surveys.",
+    (
+        Field("incident_id", "text", "AreaSafe identifier of the incident.", nullable=False, unique=True),
+        Field("source", "text", "Who recorded it.", nullable=False, isin=SOURCES),
+        _org,
+        _batch_id,
+        Field("external_id", "text", "Identifier in the source system (Kobo _uuid, Crime ID, ...)."),
+        Field("occurred_at", "datetime", "When it happened (UTC)."),
+        Field("category", "text", "Canonical category from the taxonomy.", nullable=False),
+        Field("raw_category", "text", "Category exactly as delivered."),
+        Field("description", "text", "Free-text description, PII redacted."),
+        Field("sensitive", "bool", "Category is sensitive (sexual offences, domestic violence, ...).", nullable=False),
+        _precinct_code,
+        _neighbourhood_code,
+        _raw,
+        Field("dedupe_key", "text", "source|org|external id (or row hash); unique in the store.", nullable=False),
+    ),
+    geometry_type="POINT",
+    indexes=(("occurred_at",), ("precinct_code",), ("neighbourhood_code",), ("batch_id",), ("category",)),
+    unique_together=(("dedupe_key",),),
+)
+
+AREA_COUNTS = Table(
+    "area_counts",
+    "Counts per area, category and period for sources that publish counts rather than points.",
+    (
+        Field("area_kind", "text", "Kind of the matched area.", nullable=False, isin=AREA_KINDS),
+        Field("area_code", "text", "Code of the matched area.", nullable=False),
+        Field("area_name", "text", "Area name as delivered."),
+        Field("category", "text", "Canonical category.", nullable=False),
+        Field("raw_category", "text", "Category as delivered."),
+        Field("period", "text", "Period label as delivered, e.g. 2015-2016 (financial year).", nullable=False),
+        Field("period_start", "date", "First day of the period."),
+        Field("period_end", "date", "Last day of the period."),
+        Field("count", "int", "Number of incidents.", nullable=False),
+        Field("source", "text", "Who published the counts.", nullable=False, isin=SOURCES),
+        _org,
+        _batch_id,
+    ),
+    unique_together=(("area_kind", "area_code", "category", "raw_category", "period", "source", "org"),),
+)
+
+ASSETS = Table(
+    "assets",
+    "Community assets in the sense of Asset-Based Community Development.",
+    (
+        Field("asset_id", "text", "AreaSafe identifier of the asset.", nullable=False, unique=True),
+        Field("name", "text", "Asset name.", nullable=False),
+        Field("abcd_category", "text", "ABCD asset category.", nullable=False, isin=ABCD_CATEGORIES),
+        Field("type", "text", "Asset type, e.g. school, church, sports field."),
+        Field("custodian", "text", "Who looks after it."),
+        Field("external_id", "text", "Identifier in the source data."),
+        _precinct_code,
+        _neighbourhood_code,
+        _batch_id,
+    ),
+    geometry_type="POINT",
+)
+
+INTERVENTIONS = Table(
+    "interventions",
+    "Violence-prevention interventions (lighting, walkways, active boxes, youth programmes).",
+    (
+        Field("intervention_id", "text", "AreaSafe identifier.", nullable=False, unique=True),
+        Field("name", "text", "Intervention name.", nullable=False),
+        Field("type", "text", "Intervention type."),
+        Field("lead", "text", "Lead department or organisation."),
+        Field("partners", "text", "Partners, semicolon separated."),
+        Field("status", "text", "Delivery status.", nullable=False, isin=INTERVENTION_STATUSES),
+        Field("budget_zar", "float", "Budget in rand."),
+        Field("financial_year", "text", "Municipal financial year, e.g. 2025/26."),
+        Field("start", "date", "Start date."),
+        Field("end", "date", "Planned or actual end date."),
+        Field("external_id", "text", "Identifier in the source data."),
+        _neighbourhood_code,
+        _batch_id,
+    ),
+    geometry_type="GEOMETRY",
+)
+
+BATCHES = Table(
+    "batches",
+    "One row per ingest: what was read, from whom, and what became of each row.",
+    (
+        Field("batch_id", "text", "Batch identifier.", nullable=False, unique=True),
+        Field("kind", "text", "What was ingested.", nullable=False, isin=BATCH_KINDS),
+        Field("file_name", "text", "Uploaded file name.", nullable=False),
+        Field("sha256", "text", "SHA-256 of the file bytes.", nullable=False),
+        Field("source", "text", "municipal or community (incidents and counts)."),
+        Field("org", "text", "Supplying organisation."),
+        Field("user", "text", "Who ran the ingest."),
+        Field("created_at", "datetime", "When the batch was committed (UTC).", nullable=False),
+        Field("format", "text", "Detected or chosen input format/preset."),
+        Field("rows_read", "int", "Data rows in the file.", nullable=False),
+        Field("accepted", "int", "Rows stored.", nullable=False),
+        Field("rejected", "int", "Rows rejected (stored in rejections).", nullable=False),
+        Field("duplicates", "int", "Rows skipped as duplicates.", nullable=False),
+        Field("outside_areas", "int", "Accepted rows outside every area."),
+        Field("warnings", "text", "JSON object: warning code to count."),
+        Field("rejections", "text", "JSON object: rejection reason to count."),
+    ),
+)
+
+REJECTIONS = Table(
+    "rejections",
+    "Rows that could not be accepted, with the original (redacted) content so they can be fixed.",
+    (
+        _batch_id,
+        _row_number,
+        Field("reason", "text", "Reason code.", nullable=False, isin=REJECTION_REASONS),
+        Field("message", "text", "What is wrong and how to fix it.", nullable=False),
+        _org,
+        _raw,
+    ),
+    indexes=(("batch_id",),),
+)
+
+INTERVENTION_LOG = Table(
+    "intervention_log",
+    "Dated status history of interventions, so the ACT can see progress over time.",
+    (
+        Field("intervention_id", "text", "The intervention.", nullable=False),
+        Field("status", "text", "Status from this date on.", nullable=False, isin=INTERVENTION_STATUSES),
+        Field("changed_at", "datetime", "When the status was recorded (UTC).", nullable=False),
+        Field("note", "text", "Why it changed, what blocks it."),
+        Field("user", "text", "Who recorded it."),
+        _batch_id,
+    ),
+    indexes=(("intervention_id",),),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (AREAS, INCIDENTS, AREA_COUNTS, ASSETS, INTERVENTIONS, INTERVENTION_LOG, BATCHES, REJECTIONS)
+}
+
+
+@cache
+def validator(table_name: str):
+    """Build the pandera schema for ``table_name`` from its field definitions.
+
+    Dtypes are not coerced: the schema checks presence, nullability, uniqueness and allowed values,
+    which is what differs between a frame that is safe to store and one that is not.
+    """
+    import pandera.pandas as pa
+
+    table = TABLES[table_name]
+    columns = {}
+    for f in table.fields:
+        checks = [pa.Check.isin(list(f.isin))] if f.isin else []
+        columns[f.name] = pa.Column(nullable=f.nullable, unique=f.unique, checks=checks, required=True)
+    return pa.DataFrameSchema(columns, strict=False, name=table_name)
+
+
+def empty_frame(table_name: str) -> pd.DataFrame:
+    """A zero-row frame with the table's columns (no geometry)."""
+    return pd.DataFrame({c: pd.Series([], dtype="object") for c in TABLES[table_name].columns})

@@ -1,0 +1,425 @@
+"""Column mapping: which input column plays which role (latitude, date, category, ...).
+
+Place in the data flow: between reading a raw frame and validating it. :func:`detect_format`
+recognises KoboToolbox, ODK Central, data.police.uk and plain exports; :func:`detect_mapping`
+guesses each role from the column names; overrides from the CLI, the dashboard or a YAML mapping
+file (:func:`load_mapping_file`) win over the guesses. The result, a :class:`ColumnMapping`, is what
+the validator consumes and what the upload page shows the user to correct.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipelines.errors import MappingError, UnusableFileError
+
+FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
+ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
+
+_POLICE_UK = {"crime id", "month", "crime type", "longitude", "latitude", "lsoa code"}
+_KOBO_MARKERS = {"_uuid", "_submission_time", "meta/instanceid", "_id", "_index", "_validation_status"}
+_ODK_MARKERS = {"key", "submissiondate", "meta-instanceid", "submitterid", "submittername", "reviewstate"}
+
+# Personal columns are dropped before anything is stored (POPIA): names, phone numbers, e-mail,
+# ID numbers, device identifiers and submitting user names.
+_NOT_PERSONAL = re.compile(
+    r"(lsoa|msoa|institution|station|street|road|place|area|ward|suburb|school|org|organisation|organization|asset|"
+    r"facility|site|location|precinct|district|neighbourhood|town|city|village|township|province|municipality|"
+    r"project|intervention|form|file|layer|group|category|type|crime|offence|business|shop|venue|landmark)_?names?$"
+)
+_PERSONAL = re.compile(
+    r"(^|_)(name|names|surname|first_?name|last_?name|full_?name|reporter_?name|respondent_?name|phone|phones|"
+    r"phonenumber|phone_?number|cell|cellphone|cell_?no|cellno|mobile|tel|telephone|contact_?number|email|e_?mail|"
+    r"id_?number|id_?no|identity_?number|passport|imei|deviceid|device_?id|submitted_?by|submitter_?name|"
+    r"submitter_?id|username|home_?address|street_?address)($|_)"
+)
+_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "lat": ("latitude", "lat", "gis_latitude", "y_lat", "decimal_latitude", "gps_latitude", "location_latitude"),
+    "lon": (
+        "longitude",
+        "lon",
+        "lng",
+        "long",
+        "gis_longitude",
+        "x_lon",
+        "decimal_longitude",
+        "gps_longitude",
+        "location_longitude",
+    ),
+    "x": ("x", "easting", "x_coord", "xcoord", "location_x", "point_x", "east"),
+    "y": ("y", "northing", "y_coord", "ycoord", "location_y", "point_y", "north"),
+    "date": (
+        "occurred_at",
+        "incident_datetime",
+        "incident_date",
+        "date_time",
+        "datetime",
+        "date_of_incident",
+        "incident_date_time",
+        "occurred",
+        "occurrence_date",
+        "offence_date",
+        "event_date",
+        "date",
+        "when",
+        "month",
+        "today",
+        "reported_date",
+        "report_datetime",
+        "start",
+    ),
+    "fallback_date": ("_submission_time", "submissiondate", "submission_date", "end"),
+    "category": (
+        "category",
+        "crime_type",
+        "incident_type",
+        "incident_category",
+        "offence",
+        "offence_type",
+        "crime_category",
+        "crime",
+        "type_of_incident",
+        "type",
+        "issue",
+        "incident",
+        "what_happened",
+    ),
+    "id": (
+        "incident_id",
+        "case_number",
+        "case_no",
+        "cas_number",
+        "crime_id",
+        "row_id",
+        "record_id",
+        "reference",
+        "ref",
+        "id",
+        "_uuid",
+        "instanceid",
+        "key",
+        "_id",
+        "objectid",
+        "fid",
+    ),
+    "description": (
+        "description",
+        "incident_description",
+        "details",
+        "narrative",
+        "comments",
+        "comment",
+        "notes",
+        "what_happened_description",
+        "summary",
+        "location",
+        "remarks",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """The role of each input column (``None`` when the file has no such column)."""
+
+    format: str = "plain"
+    lat: str | None = None
+    lon: str | None = None
+    geopoint: str | None = None  # "lat lon [alt acc]" in one column, or "[lat, lon]", or "(lat, lon)"
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None  # CRS of x/y
+    date: str | None = None
+    fallback_date: str | None = None  # e.g. the Kobo submission time when the incident date is empty
+    category: str | None = None
+    id: str | None = None
+    description: str | None = None
+    personal: tuple[str, ...] = ()
+    category_overrides: dict[str, str] = field(default_factory=dict)
+
+    def has_location(self) -> bool:
+        return bool((self.lat and self.lon) or self.geopoint or (self.x and self.y))
+
+    def roles(self) -> dict[str, str | None]:
+        return {role: getattr(self, role) for role in ROLES}
+
+    def structural_columns(self) -> set[str]:
+        """Columns whose values are coordinates, dates or identifiers (not free text)."""
+        return {c for role, c in self.roles().items() if c and role != "description"}
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["personal"] = list(self.personal)
+        return out
+
+
+def key(name: str) -> str:
+    """A column name reduced for matching: lower case, ``_`` for separators."""
+    return re.sub(r"[^a-z0-9/_\[\]]+", "_", name.strip().lower())
+
+
+def leaf(name: str) -> str:
+    """The field name without its Kobo (``group/field``) or ODK (``group-field``) group path."""
+    k = key(name).split("/")[-1]
+    return k
+
+
+def _odk_leaf(name: str) -> str:
+    return key(name.rsplit("-", 1)[-1]) if "-" in name else leaf(name)
+
+
+def _is_personal(column: str) -> bool:
+    return any(_PERSONAL.search(k) and not _NOT_PERSONAL.search(k) for k in {leaf(column), _odk_leaf(column)})
+
+
+def detect_format(columns: list[str]) -> str:
+    """Which preset fits the columns: ``police-uk``, ``kobo``, ``odk`` or ``plain``."""
+    lowered = {c.strip().lower() for c in columns}
+    if lowered >= _POLICE_UK:
+        return "police-uk"
+    if (
+        lowered & _KOBO_MARKERS
+        or any("/" in c for c in lowered)
+        or any(re.fullmatch(r"(.*/)?_[a-z0-9_]+_latitude", c) for c in lowered)
+    ):
+        return "kobo"
+    if lowered & _ODK_MARKERS or any(c.endswith("-latitude") for c in lowered):
+        return "odk"
+    return "plain"
+
+
+def _first(columns: list[str], names: tuple[str, ...], *, by=leaf, exclude: set[str] = frozenset()) -> str | None:
+    by_key: dict[str, str] = {}
+    for c in columns:
+        if c not in exclude:
+            by_key.setdefault(by(c), c)
+    for name in names:
+        if name in by_key:
+            return by_key[name]
+    return None
+
+
+def _most_unique(frame: pd.DataFrame | None, candidates: list[str]) -> str | None:
+    if not candidates:
+        return None
+    if frame is None or not len(frame):
+        return candidates[0]
+    sample = frame.head(5000)
+    # The most distinct non-empty column wins: SF exports have both ``Incident ID`` (one per
+    # incident, several offences) and ``Row ID`` (one per row).
+    return max(
+        candidates, key=lambda c: (sample[c].astype(str).replace("", pd.NA).dropna().nunique(), -candidates.index(c))
+    )
+
+
+def _geopoint_column(columns: list[str], frame: pd.DataFrame | None) -> str | None:
+    """A column holding "lat lon alt acc" (Kobo geopoint), "[lat, lon]" or "(lat, lon)"."""
+    named = _first(
+        columns,
+        (
+            "_geolocation",
+            "geolocation",
+            "gps",
+            "geopoint",
+            "location",
+            "point",
+            "coordinates",
+            "coords",
+            "position",
+            "gps_location",
+            "incident_location",
+        ),
+    )
+    candidates = [named] if named else []
+    candidates += [c for c in columns if c not in candidates]
+    if frame is None:
+        return named
+    pattern = r"^\s*[\[(]?\s*-?\d{1,3}(\.\d+)?[\s,;]+-?\d{1,3}(\.\d+)?([\s,]+-?[\d.]+)*\s*[\])]?\s*$"
+    for c in candidates:
+        values = frame[c].astype(str).str.strip()
+        values = values[values.ne("")].head(200)
+        if len(values) and values.str.match(pattern).mean() > 0.8:
+            return c
+    return None
+
+
+def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, format: str = "auto") -> ColumnMapping:
+    """Guess the column mapping for ``columns`` (``frame`` lets the guess look at values)."""
+    columns = [c for c in columns if not c.startswith("__")]
+    fmt = detect_format(columns) if format == "auto" else format
+    if fmt not in FORMATS:
+        raise MappingError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
+    personal = () if fmt == "police-uk" else tuple(c for c in columns if _is_personal(c))
+    usable = [c for c in columns if c not in personal]
+
+    if fmt == "police-uk":
+        get = {c.strip().lower(): c for c in columns}
+        return ColumnMapping(
+            format=fmt,
+            lat=get["latitude"],
+            lon=get["longitude"],
+            date=get["month"],
+            category=get["crime type"],
+            id=get["crime id"],
+            description=get.get("location"),
+            personal=personal,
+        )
+
+    if fmt == "odk":
+        lat = next((c for c in usable if c.lower().endswith("-latitude")), None)
+        lon = next((c for c in usable if c.lower().endswith("-longitude")), None)
+        return ColumnMapping(
+            format=fmt,
+            lat=lat or _first(usable, _CANDIDATES["lat"], by=_odk_leaf),
+            lon=lon or _first(usable, _CANDIDATES["lon"], by=_odk_leaf),
+            geopoint=None if (lat and lon) else _geopoint_column(usable, frame),
+            date=_first(usable, _CANDIDATES["date"], by=_odk_leaf, exclude={"SubmissionDate"}),
+            fallback_date=_first(usable, _CANDIDATES["fallback_date"], by=_odk_leaf),
+            category=_first(usable, _CANDIDATES["category"], by=_odk_leaf),
+            id=_first(usable, ("key", "instanceid", "meta_instanceid"), by=_odk_leaf),
+            description=_first(usable, _CANDIDATES["description"], by=_odk_leaf),
+            personal=personal,
+        )
+
+    if fmt == "kobo":
+        # Kobo splits a geopoint "gps" into "_gps_latitude"/"_gps_longitude" beside the original.
+        lat = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_latitude", leaf(c))), None)
+        lon = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_longitude", leaf(c))), None)
+        geopoint = None
+        if not (lat and lon):
+            lat = _first(usable, _CANDIDATES["lat"])
+            lon = _first(usable, _CANDIDATES["lon"])
+            if not (lat and lon):
+                geopoint = _geopoint_column(usable, frame)
+        geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
+        date_exclude = {"_submission_time", "start", "end"}
+        date = _first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
+        return ColumnMapping(
+            format=fmt,
+            lat=lat,
+            lon=lon,
+            geopoint=geopoint,
+            date=date or _first(usable, ("start",)),
+            fallback_date=_first(usable, ("_submission_time", "end")),
+            category=_first(usable, _CANDIDATES["category"]),
+            id=_first(usable, ("_uuid", "instanceid", "_id")),
+            description=_first(
+                usable, _CANDIDATES["description"], exclude={c for c in usable if leaf(c) in geo_sources}
+            ),
+            personal=personal,
+        )
+
+    lat = _first(usable, _CANDIDATES["lat"])
+    lon = _first(usable, _CANDIDATES["lon"])
+    x = y = geopoint = None
+    if not (lat and lon):
+        x = _first(usable, _CANDIDATES["x"])
+        y = _first(usable, _CANDIDATES["y"])
+        if not (x and y):
+            x = y = None
+            geopoint = _geopoint_column(usable, frame)
+    id_candidates = [c for c in usable if leaf(c) in _CANDIDATES["id"]]
+    return ColumnMapping(
+        format=fmt,
+        lat=lat,
+        lon=lon,
+        x=x,
+        y=y,
+        geopoint=geopoint,
+        date=_first(usable, _CANDIDATES["date"]),
+        category=_first(usable, _CANDIDATES["category"]),
+        id=_most_unique(frame, id_candidates),
+        description=_first(usable, _CANDIDATES["description"], exclude={geopoint} if geopoint else set()),
+        personal=personal,
+    )
+
+
+def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> ColumnMapping:
+    """Replace guessed roles with explicit choices, checking that each named column exists.
+
+    ``overrides`` takes role names (``lat``, ``date``, ...), ``crs``, ``personal`` and
+    ``category_overrides``; ``None`` values are ignored, and an empty string clears a role.
+    """
+    valid = {f.name for f in fields(ColumnMapping)}
+    changes = {}
+    for role, value in overrides.items():
+        if value is None:
+            continue
+        if role not in valid:
+            raise MappingError(f"unknown mapping key {role!r}; use one of {', '.join(sorted(valid))}")
+        if role in ROLES and value != "" and value not in columns:
+            close = [c for c in columns if key(c) == key(value) or leaf(c) == leaf(value)]
+            if len(close) == 1:
+                value = close[0]
+            else:
+                raise MappingError(
+                    f"--{role.replace('_', '-')}-col {value!r} is not a column of this file; "
+                    f"columns are: {', '.join(columns[:40])}"
+                )
+        changes[role] = (value or None) if role in ROLES else value
+    if "personal" in changes:
+        changes["personal"] = tuple(changes["personal"])
+    mapping = replace(mapping, **changes)
+    if {"lat", "lon", "x", "y"} & changes.keys() and "geopoint" not in changes and (mapping.lat or mapping.x):
+        mapping = replace(mapping, geopoint=None)
+    # A column chosen for a role is never dropped as personal.
+    chosen = {c for c in mapping.roles().values() if c}
+    return replace(mapping, personal=tuple(c for c in mapping.personal if c not in chosen))
+
+
+def load_mapping_file(path: str | Path) -> dict:
+    """Read a YAML mapping file into keyword overrides for :func:`apply_overrides`.
+
+    Example::
+
+        format: kobo
+        columns:
+          lat: incident/_location_latitude
+          lon: incident/_location_longitude
+          date: incident/incident_date
+          category: incident/incident_type
+        crs: EPSG:4326
+        personal: [reporter/reporter_name]
+        categories:
+          skollies fighting: gang_violence
+    """
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise MappingError(f"cannot read mapping file {path}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise MappingError(f"mapping file {path} must be a YAML mapping with 'columns:'")
+    unknown = set(doc) - {"format", "columns", "crs", "personal", "categories"}
+    if unknown:
+        raise MappingError(
+            f"mapping file {path}: unknown keys {sorted(unknown)}; use format, columns, crs, personal, categories"
+        )
+    columns = doc.get("columns") or {}
+    bad = set(columns) - set(ROLES)
+    if bad:
+        raise MappingError(f"mapping file {path}: unknown column roles {sorted(bad)}; roles are {', '.join(ROLES)}")
+    out: dict = dict(columns)
+    if "format" in doc:
+        out["format"] = doc["format"]
+    if "crs" in doc:
+        out["crs"] = str(doc["crs"])
+    if "personal" in doc:
+        out["personal"] = list(doc["personal"] or [])
+    if "categories" in doc:
+        out["category_overrides"] = {str(k): str(v) for k, v in (doc["categories"] or {}).items()}
+    return out
+
+
+def require_location(mapping: ColumnMapping, columns: list[str], file_name: str) -> None:
+    """Raise :class:`UnusableFileError` when no location columns were found or given."""
+    if mapping.has_location():
+        return
+    raise UnusableFileError(
+        f"{file_name}: no location columns found (looked for latitude/longitude, a GPS/geopoint column, or x/y). "
+        f"Name them with --lat-col and --lon-col (or --mapping); columns are: {', '.join(columns[:30])}"
+    )

@@ -1,0 +1,180 @@
+"""The store interface: the only way the rest of AreaSafe reads or writes persisted data.
+
+Place in the data flow: ``place`` hands frames to :meth:`Store.commit`, which writes one batch in
+one transaction; ``analyse`` and the dashboard read frames back through the ``read_*`` methods. The
+GeoPackage store (:mod:`pipelines.store.gpkg`) is the embedded default; a PostGIS store implements
+the same interface.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+
+import geopandas as gpd
+import pandas as pd
+
+
+class StoreError(RuntimeError):
+    """The store could not be opened or written; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One ingest: what came in and what became of each row.
+
+    ``rows_read == accepted + rejected + duplicates`` holds for every committed batch.
+    """
+
+    batch_id: str
+    kind: str
+    file_name: str
+    sha256: str
+    created_at: dt.datetime
+    source: str | None = None
+    org: str | None = None
+    user: str | None = None
+    format: str | None = None
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    outside_areas: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)
+    rejections: dict[str, int] = field(default_factory=dict)
+
+    def with_counts(self, **changes) -> Batch:
+        return replace(self, **changes)
+
+    def to_record(self) -> dict:
+        """The batch as a flat record for storage (counts dicts as JSON)."""
+        record = asdict(self)
+        record["warnings"] = json.dumps(self.warnings, sort_keys=True)
+        record["rejections"] = json.dumps(self.rejections, sort_keys=True)
+        record["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
+        return record
+
+    def summary(self) -> dict:
+        """The JSON shape printed by ``areasafe ingest ... --json``."""
+        return {
+            "batch_id": self.batch_id,
+            "rows_read": self.rows_read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "outside_areas": self.outside_areas,
+            "warnings": dict(self.warnings),
+            "rejections": dict(self.rejections),
+        }
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Filters for :meth:`Store.read_incidents`. ``None`` means no filter.
+
+    ``start`` is inclusive and ``end`` exclusive, both timezone-aware or naive UTC.
+    """
+
+    neighbourhood: str | None = None
+    precinct: str | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    categories: Sequence[str] | None = None
+    sources: Sequence[str] | None = None
+    orgs: Sequence[str] | None = None
+    batch_id: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    columns: Sequence[str] | None = None  # None: every column except ``raw`` and ``dedupe_key``
+
+
+class Store(abc.ABC):
+    """Everything AreaSafe persists, behind one interface.
+
+    Writes go through :meth:`commit` only: one call is one transaction, so a batch is either wholly
+    stored or not at all, and readers never see part of one.
+    """
+
+    url: str
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def initialise(self) -> None:
+        """Create the schema if it is missing. Safe to call on an existing store."""
+
+    @abc.abstractmethod
+    def is_empty(self) -> bool:
+        """True when no area and no incident is stored."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writes ------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def commit(
+        self,
+        batch: Batch,
+        *,
+        incidents: gpd.GeoDataFrame | None = None,
+        rejections: pd.DataFrame | None = None,
+        areas: gpd.GeoDataFrame | None = None,
+        area_counts: pd.DataFrame | None = None,
+        assets: gpd.GeoDataFrame | None = None,
+        interventions: gpd.GeoDataFrame | None = None,
+        intervention_log: pd.DataFrame | None = None,
+    ) -> Batch:
+        """Write a batch and its rows in one transaction and return the batch as stored.
+
+        Incidents whose ``dedupe_key`` is already stored are skipped and counted as duplicates;
+        that check runs inside the transaction, so overlapping uploads cannot both store a row.
+        Areas replace stored areas with the same kind and code; assets and interventions replace
+        rows with the same id. Rejections whose raw content was already rejected for the same org
+        are not stored twice.
+        """
+
+    @abc.abstractmethod
+    def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are already stored (for dry runs; :meth:`commit` re-checks)."""
+
+    @abc.abstractmethod
+    def delete_batch(self, batch_id: str) -> int:
+        """Remove a batch and every row it wrote; return the number of rows removed."""
+
+    # -- reads -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        """Areas (all kinds, or one), EPSG:4326."""
+
+    @abc.abstractmethod
+    def read_incidents(self, query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
+        """Incidents matching ``query``; ``occurred_at`` is tz-aware UTC, geometry EPSG:4326."""
+
+    @abc.abstractmethod
+    def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
+        """Any table (a GeoDataFrame if it has geometry), filtered by equality on columns."""
+
+    @abc.abstractmethod
+    def count(self, table: str) -> int:
+        """Number of rows in ``table``."""
+
+    def read_batches(self) -> pd.DataFrame:
+        """Batch history, newest first."""
+        batches = self.read_table("batches")
+        return batches.sort_values("created_at", ascending=False, ignore_index=True)
+
+    def read_assets(self) -> gpd.GeoDataFrame:
+        return self.read_table("assets")
+
+    def read_interventions(self) -> gpd.GeoDataFrame:
+        return self.read_table("interventions")
+
+    def read_rejections(self, batch_id: str | None = None) -> pd.DataFrame:
+        return self.read_table("rejections", where={"batch_id": batch_id} if batch_id else None)

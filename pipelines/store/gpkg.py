@@ -1,0 +1,479 @@
+"""The embedded store: one GeoPackage file that QGIS opens as it is.
+
+Place in the data flow: the last step of every ingest (``commit``) and the first of every analysis
+(``read_*``). The file is written through SQLite directly rather than through GDAL so that a whole
+batch (the batch record, its incidents and its rejections) is one SQLite transaction: a process
+killed mid-commit leaves the file as it was. The tables, the ``gpkg_*`` metadata and the R-tree
+spatial indexes (with the standard triggers) follow the GeoPackage 1.4 specification, so GDAL and
+QGIS read and edit the file normally. The database runs in WAL mode so readers see the last
+committed state while a writer works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines import schemas
+from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
+from pipelines.store import _gpkg_binary as gpb
+from pipelines.store.base import Batch, IncidentQuery, Store, StoreError
+
+_SQL_TYPES = {
+    "text": "TEXT",
+    "int": "INTEGER",
+    "float": "REAL",
+    "bool": "BOOLEAN",
+    "datetime": "DATETIME",
+    "date": "DATE",
+}
+_APPLICATION_ID = 0x47504B47  # "GPKG"
+_USER_VERSION = 10400  # GeoPackage 1.4.0
+_SCHEMA_VERSION = "1"
+_WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
+    'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
+    'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+_KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
+_BUSY_TIMEOUT_S = 120
+
+
+def format_datetime(value: dt.datetime | pd.Timestamp) -> str:
+    """The GeoPackage DATETIME text form, UTC with milliseconds: sortable as text."""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _format_datetimes(values: pd.Series) -> list[str | None]:
+    ts = pd.to_datetime(values, utc=True)
+    text = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + "Z"
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in text.tolist()]
+
+
+def _rtree(table: str) -> str:
+    return f"rtree_{table}_{GEOMETRY}"
+
+
+class GeoPackageStore(Store):
+    """AreaSafe's tables in one GeoPackage file.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file; created with its schema when missing.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._local = threading.local()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.initialise()
+
+    # -- connection --------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode: a killed process never corrupts or half-applies a transaction.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # The R-tree triggers of the GeoPackage spec call these SQL functions (GDAL provides them in
+        # its own connections; plain SQLite needs them registered).
+        conn.create_function(
+            "ST_IsEmpty", 1, lambda b: None if b is None else int(gpb.envelope(b) is None), deterministic=True
+        )
+        for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+            conn.create_function(
+                name, 1, lambda b, i=i: None if (e := gpb.envelope(b)) is None else e[i], deterministic=True
+            )
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------------------------------
+    def initialise(self) -> None:
+        try:
+            conn = self._conn
+            exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'areasafe_meta'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a GeoPackage or SQLite file ({exc}); point --store at a new or AreaSafe .gpkg file."
+            ) from exc
+        if exists:
+            return
+        # These header pragmas do not take effect inside a transaction; they are idempotent.
+        conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'areasafe_meta'").fetchone():
+                return  # another process created it while we waited for the lock
+            for statement in _gpkg_core_ddl():
+                conn.execute(statement)
+            for table in TABLES.values():
+                for statement in _table_ddl(table):
+                    conn.execute(statement)
+            conn.execute("CREATE TABLE areasafe_meta (key TEXT PRIMARY KEY, value TEXT)")
+            conn.execute("INSERT INTO areasafe_meta VALUES ('schema_version', ?)", (_SCHEMA_VERSION,))
+        # GDAL reads the GeoPackage header bytes from the main file, not the WAL: checkpoint now.
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def is_empty(self) -> bool:
+        return self.count("areas") == 0 and self.count("incidents") == 0
+
+    # -- writes ------------------------------------------------------------------------------------
+    def commit(
+        self,
+        batch: Batch,
+        *,
+        incidents: gpd.GeoDataFrame | None = None,
+        rejections: pd.DataFrame | None = None,
+        areas: gpd.GeoDataFrame | None = None,
+        area_counts: pd.DataFrame | None = None,
+        assets: gpd.GeoDataFrame | None = None,
+        interventions: gpd.GeoDataFrame | None = None,
+        intervention_log: pd.DataFrame | None = None,
+    ) -> Batch:
+        with self._transaction() as conn:
+            if incidents is not None and len(incidents):
+                stored = self._existing_keys(conn, incidents["dedupe_key"])
+                if stored:
+                    fresh = ~incidents["dedupe_key"].isin(stored)
+                    outside_dropped = int(
+                        (
+                            incidents.loc[~fresh, "precinct_code"].isna()
+                            & incidents.loc[~fresh, "neighbourhood_code"].isna()
+                        ).sum()
+                    )
+                    incidents = incidents.loc[fresh]
+                    batch = batch.with_counts(
+                        accepted=batch.accepted - len(stored),
+                        duplicates=batch.duplicates + len(stored),
+                        outside_areas=batch.outside_areas - outside_dropped,
+                    )
+                self._insert(conn, schemas.INCIDENTS, incidents)
+            if areas is not None and len(areas):
+                self._delete_where_in(conn, "areas", "kind || '|' || code", areas["kind"] + "|" + areas["code"])
+                self._insert(conn, schemas.AREAS, areas)
+            for table, frame in (("assets", assets), ("interventions", interventions)):
+                if frame is not None and len(frame):
+                    self._delete_where_in(conn, table, _KEY_COLUMN[table], frame[_KEY_COLUMN[table]])
+                    self._insert(conn, TABLES[table], frame)
+            if area_counts is not None and len(area_counts):
+                keys = schemas.AREA_COUNTS.unique_together[0]
+                expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in keys)
+                values = [
+                    "|".join("" if pd.isna(v) else str(v) for v in row)
+                    for row in area_counts[list(keys)].itertuples(index=False)
+                ]
+                self._delete_where_in(conn, "area_counts", expr, pd.Series(values))
+                self._insert(conn, schemas.AREA_COUNTS, area_counts)
+            if intervention_log is not None and len(intervention_log):
+                self._insert(conn, schemas.INTERVENTION_LOG, intervention_log)
+            if rejections is not None and len(rejections):
+                self._insert(conn, schemas.REJECTIONS, rejections)
+            self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
+        return batch
+
+    def _existing_keys(self, conn: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM _keys")
+        conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", ((k,) for k in keys))
+        found = {r[0] for r in conn.execute("SELECT k FROM _keys JOIN incidents ON incidents.dedupe_key = _keys.k")}
+        conn.execute("DELETE FROM _keys")
+        return found
+
+    def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
+        with self._transaction() as conn:
+            return self._existing_keys(conn, keys)
+
+    def _delete_where_in(self, conn: sqlite3.Connection, table: str, expr: str, values: pd.Series) -> None:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _del (k TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM _del")
+        conn.executemany("INSERT OR IGNORE INTO _del VALUES (?)", ((str(v),) for v in values))
+        conn.execute(f'DELETE FROM "{table}" WHERE {expr} IN (SELECT k FROM _del)')
+        conn.execute("DELETE FROM _del")
+
+    def _insert(self, conn: sqlite3.Connection, table: Table, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        missing = [c for c in table.columns if c not in frame.columns]
+        if missing:
+            raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
+        columns = list(table.columns)
+        values = [self._column_values(table, name, frame[name]) for name in columns]
+        if table.geometry_type:
+            if frame.crs is not None and not frame.crs.equals(STORE_CRS):
+                raise StoreError(
+                    f"{table.name} CRS is {frame.crs.to_string()}, expected {STORE_CRS}; call to_crs() first"
+                )
+            geoms = frame.geometry.to_numpy()
+            values.append(gpb.encode(geoms, STORE_SRID))
+            columns.append(GEOMETRY)
+            start = (conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0]) + 1
+            fids = list(range(start, start + len(frame)))
+            values.insert(0, fids)
+            columns.insert(0, "fid")
+            # Maintain the R-tree in bulk instead of through the per-row insert trigger.
+            conn.execute(f'DROP TRIGGER "{_rtree(table.name)}_insert"')
+        placeholders = ", ".join("?" for _ in columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', zip(*values, strict=True))
+        if table.geometry_type:
+            minx, miny, maxx, maxy = shapely.bounds(geoms).T
+            present = ~np.isnan(minx)
+            conn.executemany(
+                f'INSERT INTO "{_rtree(table.name)}" VALUES (?, ?, ?, ?, ?)',
+                zip(
+                    np.asarray(fids)[present].tolist(),
+                    minx[present].tolist(),
+                    maxx[present].tolist(),
+                    miny[present].tolist(),
+                    maxy[present].tolist(),
+                    strict=True,
+                ),
+            )
+            conn.execute(_rtree_triggers(table.name)["insert"])
+            self._touch_contents(conn, table.name)
+
+    @staticmethod
+    def _column_values(table: Table, name: str, values: pd.Series) -> list:
+        kind = table.field(name).dtype
+        if kind == "datetime":
+            return _format_datetimes(values)
+        series = values.astype(object)
+        mask = values.isna().to_numpy()
+        if kind == "bool":
+            series = series.map(lambda v: int(bool(v)) if v is not None else None)
+        elif kind == "int":
+            series = series.map(lambda v: int(v) if v is not None else None)
+        elif kind == "float":
+            series = series.map(lambda v: float(v) if v is not None else None)
+        elif kind in ("text", "date"):
+            series = series.map(lambda v: v if isinstance(v, str) else str(v))
+        out = series.tolist()
+        if mask.any():
+            for i in np.flatnonzero(mask):
+                out[i] = None
+        return out
+
+    def _touch_contents(self, conn: sqlite3.Connection, table: str) -> None:
+        extent = conn.execute(f'SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM "{_rtree(table)}"').fetchone()
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
+            (format_datetime(dt.datetime.now(dt.UTC)), *extent, table),
+        )
+
+    def delete_batch(self, batch_id: str) -> int:
+        removed = 0
+        with self._transaction() as conn:
+            for table in TABLES.values():
+                if "batch_id" in table.columns:
+                    removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+        return removed
+
+    # -- reads -------------------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        _check_table(table)
+        return self._conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+    def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        return self.read_table("areas", where={"kind": kind} if kind else None)
+
+    def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
+        spec = _check_table(table)
+        clauses, params = [], []
+        for column, value in (where or {}).items():
+            spec.field(column)
+            clauses.append(f'"{column}" = ?')
+            params.append(value)
+        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._select(spec, list(spec.columns), sql_where, params)
+
+    def read_incidents(self, query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
+        query = query or IncidentQuery()
+        table = schemas.INCIDENTS
+        columns = list(query.columns) if query.columns else [c for c in table.columns if c not in ("raw", "dedupe_key")]
+        for c in columns:
+            table.field(c)
+        clauses, params = [], []
+        for column, value in (
+            ("neighbourhood_code", query.neighbourhood),
+            ("precinct_code", query.precinct),
+            ("batch_id", query.batch_id),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if query.start is not None:
+            clauses.append("occurred_at >= ?")
+            params.append(format_datetime(query.start))
+        if query.end is not None:
+            clauses.append("occurred_at < ?")
+            params.append(format_datetime(query.end))
+        for column, values in (("category", query.categories), ("source", query.sources), ("org", query.orgs)):
+            if values is not None:
+                values = list(values)
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})" if values else "0")
+                params.extend(values)
+        if query.bbox is not None:
+            minx, miny, maxx, maxy = query.bbox
+            clauses.append(
+                f"fid IN (SELECT id FROM {_rtree('incidents')} WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+            )
+            params.extend([minx, maxx, miny, maxy])
+        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._select(table, columns, sql_where, params)
+
+    def _select(self, table: Table, columns: list[str], sql_where: str, params: list) -> pd.DataFrame:
+        names = [f'"{c}"' for c in columns]
+        if table.geometry_type:
+            names.append(f'"{GEOMETRY}"')
+        rows = self._conn.execute(f'SELECT {", ".join(names)} FROM "{table.name}"{sql_where}', params).fetchall()
+        data = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        frame = pd.DataFrame({c: _from_sql(table, c, data[i]) for i, c in enumerate(columns)})
+        if not table.geometry_type:
+            return frame
+        return gpd.GeoDataFrame(frame, geometry=gpb.decode(data[-1]), crs=STORE_CRS)
+
+
+def _from_sql(table: Table, name: str, values) -> pd.Series:
+    kind = table.field(name).dtype
+    if kind == "datetime":
+        return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601")
+    if kind == "bool":
+        return (
+            pd.Series(values, dtype="object").astype("boolean").astype(bool)
+            if len(values)
+            else pd.Series([], dtype=bool)
+        )
+    if kind == "int":
+        return pd.Series(values, dtype="Int64")
+    if kind == "float":
+        return pd.Series(values, dtype="float64")
+    return pd.Series(values, dtype="object")
+
+
+def _check_table(table: str) -> Table:
+    try:
+        return TABLES[table]
+    except KeyError:
+        raise StoreError(f"unknown table {table!r}; tables are {', '.join(TABLES)}") from None
+
+
+def _gpkg_core_ddl() -> list[str]:
+    return [
+        """CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
+           organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
+           description TEXT)""",
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', NULL)",
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', NULL)",
+        f"INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{_WGS84_WKT}', NULL)",
+        """CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+           identifier TEXT UNIQUE, description TEXT DEFAULT '',
+           last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+           min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+           CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+        """CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+           geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+           CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+           CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+           CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+        """CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+           definition TEXT NOT NULL, scope TEXT NOT NULL,
+           CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+    ]
+
+
+def _table_ddl(table: Table) -> list[str]:
+    cols = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
+    for f in table.fields:
+        cols.append(
+            f'"{f.name}" {_SQL_TYPES[f.dtype]}{"" if f.nullable else " NOT NULL"}{" UNIQUE" if f.unique else ""}'
+        )
+    if table.geometry_type:
+        cols.append(f'"{GEOMETRY}" {table.geometry_type}')
+    statements = [f'CREATE TABLE "{table.name}" ({", ".join(cols)})']
+    for i, group in enumerate(table.unique_together):
+        quoted = ", ".join(f'"{c}"' for c in group)
+        statements.append(f'CREATE UNIQUE INDEX "ux_{table.name}_{i}" ON "{table.name}" ({quoted})')
+    for group in table.indexes:
+        quoted = ", ".join(f'"{c}"' for c in group)
+        statements.append(f'CREATE INDEX "ix_{table.name}_{"_".join(group)}" ON "{table.name}" ({quoted})')
+    data_type = "features" if table.geometry_type else "attributes"
+    srs = STORE_SRID if table.geometry_type else None
+    statements.append(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES "
+        f"('{table.name}', '{data_type}', '{table.name}', '{table.description.replace(chr(39), chr(39) * 2)}', "
+        f"{'NULL' if srs is None else srs})"
+    )
+    if table.geometry_type:
+        rtree = _rtree(table.name)
+        statements += [
+            f"INSERT INTO gpkg_geometry_columns VALUES ('{table.name}', '{GEOMETRY}', '{table.geometry_type}', {srs}, 0, 0)",
+            f"INSERT INTO gpkg_extensions VALUES ('{table.name}', '{GEOMETRY}', 'gpkg_rtree_index', "
+            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)',
+            *_rtree_triggers(table.name).values(),
+        ]
+    return statements
+
+
+def _rtree_triggers(table: str) -> dict[str, str]:
+    """The R-tree maintenance triggers from the GeoPackage spec (F.3), as GDAL writes them."""
+    r, g, t = _rtree(table), GEOMETRY, table
+    return {
+        "insert": f"""CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}" WHEN (new."{g}" NOT NULL AND NOT ST_IsEmpty(NEW."{g}"))
+            BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW.fid, ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
+            ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END""",
+        "update1": f"""CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}"
+            WHEN OLD.fid = NEW.fid AND (NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))
+            BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW.fid, ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
+            ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END""",
+        "update2": f"""CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}"
+            WHEN OLD.fid = NEW.fid AND (NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))
+            BEGIN DELETE FROM "{r}" WHERE id = OLD.fid; END""",
+        "update3": f"""CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}"
+            WHEN OLD.fid != NEW.fid AND (NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))
+            BEGIN DELETE FROM "{r}" WHERE id = OLD.fid; INSERT OR REPLACE INTO "{r}" VALUES (NEW.fid,
+            ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END""",
+        "update4": f"""CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}"
+            WHEN OLD.fid != NEW.fid AND (NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))
+            BEGIN DELETE FROM "{r}" WHERE id IN (OLD.fid, NEW.fid); END""",
+        "delete": f"""CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}" WHEN old."{g}" NOT NULL
+            BEGIN DELETE FROM "{r}" WHERE id = OLD.fid; END""",
+    }

@@ -1,0 +1,358 @@
+"""Row-level validation and normalisation of incident rows.
+
+Place in the data flow: ``read -> validate + normalise -> place -> store``. :func:`validate_incidents`
+takes a raw frame and its column mapping and decides, for every input row, one of three outcomes:
+
+- **accepted** (possibly with warnings: ``unknown_category``, ``redacted_pii``, ``missing_date``),
+- **rejected** with a reason code (``missing_location``, ``invalid_coordinates``, ``invalid_date``,
+  ``future_date``, ``malformed_row``) and a message that says how to fix the row,
+- **duplicate** (``repeated_in_file``; ``already_stored`` is decided by the store at commit).
+
+``rows_read == accepted + rejected + duplicates`` holds by construction: :class:`Validated` keeps
+one status per input row. Personal columns are dropped and free text is redacted before the
+``raw`` JSON copy is made, so nothing personal reaches the store, rejected rows included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from pipelines import schemas
+from pipelines.dates import parse_dates
+from pipelines.errors import MappingError
+from pipelines.pii import redact_frame, redact_text
+from pipelines.settings import SETTINGS
+from pipelines.sources.mapping import ColumnMapping
+from pipelines.sources.tabular import ROW_NUMBER, RawTable
+from pipelines.taxonomy import Taxonomy
+
+ACCEPTED, REJECTED, DUPLICATE = "accepted", "rejected", "duplicate"
+_NUMBER = r"^\s*[+-]?\d+([.,]\d+)?\s*$"
+
+
+@dataclass
+class Validated:
+    """The outcome of validating one file.
+
+    Attributes
+    ----------
+    incidents
+        Accepted candidates as a GeoDataFrame with the ``incidents`` columns (area codes empty
+        until the place step), EPSG:4326.
+    rejections
+        Rejected rows with the ``rejections`` columns (``batch_id`` filled at commit).
+    rows
+        One row per input row: ``row_number``, ``status``, ``reason``, ``message``, ``warnings``.
+    """
+
+    incidents: gpd.GeoDataFrame
+    rejections: pd.DataFrame
+    rows: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.rows)
+
+    def counts(self) -> dict[str, int]:
+        return self.rows["status"].value_counts().reindex([ACCEPTED, REJECTED, DUPLICATE], fill_value=0).to_dict()
+
+    def warning_counts(self) -> dict[str, int]:
+        counter: Counter[str] = Counter()
+        for codes in self.rows["warnings"]:
+            counter.update(codes)
+        return dict(sorted(counter.items()))
+
+    def rejection_counts(self) -> dict[str, int]:
+        return self.rows.loc[self.rows["status"] == REJECTED, "reason"].value_counts().sort_index().to_dict()
+
+
+def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series("", index=frame.index, dtype="string[pyarrow]")
+    return frame[column].astype("string[pyarrow]").fillna("").str.strip()
+
+
+def _to_float(values: pd.Series) -> pd.Series:
+    """Numbers as delivered, tolerating decimal commas from South African Excel."""
+    cleaned = values.str.replace(",", ".", regex=False).str.replace("\u2212", "-", regex=False)
+    return pd.to_numeric(cleaned, errors="coerce").astype("float64")
+
+
+def _split_geopoint(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``"lat lon alt acc"`` (Kobo/ODK geopoint), ``"[lat, lon]"`` or ``"(lat, lon)"`` to two columns."""
+    parts = values.str.replace(r"[\[\]()]", " ", regex=True).str.strip().str.split(r"[\s,;]+", regex=True)
+    lat = parts.str.get(0).fillna("")
+    lon = parts.str.get(1).fillna("")
+    return _to_float(lat.astype("string[pyarrow]")), _to_float(lon.astype("string[pyarrow]"))
+
+
+def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Latitude, longitude (EPSG:4326), a "location given" flag and a "values are numbers" flag."""
+    if mapping.lat and mapping.lon:
+        lat_text, lon_text = _text(frame, mapping.lat), _text(frame, mapping.lon)
+        given = lat_text.ne("") | lon_text.ne("")
+        numeric = lat_text.str.match(_NUMBER) & lon_text.str.match(_NUMBER)
+        return _to_float(lat_text), _to_float(lon_text), given, numeric
+    if mapping.geopoint:
+        text = _text(frame, mapping.geopoint)
+        given = text.ne("")
+        lat, lon = _split_geopoint(text)
+        return lat, lon, given, lat.notna() & lon.notna()
+    if mapping.x and mapping.y:
+        if not mapping.crs:
+            raise MappingError("x/y columns need their CRS: pass --crs EPSG:XXXX (or 'crs:' in the mapping file)")
+        try:
+            transformer = Transformer.from_crs(CRS.from_user_input(mapping.crs), "EPSG:4326", always_xy=True)
+        except CRSError as exc:
+            raise MappingError(f"--crs {mapping.crs!r} is not a CRS pyproj knows ({exc}); use e.g. EPSG:32734") from exc
+        x_text, y_text = _text(frame, mapping.x), _text(frame, mapping.y)
+        given = x_text.ne("") | y_text.ne("")
+        numeric = x_text.str.match(_NUMBER) & y_text.str.match(_NUMBER)
+        lon, lat = transformer.transform(_to_float(x_text).to_numpy(), _to_float(y_text).to_numpy())
+        return pd.Series(lat, index=frame.index), pd.Series(lon, index=frame.index), given, numeric
+    raise MappingError("no location columns mapped")
+
+
+def _raw_json(frame: pd.DataFrame) -> list[str]:
+    if frame.shape[1] == 0:
+        return ["{}"] * len(frame)
+    lines = frame.to_json(orient="records", lines=True, force_ascii=False)
+    return lines.rstrip("\n").split("\n") if len(frame) else []
+
+
+def _hash(lines: list[str]) -> list[str]:
+    return [hashlib.blake2b(line.encode("utf-8"), digest_size=12).hexdigest() for line in lines]
+
+
+def validate_incidents(
+    raw: RawTable,
+    mapping: ColumnMapping,
+    *,
+    source: str,
+    org: str | None,
+    taxonomy: Taxonomy,
+    now: dt.datetime | None = None,
+) -> Validated:
+    """Validate and normalise every row of ``raw`` (see the module docstring for the outcomes)."""
+    if source not in schemas.SOURCES:
+        raise MappingError(f"source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
+    now = pd.Timestamp(now or dt.datetime.now(dt.UTC))
+    now = now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+    frame = raw.frame
+    row_number = frame[ROW_NUMBER].to_numpy(dtype=np.int64)
+    kept = [c for c in frame.columns if c != ROW_NUMBER and c not in set(mapping.personal)]
+    free_text = [c for c in kept if c not in mapping.structural_columns()]
+    redacted, redacted_flag = redact_frame(frame[kept], free_text)
+    raw_lines = _raw_json(redacted)
+    row_hash = _hash(raw_lines)
+
+    n = len(frame)
+    status = np.full(n, ACCEPTED, dtype=object)
+    reason = np.full(n, None, dtype=object)
+    message = np.full(n, None, dtype=object)
+    warnings: list[list[str]] = [[] for _ in range(n)]
+
+    # 1. Duplicates within the file: the same external id, or the same row content, seen earlier.
+    external_id = _text(frame, mapping.id)
+    org_key = org or ""
+    has_id = external_id.ne("").to_numpy(dtype=bool)
+    id_values = external_id.to_numpy(dtype=object)
+    dedupe_key = np.where(
+        has_id,
+        np.char.add(f"{source}|{org_key}|id:", id_values.astype(str)),
+        np.char.add(f"{source}|{org_key}|row:", np.asarray(row_hash, dtype=str)),
+    ).astype(object)
+    repeated = pd.Series(dedupe_key).duplicated().to_numpy() | pd.Series(row_hash).duplicated().to_numpy()
+    status[repeated] = DUPLICATE
+    reason[repeated] = "repeated_in_file"
+    message[repeated] = "The same record appears earlier in this file; only the first copy is kept."
+
+    def reject(mask: np.ndarray, code: str, build_message) -> None:
+        mask = mask & (status == ACCEPTED)
+        if not mask.any():
+            return
+        status[mask] = REJECTED
+        reason[mask] = code
+        for i in np.flatnonzero(mask):
+            message[i] = build_message(i)
+
+    # 2. Location.
+    lat, lon, given, numeric = _coordinates(frame, mapping)
+    lat_v, lon_v = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
+    given_v, numeric_v = given.to_numpy(dtype=bool), numeric.to_numpy(dtype=bool)
+    location_text = _location_text(frame, mapping)
+    reject(
+        ~given_v,
+        "missing_location",
+        lambda i: "No location: the GPS/latitude/longitude fields are empty. Add the point and upload the row again.",
+    )
+    reject(
+        ~numeric_v,
+        "invalid_coordinates",
+        lambda i: f"Location {location_text[i]!r} is not a pair of numbers; use decimal degrees such as -34.05, 18.65.",
+    )
+    # A latitude beyond +-90 with a longitude that would be a valid latitude is unambiguously swapped.
+    swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
+    lat_v, lon_v = np.where(swap_now, lon_v, lat_v), np.where(swap_now, lat_v, lon_v)
+    for i in np.flatnonzero(swap_now & (status == ACCEPTED)):
+        warnings[i].append("swapped_coordinates")
+    zero = (np.abs(lat_v) < 1e-9) & (np.abs(lon_v) < 1e-9)
+    reject(
+        zero,
+        "invalid_coordinates",
+        lambda i: "Location 0, 0 is a GPS placeholder, not a real place; record the point again and re-upload.",
+    )
+    out_of_range = ~((np.abs(lat_v) <= 90) & (np.abs(lon_v) <= 180)) | np.isnan(lat_v) | np.isnan(lon_v)
+    reject(
+        out_of_range,
+        "invalid_coordinates",
+        lambda i: (
+            f"Location {location_text[i]!r} is out of range (latitude must be -90..90, longitude "
+            "-180..180); check for a missing decimal point or swapped columns."
+        ),
+    )
+
+    # 3. Date, falling back to the submission time when the incident date is empty.
+    date_text = _text(frame, mapping.date)
+    occurred, date_missing = parse_dates(date_text)
+    if mapping.fallback_date:
+        fallback, _ = parse_dates(_text(frame, mapping.fallback_date))
+        use_fallback = date_missing & fallback.notna()
+        occurred = occurred.where(~use_fallback, fallback)
+        date_missing = date_missing & ~use_fallback
+        for i in np.flatnonzero(use_fallback.to_numpy(dtype=bool) & (status == ACCEPTED)):
+            warnings[i].append("missing_date")
+    date_missing_v = date_missing.to_numpy(dtype=bool)
+    for i in np.flatnonzero(date_missing_v & (status == ACCEPTED)):
+        warnings[i].append("missing_date")
+    date_values = date_text.to_numpy(dtype=object)
+    earliest = pd.Timestamp(SETTINGS.earliest_date, tz="UTC")
+    invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
+    reject(
+        invalid_date,
+        "invalid_date",
+        lambda i: (
+            f"Date {date_values[i]!r} is not a date AreaSafe can read (or is before "
+            f"{SETTINGS.earliest_date}); use dd/mm/yyyy or yyyy-mm-dd."
+        ),
+    )
+    latest = now + pd.Timedelta(hours=SETTINGS.future_tolerance_hours)
+    future = (occurred > latest).fillna(False).to_numpy(dtype=bool)
+    reject(
+        future,
+        "future_date",
+        lambda i: f"Date {date_values[i]!r} is in the future; check the year and the day/month order (dd/mm/yyyy).",
+    )
+
+    # 4. Category through the taxonomy (unknown terms become 'other', with a warning).
+    raw_category = _text(frame, mapping.category)
+    overrides = {k.strip().lower(): v for k, v in mapping.category_overrides.items()}
+    category, sensitive, unknown = taxonomy.map_series(raw_category)
+    if overrides:
+        lowered = raw_category.str.lower()
+        for term, code in overrides.items():
+            hit = lowered.eq(term).to_numpy(dtype=bool)
+            category[hit] = code
+            sensitive[hit] = code in taxonomy.sensitive_codes
+            unknown[hit] = False
+    for i in np.flatnonzero(unknown.to_numpy(dtype=bool) & (status == ACCEPTED)):
+        warnings[i].append("unknown_category")
+    for i in np.flatnonzero(redacted_flag.to_numpy(dtype=bool) & (status != DUPLICATE)):
+        warnings[i].append("redacted_pii")
+
+    description = redacted[mapping.description] if mapping.description in redacted.columns else None
+    accepted = status == ACCEPTED
+    idx = np.flatnonzero(accepted)
+    points = shapely.points(lon_v[idx], lat_v[idx])
+    incidents = gpd.GeoDataFrame(
+        {
+            "incident_id": [hashlib.blake2b(k.encode(), digest_size=8).hexdigest() for k in dedupe_key[idx]],
+            "source": source,
+            "org": org,
+            "batch_id": None,
+            "external_id": pd.Series(id_values[idx]).replace("", None).to_numpy(dtype=object),
+            "occurred_at": occurred.iloc[idx].to_numpy(),
+            "category": category.iloc[idx].to_numpy(dtype=object),
+            "raw_category": pd.Series(raw_category.iloc[idx].to_numpy(dtype=object)).replace("", None).to_numpy(),
+            "description": (
+                None
+                if description is None
+                else pd.Series(description.iloc[idx].to_numpy(dtype=object)).replace("", None).to_numpy()
+            ),
+            "sensitive": sensitive.iloc[idx].to_numpy(dtype=bool),
+            "precinct_code": None,
+            "neighbourhood_code": None,
+            "raw": [raw_lines[i] for i in idx],
+            "dedupe_key": dedupe_key[idx],
+            "row_number": row_number[idx],
+        },
+        geometry=points,
+        crs=schemas.STORE_CRS,
+    )
+    incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True)
+
+    rejected_idx = np.flatnonzero(status == REJECTED)
+    rejections = pd.DataFrame(
+        {
+            "batch_id": None,
+            "row_number": row_number[rejected_idx],
+            "reason": reason[rejected_idx],
+            "message": message[rejected_idx],
+            "org": org,
+            "raw": [raw_lines[i] for i in rejected_idx],
+        }
+    )
+    rows = pd.DataFrame(
+        {"row_number": row_number, "status": status, "reason": reason, "message": message, "warnings": warnings}
+    )
+    validated = Validated(incidents, rejections, rows, notes=list(raw.notes))
+    return _with_malformed(validated, raw, org)
+
+
+def _location_text(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray:
+    if mapping.geopoint:
+        return _text(frame, mapping.geopoint).to_numpy(dtype=object)
+    a, b = (mapping.lat, mapping.lon) if mapping.lat else (mapping.x, mapping.y)
+    return (_text(frame, a) + ", " + _text(frame, b)).to_numpy(dtype=object)
+
+
+def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Validated:
+    """Add rows the CSV parser could not split (wrong number of fields) as ``malformed_row`` rejections."""
+    if not raw.malformed:
+        return validated
+    numbers = [n for n, _ in raw.malformed]
+    header = [c for c in raw.frame.columns if c != ROW_NUMBER]
+    msg = (
+        f"This row does not have the {len(header)} fields the header names (a stray delimiter or quote?); "
+        "fix it in a spreadsheet and upload it again."
+    )
+    texts = [json.dumps({"_unparsed": redact_text(text)}, ensure_ascii=False) for _, text in raw.malformed]
+    extra_rej = pd.DataFrame(
+        {"batch_id": None, "row_number": numbers, "reason": "malformed_row", "message": msg, "org": org, "raw": texts}
+    )
+    extra_rows = pd.DataFrame(
+        {
+            "row_number": numbers,
+            "status": REJECTED,
+            "reason": "malformed_row",
+            "message": msg,
+            "warnings": [[] for _ in numbers],
+        }
+    )
+    rows = pd.concat([validated.rows, extra_rows], ignore_index=True).sort_values("row_number", ignore_index=True)
+    rejections = pd.concat([validated.rejections, extra_rej], ignore_index=True).sort_values(
+        "row_number", ignore_index=True
+    )
+    return Validated(validated.incidents, rejections, rows, validated.notes)
