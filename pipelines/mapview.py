@@ -1,0 +1,505 @@
+"""Map building for the dashboard: frames + options in, a folium map, a legend and payload stats out.
+
+Place in the data flow: show. The map explorer page reads filtered frames from the store and hands
+them here; this module aggregates on the server (area choropleth, a capped heat grid, capped H3
+hexagons, capped clustered points) so the payload sent to the browser is bounded however many
+incidents match, and points every JS/CSS asset at the files vendored under ``static/vendor`` (served
+by Streamlit at ``/app/static/``): the ACT meets with no internet. The legend is returned as data and
+drawn outside the map, because a branca colormap makes streamlit-folium pull d3 from a CDN.
+
+Nothing here imports streamlit; tests and ``bench/bench_map.py`` call :func:`build_map` directly.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
+
+from pipelines.errors import AreaSafeError
+from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
+from pipelines.settings import DEMO_DIR
+
+#: URL prefix under which Streamlit serves ``<repo>/static`` when static serving is on.
+STATIC_URL = "/app/static/vendor"
+CONTEXT_ROADS_PATH = DEMO_DIR / "context_roads.fgb"
+
+LAYERS = ("areas", "heat", "hexagons", "points", "assets", "interventions", "roads")
+DEFAULT_LAYERS = ("areas", "hexagons", "points", "assets", "interventions", "roads")
+METRICS = ("count", "rate")
+
+#: CDN URL (as folium 0.20 and its plugins declare them) -> file under static/vendor.
+_LOCAL_ASSETS = {
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/leaflet.js",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/jquery.min.js",
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": "bootstrap/bootstrap.bundle.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (
+        "awesome-markers/leaflet.awesome-markers.min.js"
+    ),
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": "leaflet/leaflet.css",
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": "bootstrap/bootstrap.min.css",
+    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": "fontawesome/css/all.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (
+        "awesome-markers/leaflet.awesome-markers.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js": (
+        "markercluster/leaflet.markercluster.js"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css": (
+        "markercluster/MarkerCluster.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": (
+        "markercluster/MarkerCluster.Default.css"
+    ),
+    "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": (
+        "leaflet-heat/leaflet_heat.min.js"
+    ),
+}
+#: Assets folium declares that the dashboard does not use (Bootstrap 3 glyphicons, rotated icons): dropped.
+_UNUSED_ASSETS = {"glyphicons_css", "awesome_rotate_css"}
+
+# Sequential palette (ColorBrewer YlOrRd, 5 classes): readable on a projector and in greyscale.
+_SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+ABCD_STYLE = {  # category -> (awesome-markers colour, Font Awesome icon, hex for the legend)
+    "individuals": ("blue", "user", "#38aadd"),
+    "associations": ("purple", "people-group", "#d252b9"),
+    "institutions": ("darkblue", "school", "#0067a3"),
+    "physical": ("green", "tree", "#72b026"),
+    "economic": ("orange", "store", "#f69730"),
+    "cultural": ("cadetblue", "music", "#436978"),
+}
+STATUS_COLOURS = {
+    "planned": "#6a51a3",
+    "in_progress": "#2171b5",
+    "complete": "#238b45",
+    "stalled": "#d7301f",
+    "maintenance": "#737373",
+}
+_REF = re.compile(r"\b(area|asset|intervention|incident|cell):([A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)?)")
+
+
+class MapError(AreaSafeError):
+    """The map cannot be built from these options; the message says which option to fix."""
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the map shows. Caps bound the payload whatever the number of incidents."""
+
+    layers: Sequence[str] = DEFAULT_LAYERS
+    area_kind: str = "neighbourhood"
+    metric: str = "count"  # count, or rate per 1,000 residents
+    h3_resolution: int = 9
+    max_hexagons: int = 1_500
+    max_heat_cells: int = 2_500
+    max_points: int = 2_000  # clustered points only below this; above it a seeded sample is drawn
+    max_road_vertices: int = 30_000
+    online_tiles: bool = False
+    static_url: str = STATIC_URL
+    height: int = 620
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.layers) - set(LAYERS))
+        if unknown:
+            raise MapError(f"layers {unknown} are unknown; choose from {', '.join(LAYERS)}")
+        if self.metric not in METRICS:
+            raise MapError(f"metric must be one of {', '.join(METRICS)}; got {self.metric!r}")
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    title: str
+    entries: tuple[tuple[str, str], ...]  # (label, CSS colour)
+    note: str = ""
+
+
+@dataclass
+class MapResult:
+    """A built map, the legend to draw beside it, and what went into the payload."""
+
+    map: folium.Map
+    legend: list[LegendSection]
+    stats: dict[str, int | bool] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public recipe
+# --------------------------------------------------------------------------------------------------
+def build_map(
+    areas: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    assets: gpd.GeoDataFrame | None = None,
+    interventions: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    focus: str | None = None,
+    options: MapOptions | None = None,
+) -> MapResult:
+    """Build the explorer map.
+
+    Parameters
+    ----------
+    areas
+        Stored areas (all kinds); the choropleth uses those of ``options.area_kind``.
+    incidents
+        Filtered incidents, EPSG:4326 points with ``precinct_code``/``neighbourhood_code``.
+    focus
+        Code of the area to zoom to (a Safe Neighbourhood); ``None`` fits every area.
+    """
+    options = options or MapOptions()
+    layers = set(options.layers)
+    lon, lat = _xy(incidents)
+    m = _base_map(areas, focus, options)
+    legend: list[LegendSection] = []
+    result = MapResult(m, legend, {"incidents": len(incidents)})
+    if "roads" in layers and roads is not None and len(roads):
+        _add_roads(m, roads, m_bounds(areas, focus), options, result)
+    if "areas" in layers:
+        _add_areas(m, areas, incidents, options, result)
+    if "heat" in layers and len(lon):
+        _add_heat(m, lon, lat, options, result)
+    if "hexagons" in layers and len(lon):
+        _add_hexagons(m, lon, lat, options, result)
+    if "points" in layers and len(lon):
+        _add_points(m, incidents, lon, lat, options, result)
+    if "assets" in layers and assets is not None and len(assets):
+        _add_assets(m, assets, result)
+    if "interventions" in layers and interventions is not None and len(interventions):
+        _add_interventions(m, interventions, result)
+    folium.LayerControl(collapsed=False).add_to(m)
+    localise_assets(m, options.static_url)
+    return result
+
+
+def load_context_roads(path: str | Path = CONTEXT_ROADS_PATH) -> gpd.GeoDataFrame | None:
+    """The simplified offline road lines (``data/demo/context_roads.fgb``), or ``None`` when absent."""
+    path = Path(path)
+    return gpd.read_file(path) if path.exists() else None
+
+
+def parse_ref(text: str | None) -> tuple[str, str] | None:
+    """``(kind, id)`` from a clicked popup's text (``asset:A1``, ``area:neighbourhood:HARARE``...)."""
+    if not text:
+        return None
+    match = _REF.search(text)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def legend_html(legend: Sequence[LegendSection]) -> str:
+    """The legend as small, self-contained HTML (drawn beside the map, never inside it)."""
+    parts = []
+    for section in legend:
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:14px;height:14px;background:{colour};'
+            f'border:1px solid #333;margin-right:6px;vertical-align:middle"></span>{html.escape(label)}</div>'
+            for label, colour in section.entries
+        )
+        note = f'<div style="font-size:0.8em;color:#444">{html.escape(section.note)}</div>' if section.note else ""
+        parts.append(f'<div style="margin-bottom:8px"><b>{html.escape(section.title)}</b>{rows}{note}</div>')
+    return "".join(parts)
+
+
+def payload_bytes(m: folium.Map) -> int:
+    """Size of the map's generated HTML/JS: what streamlit-folium sends to the browser per render."""
+    return len(m.get_root().render().encode())
+
+
+def asset_links(m: folium.Map) -> list[str]:
+    """Every JS and CSS URL the map declares (what streamlit-folium loads before drawing it)."""
+    links = []
+    for element in _walk(m):
+        links += [url for _, url in getattr(element, "default_js", [])]
+        links += [url for _, url in getattr(element, "default_css", [])]
+    return list(dict.fromkeys(links))
+
+
+def localise_assets(m: folium.Map, static_url: str = STATIC_URL) -> None:
+    """Point every element's ``default_js``/``default_css`` at the vendored copies; refuse unknown CDNs."""
+    for element in _walk(m):
+        for attr in ("default_js", "default_css"):
+            declared = getattr(element, attr, None)
+            if not declared:
+                continue
+            local = []
+            for name, url in declared:
+                if name in _UNUSED_ASSETS or url.startswith(static_url):
+                    continue
+                if url not in _LOCAL_ASSETS:
+                    raise MapError(
+                        f"{type(element).__name__} loads {url}, which is not vendored; add it to "
+                        "scripts/vendor_assets.py and pipelines.mapview._LOCAL_ASSETS"
+                    )
+                local.append((name, f"{static_url}/{_LOCAL_ASSETS[url]}"))
+            setattr(element, attr, local)
+
+
+def m_bounds(areas: gpd.GeoDataFrame, focus: str | None) -> tuple[float, float, float, float] | None:
+    """The extent to show: the focus area, else every area."""
+    chosen = areas[areas["code"] == focus] if focus else areas
+    if not len(chosen):
+        return None
+    return tuple(float(v) for v in chosen.total_bounds)
+
+
+# --------------------------------------------------------------------------------------------------
+# Private steps
+# --------------------------------------------------------------------------------------------------
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def _xy(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if not len(incidents):
+        return np.empty(0), np.empty(0)
+    geoms = incidents.geometry.to_numpy()
+    geoms = geoms[~shapely.is_missing(geoms)]
+    return shapely.get_x(geoms), shapely.get_y(geoms)
+
+
+def _base_map(areas: gpd.GeoDataFrame, focus: str | None, options: MapOptions) -> folium.Map:
+    # tiles=None needs an explicit max_zoom, or marker clustering fails (NOTES.md).
+    m = folium.Map(tiles=None, max_zoom=19, min_zoom=9, control_scale=True, prefer_canvas=True, height="100%")
+    if options.online_tiles:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", max_zoom=19).add_to(m)
+    bounds = m_bounds(areas, focus)
+    if bounds:
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    else:
+        m.location, m.options["zoom"] = [-34.04, 18.67], 13
+    return m
+
+
+def _classes(values: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Quantile-ish class breaks on positive values; returns class index per value and the breaks."""
+    positive = values[values > 0]
+    if not len(positive):
+        return np.zeros(len(values), dtype=int), [0.0]
+    breaks = sorted(set(np.quantile(positive, [0.2, 0.4, 0.6, 0.8]).round(2).tolist()))
+    return np.searchsorted(breaks, values, side="left").clip(0, len(_SEQUENTIAL) - 1), breaks
+
+
+def _class_labels(breaks: list[float], fmt: str) -> list[tuple[str, str]]:
+    edges = [0.0, *breaks]
+    labels = [f"≤ {fmt.format(b)}" for b in breaks] + [f"> {fmt.format(edges[-1])}"]
+    return list(zip(labels, _SEQUENTIAL[: len(labels)], strict=False))
+
+
+def area_summary(areas: gpd.GeoDataFrame, incidents: pd.DataFrame, *, kind: str) -> gpd.GeoDataFrame:
+    """Areas of ``kind`` with ``count`` and ``rate`` (incidents per 1,000 residents, NaN without population)."""
+    column = f"{kind}_code"
+    chosen = areas[areas["kind"] == kind].copy()
+    counts = incidents[column].value_counts() if column in incidents and len(incidents) else pd.Series(dtype=int)
+    chosen["count"] = chosen["code"].map(counts).fillna(0).astype(int)
+    population = pd.to_numeric(chosen["population"], errors="coerce")
+    chosen["rate"] = (chosen["count"] / population.where(population > 0) * 1000).round(2)
+    return chosen
+
+
+def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult) -> None:
+    summary = area_summary(areas, incidents, kind=options.area_kind)
+    if not len(summary):
+        return
+    values = summary[options.metric].fillna(0).to_numpy(dtype=float)
+    classes, breaks = _classes(values)
+    summary["colour"] = [_SEQUENTIAL[c] if v > 0 else "#f7f7f7" for c, v in zip(classes, values, strict=True)]
+    summary["ref"] = "area:" + options.area_kind + ":" + summary["code"].astype(str)
+    summary["rate"] = summary["rate"].astype(object).where(summary["rate"].notna(), "n/a")
+    data = summary[["name", "count", "rate", "ref", "colour", "geometry"]]
+    label = "Safe Neighbourhoods" if options.area_kind == "neighbourhood" else "Police precincts"
+    folium.GeoJson(
+        data,
+        name=f"{label} ({'incidents' if options.metric == 'count' else 'per 1,000 residents'})",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#222",
+            "weight": 2,
+            "fillOpacity": 0.45,
+        },
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(["name", "count", "rate"], aliases=["Area", "Incidents", "Per 1,000"]),
+        popup=folium.GeoJsonPopup(["name", "count", "rate", "ref"], aliases=["Area", "Incidents", "Per 1,000", "Ref"]),
+    ).add_to(m)
+    fmt = "{:,.0f}" if options.metric == "count" else "{:,.1f}"
+    title = f"{label}: {'incidents' if options.metric == 'count' else 'incidents per 1,000 residents'}"
+    result.legend.append(LegendSection(title, tuple(_class_labels(breaks, fmt))))
+    result.stats["areas"] = len(summary)
+
+
+def _add_heat(m, lon, lat, options: MapOptions, result: MapResult) -> None:
+    # A 2-D histogram on the server: the browser gets at most max_heat_cells weighted points.
+    bins = max(2, int(np.sqrt(options.max_heat_cells)))
+    counts, xedges, yedges = np.histogram2d(lon, lat, bins=bins)
+    ix, iy = np.nonzero(counts)
+    weights = counts[ix, iy] / counts.max()
+    cx = (xedges[ix] + xedges[ix + 1]) / 2
+    cy = (yedges[iy] + yedges[iy + 1]) / 2
+    data = np.column_stack([cy.round(5), cx.round(5), weights.round(3)]).tolist()
+    HeatMap(data, name="Incident density (heat)", radius=18, blur=15, min_opacity=0.3, max_zoom=16).add_to(m)
+    result.stats["heat_cells"] = len(data)
+
+
+def hexagon_counts(lon: np.ndarray, lat: np.ndarray, resolution: int = 9) -> pd.Series:
+    """Incident count per H3 cell (index: cell as a hex string), largest first.
+
+    Coordinates are first snapped to 1e-4 degrees (about 11 m) so H3, which has no vectorised call,
+    indexes each distinct snapped location once; at resolution 9 (edge about 174 m) this moves only
+    points within a few metres of a cell edge.
+    """
+    if not len(lon):
+        return pd.Series(dtype=int, name="count")
+    keys = np.round(lat * 1e4).astype(np.int64) * 10_000_000 + np.round(lon * 1e4).astype(np.int64)
+    unique, counts = np.unique(keys, return_counts=True)
+    ulat, ulon = (unique // 10_000_000) / 1e4, (unique % 10_000_000) / 1e4
+    cells = [h3.latlng_to_cell(a, b, resolution) for a, b in zip(ulat.tolist(), ulon.tolist(), strict=True)]
+    series = pd.Series(counts, index=cells).groupby(level=0).sum().sort_values(ascending=False)
+    return series.rename("count")
+
+
+def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult) -> None:
+    counts = hexagon_counts(lon, lat, options.h3_resolution)
+    shown = counts.head(options.max_hexagons)
+    classes, breaks = _classes(shown.to_numpy(dtype=float))
+    features = []
+    for (cell, count), cls in zip(shown.items(), classes, strict=True):
+        ring = [[round(x, 5), round(y, 5)] for y, x in h3.cell_to_boundary(cell)]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "properties": {"count": int(count), "ref": f"cell:{cell}", "colour": _SEQUENTIAL[cls]},
+            }
+        )
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=f"Incidents per H3 hexagon (res {options.h3_resolution})",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#555",
+            "weight": 0.5,
+            "fillOpacity": 0.6,
+        },
+        tooltip=folium.GeoJsonTooltip(["count"], aliases=["Incidents"]),
+        popup=folium.GeoJsonPopup(["count", "ref"], aliases=["Incidents", "Ref"]),
+    ).add_to(m)
+    note = ""
+    if len(counts) > len(shown):
+        note = f"busiest {len(shown):,} of {len(counts):,} cells shown"
+        result.notes.append(f"Hexagons: {note}.")
+    result.legend.append(LegendSection("Incidents per hexagon", tuple(_class_labels(breaks, "{:,.0f}")), note))
+    result.stats["hexagons"] = len(shown)
+
+
+_POINT_CALLBACK = """
+function (row) {
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 5, color: '#08306b', weight: 1, fillColor: '#4292c6', fillOpacity: 0.9});
+    marker.bindPopup(row[2]);
+    return marker;
+}"""
+
+
+def _add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) -> None:
+    positions = np.arange(len(lon))
+    sampled = len(positions) > options.max_points
+    if sampled:
+        positions = np.sort(np.random.default_rng(options.seed).choice(positions, options.max_points, replace=False))
+        result.notes.append(
+            f"Points: {len(lon):,} incidents match, so a random sample of {options.max_points:,} is clustered; "
+            "narrow the filters to see every point."
+        )
+    frame = incidents.iloc[positions]
+    when = frame["occurred_at"].dt.strftime("%Y-%m-%d") if "occurred_at" in frame else ""
+    labels = frame["category"].astype(str) + " · " + when + " · incident:" + frame["incident_id"].astype(str)
+    data = [[round(y, 5), round(x, 5), lab] for y, x, lab in zip(lat[positions], lon[positions], labels, strict=True)]
+    FastMarkerCluster(
+        data,
+        callback=_POINT_CALLBACK,
+        name="Incidents (clustered points)",
+        options={"disableClusteringAtZoom": 18, "chunkedLoading": True},
+    ).add_to(m)
+    result.stats["points"] = len(data)
+    result.stats["points_sampled"] = sampled
+    result.legend.append(
+        LegendSection(
+            "Incidents", (("Single incident (clusters show counts)", "#4292c6"),), "sampled" if sampled else ""
+        )
+    )
+
+
+def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
+    layer = MarkerCluster(name="ABCD assets", options={"disableClusteringAtZoom": 15})
+    for row in assets.itertuples():
+        colour, icon, _ = ABCD_STYLE.get(row.abcd_category, ("gray", "circle", "#777"))
+        point = row.geometry.representative_point()
+        popup = f"<b>{html.escape(str(row.name))}</b><br>{row.abcd_category} · {row.type or ''}<br>asset:{row.asset_id}"
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+            tooltip=str(row.name),
+            popup=folium.Popup(popup, max_width=260),
+        ).add_to(layer)
+    layer.add_to(m)
+    present = [c for c in ABCD_CATEGORIES if c in set(assets["abcd_category"])]
+    result.legend.append(LegendSection("ABCD assets", tuple((c, ABCD_STYLE[c][2]) for c in present)))
+    result.stats["assets"] = len(assets)
+
+
+def _add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) -> None:
+    data = interventions[["intervention_id", "name", "status", "lead", "geometry"]].copy()
+    data["ref"] = "intervention:" + data["intervention_id"].astype(str)
+    data["colour"] = data["status"].map(STATUS_COLOURS).fillna("#000")
+    data = data.drop(columns="intervention_id")
+    folium.GeoJson(
+        data,
+        name="Interventions (by status)",
+        marker=folium.CircleMarker(radius=9, fill=True, fill_opacity=0.9, weight=2),
+        style_function=lambda f: {
+            "color": f["properties"]["colour"],
+            "fillColor": f["properties"]["colour"],
+            "weight": 4,
+            "fillOpacity": 0.35,
+        },
+        tooltip=folium.GeoJsonTooltip(["name", "status"], aliases=["Intervention", "Status"]),
+        popup=folium.GeoJsonPopup(["name", "status", "lead", "ref"], aliases=["Intervention", "Status", "Lead", "Ref"]),
+    ).add_to(m)
+    present = [s for s in INTERVENTION_STATUSES if s in set(interventions["status"])]
+    result.legend.append(LegendSection("Interventions", tuple((s, STATUS_COLOURS[s]) for s in present)))
+    result.stats["interventions"] = len(interventions)
+
+
+def _add_roads(m, roads: gpd.GeoDataFrame, bounds, options: MapOptions, result: MapResult) -> None:
+    if bounds is not None:
+        pad = 0.01
+        roads = roads.cx[bounds[0] - pad : bounds[2] + pad, bounds[1] - pad : bounds[3] + pad]
+    vertices = shapely.get_num_coordinates(roads.geometry.to_numpy())
+    if vertices.sum() > options.max_road_vertices:
+        # keep the longest lines (main roads) until the vertex budget is spent
+        order = np.argsort(-roads.geometry.length.to_numpy())
+        keep = order[np.cumsum(vertices[order]) <= options.max_road_vertices]
+        roads = roads.iloc[np.sort(keep)]
+        result.notes.append("Roads: only the longest lines are drawn at this extent.")
+    if not len(roads):
+        return
+    folium.GeoJson(
+        roads[["geometry"]],
+        name="Roads (offline context)",
+        style_function=lambda f: {"color": "#9e9e9e", "weight": 1.2, "opacity": 0.9},
+        interactive=False,
+        control=True,
+    ).add_to(m)
+    result.stats["road_lines"] = len(roads)
+    result.legend.append(LegendSection("Context", (("Roads (SJC / City of Cape Town)", "#9e9e9e"),)))
