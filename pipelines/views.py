@@ -1,0 +1,273 @@
+"""Page data for the dashboard: KPIs, trends, ACT review tables and data-quality tables.
+
+Place in the data flow: show. Each function takes frames read from the store (incidents, areas,
+interventions, batches) and returns a small frame or dict that a page renders as is; pages hold no
+pandas logic. Months are local calendar months (``SETTINGS.local_timezone``): 00:30 on 1 April in
+Khayelitsha is 22:30 on 31 March in UTC, and the ACT counts it in April.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.mapview import hexagon_counts
+from pipelines.schemas import SOURCES
+from pipelines.settings import SETTINGS
+from pipelines.taxonomy import load_taxonomy
+
+MONTH = "month"
+
+
+def local_month(occurred_at: pd.Series) -> pd.Series:
+    """Local calendar month (``pd.Period``) of tz-aware UTC timestamps."""
+    local = occurred_at.dt.tz_convert(SETTINGS.local_timezone).dt.tz_localize(None)
+    return local.dt.to_period("M")
+
+
+def month_bounds(month: pd.Period) -> tuple[dt.datetime, dt.datetime]:
+    """UTC ``[start, end)`` of a local calendar month, for :class:`~pipelines.store.IncidentQuery`."""
+    start = pd.Timestamp(month.start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
+    end = pd.Timestamp((month + 1).start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
+    return start.to_pydatetime(), end.to_pydatetime()
+
+
+def available_months(incidents: pd.DataFrame) -> list[pd.Period]:
+    """Local months that hold at least one incident, newest first."""
+    if not len(incidents):
+        return []
+    return sorted(local_month(incidents["occurred_at"].dropna()).unique(), reverse=True)
+
+
+def category_labels() -> dict[str, str]:
+    return {code: c.label for code, c in load_taxonomy().categories.items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Safe Neighbourhood profile
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kpis:
+    month: pd.Period
+    incidents: int
+    previous: int
+    rate_per_1000: float | None
+    community_share: float | None  # 0..1 of this month's reports
+
+    @property
+    def change(self) -> int:
+        return self.incidents - self.previous
+
+
+def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float | None) -> Kpis:
+    """This month against the previous one, the rate per 1,000 residents and the community share."""
+    months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    this = incidents[months == month]
+    previous = int((months == month - 1).sum())
+    rate = round(len(this) / population * 1000, 2) if population and population > 0 else None
+    share = round(float((this["source"] == "community").mean()), 3) if len(this) else None
+    return Kpis(month, len(this), previous, rate, share)
+
+
+def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
+    """Counts per local month and category (the ``top`` categories; the rest as ``Other``), long format."""
+    if not len(incidents):
+        return pd.DataFrame(columns=[MONTH, "category", "count"])
+    labels = category_labels()
+    category = incidents["category"].map(labels).fillna(incidents["category"])
+    leaders = category.value_counts().head(top).index
+    category = category.where(category.isin(leaders), "Other")
+    frame = pd.DataFrame({MONTH: local_month(incidents["occurred_at"]).dt.start_time, "category": category})
+    return frame.groupby([MONTH, "category"]).size().rename("count").reset_index()
+
+
+def top_hotspots(incidents: pd.DataFrame, *, n: int = 10, resolution: int = 9) -> pd.DataFrame:
+    """The busiest H3 cells: ``cell``, ``count``, ``lat``, ``lon`` of the cell centre."""
+    import h3
+
+    if not len(incidents):
+        return pd.DataFrame(columns=["cell", "count", "lat", "lon"])
+    geoms = incidents.geometry
+    counts = hexagon_counts(geoms.x.to_numpy(), geoms.y.to_numpy(), resolution).head(n)
+    centres = [h3.cell_to_latlng(c) for c in counts.index]
+    return pd.DataFrame(
+        {
+            "cell": counts.index,
+            "count": counts.to_numpy(),
+            "lat": [round(c[0], 5) for c in centres],
+            "lon": [round(c[1], 5) for c in centres],
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# ACT meeting review
+# --------------------------------------------------------------------------------------------------
+def category_change(incidents: pd.DataFrame, *, month: pd.Period) -> pd.DataFrame:
+    """Per category: this month, the previous month and the change, largest counts first."""
+    months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    labels = category_labels()
+    this = incidents.loc[months == month, "category"].value_counts()
+    before = incidents.loc[months == month - 1, "category"].value_counts()
+    table = pd.DataFrame({"this_month": this, "previous_month": before}).fillna(0).astype(int)
+    table["change"] = table["this_month"] - table["previous_month"]
+    table.index = [labels.get(c, c) for c in table.index]
+    table.index.name = "category"
+    return table.sort_values(["this_month", "previous_month"], ascending=False).reset_index()
+
+
+def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.DataFrame:
+    """Community-sourced incidents of the month (the CSO's voice at the ACT)."""
+    if not len(incidents):
+        return pd.DataFrame(columns=["date", "category", "org", "description"])
+    months = local_month(incidents["occurred_at"])
+    rows = incidents[(months == month) & (incidents["source"] == "community")].sort_values("occurred_at")
+    labels = category_labels()
+    local = rows["occurred_at"].dt.tz_convert(SETTINGS.local_timezone)
+    return pd.DataFrame(
+        {
+            "date": local.dt.strftime("%Y-%m-%d"),
+            "category": rows["category"].map(labels).fillna(rows["category"]),
+            "org": rows["org"],
+            "description": rows.get("description"),
+        }
+    ).reset_index(drop=True)
+
+
+def hotspot_persistence(incidents: pd.DataFrame, *, month: pd.Period, n: int = 10, resolution: int = 9) -> pd.DataFrame:
+    """Top H3 cells of the month, marked ``new`` or ``persisting`` (also in last month's top ``n``)."""
+    months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    now = top_hotspots(incidents[months == month], n=n, resolution=resolution)
+    before = top_hotspots(incidents[months == month - 1], n=n, resolution=resolution)
+    now["status"] = ["persisting" if c in set(before["cell"]) else "new" for c in now["cell"]]
+    return now
+
+
+def intervention_review(
+    interventions: pd.DataFrame, log: pd.DataFrame, *, month: pd.Period, today: dt.date | None = None
+) -> pd.DataFrame:
+    """Interventions needing the ACT's attention: status changed this month, overdue, or stalled.
+
+    ``overdue`` means the end date has passed and the intervention is not complete.
+    """
+    columns = ["name", "lead", "status", "end", "flags", "last_note"]
+    if not len(interventions):
+        return pd.DataFrame(columns=columns)
+    today = today or dt.date.today()
+    start, end = month_bounds(month)
+    changed_ids: set[str] = set()
+    notes: dict[str, str] = {}
+    if len(log):
+        changed_at = pd.to_datetime(log["changed_at"], utc=True)
+        changed_ids = set(log.loc[(changed_at >= start) & (changed_at < end), "intervention_id"])
+        latest = log.assign(changed_at=changed_at).sort_values("changed_at").groupby("intervention_id").last()
+        notes = latest["note"].dropna().to_dict()
+    due = pd.to_datetime(interventions["end"], errors="coerce").dt.date
+    flags = []
+    for iid, status, end_date in zip(interventions["intervention_id"], interventions["status"], due, strict=True):
+        found = []
+        if iid in changed_ids:
+            found.append("status changed")
+        if pd.notna(end_date) and end_date < today and status != "complete":
+            found.append("overdue")
+        if status == "stalled":
+            found.append("stalled")
+        flags.append(", ".join(found))
+    table = pd.DataFrame(
+        {
+            "name": interventions["name"].to_numpy(),
+            "lead": interventions["lead"].to_numpy(),
+            "status": interventions["status"].to_numpy(),
+            "end": interventions["end"].to_numpy(),
+            "flags": flags,
+            "last_note": interventions["intervention_id"].map(notes).to_numpy(),
+        }
+    )
+    return table[table["flags"] != ""].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Data quality
+# --------------------------------------------------------------------------------------------------
+def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
+    """Batch history for display, newest first."""
+    columns = [
+        "created_at",
+        "kind",
+        "file_name",
+        "source",
+        "org",
+        "format",
+        "rows_read",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "outside_areas",
+        "batch_id",
+    ]
+    if not len(batches):
+        return pd.DataFrame(columns=columns)
+    return batches[[c for c in columns if c in batches]].reset_index(drop=True)
+
+
+def rejections_over_time(rejections: pd.DataFrame, batches: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows per local month of the batch and reason (long format)."""
+    if not len(rejections):
+        return pd.DataFrame(columns=[MONTH, "reason", "rows"])
+    created = batches.set_index("batch_id")["created_at"]
+    when = pd.to_datetime(rejections["batch_id"].map(created), utc=True)
+    frame = pd.DataFrame({MONTH: local_month(when).dt.start_time, "reason": rejections["reason"]})
+    return frame.groupby([MONTH, "reason"]).size().rename("rows").reset_index()
+
+
+def outside_areas(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Incidents outside every precinct and neighbourhood, by source and org."""
+    outside = incidents[incidents["precinct_code"].isna() & incidents["neighbourhood_code"].isna()]
+    return outside.groupby(["source", "org"], dropna=False).size().rename("incidents").reset_index()
+
+
+def coverage_by_source(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per local month and source (gaps show months a source did not report)."""
+    if not len(incidents):
+        return pd.DataFrame(columns=[MONTH, *SOURCES])
+    frame = pd.DataFrame({MONTH: local_month(incidents["occurred_at"]).dt.start_time, "source": incidents["source"]})
+    table = frame.groupby([MONTH, "source"]).size().unstack(fill_value=0)
+    return table.reindex(columns=list(SOURCES), fill_value=0).reset_index()
+
+
+def batch_warnings(batches: pd.DataFrame) -> pd.DataFrame:
+    """Warning counts per batch, one row per (batch, warning)."""
+    rows = []
+    for batch_id, file_name, text in zip(
+        batches.get("batch_id", []), batches.get("file_name", []), batches.get("warnings", []), strict=True
+    ):
+        for code, count in json.loads(text or "{}").items():
+            rows.append({"batch_id": batch_id, "file_name": file_name, "warning": code, "rows": count})
+    return pd.DataFrame(rows, columns=["batch_id", "file_name", "warning", "rows"])
+
+
+def feature_record(kind: str, ref: str, *, areas, assets, interventions, incidents) -> dict | None:
+    """The stored record behind a clicked map feature (see :func:`pipelines.mapview.parse_ref`)."""
+    if kind == "area":
+        area_kind, _, code = ref.partition(":")
+        match = areas[(areas["kind"] == area_kind) & (areas["code"] == code)]
+    elif kind == "asset":
+        match = assets[assets["asset_id"] == ref]
+    elif kind == "intervention":
+        match = interventions[interventions["intervention_id"] == ref]
+    elif kind == "incident":
+        match = incidents[incidents["incident_id"] == ref]
+    elif kind == "cell":
+        import h3
+
+        lat, lon = h3.cell_to_latlng(ref)
+        return {"cell": ref, "centre": f"{lat:.5f}, {lon:.5f}", "resolution": h3.get_resolution(ref)}
+    else:
+        return None
+    if not len(match):
+        return None
+    record = pd.DataFrame(match).drop(columns=["geometry"], errors="ignore").iloc[0]
+    return {k: (None if pd.isna(v) else str(v)) for k, v in record.items() if not isinstance(v, list | dict)}
