@@ -1,0 +1,90 @@
+"""Upload (CSOs): detect the format, correct the mapping, dry-run, confirm, and see batch history.
+
+Uses the same ``pipelines.ingest`` functions as ``areasafe ingest``, so a file gives the same batch
+here as on the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from dashboard import common
+from pipelines import ingest, views
+from pipelines.errors import AreaSafeError
+from pipelines.schemas import SOURCES
+from pipelines.sources.mapping import FORMATS, ROLES
+
+NONE = "(none)"
+st.title("Upload incident reports")
+st.caption("KoboToolbox, ODK Central, data.police.uk or plain CSV/Excel. Nothing is stored until you confirm.")
+
+upload = st.file_uploader("Survey export", type=["csv", "xlsx", "xls"], key="u_file")
+cols = st.columns(3)
+source = cols[0].selectbox("Source", SOURCES, index=SOURCES.index("community"), key="u_source")
+org = cols[1].text_input("Organisation", value="", key="u_org", placeholder="e.g. Harare CSF") or None
+fmt = cols[2].selectbox("Format", FORMATS, key="u_format")
+
+if upload is not None:
+    data = upload.getvalue()
+    tag = hashlib.sha256(data).hexdigest()[:8]  # widget keys per file, so a new file starts from its own guess
+    chosen = {role: st.session_state.get(f"u_{tag}_{role}") for role in ROLES}
+    overrides = {role: ("" if value == NONE else value) for role, value in chosen.items() if value is not None}
+    try:
+        prepared = ingest.prepare_incidents(
+            common.store(),
+            upload.name,
+            source=source,
+            org=org,
+            format=fmt,
+            overrides=overrides,
+            data=data,
+            file_name=upload.name,
+        )
+    except AreaSafeError as exc:
+        common.show_error(exc)
+        st.stop()
+
+    st.subheader(f"Column mapping (detected format: {prepared.mapping.format})")
+    options = [NONE, *prepared.columns]
+    grid = st.columns(5)
+    for i, role in enumerate(ROLES):
+        current = getattr(prepared.mapping, role) or NONE
+        grid[i % 5].selectbox(role, options, index=options.index(current), key=f"u_{tag}_{role}")
+    if prepared.mapping.personal:
+        st.caption("Dropped as personal information (POPIA): " + ", ".join(prepared.mapping.personal))
+
+    st.subheader("Dry run")
+    summary = prepared.batch.summary()
+    m = st.columns(4)
+    for col, key in zip(m, ["rows_read", "accepted", "rejected", "duplicates"], strict=True):
+        col.metric(key.replace("_", " ").capitalize(), f"{summary[key]:,}")
+    if summary["rejections"]:
+        st.write("Rejected by reason:", summary["rejections"])
+    if summary["warnings"]:
+        st.write("Warnings:", summary["warnings"])
+    st.dataframe(prepared.rows.head(200), hide_index=True, use_container_width=True)
+    if len(prepared.rejections):
+        st.download_button(
+            "Download rejected rows (CSV)",
+            prepared.rejections.to_csv(index=False),
+            file_name=f"rejected-{upload.name}.csv",
+            mime="text/csv",
+        )
+    if prepared.already_ingested:
+        st.warning(f"This file was already uploaded (batch {prepared.already_ingested}); confirming stores nothing.")
+    if st.button("Confirm and store", type="primary", key="u_confirm"):
+        try:
+            batch = ingest.commit_incidents(common.store(), prepared)
+        except AreaSafeError as exc:
+            common.show_error(exc)
+            st.stop()
+        st.success(f"Stored batch {batch.batch_id}: {batch.accepted:,} incidents accepted.")
+
+st.subheader("Batch history")
+st.dataframe(
+    views.batch_table(common.table("batches").sort_values("created_at", ascending=False)),
+    hide_index=True,
+    use_container_width=True,
+)
