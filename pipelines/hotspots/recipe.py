@@ -1,0 +1,253 @@
+"""Hot spots for one Safe Neighbourhood: the recipe behind ``areasafe hotspots`` and the map page.
+
+Place in the data flow: analyse. :func:`hotspots_for_neighbourhood` is the only function in this
+package that touches the store: it checks its inputs, reads the neighbourhood and its incidents, and
+hands the frames to :func:`neighbourhood_hotspots`, which is pure.
+
+The window is ``months`` whole local months ending with ``until``; by default ``until`` is the last
+month in which the neighbourhood has any incident (of any category, so that windows line up when the
+category changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.errors import AreaSafeError
+from pipelines.hotspots._columns import (
+    AREA_CODE,
+    AREA_NAME,
+    CATEGORY,
+    CELL_ID,
+    COUNT,
+    EMERGING,
+    GI_BIN,
+    GI_P,
+    GI_Z,
+    INCIDENT_ID,
+    LAT,
+    LON,
+    NEIGHBOURHOOD_CODE,
+    OCCURRED_AT,
+    PRECINCT_CODE,
+    SOURCE,
+)
+from pipelines.hotspots._time import local_months, month_window, parse_month
+from pipelines.hotspots.emerging import EMERGING_CATEGORIES, EmergingHotspots, emerging_hotspots, space_time_cube
+from pipelines.hotspots.gistar import HotSpots, hot_spots
+from pipelines.hotspots.grid import Grid, GridSpec, build_grid
+from pipelines.store.base import IncidentQuery, Store
+
+DEFAULT_MONTHS = 12
+CELL_FIELDS = (CELL_ID, LAT, LON, COUNT, GI_Z, GI_P, GI_BIN, EMERGING)
+_READ_COLUMNS = (INCIDENT_ID, SOURCE, OCCURRED_AT, CATEGORY, PRECINCT_CODE, NEIGHBOURHOOD_CODE)
+
+
+class UnknownNeighbourhoodError(AreaSafeError):
+    """No neighbourhood with that code; the message lists the known codes."""
+
+
+class UnknownCategoryError(AreaSafeError):
+    """No incident of that category in the neighbourhood; the message lists those present."""
+
+
+@dataclass(frozen=True, eq=False)
+class NeighbourhoodHotspots:
+    """Gi* and emerging hot spots for one neighbourhood and window.
+
+    Attributes
+    ----------
+    code, name : str
+        The neighbourhood.
+    months : pandas.PeriodIndex
+        The local months analysed, oldest first.
+    category : str or None
+        The category filter (None: all).
+    grid : Grid
+    hotspots : HotSpots
+    emerging : EmergingHotspots
+    cells : geopandas.GeoDataFrame
+        One row per cell: ``cell_id``, ``lat``, ``lon``, ``count``, ``gi_z``, ``gi_p``, ``gi_bin``,
+        ``emerging`` and the hexagon, EPSG:4326.
+    messages : tuple of str
+        Plain-language caveats for the reader (small numbers, short windows).
+    """
+
+    code: str
+    name: str
+    months: pd.PeriodIndex
+    category: str | None
+    grid: Grid
+    hotspots: HotSpots
+    emerging: EmergingHotspots
+    cells: gpd.GeoDataFrame
+    messages: tuple[str, ...]
+
+    @property
+    def n_incidents(self) -> int:
+        return int(self.cells[COUNT].sum())
+
+    def summary(self) -> dict:
+        """Counts of hot, cold and not-significant cells and of each emerging category present."""
+        bins = self.cells[GI_BIN]
+        emerging = self.cells[EMERGING].value_counts()
+        return {
+            "hot": int((bins > 0).sum()),
+            "cold": int((bins < 0).sum()),
+            "not_significant": int((bins == 0).sum()),
+            "emerging": {c: int(emerging[c]) for c in EMERGING_CATEGORIES if c in emerging.index},
+        }
+
+    def to_json(self) -> dict:
+        """The object printed by ``areasafe hotspots --json``: metadata plus a ``cells`` list."""
+        gi = self.hotspots.gi
+        return {
+            "neighbourhood": {"code": self.code, "name": self.name},
+            "window": {
+                "start": str(self.months[0]) if len(self.months) else None,
+                "until": str(self.months[-1]) if len(self.months) else None,
+                "months": len(self.months),
+            },
+            "category": self.category,
+            "resolution": int(self.grid.spec.resolution),
+            "incidents": self.n_incidents,
+            "inference": gi.inference,
+            "permutations": gi.permutations,
+            "seed": gi.seed,
+            "fdr": gi.fdr,
+            "messages": list(self.messages),
+            "summary": self.summary(),
+            "cells": [_cell_json(row) for row in self.cells.itertuples(index=False)],
+        }
+
+
+def hotspots_for_neighbourhood(
+    store: Store,
+    code: str,
+    *,
+    months: int = DEFAULT_MONTHS,
+    until: str | pd.Period | None = None,
+    category: str | None = None,
+    resolution: int = 9,
+    permutations: int = 0,
+    seed: int | None = None,
+) -> NeighbourhoodHotspots:
+    """Read a neighbourhood and its incidents from ``store`` and run :func:`neighbourhood_hotspots`.
+
+    Raises
+    ------
+    UnknownNeighbourhoodError
+        ``code`` is not a stored neighbourhood.
+    BadMonthError
+        ``until`` is not ``YYYY-MM``.
+    UnknownCategoryError
+        The neighbourhood has no incident of ``category``.
+    """
+    until_period = parse_month(until) if isinstance(until, str) else until
+    GridSpec(resolution=resolution)  # fail on a bad resolution before reading anything
+    areas = store.read_areas("neighbourhood")
+    area = areas[areas[AREA_CODE] == code]
+    if area.empty:
+        known = ", ".join(sorted(map(str, areas[AREA_CODE]))) or "none (load neighbourhood boundaries first)"
+        raise UnknownNeighbourhoodError(f"Unknown neighbourhood {code!r}; known codes: {known}.")
+    incidents = store.read_incidents(IncidentQuery(neighbourhood=code, columns=list(_READ_COLUMNS)))
+    return neighbourhood_hotspots(
+        incidents,
+        area,
+        months=months,
+        until=until_period,
+        category=category,
+        resolution=resolution,
+        permutations=permutations,
+        seed=seed,
+    )
+
+
+def neighbourhood_hotspots(
+    incidents: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
+    *,
+    months: int = DEFAULT_MONTHS,
+    until: pd.Period | None = None,
+    category: str | None = None,
+    resolution: int = 9,
+    permutations: int = 0,
+    seed: int | None = None,
+) -> NeighbourhoodHotspots:
+    """Gi* and emerging hot spots of a neighbourhood's incidents on an H3 grid.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        The neighbourhood's incidents, all periods and categories (the default window ends at their
+        last month).
+    area : geopandas.GeoDataFrame
+        The neighbourhood row from the areas frame.
+    months, until, category, resolution, permutations, seed
+        As for :func:`hotspots_for_neighbourhood`.
+    """
+    code, name = str(area[AREA_CODE].iloc[0]), str(area[AREA_NAME].iloc[0])
+    if category is not None:
+        present = sorted(map(str, incidents[CATEGORY].dropna().unique()))
+        if category not in present:
+            listed = ", ".join(present) or "none"
+            raise UnknownCategoryError(
+                f"No incidents of category {category!r} in {name} ({code}); categories present: {listed}."
+            )
+    messages = []
+    if until is None:
+        last = local_months(incidents[OCCURRED_AT]).max()
+        if pd.isna(last):
+            last = pd.Timestamp.now(tz="UTC").to_period("M")
+            messages.append(f"No dated incidents are stored for {name}; nothing to analyse.")
+        until = last
+    start, end, periods = month_window(pd.Period(until, freq="M"), months)
+    grid = build_grid(
+        incidents,
+        area=area,
+        spec=GridSpec(kind="h3", resolution=resolution),
+        start=start,
+        end=end,
+        categories=None if category is None else [category],
+    )
+    hot = hot_spots(grid, permutations=permutations, seed=seed)
+    emerging = emerging_hotspots(space_time_cube(grid, months=periods))
+    for note in (hot.message, emerging.message):
+        if note and note not in messages:
+            messages.append(note)
+    cells = hot.cells.assign(**{EMERGING: emerging.category})
+    cells = cells[[*CELL_FIELDS, cells.geometry.name]]
+    return NeighbourhoodHotspots(
+        code=code,
+        name=name,
+        months=periods,
+        category=category,
+        grid=grid,
+        hotspots=hot,
+        emerging=emerging,
+        cells=cells,
+        messages=tuple(messages),
+    )
+
+
+def _cell_json(row) -> dict:
+    def number(value):
+        value = float(value)
+        return value if np.isfinite(value) else None
+
+    return {
+        CELL_ID: str(getattr(row, CELL_ID)),
+        LAT: round(float(getattr(row, LAT)), 7),
+        LON: round(float(getattr(row, LON)), 7),
+        COUNT: int(getattr(row, COUNT)),
+        GI_Z: number(getattr(row, GI_Z)),
+        GI_P: number(getattr(row, GI_P)),
+        GI_BIN: int(getattr(row, GI_BIN)),
+        EMERGING: str(getattr(row, EMERGING)),
+        "geometry": shapely.geometry.mapping(row.geometry),
+    }

@@ -1,0 +1,127 @@
+"""Synthetic incident frames with known patterns, for the hotspot tests and benchmarks.
+
+Place in the data flow: none in production. Tests and ``bench/bench_hotspots.py`` build their inputs
+here so that the incidents frame they feed the analytics has exactly the stored columns
+(:data:`pipelines.schemas.INCIDENTS`) and the planted patterns are written once.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from pipelines.hotspots._columns import CATEGORY, INCIDENT_ID, NEIGHBOURHOOD_CODE, OCCURRED_AT, PRECINCT_CODE, SOURCE
+from pipelines.hotspots._time import month_start
+from pipelines.schemas import INCIDENTS, STORE_CRS
+
+#: A metric CRS for Cape Town (WGS 84 / UTM 34S) and a point in Khayelitsha to build grids around.
+CAPE_TOWN_CRS = "EPSG:32734"
+ORIGIN_LON, ORIGIN_LAT = 18.67, -34.05
+
+
+def to_lonlat(x, y, crs: str = CAPE_TOWN_CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Metric coordinates to lon/lat."""
+    return Transformer.from_crs(crs, STORE_CRS, always_xy=True).transform(np.asarray(x, float), np.asarray(y, float))
+
+
+def to_metric(lon, lat, crs: str = CAPE_TOWN_CRS) -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat to metric coordinates."""
+    return Transformer.from_crs(STORE_CRS, crs, always_xy=True).transform(
+        np.asarray(lon, float), np.asarray(lat, float)
+    )
+
+
+def origin_metric(crs: str = CAPE_TOWN_CRS) -> tuple[float, float]:
+    """The Khayelitsha origin in ``crs``, snapped down to a whole kilometre (so fishnet cells align)."""
+    x, y = to_metric(ORIGIN_LON, ORIGIN_LAT, crs)
+    return float(np.floor(x / 1000) * 1000), float(np.floor(y / 1000) * 1000)
+
+
+def incidents_frame(
+    lon,
+    lat,
+    *,
+    occurred_at=None,
+    category="robbery_aggravated",
+    source="municipal",
+    precinct_code=None,
+    neighbourhood_code=None,
+) -> gpd.GeoDataFrame:
+    """An incidents frame with every stored column; scalars are repeated for every row."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    if occurred_at is None:
+        occurred_at = pd.Timestamp("2026-01-15T12:00:00Z")
+    occurred = pd.Series(occurred_at if np.ndim(occurred_at) else [occurred_at] * n).reset_index(drop=True)
+    frame = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in INCIDENTS.columns})
+    frame[INCIDENT_ID] = [f"SYN-{i:07d}" for i in range(n)]
+    frame[SOURCE] = source
+    frame[CATEGORY] = category
+    frame[OCCURRED_AT] = pd.to_datetime(occurred, utc=True)
+    frame[PRECINCT_CODE] = precinct_code
+    frame[NEIGHBOURHOOD_CODE] = neighbourhood_code
+    frame["sensitive"] = False
+    frame["batch_id"] = "synthetic"
+    frame["dedupe_key"] = frame[INCIDENT_ID]
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=STORE_CRS)
+
+
+def incidents_from_counts(
+    counts: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    months: pd.PeriodIndex,
+    *,
+    jitter_m: float = 0.0,
+    seed: int = 0,
+    **columns,
+) -> gpd.GeoDataFrame:
+    """Incidents reproducing a ``locations × months`` count table.
+
+    Each incident is placed at its location (plus up to ``jitter_m`` metres of uniform jitter) on the
+    15th of its local month at noon, so it falls in that month whatever the time zone.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    where, when = np.nonzero(counts)
+    repeat = counts[where, when]
+    location = np.repeat(where, repeat)
+    month = np.repeat(when, repeat)
+    x, y = to_metric(np.asarray(lon)[location], np.asarray(lat)[location])
+    if jitter_m:
+        rng = np.random.default_rng(seed)
+        x = x + rng.uniform(-jitter_m, jitter_m, len(x))
+        y = y + rng.uniform(-jitter_m, jitter_m, len(y))
+    point_lon, point_lat = to_lonlat(x, y)
+    mid_month = np.array([month_start(m) + pd.Timedelta(days=14, hours=12) for m in months])
+    occurred = pd.to_datetime(pd.Series(mid_month[month] if len(month) else [], dtype="datetime64[ns, UTC]"))
+    return incidents_frame(point_lon, point_lat, occurred_at=occurred, **columns)
+
+
+def random_city(
+    n: int,
+    *,
+    seed: int = 0,
+    width_m: float = 40_000.0,
+    height_m: float = 30_000.0,
+    start: str = "2024-11-01",
+    months: int = 24,
+    clustered: float = 0.3,
+) -> gpd.GeoDataFrame:
+    """``n`` incidents over a city-sized rectangle: uniform background plus Gaussian clusters.
+
+    Used by the benchmark; ``clustered`` is the share of incidents in 200 clusters of 150 m spread.
+    """
+    rng = np.random.default_rng(seed)
+    x0, y0 = origin_metric()
+    n_cluster = int(n * clustered)
+    centres = np.column_stack([rng.uniform(0, width_m, 200), rng.uniform(0, height_m, 200)])
+    pick = rng.integers(0, 200, n_cluster)
+    x = np.concatenate([rng.uniform(0, width_m, n - n_cluster), centres[pick, 0] + rng.normal(0, 150, n_cluster)])
+    y = np.concatenate([rng.uniform(0, height_m, n - n_cluster), centres[pick, 1] + rng.normal(0, 150, n_cluster)])
+    lon, lat = to_lonlat(x0 + x, y0 + y)
+    days = rng.integers(0, months * 30, n)
+    occurred = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(days, unit="D") + pd.Timedelta(hours=12)
+    return incidents_frame(lon, lat, occurred_at=pd.Series(occurred))
