@@ -74,10 +74,10 @@ def parse_one(text: str) -> pd.Timestamp | None:
             day, month, year, rest = day_first.groups()
             ts = _try_formats(f"{day}/{month}/{year}{rest}", _DAY_FIRST_FORMATS)
             return None if ts is None else _localise(ts)
-        if not re.search(r"[A-Za-z]{3}", text):
-            return None  # bare numbers and the like are not dates
+        if not re.search(r"[A-Za-z]{3}", text) or not re.search(r"(?<!\d)\d{4}(?!\d)", text):
+            return None  # bare numbers, and dates without a year ("15-Aug"), are not dates
         return _localise(pd.to_datetime(text, dayfirst=True))
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return None
 
 

@@ -174,7 +174,12 @@ def prepare_incidents(
     placed, placement = place_incidents(validated.incidents, AreaIndex.build(store.read_areas()))
     rows = validated.rows
     by_row = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
-    for flag, code in ((placement.swapped, "swapped_coordinates"), (placement.outside, "outside_areas")):
+    flags = (
+        (placement.swapped, "swapped_coordinates"),
+        (placement.outside, "outside_areas"),
+        (placement.near_edge, "near_boundary"),
+    )
+    for flag, code in flags:
         for position in by_row.loc[placed["row_number"].to_numpy()[flag]].to_numpy():
             rows.at[position, "warnings"] = [*rows.at[position, "warnings"], code]
     counts = validated.counts()

@@ -6,6 +6,10 @@ a point touches several areas of one kind, the area with the smallest code wins,
 is deterministic and does not depend on the order areas were loaded. Points outside every area are
 kept and counted as ``outside_areas``.
 
+A point outside every area but within ``Settings.edge_tolerance_m`` of one (generalised boundaries
+clipped to a shoreline leave bridge and riverside points just outside) is given the nearest area
+and flagged ``near_boundary``; anything further away stays outside.
+
 Swapped coordinates are fixed here because only here is the study area known: when a point lies
 outside every area and the same point with latitude and longitude exchanged lies inside one, the
 swapped point is used and the row is flagged ``swapped_coordinates``.
@@ -21,6 +25,7 @@ import pandas as pd
 import shapely
 
 from pipelines.schemas import AREA_KINDS
+from pipelines.settings import SETTINGS
 
 _CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
 
@@ -51,11 +56,18 @@ class AreaIndex:
     def empty(self) -> bool:
         return not self.trees
 
-    def assign(self, points: np.ndarray) -> dict[str, np.ndarray]:
-        """Area code of each kind for each point (``None`` outside)."""
+    def assign(self, points: np.ndarray, *, within_deg: float | None = None) -> dict[str, np.ndarray]:
+        """Area code of each kind for each point (``None`` outside).
+
+        With ``within_deg``, the nearest area within that distance (in degrees) is used instead of
+        containment: the fallback for points just outside generalised boundaries.
+        """
         out = {}
         for kind, tree in self.trees.items():
-            point_idx, area_idx = tree.query(points, predicate="intersects")
+            if within_deg is None:
+                point_idx, area_idx = tree.query(points, predicate="intersects")
+            else:
+                point_idx, area_idx = tree.query_nearest(points, max_distance=within_deg, all_matches=True)
             codes = np.full(len(points), None, dtype=object)
             if len(point_idx):
                 # STRtree results are not ordered by area; the smallest area index (= smallest code) wins.
@@ -75,6 +87,7 @@ class Placement:
     points: np.ndarray
     swapped: np.ndarray
     outside: np.ndarray
+    near_edge: np.ndarray
 
 
 def place_points(points: np.ndarray, index: AreaIndex) -> Placement:
@@ -82,7 +95,7 @@ def place_points(points: np.ndarray, index: AreaIndex) -> Placement:
     n = len(points)
     if index.empty:
         nothing = {kind: np.full(n, None, dtype=object) for kind in AREA_KINDS}
-        return Placement(nothing, points, np.zeros(n, bool), np.ones(n, bool))
+        return Placement(nothing, points, np.zeros(n, bool), np.ones(n, bool), np.zeros(n, bool))
     codes = index.assign(points)
     inside = np.zeros(n, bool)
     for values in codes.values():
@@ -107,7 +120,21 @@ def place_points(points: np.ndarray, index: AreaIndex) -> Placement:
                     codes[kind][rows] = flipped_codes[kind][hit]
                 swapped[rows] = True
                 inside[rows] = True
-    return Placement(codes, points, swapped, ~inside)
+    near_edge = np.zeros(n, bool)
+    remaining = np.flatnonzero(~inside)
+    if len(remaining) and SETTINGS.edge_tolerance_m > 0:
+        # Generalised boundaries (clipped to the shoreline, simplified) leave real points a few metres
+        # outside; a degree of latitude is the longest, so this never reaches further than the tolerance.
+        nearest = index.assign(points[remaining], within_deg=SETTINGS.edge_tolerance_m / 111_320.0)
+        hit = np.zeros(len(remaining), bool)
+        for values in nearest.values():
+            hit |= pd.notna(values)
+        for kind in codes:
+            fill = hit & pd.isna(codes[kind][remaining])
+            codes[kind][remaining[fill]] = nearest[kind][fill]
+        near_edge[remaining[hit]] = True
+        inside[remaining[hit]] = True
+    return Placement(codes, points, swapped, ~inside, near_edge)
 
 
 def place_incidents(

@@ -146,14 +146,17 @@ def _read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.nda
 def _location_problems(geoms: np.ndarray) -> np.ndarray:
     """A rejection reason per geometry (``None`` when it is usable)."""
     out = np.full(len(geoms), None, dtype=object)
-    missing = pd.isna(geoms) | shapely.is_empty(np.where(pd.isna(geoms), shapely.Point(), geoms))
+    present = ~pd.isna(geoms)
+    bounds = np.full((len(geoms), 4), np.nan)
+    if present.any():
+        bounds[present] = shapely.bounds(geoms[present])
+    missing = np.isnan(bounds).any(axis=1)  # no geometry, an empty one, or "." / "n/a" coordinates
     out[missing] = "missing_location"
-    usable = ~missing
-    if usable.any():
-        minx, miny, maxx, maxy = shapely.bounds(geoms[usable]).T
+    minx, miny, maxx, maxy = bounds.T
+    with np.errstate(invalid="ignore"):
         bad = ~((np.abs(miny) <= 90) & (np.abs(maxy) <= 90) & (np.abs(minx) <= 180) & (np.abs(maxx) <= 180))
         bad |= (np.abs(minx) < 1e-9) & (np.abs(miny) < 1e-9) & (np.abs(maxx) < 1e-9) & (np.abs(maxy) < 1e-9)
-        out[np.flatnonzero(usable)[bad]] = "invalid_coordinates"
+    out[bad & ~missing] = "invalid_coordinates"
     return out
 
 

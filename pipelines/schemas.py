@@ -39,6 +39,7 @@ WARNING_CODES = (
     "outside_areas",
     "repaired_geometry",
     "unmatched_area",
+    "near_boundary",
 )
 
 STORE_CRS = "EPSG:4326"

@@ -28,6 +28,9 @@ class Settings:
     future_tolerance_hours: float = 24.0
     #: Timezone assumed for dates that carry none.
     local_timezone: str = "Africa/Johannesburg"
+    #: Points outside every area but this close to one (metres) are given the nearest area: snap points
+    #: on bridges and piers fall outside boundaries clipped to the shoreline (London MSOAs: 80-104 m).
+    edge_tolerance_m: float = 150.0
     #: Rows per progress-bar step and per insert chunk.
     chunk_rows: int = 100_000
 

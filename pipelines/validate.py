@@ -78,10 +78,17 @@ class Validated:
         return self.rows.loc[self.rows["status"] == REJECTED, "reason"].value_counts().sort_index().to_dict()
 
 
-def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+#: Values that mean "no value" in survey and spreadsheet exports (Kobo writes n/a, the DBE lists ".").
+NULL_MARKERS = ("", ".", "-", "n/a", "na", "null", "none", "nan", "#n/a")
+
+
+def _text(frame: pd.DataFrame, column: str | None, *, nulls: bool = False) -> pd.Series:
     if column is None:
         return pd.Series("", index=frame.index, dtype="string[pyarrow]")
-    return frame[column].astype("string[pyarrow]").fillna("").str.strip()
+    text = frame[column].astype("string[pyarrow]").fillna("").str.strip()
+    if nulls:
+        text = text.where(~text.str.lower().isin(NULL_MARKERS), "")
+    return text
 
 
 def _to_float(values: pd.Series) -> pd.Series:
@@ -101,12 +108,12 @@ def _split_geopoint(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Latitude, longitude (EPSG:4326), a "location given" flag and a "values are numbers" flag."""
     if mapping.lat and mapping.lon:
-        lat_text, lon_text = _text(frame, mapping.lat), _text(frame, mapping.lon)
+        lat_text, lon_text = _text(frame, mapping.lat, nulls=True), _text(frame, mapping.lon, nulls=True)
         given = lat_text.ne("") | lon_text.ne("")
         numeric = lat_text.str.match(_NUMBER) & lon_text.str.match(_NUMBER)
         return _to_float(lat_text), _to_float(lon_text), given, numeric
     if mapping.geopoint:
-        text = _text(frame, mapping.geopoint)
+        text = _text(frame, mapping.geopoint, nulls=True)
         given = text.ne("")
         lat, lon = _split_geopoint(text)
         return lat, lon, given, lat.notna() & lon.notna()
@@ -117,7 +124,7 @@ def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series
             transformer = Transformer.from_crs(CRS.from_user_input(mapping.crs), "EPSG:4326", always_xy=True)
         except CRSError as exc:
             raise MappingError(f"--crs {mapping.crs!r} is not a CRS pyproj knows ({exc}); use e.g. EPSG:32734") from exc
-        x_text, y_text = _text(frame, mapping.x), _text(frame, mapping.y)
+        x_text, y_text = _text(frame, mapping.x, nulls=True), _text(frame, mapping.y, nulls=True)
         given = x_text.ne("") | y_text.ne("")
         numeric = x_text.str.match(_NUMBER) & y_text.str.match(_NUMBER)
         lon, lat = transformer.transform(_to_float(x_text).to_numpy(), _to_float(y_text).to_numpy())

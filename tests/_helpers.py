@@ -1,0 +1,43 @@
+"""Small builders shared by the core tests: tiny areas whose answers can be worked out on paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from pipelines.ingest import ingest_boundaries
+
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
+
+# Two precincts side by side sharing the border x = 18.6, one neighbourhood overlapping both.
+WEST = shapely.box(18.5, -34.1, 18.6, -34.0)
+EAST = shapely.box(18.6, -34.1, 18.7, -34.0)
+HOOD = shapely.box(18.55, -34.08, 18.65, -34.02)
+
+
+def write_areas(folder: Path) -> tuple[Path, Path]:
+    precincts = gpd.GeoDataFrame(
+        {"code": ["P-WEST", "P-EAST"], "name": ["West", "East"], "population": [1000, 2000]},
+        geometry=[WEST, EAST],
+        crs=4326,
+    )
+    hoods = gpd.GeoDataFrame({"code": ["N-1"], "name": ["Hood"], "population": [500]}, geometry=[HOOD], crs=4326)
+    p, n = folder / "precincts.geojson", folder / "hoods.geojson"
+    precincts.to_file(p)
+    hoods.to_file(n)
+    return p, n
+
+
+def load_areas(store, folder: Path) -> None:
+    p, n = write_areas(folder)
+    ingest_boundaries(store, p, kind="precinct")
+    ingest_boundaries(store, n, kind="neighbourhood")
+
+
+def write_csv(folder: Path, name: str, text: str, encoding: str = "utf-8", bom: bool = False) -> Path:
+    path = folder / name
+    data = text.encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
