@@ -1,0 +1,98 @@
+"""pipelines.mapview: bounded payload, local assets, legend outside the map."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from pipelines import mapview
+
+
+def _areas():
+    return gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["Alpha", "Beta"], "kind": "neighbourhood", "population": [2000.0, None]},
+        geometry=[shapely.box(18.60, -34.05, 18.62, -34.03), shapely.box(18.62, -34.05, 18.64, -34.03)],
+        crs=4326,
+    )
+
+
+def _incidents(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    lon, lat = rng.uniform(18.60, 18.64, n), rng.uniform(-34.05, -34.03, n)
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"i{i}" for i in range(n)],
+            "category": "assault_common",
+            "occurred_at": pd.Timestamp("2025-05-01", tz="UTC"),
+            "source": "municipal",
+            "neighbourhood_code": np.where(lon < 18.62, "A", "B"),
+            "precinct_code": None,
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+    )
+
+
+def test_area_summary_counts_and_rates():
+    incidents = pd.DataFrame({"neighbourhood_code": ["A", "A", "A", "B"]})
+    summary = mapview.area_summary(_areas(), incidents, kind="neighbourhood").set_index("code")
+    assert summary["count"].to_dict() == {"A": 3, "B": 1}
+    assert summary.loc["A", "rate"] == 1.5  # 3 per 2,000 residents = 1.5 per 1,000
+    assert np.isnan(summary.loc["B", "rate"])  # no population, no rate
+
+
+@pytest.mark.parametrize("n", [10, 5_000, 60_000])
+def test_payload_is_bounded_and_assets_are_local(n):
+    options = mapview.MapOptions(layers=mapview.LAYERS, max_points=2_000)
+    result = mapview.build_map(_areas(), _incidents(n), options=options)
+    assert result.stats["points"] == min(n, 2_000)
+    assert result.stats["points_sampled"] == (n > 2_000)
+    assert result.stats["heat_cells"] <= options.max_heat_cells
+    assert result.stats["hexagons"] <= options.max_hexagons
+    assert mapview.payload_bytes(result.map) < 1_000_000
+    links = mapview.asset_links(result.map)
+    assert links and all(link.startswith("/app/static/vendor/") for link in links)
+    assert "d3" not in " ".join(links)  # no branca colormap: the legend is drawn outside the map
+
+
+def test_hexagon_counts_sum_to_the_number_of_points():
+    incidents = _incidents(1_000)
+    counts = mapview.hexagon_counts(incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy(), 9)
+    assert counts.sum() == 1_000
+    assert counts.is_monotonic_decreasing
+
+
+def test_legend_is_html_outside_the_map():
+    result = mapview.build_map(_areas(), _incidents(50), options=mapview.MapOptions(layers=("areas",)))
+    html = mapview.legend_html(result.legend)
+    assert "Safe Neighbourhoods" in html and "#" in html
+    assert "legend" not in result.map.get_root().render().lower().replace("leaflet-control-layers", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Area Alpha Ref area:neighbourhood:A", ("area", "neighbourhood:A"), id="area"),
+        pytest.param("School · asset:A-1", ("asset", "A-1"), id="asset"),
+        pytest.param("Incidents 4 Ref cell:89ad3689e53ffff", ("cell", "89ad3689e53ffff"), id="cell"),
+        pytest.param("no reference here", None, id="none"),
+        pytest.param(None, None, id="empty"),
+    ],
+)
+def test_parse_ref(text, expected):
+    assert mapview.parse_ref(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        pytest.param({"layers": ("satellite",)}, "unknown", id="unknown-layer"),
+        pytest.param({"metric": "density"}, "metric must be one of", id="unknown-metric"),
+    ],
+)
+def test_invalid_options(options, match):
+    with pytest.raises(mapview.MapError, match=match):
+        mapview.MapOptions(**options)
