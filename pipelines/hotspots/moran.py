@@ -15,8 +15,13 @@ from one busy cell among quiet ones; Local Moran can:
 Method (esda 2.9 ``Moran_Local``, GeoDa): values standardised with the population standard deviation,
 row-standardised weights, ``I_i = (n-1) z_i Σ_j w_ij z_j / Σ z²``; inference by seeded conditional
 permutation (999 by default) with the same draws as esda. Significance uses the two-sided pseudo
-p-value (ties count towards both tails) at ``alpha`` (0.05), Benjamini–Hochberg corrected when ``fdr``.
-The quadrant comes from the signs of ``z_i`` and of its spatial lag, as in esda and GeoDa.
+p-value (ties count towards both tails) at ``alpha`` (0.05). The quadrant comes from the signs of
+``z_i`` and of its spatial lag, as in esda and GeoDa.
+
+FDR is off by default, as in ArcGIS "Cluster and Outlier Analysis" and GeoDa, because a permutation
+p-value cannot be smaller than ``2 / (permutations + 1)``: with 999 permutations that is 0.002, and
+Benjamini–Hochberg over ``m`` cells only passes the smallest p-value when at least ``m / 25`` cells share
+it (at ``alpha = 0.05``). With ``fdr=True`` use 9,999 permutations or more.
 """
 
 from __future__ import annotations
@@ -106,7 +111,7 @@ def clusters_and_outliers(
     permutations: int = 999,
     seed: int | None = None,
     alpha: float = 0.05,
-    fdr: bool = True,
+    fdr: bool = False,
     transform: str = "R",
     min_incidents: int = MIN_INCIDENTS,
 ) -> ClustersAndOutliers:
@@ -133,7 +138,7 @@ def local_moran(
     permutations: int = 999,
     seed: int | None = None,
     alpha: float = 0.05,
-    fdr: bool = True,
+    fdr: bool = False,
     transform: str = "R",
     min_incidents: int = MIN_INCIDENTS,
 ) -> LocalMoran:
@@ -152,7 +157,8 @@ def local_moran(
     alpha : float
         Significance level for the labels.
     fdr : bool
-        Benjamini–Hochberg correction of ``alpha`` over all cells.
+        Benjamini–Hochberg correction of ``alpha`` over all cells (off by default; see the module
+        docstring for why it needs more permutations).
     transform : {"R", "B"}
         Row-standardised (esda, GeoDa) or binary weights.
     min_incidents : int

@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from scipy import sparse
 
 from pipelines.hotspots._columns import CATEGORY, INCIDENT_ID, NEIGHBOURHOOD_CODE, OCCURRED_AT, PRECINCT_CODE, SOURCE
 from pipelines.hotspots._time import month_start
@@ -125,3 +126,19 @@ def random_city(
     days = rng.integers(0, months * 30, n)
     occurred = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(days, unit="D") + pd.Timedelta(hours=12)
     return incidents_frame(lon, lat, occurred_at=pd.Series(occurred))
+
+
+def queen_lattice(side: int) -> sparse.csr_array:
+    """Binary queen adjacency of a ``side × side`` lattice, cells numbered row by row."""
+    index = np.arange(side * side).reshape(side, side)
+    rows, cols = [], []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == dc == 0:
+                continue
+            src = index[max(0, -dr) : side - max(0, dr), max(0, -dc) : side - max(0, dc)]
+            dst = index[max(0, dr) : side + min(0, dr) or None, max(0, dc) : side + min(0, dc) or None]
+            rows.append(src.ravel())
+            cols.append(dst.ravel())
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(side * side, side * side))
