@@ -13,7 +13,11 @@ Method (ArcGIS Pro "Emerging Hot Spot Analysis", neighbourhood time step 1, glob
    a bin is a significant hot (cold) spot when its FDR-corrected confidence bin is above (below) 0, i.e.
    significant at 90 % confidence or better after Benjamini–Hochberg over all bins (``alpha=0.10``).
 3. Mann-Kendall trend test on each cell's series of Gi* z-scores (ties corrected, continuity corrected,
-   two-sided); a trend is significant when ``p <= trend_alpha`` (0.05).
+   two-sided); a trend is significant when ``p <= trend_alpha`` (0.05). The first ``time_step`` months are
+   left out of the trend (not out of the hot/cold counts): they have no earlier month in their
+   neighbourhood, so their z-scores are systematically about ``1/sqrt(2)`` as large, and including them
+   would make every steady hot spot look intensifying. This is the one deliberate departure from a
+   literal reading of ArcGIS.
 4. Categories. With ``T`` months, ``H`` = number of hot months, ``C`` = number of cold months, "90 %" means
    ``H >= 0.9·T``, and "final" is the last month of the window. The state of the final month picks the
    family first, then the first rule that matches wins:
@@ -102,7 +106,8 @@ class EmergingHotspots:
     bins : numpy.ndarray
         ``cells × months`` confidence bins -3..3 (FDR-corrected when ``fdr``).
     trend_s, trend_z, trend_p, trend_tau : numpy.ndarray
-        Mann-Kendall S, Z, two-sided p and Kendall's tau (tau-a) of each cell's z-score series.
+        Mann-Kendall S, Z, two-sided p and Kendall's tau (tau-a) of each cell's z-score series (from
+        month ``time_step`` on; see the module docstring).
     cells : geopandas.GeoDataFrame
         ``cube.cells`` plus ``emerging``, ``trend_z``, ``trend_p``, ``hot_months``, ``cold_months``,
         ``final_bin``.
@@ -186,7 +191,10 @@ def emerging_hotspots(
     bins = confidence_bins(z, p, fdr=fdr)
     z, p, bins = (a.reshape(steps, n).T for a in (z, p, bins))
     significant = np.abs(bins) >= levels[alpha]
-    trend_s, trend_z, trend_p, trend_tau = mann_kendall(z)
+    # the first `time_step` months have no earlier months in their neighbourhood, so their |z| is
+    # systematically smaller (about 1/sqrt(2) for time step 1); leaving them out of the trend keeps a
+    # steady hot spot from looking like an intensifying one
+    trend_s, trend_z, trend_p, trend_tau = mann_kendall(z[:, min(time_step, max(steps - 2, 0)) :])
     category = classify(np.where(significant, np.sign(bins), 0), trend_z, trend_p, trend_alpha=trend_alpha)
     message = _message(cube, min_incidents)
     if message is not None and int(cube.counts.sum()) < min_incidents:
