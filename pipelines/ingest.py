@@ -57,6 +57,24 @@ def _new_batch(kind: str, file_name: str, data: bytes, **extra) -> Batch:
     )
 
 
+def earlier_identical_batch(store: Store, batch: Batch) -> str | None:
+    """The id of a committed batch with the same file bytes, kind, source and org, if any."""
+    earlier = store.read_table("batches", where={"sha256": batch.sha256, "kind": batch.kind})
+    same = earlier[
+        (earlier["source"].fillna("") == (batch.source or "")) & (earlier["org"].fillna("") == (batch.org or ""))
+    ]
+    return str(same["batch_id"].iloc[0]) if len(same) else None
+
+
+def commit_once(store: Store, batch: Batch, **frames) -> Batch:
+    """Commit unless the identical file was already committed: then nothing is written and the
+    report carries the earlier batch id ("re-ingesting the same file adds nothing")."""
+    earlier = earlier_identical_batch(store, batch)
+    if earlier:
+        return batch.with_counts(batch_id=earlier)
+    return store.commit(batch, **frames)
+
+
 def _read_bytes(path: Path, data: bytes | None) -> bytes:
     if data is not None:
         return data
@@ -240,12 +258,10 @@ def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> Prepar
 
 def commit_incidents(store: Store, prepared: PreparedIncidents) -> Batch:
     """Commit a prepared file as one batch; an identical re-upload stores nothing and returns its report."""
-    if prepared.already_ingested:
-        return prepared.batch.with_counts(batch_id=prepared.already_ingested)
     batch_id = prepared.batch.batch_id
     incidents = prepared.incidents.assign(batch_id=batch_id)
     rejections = prepared.rejections.assign(batch_id=batch_id)
-    return store.commit(prepared.batch, incidents=incidents, rejections=rejections)
+    return commit_once(store, prepared.batch, incidents=incidents, rejections=rejections)
 
 
 def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
@@ -374,7 +390,7 @@ def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | 
         warnings=warnings,
         format=path.suffix.lstrip(".").lower(),
     )
-    return store.commit(batch, areas=areas.assign(batch_id=batch.batch_id))
+    return commit_once(store, batch, areas=areas.assign(batch_id=batch.batch_id))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -497,6 +513,9 @@ def ingest_counts(
         warnings=warnings,
         rejections={"unknown_area": int((~matched).sum())} if (~matched).any() else {},
     )
-    return store.commit(
-        batch, area_counts=counts.assign(batch_id=batch.batch_id), rejections=rejections.assign(batch_id=batch.batch_id)
+    return commit_once(
+        store,
+        batch,
+        area_counts=counts.assign(batch_id=batch.batch_id),
+        rejections=rejections.assign(batch_id=batch.batch_id),
     )

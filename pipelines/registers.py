@@ -21,7 +21,7 @@ import shapely
 
 from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest import _new_batch, _read_bytes
+from pipelines.ingest import _new_batch, _read_bytes, commit_once
 from pipelines.place import AreaIndex, place_points
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.mapping import leaf
@@ -278,8 +278,11 @@ def ingest_assets(
         rejected=len(bad),
         rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
     )
-    return store.commit(
-        batch, assets=assets.assign(batch_id=batch.batch_id), rejections=rejections.assign(batch_id=batch.batch_id)
+    return commit_once(
+        store,
+        batch,
+        assets=assets.assign(batch_id=batch.batch_id),
+        rejections=rejections.assign(batch_id=batch.batch_id),
     )
 
 
@@ -370,7 +373,8 @@ def ingest_interventions(
         rejected=len(bad),
         rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
     )
-    return store.commit(
+    return commit_once(
+        store,
         batch,
         interventions=interventions.assign(batch_id=batch.batch_id),
         intervention_log=log.assign(batch_id=batch.batch_id),

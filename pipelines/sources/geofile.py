@@ -91,6 +91,11 @@ def read_vector(path: str | Path, *, layer: str | None = None, polygons: bool = 
         frame = pyogrio.read_dataframe(source, layer=chosen, use_arrow=True)
     except Exception as exc:
         raise UnusableFileError(f"{Path(path).name} could not be read: {exc}") from exc
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise UnusableFileError(
+            f"{Path(path).name} could not be opened as a vector file with geometries; send GeoJSON, TopoJSON, "
+            "GeoPackage, a (zipped) Shapefile or a zipped File Geodatabase."
+        )
     if frame.crs is None:
         minx, miny, maxx, maxy = frame.total_bounds if len(frame) else (0, 0, 0, 0)
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:

@@ -1,0 +1,163 @@
+"""The ``areasafe`` command: the exact shapes scripts rely on, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from tests._helpers import write_areas, write_csv
+
+
+def run(*args: str, store=None, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pipelines.cli"]
+    if store is not None:
+        cmd += ["--store", str(store)]
+    result = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def cli_store(tmp_path):
+    store = tmp_path / "cli.gpkg"
+    precincts, hoods = write_areas(tmp_path)
+    run("ingest", "boundaries", str(precincts), "--kind", "precinct", store=store)
+    run("ingest", "boundaries", str(hoods), "--kind", "neighbourhood", store=store)
+    return store
+
+
+def test_ingest_json_shape_and_batches(cli_store, tmp_path):
+    csv = write_csv(
+        tmp_path,
+        "s.csv",
+        "uuid,when,what,lat,lon,notes\n"
+        "a,2025-03-04,Robbery,-34.05,18.55,x\nb,2025-03-04,Robbery,,,y\nb,2025-03-04,Robbery,,,y\n",
+    )
+    result = run(
+        "ingest",
+        "incidents",
+        str(csv),
+        "--source",
+        "community",
+        "--org",
+        "CSO",
+        "--id-col",
+        "uuid",
+        "--json",
+        store=cli_store,
+    )
+    summary = json.loads(result.stdout)
+    assert set(summary) == {
+        "batch_id",
+        "rows_read",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "outside_areas",
+        "warnings",
+        "rejections",
+    }
+    assert (summary["rows_read"], summary["accepted"], summary["rejected"], summary["duplicates"]) == (3, 1, 1, 1)
+    assert summary["rejections"] == {"missing_location": 1}
+    batches = json.loads(run("batches", "--json", store=cli_store).stdout)
+    assert [b["kind"] for b in batches] == ["incidents", "boundaries", "boundaries"]
+    assert batches[0]["org"] == "CSO" and batches[0]["rejections"] == {"missing_location": 1}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["ingest", "incidents", "{nolocation}", "--source", "community"], "no location columns", id="no-location"
+        ),
+        pytest.param(["ingest", "incidents", "{missing}", "--source", "community"], "cannot read", id="missing-file"),
+        pytest.param(
+            ["ingest", "incidents", "{nolocation}", "--source", "community", "--lat-col", "zz", "--lon-col", "b"],
+            "--lat-col 'zz' is not a column",
+            id="bad-override",
+        ),
+        pytest.param(
+            ["ingest", "boundaries", "{nolocation}", "--kind", "precinct"], "could not be opened", id="csv-as-boundary"
+        ),
+        pytest.param(
+            ["ingest", "incidents", "{nolocation}", "--source", "community", "--mapping", "{missing}"],
+            "cannot read mapping file",
+            id="missing-mapping",
+        ),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(cli_store, tmp_path, args, message):
+    nolocation = write_csv(tmp_path, "n.csv", "a,b,c\n1,2,3\n")
+    filled = [a.format(nolocation=nolocation, missing=tmp_path / "absent.csv") for a in args]
+    result = run(*filled, store=cli_store, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("areasafe: error:") and message in lines[0]
+
+
+def test_rejections_still_exit_0(cli_store, tmp_path):
+    csv = write_csv(tmp_path, "r.csv", "lat,lon,date\n,,2025-01-01\n")
+    result = run("ingest", "incidents", str(csv), "--source", "municipal", "--json", store=cli_store)
+    assert json.loads(result.stdout)["rejected"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+def test_export_formats(cli_store, tmp_path, fmt):
+    csv = write_csv(
+        tmp_path,
+        "e.csv",
+        'id,date,category,lat,lon,description\n1,2025-03-04,Robbery,-34.05,18.55,=HYPERLINK("http://x")\n',
+    )
+    run("ingest", "incidents", str(csv), "--source", "municipal", store=cli_store)
+    out = tmp_path / f"out.{fmt}"
+    run("export", fmt, str(out), "--layer", "incidents", store=cli_store)
+    if fmt == "csv":
+        table = pd.read_csv(out)
+        assert table["description"].iloc[0].startswith("'=")  # formula neutralised
+        assert table["wkt"].iloc[0].startswith("POINT")
+    else:
+        frame = gpd.read_file(out, layer="incidents" if fmt == "gpkg" else None)
+        assert len(frame) == 1 and frame.crs.to_epsg() == 4326
+        assert frame["precinct_code"].iloc[0] == "P-WEST"
+
+
+def test_store_env_variable_is_the_default(tmp_path):
+    store = tmp_path / "env.gpkg"
+    env_run = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "batches"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "AREASAFE_STORE": str(store)},
+        timeout=120,
+    )
+    assert env_run.returncode == 0 and store.exists()
+
+
+def test_counts_assets_interventions_commands(cli_store, tmp_path):
+    counts = write_csv(tmp_path, "c.csv", "Station,Category,2014-2015,2015-2016\nWest,Murder,3,4\nNowhere,Murder,1,1\n")
+    summary = json.loads(run("ingest", "counts", str(counts), "--json", store=cli_store).stdout)
+    assert (summary["accepted"], summary["rejected"], summary["rejections"]) == (1, 1, {"unknown_area": 1})
+    assets = write_csv(
+        tmp_path,
+        "a.csv",
+        "name,abcd_category,type,latitude,longitude\n"
+        "Church,associations,church,-34.05,18.55\nNo place,physical,field,,\n",
+    )
+    summary = json.loads(run("ingest", "assets", str(assets), "--json", store=cli_store).stdout)
+    assert (summary["accepted"], summary["rejected"]) == (1, 1)
+    interventions = write_csv(
+        tmp_path,
+        "i.csv",
+        "name,status,lead,latitude,longitude,end\n"
+        "Lights,In progress,Urban Management,-34.05,18.55,2026-06-30\n"
+        "Box,unknown status,SS,-34.05,18.55,\n",
+    )
+    summary = json.loads(run("ingest", "interventions", str(interventions), "--json", store=cli_store).stdout)
+    assert (summary["accepted"], summary["rejected"]) == (1, 1)
