@@ -10,7 +10,7 @@ import pytest
 import shapely
 from numpy.testing import assert_allclose, assert_array_equal
 
-from pipelines.hotspots.grid import GridError, GridSpec, build_grid, select_incidents, utm_crs
+from pipelines.hotspots.grid import GridError, GridSpec, build_grid, select_incidents, suggest_resolution, utm_crs
 from pipelines.hotspots.synthetic import CAPE_TOWN_CRS, incidents_frame, origin_metric, to_lonlat
 
 LAT, LON = -34.05, 18.67
@@ -180,3 +180,14 @@ def test_area_as_geodataframe_in_another_crs():
     grid = build_grid(incidents_frame([LON], [LAT]), area=area)
     assert HOME in set(grid.cells["cell_id"])
     assert grid.cells.crs.to_epsg() == 4326
+
+
+def test_suggest_resolution_goes_finer_until_there_are_enough_cells():
+    small = shapely.Point(LON, LAT).buffer(0.007)  # about 1.2 km² at this latitude
+    assert len(h3.geo_to_cells(small, 9)) < 30 <= len(h3.geo_to_cells(small, 10))
+    assert suggest_resolution(small) == 10
+    large = shapely.Point(LON, LAT).buffer(0.03)
+    assert suggest_resolution(large) == 9
+    assert suggest_resolution(shapely.Point(LON, LAT).buffer(0.0001)) == 11  # never finer than 11
+    with pytest.raises(GridError, match="`area` is required"):
+        suggest_resolution(None)

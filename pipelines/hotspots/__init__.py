@@ -25,7 +25,17 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "grid": ("GRID_KINDS", "Grid", "GridError", "GridSpec", "build_grid", "select_incidents", "utm_crs"),
+    "grid": (
+        "GRID_KINDS",
+        "MIN_CELLS",
+        "Grid",
+        "GridError",
+        "GridSpec",
+        "build_grid",
+        "select_incidents",
+        "suggest_resolution",
+        "utm_crs",
+    ),
     "gistar": ("GiStar", "HotSpots", "HotspotInputError", "gi_star", "hot_spots"),
     "moran": ("ClustersAndOutliers", "LocalMoran", "clusters_and_outliers", "local_moran"),
     "emerging": (

@@ -34,7 +34,13 @@ def add_parser(subparsers) -> None:
         "--until", metavar="YYYY-MM", help="last month of the window (default: the last month with data)"
     )
     parser.add_argument("--category", metavar="C", help="only this canonical category (default: all)")
-    parser.add_argument("--resolution", type=int, default=9, metavar="R", help="H3 resolution, 0-15 (default 9)")
+    parser.add_argument(
+        "--resolution",
+        type=_resolution,
+        default=9,
+        metavar="R",
+        help="H3 resolution 0-15 (default 9), or 'auto': the coarsest from 9 to 11 giving at least 30 cells",
+    )
     parser.add_argument(
         "--permutations",
         type=int,
@@ -104,6 +110,15 @@ def format_table(result) -> str:
         f"Emerging: {emerging}.",
     ]
     return "\n".join(lines)
+
+
+def _resolution(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 15 or 'auto'; got {text!r}") from None
 
 
 def _positive_int(text: str) -> int:

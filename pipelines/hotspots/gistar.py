@@ -35,10 +35,9 @@ from scipy import sparse, stats
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots._columns import CELL_ID, COUNT, GI_BIN, GI_P, GI_Z, LAT, LON
 from pipelines.hotspots._inference import conditional_permutation, confidence_bins, resolve_seed
-from pipelines.hotspots.grid import Grid
+from pipelines.hotspots.grid import MIN_CELLS, Grid
 
 MIN_INCIDENTS = 30
-MIN_CELLS = 30
 MIN_LOCAL_COUNT = 3
 TRANSFORMS = ("B", "R")
 LOCAL_COUNT = "local_count"
@@ -317,7 +316,7 @@ def _guard_message(y: np.ndarray, z: np.ndarray, min_incidents: int) -> str | No
     if len(y) < MIN_CELLS:
         return (
             f"Only {len(y)} grid cells; at least {MIN_CELLS} are needed to compare neighbourhoods, so no hot or "
-            "cold spots are shown. Use a finer grid resolution or a larger area."
+            "cold spots are shown. Use a finer grid (H3 resolution 10 has seven times as many cells) or a larger area."
         )
     if not np.isfinite(z).any() or np.ptp(y) == 0:
         return "Every cell has the same count, so there is no pattern to test."

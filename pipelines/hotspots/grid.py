@@ -39,6 +39,7 @@ from pipelines.schemas import SOURCES, STORE_CRS
 GRID_KINDS = ("h3", "fishnet")
 DEFAULT_RESOLUTION = 9
 DEFAULT_CELL_SIZE_M = 250.0
+MIN_CELLS = 30  # ArcGIS's floor for hot spot analysis: fewer features and the local statistics are unreliable
 
 _QUEEN = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 _OFFSET = 1 << 30  # shifts fishnet column/row numbers to non-negative before packing them in one int64
@@ -234,6 +235,23 @@ def select_incidents(
             raise GridError(f"unknown source {unknown[0]!r}; sources are {', '.join(SOURCES)}.")
         keep &= incidents[SOURCE].isin(list(sources)).to_numpy()
     return incidents.loc[keep]
+
+
+def suggest_resolution(
+    area, *, min_cells: int = MIN_CELLS, coarsest: int = DEFAULT_RESOLUTION, finest: int = 11
+) -> int:
+    """The coarsest H3 resolution, from ``coarsest`` to ``finest``, at which ``area`` holds ``min_cells`` cells.
+
+    A Safe Neighbourhood of 1.7 km² holds about 16 resolution-9 cells, too few for Gi*, but about 110 at
+    resolution 10; a 20 km² precinct holds about 190 at resolution 9.
+    """
+    geom = _area_geometry(area)
+    if geom is None:
+        raise GridError("`area` is required to suggest a resolution; pass the neighbourhood or precinct boundary.")
+    for resolution in range(coarsest, finest + 1):
+        if len(h3i.geo_to_cells(geom, resolution)) >= min_cells:
+            return resolution
+    return finest
 
 
 def utm_crs(lon: float, lat: float) -> str:

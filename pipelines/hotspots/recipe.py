@@ -40,7 +40,7 @@ from pipelines.hotspots._columns import (
 from pipelines.hotspots._time import local_months, month_window, parse_month
 from pipelines.hotspots.emerging import EMERGING_CATEGORIES, EmergingHotspots, emerging_hotspots, space_time_cube
 from pipelines.hotspots.gistar import HotSpots, hot_spots
-from pipelines.hotspots.grid import Grid, GridSpec, build_grid
+from pipelines.hotspots.grid import Grid, GridSpec, build_grid, suggest_resolution
 from pipelines.store.base import IncidentQuery, Store
 
 DEFAULT_MONTHS = 12
@@ -133,7 +133,7 @@ def hotspots_for_neighbourhood(
     months: int = DEFAULT_MONTHS,
     until: str | pd.Period | None = None,
     category: str | None = None,
-    resolution: int = 9,
+    resolution: int | None = 9,
     permutations: int = 0,
     seed: int | None = None,
 ) -> NeighbourhoodHotspots:
@@ -149,7 +149,8 @@ def hotspots_for_neighbourhood(
         The neighbourhood has no incident of ``category``.
     """
     until_period = parse_month(until) if isinstance(until, str) else until
-    GridSpec(resolution=resolution)  # fail on a bad resolution before reading anything
+    if resolution is not None:
+        GridSpec(resolution=resolution)  # fail on a bad resolution before reading anything
     areas = store.read_areas("neighbourhood")
     area = areas[areas[AREA_CODE] == code]
     if area.empty:
@@ -175,7 +176,7 @@ def neighbourhood_hotspots(
     months: int = DEFAULT_MONTHS,
     until: pd.Period | None = None,
     category: str | None = None,
-    resolution: int = 9,
+    resolution: int | None = 9,
     permutations: int = 0,
     seed: int | None = None,
 ) -> NeighbourhoodHotspots:
@@ -188,8 +189,11 @@ def neighbourhood_hotspots(
         last month).
     area : geopandas.GeoDataFrame
         The neighbourhood row from the areas frame.
-    months, until, category, resolution, permutations, seed
+    months, until, category, permutations, seed
         As for :func:`hotspots_for_neighbourhood`.
+    resolution : int or None
+        H3 resolution; None picks the coarsest from 9 to 11 that gives the neighbourhood at least 30
+        cells (:func:`~pipelines.hotspots.grid.suggest_resolution`).
     """
     code, name = str(area[AREA_CODE].iloc[0]), str(area[AREA_NAME].iloc[0])
     if category is not None:
@@ -207,6 +211,8 @@ def neighbourhood_hotspots(
             messages.append(f"No dated incidents are stored for {name}; nothing to analyse.")
         until = last
     start, end, periods = month_window(pd.Period(until, freq="M"), months)
+    if resolution is None:
+        resolution = suggest_resolution(area)
     grid = build_grid(
         incidents,
         area=area,
