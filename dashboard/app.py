@@ -17,7 +17,9 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, no
 
 PAGES = Path(__file__).parent / "pages"
 
-st.set_page_config(page_title="AreaSafe", page_icon=":material/shield:", layout="wide")
+st.set_page_config(
+    page_title="AreaSafe", page_icon=str(Path(__file__).parent / "static" / "areasafe.png"), layout="wide"
+)
 navigation = st.navigation(
     {
         "Explore": [

@@ -1,7 +1,8 @@
 """Start the dashboard on a store: what ``areasafe serve`` calls.
 
-Streamlit serves ``./static`` relative to its working directory, so the app is always started from
-the repository root; the vendored map assets are then at ``/app/static/vendor``.
+Streamlit serves the ``static`` folder next to the main script (``dashboard/static``) at
+``/app/static/`` when static serving is on; the vendored map assets are at ``/app/static/vendor``.
+The app is started from the repository root so ``.streamlit/config.toml`` is read too.
 """
 
 from __future__ import annotations

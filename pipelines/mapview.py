@@ -272,7 +272,10 @@ def _xy(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _base_map(areas: gpd.GeoDataFrame, focus: str | None, options: MapOptions) -> folium.Map:
     # tiles=None needs an explicit max_zoom, or marker clustering fails (NOTES.md).
-    m = folium.Map(tiles=None, max_zoom=19, min_zoom=9, control_scale=True, prefer_canvas=True, height="100%")
+    m = folium.Map(tiles=None, control_scale=True)
+    # Without a tile layer folium 0.20 drops max_zoom, and marker clustering then fails with
+    # "Map has no maxZoom specified": set the Leaflet options directly.
+    m.options["max_zoom"], m.options["min_zoom"] = 19, 9
     if options.online_tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", max_zoom=19).add_to(m)
     bounds = m_bounds(areas, focus)

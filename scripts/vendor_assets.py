@@ -1,4 +1,4 @@
-"""Fetch every JS/CSS/font file the dashboard map needs into ``static/vendor`` (run from the repo root).
+"""Fetch every JS/CSS/font file the dashboard map needs into ``dashboard/static/vendor`` (run from the repo root).
 
 Place in the data flow: none; a build step. The dashboard runs without internet on the ACT's projector
 laptop, so folium's CDN assets are served by Streamlit's static file serving (``/app/static/...``).
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT / "static" / "vendor"
+VENDOR = ROOT / "dashboard" / "static" / "vendor"
 
 #: npm package spec -> list of (path inside the tarball, destination relative to static/vendor)
 NPM_FILES: dict[str, list[tuple[str, str]]] = {

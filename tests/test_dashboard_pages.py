@@ -53,7 +53,7 @@ def test_map_assets_are_local_and_filters_change_counts(app):
     links = args["js_links"] + args["css_links"]
     assert links and all(url.startswith("/app/static/vendor/") for url in links), links
     for url in links:  # every link resolves to a committed vendored file
-        assert (ROOT / "static" / url.removeprefix("/app/static/")).is_file(), url
+        assert (ROOT / "dashboard" / "static" / url.removeprefix("/app/static/")).is_file(), url
     assert "https://" not in args["script"].replace("https://www.openstreetmap.org", "")
     before = int(_metric(at, "Incidents matching the filters").replace(",", ""))
     at.radio(key="f_source").set_value("Community").run()
