@@ -90,7 +90,8 @@ def sidebar() -> Filters:
     side.header("Filters")
     codes = [None, *hoods["code"]]
     names = dict(zip(hoods["code"], hoods["name"], strict=True))
-    default = 1 if len(hoods) else 0
+    harare = [i for i, n in enumerate(hoods["name"], start=1) if "harare" in str(n).lower()]  # the demo SN
+    default = harare[0] if harare else (1 if len(hoods) else 0)
     code = side.selectbox(
         "Safe Neighbourhood",
         codes,
