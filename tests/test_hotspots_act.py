@@ -114,6 +114,7 @@ def test_planned_work_counts_as_cover(hotspots):
     gaps = hotspots_without_intervention(hotspots, interventions)
     assert gaps.table.empty
     assert set(gaps.covered["statuses"]) == {"complete", "planned"}
+    assert set(gaps.covered["stalled_nearby"]) == {""}
 
 
 def test_no_hot_cells_says_so(hotspots):

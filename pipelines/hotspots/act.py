@@ -112,7 +112,9 @@ class InterventionGaps:
         ``nearest_name``, ``nearest_status``, ``nearest_m`` (any status; NaN when there is none),
         ``stalled_nearby`` (names of stalled interventions within the distance, ``; ``-separated), geometry.
     covered : pandas.DataFrame
-        Hot cells that are covered: ``cell_id``, ``gi_bin``, ``interventions`` (names), ``statuses``.
+        Hot cells that are covered: ``cell_id``, ``gi_bin``, ``interventions`` (names), ``statuses`` and
+        ``stalled_nearby`` (a cell covered only by ``planned`` work next to a stalled project is worth a
+        question at the ACT).
     distance_m : float
     statuses : tuple of str
         Statuses that counted as covering.
@@ -191,6 +193,7 @@ def hotspots_without_intervention(
             GI_BIN: hot[GI_BIN].to_numpy()[covered_mask],
             "interventions": np.asarray(covering_names, dtype=object)[covered_mask],
             "statuses": np.asarray(covering_status, dtype=object)[covered_mask],
+            "stalled_nearby": np.asarray(stalled_names, dtype=object)[covered_mask],
         }
     )
     messages = []

@@ -370,7 +370,11 @@ def _cells_frame(keys: np.ndarray, spec: GridSpec, metric_crs: str, counts: np.n
         ids = [h3.int_to_str(int(k)) for k in keys.tolist()]
         centres = np.array([h3i.cell_to_latlng(int(k)) for k in keys.tolist()]).reshape(-1, 2)
         lat, lon = centres[:, 0], centres[:, 1]
-        geoms = [shapely.Polygon([(x, y) for y, x in h3i.cell_to_boundary(int(k))]) for k in keys.tolist()]
+        boundaries = [h3i.cell_to_boundary(k) for k in keys.tolist()]
+        sizes = np.fromiter((len(b) for b in boundaries), dtype=np.int64, count=len(boundaries))
+        latlng = np.array([vertex for boundary in boundaries for vertex in boundary], dtype=float).reshape(-1, 2)
+        rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(keys)), sizes))
+        geoms = shapely.polygons(rings)
     else:
         size = spec.cell_size_m
         cols, rows = _unpack(keys)
