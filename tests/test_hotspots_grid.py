@@ -124,6 +124,7 @@ def test_filters_period_category_and_source():
     august = select_incidents(incidents, start="2026-08-01", end="2026-09-01")
     assert august.index.tolist() == [1, 2]
     assert select_incidents(incidents, categories=["murder"]).index.tolist() == [2]
+    assert select_incidents(incidents, categories="murder").index.tolist() == [2]  # a single name is fine
     assert select_incidents(incidents, sources=["community"]).index.tolist() == [1]
     grid = build_grid(incidents, start="2026-08-01", end="2026-09-01", sources=["municipal"])
     assert grid.cells["count"].sum() == 1

@@ -216,8 +216,9 @@ def gi_star(
     bins = confidence_bins(sign, p, fdr=fdr)
     few = (bins > 0) & (local_count < min_local_count)
     bins[few] = 0
-    message = _guard_message(y, z, min_incidents)
-    if message is not None:
+    guard = _guard_message(y, z, min_incidents)
+    message = guard
+    if guard is not None:
         bins[:] = 0
         few[:] = False
     elif few.any():
@@ -240,7 +241,7 @@ def gi_star(
         seed=used_seed,
         fdr=fdr,
         transform=transform,
-        sufficient=message is None or few.any(),
+        sufficient=guard is None,
         message=message,
     )
 

@@ -219,6 +219,8 @@ def select_incidents(
     sources: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Incidents in ``[start, end)`` with the given categories and sources (``None``: no filter)."""
+    categories = [categories] if isinstance(categories, str) else categories
+    sources = [sources] if isinstance(sources, str) else sources
     keep = np.ones(len(incidents), dtype=bool)
     start, end = to_utc(start), to_utc(end)
     if start is not None or end is not None:

@@ -207,7 +207,7 @@ def neighbourhood_hotspots(
     if until is None:
         last = local_months(incidents[OCCURRED_AT]).max()
         if pd.isna(last):
-            last = pd.Timestamp.now(tz="UTC").to_period("M")
+            last = local_months(pd.Series([pd.Timestamp.now(tz="UTC")]))[0]
             messages.append(f"No dated incidents are stored for {name}; nothing to analyse.")
         until = last
     start, end, periods = month_window(pd.Period(until, freq="M"), months)
