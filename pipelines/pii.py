@@ -52,12 +52,12 @@ def redact_text(text: str) -> str:
 
 def redact_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Redact a text column; returns ``(redacted, changed)`` where ``changed`` flags altered rows."""
-    text = values.astype("object")
-    present = text.notna()
-    candidates = present & text.where(present, "").astype(str).str.contains(_CANDIDATE, regex=True)
+    arrow = values.astype("string[pyarrow]")
+    candidates = arrow.str.contains(_CANDIDATE, regex=True).fillna(False).astype(bool)
     changed = pd.Series(False, index=values.index)
     if not candidates.any():
         return values, changed
+    text = values.astype("object")
     original = text[candidates].astype(str)
     redacted = original.map(redact_text)
     diff = redacted != original

@@ -131,7 +131,9 @@ INCIDENTS = Table(
         Field("dedupe_key", "text", "source|org|external id (or row hash); unique in the store.", nullable=False),
     ),
     geometry_type="POINT",
-    indexes=(("occurred_at",), ("precinct_code",), ("neighbourhood_code",), ("batch_id",), ("category",)),
+    # Every read filters by area and period, so those are the indexes; uniqueness of incident_id
+    # follows from that of dedupe_key (it is a hash of it) and is checked by the validator.
+    indexes=(("neighbourhood_code", "occurred_at"), ("precinct_code", "occurred_at"), ("batch_id",)),
     unique_together=(("dedupe_key",),),
 )
 

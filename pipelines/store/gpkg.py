@@ -25,6 +25,7 @@ import shapely
 
 from pipelines import schemas
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
+from pipelines.settings import SETTINGS
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store.base import Batch, IncidentQuery, Store, StoreError
 
@@ -89,6 +90,9 @@ class GeoPackageStore(Store):
         # NORMAL in WAL mode: a killed process never corrupts or half-applies a transaction.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits.
+        conn.execute("PRAGMA cache_size = -524288")
+        conn.execute("PRAGMA temp_store = MEMORY")
         # The R-tree triggers of the GeoPackage spec call these SQL functions (GDAL provides them in
         # its own connections; plain SQLite needs them registered).
         conn.create_function(
@@ -209,7 +213,16 @@ class GeoPackageStore(Store):
             self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
         return batch
 
-    def _existing_keys(self, conn: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
+    def _existing_keys(self, conn: sqlite3.Connection, keys: pd.Series | Iterable[str]) -> set[str]:
+        keys = pd.Series(list(keys) if not isinstance(keys, pd.Series) else keys, dtype=object)
+        if not len(keys):
+            return set()
+        # Keys start with "source|org|": when no stored key has one of this file's prefixes (a new
+        # organisation, an empty store) the per-key lookup is skipped entirely.
+        prefixes = keys.str.extract(r"^([^|]*\|[^|]*\|)", expand=False).dropna().unique()
+        probe = "SELECT 1 FROM incidents WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1"
+        if not any(conn.execute(probe, (p, p + "\uffff")).fetchone() for p in prefixes):
+            return set()
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM _keys")
         conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", ((k,) for k in keys))
@@ -218,8 +231,12 @@ class GeoPackageStore(Store):
         return found
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
-        with self._transaction() as conn:
+        conn = self._conn
+        conn.execute("BEGIN")  # a read transaction: one consistent snapshot, no write lock
+        try:
             return self._existing_keys(conn, keys)
+        finally:
+            conn.execute("ROLLBACK")
 
     def _delete_where_in(self, conn: sqlite3.Connection, table: str, expr: str, values: pd.Series) -> None:
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS _del (k TEXT PRIMARY KEY)")
@@ -234,39 +251,41 @@ class GeoPackageStore(Store):
         missing = [c for c in table.columns if c not in frame.columns]
         if missing:
             raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
+        if table.geometry_type and frame.crs is not None and not frame.crs.equals(STORE_CRS):
+            raise StoreError(f"{table.name} CRS is {frame.crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
         columns = list(table.columns)
-        values = [self._column_values(table, name, frame[name]) for name in columns]
         if table.geometry_type:
-            if frame.crs is not None and not frame.crs.equals(STORE_CRS):
-                raise StoreError(
-                    f"{table.name} CRS is {frame.crs.to_string()}, expected {STORE_CRS}; call to_crs() first"
-                )
-            geoms = frame.geometry.to_numpy()
-            values.append(gpb.encode(geoms, STORE_SRID))
-            columns.append(GEOMETRY)
+            columns = ["fid", *columns, GEOMETRY]
             start = (conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0]) + 1
-            fids = list(range(start, start + len(frame)))
-            values.insert(0, fids)
-            columns.insert(0, "fid")
             # Maintain the R-tree in bulk instead of through the per-row insert trigger.
             conn.execute(f'DROP TRIGGER "{_rtree(table.name)}_insert"')
-        placeholders = ", ".join("?" for _ in columns)
-        names = ", ".join(f'"{c}"' for c in columns)
-        conn.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', zip(*values, strict=True))
+        sql = f'INSERT INTO "{table.name}" ({", ".join(f"{c!r}" for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
+        sql = sql.replace("'", '"')
+        # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
+        for offset in range(0, len(frame), SETTINGS.chunk_rows):
+            chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
+            values = [self._column_values(table, name, chunk[name]) for name in table.columns]
+            if table.geometry_type:
+                geoms = chunk.geometry.to_numpy()
+                fids = np.arange(start + offset, start + offset + len(chunk))
+                values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
+            conn.executemany(sql, zip(*values, strict=True))
+            if table.geometry_type:
+                minx, miny, maxx, maxy = shapely.bounds(geoms).T
+                present = ~np.isnan(minx)
+                conn.executemany(
+                    f'INSERT INTO "{_rtree(table.name)}" VALUES (?, ?, ?, ?, ?)',
+                    zip(
+                        fids[present].tolist(),
+                        minx[present].tolist(),
+                        maxx[present].tolist(),
+                        miny[present].tolist(),
+                        maxy[present].tolist(),
+                        strict=True,
+                    ),
+                )
+            del values
         if table.geometry_type:
-            minx, miny, maxx, maxy = shapely.bounds(geoms).T
-            present = ~np.isnan(minx)
-            conn.executemany(
-                f'INSERT INTO "{_rtree(table.name)}" VALUES (?, ?, ?, ?, ?)',
-                zip(
-                    np.asarray(fids)[present].tolist(),
-                    minx[present].tolist(),
-                    maxx[present].tolist(),
-                    miny[present].tolist(),
-                    maxy[present].tolist(),
-                    strict=True,
-                ),
-            )
             conn.execute(_rtree_triggers(table.name)["insert"])
             self._touch_contents(conn, table.name)
 
@@ -275,21 +294,25 @@ class GeoPackageStore(Store):
         kind = table.field(name).dtype
         if kind == "datetime":
             return _format_datetimes(values)
-        series = values.astype(object)
-        mask = values.isna().to_numpy()
+        missing = values.isna().to_numpy(dtype=bool)
         if kind == "bool":
-            series = series.map(lambda v: int(bool(v)) if v is not None else None)
+            out = values.fillna(False).astype(bool).astype(int).astype(object).to_numpy()
         elif kind == "int":
-            series = series.map(lambda v: int(v) if v is not None else None)
+            out = pd.to_numeric(values, errors="coerce").astype("Int64").astype(object).to_numpy()
         elif kind == "float":
-            series = series.map(lambda v: float(v) if v is not None else None)
-        elif kind in ("text", "date"):
-            series = series.map(lambda v: v if isinstance(v, str) else str(v))
-        out = series.tolist()
-        if mask.any():
-            for i in np.flatnonzero(mask):
-                out[i] = None
-        return out
+            out = pd.to_numeric(values, errors="coerce").astype(float).astype(object).to_numpy()
+        else:
+            out = values.astype(object).to_numpy(copy=True)
+            if not missing.all():
+                present = out[~missing]
+                not_str = np.fromiter((not isinstance(v, str) for v in present), bool, len(present))
+                if not_str.any():
+                    idx = np.flatnonzero(~missing)[not_str]
+                    out[idx] = [str(v) for v in out[idx]]
+        if missing.any():
+            out = out.copy()
+            out[missing] = None
+        return out.tolist()
 
     def _touch_contents(self, conn: sqlite3.Connection, table: str) -> None:
         extent = conn.execute(f'SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM "{_rtree(table)}"').fetchone()
@@ -423,7 +446,8 @@ def _table_ddl(table: Table) -> list[str]:
     cols = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
     for f in table.fields:
         cols.append(
-            f'"{f.name}" {_SQL_TYPES[f.dtype]}{"" if f.nullable else " NOT NULL"}{" UNIQUE" if f.unique else ""}'
+            f'"{f.name}" {_SQL_TYPES[f.dtype]}{"" if f.nullable else " NOT NULL"}'
+            f"{' UNIQUE' if f.unique and table.name != 'incidents' else ''}"
         )
     if table.geometry_type:
         cols.append(f'"{GEOMETRY}" {table.geometry_type}')
