@@ -200,7 +200,6 @@ def _run(args) -> int:
     url = args.store or default_store_url()
     if args.command == "serve":
         from dashboard.launch import serve
-
         from pipelines.demo import build_demo
 
         with open_store(url) as store:
