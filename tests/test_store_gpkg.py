@@ -224,3 +224,75 @@ def test_load_areas_twice_replaces(store, tmp_path):
     load_areas(store, tmp_path)
     load_areas(store, tmp_path)
     assert store.count("areas") == 3
+
+
+def _scattered_csv(tmp_path, name: str, ids: range) -> object:
+    # Points spread over the test areas on a deterministic grid, so bbox answers are checkable.
+    rows = "".join(
+        f"{i},2025-03-04,Robbery,-34.{(i * 7919) % 100:02d}{i % 7},18.{(i * 104729) % 100:02d}{i % 3},row {i}\n"
+        for i in ids
+    )
+    return write_csv(tmp_path, name, "id,date,category,latitude,longitude,description\n" + rows)
+
+
+@pytest.mark.parametrize(
+    "batches",
+    [
+        pytest.param([3000], id="packed-into-empty"),
+        pytest.param([3000, 40, 700], id="packed-then-row-by-row-then-rebuilt"),
+        pytest.param([120, 2500], id="row-by-row-then-rebuilt"),
+    ],
+)
+def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeypatch, batches):
+    """Large batches rebuild the R-tree as a packed tree (written into its shadow tables); it must
+    stay a valid SQLite R*Tree that SQLite, GDAL and later row-by-row edits agree on."""
+    from pipelines.store import gpkg
+
+    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    start = 0
+    for i, n in enumerate(batches):
+        ingest_incidents(
+            area_store, _scattered_csv(tmp_path, f"b{i}.csv", range(start, start + n)), source="community", org="A"
+        )
+        start += n
+    # an edit through plain SQL after the packed build goes through the triggers
+    area_store._conn.execute("DELETE FROM incidents WHERE external_id IN ('1', '2', '3')")
+    conn = sqlite3.connect(area_store.url)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM rtree_incidents_geometry").fetchone()[0] == start - 3
+    # every index is back after the bulk path dropped and rebuilt them
+    names = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")
+    }
+    assert {"ux_incidents_0", "ix_incidents_batch_id"} <= names
+    stored = area_store.read_incidents()
+    x, y = shapely.get_x(stored.geometry.to_numpy()), shapely.get_y(stored.geometry.to_numpy())
+    for bbox in [(18.1, -34.5, 18.3, -34.2), (18.55, -34.06, 18.7, -34.0), (18.0, -34.99, 18.999, -34.0)]:
+        minx, miny, maxx, maxy = bbox
+        expected = set(stored.loc[(x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy), "external_id"])
+        assert expected, "a bbox with no points checks nothing"
+        got = area_store.read_incidents(gpkg.IncidentQuery(bbox=bbox))
+        assert set(got["external_id"]) == expected
+        through_gdal = pyogrio.read_dataframe(area_store.url, layer="incidents", bbox=bbox)
+        assert set(through_gdal["external_id"]) == expected
+
+
+def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_path, monkeypatch):
+    from pipelines.store import gpkg
+
+    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 10)
+    ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(50)), source="community", org="A")
+    conn = sqlite3.connect(area_store.url)
+    before = conn.execute("SELECT COUNT(*), (SELECT COUNT(*) FROM rtree_incidents_geometry) FROM incidents").fetchone()
+    incidents = area_store.read_incidents(gpkg.IncidentQuery(columns=list(gpkg.schemas.INCIDENTS.columns)))
+    incidents["dedupe_key"] = ["same-key"] * len(incidents)  # the unique index is rebuilt at the end and refuses
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"), area_store._transaction() as tx:
+        area_store._insert(tx, gpkg.schemas.INCIDENTS, incidents)
+    after = conn.execute("SELECT COUNT(*), (SELECT COUNT(*) FROM rtree_incidents_geometry) FROM incidents").fetchone()
+    assert after == before
+    assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
+    names = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")
+    }
+    assert "ux_incidents_0" in names

@@ -27,6 +27,7 @@ from pipelines import schemas
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _gpkg_binary as gpb
+from pipelines.store import _rtree as _rt
 from pipelines.store.base import Batch, IncidentQuery, Store, StoreError
 
 _SQL_TYPES = {
@@ -47,6 +48,10 @@ _WGS84_WKT = (
 )
 _KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
 _BUSY_TIMEOUT_S = 120
+# Batches of at least this many rows, and at least 1/ratio of the rows already indexed, rebuild the
+# R-tree as a packed tree and the table's indexes by sorting, instead of inserting row by row.
+_RTREE_BULK_MIN_ROWS = 5_000
+_RTREE_REBUILD_RATIO = 10
 
 
 def format_datetime(value: dt.datetime | pd.Timestamp) -> str:
@@ -57,9 +62,11 @@ def format_datetime(value: dt.datetime | pd.Timestamp) -> str:
 
 
 def _format_datetimes(values: pd.Series) -> list[str | None]:
-    ts = pd.to_datetime(values, utc=True)
-    text = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + "Z"
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in text.tolist()]
+    """:func:`format_datetime` for a whole column (milliseconds truncated, as there); NaT -> None."""
+    utc = pd.to_datetime(values, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
+    text = np.datetime_as_string(utc, unit="ms", timezone="UTC").astype(object)
+    text[np.isnat(utc)] = None
+    return text.tolist()
 
 
 def _rtree(table: str) -> str:
@@ -261,6 +268,23 @@ class GeoPackageStore(Store):
             conn.execute(f'DROP TRIGGER "{_rtree(table.name)}_insert"')
         sql = f'INSERT INTO "{table.name}" ({", ".join(f"{c!r}" for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
         sql = sql.replace("'", '"')
+        if table.geometry_type:
+            rtree = _rtree(table.name)
+            stored = conn.execute(f'SELECT COUNT(*) FROM "{rtree}_rowid"').fetchone()[0]
+            # A large batch rebuilds the whole index as a packed tree (row-by-row R*Tree inserts cost
+            # tens of microseconds each and grow with the tree); a small one is inserted row by row.
+            bulk = len(frame) >= _RTREE_BULK_MIN_ROWS and len(frame) * _RTREE_REBUILD_RATIO >= stored
+            new_cells = []
+            # Likewise the table's indexes: building one by sorting beats a million random inserts.
+            # DDL is transactional, so a failure (a duplicate key) rolls the drop back too.
+            indexes = []
+            if bulk:
+                indexes = conn.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    (table.name,),
+                ).fetchall()
+                for name, _ in indexes:
+                    conn.execute(f'DROP INDEX "{name}"')
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
         for offset in range(0, len(frame), SETTINGS.chunk_rows):
             chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
@@ -270,22 +294,32 @@ class GeoPackageStore(Store):
                 fids = np.arange(start + offset, start + offset + len(chunk))
                 values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
             conn.executemany(sql, zip(*values, strict=True))
+            del values
             if table.geometry_type:
                 minx, miny, maxx, maxy = shapely.bounds(geoms).T
                 present = ~np.isnan(minx)
-                conn.executemany(
-                    f'INSERT INTO "{_rtree(table.name)}" VALUES (?, ?, ?, ?, ?)',
-                    zip(
-                        fids[present].tolist(),
-                        minx[present].tolist(),
-                        maxx[present].tolist(),
-                        miny[present].tolist(),
-                        maxy[present].tolist(),
-                        strict=True,
-                    ),
-                )
-            del values
+                if bulk:
+                    new_cells.append(
+                        _rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present])
+                    )
+                else:
+                    conn.executemany(
+                        f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
+                        zip(
+                            fids[present].tolist(),
+                            minx[present].tolist(),
+                            maxx[present].tolist(),
+                            miny[present].tolist(),
+                            maxy[present].tolist(),
+                            strict=True,
+                        ),
+                    )
         if table.geometry_type:
+            if bulk:
+                old = [_rt.read_entries(conn, rtree)] if stored else []
+                _rt.rebuild(conn, rtree, np.concatenate([*old, *new_cells]))
+            for _, index_sql in indexes:
+                conn.execute(index_sql)
             conn.execute(_rtree_triggers(table.name)["insert"])
             self._touch_contents(conn, table.name)
 
@@ -294,6 +328,8 @@ class GeoPackageStore(Store):
         kind = table.field(name).dtype
         if kind == "datetime":
             return _format_datetimes(values)
+        if kind == "text" and isinstance(values.dtype, pd.StringDtype):
+            return values.to_numpy(dtype=object, na_value=None).tolist()  # already str or missing
         missing = values.isna().to_numpy(dtype=bool)
         if kind == "bool":
             out = values.fillna(False).astype(bool).astype(int).astype(object).to_numpy()
