@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from pipelines.errors import AreaSafeError
+from pipelines.hotspots.recipe import hotspots_for_neighbourhood
 from pipelines.schemas import SOURCES
 from pipelines.settings import default_store_url
 from pipelines.store import IncidentQuery, Store, open_store
@@ -48,8 +49,32 @@ def _incidents(url: str, version: int, query: IncidentQuery) -> gpd.GeoDataFrame
 
 
 @st.cache_data(show_spinner=False)
+def _hotspots(url: str, version: int, code: str, months: int, until: str | None) -> HotspotCells:
+    result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=None)
+    return HotspotCells(
+        result.cells, result.messages, int(result.grid.spec.resolution), [str(m) for m in result.months]
+    )
+
+
+@st.cache_data(show_spinner=False)
 def _table(url: str, version: int, name: str) -> pd.DataFrame:
     return store().read_table(name)
+
+
+@dataclass(frozen=True)
+class HotspotCells:
+    """What the pages need of :func:`pipelines.hotspots.hotspots_for_neighbourhood` (picklable for the cache)."""
+
+    cells: gpd.GeoDataFrame
+    messages: tuple[str, ...]
+    resolution: int
+    months: list[str]
+
+
+def hotspots(code: str, *, months: int = 12, until: pd.Period | str | None = None) -> HotspotCells:
+    """Gi* and emerging hot spots of a Safe Neighbourhood over ``months`` local months ending ``until``
+    (the resolution is chosen so a small neighbourhood still has enough cells)."""
+    return _hotspots(store().url, _version(), code, int(months), None if until is None else str(until))
 
 
 def areas() -> gpd.GeoDataFrame:

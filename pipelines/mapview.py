@@ -34,8 +34,8 @@ from pipelines.settings import DEMO_DIR
 STATIC_URL = "/app/static/vendor"
 CONTEXT_ROADS_PATH = DEMO_DIR / "context_roads.fgb"
 
-LAYERS = ("areas", "heat", "hexagons", "points", "assets", "interventions", "roads")
-DEFAULT_LAYERS = ("areas", "hexagons", "points", "assets", "interventions", "roads")
+LAYERS = ("areas", "hotspots", "heat", "hexagons", "points", "assets", "interventions", "roads")
+DEFAULT_LAYERS = ("areas", "hotspots", "points", "assets", "interventions", "roads")
 METRICS = ("count", "rate")
 
 #: CDN URL (as folium 0.20 and its plugins declare them) -> file under static/vendor.
@@ -78,6 +78,27 @@ ABCD_STYLE = {  # category -> (awesome-markers colour, Font Awesome icon, hex fo
     "economic": ("orange", "store", "#f69730"),
     "cultural": ("cadetblue", "music", "#436978"),
 }
+# Gi* bins -3..3 (ColorBrewer RdBu, 7 classes, reversed): hot is red, cold is blue, not significant near white.
+GI_BIN_COLOURS = {
+    3: "#b2182b",
+    2: "#ef8a62",
+    1: "#fddbc7",
+    0: "#f7f7f7",
+    -1: "#d1e5f0",
+    -2: "#67a9cf",
+    -3: "#2166ac",
+}
+GI_BIN_NAMES = {
+    3: "Hot spot, 99%",
+    2: "Hot spot, 95%",
+    1: "Hot spot, 90%",
+    0: "Not significant",
+    -1: "Cold spot, 90%",
+    -2: "Cold spot, 95%",
+    -3: "Cold spot, 99%",
+}
+#: Emerging categories outlined in black on the Gi* layer: heat the ACT has not dealt with yet.
+EMERGING_OUTLINED = ("new_hot", "consecutive_hot", "intensifying_hot", "persistent_hot")
 STATUS_COLOURS = {
     "planned": "#6a51a3",
     "in_progress": "#2171b5",
@@ -101,6 +122,7 @@ class MapOptions:
     metric: str = "count"  # count, or rate per 1,000 residents
     h3_resolution: int = 9
     max_hexagons: int = 1_500
+    max_hotspot_cells: int = 1_500
     max_heat_cells: int = 2_500
     max_points: int = 2_000  # clustered points only below this; above it a seeded sample is drawn
     max_road_vertices: int = 30_000
@@ -144,6 +166,7 @@ def build_map(
     assets: gpd.GeoDataFrame | None = None,
     interventions: gpd.GeoDataFrame | None = None,
     roads: gpd.GeoDataFrame | None = None,
+    hotspots: gpd.GeoDataFrame | None = None,
     focus: str | None = None,
     options: MapOptions | None = None,
 ) -> MapResult:
@@ -155,6 +178,9 @@ def build_map(
         Stored areas (all kinds); the choropleth uses those of ``options.area_kind``.
     incidents
         Filtered incidents, EPSG:4326 points with ``precinct_code``/``neighbourhood_code``.
+    hotspots
+        ``cells`` of :func:`pipelines.hotspots.hotspots_for_neighbourhood` (``cell_id``, ``count``,
+        ``gi_z``, ``gi_bin``, ``emerging``, hexagon geometry), drawn by Gi* bin when the layer is on.
     focus
         Code of the area to zoom to (a Safe Neighbourhood); ``None`` fits every area.
     """
@@ -168,6 +194,8 @@ def build_map(
         _add_roads(m, roads, m_bounds(areas, focus), options, result)
     if "areas" in layers:
         _add_areas(m, areas, incidents, options, result)
+    if "hotspots" in layers and hotspots is not None and len(hotspots):
+        _add_hotspots(m, hotspots, options, result)
     if "heat" in layers and len(lon):
         _add_heat(m, lon, lat, options, result)
     if "hexagons" in layers and len(lon):
@@ -243,6 +271,50 @@ def localise_assets(m: folium.Map, static_url: str = STATIC_URL) -> None:
                     )
                 local.append((name, f"{static_url}/{_LOCAL_ASSETS[url]}"))
             setattr(element, attr, local)
+
+
+def pick_map(
+    areas: gpd.GeoDataFrame,
+    *,
+    focus: str | None = None,
+    point: tuple[float, float] | None = None,
+    assets: gpd.GeoDataFrame | None = None,
+    interventions: gpd.GeoDataFrame | None = None,
+    static_url: str = STATIC_URL,
+) -> folium.Map:
+    """A small offline map for setting a register record's point: neighbourhood outlines, the
+    existing register entries for orientation, and the chosen ``point`` (``(lon, lat)``) as a marker.
+    A click is read back with :func:`clicked_point`."""
+    m = _base_map(areas, focus, MapOptions(layers=()))
+    outlines = areas[areas["kind"] == "neighbourhood"][["name", "geometry"]]
+    if len(outlines):
+        folium.GeoJson(
+            outlines,
+            name="Safe Neighbourhoods",
+            style_function=lambda f: {"color": "#222", "weight": 2, "fillOpacity": 0.03},
+            tooltip=folium.GeoJsonTooltip(["name"], aliases=["Area"]),
+        ).add_to(m)
+    scratch = MapResult(m, [])
+    if assets is not None and len(assets):
+        _add_assets(m, assets, scratch)
+    if interventions is not None and len(interventions):
+        _add_interventions(m, interventions, scratch)
+    if point is not None:
+        folium.Marker(
+            [point[1], point[0]],
+            tooltip="Chosen point",
+            icon=folium.Icon(color="red", icon="location-dot", prefix="fa"),
+        ).add_to(m)
+    localise_assets(m, static_url)
+    return m
+
+
+def clicked_point(returned: dict | None) -> tuple[float, float] | None:
+    """``(lon, lat)`` rounded to 6 decimals (about 0.1 m) from st_folium's ``last_clicked``, or ``None``."""
+    clicked = (returned or {}).get("last_clicked")
+    if not clicked or clicked.get("lat") is None or clicked.get("lng") is None:
+        return None
+    return round(float(clicked["lng"]), 6), round(float(clicked["lat"]), 6)
 
 
 def m_bounds(areas: gpd.GeoDataFrame, focus: str | None) -> tuple[float, float, float, float] | None:
@@ -404,6 +476,60 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult) -> None:
         result.notes.append(f"Hexagons: {note}.")
     result.legend.append(LegendSection("Incidents per hexagon", tuple(_class_labels(breaks, "{:,.0f}")), note))
     result.stats["hexagons"] = len(shown)
+
+
+def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapResult) -> None:
+    # Significant and emerging cells first, so the cap drops quiet cells, never hot ones.
+    interesting = (cells["gi_bin"] != 0) | cells["emerging"].isin(EMERGING_OUTLINED)
+    order = np.lexsort((-cells["count"].to_numpy(), ~interesting.to_numpy()))
+    shown = cells.iloc[order[: options.max_hotspot_cells]]
+    features = []
+    for row in shown.itertuples(index=False):
+        ring = [[round(x, 5), round(y, 5)] for x, y in row.geometry.exterior.coords]
+        gi_bin = int(row.gi_bin)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "gi": GI_BIN_NAMES[gi_bin],
+                    "count": int(row.count),
+                    "z": round(float(row.gi_z), 2) if np.isfinite(row.gi_z) else None,
+                    "trend": str(row.emerging).replace("_", " "),
+                    "ref": f"cell:{row.cell_id}",
+                    "colour": GI_BIN_COLOURS[gi_bin],
+                    "outline": row.emerging in EMERGING_OUTLINED,
+                },
+            }
+        )
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="Hot spots (Gi*)",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#000" if f["properties"]["outline"] else "#999",
+            "weight": 2.5 if f["properties"]["outline"] else 0.4,
+            "fillOpacity": 0.7 if f["properties"]["gi"] != GI_BIN_NAMES[0] else 0.15,
+        },
+        tooltip=folium.GeoJsonTooltip(["gi", "count", "trend"], aliases=["Gi*", "Incidents", "Trend"]),
+        popup=folium.GeoJsonPopup(
+            ["gi", "count", "z", "trend", "ref"], aliases=["Gi*", "Incidents", "z-score", "Trend", "Ref"]
+        ),
+    ).add_to(m)
+    note = ""
+    if len(cells) > len(shown):
+        note = f"{len(shown):,} of {len(cells):,} cells shown (significant first)"
+        result.notes.append(f"Hot spots: {note}.")
+    present = sorted(set(cells["gi_bin"].astype(int)), reverse=True)
+    entries = [(GI_BIN_NAMES[b], GI_BIN_COLOURS[b]) for b in present]
+    result.legend.append(
+        LegendSection(
+            "Hot spots (Gi*)",
+            tuple(entries),
+            note or "Black outline: new, consecutive, intensifying or persistent hot spot.",
+        )
+    )
+    result.stats["hotspot_cells"] = len(shown)
 
 
 _POINT_CALLBACK = """

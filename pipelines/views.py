@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.mapview import hexagon_counts
 from pipelines.schemas import SOURCES
 from pipelines.settings import SETTINGS
 from pipelines.taxonomy import load_taxonomy
@@ -84,21 +83,50 @@ def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
     return frame.groupby([MONTH, "category"]).size().rename("count").reset_index()
 
 
-def top_hotspots(incidents: pd.DataFrame, *, n: int = 10, resolution: int = 9) -> pd.DataFrame:
-    """The busiest H3 cells: ``cell``, ``count``, ``lat``, ``lon`` of the cell centre."""
-    import h3
+#: Gi* confidence bin -> plain words for the ACT (``docs/hotspots.md``, section 2).
+GI_BIN_LABELS = {
+    3: "hot spot, 99% confidence",
+    2: "hot spot, 95% confidence",
+    1: "hot spot, 90% confidence",
+    0: "not significant",
+    -1: "cold spot, 90% confidence",
+    -2: "cold spot, 95% confidence",
+    -3: "cold spot, 99% confidence",
+}
+#: Emerging hot spot categories the ACT acts on, in plain words (new or persisting heat).
+HOT_TRENDS = {
+    "new_hot": "new: hot for the first time this month",
+    "consecutive_hot": "new run: hot in the last months in a row",
+    "intensifying_hot": "persisting and getting hotter",
+    "persistent_hot": "persisting: hot most months",
+    "sporadic_hot": "on and off",
+    "oscillating_hot": "hot now, was cold before",
+    "diminishing_hot": "persisting but cooling",
+    "historical_hot": "was hot, not now",
+}
 
-    if not len(incidents):
-        return pd.DataFrame(columns=["cell", "count", "lat", "lon"])
-    geoms = incidents.geometry
-    counts = hexagon_counts(geoms.x.to_numpy(), geoms.y.to_numpy(), resolution).head(n)
-    centres = [h3.cell_to_latlng(c) for c in counts.index]
+
+def top_hotspots(cells: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+    """The hot cells of :func:`pipelines.hotspots.hotspots_for_neighbourhood` for people to read.
+
+    A cell is listed when Gi* calls it hot (``gi_bin > 0``) or its emerging category is a hot one,
+    strongest first: ``cell``, ``incidents``, ``gi_star`` (the bin in words), ``trend`` (the emerging
+    category in words), ``emerging``, ``lat``, ``lon``.
+    """
+    columns = ["cell", "incidents", "gi_star", "trend", "emerging", "lat", "lon"]
+    if not len(cells):
+        return pd.DataFrame(columns=columns)
+    hot = cells[(cells["gi_bin"] > 0) | cells["emerging"].isin(HOT_TRENDS)]
+    hot = hot.sort_values(["gi_bin", "gi_z", "count"], ascending=False).head(n)
     return pd.DataFrame(
         {
-            "cell": counts.index,
-            "count": counts.to_numpy(),
-            "lat": [round(c[0], 5) for c in centres],
-            "lon": [round(c[1], 5) for c in centres],
+            "cell": hot["cell_id"].to_numpy(),
+            "incidents": hot["count"].astype(int).to_numpy(),
+            "gi_star": hot["gi_bin"].map(GI_BIN_LABELS).to_numpy(),
+            "trend": hot["emerging"].map(HOT_TRENDS).fillna("no clear trend").to_numpy(),
+            "emerging": hot["emerging"].to_numpy(),
+            "lat": hot["lat"].round(5).to_numpy(),
+            "lon": hot["lon"].round(5).to_numpy(),
         }
     )
 
@@ -135,15 +163,6 @@ def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.Da
             "description": rows.get("description"),
         }
     ).reset_index(drop=True)
-
-
-def hotspot_persistence(incidents: pd.DataFrame, *, month: pd.Period, n: int = 10, resolution: int = 9) -> pd.DataFrame:
-    """Top H3 cells of the month, marked ``new`` or ``persisting`` (also in last month's top ``n``)."""
-    months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
-    now = top_hotspots(incidents[months == month], n=n, resolution=resolution)
-    before = top_hotspots(incidents[months == month - 1], n=n, resolution=resolution)
-    now["status"] = ["persisting" if c in set(before["cell"]) else "new" for c in now["cell"]]
-    return now
 
 
 def intervention_review(
@@ -271,3 +290,33 @@ def feature_record(kind: str, ref: str, *, areas, assets, interventions, inciden
         return None
     record = pd.DataFrame(match).drop(columns=["geometry"], errors="ignore").iloc[0]
     return {k: (None if pd.isna(v) else str(v)) for k, v in record.items() if not isinstance(v, list | dict)}
+
+
+def status_history(
+    log: pd.DataFrame, interventions: pd.DataFrame, *, intervention_id: str | None = None
+) -> pd.DataFrame:
+    """Dated status entries (local time), newest first, with the intervention's name: progress over time."""
+    columns = ["when", "intervention", "status", "note", "user"]
+    if intervention_id is not None and len(log):
+        log = log[log["intervention_id"] == intervention_id]
+    if not len(log):
+        return pd.DataFrame(columns=columns)
+    names = dict(zip(interventions["intervention_id"], interventions["name"], strict=True))
+    when = pd.to_datetime(log["changed_at"], utc=True, format="ISO8601")
+    table = pd.DataFrame(
+        {
+            "when": when.dt.tz_convert(SETTINGS.local_timezone).dt.strftime("%Y-%m-%d %H:%M"),
+            "intervention": log["intervention_id"].map(names).fillna(log["intervention_id"]),
+            "status": log["status"],
+            "note": log["note"],
+            "user": log["user"],
+            "_at": when,
+        }
+    )
+    return table.sort_values("_at", ascending=False, kind="stable").drop(columns="_at").reset_index(drop=True)
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame for display: empty cells shown blank, not as ``None``/``NaN`` (geometry dropped)."""
+    shown = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore")
+    return shown.astype(object).where(shown.notna(), "")

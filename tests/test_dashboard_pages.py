@@ -84,3 +84,91 @@ def test_act_review_month_changes_numbers(app):
         assert at.title[0].value.endswith(month)
         counts[month] = _metric(at, "Incidents")
     assert len(set(counts.values())) > 1, counts
+
+
+def test_act_review_shows_the_planted_hotspot_as_a_hot_cell(app):
+    import h3
+    import pandas as pd
+
+    from pipelines.settings import DEMO_DIR
+
+    planted = json.loads((DEMO_DIR / "planted.json").read_text())["emerging_hotspot"]
+    at = app("act_review")
+    assert at.selectbox(key="f_hood").value == planted["neighbourhood_code"]
+    at.selectbox(key="act_month").set_value(pd.Period(planted["months"][-1], "M")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    hot = next(t.value for t in at.table if t.value.index.name == "cell")
+    resolution = h3.get_resolution(hot.index[0])
+    centre = h3.latlng_to_cell(planted["lat"], planted["lon"], resolution)
+    assert centre in hot.index, (centre, list(hot.index))
+    assert hot.loc[centre, "gi_star"] == "hot spot, 99% confidence"
+    assert hot.loc[centre, "trend"].startswith("new run")  # consecutive_hot: Aug-Oct in a row
+    assert hot.loc[centre, "incidents"] >= sum(planted["incidents_per_month"].values()) * 0.5
+
+
+@pytest.fixture
+def private_app(demo_store, tmp_path, monkeypatch):
+    """The app on a private copy of the demo store, for tests that save records."""
+    import shutil
+
+    from pipelines.store import open_store
+
+    shutil.copy(demo_store.url, tmp_path / "pages.gpkg")
+    store = open_store(tmp_path / "pages.gpkg")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/registers.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    yield at, store
+    store.close()
+
+
+def _save(at: AppTest) -> None:
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_registers_map_is_offline_and_reports_clicks(private_app):
+    at, _ = private_app
+    args = _map_args(at)
+    assert all(url.startswith("/app/static/vendor/") for url in args["js_links"] + args["css_links"])
+    assert args["returned_objects"] == ["last_clicked"]
+
+
+def test_registers_add_an_asset_with_a_point(private_app):
+    at, store = private_app
+    before = store.count("assets")
+    at.text_input(key="r_user").set_value("ana")
+    at.text_input(key="r_assets_name").set_value("Harare Library")
+    at.selectbox(key="r_assets_abcd_category").set_value("institutions")
+    at.number_input(key="r_assets_lat").set_value(-34.0592)
+    at.number_input(key="r_assets_lon").set_value(18.674)
+    _save(at)
+    assert "Harare Library" in at.success[0].value
+    assets = store.read_assets()
+    assert len(assets) == before + 1
+    row = assets[assets["name"] == "Harare Library"].iloc[0]
+    assert row["neighbourhood_code"] == "KHA-HARARE-HOLOMISA"
+    assert at.text_input(key="r_assets_name").value == ""  # the form is ready for the next one
+
+
+def test_registers_edit_an_intervention_status_adds_a_log_entry(private_app):
+    at, store = private_app
+    interventions = store.read_interventions()
+    stalled = interventions[interventions["status"] == "stalled"].iloc[0]
+    log_before = store.count("intervention_log")
+    at.radio(key="r_kind").set_value("interventions").run()
+    at.selectbox(key="r_interventions_edit").set_value(stalled["intervention_id"]).run()
+    assert at.text_input(key="r_interventions_name").value == stalled["name"]
+    assert at.selectbox(key="r_interventions_status").value == "stalled"
+    at.selectbox(key="r_interventions_status").set_value("in_progress")
+    at.text_input(key="r_interventions_note").set_value("Eskom connected the feeder")
+    _save(at)
+    assert store.count("intervention_log") == log_before + 1
+    assert store.count("interventions") == len(interventions)
+    stored = store.read_interventions().set_index("intervention_id").loc[stalled["intervention_id"]]
+    assert stored["status"] == "in_progress"
+    history = next(d.value for d in at.dataframe if "note" in d.value.columns)
+    assert history.iloc[0][["status", "note"]].tolist() == ["in_progress", "Eskom connected the feeder"]

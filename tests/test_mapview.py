@@ -96,3 +96,54 @@ def test_parse_ref(text, expected):
 def test_invalid_options(options, match):
     with pytest.raises(mapview.MapError, match=match):
         mapview.MapOptions(**options)
+
+
+def _hot_cells():
+    import h3
+
+    ids = list(h3.grid_disk(h3.latlng_to_cell(-34.04, 18.62, 10), 2))
+    bins = [3, 2, 1, -1, -3] + [0] * (len(ids) - 5)
+    emerging = ["consecutive_hot"] + ["no_pattern"] * (len(ids) - 1)
+    return gpd.GeoDataFrame(
+        {
+            "cell_id": ids,
+            "count": np.arange(len(ids)),
+            "gi_z": np.linspace(3, -3, len(ids)),
+            "gi_bin": bins,
+            "emerging": emerging,
+        },
+        geometry=[shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in ids],
+        crs=4326,
+    )
+
+
+def test_hotspot_layer_colours_by_bin_with_a_legend_and_a_cap():
+    cells = _hot_cells()
+    options = mapview.MapOptions(layers=("hotspots",), max_hotspot_cells=8)
+    result = mapview.build_map(_areas(), _incidents(10), hotspots=cells, options=options)
+    assert result.stats["hotspot_cells"] == 8
+    html = result.map.get_root().render()
+    for gi_bin in (3, 2, 1, -1, -3):  # every significant cell survives the cap
+        assert mapview.GI_BIN_COLOURS[gi_bin] in html
+    legend = next(s for s in result.legend if s.title == "Hot spots (Gi*)")
+    assert [label for label, _ in legend.entries] == [mapview.GI_BIN_NAMES[b] for b in (3, 2, 1, 0, -1, -3)]
+    assert any("8 of 19 cells" in note for note in result.notes)
+    assert all(link.startswith("/app/static/vendor/") for link in mapview.asset_links(result.map))
+
+
+def test_pick_map_is_local_and_marks_the_point():
+    m = mapview.pick_map(_areas(), point=(18.61, -34.04))
+    assert all(link.startswith("/app/static/vendor/") for link in mapview.asset_links(m))
+    assert "[-34.04, 18.61]" in m.get_root().render()
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected"),
+    [
+        pytest.param({"last_clicked": {"lat": -34.0591234567, "lng": 18.674}}, (18.674, -34.059123), id="click"),
+        pytest.param({"last_clicked": None}, None, id="no-click"),
+        pytest.param(None, None, id="nothing"),
+    ],
+)
+def test_clicked_point(returned, expected):
+    assert mapview.clicked_point(returned) == expected

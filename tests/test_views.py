@@ -96,3 +96,59 @@ def test_rejections_over_time_joins_batch_dates():
     rejections = pd.DataFrame({"batch_id": ["b1", "b1"], "reason": ["invalid_date", "invalid_date"]})
     table = views.rejections_over_time(rejections, batches)
     assert table.to_dict("records") == [{"month": pd.Timestamp("2025-05-01"), "reason": "invalid_date", "rows": 2}]
+
+
+def _cells(rows):
+    return pd.DataFrame(rows, columns=["cell_id", "count", "gi_z", "gi_bin", "emerging", "lat", "lon"])
+
+
+def test_top_hotspots_lists_hot_and_emerging_cells_strongest_first():
+    cells = _cells(
+        [
+            ("quiet", 3, 0.1, 0, "no_pattern", -34.0, 18.6),
+            ("warm", 9, 1.8, 1, "sporadic_hot", -34.0, 18.6),
+            ("hottest", 40, 4.2, 3, "consecutive_hot", -34.0, 18.6),
+            ("new", 6, 1.2, 0, "new_hot", -34.0, 18.6),
+            ("hot", 30, 3.1, 3, "persistent_hot", -34.0, 18.6),
+            ("cold", 0, -2.5, -2, "persistent_cold", -34.0, 18.6),
+        ]
+    )
+    table = views.top_hotspots(cells, n=10)
+    assert table["cell"].tolist() == ["hottest", "hot", "warm", "new"]
+    assert table.set_index("cell").loc["hottest", "gi_star"] == "hot spot, 99% confidence"
+    assert table.set_index("cell").loc["new", "trend"].startswith("new: hot for the first time")
+    assert views.top_hotspots(cells, n=2)["cell"].tolist() == ["hottest", "hot"]
+    assert views.top_hotspots(cells.iloc[0:0]).columns.tolist() == [
+        "cell",
+        "incidents",
+        "gi_star",
+        "trend",
+        "emerging",
+        "lat",
+        "lon",
+    ]
+
+
+def test_status_history_is_newest_first_in_local_time():
+    interventions = pd.DataFrame({"intervention_id": ["I1"], "name": ["Lights"]})
+    log = pd.DataFrame(
+        {
+            "intervention_id": ["I1", "I1", "I2"],
+            "status": ["planned", "stalled", "complete"],
+            "changed_at": ["2025-04-01T08:00:00+00:00", "2025-05-01T22:30:00+00:00", "2025-05-02T08:00:00+00:00"],
+            "note": [None, "No cable", None],
+            "user": ["demo", "ana", "demo"],
+        }
+    )
+    table = views.status_history(log, interventions, intervention_id="I1")
+    assert table[["when", "intervention", "status", "note"]].fillna("").to_dict("records") == [
+        {"when": "2025-05-02 00:30", "intervention": "Lights", "status": "stalled", "note": "No cable"},
+        {"when": "2025-04-01 10:00", "intervention": "Lights", "status": "planned", "note": ""},
+    ]
+    assert views.status_history(log, interventions)["intervention"].tolist() == ["I2", "Lights", "Lights"]
+
+
+def test_blank_missing_shows_empty_cells_blank():
+    frame = pd.DataFrame({"a": ["x", None], "b": [1.5, float("nan")], "c": [pd.NaT, pd.Timestamp("2025-01-01")]})
+    shown = views.blank_missing(frame)
+    assert shown.to_dict("list") == {"a": ["x", ""], "b": [1.5, ""], "c": ["", pd.Timestamp("2025-01-01")]}

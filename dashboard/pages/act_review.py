@@ -7,11 +7,14 @@ import streamlit as st
 from dashboard import common
 from pipelines import views
 
-# Projector mode: larger type and high-contrast tables; nothing else on the page.
+# Projector mode: larger type and high-contrast tables; nothing else on the page. The headings need
+# the stHeading selector and !important: Streamlit's own heading rules are more specific than a bare
+# `h1`, and the `[class*='st-']` rule below would otherwise shrink them to body size.
 st.markdown(
     "<style>html, body, [class*='st-'] {font-size: 1.25rem;} [data-testid='stMetricValue'] {font-size: 3rem;}"
-    " h1 {font-size: 2.6rem;} [data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.2rem;"
-    " color: #000;}</style>",
+    " [data-testid='stHeading'] h1 {font-size: 3.2rem !important; font-weight: 800; color: #000;"
+    " line-height: 1.15;} [data-testid='stHeading'] h2 {font-size: 2.2rem !important; color: #000;}"
+    " [data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.2rem; color: #000;}</style>",
     unsafe_allow_html=True,
 )
 filters = common.sidebar()
@@ -37,8 +40,19 @@ cols[2].metric("New community reports", f"{len(reports):,}")
 
 st.header("By category")
 st.table(change.head(10).set_index("category"))
-st.header("Hotspots (H3 cells)")
-st.table(views.hotspot_persistence(incidents, month=month, n=5).set_index("cell"))
+st.header("Hot spots: new and persisting")
+hot = common.hotspots(filters.neighbourhood, months=12, until=month)
+for message in hot.messages:
+    st.warning(message)
+hot_cells = views.top_hotspots(hot.cells, n=8)
+st.caption(
+    f"Gi* and emerging hot spots over {hot.months[0]} to {hot.months[-1]} (H3 resolution {hot.resolution}, "
+    "every source and category)."
+)
+if len(hot_cells):
+    st.table(hot_cells.drop(columns="emerging").set_index("cell"))
+else:
+    st.success("No hot spot in this neighbourhood over the last 12 months.")
 st.header("Interventions needing attention")
 review = views.intervention_review(
     common.table("interventions").query("neighbourhood_code == @filters.neighbourhood"),

@@ -32,12 +32,17 @@ with right:
 
 incidents = common.incidents(filters.query())
 areas = common.areas()
+hot = None
+if "hotspots" in layers and filters.neighbourhood:
+    span = (filters.months[1] - filters.months[0]).n + 1 if filters.months else 12
+    hot = common.hotspots(filters.neighbourhood, months=span, until=filters.months[1] if filters.months else None)
 result = mapview.build_map(
     areas,
     incidents,
     assets=common.table("assets"),
     interventions=common.table("interventions"),
     roads=mapview.load_context_roads(),
+    hotspots=None if hot is None else hot.cells,
     focus=filters.neighbourhood,
     options=mapview.MapOptions(layers=tuple(layers), metric=metric, area_kind=area_kind, online_tiles=online),
 )
@@ -46,6 +51,12 @@ with left:
     st.metric("Incidents matching the filters", f"{len(incidents):,}")
     for note in result.notes:
         st.caption(note)
+    if hot is not None:
+        st.caption(f"Hot spots: Gi* over {hot.months[0]} to {hot.months[-1]}, H3 resolution {hot.resolution}.")
+        for message in hot.messages:
+            st.warning(message)
+    elif "hotspots" in layers:
+        st.caption("Hot spots: choose a Safe Neighbourhood in the sidebar to see its Gi* hot spots.")
     # Only clicks come back: panning and zooming never rerun the page.
     clicked = st_folium(
         result.map,

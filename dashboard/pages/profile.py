@@ -38,8 +38,12 @@ st.plotly_chart(
 )
 
 left, right = st.columns(2)
-left.subheader("Top hotspots (H3 cells, this period)")
-left.dataframe(views.top_hotspots(in_period), hide_index=True, use_container_width=True)
+left.subheader("Hot spots (Gi*, this period)")
+span = (filters.months[1] - filters.months[0]).n + 1 if filters.months else 12
+hot = common.hotspots(filters.neighbourhood, months=span, until=month)
+for message in hot.messages:
+    left.caption(message)
+left.dataframe(views.top_hotspots(hot.cells), hide_index=True, use_container_width=True)
 right.subheader("Assets")
 assets = common.table("assets")
 right.dataframe(

@@ -1,28 +1,119 @@
-"""Registers: the ABCD asset register and the intervention register (read-only for now)."""
+"""Registers: view, add and edit ABCD assets and interventions; click the map to set a point.
+
+Validation, placing and the status log live in ``pipelines.registers`` (``save_asset``,
+``save_intervention``, ``ingest_assets``, ``ingest_interventions``); this page only reads widgets.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit_folium import st_folium
 
 from dashboard import common
+from pipelines import mapview, registers, views
+from pipelines.errors import AreaSafeError
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 
+TEXT = {
+    "assets": ("name", "type", "custodian", "external_id"),
+    "interventions": ("name", "type", "lead", "partners", "budget_zar", "financial_year", "start", "end"),
+}
+CHOICE = {"assets": ("abcd_category", ABCD_CATEGORIES), "interventions": ("status", INTERVENTION_STATUSES)}
+
+filters = common.sidebar()
 st.title("Registers")
-st.caption("Load or update registers with `areasafe ingest assets|interventions`; editing here is not built yet.")
-assets_tab, interventions_tab = st.tabs(["ABCD assets", "Interventions"])
+kind = st.radio("Register", list(TEXT), horizontal=True, key="r_kind", format_func=str.capitalize)
+id_col = "asset_id" if kind == "assets" else "intervention_id"
+choice_field, choices = CHOICE[kind]
+frame = common.table(kind)
+key = lambda field: f"r_{kind}_{field}"  # noqa: E731 - widget keys per register
 
-with assets_tab:
-    assets = common.table("assets")
-    kinds = st.multiselect("ABCD category", ABCD_CATEGORIES, key="r_abcd", placeholder="All categories")
-    shown = assets[assets["abcd_category"].isin(kinds)] if kinds else assets
-    st.metric("Assets", f"{len(shown):,}")
-    st.dataframe(shown.drop(columns="geometry"), hide_index=True, use_container_width=True)
+shown_filter = st.multiselect(choice_field.replace("_", " ").capitalize(), choices, key=key("filter"))
+shown = frame[frame[choice_field].isin(shown_filter)] if shown_filter else frame
+st.metric(kind.capitalize(), f"{len(shown):,}")
+st.dataframe(views.blank_missing(shown), hide_index=True, use_container_width=True)
+if flash := st.session_state.pop("r_flash", None):
+    st.success(flash)
 
-with interventions_tab:
-    interventions = common.table("interventions")
-    statuses = st.multiselect("Status", INTERVENTION_STATUSES, key="r_status", placeholder="All statuses")
-    shown = interventions[interventions["status"].isin(statuses)] if statuses else interventions
-    st.metric("Interventions", f"{len(shown):,}")
-    st.dataframe(shown.drop(columns="geometry"), hide_index=True, use_container_width=True)
-    st.subheader("Status history")
-    st.dataframe(common.table("intervention_log"), hide_index=True, use_container_width=True)
+st.header("Add or edit")
+user = st.text_input("Your name (recorded with each change)", key="r_user") or None
+names = dict(zip(frame[id_col], frame["name"], strict=True))
+chosen = st.selectbox(
+    "Edit", [None, *sorted(names, key=names.get)], key=key("edit"), format_func=lambda i: names.get(i, "(add new)")
+)
+record = registers.record_for_form(frame, id_col, chosen)
+if st.session_state.get(key("loaded"), "-") != chosen:  # a new choice fills the form from the stored row
+    for field in (*TEXT[kind], choice_field, "lon", "lat"):
+        value = record.get(field)
+        st.session_state[key(field)] = value if field in ("lon", "lat", choice_field) else str(value or "")
+    st.session_state[key("loaded")] = chosen
+
+form_col, map_col = st.columns([3, 2])
+with map_col:
+    point = (st.session_state.get(key("lon")), st.session_state.get(key("lat")))
+    picked = st_folium(
+        mapview.pick_map(
+            common.areas(), focus=filters.neighbourhood, point=point if None not in point else None, **{kind: frame}
+        ),
+        height=430,
+        use_container_width=True,
+        key=key("map"),
+        returned_objects=["last_clicked"],
+    )
+    clicked = mapview.clicked_point(picked)
+    if clicked and clicked != st.session_state.get(key("click")):
+        st.session_state[key("click")] = clicked
+        st.session_state[key("lon")], st.session_state[key("lat")] = clicked
+        st.rerun()  # redraw with the marker where the user clicked
+    st.caption("Click the map to set the point.")
+    if record.get("geometry_type") not in (None, "Point"):
+        st.caption(f"Stored as a {record['geometry_type']}: it is kept unless you set a point.")
+
+with form_col, st.form(key("form")):
+    for field in TEXT[kind]:
+        st.text_input(field.replace("_", " ").capitalize(), key=key(field))
+    st.selectbox(choice_field.replace("_", " ").capitalize(), choices, index=None, key=key(choice_field))
+    cols = st.columns(2)
+    cols[0].number_input("Latitude", value=None, format="%.6f", key=key("lat"))
+    cols[1].number_input("Longitude", value=None, format="%.6f", key=key("lon"))
+    note = st.text_input("Note for the status history (what changed, what blocks it)", key=key("note"))
+    saved = st.form_submit_button("Save", type="primary")
+if saved:
+    entered = {field: st.session_state[key(field)] for field in (*TEXT[kind], choice_field, "lon", "lat")}
+    try:
+        if kind == "assets":
+            batch = registers.save_asset(common.store(), {**entered, id_col: chosen}, user=user)
+        else:
+            batch = registers.save_intervention(common.store(), {**entered, id_col: chosen}, user=user, note=note)
+    except AreaSafeError as exc:
+        common.show_error(exc)
+    else:
+        where = "outside every area" if batch.outside_areas else "placed in its neighbourhood"
+        st.session_state["r_flash"] = f"Saved {entered['name']!r} ({where}; batch {batch.batch_id})."
+        st.session_state[key("loaded")] = "-"  # reload the form from the store
+        st.rerun()
+
+if kind == "interventions":
+    st.header("Status history")
+    st.dataframe(
+        views.blank_missing(views.status_history(common.table("intervention_log"), frame, intervention_id=chosen)),
+        hide_index=True,
+        use_container_width=True,
+    )
+
+with st.expander(f"Import {kind} from a file (CSV, Excel, GeoJSON)"):
+    upload = st.file_uploader("Register file", type=["csv", "xlsx", "xls", "geojson", "gpkg"], key=key("file"))
+    if kind == "assets":
+        fill = st.selectbox("ABCD category for rows without one", [None, *ABCD_CATEGORIES], key=key("fill"))
+    if upload is not None and st.button("Import", key=key("import")):
+        try:
+            ingest = registers.ingest_assets if kind == "assets" else registers.ingest_interventions
+            options = {"abcd_category": fill} if kind == "assets" else {}
+            batch = ingest(common.store(), upload.name, data=upload.getvalue(), user=user, **options)
+        except AreaSafeError as exc:
+            common.show_error(exc)
+        else:
+            st.success(f"Batch {batch.batch_id}: {batch.accepted:,} accepted, {batch.rejected:,} rejected.")
+            st.json(batch.summary())
+            rejected = common.store().read_rejections(batch.batch_id)
+            st.dataframe(views.blank_missing(rejected[["row_number", "reason", "message"]]), hide_index=True)

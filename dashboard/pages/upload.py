@@ -64,7 +64,7 @@ if upload is not None:
         st.write("Rejected by reason:", summary["rejections"])
     if summary["warnings"]:
         st.write("Warnings:", summary["warnings"])
-    st.dataframe(prepared.rows.head(200), hide_index=True, use_container_width=True)
+    st.dataframe(views.blank_missing(prepared.rows.head(200)), hide_index=True, use_container_width=True)
     if len(prepared.rejections):
         st.download_button(
             "Download rejected rows (CSV)",
@@ -84,7 +84,7 @@ if upload is not None:
 
 st.subheader("Batch history")
 st.dataframe(
-    views.batch_table(common.table("batches").sort_values("created_at", ascending=False)),
+    views.blank_missing(views.batch_table(common.table("batches").sort_values("created_at", ascending=False))),
     hide_index=True,
     use_container_width=True,
 )
