@@ -148,3 +148,37 @@ def test_kobo_upload_through_the_page(server, page, tmp_path, demo_store):
     assert demo_store.count("incidents") == before + 2
     assert not page.failed, page.failed
     assert not page.external, page.external
+
+
+def test_act_heading_is_large_on_the_projector(server, page):
+    page.goto(f"{server}/act_review")
+    _wait_idle(page)
+    # the text sits in a span inside the <h1>: measure what the reader sees, not the <h1> box
+    heading = page.locator('[data-testid="stMain"] [data-testid="stHeading"] h1 [data-heading-text]').first
+    style = heading.evaluate("e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).color]")
+    body = page.locator('[data-testid="stMarkdownContainer"] p').first
+    body_size = body.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert style[0] >= 2 * body_size and style[0] >= 48, (style, body_size)
+    assert style[1] == "rgb(0, 0, 0)", style
+
+
+def test_registers_map_click_sets_the_point(server, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{server}/registers")
+    _wait_idle(page)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    assert page.get_by_label("Latitude").input_value() == ""
+    frame.locator(".leaflet-container").click(position={"x": 60, "y": 60})
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('input')].some(i => i.getAttribute('aria-label') === 'Latitude'"
+        " && i.value !== '')",
+        timeout=30_000,
+    )
+    _wait_idle(page)
+    lat, lon = float(page.get_by_label("Latitude").input_value()), float(page.get_by_label("Longitude").input_value())
+    assert -35 < lat < -33 and 18 < lon < 19, (lat, lon)
+    page.screenshot(path=str(ARTIFACTS / "registers_clicked.png"), full_page=True)
+    assert not page.failed, page.failed
+    assert not page.external, page.external

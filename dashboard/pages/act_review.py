@@ -7,13 +7,14 @@ import streamlit as st
 from dashboard import common
 from pipelines import views
 
-# Projector mode: larger type and high-contrast tables; nothing else on the page. The headings need
-# the stHeading selector and !important: Streamlit's own heading rules are more specific than a bare
-# `h1`, and the `[class*='st-']` rule below would otherwise shrink them to body size.
+# Projector mode: larger type and high-contrast tables; nothing else on the page. Streamlit puts the
+# heading text in a <span class="st-emotion-cache-...">, which the `[class*='st-']` rule would shrink
+# to body size whatever size the <h1> has: the spans inherit the heading's size instead.
 st.markdown(
     "<style>html, body, [class*='st-'] {font-size: 1.25rem;} [data-testid='stMetricValue'] {font-size: 3rem;}"
-    " [data-testid='stHeading'] h1 {font-size: 3.2rem !important; font-weight: 800; color: #000;"
-    " line-height: 1.15;} [data-testid='stHeading'] h2 {font-size: 2.2rem !important; color: #000;}"
+    " [data-testid='stMain'] [data-testid='stHeading'] h1 {font-size: 3.2rem; font-weight: 800; color: #000;"
+    " line-height: 1.15;} [data-testid='stMain'] [data-testid='stHeading'] h2 {font-size: 2rem; color: #000;}"
+    " [data-testid='stHeading'] h1 span, [data-testid='stHeading'] h2 span {font-size: inherit;}"
     " [data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.2rem; color: #000;}</style>",
     unsafe_allow_html=True,
 )
