@@ -141,15 +141,15 @@ def test_registers_add_an_asset_with_a_point(private_app):
     at, store = private_app
     before = store.count("assets")
     at.text_input(key="r_user").set_value("ana")
-    at.text_input(key="r_assets_name").set_value("Harare Library")
+    at.text_input(key="r_assets_name").set_value("Holomisa Toy Library")
     at.selectbox(key="r_assets_abcd_category").set_value("institutions")
     at.number_input(key="r_assets_lat").set_value(-34.0592)
     at.number_input(key="r_assets_lon").set_value(18.674)
     _save(at)
-    assert "Harare Library" in at.success[0].value
+    assert "Holomisa Toy Library" in at.success[0].value
     assets = store.read_assets()
     assert len(assets) == before + 1
-    row = assets[assets["name"] == "Harare Library"].iloc[0]
+    row = assets[assets["name"] == "Holomisa Toy Library"].iloc[0]
     assert row["neighbourhood_code"] == "KHA-HARARE-HOLOMISA"
     assert at.text_input(key="r_assets_name").value == ""  # the form is ready for the next one
 
