@@ -185,6 +185,38 @@ def _rejections(
     )
 
 
+def _commit_file(
+    store: Store,
+    kind: str,
+    path: Path,
+    content: bytes,
+    table: pd.DataFrame,
+    ok: np.ndarray,
+    reasons: np.ndarray,
+    messages: list[str],
+    *,
+    user: str | None,
+    org: str | None,
+    **frames: pd.DataFrame,
+) -> Batch:
+    """Commit a register file as one batch: its accepted rows (``frames``) and its rejections."""
+    bad = np.flatnonzero(~ok)
+    rejections = _rejections(table, bad, list(reasons[bad]), messages, org)
+    batch = _new_batch(
+        kind,
+        path.name,
+        content,
+        user=user,
+        org=org,
+        rows_read=len(table),
+        accepted=int(ok.sum()),
+        rejected=len(bad),
+        rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
+    )
+    stamped = {name: frame.assign(batch_id=batch.batch_id) for name, frame in frames.items()}
+    return commit_once(store, batch, rejections=rejections.assign(batch_id=batch.batch_id), **stamped)
+
+
 def _normalise_abcd(value: str, default: str | None) -> str | None:
     key = normalise_term(value)
     if key in schemas.ABCD_CATEGORIES:
@@ -269,24 +301,7 @@ def ingest_assets(
     assets = assets.drop_duplicates("asset_id")
     bad = np.flatnonzero(~ok)
     messages = [_asset_message(r, names.iat[i]) for i, r in zip(bad, reasons[bad], strict=True)]
-    rejections = _rejections(table, bad, list(reasons[bad]), messages, org)
-    batch = _new_batch(
-        "assets",
-        path.name,
-        content,
-        user=user,
-        org=org,
-        rows_read=len(table),
-        accepted=int(ok.sum()),
-        rejected=len(bad),
-        rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
-    )
-    return commit_once(
-        store,
-        batch,
-        assets=assets.assign(batch_id=batch.batch_id),
-        rejections=rejections.assign(batch_id=batch.batch_id),
-    )
+    return _commit_file(store, "assets", path, content, table, ok, reasons, messages, user=user, org=org, assets=assets)
 
 
 def _asset_message(reason: str, name: str) -> str:
@@ -364,24 +379,19 @@ def ingest_interventions(
         )
         for i, r in zip(bad, reasons[bad], strict=True)
     ]
-    rejections = _rejections(table, bad, list(reasons[bad]), messages, org)
-    batch = _new_batch(
+    return _commit_file(
+        store,
         "interventions",
-        path.name,
+        path,
         content,
+        table,
+        ok,
+        reasons,
+        messages,
         user=user,
         org=org,
-        rows_read=len(table),
-        accepted=int(ok.sum()),
-        rejected=len(bad),
-        rejections=pd.Series(reasons[bad]).value_counts().to_dict() if len(bad) else {},
-    )
-    return commit_once(
-        store,
-        batch,
-        interventions=interventions.assign(batch_id=batch.batch_id),
-        intervention_log=log.assign(batch_id=batch.batch_id),
-        rejections=rejections.assign(batch_id=batch.batch_id),
+        interventions=interventions,
+        intervention_log=log,
     )
 
 
