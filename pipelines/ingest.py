@@ -13,7 +13,7 @@ import hashlib
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import shapely
 from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
 from pipelines.place import AreaIndex, place_incidents
+from pipelines.settings import SETTINGS
 from pipelines.sources.geofile import read_vector, repair, to_multipolygons
 from pipelines.sources.mapping import (
     ColumnMapping,
@@ -143,7 +144,33 @@ def resolve_mapping(
     return mapping
 
 
-def prepare_incidents(
+@dataclass
+class _IncidentRun:
+    """A file read and mapped, before its rows are worked on; the batch still has no counts."""
+
+    raw: RawTable
+    mapping: ColumnMapping
+    batch: Batch
+    index: AreaIndex
+    taxonomy: Taxonomy
+    now: dt.datetime
+    report: Progress
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.raw.frame.columns if c != ROW_NUMBER]
+
+
+@dataclass
+class _Part:
+    """One chunk of the file, validated and placed."""
+
+    validated: Validated
+    placed: gpd.GeoDataFrame
+    outside: int
+
+
+def _start_incidents(
     store: Store,
     path: str | Path,
     *,
@@ -158,7 +185,98 @@ def prepare_incidents(
     taxonomy: Taxonomy | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
-) -> PreparedIncidents:
+) -> _IncidentRun:
+    if source not in schemas.SOURCES:
+        raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
+    path = Path(path)
+    file_name = file_name or path.name
+    report = progress or (lambda step, fraction: None)
+    report("reading", 0.05)
+    content = _read_bytes(path, data)
+    raw = read_incident_file(path, data=content)
+    mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
+    batch = _new_batch(
+        "incidents", file_name, content, source=source, org=org, user=user, format=mapping.format, rows_read=0
+    )
+    return _IncidentRun(
+        raw,
+        mapping,
+        batch,
+        AreaIndex.build(store.read_areas()),
+        taxonomy or load_taxonomy(),
+        now or dt.datetime.now(dt.UTC),  # one "now" for every chunk
+        report,
+    )
+
+
+def _parts(run: _IncidentRun) -> Iterator[_Part]:
+    """Validate and place the file in chunks of ``Settings.chunk_rows`` rows, so memory stays bounded
+    and a writer can store one chunk while the next is prepared. Duplicates across chunks are caught
+    through the set of dedupe keys seen so far; malformed rows are reported with the first chunk."""
+    frame, step = run.raw.frame, SETTINGS.chunk_rows
+    n, seen = len(frame), set()
+    for start in range(0, max(n, 1), step):
+        raw = replace(
+            run.raw,
+            frame=frame.iloc[start : start + step].reset_index(drop=True),
+            malformed=run.raw.malformed if start == 0 else [],
+        )
+        validated = validate_incidents(
+            raw,
+            run.mapping,
+            source=run.batch.source,
+            org=run.batch.org,
+            taxonomy=run.taxonomy,
+            now=run.now,
+            seen=seen,
+        )
+        placed, placement = place_incidents(validated.incidents, run.index)
+        _flag_placement(validated.rows, placed, placement)
+        run.report("validating and placing", 0.1 + 0.8 * min(start + step, n) / max(n, 1))
+        yield _Part(validated, placed, int(placement.outside.sum()))
+
+
+def _flag_placement(rows: pd.DataFrame, placed: gpd.GeoDataFrame, placement) -> None:
+    by_row = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
+    flags = (
+        (placement.swapped, "swapped_coordinates"),
+        (placement.outside, "outside_areas"),
+        (placement.near_edge, "near_boundary"),
+    )
+    for flag, code in flags:
+        for position in by_row.loc[placed["row_number"].to_numpy()[flag]].to_numpy():
+            rows.at[position, "warnings"] = [*rows.at[position, "warnings"], code]
+
+
+class _Totals:
+    """Batch counts summed over the chunks of a file."""
+
+    def __init__(self) -> None:
+        self.rows_read = self.outside = 0
+        self.status: Counter[str] = Counter()
+        self.warnings: Counter[str] = Counter()
+        self.rejections: Counter[str] = Counter()
+
+    def add(self, part: _Part) -> None:
+        self.rows_read += part.validated.rows_read
+        self.outside += part.outside
+        self.status.update(part.validated.counts())
+        self.warnings.update(part.validated.warning_counts())
+        self.rejections.update(part.validated.rejection_counts())
+
+    def batch(self, batch: Batch) -> Batch:
+        return batch.with_counts(
+            rows_read=self.rows_read,
+            accepted=self.status[ACCEPTED],
+            rejected=self.status[REJECTED],
+            duplicates=self.status[DUPLICATE],
+            outside_areas=self.outside,
+            warnings=dict(sorted((k, v) for k, v in self.warnings.items() if v)),
+            rejections=dict(sorted((k, v) for k, v in self.rejections.items() if v)),
+        )
+
+
+def prepare_incidents(store: Store, path: str | Path, **options) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
     Parameters
@@ -171,54 +289,42 @@ def prepare_incidents(
         ``municipal`` or ``community``.
     org
         Supplying organisation; duplicates are detected per source and org.
+    user
+        Who uploaded the file (stored with the batch).
     format
         ``auto``, ``kobo``, ``odk``, ``police-uk`` or ``plain``.
+    mapping_file
+        A YAML mapping file (see ``docs``), winning over detection.
     overrides
         Role to column name (``lat``, ``lon``, ``geopoint``, ``x``, ``y``, ``crs``, ``date``, ``category``,
         ``id``, ``description``), winning over detection and the mapping file.
+    data, file_name
+        File content and name, when it came from an upload rather than the disk.
+    taxonomy, now, progress
+        Category taxonomy (default: the project's), the time "future" dates are judged against, and a
+        ``(step, fraction)`` progress callback.
     """
-    if source not in schemas.SOURCES:
-        raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
-    path = Path(path)
-    file_name = file_name or path.name
-    report = progress or (lambda step, fraction: None)
-    report("reading", 0.05)
-    content = _read_bytes(path, data)
-    raw = read_incident_file(path, data=content)
-    mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
-    report("validating", 0.3)
-    validated = validate_incidents(raw, mapping, source=source, org=org, taxonomy=taxonomy or load_taxonomy(), now=now)
-    report("placing", 0.6)
-    placed, placement = place_incidents(validated.incidents, AreaIndex.build(store.read_areas()))
-    rows = validated.rows
-    by_row = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
-    flags = (
-        (placement.swapped, "swapped_coordinates"),
-        (placement.outside, "outside_areas"),
-        (placement.near_edge, "near_boundary"),
-    )
-    for flag, code in flags:
-        for position in by_row.loc[placed["row_number"].to_numpy()[flag]].to_numpy():
-            rows.at[position, "warnings"] = [*rows.at[position, "warnings"], code]
-    counts = validated.counts()
-    batch = _new_batch(
-        "incidents",
-        file_name,
-        content,
-        source=source,
-        org=org,
-        user=user,
-        format=mapping.format,
-        rows_read=validated.rows_read,
-        accepted=counts[ACCEPTED],
-        rejected=counts[REJECTED],
-        duplicates=counts[DUPLICATE],
-        outside_areas=int(placement.outside.sum()),
-        warnings=validated.warning_counts(),
-        rejections=validated.rejection_counts(),
-    )
-    prepared = PreparedIncidents(batch, mapping, validated, placed, [c for c in raw.frame.columns if c != ROW_NUMBER])
-    report("checking duplicates", 0.75)
+    return _prepared(store, _start_incidents(store, path, **options))
+
+
+def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
+    parts = list(_parts(run))
+    totals = _Totals()
+    for part in parts:
+        totals.add(part)
+    if len(parts) == 1:
+        validated, placed = parts[0].validated, parts[0].placed
+    else:
+        rows = pd.concat([p.validated.rows for p in parts], ignore_index=True)
+        rejections = pd.concat([p.validated.rejections for p in parts], ignore_index=True)
+        if run.raw.malformed:  # reported with the first chunk; put them back in file order
+            rows = rows.sort_values("row_number", ignore_index=True)
+            rejections = rejections.sort_values("row_number", ignore_index=True)
+        incidents = pd.concat([p.validated.incidents for p in parts], ignore_index=True)
+        validated = Validated(incidents, rejections, rows, parts[0].validated.notes)
+        placed = pd.concat([p.placed for p in parts], ignore_index=True)
+    prepared = PreparedIncidents(totals.batch(run.batch), run.mapping, validated, placed, run.columns)
+    run.report("checking duplicates", 0.95)
     return _mark_stored_duplicates(store, prepared)
 
 
@@ -265,8 +371,27 @@ def commit_incidents(store: Store, prepared: PreparedIncidents) -> Batch:
 
 
 def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
-    """Prepare and commit an incident file; see :func:`prepare_incidents` for the options."""
-    return commit_incidents(store, prepare_incidents(store, path, **options))
+    """Prepare and commit an incident file as one batch; see :func:`prepare_incidents` for the options.
+
+    The file is validated, placed and written chunk by chunk through :meth:`Store.batch_writer`, still
+    in one transaction, so memory stays bounded and the store writes one chunk while the next is
+    prepared. An identical re-upload stores nothing and returns its report (as :func:`commit_incidents`).
+    """
+    run = _start_incidents(store, path, **options)
+    if earlier_identical_batch(store, run.batch):
+        return commit_incidents(store, _prepared(store, run))
+    totals = _Totals()
+    batch_id = run.batch.batch_id
+    with store.batch_writer(expected_rows=len(run.raw.frame)) as writer:
+        for part in _parts(run):
+            totals.add(part)
+            writer.add(
+                incidents=part.placed.assign(batch_id=batch_id),
+                rejections=part.validated.rejections.assign(batch_id=batch_id),
+            )
+            del part
+        run.report("committing", 0.95)
+        return writer.finish(totals.batch(run.batch))
 
 
 # --------------------------------------------------------------------------------------------------

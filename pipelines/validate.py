@@ -159,8 +159,11 @@ def _raw_json(frame: pd.DataFrame) -> list[str]:
     for values in columns:
         odd |= pc.match_substring_regex(values, _CONTROL).to_numpy(zero_copy_only=False)
     for i in np.flatnonzero(odd):
-        lines[i] = json.dumps({str(c): v[i].as_py() for c, v in zip(frame.columns, columns, strict=True)},
-                              ensure_ascii=False, separators=(",", ":"))
+        lines[i] = json.dumps(
+            {str(c): v[i].as_py() for c, v in zip(frame.columns, columns, strict=True)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
     return lines
 
 
@@ -182,8 +185,13 @@ def validate_incidents(
     org: str | None,
     taxonomy: Taxonomy,
     now: dt.datetime | None = None,
+    seen: set[str] | None = None,
 ) -> Validated:
-    """Validate and normalise every row of ``raw`` (see the module docstring for the outcomes)."""
+    """Validate and normalise every row of ``raw`` (see the module docstring for the outcomes).
+
+    ``seen`` carries the dedupe keys of earlier parts of the same file when a file is validated in
+    chunks: a row whose key is in it is ``repeated_in_file``; this part's keys are added to it.
+    """
     if source not in schemas.SOURCES:
         raise MappingError(f"source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
     now = pd.Timestamp(now or dt.datetime.now(dt.UTC))
@@ -214,6 +222,10 @@ def validate_incidents(
         dedupe[no_id] = [prefix + "row:" + h for h in hashes]
     dedupe_key = dedupe
     repeated = pd.Series(dedupe_key).duplicated().to_numpy(dtype=bool, copy=True)
+    if seen is not None:
+        if seen:
+            repeated |= np.fromiter((key in seen for key in dedupe_key), bool, len(dedupe_key))
+        seen.update(dedupe_key.tolist())
     status[repeated] = DUPLICATE
     reason[repeated] = "repeated_in_file"
     message[repeated] = "The same record appears earlier in this file; only the first copy is kept."

@@ -140,6 +140,18 @@ class Store(abc.ABC):
         are not stored twice.
         """
 
+    def batch_writer(self, *, expected_rows: int | None = None) -> BatchWriter:
+        """A writer that stores one batch from frames handed over in chunks, still in one transaction.
+
+        Use it as a context manager; :meth:`BatchWriter.finish` writes the batch record and commits.
+        Leaving the block without ``finish`` (or with an exception) stores nothing. ``expected_rows``
+        is a hint (the number of incident rows to come) that lets a store choose a bulk strategy.
+
+        This default collects the chunks and calls :meth:`commit` once; stores that can write while
+        the caller prepares the next chunk override it.
+        """
+        return _CollectingWriter(self)
+
     @abc.abstractmethod
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are already stored (for dry runs; :meth:`commit` re-checks)."""
@@ -178,3 +190,53 @@ class Store(abc.ABC):
 
     def read_rejections(self, batch_id: str | None = None) -> pd.DataFrame:
         return self.read_table("rejections", where={"batch_id": batch_id} if batch_id else None)
+
+
+_FRAME_KINDS = ("incidents", "rejections", "areas", "area_counts", "assets", "interventions", "intervention_log")
+
+
+class BatchWriter(abc.ABC):
+    """One batch written chunk by chunk (see :meth:`Store.batch_writer`).
+
+    ``add`` takes the same frames as :meth:`Store.commit`; the store's duplicate check runs inside
+    the write transaction, and the counts of the batch given to ``finish`` are corrected for
+    incidents found already stored, as :meth:`Store.commit` does.
+    """
+
+    @abc.abstractmethod
+    def add(self, **frames: pd.DataFrame | None) -> None:
+        """Write (or queue) one chunk of frames."""
+
+    @abc.abstractmethod
+    def finish(self, batch: Batch) -> Batch:
+        """Write the batch record, commit, and return the batch as stored."""
+
+    def abort(self) -> None:  # noqa: B027 - optional hook
+        """Give up: nothing of this batch is stored."""
+
+    def __enter__(self) -> BatchWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.abort()
+
+
+class _CollectingWriter(BatchWriter):
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in _FRAME_KINDS}
+
+    def add(self, **frames: pd.DataFrame | None) -> None:
+        for kind, frame in frames.items():
+            if kind not in self._parts:
+                raise TypeError(f"unknown frame {kind!r}; expected one of {', '.join(_FRAME_KINDS)}")
+            if frame is not None and len(frame):
+                self._parts[kind].append(frame)
+
+    def finish(self, batch: Batch) -> Batch:
+        frames = {kind: pd.concat(parts, ignore_index=True) for kind, parts in self._parts.items() if parts}
+        self._parts = {}
+        return self._store.commit(batch, **frames)
+
+    def abort(self) -> None:
+        self._parts = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
-from pipelines.store.base import Batch, IncidentQuery, Store, StoreError
+from pipelines.store.base import Batch, BatchWriter, IncidentQuery, Store, StoreError
 
 _SQL_TYPES = {
     "text": "TEXT",
@@ -179,56 +180,107 @@ class GeoPackageStore(Store):
         interventions: gpd.GeoDataFrame | None = None,
         intervention_log: pd.DataFrame | None = None,
     ) -> Batch:
+        frames = {
+            "incidents": incidents,
+            "rejections": rejections,
+            "areas": areas,
+            "area_counts": area_counts,
+            "assets": assets,
+            "interventions": interventions,
+            "intervention_log": intervention_log,
+        }
+        expected = len(incidents) if incidents is not None else 0
+        return self._write_stream([frames, batch], expected_rows=expected)
+
+    def batch_writer(self, *, expected_rows: int | None = None) -> BatchWriter:
+        return _BackgroundWriter(self, expected_rows or 0)
+
+    def _write_stream(self, items: Iterable[dict | Batch], *, expected_rows: int) -> Batch:
+        """Write chunks of frames, then the batch record, in one transaction (the only write path).
+
+        ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one rolls back.
+        """
         with self._transaction() as conn:
-            if incidents is not None and len(incidents):
-                stored = self._existing_keys(conn, incidents["dedupe_key"])
-                if stored:
-                    fresh = ~incidents["dedupe_key"].isin(stored)
-                    outside_dropped = int(
-                        (
-                            incidents.loc[~fresh, "precinct_code"].isna()
-                            & incidents.loc[~fresh, "neighbourhood_code"].isna()
-                        ).sum()
-                    )
-                    incidents = incidents.loc[fresh]
-                    batch = batch.with_counts(
-                        accepted=batch.accepted - len(stored),
-                        duplicates=batch.duplicates + len(stored),
-                        outside_areas=batch.outside_areas - outside_dropped,
-                    )
-                self._insert(conn, schemas.INCIDENTS, incidents)
-            if areas is not None and len(areas):
-                self._delete_where_in(conn, "areas", "kind || '|' || code", areas["kind"] + "|" + areas["code"])
-                self._insert(conn, schemas.AREAS, areas)
-            for table, frame in (("assets", assets), ("interventions", interventions)):
-                if frame is not None and len(frame):
-                    self._delete_where_in(conn, table, _KEY_COLUMN[table], frame[_KEY_COLUMN[table]])
-                    self._insert(conn, TABLES[table], frame)
-            if area_counts is not None and len(area_counts):
-                keys = schemas.AREA_COUNTS.unique_together[0]
-                expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in keys)
-                values = [
-                    "|".join("" if pd.isna(v) else str(v) for v in row)
-                    for row in area_counts[list(keys)].itertuples(index=False)
-                ]
-                self._delete_where_in(conn, "area_counts", expr, pd.Series(values))
-                self._insert(conn, schemas.AREA_COUNTS, area_counts)
-            if intervention_log is not None and len(intervention_log):
-                self._insert(conn, schemas.INTERVENTION_LOG, intervention_log)
-            if rejections is not None and len(rejections):
-                self._insert(conn, schemas.REJECTIONS, rejections)
-            self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
+            session = self._local.session = _Session(expected_rows)
+            try:
+                for item in items:
+                    if isinstance(item, Batch):
+                        return self._finish(conn, session, item)
+                    self._write(conn, session, item)
+                raise _Aborted
+            finally:
+                self._local.session = None
+
+    def _write(self, conn: sqlite3.Connection, session: _Session, frames: dict) -> None:
+        incidents = frames.get("incidents")
+        if incidents is not None and len(incidents):
+            stored = self._existing_keys(conn, incidents["dedupe_key"], session.prefixes)
+            if stored:
+                fresh = ~incidents["dedupe_key"].isin(stored)
+                session.stored += int((~fresh).sum())
+                session.outside_dropped += int(
+                    (
+                        incidents.loc[~fresh, "precinct_code"].isna()
+                        & incidents.loc[~fresh, "neighbourhood_code"].isna()
+                    ).sum()
+                )
+                incidents = incidents.loc[fresh]
+            self._insert(conn, schemas.INCIDENTS, incidents)
+        areas = frames.get("areas")
+        if areas is not None and len(areas):
+            self._delete_where_in(conn, "areas", "kind || '|' || code", areas["kind"] + "|" + areas["code"])
+            self._insert(conn, schemas.AREAS, areas)
+        for table in ("assets", "interventions"):
+            frame = frames.get(table)
+            if frame is not None and len(frame):
+                self._delete_where_in(conn, table, _KEY_COLUMN[table], frame[_KEY_COLUMN[table]])
+                self._insert(conn, TABLES[table], frame)
+        area_counts = frames.get("area_counts")
+        if area_counts is not None and len(area_counts):
+            keys = schemas.AREA_COUNTS.unique_together[0]
+            expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in keys)
+            values = [
+                "|".join("" if pd.isna(v) else str(v) for v in row)
+                for row in area_counts[list(keys)].itertuples(index=False)
+            ]
+            self._delete_where_in(conn, "area_counts", expr, pd.Series(values))
+            self._insert(conn, schemas.AREA_COUNTS, area_counts)
+        for name in ("intervention_log", "rejections"):
+            frame = frames.get(name)
+            if frame is not None and len(frame):
+                self._insert(conn, TABLES[name], frame)
+
+    def _finish(self, conn: sqlite3.Connection, session: _Session, batch: Batch) -> Batch:
+        for pending in session.inserts.values():
+            pending.finish()
+        session.inserts.clear()
+        if session.stored:
+            batch = batch.with_counts(
+                accepted=batch.accepted - session.stored,
+                duplicates=batch.duplicates + session.stored,
+                outside_areas=batch.outside_areas - session.outside_dropped,
+            )
+        self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
         return batch
 
-    def _existing_keys(self, conn: sqlite3.Connection, keys: pd.Series | Iterable[str]) -> set[str]:
+    def _existing_keys(
+        self, conn: sqlite3.Connection, keys: pd.Series | Iterable[str], prefixes: dict[str, bool] | None = None
+    ) -> set[str]:
+        """Which ``keys`` are stored. ``prefixes`` caches, per "source|org|" prefix, whether any key
+        with it was stored when first asked in this transaction: a batch then never probes again
+        (its own rows would answer yes, and the index may be dropped for a bulk build)."""
         keys = pd.Series(list(keys) if not isinstance(keys, pd.Series) else keys, dtype=object)
         if not len(keys):
             return set()
+        prefixes = {} if prefixes is None else prefixes
         # Keys start with "source|org|": when no stored key has one of this file's prefixes (a new
         # organisation, an empty store) the per-key lookup is skipped entirely.
-        prefixes = keys.str.extract(r"^([^|]*\|[^|]*\|)", expand=False).dropna().unique()
+        found_prefixes = keys.str.extract(r"^([^|]*\|[^|]*\|)", expand=False).dropna().unique()
         probe = "SELECT 1 FROM incidents WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1"
-        if not any(conn.execute(probe, (p, p + "\uffff")).fetchone() for p in prefixes):
+        for p in found_prefixes:
+            if p not in prefixes:
+                prefixes[p] = conn.execute(probe, (p, p + "\uffff")).fetchone() is not None
+        if not any(prefixes[p] for p in found_prefixes):
             return set()
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM _keys")
@@ -253,75 +305,22 @@ class GeoPackageStore(Store):
         conn.execute("DELETE FROM _del")
 
     def _insert(self, conn: sqlite3.Connection, table: Table, frame: pd.DataFrame) -> None:
+        """Insert rows. Inside a batch writer, a feature table's index work is left open across
+        chunks and finished once, with the batch; otherwise it is finished here."""
         if not len(frame):
             return
-        missing = [c for c in table.columns if c not in frame.columns]
-        if missing:
-            raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
-        if table.geometry_type and frame.crs is not None and not frame.crs.equals(STORE_CRS):
-            raise StoreError(f"{table.name} CRS is {frame.crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
-        columns = list(table.columns)
-        if table.geometry_type:
-            columns = ["fid", *columns, GEOMETRY]
-            start = (conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0]) + 1
-            # Maintain the R-tree in bulk instead of through the per-row insert trigger.
-            conn.execute(f'DROP TRIGGER "{_rtree(table.name)}_insert"')
-        sql = f'INSERT INTO "{table.name}" ({", ".join(f"{c!r}" for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
-        sql = sql.replace("'", '"')
-        if table.geometry_type:
-            rtree = _rtree(table.name)
-            stored = conn.execute(f'SELECT COUNT(*) FROM "{rtree}_rowid"').fetchone()[0]
-            # A large batch rebuilds the whole index as a packed tree (row-by-row R*Tree inserts cost
-            # tens of microseconds each and grow with the tree); a small one is inserted row by row.
-            bulk = len(frame) >= _RTREE_BULK_MIN_ROWS and len(frame) * _RTREE_REBUILD_RATIO >= stored
-            new_cells = []
-            # Likewise the table's indexes: building one by sorting beats a million random inserts.
-            # DDL is transactional, so a failure (a duplicate key) rolls the drop back too.
-            indexes = []
-            if bulk:
-                indexes = conn.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                    (table.name,),
-                ).fetchall()
-                for name, _ in indexes:
-                    conn.execute(f'DROP INDEX "{name}"')
-        # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
-        for offset in range(0, len(frame), SETTINGS.chunk_rows):
-            chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
-            values = [self._column_values(table, name, chunk[name]) for name in table.columns]
-            if table.geometry_type:
-                geoms = chunk.geometry.to_numpy()
-                fids = np.arange(start + offset, start + offset + len(chunk))
-                values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
-            conn.executemany(sql, zip(*values, strict=True))
-            del values
-            if table.geometry_type:
-                minx, miny, maxx, maxy = shapely.bounds(geoms).T
-                present = ~np.isnan(minx)
-                if bulk:
-                    new_cells.append(
-                        _rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present])
-                    )
-                else:
-                    conn.executemany(
-                        f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
-                        zip(
-                            fids[present].tolist(),
-                            minx[present].tolist(),
-                            maxx[present].tolist(),
-                            miny[present].tolist(),
-                            maxy[present].tolist(),
-                            strict=True,
-                        ),
-                    )
-        if table.geometry_type:
-            if bulk:
-                old = [_rt.read_entries(conn, rtree)] if stored else []
-                _rt.rebuild(conn, rtree, np.concatenate([*old, *new_cells]))
-            for _, index_sql in indexes:
-                conn.execute(index_sql)
-            conn.execute(_rtree_triggers(table.name)["insert"])
-            self._touch_contents(conn, table.name)
+        session = getattr(self._local, "session", None)
+        if session is None or not table.geometry_type:
+            pending = _TableInsert(self, conn, table, len(frame), keep_unique=False)
+            pending.write(frame)
+            pending.finish()
+            return
+        pending = session.inserts.get(table.name)
+        if pending is None:
+            expected = max(len(frame), session.expected_rows if table is schemas.INCIDENTS else 0)
+            keep_unique = any(session.prefixes.values())  # later chunks still look keys up
+            pending = session.inserts[table.name] = _TableInsert(self, conn, table, expected, keep_unique=keep_unique)
+        pending.write(frame)
 
     @staticmethod
     def _column_values(table: Table, name: str, values: pd.Series) -> list:
@@ -428,6 +427,176 @@ class GeoPackageStore(Store):
         if not table.geometry_type:
             return frame
         return gpd.GeoDataFrame(frame, geometry=gpb.decode(data[-1]), crs=STORE_CRS)
+
+
+class _Aborted(Exception):
+    """A batch writer was left without ``finish``: roll back."""
+
+
+class _Session:
+    """State of one write transaction: feature-table inserts whose index work is still open, the
+    dedupe-prefix probes, and the count corrections for incidents found already stored."""
+
+    def __init__(self, expected_rows: int) -> None:
+        self.expected_rows = expected_rows
+        self.inserts: dict[str, _TableInsert] = {}
+        self.prefixes: dict[str, bool] = {}
+        self.stored = 0
+        self.outside_dropped = 0
+
+
+class _TableInsert:
+    """Rows appended to one table, in chunks, inside an open transaction.
+
+    A feature table's R-tree is maintained in bulk instead of through the per-row insert trigger: a
+    large insert rebuilds the whole index as a packed tree (row-by-row R*Tree inserts cost tens of
+    microseconds each and grow with the tree), a small one inserts its cells row by row. A large
+    insert also drops the table's indexes and rebuilds them by sorting at :meth:`finish` (DDL is
+    transactional, so a failure such as a duplicate key rolls the drop back too); with
+    ``keep_unique`` the unique indexes stay, because later chunks still look keys up.
+    """
+
+    def __init__(
+        self, store: GeoPackageStore, conn: sqlite3.Connection, table: Table, expected: int, *, keep_unique: bool
+    ) -> None:
+        self.store, self.conn, self.table = store, conn, table
+        columns = list(table.columns)
+        self.indexes: list[tuple[str, str]] = []
+        self.new_cells: list[np.ndarray] = []
+        self.bulk = False
+        if table.geometry_type:
+            columns = ["fid", *columns, GEOMETRY]
+            self.next_fid = conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0] + 1
+            conn.execute(f'DROP TRIGGER "{_rtree(table.name)}_insert"')
+            self.rtree = _rtree(table.name)
+            self.stored = conn.execute(f'SELECT COUNT(*) FROM "{self.rtree}_rowid"').fetchone()[0]
+            self.bulk = expected >= _RTREE_BULK_MIN_ROWS and expected * _RTREE_REBUILD_RATIO >= self.stored
+            if self.bulk:
+                self.indexes = conn.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    (table.name,),
+                ).fetchall()
+                if keep_unique:
+                    self.indexes = [(n, q) for n, q in self.indexes if not q.upper().startswith("CREATE UNIQUE")]
+                for name, _ in self.indexes:
+                    conn.execute(f'DROP INDEX "{name}"')
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table, conn = self.table, self.conn
+        missing = [c for c in table.columns if c not in frame.columns]
+        if missing:
+            raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
+        if table.geometry_type and frame.crs is not None and not frame.crs.equals(STORE_CRS):
+            raise StoreError(f"{table.name} CRS is {frame.crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
+        # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
+        for offset in range(0, len(frame), SETTINGS.chunk_rows):
+            chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
+            values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
+            if table.geometry_type:
+                geoms = chunk.geometry.to_numpy()
+                fids = np.arange(self.next_fid, self.next_fid + len(chunk))
+                self.next_fid += len(chunk)
+                values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
+            conn.executemany(self.sql, zip(*values, strict=True))
+            del values
+            if table.geometry_type:
+                minx, miny, maxx, maxy = shapely.bounds(geoms).T
+                present = ~np.isnan(minx)
+                if self.bulk:
+                    self.new_cells.append(
+                        _rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present])
+                    )
+                else:
+                    conn.executemany(
+                        f'INSERT INTO "{self.rtree}" VALUES (?, ?, ?, ?, ?)',
+                        zip(
+                            fids[present].tolist(),
+                            minx[present].tolist(),
+                            maxx[present].tolist(),
+                            miny[present].tolist(),
+                            maxy[present].tolist(),
+                            strict=True,
+                        ),
+                    )
+
+    def finish(self) -> None:
+        if not self.table.geometry_type:
+            return
+        conn = self.conn
+        if self.bulk:
+            old = [_rt.read_entries(conn, self.rtree)] if self.stored else []
+            _rt.rebuild(conn, self.rtree, np.concatenate([*old, *self.new_cells]))
+            self.new_cells = []
+        for _, index_sql in self.indexes:
+            conn.execute(index_sql)
+        conn.execute(_rtree_triggers(self.table.name)["insert"])
+        self.store._touch_contents(conn, self.table.name)
+
+
+_DONE = object()
+
+
+class _BackgroundWriter(BatchWriter):
+    """Writes chunks on a thread of its own while the caller prepares the next one.
+
+    SQLite, shapely and pyarrow release the GIL in their C loops, so preparing chunk k+1 and inserting
+    chunk k overlap on two cores. The transaction lives on the writer thread (its own connection) and
+    is opened with the first chunk; at most one chunk waits in the queue, which bounds memory.
+    """
+
+    def __init__(self, store: GeoPackageStore, expected_rows: int) -> None:
+        self._store = store
+        self._expected = expected_rows
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._result: Batch | None = None
+
+    def _run(self) -> None:
+        def items() -> Iterator[dict | Batch]:
+            while (item := self._queue.get()) is not _DONE:
+                yield item
+                if isinstance(item, Batch):
+                    return
+
+        try:
+            self._result = self._store._write_stream(items(), expected_rows=self._expected)
+        except _Aborted:
+            pass
+        except BaseException as exc:  # handed to the caller by add()/finish()
+            self._error = exc
+            for item in iter(self._queue.get, _DONE):  # let the caller's put() return
+                if isinstance(item, Batch):
+                    break
+        finally:
+            self._store.close()  # this thread's connection
+
+    def _put(self, item: object) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="areasafe-gpkg-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(item)
+
+    def add(self, **frames: pd.DataFrame | None) -> None:
+        self._put(frames)
+
+    def finish(self, batch: Batch) -> Batch:
+        self._put(batch)
+        self._thread.join()
+        self._thread = None
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def abort(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_DONE)
+            self._thread.join()
+            self._thread = None
 
 
 def _from_sql(table: Table, name: str, values) -> pd.Series:
