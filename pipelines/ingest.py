@@ -276,7 +276,22 @@ class _Totals:
         )
 
 
-def prepare_incidents(store: Store, path: str | Path, **options) -> PreparedIncidents:
+def prepare_incidents(
+    store: Store,
+    path: str | Path,
+    *,
+    source: str,
+    org: str | None = None,
+    user: str | None = None,
+    format: str = "auto",
+    mapping_file: str | Path | None = None,
+    overrides: dict[str, str | None] | None = None,
+    data: bytes | None = None,
+    file_name: str | None = None,
+    taxonomy: Taxonomy | None = None,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
     Parameters
@@ -304,7 +319,22 @@ def prepare_incidents(store: Store, path: str | Path, **options) -> PreparedInci
         Category taxonomy (default: the project's), the time "future" dates are judged against, and a
         ``(step, fraction)`` progress callback.
     """
-    return _prepared(store, _start_incidents(store, path, **options))
+    run = _start_incidents(
+        store,
+        path,
+        source=source,
+        org=org,
+        user=user,
+        format=format,
+        mapping_file=mapping_file,
+        overrides=overrides,
+        data=data,
+        file_name=file_name,
+        taxonomy=taxonomy,
+        now=now,
+        progress=progress,
+    )
+    return _prepared(store, run)
 
 
 def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
