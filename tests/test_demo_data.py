@@ -26,6 +26,8 @@ import pytest
 import shapely
 import yaml
 
+from tests.test_taxonomy_data import SAPS_CATEGORIES as TAXONOMY_SAPS_CATEGORIES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO = REPO_ROOT / "data" / "demo"
 SHARED = REPO_ROOT.parent / "shared" / "data" / "real"
@@ -51,35 +53,7 @@ PRECINCT_CODES = {
     "PD199027": "Nyanga",
     "PD199030": "Gugulethu",
 }
-SAPS_CATEGORIES = {
-    "All theft not mentioned elsewhere",
-    "Arson",
-    "Assault with the intent to inflict grievous bodily harm",
-    "Attempted murder",
-    "Bank robbery",
-    "Burglary at non-residential premises",
-    "Burglary at residential premises",
-    "Carjacking",
-    "Commercial crime",
-    "Common assault",
-    "Common robbery",
-    "Driving under the influence of alcohol or drugs",
-    "Drug-related crime",
-    "Illegal possession of firearms and ammunition",
-    "Malicious damage to property",
-    "Murder",
-    "Robbery at non-residential premises",
-    "Robbery at residential premises",
-    "Robbery of cash in transit",
-    "Robbery with aggravating circumstances",
-    "Sexual Offences",
-    "Sexual offences as result of police action",
-    "Shoplifting",
-    "Stock-theft",
-    "Theft of motor vehicle and motorcycle",
-    "Theft out of or from motor vehicle",
-    "Truck hijacking",
-}
+SAPS_CATEGORIES = set(TAXONOMY_SAPS_CATEGORIES)  # one list, kept in the taxonomy tests
 WINDOW = ("2024-11-01", "2026-10-31")
 KOBO_COLUMNS = [
     "start",
