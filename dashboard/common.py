@@ -144,6 +144,20 @@ def sidebar() -> Filters:
     )
 
 
+def neighbourhood_incidents(filters: Filters) -> tuple[gpd.GeoDataFrame, list[pd.Period]]:
+    """The chosen neighbourhood's incidents over the whole period and their months, newest first;
+    stops the page with a plain message when no neighbourhood is chosen or nothing matches."""
+    if filters.neighbourhood is None:
+        st.info("Choose a Safe Neighbourhood in the sidebar.")
+        st.stop()
+    found = incidents(filters.query(whole_period=True))
+    months = available_months(found)
+    if not months:
+        st.warning("No incidents match these filters.")
+        st.stop()
+    return found, months
+
+
 def show_error(exc: AreaSafeError) -> None:
     """Errors users can act on are shown as they are, never as a traceback."""
     st.error(str(exc))

@@ -361,13 +361,7 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
 def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> PreparedIncidents:
     """Dry-run view of ``already_stored`` duplicates (the commit re-checks inside its transaction)."""
     stored = store.existing_dedupe_keys(prepared.incidents["dedupe_key"])
-    earlier = store.read_table("batches", where={"sha256": prepared.batch.sha256})
-    earlier = earlier[
-        (earlier["kind"] == "incidents")
-        & (earlier["source"] == prepared.batch.source)
-        & (earlier["org"].fillna("") == (prepared.batch.org or ""))
-    ]
-    prepared.already_ingested = str(earlier["batch_id"].iloc[0]) if len(earlier) else None
+    prepared.already_ingested = earlier_identical_batch(store, prepared.batch)
     if not stored:
         return prepared
     is_stored = prepared.incidents["dedupe_key"].isin(stored).to_numpy()

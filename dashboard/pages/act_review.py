@@ -19,14 +19,7 @@ st.markdown(
     unsafe_allow_html=True,
 )
 filters = common.sidebar()
-if filters.neighbourhood is None:
-    st.info("Choose a Safe Neighbourhood in the sidebar.")
-    st.stop()
-incidents = common.incidents(filters.query(whole_period=True))
-months = views.available_months(incidents)
-if not months:
-    st.warning("No incidents match these filters.")
-    st.stop()
+incidents, months = common.neighbourhood_incidents(filters)
 month = st.selectbox("Meeting month", months, key="act_month", format_func=str)
 name = common.areas().set_index("code")["name"].get(filters.neighbourhood)
 st.title(f"ACT review: {name}, {month}")

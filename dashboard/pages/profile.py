@@ -10,15 +10,7 @@ from pipelines import views
 
 filters = common.sidebar()
 st.title("Safe Neighbourhood profile")
-if filters.neighbourhood is None:
-    st.info("Choose a Safe Neighbourhood in the sidebar.")
-    st.stop()
-
-incidents = common.incidents(filters.query(whole_period=True))
-months = views.available_months(incidents)
-if not months:
-    st.warning("No incidents match these filters.")
-    st.stop()
+incidents, months = common.neighbourhood_incidents(filters)
 month = filters.months[1] if filters.months else months[0]
 kpis = views.profile_kpis(incidents, month=month, population=filters.population)
 
