@@ -108,7 +108,7 @@ def main(argv=None) -> int:
         f"Machine: {platform.machine()}, Python {platform.python_version()}, folium {folium.__version__}. "
         "Median of 3 runs; build time includes rendering the map HTML (what streamlit-folium does per page run), "
         "not reading from the store. Incidents are synthetic and clustered inside the demo Harare neighbourhood; "
-        "layers: area choropleth, heat grid, H3 hexagons, clustered points (sampled to 2,000), offline roads.",
+        "layers: area choropleth, kernel-density heat surface, H3 hexagons, clustered points (sampled to 2,000), offline roads.",
         "Target: payload < 1.5 MB and build < 1 s at every size.",
         "",
         "| map | incidents | build (s) | payload (MB) | meets target |",

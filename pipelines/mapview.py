@@ -1,7 +1,7 @@
 """Map building for the dashboard: frames + options in, a folium map, a legend and payload stats out.
 
 Place in the data flow: show. The map explorer page reads filtered frames from the store and hands
-them here; this module aggregates on the server (area choropleth, a capped heat grid, capped H3
+them here; this module aggregates on the server (area choropleth, a capped kernel-density heat surface, capped H3
 hexagons, capped clustered points) so the payload sent to the browser is bounded however many
 incidents match, and points every JS/CSS asset at the files vendored under ``static/vendor`` (served
 by Streamlit at ``/app/static/``): the ACT meets with no internet. The legend is returned as data and
@@ -27,6 +27,7 @@ import shapely
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 
 from pipelines.errors import AreaSafeError
+from pipelines.hotspots.density import density_surface
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 from pipelines.settings import DEMO_DIR
 
@@ -197,7 +198,7 @@ def build_map(
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         _add_hotspots(m, hotspots, options, result)
     if "heat" in layers and len(lon):
-        _add_heat(m, lon, lat, options, result)
+        _add_heat(m, incidents, lon, lat, options, result)
     if "hexagons" in layers and len(lon):
         _add_hexagons(m, lon, lat, options, result)
     if "points" in layers and len(lon):
@@ -414,15 +415,21 @@ def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult) -> N
     result.stats["areas"] = len(summary)
 
 
-def _add_heat(m, lon, lat, options: MapOptions, result: MapResult) -> None:
-    # A 2-D histogram on the server: the browser gets at most max_heat_cells weighted points.
-    bins = max(2, int(np.sqrt(options.max_heat_cells)))
-    counts, xedges, yedges = np.histogram2d(lon, lat, bins=bins)
-    ix, iy = np.nonzero(counts)
-    weights = counts[ix, iy] / counts.max()
-    cx = (xedges[ix] + xedges[ix + 1]) / 2
-    cy = (yedges[iy] + yedges[iy + 1]) / 2
-    data = np.column_stack([cy.round(5), cx.round(5), weights.round(3)]).tolist()
+def _add_heat(m, incidents: gpd.GeoDataFrame, lon, lat, options: MapOptions, result: MapResult) -> None:
+    # The heat layer is the hotspot module's kernel density surface (binned + Gaussian), on a raster
+    # coarse enough that the browser gets at most max_heat_cells weighted points.
+    metres_per_degree = 111_320.0
+    width = (lon.max() - lon.min()) * metres_per_degree * np.cos(np.radians(np.mean(lat)))
+    height = (lat.max() - lat.min()) * metres_per_degree
+    bandwidth = 100.0
+    padded = (width + 8 * bandwidth) * (height + 8 * bandwidth)
+    cell = max(25.0, float(np.sqrt(padded / options.max_heat_cells)))
+    surface = density_surface(incidents, cell_size_m=cell, bandwidth_m=max(bandwidth, cell))
+    frame = surface.to_frame().nlargest(options.max_heat_cells, "density")
+    if frame.empty:
+        return
+    weights = frame["density"] / frame["density"].max()
+    data = np.column_stack([frame["lat"].round(5), frame["lon"].round(5), weights.round(3)]).tolist()
     HeatMap(data, name="Incident density (heat)", radius=18, blur=15, min_opacity=0.3, max_zoom=16).add_to(m)
     result.stats["heat_cells"] = len(data)
 

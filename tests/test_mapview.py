@@ -147,3 +147,20 @@ def test_pick_map_is_local_and_marks_the_point():
 )
 def test_clicked_point(returned, expected):
     assert mapview.clicked_point(returned) == expected
+
+
+def test_heat_layer_peaks_on_the_densest_cluster():
+    """The heat layer is the kernel density surface: its strongest point sits on the planted cluster."""
+    background = _incidents(2_000, seed=1)
+    rng = np.random.default_rng(2)
+    cluster = gpd.GeoDataFrame(
+        background.iloc[:500].drop(columns="geometry"),
+        geometry=gpd.points_from_xy(18.61 + rng.normal(0, 0.0005, 500), -34.04 + rng.normal(0, 0.0005, 500)),
+        crs=4326,
+    )
+    incidents = pd.concat([background, cluster], ignore_index=True)
+    result = mapview.build_map(_areas(), incidents, options=mapview.MapOptions(layers=("heat",)))
+    heat = next(c for c in mapview._walk(result.map) if type(c).__name__ == "HeatMap")
+    lat, lon, weight = max(heat.data, key=lambda row: row[2])
+    assert weight == 1.0
+    assert abs(lat + 34.04) < 0.002 and abs(lon - 18.61) < 0.002  # within ~200 m of the cluster centre
