@@ -91,8 +91,9 @@ class AreaIndex:
             return point_idx, area_idx
         # Prepared GEOS geometries are not safe to share between threads (a parallel version of
         # this crashed with heap corruption), so this stays single-threaded.
-        hit = shapely.intersects_xy(self.geoms[kind][area_idx], shapely.get_x(points)[point_idx],
-                                    shapely.get_y(points)[point_idx])
+        hit = shapely.intersects_xy(
+            self.geoms[kind][area_idx], shapely.get_x(points)[point_idx], shapely.get_y(points)[point_idx]
+        )
         return point_idx[hit], area_idx[hit]
 
 

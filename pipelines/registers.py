@@ -48,6 +48,7 @@ _INTERVENTION_FIELDS = {
     "status": ("status", "state", "progress"),
     "budget_zar": ("budget_zar", "budget", "budget_rand", "amount"),
     "financial_year": ("financial_year", "fy", "budget_year"),
+    "funding_sphere": ("funding_sphere", "sphere", "funder", "budget_sphere"),
     "start": ("start", "start_date", "begin"),
     "end": ("end", "end_date", "due", "due_date", "completion_date"),
     "external_id": ("intervention_id", "id", "project_id", "code"),
@@ -359,6 +360,7 @@ def ingest_interventions(
             "status": status[ok].to_numpy(dtype=object),
             "budget_zar": budget[ok].to_numpy(dtype=float),
             "financial_year": col("financial_year")[ok].replace("", None).to_numpy(dtype=object),
+            "funding_sphere": _sphere(col("funding_sphere")[ok]),
             "start": col("start")[ok].replace("", None).to_numpy(dtype=object),
             "end": col("end")[ok].replace("", None).to_numpy(dtype=object),
             "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
@@ -551,6 +553,7 @@ def save_intervention(
             "status": [status],
             "budget_zar": [budget],
             "financial_year": [clean.get("financial_year")],
+            "funding_sphere": _sphere(pd.Series([clean.get("funding_sphere") or ""])),
             "start": [start],
             "end": [end],
             "external_id": [clean.get("external_id")],
@@ -679,3 +682,9 @@ def _form_batch(kind: str, record: dict, *, user, org, now, outside: bool) -> Ba
         outside_areas=int(outside),
     )
     return batch.with_counts(created_at=now) if now else batch
+
+
+def _sphere(values: pd.Series) -> list[str | None]:
+    """Funding spheres, lower-cased; anything else (blank, unknown) is left empty, not guessed."""
+    lowered = values.fillna("").astype(str).str.strip().str.lower()
+    return [v if v in schemas.FUNDING_SPHERES else None for v in lowered]

@@ -8,7 +8,7 @@ string literal: import the constants below instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import pandas as pd
@@ -31,6 +31,21 @@ REJECTION_REASONS = (
     "invalid_value",
 )
 DUPLICATE_REASONS = ("repeated_in_file", "already_stored")
+ROLES = ("admin", "analyst", "planner", "act_member", "cso")  # the public is "not logged in", not a role
+AUDIT_EVENTS = (
+    "login",
+    "login_failed",
+    "logout",
+    "upload",
+    "edit",
+    "export",
+    "view_sensitive",
+    "delete_batch",
+    "user_admin",
+)
+ACTION_STATUSES = ("open", "done", "blocked", "dropped")
+# Whose budget pays: municipal financial years run July-June, national and provincial ones April-March.
+FUNDING_SPHERES = ("municipal", "provincial", "national")
 WARNING_CODES = (
     "swapped_coordinates",
     "unknown_category",
@@ -72,6 +87,8 @@ class Table:
     geometry_type: str | None = None  # GeoPackage geometry type name, or None for attribute tables
     indexes: tuple[tuple[str, ...], ...] = ()
     unique_together: tuple[tuple[str, ...], ...] = ()
+    key: str | None = None  # rows written by Store.save replace stored rows with the same key
+    append_only: bool = False  # the store refuses UPDATE and DELETE (audit trail)
     columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,6 +189,7 @@ ASSETS = Table(
         _batch_id,
     ),
     geometry_type="POINT",
+    key="asset_id",
 )
 
 INTERVENTIONS = Table(
@@ -185,7 +203,8 @@ INTERVENTIONS = Table(
         Field("partners", "text", "Partners, semicolon separated."),
         Field("status", "text", "Delivery status.", nullable=False, isin=INTERVENTION_STATUSES),
         Field("budget_zar", "float", "Budget in rand."),
-        Field("financial_year", "text", "Municipal financial year, e.g. 2025/26."),
+        Field("financial_year", "text", "Financial year of the funding sphere's budget, e.g. 2025/26."),
+        Field("funding_sphere", "text", "Whose budget pays (sets the financial-year cycle).", isin=FUNDING_SPHERES),
         Field("start", "date", "Start date."),
         Field("end", "date", "Planned or actual end date."),
         Field("external_id", "text", "Identifier in the source data."),
@@ -193,6 +212,7 @@ INTERVENTIONS = Table(
         _batch_id,
     ),
     geometry_type="GEOMETRY",
+    key="intervention_id",
 )
 
 BATCHES = Table(
@@ -246,8 +266,110 @@ INTERVENTION_LOG = Table(
     indexes=(("intervention_id",),),
 )
 
+_neighbourhood_required = Field(
+    "neighbourhood_code", "text", "Code of the Safe Neighbourhood the record belongs to.", nullable=False
+)
+
+USERS = Table(
+    "users",
+    "Local accounts. Passwords are stored as argon2 hashes only.",
+    (
+        Field("username", "text", "Login name.", nullable=False, unique=True),
+        Field("role", "text", "What the account may see and do.", nullable=False, isin=ROLES),
+        Field("org", "text", "Organisation of a cso account (its rows and batches)."),
+        Field("password_hash", "text", "argon2 hash; never the password."),
+        Field("disabled", "bool", "A disabled account cannot log in.", nullable=False),
+        Field("failed_logins", "int", "Failed logins since the last success (throttling)."),
+        Field("last_failed_at", "datetime", "Time of the last failed login (UTC)."),
+        Field("created_at", "datetime", "When the account was created (UTC).", nullable=False),
+        Field("updated_at", "datetime", "When the account last changed (UTC)."),
+    ),
+    key="username",
+)
+
+AUDIT_LOG = Table(
+    "audit_log",
+    "Who logged in, uploaded, edited, exported or viewed sensitive detail, and when. Append-only.",
+    (
+        Field("at", "datetime", "When it happened (UTC).", nullable=False),
+        Field("user", "text", "Account name; empty for the public."),
+        Field("role", "text", "Role at the time."),
+        Field("event", "text", "What happened.", nullable=False, isin=AUDIT_EVENTS),
+        Field("target", "text", "What it happened to (batch id, file, table, username, ...)."),
+        Field("detail", "text", "JSON with the particulars."),
+    ),
+    indexes=(("at",),),
+    append_only=True,
+)
+
+MEETINGS = Table(
+    "meetings",
+    "Area Coordinating Team meetings, one per neighbourhood and month.",
+    (
+        Field("meeting_id", "text", "Meeting identifier, e.g. KHA-HARARE-2025-06.", nullable=False, unique=True),
+        _neighbourhood_required,
+        Field("month", "text", "Meeting month, YYYY-MM.", nullable=False),
+        Field("held_on", "date", "Date of the meeting."),
+        Field("chair", "text", "Who chaired it."),
+        Field("notes", "text", "Free-text minutes."),
+    ),
+    key="meeting_id",
+    unique_together=(("neighbourhood_code", "month"),),
+)
+
+_action_fields = (
+    Field("action_id", "text", "Action identifier.", nullable=False),
+    _neighbourhood_required,
+    Field("meeting_id", "text", "Meeting the action came from."),
+    Field("decision", "text", "What was decided.", nullable=False),
+    Field("owner_org", "text", "Owning department or organisation.", nullable=False),
+    Field("owner_person", "text", "Person responsible."),
+    Field("due", "date", "Due date."),
+    Field("status", "text", "Action status.", nullable=False, isin=ACTION_STATUSES),
+    Field("blocked_by", "text", "What blocks it (required when blocked)."),
+    Field("unblocker", "text", "Who can unblock it (required when blocked)."),
+    Field("financial_year", "text", "Financial year it is budgeted in, e.g. 2025/26."),
+    Field("funding_sphere", "text", "Whose budget (sets the financial-year cycle).", isin=FUNDING_SPHERES),
+    Field("intervention_id", "text", "Linked intervention."),
+    Field("hotspot_cell", "text", "Linked hotspot cell (H3 index)."),
+    Field("asset_id", "text", "Linked asset."),
+    Field("updated_at", "datetime", "When this version was recorded (UTC).", nullable=False),
+    Field("updated_by", "text", "Who recorded this version."),
+)
+
+ACTIONS = Table(
+    "actions",
+    "The ACT actions register: the current version of each action.",
+    tuple(replace(f, unique=True) if f.name == "action_id" else f for f in _action_fields),
+    indexes=(("neighbourhood_code", "status"),),
+    key="action_id",
+)
+
+ACTION_LOG = Table(
+    "action_log",
+    "Every version of every action, oldest first: the register's full history. Append-only.",
+    (*_action_fields, Field("note", "text", "Why it changed.")),
+    indexes=(("action_id",),),
+    append_only=True,
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (AREAS, INCIDENTS, AREA_COUNTS, ASSETS, INTERVENTIONS, INTERVENTION_LOG, BATCHES, REJECTIONS)
+    t.name: t
+    for t in (
+        AREAS,
+        INCIDENTS,
+        AREA_COUNTS,
+        ASSETS,
+        INTERVENTIONS,
+        INTERVENTION_LOG,
+        BATCHES,
+        REJECTIONS,
+        USERS,
+        AUDIT_LOG,
+        MEETINGS,
+        ACTIONS,
+        ACTION_LOG,
+    )
 }
 
 

@@ -11,12 +11,14 @@ import textwrap
 import threading
 import time
 
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
 
 from pipelines.ingest import ingest_incidents
 from pipelines.store import StoreError, open_store
+from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import load_areas, write_csv
 
 
@@ -296,3 +298,50 @@ def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")
     }
     assert "ux_incidents_0" in names
+
+
+# --- record tables: Store.save, append-only, schema upgrade ---
+def _user(name, role, now):
+    return pd.DataFrame({"username": [name], "role": [role], "disabled": [False], "created_at": [now]})
+
+
+def test_save_replaces_rows_by_key_and_appends_elsewhere(store):
+    now = pd.Timestamp("2025-06-01T10:00Z")
+    store.save(users=_user("ann", "planner", now), audit_log=pd.DataFrame({"at": [now], "event": ["login"]}))
+    store.save(users=_user("ann", "analyst", now), audit_log=pd.DataFrame({"at": [now], "event": ["logout"]}))
+    users = store.read_table("users")
+    assert users["role"].tolist() == ["analyst"]
+    assert store.read_table("audit_log")["event"].tolist() == ["login", "logout"]
+
+
+def test_save_is_one_transaction(store):
+    now = pd.Timestamp("2025-06-01T10:00Z")
+    bad = pd.DataFrame({"at": [now], "event": [None]})  # event is NOT NULL
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save(users=_user("ann", "planner", now), audit_log=bad)
+    assert store.count("users") == 0
+
+
+@pytest.mark.parametrize("statement", ["DELETE FROM audit_log", "UPDATE audit_log SET event = 'edit'"])
+def test_audit_log_is_append_only_in_the_database(store, statement):
+    store.save(audit_log=pd.DataFrame({"at": [pd.Timestamp("2025-06-01T10:00Z")], "event": ["login"]}))
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store._conn.execute(statement)
+    assert store.count("audit_log") == 1
+
+
+def test_older_store_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP TABLE users; DELETE FROM gpkg_contents WHERE table_name = 'users';"
+        "ALTER TABLE interventions DROP COLUMN funding_sphere;"
+        "UPDATE areasafe_meta SET value = '1' WHERE key = 'schema_version';"
+    )
+    conn.close()
+    store = GeoPackageStore(path)
+    assert "funding_sphere" in store.read_table("interventions").columns
+    store.save(users=_user("ann", "admin", pd.Timestamp("2025-06-01T10:00Z")))
+    assert store.count("users") == 1
+    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "2"

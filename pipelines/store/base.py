@@ -153,12 +153,22 @@ class Store(abc.ABC):
         return _CollectingWriter(self)
 
     @abc.abstractmethod
+    def save(self, **frames: pd.DataFrame | None) -> None:
+        """Write rows of record tables (``users``, ``audit_log``, ``meetings``, ``actions``, ...) in one transaction.
+
+        Each keyword names a table. Rows of a table with a ``key`` replace stored rows with the same
+        key; rows of other tables are appended. Nullable columns missing from a frame are stored
+        empty. Append-only tables (``audit_log``, ``action_log``) refuse updates and deletes at the
+        database level, so even a bug elsewhere cannot rewrite history.
+        """
+
+    @abc.abstractmethod
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are already stored (for dry runs; :meth:`commit` re-checks)."""
 
     @abc.abstractmethod
     def delete_batch(self, batch_id: str) -> int:
-        """Remove a batch and every row it wrote; return the number of rows removed."""
+        """Remove a batch and every row it wrote (append-only tables excepted); return the number of rows removed."""
 
     # -- reads -------------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -41,7 +41,7 @@ _SQL_TYPES = {
 }
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4.0
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"  # 2: users, audit_log, meetings, actions, action_log, funding_sphere
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
@@ -147,6 +147,7 @@ class GeoPackageStore(Store):
                 f"{self.path} is not a GeoPackage or SQLite file ({exc}); point --store at a new or AreaSafe .gpkg file."
             ) from exc
         if exists:
+            self._upgrade()
             return
         # These header pragmas do not take effect inside a transaction; they are idempotent.
         conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
@@ -163,6 +164,27 @@ class GeoPackageStore(Store):
             conn.execute("INSERT INTO areasafe_meta VALUES ('schema_version', ?)", (_SCHEMA_VERSION,))
         # GDAL reads the GeoPackage header bytes from the main file, not the WAL: checkpoint now.
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _upgrade(self) -> None:
+        """Bring a store written by an older version up to date: add missing tables and columns.
+
+        Only additions happen here (new tables, new nullable columns), so an older file is upgraded
+        in place, in one transaction, the first time a newer AreaSafe opens it.
+        """
+        version = self._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()
+        if version and version[0] == _SCHEMA_VERSION:
+            return
+        with self._transaction() as conn:
+            for table in TABLES.values():
+                present = [r[1] for r in conn.execute(f'PRAGMA table_info("{table.name}")')]
+                if not present:
+                    for statement in _table_ddl(table):
+                        conn.execute(statement)
+                    continue
+                for f in table.fields:
+                    if f.name not in present:
+                        conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{f.name}" {_SQL_TYPES[f.dtype]}')
+            conn.execute("UPDATE areasafe_meta SET value = ? WHERE key = 'schema_version'", (_SCHEMA_VERSION,))
 
     def is_empty(self) -> bool:
         return self.count("areas") == 0 and self.count("incidents") == 0
@@ -249,6 +271,18 @@ class GeoPackageStore(Store):
             frame = frames.get(name)
             if frame is not None and len(frame):
                 self._insert(conn, TABLES[name], frame)
+
+    def save(self, **frames: pd.DataFrame | None) -> None:
+        tables = {name: _check_table(name) for name in frames}
+        with self._transaction() as conn:
+            for name, frame in frames.items():
+                if frame is None or not len(frame):
+                    continue
+                table = tables[name]
+                frame = _with_optional_columns(table, frame)
+                if table.key:
+                    self._delete_where_in(conn, name, f'"{table.key}"', frame[table.key])
+                self._insert(conn, table, frame)
 
     def _finish(self, conn: sqlite3.Connection, session: _Session, batch: Batch) -> Batch:
         for pending in session.inserts.values():
@@ -360,7 +394,7 @@ class GeoPackageStore(Store):
         removed = 0
         with self._transaction() as conn:
             for table in TABLES.values():
-                if "batch_id" in table.columns:
+                if "batch_id" in table.columns and not table.append_only:
                     removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
         return removed
 
@@ -616,6 +650,12 @@ def _from_sql(table: Table, name: str, values) -> pd.Series:
     return pd.Series(values, dtype="object")
 
 
+def _with_optional_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every nullable column it lacks added as empty (required ones are checked on insert)."""
+    missing = [f.name for f in table.fields if f.nullable and f.name not in frame.columns]
+    return frame.assign(**dict.fromkeys(missing)) if missing else frame
+
+
 def _check_table(table: str) -> Table:
     try:
         return TABLES[table]
@@ -663,6 +703,12 @@ def _table_ddl(table: Table) -> list[str]:
     for group in table.indexes:
         quoted = ", ".join(f'"{c}"' for c in group)
         statements.append(f'CREATE INDEX "ix_{table.name}_{"_".join(group)}" ON "{table.name}" ({quoted})')
+    if table.append_only:
+        for op in ("UPDATE", "DELETE"):
+            statements.append(
+                f'CREATE TRIGGER "{table.name}_append_only_{op.lower()}" BEFORE {op} ON "{table.name}" '
+                f"BEGIN SELECT RAISE(ABORT, '{table.name} is append-only'); END"
+            )
     data_type = "features" if table.geometry_type else "attributes"
     srs = STORE_SRID if table.geometry_type else None
     statements.append(
