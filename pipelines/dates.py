@@ -22,16 +22,22 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.settings import SETTINGS
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _ARROW_STR = "string[pyarrow]"
 _MIDDAY = pd.Timedelta(hours=12)
+_EARLIEST_HELD = pd.Timestamp.min.tz_localize("UTC") + pd.Timedelta(days=1)
+_LATEST_HELD = pd.Timestamp.max.tz_localize("UTC") - pd.Timedelta(days=1)
 _HAS_TIME = r"\d:\d\d|^\d{5}\.\d"
 
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
+# Patterns avoid \s (values are stripped; spaces are written as [ \t]) so that pandas matches them
+# with Arrow's regex engine instead of falling back to Python's.
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?[ \t]*(Z|[+-]\d{2}:?\d{2})?$")
 _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR_FIRST = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(.*)$")
@@ -87,27 +93,63 @@ def _localise_index(values: pd.Series) -> pd.Series:
     )
 
 
+def _calendar_fields(text: pd.Series, ymd: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day as written at the start of ``text`` (``ymd``: their positions in a
+    ``number/number/number`` prefix), -1 where absent."""
+    values = pa.array(text.astype(_ARROW_STR).array._pa_array)
+    parts = pc.extract_regex(values, r"^(?P<a>\d{1,4})/(?P<b>\d{1,4})/(?P<c>\d{1,4})")
+    matched = parts.is_valid()  # the fields of an unmatched row are "", not null
+    return tuple(
+        pc.fill_null(pc.cast(pc.if_else(matched, parts.field(i - 1), None), pa.int64()), -1).to_numpy(
+            zero_copy_only=False
+        )
+        for i in ymd
+    )
+
+
+def _strptime(text: pd.Series, fmt: str, calendar: tuple[np.ndarray, np.ndarray, np.ndarray]) -> pd.Series:
+    """``pd.to_datetime(text, format=fmt, errors="coerce")`` in Arrow's C++ parser (about 10x faster).
+
+    Arrow rolls impossible dates over (31/02 becomes 3 March) where pandas refuses them, so a result
+    whose year, month or day differs from the ``calendar`` fields written in the text is dropped.
+    """
+    values = pa.array(text.astype(_ARROW_STR).array._pa_array, type=pa.large_string())
+    parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
+    year, month, day = calendar
+    same = (
+        (pc.year(parsed).to_numpy(zero_copy_only=False) == year)
+        & (pc.month(parsed).to_numpy(zero_copy_only=False) == month)
+        & (pc.day(parsed).to_numpy(zero_copy_only=False) == day)
+        & (year > 1677)  # the nanosecond range pandas can hold; later checks reject such dates anyway
+        & (year < 2262)
+    )
+    seconds = parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    seconds[~same] = np.datetime64("NaT")
+    return pd.Series(seconds.astype("datetime64[ns]"), index=text.index)
+
+
 def _parse_uniques(uniques: pd.Series) -> pd.Series:
     """Vectorised parsing of distinct values; the per-value :func:`parse_one` handles the rest."""
     out = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns, UTC]")
     todo = uniques.ne("")
 
     def fill(mask: pd.Series, parsed: pd.Series) -> None:
-        ok = mask & parsed.notna()
-        out.loc[ok] = parsed[ok]
+        # Years such as 0001 or 9999 parse, but cannot be held with nanoseconds: they stay invalid.
+        ok = mask & parsed.notna() & (parsed >= _EARLIEST_HELD) & (parsed <= _LATEST_HELD)
+        out.loc[ok] = parsed[ok].astype(out.dtype)
         todo.loc[ok] = False
 
     iso = todo & uniques.str.match(_ISO.pattern)
     if iso.any():
-        offset = iso & uniques.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})\s*$", regex=True)
+        offset = iso & uniques.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})[ \t]*$", regex=True)
         if offset.any():
             fill(offset, pd.to_datetime(uniques.where(offset), format="ISO8601", utc=True, errors="coerce"))
         naive = iso & ~offset
         if naive.any():
             fill(naive, _localise_index(pd.to_datetime(uniques.where(naive), format="ISO8601", errors="coerce")))
-    for pattern, formats, normalise in (
-        (_YEAR_FIRST.pattern, _YEAR_FIRST_FORMATS, None),
-        (_DAY_FIRST.pattern, _DAY_FIRST_FORMATS, r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})"),
+    for pattern, formats, normalise, ymd in (
+        (_YEAR_FIRST.pattern, _YEAR_FIRST_FORMATS, None, (1, 2, 3)),
+        (_DAY_FIRST.pattern, _DAY_FIRST_FORMATS, r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", (3, 2, 1)),
     ):
         group = todo & uniques.str.match(pattern)
         if not group.any():
@@ -115,18 +157,19 @@ def _parse_uniques(uniques: pd.Series) -> pd.Series:
         text = uniques.where(group)
         if normalise:
             text = text.str.replace(normalise, r"\1/\2/\3", regex=True)
+        calendar = _calendar_fields(text, ymd)
         for fmt in formats:
             remaining = group & todo
             if not remaining.any():
                 break
-            fill(remaining, _localise_index(pd.to_datetime(text.where(remaining), format=fmt, errors="coerce")))
+            fill(remaining, _localise_index(_strptime(text.where(remaining), fmt, calendar)))
     serial = todo & uniques.str.match(_SERIAL.pattern)
     if serial.any():
         days = pd.to_timedelta(pd.to_numeric(uniques.where(serial), errors="coerce"), unit="D")
         fill(serial, _localise_index(pd.Series(_EXCEL_EPOCH + days, index=uniques.index)))
     for i in np.flatnonzero(todo.to_numpy(dtype=bool)):
         parsed = parse_one(str(uniques.iat[i]))
-        if parsed is not None:
+        if parsed is not None and _EARLIEST_HELD <= parsed <= _LATEST_HELD:
             out.iat[i] = parsed
     # A date without a time means "some time that day": place it at local midday, so the calendar
     # day (and month) survives the conversion to UTC in every time zone.

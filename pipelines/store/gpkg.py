@@ -22,6 +22,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from pipelines import schemas
@@ -49,6 +51,7 @@ _WGS84_WKT = (
 )
 _KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
 _BUSY_TIMEOUT_S = 120
+_KEY_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"  # "source|org|" of a dedupe key
 # Batches of at least this many rows, and at least 1/ratio of the rows already indexed, rebuild the
 # R-tree as a packed tree and the table's indexes by sorting, instead of inserting row by row.
 _RTREE_BULK_MIN_ROWS = 5_000
@@ -309,7 +312,8 @@ class GeoPackageStore(Store):
         prefixes = {} if prefixes is None else prefixes
         # Keys start with "source|org|": when no stored key has one of this file's prefixes (a new
         # organisation, an empty store) the per-key lookup is skipped entirely.
-        found_prefixes = keys.str.extract(r"^([^|]*\|[^|]*\|)", expand=False).dropna().unique()
+        matches = pc.extract_regex(pa.array(keys, pa.string()), _KEY_PREFIX)
+        found_prefixes = [p for p in pc.unique(matches.field(0)).to_pylist() if p]
         probe = "SELECT 1 FROM incidents WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1"
         for p in found_prefixes:
             if p not in prefixes:
