@@ -45,9 +45,9 @@ _YEAR_FIRST_FORMATS = ("%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p", "%Y/%m/%d %H
 _DAY_FIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p", "%d/%m/%Y")
 
 
-def _localise(ts: pd.Timestamp) -> pd.Timestamp:
+def _localise(ts: pd.Timestamp, zone: str | None = None) -> pd.Timestamp:
     if ts.tzinfo is None:
-        return ts.tz_localize(SETTINGS.local_timezone, nonexistent="shift_forward", ambiguous="NaT").tz_convert("UTC")
+        return ts.tz_localize(zone or SETTINGS.local_timezone, nonexistent="shift_forward", ambiguous="NaT").tz_convert("UTC")
     return ts.tz_convert("UTC")
 
 
@@ -60,35 +60,35 @@ def _try_formats(text: str, formats: tuple[str, ...]) -> pd.Timestamp | None:
     return None
 
 
-def parse_one(text: str) -> pd.Timestamp | None:
+def parse_one(text: str, zone: str | None = None) -> pd.Timestamp | None:
     """Parse one date string to a UTC timestamp, or ``None`` when it is not a date."""
     text = text.strip()
     if not text:
         return None
     try:
         if _SERIAL.match(text):
-            return _localise(_EXCEL_EPOCH + pd.to_timedelta(float(text), unit="D"))
+            return _localise(_EXCEL_EPOCH + pd.to_timedelta(float(text), unit="D"), zone)
         if _ISO.match(text):
-            return _localise(pd.Timestamp(text.replace(" ", "T", 1) if "T" not in text else text))
+            return _localise(pd.Timestamp(text.replace(" ", "T", 1) if "T" not in text else text), zone)
         if _YEAR_MONTH.match(text):
-            return _localise(pd.Timestamp(f"{text}-01"))
+            return _localise(pd.Timestamp(f"{text}-01"), zone)
         if _YEAR_FIRST.match(text):
             ts = _try_formats(text, _YEAR_FIRST_FORMATS)
-            return None if ts is None else _localise(ts)
+            return None if ts is None else _localise(ts, zone)
         day_first = _DAY_FIRST.match(text)
         if day_first:
             day, month, year, rest = day_first.groups()
             ts = _try_formats(f"{day}/{month}/{year}{rest}", _DAY_FIRST_FORMATS)
-            return None if ts is None else _localise(ts)
+            return None if ts is None else _localise(ts, zone)
         if not re.search(r"[A-Za-z]{3}", text) or not re.search(r"(?<!\d)\d{4}(?!\d)", text):
             return None  # bare numbers, and dates without a year ("15-Aug"), are not dates
-        return _localise(pd.to_datetime(text, dayfirst=True))
+        return _localise(pd.to_datetime(text, dayfirst=True), zone)
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return None
 
 
-def _localise_index(values: pd.Series) -> pd.Series:
-    return values.dt.tz_localize(SETTINGS.local_timezone, nonexistent="shift_forward", ambiguous="NaT").dt.tz_convert(
+def _localise_index(values: pd.Series, zone: str) -> pd.Series:
+    return values.dt.tz_localize(zone, nonexistent="shift_forward", ambiguous="NaT").dt.tz_convert(
         "UTC"
     )
 
@@ -128,7 +128,7 @@ def _strptime(text: pd.Series, fmt: str, calendar: tuple[np.ndarray, np.ndarray,
     return pd.Series(seconds.astype("datetime64[ns]"), index=text.index)
 
 
-def _parse_uniques(uniques: pd.Series) -> pd.Series:
+def _parse_uniques(uniques: pd.Series, zone: str) -> pd.Series:
     """Vectorised parsing of distinct values; the per-value :func:`parse_one` handles the rest."""
     out = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns, UTC]")
     todo = uniques.ne("")
@@ -146,7 +146,7 @@ def _parse_uniques(uniques: pd.Series) -> pd.Series:
             fill(offset, pd.to_datetime(uniques.where(offset), format="ISO8601", utc=True, errors="coerce"))
         naive = iso & ~offset
         if naive.any():
-            fill(naive, _localise_index(pd.to_datetime(uniques.where(naive), format="ISO8601", errors="coerce")))
+            fill(naive, _localise_index(pd.to_datetime(uniques.where(naive), format="ISO8601", errors="coerce"), zone))
     for pattern, formats, normalise, ymd in (
         (_YEAR_FIRST.pattern, _YEAR_FIRST_FORMATS, None, (1, 2, 3)),
         (_DAY_FIRST.pattern, _DAY_FIRST_FORMATS, r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", (3, 2, 1)),
@@ -162,13 +162,13 @@ def _parse_uniques(uniques: pd.Series) -> pd.Series:
             remaining = group & todo
             if not remaining.any():
                 break
-            fill(remaining, _localise_index(_strptime(text.where(remaining), fmt, calendar)))
+            fill(remaining, _localise_index(_strptime(text.where(remaining), fmt, calendar), zone))
     serial = todo & uniques.str.match(_SERIAL.pattern)
     if serial.any():
         days = pd.to_timedelta(pd.to_numeric(uniques.where(serial), errors="coerce"), unit="D")
-        fill(serial, _localise_index(pd.Series(_EXCEL_EPOCH + days, index=uniques.index)))
+        fill(serial, _localise_index(pd.Series(_EXCEL_EPOCH + days, index=uniques.index), zone))
     for i in np.flatnonzero(todo.to_numpy(dtype=bool)):
-        parsed = parse_one(str(uniques.iat[i]))
+        parsed = parse_one(str(uniques.iat[i]), zone)
         if parsed is not None and _EARLIEST_HELD <= parsed <= _LATEST_HELD:
             out.iat[i] = parsed
     # A date without a time means "some time that day": place it at local midday, so the calendar
@@ -178,8 +178,11 @@ def _parse_uniques(uniques: pd.Series) -> pd.Series:
     return out
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_dates(values: pd.Series, *, timezone: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Parse a column of date strings.
+
+    Values without an offset are read in ``timezone`` (default ``Settings.local_timezone``); pass
+    ``"UTC"`` for server timestamps such as Kobo's ``_submission_time``.
 
     Each distinct value is parsed once, and the common forms are parsed vectorised, so a million
     rows take well under a second.
@@ -193,6 +196,6 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.astype(_ARROW_STR).fillna("").str.strip()
     missing = text.eq("").to_numpy(dtype=bool)
     codes, uniques = pd.factorize(text, sort=False)
-    parsed_uniques = _parse_uniques(pd.Series(uniques, dtype=_ARROW_STR))
+    parsed_uniques = _parse_uniques(pd.Series(uniques, dtype=_ARROW_STR), timezone or SETTINGS.local_timezone)
     parsed = pd.Series(parsed_uniques.array.take(codes), index=values.index)
     return parsed, pd.Series(missing, index=values.index)

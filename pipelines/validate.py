@@ -281,7 +281,9 @@ def validate_incidents(
     occurred, date_missing = parse_dates(date_text)
     if mapping.fallback_date and date_missing.any():
         rows_missing = date_missing[date_missing].index
-        fallback, _ = parse_dates(_text(frame, mapping.fallback_date).loc[rows_missing])
+        # Kobo's _submission_time is the server's UTC clock written without a zone.
+        zone = "UTC" if mapping.fallback_date.rsplit("/", 1)[-1].lower() == "_submission_time" else None
+        fallback, _ = parse_dates(_text(frame, mapping.fallback_date).loc[rows_missing], timezone=zone)
         use_fallback = pd.Series(False, index=frame.index)
         use_fallback.loc[rows_missing] = fallback.notna().to_numpy()
         occurred = occurred.copy()

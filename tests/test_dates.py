@@ -60,3 +60,14 @@ def test_empty_values_are_missing():
     parsed, missing = parse_dates(pd.Series(["", None, "  "]))
     assert parsed.isna().all()
     assert missing.tolist() == [True, True, True]
+
+
+def test_timezone_reads_naive_values_as_given_zone():
+    parsed, _ = parse_dates(
+        pd.Series(["2025-03-04T10:00:00", "04/03/2025 10:00", "2025-03-04T10:00+02:00"]), timezone="UTC"
+    )
+    assert parsed.tolist() == [
+        pd.Timestamp("2025-03-04 10:00", tz="UTC"),
+        pd.Timestamp("2025-03-04 10:00", tz="UTC"),
+        pd.Timestamp("2025-03-04 08:00", tz="UTC"),  # an explicit offset still wins
+    ]

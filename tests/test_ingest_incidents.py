@@ -87,6 +87,20 @@ def test_date_forms_agree(area_store, tmp_path, date):
     assert abs(occurred - pd.Timestamp("2025-03-04 16:30", tz="UTC")) < pd.Timedelta(seconds=1)
 
 
+def test_kobo_submission_time_is_utc_when_the_incident_date_is_empty(area_store, tmp_path):
+    path = write_csv(
+        tmp_path,
+        "kobo.csv",
+        "incident/incident_date,incident/incident_type,incident/_location_latitude,"
+        "incident/_location_longitude,_uuid,_submission_time\n"
+        ",Robbery,-34.05,18.55,u1,2025-03-04T16:30:00\n",
+    )
+    batch = ingest_incidents(area_store, path, source="community", org="cso")
+    assert batch.accepted == 1
+    occurred = area_store.read_incidents()["occurred_at"].iloc[0]
+    assert occurred == pd.Timestamp("2025-03-04 16:30", tz="UTC")  # not 14:30: Kobo's server clock is UTC
+
+
 def test_swapped_coordinates_are_fixed_inside_study_area(area_store, tmp_path):
     batch = _ingest(area_store, tmp_path, "1,2025-03-04,Robbery,18.65,-34.05,x\n")
     assert batch.accepted == 1 and batch.warnings.get("swapped_coordinates") == 1
