@@ -75,7 +75,7 @@ class ActionError(AreaSafeError):
 # --------------------------------------------------------------------------------------------------
 def meeting_id(neighbourhood_code: str, month: str | pd.Period) -> str:
     """``KHA-HARARE-HOLOMISA-2026-10``: one meeting per neighbourhood and month."""
-    return f"{neighbourhood_code}-{parse_month(str(month), argument='month')}"
+    return f"{neighbourhood_code}-{_month(month)}"
 
 
 def meeting_record(
@@ -87,7 +87,7 @@ def meeting_record(
     notes: str | None = None,
 ) -> dict:
     """A checked ``meetings`` row (not stored; pass it to :func:`save_meeting` or :func:`save_action`)."""
-    period = parse_month(str(month), argument="month")
+    period = _month(month)
     held = _date_text(held_on, "held_on")
     if held is not None and pd.Period(held, freq="M") != period:
         raise ActionError(f"held_on {held} is not in the meeting month {period}; correct the date or the month.")
@@ -298,7 +298,7 @@ def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd
                         for f in (*EDITABLE, "meeting_id")
                         if _shown(previous.get(f)) != _shown(version.get(f))
                     )
-                    or "no field changed"
+                    or "note only"
                 )
             rows.append(
                 {
@@ -306,8 +306,8 @@ def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd
                     "action_id": version["action_id"],
                     "status": version["status"],
                     "changes": changes,
-                    "note": version.get("note"),
-                    "by": version.get("updated_by"),
+                    "note": _text(version.get("note")),
+                    "by": _text(version.get("updated_by")),
                 }
             )
             previous = version
@@ -467,6 +467,13 @@ def _meeting_for(store: Store, code: str, meeting: str | None) -> pd.DataFrame:
     if month == meeting:
         raise ActionError(f"meeting_id {meeting!r} is not stored; meeting ids read <neighbourhood code>-YYYY-MM.")
     return pd.DataFrame([meeting_record(code, month)])
+
+
+def _month(month: str | pd.Period) -> pd.Period:
+    try:
+        return parse_month(str(month), argument="month")
+    except AreaSafeError as exc:
+        raise ActionError(str(exc)) from None
 
 
 def _utc(now: dt.datetime | pd.Timestamp | None) -> pd.Timestamp:
