@@ -63,6 +63,11 @@ HOTSPOT_MONTHS = 12
 DELIVERY_STATUSES = ("planned", "in_progress", "stalled")
 #: Short names of the agenda's emerging categories, for headings.
 TREND_NAMES = {"new_hot": "New", "consecutive_hot": "Consecutive", "intensifying_hot": "Intensifying"}
+TREND_SENTENCES = {
+    "new_hot": "Hot for the first time in {since}",
+    "consecutive_hot": "Hot in every month since {since}, and never before",
+    "intensifying_hot": "Hot in most months and getting hotter",
+}
 ITEM_KINDS = ("actions", "interventions", "hotspot", "counts", "reports", "budget", "decisions")
 _INCIDENT_COLUMNS = ("incident_id", "source", "org", "occurred_at", "category", "description", "sensitive")
 _INCIDENT_COLUMNS += ("precinct_code", "neighbourhood_code")
@@ -600,10 +605,9 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
         )
         stalled = _joined(pd.concat([covered["stalled_nearby"], uncovered["stalled_nearby"]]))
         linked = context.actions[context.actions["hotspot_cell"].isin(g.cells)]
-        trend = HOT_TRENDS.get(g.trend, g.trend)
-        since = f" since {g.hot_since.strftime('%b %Y')}" if g.hot_since is not None else ""
+        since = g.hot_since.strftime("%b %Y") if g.hot_since is not None else str(result.months[-1])
         summary = (
-            f"{trend[0].upper()}{trend[1:]}{since}: {fmt(g.incidents)} incident(s) in {len(g.cells)} cell(s) over the "
+            f"{TREND_SENTENCES.get(g.trend, HOT_TRENDS.get(g.trend, g.trend)).format(since=since)}: {fmt(g.incidents)} incident(s) in {len(g.cells)} cell(s) over the "
             f"last {len(result.months)} months, {fmt(g.recent)} in the last 3. Mostly {g.top_categories}."
         )
         rows = [
@@ -759,8 +763,9 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
         [table.iloc[:1], table.iloc[1:][(table.iloc[1:][["this_month", "previous_month"]].sum(axis=1) > 0)]]
     )
     shown = shown.reset_index(drop=True)
+    shown["p"] = [_p_text(v) for v in shown["p"]]
     if fmt.public:
-        shown = rules.suppress_counts(shown, ["this_month", "previous_month", "baseline_mean"])
+        shown = rules.suppress_counts(shown, ["this_month", "previous_month", "baseline_mean"], derived=["change", "p"])
         caveat += f" Counts of 1 to {rules.MIN_COUNT - 1} are shown as {rules.SUPPRESSED}."
     return AgendaItem("counts", "counts", "Changes in counts", summary, shown, (caveat,))
 
@@ -868,6 +873,12 @@ def _decisions_item(context: MeetingContext) -> AgendaItem | None:
     )
     summary = f"{len(mine)} decision(s) recorded at this meeting."
     return AgendaItem("decisions", "decisions", "Decisions recorded at this meeting", summary, table)
+
+
+def _p_text(p: float) -> str:
+    if pd.isna(p):
+        return ""
+    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
 def _owner(org: object, person: object) -> str:

@@ -56,11 +56,13 @@ def format_count(value: object, *, public: bool) -> str:
     return f"{number:,.1f}".removesuffix(".0") if number != int(number) else f"{int(number):,}"
 
 
-def suppress_counts(table: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+def suppress_counts(
+    table: pd.DataFrame, columns: list[str] | tuple[str, ...], *, derived: list[str] | tuple[str, ...] = ()
+) -> pd.DataFrame:
     """``table`` with the incident-count ``columns`` as text and 1-4 shown as ``<5``.
 
-    A row with any suppressed count also has its other numeric columns (a mean, a change, a p-value)
-    blanked, since they would let the hidden count be worked out.
+    A row with any suppressed count also has its ``derived`` columns and its other numeric columns (a
+    mean, a change, a p-value) blanked, since they would let the hidden count be worked out.
     """
     out = table.copy()
     hidden = np.zeros(len(out), dtype=bool)
@@ -69,7 +71,7 @@ def suppress_counts(table: pd.DataFrame, columns: list[str] | tuple[str, ...]) -
         hidden |= ((values > 0) & (values < MIN_COUNT)).fillna(False).to_numpy()
         out[column] = [format_count(v, public=True) for v in values]
     for column in out.columns:
-        if column not in columns and pd.api.types.is_numeric_dtype(table[column]):
+        if column in derived or (column not in columns and pd.api.types.is_numeric_dtype(table[column])):
             out[column] = out[column].astype(object).where(~hidden, "")
     return out
 
