@@ -18,8 +18,9 @@ Rules:
    violence, child abuse, ...) are merged into one row, :data:`SENSITIVE_LABEL`, before counting.
 5. **No people.** Person names and free-text notes are dropped from actions (``owner_person``,
    ``blocked_by``, ``unblocker``, ``updated_by``), meetings (``chair``, ``notes``) and the intervention status
-   log (``note``, ``user``); organisations, decisions, dates and statuses stay, because accountability is the
-   point of a public pack.
+   log (``note``, ``user``), and assets of the ABCD category ``individuals`` (a volunteer is a person) are
+   left off; organisations, decisions, dates and statuses stay, because accountability is the point of a
+   public pack.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MIN_COUNT = 5
 SUPPRESSED = f"<{MIN_COUNT}"
 SENSITIVE_LABEL = "Sensitive categories (combined)"
 SENSITIVE_CODE = "sensitive_combined"
+PERSONAL_ASSETS = "individuals"  # the ABCD category whose assets are people
 #: Columns blanked in the public variant, per table.
 PERSONAL_COLUMNS = {
     "actions": ("owner_person", "blocked_by", "unblocker", "updated_by"),
@@ -86,6 +88,7 @@ def public_context(context: MeetingContext) -> MeetingContext:
         context,
         incidents=incidents,
         actions=_blank(context.actions, "actions"),
+        assets=context.assets[context.assets["abcd_category"] != PERSONAL_ASSETS].reset_index(drop=True),
         meetings=_blank(context.meetings, "meetings"),
         intervention_log=_blank(context.intervention_log, "intervention_log"),
     )
