@@ -632,7 +632,10 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
         rows.append(
             {
                 "question": "Actions already on it",
-                "answer": "; ".join(f"{a} ({s})" for a, s in zip(linked["action_id"], linked["status"], strict=True))
+                "answer": "; ".join(
+                    f"{a.removeprefix(context.code + '-')} ({s})"
+                    for a, s in zip(linked["action_id"], linked["status"], strict=True)
+                )
                 or "none",
             }
         )

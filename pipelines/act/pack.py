@@ -251,6 +251,14 @@ def write_pack(
     return out
 
 
+def render(agenda: Agenda, kind: str = "pdf") -> bytes:
+    """The pack of ``agenda`` as file content: ``pdf`` or ``html`` (the dashboard's download buttons)."""
+    if kind not in ("pdf", "html"):
+        raise PackError(f"kind must be 'pdf' or 'html'; got {kind!r}.")
+    pack = pack_from_agenda(agenda)
+    return render_pdf(pack) if kind == "pdf" else render_html(pack).encode("utf-8")
+
+
 def pack_format(out: str | Path) -> str:
     """``pdf`` or ``html`` from the file name, or :class:`PackError`."""
     kind = FORMATS.get(Path(out).suffix.lower())
@@ -262,6 +270,14 @@ def pack_format(out: str | Path) -> str:
 # --------------------------------------------------------------------------------------------------
 # Sections
 # --------------------------------------------------------------------------------------------------
+def agenda_section(number: str, item: AgendaItem, agenda: Agenda) -> Section:
+    """One agenda item as the pack shows it (short action ids, map labels, display headings); meeting mode
+    shows the same."""
+    return _agenda_section(
+        number, item, agenda, figures.intervention_labels(agenda.context.neighbourhood_interventions)
+    )
+
+
 def _agenda_section(number: str, item: AgendaItem, agenda: Agenda, labels: dict[str, str]) -> Section:
     table = item.table.copy()
     kind = item.kind
