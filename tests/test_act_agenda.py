@@ -225,6 +225,19 @@ def test_public_agenda_has_no_people_no_free_text_and_no_small_counts(context):
     assert not counts["this_month"].isin(["1", "2", "3", "4"]).any()
 
 
+def test_every_demo_neighbourhood_and_an_empty_month_get_an_agenda(store):
+    codes = sorted(store.read_areas("neighbourhood")["code"])
+    for code in codes:  # some have no interventions, actions, meetings or hot spots
+        agenda = build_agenda(load_meeting(store, code, LAST_MONTH))
+        assert [i.key for i in agenda.items][:2] == ["actions", "interventions"], code
+    future = build_agenda(load_meeting(store, CODE, "2030-01"))
+    assert future.item("counts").summary.startswith("0 incident(s) in 2030-01")
+    assert future.item("hotspot-none").summary.startswith("No new or intensifying hot spot")
+    table = future.item("actions").table
+    still_open = table["status"].isin(["open", "blocked"])
+    assert still_open.sum() == 5 and table.loc[still_open, "overdue_days"].notna().all()  # all overdue by 2030
+
+
 def test_agenda_errors_name_the_argument(store):
     with pytest.raises(UnknownNeighbourhoodError, match=r"Unknown neighbourhood 'NOPE' for --neighbourhood; known"):
         load_meeting(store, "NOPE", LAST_MONTH)

@@ -390,11 +390,12 @@ def intervention_review(
     ``updated`` (a note after ``since`` without a status change), ``stale`` (no log entry in the
     ``stale_weeks`` weeks up to ``as_of``; complete interventions are never stale), ``stalled``, and
     ``overdue`` (end date before ``as_of`` and still being delivered: planned, in progress or stalled). Log entries after ``as_of`` are ignored:
-    they had not happened at the meeting. Columns :data:`INTERVENTION_REVIEW_COLUMNS`; ``news`` is the
+    they had not happened at the meeting. Columns :data:`INTERVENTION_REVIEW_COLUMNS` (and ``_id``, the
+    intervention id); ``news`` is the
     latest change or note ("in_progress -> stalled on 2026-10-08: Cable stolen twice").
     """
     if not len(interventions):
-        return pd.DataFrame(columns=list(INTERVENTION_REVIEW_COLUMNS))
+        return pd.DataFrame(columns=[*INTERVENTION_REVIEW_COLUMNS, "_id"])
     entries = (
         log.assign(_day=pd.to_datetime(log["changed_at"], utc=True).dt.tz_convert(SETTINGS.local_timezone).dt.date)
         if len(log)

@@ -291,7 +291,8 @@ def _month_axis(ax, x: pd.DatetimeIndex, month: pd.Period) -> None:
     ax.axvline(month.to_timestamp(), color="0.4", linestyle=":", linewidth=1)
     ax.grid(axis="y", color="0.85", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, loc="upper left")
 
 
 def _scale_bar(ax, view: tuple[float, float, float, float]) -> None:
