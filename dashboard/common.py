@@ -91,9 +91,11 @@ def table(name: str) -> pd.DataFrame:
 
 
 def _act_version() -> tuple[int, int, int, int]:
-    """Changes whenever the ACT's records change: actions and meetings are saved without a batch."""
+    """Changes whenever the ACT's records change (they are saved without a batch): every action save appends
+    to ``action_log``; a meeting is replaced in place, so its rows are hashed (a handful per neighbourhood)."""
     s = store()
-    return _version(), s.count("action_log"), s.count("meetings"), s.count("intervention_log")
+    meetings = int(pd.util.hash_pandas_object(s.read_table("meetings").astype(str), index=False).sum())
+    return _version(), s.count("action_log"), meetings, s.count("intervention_log")
 
 
 @st.cache_resource(show_spinner="Building the agenda ...", max_entries=16)

@@ -111,3 +111,16 @@ def test_act_review_offers_the_pack(app):
     at = app("act_review")
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Meeting pack (PDF)", "Meeting pack (HTML)", "Public pack (PDF)"]
+
+
+def test_meeting_details_set_the_meeting_day(app, store):
+    import datetime as dt
+
+    at = app("meeting")
+    for day in (dt.date(2026, 10, 29), dt.date(2026, 10, 22)):  # the second replaces the first
+        next(d for d in at.date_input if d.label == "Held on").set_value(day)
+        next(b for b in at.button if b.label == "Save meeting details").click().run()
+        assert not at.exception and not at.error
+        assert f"meeting of {day:%d %b %Y}" in at.caption[-1].value
+    stored = store.read_table("meetings", where={"meeting_id": f"{CODE}-2026-10"})
+    assert stored["held_on"].tolist() == ["2026-10-22"]

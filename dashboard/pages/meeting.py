@@ -12,7 +12,7 @@ import html
 import streamlit as st
 
 from dashboard import common
-from pipelines.act.actions import save_action
+from pipelines.act.actions import save_action, save_meeting
 from pipelines.act.pack import agenda_section
 from pipelines.errors import AreaSafeError
 
@@ -27,6 +27,15 @@ filters = common.sidebar()
 _, months = common.neighbourhood_incidents(filters)
 month = st.sidebar.selectbox("Meeting month", months, key="mm_month", format_func=str)
 code = filters.neighbourhood
+with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meeting", border=False):
+    held_on, chair = st.date_input("Held on", value=None, format="YYYY-MM-DD"), st.text_input("Chair")
+    if st.form_submit_button("Save meeting details"):
+        try:
+            save_meeting(
+                common.store(), {"neighbourhood_code": code, "month": str(month), "held_on": held_on, "chair": chair}
+            )
+        except AreaSafeError as exc:
+            common.show_error(exc)
 agenda = common.agenda(code, month)
 count = len(agenda.items)
 index = common.pager(count, key="mm", reset_on=f"{code}|{month}")
