@@ -140,7 +140,7 @@ def test_record_a_decision_in_meeting_mode_and_find_it_in_the_pack(server, page,
     page.goto(f"{server}/act_review")
     _wait_idle(page)
     with page.expect_download(timeout=90_000) as download:
-        page.get_by_role("button", name="Meeting pack (PDF)").click()
+        page.get_by_role("button", name="Pack PDF").click()
     pdf = tmp_path / "pack.pdf"
     download.value.save_as(pdf)
     assert download.value.suggested_filename == f"meeting-pack-{CODE}-2026-10.pdf"

@@ -29,17 +29,17 @@ st.title(f"ACT review: {name}, {month}")
 agendas = {public: common.agenda(filters.neighbourhood, month, public=public) for public in (False, True)}
 stem = f"meeting-pack-{filters.neighbourhood}-{month}"
 PACKS = (
-    ("Meeting pack (PDF)", False, "pdf"),
-    ("Meeting pack (HTML)", False, "html"),
-    ("Public pack (PDF)", True, "pdf"),
+    ("Pack PDF", False, "pdf"),
+    ("Pack HTML", False, "html"),
+    ("Public PDF", True, "pdf"),
 )
-packs = st.columns(4)
+packs = st.columns([1, 1, 1, 2], vertical_alignment="center")
 for col, (label, public, kind) in zip(packs, PACKS, strict=False):
     col.download_button(
         label, data=partial(pack.render, agendas[public], kind), file_name=f"{stem}{'-public' if public else ''}.{kind}",
         mime="application/pdf" if kind == "pdf" else "text/html", on_click="ignore", icon=":material/download:",
     )  # fmt: skip
-packs[3].caption("The pack is written when you click: about two seconds.")
+packs[3].caption("Meeting pack of this month, written when you click (a second or two).")
 
 change = views.category_change(incidents, month=month)
 kpis = views.profile_kpis(incidents, month=month, population=filters.population)
