@@ -27,6 +27,10 @@ navigation = st.navigation(
             st.Page(PAGES / "profile.py", title="Neighbourhood profile", icon=":material/insights:"),
             st.Page(PAGES / "act_review.py", title="ACT meeting review", icon=":material/groups:"),
         ],
+        "ACT": [
+            st.Page(PAGES / "meeting.py", title="Meeting mode", icon=":material/co_present:"),
+            st.Page(PAGES / "actions.py", title="Actions register", icon=":material/task_alt:"),
+        ],
         "Data": [
             st.Page(PAGES / "upload.py", title="Upload (CSOs)", icon=":material/upload_file:"),
             st.Page(PAGES / "registers.py", title="Registers", icon=":material/list_alt:"),

@@ -90,6 +90,26 @@ def table(name: str) -> pd.DataFrame:
     return _table(store().url, _version(), name)
 
 
+def _act_version() -> tuple[int, int, int, int]:
+    """Changes whenever the ACT's records change (they are saved without a batch): every action save appends
+    to ``action_log``; a meeting is replaced in place, so its rows are hashed (a handful per neighbourhood)."""
+    s = store()
+    meetings = int(pd.util.hash_pandas_object(s.read_table("meetings").astype(str), index=False).sum())
+    return _version(), s.count("action_log"), meetings, s.count("intervention_log")
+
+
+@st.cache_resource(show_spinner="Building the agenda ...", max_entries=16)
+def _agenda(url: str, version: tuple, code: str, month: str, public: bool):
+    from pipelines.act.agenda import agenda_for
+
+    return agenda_for(store(), code, month, public=public)
+
+
+def agenda(code: str, month: pd.Period | str, *, public: bool = False):
+    """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes."""
+    return _agenda(store().url, _act_version(), code, str(month), public)
+
+
 @dataclass(frozen=True)
 class Filters:
     neighbourhood: str | None
@@ -161,3 +181,97 @@ def neighbourhood_incidents(filters: Filters) -> tuple[gpd.GeoDataFrame, list[pd
 def show_error(exc: AreaSafeError) -> None:
     """Errors users can act on are shown as they are, never as a traceback."""
     st.error(str(exc))
+
+
+def pager(count: int, *, key: str, reset_on: str) -> int:
+    """Previous/next buttons for ``count`` screens, driven by the keyboard too; returns the current index.
+
+    PageUp/PageDown (what presentation clickers send) and the left/right arrow keys work through
+    Streamlit's button ``shortcut``s, which ignore keys typed into a text field. The index goes back to 0
+    when ``reset_on`` changes (another meeting).
+    """
+    index_key = f"{key}_index"
+    if st.session_state.get(f"{key}_on") != reset_on:
+        st.session_state.update({f"{key}_on": reset_on, index_key: 0})
+    st.session_state[index_key] = max(0, min(st.session_state[index_key], count - 1))
+
+    def move(step: int) -> None:
+        st.session_state[index_key] = max(0, min(count - 1, st.session_state[index_key] + step))
+
+    nav = st.columns([3, 1, 2, 1, 3], vertical_alignment="center")
+    nav[0].button("◀ Previous", on_click=move, args=(-1,), shortcut="PageUp", key=f"{key}_prev", width="stretch")
+    nav[1].button(
+        "", on_click=move, args=(-1,), shortcut="Left", key=f"{key}_left", type="tertiary", help="Previous item"
+    )
+    nav[2].markdown(
+        f"<p style='text-align:center'><b>Item {st.session_state[index_key] + 1} of {count}</b></p>",
+        unsafe_allow_html=True,
+    )
+    nav[3].button("", on_click=move, args=(1,), shortcut="Right", key=f"{key}_right", type="tertiary", help="Next item")
+    nav[4].button(
+        "Next ▶", on_click=move, args=(1,), shortcut="PageDown", key=f"{key}_next", type="primary", width="stretch"
+    )
+    return st.session_state[index_key]
+
+
+def action_form(
+    key: str, defaults: dict, *, interventions: pd.DataFrame, assets: pd.DataFrame, submit: str
+) -> dict | None:
+    """The actions-register form (meeting mode and the register page); the entered record on submit, else None.
+
+    ``defaults`` pre-fills it (a stored action, or an agenda item's links); validation is
+    :func:`pipelines.act.actions.save_action`'s, so the page shows its message when a rule is broken.
+    """
+    from pipelines.schemas import ACTION_STATUSES, FUNDING_SPHERES
+
+    defaults = {k: None if not isinstance(v, str) and pd.isna(v) else v for k, v in defaults.items()}
+    names = dict(zip(interventions["intervention_id"], interventions["name"], strict=True))
+    asset_names = dict(zip(assets["asset_id"], assets["name"], strict=True))
+
+    def pick(options: dict, value: object) -> int:
+        keys = [None, *options]
+        return keys.index(value) if value in keys else 0
+
+    with st.form(key, clear_on_submit=True):
+        decision = st.text_area("Decision", value=defaults.get("decision") or "", height=90)
+        cols = st.columns(2)
+        owner_org = cols[0].text_input("Owner (department or organisation)", value=defaults.get("owner_org") or "")
+        owner_person = cols[1].text_input("Person responsible", value=defaults.get("owner_person") or "")
+        due_default = pd.to_datetime(defaults.get("due"), errors="coerce")
+        due = cols[0].date_input("Due", value=None if pd.isna(due_default) else due_default.date(), format="YYYY-MM-DD")
+        status = cols[1].selectbox(
+            "Status", ACTION_STATUSES, index=ACTION_STATUSES.index(defaults.get("status") or "open")
+        )
+        sphere = cols[0].selectbox(
+            "Whose budget",
+            [None, *FUNDING_SPHERES],
+            index=pick(dict.fromkeys(FUNDING_SPHERES), defaults.get("funding_sphere")),
+            format_func=lambda v: "not set" if v is None else v,
+        )
+        year = cols[1].text_input(
+            "Financial year (blank: the year of the due date)", value=defaults.get("financial_year") or ""
+        )
+        blocked_by = cols[0].text_input("Blocked by (if blocked)", value=defaults.get("blocked_by") or "")
+        unblocker = cols[1].text_input("Who can unblock it (if blocked)", value=defaults.get("unblocker") or "")
+        intervention = cols[0].selectbox(
+            "Intervention",
+            [None, *names],
+            index=pick(names, defaults.get("intervention_id")),
+            format_func=lambda v: "none" if v is None else names[v],
+        )
+        asset = cols[1].selectbox(
+            "Asset",
+            [None, *asset_names],
+            index=pick(asset_names, defaults.get("asset_id")),
+            format_func=lambda v: "none" if v is None else asset_names[v],
+        )
+        cell = cols[0].text_input("Hot spot cell", value=defaults.get("hotspot_cell") or "")
+        user = cols[1].text_input("Recorded by", value="", key=f"{key}_user")
+        note = st.text_input("Note for the history (why it changed)", value="")
+        if not st.form_submit_button(submit, type="primary"):
+            return None
+    return {
+        "decision": decision, "owner_org": owner_org, "owner_person": owner_person, "due": due, "status": status,
+        "funding_sphere": sphere, "financial_year": year, "blocked_by": blocked_by, "unblocker": unblocker,
+        "intervention_id": intervention, "asset_id": asset, "hotspot_cell": cell, "_user": user, "_note": note,
+    }  # fmt: skip

@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
         hotspots_cli = None
     if hotspots_cli is not None:
         hotspots_cli.add_parser(commands)
+    from pipelines.act import cli as act_cli
+
+    act_cli.add_parsers(commands)
     return parser
 
 
@@ -232,6 +235,10 @@ def _run(args) -> int:
             from pipelines.hotspots import cli as hotspots_cli
 
             return hotspots_cli.run(args, store)
+        if args.command in ("pack", "actions"):
+            from pipelines.act import cli as act_cli
+
+            return act_cli.run(args, store)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.act.actions import import_actions
 from pipelines.ingest import ingest_boundaries, ingest_counts, ingest_incidents
-from pipelines.registers import ingest_assets, ingest_interventions
+from pipelines.registers import ingest_assets, ingest_interventions, ingest_status_updates
 from pipelines.settings import DEMO_DIR
 from pipelines.store.base import Batch, Store
 
@@ -25,24 +26,30 @@ def build_demo(store: Store, *, demo_dir: str | Path | None = None) -> list[Batc
     """Ingest every demo file into ``store``; returns the batches in load order.
 
     Running it on a store that already holds the demo adds nothing: areas and registers are
-    replaced by code and id, and incidents are recognised as duplicates.
+    replaced by code and id, incidents are recognised as duplicates, identical files are not committed
+    twice and action versions already in the log are skipped. The ACT's meetings and actions
+    (``meetings.csv``, ``actions.csv``, see ``data/demo/ACT-PROVENANCE.md``) are loaded last.
     """
     folder = Path(demo_dir or DEMO_DIR)
     missing = [f for f in _FILES if not (folder / f).exists()]
     if missing:
         raise FileNotFoundError(f"demo files missing from {folder}: {', '.join(missing)}; restore data/demo from git")
-    return [
+    batches = [
         ingest_boundaries(store, folder / "precincts.geojson", kind="precinct", user=DEMO_USER),
         ingest_boundaries(store, folder / "neighbourhoods.geojson", kind="neighbourhood", user=DEMO_USER),
         ingest_counts(store, folder / "saps_station_stats.csv", org="SAPS", user=DEMO_USER),
         ingest_assets(store, folder / "schools.csv", abcd_category="institutions", asset_type="school", user=DEMO_USER),
         ingest_assets(store, folder / "assets_other.csv", user=DEMO_USER),
         ingest_interventions(store, folder / "interventions.geojson", user=DEMO_USER, org=MUNICIPALITY),
+        ingest_status_updates(store, folder / "intervention_updates.csv", user=DEMO_USER, org=MUNICIPALITY),
         ingest_incidents(
             store, folder / "incidents_municipal.csv", source="municipal", org=MUNICIPAL_ORG, user=DEMO_USER
         ),
         ingest_incidents(store, folder / "cso_survey_kobo.csv", source="community", org=CSO_ORG, user=DEMO_USER),
     ]
+    # The ACT's meetings and actions register (with history): after the registers, whose ids it links to.
+    import_actions(store, folder / "actions.csv", meetings=folder / "meetings.csv")
+    return batches
 
 
 _FILES = (
@@ -54,4 +61,7 @@ _FILES = (
     "interventions.geojson",
     "incidents_municipal.csv",
     "cso_survey_kobo.csv",
+    "intervention_updates.csv",
+    "meetings.csv",
+    "actions.csv",
 )

@@ -212,10 +212,15 @@ def build_map(
     return result
 
 
-def load_context_roads(path: str | Path = CONTEXT_ROADS_PATH) -> gpd.GeoDataFrame | None:
-    """The simplified offline road lines (``data/demo/context_roads.fgb``), or ``None`` when absent."""
+def load_context_roads(
+    path: str | Path = CONTEXT_ROADS_PATH, *, bbox: tuple[float, float, float, float] | None = None
+) -> gpd.GeoDataFrame | None:
+    """The simplified offline road lines (``data/demo/context_roads.fgb``), or ``None`` when absent.
+
+    ``bbox`` (min lon, min lat, max lon, max lat) reads only the lines that cross it (the file's spatial index).
+    """
     path = Path(path)
-    return gpd.read_file(path) if path.exists() else None
+    return gpd.read_file(path, bbox=bbox) if path.exists() else None
 
 
 def parse_ref(text: str | None) -> tuple[str, str] | None:

@@ -421,6 +421,106 @@ def status_changes(
     )
 
 
+_UPDATE_FIELDS = {
+    "intervention": ("intervention_id", "intervention", "name", "project"),
+    "status": ("status", "state", "progress"),
+    "changed_at": ("changed_at", "date", "updated", "updated_at", "when"),
+    "note": ("note", "notes", "comment", "update"),
+    "user": ("user", "by", "recorded_by", "reported_by"),
+}
+
+
+def ingest_status_updates(
+    store: Store,
+    path: str | Path,
+    *,
+    user: str | None = None,
+    org: str | None = None,
+    data: bytes | None = None,
+) -> Batch:
+    """Load dated status updates of stored interventions (a project tracker's history) into the status log.
+
+    The file (CSV or Excel) has one row per update: the intervention (its ``intervention_id`` or exact
+    ``name``), its ``status`` from that date on, ``changed_at`` (a date, or date and time, local time)
+    and an optional ``note`` and ``user``. Rows naming an unknown intervention, an unknown status or an
+    unreadable date are rejected with a reason. The register's current status is not changed by this
+    history: an update dated after every stored entry must therefore agree with the current status
+    (edit the intervention to change it), or it is rejected.
+    """
+    from pipelines.dates import parse_dates
+
+    path = Path(path)
+    content = _read_bytes(path, data)
+    table = read_tabular(path, data=content).frame
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    fields = {role: _find(columns, names) for role, names in _UPDATE_FIELDS.items()}
+    for required in ("intervention", "status", "changed_at"):
+        if fields[required] is None:
+            names = " or ".join(_UPDATE_FIELDS[required][:2])
+            raise UnusableFileError(f"{path.name}: no {names} column found; columns are: {', '.join(columns)}")
+
+    def col(role: str) -> pd.Series:
+        c = fields[role]
+        return table[c].astype(str).str.strip() if c else pd.Series("", index=table.index)
+
+    stored = store.read_interventions()
+    by_name = dict(zip(stored["name"], stored["intervention_id"], strict=True))
+    known = set(stored["intervention_id"])
+    ids = col("intervention").map(lambda v: v if v in known else by_name.get(v))
+    status = col("status").map(normalise_status)
+    changed_at, _ = parse_dates(col("changed_at"))
+    reasons = np.full(len(table), None, dtype=object)
+    messages = [""] * len(table)
+    log = store.read_table("intervention_log")
+    last_logged = pd.to_datetime(log["changed_at"], utc=True).groupby(log["intervention_id"]).max() if len(log) else {}
+    latest_in_file = changed_at.groupby(ids).transform("max") if ids.notna().any() else changed_at
+    current = dict(zip(stored["intervention_id"], stored["status"], strict=True))
+    for i in range(len(table)):
+        name, iid = col("intervention").iat[i], ids.iat[i]
+        if iid is None or pd.isna(iid):
+            reasons[i], messages[i] = "invalid_value", f"Intervention {name!r} is not in the register; add it first."
+        elif status.iat[i] is None or pd.isna(status.iat[i]):
+            reasons[i] = "invalid_value"
+            messages[i] = f"{name}: status must be one of {', '.join(schemas.INTERVENTION_STATUSES)}."
+        elif pd.isna(changed_at.iat[i]):
+            reasons[i] = "invalid_date"
+            messages[i] = f"{name}: changed_at {col('changed_at').iat[i]!r} is not a date; write it as YYYY-MM-DD."
+        elif (
+            changed_at.iat[i] == latest_in_file.iat[i]
+            and (iid not in last_logged or changed_at.iat[i] > last_logged[iid])
+            and status.iat[i] != current[iid]
+        ):
+            reasons[i] = "invalid_value"
+            messages[i] = (
+                f"{name}: this is the latest update but says {status.iat[i]!r} while the register says "
+                f"{current[iid]!r}; edit the intervention to change its status."
+            )
+    ok = pd.isna(reasons)
+    updates = pd.DataFrame(
+        {
+            "intervention_id": ids[ok].to_numpy(dtype=object),
+            "status": status[ok].to_numpy(dtype=object),
+            "changed_at": changed_at[ok].to_numpy(),
+            "note": col("note")[ok].replace("", None).to_numpy(dtype=object),
+            "user": [v or user for v in col("user")[ok]],
+            "batch_id": None,
+        }
+    )
+    return _commit_file(
+        store,
+        "interventions",
+        path,
+        content,
+        table,
+        ok,
+        reasons,
+        [m for m in messages if m],
+        user=user,
+        org=org,
+        intervention_log=updates,
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Forms: one record at a time (the dashboard's registers page)
 # --------------------------------------------------------------------------------------------------

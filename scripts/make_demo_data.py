@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike
 from shapely.geometry import LineString, mapping
 from shapely.ops import linemerge, substring
 
+from pipelines.act.finance import financial_year_of
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 from pipelines.settings import DEMO_DIR, PROJECT_ROOT
 
@@ -543,7 +544,7 @@ ASSETS: tuple[tuple[str, str, str, str, str, float, float], ...] = (
 )
 
 # Interventions. geometry: ("point", anchor, east m, north m) | ("road", ROAD_NAME, sub-district, max length m)
-# | ("square", anchor, east m, north m, half side m). Dates ISO; status history is not simulated.
+# | ("square", anchor, east m, north m, half side m). Dates ISO; the status history is in intervention_updates.csv (ACT-PROVENANCE.md), not generated here.
 INTERVENTIONS: tuple[dict, ...] = (
     {
         "name": "Ncumo Road street lighting upgrade",
@@ -636,10 +637,11 @@ INTERVENTIONS: tuple[dict, ...] = (
     {
         "name": "Mandela Park neighbourhood watch support",
         "type": "neighbourhood watch support",
-        "lead": "Safety and Security",
+        "lead": "Western Cape Police Oversight and Community Safety",
         "partners": "Harare Neighbourhood Watch; Khayelitsha Community Policing Forum",
         "status": "in_progress",
         "budget_zar": 180_000,
+        "funding_sphere": "provincial",
         "start": "2026-04-01",
         "end": "2027-03-31",
         "geometry": ("point", "MANDELA PARK", 250, -100),
@@ -1082,11 +1084,10 @@ def assets_text(hoods: gpd.GeoDataFrame) -> str:
 # --------------------------------------------------------------------------------------------------
 # Interventions
 # --------------------------------------------------------------------------------------------------
-def financial_year(day: str) -> str:
-    """City of Cape Town financial year (July-June) of an ISO date: 2025-08-01 -> ``2025/26``."""
-    ts = pd.Timestamp(day)
-    first = ts.year if ts.month >= 7 else ts.year - 1
-    return f"{first}/{(first + 1) % 100:02d}"
+def financial_year(day: str, sphere: str = "municipal") -> str:
+    """Financial year of an ISO date in the sphere's budget: municipal 2025-08-01 -> ``2025/26``,
+    provincial 2026-04-01 -> ``2026/27`` (``pipelines.act.finance``)."""
+    return financial_year_of(day, sphere).label
 
 
 def _road_route(roads: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame, road: str, hood: str, max_m: float) -> LineString:
@@ -1130,7 +1131,13 @@ def interventions_text(hoods: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
         if not union.contains(geom.centroid):
             raise ValueError(f"intervention {item['name']!r} lies outside the demo neighbourhoods; move it")
         properties = {key: item[key] for key in ("name", "type", "lead", "partners", "status", "budget_zar")}
-        properties |= {"financial_year": financial_year(item["start"]), "start": item["start"], "end": item["end"]}
+        sphere = item.get("funding_sphere", "municipal")
+        properties |= {
+            "financial_year": financial_year(item["start"], sphere),
+            "funding_sphere": sphere,
+            "start": item["start"],
+            "end": item["end"],
+        }
         features.append((properties, geom))
     return geojson_text(features)
 
@@ -1717,8 +1724,9 @@ column `incident/location` holding "lat lon altitude precision" plus its split `
 
 ## interventions.geojson (SIMULATED)
 {len(INTERVENTIONS)} illustrative VPUU-style interventions (Points, LineStrings, one Polygon) with `name, type,
-lead, partners, status, budget_zar, financial_year, start, end`; `financial_year` is the City's July-June year
-of `start`. Line geometries follow real road centrelines (roads layer of the SJC geodatabase: NCUMO, WALTER
+lead, partners, status, budget_zar, financial_year, funding_sphere, start, end`; `financial_year` is the year of
+`start` in the budget of `funding_sphere`: the City's July-June year for `municipal` (all but one), the Western
+Cape's April-March year for the `provincial` "Mandela Park neighbourhood watch support". Line geometries follow real road centrelines (roads layer of the SJC geodatabase: NCUMO, WALTER
 SISULU, JEFF MASEMOLA, LWANDLE), clipped to a sub-district and cut to a length; every attribute is invented. Two
 are `stalled`; "Jeff Masemola Road safe walkway" is overdue (`in_progress`, ended 2026-06-30).
 

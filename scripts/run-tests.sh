@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian Chromium drives the real-browser tests (never `playwright install`: no browser downloads).
-if [ ! -x /usr/bin/chromium ]; then
+# Debian Chromium drives the real-browser tests (never `playwright install`: no browser downloads);
+# poppler-utils (pdftoppm, pdftotext, pdfimages) renders and reads back the meeting pack PDF.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"

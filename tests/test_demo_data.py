@@ -389,7 +389,8 @@ def test_interventions(hoods: gpd.GeoDataFrame) -> None:
 
     # Read dates as text: GDAL would turn ISO strings into datetimes.
     interventions = gpd.read_file(DEMO / "interventions.geojson", datetime_as_string=True)
-    expected = ["name", "type", "lead", "partners", "status", "budget_zar", "financial_year", "start", "end"]
+    expected = ["name", "type", "lead", "partners", "status", "budget_zar", "financial_year", "funding_sphere"]
+    expected += ["start", "end"]
     assert list(interventions.columns) == [*expected, "geometry"]
     assert 10 <= len(interventions) <= 14
     assert set(interventions["status"]) <= set(INTERVENTION_STATUSES)
@@ -397,8 +398,11 @@ def test_interventions(hoods: gpd.GeoDataFrame) -> None:
     overdue = (interventions["status"] == "in_progress") & (interventions["end"] < WINDOW[1])
     assert overdue.sum() >= 1
     assert {"Point", "LineString", "Polygon"} <= set(interventions.geom_type)
-    for start, fy in zip(interventions["start"], interventions["financial_year"], strict=True):
+    assert set(interventions["funding_sphere"]) == {"municipal", "provincial"}
+    for start, fy, sphere in zip(
+        interventions["start"], interventions["financial_year"], interventions["funding_sphere"], strict=True
+    ):
         year, month = int(start[:4]), int(start[5:7])
-        first = year if month >= 7 else year - 1
+        first = year if month >= (7 if sphere == "municipal" else 4) else year - 1  # July-June or April-March
         assert fy == f"{first}/{(first + 1) % 100:02d}"
     assert hoods.union_all().contains(interventions.geometry.representative_point()).all()

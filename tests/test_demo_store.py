@@ -70,7 +70,8 @@ def test_areas_registers_and_counts(built):
     store, batches = built
     assert len(store.read_areas("precinct")) == 6 and len(store.read_areas("neighbourhood")) == 30
     assert store.read_areas("precinct")["population"].notna().all()
-    assert store.count("interventions") == 12 and store.count("intervention_log") == 12
+    # one log entry per intervention at ingest, plus the dated history of intervention_updates.csv
+    assert store.count("interventions") == 12 and store.count("intervention_log") == 12 + 11
     assert batches["schools.csv"].rejections == {"missing_location": 2}
     assert store.count("area_counts") == 162 * 11
 
@@ -100,6 +101,7 @@ def test_planted_hotspot_is_in_the_right_areas(built):
 
 def test_building_twice_adds_nothing(built):
     store, _ = built
-    before = {t: store.count(t) for t in ("incidents", "rejections", "areas", "assets", "interventions")}
+    tables = ("incidents", "rejections", "areas", "assets", "interventions", "intervention_log")
+    before = {t: store.count(t) for t in (*tables, "meetings", "actions", "action_log")}
     build_demo(store)
     assert {t: store.count(t) for t in before} == before

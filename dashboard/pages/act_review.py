@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import common
 from pipelines import views
+from pipelines.act import pack
 
 # Projector mode: larger type and high-contrast tables; nothing else on the page. Streamlit puts the
 # heading text in a <span class="st-emotion-cache-...">, which the `[class*='st-']` rule would shrink
@@ -23,6 +26,20 @@ incidents, months = common.neighbourhood_incidents(filters)
 month = st.selectbox("Meeting month", months, key="act_month", format_func=str)
 name = common.areas().set_index("code")["name"].get(filters.neighbourhood)
 st.title(f"ACT review: {name}, {month}")
+agendas = {public: common.agenda(filters.neighbourhood, month, public=public) for public in (False, True)}
+stem = f"meeting-pack-{filters.neighbourhood}-{month}"
+PACKS = (
+    ("Pack PDF", False, "pdf"),
+    ("Pack HTML", False, "html"),
+    ("Public PDF", True, "pdf"),
+)
+packs = st.columns([1, 1, 1, 2], vertical_alignment="center")
+for col, (label, public, kind) in zip(packs, PACKS, strict=False):
+    col.download_button(
+        label, data=partial(pack.render, agendas[public], kind), file_name=f"{stem}{'-public' if public else ''}.{kind}",
+        mime="application/pdf" if kind == "pdf" else "text/html", on_click="ignore", icon=":material/download:",
+    )  # fmt: skip
+packs[3].caption("Meeting pack of this month, written when you click (a second or two).")
 
 change = views.category_change(incidents, month=month)
 kpis = views.profile_kpis(incidents, month=month, population=filters.population)

@@ -1,0 +1,67 @@
+"""Actions register: every ACT action of a neighbourhood, editable, with its full history.
+
+Validation and the one-transaction save (current version plus history entry) are
+``pipelines.act.actions.save_action``'s; this page reads widgets and shows what the core returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import common
+from pipelines import views
+from pipelines.act import actions as register
+from pipelines.errors import AreaSafeError
+from pipelines.schemas import ACTION_STATUSES
+
+filters = common.sidebar()
+st.title("Actions register")
+code = filters.neighbourhood
+store = common.store()
+current = register.read_actions(store, code)  # small, and edited here: read fresh, not cached
+current = current.assign(overdue=register.overdue(current, as_of=dt.date.today()))
+chosen_statuses = st.multiselect("Status", ACTION_STATUSES, default=["open", "blocked"], key="ar_status")
+shown = current[current["status"].isin(chosen_statuses)] if chosen_statuses else current
+cols = st.columns(3)
+cols[0].metric("Actions shown", f"{len(shown):,}")
+cols[1].metric("Overdue", f"{int(shown['overdue'].sum()):,}")
+cols[2].metric("Blocked", f"{int((shown['status'] == 'blocked').sum()):,}")
+columns = ["action_id", "status", "overdue", "due", "decision", "owner_org", "owner_person", "blocked_by", "unblocker"]
+columns += ["financial_year", "funding_sphere", "meeting_id", "updated_at", "updated_by"]
+st.dataframe(views.blank_missing(shown[columns]), hide_index=True, width="stretch")
+if flash := st.session_state.pop("ar_flash", None):
+    st.success(flash)
+
+st.header("Add or edit")
+if code is None:
+    st.info("Choose a Safe Neighbourhood in the sidebar to add or edit its actions.")
+    st.stop()
+labels = dict(zip(current["action_id"], current["decision"], strict=True))
+chosen = st.selectbox(
+    "Action", [None, *labels], key="ar_edit", format_func=lambda a: "(add new)" if a is None else f"{a}: {labels[a]}"
+)
+stored = current[current["action_id"] == chosen].iloc[0].to_dict() if chosen else {}
+month = st.text_input("Meeting month of a new action (YYYY-MM, blank: none)", key="ar_month") if not chosen else None
+record = common.action_form(
+    f"ar_form_{chosen}",
+    stored,
+    interventions=common.table("interventions").query("neighbourhood_code == @code"),
+    assets=common.table("assets").query("neighbourhood_code == @code"),
+    submit="Save action",
+)
+if record is not None:
+    user, note = record.pop("_user") or None, record.pop("_note") or None
+    record |= {"neighbourhood_code": code, "action_id": chosen} | ({"month": month} if month else {})
+    try:
+        saved = register.save_action(store, record, user=user, note=note)
+    except AreaSafeError as exc:
+        common.show_error(exc)
+    else:
+        st.session_state["ar_flash"] = f"Saved {saved['action_id']} ({saved['status']})."
+        st.rerun()
+
+st.header("History" + (f" of {chosen}" if chosen else ""))
+log = register.read_history(store, action_id=chosen, neighbourhood_code=None if chosen else code)
+st.dataframe(views.blank_missing(register.history_table(log)), hide_index=True, width="stretch")

@@ -1,0 +1,78 @@
+"""Meeting mode: the ACT agenda one screen per item, projector-sized, keyboard-driven; decisions become actions.
+
+Next/previous: PageDown/PageUp (presentation clickers send these) or the right/left arrow keys
+(``common.pager``, Streamlit's own button shortcuts: no custom script). The agenda comes from ``pipelines.act.agenda``; the
+form saves through ``pipelines.act.actions.save_action`` (one transaction with its history entry).
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from dashboard import common
+from pipelines.act.actions import save_action, save_meeting
+from pipelines.act.pack import agenda_section
+from pipelines.errors import AreaSafeError
+
+st.markdown(
+    "<style>[data-testid='stMain'] [data-testid='stHeading'] h1 {font-size: 3rem; font-weight: 800; color: #000;}"
+    " [data-testid='stHeading'] h1 span {font-size: inherit;} .mm-summary {font-size: 1.9rem !important;"
+    " line-height: 1.35; color: #000;} [data-testid='stTable'] td, [data-testid='stTable'] th"
+    " {font-size: 1.15rem; color: #000;}</style>",
+    unsafe_allow_html=True,
+)
+filters = common.sidebar()
+_, months = common.neighbourhood_incidents(filters)
+month = st.sidebar.selectbox("Meeting month", months, key="mm_month", format_func=str)
+code = filters.neighbourhood
+with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meeting", border=False):
+    held_on, chair = st.date_input("Held on", value=None, format="YYYY-MM-DD"), st.text_input("Chair")
+    if st.form_submit_button("Save meeting details"):
+        try:
+            save_meeting(
+                common.store(), {"neighbourhood_code": code, "month": str(month), "held_on": held_on, "chair": chair}
+            )
+        except AreaSafeError as exc:
+            common.show_error(exc)
+agenda = common.agenda(code, month)
+count = len(agenda.items)
+index = common.pager(count, key="mm", reset_on=f"{code}|{month}")
+item = agenda.items[index]
+section = agenda_section(str(index + 1), item, agenda)
+if flash := st.session_state.pop("mm_flash", None):
+    st.success(flash)
+st.title(f"{section.number}. {section.title}")
+st.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
+shown, form_col = st.columns([3, 2]) if item.kind != "decisions" else (st.container(), None)
+with shown:
+    if len(section.table):
+        st.table(section.table.head(15).set_index(section.table.columns[0]))
+    for caveat in section.caveats:
+        st.caption(caveat)
+if form_col is not None:
+    with form_col:
+        st.subheader("Record a decision")
+        context = agenda.context
+        record = common.action_form(
+            f"mm_form_{item.key}",
+            item.links,
+            interventions=context.neighbourhood_interventions,
+            assets=context.assets[context.assets["neighbourhood_code"] == code],
+            submit="Record decision",
+        )
+        if record is not None:
+            user, note = record.pop("_user") or None, record.pop("_note") or f"Recorded in meeting mode ({item.title})"
+            try:
+                saved = save_action(
+                    common.store(), {**record, "neighbourhood_code": code, "month": str(month)}, user=user, note=note
+                )
+            except AreaSafeError as exc:
+                common.show_error(exc)
+            else:
+                st.session_state["mm_flash"] = f"Recorded {saved['action_id']}: {saved['decision']}"
+                st.rerun()
+st.caption(
+    f"{agenda.context.name}, meeting of {agenda.context.as_of:%d %b %Y}. Keys: PageDown/→ next, PageUp/← previous."
+)

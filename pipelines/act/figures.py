@@ -1,0 +1,322 @@
+"""The meeting pack's figures: the neighbourhood map and the trend charts, drawn with matplotlib.
+
+Place in the data flow: show. Each function takes an :class:`~pipelines.act.agenda.Agenda` and returns PNG
+bytes; no browser, no tiles, no network. Everything must read on a black-and-white printout, so nothing is
+told apart by colour alone: hot spots by grey level *and* hatching, assets by marker shape, interventions
+by marker, line style or hatching, trend lines by line style and marker. Text is at least 9 pt at the
+printed size (figures are drawn at the size they are placed in the pack).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")  # no display, no browser: files only
+
+import matplotlib.patheffects as path_effects  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from pipelines.act import public as rules  # noqa: E402
+from pipelines.act.agenda import Agenda  # noqa: E402
+from pipelines.hotspots._time import local_months  # noqa: E402
+from pipelines.schemas import ABCD_CATEGORIES  # noqa: E402
+from pipelines.views import monthly_trend  # noqa: E402
+
+FONT_PT = 9.5
+DPI = 200
+#: Marker per ABCD asset category: shape alone tells them apart in black and white.
+ASSET_MARKERS = dict(zip(ABCD_CATEGORIES, ("o", "^", "s", "D", "v", "P"), strict=True))
+#: Gi* hot-spot bins: grey fill plus hatching, denser for higher confidence.
+HOT_STYLES = {3: ("0.45", "////", "99% confidence"), 2: ("0.65", "///", "95%"), 1: ("0.82", "//", "90%")}
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
+TREND_MARKERS = ("o", "s", "^", "D", "v", "x", "P")
+TREND_MONTHS = 24
+_STYLE = {
+    "font.size": FONT_PT,
+    "axes.titlesize": FONT_PT + 1.5,
+    "axes.labelsize": FONT_PT,
+    "xtick.labelsize": FONT_PT,
+    "ytick.labelsize": FONT_PT,
+    "legend.fontsize": FONT_PT,
+    "hatch.linewidth": 0.6,
+    "font.family": "DejaVu Sans",
+    "svg.fonttype": "none",
+}
+
+
+def intervention_labels(interventions: pd.DataFrame) -> dict[str, str]:
+    """``intervention_id`` -> ``I1``, ``I2``... in name order: the map and the interventions table share them."""
+    ordered = interventions.sort_values("name")["intervention_id"]
+    return {iid: f"I{i}" for i, iid in enumerate(ordered, start=1)}
+
+
+def neighbourhood_map(
+    agenda: Agenda, *, roads_path: str | Path | None = None, width_in: float = 7.0, height_in: float = 7.6
+) -> bytes:
+    """The neighbourhood with its Gi* hot spots, the agenda's hot spots (H1...), assets and interventions (I1...).
+
+    ``roads_path`` is the offline road file (default ``data/demo/context_roads.fgb``); roads are left out
+    when it is absent.
+    """
+    from pipelines.mapview import CONTEXT_ROADS_PATH, load_context_roads
+
+    context = agenda.context
+    crs = context.hotspots.grid.metric_crs
+    area = context.area.to_crs(crs)
+    minx, miny, maxx, maxy = area.total_bounds
+    pad = max(maxx - minx, maxy - miny) * 0.08 + 150
+    view = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(view[::2], view[1::2]), crs=crs).to_crs(4326)
+    bbox = (lonlat.x.min(), lonlat.y.min(), lonlat.x.max(), lonlat.y.max())
+
+    with plt.rc_context(_STYLE):
+        fig = plt.figure(figsize=(width_in, height_in), dpi=DPI)
+        ax = fig.add_axes((0.01, 0.22, 0.98, 0.77))
+        legend_ax = fig.add_axes((0.01, 0.0, 0.98, 0.2))
+        legend_ax.axis("off")
+        ax.set_xlim(view[0], view[2])
+        ax.set_ylim(view[1], view[3])
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        handles: list = []
+
+        roads = load_context_roads(roads_path or CONTEXT_ROADS_PATH, bbox=bbox)
+        if roads is not None and len(roads):
+            roads.to_crs(crs).plot(ax=ax, color="0.72", linewidth=0.5, zorder=1)
+            handles.append(Line2D([], [], color="0.72", linewidth=0.8, label="Roads"))
+
+        hot = context.hotspots.cells[context.hotspots.cells["gi_bin"] > 0].to_crs(crs)
+        for gi_bin, (grey, hatch, label) in HOT_STYLES.items():
+            cells = hot[hot["gi_bin"] == gi_bin]
+            if len(cells):
+                cells.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
+                handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=f"Hot spot (Gi*), {label}"))
+
+        outside = area.geometry.iloc[0].envelope.buffer(pad * 3).difference(area.geometry.iloc[0])
+        gpd.GeoSeries([outside], crs=crs).plot(ax=ax, facecolor="white", alpha=0.55, edgecolor="none", zorder=3)
+        area.boundary.plot(ax=ax, color="black", linewidth=2.2, zorder=4)
+        handles.append(Line2D([], [], color="black", linewidth=2.2, label=f"{context.name} boundary"))
+
+        groups = agenda.hotspot_groups.to_crs(crs) if len(agenda.hotspot_groups) else agenda.hotspot_groups
+        for row in groups.itertuples():
+            gpd.GeoSeries([row.geometry], crs=crs).boundary.plot(
+                ax=ax, color="black", linewidth=2.6, linestyle=(0, (4, 2)), zorder=5
+            )
+            x, y = row.geometry.centroid.x, row.geometry.centroid.y
+            ax.annotate(
+                row.label,
+                (x, y),
+                xytext=(-46, 34),
+                textcoords="offset points",
+                ha="center",
+                va="center",
+                arrowprops={"arrowstyle": "-", "color": "black", "linewidth": 1.2},
+                fontsize=FONT_PT + 3,
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "black", "linewidth": 1.2},
+                zorder=9,
+            )
+        if len(groups):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="black",
+                    linewidth=2.6,
+                    linestyle=(0, (4, 2)),
+                    label="New or intensifying hot spot (H1...)",
+                )
+            )
+
+        in_view = _in_view(context.assets.to_crs(crs), view)
+        for category, marker in ASSET_MARKERS.items():
+            chosen = in_view[in_view["abcd_category"] == category]
+            if len(chosen):
+                ax.scatter(
+                    chosen.geometry.x,
+                    chosen.geometry.y,
+                    marker=marker,
+                    s=34,
+                    facecolor="white",
+                    edgecolor="black",
+                    linewidth=1.0,
+                    zorder=6,
+                )
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        marker=marker,
+                        linestyle="",
+                        markersize=6,
+                        markerfacecolor="white",
+                        markeredgecolor="black",
+                        label=f"Asset: {category}",
+                    )
+                )
+
+        interventions = _in_view(context.interventions.to_crs(crs), view)
+        labels = intervention_labels(context.neighbourhood_interventions)
+        kinds = set()
+        for row in interventions.itertuples():
+            geom = row.geometry
+            kind = geom.geom_type.removeprefix("Multi")
+            kinds.add(kind)
+            if kind == "Point":
+                ax.scatter([geom.x], [geom.y], marker="*", s=170, facecolor="black", edgecolor="white", zorder=7)
+            elif kind == "LineString":
+                gpd.GeoSeries([geom], crs=crs).plot(ax=ax, color="black", linewidth=2.4, linestyle="-.", zorder=7)
+            else:
+                gpd.GeoSeries([geom], crs=crs).plot(
+                    ax=ax, facecolor="none", edgecolor="black", hatch="xx", linewidth=1.4, zorder=7
+                )
+            label = labels.get(row.intervention_id)
+            if label:
+                anchor = geom.representative_point() if kind != "Point" else geom
+                text = ax.annotate(
+                    label,
+                    (anchor.x, anchor.y),
+                    xytext=(7, 7),
+                    textcoords="offset points",
+                    fontsize=FONT_PT + 1,
+                    fontweight="bold",
+                    zorder=9,
+                )
+                text.set_path_effects([path_effects.withStroke(linewidth=3, foreground="white")])
+        for kind, handle in (
+            (
+                "Point",
+                Line2D([], [], marker="*", linestyle="", markersize=11, color="black", label="Intervention (point)"),
+            ),
+            ("LineString", Line2D([], [], color="black", linewidth=2.4, linestyle="-.", label="Intervention (route)")),
+            ("Polygon", Patch(facecolor="none", edgecolor="black", hatch="xx", label="Intervention (area)")),
+        ):
+            if kind in kinds:
+                handles.append(handle)
+
+        _scale_bar(ax, view)
+        ax.annotate(
+            "N",
+            xy=(0.95, 0.16),
+            xytext=(0.95, 0.05),
+            xycoords="axes fraction",
+            ha="center",
+            fontsize=FONT_PT + 3,
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
+            arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
+            zorder=10,
+        )
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        legend_ax.legend(handles=handles, loc="upper center", ncols=3, frameon=False, handlelength=2.4, borderaxespad=0)
+        return _png(fig)
+
+
+def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, height_in: float = 6.4) -> bytes:
+    """Monthly incidents over the :data:`TREND_MONTHS` months to the meeting month.
+
+    Top panel: all incidents by source (municipal records, community reports). Bottom panel (not in the
+    public pack, where categories could single out small or sensitive counts): the five most frequent
+    categories. In the public pack months with 1-4 incidents are not drawn (rule 2 of
+    :mod:`pipelines.act.public`).
+    """
+    context = agenda.context
+    months = pd.period_range(end=context.month, periods=TREND_MONTHS, freq="M")
+    incidents = context.incidents
+    local = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    window = incidents[local.isin(months).to_numpy()]
+    with plt.rc_context(_STYLE):
+        panels = 1 if public else 2
+        fig, axes = plt.subplots(panels, 1, figsize=(width_in, height_in if panels == 2 else height_in * 0.55), dpi=DPI)
+        axes = np.atleast_1d(axes)
+        x = months.to_timestamp()
+        by_source = pd.crosstab(local[local.isin(months)], window["source"]).reindex(months, fill_value=0)
+        for i, (source, label) in enumerate((("municipal", "Municipal records"), ("community", "Community reports"))):
+            values = by_source[source].astype(float) if source in by_source else pd.Series(0.0, index=months)
+            if public:
+                values = values.where(~((values > 0) & (values < rules.MIN_COUNT)))
+            axes[0].plot(
+                x,
+                values.to_numpy(),
+                linestyle=LINE_STYLES[i],
+                marker=TREND_MARKERS[i],
+                markersize=4,
+                markerfacecolor="white" if i else "black",
+                color="black",
+                linewidth=1.4,
+                label=label,
+            )
+        axes[0].set_title("Incidents per month by source")
+        _month_axis(axes[0], x, context.month)
+        note = f" Months with 1-{rules.MIN_COUNT - 1} incidents are not drawn." if public else ""
+        axes[0].text(0, -0.3, f"Local calendar months.{note}", transform=axes[0].transAxes, fontsize=FONT_PT)
+        if not public:
+            trend = monthly_trend(window, top=5)
+            trend = trend[trend["category"] != "Other"]
+            for i, (category, group) in enumerate(trend.groupby("category", sort=False)):
+                series = group.set_index("month")["count"].reindex(x, fill_value=0)
+                axes[1].plot(
+                    x,
+                    series.to_numpy(),
+                    linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+                    marker=TREND_MARKERS[i % len(TREND_MARKERS)],
+                    markersize=4,
+                    markerfacecolor="white",
+                    color="black" if i % 2 == 0 else "0.35",
+                    linewidth=1.2,
+                    label=_short(category),
+                )
+            axes[1].set_title("Five most frequent categories")
+            _month_axis(axes[1], x, context.month)
+        fig.tight_layout(h_pad=2.5)
+        return _png(fig)
+
+
+def _month_axis(ax, x: pd.DatetimeIndex, month: pd.Period) -> None:
+    ax.set_ylabel("incidents")
+    ax.set_ylim(bottom=0)
+    ticks = x[::3]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([t.strftime("%b\n%Y") for t in ticks])
+    ax.axvline(month.to_timestamp(), color="0.4", linestyle=":", linewidth=1)
+    ax.grid(axis="y", color="0.85", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, loc="upper left")
+
+
+def _scale_bar(ax, view: tuple[float, float, float, float]) -> None:
+    width = view[2] - view[0]
+    length = next(v for v in (2000, 1000, 500, 250, 100) if v <= width / 4)
+    x0, y0 = view[0] + width * 0.04, view[1] + (view[3] - view[1]) * 0.04
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=3, solid_capstyle="butt", zorder=9)
+    text = ax.text(x0 + length / 2, y0 + width * 0.012, f"{length:g} m", ha="center", va="bottom", zorder=9)
+    text.set_path_effects([path_effects.withStroke(linewidth=3, foreground="white")])
+
+
+def _in_view(frame: gpd.GeoDataFrame, view: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    if not len(frame):
+        return frame
+    usable = frame[~(frame.geometry.is_empty | frame.geometry.isna())]
+    return usable.cx[view[0] : view[2], view[1] : view[3]]
+
+
+def _short(text: str, n: int = 42) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    plt.close(fig)
+    return buffer.getvalue()

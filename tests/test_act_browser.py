@@ -1,0 +1,154 @@
+"""Meeting mode in a real headless Chromium: keyboard navigation, a decision recorded on the spot, and the
+regenerated pack (downloaded from the ACT review page) that contains it.
+
+Screenshots go to ``test-artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from dashboard.launch import command
+from pipelines.settings import PROJECT_ROOT, STORE_ENV
+from tests.test_browser_dashboard import CHROMIUM, FLAGS, _free_port, _wait_idle
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CODE = "KHA-HARARE-HOLOMISA"
+DECISION = "Solar floodlight on the footpath behind Luleka Primary"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)"),
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A demo store of this module's own: the test records an action in it."""
+    from pipelines.demo import build_demo
+    from pipelines.store import open_store
+
+    built = open_store(tmp_path_factory.mktemp("act-browser") / "demo.gpkg")
+    build_demo(built)
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="module")
+def server(store, tmp_path_factory):
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("streamlit-act") / "server.log").open("w")
+    env = {**os.environ, STORE_ENV: store.url}
+    proc = subprocess.Popen(command(port=port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.failed, page.external = [], []
+    page.on("requestfailed", lambda r: page.failed.append(f"{r.url} {r.failure}"))
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else page.external.append(r.url)
+        ),
+    )
+    yield page
+    context.close()
+
+
+def _heading(page) -> str:
+    return page.locator('[data-testid="stMain"] h1').first.inner_text()
+
+
+def _press(page, key: str, expected: str) -> None:
+    page.locator('[data-testid="stMain"] h1').first.click()  # focus on the page, not in a form field
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=\"stMain\"] h1')?.innerText.startsWith(t)",
+        arg=expected,
+        timeout=30_000,
+    )
+    _wait_idle(page)
+
+
+def test_record_a_decision_in_meeting_mode_and_find_it_in_the_pack(server, page, store, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{server}/")  # from the start page, as a user would: the app's own navigation and layout
+    _wait_idle(page)
+    page.get_by_role("link", name="Meeting mode").click()
+    page.get_by_role("button", name="Next ▶").wait_for(timeout=90_000)
+    _wait_idle(page)
+    assert _heading(page).startswith("1. Actions from last time")
+    size = page.locator('[data-testid="stMain"] h1 [data-heading-text]').first.evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
+    assert size >= 44, f"heading is {size}px: too small for a projector"
+    page.screenshot(path=str(ARTIFACTS / "meeting_mode_actions.png"), full_page=True)
+
+    _press(page, "PageDown", "2. Interventions")
+    _press(page, "ArrowRight", "3. H1")
+    _press(page, "ArrowLeft", "2. Interventions")
+    _press(page, "PageDown", "3. H1")
+    page.screenshot(path=str(ARTIFACTS / "meeting_mode_hotspot.png"), full_page=True)
+
+    # typing in the form must not turn pages: the shortcuts ignore text fields
+    page.get_by_label("Decision", exact=True).fill(DECISION)
+    page.get_by_label("Owner (department or organisation)", exact=True).fill("Energy (Public Lighting)")
+    page.get_by_label("Owner (department or organisation)", exact=True).press("ArrowLeft")
+    assert _heading(page).startswith("3. H1")
+    page.get_by_label("Person responsible").fill("T. Mahlangu")
+    page.get_by_role("button", name="Record decision").click()
+    page.get_by_text(f"Recorded {CODE}-2026-10-A01").wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / "meeting_mode_recorded.png"), full_page=True)
+    saved = store.read_table("actions", where={"action_id": f"{CODE}-2026-10-A01"})
+    assert saved["decision"].item() == DECISION and saved["hotspot_cell"].item()
+
+    page.goto(f"{server}/act_review")
+    _wait_idle(page)
+    with page.expect_download(timeout=90_000) as download:
+        page.get_by_role("button", name="Pack PDF").click()
+    pdf = tmp_path / "pack.pdf"
+    download.value.save_as(pdf)
+    assert download.value.suggested_filename == f"meeting-pack-{CODE}-2026-10.pdf"
+    text = " ".join(
+        subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout.split()
+    )
+    assert "Decisions recorded at this meeting" in text
+    assert DECISION in text and "2026-10-A01" in text
+    page.screenshot(path=str(ARTIFACTS / "act_review_pack.png"), full_page=True)
+    assert not page.failed, page.failed
+    assert not page.external, page.external

@@ -1,0 +1,126 @@
+"""AppTest for meeting mode, the actions register and the pack buttons on the ACT review page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines.settings import STORE_ENV
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+CODE = "KHA-HARARE-HOLOMISA"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A demo store of this module's own: these tests record actions."""
+    from pipelines.demo import build_demo
+    from pipelines.store import open_store
+
+    built = open_store(tmp_path_factory.mktemp("act-pages") / "demo.gpkg")
+    build_demo(built)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def app(store, monkeypatch):
+    monkeypatch.setenv(STORE_ENV, store.url)
+
+    def run(page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.run()
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    return run
+
+
+def _form_value(at: AppTest, label: str, value) -> None:
+    widget = next(w for kind in ("text_area", "text_input") for w in getattr(at, kind) if w.label == label)
+    widget.set_value(value)
+
+
+def test_meeting_mode_steps_through_the_agenda(app):
+    at = app("meeting")
+    assert at.title[0].value == "1. Actions from last time"
+    at.button(key="mm_next").click().run()
+    assert at.title[0].value == "2. Interventions: changes and stale updates"
+    at.button(key="mm_right").click().run()
+    assert at.title[0].value.startswith("3. H1: Consecutive hot spot near")
+    at.button(key="mm_left").click().run()
+    at.button(key="mm_prev").click().run()
+    at.button(key="mm_prev").click().run()  # stays on the first item
+    assert at.title[0].value == "1. Actions from last time"
+    assert "Item 1 of" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_decision_recorded_on_a_hotspot_screen_is_linked_to_it(app, store):
+    at = app("meeting")
+    at.button(key="mm_next").click().run()
+    at.button(key="mm_next").click().run()
+    assert at.title[0].value.startswith("3. H1")
+    cell = next(w for w in at.text_input if w.label == "Hot spot cell").value
+    assert cell  # pre-filled from the agenda item
+    before = store.count("actions")
+    _form_value(at, "Decision", "Floodlight at the footpath behind Luleka Primary (AppTest)")
+    _form_value(at, "Owner (department or organisation)", "Energy (Public Lighting)")
+    at.button(key="FormSubmitter:mm_form_hotspot-H1-Record decision").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert store.count("actions") == before + 1
+    saved = store.read_table(
+        "actions", where={"decision": "Floodlight at the footpath behind Luleka Primary (AppTest)"}
+    )
+    assert saved["hotspot_cell"].item() == cell and saved["meeting_id"].item() == f"{CODE}-2026-10"
+    assert any("Recorded" in s.value for s in at.success)
+
+
+def test_a_blocked_decision_without_an_unblocker_is_refused_on_screen(app, store):
+    at = app("meeting")
+    before = store.count("action_log")
+    _form_value(at, "Decision", "Blocked without saying by what")
+    _form_value(at, "Owner (department or organisation)", "Urban Management")
+    next(w for w in at.selectbox if w.label == "Status").set_value("blocked")
+    at.button(key="FormSubmitter:mm_form_actions-Record decision").click().run()
+    assert any("blocked_by" in e.value and "unblocker" in e.value for e in at.error)
+    assert store.count("action_log") == before
+
+
+def test_actions_register_edits_with_history(app, store):
+    at = app("actions")
+    assert at.title[0].value == "Actions register"
+    action = f"{CODE}-2026-07-A01"
+    at.selectbox(key="ar_edit").set_value(action).run()
+    next(w for w in at.selectbox if w.label == "Status").set_value("done")
+    _form_value(at, "Note for the history (why it changed)", "Field cleared on 28 October")
+    at.button(key=f"FormSubmitter:ar_form_{action}-Save action").click().run()
+    assert not at.exception and not at.error
+    assert store.read_table("actions", where={"action_id": action})["status"].item() == "done"
+    history = at.dataframe[-1].value
+    assert (
+        history["changes"].iloc[0] == "status: open -> done"
+        and history["note"].iloc[0] == "Field cleared on 28 October"
+    )
+
+
+def test_act_review_offers_the_pack(app):
+    at = app("act_review")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Pack PDF", "Pack HTML", "Public PDF"]
+
+
+def test_meeting_details_set_the_meeting_day(app, store):
+    import datetime as dt
+
+    at = app("meeting")
+    for day in (dt.date(2026, 10, 29), dt.date(2026, 10, 22)):  # the second replaces the first
+        next(d for d in at.date_input if d.label == "Held on").set_value(day)
+        next(b for b in at.button if b.label == "Save meeting details").click().run()
+        assert not at.exception and not at.error
+        assert f"meeting of {day:%d %b %Y}" in at.caption[-1].value
+    stored = store.read_table("meetings", where={"meeting_id": f"{CODE}-2026-10"})
+    assert stored["held_on"].tolist() == ["2026-10-22"]
