@@ -41,7 +41,7 @@ _SQL_TYPES = {
 }
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4.0
-_SCHEMA_VERSION = "2"  # 2: users, audit_log, meetings, actions, action_log, funding_sphere
+_SCHEMA_VERSION = "3"  # 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
