@@ -111,17 +111,18 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
 
     A cell is listed when Gi* calls it hot (``gi_bin > 0``) or its emerging category is a hot one,
     strongest first: ``cell``, ``incidents``, ``gi_star`` (the bin in words), ``trend`` (the emerging
-    category in words), ``emerging``, ``lat``, ``lon``.
+    category in words), ``emerging``, ``lat``, ``lon``. Cells published for a suppressed viewer
+    (:func:`pipelines.access.published_hotspots`) list ``incidents`` as shown to them (``"<5"``).
     """
     columns = ["cell", "incidents", "gi_star", "trend", "emerging", "lat", "lon"]
     if not len(cells):
         return pd.DataFrame(columns=columns)
     hot = cells[(cells["gi_bin"] > 0) | cells["emerging"].isin(HOT_TRENDS)]
-    hot = hot.sort_values(["gi_bin", "gi_z", "count"], ascending=False).head(n)
+    hot = hot.sort_values(["gi_bin", "gi_z", "count"], ascending=False, na_position="last").head(n)
     return pd.DataFrame(
         {
             "cell": hot["cell_id"].to_numpy(),
-            "incidents": hot["count"].astype(int).to_numpy(),
+            "incidents": (hot["shown"] if "shown" in hot else hot["count"].astype(int)).to_numpy(),
             "gi_star": hot["gi_bin"].map(GI_BIN_LABELS).to_numpy(),
             "trend": hot["emerging"].map(HOT_TRENDS).fillna("no clear trend").to_numpy(),
             "emerging": hot["emerging"].to_numpy(),

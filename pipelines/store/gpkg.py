@@ -392,10 +392,20 @@ class GeoPackageStore(Store):
 
     def delete_batch(self, batch_id: str) -> int:
         removed = 0
-        with self._transaction() as conn:
-            for table in TABLES.values():
-                if "batch_id" in table.columns and not table.append_only:
-                    removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+        conn = self._conn
+        # Erasure: overwrite the deleted rows' pages with zeros instead of leaving them in the file's
+        # free list, and copy the WAL back so no old page survives there either.
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._transaction() as conn:
+                for table in TABLES.values():
+                    if "batch_id" in table.columns and not table.append_only:
+                        removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+                        if table.geometry_type and removed:
+                            self._touch_contents(conn, table.name)
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
 
     # -- reads -------------------------------------------------------------------------------------
