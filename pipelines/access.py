@@ -229,6 +229,14 @@ def _describe(query: IncidentQuery) -> dict:
     return {k: v for k, v in described.items() if v is not None}
 
 
+def note_detail_view(store: Store, viewer: Viewer, kind: str, record: dict | None) -> bool:
+    """Audit an analyst or admin opening one sensitive incident's record (``view_sensitive``); True if audited."""
+    if kind != "incident" or not record or str(record.get("sensitive")) != "True" or not viewer.sees_sensitive:
+        return False
+    audit.record(store, "view_sensitive", viewer=viewer, target=f"incident:{record.get('incident_id')}")
+    return True
+
+
 # --------------------------------------------------------------------------------------------------
 # Aggregates (every viewer; suppressed for the public and cso)
 # --------------------------------------------------------------------------------------------------

@@ -245,6 +245,14 @@ def parse_ref(text: str | None) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def allowed_layers(viewer) -> tuple[str, ...]:
+    """The layers a :class:`pipelines.access.Viewer` may switch on: no heat surface for viewers who do not
+    see every row (a kernel density of few points shows where they are), no points for the public."""
+    if viewer.sees_rows:
+        return LAYERS
+    return tuple(layer for layer in LAYERS if layer != "heat" and (layer != "points" or not viewer.is_public))
+
+
 def safe_text(value: object) -> str:
     """``value`` as text that folium can paste into HTML or a JavaScript template literal and that shows
     literally: HTML-escaped, with backticks, ``$`` and backslashes as entities too."""

@@ -269,8 +269,12 @@ def batch_warnings(batches: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["batch_id", "file_name", "warning", "rows"])
 
 
-def feature_record(kind: str, ref: str, *, areas, assets, interventions, incidents) -> dict | None:
-    """The stored record behind a clicked map feature (see :func:`pipelines.mapview.parse_ref`)."""
+def feature_record(kind: str | None, ref: str | None = None, *, areas, assets, interventions, incidents) -> dict | None:
+    """The stored record behind a clicked map feature (see :func:`pipelines.mapview.parse_ref`); ``None``
+    when nothing (``kind`` None) or nothing known was clicked. ``incidents`` are the viewer's rows, so an
+    incident the viewer may not see has no record."""
+    if kind is None:
+        return None
     if kind == "area":
         area_kind, _, code = ref.partition(":")
         match = areas[(areas["kind"] == area_kind) & (areas["code"] == code)]

@@ -1,4 +1,8 @@
-"""Safe Neighbourhood profile: KPIs, monthly trend, hotspots, assets and interventions."""
+"""Safe Neighbourhood profile: KPIs, monthly trend, hotspots, assets and interventions.
+
+Every number comes from ``pipelines.access.profile_stats`` / ``published_hotspots``: the public and CSOs
+see counts below 5 as <5 (and no rate or change that would give one back).
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,44 @@ import streamlit as st
 from dashboard import common
 from pipelines import views
 
+viewer = common.require("profile")
 filters = common.sidebar()
 st.title("Safe Neighbourhood profile")
-incidents, months = common.neighbourhood_incidents(filters)
-month = filters.months[1] if filters.months else months[0]
-kpis = views.profile_kpis(incidents, month=month, population=filters.population)
+if filters.neighbourhood is None:
+    st.info("Choose a Safe Neighbourhood in the sidebar.")
+    st.stop()
+if not filters.months:
+    st.warning("No incidents are stored yet.")
+    st.stop()
+month = filters.months[1]
+stats = common.profile_stats(filters, month)
 
 cols = st.columns(4)
-cols[0].metric(
-    f"Incidents in {month}", f"{kpis.incidents:,}", delta=f"{kpis.change:+,} vs {month - 1}", delta_color="inverse"
-)
-cols[1].metric("Per 1,000 residents", "n/a" if kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}")
-cols[2].metric("Community share of reports", "n/a" if kpis.community_share is None else f"{kpis.community_share:.0%}")
+cols[0].metric(f"Incidents in {month}", stats.incidents, delta=stats.change, delta_color="inverse")
+cols[1].metric("Per 1,000 residents", stats.rate_per_1000)
+cols[2].metric("Community share of reports", stats.community_share)
 cols[3].metric("Residents", "n/a" if filters.population is None else f"{filters.population:,.0f}")
+if stats.suppressed:
+    st.caption(
+        "Counts below 5 are shown as <5 and left out of the chart; rates and changes that would reveal them are withheld."
+    )
 
-in_period = common.incidents(filters.query())
-trend = views.monthly_trend(in_period)
 st.plotly_chart(
-    px.line(trend, x="month", y="count", color="category", markers=True, title="Incidents per month by category"),
+    px.line(
+        stats.trend,
+        x="month",
+        y="count",
+        color="category",
+        markers=True,
+        hover_data={"shown": True, "count": False},
+        title="Incidents per month by category",
+    ),
     use_container_width=True,
 )
 
 left, right = st.columns(2)
 left.subheader("Hot spots (Gi*, this period)")
-span = (filters.months[1] - filters.months[0]).n + 1 if filters.months else 12
+span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
 for message in hot.messages:
     left.caption(message)
@@ -39,14 +57,14 @@ left.dataframe(views.top_hotspots(hot.cells), hide_index=True, use_container_wid
 right.subheader("Assets")
 assets = common.table("assets")
 right.dataframe(
-    assets[assets["neighbourhood_code"] == filters.neighbourhood].drop(columns="geometry"),
+    views.blank_missing(assets[assets["neighbourhood_code"] == filters.neighbourhood]),
     hide_index=True,
     use_container_width=True,
 )
 st.subheader("Interventions")
 interventions = common.table("interventions")
 st.dataframe(
-    interventions[interventions["neighbourhood_code"] == filters.neighbourhood].drop(columns="geometry"),
+    views.blank_missing(interventions[interventions["neighbourhood_code"] == filters.neighbourhood]),
     hide_index=True,
     use_container_width=True,
 )
