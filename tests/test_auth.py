@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,7 +34,7 @@ def test_passwords_are_stored_as_argon2_hashes_only(accounts):
     users = accounts.read_table("users")
     assert users["password_hash"].str.startswith("$argon2id$").all()
     assert not users["password_hash"].str.contains(PASSWORD, regex=False).any()
-    assert PASSWORD.encode() not in open(accounts.url, "rb").read()
+    assert PASSWORD.encode() not in Path(accounts.url).read_bytes()
     assert "password_hash" not in auth.list_users(accounts, ADMIN).columns
 
 

@@ -16,13 +16,13 @@ from pipelines.store import IncidentQuery
 from tests._helpers import write_csv
 
 ADMIN = access.operator("tests")
-HOSTILE = "=HYPERLINK(\"http://evil\",\"x\") <script>alert(1)</script>"
+HOSTILE = '=HYPERLINK("http://evil","x") <script>alert(1)</script>'
 
 
 @pytest.fixture
 def hostile_store(area_store, tmp_path):
     body = "id,date,category,latitude,longitude,description\n" + "".join(
-        f"h{i},2025-03-0{i},{'Rape' if i == 1 else 'Robbery'},-34.05,18.5{i},\"{HOSTILE.replace(chr(34), chr(34) * 2)}\"\n"
+        f'h{i},2025-03-0{i},{"Rape" if i == 1 else "Robbery"},-34.05,18.5{i},"{HOSTILE.replace(chr(34), chr(34) * 2)}"\n'
         for i in range(1, 8)
     )
     ingest_incidents(area_store, write_csv(tmp_path, "h.csv", body), source="community", org="@SUM(A1)")

@@ -95,7 +95,11 @@ def test_hostile_values_are_always_parameters(recorded, tmp_path):
 def test_unknown_table_names_are_refused_before_any_sql(recorded, name):
     store, statements = recorded
     before = len(statements)
-    for call in (lambda: store.read_table(name), lambda: store.count(name), lambda: store.save(**{name: pd.DataFrame()})):
+    for call in (
+        lambda: store.read_table(name),
+        lambda: store.count(name),
+        lambda: store.save(**{name: pd.DataFrame()}),
+    ):
         with pytest.raises(StoreError, match="unknown table"):
             call()
     assert len(statements) == before
