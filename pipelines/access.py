@@ -316,14 +316,14 @@ def published_hotspots(cells: gpd.GeoDataFrame, viewer: Viewer) -> gpd.GeoDataFr
     (with the neighbours' counts they would give a suppressed count back); bins and trends stay.
     """
     cells = cells.copy()
-    threshold = SETTINGS.min_published_count if viewer.suppressed else 0
-    published = generalise.suppress(cells["count"].to_numpy(), threshold=threshold, secondary=False)
+    if not viewer.suppressed:
+        return cells
+    published = generalise.suppress(cells["count"].to_numpy(), secondary=False)
     cells["count"] = published["count"].to_numpy()
     cells["shown"] = published["shown"].to_numpy()
-    if viewer.suppressed:
-        for column in ("gi_z", "gi_p"):
-            if column in cells:
-                cells[column] = np.nan
+    for column in ("gi_z", "gi_p"):
+        if column in cells:
+            cells[column] = np.nan
     return cells
 
 
