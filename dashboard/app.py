@@ -18,7 +18,9 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, no
 
 from dashboard import common  # noqa: E402 - needs the repository root on the path
 
-PAGES = Path(__file__).parent / "pages"
+# Not named "pages": Streamlit lists every file of a "pages" folder next to the main script in the sidebar
+# whenever the registered page set changes (here: at login), whatever st.navigation says.
+PAGES = Path(__file__).parent / "app_pages"
 #: (section, file, title, icon, action it needs)
 NAVIGATION = (
     ("Explore", "map_explorer.py", "Map explorer", ":material/map:", "map"),

@@ -70,7 +70,8 @@ def _choices(url: str, version: int) -> tuple[list[pd.Period], list[str]]:
 
 @st.cache_data(show_spinner=False)
 def _hotspots(url: str, version: int, code: str, months: int, until: str | None, viewer: Viewer) -> HotspotCells:
-    result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=None)
+    resolution = access.hotspot_resolution(store(), viewer)
+    result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=resolution)
     return HotspotCells(
         access.published_hotspots(result.cells, viewer),
         result.messages,

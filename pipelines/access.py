@@ -309,6 +309,12 @@ def published_counts(
     )
 
 
+def hotspot_resolution(store: Store, viewer: Viewer) -> int | None:
+    """H3 resolution of the Gi* grid a viewer may see: no finer than :func:`location_resolution` for
+    suppressed viewers (a finer cell holds too few households); ``None`` (the recipe's choice) otherwise."""
+    return None if viewer.sees_rows else location_resolution(store)
+
+
 def published_hotspots(cells: gpd.GeoDataFrame, viewer: Viewer) -> gpd.GeoDataFrame:
     """Gi* cells of :func:`pipelines.hotspots.hotspots_for_neighbourhood` as ``viewer`` may see them.
 

@@ -57,7 +57,11 @@ def ensure_user(store, role: str, *, org: str | None = None, username: str | Non
 
     if role == "cso" and org is None:
         org = CSO_ORG
-    username = username or f"test-{role}" + (f"-{abs(hash(org)) % 10_000}" if org and role == "cso" else "")
+    if username is None:
+        import hashlib
+
+        suffix = f"-{hashlib.sha256(org.encode()).hexdigest()[:6]}" if role == "cso" else ""
+        username = f"test-{role}{suffix}"
     if not len(store.read_table("users", where={"username": username})):
         auth.add_user(store, username, role=role, org=org, password=PASSWORD, actor=access.operator("tests"))
     return username

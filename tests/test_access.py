@@ -320,3 +320,9 @@ def test_a_withdrawn_file_can_be_uploaded_again(two_csos, tmp_path):
     assert prepared.already_ingested is None
     second = ingest_incidents(two_csos, path, source="community", org="CSO A", now=NOW)
     assert second.batch_id != first.batch_id and second.accepted == 1
+
+
+def test_hot_spot_grid_is_no_finer_than_generalisation_for_suppressed_viewers(demo_store):
+    assert access.hotspot_resolution(demo_store, PUBLIC) == access.location_resolution(demo_store) == 9
+    assert access.hotspot_resolution(demo_store, CSO_A) == 9
+    assert access.hotspot_resolution(demo_store, PLANNER) is None

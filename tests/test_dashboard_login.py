@@ -22,7 +22,7 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 def login_app(demo_store, monkeypatch):
     monkeypatch.setenv(STORE_ENV, demo_store.url)
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/login.py").run()
+    at.switch_page("app_pages/login.py").run()
     assert at.title[0].value == "Log in"
     return at
 
@@ -37,7 +37,7 @@ def _usable(at: AppTest) -> set[str]:
     """Pages that render for this session (the others stop with "may not use")."""
     found = set()
     for name in ("act_review", "upload", "registers", "data_quality", "batches", "users", "audit_log"):
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"app_pages/{name}.py").run()
         assert not at.exception, [e.message for e in at.exception]
         if at.title and not any("may not use" in w.value for w in at.warning):
             found.add(name)
@@ -78,7 +78,7 @@ def test_an_expired_session_falls_back_to_the_public_view(demo_store, monkeypatc
     at.session_state[SESSION_KEY] = dataclasses.replace(session, last_seen=stale)
     at.run()
     assert at.sidebar.caption[0].value.startswith("Public view")
-    at.switch_page("pages/login.py").run()
+    at.switch_page("app_pages/login.py").run()
     assert "without activity" in at.warning[0].value and at.title[0].value == "Log in"
 
 

@@ -28,7 +28,7 @@ def app(demo_store, monkeypatch):
         app_login(at, demo_store, ROLE_FOR.get(page) if role == "default" else role)
         at.run()
         if page != "map_explorer":
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"app_pages/{page}.py")
             at.run()
         assert not at.exception, [e.message for e in at.exception]
         return at
@@ -56,7 +56,7 @@ def test_page_renders(app, page):
 @pytest.mark.parametrize("page", ["act_review", "upload", "registers", "data_quality", "batches", "users"])
 def test_pages_stop_the_public_with_a_message(demo_store, monkeypatch, page):
     monkeypatch.setenv(STORE_ENV, demo_store.url)
-    direct = AppTest.from_file(str(ROOT / "dashboard" / "pages" / f"{page}.py"), default_timeout=60).run()
+    direct = AppTest.from_file(str(ROOT / "dashboard" / "app_pages" / f"{page}.py"), default_timeout=60).run()
     assert not direct.exception, [e.message for e in direct.exception]
     assert not direct.title and "the public may not use" in direct.warning[0].value  # the page checks too
 
@@ -144,7 +144,7 @@ def private_app(demo_store, tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60)
     app_login(at, store, "planner")
     at.run()
-    at.switch_page("pages/registers.py").run()
+    at.switch_page("app_pages/registers.py").run()
     assert not at.exception, [e.message for e in at.exception]
     yield at, store
     store.close()
