@@ -1,8 +1,10 @@
-"""Shared dashboard plumbing: the store, cached loaders and the sidebar filters (written once).
+"""Shared dashboard plumbing: the store, the viewer, cached loaders and the sidebar filters (written once).
 
-Place in the data flow: show. Pages call these loaders and pass the frames to ``pipelines.views`` /
-``pipelines.mapview``. Cached reads are keyed by the store URL and the number of stored batches, so a
-committed upload invalidates them without a restart.
+Place in the data flow: show. :func:`viewer` is who is looking (the logged-in account, or the public);
+every loader of incident data passes it to :mod:`pipelines.access`, which decides what comes back, and
+pages call :func:`require` first so a page a role may not use stops with a message (the navigation
+hides it too). Cached reads are keyed by the store URL, the number of stored batches (a committed upload
+or a deleted batch invalidates them without a restart) and the viewer.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from pipelines import access, auth
+from pipelines.access import PUBLIC, Viewer
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
 from pipelines.schemas import SOURCES
 from pipelines.settings import default_store_url
 from pipelines.store import IncidentQuery, Store, open_store
 from pipelines.views import available_months, category_labels, month_bounds
+
+#: ``st.session_state`` key of the :class:`pipelines.auth.Session` of a logged-in user.
+SESSION_KEY = "areasafe_session"
+FLASH_KEY = "areasafe_auth_flash"
 
 SOURCE_CHOICES = {"Both": None, "Municipal": ("municipal",), "Community": ("community",)}
 assert set(SOURCES) == {"municipal", "community"}  # the choices above name both sources
@@ -43,16 +51,32 @@ def _areas(url: str, version: int) -> gpd.GeoDataFrame:
     return store().read_areas()
 
 
+# Cached per viewer: an analyst's read of sensitive rows is audited when it is made, i.e. once per
+# distinct query and store version, not on every rerun of the page.
 @st.cache_data(show_spinner=False)
-def _incidents(url: str, version: int, query: IncidentQuery) -> gpd.GeoDataFrame:
-    return store().read_incidents(query)
+def _incidents(url: str, version: int, query: IncidentQuery, viewer: Viewer) -> gpd.GeoDataFrame:
+    return access.read_incidents(store(), viewer, query)
 
 
 @st.cache_data(show_spinner=False)
-def _hotspots(url: str, version: int, code: str, months: int, until: str | None) -> HotspotCells:
-    result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=None)
+def _counts(url: str, version: int, query: IncidentQuery, viewer: Viewer) -> access.PublishedCounts:
+    return access.published_counts(store(), viewer, query)
+
+
+@st.cache_data(show_spinner=False)
+def _choices(url: str, version: int) -> tuple[list[pd.Period], list[str]]:
+    return access.filter_choices(store())
+
+
+@st.cache_data(show_spinner=False)
+def _hotspots(url: str, version: int, code: str, months: int, until: str | None, viewer: Viewer) -> HotspotCells:
+    resolution = access.hotspot_resolution(store(), viewer)
+    result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=resolution)
     return HotspotCells(
-        result.cells, result.messages, int(result.grid.spec.resolution), [str(m) for m in result.months]
+        access.published_hotspots(result.cells, viewer),
+        result.messages,
+        int(result.grid.spec.resolution),
+        [str(m) for m in result.months],
     )
 
 
@@ -74,7 +98,7 @@ class HotspotCells:
 def hotspots(code: str, *, months: int = 12, until: pd.Period | str | None = None) -> HotspotCells:
     """Gi* and emerging hot spots of a Safe Neighbourhood over ``months`` local months ending ``until``
     (the resolution is chosen so a small neighbourhood still has enough cells)."""
-    return _hotspots(store().url, _version(), code, int(months), None if until is None else str(until))
+    return _hotspots(store().url, _version(), code, int(months), None if until is None else str(until), viewer())
 
 
 def areas() -> gpd.GeoDataFrame:
@@ -82,12 +106,67 @@ def areas() -> gpd.GeoDataFrame:
 
 
 def incidents(query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
-    return _incidents(store().url, _version(), query or IncidentQuery())
+    """Incident rows the viewer may see (:func:`pipelines.access.read_incidents`; none for the public)."""
+    return _incidents(store().url, _version(), query or IncidentQuery(), viewer())
+
+
+def counts(query: IncidentQuery | None = None) -> access.PublishedCounts:
+    """Counts per area and hexagon as the viewer may see them (:func:`pipelines.access.published_counts`)."""
+    return _counts(store().url, _version(), query or IncidentQuery(), viewer())
 
 
 def table(name: str) -> pd.DataFrame:
-    """Any stored table (assets, interventions, intervention_log, batches, rejections)."""
+    """A stored table that is not incident data (assets, interventions, intervention_log, batches, rejections)."""
     return _table(store().url, _version(), name)
+
+
+# --------------------------------------------------------------------------------------------------
+# Who is looking
+# --------------------------------------------------------------------------------------------------
+def sso_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's OIDC login)."""
+    try:
+        return bool(st.secrets.load_if_toml_exists()) and "auth" in st.secrets
+    except Exception:  # an unreadable secrets file means no SSO, not a broken page
+        return False
+
+
+def _sso_session() -> auth.Session | None:
+    user = getattr(st, "user", None)
+    if not sso_configured() or user is None or not user.get("is_logged_in"):
+        return None
+    email = user.get("email")
+    if st.session_state.get("areasafe_sso_checked") == email:
+        return None  # an identity without an account: the public view, checked once
+    st.session_state["areasafe_sso_checked"] = email
+    return auth.sso_session(store(), email)
+
+
+def viewer() -> Viewer:
+    """The logged-in account's viewer, or the public; an expired session ends here (with a message)."""
+    session = st.session_state.get(SESSION_KEY) or _sso_session()
+    if session is None:
+        return PUBLIC
+    try:
+        session = auth.refresh_session(store(), session)
+    except auth.SessionExpired as exc:
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state[FLASH_KEY] = str(exc)
+        return PUBLIC
+    st.session_state[SESSION_KEY] = session
+    return session.viewer
+
+
+def require(action: str) -> Viewer:
+    """The viewer, when it may do ``action``; otherwise the page stops with a message saying who may."""
+    current = viewer()
+    if not current.may(action):
+        try:
+            current.require(action)
+        except access.AccessDenied as exc:
+            st.warning(str(exc))
+        st.stop()
+    return current
 
 
 def _act_version() -> tuple[int, int, int, int]:
@@ -144,7 +223,7 @@ def sidebar() -> Filters:
         key="f_hood",
         format_func=lambda c: "All areas" if c is None else names[c],
     )
-    months = available_months(incidents(IncidentQuery(columns=["occurred_at"])))
+    months, present = _choices(store().url, _version())
     period = None
     if months:
         oldest = max(0, min(len(months) - 1, 11))
@@ -153,7 +232,6 @@ def sidebar() -> Filters:
         )
         period = (chosen[0], chosen[1])
     labels = category_labels()
-    present = sorted(incidents(IncidentQuery(columns=["category"]))["category"].unique())
     cats = side.multiselect(
         "Categories", present, key="f_cats", format_func=lambda c: labels.get(c, c), placeholder="All categories"
     )
@@ -161,6 +239,22 @@ def sidebar() -> Filters:
     population = hoods.set_index("code")["population"].get(code) if code else None
     return Filters(
         code, None if pd.isna(population) else float(population), period, tuple(cats) or None, SOURCE_CHOICES[source]
+    )
+
+
+def profile_stats(filters: Filters, month: pd.Period) -> access.ProfileStats:
+    """KPIs and trend of the chosen neighbourhood as the viewer may see them."""
+    start = end = None
+    if filters.months:
+        start, end = month_bounds(filters.months[0])[0], month_bounds(filters.months[1])[1]
+    return access.profile_stats(
+        store(),
+        viewer(),
+        filters.query(whole_period=True),
+        month=month,
+        population=filters.population,
+        trend_start=start,
+        trend_end=end,
     )
 
 

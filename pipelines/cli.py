@@ -12,8 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+import pandas as pd
+
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import AREA_KINDS, SOURCES
+from pipelines.schemas import AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
 from pipelines.settings import default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
@@ -71,13 +73,54 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="build the demo Safe Neighbourhood into the store")
 
-    batches = commands.add_parser("batches", help="list ingest batches")
+    batches = commands.add_parser("batches", help="list ingest batches, or delete one ('batches delete ID')")
     batches.add_argument("--json", action="store_true")
+    batch_commands = batches.add_subparsers(dest="batch_command")
+    delete = batch_commands.add_parser(
+        "delete", help="erase a batch's rows (incidents, rejections, raw copies); the record stays as a tombstone"
+    )
+    delete.add_argument("batch_id")
+    delete.add_argument("--reason", help="why, e.g. 'CSO withdrew consent' (recorded with the tombstone)")
 
-    export = commands.add_parser("export", help="write a layer to a file")
+    export = commands.add_parser("export", help="write a layer to a file, or the public view with --public")
     export.add_argument("format", choices=("geojson", "csv", "gpkg"))
     export.add_argument("out")
     export.add_argument("--layer", default="incidents", choices=("incidents", "assets", "interventions", "areas"))
+    export.add_argument(
+        "--public",
+        action="store_true",
+        help="write exactly the public view: counts per area and H3 hexagon, counts below 5 as '<5', "
+        "no points, no free text (geojson or csv)",
+    )
+    export.add_argument("--start", metavar="YYYY-MM", help="with --public: first local month counted")
+    export.add_argument("--end", metavar="YYYY-MM", help="with --public: last local month counted")
+    export.add_argument("--category", action="append", help="with --public: count only this category (repeatable)")
+
+    users = commands.add_parser("users", help="manage dashboard accounts")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="create an account (the password is read from standard input)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help=f"one of {', '.join(ROLES)}")
+    add.add_argument("--org", help="organisation (required for cso)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--sso-only", action="store_true", help="no password: the account logs in through SSO only")
+    listing = user_commands.add_parser("list", help="list accounts (never their passwords)")
+    listing.add_argument("--json", action="store_true")
+    for verb, text in (("disable", "stop an account logging in"), ("enable", "let a disabled account log in")):
+        user_commands.add_parser(verb, help=text).add_argument("name")
+    set_role = user_commands.add_parser("set-role", help="change an account's role")
+    set_role.add_argument("name")
+    set_role.add_argument("role", help=f"one of {', '.join(ROLES)}")
+    set_role.add_argument("--org", help="organisation (required when the new role is cso)")
+    set_password = user_commands.add_parser("set-password", help="set a new password (read from standard input)")
+    set_password.add_argument("name")
+    set_password.add_argument("--password-stdin", action="store_true", required=True)
+
+    audit_log = commands.add_parser("audit", help="show the audit log, newest first")
+    audit_log.add_argument("--event", choices=AUDIT_EVENTS)
+    audit_log.add_argument("--user")
+    audit_log.add_argument("--limit", type=int, default=50)
+    audit_log.add_argument("--json", action="store_true")
 
     serve = commands.add_parser("serve", help="run the dashboard (builds the demo first when the store is empty)")
     serve.add_argument("--port", type=int, default=8501)
@@ -126,7 +169,7 @@ def _print_batch(batch, *, as_json: bool) -> None:
 
 
 def _ingest(store, args) -> int:
-    from pipelines import ingest, registers
+    from pipelines import access, audit, ingest, registers
 
     if args.kind == "boundaries":
         batch = ingest.ingest_boundaries(
@@ -178,11 +221,24 @@ def _ingest(store, args) -> int:
         )
     else:
         batch = registers.ingest_interventions(store, args.file, user=args.user)
+    audit.record(
+        store,
+        "upload",
+        viewer=access.operator(args.user),
+        target=batch.batch_id,
+        detail={"kind": args.kind, "file": batch.file_name, "accepted": batch.accepted, "rejected": batch.rejected},
+    )
     _print_batch(batch, as_json=args.json)
     return 0
 
 
 def _batches(store, args) -> int:
+    from pipelines import access
+
+    if args.batch_command == "delete":
+        removed = access.delete_batch(store, access.operator(), args.batch_id, reason=args.reason)
+        print(f"deleted batch {args.batch_id}: {removed} rows removed; its record is kept as withdrawn")
+        return 0
     batches = store.read_batches()
     if args.json:
         records = batches.assign(created_at=batches["created_at"].astype(str)).to_dict(orient="records")
@@ -194,8 +250,92 @@ def _batches(store, args) -> int:
     if batches.empty:
         print("no batches yet; load data with 'areasafe ingest ...' or 'areasafe demo'")
         return 0
-    columns = ["created_at", "kind", "file_name", "org", "rows_read", "accepted", "rejected", "duplicates"]
-    print(batches[columns].to_string(index=False))
+    columns = ["created_at", "batch_id", "kind", "file_name", "org", "rows_read", "accepted", "rejected", "duplicates"]
+    shown = batches[columns].astype(object)
+    shown["withdrawn"] = batches["withdrawn_at"].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d}")
+    print(shown.to_string(index=False))
+    return 0
+
+
+def _read_password(*, required: bool) -> str | None:
+    """The password from standard input (first line, without its newline)."""
+    if not required:
+        return None
+    if sys.stdin is None or sys.stdin.isatty():
+        raise AreaSafeError("--password-stdin reads the password from standard input; pipe it in, don't type it")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _users(store, args) -> int:
+    from pipelines import access, auth
+
+    actor = access.operator()
+    name = getattr(args, "name", None)
+    if args.user_command == "add":
+        if not args.password_stdin and not args.sso_only:
+            raise AreaSafeError("give the password with --password-stdin (piped in), or create an --sso-only account")
+        password = _read_password(required=args.password_stdin)
+        auth.add_user(store, name, role=args.role, org=args.org, password=password, sso_only=args.sso_only, actor=actor)
+        print(f"added {name} ({args.role}{', ' + args.org if args.org else ''})")
+    elif args.user_command == "list":
+        users = auth.list_users(store, actor)
+        if args.json:
+            print(users.to_json(orient="records", date_format="iso"))
+        elif users.empty:
+            print(
+                "no accounts yet; create the first admin with 'areasafe users add admin --role admin --password-stdin'"
+            )
+        else:
+            print(users.to_string(index=False))
+    elif args.user_command in ("disable", "enable"):
+        auth.set_disabled(store, name, args.user_command == "disable", actor=actor)
+        print(f"{args.user_command}d {name}")
+    elif args.user_command == "set-role":
+        auth.set_role(store, name, args.role, org=args.org, actor=actor)
+        print(f"{name} is now {args.role}")
+    else:
+        auth.set_password(store, name, _read_password(required=True), actor=actor)
+        print(f"password of {name} changed")
+    return 0
+
+
+def _audit(store, args) -> int:
+    from pipelines import access, audit
+
+    log = audit.read_log(store, access.operator(), event=args.event, user=args.user, limit=args.limit)
+    if args.json:
+        print(log.to_json(orient="records", date_format="iso"))
+    elif log.empty:
+        print("the audit log is empty")
+    else:
+        print(log.to_string(index=False, max_colwidth=80))
+    return 0
+
+
+def _export(store, args) -> int:
+    from pipelines import access, export
+
+    if not args.public:
+        if args.start or args.end or args.category:
+            raise AreaSafeError("--start, --end and --category go with --public")
+        n = export.export_layer(store, args.format, args.out, layer=args.layer, viewer=access.operator())
+        print(f"wrote {n} {args.layer} to {args.out}")
+        return 0
+    from pipelines.store import IncidentQuery
+    from pipelines.views import month_bounds
+
+    start = end = None
+    try:
+        if args.start:
+            start = month_bounds(pd.Period(args.start, "M"))[0]
+        if args.end:
+            end = month_bounds(pd.Period(args.end, "M"))[1]
+    except ValueError:
+        raise AreaSafeError(f"--start/--end must be months like 2025-06; got {args.start!r}, {args.end!r}") from None
+    period = f"{args.start or 'first'} to {args.end or 'last'}" if (args.start or args.end) else "all"
+    query = IncidentQuery(start=start, end=end, categories=args.category)
+    n = export.export_public(store, args.format, args.out, query=query, period=period, viewer=access.operator())
+    print(f"wrote the public view ({n} areas and hexagons, counts below 5 as '<5') to {args.out}")
     return 0
 
 
@@ -226,11 +366,11 @@ def _run(args) -> int:
         if args.command == "batches":
             return _batches(store, args)
         if args.command == "export":
-            from pipelines.export import export_layer
-
-            n = export_layer(store, args.format, args.out, layer=args.layer)
-            print(f"wrote {n} {args.layer} to {args.out}")
-            return 0
+            return _export(store, args)
+        if args.command == "users":
+            return _users(store, args)
+        if args.command == "audit":
+            return _audit(store, args)
         if args.command == "hotspots":
             from pipelines.hotspots import cli as hotspots_cli
 

@@ -47,7 +47,9 @@ _DAY_FIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M:%S 
 
 def _localise(ts: pd.Timestamp, zone: str | None = None) -> pd.Timestamp:
     if ts.tzinfo is None:
-        return ts.tz_localize(zone or SETTINGS.local_timezone, nonexistent="shift_forward", ambiguous="NaT").tz_convert("UTC")
+        return ts.tz_localize(zone or SETTINGS.local_timezone, nonexistent="shift_forward", ambiguous="NaT").tz_convert(
+            "UTC"
+        )
     return ts.tz_convert("UTC")
 
 
@@ -88,9 +90,7 @@ def parse_one(text: str, zone: str | None = None) -> pd.Timestamp | None:
 
 
 def _localise_index(values: pd.Series, zone: str) -> pd.Series:
-    return values.dt.tz_localize(zone, nonexistent="shift_forward", ambiguous="NaT").dt.tz_convert(
-        "UTC"
-    )
+    return values.dt.tz_localize(zone, nonexistent="shift_forward", ambiguous="NaT").dt.tz_convert("UTC")
 
 
 def _calendar_fields(text: pd.Series, ymd: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

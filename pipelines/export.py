@@ -1,7 +1,12 @@
-"""Export stored layers to GeoJSON, CSV or GeoPackage for QGIS, spreadsheets and portals.
+"""Export stored layers to GeoJSON, CSV or GeoPackage for QGIS, spreadsheets and open-data portals.
 
-Place in the data flow: the read side, after the store. CSV cells that a spreadsheet would run as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'``.
+Place in the data flow: the read side, after the store. Incidents are read through
+:func:`pipelines.access.read_incidents`, so an export holds what its viewer may see, and every export
+is audited. :func:`export_public` writes exactly the public view (counts per area and per hexagon,
+small counts suppressed, no point, no free text): a file a municipality can publish as it is.
+
+Every CSV written or offered for download (:func:`csv_text`) has cells that a spreadsheet would run as
+a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -9,14 +14,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import h3
 import pandas as pd
 import pyogrio
+import shapely
 
+from pipelines import access, audit
 from pipelines.errors import AreaSafeError
-from pipelines.store.base import Store
+from pipelines.schemas import STORE_CRS
+from pipelines.store.base import IncidentQuery, Store
 
 EXPORT_FORMATS = ("geojson", "csv", "gpkg")
 EXPORT_LAYERS = ("incidents", "assets", "interventions", "areas")
+PUBLIC_FORMATS = ("geojson", "csv")
+#: Columns of the public export, in order (plus the geometry, or ``wkt`` in CSV).
+PUBLIC_COLUMNS = ("feature", "kind", "code", "name", "incidents", "period", "categories")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,29 +45,117 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_layer(store: Store, layer: str) -> gpd.GeoDataFrame:
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text with formulas neutralised: the only way AreaSafe writes CSV."""
+    table = pd.DataFrame(frame)
+    if isinstance(frame, gpd.GeoDataFrame):
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        table["wkt"] = frame.geometry.to_wkt()
+    return neutralise_formulas(table).to_csv(index=False)
+
+
+def read_layer(store: Store, layer: str, *, viewer: access.Viewer) -> gpd.GeoDataFrame:
+    """A stored layer as ``viewer`` may see it (incidents through :func:`pipelines.access.read_incidents`)."""
     if layer not in EXPORT_LAYERS:
         raise AreaSafeError(f"--layer must be one of {', '.join(EXPORT_LAYERS)}; got {layer!r}")
     if layer == "incidents":
-        return store.read_incidents()
+        return access.read_incidents(store, viewer, audit_view=False)
     return store.read_table(layer)
 
 
-def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incidents") -> int:
-    """Write one layer to ``out``; returns the number of features written."""
+def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incidents", viewer: access.Viewer) -> int:
+    """Write one layer to ``out`` (analysts and admins only); returns the number of features written."""
+    viewer.require("export")
     if fmt not in EXPORT_FORMATS:
         raise AreaSafeError(f"export format must be one of {', '.join(EXPORT_FORMATS)}; got {fmt!r}")
-    frame = read_layer(store, layer)
-    out = Path(out)
+    frame = read_layer(store, layer, viewer=viewer)
+    _write(frame, fmt, Path(out), layer=layer)
+    detail = {"layer": layer, "format": fmt, "features": len(frame)}
+    if "sensitive" in frame:
+        detail["sensitive_rows"] = int(frame["sensitive"].astype(bool).sum())
+    audit.record(store, "export", viewer=viewer, target=Path(out).name, detail=detail)
+    return len(frame)
+
+
+def public_view(store: Store, query: IncidentQuery | None = None, *, period: str = "all") -> gpd.GeoDataFrame:
+    """The public view as features: one per area (both kinds) and one per H3 hexagon with incidents.
+
+    Columns :data:`PUBLIC_COLUMNS`: ``feature`` (``area`` or ``hexagon``), ``kind`` (``precinct``,
+    ``neighbourhood`` or ``h3 resolution N``), ``code``, ``name``, ``incidents`` (a number, or ``"<5"``),
+    ``period`` and ``categories`` (what was counted); the geometry is the area or the hexagon.
+    """
+    query = query or IncidentQuery()
+    counts = access.published_counts(store, access.PUBLIC, query)
+    areas = store.read_areas()[["kind", "code", "name", "geometry"]]
+    by_area = areas.merge(counts.areas, on=["kind", "code"], how="left")
+    area_features = gpd.GeoDataFrame(
+        {
+            "feature": "area",
+            "kind": by_area["kind"].to_numpy(),
+            "code": by_area["code"].to_numpy(),
+            "name": by_area["name"].to_numpy(),
+            "incidents": _plain(by_area),
+        },
+        geometry=by_area.geometry.to_numpy(),
+        crs=STORE_CRS,
+    )
+    cells = counts.cells
+    hexagons = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in cells["cell"]]
+    cell_features = gpd.GeoDataFrame(
+        {
+            "feature": "hexagon",
+            "kind": f"h3 resolution {counts.resolution}",
+            "code": cells["cell"].to_numpy(),
+            "name": None,
+            "incidents": _plain(cells),
+        },
+        geometry=hexagons,
+        crs=STORE_CRS,
+    )
+    features = pd.concat([area_features, cell_features], ignore_index=True)
+    features["period"] = period
+    features["categories"] = ", ".join(query.categories) if query.categories else "all"
+    return gpd.GeoDataFrame(features[list(PUBLIC_COLUMNS)], geometry=features.geometry.to_numpy(), crs=STORE_CRS)
+
+
+def export_public(
+    store: Store,
+    fmt: str,
+    out: str | Path,
+    *,
+    query: IncidentQuery | None = None,
+    period: str = "all",
+    viewer: access.Viewer = access.PUBLIC,
+) -> int:
+    """Write :func:`public_view` to ``out`` (GeoJSON or CSV); returns the number of features.
+
+    Anyone may write it, since it holds only what the public sees; ``viewer`` is recorded in the audit log.
+    """
+    if fmt not in PUBLIC_FORMATS:
+        raise AreaSafeError(f"a public export is {' or '.join(PUBLIC_FORMATS)}; got {fmt!r}")
+    features = public_view(store, query, period=period)
+    _write(features, fmt, Path(out), layer="public")
+    detail = {"public": True, "format": fmt, "features": len(features), "period": period}
+    audit.record(store, "export", viewer=viewer, target=Path(out).name, detail=detail)
+    return len(features)
+
+
+def _plain(published: pd.DataFrame) -> list[str]:
+    """Published counts as open-data text: digits without separators, or the suppression label."""
+    return [
+        shown if pd.isna(count) else str(int(count))
+        for count, shown in zip(published["count"], published["shown"].fillna("0"), strict=True)
+    ]
+
+
+def _write(frame: gpd.GeoDataFrame, fmt: str, out: Path, *, layer: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
+    frame = frame.copy()
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
             frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     if fmt == "csv":
-        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        table["wkt"] = frame.geometry.to_wkt()
-        neutralise_formulas(table).to_csv(out, index=False)
+        out.write_text(csv_text(frame), encoding="utf-8")
     else:
         driver = "GeoJSON" if fmt == "geojson" else "GPKG"
         pyogrio.write_dataframe(frame, out, layer=layer if fmt == "gpkg" else None, driver=driver)
-    return len(frame)

@@ -59,10 +59,16 @@ def _new_batch(kind: str, file_name: str, data: bytes, **extra) -> Batch:
 
 
 def earlier_identical_batch(store: Store, batch: Batch) -> str | None:
-    """The id of a committed batch with the same file bytes, kind, source and org, if any."""
+    """The id of a committed batch with the same file bytes, kind, source and org, if any.
+
+    A withdrawn batch (its rows deleted, the record kept as a tombstone) does not count: uploading the
+    file again stores it again.
+    """
     earlier = store.read_table("batches", where={"sha256": batch.sha256, "kind": batch.kind})
     same = earlier[
-        (earlier["source"].fillna("") == (batch.source or "")) & (earlier["org"].fillna("") == (batch.org or ""))
+        (earlier["source"].fillna("") == (batch.source or ""))
+        & (earlier["org"].fillna("") == (batch.org or ""))
+        & earlier["withdrawn_at"].isna()
     ]
     return str(same["batch_id"].iloc[0]) if len(same) else None
 

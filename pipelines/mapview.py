@@ -8,6 +8,13 @@ by Streamlit at ``/app/static/``): the ACT meets with no internet. The legend is
 drawn outside the map, because a branca colormap makes streamlit-folium pull d3 from a CDN.
 
 Nothing here imports streamlit; tests and ``bench/bench_map.py`` call :func:`build_map` directly.
+
+Every text that came from a file or a form (area, asset and intervention names, incident descriptions) is
+shown as text, never run: values are HTML-escaped with :func:`safe_text` before folium pastes them into
+popups and tooltips (folium inserts them as HTML, some inside JavaScript template literals), and incident
+popups are filled with ``textContent`` in the browser. Which incidents and counts a viewer gets is decided
+before this module, in :mod:`pipelines.access`: ``build_map`` draws the rows it is given and, with
+``counts``, the published (suppressed) counts per area and hexagon instead of counting the rows.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -27,9 +35,13 @@ import shapely
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 
 from pipelines.errors import AreaSafeError
+from pipelines.generalise import points_to_cells
 from pipelines.hotspots.density import density_surface
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 from pipelines.settings import DEMO_DIR
+
+if TYPE_CHECKING:
+    from pipelines.access import PublishedCounts
 
 #: URL prefix under which Streamlit serves ``<repo>/static`` when static serving is on.
 STATIC_URL = "/app/static/vendor"
@@ -170,6 +182,7 @@ def build_map(
     hotspots: gpd.GeoDataFrame | None = None,
     focus: str | None = None,
     options: MapOptions | None = None,
+    counts: PublishedCounts | None = None,
 ) -> MapResult:
     """Build the explorer map.
 
@@ -178,12 +191,18 @@ def build_map(
     areas
         Stored areas (all kinds); the choropleth uses those of ``options.area_kind``.
     incidents
-        Filtered incidents, EPSG:4326 points with ``precinct_code``/``neighbourhood_code``.
+        Filtered incidents the viewer may see (:func:`pipelines.access.read_incidents`), EPSG:4326 points
+        with ``precinct_code``/``neighbourhood_code``; drawn as points and heat, and counted for the area
+        and hexagon layers unless ``counts`` is given. A ``description`` column, when present, is shown in
+        the point's popup as text.
     hotspots
         ``cells`` of :func:`pipelines.hotspots.hotspots_for_neighbourhood` (``cell_id``, ``count``,
         ``gi_z``, ``gi_bin``, ``emerging``, hexagon geometry), drawn by Gi* bin when the layer is on.
     focus
         Code of the area to zoom to (a Safe Neighbourhood); ``None`` fits every area.
+    counts
+        Published counts (:func:`pipelines.access.published_counts`) for the area and hexagon layers, for
+        viewers who may not see every row: their ``shown`` labels (``"<5"``) are what the map displays.
     """
     options = options or MapOptions()
     layers = set(options.layers)
@@ -194,13 +213,13 @@ def build_map(
     if "roads" in layers and roads is not None and len(roads):
         _add_roads(m, roads, m_bounds(areas, focus), options, result)
     if "areas" in layers:
-        _add_areas(m, areas, incidents, options, result)
+        _add_areas(m, areas, incidents, options, result, counts)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         _add_hotspots(m, hotspots, options, result)
     if "heat" in layers and len(lon):
         _add_heat(m, incidents, lon, lat, options, result)
-    if "hexagons" in layers and len(lon):
-        _add_hexagons(m, lon, lat, options, result)
+    if "hexagons" in layers and (len(lon) or counts is not None):
+        _add_hexagons(m, lon, lat, options, result, counts)
     if "points" in layers and len(lon):
         _add_points(m, incidents, lon, lat, options, result)
     if "assets" in layers and assets is not None and len(assets):
@@ -229,6 +248,22 @@ def parse_ref(text: str | None) -> tuple[str, str] | None:
         return None
     match = _REF.search(text)
     return (match.group(1), match.group(2)) if match else None
+
+
+def allowed_layers(viewer) -> tuple[str, ...]:
+    """The layers a :class:`pipelines.access.Viewer` may switch on: no heat surface for viewers who do not
+    see every row (a kernel density of few points shows where they are), no points for the public."""
+    if viewer.sees_rows:
+        return LAYERS
+    return tuple(layer for layer in LAYERS if layer != "heat" and (layer != "points" or not viewer.is_public))
+
+
+def safe_text(value: object) -> str:
+    """``value`` as text that folium can paste into HTML or a JavaScript template literal and that shows
+    literally: HTML-escaped, with backticks, ``$`` and backslashes as entities too."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def legend_html(legend: Sequence[LegendSection]) -> str:
@@ -295,7 +330,7 @@ def pick_map(
     outlines = areas[areas["kind"] == "neighbourhood"][["name", "geometry"]]
     if len(outlines):
         folium.GeoJson(
-            outlines,
+            outlines.assign(name=outlines["name"].map(safe_text)),
             name="Safe Neighbourhoods",
             style_function=lambda f: {"color": "#222", "weight": 2, "fillOpacity": 0.03},
             tooltip=folium.GeoJsonTooltip(["name"], aliases=["Area"]),
@@ -379,19 +414,32 @@ def _class_labels(breaks: list[float], fmt: str) -> list[tuple[str, str]]:
     return list(zip(labels, _SEQUENTIAL[: len(labels)], strict=False))
 
 
-def area_summary(areas: gpd.GeoDataFrame, incidents: pd.DataFrame, *, kind: str) -> gpd.GeoDataFrame:
-    """Areas of ``kind`` with ``count`` and ``rate`` (incidents per 1,000 residents, NaN without population)."""
+def area_summary(
+    areas: gpd.GeoDataFrame, incidents: pd.DataFrame, *, kind: str, counts: PublishedCounts | None = None
+) -> gpd.GeoDataFrame:
+    """Areas of ``kind`` with ``count``, ``shown`` (the count as displayed) and ``rate`` (incidents per
+    1,000 residents, NaN without population).
+
+    With ``counts`` the published counts are used: a suppressed count is NaN and shown as ``"<5"``, and
+    its rate is NaN too (with the population it would give the count back).
+    """
     column = f"{kind}_code"
     chosen = areas[areas["kind"] == kind].copy()
-    counts = incidents[column].value_counts() if column in incidents and len(incidents) else pd.Series(dtype=int)
-    chosen["count"] = chosen["code"].map(counts).fillna(0).astype(int)
+    if counts is not None:
+        published = counts.area_counts(kind).set_index("code")
+        chosen["count"] = chosen["code"].map(published["count"]).astype(float)
+        chosen["shown"] = chosen["code"].map(published["shown"]).fillna("0")
+    else:
+        found = incidents[column].value_counts() if column in incidents and len(incidents) else pd.Series(dtype=int)
+        chosen["count"] = chosen["code"].map(found).fillna(0).astype(int)
+        chosen["shown"] = chosen["count"].map("{:,}".format)
     population = pd.to_numeric(chosen["population"], errors="coerce")
     chosen["rate"] = (chosen["count"] / population.where(population > 0) * 1000).round(2)
     return chosen
 
 
-def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult) -> None:
-    summary = area_summary(areas, incidents, kind=options.area_kind)
+def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult, counts=None) -> None:
+    summary = area_summary(areas, incidents, kind=options.area_kind, counts=counts)
     if not len(summary):
         return
     values = summary[options.metric].fillna(0).to_numpy(dtype=float)
@@ -399,7 +447,9 @@ def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult) -> N
     summary["colour"] = [_SEQUENTIAL[c] if v > 0 else "#f7f7f7" for c, v in zip(classes, values, strict=True)]
     summary["ref"] = "area:" + options.area_kind + ":" + summary["code"].astype(str)
     summary["rate"] = summary["rate"].astype(object).where(summary["rate"].notna(), "n/a")
-    data = summary[["name", "count", "rate", "ref", "colour", "geometry"]]
+    summary["name"] = summary["name"].map(safe_text)
+    summary["ref"] = summary["ref"].map(safe_text)
+    data = summary[["name", "shown", "rate", "ref", "colour", "geometry"]].rename(columns={"shown": "count"})
     label = "Safe Neighbourhoods" if options.area_kind == "neighbourhood" else "Police precincts"
     folium.GeoJson(
         data,
@@ -440,39 +490,38 @@ def _add_heat(m, incidents: gpd.GeoDataFrame, lon, lat, options: MapOptions, res
 
 
 def hexagon_counts(lon: np.ndarray, lat: np.ndarray, resolution: int = 9) -> pd.Series:
-    """Incident count per H3 cell (index: cell as a hex string), largest first.
-
-    Coordinates are first snapped to 1e-4 degrees (about 11 m) so H3, which has no vectorised call,
-    indexes each distinct snapped location once; at resolution 9 (edge about 174 m) this moves only
-    points within a few metres of a cell edge.
-    """
+    """Incident count per H3 cell (index: cell as a hex string), largest first
+    (cells from :func:`pipelines.generalise.points_to_cells`)."""
     if not len(lon):
         return pd.Series(dtype=int, name="count")
-    keys = np.round(lat * 1e4).astype(np.int64) * 10_000_000 + np.round(lon * 1e4).astype(np.int64)
-    unique, counts = np.unique(keys, return_counts=True)
-    ulat, ulon = (unique // 10_000_000) / 1e4, (unique % 10_000_000) / 1e4
-    cells = [h3.latlng_to_cell(a, b, resolution) for a, b in zip(ulat.tolist(), ulon.tolist(), strict=True)]
-    series = pd.Series(counts, index=cells).groupby(level=0).sum().sort_values(ascending=False)
-    return series.rename("count")
+    cells = pd.Series(points_to_cells(lon, lat, resolution))
+    return cells.value_counts().sort_values(ascending=False, kind="stable").rename("count").rename_axis(None)
 
 
-def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult) -> None:
-    counts = hexagon_counts(lon, lat, options.h3_resolution)
+def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published=None) -> None:
+    if published is not None:
+        resolution = published.resolution
+        cells = published.cells.set_index("cell")
+        counts, labels = cells["count"].fillna(0), cells["shown"]
+    else:
+        resolution = options.h3_resolution
+        counts = hexagon_counts(lon, lat, resolution)
+        labels = counts.map("{:,}".format)
     shown = counts.head(options.max_hexagons)
     classes, breaks = _classes(shown.to_numpy(dtype=float))
     features = []
-    for (cell, count), cls in zip(shown.items(), classes, strict=True):
+    for (cell, _), cls in zip(shown.items(), classes, strict=True):
         ring = [[round(x, 5), round(y, 5)] for y, x in h3.cell_to_boundary(cell)]
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
-                "properties": {"count": int(count), "ref": f"cell:{cell}", "colour": _SEQUENTIAL[cls]},
+                "properties": {"count": labels[cell], "ref": f"cell:{cell}", "colour": _SEQUENTIAL[cls]},
             }
         )
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=f"Incidents per H3 hexagon (res {options.h3_resolution})",
+        name=f"Incidents per H3 hexagon (res {resolution})",
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
             "color": "#555",
@@ -493,8 +542,9 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult) -> None:
 def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapResult) -> None:
     # Significant and emerging cells first, so the cap drops quiet cells, never hot ones.
     interesting = (cells["gi_bin"] != 0) | cells["emerging"].isin(EMERGING_OUTLINED)
-    order = np.lexsort((-cells["count"].to_numpy(), ~interesting.to_numpy()))
+    order = np.lexsort((-cells["count"].fillna(0).to_numpy(), ~interesting.to_numpy()))
     shown = cells.iloc[order[: options.max_hotspot_cells]]
+    has_shown = "shown" in cells  # published cells (pipelines.access.published_hotspots) carry their labels
     features = []
     for row in shown.itertuples(index=False):
         ring = [[round(x, 5), round(y, 5)] for x, y in row.geometry.exterior.coords]
@@ -505,7 +555,7 @@ def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapRe
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": {
                     "gi": GI_BIN_NAMES[gi_bin],
-                    "count": int(row.count),
+                    "count": str(row.shown) if has_shown else int(row.count),
                     "z": round(float(row.gi_z), 2) if np.isfinite(row.gi_z) else None,
                     "trend": str(row.emerging).replace("_", " "),
                     "ref": f"cell:{row.cell_id}",
@@ -544,11 +594,18 @@ def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapRe
     result.stats["hotspot_cells"] = len(shown)
 
 
+# The popup is filled with textContent: whatever a description holds is shown as text, never parsed as
+# HTML. (A DOM element as content also lets streamlit-folium read the clicked popup's text back.)
 _POINT_CALLBACK = """
 function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
         {radius: 5, color: '#08306b', weight: 1, fillColor: '#4292c6', fillOpacity: 0.9});
-    marker.bindPopup(row[2]);
+    var box = document.createElement('div');
+    box.className = 'areasafe-popup';
+    box.style.whiteSpace = 'pre-line';
+    box.style.maxWidth = '280px';
+    box.textContent = row[2];
+    marker.bindPopup(box);
     return marker;
 }"""
 
@@ -563,8 +620,7 @@ def _add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) 
             "narrow the filters to see every point."
         )
     frame = incidents.iloc[positions]
-    when = frame["occurred_at"].dt.strftime("%Y-%m-%d") if "occurred_at" in frame else ""
-    labels = frame["category"].astype(str) + " · " + when + " · incident:" + frame["incident_id"].astype(str)
+    labels = point_labels(frame)
     data = [[round(y, 5), round(x, 5), lab] for y, x, lab in zip(lat[positions], lon[positions], labels, strict=True)]
     FastMarkerCluster(
         data,
@@ -581,16 +637,34 @@ def _add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) 
     )
 
 
+def point_labels(incidents: pd.DataFrame) -> pd.Series:
+    """The text of each incident's popup: category, local date, ``incident:ID`` and, when the viewer may
+    see it, the description on its own line (plain text; the browser shows it with ``textContent``)."""
+    when = incidents["occurred_at"].dt.strftime("%Y-%m-%d") if "occurred_at" in incidents else ""
+    labels = incidents["category"].astype(str) + " · " + when + " · incident:" + incidents["incident_id"].astype(str)
+    if "generalised" in incidents:
+        labels = labels.where(
+            ~incidents["generalised"].astype(bool), labels + "\nLocation generalised to its hexagon centre"
+        )
+    if "description" in incidents:
+        text = incidents["description"].astype(object)
+        labels = labels.where(text.isna(), labels + "\n" + text.astype(str).str.slice(0, 500))
+    return labels.fillna("")
+
+
 def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
     layer = MarkerCluster(name="ABCD assets", options={"disableClusteringAtZoom": 15})
     for row in assets.itertuples():
         colour, icon, _ = ABCD_STYLE.get(row.abcd_category, ("gray", "circle", "#777"))
         point = row.geometry.representative_point()
-        popup = f"<b>{html.escape(str(row.name))}</b><br>{row.abcd_category} · {row.type or ''}<br>asset:{row.asset_id}"
+        popup = (
+            f"<b>{safe_text(row.name)}</b><br>{safe_text(row.abcd_category)} · {safe_text(row.type)}"
+            f"<br>asset:{safe_text(row.asset_id)}"
+        )
         folium.Marker(
             [point.y, point.x],
             icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-            tooltip=str(row.name),
+            tooltip=safe_text(row.name),
             popup=folium.Popup(popup, max_width=260),
         ).add_to(layer)
     layer.add_to(m)
@@ -603,6 +677,8 @@ def _add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) ->
     data = interventions[["intervention_id", "name", "status", "lead", "geometry"]].copy()
     data["ref"] = "intervention:" + data["intervention_id"].astype(str)
     data["colour"] = data["status"].map(STATUS_COLOURS).fillna("#000")
+    for column in ("name", "status", "lead", "ref"):
+        data[column] = data[column].map(safe_text)
     data = data.drop(columns="intervention_id")
     folium.GeoJson(
         data,

@@ -235,6 +235,10 @@ BATCHES = Table(
         Field("outside_areas", "int", "Accepted rows outside every area."),
         Field("warnings", "text", "JSON object: warning code to count."),
         Field("rejections", "text", "JSON object: rejection reason to count."),
+        # A withdrawn batch keeps this record as a tombstone; every row it wrote is deleted.
+        Field("withdrawn_at", "datetime", "When an admin deleted the batch's rows (UTC); empty while live."),
+        Field("withdrawn_by", "text", "The admin who deleted them."),
+        Field("withdrawn_reason", "text", "Why, e.g. the CSO withdrew consent."),
     ),
 )
 

@@ -34,6 +34,39 @@ class Settings:
     #: Rows per progress-bar step and per insert chunk.
     chunk_rows: int = 100_000
 
+    # -- uploads through the dashboard (the CLI has no limit: bulk loads are an operator's job) ----
+    #: Largest file the dashboard accepts, in bytes.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    #: Most data rows one dashboard upload may hold.
+    max_upload_rows: int = 100_000
+
+    # -- accounts and sessions (pipelines.auth) -----------------------------------------------------
+    #: Shortest password ``areasafe users add`` accepts.
+    min_password_length: int = 10
+    #: Failed logins in a row (per username, counted in the store so every replica sees them) before
+    #: each further attempt must wait.
+    max_failed_logins: int = 5
+    #: The first wait after ``max_failed_logins``; it doubles with every further failure.
+    lockout_seconds: int = 30
+    #: The longest wait.
+    max_lockout_seconds: int = 15 * 60
+    #: A session with no page view for this long has expired.
+    session_idle_minutes: int = 30
+    #: A session expires this long after login, however active.
+    session_absolute_hours: int = 12
+
+    # -- privacy (pipelines.access, docs/privacy.md) ------------------------------------------------
+    #: Published counts below this are shown as "<5".
+    min_published_count: int = 5
+    #: H3 resolutions tried for generalised locations, finest first; the finest whose least dense
+    #: populated area still puts ``min_households_per_cell`` households in a cell is used.
+    generalise_resolutions: tuple[int, ...] = (9, 8, 7)
+    #: Households a generalised location must stand for (Police.uk map points cover at least 8 addresses;
+    #: a hexagon's centre stands for every household in the cell, so the bar is set far higher).
+    min_households_per_cell: int = 100
+    #: Persons per household, to turn area populations into households (Census 2022: 3.3 in Cape Town).
+    persons_per_household: float = 3.3
+
 
 SETTINGS = Settings()
 

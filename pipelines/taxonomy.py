@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from pipelines.errors import AreaSafeError
 from pipelines.settings import TAXONOMY_PATH
 
 OTHER = "other"
 _FUZZY_CUTOFF = 0.86
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(AreaSafeError):
     """The taxonomy file is malformed."""
 
 
@@ -122,8 +123,8 @@ class Taxonomy:
 def _load_cached(path: str, mtime: float) -> Taxonomy:
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TaxonomyError(f"cannot read taxonomy {path}: {exc}") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TaxonomyError(f"cannot read taxonomy {path} (it must be UTF-8 YAML): {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("categories"), list):
         raise TaxonomyError(f"{path} must be a mapping with a 'categories' list")
     categories = []

@@ -111,17 +111,18 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
 
     A cell is listed when Gi* calls it hot (``gi_bin > 0``) or its emerging category is a hot one,
     strongest first: ``cell``, ``incidents``, ``gi_star`` (the bin in words), ``trend`` (the emerging
-    category in words), ``emerging``, ``lat``, ``lon``.
+    category in words), ``emerging``, ``lat``, ``lon``. Cells published for a suppressed viewer
+    (:func:`pipelines.access.published_hotspots`) list ``incidents`` as shown to them (``"<5"``).
     """
     columns = ["cell", "incidents", "gi_star", "trend", "emerging", "lat", "lon"]
     if not len(cells):
         return pd.DataFrame(columns=columns)
     hot = cells[(cells["gi_bin"] > 0) | cells["emerging"].isin(HOT_TRENDS)]
-    hot = hot.sort_values(["gi_bin", "gi_z", "count"], ascending=False).head(n)
+    hot = hot.sort_values(["gi_bin", "gi_z", "count"], ascending=False, na_position="last").head(n)
     return pd.DataFrame(
         {
             "cell": hot["cell_id"].to_numpy(),
-            "incidents": hot["count"].astype(int).to_numpy(),
+            "incidents": (hot["shown"] if "shown" in hot else hot["count"].astype(int)).to_numpy(),
             "gi_star": hot["gi_bin"].map(GI_BIN_LABELS).to_numpy(),
             "trend": hot["emerging"].map(HOT_TRENDS).fillna("no clear trend").to_numpy(),
             "emerging": hot["emerging"].to_numpy(),
@@ -268,8 +269,12 @@ def batch_warnings(batches: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["batch_id", "file_name", "warning", "rows"])
 
 
-def feature_record(kind: str, ref: str, *, areas, assets, interventions, incidents) -> dict | None:
-    """The stored record behind a clicked map feature (see :func:`pipelines.mapview.parse_ref`)."""
+def feature_record(kind: str | None, ref: str | None = None, *, areas, assets, interventions, incidents) -> dict | None:
+    """The stored record behind a clicked map feature (see :func:`pipelines.mapview.parse_ref`); ``None``
+    when nothing (``kind`` None) or nothing known was clicked. ``incidents`` are the viewer's rows, so an
+    incident the viewer may not see has no record."""
+    if kind is None:
+        return None
     if kind == "area":
         area_kind, _, code = ref.partition(":")
         match = areas[(areas["kind"] == area_kind) & (areas["code"] == code)]

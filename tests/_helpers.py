@@ -41,3 +41,39 @@ def write_csv(folder: Path, name: str, text: str, encoding: str = "utf-8", bom: 
     data = text.encode(encoding)
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
     return path
+
+
+# --- accounts for tests of role-dependent pages ---
+PASSWORD = "test passphrase for areasafe"
+
+
+def ensure_user(store, role: str, *, org: str | None = None, username: str | None = None) -> str:
+    """An account with ``role`` in ``store`` (created once, password :data:`PASSWORD`); returns its name.
+
+    A cso account belongs to the demo's CSO unless ``org`` says otherwise.
+    """
+    from pipelines import access, auth
+    from pipelines.demo import CSO_ORG
+
+    if role == "cso" and org is None:
+        org = CSO_ORG
+    if username is None:
+        import hashlib
+
+        suffix = f"-{hashlib.sha256(org.encode()).hexdigest()[:6]}" if role == "cso" else ""
+        username = f"test-{role}{suffix}"
+    if not len(store.read_table("users", where={"username": username})):
+        auth.add_user(store, username, role=role, org=org, password=PASSWORD, actor=access.operator("tests"))
+    return username
+
+
+def app_login(at, store, role: str | None, **account) -> None:
+    """Log an AppTest session in as a fresh session of ``role`` (``None``: stay public), before ``at.run()``."""
+    from dashboard.common import SESSION_KEY
+    from pipelines import auth
+
+    if role is None:
+        at.session_state[SESSION_KEY] = None
+        return
+    username = ensure_user(store, role, **account)
+    at.session_state[SESSION_KEY] = auth.authenticate(store, username, PASSWORD)

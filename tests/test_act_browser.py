@@ -16,7 +16,7 @@ import pytest
 
 from dashboard.launch import command
 from pipelines.settings import PROJECT_ROOT, STORE_ENV
-from tests.test_browser_dashboard import CHROMIUM, FLAGS, _free_port, _wait_idle
+from tests.test_browser_dashboard import CHROMIUM, FLAGS, _free_port, _wait_idle, login_as, open_page
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CODE = "KHA-HARARE-HOLOMISA"
@@ -106,9 +106,8 @@ def _press(page, key: str, expected: str) -> None:
 
 def test_record_a_decision_in_meeting_mode_and_find_it_in_the_pack(server, page, store, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(f"{server}/")  # from the start page, as a user would: the app's own navigation and layout
-    _wait_idle(page)
-    page.get_by_role("link", name="Meeting mode").click()
+    login_as(page, server, store, "act_member")  # through the login page, then the app's own navigation
+    open_page(page, "Meeting mode")
     page.get_by_role("button", name="Next ▶").wait_for(timeout=90_000)
     _wait_idle(page)
     assert _heading(page).startswith("1. Actions from last time")
@@ -137,8 +136,7 @@ def test_record_a_decision_in_meeting_mode_and_find_it_in_the_pack(server, page,
     saved = store.read_table("actions", where={"action_id": f"{CODE}-2026-10-A01"})
     assert saved["decision"].item() == DECISION and saved["hotspot_cell"].item()
 
-    page.goto(f"{server}/act_review")
-    _wait_idle(page)
+    open_page(page, "ACT meeting review")  # a reload would start a new, logged-out session
     with page.expect_download(timeout=90_000) as download:
         page.get_by_role("button", name="Pack PDF").click()
     pdf = tmp_path / "pack.pdf"

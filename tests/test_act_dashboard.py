@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.settings import STORE_ENV
+from tests._helpers import app_login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 CODE = "KHA-HARARE-HOLOMISA"
@@ -31,8 +32,9 @@ def app(store, monkeypatch):
 
     def run(page: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90)
+        app_login(at, store, "act_member")
         at.run()
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
         at.run()
         assert not at.exception, [e.message for e in at.exception]
         return at

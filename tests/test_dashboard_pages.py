@@ -9,21 +9,26 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.settings import STORE_ENV
+from tests._helpers import app_login
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ["map_explorer", "profile", "act_review", "upload", "registers", "data_quality"]
+PAGES = ["map_explorer", "profile", "act_review", "upload", "registers", "data_quality", "batches"]
+# The least role that may use each page (pipelines.access.PERMISSIONS); the public gets the others.
+ROLE_FOR = {"act_review": "act_member", "upload": "cso", "registers": "act_member", "data_quality": "planner",
+            "batches": "cso", "users": "admin", "audit_log": "admin"}  # fmt: skip
 
 
 @pytest.fixture
 def app(demo_store, monkeypatch):
     monkeypatch.setenv(STORE_ENV, demo_store.url)
 
-    def run(page: str) -> AppTest:
+    def run(page: str, role: str | None = "default") -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
+        app_login(at, demo_store, ROLE_FOR.get(page) if role == "default" else role)
         at.run()
         if page != "map_explorer":
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"app_pages/{page}.py")
             at.run()
         assert not at.exception, [e.message for e in at.exception]
         return at
@@ -41,10 +46,30 @@ def _map_args(at: AppTest) -> dict:
     return json.loads(components[0].proto.json_args)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", [*PAGES, "users", "audit_log", "login"])
 def test_page_renders(app, page):
     at = app(page)
     assert at.title[0].value
+    assert not [w.value for w in at.warning if "may not use" in w.value]
+
+
+@pytest.mark.parametrize("page", ["act_review", "upload", "registers", "data_quality", "batches", "users"])
+def test_pages_stop_the_public_with_a_message(demo_store, monkeypatch, page):
+    monkeypatch.setenv(STORE_ENV, demo_store.url)
+    direct = AppTest.from_file(str(ROOT / "dashboard" / "app_pages" / f"{page}.py"), default_timeout=60).run()
+    assert not direct.exception, [e.message for e in direct.exception]
+    assert not direct.title and "the public may not use" in direct.warning[0].value  # the page checks too
+
+
+def test_public_map_and_profile_show_published_counts_only(app):
+    at = app("map_explorer", role=None)
+    args = _map_args(at)
+    assert "textContent = row[2]" not in args["script"]  # no point layer at all
+    assert "<5" in args["script"] or "\\u003c5" in args["script"]
+    at = app("profile", role=None)
+    assert any("<5" in c.value for c in at.caption)
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["data"]
 
 
 def test_map_assets_are_local_and_filters_change_counts(app):
@@ -117,8 +142,9 @@ def private_app(demo_store, tmp_path, monkeypatch):
     store = open_store(tmp_path / "pages.gpkg")
     monkeypatch.setenv(STORE_ENV, store.url)
     at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, store, "planner")
     at.run()
-    at.switch_page("pages/registers.py").run()
+    at.switch_page("app_pages/registers.py").run()
     assert not at.exception, [e.message for e in at.exception]
     yield at, store
     store.close()
@@ -140,7 +166,6 @@ def test_registers_map_is_offline_and_reports_clicks(private_app):
 def test_registers_add_an_asset_with_a_point(private_app):
     at, store = private_app
     before = store.count("assets")
-    at.text_input(key="r_user").set_value("ana")
     at.text_input(key="r_assets_name").set_value("Holomisa Toy Library")
     at.selectbox(key="r_assets_abcd_category").set_value("institutions")
     at.number_input(key="r_assets_lat").set_value(-34.0592)

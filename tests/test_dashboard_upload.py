@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.settings import STORE_ENV
 from pipelines.store import Batch, open_store
+from tests._helpers import app_login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -50,8 +51,9 @@ def upload_store(demo_store, tmp_path, monkeypatch):
 def test_kobo_upload_commits_one_batch(upload_store):
     hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
     at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, upload_store, "planner")
     at.run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.text_input(key="u_org").set_value("Harare CSF").run()
     at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
     assert not at.exception, [e.message for e in at.exception]
@@ -72,8 +74,9 @@ def test_kobo_upload_commits_one_batch(upload_store):
 def test_mapping_correction_changes_the_dry_run(upload_store):
     hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
     at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, upload_store, "planner")
     at.run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
     category = next(s for s in at.selectbox if s.label == "category")
     assert category.value == "incident/incident_type"
@@ -84,8 +87,9 @@ def test_mapping_correction_changes_the_dry_run(upload_store):
 
 def test_unusable_file_shows_an_actionable_error(upload_store):
     at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, upload_store, "planner")
     at.run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="u_file").set_value(("notes.csv", b"a,b\n1,2\n", "text/csv")).run()
     assert not at.exception  # no traceback
     assert at.error and "location" in at.error[0].value.lower()

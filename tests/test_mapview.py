@@ -164,3 +164,75 @@ def test_heat_layer_peaks_on_the_densest_cluster():
     lat, lon, weight = max(heat.data, key=lambda row: row[2])
     assert weight == 1.0
     assert abs(lat + 34.04) < 0.002 and abs(lon - 18.61) < 0.002  # within ~200 m of the cluster centre
+
+
+# --------------------------------------------------------------------------------------------------
+# Hostile text and published counts
+# --------------------------------------------------------------------------------------------------
+XSS = "<img src=x onerror=alert(1)>"
+TEMPLATE_INJECTION = "${alert(2)}`"
+
+
+def test_uploaded_text_never_reaches_the_map_as_markup():
+    areas = _areas().assign(name=[XSS, TEMPLATE_INJECTION])
+    incidents = _incidents(3).assign(description=[XSS, None, "plain"])
+    assets = gpd.GeoDataFrame(
+        {"asset_id": ["a1"], "name": [XSS], "abcd_category": ["physical"], "type": [TEMPLATE_INJECTION]},
+        geometry=[shapely.Point(18.61, -34.04)],
+        crs=4326,
+    )
+    interventions = gpd.GeoDataFrame(
+        {"intervention_id": ["i1"], "name": [XSS], "status": ["planned"], "lead": [TEMPLATE_INJECTION]},
+        geometry=[shapely.Point(18.63, -34.04)],
+        crs=4326,
+    )
+    options = mapview.MapOptions(layers=mapview.LAYERS)
+    result = mapview.build_map(areas, incidents, assets=assets, interventions=interventions, options=options)
+    page = result.map.get_root().render()
+    assert "<img src=x" not in page and "${alert(2)}" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # escaped where folium inserts HTML
+    assert "textContent = row[2]" in page  # incident popups are text, and their data is plain JSON
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page or '"<img' not in page
+    picker = mapview.pick_map(areas, assets=assets, interventions=interventions).get_root().render()
+    assert "<img src=x" not in picker and "${alert(2)}" not in picker
+
+
+def test_safe_text():
+    assert mapview.safe_text(XSS) == "&lt;img src=x onerror=alert(1)&gt;"
+    assert mapview.safe_text(TEMPLATE_INJECTION) == "&#36;{alert(2)}&#96;"
+    assert mapview.safe_text(None) == "" and mapview.safe_text(np.nan) == "" and mapview.safe_text(3) == "3"
+
+
+def test_point_labels_carry_description_and_generalisation():
+    frame = _incidents(2).assign(description=[XSS, None], generalised=[False, True])
+    labels = mapview.point_labels(frame)
+    assert labels.iloc[0].endswith("\n" + XSS)
+    assert labels.iloc[1].endswith("Location generalised to its hexagon centre")
+
+
+def test_map_draws_published_counts_for_suppressed_viewers():
+    from pipelines.access import PublishedCounts
+
+    counts = PublishedCounts(
+        total=float("nan"),
+        total_shown="<5",
+        areas=pd.DataFrame({"kind": "neighbourhood", "code": ["A", "B"], "count": [np.nan, 0.0], "shown": ["<5", "0"]}),
+        cells=pd.DataFrame({"cell": ["89ad361200bffff"], "count": [np.nan], "shown": ["<5"]}),
+        resolution=9,
+    )
+    empty = _incidents(0)
+    options = mapview.MapOptions(layers=("areas", "hexagons", "points", "heat"))
+    result = mapview.build_map(_areas(), empty, counts=counts, options=options)
+    summary = mapview.area_summary(_areas(), empty, kind="neighbourhood", counts=counts).set_index("code")
+    assert summary.loc["A", "shown"] == "<5" and np.isnan(summary.loc["A", "rate"])  # no rate to divide back
+    assert result.stats["hexagons"] == 1 and "points" not in result.stats and "heat_cells" not in result.stats
+    assert '"count": "\\u003c5"' in result.map.get_root().render() or '"count": "<5"' in result.map.get_root().render()
+
+
+def test_allowed_layers_by_viewer():
+    from pipelines.access import PUBLIC, Viewer
+
+    assert mapview.allowed_layers(Viewer("p", "planner")) == mapview.LAYERS
+    assert "heat" not in mapview.allowed_layers(Viewer("c", "cso", "X"))
+    assert "points" in mapview.allowed_layers(Viewer("c", "cso", "X"))
+    assert not {"heat", "points"} & set(mapview.allowed_layers(PUBLIC))

@@ -337,11 +337,13 @@ def test_older_store_is_upgraded_in_place(tmp_path):
     conn.executescript(
         "DROP TABLE users; DELETE FROM gpkg_contents WHERE table_name = 'users';"
         "ALTER TABLE interventions DROP COLUMN funding_sphere;"
+        "ALTER TABLE batches DROP COLUMN withdrawn_at;"
         "UPDATE areasafe_meta SET value = '1' WHERE key = 'schema_version';"
     )
     conn.close()
     store = GeoPackageStore(path)
     assert "funding_sphere" in store.read_table("interventions").columns
+    assert "withdrawn_at" in store.read_table("batches").columns
     store.save(users=_user("ann", "admin", pd.Timestamp("2025-06-01T10:00Z")))
     assert store.count("users") == 1
-    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "3"

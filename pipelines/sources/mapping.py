@@ -390,8 +390,8 @@ def load_mapping_file(path: str | Path) -> dict:
     """
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise MappingError(f"cannot read mapping file {path}: {exc}") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise MappingError(f"cannot read mapping file {path} (it must be UTF-8 YAML): {exc}") from exc
     if not isinstance(doc, dict):
         raise MappingError(f"mapping file {path} must be a YAML mapping with 'columns:'")
     unknown = set(doc) - {"format", "columns", "crs", "personal", "categories"}
@@ -400,7 +400,14 @@ def load_mapping_file(path: str | Path) -> dict:
             f"mapping file {path}: unknown keys {sorted(unknown)}; use format, columns, crs, personal, categories"
         )
     columns = doc.get("columns") or {}
-    bad = set(columns) - set(ROLES)
+    for key, expected in (("columns", dict), ("categories", dict), ("personal", list)):
+        value = doc.get(key)
+        if value is not None and not isinstance(value, expected):
+            raise MappingError(
+                f"mapping file {path}: '{key}' must be a YAML {'mapping' if expected is dict else 'list'}; "
+                f"got {type(value).__name__}"
+            )
+    bad = {str(k) for k in columns} - set(ROLES)
     if bad:
         raise MappingError(f"mapping file {path}: unknown column roles {sorted(bad)}; roles are {', '.join(ROLES)}")
     out: dict = dict(columns)

@@ -106,7 +106,12 @@ def _read_delimited(path: Path, data: bytes) -> RawTable:
         data = data[3:]
     first_line = data.split(b"\n", 1)[0].decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace")
     delimiter = sniff_delimiter(first_line)
-    header = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a bare carriage return inside the first line (old Mac line endings)
+        raise UnusableFileError(
+            f"{path.name}: the header row could not be read as CSV ({exc}); save the file as CSV (UTF-8) and upload that."
+        ) from exc
     notes = []
     if encoding != "utf-8-sig":
         notes.append(f"read as {encoding} (the file is not UTF-8)")

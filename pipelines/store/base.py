@@ -45,6 +45,9 @@ class Batch:
     outside_areas: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
     rejections: dict[str, int] = field(default_factory=dict)
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_reason: str | None = None
 
     def with_counts(self, **changes) -> Batch:
         return replace(self, **changes)
@@ -55,6 +58,8 @@ class Batch:
         record["warnings"] = json.dumps(self.warnings, sort_keys=True)
         record["rejections"] = json.dumps(self.rejections, sort_keys=True)
         record["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
+        if self.withdrawn_at is not None:
+            record["withdrawn_at"] = self.withdrawn_at.astimezone(dt.UTC).isoformat()
         return record
 
     def summary(self) -> dict:

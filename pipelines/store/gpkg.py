@@ -43,7 +43,7 @@ _SQL_TYPES = {
 }
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4.0
-_SCHEMA_VERSION = "2"  # 2: users, audit_log, meetings, actions, action_log, funding_sphere
+_SCHEMA_VERSION = "3"  # 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
@@ -396,10 +396,20 @@ class GeoPackageStore(Store):
 
     def delete_batch(self, batch_id: str) -> int:
         removed = 0
-        with self._transaction() as conn:
-            for table in TABLES.values():
-                if "batch_id" in table.columns and not table.append_only:
-                    removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+        conn = self._conn
+        # Erasure: overwrite the deleted rows' pages with zeros instead of leaving them in the file's
+        # free list, and copy the WAL back so no old page survives there either.
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._transaction() as conn:
+                for table in TABLES.values():
+                    if "batch_id" in table.columns and not table.append_only:
+                        removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+                        if table.geometry_type and removed:
+                            self._touch_contents(conn, table.name)
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
 
     # -- reads -------------------------------------------------------------------------------------

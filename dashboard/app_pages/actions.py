@@ -11,11 +11,12 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import common
-from pipelines import views
+from pipelines import audit, views
 from pipelines.act import actions as register
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ACTION_STATUSES
 
+viewer = common.require("actions")
 filters = common.sidebar()
 st.title("Actions register")
 code = filters.neighbourhood
@@ -52,13 +53,15 @@ record = common.action_form(
     submit="Save action",
 )
 if record is not None:
-    user, note = record.pop("_user") or None, record.pop("_note") or None
+    typed, note = record.pop("_user") or None, record.pop("_note") or None
+    user = viewer.username or typed  # the logged-in account, not a name anyone could type
     record |= {"neighbourhood_code": code, "action_id": chosen} | ({"month": month} if month else {})
     try:
         saved = register.save_action(store, record, user=user, note=note)
     except AreaSafeError as exc:
         common.show_error(exc)
     else:
+        audit.record(store, "edit", viewer=viewer, target=saved["action_id"], detail={"table": "actions"})
         st.session_state["ar_flash"] = f"Saved {saved['action_id']} ({saved['status']})."
         st.rerun()
 

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import common
 from pipelines import views
 
+common.require("data_quality")
 st.title("Data quality")
 batches = common.table("batches")
 incidents = common.incidents()

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from pipelines import mapview, registers, views
+from pipelines import access, mapview, registers, views
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 
@@ -20,6 +20,7 @@ TEXT = {
 }
 CHOICE = {"assets": ("abcd_category", ABCD_CATEGORIES), "interventions": ("status", INTERVENTION_STATUSES)}
 
+viewer = common.require("registers")
 filters = common.sidebar()
 st.title("Registers")
 kind = st.radio("Register", list(TEXT), horizontal=True, key="r_kind", format_func=str.capitalize)
@@ -36,7 +37,7 @@ if flash := st.session_state.pop("r_flash", None):
     st.success(flash)
 
 st.header("Add or edit")
-user = st.text_input("Your name (recorded with each change)", key="r_user") or None
+user = viewer.username  # recorded with each change, and in the audit log
 names = dict(zip(frame[id_col], frame["name"], strict=True))
 chosen = st.selectbox(
     "Edit", [None, *sorted(names, key=names.get)], key=key("edit"), format_func=lambda i: names.get(i, "(add new)")
@@ -88,6 +89,7 @@ if saved:
     except AreaSafeError as exc:
         common.show_error(exc)
     else:
+        access.record_edit(common.store(), viewer, batch, what=kind, record_id=chosen)
         where = "outside every area" if batch.outside_areas else "placed in its neighbourhood"
         st.session_state["r_flash"] = f"Saved {entered['name']!r} ({where}; batch {batch.batch_id})."
         st.session_state[key("loaded")] = "-"  # reload the form from the store
@@ -109,10 +111,12 @@ with st.expander(f"Import {kind} from a file (CSV, Excel, GeoJSON)"):
         try:
             ingest = registers.ingest_assets if kind == "assets" else registers.ingest_interventions
             options = {"abcd_category": fill} if kind == "assets" else {}
+            access.check_upload_size(upload.name, upload.getvalue())
             batch = ingest(common.store(), upload.name, data=upload.getvalue(), user=user, **options)
         except AreaSafeError as exc:
             common.show_error(exc)
         else:
+            access.record_edit(common.store(), viewer, batch, what=f"{kind} import")
             st.success(f"Batch {batch.batch_id}: {batch.accepted:,} accepted, {batch.rejected:,} rejected.")
             st.json(batch.summary())
             rejected = common.store().read_rejections(batch.batch_id)

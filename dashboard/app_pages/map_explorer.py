@@ -1,4 +1,9 @@
-"""Map explorer: areas, incidents (heat, hexagons, clustered points), assets and interventions."""
+"""Map explorer: areas, incidents (heat, hexagons, clustered points), assets and interventions.
+
+What is drawn depends on the viewer (``pipelines.access``): the public gets published counts per area and
+hexagon only; a cso also its own organisation's points; planners and ACT members every point, sensitive
+ones generalised; analysts everything.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from pipelines import mapview, views
+from pipelines import access, mapview, views
 
+viewer = common.require("map")
 filters = common.sidebar()
 st.title("Map explorer")
 
 left, right = st.columns([3, 1])
+allowed = mapview.allowed_layers(viewer)
 with right:
     metric = st.radio(
         "Colour areas by",
@@ -27,10 +34,12 @@ with right:
         key="m_kind",
         format_func=lambda k: "Safe Neighbourhoods" if k == "neighbourhood" else "Precincts",
     )
-    layers = st.multiselect("Layers", mapview.LAYERS, default=list(mapview.DEFAULT_LAYERS), key="m_layers")
+    default = [layer for layer in mapview.DEFAULT_LAYERS if layer in allowed]
+    layers = st.multiselect("Layers", allowed, default=default, key="m_layers")
     online = st.toggle("OpenStreetMap tiles (needs internet)", value=False, key="m_osm")
 
 incidents = common.incidents(filters.query())
+counts = common.counts(filters.query()) if viewer.suppressed else None
 areas = common.areas()
 hot = None
 if "hotspots" in layers and filters.neighbourhood:
@@ -45,10 +54,15 @@ result = mapview.build_map(
     hotspots=None if hot is None else hot.cells,
     focus=filters.neighbourhood,
     options=mapview.MapOptions(layers=tuple(layers), metric=metric, area_kind=area_kind, online_tiles=online),
+    counts=counts,
 )
 
 with left:
-    st.metric("Incidents matching the filters", f"{len(incidents):,}")
+    st.metric("Incidents matching the filters", counts.total_shown if counts else f"{len(incidents):,}")
+    if viewer.is_public:
+        st.caption("Public view: counts per area and hexagon; fewer than 5 are shown as <5. Log in for more.")
+    elif viewer.role == "cso":
+        st.caption(f"Points: {viewer.org}'s own incidents ({len(incidents):,}); everything else as counts.")
     for note in result.notes:
         st.caption(note)
     if hot is not None:
@@ -70,17 +84,13 @@ with right:
     st.markdown(mapview.legend_html(result.legend), unsafe_allow_html=True)
     st.subheader("Selected feature")
     ref = mapview.parse_ref((clicked or {}).get("last_object_clicked_popup"))
-    record = (
-        views.feature_record(
-            *ref,
-            areas=areas,
-            assets=common.table("assets"),
-            interventions=common.table("interventions"),
-            incidents=incidents,
-        )
-        if ref
-        else None
+    assets, interventions = common.table("assets"), common.table("interventions")
+    record = views.feature_record(
+        *(ref or (None, None)), areas=areas, assets=assets, interventions=interventions, incidents=incidents
     )
+    if record and st.session_state.get("m_seen") != ref:
+        st.session_state["m_seen"] = ref  # audited once per click, not on every rerun
+        access.note_detail_view(common.store(), viewer, ref[0], record)
     if record:
         st.table({"field": list(record), "value": list(record.values())})
     else:

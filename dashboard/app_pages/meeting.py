@@ -12,6 +12,7 @@ import html
 import streamlit as st
 
 from dashboard import common
+from pipelines import audit
 from pipelines.act.actions import save_action, save_meeting
 from pipelines.act.pack import agenda_section
 from pipelines.errors import AreaSafeError
@@ -23,6 +24,7 @@ st.markdown(
     " {font-size: 1.15rem; color: #000;}</style>",
     unsafe_allow_html=True,
 )
+viewer = common.require("meeting")
 filters = common.sidebar()
 _, months = common.neighbourhood_incidents(filters)
 month = st.sidebar.selectbox("Meeting month", months, key="mm_month", format_func=str)
@@ -63,7 +65,8 @@ if form_col is not None:
             submit="Record decision",
         )
         if record is not None:
-            user, note = record.pop("_user") or None, record.pop("_note") or f"Recorded in meeting mode ({item.title})"
+            typed, note = record.pop("_user") or None, record.pop("_note") or f"Recorded in meeting mode ({item.title})"
+            user = viewer.username or typed  # the logged-in account, not a name anyone could type
             try:
                 saved = save_action(
                     common.store(), {**record, "neighbourhood_code": code, "month": str(month)}, user=user, note=note
@@ -71,6 +74,9 @@ if form_col is not None:
             except AreaSafeError as exc:
                 common.show_error(exc)
             else:
+                audit.record(
+                    common.store(), "edit", viewer=viewer, target=saved["action_id"], detail={"table": "actions"}
+                )
                 st.session_state["mm_flash"] = f"Recorded {saved['action_id']}: {saved['decision']}"
                 st.rerun()
 st.caption(

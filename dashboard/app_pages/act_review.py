@@ -21,6 +21,7 @@ st.markdown(
     " [data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.2rem; color: #000;}</style>",
     unsafe_allow_html=True,
 )
+common.require("act_review")
 filters = common.sidebar()
 incidents, months = common.neighbourhood_incidents(filters)
 month = st.selectbox("Meeting month", months, key="act_month", format_func=str)

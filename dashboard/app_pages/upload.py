@@ -1,7 +1,8 @@
 """Upload (CSOs): detect the format, correct the mapping, dry-run, confirm, and see batch history.
 
-Uses the same ``pipelines.ingest`` functions as ``areasafe ingest``, so a file gives the same batch
-here as on the command line.
+Uses the same ``pipelines.ingest`` functions as ``areasafe ingest`` (through ``pipelines.access``, which
+adds the size and row limits, stores a cso's upload under its own organisation and audits the commit),
+so a file gives the same batch here as on the command line.
 """
 
 from __future__ import annotations
@@ -11,19 +12,25 @@ import hashlib
 import streamlit as st
 
 from dashboard import common
-from pipelines import ingest, views
+from pipelines import access, export, views
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import SOURCES
 from pipelines.sources.mapping import FORMATS, ROLES
 
 NONE = "(none)"
+viewer = common.require("upload")
 st.title("Upload incident reports")
 st.caption("KoboToolbox, ODK Central, data.police.uk or plain CSV/Excel. Nothing is stored until you confirm.")
 
 upload = st.file_uploader("Survey export", type=["csv", "xlsx", "xls"], key="u_file")
 cols = st.columns(3)
-source = cols[0].selectbox("Source", SOURCES, index=SOURCES.index("community"), key="u_source")
-org = cols[1].text_input("Organisation", value="", key="u_org", placeholder="e.g. Harare CSF") or None
+cso = viewer.role == "cso"  # a CSO uploads community reports for its own organisation only
+sources = ("community",) if cso else SOURCES
+source = cols[0].selectbox("Source", sources, index=sources.index("community"), key="u_source")
+if cso:
+    org = cols[1].text_input("Organisation", value=viewer.org, disabled=True)
+else:
+    org = cols[1].text_input("Organisation", value="", key="u_org", placeholder="e.g. Harare CSF") or None
 fmt = cols[2].selectbox("Format", FORMATS, key="u_format")
 
 if upload is not None:
@@ -32,15 +39,8 @@ if upload is not None:
     chosen = {role: st.session_state.get(f"u_{tag}_{role}") for role in ROLES}
     overrides = {role: ("" if value == NONE else value) for role, value in chosen.items() if value is not None}
     try:
-        prepared = ingest.prepare_incidents(
-            common.store(),
-            upload.name,
-            source=source,
-            org=org,
-            format=fmt,
-            overrides=overrides,
-            data=data,
-            file_name=upload.name,
+        prepared = access.prepare_upload(
+            common.store(), viewer, upload.name, data, source=source, org=org, format=fmt, overrides=overrides
         )
     except AreaSafeError as exc:
         common.show_error(exc)
@@ -68,7 +68,7 @@ if upload is not None:
     if len(prepared.rejections):
         st.download_button(
             "Download rejected rows (CSV)",
-            prepared.rejections.to_csv(index=False),
+            export.csv_text(prepared.rejections),
             file_name=f"rejected-{upload.name}.csv",
             mime="text/csv",
         )
@@ -76,15 +76,15 @@ if upload is not None:
         st.warning(f"This file was already uploaded (batch {prepared.already_ingested}); confirming stores nothing.")
     if st.button("Confirm and store", type="primary", key="u_confirm"):
         try:
-            batch = ingest.commit_incidents(common.store(), prepared)
+            batch = access.commit_upload(common.store(), viewer, prepared)
         except AreaSafeError as exc:
             common.show_error(exc)
             st.stop()
         st.success(f"Stored batch {batch.batch_id}: {batch.accepted:,} incidents accepted.")
 
-st.subheader("Batch history")
+st.subheader("Batch history" + (f": {viewer.org}" if cso else ""))
 st.dataframe(
-    views.blank_missing(views.batch_table(common.table("batches").sort_values("created_at", ascending=False))),
+    views.blank_missing(views.batch_table(access.read_batches(common.store(), viewer))),
     hide_index=True,
     use_container_width=True,
 )

@@ -1,0 +1,70 @@
+"""Safe Neighbourhood profile: KPIs, monthly trend, hotspots, assets and interventions.
+
+Every number comes from ``pipelines.access.profile_stats`` / ``published_hotspots``: the public and CSOs
+see counts below 5 as <5 (and no rate or change that would give one back).
+"""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from dashboard import common
+from pipelines import views
+
+viewer = common.require("profile")
+filters = common.sidebar()
+st.title("Safe Neighbourhood profile")
+if filters.neighbourhood is None:
+    st.info("Choose a Safe Neighbourhood in the sidebar.")
+    st.stop()
+if not filters.months:
+    st.warning("No incidents are stored yet.")
+    st.stop()
+month = filters.months[1]
+stats = common.profile_stats(filters, month)
+
+cols = st.columns(4)
+cols[0].metric(f"Incidents in {month}", stats.incidents, delta=stats.change, delta_color="inverse")
+cols[1].metric("Per 1,000 residents", stats.rate_per_1000)
+cols[2].metric("Community share of reports", stats.community_share)
+cols[3].metric("Residents", "n/a" if filters.population is None else f"{filters.population:,.0f}")
+if stats.suppressed:
+    st.caption(
+        "Counts below 5 are shown as <5 and left out of the chart; rates and changes that would reveal them are withheld."
+    )
+
+st.plotly_chart(
+    px.line(
+        stats.trend,
+        x="month",
+        y="count",
+        color="category",
+        markers=True,
+        hover_data={"shown": True, "count": False},
+        title="Incidents per month by category",
+    ),
+    use_container_width=True,
+)
+
+left, right = st.columns(2)
+left.subheader("Hot spots (Gi*, this period)")
+span = (filters.months[1] - filters.months[0]).n + 1
+hot = common.hotspots(filters.neighbourhood, months=span, until=month)
+for message in hot.messages:
+    left.caption(message)
+left.dataframe(views.top_hotspots(hot.cells), hide_index=True, use_container_width=True)
+right.subheader("Assets")
+assets = common.table("assets")
+right.dataframe(
+    views.blank_missing(assets[assets["neighbourhood_code"] == filters.neighbourhood]),
+    hide_index=True,
+    use_container_width=True,
+)
+st.subheader("Interventions")
+interventions = common.table("interventions")
+st.dataframe(
+    views.blank_missing(interventions[interventions["neighbourhood_code"] == filters.neighbourhood]),
+    hide_index=True,
+    use_container_width=True,
+)

@@ -1,0 +1,63 @@
+"""Users (admins): list accounts, add one, disable or enable, change a role, set a password.
+
+Every change goes through ``pipelines.auth`` (argon2 hashes, checks, audit entries).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import common
+from pipelines import auth
+from pipelines.errors import AreaSafeError
+from pipelines.schemas import ROLES
+
+viewer = common.require("users")
+st.title("Users")
+users = auth.list_users(common.store(), viewer)
+st.dataframe(users, hide_index=True, use_container_width=True)
+if flash := st.session_state.pop("us_flash", None):
+    st.success(flash)
+
+
+def attempt(action, done: str) -> None:
+    try:
+        action()
+    except AreaSafeError as exc:
+        common.show_error(exc)
+    else:
+        st.session_state["us_flash"] = done
+        st.rerun()
+
+
+left, right = st.columns(2)
+with left, st.form("add_user", clear_on_submit=True):
+    st.subheader("Add an account")
+    name = st.text_input("Username", key="us_name")
+    role = st.selectbox("Role", ROLES, index=None, key="us_role")
+    org = st.text_input("Organisation (cso accounts)", key="us_org") or None
+    password = st.text_input("Password", type="password", key="us_password")
+    if st.form_submit_button("Add", type="primary"):
+        attempt(
+            lambda: auth.add_user(common.store(), name, role=role or "", org=org, password=password, actor=viewer),
+            f"Added {name}.",
+        )
+with right:
+    st.subheader("Change an account")
+    chosen = st.selectbox("Account", list(users["username"]), index=None, key="us_chosen")
+    if chosen:
+        row = users.set_index("username").loc[chosen]
+        new_role = st.selectbox("Role", ROLES, index=ROLES.index(row["role"]), key="us_new_role")
+        new_org = st.text_input("Organisation", value=row["org"] or "", key="us_new_org") or None
+        cols = st.columns(3)
+        if cols[0].button("Save role", key="us_set_role"):
+            attempt(lambda: auth.set_role(common.store(), chosen, new_role, org=new_org, actor=viewer), "Role saved.")
+        verb = "Enable" if row["disabled"] else "Disable"
+        if cols[1].button(verb, key="us_toggle"):
+            attempt(
+                lambda: auth.set_disabled(common.store(), chosen, not row["disabled"], actor=viewer),
+                f"{verb}d {chosen}.",
+            )
+        new_password = st.text_input("New password", type="password", key="us_new_password")
+        if cols[2].button("Set password", key="us_set_password"):
+            attempt(lambda: auth.set_password(common.store(), chosen, new_password, actor=viewer), "Password set.")

@@ -1,0 +1,339 @@
+"""Accounts, passwords, login throttling and sessions.
+
+Place in the data flow: beside the store. Accounts live in the store's ``users`` table (argon2 hashes
+only, never a password); the CLI (``areasafe users ...``) and the dashboard's admin page manage them
+through the functions here, and the login page calls :func:`authenticate`. Every change and every
+login attempt is audited (:mod:`pipelines.audit`).
+
+Throttling: the count of failed logins in a row and the time of the last one are stored on the
+account, so every dashboard replica sharing the store sees the same count. After
+``SETTINGS.max_failed_logins`` failures each attempt must wait ``SETTINGS.lockout_seconds``, doubling
+with every further failure up to ``SETTINGS.max_lockout_seconds``; a throttled attempt is refused
+without checking the password, so guessing is no faster from many replicas than from one.
+
+Sessions expire after ``SETTINGS.session_idle_minutes`` without a page view and
+``SETTINGS.session_absolute_hours`` after login; :func:`refresh_session` also re-reads the account on
+every page view, so disabling an account or changing its role takes effect at the next click.
+
+Single sign-on (Streamlit's ``st.login``): :func:`viewer_for_identity` maps an OIDC identity to the
+account whose username is the identity's e-mail address (case-insensitive); an unknown or disabled
+identity gets the public view (``docs/privacy.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from pipelines import audit
+from pipelines.access import PUBLIC, Viewer
+from pipelines.errors import AreaSafeError
+from pipelines.schemas import ROLES
+from pipelines.settings import SETTINGS, Settings
+from pipelines.store.base import Store
+
+_HASHER = PasswordHasher()
+# Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("areasafe-no-such-user")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,63}$")
+WRONG = "wrong username or password"
+
+
+class AuthError(AreaSafeError):
+    """A login or account change was refused; the message says why and what to do."""
+
+
+class ThrottledError(AuthError):
+    """Too many failed logins for this username; ``retry_after`` seconds must pass first."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SessionExpired(AuthError):
+    """The session is over (idle, too old, or the account changed); log in again."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in viewer and when the session started and was last used (UTC)."""
+
+    viewer: Viewer
+    started_at: dt.datetime
+    last_seen: dt.datetime
+    via: str = "password"  # or "sso"
+
+
+# --------------------------------------------------------------------------------------------------
+# Passwords
+# --------------------------------------------------------------------------------------------------
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (salted; the parameters are stored in the hash)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; False for a wrong password or no hash."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_password(password: str, *, settings: Settings = SETTINGS) -> None:
+    """Refuse passwords that are too short or blank."""
+    if not password or not password.strip():
+        raise AuthError("the password is empty; pipe one in, e.g. `printf '%s' \"$PASSWORD\" | areasafe users ...`")
+    if len(password) < settings.min_password_length:
+        raise AuthError(
+            f"the password has {len(password)} characters; use at least {settings.min_password_length} "
+            "(a passphrase of four or more words is easy to remember)"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Accounts
+# --------------------------------------------------------------------------------------------------
+def _user(store: Store, username: str) -> pd.DataFrame:
+    return store.read_table("users", where={"username": username})
+
+
+def _require_user(store: Store, username: str) -> pd.DataFrame:
+    row = _user(store, username)
+    if not len(row):
+        raise AuthError(f"no user {username!r}; list users with 'areasafe users list'")
+    return row
+
+
+def _check_role(role: str, org: str | None) -> None:
+    if role not in ROLES:
+        raise AuthError(f"--role must be one of {', '.join(ROLES)}; got {role!r}")
+    if role == "cso" and not (org and org.strip()):
+        raise AuthError("a cso account belongs to one organisation: give it with --org ORG")
+
+
+def _now(now: dt.datetime | None) -> pd.Timestamp:
+    return pd.Timestamp(now or dt.datetime.now(dt.UTC))
+
+
+def _save(store: Store, row: pd.DataFrame, event: str | None, **audit_fields) -> None:
+    frames = {"users": row}
+    if event:
+        frames["audit_log"] = audit.entry(event, **audit_fields)
+    store.save(**frames)
+
+
+def add_user(
+    store: Store,
+    username: str,
+    *,
+    role: str,
+    actor: Viewer,
+    org: str | None = None,
+    password: str | None = None,
+    sso_only: bool = False,
+    now: dt.datetime | None = None,
+) -> None:
+    """Create an account (admins only). ``sso_only`` accounts have no password and log in through SSO."""
+    actor.require("users")
+    if not USERNAME.match(username or ""):
+        raise AuthError(
+            f"username {username!r} is not allowed; use 1-64 letters, digits and . _ @ + - (an e-mail address works)"
+        )
+    _check_role(role, org)
+    if len(_user(store, username)):
+        raise AuthError(f"user {username!r} exists; change it with 'areasafe users set-role' or 'set-password'")
+    if sso_only:
+        if password:
+            raise AuthError("an SSO-only account has no password; leave out --password-stdin or --sso-only")
+        password_hash = None
+    else:
+        check_password(password or "")
+        password_hash = hash_password(password)
+    at = _now(now)
+    row = pd.DataFrame(
+        {
+            "username": [username],
+            "role": [role],
+            "org": [org.strip() if org else None],
+            "password_hash": [password_hash],
+            "disabled": [False],
+            "failed_logins": [0],
+            "last_failed_at": [pd.NaT],
+            "created_at": [at],
+            "updated_at": [at],
+        }
+    )
+    detail = {"action": "add", "role": role, "org": org, "sso_only": sso_only}
+    _save(store, row, "user_admin", viewer=actor, target=username, detail=detail, now=at)
+
+
+def list_users(store: Store, viewer: Viewer) -> pd.DataFrame:
+    """Accounts without their hashes: ``username``, ``role``, ``org``, ``disabled``, ``sso_only``,
+    ``failed_logins``, ``created_at``, ``updated_at`` (admins only)."""
+    viewer.require("users")
+    users = store.read_table("users").sort_values("username", ignore_index=True)
+    users["sso_only"] = users["password_hash"].isna()
+    columns = ["username", "role", "org", "disabled", "sso_only", "failed_logins", "created_at", "updated_at"]
+    return users[columns]
+
+
+def _enabled_admins(store: Store) -> set[str]:
+    users = store.read_table("users")
+    return set(users.loc[(users["role"] == "admin") & ~users["disabled"].astype(bool), "username"])
+
+
+def set_role(
+    store: Store, username: str, role: str, *, actor: Viewer, org: str | None = None, now: dt.datetime | None = None
+) -> None:
+    """Change an account's role (and organisation; a cso needs one). The last enabled admin stays admin."""
+    actor.require("users")
+    row = _require_user(store, username)
+    org = org if org is not None else (row["org"].iloc[0] if role == "cso" else None)
+    _check_role(role, org)
+    if role != "admin" and _enabled_admins(store) == {username}:
+        raise AuthError(f"{username!r} is the last enabled admin; make another admin first")
+    before = row["role"].iloc[0]
+    at = _now(now)
+    row = row.assign(role=role, org=org, updated_at=at)
+    detail = {"action": "set_role", "from": before, "role": role, "org": org}
+    _save(store, row, "user_admin", viewer=actor, target=username, detail=detail, now=at)
+
+
+def set_disabled(store: Store, username: str, disabled: bool, *, actor: Viewer, now: dt.datetime | None = None) -> None:
+    """Disable (or enable again) an account; a disabled account cannot log in and its sessions end.
+    Enabling also clears its failed-login count."""
+    actor.require("users")
+    row = _require_user(store, username)
+    if disabled and _enabled_admins(store) == {username}:
+        raise AuthError(f"{username!r} is the last enabled admin; make another admin first")
+    at = _now(now)
+    row = row.assign(disabled=disabled, updated_at=at)
+    if not disabled:
+        row = row.assign(failed_logins=0, last_failed_at=pd.NaT)
+    detail = {"action": "disable" if disabled else "enable"}
+    _save(store, row, "user_admin", viewer=actor, target=username, detail=detail, now=at)
+
+
+def set_password(store: Store, username: str, password: str, *, actor: Viewer, now: dt.datetime | None = None) -> None:
+    """Set a new password (admins only); clears the failed-login count."""
+    actor.require("users")
+    row = _require_user(store, username)
+    check_password(password)
+    at = _now(now)
+    row = row.assign(password_hash=hash_password(password), failed_logins=0, last_failed_at=pd.NaT, updated_at=at)
+    _save(store, row, "user_admin", viewer=actor, target=username, detail={"action": "set_password"}, now=at)
+
+
+# --------------------------------------------------------------------------------------------------
+# Login
+# --------------------------------------------------------------------------------------------------
+def wait_seconds(failed: int, last_failed_at: pd.Timestamp | None, now: pd.Timestamp, *, settings=SETTINGS) -> int:
+    """Seconds before another attempt is allowed after ``failed`` failures in a row (0: go ahead)."""
+    if failed < settings.max_failed_logins or last_failed_at is None or pd.isna(last_failed_at):
+        return 0
+    lockout = min(settings.lockout_seconds * 2 ** (failed - settings.max_failed_logins), settings.max_lockout_seconds)
+    remaining = (pd.Timestamp(last_failed_at) + pd.Timedelta(seconds=lockout) - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def _viewer(row: pd.Series) -> Viewer:
+    org = row["org"] if isinstance(row["org"], str) and row["org"] else None
+    return Viewer(username=str(row["username"]), role=str(row["role"]), org=org)
+
+
+def authenticate(store: Store, username: str, password: str, *, now: dt.datetime | None = None) -> Session:
+    """Check a username and password and start a session; raise :class:`AuthError` otherwise.
+
+    Raises :class:`ThrottledError` (with ``retry_after``) when the account has failed too often; the
+    password is then not even checked. Every attempt is audited.
+    """
+    at = _now(now)
+    username = (username or "").strip()
+    found = _user(store, username) if USERNAME.match(username) else pd.DataFrame()
+    if not len(found):
+        verify_password(None, password or "")  # same cost as a real check
+        audit.record(store, "login_failed", user=username, target=username, detail={"reason": "unknown"}, now=at)
+        raise AuthError(WRONG)
+    row = found.iloc[0]
+    failed = int(row["failed_logins"]) if pd.notna(row["failed_logins"]) else 0
+    wait = wait_seconds(failed, row["last_failed_at"], at)
+    if wait:
+        audit.record(store, "login_failed", user=username, target=username, detail={"reason": "throttled"}, now=at)
+        raise ThrottledError(f"too many failed logins for {username!r}; try again in {wait} s", retry_after=wait)
+    if not verify_password(row["password_hash"], password or ""):
+        failed += 1
+        updated = found.assign(failed_logins=failed, last_failed_at=at)
+        _save(store, updated, "login_failed", user=username, target=username, detail={"reason": "password"}, now=at)
+        wait = wait_seconds(failed, at, at)
+        if wait:
+            raise ThrottledError(
+                f"{WRONG}; too many failed logins for {username!r}: try again in {wait} s", retry_after=wait
+            )
+        raise AuthError(WRONG)
+    if bool(row["disabled"]):
+        audit.record(store, "login_failed", user=username, target=username, detail={"reason": "disabled"}, now=at)
+        raise AuthError(f"the account {username!r} is disabled; ask an administrator to enable it")
+    viewer = _viewer(row)
+    updates = {"failed_logins": 0, "last_failed_at": pd.NaT} if failed else {}
+    if _HASHER.check_needs_rehash(row["password_hash"]):
+        updates["password_hash"] = hash_password(password)
+    if updates:
+        store.save(users=found.assign(**updates))
+    audit.record(store, "login", viewer=viewer, target=username, detail={"via": "password"}, now=at)
+    return Session(viewer, at.to_pydatetime(), at.to_pydatetime())
+
+
+def refresh_session(
+    store: Store, session: Session, *, now: dt.datetime | None = None, settings: Settings = SETTINGS
+) -> Session:
+    """The session after one more page view, or :class:`SessionExpired` when it is over.
+
+    It is over after ``session_idle_minutes`` without a view, ``session_absolute_hours`` after login,
+    or when the account was deleted or disabled; a changed role or organisation applies at once.
+    """
+    at = _now(now)
+    if at - pd.Timestamp(session.last_seen) > pd.Timedelta(minutes=settings.session_idle_minutes):
+        raise SessionExpired(
+            f"you were logged out after {settings.session_idle_minutes} minutes without activity; log in again"
+        )
+    if at - pd.Timestamp(session.started_at) > pd.Timedelta(hours=settings.session_absolute_hours):
+        raise SessionExpired(f"sessions last at most {settings.session_absolute_hours} hours; log in again")
+    found = _user(store, session.viewer.username)
+    if not len(found) or bool(found["disabled"].iloc[0]):
+        raise SessionExpired("your account was disabled or removed; ask an administrator")
+    return replace(session, viewer=_viewer(found.iloc[0]), last_seen=at.to_pydatetime())
+
+
+def logout(store: Store, session: Session, *, now: dt.datetime | None = None) -> None:
+    """Audit the end of a session (the dashboard forgets it)."""
+    audit.record(store, "logout", viewer=session.viewer, target=session.viewer.username, now=_now(now))
+
+
+def viewer_for_identity(store: Store, email: str | None) -> Viewer:
+    """The viewer for a single-sign-on identity: the enabled account named by its e-mail address
+    (compared case-insensitively), else the public."""
+    if not email:
+        return PUBLIC
+    users = store.read_table("users")
+    match = users[users["username"].str.lower() == email.strip().lower()]
+    if not len(match) or bool(match["disabled"].iloc[0]):
+        return PUBLIC
+    return _viewer(match.iloc[0])
+
+
+def sso_session(store: Store, email: str | None, *, now: dt.datetime | None = None) -> Session | None:
+    """Start a session for an OIDC identity mapped to an account (audited), or ``None`` for the public."""
+    viewer = viewer_for_identity(store, email)
+    if viewer.is_public:
+        return None
+    at = _now(now)
+    audit.record(store, "login", viewer=viewer, target=viewer.username, detail={"via": "sso"}, now=at)
+    return Session(viewer, at.to_pydatetime(), at.to_pydatetime(), via="sso")

@@ -1,0 +1,147 @@
+"""Location generalisation and small-count suppression: the two rules behind every published figure.
+
+Place in the data flow: show, below :mod:`pipelines.access`. Pure functions over arrays and frames; the
+rules and the reasons for their numbers are in ``docs/privacy.md``.
+
+- A **generalised location** is the centre of the point's H3 hexagon at the resolution chosen by
+  :func:`generalise_resolution`: the finest of ``SETTINGS.generalise_resolutions`` at which a hexagon in
+  the least densely populated area still holds ``SETTINGS.min_households_per_cell`` households. Like
+  Police.uk's map points (each covers at least 8 postal addresses), one dot then stands for many homes.
+- A **published count** below ``SETTINGS.min_published_count`` is shown as ``"<5"`` (primary
+  suppression). Where a table's total is shown too, a group with exactly one suppressed cell also has
+  its smallest other non-zero cell suppressed (secondary suppression), so the total minus the visible
+  cells never gives back a suppressed value.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.schemas import STORE_CRS
+from pipelines.settings import SETTINGS, Settings
+
+#: Equal-area CRS for area sizes (WGS 84 / NSIDC EASE-Grid 2.0 Global).
+_EQUAL_AREA = "EPSG:6933"
+COUNT, SHOWN = "count", "shown"
+
+
+def points_to_cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
+    """The H3 cell (hex string) of each point, as an object array aligned to the input.
+
+    Coordinates are first snapped to 1e-4 degrees (about 11 m) so H3, which has no vectorised call,
+    indexes each distinct snapped location once; at resolution 9 (edge about 174 m) this moves only
+    points within a few metres of a cell edge.
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if not len(lon):
+        return np.empty(0, dtype=object)
+    keys = np.round(lat * 1e4).astype(np.int64) * 10_000_000 + np.round(lon * 1e4).astype(np.int64)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    ulat, ulon = (unique // 10_000_000) / 1e4, (unique % 10_000_000) / 1e4
+    cells = np.array(
+        [h3.latlng_to_cell(a, b, resolution) for a, b in zip(ulat.tolist(), ulon.tolist(), strict=True)], dtype=object
+    )
+    return cells[inverse.ravel()]
+
+
+def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lon, lat)`` of the centres of H3 ``cells``."""
+    unique, inverse = np.unique(np.asarray(cells, dtype=object).astype(str), return_inverse=True)
+    centres = np.array([h3.cell_to_latlng(c) for c in unique], dtype=float).reshape(-1, 2)
+    return centres[inverse.ravel(), 1], centres[inverse.ravel(), 0]
+
+
+def generalised_points(geoms: gpd.GeoSeries, resolution: int) -> gpd.GeoSeries:
+    """Each point moved to the centre of its H3 cell at ``resolution`` (missing points stay missing)."""
+    values = geoms.to_numpy()
+    present = ~shapely.is_missing(values) & ~shapely.is_empty(values)
+    out = np.full(len(values), None, dtype=object)
+    if present.any():
+        lon, lat = shapely.get_x(values[present]), shapely.get_y(values[present])
+        clon, clat = cell_centres(points_to_cells(lon, lat, resolution))
+        out[present] = shapely.points(clon, clat)
+    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs or STORE_CRS)
+
+
+def households_per_cell(areas: gpd.GeoDataFrame, resolution: int, *, settings: Settings = SETTINGS) -> pd.Series:
+    """Estimated households in an average H3 cell at ``resolution`` in each populated area (by code).
+
+    Households are the area's population over ``settings.persons_per_household``, spread evenly over
+    its land; areas without a population are left out.
+    """
+    population = pd.to_numeric(areas["population"], errors="coerce")
+    populated = areas[population.notna() & (population > 0)]
+    if not len(populated):
+        return pd.Series(dtype=float)
+    km2 = populated.geometry.to_crs(_EQUAL_AREA).area.to_numpy() / 1e6
+    density = pd.to_numeric(populated["population"]).to_numpy() / np.where(km2 > 0, km2, np.nan)
+    per_cell = density / settings.persons_per_household * h3.average_hexagon_area(resolution, unit="km^2")
+    return pd.Series(per_cell, index=populated["code"].to_numpy(), name="households").dropna()
+
+
+def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings = SETTINGS) -> int:
+    """The H3 resolution of generalised locations for these areas.
+
+    The finest of ``settings.generalise_resolutions`` at which the *least* densely populated Safe
+    Neighbourhood (or precinct, when no neighbourhood has a population) holds at least
+    ``settings.min_households_per_cell`` households per cell; the coarsest when none does or no
+    population is known.
+    """
+    resolutions = settings.generalise_resolutions
+    chosen = areas[areas["kind"] == "neighbourhood"] if "kind" in areas else areas
+    if not len(households_per_cell(chosen, resolutions[0], settings=settings)):
+        chosen = areas[areas["kind"] == "precinct"] if "kind" in areas else areas
+    for resolution in resolutions:
+        per_cell = households_per_cell(chosen, resolution, settings=settings)
+        if len(per_cell) and per_cell.min() >= settings.min_households_per_cell:
+            return resolution
+    return resolutions[-1]
+
+
+def suppress(
+    counts: pd.Series | np.ndarray,
+    *,
+    groups: pd.Series | np.ndarray | None = None,
+    threshold: int | None = None,
+    secondary: bool = True,
+) -> pd.DataFrame:
+    """Published form of ``counts``: ``count`` (float, NaN where suppressed) and ``shown`` (text).
+
+    Parameters
+    ----------
+    counts
+        Non-negative integer counts.
+    groups
+        Group label per count (e.g. the month of a month x category table); each group's total is
+        taken to be public. ``None``: the whole table is one group.
+    threshold
+        Counts ``1 .. threshold-1`` are shown as ``"<threshold"`` (default ``SETTINGS.min_published_count``).
+        Zero is shown as 0.
+    secondary
+        Also suppress the smallest other non-zero count of a group that has exactly one suppressed count.
+    """
+    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    values = np.asarray(counts, dtype=float)
+    index = counts.index if isinstance(counts, pd.Series) else pd.RangeIndex(len(values))
+    hidden = (values > 0) & (values < threshold)
+    if secondary and len(values):
+        labels = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
+        for group in np.unique(labels):
+            members = np.flatnonzero(labels == group)
+            if hidden[members].sum() != 1:
+                continue
+            candidates = members[~hidden[members] & (values[members] > 0)]
+            if len(candidates):
+                hidden[candidates[np.argmin(values[candidates])]] = True
+    shown = np.where(hidden, f"<{threshold}", pd.Series(values).map(lambda v: f"{int(v):,}").to_numpy())
+    return pd.DataFrame({COUNT: np.where(hidden, np.nan, values), SHOWN: shown}, index=index)
+
+
+def shown_total(total: int, *, threshold: int | None = None) -> str:
+    """A single published total: ``"<5"`` below the threshold, else the number."""
+    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    return f"<{threshold}" if 0 < total < threshold else f"{total:,}"
