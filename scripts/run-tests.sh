@@ -7,9 +7,15 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian Chromium drives the real-browser tests (never `playwright install`: no browser downloads).
-if [ ! -x /usr/bin/chromium ]; then
+# PostgreSQL + PostGIS serve the PostGIS half of the store tests: the tests start (and remove) a
+# throwaway cluster on 127.0.0.1 themselves, as the postgres user when run as root.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || missing+=(postgresql)
+compgen -G "/usr/share/postgresql/*/extension/postgis.control" > /dev/null || missing+=(postgresql-15-postgis-3)
+if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
