@@ -1,8 +1,9 @@
 """Shared dashboard plumbing: the store, cached loaders and the sidebar filters (written once).
 
 Place in the data flow: show. Pages call these loaders and pass the frames to ``pipelines.views`` /
-``pipelines.mapview``. Cached reads are keyed by the store URL and the number of stored batches, so a
-committed upload invalidates them without a restart.
+``pipelines.mapview``. Cached reads are keyed by the store URL and the number of stored batches, which
+is read from the store on every page run: a committed upload invalidates them without a restart, also
+when it went through another dashboard replica on the same PostGIS database.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def _table(url: str, version: int, name: str) -> pd.DataFrame:
     return store().read_table(name)
 
 
+@st.cache_data(show_spinner=False)
+def _months(url: str, version: int) -> pd.DataFrame:
+    return store().incident_months()
+
+
 @dataclass(frozen=True)
 class HotspotCells:
     """What the pages need of :func:`pipelines.hotspots.hotspots_for_neighbourhood` (picklable for the cache)."""
@@ -88,6 +94,12 @@ def incidents(query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
 def table(name: str) -> pd.DataFrame:
     """Any stored table (assets, interventions, intervention_log, batches, rejections)."""
     return _table(store().url, _version(), name)
+
+
+def incident_months() -> pd.DataFrame:
+    """Incident counts per local month, area, category and source (from the store's summary, so the
+    filters never read every incident)."""
+    return _months(store().url, _version())
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,8 @@ def sidebar() -> Filters:
         key="f_hood",
         format_func=lambda c: "All areas" if c is None else names[c],
     )
-    months = available_months(incidents(IncidentQuery(columns=["occurred_at"])))
+    summary = incident_months()
+    months = sorted(summary["month"].dropna().unique(), reverse=True)
     period = None
     if months:
         oldest = max(0, min(len(months) - 1, 11))
@@ -133,7 +146,7 @@ def sidebar() -> Filters:
         )
         period = (chosen[0], chosen[1])
     labels = category_labels()
-    present = sorted(incidents(IncidentQuery(columns=["category"]))["category"].unique())
+    present = sorted(summary["category"].unique())
     cats = side.multiselect(
         "Categories", present, key="f_cats", format_func=lambda c: labels.get(c, c), placeholder="All categories"
     )

@@ -346,8 +346,7 @@ class PostGISStore(Store):
         )
         if clauses:
             statement += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
-        # In the order rows were written, as a GeoPackage table reads (incidents are read unordered:
-        # sorting millions of rows is work nobody asked for).
+        # In the order rows were written, as a GeoPackage table reads.
         data = self._copy_out(statement + sql.SQL(" ORDER BY fid"), params)
         return _pg_copy.decode(spec, list(spec.columns), data, geometry=bool(spec.geometry_type))
 
@@ -425,7 +424,9 @@ def _incidents_select(query: IncidentQuery) -> tuple[list[str], sql.Composed, li
     statement = sql.SQL("SELECT {} FROM incidents").format(_pg_copy.select_list(table, columns, geometry=True))
     if clauses:
         statement += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
-    return columns, statement, params
+    # In the order written (as the GeoPackage reads a table): heap order is not that order, since
+    # rows fill free space on earlier pages, and an export must come out the same on both backends.
+    return columns, statement + sql.SQL(" ORDER BY fid"), params
 
 
 class _Session:
