@@ -30,6 +30,7 @@ from pipelines.store.base import StoreError
 _NULL = "\\N"
 # Backslash first: the later replacements insert backslashes that must stay.
 _ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\x00", ""))
+_SPECIAL = r"[\\\t\n\r\x00]"
 _HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
 # EWKB header of a 2-D point with SRID 4326, little-endian: byte order, type | SRID flag, SRID.
 _POINT_HEADER = np.frombuffer(
@@ -76,6 +77,8 @@ def encode(table: Table, frame: pd.DataFrame, *, blank: frozenset[str] = frozens
 
 
 def _escape(values: pa.Array) -> pa.Array:
+    if not pc.any(pc.match_substring_regex(values, _SPECIAL)).as_py():
+        return values  # the common case: one scan instead of five replacements
     for old, new in _ESCAPES:
         values = pc.replace_substring(values, old, new)
     return values

@@ -205,16 +205,16 @@ class Store(abc.ABC):
         """Number of rows in ``table``."""
 
     def incident_months(self) -> pd.DataFrame:
-        """Incidents per local month (``Settings.local_timezone``), area, category, source and org.
+        """Incidents per local month (``Settings.local_timezone``), Safe Neighbourhood, category, source and org.
 
         Columns ``month`` (``Period[M]``, missing for incidents without a date), ``neighbourhood_code``,
-        ``precinct_code``, ``category``, ``source``, ``org`` and ``incidents`` (the count): what filters
-        and overviews need without reading every incident. This default counts the stored incidents;
+        ``category``, ``source``, ``org`` and ``incidents`` (the count): what filters and overviews need
+        without reading every incident. This default counts the stored incidents;
         a store with a maintained summary overrides it.
         """
         from pipelines.settings import SETTINGS
 
-        keys = ["neighbourhood_code", "precinct_code", "category", "source", "org"]
+        keys = ["neighbourhood_code", "category", "source", "org"]
         incidents = self.read_incidents(IncidentQuery(columns=["occurred_at", *keys]))
         local = incidents["occurred_at"].dt.tz_convert(SETTINGS.local_timezone).dt.tz_localize(None)
         counted = (

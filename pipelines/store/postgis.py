@@ -66,9 +66,11 @@ _CASTS = {
 }
 _PREFIX = r"^([^|]*\|[^|]*\|)"  # "source|org|" at the start of a dedupe key
 _SUMMARY = "incident_months"
-_SUMMARY_KEYS = ("neighbourhood_code", "precinct_code", "month", "category", "source", "org")
+_SUMMARY_KEYS = ("neighbourhood_code", "month", "category", "source", "org")
 _STAGE_INCIDENTS = "_stage_incidents"
 _STAGE_MONTHS = "_stage_months"
+_STAGE_PLACED = "_stage_placed"
+_STAGE_POINTS = "_stage_points"
 _KEY_CHUNK = 100_000
 
 
@@ -257,29 +259,25 @@ class PostGISStore(Store):
                 f"cannot store incidents: dedupe_key {repeated.iloc[0]!r} appears more than once in one batch; "
                 "keep the first row of each key (validation does this for files)."
             )
-        for prefix in sorted(set(keys.str.extract(_PREFIX, expand=False).fillna(""))):
+        prefixes = sorted(set(keys.str.extract(_PREFIX, expand=False).fillna("")))
+        for prefix in prefixes:
             session.lock(f"incidents:{prefix}")
+        # Under the lock no other upload writes these keys: when none was stored before this batch
+        # began, nothing can conflict and the cheaper plain INSERT does (the unique index still guards).
+        conflicts = any(session.prefix_stored(prefix) for prefix in prefixes)
         conn = session.conn
         session.stage_incidents()
         blank = frozenset(_CODE_COLUMN.values()) if session.place else frozenset()
         self._copy_in(session, table, _STAGE_INCIDENTS, incidents, blank=blank)
         if session.place:
-            conn.execute(
-                sql.SQL("CREATE INDEX ON {} USING gist ({})").format(_ident(_STAGE_INCIDENTS), _ident(GEOMETRY))
-            )
-            conn.execute(sql.SQL("ANALYZE {}").format(_ident(_STAGE_INCIDENTS)))
-            inside, swapped, near = _placement_sql()
-            conn.execute(inside)
-            conn.execute(swapped)
-            if SETTINGS.edge_tolerance_m > 0:
-                # Metres to degrees as pipelines.place does: a degree of latitude is the longest.
-                conn.execute(near, {"tolerance": SETTINGS.edge_tolerance_m / 111_320.0})
-        staged, outside, swapped, near = conn.execute(_STAGED_COUNTS).fetchone()
-        inserted, inserted_outside = conn.execute(_insert_incidents_sql(), {"tz": session.timezone()}).fetchone()
+            session.stage_placement()
+        staged, outside, swapped_n, near_n = conn.execute(_staged_counts_sql(placed=session.place)).fetchone()
+        statement = _insert_incidents_sql(placed=session.place, conflicts=conflicts)
+        inserted, inserted_outside = conn.execute(statement, {"tz": session.timezone()}).fetchone()
         session.months = True
         session.outside += outside
-        session.swapped += swapped
-        session.near += near
+        session.swapped += swapped_n
+        session.near += near_n
         session.stored += staged - inserted
         session.outside_dropped += outside - inserted_outside
 
@@ -313,10 +311,9 @@ class PostGISStore(Store):
         with self._pool.connection() as conn, conn.transaction():
             session = _Session(conn, place=False)
             gone = sql.SQL(
-                "SELECT neighbourhood_code, precinct_code, "
-                "date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, "
+                "SELECT neighbourhood_code, date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, "
                 "category, source, org, -count(*) AS incidents FROM incidents WHERE batch_id = %s "
-                "GROUP BY 1, 2, 3, 4, 5, 6"
+                "GROUP BY 1, 2, 3, 4, 5"
             )
             self._add_to_summary(conn, gone, (session.timezone(), batch_id))
             for table in TABLES.values():
@@ -382,15 +379,14 @@ class PostGISStore(Store):
                 ).fetchall()
             else:  # the summary was kept in another time zone: count from the incidents (slower, still right)
                 rows = conn.execute(
-                    "SELECT neighbourhood_code, precinct_code, "
-                    "date_trunc('month', occurred_at AT TIME ZONE %s)::date, category, source, org, count(*) "
-                    "FROM incidents GROUP BY 1, 2, 3, 4, 5, 6",
+                    "SELECT neighbourhood_code, date_trunc('month', occurred_at AT TIME ZONE %s)::date, "
+                    "category, source, org, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5",
                     (SETTINGS.local_timezone,),
                 ).fetchall()
         frame = pd.DataFrame(rows, columns=[*_SUMMARY_KEYS, "incidents"], dtype=object)
         months = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M")
         frame["month"] = pd.Series(months, index=frame.index)
-        order = ["month", "neighbourhood_code", "precinct_code", "category", "source", "org", "incidents"]
+        order = ["month", "neighbourhood_code", "category", "source", "org", "incidents"]
         return frame[order].astype({"incidents": "int64"})
 
 
@@ -439,6 +435,7 @@ class _Session:
         self._locks: set[str] = set()
         self._staged: set[str] = set()
         self._timezone: str | None = None
+        self._prefixes: dict[str, bool] = {}
         self.months = False
         self.stored = self.outside_dropped = 0
         self.outside = self.swapped = self.near = 0
@@ -468,18 +465,23 @@ class _Session:
         self._staged.add(name)
         return name
 
+    def prefix_stored(self, prefix: str) -> bool:
+        """Whether any incident key starting with ``prefix`` was stored when this transaction first asked."""
+        if prefix not in self._prefixes:
+            probe = "SELECT EXISTS (SELECT 1 FROM incidents WHERE dedupe_key >= %s AND dedupe_key < %s)"
+            self._prefixes[prefix] = self.conn.execute(probe, (prefix, prefix + "\U0010ffff")).fetchone()[0]
+        return self._prefixes[prefix]
+
     def stage_incidents(self) -> None:
-        """The incidents staging table (with a row number and placement flags) and the month counts."""
+        """The incidents staging table (with a row number) and the month counts of the batch."""
         if _STAGE_INCIDENTS in self._staged:
-            self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(_ident("_stage_incidents_geometry_idx")))
             self.conn.execute(sql.SQL("TRUNCATE {}").format(_ident(_STAGE_INCIDENTS)))
             return
         self.stage(schemas.INCIDENTS)
         self.conn.execute(
-            sql.SQL(
-                "ALTER TABLE {} ADD COLUMN _rn bigint GENERATED ALWAYS AS IDENTITY, "
-                "ADD COLUMN _swapped boolean NOT NULL DEFAULT false, ADD COLUMN _near boolean NOT NULL DEFAULT false"
-            ).format(_ident(_STAGE_INCIDENTS))
+            sql.SQL("ALTER TABLE {} ADD COLUMN _rn bigint GENERATED ALWAYS AS IDENTITY").format(
+                _ident(_STAGE_INCIDENTS)
+            )
         )
         self.conn.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {}, incidents FROM {} WITH NO DATA").format(
@@ -487,97 +489,119 @@ class _Session:
             )
         )
 
+    def stage_placement(self) -> None:
+        """Place the staged chunk into ``_stage_placed`` (codes, point, flags per row number).
+
+        The points go to a narrow table with a spatial index first; the containment join writes a
+        new narrow table (no updated wide rows), and the swap and near-boundary steps then update
+        the few rows still outside.
+        """
+        points, placed = _ident(_STAGE_POINTS), _ident(_STAGE_PLACED)
+        if _STAGE_PLACED in self._staged:
+            self.conn.execute(sql.SQL("DROP TABLE {}, {}").format(placed, points))
+        self.conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT _rn, geometry FROM {}").format(
+                points, _ident(_STAGE_INCIDENTS)
+            )
+        )
+        self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(points))
+        self.conn.execute(sql.SQL("ANALYZE {}").format(points))
+        self._staged.add(_STAGE_PLACED)
+        inside, swapped, near = _placement_sql()
+        self.conn.execute(inside)
+        self.conn.execute(sql.SQL("ANALYZE {}").format(placed))  # so the two updates join by hash, not by loop
+        self.conn.execute(swapped)
+        if SETTINGS.edge_tolerance_m > 0:
+            # Metres to degrees as pipelines.place does: a degree of latitude is the longest.
+            self.conn.execute(near, {"tolerance": SETTINGS.edge_tolerance_m / 111_320.0})
+
 
 def _summary_timezone(conn: psycopg.Connection) -> str:
     row = conn.execute("SELECT value FROM areasafe_settings WHERE key = 'incident_months_timezone'").fetchone()
     return row[0]
 
 
-_STAGED_COUNTS = sql.SQL(
-    "SELECT count(*), count(*) FILTER (WHERE precinct_code IS NULL AND neighbourhood_code IS NULL), "
-    "count(*) FILTER (WHERE _swapped), count(*) FILTER (WHERE _near) FROM {}"
-).format(_ident(_STAGE_INCIDENTS))
+@functools.cache
+def _staged_counts_sql(*, placed: bool) -> sql.Composed:
+    """(rows staged, of them outside every area, swapped, near a boundary)."""
+    outside = sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(_ident(c)) for c in _CODE_COLUMN.values())
+    flags = sql.SQL("count(*) FILTER (WHERE _swapped), count(*) FILTER (WHERE _near)" if placed else "0, 0")
+    return sql.SQL("SELECT count(*), count(*) FILTER (WHERE {}), {} FROM {}").format(
+        outside, flags, _ident(_STAGE_PLACED if placed else _STAGE_INCIDENTS)
+    )
 
 
 @functools.cache
-def _insert_incidents_sql() -> sql.Composed:
-    """Staged incidents into ``incidents`` (stored keys skipped), their month counts into the
-    staging summary; returns (rows inserted, of them outside every area)."""
-    columns = _idents(_pg_copy.copy_columns(schemas.INCIDENTS))
+def _insert_incidents_sql(*, placed: bool, conflicts: bool) -> sql.Composed:
+    """Staged incidents (with the placed codes and points) into ``incidents``, stored keys skipped
+    when ``conflicts``, and their month counts into the staging summary; returns (rows inserted, of
+    them outside every area)."""
+    columns = _pg_copy.copy_columns(schemas.INCIDENTS)
+    if placed:
+        from_placed = {*_CODE_COLUMN.values(), GEOMETRY}
+        values = sql.SQL(", ").join(_ident("p" if c in from_placed else "s", c) for c in columns)
+        source = sql.SQL("{} AS s JOIN {} AS p USING (_rn)").format(_ident(_STAGE_INCIDENTS), _ident(_STAGE_PLACED))
+    else:
+        values, source = _idents(columns, "s"), sql.SQL("{} AS s").format(_ident(_STAGE_INCIDENTS))
+    skip = sql.SQL(" ON CONFLICT (dedupe_key) DO NOTHING" if conflicts else "")
     return sql.SQL(
         "WITH inserted AS ("
-        " INSERT INTO incidents ({columns}) SELECT {columns} FROM {stage} ORDER BY _rn"
-        " ON CONFLICT (dedupe_key) DO NOTHING"
-        " RETURNING neighbourhood_code, precinct_code, occurred_at, category, source, org"
+        " INSERT INTO incidents ({columns}) SELECT {values} FROM {source} ORDER BY s._rn{skip}"
+        " RETURNING neighbourhood_code, occurred_at, category, source, org,"
+        " precinct_code IS NULL AND neighbourhood_code IS NULL AS outside"
         "), counted AS ("
-        " INSERT INTO {months} SELECT neighbourhood_code, precinct_code,"
+        " INSERT INTO {months} SELECT neighbourhood_code,"
         " date_trunc('month', occurred_at AT TIME ZONE %(tz)s)::date, category, source, org, count(*)"
-        " FROM inserted GROUP BY 1, 2, 3, 4, 5, 6"
-        " RETURNING incidents, neighbourhood_code IS NULL AND precinct_code IS NULL AS outside"
-        ") SELECT COALESCE(sum(incidents), 0), COALESCE(sum(incidents) FILTER (WHERE outside), 0) FROM counted"
-    ).format(columns=columns, stage=_ident(_STAGE_INCIDENTS), months=_ident(_STAGE_MONTHS))
+        " FROM inserted GROUP BY 1, 2, 3, 4, 5"
+        ") SELECT count(*), count(*) FILTER (WHERE outside) FROM inserted"
+    ).format(columns=_idents(columns), values=values, source=source, skip=skip, months=_ident(_STAGE_MONTHS))
 
 
 @functools.cache
 def _placement_sql() -> tuple[sql.Composed, sql.Composed, sql.Composed]:
-    """The three placement steps of :func:`pipelines.place.place_points`, on the staged chunk."""
-    stage = _ident(_STAGE_INCIDENTS)
+    """The three placement steps of :func:`pipelines.place.place_points`, on the staged chunk's points."""
+    stage = _ident(_STAGE_PLACED)
     kinds = list(_CODE_COLUMN.items())
     outside = sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(_ident(c)) for _, c in kinds)
-    any_hit = sql.SQL(" OR ").join(sql.SQL("h.{} IS NOT NULL").format(_ident(c)) for _, c in kinds)
     assign = sql.SQL(", ").join(sql.SQL("{0} = h.{0}").format(_ident(c)) for _, c in kinds)
-
-    def per_kind(template: str, point: str) -> sql.Composed:
-        return sql.SQL(", ").join(
-            sql.SQL(template).format(kind=sql.Literal(kind), point=sql.SQL(point), column=_ident(column))
-            for kind, column in kinds
-        )
 
     # 1. Containment, boundary included: loop over the polygons, look their points up in the index.
     by_kind = sql.SQL(", ").join(
-        sql.SQL("min(code) FILTER (WHERE kind = {}) AS {}").format(sql.Literal(kind), _ident(column))
+        sql.SQL("min(a.code) FILTER (WHERE a.kind = {}) AS {}").format(sql.Literal(kind), _ident(column))
         for kind, column in kinds
     )
     inside = sql.SQL(
-        "WITH hits AS ("
-        " SELECT s._rn, a.kind, min(a.code) AS code FROM areas AS a"
-        " CROSS JOIN LATERAL (SELECT i._rn FROM {stage} AS i WHERE ST_Intersects(a.geometry, i.geometry) OFFSET 0) AS s"
-        " GROUP BY s._rn, a.kind"
-        "), h AS (SELECT _rn, {by_kind} FROM hits GROUP BY _rn)"
-        " UPDATE {stage} AS i SET {assign} FROM h WHERE i._rn = h._rn"
-    ).format(stage=stage, by_kind=by_kind, assign=assign)
+        "CREATE TEMP TABLE {placed} ON COMMIT DROP AS WITH h AS ("
+        " SELECT s._rn, {by_kind} FROM areas AS a"
+        " CROSS JOIN LATERAL (SELECT i._rn FROM {points} AS i WHERE ST_Intersects(a.geometry, i.geometry) OFFSET 0) AS s"
+        " GROUP BY s._rn"
+        ") SELECT p._rn, p.geometry, {codes}, false AS _swapped, false AS _near"
+        " FROM {points} AS p LEFT JOIN h USING (_rn)"
+    ).format(
+        placed=stage,
+        by_kind=by_kind,
+        points=_ident(_STAGE_POINTS),
+        codes=sql.SQL(", ").join(_ident("h", c) for _, c in kinds),
+    )
     # 2. Swapped coordinates: outside everything, but inside something with x and y exchanged.
+    #    Steps 2 and 3 touch the few points still outside; joins, not per-point subqueries.
     swapped = sql.SQL(
         "WITH c AS ("
-        " SELECT _rn, ST_FlipCoordinates(geometry) AS flipped FROM {stage}"
+        " SELECT _rn, ST_FlipCoordinates(geometry) AS flipped FROM {placed}"
         " WHERE {outside} AND abs(ST_X(geometry)) <= 90 AND abs(ST_Y(geometry)) <= 180"
-        "), h AS (SELECT c._rn, c.flipped, {codes} FROM c)"
-        " UPDATE {stage} AS i SET geometry = h.flipped, {assign}, _swapped = true FROM h"
-        " WHERE i._rn = h._rn AND ({any_hit})"
-    ).format(
-        stage=stage,
-        outside=outside,
-        codes=per_kind(
-            "(SELECT min(a.code) FROM areas AS a WHERE a.kind = {kind} AND ST_Intersects(a.geometry, {point})) AS {column}",
-            "c.flipped",
-        ),
-        assign=assign,
-        any_hit=any_hit,
-    )
-    # 3. Near a boundary: the nearest area within the tolerance (ties: smallest code).
+        "), h AS ("
+        " SELECT c._rn, {by_kind} FROM c JOIN areas AS a ON ST_Intersects(a.geometry, c.flipped) GROUP BY c._rn"
+        ") UPDATE {placed} AS i SET geometry = ST_FlipCoordinates(i.geometry), {assign}, _swapped = true"
+        " FROM h WHERE i._rn = h._rn"
+    ).format(placed=stage, outside=outside, by_kind=by_kind, assign=assign)
+    # 3. Near a boundary: per kind, the nearest area within the tolerance (ties: the smallest code).
     near = sql.SQL(
-        "WITH c AS (SELECT _rn, geometry FROM {stage} WHERE {outside} AND geometry IS NOT NULL),"
-        " h AS (SELECT c._rn, {codes} FROM c)"
-        " UPDATE {stage} AS i SET {assign}, _near = true FROM h WHERE i._rn = h._rn AND ({any_hit})"
-    ).format(
-        stage=stage,
-        outside=outside,
-        codes=per_kind(
-            "(SELECT a.code FROM areas AS a WHERE a.kind = {kind} AND ST_DWithin(a.geometry, {point}, %(tolerance)s)"
-            " ORDER BY ST_Distance(a.geometry, {point}), a.code LIMIT 1) AS {column}",
-            "c.geometry",
-        ),
-        assign=assign,
-        any_hit=any_hit,
-    )
+        "WITH c AS (SELECT _rn, geometry FROM {placed} WHERE {outside} AND geometry IS NOT NULL),"
+        " nearest AS ("
+        " SELECT DISTINCT ON (c._rn, a.kind) c._rn, a.kind, a.code FROM c"
+        " JOIN areas AS a ON ST_DWithin(a.geometry, c.geometry, %(tolerance)s)"
+        " ORDER BY c._rn, a.kind, ST_Distance(a.geometry, c.geometry), a.code"
+        "), h AS (SELECT a._rn, {by_kind} FROM nearest AS a GROUP BY a._rn)"
+        " UPDATE {placed} AS i SET {assign}, _near = true FROM h WHERE i._rn = h._rn"
+    ).format(placed=stage, outside=outside, by_kind=by_kind, assign=assign)
     return inside, swapped, near

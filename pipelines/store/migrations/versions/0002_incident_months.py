@@ -1,5 +1,5 @@
-"""Incident counts per local month, area, category, source and org: what the dashboard's filters and
-overviews read instead of scanning millions of incidents.
+"""Incident counts per local month, Safe Neighbourhood, category, source and org: what the dashboard's
+filters and overviews read instead of scanning millions of incidents.
 
 A derived table, not one of schemas.TABLES: the store keeps it in step inside every batch
 transaction (``PostGISStore._finish`` adds a batch's counts, ``delete_batch`` subtracts them). The
@@ -29,22 +29,21 @@ _UPGRADE = [
     "INSERT INTO \"areasafe_settings\" VALUES ('incident_months_timezone', 'Africa/Johannesburg')",
     """CREATE TABLE "incident_months" (
     "neighbourhood_code" text COLLATE "C",
-    "precinct_code" text COLLATE "C",
     "month" date,
     "category" text COLLATE "C" NOT NULL,
     "source" text COLLATE "C" NOT NULL,
     "org" text COLLATE "C",
     "incidents" bigint NOT NULL,
     CONSTRAINT "incident_months_key" UNIQUE NULLS NOT DISTINCT
-        ("neighbourhood_code", "precinct_code", "month", "category", "source", "org")
+        ("neighbourhood_code", "month", "category", "source", "org")
 )""",
-    "COMMENT ON TABLE \"incident_months\" IS 'Derived: incidents per local month, area, category, source and org.'",
+    "COMMENT ON TABLE \"incident_months\" IS 'Derived: incidents per local month, neighbourhood, category, source and org.'",
     """INSERT INTO "incident_months"
-SELECT "neighbourhood_code", "precinct_code",
+SELECT "neighbourhood_code",
        date_trunc('month', "occurred_at" AT TIME ZONE 'Africa/Johannesburg')::date,
        "category", "source", "org", count(*)
 FROM "incidents"
-GROUP BY 1, 2, 3, 4, 5, 6""",
+GROUP BY 1, 2, 3, 4, 5""",
 ]
 
 _DOWNGRADE = ['DROP TABLE IF EXISTS "incident_months"', 'DROP TABLE IF EXISTS "areasafe_settings"']
