@@ -3,7 +3,7 @@
 Place in the data flow: the PostGIS store's bulk path. :func:`encode` turns a frame into the text
 ``COPY ... FROM STDIN`` format (tab-separated, ``\\N`` for missing, backslash escapes); geometries
 travel as hex EWKB with SRID 4326. :func:`select_list` and :func:`decode` read ``COPY (SELECT ...)
-TO STDOUT (FORMAT csv)`` back into frames with the dtypes the GeoPackage store returns: text as
+TO STDOUT (FORMAT csv)`` back into frames (points as two floats, other geometries as hex WKB) with the dtypes the GeoPackage store returns: text as
 object, ``Int64``, ``float64``, ``bool``, tz-aware UTC ``datetime64[us]``, dates as ``YYYY-MM-DD``
 text, geometry as a GeoSeries in EPSG:4326.
 
@@ -13,6 +13,7 @@ backends give back the same values. PostgreSQL text cannot hold the NUL characte
 
 from __future__ import annotations
 
+import binascii
 import io
 
 import geopandas as gpd
@@ -158,7 +159,10 @@ def select_list(table: Table, columns: list[str], *, geometry: bool, alias: str 
             parts.append(ident)
     if geometry:
         ident = sql.Identifier(alias, GEOMETRY) if alias else sql.Identifier(GEOMETRY)
-        parts.append(sql.SQL("encode(ST_AsBinary({}), 'hex')").format(ident))
+        if table.geometry_type == "POINT":  # two floats parse far faster than WKB text
+            parts.append(sql.SQL("ST_X({0}), ST_Y({0})").format(ident))
+        else:
+            parts.append(sql.SQL("encode(ST_AsBinary({}), 'hex')").format(ident))
     return sql.SQL(", ").join(parts)
 
 
@@ -174,10 +178,11 @@ _ARROW_TYPES = {
 
 def decode(table: Table, columns: list[str], data: bytes, *, geometry: bool) -> pd.DataFrame:
     """Parse CSV COPY output of :func:`select_list` into a frame (a GeoDataFrame with ``geometry``)."""
-    names = [*columns, GEOMETRY] if geometry else list(columns)
+    points = geometry and table.geometry_type == "POINT"
+    geometry_columns = (["_x", "_y"] if points else [GEOMETRY]) if geometry else []
+    names = [*columns, *geometry_columns]
     types = {c: _ARROW_TYPES[table.field(c).dtype] for c in columns}
-    if geometry:
-        types[GEOMETRY] = pa.string()
+    types.update({c: pa.float64() if points else pa.string() for c in geometry_columns})
     if data:
         arrow = pacsv.read_csv(
             io.BytesIO(data),
@@ -197,8 +202,29 @@ def decode(table: Table, columns: list[str], data: bytes, *, geometry: bool) -> 
     frame = pd.DataFrame({c: _to_pandas(table.field(c).dtype, arrow.column(c)) for c in columns})
     if not geometry:
         return frame
-    wkb = arrow.column(GEOMETRY).to_numpy(zero_copy_only=False)
-    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=STORE_CRS)
+    if points:
+        x, y = (arrow.column(c).to_numpy(zero_copy_only=False) for c in geometry_columns)
+        geoms = shapely.points(x, y)
+        geoms[np.isnan(x)] = None
+    else:
+        geoms = shapely.from_wkb(_unhex(arrow.column(GEOMETRY)))
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORE_CRS)
+
+
+def _unhex(column: pa.ChunkedArray) -> np.ndarray:
+    """Hex text to WKB bytes in one pass (GEOS reads hex WKB about 20 times slower than bytes)."""
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    out = np.full(len(array), None, dtype=object)
+    if not len(array):
+        return out
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    raw = binascii.unhexlify(memoryview(data)[offsets[0] : offsets[-1]])
+    starts = (offsets - offsets[0]) // 2
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(valid):
+        out[i] = raw[starts[i] : starts[i + 1]]
+    return out
 
 
 def _to_pandas(kind: str, column: pa.ChunkedArray) -> pd.Series:
