@@ -70,11 +70,24 @@ def encode(table: Table, frame: pd.DataFrame, *, blank: frozenset[str] = frozens
             columns.append(_encode_column(table.field(name).dtype, frame[name]))
     if table.geometry_type:
         columns.append(_encode_geometry(np.asarray(frame.geometry.to_numpy(), dtype=object)))
+    return _rows(columns, n)
+
+
+def encode_points(geoms: np.ndarray) -> memoryview:
+    """``(row number, point)`` rows, numbered from 0, for a COPY into a two-column table."""
+    numbers = pc.cast(pa.array(np.arange(len(geoms), dtype=np.int64)), pa.string())
+    return _rows([numbers, _encode_geometry(np.asarray(geoms, dtype=object))], len(geoms))
+
+
+def _rows(columns: list[pa.Array], n: int) -> memoryview:
+    """Text columns joined into COPY rows, as one buffer (no copy per row)."""
+    if not n:
+        return memoryview(b"")
     columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     rows = pc.binary_join_element_wise(*columns, "\t", null_handling="replace", null_replacement=_NULL)
     rows = pc.binary_join_element_wise(rows, pa.scalar("\n"), pa.scalar(""), "")
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
-    return memoryview(rows.buffers()[2])[offsets[rows.offset] : offsets[rows.offset + n]] if n else memoryview(b"")
+    return memoryview(rows.buffers()[2])[offsets[rows.offset] : offsets[rows.offset + n]]
 
 
 def _escape(values: pa.Array) -> pa.Array:
@@ -180,25 +193,9 @@ def decode(table: Table, columns: list[str], data: bytes, *, geometry: bool) -> 
     """Parse CSV COPY output of :func:`select_list` into a frame (a GeoDataFrame with ``geometry``)."""
     points = geometry and table.geometry_type == "POINT"
     geometry_columns = (["_x", "_y"] if points else [GEOMETRY]) if geometry else []
-    names = [*columns, *geometry_columns]
     types = {c: _ARROW_TYPES[table.field(c).dtype] for c in columns}
     types.update({c: pa.float64() if points else pa.string() for c in geometry_columns})
-    if data:
-        arrow = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=64 << 20),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-                true_values=["t"],
-                false_values=["f"],
-            ),
-        )
-    else:
-        arrow = pa.table({c: pa.array([], type=types[c]) for c in names})
+    arrow = read_csv(data, types)
     frame = pd.DataFrame({c: _to_pandas(table.field(c).dtype, arrow.column(c)) for c in columns})
     if not geometry:
         return frame
@@ -225,6 +222,25 @@ def _unhex(column: pa.ChunkedArray) -> np.ndarray:
     for i in np.flatnonzero(valid):
         out[i] = raw[starts[i] : starts[i + 1]]
     return out
+
+
+def read_csv(data: bytes, types: dict[str, pa.DataType]) -> pa.Table:
+    """CSV ``COPY ... TO STDOUT`` output as an Arrow table with these columns (in order) and types."""
+    if not data:
+        return pa.table({c: pa.array([], type=t) for c, t in types.items()})
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=list(types), block_size=64 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
 
 
 def _to_pandas(kind: str, column: pa.ChunkedArray) -> pd.Series:

@@ -214,21 +214,8 @@ class Store(abc.ABC):
         """
         from pipelines.settings import SETTINGS
 
-        keys = ["neighbourhood_code", "category", "source", "org"]
-        incidents = self.read_incidents(IncidentQuery(columns=["occurred_at", *keys]))
-        local = incidents["occurred_at"].dt.tz_convert(SETTINGS.local_timezone).dt.tz_localize(None)
-        counted = (
-            incidents[keys]
-            .assign(month=local.dt.to_period("M"))
-            .groupby(["month", *keys], dropna=False)
-            .size()
-            .rename("incidents")
-            .reset_index()
-        )
-        for key in keys:  # plain objects with None for missing, as stores return text
-            counted[key] = counted[key].astype(object).where(counted[key].notna(), None)
-        order = ["month", *keys, "incidents"]
-        return counted[order].astype({"incidents": "int64"})
+        columns = ["occurred_at", *MONTH_KEYS]
+        return count_months(self.read_incidents(IncidentQuery(columns=columns)), timezone=SETTINGS.local_timezone)
 
     def read_batches(self) -> pd.DataFrame:
         """Batch history, newest first."""
@@ -243,6 +230,28 @@ class Store(abc.ABC):
 
     def read_rejections(self, batch_id: str | None = None) -> pd.DataFrame:
         return self.read_table("rejections", where={"batch_id": batch_id} if batch_id else None)
+
+
+#: What :meth:`Store.incident_months` counts by, besides the month.
+MONTH_KEYS = ("neighbourhood_code", "category", "source", "org")
+
+
+def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:
+    """Incidents counted per local month in ``timezone`` and :data:`MONTH_KEYS` (the shape of
+    :meth:`Store.incident_months`); missing dates and codes are groups of their own."""
+    keys = list(MONTH_KEYS)
+    local = pd.to_datetime(incidents["occurred_at"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
+    counted = (
+        incidents[keys]
+        .assign(month=local.dt.to_period("M"))
+        .groupby(["month", *keys], dropna=False)
+        .size()
+        .rename("incidents")
+        .reset_index()
+    )
+    for key in keys:  # plain objects with None for missing, as stores return text
+        counted[key] = counted[key].astype(object).where(counted[key].notna(), None)
+    return counted[["month", *keys, "incidents"]].astype({"incidents": "int64"})
 
 
 _FRAME_KINDS = ("incidents", "rejections", "areas", "area_counts", "assets", "interventions", "intervention_log")

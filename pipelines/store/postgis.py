@@ -4,20 +4,23 @@ Place in the data flow: the same place as the GeoPackage store (the last step of
 the first of every analysis), selected with a ``postgresql://`` URL. Every batch is one database
 transaction, so readers (MVCC snapshots) never see part of one and a killed uploader leaves nothing.
 
-Writing. Rows travel with ``COPY`` (text format, built column-wise by :mod:`._pg_copy`) into
-per-transaction staging tables, then into the real tables with one ``INSERT ... SELECT``:
+Writing. Rows travel with ``COPY`` (text format, built column-wise by :mod:`._pg_copy`):
 
-- incidents: ``ON CONFLICT (dedupe_key) DO NOTHING`` is the duplicate check inside the transaction.
-  Uploads of the same source and organisation take an advisory lock on their key prefix, so they run
-  one after the other (as every write does in SQLite) and can never deadlock on each other's keys;
-  uploads from different organisations run in parallel.
-- with ``place=True`` (what ingest asks for, see :attr:`Store.places_in_database`) incidents are
-  placed in SQL, with the rules of :mod:`pipelines.place`: boundary-inclusive containment with the
-  smallest code winning, then swapped coordinates, then the nearest area within
-  ``Settings.edge_tolerance_m``. The containment join loops over the area polygons and looks their
-  points up in a GiST index on the staged chunk (each polygon is prepared once), which is several
-  times faster than the planner's default loop over points.
-- areas, assets, interventions, area counts and keyed record tables replace rows by key.
+- incidents go straight into ``incidents``. Uploads of the same source and organisation take an
+  advisory lock on their duplicate-key prefix, so they run one after the other (as every write does
+  in SQLite) and never deadlock; uploads of different organisations run in parallel. Under that lock
+  the keys already stored cannot change, so they are looked up (only when the organisation has any)
+  and skipped before the COPY: the duplicate check inside the transaction, with the unique index as
+  the backstop.
+- with ``place=True`` (what ingest asks for, see :attr:`Store.places_in_database`) each chunk's
+  points are first copied into a narrow temporary table with a spatial index and placed in SQL with
+  the rules of :mod:`pipelines.place`: boundary-inclusive containment with the smallest code winning,
+  then swapped coordinates, then the nearest area within ``Settings.edge_tolerance_m``. The
+  containment join loops over the area polygons and looks their points up in the index (each polygon
+  is prepared once), several times faster than a loop over points. The codes come back with the
+  COPY-out of that table and go into the rows' COPY.
+- areas, assets, interventions, area counts and keyed record tables go through a staging table and
+  replace stored rows by key; append-only tables get plain COPYs.
 - ``incident_months`` (a derived table, migration 0002) is kept in step in the same transaction.
 
 Schema. Alembic migrations (:mod:`._pg_migrate`, ``areasafe db upgrade``); opening a database that
@@ -32,19 +35,23 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import shapely
 from psycopg import sql
 
 from pipelines import schemas
 from pipelines.place import _CODE_COLUMN
-from pipelines.schemas import GEOMETRY, STORE_SRID, TABLES, Table
+from pipelines.schemas import STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _pg_copy
 from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
 from pipelines.store.base import (
     _FRAME_KINDS,
+    MONTH_KEYS,
     Batch,
     BatchWriter,
     IncidentQuery,
@@ -52,6 +59,7 @@ from pipelines.store.base import (
     StoreError,
     ThreadedWriter,
     WriterAborted,
+    count_months,
 )
 from pipelines.store.gpkg import _check_table, _with_optional_columns, format_datetime
 
@@ -67,7 +75,6 @@ _CASTS = {
 _PREFIX = r"^([^|]*\|[^|]*\|)"  # "source|org|" at the start of a dedupe key
 _SUMMARY = "incident_months"
 _SUMMARY_KEYS = ("neighbourhood_code", "month", "category", "source", "org")
-_STAGE_INCIDENTS = "_stage_incidents"
 _STAGE_MONTHS = "_stage_months"
 _STAGE_PLACED = "_stage_placed"
 _STAGE_POINTS = "_stage_points"
@@ -215,6 +222,7 @@ class PostGISStore(Store):
                 outside_areas=batch.outside_areas - session.outside_dropped,
             )
         if session.months:
+            session.stage_months()
             self._add_to_summary(session.conn, sql.SQL("SELECT * FROM {}").format(_ident(_STAGE_MONTHS)), ())
         self._append(session, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
         return batch
@@ -262,24 +270,46 @@ class PostGISStore(Store):
         prefixes = sorted(set(keys.str.extract(_PREFIX, expand=False).fillna("")))
         for prefix in prefixes:
             session.lock(f"incidents:{prefix}")
-        # Under the lock no other upload writes these keys: when none was stored before this batch
-        # began, nothing can conflict and the cheaper plain INSERT does (the unique index still guards).
-        conflicts = any(session.prefix_stored(prefix) for prefix in prefixes)
-        conn = session.conn
-        session.stage_incidents()
-        blank = frozenset(_CODE_COLUMN.values()) if session.place else frozenset()
-        self._copy_in(session, table, _STAGE_INCIDENTS, incidents, blank=blank)
         if session.place:
-            session.stage_placement()
-        staged, outside, swapped_n, near_n = conn.execute(_staged_counts_sql(placed=session.place)).fetchone()
-        statement = _insert_incidents_sql(placed=session.place, conflicts=conflicts)
-        inserted, inserted_outside = conn.execute(statement, {"tz": session.timezone()}).fetchone()
-        session.months = True
-        session.outside += outside
-        session.swapped += swapped_n
-        session.near += near_n
-        session.stored += staged - inserted
-        session.outside_dropped += outside - inserted_outside
+            incidents = self._place(session, incidents)
+        outside = np.ones(len(incidents), dtype=bool)
+        for column in _CODE_COLUMN.values():
+            outside &= incidents[column].isna().to_numpy()
+        session.outside += int(outside.sum())
+        # Under the prefix lock no other upload writes these keys, so the keys stored now are the
+        # keys stored at commit: drop them here, then COPY (the unique index still guards).
+        if any(session.prefix_stored(prefix) for prefix in prefixes):
+            stored = keys.isin(_stored_keys(session.conn, keys.tolist())).to_numpy()
+            session.stored += int(stored.sum())
+            session.outside_dropped += int((stored & outside).sum())
+            incidents = incidents.loc[~stored]
+        if len(incidents):
+            self._copy_in(session, table, table.name, incidents)
+            session.months.append(count_months(incidents, timezone=session.timezone()))
+
+    def _place(self, session: _Session, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``incidents`` with area codes and swapped points as the database placed them (the rules of
+        :func:`pipelines.place.place_points`); the flags are counted in ``session``."""
+        geoms = incidents.geometry.to_numpy()
+        session.stage_points(geoms)
+        statement = sql.SQL("COPY (SELECT _rn, {}, _swapped, _near FROM {} ORDER BY _rn) TO STDOUT (FORMAT csv)")
+        codes = list(_CODE_COLUMN.values())
+        buffer = io.BytesIO()
+        with session.conn.cursor().copy(statement.format(_idents(codes), _ident(_STAGE_PLACED))) as copy:
+            for data in copy:
+                buffer.write(data)
+        types = {"_rn": pa.int64(), **dict.fromkeys(codes, pa.string()), "_swapped": pa.bool_(), "_near": pa.bool_()}
+        placed = _pg_copy.read_csv(buffer.getvalue(), types)
+        if placed.num_rows != len(incidents):
+            raise StoreError(f"placement returned {placed.num_rows} rows for {len(incidents)} incidents")
+        swapped = placed.column("_swapped").to_numpy(zero_copy_only=False)
+        session.swapped += int(swapped.sum())
+        session.near += int(placed.column("_near").to_numpy(zero_copy_only=False).sum())
+        if swapped.any():
+            geoms = geoms.copy()
+            geoms[swapped] = shapely.points(shapely.get_y(geoms[swapped]), shapely.get_x(geoms[swapped]))
+        out = incidents.assign(**{c: placed.column(c).to_numpy(zero_copy_only=False) for c in codes})
+        return out.set_geometry(gpd.GeoSeries(geoms, index=incidents.index, crs=incidents.crs))
 
     def _add_to_summary(self, conn: psycopg.Connection, counts: sql.Composable, params: tuple) -> None:
         """Add ``counts`` (rows of the summary's key columns and a count, possibly negative) to
@@ -296,15 +326,8 @@ class PostGISStore(Store):
         conn.execute(sql.SQL("DELETE FROM {} WHERE incidents <= 0").format(_ident(_SUMMARY)))
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
-        keys = [str(k) for k in keys]
-        found: set[str] = set()
         with self._pool.connection() as conn:
-            for offset in range(0, len(keys), _KEY_CHUNK):
-                rows = conn.execute(
-                    "SELECT dedupe_key FROM incidents WHERE dedupe_key = ANY(%s)", (keys[offset : offset + _KEY_CHUNK],)
-                )
-                found.update(r[0] for r in rows)
-        return found
+            return _stored_keys(conn, [str(k) for k in keys])
 
     def delete_batch(self, batch_id: str) -> int:
         removed = 0
@@ -436,7 +459,7 @@ class _Session:
         self._staged: set[str] = set()
         self._timezone: str | None = None
         self._prefixes: dict[str, bool] = {}
-        self.months = False
+        self.months: list[pd.DataFrame] = []
         self.stored = self.outside_dropped = 0
         self.outside = self.swapped = self.near = 0
 
@@ -472,48 +495,46 @@ class _Session:
             self._prefixes[prefix] = self.conn.execute(probe, (prefix, prefix + "\U0010ffff")).fetchone()[0]
         return self._prefixes[prefix]
 
-    def stage_incidents(self) -> None:
-        """The incidents staging table (with a row number) and the month counts of the batch."""
-        if _STAGE_INCIDENTS in self._staged:
-            self.conn.execute(sql.SQL("TRUNCATE {}").format(_ident(_STAGE_INCIDENTS)))
-            return
-        self.stage(schemas.INCIDENTS)
+    def stage_points(self, geoms) -> None:
+        """Place a chunk's points into ``_stage_placed`` (codes and flags per row number, from 0).
+
+        The points go to a narrow table with a spatial index; the containment join writes the placed
+        table, and the swap and near-boundary steps update the few rows still outside.
+        """
+        points, placed = _ident(_STAGE_POINTS), _ident(_STAGE_PLACED)
+        self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(placed, points))
         self.conn.execute(
-            sql.SQL("ALTER TABLE {} ADD COLUMN _rn bigint GENERATED ALWAYS AS IDENTITY").format(
-                _ident(_STAGE_INCIDENTS)
+            sql.SQL("CREATE TEMP TABLE {} (_rn bigint, geometry geometry(Point, {})) ON COMMIT DROP").format(
+                points, sql.Literal(STORE_SRID)
             )
         )
+        with self.conn.cursor().copy(sql.SQL("COPY {} (_rn, geometry) FROM STDIN").format(points)) as copy:
+            copy.write(_pg_copy.encode_points(geoms))
+        self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(points))
+        inside, swapped, near = _placement_sql()
+        self.conn.execute(inside)
+        self.conn.execute(swapped)
+        if SETTINGS.edge_tolerance_m > 0:
+            # Metres to degrees as pipelines.place does: a degree of latitude is the longest.
+            self.conn.execute(near, {"tolerance": SETTINGS.edge_tolerance_m / 111_320.0})
+
+    def stage_months(self) -> None:
+        """The batch's month counts (summed over its chunks) in ``_stage_months``."""
+        months = pd.concat(self.months, ignore_index=True)
+        months = months.groupby(["month", *MONTH_KEYS], dropna=False)["incidents"].sum().reset_index()
+        first_day = months["month"].dt.start_time.dt.strftime("%Y-%m-%d")
         self.conn.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {}, incidents FROM {} WITH NO DATA").format(
                 _ident(_STAGE_MONTHS), _idents(_SUMMARY_KEYS), _ident(_SUMMARY)
             )
         )
-
-    def stage_placement(self) -> None:
-        """Place the staged chunk into ``_stage_placed`` (codes, point, flags per row number).
-
-        The points go to a narrow table with a spatial index first; the containment join writes a
-        new narrow table (no updated wide rows), and the swap and near-boundary steps then update
-        the few rows still outside.
-        """
-        points, placed = _ident(_STAGE_POINTS), _ident(_STAGE_PLACED)
-        if _STAGE_PLACED in self._staged:
-            self.conn.execute(sql.SQL("DROP TABLE {}, {}").format(placed, points))
-        self.conn.execute(
-            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT _rn, geometry FROM {}").format(
-                points, _ident(_STAGE_INCIDENTS)
-            )
-        )
-        self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(points))
-        self.conn.execute(sql.SQL("ANALYZE {}").format(points))
-        self._staged.add(_STAGE_PLACED)
-        inside, swapped, near = _placement_sql()
-        self.conn.execute(inside)
-        self.conn.execute(sql.SQL("ANALYZE {}").format(placed))  # so the two updates join by hash, not by loop
-        self.conn.execute(swapped)
-        if SETTINGS.edge_tolerance_m > 0:
-            # Metres to degrees as pipelines.place does: a degree of latitude is the longest.
-            self.conn.execute(near, {"tolerance": SETTINGS.edge_tolerance_m / 111_320.0})
+        statement = sql.SQL("COPY {} ({}, incidents) FROM STDIN").format(_ident(_STAGE_MONTHS), _idents(_SUMMARY_KEYS))
+        with self.conn.cursor().copy(statement) as copy:
+            for row in zip(
+                months["neighbourhood_code"], first_day, months["category"], months["source"], months["org"],
+                months["incidents"], strict=True,
+            ):  # fmt: skip
+                copy.write_row([None if pd.isna(v) else v for v in row])
 
 
 def _summary_timezone(conn: psycopg.Connection) -> str:
@@ -521,40 +542,14 @@ def _summary_timezone(conn: psycopg.Connection) -> str:
     return row[0]
 
 
-@functools.cache
-def _staged_counts_sql(*, placed: bool) -> sql.Composed:
-    """(rows staged, of them outside every area, swapped, near a boundary)."""
-    outside = sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(_ident(c)) for c in _CODE_COLUMN.values())
-    flags = sql.SQL("count(*) FILTER (WHERE _swapped), count(*) FILTER (WHERE _near)" if placed else "0, 0")
-    return sql.SQL("SELECT count(*), count(*) FILTER (WHERE {}), {} FROM {}").format(
-        outside, flags, _ident(_STAGE_PLACED if placed else _STAGE_INCIDENTS)
-    )
-
-
-@functools.cache
-def _insert_incidents_sql(*, placed: bool, conflicts: bool) -> sql.Composed:
-    """Staged incidents (with the placed codes and points) into ``incidents``, stored keys skipped
-    when ``conflicts``, and their month counts into the staging summary; returns (rows inserted, of
-    them outside every area)."""
-    columns = _pg_copy.copy_columns(schemas.INCIDENTS)
-    if placed:
-        from_placed = {*_CODE_COLUMN.values(), GEOMETRY}
-        values = sql.SQL(", ").join(_ident("p" if c in from_placed else "s", c) for c in columns)
-        source = sql.SQL("{} AS s JOIN {} AS p USING (_rn)").format(_ident(_STAGE_INCIDENTS), _ident(_STAGE_PLACED))
-    else:
-        values, source = _idents(columns, "s"), sql.SQL("{} AS s").format(_ident(_STAGE_INCIDENTS))
-    skip = sql.SQL(" ON CONFLICT (dedupe_key) DO NOTHING" if conflicts else "")
-    return sql.SQL(
-        "WITH inserted AS ("
-        " INSERT INTO incidents ({columns}) SELECT {values} FROM {source} ORDER BY s._rn{skip}"
-        " RETURNING neighbourhood_code, occurred_at, category, source, org,"
-        " precinct_code IS NULL AND neighbourhood_code IS NULL AS outside"
-        "), counted AS ("
-        " INSERT INTO {months} SELECT neighbourhood_code,"
-        " date_trunc('month', occurred_at AT TIME ZONE %(tz)s)::date, category, source, org, count(*)"
-        " FROM inserted GROUP BY 1, 2, 3, 4, 5"
-        ") SELECT count(*), count(*) FILTER (WHERE outside) FROM inserted"
-    ).format(columns=_idents(columns), values=values, source=source, skip=skip, months=_ident(_STAGE_MONTHS))
+def _stored_keys(conn: psycopg.Connection, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for offset in range(0, len(keys), _KEY_CHUNK):
+        rows = conn.execute(
+            "SELECT dedupe_key FROM incidents WHERE dedupe_key = ANY(%s)", (keys[offset : offset + _KEY_CHUNK],)
+        )
+        found.update(r[0] for r in rows)
+    return found
 
 
 @functools.cache
