@@ -233,6 +233,7 @@ def _db(args, url: str) -> int:
             f"this AreaSafe needs {_pg_migrate.HEAD_REVISION}"
         )
         return 0
+    from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
     try:
@@ -243,12 +244,15 @@ def _db(args, url: str) -> int:
             f"upgrading {where} failed and changed nothing: {reason}. Run it as the database owner "
             "(the first upgrade also needs the right to CREATE EXTENSION postgis, or a DBA who created it)."
         ) from exc
+    except CommandError as exc:
+        raise StoreError(
+            f"cannot upgrade {where} to --revision {args.revision!r}: {exc}; revisions are "
+            f"{', '.join(_pg_migrate.REVISIONS)} (default: head)"
+        ) from exc
     if applied:
         print(f"{where}: applied schema revisions {', '.join(map(str, applied))}; now at {applied[-1]}")
     else:
-        print(
-            f"{where}: already at schema revision {args.revision if args.revision != 'head' else _pg_migrate.HEAD_REVISION}"
-        )
+        print(f"{where}: already at schema revision {revision}")
     return 0
 
 

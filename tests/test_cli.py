@@ -164,6 +164,8 @@ def test_db_upgrade_creates_the_schema_then_the_store_opens(pg_cluster, tmp_path
     )
     assert run("db", "upgrade", store=url).stdout.strip().endswith("already at schema revision 0002")
     assert "schema revision 0002; this AreaSafe needs 0002" in run("db", "current", store=url).stdout
+    bad = run("db", "upgrade", "--revision", "0007", store=url, check=False)
+    assert bad.returncode == 2 and "cannot upgrade" in bad.stderr and "revisions are 0001, 0002" in bad.stderr
     assert "no batches yet" in run("batches", store=url).stdout
     pg_cluster.drop_database(url.rsplit("/", 1)[1])
 
