@@ -27,16 +27,16 @@ class ClusterUnavailable(RuntimeError):
     """No PostgreSQL server binaries or no PostGIS extension on this machine."""
 
 
-def find_bin_dir() -> Path:
+def find_bin_dir(*, lib: Path = Path("/usr/lib/postgresql"), share: Path = Path("/usr/share/postgresql")) -> Path:
     """The newest ``/usr/lib/postgresql/<version>/bin`` that has a server and the PostGIS extension."""
     found = []
-    for bin_dir in Path("/usr/lib/postgresql").glob("*/bin"):
+    for bin_dir in lib.glob("*/bin"):
         version = bin_dir.parent.name
-        postgis = Path(f"/usr/share/postgresql/{version}/extension/postgis.control")
+        postgis = share / version / "extension" / "postgis.control"
         if (bin_dir / "initdb").exists() and (bin_dir / "pg_ctl").exists() and postgis.exists():
             found.append((int(version) if version.isdigit() else 0, bin_dir))
     if not found:
-        raise ClusterUnavailable(f"no PostgreSQL server with PostGIS in /usr/lib/postgresql; {INSTALL_HINT}")
+        raise ClusterUnavailable(f"no PostgreSQL server with PostGIS in {lib}; {INSTALL_HINT}")
     return max(found)[1]
 
 
