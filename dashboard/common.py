@@ -4,7 +4,8 @@ Place in the data flow: show. :func:`viewer` is who is looking (the logged-in ac
 every loader of incident data passes it to :mod:`pipelines.access`, which decides what comes back, and
 pages call :func:`require` first so a page a role may not use stops with a message (the navigation
 hides it too). Cached reads are keyed by the store URL, the number of stored batches (a committed upload
-or a deleted batch invalidates them without a restart) and the viewer.
+or a deleted batch invalidates them without a restart, also when it went through another dashboard replica
+on the same PostGIS database) and the viewer.
 """
 
 from __future__ import annotations

@@ -340,10 +340,9 @@ def filter_choices(store: Store) -> tuple[list[pd.Period], list[str]]:
 
     Which months and categories occur at all is not personal information; every viewer gets them.
     """
-    from pipelines.views import available_months
-
-    frame = store.read_incidents(IncidentQuery(columns=["occurred_at", "category"]))
-    return available_months(frame), sorted(frame["category"].dropna().unique())
+    summary = store.incident_months()  # a maintained summary where the store has one: no full scan
+    months = sorted(summary["month"].dropna().unique(), reverse=True)
+    return months, sorted(summary["category"].dropna().unique())
 
 
 @dataclass(frozen=True)

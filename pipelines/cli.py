@@ -26,7 +26,9 @@ _COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="areasafe", description="AreaSafe: safety data for Safe Neighbourhoods.")
     parser.add_argument(
-        "--store", default=None, help="GeoPackage path (default: $AREASAFE_STORE or data/areasafe.gpkg)"
+        "--store",
+        default=None,
+        help="GeoPackage path or postgresql:// URL (default: $AREASAFE_STORE or data/areasafe.gpkg)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -121,6 +123,15 @@ def _parser() -> argparse.ArgumentParser:
     audit_log.add_argument("--user")
     audit_log.add_argument("--limit", type=int, default=50)
     audit_log.add_argument("--json", action="store_true")
+
+    db = commands.add_parser("db", help="the store's schema: create or upgrade a PostGIS database (Alembic)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or upgrade the schema to this version's (alembic upgrade)")
+    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    upgrade.add_argument("--sql", action="store_true", help="print the SQL instead of running it (for a DBA)")
+    current = db_commands.add_parser("current", help="print the schema revision of the store")
+    for sub in (upgrade, current):
+        sub.add_argument("--store", dest="db_store", default=None, help="the store (same as the global --store)")
 
     serve = commands.add_parser("serve", help="run the dashboard (builds the demo first when the store is empty)")
     serve.add_argument("--port", type=int, default=8501)
@@ -339,8 +350,60 @@ def _export(store, args) -> int:
     return 0
 
 
+def _db(args, url: str) -> int:
+    """``areasafe db upgrade|current``: migrations run here, never when a store is opened."""
+    from pipelines.store import _pg_conn, _pg_migrate
+
+    url = args.db_store or url
+    if not _pg_conn.is_postgres_url(url):
+        if getattr(args, "sql", False):
+            raise StoreError(
+                f"--sql prints PostGIS migrations; {url!r} is a GeoPackage (it upgrades itself when opened)"
+            )
+        with open_store(url):
+            pass
+        print(f"{url} is a GeoPackage at the current schema (GeoPackages are created and upgraded when opened)")
+        return 0
+    where = _pg_conn.redact(url)
+    if args.db_command == "upgrade" and args.sql:
+        print(_pg_migrate.upgrade_sql(revision=args.revision))
+        return 0
+    with _pg_conn.connect(url) as conn:  # a clear message when the server cannot be reached
+        revision = _pg_migrate.current_revision(conn)
+    if args.db_command == "current":
+        print(
+            f"{where}: schema revision {revision or 'none (run areasafe db upgrade)'}; "
+            f"this AreaSafe needs {_pg_migrate.HEAD_REVISION}"
+        )
+        return 0
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        applied = _pg_migrate.upgrade(url, revision=args.revision)
+    except DBAPIError as exc:
+        reason = " ".join(str(exc.orig).split())
+        raise StoreError(
+            f"upgrading {where} failed and changed nothing: {reason}. Run it as the database owner "
+            "(the first upgrade also needs the right to CREATE EXTENSION postgis, or a DBA who created it)."
+        ) from exc
+    except CommandError as exc:
+        raise StoreError(
+            f"cannot upgrade {where} to --revision {args.revision!r}: {exc}; revisions are "
+            f"{', '.join(_pg_migrate.REVISIONS)} (default: head)"
+        ) from exc
+    if applied:
+        print(f"{where}: applied schema revisions {', '.join(map(str, applied))}; now at {applied[-1]}")
+    else:  # read again: another upgrade may have run while this one waited for the migration lock
+        with _pg_conn.connect(url) as conn:
+            print(f"{where}: already at schema revision {_pg_migrate.current_revision(conn)}")
+    return 0
+
+
 def _run(args) -> int:
     url = args.store or default_store_url()
+    if args.command == "db":
+        return _db(args, url)
     if args.command == "serve":
         from dashboard.launch import serve
         from pipelines.demo import build_demo

@@ -215,10 +215,11 @@ def _start_incidents(
     )
 
 
-def _parts(run: _IncidentRun) -> Iterator[_Part]:
+def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
     """Validate and place the file in chunks of ``Settings.chunk_rows`` rows, so memory stays bounded
     and a writer can store one chunk while the next is prepared. Duplicates across chunks are caught
-    through the set of dedupe keys seen so far; malformed rows are reported with the first chunk."""
+    through the set of dedupe keys seen so far; malformed rows are reported with the first chunk.
+    Without ``place`` the chunks stay unplaced: the store places them (``Store.places_in_database``)."""
     frame, step = run.raw.frame, SETTINGS.chunk_rows
     n, seen = len(frame), set()
     for start in range(0, max(n, 1), step):
@@ -236,10 +237,14 @@ def _parts(run: _IncidentRun) -> Iterator[_Part]:
             now=run.now,
             seen=seen,
         )
-        placed, placement = place_incidents(validated.incidents, run.index)
-        _flag_placement(validated.rows, placed, placement)
+        if place:
+            placed, placement = place_incidents(validated.incidents, run.index)
+            _flag_placement(validated.rows, placed, placement)
+            outside = int(placement.outside.sum())
+        else:
+            placed, outside = validated.incidents, 0
         run.report("validating and placing", 0.1 + 0.8 * min(start + step, n) / max(n, 1))
-        yield _Part(validated, placed, int(placement.outside.sum()))
+        yield _Part(validated, placed, outside)
 
 
 def _flag_placement(rows: pd.DataFrame, placed: gpd.GeoDataFrame, placement) -> None:
@@ -405,15 +410,17 @@ def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
 
     The file is validated, placed and written chunk by chunk through :meth:`Store.batch_writer`, still
     in one transaction, so memory stays bounded and the store writes one chunk while the next is
-    prepared. An identical re-upload stores nothing and returns its report (as :func:`commit_incidents`).
+    prepared. A store that places incidents itself (PostGIS) is handed them unplaced. An identical
+    re-upload stores nothing and returns its report (as :func:`commit_incidents`).
     """
     run = _start_incidents(store, path, **options)
     if earlier_identical_batch(store, run.batch):
         return commit_incidents(store, _prepared(store, run))
     totals = _Totals()
     batch_id = run.batch.batch_id
-    with store.batch_writer(expected_rows=len(run.raw.frame)) as writer:
-        for part in _parts(run):
+    in_database = store.places_in_database
+    with store.batch_writer(expected_rows=len(run.raw.frame), place=in_database) as writer:
+        for part in _parts(run, place=not in_database):
             totals.add(part)
             writer.add(
                 incidents=part.placed.assign(batch_id=batch_id),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests._helpers import write_areas, write_csv
+from tests.conftest import BACKENDS
 
 
 def run(*args: str, store=None, check: bool = True) -> subprocess.CompletedProcess:
@@ -23,9 +24,10 @@ def run(*args: str, store=None, check: bool = True) -> subprocess.CompletedProce
     return result
 
 
-@pytest.fixture
-def cli_store(tmp_path):
-    store = tmp_path / "cli.gpkg"
+@pytest.fixture(params=BACKENDS)
+def cli_store(request, tmp_path):
+    """A store (a GeoPackage path or a PostGIS URL) holding the test areas, loaded through the CLI."""
+    store = tmp_path / "cli.gpkg" if request.param == "gpkg" else request.getfixturevalue("pg_url")
     precincts, hoods = write_areas(tmp_path)
     run("ingest", "boundaries", str(precincts), "--kind", "precinct", store=store)
     run("ingest", "boundaries", str(hoods), "--kind", "neighbourhood", store=store)
@@ -138,6 +140,50 @@ def test_store_env_variable_is_the_default(tmp_path):
         timeout=120,
     )
     assert env_run.returncode == 0 and store.exists()
+
+
+def test_store_env_variable_selects_postgis(pg_url, tmp_path):
+    precincts, _ = write_areas(tmp_path)
+    env = {**__import__("os").environ, "AREASAFE_STORE": pg_url}
+    for args in (["ingest", "boundaries", str(precincts), "--kind", "precinct"], ["batches", "--json"]):
+        env_run = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert env_run.returncode == 0, env_run.stderr
+    assert [b["kind"] for b in json.loads(env_run.stdout)] == ["boundaries"]
+
+
+def test_db_upgrade_creates_the_schema_then_the_store_opens(pg_cluster, tmp_path):
+    url = pg_cluster.create_database()
+    refused = run("batches", store=url, check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "has no AreaSafe schema yet; run `areasafe db upgrade --store" in refused.stderr
+    assert "none (run areasafe db upgrade)" in run("db", "current", "--store", url).stdout
+    assert (
+        run("db", "upgrade", "--store", url)
+        .stdout.strip()
+        .endswith("applied schema revisions 0001, 0002, 0003; now at 0003")
+    )
+    assert run("db", "upgrade", store=url).stdout.strip().endswith("already at schema revision 0003")
+    assert "schema revision 0003; this AreaSafe needs 0003" in run("db", "current", store=url).stdout
+    bad = run("db", "upgrade", "--revision", "0007", store=url, check=False)
+    assert bad.returncode == 2 and "cannot upgrade" in bad.stderr and "revisions are 0001, 0002, 0003" in bad.stderr
+    assert "no batches yet" in run("batches", store=url).stdout
+    pg_cluster.drop_database(url.rsplit("/", 1)[1])
+
+
+def test_db_upgrade_sql_prints_the_migration_for_a_dba():
+    sql = run("db", "upgrade", "--sql", "--store", "postgresql://dba@db.example.org/areasafe").stdout
+    assert "CREATE EXTENSION IF NOT EXISTS postgis;" in sql and 'CREATE TABLE "incidents"' in sql
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
+    assert "UPDATE alembic_version SET version_num='0003'" in sql and sql.rstrip().endswith("COMMIT;")
+
+
+def test_db_upgrade_on_a_geopackage_says_it_needs_none(tmp_path):
+    out = run("db", "upgrade", "--store", str(tmp_path / "g.gpkg")).stdout
+    assert "is a GeoPackage at the current schema" in out and (tmp_path / "g.gpkg").exists()
+    result = run("db", "upgrade", "--sql", "--store", str(tmp_path / "g.gpkg"), check=False)
+    assert result.returncode == 2 and "--sql prints PostGIS migrations" in result.stderr
 
 
 def test_counts_assets_interventions_commands(cli_store, tmp_path):

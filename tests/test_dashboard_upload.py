@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.settings import STORE_ENV
-from pipelines.store import Batch, open_store
+from pipelines.store import Batch
 from tests._helpers import app_login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -29,9 +29,9 @@ def kobo_csv(point) -> bytes:
 
 
 @pytest.fixture
-def upload_store(demo_store, tmp_path, monkeypatch):
-    """A fresh store with the demo areas only, so committing does not change other tests' numbers."""
-    store = open_store(str(tmp_path / "upload.gpkg"))
+def upload_store(demo_store, new_store, monkeypatch):
+    """A fresh store (each backend) with the demo areas only, so committing does not change other tests' numbers."""
+    store = new_store()
     areas = demo_store.read_areas()
     batch = Batch(
         "areas-copy",
@@ -44,8 +44,7 @@ def upload_store(demo_store, tmp_path, monkeypatch):
     )
     store.commit(batch, areas=areas.assign(batch_id=batch.batch_id))
     monkeypatch.setenv(STORE_ENV, store.url)
-    yield store
-    store.close()
+    return store
 
 
 def test_kobo_upload_commits_one_batch(upload_store):

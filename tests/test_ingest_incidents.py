@@ -28,17 +28,17 @@ def _accounted(batch) -> None:
     assert batch.rows_read == batch.accepted + batch.rejected + batch.duplicates
 
 
-def test_good_row_is_accepted_and_placed(area_store, tmp_path):
-    batch = _ingest(area_store, tmp_path, GOOD)
+def test_good_row_is_accepted_and_placed(any_area_store, tmp_path):
+    batch = _ingest(any_area_store, tmp_path, GOOD)
     assert (batch.rows_read, batch.accepted, batch.rejected, batch.duplicates) == (1, 1, 0, 0)
-    incidents = area_store.read_incidents()
+    incidents = any_area_store.read_incidents()
     row = incidents.iloc[0]
     assert row["precinct_code"] == "P-WEST"
     assert row["neighbourhood_code"] == "N-1"
     assert row["category"] == "robbery_common" or row["category"].startswith("robbery")
     # 18:30 local (UTC+2) is 16:30 UTC
     assert row["occurred_at"] == pd.Timestamp("2025-03-04 16:30", tz="UTC")
-    assert json.loads(area_store.read_table("incidents")["raw"].iloc[0])["description"].startswith("Phone")
+    assert json.loads(any_area_store.read_table("incidents")["raw"].iloc[0])["description"].startswith("Phone")
 
 
 @pytest.mark.parametrize(
@@ -54,21 +54,21 @@ def test_good_row_is_accepted_and_placed(area_store, tmp_path):
         pytest.param("2,2027-01-05,Robbery,-34.05,18.55,x\n", "future_date", "in the future", id="future_date"),
     ],
 )
-def test_each_rejection_reason(area_store, tmp_path, row, reason, message):
-    batch = _ingest(area_store, tmp_path, GOOD + row)
+def test_each_rejection_reason(any_area_store, tmp_path, row, reason, message):
+    batch = _ingest(any_area_store, tmp_path, GOOD + row)
     _accounted(batch)
     assert batch.accepted == 1 and batch.rejected == 1
     assert batch.rejections == {reason: 1}
-    stored = area_store.read_rejections(batch.batch_id)
+    stored = any_area_store.read_rejections(batch.batch_id)
     assert list(stored["reason"]) == [reason]
     assert message in stored["message"].iloc[0]
     assert stored["row_number"].iloc[0] == 3  # header is row 1, GOOD is row 2
     assert json.loads(stored["raw"].iloc[0])["id"] == "2"
 
 
-def test_day_first_dates_are_never_month_first(area_store, tmp_path):
-    _ingest(area_store, tmp_path, "1,03/04/2025,Robbery,-34.05,18.55,x\n")
-    occurred = area_store.read_incidents()["occurred_at"].iloc[0].tz_convert("Africa/Johannesburg")
+def test_day_first_dates_are_never_month_first(any_area_store, tmp_path):
+    _ingest(any_area_store, tmp_path, "1,03/04/2025,Robbery,-34.05,18.55,x\n")
+    occurred = any_area_store.read_incidents()["occurred_at"].iloc[0].tz_convert("Africa/Johannesburg")
     assert (occurred.year, occurred.month, occurred.day) == (2025, 4, 3)
 
 
@@ -81,13 +81,13 @@ def test_day_first_dates_are_never_month_first(area_store, tmp_path):
         pytest.param("45720.7708333333", id="excel-serial"),
     ],
 )
-def test_date_forms_agree(area_store, tmp_path, date):
-    _ingest(area_store, tmp_path, f"1,{date},Robbery,-34.05,18.55,x\n")
-    occurred = area_store.read_incidents()["occurred_at"].iloc[0]
+def test_date_forms_agree(any_area_store, tmp_path, date):
+    _ingest(any_area_store, tmp_path, f"1,{date},Robbery,-34.05,18.55,x\n")
+    occurred = any_area_store.read_incidents()["occurred_at"].iloc[0]
     assert abs(occurred - pd.Timestamp("2025-03-04 16:30", tz="UTC")) < pd.Timedelta(seconds=1)
 
 
-def test_kobo_submission_time_is_utc_when_the_incident_date_is_empty(area_store, tmp_path):
+def test_kobo_submission_time_is_utc_when_the_incident_date_is_empty(any_area_store, tmp_path):
     path = write_csv(
         tmp_path,
         "kobo.csv",
@@ -95,98 +95,98 @@ def test_kobo_submission_time_is_utc_when_the_incident_date_is_empty(area_store,
         "incident/_location_longitude,_uuid,_submission_time\n"
         ",Robbery,-34.05,18.55,u1,2025-03-04T16:30:00\n",
     )
-    batch = ingest_incidents(area_store, path, source="community", org="cso")
+    batch = ingest_incidents(any_area_store, path, source="community", org="cso")
     assert batch.accepted == 1
-    occurred = area_store.read_incidents()["occurred_at"].iloc[0]
+    occurred = any_area_store.read_incidents()["occurred_at"].iloc[0]
     assert occurred == pd.Timestamp("2025-03-04 16:30", tz="UTC")  # not 14:30: Kobo's server clock is UTC
 
 
-def test_swapped_coordinates_are_fixed_inside_study_area(area_store, tmp_path):
-    batch = _ingest(area_store, tmp_path, "1,2025-03-04,Robbery,18.65,-34.05,x\n")
+def test_swapped_coordinates_are_fixed_inside_study_area(any_area_store, tmp_path):
+    batch = _ingest(any_area_store, tmp_path, "1,2025-03-04,Robbery,18.65,-34.05,x\n")
     assert batch.accepted == 1 and batch.warnings.get("swapped_coordinates") == 1
-    point = area_store.read_incidents().geometry.iloc[0]
+    point = any_area_store.read_incidents().geometry.iloc[0]
     assert (round(point.x, 2), round(point.y, 2)) == (18.65, -34.05)
-    assert area_store.read_incidents()["precinct_code"].iloc[0] == "P-EAST"
+    assert any_area_store.read_incidents()["precinct_code"].iloc[0] == "P-EAST"
 
 
-def test_point_outside_every_area_is_kept_and_counted(area_store, tmp_path):
-    batch = _ingest(area_store, tmp_path, "1,2025-03-04,Robbery,-33.0,19.5,x\n")
+def test_point_outside_every_area_is_kept_and_counted(any_area_store, tmp_path):
+    batch = _ingest(any_area_store, tmp_path, "1,2025-03-04,Robbery,-33.0,19.5,x\n")
     assert batch.accepted == 1 and batch.outside_areas == 1
-    row = area_store.read_incidents().iloc[0]
+    row = any_area_store.read_incidents().iloc[0]
     assert row["precinct_code"] is None and row["neighbourhood_code"] is None
 
 
-def test_border_point_goes_to_smallest_code_deterministically(area_store, tmp_path):
-    _ingest(area_store, tmp_path, "1,2025-03-04,Robbery,-34.05,18.6,x\n")
-    assert area_store.read_incidents()["precinct_code"].iloc[0] == "P-EAST"  # "P-EAST" < "P-WEST"
+def test_border_point_goes_to_smallest_code_deterministically(any_area_store, tmp_path):
+    _ingest(any_area_store, tmp_path, "1,2025-03-04,Robbery,-34.05,18.6,x\n")
+    assert any_area_store.read_incidents()["precinct_code"].iloc[0] == "P-EAST"  # "P-EAST" < "P-WEST"
 
 
-def test_unknown_category_maps_to_other_with_warning(area_store, tmp_path):
-    batch = _ingest(area_store, tmp_path, "1,2025-03-04,Zxqwv flumph,-34.05,18.55,x\n")
+def test_unknown_category_maps_to_other_with_warning(any_area_store, tmp_path):
+    batch = _ingest(any_area_store, tmp_path, "1,2025-03-04,Zxqwv flumph,-34.05,18.55,x\n")
     assert batch.accepted == 1 and batch.warnings.get("unknown_category") == 1
-    row = area_store.read_incidents().iloc[0]
+    row = any_area_store.read_incidents().iloc[0]
     assert (row["category"], row["raw_category"]) == ("other", "Zxqwv flumph")
 
 
-def test_misspelt_category_and_sensitive_flag(area_store, tmp_path):
+def test_misspelt_category_and_sensitive_flag(any_area_store, tmp_path):
     _ingest(
-        area_store,
+        any_area_store,
         tmp_path,
         "1,2025-03-04,illegal shebean,-34.05,18.55,x\n2,2025-03-04,Domestic violence,-34.05,18.55,y\n",
     )
-    incidents = area_store.read_incidents().sort_values("external_id")
+    incidents = any_area_store.read_incidents().sort_values("external_id")
     assert incidents["category"].iloc[0] != "other"
     assert list(incidents["sensitive"]) == [False, True]
 
 
-def test_pii_is_redacted_everywhere_before_storage(area_store, tmp_path):
+def test_pii_is_redacted_everywhere_before_storage(any_area_store, tmp_path):
     body = (
         '1,2025-03-04,Robbery,-34.05,18.55,"Call 072 123 4567 or +27 82 555 0101, id 8001015009087, a.b@example.org"\n'
         '2,2025-03-04,Robbery,,,"rejected row with 0821112222"\n'
     )
-    batch = _ingest(area_store, tmp_path, body)
+    batch = _ingest(any_area_store, tmp_path, body)
     assert batch.warnings.get("redacted_pii") == 2
-    everything = area_store.read_table("incidents").astype(str).to_csv() + area_store.read_rejections().to_csv()
+    everything = any_area_store.read_table("incidents").astype(str).to_csv() + any_area_store.read_rejections().to_csv()
     for secret in ("072 123 4567", "555 0101", "8001015009087", "a.b@example.org", "0821112222"):
         assert secret not in everything
-    assert "[PHONE]" in area_store.read_incidents()["description"].iloc[0]
+    assert "[PHONE]" in any_area_store.read_incidents()["description"].iloc[0]
 
 
-def test_luhn_invalid_13_digits_are_kept(area_store, tmp_path):
-    _ingest(area_store, tmp_path, "1,2025-03-04,Robbery,-34.05,18.55,ref 8001015009088\n")
-    assert "8001015009088" in area_store.read_incidents()["description"].iloc[0]
+def test_luhn_invalid_13_digits_are_kept(any_area_store, tmp_path):
+    _ingest(any_area_store, tmp_path, "1,2025-03-04,Robbery,-34.05,18.55,ref 8001015009088\n")
+    assert "8001015009088" in any_area_store.read_incidents()["description"].iloc[0]
 
 
-def test_personal_columns_are_dropped(area_store, tmp_path):
+def test_personal_columns_are_dropped(any_area_store, tmp_path):
     path = write_csv(
         tmp_path,
         "p.csv",
         "id,date,category,latitude,longitude,reporter_name,phone\n"
         "1,2025-03-04,Robbery,-34.05,18.55,Thandi Mokoena,0721234567\n",
     )
-    ingest_incidents(area_store, path, source="community", org="A", now=NOW)
-    raw = area_store.read_table("incidents")["raw"].iloc[0]
+    ingest_incidents(any_area_store, path, source="community", org="A", now=NOW)
+    raw = any_area_store.read_table("incidents")["raw"].iloc[0]
     assert "Thandi" not in raw and "0721234567" not in raw and "phone" not in raw
 
 
-def test_html_in_free_text_is_stored_literally(area_store, tmp_path):
-    _ingest(area_store, tmp_path, '1,2025-03-04,Robbery,-34.05,18.55,"<img src=x onerror=alert(1)>"\n')
-    assert area_store.read_incidents()["description"].iloc[0] == "<img src=x onerror=alert(1)>"
+def test_html_in_free_text_is_stored_literally(any_area_store, tmp_path):
+    _ingest(any_area_store, tmp_path, '1,2025-03-04,Robbery,-34.05,18.55,"<img src=x onerror=alert(1)>"\n')
+    assert any_area_store.read_incidents()["description"].iloc[0] == "<img src=x onerror=alert(1)>"
 
 
-def test_duplicates_in_file_and_on_reupload(area_store, tmp_path):
+def test_duplicates_in_file_and_on_reupload(any_area_store, tmp_path):
     body = GOOD + GOOD + "3,2025-03-05,Robbery,-34.05,18.55,other\n" + "3,2025-03-06,Robbery,-34.05,18.55,edited\n"
-    first = _ingest(area_store, tmp_path, body)
+    first = _ingest(any_area_store, tmp_path, body)
     assert (first.rows_read, first.accepted, first.duplicates) == (4, 2, 2)
-    again = _ingest(area_store, tmp_path, body)
+    again = _ingest(any_area_store, tmp_path, body)
     assert (again.accepted, again.duplicates) == (0, 4)
     assert again.batch_id == first.batch_id  # an identical file stores nothing, not even a batch
-    assert area_store.count("incidents") == 2 and area_store.count("batches") == 3  # 2 boundary batches + 1
-    overlapping = _ingest(area_store, tmp_path, GOOD + "9,2025-03-07,Robbery,-34.05,18.55,new\n", name="g.csv")
+    assert any_area_store.count("incidents") == 2 and any_area_store.count("batches") == 3  # 2 boundary batches + 1
+    overlapping = _ingest(any_area_store, tmp_path, GOOD + "9,2025-03-07,Robbery,-34.05,18.55,new\n", name="g.csv")
     assert (overlapping.accepted, overlapping.duplicates) == (1, 1)
-    other_org = _ingest(area_store, tmp_path, body, org="CSO B")
+    other_org = _ingest(any_area_store, tmp_path, body, org="CSO B")
     assert other_org.accepted == 2  # another organisation's rows stay separate
-    assert area_store.count("incidents") == 5
+    assert any_area_store.count("incidents") == 5
 
 
 @pytest.mark.parametrize(
@@ -211,18 +211,18 @@ def test_duplicates_in_file_and_on_reupload(area_store, tmp_path):
         pytest.param("crlf.csv", (HEADER + GOOD).replace("\n", "\r\n"), "utf-8", False, id="crlf"),
     ],
 )
-def test_hostile_encodings_and_delimiters(area_store, tmp_path, name, text, encoding, bom):
+def test_hostile_encodings_and_delimiters(any_area_store, tmp_path, name, text, encoding, bom):
     path = write_csv(tmp_path, name, text, encoding=encoding, bom=bom)
-    batch = ingest_incidents(area_store, path, source="community", org="A", now=NOW)
+    batch = ingest_incidents(any_area_store, path, source="community", org="A", now=NOW)
     assert (batch.accepted, batch.rejected) == (1, 0)
-    incidents = area_store.read_incidents()
+    incidents = any_area_store.read_incidents()
     assert incidents["precinct_code"].iloc[0] == "P-WEST"
     if encoding == "cp1252":
         assert incidents["description"].iloc[0] == "Café “robbery” – €5"
 
 
-def test_ragged_row_is_rejected_not_lost(area_store, tmp_path):
-    batch = _ingest(area_store, tmp_path, GOOD + "2,2025-03-04,Robbery,-34.05,18.55,x,EXTRA,MORE\n")
+def test_ragged_row_is_rejected_not_lost(any_area_store, tmp_path):
+    batch = _ingest(any_area_store, tmp_path, GOOD + "2,2025-03-04,Robbery,-34.05,18.55,x,EXTRA,MORE\n")
     _accounted(batch)
     assert batch.rejections == {"malformed_row": 1}
 
@@ -235,43 +235,43 @@ def test_ragged_row_is_rejected_not_lost(area_store, tmp_path):
         pytest.param("PK\x03\x04binary", UnusableFileError, "binary", id="zip-as-csv"),
     ],
 )
-def test_unusable_files_raise_actionable_errors(area_store, tmp_path, text, error, match):
+def test_unusable_files_raise_actionable_errors(any_area_store, tmp_path, text, error, match):
     path = write_csv(tmp_path, "bad.csv", text)
     with pytest.raises(error, match=match):
-        ingest_incidents(area_store, path, source="community", now=NOW)
-    assert area_store.count("batches") == 2  # only the boundary batches
+        ingest_incidents(any_area_store, path, source="community", now=NOW)
+    assert any_area_store.count("batches") == 2  # only the boundary batches
 
 
-def test_overrides_and_unknown_override_column(area_store, tmp_path):
+def test_overrides_and_unknown_override_column(any_area_store, tmp_path):
     path = write_csv(tmp_path, "o.csv", "ref,when,what,northing_y,easting_x\n7,2025-03-04,Robbery,-34.05,18.55\n")
     batch = ingest_incidents(
-        area_store,
+        any_area_store,
         path,
         source="municipal",
         now=NOW,
         overrides={"lat": "northing_y", "lon": "easting_x", "id": "ref", "date": "when", "category": "what"},
     )
     assert batch.accepted == 1
-    assert area_store.read_incidents()["external_id"].iloc[0] == "7"
+    assert any_area_store.read_incidents()["external_id"].iloc[0] == "7"
     with pytest.raises(MappingError, match="--lat-col 'nope' is not a column"):
-        ingest_incidents(area_store, path, source="municipal", overrides={"lat": "nope", "lon": "easting_x"})
+        ingest_incidents(any_area_store, path, source="municipal", overrides={"lat": "nope", "lon": "easting_x"})
 
 
-def test_yaml_mapping_file_and_projected_xy(area_store, tmp_path):
+def test_yaml_mapping_file_and_projected_xy(any_area_store, tmp_path):
     from pyproj import Transformer
 
     x, y = Transformer.from_crs(4326, 32734, always_xy=True).transform(18.55, -34.05)
     path = write_csv(tmp_path, "xy.csv", f"no,stamp,kind,X,Y\n1,2025-03-04,Housebreaking,{x:.1f},{y:.1f}\n")
     mapping = tmp_path / "m.yaml"
     mapping.write_text("columns:\n  x: X\n  y: Y\n  date: stamp\n  category: kind\n  id: 'no'\ncrs: EPSG:32734\n")
-    batch = ingest_incidents(area_store, path, source="municipal", mapping_file=mapping, now=NOW)
+    batch = ingest_incidents(any_area_store, path, source="municipal", mapping_file=mapping, now=NOW)
     assert batch.accepted == 1
-    point = area_store.read_incidents().geometry.iloc[0]
+    point = any_area_store.read_incidents().geometry.iloc[0]
     assert abs(point.x - 18.55) < 1e-6 and abs(point.y + 34.05) < 1e-6
 
 
-def test_dry_run_writes_nothing(area_store, tmp_path):
+def test_dry_run_writes_nothing(any_area_store, tmp_path):
     path = write_csv(tmp_path, "d.csv", HEADER + GOOD + "2,2025-03-04,Robbery,,,x\n")
-    prepared = prepare_incidents(area_store, path, source="community", org="A", now=NOW)
+    prepared = prepare_incidents(any_area_store, path, source="community", org="A", now=NOW)
     assert list(prepared.rows["status"]) == ["accepted", "rejected"]
-    assert area_store.count("incidents") == 0 and area_store.count("rejections") == 0
+    assert any_area_store.count("incidents") == 0 and any_area_store.count("rejections") == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pandas as pd
 import pytest
@@ -11,19 +10,15 @@ import shapely
 
 from pipelines import registers
 from pipelines.registers import RecordError
-from pipelines.store import open_store
 
 HARARE = "KHA-HARARE-HOLOMISA"
 IN_HARARE = {"lon": 18.674, "lat": -34.0592}  # the planted demo hot spot, inside Harare
 
 
 @pytest.fixture
-def store(demo_store, tmp_path):
-    """A private copy of the demo store: these tests write to it."""
-    shutil.copy(demo_store.url, tmp_path / "registers.gpkg")
-    copy = open_store(tmp_path / "registers.gpkg")
-    yield copy
-    copy.close()
+def store(any_demo_copy):
+    """A private copy of the demo store, on each backend: these tests write to it."""
+    return any_demo_copy
 
 
 def _stalled(store):

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import threading
 
+import pandas as pd
 import pytest
 
 from pipelines import ingest
 from pipelines.ingest import ingest_incidents, prepare_incidents
-from pipelines.store import open_store
+from pipelines.store import IncidentQuery, StoreError
 from pipelines.store.base import Store
 from tests._helpers import load_areas, write_csv
+from tests._stores import explode_on, writer_threads
 
 # 23 rows: repeats across chunk borders (ids 3 and 4 come back later), an identical unnamed row twice,
 # a missing location, a bad date, an unknown category, a phone number, swapped coordinates, a point
@@ -79,17 +80,16 @@ def _summary(batch) -> dict:
 
 
 @pytest.fixture
-def two_stores(tmp_path):
+def two_stores(new_store, tmp_path):
+    """Two stores of one backend (each test runs on both backends) holding the test areas."""
     stores = []
     for name in ("one", "many"):
         folder = tmp_path / name
         folder.mkdir()
-        store = open_store(folder / "store.gpkg")
+        store = new_store()
         load_areas(store, folder)
         stores.append(store)
-    yield stores
-    for store in stores:
-        store.close()
+    return stores
 
 
 @pytest.mark.parametrize("chunk_rows", [pytest.param(1, id="one-row"), pytest.param(4, id="four-rows")])
@@ -124,21 +124,24 @@ def test_chunked_dry_run_matches_one_chunk(two_stores, tmp_path, monkeypatch):
     assert chunked.rows["row_number"].is_monotonic_increasing
 
 
-def test_chunked_reupload_finds_stored_rows_in_every_chunk(area_store, tmp_path, monkeypatch):
+def test_chunked_reupload_finds_stored_rows_in_every_chunk(any_area_store, tmp_path, monkeypatch):
     """The second file overlaps the first: every chunk is checked against the stored keys inside the
-    transaction, with the bulk (packed R-tree) path on."""
+    transaction, with the GeoPackage bulk (packed R-tree) path on."""
     from pipelines.store import gpkg
 
     monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 10)
     _chunks(monkeypatch, 25)
     first = [f"{i},2025-03-04,Robbery,-34.0{i % 9 + 1},18.5{i % 9 + 1}," for i in range(100)]
     second = [f"{i},2025-03-04,Robbery,-34.0{i % 9 + 1},18.6{i % 9 + 1}," for i in range(50, 250)]
-    a = ingest_incidents(area_store, _file(tmp_path, first, "a.csv"), source="community", org="A")
-    b = ingest_incidents(area_store, _file(tmp_path, second, "b.csv"), source="community", org="A")
+    a = ingest_incidents(any_area_store, _file(tmp_path, first, "a.csv"), source="community", org="A")
+    b = ingest_incidents(any_area_store, _file(tmp_path, second, "b.csv"), source="community", org="A")
     assert (a.accepted, a.duplicates) == (100, 0)
     assert (b.accepted, b.duplicates) == (150, 50)
-    assert area_store.count("incidents") == 250
-    conn = sqlite3.connect(area_store.url)
+    assert any_area_store.count("incidents") == 250
+    assert len(any_area_store.read_incidents(IncidentQuery(bbox=(18.6, -34.1, 18.7, -34.0)))) == 150  # ids 100..249
+    if not isinstance(any_area_store, gpkg.GeoPackageStore):
+        return
+    conn = sqlite3.connect(any_area_store.url)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
     assert conn.execute("SELECT COUNT(*) FROM rtree_incidents_geometry").fetchone()[0] == 250
@@ -148,48 +151,70 @@ def test_chunked_reupload_finds_stored_rows_in_every_chunk(area_store, tmp_path,
     assert {"ux_incidents_0", "ix_incidents_batch_id"} <= names
 
 
-def test_failure_in_a_later_chunk_stores_nothing(area_store, tmp_path, monkeypatch):
-    from pipelines.store import gpkg
-
+def test_failure_in_a_later_chunk_stores_nothing(any_area_store, tmp_path, monkeypatch):
     _chunks(monkeypatch, 5)
-    before = {t: area_store.count(t) for t in ("incidents", "rejections", "batches")}
-    original = gpkg.GeoPackageStore._insert
-    calls = []
-
-    def explode(self, conn, table, frame):
-        if table.name == "incidents":
-            calls.append(len(frame))
-            if len(calls) == 3:
-                raise RuntimeError("disk full")
-        return original(self, conn, table, frame)
-
-    monkeypatch.setattr(gpkg.GeoPackageStore, "_insert", explode)
+    before = {t: any_area_store.count(t) for t in ("incidents", "rejections", "batches")}
+    calls = explode_on(monkeypatch, any_area_store, "incidents", call=3)
     rows = [f"{i},2025-03-04,Robbery,-34.05,18.55," for i in range(40)]
     with pytest.raises(RuntimeError, match="disk full"):
-        ingest_incidents(area_store, _file(tmp_path, rows), source="community", org="A")
+        ingest_incidents(any_area_store, _file(tmp_path, rows), source="community", org="A")
     assert len(calls) == 3
-    assert {t: area_store.count(t) for t in before} == before
-    assert not [t for t in threading.enumerate() if t.name == "areasafe-gpkg-writer"]
+    assert {t: any_area_store.count(t) for t in before} == before
+    assert not writer_threads()
 
 
-def test_writer_left_without_finish_stores_nothing(area_store, tmp_path):
-    prepared = prepare_incidents(area_store, _file(tmp_path), source="community", org="A")
-    before = area_store.count("incidents")
-    with area_store.batch_writer(expected_rows=len(prepared.incidents)) as writer:
+def test_writer_left_without_finish_stores_nothing(any_area_store, tmp_path):
+    prepared = prepare_incidents(any_area_store, _file(tmp_path), source="community", org="A")
+    before = any_area_store.count("incidents")
+    with any_area_store.batch_writer(expected_rows=len(prepared.incidents)) as writer:
         writer.add(incidents=prepared.incidents.assign(batch_id=prepared.batch.batch_id))
-    assert area_store.count("incidents") == before
-    assert not [t for t in threading.enumerate() if t.name == "areasafe-gpkg-writer"]
+    assert any_area_store.count("incidents") == before
+    assert not writer_threads()
 
 
-def test_default_writer_collects_chunks_into_one_commit(area_store, tmp_path):
+def test_default_writer_collects_chunks_into_one_commit(any_area_store, tmp_path):
     """The interface's fallback (for stores without a streaming writer) commits once at ``finish``."""
-    prepared = prepare_incidents(area_store, _file(tmp_path), source="community", org="A")
+    prepared = prepare_incidents(any_area_store, _file(tmp_path), source="community", org="A")
     incidents = prepared.incidents.assign(batch_id=prepared.batch.batch_id)
-    with Store.batch_writer(area_store) as writer:
+    with Store.batch_writer(any_area_store) as writer:
         writer.add(incidents=incidents.iloc[:5])
-        assert area_store.count("incidents") == 0
+        assert any_area_store.count("incidents") == 0
         writer.add(incidents=incidents.iloc[5:])
         stored = writer.finish(prepared.batch)
-    assert stored.accepted == len(incidents) == area_store.count("incidents")
+    assert stored.accepted == len(incidents) == any_area_store.count("incidents")
     with pytest.raises(TypeError, match="unknown frame"):
-        Store.batch_writer(area_store).add(people=incidents)
+        Store.batch_writer(any_area_store).add(people=incidents)
+    with pytest.raises(TypeError, match="unknown frame"), any_area_store.batch_writer() as writer:
+        writer.add(people=incidents)
+
+
+def test_placing_writer_only_where_the_store_places(any_area_store, tmp_path):
+    """``place=True`` hands placement to the store; a store that cannot place refuses it up front."""
+    if not any_area_store.places_in_database:
+        with pytest.raises(StoreError, match="cannot place incidents itself"):
+            any_area_store.batch_writer(place=True)
+        return
+    prepared = prepare_incidents(any_area_store, _file(tmp_path), source="community", org="A")
+    # The dry run placed the rows in Python; give the store the same rows as validated (unplaced, the
+    # swapped point still swapped) and compare what it makes of them.
+    unplaced = prepared.validated.incidents.assign(batch_id=prepared.batch.batch_id)
+    assert unplaced["precinct_code"].isna().all()
+    python_counts = prepared.batch
+    batch = prepared.batch.with_counts(
+        outside_areas=0,
+        warnings={
+            k: v
+            for k, v in python_counts.warnings.items()
+            if k not in ("outside_areas", "near_boundary", "swapped_coordinates")
+        },
+    )
+    with any_area_store.batch_writer(expected_rows=len(unplaced), place=True) as writer:
+        writer.add(incidents=unplaced.iloc[:7])
+        writer.add(incidents=unplaced.iloc[7:])
+        stored = writer.finish(batch)
+    assert stored.warnings == python_counts.warnings and stored.outside_areas == python_counts.outside_areas
+    placed = any_area_store.read_incidents().sort_values("incident_id")
+    expected = prepared.incidents.sort_values("incident_id")
+    for column in ("precinct_code", "neighbourhood_code"):
+        assert placed[column].tolist() == [None if pd.isna(v) else v for v in expected[column]]
+    assert placed.geometry.geom_equals(expected.geometry.set_axis(placed.index)).all()  # the swap, made in SQL

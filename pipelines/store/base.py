@@ -11,7 +11,9 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import geopandas as gpd
@@ -103,6 +105,10 @@ class Store(abc.ABC):
     """
 
     url: str
+    #: The store can place incidents itself (area codes, swapped coordinates, near-boundary points)
+    #: inside its write transaction: :meth:`batch_writer` accepts ``place=True`` and ingest then
+    #: skips the Python spatial join (:mod:`pipelines.place`), with the same codes and counts.
+    places_in_database: bool = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -145,17 +151,28 @@ class Store(abc.ABC):
         are not stored twice.
         """
 
-    def batch_writer(self, *, expected_rows: int | None = None) -> BatchWriter:
+    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
         """A writer that stores one batch from frames handed over in chunks, still in one transaction.
 
         Use it as a context manager; :meth:`BatchWriter.finish` writes the batch record and commits.
         Leaving the block without ``finish`` (or with an exception) stores nothing. ``expected_rows``
         is a hint (the number of incident rows to come) that lets a store choose a bulk strategy.
+        With ``place`` (only where :attr:`places_in_database`), incidents arrive without area codes
+        and the store places them; ``finish`` then adds the placement counts (``outside_areas``, the
+        ``swapped_coordinates``, ``near_boundary`` and ``outside_areas`` warnings) to the batch.
 
         This default collects the chunks and calls :meth:`commit` once; stores that can write while
         the caller prepares the next chunk override it.
         """
+        self._check_place(place)
         return _CollectingWriter(self)
+
+    def _check_place(self, place: bool) -> None:
+        if place and not self.places_in_database:
+            raise StoreError(
+                f"{type(self).__name__} cannot place incidents itself; place them with pipelines.place "
+                "before writing (open the batch writer without place=True)."
+            )
 
     @abc.abstractmethod
     def save(self, **frames: pd.DataFrame | None) -> None:
@@ -192,6 +209,19 @@ class Store(abc.ABC):
     def count(self, table: str) -> int:
         """Number of rows in ``table``."""
 
+    def incident_months(self) -> pd.DataFrame:
+        """Incidents per local month (``Settings.local_timezone``), Safe Neighbourhood, category, source and org.
+
+        Columns ``month`` (``Period[M]``, missing for incidents without a date), ``neighbourhood_code``,
+        ``category``, ``source``, ``org`` and ``incidents`` (the count): what filters and overviews need
+        without reading every incident. This default counts the stored incidents;
+        a store with a maintained summary overrides it.
+        """
+        from pipelines.settings import SETTINGS
+
+        columns = ["occurred_at", *MONTH_KEYS]
+        return count_months(self.read_incidents(IncidentQuery(columns=columns)), timezone=SETTINGS.local_timezone)
+
     def read_batches(self) -> pd.DataFrame:
         """Batch history, newest first."""
         batches = self.read_table("batches")
@@ -205,6 +235,28 @@ class Store(abc.ABC):
 
     def read_rejections(self, batch_id: str | None = None) -> pd.DataFrame:
         return self.read_table("rejections", where={"batch_id": batch_id} if batch_id else None)
+
+
+#: What :meth:`Store.incident_months` counts by, besides the month.
+MONTH_KEYS = ("neighbourhood_code", "category", "source", "org")
+
+
+def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:
+    """Incidents counted per local month in ``timezone`` and :data:`MONTH_KEYS` (the shape of
+    :meth:`Store.incident_months`); missing dates and codes are groups of their own."""
+    keys = list(MONTH_KEYS)
+    local = pd.to_datetime(incidents["occurred_at"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
+    counted = (
+        incidents[keys]
+        .assign(month=local.dt.to_period("M"))
+        .groupby(["month", *keys], dropna=False)
+        .size()
+        .rename("incidents")
+        .reset_index()
+    )
+    for key in keys:  # plain objects with None for missing, as stores return text
+        counted[key] = counted[key].astype(object).where(counted[key].notna(), None)
+    return counted[["month", *keys, "incidents"]].astype({"incidents": "int64"})
 
 
 _FRAME_KINDS = ("incidents", "rejections", "areas", "area_counts", "assets", "interventions", "intervention_log")
@@ -234,6 +286,87 @@ class BatchWriter(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.abort()
+
+
+class WriterAborted(Exception):
+    """A batch writer was left without ``finish``: the store rolls the batch back."""
+
+
+_DONE = object()
+
+
+class ThreadedWriter(BatchWriter):
+    """Writes chunks on a thread of its own while the caller prepares the next one.
+
+    ``write_stream`` runs on that thread with an iterator of frame dicts that ends with the
+    :class:`Batch`; it writes them in one transaction and returns the stored batch, or raises
+    :class:`WriterAborted` when the iterator ends without a batch (the caller left without
+    ``finish``). At most one chunk waits in the queue, which bounds memory. ``on_exit`` runs on the
+    thread when it ends (to close a connection that belongs to it).
+    """
+
+    def __init__(
+        self,
+        write_stream: Callable[[Iterator[dict | Batch]], Batch],
+        *,
+        name: str,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        self._write_stream = write_stream
+        self._name = name
+        self._on_exit = on_exit
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._result: Batch | None = None
+
+    def _run(self) -> None:
+        def items() -> Iterator[dict | Batch]:
+            while (item := self._queue.get()) is not _DONE:
+                yield item
+                if isinstance(item, Batch):
+                    return
+
+        try:
+            self._result = self._write_stream(items())
+        except WriterAborted:
+            pass
+        except BaseException as exc:  # handed to the caller by add()/finish()
+            self._error = exc
+            for item in iter(self._queue.get, _DONE):  # let the caller's put() return
+                if isinstance(item, Batch):
+                    break
+        finally:
+            if self._on_exit is not None:
+                self._on_exit()
+
+    def _put(self, item: object) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+        self._queue.put(item)
+
+    def add(self, **frames: pd.DataFrame | None) -> None:
+        unknown = [kind for kind in frames if kind not in _FRAME_KINDS]
+        if unknown:
+            raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(_FRAME_KINDS)}")
+        self._put(frames)
+
+    def finish(self, batch: Batch) -> Batch:
+        self._put(batch)
+        self._thread.join()
+        self._thread = None
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def abort(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_DONE)
+            self._thread.join()
+            self._thread = None
 
 
 class _CollectingWriter(BatchWriter):

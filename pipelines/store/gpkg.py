@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import queue
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -31,7 +31,7 @@ from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
-from pipelines.store.base import Batch, BatchWriter, IncidentQuery, Store, StoreError
+from pipelines.store.base import Batch, BatchWriter, IncidentQuery, Store, StoreError, ThreadedWriter, WriterAborted
 
 _SQL_TYPES = {
     "text": "TEXT",
@@ -217,8 +217,15 @@ class GeoPackageStore(Store):
         expected = len(incidents) if incidents is not None else 0
         return self._write_stream([frames, batch], expected_rows=expected)
 
-    def batch_writer(self, *, expected_rows: int | None = None) -> BatchWriter:
-        return _BackgroundWriter(self, expected_rows or 0)
+    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
+        # SQLite, shapely and pyarrow release the GIL in their C loops, so preparing chunk k+1 and
+        # inserting chunk k on the writer thread (its own connection, closed when it ends) overlap.
+        self._check_place(place)
+        return ThreadedWriter(
+            functools.partial(self._write_stream, expected_rows=expected_rows or 0),
+            name="areasafe-gpkg-writer",
+            on_exit=self.close,
+        )
 
     def _write_stream(self, items: Iterable[dict | Batch], *, expected_rows: int) -> Batch:
         """Write chunks of frames, then the batch record, in one transaction (the only write path).
@@ -232,7 +239,7 @@ class GeoPackageStore(Store):
                     if isinstance(item, Batch):
                         return self._finish(conn, session, item)
                     self._write(conn, session, item)
-                raise _Aborted
+                raise WriterAborted
             finally:
                 self._local.session = None
 
@@ -477,10 +484,6 @@ class GeoPackageStore(Store):
         return gpd.GeoDataFrame(frame, geometry=gpb.decode(data[-1]), crs=STORE_CRS)
 
 
-class _Aborted(Exception):
-    """A batch writer was left without ``finish``: roll back."""
-
-
 class _Session:
     """State of one write transaction: feature-table inserts whose index work is still open, the
     dedupe-prefix probes, and the count corrections for incidents found already stored."""
@@ -583,74 +586,12 @@ class _TableInsert:
         self.store._touch_contents(conn, self.table.name)
 
 
-_DONE = object()
-
-
-class _BackgroundWriter(BatchWriter):
-    """Writes chunks on a thread of its own while the caller prepares the next one.
-
-    SQLite, shapely and pyarrow release the GIL in their C loops, so preparing chunk k+1 and inserting
-    chunk k overlap on two cores. The transaction lives on the writer thread (its own connection) and
-    is opened with the first chunk; at most one chunk waits in the queue, which bounds memory.
-    """
-
-    def __init__(self, store: GeoPackageStore, expected_rows: int) -> None:
-        self._store = store
-        self._expected = expected_rows
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-        self._result: Batch | None = None
-
-    def _run(self) -> None:
-        def items() -> Iterator[dict | Batch]:
-            while (item := self._queue.get()) is not _DONE:
-                yield item
-                if isinstance(item, Batch):
-                    return
-
-        try:
-            self._result = self._store._write_stream(items(), expected_rows=self._expected)
-        except _Aborted:
-            pass
-        except BaseException as exc:  # handed to the caller by add()/finish()
-            self._error = exc
-            for item in iter(self._queue.get, _DONE):  # let the caller's put() return
-                if isinstance(item, Batch):
-                    break
-        finally:
-            self._store.close()  # this thread's connection
-
-    def _put(self, item: object) -> None:
-        if self._error is not None:
-            raise self._error
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="areasafe-gpkg-writer", daemon=True)
-            self._thread.start()
-        self._queue.put(item)
-
-    def add(self, **frames: pd.DataFrame | None) -> None:
-        self._put(frames)
-
-    def finish(self, batch: Batch) -> Batch:
-        self._put(batch)
-        self._thread.join()
-        self._thread = None
-        if self._error is not None:
-            raise self._error
-        return self._result
-
-    def abort(self) -> None:
-        if self._thread is not None:
-            self._queue.put(_DONE)
-            self._thread.join()
-            self._thread = None
-
-
 def _from_sql(table: Table, name: str, values) -> pd.Series:
     kind = table.field(name).dtype
-    if kind == "datetime":
-        return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601")
+    if kind == "datetime":  # microseconds, as from PostGIS, also when every value is missing
+        return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601").astype(
+            "datetime64[us, UTC]"
+        )
     if kind == "bool":
         return (
             pd.Series(values, dtype="object").astype("boolean").astype(bool)

@@ -1,0 +1,5 @@
+"""Alembic migrations of the PostGIS store (run with ``areasafe db upgrade``; see docs/deploy.md).
+
+Each revision in ``versions/`` holds literal DDL, frozen when it was written. :mod:`pipelines.store._pg_migrate`
+configures Alembic programmatically, so no ``alembic.ini`` is needed and the scripts ship inside the package.
+"""

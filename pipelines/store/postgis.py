@@ -1,0 +1,602 @@
+"""The PostGIS store: AreaSafe's tables in PostgreSQL, for many uploaders, readers and dashboard replicas.
+
+Place in the data flow: the same place as the GeoPackage store (the last step of every ingest and
+the first of every analysis), selected with a ``postgresql://`` URL. Every batch is one database
+transaction, so readers (MVCC snapshots) never see part of one and a killed uploader leaves nothing.
+
+Writing. Rows travel with ``COPY`` (text format, built column-wise by :mod:`._pg_copy`):
+
+- incidents go straight into ``incidents``. Uploads of the same source and organisation take an
+  advisory lock on their duplicate-key prefix, so they run one after the other (as every write does
+  in SQLite) and never deadlock; uploads of different organisations run in parallel. Under that lock
+  the keys already stored cannot change, so they are looked up (only when the organisation has any)
+  and skipped before the COPY: the duplicate check inside the transaction, with the unique index as
+  the backstop.
+- with ``place=True`` (what ingest asks for, see :attr:`Store.places_in_database`) each chunk's
+  points are first copied into a narrow temporary table with a spatial index and placed in SQL with
+  the rules of :mod:`pipelines.place`: boundary-inclusive containment with the smallest code winning,
+  then swapped coordinates, then the nearest area within ``Settings.edge_tolerance_m``. The
+  containment join loops over the area polygons and looks their points up in the index (each polygon
+  is prepared once), several times faster than a loop over points. The codes come back with the
+  COPY-out of that table and go into the rows' COPY.
+- areas, assets, interventions, area counts and keyed record tables go through a staging table and
+  replace stored rows by key; append-only tables get plain COPYs.
+- ``incident_months`` (a derived table, migration 0002) is kept in step in the same transaction.
+
+Schema. Alembic migrations (:mod:`._pg_migrate`, ``areasafe db upgrade``); opening a database that
+is not at the head revision raises a :class:`StoreError` that says to run the upgrade.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import shapely
+from psycopg import sql
+
+from pipelines import schemas
+from pipelines.place import _CODE_COLUMN
+from pipelines.schemas import STORE_SRID, TABLES, Table
+from pipelines.settings import SETTINGS
+from pipelines.store import _pg_copy
+from pipelines.store._pg_conn import Pool, redact
+from pipelines.store._pg_migrate import check_revision, upgrade
+from pipelines.store.base import (
+    _FRAME_KINDS,
+    MONTH_KEYS,
+    Batch,
+    BatchWriter,
+    IncidentQuery,
+    Store,
+    StoreError,
+    ThreadedWriter,
+    WriterAborted,
+    count_months,
+)
+from pipelines.store.gpkg import _check_table, _with_optional_columns, format_datetime
+
+_KEY_COLUMN = {"assets": "asset_id", "interventions": "intervention_id"}
+_CASTS = {
+    "text": "text",
+    "int": "bigint",
+    "float": "double precision",
+    "bool": "boolean",
+    "datetime": "timestamptz",
+    "date": "date",
+}
+_PREFIX = r"^([^|]*\|[^|]*\|)"  # "source|org|" at the start of a dedupe key
+_SUMMARY = "incident_months"
+_SUMMARY_KEYS = ("neighbourhood_code", "month", "category", "source", "org")
+_STAGE_MONTHS = "_stage_months"
+_STAGE_PLACED = "_stage_placed"
+_STAGE_POINTS = "_stage_points"
+_KEY_CHUNK = 100_000
+
+
+def _ident(*names: str) -> sql.Identifier:
+    return sql.Identifier(*names)
+
+
+def _idents(names: Iterable[str], alias: str | None = None) -> sql.Composed:
+    return sql.SQL(", ").join(_ident(alias, n) if alias else _ident(n) for n in names)
+
+
+class PostGISStore(Store):
+    """AreaSafe's tables in a PostgreSQL database with PostGIS.
+
+    Parameters
+    ----------
+    url
+        A libpq URL, ``postgresql://USER@HOST:PORT/DATABASE`` (options such as ``?sslmode=require``
+        pass through). The database must be at the current schema revision: run
+        ``areasafe db upgrade --store URL`` first.
+    """
+
+    places_in_database = True
+
+    def __init__(self, url: str) -> None:
+        self.url = str(url)
+        self._pool = Pool(self.url)
+        with self._pool.connection() as conn:
+            check_revision(conn, self.url)
+
+    def __repr__(self) -> str:
+        return f"PostGISStore({redact(self.url)!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def initialise(self) -> None:
+        """Migrate the database to the current revision (what ``areasafe db upgrade`` does)."""
+        upgrade(self.url)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def is_empty(self) -> bool:
+        with self._pool.connection() as conn:
+            query = "SELECT NOT EXISTS (SELECT 1 FROM areas) AND NOT EXISTS (SELECT 1 FROM incidents)"
+            return bool(conn.execute(query).fetchone()[0])
+
+    # -- writes ------------------------------------------------------------------------------------
+    def commit(
+        self,
+        batch: Batch,
+        *,
+        incidents: gpd.GeoDataFrame | None = None,
+        rejections: pd.DataFrame | None = None,
+        areas: gpd.GeoDataFrame | None = None,
+        area_counts: pd.DataFrame | None = None,
+        assets: gpd.GeoDataFrame | None = None,
+        interventions: gpd.GeoDataFrame | None = None,
+        intervention_log: pd.DataFrame | None = None,
+    ) -> Batch:
+        frames = {
+            "incidents": incidents,
+            "rejections": rejections,
+            "areas": areas,
+            "area_counts": area_counts,
+            "assets": assets,
+            "interventions": interventions,
+            "intervention_log": intervention_log,
+        }
+        return self._write_stream(iter([frames, batch]), place=False)
+
+    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
+        # The writer thread sends chunk k (COPY, placement and insert run in the server) while the
+        # caller validates chunk k+1; the transaction lives on the thread's pooled connection.
+        self._check_place(place)
+        return ThreadedWriter(functools.partial(self._write_stream, place=place), name="areasafe-postgis-writer")
+
+    def _write_stream(self, items: Iterator[dict | Batch], *, place: bool) -> Batch:
+        """Write chunks of frames, then the batch record, in one transaction (the only batch write path).
+
+        ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one rolls back.
+        """
+        with self._pool.connection() as conn, conn.transaction():
+            session = _Session(conn, place=place)
+            for item in items:
+                if isinstance(item, Batch):
+                    return self._finish(session, item)
+                self._write(session, item)
+            raise WriterAborted
+
+    def _write(self, session: _Session, frames: dict) -> None:
+        unknown = [kind for kind in frames if kind not in _FRAME_KINDS]
+        if unknown:
+            raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(_FRAME_KINDS)}")
+
+        def present(name: str) -> pd.DataFrame | None:
+            frame = frames.get(name)
+            return frame if frame is not None and len(frame) else None
+
+        if (incidents := present("incidents")) is not None:
+            self._write_incidents(session, incidents)
+        if (areas := present("areas")) is not None:
+            self._replace(session, schemas.AREAS, areas, ("kind", "code"))
+        for name in ("assets", "interventions"):
+            if (frame := present(name)) is not None:
+                self._replace(session, TABLES[name], frame, (_KEY_COLUMN[name],))
+        if (area_counts := present("area_counts")) is not None:
+            self._replace(session, schemas.AREA_COUNTS, area_counts, schemas.AREA_COUNTS.unique_together[0])
+        for name in ("intervention_log", "rejections"):
+            if (frame := present(name)) is not None:
+                self._append(session, TABLES[name], frame)
+
+    def save(self, **frames: pd.DataFrame | None) -> None:
+        tables = {name: _check_table(name) for name in frames}
+        with self._pool.connection() as conn, conn.transaction():
+            session = _Session(conn, place=False)
+            # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
+            for name in sorted(frames):
+                frame = frames[name]
+                if frame is None or not len(frame):
+                    continue
+                table = tables[name]
+                frame = _with_optional_columns(table, frame)
+                if table.key:
+                    self._replace(session, table, frame, (table.key,))
+                else:
+                    self._append(session, table, frame)
+
+    def _finish(self, session: _Session, batch: Batch) -> Batch:
+        if session.place:
+            warnings = Counter(batch.warnings)
+            warnings.update(
+                swapped_coordinates=session.swapped, near_boundary=session.near, outside_areas=session.outside
+            )
+            batch = batch.with_counts(
+                outside_areas=batch.outside_areas + session.outside,
+                warnings=dict(sorted((k, v) for k, v in warnings.items() if v)),
+            )
+        if session.stored:
+            batch = batch.with_counts(
+                accepted=batch.accepted - session.stored,
+                duplicates=batch.duplicates + session.stored,
+                outside_areas=batch.outside_areas - session.outside_dropped,
+            )
+        if session.months:
+            session.stage_months()
+            self._add_to_summary(session.conn, sql.SQL("SELECT * FROM {}").format(_ident(_STAGE_MONTHS)), ())
+        self._append(session, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
+        return batch
+
+    def _copy_in(self, session: _Session, table: Table, target: str, frame: pd.DataFrame, **options) -> None:
+        """COPY ``frame`` into ``target`` (the table itself or its staging table), in chunks."""
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(_ident(target), _idents(_pg_copy.copy_columns(table)))
+        _pg_copy.check_frame(table, frame)
+        with session.conn.cursor().copy(statement) as copy:
+            for offset in range(0, len(frame), SETTINGS.chunk_rows):
+                copy.write(_pg_copy.encode(table, frame.iloc[offset : offset + SETTINGS.chunk_rows], **options))
+
+    def _append(self, session: _Session, table: Table, frame: pd.DataFrame) -> None:
+        self._copy_in(session, table, table.name, frame)
+
+    def _replace(self, session: _Session, table: Table, frame: pd.DataFrame, key: Iterable[str]) -> None:
+        """Rows of ``frame`` replace stored rows with the same ``key`` (missing key values match each other)."""
+        session.lock(f"table:{table.name}")
+        stage = session.stage(table)
+        self._copy_in(session, table, stage, frame)
+        same = sql.SQL(" AND ").join(
+            sql.SQL("t.{0} = s.{0}" if not table.field(k).nullable else "t.{0} IS NOT DISTINCT FROM s.{0}").format(
+                _ident(k)
+            )
+            for k in key
+        )
+        columns = _idents(_pg_copy.copy_columns(table))
+        session.conn.execute(
+            sql.SQL("DELETE FROM {} AS t USING {} AS s WHERE {}").format(_ident(table.name), _ident(stage), same)
+        )
+        session.conn.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(_ident(table.name), columns, columns, _ident(stage))
+        )
+
+    def _write_incidents(self, session: _Session, incidents: gpd.GeoDataFrame) -> None:
+        table = schemas.INCIDENTS
+        _pg_copy.check_frame(table, incidents)
+        keys = pd.Series(incidents["dedupe_key"].to_numpy(dtype=object))
+        repeated = keys[keys.duplicated()]
+        if len(repeated):
+            raise StoreError(
+                f"cannot store incidents: dedupe_key {repeated.iloc[0]!r} appears more than once in one batch; "
+                "keep the first row of each key (validation does this for files)."
+            )
+        prefixes = sorted(set(keys.str.extract(_PREFIX, expand=False).fillna("")))
+        for prefix in prefixes:
+            session.lock(f"incidents:{prefix}")
+        if session.place:
+            incidents = self._place(session, incidents)
+        outside = np.ones(len(incidents), dtype=bool)
+        for column in _CODE_COLUMN.values():
+            outside &= incidents[column].isna().to_numpy()
+        session.outside += int(outside.sum())
+        # Under the prefix lock no other upload writes these keys, so the keys stored now are the
+        # keys stored at commit: drop them here, then COPY (the unique index still guards).
+        if any(session.prefix_stored(prefix) for prefix in prefixes):
+            stored = keys.isin(_stored_keys(session.conn, keys.tolist())).to_numpy()
+            session.stored += int(stored.sum())
+            session.outside_dropped += int((stored & outside).sum())
+            incidents = incidents.loc[~stored]
+        if len(incidents):
+            self._copy_in(session, table, table.name, incidents)
+            session.months.append(count_months(incidents, timezone=session.timezone()))
+
+    def _place(self, session: _Session, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``incidents`` with area codes and swapped points as the database placed them (the rules of
+        :func:`pipelines.place.place_points`); the flags are counted in ``session``."""
+        geoms = incidents.geometry.to_numpy()
+        session.stage_points(geoms)
+        statement = sql.SQL("COPY (SELECT _rn, {}, _swapped, _near FROM {} ORDER BY _rn) TO STDOUT (FORMAT csv)")
+        codes = list(_CODE_COLUMN.values())
+        buffer = io.BytesIO()
+        with session.conn.cursor().copy(statement.format(_idents(codes), _ident(_STAGE_PLACED))) as copy:
+            for data in copy:
+                buffer.write(data)
+        types = {"_rn": pa.int64(), **dict.fromkeys(codes, pa.string()), "_swapped": pa.bool_(), "_near": pa.bool_()}
+        placed = _pg_copy.read_csv(buffer.getvalue(), types)
+        if placed.num_rows != len(incidents):
+            raise StoreError(f"placement returned {placed.num_rows} rows for {len(incidents)} incidents")
+        swapped = placed.column("_swapped").to_numpy(zero_copy_only=False)
+        session.swapped += int(swapped.sum())
+        session.near += int(placed.column("_near").to_numpy(zero_copy_only=False).sum())
+        if swapped.any():
+            geoms = geoms.copy()
+            geoms[swapped] = shapely.points(shapely.get_y(geoms[swapped]), shapely.get_x(geoms[swapped]))
+        out = incidents.assign(**{c: placed.column(c).to_numpy(zero_copy_only=False) for c in codes})
+        return out.set_geometry(gpd.GeoSeries(geoms, index=incidents.index, crs=incidents.crs))
+
+    def _add_to_summary(self, conn: psycopg.Connection, counts: sql.Composable, params: tuple) -> None:
+        """Add ``counts`` (rows of the summary's key columns and a count, possibly negative) to
+        ``incident_months``, in key order so that concurrent batches lock summary rows in the same order."""
+        keys = _idents(_SUMMARY_KEYS)
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {summary} AS m ({keys}, incidents) "
+                "SELECT {keys}, sum(incidents) FROM ({counts}) AS c GROUP BY {keys} ORDER BY {keys} "
+                "ON CONFLICT ON CONSTRAINT incident_months_key DO UPDATE SET incidents = m.incidents + EXCLUDED.incidents"
+            ).format(summary=_ident(_SUMMARY), keys=keys, counts=counts),
+            params,
+        )
+        conn.execute(sql.SQL("DELETE FROM {} WHERE incidents <= 0").format(_ident(_SUMMARY)))
+
+    def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
+        with self._pool.connection() as conn:
+            return _stored_keys(conn, [str(k) for k in keys])
+
+    def delete_batch(self, batch_id: str) -> int:
+        removed = 0
+        with self._pool.connection() as conn, conn.transaction():
+            session = _Session(conn, place=False)
+            gone = sql.SQL(
+                "SELECT neighbourhood_code, date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, "
+                "category, source, org, -count(*) AS incidents FROM incidents WHERE batch_id = %s "
+                "GROUP BY 1, 2, 3, 4, 5"
+            )
+            self._add_to_summary(conn, gone, (session.timezone(), batch_id))
+            for table in TABLES.values():
+                if "batch_id" in table.columns and not table.append_only:
+                    statement = sql.SQL("DELETE FROM {} WHERE batch_id = %s").format(_ident(table.name))
+                    removed += conn.execute(statement, (batch_id,)).rowcount
+        return removed
+
+    # -- reads -------------------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        _check_table(table)
+        with self._pool.connection() as conn:
+            return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_ident(table))).fetchone()[0]
+
+    def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        return self.read_table("areas", where={"kind": kind} if kind else None)
+
+    def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
+        spec = _check_table(table)
+        clauses, params = [], []
+        for column, value in (where or {}).items():
+            kind = spec.field(column).dtype
+            clauses.append(sql.SQL("{} = %s::{}").format(_ident(column), sql.SQL(_CASTS[kind])))
+            params.append(value)
+        statement = sql.SQL("SELECT {} FROM {}").format(
+            _pg_copy.select_list(spec, list(spec.columns), geometry=bool(spec.geometry_type)), _ident(spec.name)
+        )
+        if clauses:
+            statement += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
+        # In the order rows were written, as a GeoPackage table reads.
+        data = self._copy_out(statement + sql.SQL(" ORDER BY fid"), params)
+        return _pg_copy.decode(spec, list(spec.columns), data, geometry=bool(spec.geometry_type))
+
+    def read_incidents(self, query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
+        columns, statement, params = _incidents_select(query or IncidentQuery())
+        data = self._copy_out(statement, params)
+        return _pg_copy.decode(schemas.INCIDENTS, columns, data, geometry=True)
+
+    def explain_incidents(self, query: IncidentQuery | None = None, *, analyze: bool = True) -> str:
+        """The server's plan for :meth:`read_incidents` with ``query`` (``EXPLAIN (ANALYZE, BUFFERS)``):
+        which indexes answer it, and whether anything reads the whole table."""
+        _, statement, params = _incidents_select(query or IncidentQuery())
+        options = sql.SQL("ANALYZE, BUFFERS" if analyze else "COSTS")
+        with self._pool.connection() as conn:
+            rows = conn.execute(sql.SQL("EXPLAIN ({}) ").format(options) + statement, params).fetchall()
+        return "\n".join(r[0] for r in rows)
+
+    def _copy_out(self, query: sql.Composable, params: list) -> bytes:
+        buffer = io.BytesIO()
+        with self._pool.connection() as conn:
+            statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)
+            with conn.cursor().copy(statement, params or None) as copy:
+                for data in copy:
+                    buffer.write(data)
+        return buffer.getvalue()
+
+    def incident_months(self) -> pd.DataFrame:
+        with self._pool.connection() as conn:
+            stored = _summary_timezone(conn)
+            if stored == SETTINGS.local_timezone:
+                rows = conn.execute(
+                    sql.SQL("SELECT {}, incidents FROM {}").format(_idents(_SUMMARY_KEYS), _ident(_SUMMARY))
+                ).fetchall()
+            else:  # the summary was kept in another time zone: count from the incidents (slower, still right)
+                rows = conn.execute(
+                    "SELECT neighbourhood_code, date_trunc('month', occurred_at AT TIME ZONE %s)::date, "
+                    "category, source, org, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5",
+                    (SETTINGS.local_timezone,),
+                ).fetchall()
+        frame = pd.DataFrame(rows, columns=[*_SUMMARY_KEYS, "incidents"], dtype=object)
+        months = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M")
+        frame["month"] = pd.Series(months, index=frame.index)
+        order = ["month", "neighbourhood_code", "category", "source", "org", "incidents"]
+        return frame[order].astype({"incidents": "int64"})
+
+
+def _incidents_select(query: IncidentQuery) -> tuple[list[str], sql.Composed, list]:
+    """The columns, SELECT statement and parameters that answer ``query``."""
+    table = schemas.INCIDENTS
+    columns = list(query.columns) if query.columns else [c for c in table.columns if c not in ("raw", "dedupe_key")]
+    for c in columns:
+        table.field(c)
+    clauses, params = [], []
+    for column, value in (
+        ("neighbourhood_code", query.neighbourhood),
+        ("precinct_code", query.precinct),
+        ("batch_id", query.batch_id),
+    ):
+        if value is not None:
+            clauses.append(sql.SQL("{} = %s").format(_ident(column)))
+            params.append(value)
+    # Bounds at millisecond precision, as stored (and as the GeoPackage store compares them).
+    for bound, op in ((query.start, ">="), (query.end, "<")):
+        if bound is not None:
+            clauses.append(sql.SQL("occurred_at {} %s::timestamptz").format(sql.SQL(op)))
+            params.append(format_datetime(bound))
+    for column, values in (("category", query.categories), ("source", query.sources), ("org", query.orgs)):
+        if values is not None:
+            clauses.append(sql.SQL("{} = ANY(%s::text[])").format(_ident(column)))
+            params.append([str(v) for v in values])
+    if query.bbox is not None:
+        clauses.append(sql.SQL("geometry && ST_MakeEnvelope(%s, %s, %s, %s, {})").format(sql.Literal(STORE_SRID)))
+        params.extend(float(v) for v in query.bbox)
+    statement = sql.SQL("SELECT {} FROM incidents").format(_pg_copy.select_list(table, columns, geometry=True))
+    if clauses:
+        statement += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
+    # In the order written (as the GeoPackage reads a table): heap order is not that order, since
+    # rows fill free space on earlier pages, and an export must come out the same on both backends.
+    return columns, statement + sql.SQL(" ORDER BY fid"), params
+
+
+class _Session:
+    """State of one write transaction: its connection, the advisory locks and staging tables it
+    holds, and the counts that correct the batch at ``finish``."""
+
+    def __init__(self, conn: psycopg.Connection, *, place: bool) -> None:
+        self.conn = conn
+        self.place = place
+        self._locks: set[str] = set()
+        self._staged: set[str] = set()
+        self._timezone: str | None = None
+        self._prefixes: dict[str, bool] = {}
+        self.months: list[pd.DataFrame] = []
+        self.stored = self.outside_dropped = 0
+        self.outside = self.swapped = self.near = 0
+
+    def lock(self, name: str) -> None:
+        """Hold the advisory lock ``areasafe:<name>`` until the transaction ends."""
+        if name not in self._locks:
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"areasafe:{name}",))
+            self._locks.add(name)
+
+    def timezone(self) -> str:
+        if self._timezone is None:
+            self._timezone = _summary_timezone(self.conn)
+        return self._timezone
+
+    def stage(self, table: Table) -> str:
+        """An empty staging table shaped like ``table`` (dropped at the end of the transaction)."""
+        name = f"_stage_{table.name}"
+        if name in self._staged:
+            self.conn.execute(sql.SQL("TRUNCATE {}").format(_ident(name)))
+            return name
+        self.conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                _ident(name), _idents(_pg_copy.copy_columns(table)), _ident(table.name)
+            )
+        )
+        self._staged.add(name)
+        return name
+
+    def prefix_stored(self, prefix: str) -> bool:
+        """Whether any incident key starting with ``prefix`` was stored when this transaction first asked."""
+        if prefix not in self._prefixes:
+            probe = "SELECT EXISTS (SELECT 1 FROM incidents WHERE dedupe_key >= %s AND dedupe_key < %s)"
+            self._prefixes[prefix] = self.conn.execute(probe, (prefix, prefix + "\U0010ffff")).fetchone()[0]
+        return self._prefixes[prefix]
+
+    def stage_points(self, geoms) -> None:
+        """Place a chunk's points into ``_stage_placed`` (codes and flags per row number, from 0).
+
+        The points go to a narrow table with a spatial index; the containment join writes the placed
+        table, and the swap and near-boundary steps update the few rows still outside.
+        """
+        points, placed = _ident(_STAGE_POINTS), _ident(_STAGE_PLACED)
+        self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(placed, points))
+        self.conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (_rn bigint, geometry geometry(Point, {})) ON COMMIT DROP").format(
+                points, sql.Literal(STORE_SRID)
+            )
+        )
+        with self.conn.cursor().copy(sql.SQL("COPY {} (_rn, geometry) FROM STDIN").format(points)) as copy:
+            copy.write(_pg_copy.encode_points(geoms))
+        self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(points))
+        inside, swapped, near = _placement_sql()
+        self.conn.execute(inside)
+        self.conn.execute(swapped)
+        if SETTINGS.edge_tolerance_m > 0:
+            # Metres to degrees as pipelines.place does: a degree of latitude is the longest.
+            self.conn.execute(near, {"tolerance": SETTINGS.edge_tolerance_m / 111_320.0})
+
+    def stage_months(self) -> None:
+        """The batch's month counts (summed over its chunks) in ``_stage_months``."""
+        months = pd.concat(self.months, ignore_index=True)
+        months = months.groupby(["month", *MONTH_KEYS], dropna=False)["incidents"].sum().reset_index()
+        first_day = months["month"].dt.start_time.dt.strftime("%Y-%m-%d")
+        self.conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {}, incidents FROM {} WITH NO DATA").format(
+                _ident(_STAGE_MONTHS), _idents(_SUMMARY_KEYS), _ident(_SUMMARY)
+            )
+        )
+        statement = sql.SQL("COPY {} ({}, incidents) FROM STDIN").format(_ident(_STAGE_MONTHS), _idents(_SUMMARY_KEYS))
+        with self.conn.cursor().copy(statement) as copy:
+            for row in zip(
+                months["neighbourhood_code"], first_day, months["category"], months["source"], months["org"],
+                months["incidents"], strict=True,
+            ):  # fmt: skip
+                copy.write_row([None if pd.isna(v) else v for v in row])
+
+
+def _summary_timezone(conn: psycopg.Connection) -> str:
+    row = conn.execute("SELECT value FROM areasafe_settings WHERE key = 'incident_months_timezone'").fetchone()
+    return row[0]
+
+
+def _stored_keys(conn: psycopg.Connection, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for offset in range(0, len(keys), _KEY_CHUNK):
+        rows = conn.execute(
+            "SELECT dedupe_key FROM incidents WHERE dedupe_key = ANY(%s)", (keys[offset : offset + _KEY_CHUNK],)
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+@functools.cache
+def _placement_sql() -> tuple[sql.Composed, sql.Composed, sql.Composed]:
+    """The three placement steps of :func:`pipelines.place.place_points`, on the staged chunk's points."""
+    stage = _ident(_STAGE_PLACED)
+    kinds = list(_CODE_COLUMN.items())
+    outside = sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(_ident(c)) for _, c in kinds)
+    assign = sql.SQL(", ").join(sql.SQL("{0} = h.{0}").format(_ident(c)) for _, c in kinds)
+
+    # 1. Containment, boundary included: loop over the polygons, look their points up in the index.
+    by_kind = sql.SQL(", ").join(
+        sql.SQL("min(a.code) FILTER (WHERE a.kind = {}) AS {}").format(sql.Literal(kind), _ident(column))
+        for kind, column in kinds
+    )
+    inside = sql.SQL(
+        "CREATE TEMP TABLE {placed} ON COMMIT DROP AS WITH h AS ("
+        " SELECT s._rn, {by_kind} FROM areas AS a"
+        " CROSS JOIN LATERAL (SELECT i._rn FROM {points} AS i WHERE ST_Intersects(a.geometry, i.geometry) OFFSET 0) AS s"
+        " GROUP BY s._rn"
+        ") SELECT p._rn, p.geometry, {codes}, false AS _swapped, false AS _near"
+        " FROM {points} AS p LEFT JOIN h USING (_rn)"
+    ).format(
+        placed=stage,
+        by_kind=by_kind,
+        points=_ident(_STAGE_POINTS),
+        codes=sql.SQL(", ").join(_ident("h", c) for _, c in kinds),
+    )
+    # 2. Swapped coordinates: outside everything, but inside something with x and y exchanged.
+    #    Steps 2 and 3 touch the few points still outside; joins, not per-point subqueries.
+    swapped = sql.SQL(
+        "WITH c AS ("
+        " SELECT _rn, ST_FlipCoordinates(geometry) AS flipped FROM {placed}"
+        " WHERE {outside} AND abs(ST_X(geometry)) <= 90 AND abs(ST_Y(geometry)) <= 180"
+        "), h AS ("
+        " SELECT c._rn, {by_kind} FROM c JOIN areas AS a ON ST_Intersects(a.geometry, c.flipped) GROUP BY c._rn"
+        ") UPDATE {placed} AS i SET geometry = ST_FlipCoordinates(i.geometry), {assign}, _swapped = true"
+        " FROM h WHERE i._rn = h._rn"
+    ).format(placed=stage, outside=outside, by_kind=by_kind, assign=assign)
+    # 3. Near a boundary: per kind, the nearest area within the tolerance (ties: the smallest code).
+    near = sql.SQL(
+        "WITH c AS (SELECT _rn, geometry FROM {placed} WHERE {outside} AND geometry IS NOT NULL),"
+        " nearest AS ("
+        " SELECT DISTINCT ON (c._rn, a.kind) c._rn, a.kind, a.code FROM c"
+        " JOIN areas AS a ON ST_DWithin(a.geometry, c.geometry, %(tolerance)s)"
+        " ORDER BY c._rn, a.kind, ST_Distance(a.geometry, c.geometry), a.code"
+        "), h AS (SELECT a._rn, {by_kind} FROM nearest AS a GROUP BY a._rn)"
+        " UPDATE {placed} AS i SET {assign}, _near = true FROM h WHERE i._rn = h._rn"
+    ).format(placed=stage, outside=outside, by_kind=by_kind, assign=assign)
+    return inside, swapped, near
