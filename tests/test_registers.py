@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pandas as pd
 import pytest
@@ -11,7 +10,7 @@ import shapely
 
 from pipelines import registers
 from pipelines.registers import RecordError
-from pipelines.store import open_store
+from tests._helpers import copy_store
 
 HARARE = "KHA-HARARE-HOLOMISA"
 IN_HARARE = {"lon": 18.674, "lat": -34.0592}  # the planted demo hot spot, inside Harare
@@ -20,8 +19,7 @@ IN_HARARE = {"lon": 18.674, "lat": -34.0592}  # the planted demo hot spot, insid
 @pytest.fixture
 def store(demo_store, tmp_path):
     """A private copy of the demo store: these tests write to it."""
-    shutil.copy(demo_store.url, tmp_path / "registers.gpkg")
-    copy = open_store(tmp_path / "registers.gpkg")
+    copy = copy_store(demo_store, tmp_path / "registers.gpkg")
     yield copy
     copy.close()
 
