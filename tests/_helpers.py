@@ -77,3 +77,32 @@ def app_login(at, store, role: str | None, **account) -> None:
         return
     username = ensure_user(store, role, **account)
     at.session_state[SESSION_KEY] = auth.authenticate(store, username, PASSWORD)
+
+
+def copy_store(store, path: Path):
+    """A private copy of a GeoPackage ``store`` at ``path``, opened.
+
+    Copied with SQLite's online backup, never by copying the file: opening and closing the file with
+    other code (``shutil.copy``) drops every POSIX lock this process holds on it, so another process
+    (the browser tests' server) could then checkpoint the write-ahead log under this process's
+    connections, which go stale or fail with "disk I/O error".
+    """
+    import sqlite3
+
+    from pipelines.store import open_store
+
+    source, target = sqlite3.connect(store.url), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return open_store(path)
+
+
+def file_bytes(store) -> bytes:
+    """What a store holds on disk (the file and its write-ahead log), read after closing the store's
+    connections so the read does not drop SQLite's locks (see :func:`copy_store`)."""
+    store.close()
+    wal = Path(store.url + "-wal")
+    return Path(store.url).read_bytes() + (wal.read_bytes() if wal.exists() else b"")

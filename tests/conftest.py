@@ -145,14 +145,11 @@ def pg_demo_template(pg_cluster, pg_template):
 @pytest.fixture(params=BACKENDS)
 def any_demo_copy(request, tmp_path):
     """A private, writable copy of the demo store on each backend."""
-    import shutil
-
     from pipelines.store import open_store
+    from tests._helpers import copy_store
 
     if request.param == "gpkg":
-        demo = request.getfixturevalue("demo_store")
-        shutil.copy(demo.url, tmp_path / "demo-copy.gpkg")
-        store = open_store(tmp_path / "demo-copy.gpkg")
+        store = copy_store(request.getfixturevalue("demo_store"), tmp_path / "demo-copy.gpkg")
         yield store
         store.close()
         return

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import h3
 import numpy as np
@@ -17,8 +15,8 @@ from pipelines.access import PUBLIC, AccessDenied, Viewer
 from pipelines.demo import CSO_ORG, MUNICIPAL_ORG
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import ingest_incidents, prepare_incidents
-from pipelines.store import IncidentQuery, open_store
-from tests._helpers import write_csv
+from pipelines.store import IncidentQuery
+from tests._helpers import copy_store, file_bytes, write_csv
 
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
 HEADER = "id,date,category,latitude,longitude,description\n"
@@ -270,16 +268,9 @@ def test_upload_through_access_is_audited_under_the_csos_org(two_csos):
     assert entry["user"] == "a" and entry["target"] == batch.batch_id
 
 
-def _on_disk(url: str) -> bytes:
-    """The store's bytes on disk: the file and its write-ahead log."""
-    wal = Path(url + "-wal")
-    return Path(url).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-
-
 @pytest.fixture
 def demo_copy(demo_store, tmp_path):
-    shutil.copy(demo_store.url, tmp_path / "copy.gpkg")
-    store = open_store(tmp_path / "copy.gpkg")
+    store = copy_store(demo_store, tmp_path / "copy.gpkg")
     yield store
     store.close()
 
@@ -288,7 +279,7 @@ def test_admin_deletes_a_batch_everywhere_and_it_is_audited(demo_copy):
     batches = demo_copy.read_batches()
     cso_batch = batches.loc[batches["org"] == CSO_ORG, "batch_id"].iloc[0]
     text = demo_copy.read_incidents(IncidentQuery(orgs=[CSO_ORG]))["description"].dropna().iloc[0]
-    assert text.encode() in _on_disk(demo_copy.url)
+    assert text.encode() in file_bytes(demo_copy)
     incidents, rejections = demo_copy.count("incidents"), demo_copy.count("rejections")
     for viewer in (PLANNER, ANALYST, CSO_A):
         with pytest.raises(AccessDenied):
@@ -305,7 +296,7 @@ def test_admin_deletes_a_batch_everywhere_and_it_is_audited(demo_copy):
     entry = audit.read_log(demo_copy, ADMIN, event="delete_batch").iloc[0]
     assert entry["target"] == cso_batch and f'"rows_deleted": {removed}' in entry["detail"]
     # erased from the file itself, not only unlinked (SQLite secure_delete + WAL checkpoint)
-    assert text.encode() not in _on_disk(demo_copy.url)
+    assert text.encode() not in file_bytes(demo_copy)
     with pytest.raises(AreaSafeError, match="already deleted"):
         access.delete_batch(demo_copy, ADMIN, cso_batch)
     with pytest.raises(AreaSafeError, match="no batch 'nope'"):

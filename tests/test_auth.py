@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +12,7 @@ from pipelines.access import PUBLIC, AccessDenied, Viewer, operator
 from pipelines.errors import AreaSafeError
 from pipelines.settings import SETTINGS
 from pipelines.store import open_store
+from tests._helpers import file_bytes
 
 T0 = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery staple"
@@ -34,7 +34,7 @@ def test_passwords_are_stored_as_argon2_hashes_only(accounts):
     users = accounts.read_table("users")
     assert users["password_hash"].str.startswith("$argon2id$").all()
     assert not users["password_hash"].str.contains(PASSWORD, regex=False).any()
-    assert PASSWORD.encode() not in Path(accounts.url).read_bytes()
+    assert PASSWORD.encode() not in file_bytes(accounts)
     assert "password_hash" not in auth.list_users(accounts, ADMIN).columns
 
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.settings import STORE_ENV
-from tests._helpers import app_login
+from tests._helpers import app_login, copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -134,12 +134,7 @@ def test_act_review_shows_the_planted_hotspot_as_a_hot_cell(app):
 @pytest.fixture
 def private_app(demo_store, tmp_path, monkeypatch):
     """The app on a private copy of the demo store, for tests that save records."""
-    import shutil
-
-    from pipelines.store import open_store
-
-    shutil.copy(demo_store.url, tmp_path / "pages.gpkg")
-    store = open_store(tmp_path / "pages.gpkg")
+    store = copy_store(demo_store, tmp_path / "pages.gpkg")
     monkeypatch.setenv(STORE_ENV, store.url)
     at = AppTest.from_file(APP, default_timeout=60)
     app_login(at, store, "planner")
