@@ -245,10 +245,10 @@ def test_each_role_sees_its_pages(server, page, demo_store):
     page.screenshot(path=str(ARTIFACTS / "public_map.png"), full_page=True)
     expected = {
         "cso": {"Map explorer", "Neighbourhood profile", "Upload", "Batches", "Account"},
-        "planner": {"Map explorer", "Neighbourhood profile", "ACT meeting review", "Upload", "Batches", "Registers",
-                    "Data quality", "Account"},
-        "admin": {"Map explorer", "Neighbourhood profile", "ACT meeting review", "Upload", "Batches", "Registers",
-                  "Data quality", "Users", "Audit log", "Account"},
+        "planner": {"Map explorer", "Neighbourhood profile", "ACT meeting review", "Meeting mode",
+                    "Actions register", "Upload", "Batches", "Registers", "Data quality", "Account"},
+        "admin": {"Map explorer", "Neighbourhood profile", "ACT meeting review", "Meeting mode", "Actions register",
+                  "Upload", "Batches", "Registers", "Data quality", "Users", "Audit log", "Account"},
     }  # fmt: skip
     for role, pages in expected.items():
         username = login_as(page, server, demo_store, role)

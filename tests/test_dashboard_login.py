@@ -36,7 +36,17 @@ def _submit(at: AppTest, username: str, password: str) -> AppTest:
 def _usable(at: AppTest) -> set[str]:
     """Pages that render for this session (the others stop with "may not use")."""
     found = set()
-    for name in ("act_review", "upload", "registers", "data_quality", "batches", "users", "audit_log"):
+    for name in (
+        "act_review",
+        "meeting",
+        "actions",
+        "upload",
+        "registers",
+        "data_quality",
+        "batches",
+        "users",
+        "audit_log",
+    ):
         try:
             at.switch_page(f"app_pages/{name}.py")
         except ValueError:  # not registered for this role
@@ -54,7 +64,7 @@ def test_login_shows_the_roles_pages(login_app, demo_store):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Account"
     assert at.markdown[0].value == f"Signed in as **{username}**, role **planner**"
-    assert _usable(at) == {"act_review", "upload", "registers", "data_quality", "batches"}
+    assert _usable(at) == {"act_review", "meeting", "actions", "upload", "registers", "data_quality", "batches"}
 
 
 def test_admin_gets_the_admin_pages(login_app, demo_store):
