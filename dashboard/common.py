@@ -361,12 +361,11 @@ def action_form(
             format_func=lambda v: "none" if v is None else asset_names[v],
         )
         cell = cols[0].text_input("Hot spot cell", value=defaults.get("hotspot_cell") or "")
-        user = cols[1].text_input("Recorded by", value="", key=f"{key}_user")
         note = st.text_input("Note for the history (why it changed)", value="")
         if not st.form_submit_button(submit, type="primary"):
             return None
     return {
         "decision": decision, "owner_org": owner_org, "owner_person": owner_person, "due": due, "status": status,
         "funding_sphere": sphere, "financial_year": year, "blocked_by": blocked_by, "unblocker": unblocker,
-        "intervention_id": intervention, "asset_id": asset, "hotspot_cell": cell, "_user": user, "_note": note,
+        "intervention_id": intervention, "asset_id": asset, "hotspot_cell": cell, "_note": note,
     }  # fmt: skip

@@ -79,6 +79,9 @@ def test_a_decision_recorded_on_a_hotspot_screen_is_linked_to_it(app, store):
     )
     assert saved["hotspot_cell"].item() == cell and saved["meeting_id"].item() == f"{CODE}-2026-10"
     assert any("Recorded" in s.value for s in at.success)
+    assert saved["updated_by"].item() == "test-act_member"  # the logged-in account, not a typed name
+    edits = store.read_table("audit_log", where={"event": "edit", "target": saved["action_id"].item()})
+    assert edits["user"].tolist() == ["test-act_member"]
 
 
 def test_a_blocked_decision_without_an_unblocker_is_refused_on_screen(app, store):

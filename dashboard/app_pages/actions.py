@@ -53,8 +53,8 @@ record = common.action_form(
     submit="Save action",
 )
 if record is not None:
-    typed, note = record.pop("_user") or None, record.pop("_note") or None
-    user = viewer.username or typed  # the logged-in account, not a name anyone could type
+    note = record.pop("_note") or None
+    user = viewer.username  # the logged-in account records it, never a typed name
     record |= {"neighbourhood_code": code, "action_id": chosen} | ({"month": month} if month else {})
     try:
         saved = register.save_action(store, record, user=user, note=note)

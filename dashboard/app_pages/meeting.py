@@ -65,8 +65,8 @@ if form_col is not None:
             submit="Record decision",
         )
         if record is not None:
-            typed, note = record.pop("_user") or None, record.pop("_note") or f"Recorded in meeting mode ({item.title})"
-            user = viewer.username or typed  # the logged-in account, not a name anyone could type
+            note = record.pop("_note") or f"Recorded in meeting mode ({item.title})"
+            user = viewer.username  # the logged-in account records it, never a typed name
             try:
                 saved = save_action(
                     common.store(), {**record, "neighbourhood_code": code, "month": str(month)}, user=user, note=note
