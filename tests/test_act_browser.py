@@ -6,17 +6,14 @@ Screenshots go to ``test-artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from dashboard.launch import command
-from pipelines.settings import PROJECT_ROOT, STORE_ENV
-from tests.test_browser_dashboard import CHROMIUM, FLAGS, _free_port, _wait_idle, login_as, open_page
+from pipelines.settings import PROJECT_ROOT
+from tests._dashboard import recording_page, running_dashboard
+from tests.test_browser_dashboard import CHROMIUM, FLAGS, _wait_idle, login_as, open_page
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CODE = "KHA-HARARE-HOLOMISA"
@@ -43,25 +40,8 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(store, tmp_path_factory):
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("streamlit-act") / "server.log").open("w")
-    env = {**os.environ, STORE_ENV: store.url}
-    proc = subprocess.Popen(command(port=port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start")
+    with running_dashboard(store.url, tmp_path_factory.mktemp("streamlit-act") / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +55,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.failed, page.external = [], []
-    page.on("requestfailed", lambda r: page.failed.append(f"{r.url} {r.failure}"))
-    page.on(
-        "request",
-        lambda r: (
-            None if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else page.external.append(r.url)
-        ),
-    )
-    yield page
-    context.close()
+    with recording_page(browser, viewport={"width": 1600, "height": 1000}, accept_downloads=True) as page:
+        yield page
 
 
 def _heading(page) -> str:

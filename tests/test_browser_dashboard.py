@@ -6,17 +6,12 @@ Screenshots go to ``test-artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from dashboard.launch import command
-from pipelines.settings import PROJECT_ROOT, SETTINGS, STORE_ENV
+from pipelines.settings import PROJECT_ROOT, SETTINGS
+from tests._dashboard import recording_page, running_dashboard
 from tests._helpers import PASSWORD, ensure_user
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,33 +33,10 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(demo_store, tmp_path_factory):
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
-    env = {**os.environ, STORE_ENV: demo_store.url}
-    proc = subprocess.Popen(command(port=port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start")
+    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -78,18 +50,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    page = context.new_page()
-    page.failed, page.external = [], []
-    page.on("requestfailed", lambda r: page.failed.append(f"{r.url} {r.failure}"))
-    page.on(
-        "request",
-        lambda r: (
-            None if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else page.external.append(r.url)
-        ),
-    )
-    yield page
-    context.close()
+    with recording_page(browser, viewport={"width": 1500, "height": 1100}) as page:
+        yield page
 
 
 def _wait_idle(page, timeout: float = 60) -> None:

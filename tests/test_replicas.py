@@ -7,17 +7,12 @@ count, read from the database on every page run).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
-import urllib.request
+import contextlib
 
 import pytest
 
-from dashboard.launch import command
-from pipelines.settings import PROJECT_ROOT, STORE_ENV
 from pipelines.store import open_store
-from tests._pgcluster import free_port
+from tests._dashboard import running_dashboard
 from tests.test_browser_dashboard import ARTIFACTS, CHROMIUM, FLAGS, _wait_idle, login_as, open_page
 
 pytestmark = [
@@ -36,33 +31,13 @@ def shared_url(pg_cluster, pg_demo_template):
 @pytest.fixture(scope="module")
 def replicas(shared_url, tmp_path_factory):
     """Two ``areasafe serve`` processes (the command it runs) on two free ports, one database."""
-    procs, urls, logs = [], [], []
-    env = {**os.environ, STORE_ENV: shared_url}
-    for name in ("a", "b"):
-        port = free_port()
-        log = (tmp_path_factory.mktemp(f"replica-{name}") / "server.log").open("w")
-        procs.append(
-            subprocess.Popen(command(port=port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-        logs.append(log)
-    try:
-        for url in urls:
-            for _ in range(180):
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                pytest.fail(f"replica {url} did not start")
-        yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=20)
-        for log in logs:
-            log.close()
+    with contextlib.ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                running_dashboard(shared_url, tmp_path_factory.mktemp(f"replica-{name}") / "server.log")
+            )
+            for name in ("a", "b")
+        ]
 
 
 @pytest.fixture
