@@ -96,7 +96,7 @@ def _localise_index(values: pd.Series, zone: str) -> pd.Series:
 def _calendar_fields(text: pd.Series, ymd: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Year, month and day as written at the start of ``text`` (``ymd``: their positions in a
     ``number/number/number`` prefix), -1 where absent."""
-    values = pa.array(text.astype(_ARROW_STR).array._pa_array)
+    values = pa.array(text.astype(_ARROW_STR))  # via __arrow_array__: no copy
     parts = pc.extract_regex(values, r"^(?P<a>\d{1,4})/(?P<b>\d{1,4})/(?P<c>\d{1,4})")
     matched = parts.is_valid()  # the fields of an unmatched row are "", not null
     return tuple(
@@ -113,7 +113,7 @@ def _strptime(text: pd.Series, fmt: str, calendar: tuple[np.ndarray, np.ndarray,
     Arrow rolls impossible dates over (31/02 becomes 3 March) where pandas refuses them, so a result
     whose year, month or day differs from the ``calendar`` fields written in the text is dropped.
     """
-    values = pa.array(text.astype(_ARROW_STR).array._pa_array, type=pa.large_string())
+    values = pa.array(text.astype(_ARROW_STR)).cast(pa.large_string())
     parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
     year, month, day = calendar
     same = (

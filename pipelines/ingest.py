@@ -38,7 +38,15 @@ from pipelines.sources.mapping import (
 from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy, load_taxonomy, normalise_term
-from pipelines.validate import ACCEPTED, DUPLICATE, REJECTED, Validated, validate_incidents
+from pipelines.validate import (
+    ACCEPTED,
+    DUPLICATE,
+    REJECTED,
+    WARNING_BITS,
+    Validated,
+    count_warnings,
+    validate_incidents,
+)
 
 Progress = Callable[[str, float], None]
 
@@ -239,7 +247,7 @@ def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
         )
         if place:
             placed, placement = place_incidents(validated.incidents, run.index)
-            _flag_placement(validated.rows, placed, placement)
+            _flag_placement(validated.outcomes, placed, placement)
             outside = int(placement.outside.sum())
         else:
             placed, outside = validated.incidents, 0
@@ -247,16 +255,24 @@ def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
         yield _Part(validated, placed, outside)
 
 
-def _flag_placement(rows: pd.DataFrame, placed: gpd.GeoDataFrame, placement) -> None:
-    by_row = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
-    flags = (
+def _flag_placement(outcomes: pd.DataFrame, placed: gpd.GeoDataFrame, placement) -> None:
+    positions = _positions(outcomes, placed["row_number"])
+    flags = outcomes["flags"].to_numpy(copy=True)
+    for hit, code in (
         (placement.swapped, "swapped_coordinates"),
         (placement.outside, "outside_areas"),
         (placement.near_edge, "near_boundary"),
-    )
-    for flag, code in flags:
-        for position in by_row.loc[placed["row_number"].to_numpy()[flag]].to_numpy():
-            rows.at[position, "warnings"] = [*rows.at[position, "warnings"], code]
+    ):
+        flags[positions[hit]] |= WARNING_BITS[code]
+    outcomes["flags"] = flags
+
+
+def _positions(outcomes: pd.DataFrame, row_numbers: pd.Series) -> np.ndarray:
+    """Positions in ``outcomes`` of the given row numbers (each present once)."""
+    numbers = outcomes["row_number"].to_numpy()
+    if len(numbers) and np.all(numbers[1:] > numbers[:-1]):  # sorted: the usual case, no hash table
+        return np.searchsorted(numbers, row_numbers.to_numpy())
+    return pd.Index(numbers).get_indexer(row_numbers.to_numpy())
 
 
 class _Totals:
@@ -356,7 +372,7 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
     if len(parts) == 1:
         validated, placed = parts[0].validated, parts[0].placed
     else:
-        rows = pd.concat([p.validated.rows for p in parts], ignore_index=True)
+        rows = pd.concat([p.validated.outcomes for p in parts], ignore_index=True)
         rejections = pd.concat([p.validated.rejections for p in parts], ignore_index=True)
         if run.raw.malformed:  # reported with the first chunk; put them back in file order
             rows = rows.sort_values("row_number", ignore_index=True)
@@ -376,9 +392,8 @@ def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> Prepar
     if not stored:
         return prepared
     is_stored = prepared.incidents["dedupe_key"].isin(stored).to_numpy()
-    rows = prepared.validated.rows
-    positions = pd.Series(np.arange(len(rows)), index=rows["row_number"].to_numpy())
-    hit = positions.loc[prepared.incidents["row_number"].to_numpy()[is_stored]].to_numpy()
+    rows = prepared.validated.outcomes
+    hit = _positions(rows, prepared.incidents["row_number"][is_stored])
     rows.loc[hit, "status"] = DUPLICATE
     rows.loc[hit, "reason"] = "already_stored"
     rows.loc[hit, "message"] = "Already in AreaSafe from an earlier upload (same record id or identical row)."
@@ -388,11 +403,8 @@ def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> Prepar
         duplicates=prepared.batch.duplicates + int(is_stored.sum()),
         outside_areas=prepared.batch.outside_areas - int((outside.to_numpy() & is_stored).sum()),
     )
-    warnings = Counter()
-    for status, codes in zip(rows["status"], rows["warnings"], strict=True):
-        if status != DUPLICATE:
-            warnings.update(codes)
-    batch = batch.with_counts(warnings=dict(sorted(warnings.items())))
+    warnings = count_warnings(rows["flags"].to_numpy()[(rows["status"] != DUPLICATE).to_numpy()])
+    batch = batch.with_counts(warnings=warnings)
     incidents = prepared.incidents.loc[~is_stored]
     return replace(prepared, batch=batch, incidents=incidents)
 

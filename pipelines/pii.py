@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ID_TOKEN = "[ID NUMBER]"
 PHONE_TOKEN = "[PHONE]"
@@ -21,8 +23,9 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _SA_ID = re.compile(r"(?<![\w+.,])(\d{6})[ ]?(\d{4})[ ]?(\d{3})(?![\d.,]?\d)")
 # +27 or 0, then 9 digits with any spacing/hyphens/brackets between them.
 _PHONE = re.compile(r"(?<![\w+.,])(?:\+\s*27|\(0\)|0)(?:[\s\-()]*\d){9}(?!\d)")
-# Cheap pre-filter: only rows with an @ or a run of 9+ digits can hold anything to redact.
-_CANDIDATE = r"@|\d(?:[\s\-()]*\d){8}"
+# Cheap pre-filter, run in Arrow's regex engine: only values with an @ or at least 9 digits (any
+# script, anywhere: a superset of what the patterns above can match) can hold anything to redact.
+_CANDIDATE = r"@|\p{Nd}(?:\P{Nd}*\p{Nd}){8}"
 
 
 def luhn_valid(digits: str) -> bool:
@@ -52,8 +55,9 @@ def redact_text(text: str) -> str:
 
 def redact_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Redact a text column; returns ``(redacted, changed)`` where ``changed`` flags altered rows."""
-    arrow = values.astype("string[pyarrow]")
-    candidates = arrow.str.contains(_CANDIDATE, regex=True).fillna(False).astype(bool)
+    arrow = pa.array(values.astype("string[pyarrow]"))
+    found = pc.fill_null(pc.match_substring_regex(arrow, _CANDIDATE), False).to_numpy(zero_copy_only=False)
+    candidates = pd.Series(found, index=values.index)
     changed = pd.Series(False, index=values.index)
     if not candidates.any():
         return values, changed

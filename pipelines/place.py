@@ -65,11 +65,11 @@ class AreaIndex:
         containment: the fallback for points just outside generalised boundaries.
         """
         out = {}
-        for kind, tree in self.trees.items():
+        for kind in self.trees:
             if within_deg is None:
                 point_idx, area_idx = self._contains(kind, points)
             else:
-                point_idx, area_idx = tree.query_nearest(points, max_distance=within_deg, all_matches=True)
+                point_idx, area_idx = self._nearest_within(kind, points, within_deg)
             codes = np.full(len(points), None, dtype=object)
             if len(point_idx):
                 # Results are not ordered by area; the smallest area index (= smallest code) wins.
@@ -95,6 +95,26 @@ class AreaIndex:
             self.geoms[kind][area_idx], shapely.get_x(points)[point_idx], shapely.get_y(points)[point_idx]
         )
         return point_idx[hit], area_idx[hit]
+
+    def _nearest_within(self, kind: str, points: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray]:
+        """(point, area) pairs for the nearest areas within ``distance`` (all of them on a tie).
+
+        A ``dwithin`` query on the prepared areas, then distances only for the few points near more
+        than one area: about 6x faster than ``query_nearest`` against detailed coastlines.
+        """
+        point_idx, area_idx = self.trees[kind].query(points, predicate="dwithin", distance=distance)
+        if not len(point_idx):
+            return point_idx, area_idx
+        counts = np.bincount(point_idx, minlength=len(points))
+        shared = counts[point_idx] > 1
+        if not shared.any():
+            return point_idx, area_idx
+        gaps = np.zeros(len(point_idx))
+        gaps[shared] = shapely.distance(self.geoms[kind][area_idx[shared]], points[point_idx[shared]])
+        closest = np.full(len(points), np.inf)
+        np.minimum.at(closest, point_idx, gaps)
+        keep = gaps == closest[point_idx]
+        return point_idx[keep], area_idx[keep]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -44,6 +43,24 @@ ACCEPTED, REJECTED, DUPLICATE = "accepted", "rejected", "duplicate"
 _NUMBER = r"^[+-]?\d+([.,]\d+)?$"
 
 
+#: One bit per warning code, so per-row warnings are set and counted with array operations.
+WARNING_BITS = {code: np.uint16(1 << i) for i, code in enumerate(schemas.WARNING_CODES)}
+
+
+def warning_lists(flags: np.ndarray) -> list[list[str]]:
+    """The warning codes of each row, from its bits (in ``WARNING_CODES`` order)."""
+    flags = np.asarray(flags, dtype=np.uint16)
+    by_value = {int(v): [c for c, bit in WARNING_BITS.items() if v & bit] for v in np.unique(flags)}
+    return [list(by_value[v]) for v in flags.tolist()]
+
+
+def count_warnings(flags: np.ndarray) -> dict[str, int]:
+    """Rows carrying each warning code (codes no row carries are left out)."""
+    flags = np.asarray(flags, dtype=np.uint16)
+    counts = {code: int(np.count_nonzero(flags & bit)) for code, bit in WARNING_BITS.items()}
+    return dict(sorted((code, n) for code, n in counts.items() if n))
+
+
 @dataclass
 class Validated:
     """The outcome of validating one file.
@@ -55,30 +72,37 @@ class Validated:
         until the place step), EPSG:4326.
     rejections
         Rejected rows with the ``rejections`` columns (``batch_id`` filled at commit).
-    rows
-        One row per input row: ``row_number``, ``status``, ``reason``, ``message``, ``warnings``.
+    outcomes
+        One row per input row: ``row_number``, ``status``, ``reason``, ``message`` and ``flags``
+        (the row's warnings as bits of :data:`WARNING_BITS`); :attr:`rows` spells the warnings out.
     """
 
     incidents: gpd.GeoDataFrame
     rejections: pd.DataFrame
-    rows: pd.DataFrame
+    outcomes: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
     @property
+    def rows(self) -> pd.DataFrame:
+        """One row per input row: ``row_number``, ``status``, ``reason``, ``message``, ``warnings``."""
+        rows = self.outcomes.drop(columns="flags")
+        rows["warnings"] = warning_lists(self.outcomes["flags"].to_numpy())
+        return rows
+
+    @property
     def rows_read(self) -> int:
-        return len(self.rows)
+        return len(self.outcomes)
 
     def counts(self) -> dict[str, int]:
-        return self.rows["status"].value_counts().reindex([ACCEPTED, REJECTED, DUPLICATE], fill_value=0).to_dict()
+        status = self.outcomes["status"]
+        return status.value_counts().reindex([ACCEPTED, REJECTED, DUPLICATE], fill_value=0).to_dict()
 
     def warning_counts(self) -> dict[str, int]:
-        counter: Counter[str] = Counter()
-        for codes in self.rows["warnings"]:
-            counter.update(codes)
-        return dict(sorted(counter.items()))
+        return count_warnings(self.outcomes["flags"].to_numpy())
 
     def rejection_counts(self) -> dict[str, int]:
-        return self.rows.loc[self.rows["status"] == REJECTED, "reason"].value_counts().sort_index().to_dict()
+        outcomes = self.outcomes
+        return outcomes.loc[outcomes["status"] == REJECTED, "reason"].value_counts().sort_index().to_dict()
 
 
 #: Values that mean "no value" in survey and spreadsheet exports (Kobo writes n/a, the DBE lists ".").
@@ -94,10 +118,23 @@ def _text(frame: pd.DataFrame, column: str | None, *, nulls: bool = False) -> pd
     return text
 
 
+_PLAIN_NUMBER = r"^-?\d+(\.\d+)?$"
+
+
 def _to_float(values: pd.Series) -> pd.Series:
-    """Numbers as delivered, tolerating decimal commas from South African Excel."""
-    cleaned = values.str.replace(",", ".", regex=False).str.replace("\u2212", "-", regex=False)
-    return pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    """Numbers as delivered, tolerating decimal commas from South African Excel.
+
+    Plain decimals (nearly every value) are converted by Arrow's parser; anything else goes through
+    ``pd.to_numeric`` (NaN where it is not a number)."""
+    cleaned = (
+        values.astype("string[pyarrow]").str.replace(",", ".", regex=False).str.replace("\u2212", "-", regex=False)
+    )
+    plain = cleaned.str.match(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+    numbers = pa.array(cleaned.where(plain)).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    rest = ~plain & cleaned.notna().to_numpy(dtype=bool)
+    if rest.any():
+        numbers[rest] = pd.to_numeric(cleaned[rest].astype(object), errors="coerce").astype("float64").to_numpy()
+    return pd.Series(numbers, index=values.index, dtype="float64")
 
 
 def _split_geopoint(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -136,6 +173,8 @@ def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series
 
 
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_NEEDS_ESCAPE = r'[\x00-\x1f"\\]'
+_LARGE = pa.large_string()
 
 
 def _json_escape(values: pa.Array) -> pa.Array:
@@ -144,38 +183,61 @@ def _json_escape(values: pa.Array) -> pa.Array:
     return values
 
 
-def _raw_json(frame: pd.DataFrame) -> list[str]:
+def _raw_json(frame: pd.DataFrame) -> pa.Array:
     """Each row as a JSON object of its (text) values, built column-wise in Arrow: ~10x faster than
-    ``DataFrame.to_json`` on a million rows. Rows with rare control characters go through ``json``."""
+    ``DataFrame.to_json`` on a million rows. Columns with nothing to escape (dates, numbers, ids)
+    skip the escaping passes; rows with rare control characters go through ``json``."""
     if frame.shape[1] == 0 or not len(frame):
-        return ["{}"] * len(frame)
+        return pa.array(["{}"] * len(frame), _LARGE)
     parts: list = []
-    columns = [pa.array(frame[c].astype("string[pyarrow]").fillna("")).cast(pa.large_string()) for c in frame.columns]
+    columns = [pa.array(frame[c].astype("string[pyarrow]").fillna("")).cast(_LARGE) for c in frame.columns]
+    odd = np.zeros(len(frame), bool)
     for i, (name, values) in enumerate(zip(frame.columns, columns, strict=True)):
         prefix = ("{" if i == 0 else ",") + json.dumps(str(name), ensure_ascii=False) + ':"'
-        parts += [pa.scalar(prefix, pa.large_string()), _json_escape(values), pa.scalar('"', pa.large_string())]
-    parts.append(pa.scalar("}", pa.large_string()))
-    lines = pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string())).to_pylist()
-    odd = np.zeros(len(frame), bool)
-    for values in columns:
-        odd |= pc.match_substring_regex(values, _CONTROL).to_numpy(zero_copy_only=False)
+        if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+            odd |= pc.match_substring_regex(values, _CONTROL).to_numpy(zero_copy_only=False)
+            values = _json_escape(values)
+        parts += [pa.scalar(prefix, _LARGE), values, pa.scalar('"', _LARGE)]
+    parts.append(pa.scalar("}", _LARGE))
+    lines = pc.binary_join_element_wise(*parts, pa.scalar("", _LARGE))
+    if not odd.any():
+        return lines
+    fixed = lines.to_pylist()
     for i in np.flatnonzero(odd):
-        lines[i] = json.dumps(
+        fixed[i] = json.dumps(
             {str(c): v[i].as_py() for c, v in zip(frame.columns, columns, strict=True)},
             ensure_ascii=False,
             separators=(",", ":"),
         )
-    return lines
+    return pa.array(fixed, _LARGE)
 
 
 def _hash(lines: list[str]) -> list[str]:
     return [hashlib.blake2b(line.encode("utf-8"), digest_size=12).hexdigest() for line in lines]
 
 
-def _short_ids(keys: pd.Series) -> list[str]:
-    """A 16-hex-digit id per key (SipHash through pandas, vectorised)."""
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _short_ids(keys: pd.Series) -> pd.Series:
+    """A 16-hex-digit id per key (SipHash through pandas), formatted without a Python loop."""
     hashed = pd.util.hash_pandas_object(keys, index=False).to_numpy()
-    return [f"{v:016x}" for v in hashed.tolist()]
+    shifts = np.arange(60, -4, -4, dtype=np.uint64)
+    text = _HEX_DIGITS[(hashed[:, None] >> shifts) & np.uint64(0xF)]
+    offsets = np.arange(0, 16 * len(hashed) + 1, 16, dtype=np.int64)
+    ids = pa.LargeStringArray.from_buffers(len(hashed), pa.py_buffer(offsets), pa.py_buffer(text.tobytes()))
+    return _arrow_text(ids)
+
+
+def _arrow_text(values: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas text column, without making Python strings."""
+    return pd.Series(pd.arrays.ArrowStringArray(values))
+
+
+def _take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """Rows ``positions`` of a text column, Arrow-backed; empty text becomes missing."""
+    taken = values.astype("string[pyarrow]").iloc[positions].reset_index(drop=True)
+    return taken.mask(taken.eq(""))
 
 
 def validate_incidents(
@@ -208,21 +270,20 @@ def validate_incidents(
     status = np.full(n, ACCEPTED, dtype=object)
     reason = np.full(n, None, dtype=object)
     message = np.full(n, None, dtype=object)
-    warnings: list[list[str]] = [[] for _ in range(n)]
+    flags = np.zeros(n, dtype=np.uint16)
 
     # 1. Duplicates within the file: the same external id, or the same row content, seen earlier.
     #    Rows without an id are keyed by a hash of their (redacted) content.
     external_id = _text(frame, mapping.id)
     has_id = external_id.ne("").to_numpy(dtype=bool)
-    id_values = external_id.to_numpy(dtype=object)
     prefix = f"{source}|{org or ''}|"
-    dedupe = (prefix + "id:" + external_id).astype(object).to_numpy().copy()
+    dedupe = (prefix + "id:" + external_id).reset_index(drop=True)
     no_id = np.flatnonzero(~has_id)
     if len(no_id):
-        hashes = _hash([raw_lines[i] for i in no_id])
-        dedupe[no_id] = [prefix + "row:" + h for h in hashes]
-    dedupe_key = dedupe
-    repeated = pd.Series(dedupe_key).duplicated().to_numpy(dtype=bool, copy=True)
+        hashes = _hash(raw_lines.take(no_id).to_pylist())
+        dedupe.iloc[no_id] = [prefix + "row:" + h for h in hashes]
+    dedupe_key = dedupe.to_numpy(dtype=object)  # Python strings, for the set of keys seen so far
+    repeated = pd.Series(dedupe_key, dtype=object).duplicated().to_numpy(dtype=bool, copy=True)
     if seen is not None:
         if seen:
             repeated |= np.fromiter((key in seen for key in dedupe_key), bool, len(dedupe_key))
@@ -258,8 +319,7 @@ def validate_incidents(
     # A latitude beyond +-90 with a longitude that would be a valid latitude is unambiguously swapped.
     swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
     lat_v, lon_v = np.where(swap_now, lon_v, lat_v), np.where(swap_now, lat_v, lon_v)
-    for i in np.flatnonzero(swap_now & (status == ACCEPTED)):
-        warnings[i].append("swapped_coordinates")
+    flags[swap_now & (status == ACCEPTED)] |= WARNING_BITS["swapped_coordinates"]
     zero = (np.abs(lat_v) < 1e-9) & (np.abs(lon_v) < 1e-9)
     reject(
         zero,
@@ -289,11 +349,9 @@ def validate_incidents(
         occurred = occurred.copy()
         occurred.loc[use_fallback] = fallback[fallback.notna()].to_numpy()
         date_missing = date_missing & ~use_fallback
-        for i in np.flatnonzero(use_fallback.to_numpy(dtype=bool) & (status == ACCEPTED)):
-            warnings[i].append("missing_date")
+        flags[use_fallback.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
     date_missing_v = date_missing.to_numpy(dtype=bool)
-    for i in np.flatnonzero(date_missing_v & (status == ACCEPTED)):
-        warnings[i].append("missing_date")
+    flags[date_missing_v & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
     date_values = date_text.to_numpy(dtype=object)
     earliest = pd.Timestamp(SETTINGS.earliest_date, tz="UTC")
     invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
@@ -324,10 +382,8 @@ def validate_incidents(
             category[hit] = code
             sensitive[hit] = code in taxonomy.sensitive_codes
             unknown[hit] = False
-    for i in np.flatnonzero(unknown.to_numpy(dtype=bool) & (status == ACCEPTED)):
-        warnings[i].append("unknown_category")
-    for i in np.flatnonzero(redacted_flag.to_numpy(dtype=bool) & (status != DUPLICATE)):
-        warnings[i].append("redacted_pii")
+    flags[unknown.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["unknown_category"]
+    flags[redacted_flag.to_numpy(dtype=bool) & (status != DUPLICATE)] |= WARNING_BITS["redacted_pii"]
 
     description = redacted[mapping.description] if mapping.description in redacted.columns else None
     accepted = status == ACCEPTED
@@ -335,24 +391,20 @@ def validate_incidents(
     points = shapely.points(lon_v[idx], lat_v[idx])
     incidents = gpd.GeoDataFrame(
         {
-            "incident_id": _short_ids(pd.Series(dedupe_key[idx], dtype=object)),
+            "incident_id": _short_ids(dedupe.iloc[idx]),
             "source": source,
             "org": org,
             "batch_id": None,
-            "external_id": pd.Series(id_values[idx]).replace("", None).to_numpy(dtype=object),
-            "occurred_at": occurred.iloc[idx].to_numpy(),
-            "category": category.iloc[idx].to_numpy(dtype=object),
-            "raw_category": pd.Series(raw_category.iloc[idx].to_numpy(dtype=object)).replace("", None).to_numpy(),
-            "description": (
-                None
-                if description is None
-                else pd.Series(description.iloc[idx].to_numpy(dtype=object)).replace("", None).to_numpy()
-            ),
+            "external_id": _take_text(external_id, idx),
+            "occurred_at": occurred.iloc[idx].reset_index(drop=True),
+            "category": _take_text(category, idx),
+            "raw_category": _take_text(raw_category, idx),
+            "description": None if description is None else _take_text(description, idx),
             "sensitive": sensitive.iloc[idx].to_numpy(dtype=bool),
             "precinct_code": None,
             "neighbourhood_code": None,
-            "raw": [raw_lines[i] for i in idx],
-            "dedupe_key": dedupe_key[idx],
+            "raw": _arrow_text(raw_lines if len(idx) == n else raw_lines.take(idx)),
+            "dedupe_key": dedupe.iloc[idx].reset_index(drop=True),
             "row_number": row_number[idx],
         },
         geometry=points,
@@ -368,11 +420,11 @@ def validate_incidents(
             "reason": reason[rejected_idx],
             "message": message[rejected_idx],
             "org": org,
-            "raw": [raw_lines[i] for i in rejected_idx],
+            "raw": _arrow_text(raw_lines.take(rejected_idx)),
         }
     )
     rows = pd.DataFrame(
-        {"row_number": row_number, "status": status, "reason": reason, "message": message, "warnings": warnings}
+        {"row_number": row_number, "status": status, "reason": reason, "message": message, "flags": flags}
     )
     validated = Validated(incidents, rejections, rows, notes=list(raw.notes))
     return _with_malformed(validated, raw, org)
@@ -405,10 +457,10 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Val
             "status": REJECTED,
             "reason": "malformed_row",
             "message": msg,
-            "warnings": [[] for _ in numbers],
+            "flags": np.zeros(len(numbers), dtype=np.uint16),
         }
     )
-    rows = pd.concat([validated.rows, extra_rows], ignore_index=True).sort_values("row_number", ignore_index=True)
+    rows = pd.concat([validated.outcomes, extra_rows], ignore_index=True).sort_values("row_number", ignore_index=True)
     rejections = pd.concat([validated.rejections, extra_rej], ignore_index=True).sort_values(
         "row_number", ignore_index=True
     )

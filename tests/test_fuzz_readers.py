@@ -141,8 +141,14 @@ def test_zip_bomb_is_refused_without_unpacking(tmp_path):
         read_vector(path)
 
 
+# zipfile itself cannot write a member name holding NUL, so the names leave it out.
 @FUZZ
-@given(names=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=4, unique=True), body=NOISE)
+@given(
+    names=st.lists(
+        st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=30), min_size=1, max_size=4, unique=True
+    ),
+    body=NOISE,
+)
 def test_zip_with_arbitrary_member_names(names, body):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "areas.zip"

@@ -275,3 +275,22 @@ def test_dry_run_writes_nothing(any_area_store, tmp_path):
     prepared = prepare_incidents(any_area_store, path, source="community", org="A", now=NOW)
     assert list(prepared.rows["status"]) == ["accepted", "rejected"]
     assert any_area_store.count("incidents") == 0 and any_area_store.count("rejections") == 0
+
+
+def test_redaction_sees_numbers_spaced_with_unicode_spaces():
+    from pipelines.pii import redact_series
+
+    values = pd.Series(
+        ["call 072\u00a0123\u00a04567 now", "12 3 4", "mail me@example.org", ""], dtype="string[pyarrow]"
+    )
+    redacted, changed = redact_series(values)
+    assert list(changed) == [True, False, True, False]
+    assert list(redacted) == ["call [PHONE] now", "12 3 4", "mail [EMAIL]", ""]
+
+
+def test_raw_copy_is_json_of_the_row_whatever_the_text_holds():
+    from pipelines.validate import _raw_json
+
+    texts = ['say "hi"', "back\\slash", "two\nlines\ttab", "bell\x07 and nul\x00", "plain", "", "émoji 🚨"]
+    frame = pd.DataFrame({"a": texts, "b": ["1"] * len(texts), 'odd "name"': texts[::-1]}, dtype="string[pyarrow]")
+    assert [json.loads(line) for line in _raw_json(frame).to_pylist()] == frame.to_dict("records")
