@@ -155,4 +155,29 @@ def test_older_store_is_upgraded_in_place(tmp_path):
     assert "withdrawn_at" in store.read_table("batches").columns
     store.save(users=_user("ann", "admin", pd.Timestamp("2025-06-01T10:00Z")))
     assert store.count("users") == 1
-    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "4"
+
+
+def test_area_indexes_leave_out_rows_without_that_area_and_serve_area_reads(tmp_path):
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore(path).close()
+    conn = sqlite3.connect(path)  # a version-3 file: full indexes
+    conn.executescript(
+        "DROP INDEX ix_incidents_neighbourhood_code_occurred_at;"
+        "CREATE INDEX ix_incidents_neighbourhood_code_occurred_at ON incidents (neighbourhood_code, occurred_at);"
+        "UPDATE areasafe_meta SET value = '3' WHERE key = 'schema_version';"
+    )
+    conn.close()
+    store = GeoPackageStore(path)
+    sql = dict(store._conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    assert sql["ix_incidents_neighbourhood_code_occurred_at"].endswith('WHERE "neighbourhood_code" IS NOT NULL')
+    assert sql["ix_incidents_precinct_code_occurred_at"].endswith('WHERE "precinct_code" IS NOT NULL')
+    assert "WHERE" not in sql["ix_incidents_batch_id"]  # batch_id is never empty
+    for column in ("neighbourhood_code", "precinct_code"):
+        plan = " ".join(
+            str(row[-1])
+            for row in store._conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT fid FROM incidents WHERE {column} = ? AND occurred_at >= ?", ("X", "2025")
+            )
+        )
+        assert f"ix_incidents_{column}_occurred_at" in plan

@@ -43,7 +43,9 @@ _SQL_TYPES = {
 }
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4.0
-_SCHEMA_VERSION = "3"  # 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones
+# 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones;
+# 4: area-and-period indexes leave out rows without that area (partial indexes)
+_SCHEMA_VERSION = "4"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
@@ -171,8 +173,9 @@ class GeoPackageStore(Store):
     def _upgrade(self) -> None:
         """Bring a store written by an older version up to date: add missing tables and columns.
 
-        Only additions happen here (new tables, new nullable columns), so an older file is upgraded
-        in place, in one transaction, the first time a newer AreaSafe opens it.
+        Only additions happen here (new tables, new nullable columns, indexes rebuilt to their
+        current definition), so an older file is upgraded in place, in one transaction, the first
+        time a newer AreaSafe opens it.
         """
         version = self._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()
         if version and version[0] == _SCHEMA_VERSION:
@@ -187,6 +190,15 @@ class GeoPackageStore(Store):
                 for f in table.fields:
                     if f.name not in present:
                         conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{f.name}" {_SQL_TYPES[f.dtype]}')
+                stored = dict(
+                    conn.execute(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table.name,)
+                    )
+                )
+                for name, statement in _index_ddl(table).items():
+                    if stored.get(name) != statement:
+                        conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+                        conn.execute(statement)
             conn.execute("UPDATE areasafe_meta SET value = ? WHERE key = 'schema_version'", (_SCHEMA_VERSION,))
 
     def is_empty(self) -> bool:
@@ -655,9 +667,7 @@ def _table_ddl(table: Table) -> list[str]:
     for i, group in enumerate(table.unique_together):
         quoted = ", ".join(f'"{c}"' for c in group)
         statements.append(f'CREATE UNIQUE INDEX "ux_{table.name}_{i}" ON "{table.name}" ({quoted})')
-    for group in table.indexes:
-        quoted = ", ".join(f'"{c}"' for c in group)
-        statements.append(f'CREATE INDEX "ix_{table.name}_{"_".join(group)}" ON "{table.name}" ({quoted})')
+    statements += _index_ddl(table).values()
     if table.append_only:
         for op in ("UPDATE", "DELETE"):
             statements.append(
@@ -680,6 +690,19 @@ def _table_ddl(table: Table) -> list[str]:
             f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)',
             *_rtree_triggers(table.name).values(),
         ]
+    return statements
+
+
+def _index_ddl(table: Table) -> dict[str, str]:
+    """``CREATE INDEX`` statements by index name. An index whose leading column may be empty leaves
+    those rows out (most incidents lie in no Safe Neighbourhood); reads filter that column by
+    equality, which lets SQLite use the partial index, and the index costs nothing for empty rows."""
+    statements = {}
+    for group in table.indexes:
+        name = f"ix_{table.name}_{'_'.join(group)}"
+        quoted = ", ".join(f'"{c}"' for c in group)
+        where = f' WHERE "{group[0]}" IS NOT NULL' if table.field(group[0]).nullable else ""
+        statements[name] = f'CREATE INDEX "{name}" ON "{table.name}" ({quoted}){where}'
     return statements
 
 
