@@ -33,6 +33,10 @@ class Settings:
     edge_tolerance_m: float = 150.0
     #: Rows per progress-bar step and per insert chunk.
     chunk_rows: int = 100_000
+    #: Files with at least this many rows are written to a GeoPackage by a child process (its own
+    #: interpreter lock, so it inserts while the next chunk is prepared); smaller ones by a thread,
+    #: which starts without the process's ~1 s start-up.
+    process_writer_rows: int = 250_000
 
     # -- uploads through the dashboard (the CLI has no limit: bulk loads are an operator's job) ----
     #: Largest file the dashboard accepts, in bytes.

@@ -31,6 +31,7 @@ from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
+from pipelines.store._process_writer import ProcessWriter
 from pipelines.store.base import Batch, BatchWriter, IncidentQuery, Store, StoreError, ThreadedWriter, WriterAborted
 
 _SQL_TYPES = {
@@ -230,9 +231,11 @@ class GeoPackageStore(Store):
         return self._write_stream([frames, batch], expected_rows=expected)
 
     def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
-        # SQLite, shapely and pyarrow release the GIL in their C loops, so preparing chunk k+1 and
-        # inserting chunk k on the writer thread (its own connection, closed when it ends) overlap.
+        # Preparing chunk k+1 and inserting chunk k overlap: in a child process for large files (see
+        # _process_writer), otherwise on a thread with its own connection, closed when it ends.
         self._check_place(place)
+        if (expected_rows or 0) >= SETTINGS.process_writer_rows:
+            return ProcessWriter(self.path, expected_rows=expected_rows)
         return ThreadedWriter(
             functools.partial(self._write_stream, expected_rows=expected_rows or 0),
             name="areasafe-gpkg-writer",

@@ -1,0 +1,219 @@
+"""A batch writer in a child process, for large files: its SQLite inserts run under their own GIL.
+
+Private to the GeoPackage store. With the writer on a thread, preparing chunk k+1 and inserting chunk
+k share one interpreter lock (``executemany`` binds every value with the lock held), so they mostly
+take turns; a child process of its own really runs beside the preparing parent on a second core.
+
+- The child (``python -m pipelines.store._process_writer``) opens the store and runs
+  :meth:`GeoPackageStore._write_stream`, the same single transaction as the threaded writer:
+  nothing is committed before the :class:`Batch` arrives.
+- Chunks travel as Arrow IPC files in a private temporary folder (geometry as WKB); the pipes carry
+  pickled file names, batches and replies. The parent stays at most two chunks ahead of the child.
+- The child ends without committing when its input ends without a batch: the parent gave up, or
+  died (its end of the pipe closes; on Linux the child is also killed with it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pickle
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+
+import pipelines
+from pipelines.store.base import _FRAME_KINDS, Batch, BatchWriter, StoreError, WriterAborted
+
+_AHEAD = 2  # chunks the parent may send before the child has written them
+_PR_SET_PDEATHSIG = 1
+
+
+class ProcessWriter(BatchWriter):
+    """Streams chunks to a writer process that holds the store's write transaction.
+
+    Parameters
+    ----------
+    path
+        The GeoPackage file.
+    expected_rows
+        Rows the whole batch will hold (the store picks its bulk index strategy from it).
+    """
+
+    def __init__(self, path: str | Path, *, expected_rows: int) -> None:
+        self._path = str(path)
+        self._expected = expected_rows
+        self._process: subprocess.Popen | None = None
+        self._replies: queue.Queue = queue.Queue()
+        self._folder: Path | None = None
+        self._sent = self._written = 0
+
+    # -- BatchWriter -------------------------------------------------------------------------------
+    def add(self, **frames) -> None:
+        unknown = [kind for kind in frames if kind not in _FRAME_KINDS]
+        if unknown:
+            raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(_FRAME_KINDS)}")
+        self._start()
+        while self._sent - self._written >= _AHEAD:
+            self._reply()
+        files = {}
+        for kind, frame in frames.items():
+            if frame is not None and len(frame):
+                files[kind] = str(self._folder / f"{self._sent:06d}-{kind}.arrow")
+                _dump(frame, Path(files[kind]))
+        self._send(("frames", files))
+        self._sent += 1
+
+    def finish(self, batch: Batch) -> Batch:
+        self._start()
+        try:
+            self._send(("batch", batch))
+            while True:
+                reply = self._reply()
+                if reply is not None:
+                    return reply
+        finally:
+            self._stop()
+
+    def abort(self) -> None:
+        self._stop()
+
+    # -- parent side -------------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._process is not None:
+            return
+        self._folder = Path(tempfile.mkdtemp(prefix="areasafe-writer-"))
+        package_root = str(Path(pipelines.__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__, self._path, str(self._expected), str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        threading.Thread(target=self._read_replies, name="areasafe-writer-replies", daemon=True).start()
+
+    def _read_replies(self) -> None:
+        stream = self._process.stdout
+        while True:
+            try:
+                self._replies.put(pickle.load(stream))
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                self._replies.put(("gone", None))
+                return
+
+    def _send(self, message: object) -> None:
+        try:
+            pickle.dump(message, self._process.stdin)
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._reply()  # the child ended: report why
+            raise StoreError("the writer process stopped reading; nothing was stored") from None
+
+    def _reply(self) -> Batch | None:
+        """Wait for the child's next word: a written chunk (``None``), the stored batch, or an error."""
+        kind, value = self._replies.get()
+        if kind == "written":
+            self._written += 1
+            return None
+        if kind == "ok":
+            return value
+        self._stop()
+        if kind == "error":
+            raise value
+        code = self._process.wait() if self._process else None
+        raise StoreError(f"the writer process ended unexpectedly (exit code {code}); nothing was stored")
+
+    def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # input ends without a batch: the child rolls back and ends
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+def _dump(frame, file: Path) -> None:
+    """One frame as an Arrow IPC file (a GeoDataFrame's geometry as WKB, with its CRS)."""
+    if hasattr(frame, "geometry") and hasattr(frame, "to_arrow"):
+        table = pa.table(frame.to_arrow(geometry_encoding="WKB", index=False))
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _load(file: str):
+    import geopandas as gpd
+
+    with pa.memory_map(file) as source:
+        table = pa.ipc.open_file(source).read_all()
+    os.unlink(file)  # the mapping stays readable until it is dropped
+    geo = any((f.metadata or {}).get(b"ARROW:extension:name", b"").startswith(b"geoarrow") for f in table.schema)
+    return gpd.GeoDataFrame.from_arrow(table) if geo else table.to_pandas()
+
+
+# -- child side ------------------------------------------------------------------------------------
+def _child(path: str, expected_rows: int, parent: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the hook was set
+        return
+    from pipelines.store.gpkg import GeoPackageStore
+
+    inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but replies on the reply pipe
+
+    def reply(message: object) -> None:
+        pickle.dump(message, outbox)
+        outbox.flush()
+
+    def stream():
+        while True:
+            try:
+                kind, value = pickle.load(inbox)
+            except EOFError:
+                return  # the parent gave up or died: end without a batch, which rolls back
+            if kind == "batch":
+                yield value
+                return
+            yield {name: _load(file) for name, file in value.items()}
+            reply(("written", None))  # asked for the next chunk: this one is in the transaction
+
+    store = GeoPackageStore(path)
+    try:
+        reply(("ok", store._write_stream(stream(), expected_rows=expected_rows)))
+    except WriterAborted:
+        pass
+    except BaseException as exc:  # handed to the parent, which raises it
+        with contextlib.suppress(BrokenPipeError):
+            reply(("error", _sendable(exc)))
+    finally:
+        store.close()
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return StoreError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
