@@ -181,3 +181,15 @@ def test_area_indexes_leave_out_rows_without_that_area_and_serve_area_reads(tmp_
             )
         )
         assert f"ix_incidents_{column}_occurred_at" in plan
+
+
+def test_new_store_uses_large_pages_and_an_older_file_keeps_its_own(tmp_path):
+    assert GeoPackageStore(tmp_path / "new.gpkg")._conn.execute("PRAGMA page_size").fetchone()[0] == 65536
+    old = tmp_path / "old.gpkg"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("CREATE TABLE t (x)")  # any file written before: its page size is fixed
+    conn.close()
+    store = GeoPackageStore(old)  # an existing (here: foreign, empty) SQLite file gets the tables
+    assert store.count("batches") == 0
+    assert store._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
