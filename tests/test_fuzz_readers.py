@@ -145,7 +145,10 @@ def test_zip_bomb_is_refused_without_unpacking(tmp_path):
 @FUZZ
 @given(
     names=st.lists(
-        st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=30), min_size=1, max_size=4, unique=True
+        st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=30),
+        min_size=1,
+        max_size=4,
+        unique=True,
     ),
     body=NOISE,
 )
