@@ -193,3 +193,18 @@ def test_new_store_uses_large_pages_and_an_older_file_keeps_its_own(tmp_path):
     store = GeoPackageStore(old)  # an existing (here: foreign, empty) SQLite file gets the tables
     assert store.count("batches") == 0
     assert store._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+
+
+def test_point_blobs_built_in_bulk_are_the_standard_encoding():
+    import numpy as np
+    import shapely
+
+    from pipelines.store import _gpkg_binary as gpb
+
+    points = np.array([shapely.Point(18.5, -34.1), shapely.Point(-0.0, 1e-300), shapely.Point(180, 90)], dtype=object)
+    wkb = shapely.to_wkb(points, byte_order=1, flavor="iso")
+    assert gpb.encode(points, 4326) == [b"GP\x00\x01" + (4326).to_bytes(4, "little") + w for w in wkb]
+    assert shapely.equals(gpb.decode(gpb.encode(points, 4326)), points).all()
+    mixed = np.array([shapely.Point(1, 2), None, shapely.Point(1, 2, 3), shapely.LineString([(0, 0), (1, 1)])])
+    blobs = gpb.encode(mixed, 4326)  # anything but plain points takes the general path
+    assert blobs[1] is None and shapely.equals(gpb.decode(blobs)[[0, 2, 3]], mixed[[0, 2, 3]]).all()

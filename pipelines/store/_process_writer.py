@@ -149,9 +149,11 @@ class ProcessWriter(BatchWriter):
 
 
 def _dump(frame, file: Path) -> None:
-    """One frame as an Arrow IPC file (a GeoDataFrame's geometry as WKB, with its CRS)."""
+    """One frame as an Arrow IPC file (a GeoDataFrame's geometry as GeoArrow points, or WKB for
+    anything else, with its CRS)."""
     if hasattr(frame, "geometry") and hasattr(frame, "to_arrow"):
-        table = pa.table(frame.to_arrow(geometry_encoding="WKB", index=False))
+        points = frame.geometry.notna().all() and (frame.geom_type == "Point").all() and not frame.has_z.any()
+        table = pa.table(frame.to_arrow(geometry_encoding="geoarrow" if points else "WKB", index=False))
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
