@@ -104,7 +104,10 @@ def _read_delimited(path: Path, data: bytes) -> RawTable:
     encoding = detect_encoding(data)
     if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    first_line = data.split(b"\n", 1)[0].decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace")
+    end = data.find(b"\n")  # not split(): that would copy the whole file
+    first_line = (data if end < 0 else data[:end]).decode(
+        encoding if encoding != "utf-8-sig" else "utf-8", errors="replace"
+    )
     delimiter = sniff_delimiter(first_line)
     try:
         header = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter), [])
