@@ -145,6 +145,9 @@ def test_chunked_reupload_finds_stored_rows_in_every_chunk(any_area_store, tmp_p
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
     assert conn.execute("SELECT COUNT(*) FROM rtree_incidents_geometry").fetchone()[0] == 250
+    extent = "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'incidents'"
+    tree = "SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM rtree_incidents_geometry"
+    assert conn.execute(extent).fetchone() == conn.execute(tree).fetchone()  # QGIS zooms to this extent
     names = {
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")
     }

@@ -413,8 +413,17 @@ class GeoPackageStore(Store):
             out[missing] = None
         return out.tolist()
 
-    def _touch_contents(self, conn: sqlite3.Connection, table: str) -> None:
-        extent = conn.execute(f'SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM "{_rtree(table)}"').fetchone()
+    def _touch_contents(self, conn: sqlite3.Connection, table: str, cells: np.ndarray | None = None) -> None:
+        """Record the change time and the extent in ``gpkg_contents``; the extent from ``cells`` when
+        they are every entry of the R-tree, else read back from the tree."""
+        if cells is not None and len(cells):
+            extent = tuple(
+                float(f(cells[k])) for f, k in ((np.min, "minx"), (np.min, "miny"), (np.max, "maxx"), (np.max, "maxy"))
+            )
+        else:
+            extent = conn.execute(
+                f'SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM "{_rtree(table)}"'
+            ).fetchone()
         conn.execute(
             "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
             (format_datetime(dt.datetime.now(dt.UTC)), *extent, table),
@@ -595,14 +604,16 @@ class _TableInsert:
         if not self.table.geometry_type:
             return
         conn = self.conn
+        every_cell = None
         if self.bulk:
             old = [_rt.read_entries(conn, self.rtree)] if self.stored else []
-            _rt.rebuild(conn, self.rtree, np.concatenate([*old, *self.new_cells]))
+            every_cell = np.concatenate([*old, *self.new_cells])
+            _rt.rebuild(conn, self.rtree, every_cell)
             self.new_cells = []
         for _, index_sql in self.indexes:
             conn.execute(index_sql)
         conn.execute(_rtree_triggers(self.table.name)["insert"])
-        self.store._touch_contents(conn, self.table.name)
+        self.store._touch_contents(conn, self.table.name, every_cell)
 
 
 def _from_sql(table: Table, name: str, values) -> pd.Series:
