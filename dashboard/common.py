@@ -43,34 +43,37 @@ def store() -> Store:
     return _open(default_store_url())
 
 
-def _version() -> int:
-    return store().count("batches")
+def _version() -> tuple[int, int]:
+    """The store's data version: cached reads are keyed on it, so an upload or a deleted batch shows at once."""
+    return store().data_version()
 
 
 @st.cache_data(show_spinner=False)
-def _areas(url: str, version: int) -> gpd.GeoDataFrame:
+def _areas(url: str, version: tuple[int, int]) -> gpd.GeoDataFrame:
     return store().read_areas()
 
 
 # Cached per viewer: an analyst's read of sensitive rows is audited when it is made, i.e. once per
 # distinct query and store version, not on every rerun of the page.
 @st.cache_data(show_spinner=False)
-def _incidents(url: str, version: int, query: IncidentQuery, viewer: Viewer) -> gpd.GeoDataFrame:
+def _incidents(url: str, version: tuple[int, int], query: IncidentQuery, viewer: Viewer) -> gpd.GeoDataFrame:
     return access.read_incidents(store(), viewer, query)
 
 
 @st.cache_data(show_spinner=False)
-def _counts(url: str, version: int, query: IncidentQuery, viewer: Viewer) -> access.PublishedCounts:
+def _counts(url: str, version: tuple[int, int], query: IncidentQuery, viewer: Viewer) -> access.PublishedCounts:
     return access.published_counts(store(), viewer, query)
 
 
 @st.cache_data(show_spinner=False)
-def _choices(url: str, version: int) -> tuple[list[pd.Period], list[str]]:
+def _choices(url: str, version: tuple[int, int]) -> tuple[list[pd.Period], list[str]]:
     return access.filter_choices(store())
 
 
 @st.cache_data(show_spinner=False)
-def _hotspots(url: str, version: int, code: str, months: int, until: str | None, viewer: Viewer) -> HotspotCells:
+def _hotspots(
+    url: str, version: tuple[int, int], code: str, months: int, until: str | None, viewer: Viewer
+) -> HotspotCells:
     resolution = access.hotspot_resolution(store(), viewer)
     result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=resolution)
     return HotspotCells(
@@ -82,7 +85,7 @@ def _hotspots(url: str, version: int, code: str, months: int, until: str | None,
 
 
 @st.cache_data(show_spinner=False)
-def _table(url: str, version: int, name: str) -> pd.DataFrame:
+def _table(url: str, version: tuple[int, int], name: str) -> pd.DataFrame:
     return store().read_table(name)
 
 

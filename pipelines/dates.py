@@ -82,9 +82,13 @@ def parse_one(text: str, zone: str | None = None) -> pd.Timestamp | None:
             day, month, year, rest = day_first.groups()
             ts = _try_formats(f"{day}/{month}/{year}{rest}", _DAY_FIRST_FORMATS)
             return None if ts is None else _localise(ts, zone)
-        if not re.search(r"[A-Za-z]{3}", text) or not re.search(r"(?<!\d)\d{4}(?!\d)", text):
+        years = re.findall(r"(?<!\d)\d{4}(?!\d)", text)
+        if not re.search(r"[A-Za-z]{3}", text) or not years:
             return None  # bare numbers, and dates without a year ("15-Aug"), are not dates
-        return _localise(pd.to_datetime(text, dayfirst=True), zone)
+        parsed = pd.to_datetime(text, dayfirst=True)
+        if f"{parsed.year:04d}" not in years:
+            return None  # the parser read a year that is not written ("4 March 0001" as 2001)
+        return _localise(parsed, zone)
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return None
 

@@ -44,6 +44,7 @@ def test_dates_parse(value, expected):
         pytest.param("03/04/2025 10:00 extra", id="trailing-text"),
         pytest.param("01/01/0001", id="year-1-day-first"),
         pytest.param("0001-01-01", id="year-1-iso"),
+        pytest.param("4 March 0001", id="year-1-in-words"),
         pytest.param("31/12/9999 10:00", id="year-9999"),
         pytest.param("9999-12-31T10:00Z", id="year-9999-iso-offset"),
         pytest.param("15-Aug", id="no-year"),

@@ -469,3 +469,20 @@ def test_both_backends_return_the_same_dtypes(pg_url, tmp_path):
     pd.testing.assert_frame_equal(months, Store.incident_months(postgis).sort_values(keys, ignore_index=True))
     gpkg.close()
     postgis.close()
+
+
+def test_data_version_moves_with_uploads_and_deletions_not_with_audit(any_area_store, tmp_path):
+    """Dashboards key their caches on it: a deleted batch must disappear from every replica at once."""
+    from pipelines import access, audit
+    from pipelines.access import Viewer
+
+    admin = Viewer("root", "admin")
+    start = any_area_store.data_version()
+    batch = ingest_incidents(any_area_store, _csv(tmp_path, "v.csv", range(5)), source="community", org="A")
+    uploaded = any_area_store.data_version()
+    assert uploaded != start
+    audit.record(any_area_store, "view_sensitive", viewer=admin, target="incidents")
+    assert any_area_store.data_version() == uploaded  # reading (and auditing it) is not a data change
+    access.delete_batch(any_area_store, admin, batch.batch_id, reason="consent withdrawn")
+    assert any_area_store.data_version() not in (start, uploaded)
+    assert any_area_store.count("batches") == 3  # the tombstone keeps the count: it alone was not enough

@@ -209,6 +209,12 @@ class Store(abc.ABC):
     def count(self, table: str) -> int:
         """Number of rows in ``table``."""
 
+    @abc.abstractmethod
+    def data_version(self) -> tuple[int, int]:
+        """A value that changes whenever incident, area, count or register data changes (accounts and
+        the audit log do not count): every such write adds a batch, and deleting one withdraws it.
+        Dashboards key their caches on it, so every replica sees deletions and uploads at once."""
+
     def incident_months(self) -> pd.DataFrame:
         """Incidents per local month (``Settings.local_timezone``), Safe Neighbourhood, category, source and org.
 
@@ -239,6 +245,10 @@ class Store(abc.ABC):
 
 #: What :meth:`Store.incident_months` counts by, besides the month.
 MONTH_KEYS = ("neighbourhood_code", "category", "source", "org")
+
+
+#: Batches recorded and batches withdrawn: see :meth:`Store.data_version`.
+DATA_VERSION_SQL = "SELECT count(*), count(withdrawn_at) FROM batches"
 
 
 def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:

@@ -32,7 +32,16 @@ from pipelines.settings import SETTINGS
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
 from pipelines.store._process_writer import ProcessWriter
-from pipelines.store.base import Batch, BatchWriter, IncidentQuery, Store, StoreError, ThreadedWriter, WriterAborted
+from pipelines.store.base import (
+    DATA_VERSION_SQL,
+    Batch,
+    BatchWriter,
+    IncidentQuery,
+    Store,
+    StoreError,
+    ThreadedWriter,
+    WriterAborted,
+)
 
 _SQL_TYPES = {
     "text": "TEXT",
@@ -451,6 +460,9 @@ class GeoPackageStore(Store):
     def count(self, table: str) -> int:
         _check_table(table)
         return self._conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+    def data_version(self) -> tuple[int, int]:
+        return tuple(self._conn.execute(DATA_VERSION_SQL).fetchone())
 
     def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
         return self.read_table("areas", where={"kind": kind} if kind else None)

@@ -51,6 +51,7 @@ from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
 from pipelines.store.base import (
     _FRAME_KINDS,
+    DATA_VERSION_SQL,
     MONTH_KEYS,
     Batch,
     BatchWriter,
@@ -350,6 +351,10 @@ class PostGISStore(Store):
         _check_table(table)
         with self._pool.connection() as conn:
             return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_ident(table))).fetchone()[0]
+
+    def data_version(self) -> tuple[int, int]:
+        with self._pool.connection() as conn:
+            return tuple(conn.execute(DATA_VERSION_SQL).fetchone())
 
     def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
         return self.read_table("areas", where={"kind": kind} if kind else None)
