@@ -9,8 +9,8 @@ Rules:
 
 1. **Aggregated cells only.** Incidents appear only as counts per H3 cell, per category or per month:
    never as points, coordinates or single records.
-2. **Small numbers are suppressed.** An incident count from 1 to :data:`MIN_COUNT` - 1 (1-4) is shown as
-   ``<5``, so a single event cannot be singled out; 0 is shown as 0. Statistics derived from counts (a
+2. **Small numbers are suppressed.** An incident count from 1 to :data:`MIN_COUNT` - 1 (1-4 with the
+   default ``Settings.min_published_count``) is shown as ``<5``, so a single event cannot be singled out; 0 is shown as 0. Statistics derived from counts (a
    baseline mean, a change) are suppressed with them.
 3. **No free text about incidents.** Descriptions, reporters' organisations and the raw input are dropped;
    community reports become counts per category.
@@ -31,10 +31,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pipelines.settings import SETTINGS
+
 if TYPE_CHECKING:
     from pipelines.act.agenda import MeetingContext
 
-MIN_COUNT = 5
+#: The one small-count threshold, shared with the dashboard's published counts (``pipelines.generalise``).
+MIN_COUNT = SETTINGS.min_published_count
 SUPPRESSED = f"<{MIN_COUNT}"
 SENSITIVE_LABEL = "Sensitive categories (combined)"
 SENSITIVE_CODE = "sensitive_combined"
