@@ -504,26 +504,20 @@ def delete_batch(
     if pd.notna(record["withdrawn_at"].iloc[0]):
         raise AreaSafeError(f"batch {batch_id} was already deleted on {record['withdrawn_at'].iloc[0]:%Y-%m-%d}")
     now = pd.Timestamp(now or dt.datetime.now(dt.UTC))
-    removed = store.delete_batch(batch_id)
-    if not len(store.read_table("batches", where={"batch_id": batch_id})):
-        removed -= 1  # the count included the batch record itself, which is not a data row
     record["withdrawn_at"] = now
     record["withdrawn_by"] = viewer.username
     record["withdrawn_reason"] = reason
-    entry = audit.entry(
-        "delete_batch",
-        viewer=viewer,
-        target=batch_id,
-        detail={
-            "rows_deleted": removed,
-            "kind": record["kind"].iloc[0],
-            "org": record["org"].iloc[0],
-            "reason": reason,
-        },
-        now=now,
-    )
-    store.save(batches=record, audit_log=entry)
-    return removed
+
+    def tombstone_and_audit(removed: int) -> dict[str, pd.DataFrame]:
+        detail = {"rows_deleted": removed - 1, "kind": record["kind"].iloc[0], "org": record["org"].iloc[0]}
+        entry = audit.entry(
+            "delete_batch", viewer=viewer, target=batch_id, detail={**detail, "reason": reason}, now=now
+        )
+        return {"batches": record, "audit_log": entry}
+
+    # One transaction: the rows go, and the tombstone and the audit entry are stored, or nothing happens.
+    # The count includes the batch record itself, which is not a data row.
+    return store.delete_batch(batch_id, then=tombstone_and_audit) - 1
 
 
 def live_batch_ids(batches: pd.DataFrame) -> Sequence[str]:

@@ -486,3 +486,24 @@ def test_data_version_moves_with_uploads_and_deletions_not_with_audit(any_area_s
     access.delete_batch(any_area_store, admin, batch.batch_id, reason="consent withdrawn")
     assert any_area_store.data_version() not in (start, uploaded)
     assert any_area_store.count("batches") == 3  # the tombstone keeps the count: it alone was not enough
+
+
+def test_a_deletion_and_its_tombstone_are_one_transaction(any_area_store, tmp_path):
+    """The rows, the tombstone and the audit entry of a deleted batch change together or not at all."""
+    from pipelines import access
+    from pipelines.access import Viewer
+
+    batch = ingest_incidents(any_area_store, _csv(tmp_path, "t.csv", range(5)), source="community", org="A")
+    before = _counts(any_area_store)
+
+    def fail(removed: int) -> dict:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        any_area_store.delete_batch(batch.batch_id, then=fail)
+    assert _counts(any_area_store) == before
+    assert access.delete_batch(any_area_store, Viewer("root", "admin"), batch.batch_id, reason="asked") == 5
+    record = any_area_store.read_table("batches", where={"batch_id": batch.batch_id})
+    assert record["withdrawn_by"].tolist() == ["root"] and any_area_store.count("incidents") == 0
+    logged = any_area_store.read_table("audit_log", where={"event": "delete_batch"})
+    assert len(logged) == 1 and '"rows_deleted": 5' in logged["detail"].iloc[0]

@@ -189,8 +189,10 @@ class Store(abc.ABC):
         """Which of ``keys`` are already stored (for dry runs; :meth:`commit` re-checks)."""
 
     @abc.abstractmethod
-    def delete_batch(self, batch_id: str) -> int:
-        """Remove a batch and every row it wrote (append-only tables excepted); return the number of rows removed."""
+    def delete_batch(self, batch_id: str, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None) -> int:
+        """Remove a batch and every row it wrote (append-only tables excepted); return the number of rows
+        removed. ``then`` gets that number and returns frames to save (as :meth:`save` does) in the same
+        transaction: the tombstone and the audit entry are stored with the deletion, or nothing is."""
 
     # -- reads -------------------------------------------------------------------------------------
     @abc.abstractmethod

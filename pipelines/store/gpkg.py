@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -311,16 +311,20 @@ class GeoPackageStore(Store):
                 self._insert(conn, TABLES[name], frame)
 
     def save(self, **frames: pd.DataFrame | None) -> None:
-        tables = {name: _check_table(name) for name in frames}
+        for name in frames:
+            _check_table(name)
         with self._transaction() as conn:
-            for name, frame in frames.items():
-                if frame is None or not len(frame):
-                    continue
-                table = tables[name]
-                frame = _with_optional_columns(table, frame)
-                if table.key:
-                    self._delete_where_in(conn, name, f'"{table.key}"', frame[table.key])
-                self._insert(conn, table, frame)
+            self._save(conn, frames)
+
+    def _save(self, conn: sqlite3.Connection, frames: dict[str, pd.DataFrame | None]) -> None:
+        for name, frame in frames.items():
+            if frame is None or not len(frame):
+                continue
+            table = _check_table(name)
+            frame = _with_optional_columns(table, frame)
+            if table.key:
+                self._delete_where_in(conn, name, f'"{table.key}"', frame[table.key])
+            self._insert(conn, table, frame)
 
     def _finish(self, conn: sqlite3.Connection, session: _Session, batch: Batch) -> Batch:
         for pending in session.inserts.values():
@@ -438,7 +442,7 @@ class GeoPackageStore(Store):
             (format_datetime(dt.datetime.now(dt.UTC)), *extent, table),
         )
 
-    def delete_batch(self, batch_id: str) -> int:
+    def delete_batch(self, batch_id: str, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None) -> int:
         removed = 0
         conn = self._conn
         # Erasure: overwrite the deleted rows' pages with zeros instead of leaving them in the file's
@@ -451,6 +455,8 @@ class GeoPackageStore(Store):
                         removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
                         if table.geometry_type and removed:
                             self._touch_contents(conn, table.name)
+                if then is not None:
+                    self._save(conn, then(removed))
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -191,20 +191,23 @@ class PostGISStore(Store):
                 self._append(session, TABLES[name], frame)
 
     def save(self, **frames: pd.DataFrame | None) -> None:
-        tables = {name: _check_table(name) for name in frames}
+        for name in frames:
+            _check_table(name)
         with self._pool.connection() as conn, conn.transaction():
-            session = _Session(conn, place=False)
-            # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
-            for name in sorted(frames):
-                frame = frames[name]
-                if frame is None or not len(frame):
-                    continue
-                table = tables[name]
-                frame = _with_optional_columns(table, frame)
-                if table.key:
-                    self._replace(session, table, frame, (table.key,))
-                else:
-                    self._append(session, table, frame)
+            self._save(_Session(conn, place=False), frames)
+
+    def _save(self, session: _Session, frames: dict[str, pd.DataFrame | None]) -> None:
+        # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
+        for name in sorted(frames):
+            frame = frames[name]
+            if frame is None or not len(frame):
+                continue
+            table = _check_table(name)
+            frame = _with_optional_columns(table, frame)
+            if table.key:
+                self._replace(session, table, frame, (table.key,))
+            else:
+                self._append(session, table, frame)
 
     def _finish(self, session: _Session, batch: Batch) -> Batch:
         if session.place:
@@ -330,7 +333,7 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             return _stored_keys(conn, [str(k) for k in keys])
 
-    def delete_batch(self, batch_id: str) -> int:
+    def delete_batch(self, batch_id: str, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None) -> int:
         removed = 0
         with self._pool.connection() as conn, conn.transaction():
             session = _Session(conn, place=False)
@@ -344,6 +347,8 @@ class PostGISStore(Store):
                 if "batch_id" in table.columns and not table.append_only:
                     statement = sql.SQL("DELETE FROM {} WHERE batch_id = %s").format(_ident(table.name))
                     removed += conn.execute(statement, (batch_id,)).rowcount
+            if then is not None:
+                self._save(session, then(removed))
         return removed
 
     # -- reads -------------------------------------------------------------------------------------
