@@ -4,6 +4,7 @@ batch, errors reach the caller, and killing the uploader kills the writer withou
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -133,8 +134,13 @@ def test_killing_the_uploader_kills_its_writer_process_and_stores_nothing(stores
     store = stores[1]
     rows = [f"{i},2025-03-04,Robbery,-34.05,18.{55 + i % 10:02d}," for i in range(1000)]
     csv = _csv(tmp_path, rows, "k.csv")
+    chunks = tmp_path / "chunks"
+    chunks.mkdir()
     uploader = subprocess.Popen(
-        [sys.executable, "-c", _KILL_SCRIPT, store.url, str(csv)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _KILL_SCRIPT, store.url, str(csv)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(chunks)},
     )
     line = uploader.stdout.readline().split()
     assert line[0] == "WRITER", line
@@ -145,6 +151,7 @@ def test_killing_the_uploader_kills_its_writer_process_and_stores_nothing(stores
     while _running(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _running(child), "the writer process outlived its uploader"
+    assert list(chunks.iterdir()) == []  # it removed its chunk files on the way out
     assert store.count("incidents") == 0 and store.count("batches") == 2
     assert ingest_incidents(store, csv, source="community", org="A").accepted == 1000
 
@@ -156,3 +163,17 @@ def _running(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+def test_chunk_folders_of_dead_uploaders_are_swept(stores, tmp_path, own_tempdir):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = own_tempdir / f"areasafe-writer-{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "000000-incidents.arrow").write_bytes(b"left by a killed upload")
+    mine = own_tempdir / f"areasafe-writer-{os.getpid()}-def"  # a live uploader's folder stays
+    mine.mkdir()
+    writer = ProcessWriter(stores[1].path, expected_rows=1)
+    writer._start()
+    writer.abort()
+    assert not stale.exists() and mine.exists()

@@ -10,7 +10,9 @@ take turns; a child process of its own really runs beside the preparing parent o
 - Chunks travel as Arrow IPC files in a private temporary folder (geometry as WKB); the pipes carry
   pickled file names, batches and replies. The parent stays at most two chunks ahead of the child.
 - The child ends without committing when its input ends without a batch: the parent gave up, or
-  died (its end of the pipe closes; on Linux the child is also killed with it).
+  died (its end of the pipe closes; on Linux the child also gets SIGTERM, rolls back, removes the
+  chunk folder and exits). A folder left by a writer that could not clean up (SIGKILL) is removed by
+  the next writer, once the uploader that made it is gone.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import pipelines
 from pipelines.store.base import _FRAME_KINDS, Batch, BatchWriter, StoreError, WriterAborted
 
 _AHEAD = 2  # chunks the parent may send before the child has written them
+_FOLDER_PREFIX = "areasafe-writer-"  # then the uploader's pid
 _PR_SET_PDEATHSIG = 1
 
 
@@ -90,11 +93,12 @@ class ProcessWriter(BatchWriter):
     def _start(self) -> None:
         if self._process is not None:
             return
-        self._folder = Path(tempfile.mkdtemp(prefix="areasafe-writer-"))
+        _sweep_folders()
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
         package_root = str(Path(pipelines.__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, self._path, str(self._expected), str(os.getpid())],
+            [sys.executable, "-m", __name__, self._path, str(self._expected), str(os.getpid()), str(self._folder)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -148,6 +152,24 @@ class ProcessWriter(BatchWriter):
             self._folder = None
 
 
+def _sweep_folders() -> None:
+    """Remove chunk folders whose uploader is no longer running (it was killed with its writer)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_FOLDER_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def _dump(frame, file: Path) -> None:
     """One frame as an Arrow IPC file (a GeoDataFrame's geometry as GeoArrow points, or WKB for
     anything else, with its CRS)."""
@@ -171,11 +193,20 @@ def _load(file: str):
 
 
 # -- child side ------------------------------------------------------------------------------------
-def _child(path: str, expected_rows: int, parent: int) -> None:
+def _child(path: str, expected_rows: int, parent: int, folder: str) -> None:
+    # The uploader's death sends SIGTERM, which ends this process through SystemExit: the open
+    # transaction rolls back and the chunk folder is removed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the hook was set
-        return
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    try:
+        if os.getppid() == parent:  # else the parent died before the hook was set
+            _write(path, expected_rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write(path: str, expected_rows: int) -> None:
     from pipelines.store.gpkg import GeoPackageStore
 
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
@@ -203,7 +234,7 @@ def _child(path: str, expected_rows: int, parent: int) -> None:
     except WriterAborted:
         pass
     except BaseException as exc:  # handed to the parent, which raises it
-        with contextlib.suppress(BrokenPipeError):
+        with contextlib.suppress(OSError):  # the parent may be gone
             reply(("error", _sendable(exc)))
     finally:
         store.close()
@@ -218,4 +249,4 @@ def _sendable(exc: BaseException) -> BaseException:
 
 
 if __name__ == "__main__":
-    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
