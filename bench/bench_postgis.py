@@ -180,7 +180,7 @@ def _page_load(store, code: str, months) -> dict[str, float]:
         times[name] = time.perf_counter() - t
         return result
 
-    timed("batch count (cache key)", lambda: store.count("batches"))
+    timed("data version (cache key)", store.data_version)
     timed("areas", store.read_areas)
     summary = timed("month summary (filters)", store.incident_months)
     period = sorted(summary["month"].dropna().unique())[-12:]

@@ -7,8 +7,9 @@ take turns; a child process of its own really runs beside the preparing parent o
 - The child (``python -m pipelines.store._process_writer``) opens the store and runs
   :meth:`GeoPackageStore._write_stream`, the same single transaction as the threaded writer:
   nothing is committed before the :class:`Batch` arrives.
-- Chunks travel as Arrow IPC files in a private temporary folder (geometry as WKB); the pipes carry
-  pickled file names, batches and replies. The parent stays at most two chunks ahead of the child.
+- Chunks travel as Arrow IPC files in a private temporary folder (points as GeoArrow, other geometry
+  as WKB); the pipes carry pickled file names, batches and replies. The parent stays at most two
+  chunks ahead of the child.
 - The child ends without committing when its input ends without a batch: the parent gave up, or
   died (its end of the pipe closes; on Linux the child also gets SIGTERM, rolls back, removes the
   chunk folder and exits). A folder left by a writer that could not clean up (SIGKILL) is removed by
@@ -103,10 +104,11 @@ class ProcessWriter(BatchWriter):
             stdout=subprocess.PIPE,
             env=env,
         )
-        threading.Thread(target=self._read_replies, name="areasafe-writer-replies", daemon=True).start()
+        threading.Thread(
+            target=self._read_replies, args=(self._process.stdout,), name="areasafe-writer-replies", daemon=True
+        ).start()
 
-    def _read_replies(self) -> None:
-        stream = self._process.stdout
+    def _read_replies(self, stream) -> None:
         while True:
             try:
                 self._replies.put(pickle.load(stream))
@@ -119,7 +121,8 @@ class ProcessWriter(BatchWriter):
             pickle.dump(message, self._process.stdin)
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
-            self._reply()  # the child ended: report why
+            while self._reply() is None:  # the child ended: its last word says why (and raises)
+                pass
             raise StoreError("the writer process stopped reading; nothing was stored") from None
 
     def _reply(self) -> Batch | None:
@@ -130,10 +133,11 @@ class ProcessWriter(BatchWriter):
             return None
         if kind == "ok":
             return value
+        process = self._process
         self._stop()
         if kind == "error":
             raise value
-        code = self._process.wait() if self._process else None
+        code = process.returncode if process else None
         raise StoreError(f"the writer process ended unexpectedly (exit code {code}); nothing was stored")
 
     def _stop(self) -> None:
