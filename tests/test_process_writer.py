@@ -177,3 +177,17 @@ def test_chunk_folders_of_dead_uploaders_are_swept(stores, tmp_path, own_tempdir
     writer._start()
     writer.abort()
     assert not stale.exists() and mine.exists()
+
+
+def test_a_writer_process_that_dies_is_reported_and_nothing_is_stored(stores, tmp_path, own_tempdir):
+    store = stores[1]
+    prepared = prepare_incidents(store, _csv(tmp_path), source="community", org="A", now=pd.Timestamp(NOW))
+    incidents = prepared.incidents.assign(batch_id=prepared.batch.batch_id)
+    writer = ProcessWriter(store.path, expected_rows=len(incidents))
+    with pytest.raises(StoreError, match="exit code -9"), writer:
+        writer.add(incidents=incidents.iloc[:5])
+        writer._process.kill()
+        writer.add(incidents=incidents.iloc[5:])
+        writer.finish(prepared.batch)
+    assert store.count("incidents") == 0 and store.count("batches") == 2
+    assert ingest_incidents(store, _csv(tmp_path), source="community", org="A").accepted == prepared.batch.accepted
