@@ -35,8 +35,9 @@ class Settings:
     chunk_rows: int = 100_000
     #: Files with at least this many rows are written to a GeoPackage by a child process (its own
     #: interpreter lock, so it inserts while the next chunk is prepared); smaller ones by a thread,
-    #: which starts without the process's ~1 s start-up.
-    process_writer_rows: int = 250_000
+    #: which starts without the process's ~1 s start-up (measured: the thread wins up to ~300k rows,
+    #: the process from ~500k; BENCHMARKS.md).
+    process_writer_rows: int = 400_000
 
     # -- uploads through the dashboard (the CLI has no limit: bulk loads are an operator's job) ----
     #: Largest file the dashboard accepts, in bytes.
