@@ -17,6 +17,29 @@ from pipelines.settings import PROJECT_ROOT, STORE_ENV
 from tests._pgcluster import free_port
 
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; never `playwright install`
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"  # screenshots for a person to look at
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextlib.contextmanager
+def launched_chromium() -> Iterator:
+    """Headless Debian Chromium through Playwright (skips the test when Playwright is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @contextlib.contextmanager

@@ -22,6 +22,15 @@ def demo_store(tmp_path_factory):
 # --- end demo store fixture ---
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session (each test opens its own context)."""
+    from tests._dashboard import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium
+
+
 # --- core fixtures (CLI/store owner) ---
 @pytest.fixture
 def store(tmp_path):

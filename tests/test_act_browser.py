@@ -11,11 +11,9 @@ import subprocess
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
-from tests._dashboard import recording_page, running_dashboard
-from tests.test_browser_dashboard import CHROMIUM, FLAGS, _wait_idle, login_as, open_page
+from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
+from tests.test_browser_dashboard import _wait_idle, login_as, open_page
 
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CODE = "KHA-HARARE-HOLOMISA"
 DECISION = "Solar floodlight on the footpath behind Luleka Primary"
 
@@ -42,15 +40,6 @@ def store(tmp_path_factory):
 def server(store, tmp_path_factory):
     with running_dashboard(store.url, tmp_path_factory.mktemp("streamlit-act") / "server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -6,25 +6,12 @@ Screenshots go to ``test-artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from pipelines.settings import PROJECT_ROOT, SETTINGS
-from tests._dashboard import recording_page, running_dashboard
+from pipelines.settings import SETTINGS
+from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
 from tests._helpers import PASSWORD, ensure_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 pytestmark = [
@@ -37,15 +24,6 @@ pytestmark = [
 def server(demo_store, tmp_path_factory):
     with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Two dashboard replicas on one PostGIS database see each other's uploads, in a real Chromium.
 
 An upload goes through replica A's upload page; replica B's data-quality page, already open and
-cached, shows the new batch after a reload (the dashboard's caches are keyed on the store's batch
-count, read from the database on every page run).
+cached, shows the new batch after a reload (the dashboard's caches are keyed on the store's data
+version, read from the database on every page run).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import contextlib
 import pytest
 
 from pipelines.store import open_store
-from tests._dashboard import running_dashboard
-from tests.test_browser_dashboard import ARTIFACTS, CHROMIUM, FLAGS, _wait_idle, login_as, open_page
+from tests._dashboard import ARTIFACTS, CHROMIUM, running_dashboard
+from tests.test_browser_dashboard import _wait_idle, login_as, open_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,15 +38,6 @@ def replicas(shared_url, tmp_path_factory):
             )
             for name in ("a", "b")
         ]
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _metric(page, label: str) -> int:
