@@ -64,6 +64,16 @@ def open_page(page, title: str) -> None:
     _wait_idle(page)
 
 
+def upload_through_page(page, csv) -> None:
+    """Drop ``csv`` on the Upload page, wait for the dry run, confirm, and wait until it is stored."""
+    open_page(page, "Upload")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    page.get_by_text("Dry run").wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.get_by_role("button", name="Confirm and store").click()
+    page.get_by_text("Stored batch").wait_for(timeout=60_000)
+
+
 def _nav_links(page) -> set[str]:
     # each link's text is its icon's ligature name, then the title on its own line
     return {t.strip().splitlines()[-1] for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()}
@@ -123,12 +133,7 @@ def test_kobo_upload_through_the_page(server, page, tmp_path, demo_store):
     )
     before = demo_store.count("incidents")
     login_as(page, server, demo_store, "planner")
-    open_page(page, "Upload")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
-    page.get_by_text("Dry run").wait_for(timeout=60_000)
-    _wait_idle(page)
-    page.get_by_role("button", name="Confirm and store").click()
-    page.get_by_text("Stored batch").wait_for(timeout=60_000)
+    upload_through_page(page, csv)
     _wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / "upload_committed.png"), full_page=True)
     assert demo_store.count("incidents") == before + 2
@@ -263,12 +268,7 @@ def test_hostile_description_shows_as_text_in_the_map_popup(server, page, demo_s
         f'id,date,category,latitude,longitude,description\nxss-1,{day},gunshots,{point.y:.6f},{point.x:.6f},"{XSS}"\n'
     )
     login_as(page, server, demo_store, "planner")  # a role that sees points and free text
-    open_page(page, "Upload")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
-    page.get_by_text("Dry run").wait_for(timeout=60_000)
-    _wait_idle(page)
-    page.get_by_role("button", name="Confirm and store").click()
-    page.get_by_text("Stored batch").wait_for(timeout=60_000)
+    upload_through_page(page, csv)
     stored = demo_store.read_incidents()
     incident_id = stored.loc[stored["description"] == XSS, "incident_id"].iloc[0]
 

@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.store import open_store
 from tests._dashboard import ARTIFACTS, CHROMIUM, running_dashboard
-from tests.test_browser_dashboard import _wait_idle, login_as, open_page
+from tests.test_browser_dashboard import login_as, open_page, upload_through_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,12 +66,7 @@ def test_an_upload_through_one_replica_shows_on_the_other(replicas, shared_url, 
     )
     writer = browser.new_context(viewport={"width": 1500, "height": 1100}).new_page()
     login_as(writer, replica_a, accounts, "planner")
-    open_page(writer, "Upload")
-    writer.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
-    writer.get_by_text("Dry run").wait_for(timeout=60_000)
-    _wait_idle(writer)
-    writer.get_by_role("button", name="Confirm and store").click()
-    writer.get_by_text("Stored batch").wait_for(timeout=60_000)
+    upload_through_page(writer, csv)
 
     accounts.close()
     open_page(reader, "Upload")  # away and back through the app (a reload would start a logged-out session)

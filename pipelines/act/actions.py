@@ -101,16 +101,21 @@ def meeting_record(
     }
 
 
-def save_meeting(store: Store, record: Mapping) -> dict:
-    """Add or update one meeting (date held, chair, minutes). Returns the stored row."""
-    _check_neighbourhood(store, record["neighbourhood_code"])
-    row = meeting_record(
+def _meeting_from(record: Mapping) -> dict:
+    """:func:`meeting_record` from a form or CSV row (``neighbourhood_code``, ``month``, optional fields)."""
+    return meeting_record(
         record["neighbourhood_code"],
         record["month"],
         held_on=record.get("held_on"),
         chair=record.get("chair"),
         notes=record.get("notes"),
     )
+
+
+def save_meeting(store: Store, record: Mapping) -> dict:
+    """Add or update one meeting (date held, chair, minutes). Returns the stored row."""
+    _check_neighbourhood(store, record["neighbourhood_code"])
+    row = _meeting_from(record)
     store.save(meetings=pd.DataFrame([row]))
     return row
 
@@ -337,13 +342,7 @@ def import_actions(store: Store, path: str | Path, *, meetings: str | Path | Non
             try:
                 if record.get("neighbourhood_code") not in codes:
                     raise ActionError(f"neighbourhood_code {record.get('neighbourhood_code')!r} is not stored")
-                row = meeting_record(
-                    record["neighbourhood_code"],
-                    record["month"],
-                    held_on=record.get("held_on"),
-                    chair=record.get("chair"),
-                    notes=record.get("notes"),
-                )
+                row = _meeting_from(record)
             except (AreaSafeError, KeyError) as exc:
                 raise ActionError(f"{Path(meetings).name} line {number}: {exc}") from None
             checked.append(row)
