@@ -67,11 +67,21 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
             "incident/description": descriptions[rng.integers(0, len(descriptions), rows)],
             "incident/_location_latitude": lat.round(6),
             "incident/_location_longitude": lon.round(6),
-            "_uuid": [f"{i:032x}" for i in range(rows)],
+            "_uuid": _uuid4s(rng, rows),
             "_submission_time": when.strftime("%Y-%m-%dT%H:%M:%S"),
         }
     )
     frame.to_csv(path, index=False)
+
+
+def _uuid4s(rng: np.random.Generator, rows: int) -> np.ndarray:
+    """Random version-4 UUIDs as Kobo writes them (random, so the store's unique index sees them in
+    no particular order, as with real exports)."""
+    raw = np.frombuffer(rng.bytes(16 * rows), dtype=np.uint8).reshape(rows, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexes = pd.Series(np.frombuffer(raw.tobytes().hex().encode(), dtype="S32").astype(str)).str
+    return (hexes[:8] + "-" + hexes[8:12] + "-" + hexes[12:16] + "-" + hexes[16:20] + "-" + hexes[20:]).to_numpy()
 
 
 BASELINE = """

@@ -33,11 +33,12 @@ class Settings:
     edge_tolerance_m: float = 150.0
     #: Rows per progress-bar step and per insert chunk.
     chunk_rows: int = 100_000
-    #: Files with at least this many rows are written to a GeoPackage by a child process (its own
-    #: interpreter lock, so it inserts while the next chunk is prepared); smaller ones by a thread,
-    #: which starts without the process's ~1 s start-up (measured: the thread wins up to ~300k rows,
-    #: the process from ~500k; BENCHMARKS.md).
-    process_writer_rows: int = 400_000
+    #: Files with at least this many rows are written to a GeoPackage by a child process (it binds
+    #: Arrow columns through ADBC in C, and its inserts run beside the preparation of the next
+    #: chunk); smaller ones by a thread, which starts without the process's ~0.6 s start-up
+    #: (measured: the thread wins at 100k rows, 1.9 s against 2.2 s; the process at 200k, 3.2 s
+    #: against 3.4 s, and 300k, 4.2 s against 4.8 s; BENCHMARKS.md).
+    process_writer_rows: int = 150_000
 
     # -- uploads through the dashboard (the CLI has no limit: bulk loads are an operator's job) ----
     #: Largest file the dashboard accepts, in bytes.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+import pyarrow as pa
 import shapely
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -93,10 +94,26 @@ def _all_plain_points(geoms: np.ndarray) -> bool:
     )
 
 
-def _encode_points(x: np.ndarray, y: np.ndarray, srid: int) -> list[bytes]:
+def encode_arrow(geoms: np.ndarray, srid: int) -> pa.Array:
+    """:func:`encode` as an Arrow binary array (plain points without a Python object per row)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) and _all_plain_points(geoms):
+        blobs = _point_blobs(shapely.get_x(geoms), shapely.get_y(geoms), srid)
+        size = _POINT_BLOB.itemsize
+        fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), len(blobs), [None, pa.py_buffer(blobs)])
+        return fixed.cast(pa.binary())
+    return pa.array(encode(geoms, srid), pa.binary())
+
+
+def _point_blobs(x: np.ndarray, y: np.ndarray, srid: int) -> np.ndarray:
     """Point blobs built field by field in one array (6x faster than per-geometry WKB), same bytes."""
     blobs = np.zeros(len(x), dtype=_POINT_BLOB)
     blobs["magic"], blobs["flags"], blobs["srid"] = b"GP", 0b00000001, srid
     blobs["order"], blobs["type"] = 1, 1
     blobs["x"], blobs["y"] = x, y
+    return blobs
+
+
+def _encode_points(x: np.ndarray, y: np.ndarray, srid: int) -> list[bytes]:
+    blobs = _point_blobs(x, y, srid)
     return blobs.view(np.dtype(("V", _POINT_BLOB.itemsize))).tolist()

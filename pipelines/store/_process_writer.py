@@ -3,6 +3,8 @@
 Private to the GeoPackage store. With the writer on a thread, preparing chunk k+1 and inserting chunk
 k share one interpreter lock (``executemany`` binds every value with the lock held), so they mostly
 take turns; a child process of its own really runs beside the preparing parent on a second core.
+The child also connects through ADBC (:mod:`pipelines.store._adbc`), which binds Arrow columns in C:
+that is only safe in a process that opens the store in no other way, which the child is.
 
 - The child (``python -m pipelines.store._process_writer``) opens the store and runs
   :meth:`GeoPackageStore._write_stream`, the same single transaction as the threaded writer:
@@ -232,7 +234,7 @@ def _write(path: str, expected_rows: int) -> None:
             yield {name: _load(file) for name, file in value.items()}
             reply(("written", None))  # asked for the next chunk: this one is in the transaction
 
-    store = GeoPackageStore(path)
+    store = GeoPackageStore(path, adbc=True)
     try:
         reply(("ok", store._write_stream(stream(), expected_rows=expected_rows)))
     except WriterAborted:

@@ -29,6 +29,7 @@ import shapely
 from pipelines import schemas
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
+from pipelines.store import _adbc
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
 from pipelines.store._process_writer import ProcessWriter
@@ -97,18 +98,25 @@ class GeoPackageStore(Store):
     ----------
     path
         The ``.gpkg`` file; created with its schema when missing.
+    adbc
+        Connect through ADBC (:mod:`pipelines.store._adbc`), which binds Arrow columns in C. Only for
+        a process that opens this file in no other way: the batch writer process.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, adbc: bool = False) -> None:
         self.path = Path(path)
         self.url = str(self.path)
+        self._adbc = adbc
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.initialise()
 
     # -- connection --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        if self._adbc:
+            conn = _adbc.Connection(self.path)
+        else:
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
         # Only takes effect while the file is still empty (a new store): 64 KiB pages make bulk inserts,
         # index builds and checkpoints of large batches ~30% faster than SQLite's default 4 KiB.
@@ -120,6 +128,10 @@ class GeoPackageStore(Store):
         # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits.
         conn.execute("PRAGMA cache_size = -524288")
         conn.execute("PRAGMA temp_store = MEMORY")
+        if self._adbc:
+            # Its writes never fire the R-tree insert or update triggers that call the functions below:
+            # feature inserts drop the insert trigger and index the rows themselves (_TableInsert).
+            return conn
         # The R-tree triggers of the GeoPackage spec call these SQL functions (GDAL provides them in
         # its own connections; plain SQLite needs them registered).
         conn.create_function(
@@ -548,9 +560,10 @@ class _TableInsert:
     A feature table's R-tree is maintained in bulk instead of through the per-row insert trigger: a
     large insert rebuilds the whole index as a packed tree (row-by-row R*Tree inserts cost tens of
     microseconds each and grow with the tree), a small one inserts its cells row by row. A large
-    insert also drops the table's indexes and rebuilds them by sorting at :meth:`finish` (DDL is
-    transactional, so a failure such as a duplicate key rolls the drop back too); with
-    ``keep_unique`` the unique indexes stay, because later chunks still look keys up.
+    insert through ``sqlite3`` also drops the table's indexes and rebuilds them by sorting at
+    :meth:`finish` (DDL is transactional, so a failure such as a duplicate key rolls the drop back
+    too); with ``keep_unique`` the unique indexes stay, because later chunks still look keys up. A
+    large insert through ADBC keeps every index and inserts each chunk in unique-key order.
     """
 
     def __init__(
@@ -561,6 +574,7 @@ class _TableInsert:
         self.indexes: list[tuple[str, str]] = []
         self.new_cells: list[np.ndarray] = []
         self.bulk = False
+        self.key_order: str | None = None
         if table.geometry_type:
             columns = ["fid", *columns, GEOMETRY]
             self.next_fid = conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0] + 1
@@ -575,6 +589,13 @@ class _TableInsert:
                 ).fetchall()
                 if keep_unique:
                     self.indexes = [(n, q) for n, q in self.indexes if not q.upper().startswith("CREATE UNIQUE")]
+                if isinstance(conn, _adbc.Connection):
+                    # Binding in C leaves the writer process time to keep every index up to date while
+                    # the uploader prepares the next chunk, which beats sorting them all afterwards (1M
+                    # rows: 10.7 s against 12.3 s end to end). Rows go in unique-key order, so each
+                    # chunk fills the unique index page by page instead of at random places.
+                    self.indexes = []
+                    self.key_order = next((group[0] for group in table.unique_together if len(group) == 1), None)
                 for name, _ in self.indexes:
                     conn.execute(f'DROP INDEX "{name}"')
         quoted = ", ".join(f'"{c}"' for c in columns)
@@ -590,14 +611,23 @@ class _TableInsert:
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
         for offset in range(0, len(frame), SETTINGS.chunk_rows):
             chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
-            values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
+            if self.key_order:
+                chunk = chunk.iloc[pc.sort_indices(pa.array(chunk[self.key_order], pa.large_string())).to_numpy()]
             if table.geometry_type:
                 geoms = chunk.geometry.to_numpy()
                 fids = np.arange(self.next_fid, self.next_fid + len(chunk))
                 self.next_fid += len(chunk)
-                values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
-            conn.executemany(self.sql, zip(*values, strict=True))
-            del values
+            if isinstance(conn, _adbc.Connection):
+                columns = {name: _arrow_values(table, name, chunk[name]) for name in table.columns}
+                if table.geometry_type:
+                    columns = {"fid": pa.array(fids), **columns, GEOMETRY: gpb.encode_arrow(geoms, STORE_SRID)}
+                conn.ingest(table.name, pa.table(columns))
+            else:
+                values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
+                if table.geometry_type:
+                    values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
+                conn.executemany(self.sql, zip(*values, strict=True))
+                del values
             if table.geometry_type:
                 minx, miny, maxx, maxy = shapely.bounds(geoms).T
                 present = ~np.isnan(minx)
@@ -632,6 +662,19 @@ class _TableInsert:
             conn.execute(index_sql)
         conn.execute(_rtree_triggers(self.table.name)["insert"])
         self.store._touch_contents(conn, self.table.name, every_cell)
+
+
+_ARROW_TYPES = {"int": pa.int64(), "bool": pa.int64(), "float": pa.float64()}
+
+
+def _arrow_values(table: Table, name: str, values: pd.Series) -> pa.Array:
+    """A column as ADBC binds it: the same values as :meth:`GeoPackageStore._column_values`."""
+    kind = table.field(name).dtype
+    if kind == "text" and isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pa.array(values, pa.large_string())  # already Arrow: no Python object per row
+    if kind in ("float", "int"):
+        return pa.array(pd.to_numeric(values, errors="coerce"), _ARROW_TYPES[kind], from_pandas=True)
+    return pa.array(GeoPackageStore._column_values(table, name, values), _ARROW_TYPES.get(kind, pa.string()))
 
 
 def _from_sql(table: Table, name: str, values) -> pd.Series:
