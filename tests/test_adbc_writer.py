@@ -4,6 +4,7 @@ sqlite3 path stores, keep a valid GeoPackage (indexes, R-tree), and fail the sam
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import numpy as np
 import pandas as pd
@@ -110,3 +111,26 @@ def test_adbc_errors_are_sqlite3_errors_and_roll_back(tmp_path):
         assert conn.execute("SELECT 1 WHERE 0").fetchall() == []
     finally:
         conn.close()
+
+
+def test_wal_flusher_flushes_the_log_until_stopped(tmp_path, monkeypatch):
+    from pipelines.store import _process_writer
+
+    wal = tmp_path / "s.gpkg-wal"
+    flushed: list[int] = []
+    real_fsync = _process_writer.os.fsync
+    monkeypatch.setattr(_process_writer.os, "fsync", lambda fd: (flushed.append(fd), real_fsync(fd)))
+    flusher = _process_writer._WalFlusher(wal, every_s=0.01)
+    flusher.start()
+    time.sleep(0.05)  # no log yet: nothing to flush, and no error
+    assert flushed == [] and flusher.is_alive()
+    wal.write_bytes(b"frames")
+    deadline = time.monotonic() + 5
+    while not flushed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert flushed, "the log was never flushed"
+    flusher.stop()
+    assert not flusher.is_alive()
+    count = len(flushed)
+    time.sleep(0.05)
+    assert len(flushed) == count  # stopped means stopped

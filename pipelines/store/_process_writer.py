@@ -235,6 +235,8 @@ def _write(path: str, expected_rows: int) -> None:
             reply(("written", None))  # asked for the next chunk: this one is in the transaction
 
     store = GeoPackageStore(path, adbc=True)
+    flusher = _WalFlusher(Path(path + "-wal"))
+    flusher.start()
     try:
         reply(("ok", store._write_stream(stream(), expected_rows=expected_rows)))
     except WriterAborted:
@@ -243,7 +245,36 @@ def _write(path: str, expected_rows: int) -> None:
         with contextlib.suppress(OSError):  # the parent may be gone
             reply(("error", _sendable(exc)))
     finally:
+        flusher.stop()
         store.close()
+
+
+class _WalFlusher(threading.Thread):
+    """Flushes the write-ahead log to disk every few tenths of a second while the batch is written.
+
+    The checkpoint after ``COMMIT`` first fsyncs the whole log (about 800 MB for 1M incidents), at
+    disk speed, with nothing else left to do; flushed while chunks are still arriving, it leaves
+    little for that moment (1M rows: the ``COMMIT`` took 0.8 s instead of 1.6 s). An fsync changes
+    nothing but when the kernel writes the pages, so this is safe at any moment of the transaction.
+    """
+
+    def __init__(self, wal: Path, every_s: float = 0.3) -> None:
+        super().__init__(name="areasafe-wal-flusher", daemon=True)
+        self._wal, self._every = wal, every_s
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self._every):
+            with contextlib.suppress(OSError):  # no log yet, or already removed
+                fd = os.open(self._wal, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
 
 
 def _sendable(exc: BaseException) -> BaseException:
