@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -107,6 +108,16 @@ print(batch.accepted)
 """
 
 
+def _settle(folder: Path, keep: tuple[Path, ...] = ()) -> None:
+    """Start each timed run from the same disk state: earlier runs' outputs removed and every dirty
+    page written out, so neither pipeline pays for the other's writeback (it used to swing AreaSafe's
+    fsyncs by seconds from one run to the next)."""
+    for f in folder.glob("*.gpkg*"):
+        if f not in keep and f.name != "template.gpkg":
+            f.unlink()
+    os.sync()
+
+
 def _run_with_rss(code: str, *args: str) -> tuple[float, float, str]:
     """Wall time and the child's peak RSS in MB (Linux ru_maxrss is in kB)."""
     # Peak memory counts the process and its largest child (AreaSafe writes big files from a child
@@ -147,10 +158,12 @@ def main() -> None:
         results: dict[str, list[tuple[float, float]]] = {"geopandas baseline": [], "AreaSafe ingest": []}
         for i in range(args.repeat):
             out = tmp / f"baseline{i}.gpkg"
+            _settle(tmp)
             s, rss, _ = _run_with_rss(BASELINE, str(csv), str(out), str(PRECINCTS))
             results["geopandas baseline"].append((s, rss))
             target = tmp / f"store{i}.gpkg"
             target.write_bytes(template.read_bytes())
+            _settle(tmp, keep=(target,))
             s, rss, accepted = _run_with_rss(AREASAFE, str(csv), str(target))
             results["AreaSafe ingest"].append((s, rss))
             print(
