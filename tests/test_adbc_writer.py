@@ -14,7 +14,7 @@ from pipelines.ingest import ingest_incidents
 from pipelines.store import _adbc
 from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import write_csv
-from tests.test_process_writer import _process_from, stores  # noqa: F401 (fixture)
+from tests.test_process_writer import ingest_by_thread_then_process, stores  # noqa: F401 (fixture)
 from tests.test_streaming import NOW, _chunks, _stored, _summary
 
 BULK = 6_000  # above the store's bulk threshold (5,000 rows): packed R-tree, index strategy by connection
@@ -78,10 +78,7 @@ def test_large_upload_through_adbc_stores_what_sqlite3_stores(stores, tmp_path, 
     by_thread, by_process = stores
     path = _big_csv(tmp_path)
     _chunks(monkeypatch, 1_500)
-    threaded = ingest_incidents(by_thread, path, source="community", org="A", now=pd.Timestamp(NOW))
-    writers = _process_from(monkeypatch, 1)
-    processed = ingest_incidents(by_process, path, source="community", org="A", now=pd.Timestamp(NOW))
-    assert len(writers) == 1
+    threaded, processed = ingest_by_thread_then_process(stores, path, monkeypatch)
     assert threaded.rejected > 0 and threaded.duplicates > 0 and threaded.accepted > 5_000
     assert _summary(processed) == _summary(threaded)
     assert _stored(by_process) == _stored(by_thread)

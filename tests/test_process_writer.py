@@ -62,14 +62,21 @@ def _csv(tmp_path, rows=ROWS, name="c.csv"):
     return write_csv(tmp_path, name, "id,date,category,latitude,longitude,description\n" + "\n".join(rows) + "\n")
 
 
-def test_process_writer_stores_what_the_thread_writer_stores(stores, tmp_path, monkeypatch, own_tempdir):
+def ingest_by_thread_then_process(stores, path: Path, monkeypatch):
+    """The same file through the thread writer into the first store, then a child process into the second."""
     by_thread, by_process = stores
-    path = _csv(tmp_path)
-    _chunks(monkeypatch, 4)
     threaded = ingest_incidents(by_thread, path, source="community", org="A", now=pd.Timestamp(NOW))
     writers = _process_from(monkeypatch, 1)
     processed = ingest_incidents(by_process, path, source="community", org="A", now=pd.Timestamp(NOW))
     assert len(writers) == 1  # this upload went through a child process
+    return threaded, processed
+
+
+def test_process_writer_stores_what_the_thread_writer_stores(stores, tmp_path, monkeypatch, own_tempdir):
+    by_thread, by_process = stores
+    path = _csv(tmp_path)
+    _chunks(monkeypatch, 4)
+    threaded, processed = ingest_by_thread_then_process(stores, path, monkeypatch)
     assert _summary(processed) == _summary(threaded)
     assert _stored(by_process) == _stored(by_thread)
     assert list(own_tempdir.iterdir()) == []  # the chunk files are gone
