@@ -256,6 +256,8 @@ class _WalFlusher(threading.Thread):
     disk speed, with nothing else left to do; flushed while chunks are still arriving, it leaves
     little for that moment (1M rows: the ``COMMIT`` took 0.8 s instead of 1.6 s). An fsync changes
     nothing but when the kernel writes the pages, so this is safe at any moment of the transaction.
+    It opens only the ``-wal`` file, on which SQLite takes no locks (they are on the database and
+    ``-shm`` files), so closing its descriptor cannot drop the writer's POSIX locks (see ``_adbc``).
     """
 
     def __init__(self, wal: Path, every_s: float = 0.3) -> None:

@@ -120,21 +120,21 @@ def rebuild(conn: sqlite3.Connection, rtree: str, entries: np.ndarray) -> None:
         # In key order, so SQLite appends to the B-tree instead of inserting at random places (4x faster).
         order = np.argsort(members, kind="stable")
         members, owners = members[order], owners[order]
+        # Leaves map each entry's rowid to its node; inner nodes map each child node to its parent.
+        owner_table, (member_col, owner_col) = (
+            (f"{rtree}_parent", ("nodeno", "parentnode")) if level else (f"{rtree}_rowid", ("rowid", "nodeno"))
+        )
         ingest = getattr(conn, "ingest", None)  # an ADBC connection binds Arrow columns in C
         if ingest is not None:
             nodenos, blobs = zip(*node_rows, strict=True)
             ingest(f"{rtree}_node", pa.table({"nodeno": pa.array(nodenos, pa.int64()), "data": pa.array(blobs)}))
-            if level:
-                ingest(f"{rtree}_parent", pa.table({"nodeno": members, "parentnode": owners}))
-            else:
-                ingest(f"{rtree}_rowid", pa.table({"rowid": members, "nodeno": owners}))
-            continue
-        conn.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', node_rows)
-        if level:
-            sql = f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)'
+            ingest(owner_table, pa.table({member_col: members, owner_col: owners}))
         else:
-            sql = f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)'
-        conn.executemany(sql, zip(members.tolist(), owners.tolist(), strict=True))
+            conn.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', node_rows)
+            conn.executemany(
+                f'INSERT INTO "{owner_table}" ({member_col}, {owner_col}) VALUES (?, ?)',
+                zip(members.tolist(), owners.tolist(), strict=True),
+            )
 
 
 def _pack(entries: np.ndarray, capacity: int) -> list[tuple[np.ndarray, np.ndarray]]:
