@@ -285,9 +285,10 @@ def validate_incidents(
     dedupe_key = dedupe.to_numpy(dtype=object)  # Python strings, for the set of keys seen so far
     repeated = pd.Series(dedupe_key, dtype=object).duplicated().to_numpy(dtype=bool, copy=True)
     if seen is not None:
-        if seen:
-            repeated |= np.fromiter((key in seen for key in dedupe_key), bool, len(dedupe_key))
-        seen.update(dedupe_key.tolist())
+        keys = dedupe_key.tolist()
+        if not seen.isdisjoint(keys):  # a C loop (100k keys: 0.01 s); the usual answer spares the per-row one
+            repeated |= np.fromiter((key in seen for key in keys), bool, len(keys))
+        seen.update(keys)
     status[repeated] = DUPLICATE
     reason[repeated] = "repeated_in_file"
     message[repeated] = "The same record appears earlier in this file; only the first copy is kept."

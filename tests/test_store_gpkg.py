@@ -72,19 +72,28 @@ def _scattered_csv(tmp_path, name: str, ids: range) -> object:
 
 
 @pytest.mark.parametrize(
-    "batches",
+    ("batches", "chunk_rows"),
     [
-        pytest.param([3000], id="packed-into-empty"),
-        pytest.param([3000, 40, 700], id="packed-then-row-by-row-then-rebuilt"),
-        pytest.param([120, 2500], id="row-by-row-then-rebuilt"),
+        pytest.param([3000], None, id="packed-into-empty"),
+        pytest.param([3000], 700, id="packed-chunk-by-chunk"),
+        pytest.param([3000, 40, 700], None, id="packed-then-row-by-row-then-rebuilt"),
+        pytest.param([3000, 40, 700], 300, id="chunk-by-chunk-then-row-by-row-then-rebuilt"),
+        pytest.param([120, 2500], None, id="row-by-row-then-rebuilt"),
     ],
 )
-def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeypatch, batches):
-    """Large batches rebuild the R-tree as a packed tree (written into its shadow tables); it must
-    stay a valid SQLite R*Tree that SQLite, GDAL and later row-by-row edits agree on."""
+def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeypatch, batches, chunk_rows):
+    """Large batches rebuild the R-tree as a packed tree (written into its shadow tables, leaves
+    chunk by chunk); it must stay a valid SQLite R*Tree that SQLite, GDAL and later row-by-row edits
+    agree on."""
+    import dataclasses
+
+    from pipelines import ingest
     from pipelines.store import gpkg
 
     monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    if chunk_rows:
+        for module in (ingest, gpkg):
+            monkeypatch.setattr(module, "SETTINGS", dataclasses.replace(module.SETTINGS, chunk_rows=chunk_rows))
     start = 0
     for i, n in enumerate(batches):
         ingest_incidents(
@@ -112,6 +121,36 @@ def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeyp
         assert set(got["external_id"]) == expected
         through_gdal = pyogrio.read_dataframe(area_store.url, layer="incidents", bbox=bbox)
         assert set(through_gdal["external_id"]) == expected
+
+
+@pytest.mark.parametrize(("rows", "located"), [(600, 30), (600, 0)], ids=["one-leaf", "no-entries"])
+def test_packed_rtree_with_one_leaf_or_none_is_a_valid_tree(area_store, tmp_path, monkeypatch, rows, located):
+    """A large batch whose rows mostly fail leaves a tree of one leaf (that leaf is the root) or an
+    empty root; SQLite and the row-by-row edits that follow must accept either."""
+    from pipelines.store import gpkg
+
+    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    body = "".join(
+        f"{i},2025-03-04,Robbery,{'-34.05' if i < located else ''},{'18.6' if i < located else ''},row {i}\n"
+        for i in range(rows)
+    )
+    batch = ingest_incidents(
+        area_store,
+        write_csv(tmp_path, "few.csv", "id,date,category,latitude,longitude,description\n" + body),
+        source="community",
+        org="A",
+    )
+    assert (batch.accepted, batch.rejected) == (located, rows - located)
+    ingest_incidents(area_store, _scattered_csv(tmp_path, "more.csv", range(1000, 1020)), source="community", org="A")
+    conn = sqlite3.connect(area_store.url)
+    assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM rtree_incidents_geometry").fetchone()[0] == located + 20
+    assert conn.execute("SELECT COUNT(*) FROM rtree_incidents_geometry_node").fetchone()[0] >= 1
+    hits = conn.execute(
+        "SELECT COUNT(*) FROM rtree_incidents_geometry WHERE minx <= 18.61 AND maxx >= 18.59 AND miny <= -34.04"
+        " AND maxy >= -34.06"
+    ).fetchone()[0]
+    assert hits == located
 
 
 def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_path, monkeypatch):

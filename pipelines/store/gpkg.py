@@ -11,7 +11,6 @@ committed state while a writer works.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
@@ -441,14 +440,12 @@ class GeoPackageStore(Store):
             out[missing] = None
         return out.tolist()
 
-    def _touch_contents(self, conn: sqlite3.Connection, table: str, cells: np.ndarray | None = None) -> None:
-        """Record the change time and the extent in ``gpkg_contents``; the extent from ``cells`` when
-        they are every entry of the R-tree, else read back from the tree."""
-        if cells is not None and len(cells):
-            extent = tuple(
-                float(f(cells[k])) for f, k in ((np.min, "minx"), (np.min, "miny"), (np.max, "maxx"), (np.max, "maxy"))
-            )
-        else:
+    def _touch_contents(
+        self, conn: sqlite3.Connection, table: str, extent: tuple[float, float, float, float] | None = None
+    ) -> None:
+        """Record the change time and the extent in ``gpkg_contents``: ``extent`` (min x, min y, max
+        x, max y) when it covers every entry of the R-tree, else read back from the tree."""
+        if extent is None:
             extent = conn.execute(
                 f'SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM "{_rtree(table)}"'
             ).fetchone()
@@ -561,8 +558,9 @@ class _TableInsert:
     """Rows appended to one table, in chunks, inside an open transaction.
 
     A feature table's R-tree is maintained in bulk instead of through the per-row insert trigger: a
-    large insert rebuilds the whole index as a packed tree (row-by-row R*Tree inserts cost tens of
-    microseconds each and grow with the tree), a small one inserts its cells row by row. A large
+    large insert rebuilds the whole index as a packed tree, each chunk's leaves as it is written and
+    the levels above them at :meth:`finish` (row-by-row R*Tree inserts cost tens of microseconds
+    each and grow with the tree); a small one inserts its cells row by row. A large
     insert through ``sqlite3`` also drops the table's indexes and rebuilds them by sorting at
     :meth:`finish` (DDL is transactional, so a failure such as a duplicate key rolls the drop back
     too); with ``keep_unique`` the unique indexes stay, because later chunks still look keys up. A
@@ -575,7 +573,7 @@ class _TableInsert:
         self.store, self.conn, self.table = store, conn, table
         columns = list(table.columns)
         self.indexes: list[tuple[str, str]] = []
-        self.new_cells: list[np.ndarray] = []
+        self.tree: _rt.TreeBuilder | None = None
         self.bulk = False
         self.key_order: str | None = None
         if table.geometry_type:
@@ -604,6 +602,10 @@ class _TableInsert:
                     self.key_order = next((group[0] for group in table.unique_together if len(group) == 1), None)
                 for name, _ in self.indexes:
                     conn.execute(f'DROP INDEX "{name}"')
+                old = _rt.read_entries(conn, self.rtree) if self.stored else None
+                self.tree = _rt.TreeBuilder(conn, self.rtree)  # empties the tree: the stored rows go back in
+                if old is not None:
+                    self.tree.add(old)
         quoted = ", ".join(f'"{c}"' for c in columns)
         self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
 
@@ -638,9 +640,7 @@ class _TableInsert:
                 minx, miny, maxx, maxy = shapely.bounds(geoms).T
                 present = ~np.isnan(minx)
                 if self.bulk:
-                    self.new_cells.append(
-                        _rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present])
-                    )
+                    self.tree.add(_rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present]))
                 else:
                     conn.executemany(
                         f'INSERT INTO "{self.rtree}" VALUES (?, ?, ?, ?, ?)',
@@ -658,20 +658,13 @@ class _TableInsert:
         if not self.table.geometry_type:
             return
         conn = self.conn
-        every_cell = None
+        extent = None
         if self.bulk:
-            old = [_rt.read_entries(conn, self.rtree)] if self.stored else []
-            every_cell = np.concatenate([*old, *self.new_cells])
-            self.new_cells = []
-            # The tree is packed on a thread (numpy sorts, outside the GIL) while SQLite builds the
-            # dropped indexes (also outside it): 1M rows, ~0.35 s each, side by side.
-            with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="areasafe-rtree") as pool:
-                packed = pool.submit(_rt.pack, every_cell, _rt.node_size(conn, self.rtree))
-                for _, index_sql in self.indexes:
-                    conn.execute(index_sql)
-                _rt.write(conn, self.rtree, packed.result())
+            extent = self.tree.finish()
+            for _, index_sql in self.indexes:
+                conn.execute(index_sql)
         conn.execute(_rtree_triggers(self.table.name)["insert"])
-        self.store._touch_contents(conn, self.table.name, every_cell)
+        self.store._touch_contents(conn, self.table.name, extent)
 
 
 _ARROW_TYPES = {"int": pa.int64(), "bool": pa.int64(), "float": pa.float64()}
