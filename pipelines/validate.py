@@ -15,7 +15,9 @@ one status per input row. Personal columns are dropped and free text is redacted
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -240,6 +242,11 @@ def _take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
     return taken.mask(taken.eq(""))
 
 
+@functools.cache
+def _points_thread() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="areasafe-points")
+
+
 def validate_incidents(
     raw: RawTable,
     mapping: ColumnMapping,
@@ -337,6 +344,10 @@ def validate_incidents(
         ),
     )
 
+    # Points for every row, made on a thread (GEOS outside the GIL, ~0.08 s per 100k rows) while the
+    # dates and categories below are worked out; the rows rejected by then are dropped from them.
+    located = _points_thread().submit(shapely.points, lon_v, lat_v)
+
     # 3. Date, falling back to the submission time when the incident date is empty.
     date_text = _text(frame, mapping.date)
     occurred, date_missing = parse_dates(date_text)
@@ -389,7 +400,7 @@ def validate_incidents(
     description = redacted[mapping.description] if mapping.description in redacted.columns else None
     accepted = status == ACCEPTED
     idx = np.flatnonzero(accepted)
-    points = shapely.points(lon_v[idx], lat_v[idx])
+    points = located.result()[idx]
     incidents = gpd.GeoDataFrame(
         {
             "incident_id": _short_ids(dedupe.iloc[idx]),
