@@ -221,3 +221,30 @@ def test_placing_writer_only_where_the_store_places(any_area_store, tmp_path):
     for column in ("precinct_code", "neighbourhood_code"):
         assert placed[column].tolist() == [None if pd.isna(v) else v for v in expected[column]]
     assert placed.geometry.geom_equals(expected.geometry.set_axis(placed.index)).all()  # the swap, made in SQL
+
+
+@pytest.mark.parametrize(
+    ("rows", "step", "expected"),
+    [
+        (0, 100, [(0, 0)]),  # an empty file still gets one (empty) chunk, so its batch is stored
+        (80, 100, [(0, 80)]),
+        (100, 100, [(0, 100)]),
+        (250, 100, [(0, 100), (100, 150), (150, 190), (190, 220), (220, 240), (240, 250)]),
+        (
+            1_000_000,
+            100_000,
+            [
+                *((k, k + 100_000) for k in range(0, 900_000, 100_000)),
+                (900_000, 940_000),
+                (940_000, 970_000),
+                (970_000, 990_000),
+                (990_000, 1_000_000),
+            ],
+        ),
+        (7, 1, [(k, k + 1) for k in range(7)]),
+    ],
+)
+def test_chunks_cover_every_row_once_and_taper_at_the_end(rows, step, expected):
+    """The last ``step`` rows of a multi-chunk file go in shrinking pieces, so the writer has little
+    left once the last piece is prepared; every row is in exactly one chunk, in order."""
+    assert list(ingest._chunk_bounds(rows, step)) == expected
