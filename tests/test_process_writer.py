@@ -117,6 +117,18 @@ def test_writer_process_left_without_finish_stores_nothing(stores, tmp_path, own
     assert list(own_tempdir.iterdir()) == []
 
 
+def test_a_finished_writer_process_refuses_more_chunks(stores, tmp_path, own_tempdir):
+    store = stores[1]
+    prepared = prepare_incidents(store, _csv(tmp_path), source="community", org="A", now=pd.Timestamp(NOW))
+    incidents = prepared.incidents.assign(batch_id=prepared.batch.batch_id)
+    writer = ProcessWriter(store.path, expected_rows=len(incidents))
+    writer.add(incidents=incidents)
+    writer.finish(prepared.batch)
+    with pytest.raises(StoreError, match="already finished"):
+        writer.add(incidents=incidents)
+    assert store.count("incidents") == prepared.batch.accepted
+
+
 _KILL_SCRIPT = textwrap.dedent(
     """
     import dataclasses, sys, time

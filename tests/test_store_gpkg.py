@@ -153,6 +153,22 @@ def test_packed_rtree_with_one_leaf_or_none_is_a_valid_tree(area_store, tmp_path
     assert hits == located
 
 
+def test_packed_rebuild_after_deletions_keeps_every_stored_row(area_store, tmp_path, monkeypatch):
+    """Stored rows with gaps in their fids (deleted rows) go back into the rebuilt tree through the
+    sorting path, not the unbroken-range one; the tree must still hold exactly the rows there are."""
+    from pipelines.store import gpkg
+
+    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(0, 900)), source="community", org="A")
+    area_store._conn.execute("DELETE FROM incidents WHERE CAST(external_id AS INTEGER) % 7 = 0")
+    ingest_incidents(area_store, _scattered_csv(tmp_path, "b.csv", range(900, 1500)), source="community", org="A")
+    conn = sqlite3.connect(area_store.url)
+    assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
+    fids = {r[0] for r in conn.execute("SELECT fid FROM incidents")}
+    assert {r[0] for r in conn.execute("SELECT id FROM rtree_incidents_geometry")} == fids
+    assert len(fids) == 1500 - len(range(0, 900, 7))
+
+
 def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_path, monkeypatch):
     from pipelines.store import gpkg
 

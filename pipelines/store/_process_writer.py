@@ -74,7 +74,8 @@ class ProcessWriter(BatchWriter):
         unknown = [kind for kind in frames if kind not in _FRAME_KINDS]
         if unknown:
             raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(_FRAME_KINDS)}")
-        self._start()
+        if self._process is None:
+            raise StoreError("this batch writer has already finished or been aborted; open a new one")
         self._sent_previous()
         while self._sent - self._written >= _AHEAD:
             self._reply()
@@ -104,7 +105,6 @@ class ProcessWriter(BatchWriter):
                 self._child_gone()
 
     def finish(self, batch: Batch) -> Batch:
-        self._start()
         try:
             self._sent_previous()
             self._send(("batch", batch))
@@ -122,8 +122,6 @@ class ProcessWriter(BatchWriter):
 
     # -- parent side -------------------------------------------------------------------------------
     def _start(self) -> None:
-        if self._process is not None:
-            return
         _sweep_folders()
         self._folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
         package_root = str(Path(pipelines.__file__).resolve().parent.parent)

@@ -255,7 +255,7 @@ def _node_boxes(boxes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 def _str_order(boxes: np.ndarray, n_nodes: int) -> np.ndarray:
     """Sort-Tile-Recursive order: vertical slices by x centre, each sorted by y centre.
 
-    One sort on "slice number + y centre scaled into [0, 1)" instead of a two-key lexsort (1M
+    One sort on "slice number + y centre scaled into [0, 0.5]" instead of a two-key lexsort (1M
     cells: 0.08 s against 0.21 s); the scaled y keeps about 44 bits, far more than float32 bounds.
     """
     cx = boxes[:, 0].astype(np.float64) + boxes[:, 1]
