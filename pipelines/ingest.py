@@ -177,10 +177,10 @@ class _IncidentRun:
 
 @dataclass
 class _Part:
-    """One chunk of the file, validated and placed."""
+    """One chunk of the file, validated and placed (points as longitude and latitude columns)."""
 
     validated: Validated
-    placed: gpd.GeoDataFrame
+    placed: pd.DataFrame
     outside: int
 
 
@@ -402,6 +402,7 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
         incidents = pd.concat([p.validated.incidents for p in parts], ignore_index=True)
         validated = Validated(incidents, rejections, rows, parts[0].validated.notes)
         placed = pd.concat([p.placed for p in parts], ignore_index=True)
+    placed = schemas.as_geoframe(placed)  # a preview and a commit of the whole file want geometries
     prepared = PreparedIncidents(totals.batch(run.batch), run.mapping, validated, placed, run.columns)
     run.report("checking duplicates", 0.95)
     return _mark_stored_duplicates(store, prepared)

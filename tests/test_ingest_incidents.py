@@ -189,6 +189,21 @@ def test_duplicates_in_file_and_on_reupload(any_area_store, tmp_path):
     assert any_area_store.count("incidents") == 5
 
 
+def test_a_key_hash_collision_is_not_a_duplicate(any_area_store, tmp_path, monkeypatch):
+    """Repeated keys are found through their hashes first; equal hashes of different keys (forced
+    here: every key hashes to 0) must not make a row a duplicate: the keys themselves decide."""
+    import numpy as np
+
+    from pipelines import validate
+
+    monkeypatch.setattr(validate, "_key_hashes", lambda keys: np.zeros(len(keys), dtype=np.uint64))
+    body = GOOD + "2,2025-03-05,Robbery,-34.05,18.55,x\n" + "3,2025-03-06,Robbery,-34.05,18.55,y\n" + GOOD
+    path = write_csv(tmp_path, "f.csv", HEADER + body)
+    prepared = prepare_incidents(any_area_store, path, source="community", org="CSO A", now=NOW)
+    assert (prepared.batch.accepted, prepared.batch.duplicates) == (3, 1)
+    assert prepared.rows["reason"].fillna("").tolist() == ["", "", "", "repeated_in_file"]
+
+
 @pytest.mark.parametrize(
     ("name", "text", "encoding", "bom"),
     [
@@ -294,3 +309,20 @@ def test_raw_copy_is_json_of_the_row_whatever_the_text_holds():
     texts = ['say "hi"', "back\\slash", "two\nlines\ttab", "bell\x07 and nul\x00", "plain", "", "émoji 🚨"]
     frame = pd.DataFrame({"a": texts, "b": ["1"] * len(texts), 'odd "name"': texts[::-1]}, dtype="string[pyarrow]")
     assert [json.loads(line) for line in _raw_json(frame).to_pylist()] == frame.to_dict("records")
+
+
+@pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "tab\there", "nul\x00", "\x1f"])
+def test_escaping_is_needed_wherever_the_special_byte_sits(text):
+    """The byte check behind the raw JSON copy looks at exactly the values of an array, also when
+    the array is a slice of a bigger buffer or comes in chunks."""
+    import pyarrow as pa
+
+    from pipelines.validate import _needs_escape
+
+    clean = pa.array(["plain", "émoji 🚨", ""] * 3, pa.large_string())
+    dirty = pa.array(["plain", text, "more"], pa.large_string())
+    assert not _needs_escape(clean) and _needs_escape(dirty)
+    assert not _needs_escape(dirty.slice(2)) and not _needs_escape(dirty.slice(0, 1))
+    assert _needs_escape(dirty.slice(1, 1))
+    assert _needs_escape(pa.chunked_array([clean, dirty])) and not _needs_escape(pa.chunked_array([clean]))
+    assert not _needs_escape(pa.array(["", ""], pa.large_string()))

@@ -263,3 +263,69 @@ def test_point_blobs_built_in_bulk_are_the_standard_encoding():
     mixed = np.array([shapely.Point(1, 2), None, shapely.Point(1, 2, 3), shapely.LineString([(0, 0), (1, 1)])])
     blobs = gpb.encode(mixed, 4326)  # anything but plain points takes the general path
     assert blobs[1] is None and shapely.equals(gpb.decode(blobs)[[0, 2, 3]], mixed[[0, 2, 3]]).all()
+
+
+def test_point_blobs_from_coordinates_match_the_geometry_encoding():
+    import numpy as np
+    import shapely
+
+    from pipelines.store import _gpkg_binary as gpb
+
+    x, y = np.array([18.5, np.nan, 180.0, 18.6]), np.array([-34.1, -34.0, 90.0, np.nan])
+    points = np.array([shapely.Point(18.5, -34.1), None, shapely.Point(180, 90), None], dtype=object)
+    assert gpb.encode_xy(x, y, 4326) == gpb.encode(points, 4326)  # a missing coordinate is a null geometry
+    arrow = gpb.encode_xy_arrow(x, y, 4326)
+    assert arrow.to_pylist() == gpb.encode(points, 4326)
+    assert arrow.null_count == 2
+
+
+def test_incidents_given_as_coordinates_store_like_geometries(tmp_path):
+    """The writer takes a point table as longitude/latitude columns (what the ingest hands it) and
+    stores the same rows, blobs and R-tree entries as from a GeoDataFrame."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from pipelines import schemas
+    from pipelines.store import open_store
+    from pipelines.store.base import Batch
+
+    rng = np.random.default_rng(3)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"i{i}" for i in range(n)],
+            "source": "community",
+            "org": "o",
+            "external_id": None,
+            "occurred_at": pd.Timestamp("2025-01-01", tz="UTC"),
+            "category": "robbery",
+            "raw_category": None,
+            "description": None,
+            "sensitive": False,
+            "precinct_code": None,
+            "neighbourhood_code": None,
+            "raw": "{}",
+            "row_number": np.arange(1, n + 1),
+            schemas.LON: rng.uniform(18, 19, n),
+            schemas.LAT: rng.uniform(-34.5, -33.5, n),
+        }
+    )
+    stored = {}
+    for form in ("coordinates", "geometry"):
+        incidents = frame.assign(batch_id=form, dedupe_key=[f"{form}|{i}" for i in range(n)])
+        if form == "geometry":
+            incidents = schemas.as_geoframe(incidents)
+            assert isinstance(incidents, gpd.GeoDataFrame) and schemas.LON not in incidents.columns
+        store = open_store(tmp_path / f"{form}.gpkg")
+        batch = Batch(form, "incidents", f"{form}.csv", "0" * 64, pd.Timestamp.now(tz="UTC"), rows_read=n, accepted=n)
+        store.commit(batch, incidents=incidents)
+        stored[form] = store.read_incidents().sort_values("incident_id", ignore_index=True)
+        tree = store._conn.execute('SELECT count(*), min(minx), max(maxy) FROM "rtree_incidents_geometry"').fetchone()
+        # R-tree boxes are 32-bit floats rounded outwards
+        assert tree[0] == n and tree[1] <= frame[schemas.LON].min() < tree[1] + 1e-5
+        assert tree[2] - 1e-5 < frame[schemas.LAT].max() <= tree[2]
+        store.close()
+    assert shapely.equals(stored["coordinates"].geometry.to_numpy(), stored["geometry"].geometry.to_numpy()).all()
+    expected = frame.sort_values("incident_id", ignore_index=True)
+    np.testing.assert_array_equal(stored["coordinates"].geometry.x.to_numpy(), expected[schemas.LON].to_numpy())

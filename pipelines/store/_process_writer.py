@@ -9,7 +9,8 @@ that is only safe in a process that opens the store in no other way, which the c
 - The child (``python -m pipelines.store._process_writer``) opens the store and runs
   :meth:`GeoPackageStore._write_stream`, the same single transaction as the threaded writer:
   nothing is committed before the :class:`Batch` arrives.
-- Chunks travel as Arrow IPC files in a private temporary folder (points as GeoArrow, other geometry
+- Chunks travel as Arrow IPC files in a private temporary folder (incidents as longitude and
+  latitude columns, no geometry objects on either side; other points as GeoArrow, other geometry
   as WKB); the pipes carry pickled file names, batches and replies. The parent stays at most two
   chunks ahead of the child.
 - The child ends without committing when its input ends without a batch: the parent gave up, or
@@ -224,7 +225,7 @@ def _running(pid: int) -> bool:
 
 def _dump(frame, file: Path) -> None:
     """One frame as an Arrow IPC file (a GeoDataFrame's geometry as GeoArrow points, or WKB for
-    anything else, with its CRS)."""
+    anything else, with its CRS; point coordinate columns stay plain float columns)."""
     if hasattr(frame, "geometry") and hasattr(frame, "to_arrow"):
         points = frame.geometry.notna().all() and (frame.geom_type == "Point").all() and not frame.has_z.any()
         table = pa.table(frame.to_arrow(geometry_encoding="geoarrow" if points else "WKB", index=False))

@@ -614,30 +614,31 @@ class _TableInsert:
         missing = [c for c in table.columns if c not in frame.columns]
         if missing:
             raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
-        if table.geometry_type and frame.crs is not None and not frame.crs.equals(STORE_CRS):
-            raise StoreError(f"{table.name} CRS is {frame.crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
+        crs = getattr(frame, "crs", None)  # frames with coordinate columns are in STORE_CRS by contract
+        if table.geometry_type and crs is not None and not crs.equals(STORE_CRS):
+            raise StoreError(f"{table.name} CRS is {crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
         for offset in range(0, len(frame), SETTINGS.chunk_rows):
             chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
             if self.key_order:
                 chunk = chunk.iloc[pc.sort_indices(pa.array(chunk[self.key_order], pa.large_string())).to_numpy()]
             if table.geometry_type:
-                geoms = chunk.geometry.to_numpy()
+                geometry = _Geometry(chunk)
                 fids = np.arange(self.next_fid, self.next_fid + len(chunk))
                 self.next_fid += len(chunk)
             if isinstance(conn, _adbc.Connection):
                 columns = {name: _arrow_values(table, name, chunk[name]) for name in table.columns}
                 if table.geometry_type:
-                    columns = {"fid": pa.array(fids), **columns, GEOMETRY: gpb.encode_arrow(geoms, STORE_SRID)}
+                    columns = {"fid": pa.array(fids), **columns, GEOMETRY: geometry.blobs_arrow()}
                 conn.ingest(table.name, pa.table(columns))
             else:
                 values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
                 if table.geometry_type:
-                    values = [fids.tolist(), *values, gpb.encode(geoms, STORE_SRID)]
+                    values = [fids.tolist(), *values, geometry.blobs()]
                 conn.executemany(self.sql, zip(*values, strict=True))
                 del values
             if table.geometry_type:
-                minx, miny, maxx, maxy = shapely.bounds(geoms).T
+                minx, miny, maxx, maxy = geometry.bounds()
                 present = ~np.isnan(minx)
                 if self.bulk:
                     self.tree.add(_rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present]))
@@ -665,6 +666,34 @@ class _TableInsert:
                 conn.execute(index_sql)
         conn.execute(_rtree_triggers(self.table.name)["insert"])
         self.store._touch_contents(conn, self.table.name, extent)
+
+
+class _Geometry:
+    """A chunk's geometry column as blobs and bounds, from shapely geometries or from the point
+    coordinate columns of :func:`schemas.has_coordinates` (no geometry objects made)."""
+
+    def __init__(self, chunk: pd.DataFrame) -> None:
+        if schemas.has_coordinates(chunk):
+            self.geoms = None
+            self.x, self.y = chunk[schemas.LON].to_numpy(dtype=float), chunk[schemas.LAT].to_numpy(dtype=float)
+        else:
+            self.geoms = chunk.geometry.to_numpy()
+
+    def blobs(self) -> list[bytes | None]:
+        if self.geoms is None:
+            return gpb.encode_xy(self.x, self.y, STORE_SRID)
+        return gpb.encode(self.geoms, STORE_SRID)
+
+    def blobs_arrow(self) -> pa.Array:
+        if self.geoms is None:
+            return gpb.encode_xy_arrow(self.x, self.y, STORE_SRID)
+        return gpb.encode_arrow(self.geoms, STORE_SRID)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """minx, miny, maxx, maxy (NaN for a missing or empty geometry)."""
+        if self.geoms is None:
+            return self.x, self.y, self.x, self.y
+        return tuple(shapely.bounds(self.geoms).T)
 
 
 _ARROW_TYPES = {"int": pa.int64(), "bool": pa.int64(), "float": pa.float64()}

@@ -261,8 +261,9 @@ class PostGISStore(Store):
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(_ident(table.name), columns, columns, _ident(stage))
         )
 
-    def _write_incidents(self, session: _Session, incidents: gpd.GeoDataFrame) -> None:
+    def _write_incidents(self, session: _Session, incidents: pd.DataFrame) -> None:
         table = schemas.INCIDENTS
+        incidents = schemas.as_geoframe(incidents)  # COPY and placement here work on geometries
         _pg_copy.check_frame(table, incidents)
         keys = pd.Series(incidents["dedupe_key"].to_numpy(dtype=object))
         repeated = keys[keys.duplicated()]
