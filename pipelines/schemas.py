@@ -97,6 +97,11 @@ class Table:
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(f.name for f in self.fields))
 
+    @property
+    def unique_key(self) -> str | None:
+        """The first single-column unique key (``unique_together``), if any."""
+        return next((group[0] for group in self.unique_together if len(group) == 1), None)
+
     def field(self, name: str) -> Field:
         for f in self.fields:
             if f.name == name:

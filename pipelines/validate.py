@@ -16,6 +16,7 @@ one status per input row. Personal columns are dropped and free text is redacted
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -330,7 +331,8 @@ def validate_incidents(
     lat, lon, given, numeric = _coordinates(frame, mapping)
     lat_v, lon_v = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
     given_v, numeric_v = given.to_numpy(dtype=bool), numeric.to_numpy(dtype=bool)
-    location_text = _location_text(frame, mapping)
+    # The text of a row's location and date is only needed to explain a rejection: made on first use.
+    location_text = functools.cache(lambda: _location_text(frame, mapping))
     reject(
         ~given_v,
         "missing_location",
@@ -339,7 +341,9 @@ def validate_incidents(
     reject(
         ~numeric_v,
         "invalid_coordinates",
-        lambda i: f"Location {location_text[i]!r} is not a pair of numbers; use decimal degrees such as -34.05, 18.65.",
+        lambda i: (
+            f"Location {location_text()[i]!r} is not a pair of numbers; use decimal degrees such as -34.05, 18.65."
+        ),
     )
     # A latitude beyond +-90 with a longitude that would be a valid latitude is unambiguously swapped.
     swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
@@ -356,7 +360,7 @@ def validate_incidents(
         out_of_range,
         "invalid_coordinates",
         lambda i: (
-            f"Location {location_text[i]!r} is out of range (latitude must be -90..90, longitude "
+            f"Location {location_text()[i]!r} is out of range (latitude must be -90..90, longitude "
             "-180..180); check for a missing decimal point or swapped columns."
         ),
     )
@@ -377,14 +381,14 @@ def validate_incidents(
         flags[use_fallback.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
     date_missing_v = date_missing.to_numpy(dtype=bool)
     flags[date_missing_v & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
-    date_values = date_text.to_numpy(dtype=object)
+    date_values = functools.cache(lambda: date_text.to_numpy(dtype=object))
     earliest = pd.Timestamp(SETTINGS.earliest_date, tz="UTC")
     invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
     reject(
         invalid_date,
         "invalid_date",
         lambda i: (
-            f"Date {date_values[i]!r} is not a date AreaSafe can read (or is before "
+            f"Date {date_values()[i]!r} is not a date AreaSafe can read (or is before "
             f"{SETTINGS.earliest_date}); use dd/mm/yyyy or yyyy-mm-dd."
         ),
     )
@@ -393,7 +397,7 @@ def validate_incidents(
     reject(
         future,
         "future_date",
-        lambda i: f"Date {date_values[i]!r} is in the future; check the year and the day/month order (dd/mm/yyyy).",
+        lambda i: f"Date {date_values()[i]!r} is in the future; check the year and the day/month order (dd/mm/yyyy).",
     )
 
     # 4. Category through the taxonomy (unknown terms become 'other', with a warning).

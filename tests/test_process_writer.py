@@ -210,3 +210,24 @@ def test_a_writer_process_that_dies_is_reported_and_nothing_is_stored(stores, tm
         writer.finish(prepared.batch)
     assert store.count("incidents") == 0 and store.count("batches") == 2
     assert ingest_incidents(store, _csv(tmp_path), source="community", org="A").accepted == prepared.batch.accepted
+
+
+def test_chunks_are_sorted_by_the_uploader_and_say_so(tmp_path):
+    """The uploader's dump thread sorts an incident chunk by its unique key and marks the file, so
+    the writer process inserts it in that order without sorting again; other frames keep their order."""
+    import numpy as np
+
+    from pipelines.store._process_writer import SORTED_BY, _dump, _load
+
+    keys = [f"community|o|id:{k}" for k in np.random.default_rng(2).permutation(1000)]
+    frame = pd.DataFrame({"dedupe_key": keys, "row_number": np.arange(1000), "lon": 18.0, "lat": -34.0})
+    _dump(frame, tmp_path / "sorted.arrow", order="dedupe_key")
+    loaded = _load(str(tmp_path / "sorted.arrow"))
+    assert loaded.attrs[SORTED_BY] == "dedupe_key"
+    assert loaded["dedupe_key"].tolist() == sorted(keys)
+    assert (loaded.set_index("dedupe_key").loc[keys, "row_number"].to_numpy() == np.arange(1000)).all()
+    assert loaded.iloc[10:20].attrs[SORTED_BY] == "dedupe_key"  # the writer's sub-chunks keep the mark
+    _dump(frame, tmp_path / "as-is.arrow")
+    kept = _load(str(tmp_path / "as-is.arrow"))
+    assert SORTED_BY not in kept.attrs and kept["dedupe_key"].tolist() == keys
+    assert not (tmp_path / "sorted.arrow").exists()  # the writer removes a chunk file once loaded

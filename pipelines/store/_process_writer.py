@@ -37,11 +37,16 @@ from pathlib import Path
 from typing import NoReturn
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 import pipelines
+from pipelines import schemas
 from pipelines.store.base import _FRAME_KINDS, Batch, BatchWriter, StoreError, WriterAborted
 
 _AHEAD = 2  # chunks the parent may send before the child has written them
+#: ``DataFrame.attrs`` key of a chunk that is already in the order of the named column.
+SORTED_BY = "areasafe_sorted_by"
+_SORTED_BY_META = b"areasafe:sorted_by"
 _FOLDER_PREFIX = "areasafe-writer-"  # then the uploader's pid
 _PR_SET_PDEATHSIG = 1
 
@@ -93,7 +98,7 @@ class ProcessWriter(BatchWriter):
 
     def _dump_and_send(self, frames: dict, files: dict[str, str]) -> None:
         for kind, frame in frames.items():
-            _dump(frame, Path(files[kind]))
+            _dump(frame, Path(files[kind]), order=schemas.INCIDENTS.unique_key if kind == "incidents" else None)
         self._post(("frames", files))
 
     def _sent_previous(self) -> None:
@@ -223,14 +228,23 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _dump(frame, file: Path) -> None:
+def _dump(frame, file: Path, *, order: str | None = None) -> None:
     """One frame as an Arrow IPC file (a GeoDataFrame's geometry as GeoArrow points, or WKB for
-    anything else, with its CRS; point coordinate columns stay plain float columns)."""
+    anything else, with its CRS; point coordinate columns stay plain float columns).
+
+    With ``order``, the rows are sorted by that column first and the file says so, so the writer
+    process need not sort them again: the sort moves to the uploader's dump thread (Arrow, outside
+    the GIL), which has time to spare, from the writer process, which has none (~0.05 s of each
+    100k-row chunk).
+    """
     if hasattr(frame, "geometry") and hasattr(frame, "to_arrow"):
         points = frame.geometry.notna().all() and (frame.geom_type == "Point").all() and not frame.has_z.any()
         table = pa.table(frame.to_arrow(geometry_encoding="geoarrow" if points else "WKB", index=False))
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
+    if order is not None and order in table.column_names:
+        table = table.take(pc.sort_indices(table[order]))
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _SORTED_BY_META: order.encode()})
     with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
 
@@ -242,7 +256,11 @@ def _load(file: str):
         table = pa.ipc.open_file(source).read_all()
     os.unlink(file)  # the mapping stays readable until it is dropped
     geo = any((f.metadata or {}).get(b"ARROW:extension:name", b"").startswith(b"geoarrow") for f in table.schema)
-    return gpd.GeoDataFrame.from_arrow(table) if geo else table.to_pandas()
+    frame = gpd.GeoDataFrame.from_arrow(table) if geo else table.to_pandas()
+    order = (table.schema.metadata or {}).get(_SORTED_BY_META)
+    if order is not None:
+        frame.attrs[SORTED_BY] = order.decode()
+    return frame
 
 
 # -- child side ------------------------------------------------------------------------------------

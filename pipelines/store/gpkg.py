@@ -32,7 +32,7 @@ from pipelines.settings import SETTINGS
 from pipelines.store import _adbc
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
-from pipelines.store._process_writer import ProcessWriter
+from pipelines.store._process_writer import SORTED_BY, ProcessWriter
 from pipelines.store.base import (
     DATA_VERSION_SQL,
     Batch,
@@ -359,13 +359,16 @@ class GeoPackageStore(Store):
         """Which ``keys`` are stored. ``prefixes`` caches, per "source|org|" prefix, whether any key
         with it was stored when first asked in this transaction: a batch then never probes again
         (its own rows would answer yes, and the index may be dropped for a bulk build)."""
-        keys = pd.Series(list(keys) if not isinstance(keys, pd.Series) else keys, dtype=object)
-        if not len(keys):
+        # Arrow text as it comes (a chunk's keys: no Python string per key unless they are looked up)
+        values = pa.array(keys if isinstance(keys, pd.Series) else list(keys), pa.large_string())
+        if isinstance(values, pa.ChunkedArray):  # an Arrow-backed column hands over its chunks
+            values = values.combine_chunks()
+        if not len(values):
             return set()
         prefixes = {} if prefixes is None else prefixes
         # Keys start with "source|org|": when no stored key has one of this file's prefixes (a new
         # organisation, an empty store) the per-key lookup is skipped entirely.
-        matches = pc.extract_regex(pa.array(keys, pa.string()), _KEY_PREFIX)
+        matches = pc.extract_regex(values, _KEY_PREFIX)
         found_prefixes = [p for p in pc.unique(matches.field(0)).to_pylist() if p]
         probe = "SELECT 1 FROM incidents WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1"
         for p in found_prefixes:
@@ -375,7 +378,7 @@ class GeoPackageStore(Store):
             return set()
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM _keys")
-        conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", ((k,) for k in keys))
+        conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", ((k,) for k in values.to_pylist()))
         found = {r[0] for r in conn.execute("SELECT k FROM _keys JOIN incidents ON incidents.dedupe_key = _keys.k")}
         conn.execute("DELETE FROM _keys")
         return found
@@ -599,7 +602,7 @@ class _TableInsert:
                     # exception: every row of the batch has the same key, so it is sorted in no time
                     # afterwards (0.25 s per 1M rows) but costs a B-tree descent per row (0.6 s).
                     self.indexes = [(n, q) for n, q in self.indexes if n == f"ix_{table.name}_batch_id"]
-                    self.key_order = next((group[0] for group in table.unique_together if len(group) == 1), None)
+                    self.key_order = table.unique_key
                 for name, _ in self.indexes:
                     conn.execute(f'DROP INDEX "{name}"')
                 old = _rt.read_entries(conn, self.rtree) if self.stored else None
@@ -620,7 +623,7 @@ class _TableInsert:
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
         for offset in range(0, len(frame), SETTINGS.chunk_rows):
             chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
-            if self.key_order:
+            if self.key_order and chunk.attrs.get(SORTED_BY) != self.key_order:  # else sorted by the uploader
                 chunk = chunk.iloc[pc.sort_indices(pa.array(chunk[self.key_order], pa.large_string())).to_numpy()]
             if table.geometry_type:
                 geometry = _Geometry(chunk)
