@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.schemas import AREA_KINDS, LAT, LON, has_coordinates
+from pipelines.schemas import AREA_KINDS, LAT, LON, has_coordinates, points_from_xy
 from pipelines.settings import SETTINGS
 
 _CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
@@ -183,10 +183,7 @@ class Placement:
     @property
     def points(self) -> np.ndarray:
         """The placed points as shapely geometries (missing coordinates give missing points)."""
-        points = np.full(len(self.x), None, dtype=object)
-        present = ~(np.isnan(self.x) | np.isnan(self.y))
-        points[present] = shapely.points(self.x[present], self.y[present])
-        return points
+        return points_from_xy(self.x, self.y)
 
 
 def place_xy(x: np.ndarray, y: np.ndarray, index: AreaIndex) -> Placement:

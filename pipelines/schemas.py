@@ -422,8 +422,13 @@ def as_geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     become a point geometry (missing where a coordinate is); a GeoDataFrame is returned as it is."""
     if not has_coordinates(frame):
         return frame
-    x, y = frame[LON].to_numpy(dtype=float), frame[LAT].to_numpy(dtype=float)
-    points = np.full(len(frame), None, dtype=object)
+    points = points_from_xy(frame[LON].to_numpy(dtype=float), frame[LAT].to_numpy(dtype=float))
+    return gpd.GeoDataFrame(frame.drop(columns=[LON, LAT]), geometry=points, crs=STORE_CRS)
+
+
+def points_from_xy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Shapely points of ``(x, y)``; ``None`` where a coordinate is NaN."""
+    points = np.full(len(x), None, dtype=object)
     present = ~(np.isnan(x) | np.isnan(y))
     points[present] = shapely.points(x[present], y[present])
-    return gpd.GeoDataFrame(frame.drop(columns=[LON, LAT]), geometry=points, crs=STORE_CRS)
+    return points
