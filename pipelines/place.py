@@ -45,6 +45,7 @@ class _BoxGrid:
         self.bounds = bounds
         minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
         maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
+        self.extent = (minx, miny, maxx, maxy)
         # Cells about half the typical area box, at most 1024 a side: a point has a handful of candidates.
         sizes = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
         cell = max(float(np.median(sizes)) / 2, (maxx - minx) / 1024, (maxy - miny) / 1024, 1e-9)
@@ -55,7 +56,7 @@ class _BoxGrid:
         spans = (last[0] - first[0] + 1) * (last[1] - first[1] + 1)
         area = np.repeat(np.arange(len(bounds)), spans)
         # Each area's cells, enumerated in row-major order of its span.
-        step = np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans)
+        step = _ragged_arange(spans)
         width = np.repeat(last[0] - first[0] + 1, spans)
         col = np.repeat(first[0], spans) + step % width
         row = np.repeat(first[1], spans) + step // width
@@ -71,17 +72,21 @@ class _BoxGrid:
 
     def query(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point, area) pairs where the area's bounding box holds the point (edges included)."""
-        b = self.bounds
-        ok = np.flatnonzero((x >= b[:, 0].min()) & (x <= b[:, 2].max()) & (y >= b[:, 1].min()) & (y <= b[:, 3].max()))
+        minx, miny, maxx, maxy = self.extent
+        ok = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))  # NaN fails every test
         col, row = self._cells(x[ok], y[ok])
         cell_id = col * self.shape[1] + row
         begin, count = self.starts[cell_id], self.starts[cell_id + 1] - self.starts[cell_id]
         point_idx = np.repeat(ok, count)
-        offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        area_idx = self.areas[np.repeat(begin, count) + offsets]
-        px, py, ab = x[point_idx], y[point_idx], b[area_idx]
+        area_idx = self.areas[np.repeat(begin, count) + _ragged_arange(count)]
+        px, py, ab = x[point_idx], y[point_idx], self.bounds[area_idx]
         inside = (px >= ab[:, 0]) & (px <= ab[:, 2]) & (py >= ab[:, 1]) & (py <= ab[:, 3])
         return point_idx[inside], area_idx[inside]
+
+
+def _ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """``0..count-1`` for each count, concatenated: ``[2, 0, 3] -> [0, 1, 0, 1, 2]``."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,9 @@ def _needs_escape(values: pa.Array | pa.ChunkedArray) -> bool:
     for chunk in chunks:
         if not len(chunk) or chunk.buffers()[2] is None:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        offsets = np.frombuffer(
+            chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        )
         text = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
         text = text[offsets[chunk.offset] : offsets[chunk.offset + len(chunk)]]
         if (text < 0x20).any() or (text == ord('"')).any() or (text == ord("\\")).any():

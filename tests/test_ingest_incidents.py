@@ -326,3 +326,5 @@ def test_escaping_is_needed_wherever_the_special_byte_sits(text):
     assert _needs_escape(dirty.slice(1, 1))
     assert _needs_escape(pa.chunked_array([clean, dirty])) and not _needs_escape(pa.chunked_array([clean]))
     assert not _needs_escape(pa.array(["", ""], pa.large_string()))
+    small = pa.array(["plain", text, "more"], pa.string())  # 32-bit offsets
+    assert _needs_escape(small) and not _needs_escape(small.slice(2)) and _needs_escape(small.slice(1, 1))

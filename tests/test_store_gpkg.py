@@ -328,4 +328,13 @@ def test_incidents_given_as_coordinates_store_like_geometries(tmp_path):
         store.close()
     assert shapely.equals(stored["coordinates"].geometry.to_numpy(), stored["geometry"].geometry.to_numpy()).all()
     expected = frame.sort_values("incident_id", ignore_index=True)
+    # A point missing one coordinate is stored as a missing geometry, with no R-tree entry.
+    half = frame.iloc[:2].assign(batch_id="half", dedupe_key=["half|0", "half|1"], incident_id=["h0", "h1"])
+    half.loc[0, schemas.LAT] = np.nan
+    store = open_store(tmp_path / "coordinates.gpkg")
+    store.commit(Batch("half", "incidents", "h.csv", "1" * 64, pd.Timestamp.now(tz="UTC"), rows_read=2), incidents=half)
+    got = store.read_incidents().set_index("incident_id")
+    assert got.loc["h0", "geometry"] is None and got.loc["h1", "geometry"] is not None
+    assert store._conn.execute('SELECT count(*) FROM "rtree_incidents_geometry"').fetchone()[0] == n + 1
+    store.close()
     np.testing.assert_array_equal(stored["coordinates"].geometry.x.to_numpy(), expected[schemas.LON].to_numpy())

@@ -678,7 +678,9 @@ class _Geometry:
     def __init__(self, chunk: pd.DataFrame) -> None:
         if schemas.has_coordinates(chunk):
             self.geoms = None
-            self.x, self.y = chunk[schemas.LON].to_numpy(dtype=float), chunk[schemas.LAT].to_numpy(dtype=float)
+            x, y = chunk[schemas.LON].to_numpy(dtype=float), chunk[schemas.LAT].to_numpy(dtype=float)
+            missing = np.isnan(x) | np.isnan(y)  # a point missing one coordinate is missing: no blob, no box
+            self.x, self.y = np.where(missing, np.nan, x), np.where(missing, np.nan, y)
         else:
             self.geoms = chunk.geometry.to_numpy()
 
