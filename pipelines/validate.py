@@ -35,7 +35,7 @@ from pipelines.pii import redact_frame, redact_text
 from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable
-from pipelines.taxonomy import Taxonomy
+from pipelines.taxonomy import Taxonomy, sensitive_wording, sensitive_wording_mask
 
 ACCEPTED, REJECTED, DUPLICATE = "accepted", "rejected", "duplicate"
 # Values are stripped first; no \s here, so pandas keeps the (much faster) Arrow regex engine.
@@ -402,7 +402,9 @@ def validate_incidents(
         lambda i: f"Date {date_values()[i]!r} is in the future; check the year and the day/month order (dd/mm/yyyy).",
     )
 
-    # 4. Category through the taxonomy (unknown terms become 'other', with a warning).
+    # 4. Category through the taxonomy (unknown terms become 'other', sensitive, with a warning).
+    #    Sensitivity fails closed: wording that names a sensitive offence, in the raw category or the
+    #    description, makes the row sensitive whatever category it maps to (an override cannot undo it).
     raw_category = _text(frame, mapping.category)
     overrides = {k.strip().lower(): v for k, v in mapping.category_overrides.items()}
     category, sensitive, unknown = taxonomy.map_series(raw_category)
@@ -411,12 +413,15 @@ def validate_incidents(
         for term, code in overrides.items():
             hit = lowered.eq(term).to_numpy(dtype=bool)
             category[hit] = code
-            sensitive[hit] = code in taxonomy.sensitive_codes
+            sensitive[hit] = code in taxonomy.sensitive_codes or sensitive_wording(term) is not None
             unknown[hit] = False
     flags[unknown.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["unknown_category"]
     flags[redacted_flag.to_numpy(dtype=bool) & (status != DUPLICATE)] |= WARNING_BITS["redacted_pii"]
 
     description = redacted[mapping.description] if mapping.description in redacted.columns else None
+    if description is not None:
+        # the text as stored (after PII redaction), so a later re-classification reads the same words
+        sensitive |= sensitive_wording_mask(description)
     accepted = status == ACCEPTED
     idx = np.flatnonzero(accepted)
     incidents = pd.DataFrame(

@@ -129,8 +129,10 @@ SF_INCIDENT_CATEGORIES = (
     "Weapons Offense",
 )
 
-# Codes that must be flagged sensitive: sexual offences, domestic violence, child abuse and GBV.
+# Codes that must be flagged sensitive: sexual offences, domestic violence, child abuse and GBV, and the
+# fallback for unmatched terms (fail closed: an unmapped term is sensitive until someone maps it).
 MUST_BE_SENSITIVE = (
+    "other",
     "sexual_offences",
     "sexual_offences_police_action",
     "violence_sexual_combined",
@@ -246,6 +248,13 @@ def test_real_source_categories_are_terms(source_terms: tuple[str, ...], term_to
         pytest.param("protection fees", "extortion", id="community-extortion"),
         pytest.param("skollies", "gang_violence", id="slang-skollies"),
         pytest.param("tik", "drug_related", id="slang-tik"),
+        pytest.param("child rape", "sexual_offences", id="issue15-child-rape"),
+        pytest.param("Statutory rape", "sexual_offences", id="issue15-statutory-rape"),
+        pytest.param("Incest", "sexual_offences", id="issue15-incest"),
+        pytest.param("Rape (child)", "sexual_offences", id="issue15-rape-child"),
+        pytest.param("Rape/sexual assault", "sexual_offences", id="issue15-rape-sexual-assault"),
+        pytest.param("Molestation", "sexual_offences", id="issue15-molestation"),
+        pytest.param("Sexual exploitation", "sexual_offences", id="issue15-sexual-exploitation"),
     ],
 )
 def test_known_mappings(raw: str, code: str, term_to_code: dict[str, str]) -> None:
