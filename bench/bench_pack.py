@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.act.agenda import build_agenda, load_meeting
     from pipelines.act.pack import pack_from_agenda, render_html, render_pdf, write_pack
     from pipelines.demo import build_demo
+    from pipelines.privacy import operator
     from pipelines.store import IncidentQuery, open_store
 
     folder = Path(tempfile.mkdtemp(prefix="bench-pack-"))
@@ -53,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.store:
         build_demo(store)
     # warm-up: imports, font registration, the first matplotlib figure
-    write_pack(store, CODE, MONTH, folder / "warm.pdf")
+    write_pack(store, CODE, MONTH, folder / "warm.pdf", viewer=operator())
 
     rows = []
-    base, context = _median(lambda: load_meeting(store, CODE, MONTH), args.runs)
+    base, context = _median(lambda: load_meeting(store, CODE, MONTH, viewer=operator()), args.runs)
     rows.append(("baseline: read the store + hot spots (load_meeting)", base))
     t, agenda = _median(lambda: build_agenda(context), args.runs)
     rows.append(("agenda from the loaded data (build_agenda)", t))
@@ -71,15 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     totals = [
         (
             "whole pack, PDF (write_pack)",
-            _median(lambda: write_pack(store, CODE, MONTH, folder / "p.pdf"), args.runs)[0],
+            _median(lambda: write_pack(store, CODE, MONTH, folder / "p.pdf", viewer=operator()), args.runs)[0],
         ),
         (
             "whole pack, HTML (write_pack)",
-            _median(lambda: write_pack(store, CODE, MONTH, folder / "p.html"), args.runs)[0],
+            _median(lambda: write_pack(store, CODE, MONTH, folder / "p.html", viewer=operator()), args.runs)[0],
         ),
         (
             "whole pack, public PDF (write_pack)",
-            _median(lambda: write_pack(store, CODE, MONTH, folder / "pub.pdf", public=True), args.runs)[0],
+            _median(
+                lambda: write_pack(store, CODE, MONTH, folder / "pub.pdf", viewer=operator(), public=True), args.runs
+            )[0],
         ),
     ]
     busiest = store.read_incidents(IncidentQuery(columns=["neighbourhood_code"]))["neighbourhood_code"].value_counts()
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     totals.append(
         (
             f"whole pack, PDF, busiest demo neighbourhood {other} ({n_other:,} incidents)",
-            _median(lambda: write_pack(store, other, MONTH, folder / "other.pdf"), args.runs)[0],
+            _median(lambda: write_pack(store, other, MONTH, folder / "other.pdf", viewer=operator()), args.runs)[0],
         )
     )
     command = [sys.executable, "-m", "pipelines.cli", "--store", str(store_path), "pack"]

@@ -1,7 +1,7 @@
 """AreaSafe dashboard entry point: ``streamlit run dashboard/app.py`` from the repository root.
 
 Place in the data flow: show. Registers the pages the viewer's role may use (the public gets the map,
-the profile and the login page; ``pipelines.access.PERMISSIONS`` says who gets what); each page reads
+the profile and the login page; ``pipelines.privacy.PERMISSIONS`` says who gets what); each page reads
 widgets, calls ``pipelines`` functions and renders what they return, and checks its permission again.
 """
 

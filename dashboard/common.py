@@ -16,10 +16,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from pipelines import access, auth
-from pipelines.access import PUBLIC, Viewer
+from pipelines import auth, privacy
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+from pipelines.privacy import PUBLIC, Viewer
 from pipelines.schemas import SOURCES
 from pipelines.settings import default_store_url
 from pipelines.store import IncidentQuery, Store, open_store
@@ -57,27 +57,26 @@ def _areas(url: str, version: tuple[int, int]) -> gpd.GeoDataFrame:
 # distinct query and store version, not on every rerun of the page.
 @st.cache_data(show_spinner=False)
 def _incidents(url: str, version: tuple[int, int], query: IncidentQuery, viewer: Viewer) -> gpd.GeoDataFrame:
-    return access.read_incidents(store(), viewer, query)
+    return privacy.read_incidents(store(), viewer, query)
 
 
 @st.cache_data(show_spinner=False)
-def _counts(url: str, version: tuple[int, int], query: IncidentQuery, viewer: Viewer) -> access.PublishedCounts:
-    return access.published_counts(store(), viewer, query)
+def _counts(url: str, version: tuple[int, int], query: IncidentQuery, viewer: Viewer) -> privacy.PublishedCounts:
+    return privacy.published_counts(store(), viewer, query)
 
 
 @st.cache_data(show_spinner=False)
 def _choices(url: str, version: tuple[int, int]) -> tuple[list[pd.Period], list[str]]:
-    return access.filter_choices(store())
+    return privacy.filter_choices(store())
 
 
 @st.cache_data(show_spinner=False)
 def _hotspots(
     url: str, version: tuple[int, int], code: str, months: int, until: str | None, viewer: Viewer
 ) -> HotspotCells:
-    resolution = access.hotspot_resolution(store(), viewer)
-    result = hotspots_for_neighbourhood(store(), code, months=months, until=until, resolution=resolution)
+    result = hotspots_for_neighbourhood(store(), code, viewer=viewer, months=months, until=until, resolution=None)
     return HotspotCells(
-        access.published_hotspots(result.cells, viewer),
+        result.cells,
         result.messages,
         int(result.grid.spec.resolution),
         [str(m) for m in result.months],
@@ -110,12 +109,12 @@ def areas() -> gpd.GeoDataFrame:
 
 
 def incidents(query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
-    """Incident rows the viewer may see (:func:`pipelines.access.read_incidents`; none for the public)."""
+    """Incident rows the viewer may see (:func:`pipelines.privacy.read_incidents`; none for the public)."""
     return _incidents(store().url, _version(), query or IncidentQuery(), viewer())
 
 
-def counts(query: IncidentQuery | None = None) -> access.PublishedCounts:
-    """Counts per area and hexagon as the viewer may see them (:func:`pipelines.access.published_counts`)."""
+def counts(query: IncidentQuery | None = None) -> privacy.PublishedCounts:
+    """Counts per area and hexagon as the viewer may see them (:func:`pipelines.privacy.published_counts`)."""
     return _counts(store().url, _version(), query or IncidentQuery(), viewer())
 
 
@@ -167,7 +166,7 @@ def require(action: str) -> Viewer:
     if not current.may(action):
         try:
             current.require(action)
-        except access.AccessDenied as exc:
+        except privacy.AccessDenied as exc:
             st.warning(str(exc))
         st.stop()
     return current
@@ -182,15 +181,15 @@ def _act_version() -> tuple[int, int, int, int]:
 
 
 @st.cache_resource(show_spinner="Building the agenda ...", max_entries=16)
-def _agenda(url: str, version: tuple, code: str, month: str, public: bool):
+def _agenda(url: str, version: tuple, code: str, month: str, public: bool, viewer: Viewer):
     from pipelines.act.agenda import agenda_for
 
-    return agenda_for(store(), code, month, public=public)
+    return agenda_for(store(), code, month, viewer=viewer, public=public)
 
 
 def agenda(code: str, month: pd.Period | str, *, public: bool = False):
     """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes."""
-    return _agenda(store().url, _act_version(), code, str(month), public)
+    return _agenda(store().url, _act_version(), code, str(month), public, viewer())
 
 
 @dataclass(frozen=True)
@@ -246,12 +245,12 @@ def sidebar() -> Filters:
     )
 
 
-def profile_stats(filters: Filters, month: pd.Period) -> access.ProfileStats:
+def profile_stats(filters: Filters, month: pd.Period) -> privacy.ProfileStats:
     """KPIs and trend of the chosen neighbourhood as the viewer may see them."""
     start = end = None
     if filters.months:
         start, end = month_bounds(filters.months[0])[0], month_bounds(filters.months[1])[1]
-    return access.profile_stats(
+    return privacy.profile_stats(
         store(),
         viewer(),
         filters.query(whole_period=True),

@@ -32,8 +32,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipelines import audit
-from pipelines.access import PUBLIC, Viewer
 from pipelines.errors import AreaSafeError
+from pipelines.privacy import PUBLIC, Viewer
 from pipelines.schemas import ROLES
 from pipelines.settings import SETTINGS, Settings
 from pipelines.store.base import Store

@@ -180,7 +180,7 @@ def _print_batch(batch, *, as_json: bool) -> None:
 
 
 def _ingest(store, args) -> int:
-    from pipelines import access, audit, ingest, registers
+    from pipelines import audit, ingest, privacy, registers
 
     if args.kind == "boundaries":
         batch = ingest.ingest_boundaries(
@@ -235,7 +235,7 @@ def _ingest(store, args) -> int:
     audit.record(
         store,
         "upload",
-        viewer=access.operator(args.user),
+        viewer=privacy.operator(args.user),
         target=batch.batch_id,
         detail={"kind": args.kind, "file": batch.file_name, "accepted": batch.accepted, "rejected": batch.rejected},
     )
@@ -244,10 +244,10 @@ def _ingest(store, args) -> int:
 
 
 def _batches(store, args) -> int:
-    from pipelines import access
+    from pipelines import access, privacy
 
     if args.batch_command == "delete":
-        removed = access.delete_batch(store, access.operator(), args.batch_id, reason=args.reason)
+        removed = access.delete_batch(store, privacy.operator(), args.batch_id, reason=args.reason)
         print(f"deleted batch {args.batch_id}: {removed} rows removed; its record is kept as withdrawn")
         return 0
     batches = store.read_batches()
@@ -278,9 +278,9 @@ def _read_password(*, required: bool) -> str | None:
 
 
 def _users(store, args) -> int:
-    from pipelines import access, auth
+    from pipelines import auth, privacy
 
-    actor = access.operator()
+    actor = privacy.operator()
     name = getattr(args, "name", None)
     if args.user_command == "add":
         if not args.password_stdin and not args.sso_only:
@@ -311,9 +311,9 @@ def _users(store, args) -> int:
 
 
 def _audit(store, args) -> int:
-    from pipelines import access, audit
+    from pipelines import audit, privacy
 
-    log = audit.read_log(store, access.operator(), event=args.event, user=args.user, limit=args.limit)
+    log = audit.read_log(store, privacy.operator(), event=args.event, user=args.user, limit=args.limit)
     if args.json:
         print(log.to_json(orient="records", date_format="iso"))
     elif log.empty:
@@ -324,12 +324,12 @@ def _audit(store, args) -> int:
 
 
 def _export(store, args) -> int:
-    from pipelines import access, export
+    from pipelines import export, privacy
 
     if not args.public:
         if args.start or args.end or args.category:
             raise AreaSafeError("--start, --end and --category go with --public")
-        n = export.export_layer(store, args.format, args.out, layer=args.layer, viewer=access.operator())
+        n = export.export_layer(store, args.format, args.out, layer=args.layer, viewer=privacy.operator())
         print(f"wrote {n} {args.layer} to {args.out}")
         return 0
     from pipelines.store import IncidentQuery
@@ -345,7 +345,7 @@ def _export(store, args) -> int:
         raise AreaSafeError(f"--start/--end must be months like 2025-06; got {args.start!r}, {args.end!r}") from None
     period = f"{args.start or 'first'} to {args.end or 'last'}" if (args.start or args.end) else "all"
     query = IncidentQuery(start=start, end=end, categories=args.category)
-    n = export.export_public(store, args.format, args.out, query=query, period=period, viewer=access.operator())
+    n = export.export_public(store, args.format, args.out, query=query, period=period, viewer=privacy.operator())
     print(f"wrote the public view ({n} areas and hexagons, counts below 5 as '<5') to {args.out}")
     return 0
 

@@ -1,7 +1,7 @@
 """Export stored layers to GeoJSON, CSV or GeoPackage for QGIS, spreadsheets and open-data portals.
 
 Place in the data flow: the read side, after the store. Incidents are read through
-:func:`pipelines.access.read_incidents`, so an export holds what its viewer may see, and every export
+:func:`pipelines.privacy.read_incidents`, so an export holds what its viewer may see, and every export
 is audited. :func:`export_public` writes exactly the public view (counts per area and per hexagon,
 small counts suppressed, no point, no free text): a file a municipality can publish as it is.
 
@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from pipelines import access, audit
+from pipelines import audit, privacy
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
@@ -54,16 +54,16 @@ def csv_text(frame: pd.DataFrame) -> str:
     return neutralise_formulas(table).to_csv(index=False)
 
 
-def read_layer(store: Store, layer: str, *, viewer: access.Viewer) -> gpd.GeoDataFrame:
-    """A stored layer as ``viewer`` may see it (incidents through :func:`pipelines.access.read_incidents`)."""
+def read_layer(store: Store, layer: str, *, viewer: privacy.Viewer) -> gpd.GeoDataFrame:
+    """A stored layer as ``viewer`` may see it (incidents through :func:`pipelines.privacy.read_incidents`)."""
     if layer not in EXPORT_LAYERS:
         raise AreaSafeError(f"--layer must be one of {', '.join(EXPORT_LAYERS)}; got {layer!r}")
     if layer == "incidents":
-        return access.read_incidents(store, viewer, audit_view=False)
+        return privacy.read_incidents(store, viewer, audit_view=False)
     return store.read_table(layer)
 
 
-def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incidents", viewer: access.Viewer) -> int:
+def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incidents", viewer: privacy.Viewer) -> int:
     """Write one layer to ``out`` (analysts and admins only); returns the number of features written."""
     viewer.require("export")
     if fmt not in EXPORT_FORMATS:
@@ -85,7 +85,7 @@ def public_view(store: Store, query: IncidentQuery | None = None, *, period: str
     ``period`` and ``categories`` (what was counted); the geometry is the area or the hexagon.
     """
     query = query or IncidentQuery()
-    counts = access.published_counts(store, access.PUBLIC, query)
+    counts = privacy.published_counts(store, privacy.PUBLIC, query)
     areas = store.read_areas()[["kind", "code", "name", "geometry"]]
     by_area = areas.merge(counts.areas, on=["kind", "code"], how="left")
     area_features = gpd.GeoDataFrame(
@@ -125,7 +125,7 @@ def export_public(
     *,
     query: IncidentQuery | None = None,
     period: str = "all",
-    viewer: access.Viewer = access.PUBLIC,
+    viewer: privacy.Viewer = privacy.PUBLIC,
 ) -> int:
     """Write :func:`public_view` to ``out`` (GeoJSON or CSV); returns the number of features.
 

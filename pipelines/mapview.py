@@ -35,13 +35,13 @@ import shapely
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 
 from pipelines.errors import AreaSafeError
-from pipelines.generalise import points_to_cells
 from pipelines.hotspots.density import density_surface
+from pipelines.privacy.generalise import points_to_cells
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 from pipelines.settings import DEMO_DIR
 
 if TYPE_CHECKING:
-    from pipelines.access import PublishedCounts
+    from pipelines.privacy import PublishedCounts
 
 #: URL prefix under which Streamlit serves ``<repo>/static`` when static serving is on.
 STATIC_URL = "/app/static/vendor"
@@ -191,7 +191,7 @@ def build_map(
     areas
         Stored areas (all kinds); the choropleth uses those of ``options.area_kind``.
     incidents
-        Filtered incidents the viewer may see (:func:`pipelines.access.read_incidents`), EPSG:4326 points
+        Filtered incidents the viewer may see (:func:`pipelines.privacy.read_incidents`), EPSG:4326 points
         with ``precinct_code``/``neighbourhood_code``; drawn as points and heat, and counted for the area
         and hexagon layers unless ``counts`` is given. A ``description`` column, when present, is shown in
         the point's popup as text.
@@ -201,7 +201,7 @@ def build_map(
     focus
         Code of the area to zoom to (a Safe Neighbourhood); ``None`` fits every area.
     counts
-        Published counts (:func:`pipelines.access.published_counts`) for the area and hexagon layers, for
+        Published counts (:func:`pipelines.privacy.published_counts`) for the area and hexagon layers, for
         viewers who may not see every row: their ``shown`` labels (``"<5"``) are what the map displays.
     """
     options = options or MapOptions()
@@ -251,7 +251,7 @@ def parse_ref(text: str | None) -> tuple[str, str] | None:
 
 
 def allowed_layers(viewer) -> tuple[str, ...]:
-    """The layers a :class:`pipelines.access.Viewer` may switch on: no heat surface for viewers who do not
+    """The layers a :class:`pipelines.privacy.Viewer` may switch on: no heat surface for viewers who do not
     see every row (a kernel density of few points shows where they are), no points for the public."""
     if viewer.sees_rows:
         return LAYERS
@@ -491,7 +491,7 @@ def _add_heat(m, incidents: gpd.GeoDataFrame, lon, lat, options: MapOptions, res
 
 def hexagon_counts(lon: np.ndarray, lat: np.ndarray, resolution: int = 9) -> pd.Series:
     """Incident count per H3 cell (index: cell as a hex string), largest first
-    (cells from :func:`pipelines.generalise.points_to_cells`)."""
+    (cells from :func:`pipelines.privacy.generalise.points_to_cells`)."""
     if not len(lon):
         return pd.Series(dtype=int, name="count")
     cells = pd.Series(points_to_cells(lon, lat, resolution))
@@ -544,7 +544,7 @@ def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapRe
     interesting = (cells["gi_bin"] != 0) | cells["emerging"].isin(EMERGING_OUTLINED)
     order = np.lexsort((-cells["count"].fillna(0).to_numpy(), ~interesting.to_numpy()))
     shown = cells.iloc[order[: options.max_hotspot_cells]]
-    has_shown = "shown" in cells  # published cells (pipelines.access.published_hotspots) carry their labels
+    has_shown = "shown" in cells  # published cells (pipelines.privacy.published_hotspots) carry their labels
     features = []
     for row in shown.itertuples(index=False):
         ring = [[round(x, 5), round(y, 5)] for x, y in row.geometry.exterior.coords]

@@ -112,7 +112,7 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     A cell is listed when Gi* calls it hot (``gi_bin > 0``) or its emerging category is a hot one,
     strongest first: ``cell``, ``incidents``, ``gi_star`` (the bin in words), ``trend`` (the emerging
     category in words), ``emerging``, ``lat``, ``lon``. Cells published for a suppressed viewer
-    (:func:`pipelines.access.published_hotspots`) list ``incidents`` as shown to them (``"<5"``).
+    (:func:`pipelines.privacy.published_hotspots`) list ``incidents`` as shown to them (``"<5"``).
     """
     columns = ["cell", "incidents", "gi_star", "trend", "emerging", "lat", "lon"]
     if not len(cells):

@@ -52,7 +52,7 @@ def ensure_user(store, role: str, *, org: str | None = None, username: str | Non
 
     A cso account belongs to the demo's CSO unless ``org`` says otherwise.
     """
-    from pipelines import access, auth
+    from pipelines import auth, privacy
     from pipelines.demo import CSO_ORG
 
     if role == "cso" and org is None:
@@ -63,7 +63,7 @@ def ensure_user(store, role: str, *, org: str | None = None, username: str | Non
         suffix = f"-{hashlib.sha256(org.encode()).hexdigest()[:6]}" if role == "cso" else ""
         username = f"test-{role}{suffix}"
     if not len(store.read_table("users", where={"username": username})):
-        auth.add_user(store, username, role=role, org=org, password=PASSWORD, actor=access.operator("tests"))
+        auth.add_user(store, username, role=role, org=org, password=PASSWORD, actor=privacy.operator("tests"))
     return username
 
 

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines import access, audit
-from pipelines.access import PUBLIC, AccessDenied, Viewer
+from pipelines import access, audit, privacy
 from pipelines.demo import CSO_ORG, MUNICIPAL_ORG
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import ingest_incidents, prepare_incidents
+from pipelines.privacy import PUBLIC, AccessDenied, Viewer
 from pipelines.store import IncidentQuery
 from tests._helpers import copy_store, file_bytes, write_csv
 
@@ -63,7 +63,7 @@ def test_invalid_viewers_are_refused(kwargs, match):
 
 
 def test_permission_table_matches_the_issue():
-    may = {action: {v.role for v in EVERYONE if v.may(action)} for action in access.PERMISSIONS}
+    may = {action: {v.role for v in EVERYONE if v.may(action)} for action in privacy.PERMISSIONS}
     assert may["map"] == may["profile"] == {None, "cso", "planner", "act_member", "analyst", "admin"}
     assert may["upload"] == {"cso", "planner", "analyst", "admin"}
     assert may["act_review"] == may["registers"] == {"planner", "act_member", "analyst", "admin"}
@@ -78,13 +78,13 @@ def test_permission_table_matches_the_issue():
 # Rows, per role, on a hand-built store
 # --------------------------------------------------------------------------------------------------
 def test_public_receives_no_row_point_or_text(two_csos):
-    rows = access.read_incidents(two_csos, PUBLIC)
+    rows = privacy.read_incidents(two_csos, PUBLIC)
     assert len(rows) == 0
-    assert len(access.read_incidents(two_csos, PUBLIC, IncidentQuery(columns=["description"]))) == 0
+    assert len(privacy.read_incidents(two_csos, PUBLIC, IncidentQuery(columns=["description"]))) == 0
 
 
 def test_cso_reads_only_its_own_rows_in_full(two_csos):
-    rows = access.read_incidents(two_csos, CSO_A)
+    rows = privacy.read_incidents(two_csos, CSO_A)
     assert sorted(rows["external_id"]) == ["a1", "a2", "a3", "a4"]
     assert set(rows["org"]) == {"CSO A"}
     rape = rows[rows["category"] == "sexual_offences"].iloc[0]
@@ -103,20 +103,20 @@ def test_cso_reads_only_its_own_rows_in_full(two_csos):
     ],
 )
 def test_cso_never_reads_another_orgs_rows(two_csos, query):
-    rows = access.read_incidents(two_csos, CSO_A, query)
+    rows = privacy.read_incidents(two_csos, CSO_A, query)
     assert "CSO B" not in set(rows.get("org", pd.Series(dtype=object)))
     assert not any(str(d).startswith("B report") for d in rows.get("description", []))
-    assert len(access.read_incidents(two_csos, CSO_B, query)) <= 6
+    assert len(privacy.read_incidents(two_csos, CSO_B, query)) <= 6
 
 
 @pytest.mark.parametrize("viewer", [PLANNER, ACT], ids=["planner", "act_member"])
 def test_sensitive_rows_are_generalised_below_analyst(two_csos, viewer):
-    rows = access.read_incidents(two_csos, viewer, IncidentQuery(columns=None))
+    rows = privacy.read_incidents(two_csos, viewer, IncidentQuery(columns=None))
     assert len(rows) == 10
     sensitive = rows[rows["sensitive"]]
     assert len(sensitive) == 1 and sensitive["generalised"].all()
     row = sensitive.iloc[0]
-    resolution = access.location_resolution(two_csos)
+    resolution = privacy.location_resolution(two_csos)
     cell = h3.latlng_to_cell(-34.04123, 18.57321, resolution)
     lat, lon = h3.cell_to_latlng(cell)
     assert (row.geometry.x, row.geometry.y) == pytest.approx((lon, lat))
@@ -125,7 +125,7 @@ def test_sensitive_rows_are_generalised_below_analyst(two_csos, viewer):
     # everything else stays exact, with its free text
     other = rows[~rows["sensitive"]]
     assert not other["generalised"].any() and other["description"].notna().all()
-    raw = access.read_incidents(two_csos, viewer, IncidentQuery(columns=["raw", "category"]))
+    raw = privacy.read_incidents(two_csos, viewer, IncidentQuery(columns=["raw", "category"]))
     assert raw.loc[raw["category"] == "sexual_offences", "raw"].isna().all()
     assert "sensitive" not in raw.columns  # asked-for columns only (plus ``generalised``)
 
@@ -133,7 +133,7 @@ def test_sensitive_rows_are_generalised_below_analyst(two_csos, viewer):
 @pytest.mark.parametrize("viewer", [ANALYST, ADMIN], ids=["analyst", "admin"])
 def test_analysts_see_sensitive_rows_exactly_and_it_is_audited(two_csos, viewer):
     before = len(two_csos.read_table("audit_log", where={"event": "view_sensitive"}))
-    rows = access.read_incidents(two_csos, viewer)
+    rows = privacy.read_incidents(two_csos, viewer)
     row = rows[rows["sensitive"]].iloc[0]
     assert (row.geometry.x, row.geometry.y) == pytest.approx((18.57321, -34.04123))
     assert row["description"].startswith(HOSTILE)
@@ -141,15 +141,15 @@ def test_analysts_see_sensitive_rows_exactly_and_it_is_audited(two_csos, viewer)
     assert len(log) == before + 1
     assert log["user"].iloc[-1] == viewer.username and '"sensitive_rows": 1' in log["detail"].iloc[-1]
     # a read without sensitive rows is not audited
-    access.read_incidents(two_csos, viewer, IncidentQuery(categories=["robbery_common"]))
+    privacy.read_incidents(two_csos, viewer, IncidentQuery(categories=["robbery_common"]))
     assert len(two_csos.read_table("audit_log", where={"event": "view_sensitive"})) == before + 1
 
 
 def test_opening_a_sensitive_record_is_audited_for_analysts_only(two_csos):
     record = {"incident_id": "abc", "sensitive": "True"}
-    assert access.note_detail_view(two_csos, ANALYST, "incident", record)
-    assert not access.note_detail_view(two_csos, PLANNER, "incident", record)
-    assert not access.note_detail_view(two_csos, ANALYST, "incident", {"sensitive": "False"})
+    assert privacy.note_detail_view(two_csos, ANALYST, "incident", record)
+    assert not privacy.note_detail_view(two_csos, PLANNER, "incident", record)
+    assert not privacy.note_detail_view(two_csos, ANALYST, "incident", {"sensitive": "False"})
     log = two_csos.read_table("audit_log", where={"event": "view_sensitive"})
     assert list(log["target"]) == ["incident:abc"]
 
@@ -159,30 +159,33 @@ def test_opening_a_sensitive_record_is_audited_for_analysts_only(two_csos):
 # --------------------------------------------------------------------------------------------------
 def test_published_counts_suppress_for_public_and_cso_only(two_csos):
     for viewer in (PUBLIC, CSO_A):
-        counts = access.published_counts(two_csos, viewer)
+        counts = privacy.published_counts(two_csos, viewer)
         precincts = counts.area_counts("precinct").set_index("code")
         # West has 4 (shown <5); East has 6, but it is the table's only other cell: secondary suppression
         assert precincts.loc["P-WEST", "shown"] == "<5" and np.isnan(precincts.loc["P-WEST", "count"])
         assert precincts.loc["P-EAST", "shown"] == "<5" and np.isnan(precincts.loc["P-EAST", "count"])
         assert counts.total_shown == "10"
         assert set(counts.cells.columns) == {"cell", "count", "shown"}
-    exact = access.published_counts(two_csos, PLANNER).area_counts("precinct").set_index("code")
+    exact = privacy.published_counts(two_csos, PLANNER).area_counts("precinct").set_index("code")
     assert exact.loc["P-WEST", "shown"] == "4" and exact.loc["P-EAST", "count"] == 6
 
 
-def test_published_hotspots_hide_small_counts_and_z_scores():
+def test_published_hotspots_carry_no_counts_or_z_scores_for_the_public():
+    # Hot-spot cells are the hexagon layer's cells again: a second copy of their counts, suppressed on its
+    # own, would give the hexagon layer's hidden cells back by subtraction from the total.
     cells = pd.DataFrame({"cell_id": ["a", "b"], "count": [3, 9], "gi_z": [1.0, 2.5], "gi_p": [0.3, 0.01]})
-    public = access.published_hotspots(cells, PUBLIC)
-    assert list(public["shown"]) == ["<5", "9"] and public["gi_z"].isna().all()
-    planner = access.published_hotspots(cells, PLANNER)
+    public = privacy.published_hotspots(cells, PUBLIC)
+    assert public["count"].isna().all() and set(public["shown"]) == {privacy.COUNT_NOT_SHOWN}
+    assert public["gi_z"].isna().all() and public["gi_p"].isna().all()
+    planner = privacy.published_hotspots(cells, PLANNER)
     assert "shown" not in planner and list(planner["count"]) == [3, 9] and list(planner["gi_z"]) == [1.0, 2.5]
 
 
 def test_profile_stats_withhold_what_would_reveal_a_small_count(two_csos):
     query = IncidentQuery(precinct="P-WEST")  # CSO A's 4 incidents
     month = pd.Period("2025-03", "M")
-    public = access.profile_stats(two_csos, PUBLIC, query, month=month, population=500)
-    planner = access.profile_stats(two_csos, PLANNER, query, month=month, population=500)
+    public = privacy.profile_stats(two_csos, PUBLIC, query, month=month, population=500)
+    planner = privacy.profile_stats(two_csos, PLANNER, query, month=month, population=500)
     assert planner.incidents == "4" and planner.rate_per_1000 == "8.00" and planner.change == "+4 vs 2025-02"
     assert public.incidents == "<5"
     assert public.rate_per_1000 == "n/a" and public.change is None and public.community_share == "n/a"
@@ -196,12 +199,12 @@ def test_demo_every_role_gets_only_what_it_may(demo_store):
     cso = Viewer("k", "cso", CSO_ORG)
     truth = demo_store.read_incidents()
     assert truth["sensitive"].sum() > 100  # the demo has sensitive incidents to protect
-    assert len(access.read_incidents(demo_store, PUBLIC)) == 0
-    own = access.read_incidents(demo_store, cso)
+    assert len(privacy.read_incidents(demo_store, PUBLIC)) == 0
+    own = privacy.read_incidents(demo_store, cso)
     assert len(own) == (truth["org"] == CSO_ORG).sum() and set(own["org"]) == {CSO_ORG}
-    assert len(access.read_incidents(demo_store, cso, IncidentQuery(orgs=[MUNICIPAL_ORG]))) == 0
+    assert len(privacy.read_incidents(demo_store, cso, IncidentQuery(orgs=[MUNICIPAL_ORG]))) == 0
     for viewer in (PLANNER, ACT):
-        rows = access.read_incidents(demo_store, viewer)
+        rows = privacy.read_incidents(demo_store, viewer)
         sensitive = rows["sensitive"].to_numpy()
         exact = truth.set_index("incident_id").loc[rows["incident_id"]]
         moved = ~shapely.equals(rows.geometry.to_numpy(), exact.geometry.to_numpy())
@@ -209,12 +212,12 @@ def test_demo_every_role_gets_only_what_it_may(demo_store):
         # no sensitive point is exact (a point exactly on its cell centre would be a coincidence)
         assert moved[sensitive].mean() > 0.99 and not moved[~sensitive].any()
         assert rows.loc[sensitive, "description"].isna().all()
-    rows = access.read_incidents(demo_store, ANALYST)
+    rows = privacy.read_incidents(demo_store, ANALYST)
     assert shapely.equals(rows.geometry.to_numpy(), truth.geometry.to_numpy()).all()
 
 
 def test_demo_public_counts_hold_no_count_below_five(demo_store):
-    counts = access.published_counts(demo_store, PUBLIC)
+    counts = privacy.published_counts(demo_store, PUBLIC)
     for table in (counts.areas, counts.cells):
         shown = table["count"].dropna()
         assert ((shown == 0) | (shown >= 5)).all()
@@ -227,10 +230,10 @@ def test_demo_public_counts_hold_no_count_below_five(demo_store):
 # Batches, uploads and erasure
 # --------------------------------------------------------------------------------------------------
 def test_cso_sees_its_own_batches_only(two_csos):
-    assert set(access.read_batches(two_csos, CSO_A)["org"]) == {"CSO A"}
-    assert {"CSO A", "CSO B"} <= set(access.read_batches(two_csos, PLANNER)["org"])
+    assert set(privacy.read_batches(two_csos, CSO_A)["org"]) == {"CSO A"}
+    assert {"CSO A", "CSO B"} <= set(privacy.read_batches(two_csos, PLANNER)["org"])
     with pytest.raises(AccessDenied):
-        access.read_batches(two_csos, PUBLIC)
+        privacy.read_batches(two_csos, PUBLIC)
 
 
 @pytest.mark.parametrize(
@@ -314,6 +317,6 @@ def test_a_withdrawn_file_can_be_uploaded_again(two_csos, tmp_path):
 
 
 def test_hot_spot_grid_is_no_finer_than_generalisation_for_suppressed_viewers(demo_store):
-    assert access.hotspot_resolution(demo_store, PUBLIC) == access.location_resolution(demo_store) == 9
-    assert access.hotspot_resolution(demo_store, CSO_A) == 9
-    assert access.hotspot_resolution(demo_store, PLANNER) is None
+    assert privacy.hotspot_resolution(demo_store, PUBLIC) == privacy.location_resolution(demo_store) == 9
+    assert privacy.hotspot_resolution(demo_store, CSO_A) == 9
+    assert privacy.hotspot_resolution(demo_store, PLANNER) is None

@@ -20,6 +20,7 @@ from pipelines.act.agenda import (
     load_meeting,
 )
 from pipelines.hotspots import BadMonthError, UnknownNeighbourhoodError
+from pipelines.privacy import operator
 from pipelines.settings import DEMO_DIR
 
 PLANTED = json.loads((DEMO_DIR / "planted.json").read_text())["emerging_hotspot"]
@@ -41,7 +42,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def context(store):
-    return load_meeting(store, CODE, LAST_MONTH)
+    return load_meeting(store, CODE, LAST_MONTH, viewer=operator())
 
 
 @pytest.fixture(scope="module")
@@ -228,9 +229,9 @@ def test_public_agenda_has_no_people_no_free_text_and_no_small_counts(context):
 def test_every_demo_neighbourhood_and_an_empty_month_get_an_agenda(store):
     codes = sorted(store.read_areas("neighbourhood")["code"])
     for code in codes:  # some have no interventions, actions, meetings or hot spots
-        agenda = build_agenda(load_meeting(store, code, LAST_MONTH))
+        agenda = build_agenda(load_meeting(store, code, LAST_MONTH, viewer=operator()))
         assert [i.key for i in agenda.items][:2] == ["actions", "interventions"], code
-    future = build_agenda(load_meeting(store, CODE, "2030-01"))
+    future = build_agenda(load_meeting(store, CODE, "2030-01", viewer=operator()))
     assert future.item("counts").summary.startswith("0 incident(s) in 2030-01")
     assert future.item("hotspot-none").summary.startswith("No new or intensifying hot spot")
     table = future.item("actions").table
@@ -240,6 +241,6 @@ def test_every_demo_neighbourhood_and_an_empty_month_get_an_agenda(store):
 
 def test_agenda_errors_name_the_argument(store):
     with pytest.raises(UnknownNeighbourhoodError, match=r"Unknown neighbourhood 'NOPE' for --neighbourhood; known"):
-        load_meeting(store, "NOPE", LAST_MONTH)
+        load_meeting(store, "NOPE", LAST_MONTH, viewer=operator())
     with pytest.raises(BadMonthError, match=r"--month must be a month written YYYY-MM, e.g. 2026-10; got '2026/10'"):
-        load_meeting(store, CODE, "2026/10")
+        load_meeting(store, CODE, "2026/10", viewer=operator())

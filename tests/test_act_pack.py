@@ -17,6 +17,7 @@ import pytest
 from pipelines.act.actions import save_action
 from pipelines.act.pack import PackError, build_pack, render_html, write_pack
 from pipelines.cli import main
+from pipelines.privacy import operator
 from pipelines.settings import DEMO_DIR, PROJECT_ROOT
 
 PLANTED = json.loads((DEMO_DIR / "planted.json").read_text())["emerging_hotspot"]
@@ -40,7 +41,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pdf(store, tmp_path_factory) -> Path:
-    return write_pack(store, CODE, MONTH, tmp_path_factory.mktemp("out") / "pack.pdf")
+    return write_pack(store, CODE, MONTH, tmp_path_factory.mktemp("out") / "pack.pdf", viewer=operator())
 
 
 def _text(pdf: Path, *pages: int) -> str:
@@ -112,7 +113,7 @@ def test_pdf_prints_in_black_and_white_with_nothing_below_9_points(pdf, tmp_path
 
 
 def test_html_is_self_contained(store):
-    document = render_html(build_pack(store, CODE, MONTH))
+    document = render_html(build_pack(store, CODE, MONTH, viewer=operator()))
     images = re.findall(r'<img[^>]*src="([^"]+)"', document)
     text = re.sub(r'src="data:image/png;base64,[A-Za-z0-9+/=]+"', 'src=""', document)
     assert not re.search(r"https?:|//[a-z0-9]|<link|<script|@import|url\(|\bsrc=\"[^\"]", text, re.I)
@@ -123,7 +124,7 @@ def test_html_is_self_contained(store):
 
 @needs_poppler
 def test_public_pack_follows_the_privacy_rules(store, tmp_path):
-    pdf = write_pack(store, CODE, MONTH, tmp_path / "public.pdf", public=True)
+    pdf = write_pack(store, CODE, MONTH, tmp_path / "public.pdf", viewer=operator(), public=True)
     _pages(pdf, ARTIFACTS / "public")
     text = " ".join(_text(pdf).split())
     assert "PUBLIC" in text and "<5" in text
@@ -132,7 +133,7 @@ def test_public_pack_follows_the_privacy_rules(store, tmp_path):
     for secret in (*secrets, "retired nurse"):
         assert secret not in text, secret
     assert "What was reported" not in text and "Five most frequent categories" not in text
-    html = render_html(build_pack(store, CODE, MONTH, public=True))
+    html = render_html(build_pack(store, CODE, MONTH, viewer=operator(), public=True))
     assert "T. Mahlangu" not in html and "Public version" in html
 
 
@@ -143,7 +144,7 @@ def test_a_recorded_action_appears_in_the_regenerated_pack(store):
         {"neighbourhood_code": CODE, "month": MONTH, "decision": decision, "owner_org": "Energy", "due": "2026-12-15"},
         user="pytest",
     )
-    document = render_html(build_pack(store, CODE, MONTH))
+    document = render_html(build_pack(store, CODE, MONTH, viewer=operator()))
     sections = {part.split("</h2>")[0]: part for part in document.split("<h2>")[1:]}
     decisions = next(body for title, body in sections.items() if title.endswith("Decisions recorded at this meeting"))
     assert decision in decisions and f"{MONTH}-A01" in decisions
@@ -155,9 +156,9 @@ def test_a_recorded_action_appears_in_the_regenerated_pack(store):
 
 def test_write_pack_refuses_bad_paths_and_writes_nothing(store, tmp_path):
     with pytest.raises(PackError, match=r"--out must end in .pdf or .html .*got '.*pack.docx'"):
-        write_pack(store, CODE, MONTH, tmp_path / "pack.docx")
+        write_pack(store, CODE, MONTH, tmp_path / "pack.docx", viewer=operator())
     with pytest.raises(PackError, match="--out folder .* does not exist"):
-        write_pack(store, CODE, MONTH, tmp_path / "missing" / "pack.pdf")
+        write_pack(store, CODE, MONTH, tmp_path / "missing" / "pack.pdf", viewer=operator())
     assert list(tmp_path.iterdir()) == []
 
 

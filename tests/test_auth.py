@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from pipelines import audit, auth
-from pipelines.access import PUBLIC, AccessDenied, Viewer, operator
 from pipelines.errors import AreaSafeError
+from pipelines.privacy import PUBLIC, AccessDenied, Viewer, operator
 from pipelines.settings import SETTINGS
 from pipelines.store import open_store
 from tests._helpers import file_bytes

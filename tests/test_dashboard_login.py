@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.common import SESSION_KEY
 from pipelines import audit, auth
-from pipelines.access import operator
+from pipelines.privacy import operator
 from pipelines.settings import SETTINGS, STORE_ENV
 from tests._helpers import PASSWORD, ensure_user
 

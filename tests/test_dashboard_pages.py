@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipelines.privacy import COUNT_NOT_SHOWN
 from pipelines.settings import STORE_ENV
 from tests._helpers import app_login, copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
 PAGES = ["map_explorer", "profile", "act_review", "upload", "registers", "data_quality", "batches"]
-# The least role that may use each page (pipelines.access.PERMISSIONS); the public gets the others.
+# The least role that may use each page (pipelines.privacy.PERMISSIONS); the public gets the others.
 ROLE_FOR = {"act_review": "act_member", "upload": "cso", "registers": "act_member", "data_quality": "planner",
             "batches": "cso", "users": "admin", "audit_log": "admin"}  # fmt: skip
 
@@ -65,7 +66,8 @@ def test_public_map_and_profile_show_published_counts_only(app):
     at = app("map_explorer", role=None)
     args = _map_args(at)
     assert "textContent = row[2]" not in args["script"]  # no point layer at all
-    assert "<5" in args["script"] or "\\u003c5" in args["script"]
+    # Hot-spot cells carry no count for the public (the hexagon layer holds the suppressed counts).
+    assert COUNT_NOT_SHOWN in args["script"] and '"z": null' in args["script"]
     at = app("profile", role=None)
     assert any("<5" in c.value for c in at.caption)
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)

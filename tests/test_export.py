@@ -8,14 +8,14 @@ import json
 import pandas as pd
 import pytest
 
-from pipelines import access, audit, export
-from pipelines.access import PUBLIC, AccessDenied, Viewer
+from pipelines import audit, export, privacy
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import ingest_incidents
+from pipelines.privacy import PUBLIC, AccessDenied, Viewer
 from pipelines.store import IncidentQuery
 from tests._helpers import write_csv
 
-ADMIN = access.operator("tests")
+ADMIN = privacy.operator("tests")
 HOSTILE = '=HYPERLINK("http://evil","x") <script>alert(1)</script>'
 
 
@@ -44,7 +44,7 @@ def test_public_export_holds_no_point_and_no_text(demo_store, tmp_path):
     assert not any(d in text for d in descriptions.sample(200, random_state=1))
     # the totals are right: areas of one kind add up to the incidents inside them
     public = export.public_view(demo_store)
-    exact = access.published_counts(demo_store, Viewer("p", "planner")).areas
+    exact = privacy.published_counts(demo_store, Viewer("p", "planner")).areas
     merged = public.merge(exact, on=["kind", "code"])
     visible = merged[merged["incidents"] != "<5"]
     assert (visible["incidents"].astype(int) == visible["count"]).all()

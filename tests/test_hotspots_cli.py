@@ -21,6 +21,7 @@ from pipelines.hotspots.recipe import (
     hotspots_for_neighbourhood,
 )
 from pipelines.hotspots.synthetic import incidents_from_counts, origin_metric, to_lonlat
+from pipelines.privacy import operator
 from pipelines.store.base import Batch
 
 X0, Y0 = origin_metric()
@@ -126,7 +127,9 @@ def test_table_output(hood_store, capsys):
 
 
 def test_until_months_and_category_select_the_window(hood_store):
-    result = hotspots_for_neighbourhood(hood_store, "N-1", months=6, until="2026-07", category="murder")
+    result = hotspots_for_neighbourhood(
+        hood_store, "N-1", viewer=operator(), months=6, until="2026-07", category="murder"
+    )
     assert [str(result.months[0]), str(result.months[-1])] == ["2026-02", "2026-07"]
     assert result.category == "murder"
     expected = incidents_in(hood_store, "2026-02", "2026-07", "murder")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+from pipelines.privacy import operator
 from pipelines.settings import DEMO_DIR
 
 
@@ -35,7 +36,7 @@ def _distance_m(lat, lon, lat0, lon0):
 
 def test_planted_hotspot_is_new_or_consecutive(planted):
     store, hotspot = planted
-    result = hotspots_for_neighbourhood(store, hotspot["neighbourhood_code"])
+    result = hotspots_for_neighbourhood(store, hotspot["neighbourhood_code"], viewer=operator())
     # the default window ends at the last month with data, which is the hot spot's last month
     assert str(result.months[-1]) == hotspot["months"][-1]
     assert len(result.months) == 12
@@ -50,7 +51,7 @@ def test_planted_hotspot_is_new_or_consecutive(planted):
 
 def test_planted_hotspot_is_a_gi_star_hot_spot_at_a_resolution_fine_enough(planted):
     store, hotspot = planted
-    result = hotspots_for_neighbourhood(store, hotspot["neighbourhood_code"], resolution=None)
+    result = hotspots_for_neighbourhood(store, hotspot["neighbourhood_code"], viewer=operator(), resolution=None)
     resolution = result.grid.spec.resolution
     assert len(result.cells) >= 30
     cells = result.cells.set_index("cell_id")
@@ -62,7 +63,7 @@ def test_planted_hotspot_is_a_gi_star_hot_spot_at_a_resolution_fine_enough(plant
 
 def test_json_for_the_demo_neighbourhood_is_well_formed(planted):
     store, hotspot = planted
-    out = hotspots_for_neighbourhood(store, hotspot["neighbourhood_code"]).to_json()
+    out = hotspots_for_neighbourhood(store, hotspot["neighbourhood_code"], viewer=operator()).to_json()
     text = json.dumps(out, allow_nan=False)
     assert json.loads(text)["window"]["until"] == hotspot["months"][-1]
     assert all(c["emerging"] for c in out["cells"])

@@ -211,7 +211,7 @@ def test_point_labels_carry_description_and_generalisation():
 
 
 def test_map_draws_published_counts_for_suppressed_viewers():
-    from pipelines.access import PublishedCounts
+    from pipelines.privacy import PublishedCounts
 
     counts = PublishedCounts(
         total=float("nan"),
@@ -230,7 +230,7 @@ def test_map_draws_published_counts_for_suppressed_viewers():
 
 
 def test_allowed_layers_by_viewer():
-    from pipelines.access import PUBLIC, Viewer
+    from pipelines.privacy import PUBLIC, Viewer
 
     assert mapview.allowed_layers(Viewer("p", "planner")) == mapview.LAYERS
     assert "heat" not in mapview.allowed_layers(Viewer("c", "cso", "X"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.access import PERMISSIONS
+from pipelines.privacy import PERMISSIONS
 from pipelines.schemas import AUDIT_EVENTS, ROLES
 from pipelines.settings import PROJECT_ROOT, SETTINGS
 

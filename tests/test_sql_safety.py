@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipelines import access, audit, auth
+from pipelines import access, audit, auth, privacy
 from pipelines.ingest import commit_incidents, ingest_incidents, prepare_incidents
 from pipelines.schemas import TABLES
 from pipelines.store import IncidentQuery, StoreError
@@ -61,7 +61,7 @@ def test_hostile_values_are_always_parameters(recorded, tmp_path):
     )
     batch = commit_incidents(store, prepare_incidents(store, csv, source="community", org=EVIL, user=EVIL))
     assert batch.accepted == 1
-    admin = access.operator(EVIL)
+    admin = privacy.operator(EVIL)
     auth.add_user(store, f"u{MARK}", role="cso", org=EVIL, password=EVIL, actor=admin)
     for attempt in (EVIL, "wrong"):
         with pytest.raises(auth.AuthError):
@@ -78,7 +78,7 @@ def test_hostile_values_are_always_parameters(recorded, tmp_path):
             start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
         )
     )
-    access.read_incidents(store, access.Viewer("c", "cso", EVIL), IncidentQuery(orgs=[EVIL]))
+    privacy.read_incidents(store, privacy.Viewer("c", "cso", EVIL), IncidentQuery(orgs=[EVIL]))
     for table in TABLES:
         store.read_table(table, where={TABLES[table].columns[0]: EVIL})
     store.existing_dedupe_keys([EVIL])

@@ -474,7 +474,7 @@ def test_both_backends_return_the_same_dtypes(pg_url, tmp_path):
 def test_data_version_moves_with_uploads_and_deletions_not_with_audit(any_area_store, tmp_path):
     """Dashboards key their caches on it: a deleted batch must disappear from every replica at once."""
     from pipelines import access, audit
-    from pipelines.access import Viewer
+    from pipelines.privacy import Viewer
 
     admin = Viewer("root", "admin")
     start = any_area_store.data_version()
@@ -491,7 +491,7 @@ def test_data_version_moves_with_uploads_and_deletions_not_with_audit(any_area_s
 def test_a_deletion_and_its_tombstone_are_one_transaction(any_area_store, tmp_path):
     """The rows, the tombstone and the audit entry of a deleted batch change together or not at all."""
     from pipelines import access
-    from pipelines.access import Viewer
+    from pipelines.privacy import Viewer
 
     batch = ingest_incidents(any_area_store, _csv(tmp_path, "t.csv", range(5)), source="community", org="A")
     before = _counts(any_area_store)

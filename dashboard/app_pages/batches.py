@@ -1,6 +1,6 @@
 """Batches: what came in, from whom and what became of each row; admins can delete (withdraw) a batch.
 
-A cso sees its own organisation's batches only (``pipelines.access.read_batches``). Deleting erases the
+A cso sees its own organisation's batches only (``pipelines.privacy.read_batches``). Deleting erases the
 batch's incidents, rejections and raw copies and keeps the record as a tombstone (``access.delete_batch``).
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
-from pipelines import access, views
+from pipelines import access, privacy, views
 from pipelines.errors import AreaSafeError
 
 viewer = common.require("batches")
 st.title("Batches")
-batches = access.read_batches(common.store(), viewer)
+batches = privacy.read_batches(common.store(), viewer)
 shown = views.batch_table(batches)
 shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
 st.dataframe(views.blank_missing(shown), hide_index=True, use_container_width=True)

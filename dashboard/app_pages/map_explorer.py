@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from pipelines import access, mapview, views
+from pipelines import mapview, privacy, views
 
 viewer = common.require("map")
 filters = common.sidebar()
@@ -90,7 +90,7 @@ with right:
     )
     if record and st.session_state.get("m_seen") != ref:
         st.session_state["m_seen"] = ref  # audited once per click, not on every rerun
-        access.note_detail_view(common.store(), viewer, ref[0], record)
+        privacy.note_detail_view(common.store(), viewer, ref[0], record)
     if record:
         st.table({"field": list(record), "value": list(record.values())})
     else:

@@ -1,6 +1,6 @@
 """Safe Neighbourhood profile: KPIs, monthly trend, hotspots, assets and interventions.
 
-Every number comes from ``pipelines.access.profile_stats`` / ``published_hotspots``: the public and CSOs
+Every number comes from ``pipelines.privacy.profile_stats`` / ``published_hotspots``: the public and CSOs
 see counts below 5 as <5 (and no rate or change that would give one back).
 """
 

@@ -12,7 +12,7 @@ import hashlib
 import streamlit as st
 
 from dashboard import common
-from pipelines import access, export, views
+from pipelines import access, export, privacy, views
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import SOURCES
 from pipelines.sources.mapping import FORMATS, ROLES
@@ -84,7 +84,7 @@ if upload is not None:
 
 st.subheader("Batch history" + (f": {viewer.org}" if cso else ""))
 st.dataframe(
-    views.blank_missing(views.batch_table(access.read_batches(common.store(), viewer))),
+    views.blank_missing(views.batch_table(privacy.read_batches(common.store(), viewer))),
     hide_index=True,
     use_container_width=True,
 )

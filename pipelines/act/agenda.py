@@ -40,14 +40,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipelines import privacy
 from pipelines.act import finance
-from pipelines.act import public as rules
 from pipelines.act.actions import OPEN_STATUSES, meeting_id, overdue
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots._inference import bh_threshold
 from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
+from pipelines.privacy import Viewer, suppress
+from pipelines.privacy import public as rules
 from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import HOT_TRENDS, category_labels
@@ -185,7 +187,7 @@ class Agenda:
         From :mod:`pipelines.act.finance`, for the neighbourhood's interventions and actions.
     stale_weeks : int
     public : bool
-        Built with the public-release rules (:mod:`pipelines.act.public`).
+        Built with the public-release rules (:mod:`pipelines.privacy.public`).
     """
 
     context: MeetingContext
@@ -204,8 +206,12 @@ class Agenda:
         raise KeyError(f"no agenda item {key!r}; items are {', '.join(i.key for i in self.items)}")
 
 
-def load_meeting(store: Store, code: str, month: str | pd.Period) -> MeetingContext:
-    """Read what the meeting of ``code`` in ``month`` needs from ``store``.
+def load_meeting(store: Store, code: str, month: str | pd.Period, *, viewer: Viewer) -> MeetingContext:
+    """Read what the meeting of ``code`` in ``month`` needs from ``store``, as ``viewer`` may see it.
+
+    Incidents come from :func:`pipelines.privacy.counting_rows` (a sensitive incident at its generalised
+    location below analyst), the hot-spot grid is no finer than :func:`pipelines.privacy.hotspot_resolution`
+    and assets are :func:`pipelines.privacy.visible_assets`; the public pack loads with the public viewer.
 
     Raises
     ------
@@ -221,7 +227,9 @@ def load_meeting(store: Store, code: str, month: str | pd.Period) -> MeetingCont
         known = ", ".join(sorted(map(str, areas["code"]))) or "none (load neighbourhood boundaries first)"
         raise UnknownNeighbourhoodError(f"Unknown neighbourhood {code!r} for --neighbourhood; known codes: {known}.")
     end = pd.Timestamp((period + 1).start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
-    incidents = store.read_incidents(IncidentQuery(neighbourhood=code, end=end, columns=list(_INCIDENT_COLUMNS)))
+    query = IncidentQuery(neighbourhood=code, end=end, columns=list(_INCIDENT_COLUMNS))
+    incidents = privacy.counting_rows(store, viewer, query)
+    resolution = privacy.hotspot_resolution(store, viewer)
     return MeetingContext(
         code=code,
         name=str(area["name"].iloc[0]),
@@ -229,11 +237,11 @@ def load_meeting(store: Store, code: str, month: str | pd.Period) -> MeetingCont
         area=area,
         incidents=incidents,
         interventions=store.read_table("interventions"),
-        assets=store.read_table("assets"),
+        assets=privacy.visible_assets(store.read_table("assets"), viewer),
         intervention_log=store.read_table("intervention_log"),
         actions=store.read_table("actions", where={"neighbourhood_code": code}),
         meetings=store.read_table("meetings", where={"neighbourhood_code": code}),
-        hotspots=neighbourhood_hotspots(incidents, area, months=HOTSPOT_MONTHS, until=period, resolution=None),
+        hotspots=neighbourhood_hotspots(incidents, area, months=HOTSPOT_MONTHS, until=period, resolution=resolution),
     )
 
 
@@ -256,7 +264,7 @@ def build_agenda(
     deadline_months : int
         How far ahead budget deadlines are listed.
     public : bool
-        Apply the public-release rules of :mod:`pipelines.act.public` (no people, no free text, sensitive
+        Apply the public-release rules of :mod:`pipelines.privacy.public` (no people, no free text, sensitive
         categories merged, incident counts of 1-4 shown as ``<5``).
     """
     for name, value in (("stale_weeks", stale_weeks), ("baseline_months", baseline_months)):
@@ -291,16 +299,20 @@ class _Counts:
         self.public = public
 
     def __call__(self, value: object) -> str:
-        return rules.format_count(value, public=self.public)
+        return suppress.format_count(value, public=self.public)
 
 
 def _labels() -> dict[str, str]:
     return {**category_labels(), rules.SENSITIVE_CODE: rules.SENSITIVE_LABEL}
 
 
-def agenda_for(store: Store, code: str, month: str | pd.Period, **options) -> Agenda:
-    """:func:`load_meeting` then :func:`build_agenda` (``options`` go to the latter)."""
-    return build_agenda(load_meeting(store, code, month), **options)
+def agenda_for(
+    store: Store, code: str, month: str | pd.Period, *, viewer: Viewer, public: bool = False, **options
+) -> Agenda:
+    """:func:`load_meeting` then :func:`build_agenda` (``options`` go to the latter). ``public`` builds the
+    public variant, which is loaded as the public sees the data whoever asks."""
+    context = load_meeting(store, code, month, viewer=privacy.PUBLIC if public else viewer)
+    return build_agenda(context, public=public, **options)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -769,8 +781,10 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
     shown = shown.reset_index(drop=True)
     shown["p"] = [_p_text(v) for v in shown["p"]]
     if fmt.public:
-        shown = rules.suppress_counts(shown, ["this_month", "previous_month", "baseline_mean"], derived=["change", "p"])
-        caveat += f" Counts of 1 to {rules.MIN_COUNT - 1} are shown as {rules.SUPPRESSED}."
+        shown = suppress.suppress_counts(
+            shown, ["this_month", "previous_month", "baseline_mean"], derived=["change", "p"]
+        )
+        caveat += f" Counts of 1 to {suppress.threshold() - 1} are shown as {suppress.suppressed_label()}."
     return AgendaItem("counts", "counts", "Changes in counts", summary, shown, (caveat,))
 
 

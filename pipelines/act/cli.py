@@ -74,10 +74,17 @@ def run(args: argparse.Namespace, store) -> int:
     """Run ``pack`` or ``actions`` against ``store``."""
     if args.command == "pack":
         from pipelines.act.pack import pack_format, write_pack
+        from pipelines.privacy import operator
 
         pack_format(args.out)  # a wrong suffix fails before any work
         out = write_pack(
-            store, args.neighbourhood, args.month, args.out, public=args.public, stale_weeks=args.stale_weeks
+            store,
+            args.neighbourhood,
+            args.month,
+            args.out,
+            viewer=operator(),
+            public=args.public,
+            stale_weeks=args.stale_weeks,
         )
         print(f"wrote the {'public ' if args.public else ''}meeting pack to {out}")
         return 0

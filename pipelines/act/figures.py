@@ -24,9 +24,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from pipelines.act import public as rules  # noqa: E402
 from pipelines.act.agenda import Agenda  # noqa: E402
 from pipelines.hotspots._time import local_months  # noqa: E402
+from pipelines.privacy import suppress  # noqa: E402
 from pipelines.schemas import ABCD_CATEGORIES  # noqa: E402
 from pipelines.views import monthly_trend  # noqa: E402
 
@@ -228,7 +228,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
     Top panel: all incidents by source (municipal records, community reports). Bottom panel (not in the
     public pack, where categories could single out small or sensitive counts): the five most frequent
     categories. In the public pack months with 1-4 incidents are not drawn (rule 2 of
-    :mod:`pipelines.act.public`).
+    :mod:`pipelines.privacy.public`).
     """
     context = agenda.context
     months = pd.period_range(end=context.month, periods=TREND_MONTHS, freq="M")
@@ -244,7 +244,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
         for i, (source, label) in enumerate((("municipal", "Municipal records"), ("community", "Community reports"))):
             values = by_source[source].astype(float) if source in by_source else pd.Series(0.0, index=months)
             if public:
-                values = values.where(~((values > 0) & (values < rules.MIN_COUNT)))
+                values = values.where(~suppress.is_small(values.to_numpy()))
             axes[0].plot(
                 x,
                 values.to_numpy(),
@@ -258,7 +258,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
             )
         axes[0].set_title("Incidents per month by source")
         _month_axis(axes[0], x, context.month)
-        note = f" Months with 1-{rules.MIN_COUNT - 1} incidents are not drawn." if public else ""
+        note = f" Months with 1-{suppress.threshold() - 1} incidents are not drawn." if public else ""
         axes[0].text(0, -0.3, f"Local calendar months.{note}", transform=axes[0].transAxes, fontsize=FONT_PT)
         if not public:
             trend = monthly_trend(window, top=5)

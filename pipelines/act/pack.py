@@ -9,7 +9,7 @@ URL. :func:`write_pack` picks the format from the file name and writes the file 
 Contents: cover (title, dates, what the pack is), the map of the neighbourhood (hot spots, assets,
 interventions), the trend charts, the agenda (one section per item, as in meeting mode), then the actions
 register, the interventions table and the budget cycles. ``public=True`` applies the rules of
-:mod:`pipelines.act.public` and marks every page "Public".
+:mod:`pipelines.privacy.public` and marks every page "Public".
 
 Black and white: tables are black on white with a grey header row; figures follow
 :mod:`pipelines.act.figures`; no meaning is carried by colour; body text is 10 pt and nothing is below 9 pt.
@@ -31,8 +31,9 @@ import pandas as pd
 
 from pipelines.act import figures
 from pipelines.act.actions import OPEN_STATUSES, overdue
-from pipelines.act.agenda import Agenda, AgendaItem, build_agenda, load_meeting
+from pipelines.act.agenda import Agenda, AgendaItem, agenda_for
 from pipelines.errors import AreaSafeError
+from pipelines.privacy import Viewer
 from pipelines.settings import SETTINGS
 from pipelines.store.base import Store
 
@@ -157,6 +158,7 @@ def build_pack(
     code: str,
     month: str | pd.Period,
     *,
+    viewer: Viewer,
     public: bool = False,
     stale_weeks: int | None = None,
     roads_path: str | Path | None = None,
@@ -170,7 +172,7 @@ def build_pack(
         From :func:`~pipelines.act.agenda.load_meeting`.
     """
     options = {} if stale_weeks is None else {"stale_weeks": stale_weeks}
-    agenda = build_agenda(load_meeting(store, code, month), public=public, **options)
+    agenda = agenda_for(store, code, month, viewer=viewer, public=public, **options)
     return pack_from_agenda(agenda, roads_path=roads_path, now=now)
 
 
@@ -221,6 +223,7 @@ def write_pack(
     month: str | pd.Period,
     out: str | Path,
     *,
+    viewer: Viewer,
     public: bool = False,
     stale_weeks: int | None = None,
     roads_path: str | Path | None = None,
@@ -238,7 +241,7 @@ def write_pack(
     kind = pack_format(out)
     if not out.parent.is_dir():
         raise PackError(f"--out folder {str(out.parent)!r} does not exist; create it or choose another path.")
-    pack = build_pack(store, code, month, public=public, stale_weeks=stale_weeks, roads_path=roads_path)
+    pack = build_pack(store, code, month, viewer=viewer, public=public, stale_weeks=stale_weeks, roads_path=roads_path)
     data = render_pdf(pack) if kind == "pdf" else render_html(pack).encode("utf-8")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:

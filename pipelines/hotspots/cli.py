@@ -55,10 +55,12 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace, store) -> int:
     """Run ``areasafe hotspots`` against ``store``; print the result; return the exit code (0)."""
     from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+    from pipelines.privacy import operator
 
     result = hotspots_for_neighbourhood(
         store,
         args.neighbourhood,
+        viewer=operator(),
         months=args.months,
         until=args.until,
         category=args.category,

@@ -11,13 +11,14 @@ category changes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines import privacy
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots._columns import (
     AREA_CODE,
@@ -41,6 +42,7 @@ from pipelines.hotspots._time import local_months, month_window, parse_month
 from pipelines.hotspots.emerging import EMERGING_CATEGORIES, EmergingHotspots, emerging_hotspots, space_time_cube
 from pipelines.hotspots.gistar import HotSpots, hot_spots
 from pipelines.hotspots.grid import Grid, GridSpec, build_grid, suggest_resolution
+from pipelines.privacy import Viewer
 from pipelines.store.base import IncidentQuery, Store
 
 DEFAULT_MONTHS = 12
@@ -130,6 +132,7 @@ def hotspots_for_neighbourhood(
     store: Store,
     code: str,
     *,
+    viewer: Viewer,
     months: int = DEFAULT_MONTHS,
     until: str | pd.Period | None = None,
     category: str | None = None,
@@ -137,7 +140,13 @@ def hotspots_for_neighbourhood(
     permutations: int = 0,
     seed: int | None = None,
 ) -> NeighbourhoodHotspots:
-    """Read a neighbourhood and its incidents from ``store`` and run :func:`neighbourhood_hotspots`.
+    """Read a neighbourhood and its incidents from ``store`` and run :func:`neighbourhood_hotspots`, as
+    ``viewer`` may see the result.
+
+    The incidents come from :func:`pipelines.privacy.counting_rows` (sensitive ones at their generalised
+    location below analyst), the resolution is no finer than :func:`pipelines.privacy.hotspot_resolution`
+    allows, and ``cells`` are :func:`pipelines.privacy.published_hotspots`: every count in the result is
+    made from what ``viewer`` may see. ``resolution`` None lets the recipe choose.
 
     Raises
     ------
@@ -151,13 +160,16 @@ def hotspots_for_neighbourhood(
     until_period = parse_month(until) if isinstance(until, str) else until
     if resolution is not None:
         GridSpec(resolution=resolution)  # fail on a bad resolution before reading anything
+    coarsest = privacy.hotspot_resolution(store, viewer)
+    if coarsest is not None:
+        resolution = coarsest if resolution is None else min(int(resolution), coarsest)
     areas = store.read_areas("neighbourhood")
     area = areas[areas[AREA_CODE] == code]
     if area.empty:
         known = ", ".join(sorted(map(str, areas[AREA_CODE]))) or "none (load neighbourhood boundaries first)"
         raise UnknownNeighbourhoodError(f"Unknown neighbourhood {code!r}; known codes: {known}.")
-    incidents = store.read_incidents(IncidentQuery(neighbourhood=code, columns=list(_READ_COLUMNS)))
-    return neighbourhood_hotspots(
+    incidents = privacy.counting_rows(store, viewer, IncidentQuery(neighbourhood=code, columns=list(_READ_COLUMNS)))
+    result = neighbourhood_hotspots(
         incidents,
         area,
         months=months,
@@ -167,6 +179,7 @@ def hotspots_for_neighbourhood(
         permutations=permutations,
         seed=seed,
     )
+    return replace(result, cells=privacy.published_hotspots(result.cells, viewer))
 
 
 def neighbourhood_hotspots(
@@ -250,7 +263,7 @@ def _cell_json(row) -> dict:
         CELL_ID: str(getattr(row, CELL_ID)),
         LAT: round(float(getattr(row, LAT)), 7),
         LON: round(float(getattr(row, LON)), 7),
-        COUNT: int(getattr(row, COUNT)),
+        COUNT: None if pd.isna(getattr(row, COUNT)) else int(getattr(row, COUNT)),
         GI_Z: number(getattr(row, GI_Z)),
         GI_P: number(getattr(row, GI_P)),
         GI_BIN: int(getattr(row, GI_BIN)),

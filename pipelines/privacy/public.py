@@ -1,9 +1,8 @@
-"""The public-release rules for ACT outputs (the public meeting pack), stated once and applied here.
+"""The public-release rules for documents (the public meeting pack) and the rules for people's assets.
 
-Place in the data flow: show. The agenda and the pack call these functions when ``public=True``; nothing
-else decides what the public may see. The general role rules (logins, roles) live in the access-control
-module; these are the rules of a document released to anyone, and that module can route its "public"
-role through :func:`public_context` and :func:`format_count`.
+Place in the data flow: inside the disclosure core (:mod:`pipelines.privacy`). The agenda and the pack
+call these functions when ``public=True``; the map, profile, registers and exports call
+:func:`visible_assets`. Nothing else decides what the public may see of a document or an asset.
 
 Rules:
 
@@ -18,9 +17,12 @@ Rules:
    violence, child abuse, ...) are merged into one row, :data:`SENSITIVE_LABEL`, before counting.
 5. **No people.** Person names and free-text notes are dropped from actions (``owner_person``,
    ``blocked_by``, ``unblocker``, ``updated_by``), meetings (``chair``, ``notes``) and the intervention status
-   log (``note``, ``user``), and assets of the ABCD category ``individuals`` (a volunteer is a person) are
-   left off; organisations, decisions, dates and statuses stay, because accountability is the point of a
-   public pack.
+   log (``note``, ``user``); organisations, decisions, dates and statuses stay, because accountability is
+   the point of a public pack.
+6. **People's assets by consent.** An ABCD asset of the category ``individuals`` is a person (a retired
+   nurse, a volunteer). The public never sees one, on any surface. A logged-in role sees it only where
+   the person's recorded consent (``assets.sharing_consent``) covers that role (:data:`CONSENT_ROLES`);
+   no consent recorded means only admins, who keep the register, see it.
 """
 
 from __future__ import annotations
@@ -28,17 +30,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from pipelines.settings import SETTINGS
+from pipelines.privacy.suppress import suppress_counts
+from pipelines.privacy.viewer import Viewer
 
 if TYPE_CHECKING:
     from pipelines.act.agenda import MeetingContext
 
-#: The one small-count threshold, shared with the dashboard's published counts (``pipelines.generalise``).
-MIN_COUNT = SETTINGS.min_published_count
-SUPPRESSED = f"<{MIN_COUNT}"
 SENSITIVE_LABEL = "Sensitive categories (combined)"
 SENSITIVE_CODE = "sensitive_combined"
 PERSONAL_ASSETS = "individuals"  # the ABCD category whose assets are people
@@ -49,36 +48,13 @@ PERSONAL_COLUMNS = {
     "intervention_log": ("note", "user"),
     "incidents": ("description", "org", "raw", "external_id"),
 }
-
-
-def format_count(value: object, *, public: bool) -> str:
-    """An incident count for display: ``<5`` for 1-4 when ``public``; missing values as an empty string."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    number = float(value)
-    if public and 0 < number < MIN_COUNT:
-        return SUPPRESSED
-    return f"{number:,.1f}".removesuffix(".0") if number != int(number) else f"{int(number):,}"
-
-
-def suppress_counts(
-    table: pd.DataFrame, columns: list[str] | tuple[str, ...], *, derived: list[str] | tuple[str, ...] = ()
-) -> pd.DataFrame:
-    """``table`` with the incident-count ``columns`` as text and 1-4 shown as ``<5``.
-
-    A row with any suppressed count also has its ``derived`` columns and its other numeric columns (a
-    mean, a change, a p-value) blanked, since they would let the hidden count be worked out.
-    """
-    out = table.copy()
-    hidden = np.zeros(len(out), dtype=bool)
-    for column in columns:
-        values = pd.to_numeric(out[column], errors="coerce")
-        hidden |= ((values > 0) & (values < MIN_COUNT)).fillna(False).to_numpy()
-        out[column] = [format_count(v, public=True) for v in values]
-    for column in out.columns:
-        if column in derived or (column not in columns and pd.api.types.is_numeric_dtype(table[column])):
-            out[column] = out[column].astype(object).where(~hidden, "")
-    return out
+#: ``assets.sharing_consent`` -> the roles that may see that person's asset (admins always do).
+CONSENT_ROLES: dict[str, tuple[str, ...]] = {
+    "none": ("admin",),
+    "act": ("admin", "analyst", "planner", "act_member"),
+    "partners": ("admin", "analyst", "planner", "act_member", "cso"),
+}
+CONSENT_COLUMN = "sharing_consent"
 
 
 def public_context(context: MeetingContext) -> MeetingContext:
@@ -91,7 +67,7 @@ def public_context(context: MeetingContext) -> MeetingContext:
         context,
         incidents=incidents,
         actions=_blank(context.actions, "actions"),
-        assets=context.assets[context.assets["abcd_category"] != PERSONAL_ASSETS].reset_index(drop=True),
+        assets=visible_assets(context.assets, Viewer()),
         meetings=_blank(context.meetings, "meetings"),
         intervention_log=_blank(context.intervention_log, "intervention_log"),
     )
@@ -108,3 +84,17 @@ def report_counts(reports: pd.DataFrame) -> pd.DataFrame:
 def _blank(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     columns = [c for c in PERSONAL_COLUMNS[table] if c in frame.columns]
     return frame.assign(**dict.fromkeys(columns)) if columns else frame
+
+
+def visible_assets(assets: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """The assets ``viewer`` may see: every asset but people's (ABCD ``individuals``), which only the roles
+    their recorded consent names may see (rule 6), and the public never."""
+    if not len(assets) or "abcd_category" not in assets:
+        return assets
+    person = assets["abcd_category"].astype(str).eq(PERSONAL_ASSETS).to_numpy()
+    if not person.any():
+        return assets
+    consent = assets[CONSENT_COLUMN] if CONSENT_COLUMN in assets else pd.Series(None, index=assets.index)
+    allowed = consent.map(lambda c: viewer.role is not None and viewer.role in CONSENT_ROLES.get(c, ("admin",)))
+    keep = ~person | allowed.to_numpy(dtype=bool)
+    return assets[keep].reset_index(drop=True)

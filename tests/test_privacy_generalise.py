@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines import generalise
+from pipelines.privacy import generalise, suppress
 from pipelines.settings import Settings
 
 
@@ -25,7 +25,7 @@ from pipelines.settings import Settings
     ],
 )
 def test_suppress(counts, groups, shown):
-    published = generalise.suppress(pd.Series(counts), groups=groups)
+    published = suppress.suppress(pd.Series(counts), groups=groups)
     assert list(published["shown"]) == shown
     assert list(published["count"].isna()) == [s == "<5" for s in shown]
 
@@ -34,16 +34,16 @@ def test_no_table_total_gives_back_a_suppressed_count():
     rng = np.random.default_rng(7)
     for _ in range(200):
         counts = rng.integers(0, 12, size=rng.integers(1, 8))
-        published = generalise.suppress(counts)
+        published = suppress.suppress(counts)
         hidden = published["count"].isna().to_numpy()
         # the total minus what is shown leaves either nothing hidden or at least two unknowns
         assert hidden.sum() != 1 or not (counts[~hidden] > 0).any(), counts
 
 
 def test_shown_total_and_custom_threshold():
-    assert generalise.shown_total(3) == "<5" and generalise.shown_total(0) == "0" and generalise.shown_total(5) == "5"
-    assert list(generalise.suppress([2, 9], threshold=10)["shown"]) == ["<10", "<10"]
-    assert list(generalise.suppress([2, 9], threshold=0)["shown"]) == ["2", "9"]
+    assert suppress.shown_total(3) == "<5" and suppress.shown_total(0) == "0" and suppress.shown_total(5) == "5"
+    assert list(suppress.suppress([2, 9], threshold=10)["shown"]) == ["<10", "<10"]
+    assert list(suppress.suppress([2, 9], threshold=0)["shown"]) == ["2", "9"]
 
 
 def test_points_to_cells_and_centres_round_trip():

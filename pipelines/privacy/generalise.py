@@ -1,16 +1,12 @@
-"""Location generalisation and small-count suppression: the two rules behind every published figure.
+"""Location generalisation: where a point may be shown, and the finest cell a count may be made on.
 
-Place in the data flow: show, below :mod:`pipelines.access`. Pure functions over arrays and frames; the
-rules and the reasons for their numbers are in ``docs/privacy.md``.
+Place in the data flow: inside the disclosure core (:mod:`pipelines.privacy`). Pure functions over
+arrays and frames; the rule and the reasons for its numbers are in ``docs/privacy.md``.
 
 - A **generalised location** is the centre of the point's H3 hexagon at the resolution chosen by
   :func:`generalise_resolution`: the finest of ``SETTINGS.generalise_resolutions`` at which a hexagon in
   the least densely populated area still holds ``SETTINGS.min_households_per_cell`` households. Like
   Police.uk's map points (each covers at least 8 postal addresses), one dot then stands for many homes.
-- A **published count** below ``SETTINGS.min_published_count`` is shown as ``"<5"`` (primary
-  suppression). Where a table's total is shown too, a group with exactly one suppressed cell also has
-  its smallest other non-zero cell suppressed (secondary suppression), so the total minus the visible
-  cells never gives back a suppressed value.
 """
 
 from __future__ import annotations
@@ -26,7 +22,6 @@ from pipelines.settings import SETTINGS, Settings
 
 #: Equal-area CRS for area sizes (WGS 84 / NSIDC EASE-Grid 2.0 Global).
 _EQUAL_AREA = "EPSG:6933"
-COUNT, SHOWN = "count", "shown"
 
 
 def points_to_cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
@@ -100,48 +95,3 @@ def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings = SETTI
         if len(per_cell) and per_cell.min() >= settings.min_households_per_cell:
             return resolution
     return resolutions[-1]
-
-
-def suppress(
-    counts: pd.Series | np.ndarray,
-    *,
-    groups: pd.Series | np.ndarray | None = None,
-    threshold: int | None = None,
-    secondary: bool = True,
-) -> pd.DataFrame:
-    """Published form of ``counts``: ``count`` (float, NaN where suppressed) and ``shown`` (text).
-
-    Parameters
-    ----------
-    counts
-        Non-negative integer counts.
-    groups
-        Group label per count (e.g. the month of a month x category table); each group's total is
-        taken to be public. ``None``: the whole table is one group.
-    threshold
-        Counts ``1 .. threshold-1`` are shown as ``"<threshold"`` (default ``SETTINGS.min_published_count``).
-        Zero is shown as 0.
-    secondary
-        Also suppress the smallest other non-zero count of a group that has exactly one suppressed count.
-    """
-    threshold = SETTINGS.min_published_count if threshold is None else threshold
-    values = np.asarray(counts, dtype=float)
-    index = counts.index if isinstance(counts, pd.Series) else pd.RangeIndex(len(values))
-    hidden = (values > 0) & (values < threshold)
-    if secondary and len(values):
-        labels = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
-        for group in np.unique(labels):
-            members = np.flatnonzero(labels == group)
-            if hidden[members].sum() != 1:
-                continue
-            candidates = members[~hidden[members] & (values[members] > 0)]
-            if len(candidates):
-                hidden[candidates[np.argmin(values[candidates])]] = True
-    shown = np.where(hidden, f"<{threshold}", pd.Series(values).map(lambda v: f"{int(v):,}").to_numpy())
-    return pd.DataFrame({COUNT: np.where(hidden, np.nan, values), SHOWN: shown}, index=index)
-
-
-def shown_total(total: int, *, threshold: int | None = None) -> str:
-    """A single published total: ``"<5"`` below the threshold, else the number."""
-    threshold = SETTINGS.min_published_count if threshold is None else threshold
-    return f"<{threshold}" if 0 < total < threshold else f"{total:,}"

@@ -1,0 +1,205 @@
+"""Counts as a viewer may see them: per area and hexagon, per hot-spot cell, and a neighbourhood profile.
+
+Place in the data flow: inside the disclosure core (:mod:`pipelines.privacy`), between
+:mod:`pipelines.privacy.rows` (what to count) and the pages, pack and exports (what is shown). Every
+count here is made from :func:`~pipelines.privacy.rows.counting_rows`, so a sensitive incident is
+counted at its generalised location for every viewer below analyst; viewers who do not see rows
+(public, cso) get small counts suppressed (:mod:`pipelines.privacy.suppress`).
+
+Numbers shown together must not undo each other's suppression. Hence:
+
+- the hexagon table and the total it adds up to are suppressed as one group (secondary suppression);
+- hot-spot cells carry **no count** for suppressed viewers: the same cells' counts are on the hexagon
+  layer, already suppressed against the total, and a second, differently suppressed copy would give the
+  hidden ones back (total - visible hot-spot cells);
+- no z-score or p-value for suppressed viewers (with the neighbours' counts they give a count back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.privacy import generalise, suppress
+from pipelines.privacy.rows import counting_rows, location_resolution
+from pipelines.privacy.viewer import Viewer
+from pipelines.store.base import IncidentQuery, Store
+
+#: What a suppressed viewer reads in place of a hot-spot cell's count.
+COUNT_NOT_SHOWN = "see hexagons"
+_HOTSPOT_STATISTICS = ("gi_z", "gi_p")
+
+
+def count_threshold(viewer: Viewer) -> int:
+    """The small-count threshold that applies to ``viewer`` (0: exact counts)."""
+    return suppress.threshold() if viewer.suppressed else 0
+
+
+@dataclass(frozen=True)
+class PublishedCounts:
+    """Incident counts as a viewer may see them.
+
+    Attributes
+    ----------
+    total : float
+        Incidents matching the query (NaN when suppressed); ``total_shown`` is its text.
+    areas : pandas.DataFrame
+        ``kind``, ``code``, ``count`` (NaN where suppressed), ``shown`` for every stored area.
+    cells : pandas.DataFrame
+        ``cell`` (H3 index at ``resolution``), ``count``, ``shown``, busiest first; empty cells left out.
+    suppressed : bool
+        Whether small counts were suppressed (public and cso viewers).
+    """
+
+    total: float
+    total_shown: str
+    areas: pd.DataFrame
+    cells: pd.DataFrame
+    resolution: int
+    suppressed: bool = field(default=True)
+
+    def area_counts(self, kind: str) -> pd.DataFrame:
+        return self.areas[self.areas["kind"] == kind].reset_index(drop=True)
+
+
+def published_counts(
+    store: Store, viewer: Viewer, query: IncidentQuery | None = None, *, resolution: int | None = None
+) -> PublishedCounts:
+    """Counts per area (both kinds) and per H3 cell of the incidents matching ``query``.
+
+    Every viewer may have these. For suppressed viewers (public, cso) counts 1-4 are shown as ``"<5"``
+    and each table gets secondary suppression against its total; other viewers get exact counts. The
+    cells are never finer than :func:`~pipelines.privacy.rows.location_resolution`.
+    """
+    query = replace(query or IncidentQuery(), columns=["precinct_code", "neighbourhood_code"])
+    finest = location_resolution(store)
+    resolution = finest if resolution is None else min(int(resolution), finest)
+    incidents = counting_rows(store, viewer, query)
+    areas = store.read_areas()[["kind", "code"]]
+    threshold = count_threshold(viewer)
+    by_area = []
+    for kind in ("precinct", "neighbourhood"):
+        counts = incidents[f"{kind}_code"].value_counts()
+        chosen = areas[areas["kind"] == kind].reset_index(drop=True)
+        values = chosen["code"].map(counts).fillna(0).astype(int)
+        by_area.append(pd.concat([chosen, suppress.suppress(values, threshold=threshold)], axis=1))
+    points = incidents.geometry.to_numpy()
+    points = points[~shapely.is_missing(points) & ~shapely.is_empty(points)]
+    cells = pd.Series(generalise.points_to_cells(shapely.get_x(points), shapely.get_y(points), resolution))
+    per_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
+    cell_frame = pd.concat(
+        [
+            pd.DataFrame({"cell": per_cell.index.astype(str)}),
+            suppress.suppress(per_cell.reset_index(drop=True), threshold=threshold),
+        ],
+        axis=1,
+    )
+    total = len(incidents)
+    return PublishedCounts(
+        total=np.nan if 0 < total < threshold else float(total),
+        total_shown=suppress.shown_total(total, threshold=threshold),
+        areas=pd.concat(by_area, ignore_index=True),
+        cells=cell_frame,
+        resolution=resolution,
+        suppressed=viewer.suppressed,
+    )
+
+
+def hotspot_resolution(store: Store, viewer: Viewer) -> int | None:
+    """H3 resolution of the Gi* grid a viewer may see: no finer than the location resolution for
+    suppressed viewers (a finer cell holds too few households); ``None`` (the recipe's choice) for the
+    others, whose counts are made from generalised sensitive rows (:func:`counting_rows`)."""
+    return None if viewer.sees_rows else location_resolution(store)
+
+
+def published_hotspots(cells: gpd.GeoDataFrame, viewer: Viewer) -> gpd.GeoDataFrame:
+    """Gi* cells as ``viewer`` may see them.
+
+    Viewers who see rows get the cells as they are. Suppressed viewers get the
+    bin and the trend only: ``count`` NaN, ``shown`` :data:`COUNT_NOT_SHOWN`, no z-score or p-value
+    (see the module docstring for why).
+    """
+    cells = cells.copy()
+    if not viewer.suppressed:
+        return cells
+    cells["count"] = np.nan
+    cells["shown"] = COUNT_NOT_SHOWN
+    for column in _HOTSPOT_STATISTICS:
+        if column in cells:
+            cells[column] = np.nan
+    return cells
+
+
+def filter_choices(store: Store) -> tuple[list[pd.Period], list[str]]:
+    """Local months (newest first) and categories present in the store: the sidebar's choices.
+
+    Which months and categories occur at all is not personal information; every viewer gets them.
+    """
+    summary = store.incident_months()  # a maintained summary where the store has one: no full scan
+    months = sorted(summary["month"].dropna().unique(), reverse=True)
+    return months, sorted(summary["category"].dropna().unique())
+
+
+@dataclass(frozen=True)
+class ProfileStats:
+    """A neighbourhood's headline numbers as text (suppressed where needed) and its monthly trend.
+
+    ``trend`` has ``month``, ``category``, ``count`` (NaN where suppressed) and ``shown``.
+    """
+
+    incidents: str
+    change: str | None
+    rate_per_1000: str
+    community_share: str
+    trend: pd.DataFrame
+    suppressed: bool
+
+
+def profile_stats(
+    store: Store,
+    viewer: Viewer,
+    query: IncidentQuery,
+    *,
+    month: pd.Period,
+    population: float | None,
+    trend_start=None,
+    trend_end=None,
+) -> ProfileStats:
+    """KPIs for ``month`` (against the month before) and the monthly trend between ``trend_start`` and
+    ``trend_end``, over every incident matching ``query``, as ``viewer`` may see them.
+
+    For suppressed viewers a count below 5 is ``"<5"``; the change, the rate per 1,000 and the community
+    share are withheld when either month's count is suppressed (each would give the count back), and
+    the trend is suppressed per month with secondary suppression.
+    """
+    from pipelines import views
+
+    incidents = counting_rows(store, viewer, replace(query, columns=["occurred_at", "category", "source"]))
+    kpis = views.profile_kpis(incidents, month=month, population=population)
+    threshold = count_threshold(viewer)
+    hidden = any(0 < n < threshold for n in (kpis.incidents, kpis.previous))
+    period = incidents
+    if trend_start is not None:
+        period = period[period["occurred_at"] >= pd.Timestamp(trend_start)]
+    if trend_end is not None:
+        period = period[period["occurred_at"] < pd.Timestamp(trend_end)]
+    trend = views.monthly_trend(period)
+    trend = pd.concat(
+        [
+            trend.drop(columns="count").reset_index(drop=True),
+            suppress.suppress(trend["count"].reset_index(drop=True), groups=trend["month"], threshold=threshold),
+        ],
+        axis=1,
+    )
+    return ProfileStats(
+        incidents=suppress.shown_total(kpis.incidents, threshold=threshold),
+        change=None if hidden else f"{kpis.change:+,} vs {month - 1}",
+        rate_per_1000="n/a" if hidden or kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}",
+        community_share="n/a" if hidden or kpis.community_share is None else f"{kpis.community_share:.0%}",
+        trend=trend,
+        suppressed=viewer.suppressed,
+    )
