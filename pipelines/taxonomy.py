@@ -449,11 +449,11 @@ def sensitive_wording(text: object) -> Offence | None:
     "ukudlwengula" and "GBV" all name one; "grape theft" and "therapist" do not.
     """
     tokens = _tokens(text)
+    if len(tokens) == 1 and tokens[0] in _WHOLE_TEXT:
+        return Offence(_WHOLE_TEXT[tokens[0]], tokens[0])
     roles = [_ROLES[t] if t in _ROLES else _token_roles(t) for t in tokens]
     if not any(roles):
         return None
-    if len(tokens) == 1 and tokens[0] in _WHOLE_TEXT:
-        return Offence(_WHOLE_TEXT[tokens[0]], tokens[0])
     found: list[Offence] = []
     for i, token_roles in enumerate(roles):
         for role in token_roles:
