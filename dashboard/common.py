@@ -84,8 +84,8 @@ def _hotspots(
 
 
 @st.cache_data(show_spinner=False)
-def _table(url: str, version: tuple[int, int], name: str) -> pd.DataFrame:
-    return store().read_table(name)
+def _table(url: str, version: tuple[int, int], name: str, viewer: Viewer) -> pd.DataFrame:
+    return privacy.read_table(store(), viewer, name)
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,9 @@ def counts(query: IncidentQuery | None = None) -> privacy.PublishedCounts:
 
 
 def table(name: str) -> pd.DataFrame:
-    """A stored table that is not incident data (assets, interventions, intervention_log, batches, rejections)."""
-    return _table(store().url, _version(), name)
+    """A stored table that is not incident data (assets, interventions, intervention_log, batches, rejections),
+    as the viewer may see it (:func:`pipelines.privacy.read_table`)."""
+    return _table(store().url, _version(), name, viewer())
 
 
 # --------------------------------------------------------------------------------------------------

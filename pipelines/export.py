@@ -60,7 +60,9 @@ def read_layer(store: Store, layer: str, *, viewer: privacy.Viewer) -> gpd.GeoDa
         raise AreaSafeError(f"--layer must be one of {', '.join(EXPORT_LAYERS)}; got {layer!r}")
     if layer == "incidents":
         return privacy.read_incidents(store, viewer, audit_view=False)
-    return store.read_table(layer)
+    if layer == "areas":
+        return store.read_table(layer)
+    return privacy.read_table(store, viewer, layer)
 
 
 def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incidents", viewer: privacy.Viewer) -> int:

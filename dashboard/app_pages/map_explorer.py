@@ -63,7 +63,7 @@ with left:
         st.caption("Public view: counts per area and hexagon; fewer than 5 are shown as <5. Log in for more.")
     elif viewer.role == "cso":
         st.caption(f"Points: {viewer.org}'s own incidents ({len(incidents):,}); everything else as counts.")
-    for note in result.notes:
+    for note in [*result.notes, *(counts.notes if counts else [])]:
         st.caption(note)
     if hot is not None:
         st.caption(f"Hot spots: Gi* over {hot.months[0]} to {hot.months[-1]}, H3 resolution {hot.resolution}.")

@@ -38,6 +38,7 @@ from pipelines.privacy.rows import (
     note_detail_view,
     read_batches,
     read_incidents,
+    read_table,
 )
 from pipelines.privacy.viewer import PERMISSIONS, PUBLIC, AccessDenied, Viewer, operator
 
@@ -62,5 +63,6 @@ __all__ = [
     "published_hotspots",
     "read_batches",
     "read_incidents",
+    "read_table",
     "visible_assets",
 ]

@@ -31,6 +31,8 @@ from pipelines.store.base import IncidentQuery, Store
 
 #: What a suppressed viewer reads in place of a hot-spot cell's count.
 COUNT_NOT_SHOWN = "see hexagons"
+#: A count left out because its table could not be protected against subtraction from the total.
+WITHHELD = "withheld"
 _HOTSPOT_STATISTICS = ("gi_z", "gi_p")
 
 
@@ -53,6 +55,10 @@ class PublishedCounts:
         ``cell`` (H3 index at ``resolution``), ``count``, ``shown``, busiest first; empty cells left out.
     suppressed : bool
         Whether small counts were suppressed (public and cso viewers).
+    withheld : tuple of str
+        Tables left out whole (``"hexagons"``: ``cells`` is empty) or with every non-zero count withheld
+        (``"precinct counts"``), because secondary suppression could not protect them against the total
+        (:func:`pipelines.privacy.suppress.protected`); :attr:`notes` says so in words.
     """
 
     total: float
@@ -61,6 +67,16 @@ class PublishedCounts:
     cells: pd.DataFrame
     resolution: int
     suppressed: bool = field(default=True)
+    withheld: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> list[str]:
+        """Plain sentences for what was left out of this view, and why."""
+        return [
+            f"Too few incidents in this view to show {what} without revealing small numbers; widen the period "
+            "or the area."
+            for what in self.withheld
+        ]
 
     def area_counts(self, kind: str) -> pd.DataFrame:
         return self.areas[self.areas["kind"] == kind].reset_index(drop=True)
@@ -81,24 +97,29 @@ def published_counts(
     incidents = counting_rows(store, viewer, query)
     areas = store.read_areas()[["kind", "code"]]
     threshold = count_threshold(viewer)
+    total = len(incidents)
+    total_shown = not (0 < total < threshold)
+    withheld = []
     by_area = []
     for kind in ("precinct", "neighbourhood"):
         counts = incidents[f"{kind}_code"].value_counts()
         chosen = areas[areas["kind"] == kind].reset_index(drop=True)
         values = chosen["code"].map(counts).fillna(0).astype(int)
-        by_area.append(pd.concat([chosen, suppress.suppress(values, threshold=threshold)], axis=1))
+        published = suppress.suppress(values, threshold=threshold)
+        if total_shown and not suppress.protected(values, published["count"].isna(), threshold=threshold):
+            published = _withhold(published, values)
+            withheld.append(f"{kind} counts")
+        by_area.append(pd.concat([chosen, published], axis=1))
     points = incidents.geometry.to_numpy()
     points = points[~shapely.is_missing(points) & ~shapely.is_empty(points)]
     cells = pd.Series(generalise.points_to_cells(shapely.get_x(points), shapely.get_y(points), resolution))
-    per_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
-    cell_frame = pd.concat(
-        [
-            pd.DataFrame({"cell": per_cell.index.astype(str)}),
-            suppress.suppress(per_cell.reset_index(drop=True), threshold=threshold),
-        ],
-        axis=1,
-    )
-    total = len(incidents)
+    by_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
+    per_cell = by_cell.reset_index(drop=True)
+    published = suppress.suppress(per_cell, threshold=threshold)
+    cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
+    if total_shown and not suppress.protected(per_cell, published["count"].isna(), threshold=threshold):
+        cell_frame = cell_frame.iloc[0:0]
+        withheld.append("hexagons")
     return PublishedCounts(
         total=np.nan if 0 < total < threshold else float(total),
         total_shown=suppress.shown_total(total, threshold=threshold),
@@ -106,6 +127,16 @@ def published_counts(
         cells=cell_frame,
         resolution=resolution,
         suppressed=viewer.suppressed,
+        withheld=tuple(withheld),
+    )
+
+
+def _withhold(published: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """A table that secondary suppression cannot protect: every non-zero count withheld (not even ``<5``,
+    which would say each is at least 1)."""
+    nonzero = (values > 0).to_numpy()
+    return published.assign(
+        count=np.where(nonzero, np.nan, published["count"]), shown=np.where(nonzero, WITHHELD, published["shown"])
     )
 
 

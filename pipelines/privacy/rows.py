@@ -170,3 +170,38 @@ def read_batches(store: Store, viewer: Viewer) -> pd.DataFrame:
     if viewer.role == "cso":
         batches = batches[batches["org"] == viewer.org].reset_index(drop=True)
     return batches
+
+
+#: Tables other than incidents that pages, exports and documents read, and what each viewer gets of them.
+REGISTER_TABLES = ("assets", "interventions", "intervention_log", "batches", "rejections")
+
+
+def read_table(store: Store, viewer: Viewer, name: str) -> pd.DataFrame:
+    """A stored table other than incidents, as ``viewer`` may see it.
+
+    - ``assets``: people's assets only by their recorded consent, never for the public
+      (:func:`pipelines.privacy.public.visible_assets`);
+    - ``interventions``: every row (public works are public);
+    - ``intervention_log``: the note and who wrote it are blanked for viewers who do not see rows;
+    - ``batches``: :func:`read_batches` (a cso its own organisation's only);
+    - ``rejections``: for the data-quality roles; a cso its own organisation's; the rejected content
+      (``raw``) only for analysts and admins, and for a cso its own.
+    """
+    from pipelines.privacy.public import PERSONAL_COLUMNS, visible_assets
+
+    if name not in REGISTER_TABLES:
+        raise KeyError(f"read_table reads {', '.join(REGISTER_TABLES)}; got {name!r} (incidents: read_incidents)")
+    if name == "batches":
+        return read_batches(store, viewer)
+    if name == "rejections":
+        if viewer.role == "cso":
+            return store.read_table(name, where={"org": viewer.org})
+        viewer.require("data_quality")
+        table = store.read_table(name)
+        return table if viewer.sees_sensitive else table.assign(raw=None)
+    table = store.read_table(name)
+    if name == "assets":
+        return visible_assets(table, viewer)
+    if name == "intervention_log" and not viewer.sees_rows:
+        return table.assign(**{c: None for c in PERSONAL_COLUMNS["intervention_log"] if c in table})
+    return table

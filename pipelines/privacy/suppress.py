@@ -5,9 +5,9 @@ arrays and frames; the rule and the reasons for its numbers are in ``docs/privac
 
 - A **published count** below ``SETTINGS.min_published_count`` is shown as ``"<5"`` (primary
   suppression); 0 is shown as 0.
-- Where a table's total is shown too, a group with exactly one suppressed cell also has its smallest
-  other non-zero cell suppressed (secondary suppression), so the total minus the visible cells never
-  gives back a suppressed value.
+- Where a table's total is shown too, each group's smallest other non-zero cells are suppressed as
+  well (secondary suppression) until the total minus the visible cells says no more about a suppressed
+  value than ``"<5"`` (not one hidden cell's value, nor that two hidden cells hold 1 each).
 - A figure derived from a suppressed count (a mean, a change, a rate, a p-value) is withheld with it.
 """
 
@@ -57,7 +57,9 @@ def suppress(
         Counts ``1 .. threshold-1`` are shown as ``"<threshold"`` (default ``SETTINGS.min_published_count``).
         Zero is shown as 0.
     secondary
-        Also suppress the smallest other non-zero count of a group that has exactly one suppressed count.
+        Protect the suppressed counts of each group against subtraction from the group's total
+        (:func:`_protect_group`): with one suppressed count, its smallest non-zero neighbour is hidden
+        too, and more while the hidden counts' sum would still narrow one of them.
     """
     threshold = SETTINGS.min_published_count if threshold is None else threshold
     values = np.asarray(counts, dtype=float)
@@ -66,12 +68,7 @@ def suppress(
     if secondary and len(values):
         labels = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
         for group in np.unique(labels):
-            members = np.flatnonzero(labels == group)
-            if hidden[members].sum() != 1:
-                continue
-            candidates = members[~hidden[members] & (values[members] > 0)]
-            if len(candidates):
-                hidden[candidates[np.argmin(values[candidates])]] = True
+            _protect_group(values, hidden, np.flatnonzero(labels == group), threshold)
     shown = np.where(hidden, f"<{threshold}", pd.Series(values).map(lambda v: f"{int(v):,}").to_numpy())
     return pd.DataFrame({COUNT: np.where(hidden, np.nan, values), SHOWN: shown}, index=index)
 
@@ -80,6 +77,32 @@ def shown_total(total: int, *, threshold: int | None = None) -> str:
     """A single published total: ``"<5"`` below the threshold, else the number."""
     threshold = SETTINGS.min_published_count if threshold is None else threshold
     return f"<{threshold}" if 0 < total < threshold else f"{total:,}"
+
+
+def _protect_group(values: np.ndarray, hidden: np.ndarray, members: np.ndarray, threshold: int) -> None:
+    """Secondary suppression of one group, in place: hide its smallest visible non-zero counts until the
+    group is :func:`protected`, or nothing is left to hide (then the caller must withhold the table)."""
+    while not protected(values[members], hidden[members], threshold=threshold):
+        candidates = members[~hidden[members] & (values[members] > 0)]
+        if not len(candidates):
+            return
+        hidden[candidates[np.argmin(values[candidates])]] = True
+
+
+def protected(values: np.ndarray, hidden: np.ndarray, *, threshold: int | None = None) -> bool:
+    """Whether a table's total minus its shown counts says no more about the hidden ones than ``"<5"``.
+
+    The hidden counts add up to the total minus the shown ones and each is at least 1, so the largest any
+    one of them can be is that sum minus one per other hidden count. One hidden count is given away
+    exactly; several are narrowed while that bound is below ``threshold - 1`` (six cells and a total of
+    six: each holds 1). A table that cannot be protected by hiding more of it must not be shown beside
+    its total.
+    """
+    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    held = np.asarray(values, dtype=float)[np.asarray(hidden, dtype=bool)]
+    if not len(held):
+        return True
+    return len(held) > 1 and held.sum() - (len(held) - 1) >= threshold - 1
 
 
 def format_count(value: object, *, public: bool) -> str:

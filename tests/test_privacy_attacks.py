@@ -1,0 +1,234 @@
+"""The disclosure attacks of issue #15, performed from outside as an attacker would, on the real demo.
+
+Each test takes only what a role is shown (the published numbers, the rows it receives) and tries to
+get more: a suppressed count back by subtraction, or a sensitive incident placed more finely than its
+generalised cell. They fail on the code before the disclosure core (pipelines/privacy).
+"""
+
+from __future__ import annotations
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from pipelines import export, privacy
+from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+from pipelines.privacy import PUBLIC, Viewer, suppress
+from pipelines.store import IncidentQuery
+from pipelines.views import month_bounds
+
+PLANNER = Viewer(username="attacker-planner", role="planner")
+ACT = Viewer(username="attacker-act", role="act_member")
+TOTAL = ("total",)
+
+
+# --------------------------------------------------------------------------------------------------
+# The attacker's arithmetic
+# --------------------------------------------------------------------------------------------------
+def narrowed(equations: list[tuple[dict, float]]) -> dict:
+    """Which hidden values the equations give away, and what is learnt of each.
+
+    ``equations`` are ``({hidden name: coefficient}, right-hand side)`` after the shown numbers were
+    moved to the right. A hidden value is given away when it is fixed by the equations (linear algebra:
+    its unit vector lies in their row space), or when an equation over hidden counts only, each at
+    least 1, leaves one of them at most 3 (so ``"<5"`` is sharpened).
+    """
+    names = sorted({n for coefs, _ in equations for n in coefs}, key=str)
+    if not names:
+        return {}
+    index = {n: i for i, n in enumerate(names)}
+    a = np.zeros((len(equations), len(names)))
+    b = np.zeros(len(equations))
+    for row, (coefs, rhs) in enumerate(equations):
+        for n, c in coefs.items():
+            a[row, index[n]] += c
+        b[row] = rhs
+    rank = np.linalg.matrix_rank(a)
+    found = {}
+    solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    for n, i in index.items():
+        unit = np.zeros(len(names))
+        unit[i] = 1
+        # A total the map states elsewhere is no secret; any other fixed value, or a small total, is.
+        value = round(float(solution[i]), 6)
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank and (n != TOTAL or value < suppress.threshold()):
+            found[n] = value
+    for coefs, rhs in equations:
+        hidden = [n for n, c in coefs.items() if c == 1]
+        if len(hidden) == len(coefs) and hidden and rhs - (len(hidden) - 1) < suppress.threshold() - 1:
+            found.update({n: f"at most {rhs - (len(hidden) - 1):g}" for n in hidden if n not in found})
+    return found
+
+
+def table_equation(values: pd.Series, total: float | None, prefix: str) -> tuple[dict, float]:
+    """``sum(table) = total`` with shown values moved right; a hidden total is itself unknown."""
+    coefs = {(prefix, k): 1.0 for k, v in values.items() if pd.isna(v)}
+    rhs = -float(values.dropna().sum())
+    if total is None or pd.isna(total):
+        coefs[TOTAL] = -1.0
+    else:
+        rhs += float(total)
+    return coefs, rhs
+
+
+def public_view_equations(counts: privacy.PublishedCounts, hot_cells: pd.DataFrame | None, code: str | None):
+    """What the public map of one view shows, as equations: the total, the hexagons, the areas and the
+    hot-spot cells all count the same incidents."""
+    equations = []
+    cells = counts.cells.set_index("cell")["count"]
+    if hot_cells is not None and len(hot_cells):
+        # A hot-spot cell that shows a number adds it to what is known of that hexagon.
+        shown = pd.to_numeric(hot_cells.set_index("cell_id")["count"], errors="coerce").dropna()
+        for cell, value in shown.items():
+            if cell in cells.index and pd.isna(cells[cell]) or cell not in cells.index and value:
+                equations.append(({("hex", cell): 1.0}, float(value)))
+    equations.append(table_equation(cells, counts.total, "hex"))
+    precincts = counts.area_counts("precinct").set_index("code")["count"]
+    equations.append(table_equation(precincts, counts.total, "precinct"))
+    if code is not None:
+        hood = counts.area_counts("neighbourhood").set_index("code")["count"]
+        equations.append(table_equation(hood[[code]], counts.total, "hood"))
+    return equations
+
+
+def windows(months: list[pd.Period]) -> list[tuple[pd.Period, pd.Period]]:
+    """The dashboard's default window (the last 12 months) and every single month."""
+    newest = months[0]
+    return [(months[min(11, len(months) - 1)], newest), *[(m, m) for m in months]]
+
+
+def query_for(code: str | None, window: tuple[pd.Period, pd.Period]) -> IncidentQuery:
+    return IncidentQuery(neighbourhood=code, start=month_bounds(window[0])[0], end=month_bounds(window[1])[1])
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding 4: public differencing, over every neighbourhood and period of the demo
+# --------------------------------------------------------------------------------------------------
+def test_attacker_arithmetic_finds_the_reported_attack():
+    # Bongweni as reported: total 24, hot-spot cells 8, 7, 6 shown, one cell hidden -> 3.
+    equations = [({("hex", "d"): 1.0}, 24 - 8 - 7 - 6)]
+    assert narrowed(equations) == {("hex", "d"): 3.0}
+    two_ones = [({("hex", "a"): 1.0, ("hex", "b"): 1.0}, 2.0)]
+    assert set(narrowed(two_ones)) == {("hex", "a"), ("hex", "b")}
+    assert narrowed([({("hex", "a"): 1.0, ("hex", "b"): 1.0}, 9.0)]) == {}
+
+
+def test_public_map_views_cannot_be_differenced(demo_store):
+    months, _ = privacy.filter_choices(demo_store)
+    hoods = demo_store.read_areas("neighbourhood")["code"].tolist()
+    views, leaks = 0, []
+    for code in [None, *hoods]:
+        for window in windows(months):
+            counts = privacy.published_counts(demo_store, PUBLIC, query_for(code, window))
+            views += 1
+            found = narrowed(public_view_equations(counts, None, code))
+            if found:
+                leaks.append((code, str(window[0]), str(window[1]), found))
+    assert views == (len(hoods) + 1) * (len(months) + 1)
+    assert not leaks, f"{len(leaks)} of {views} public views give a suppressed count away: {leaks[:5]}"
+
+
+def test_public_hotspot_cells_add_nothing_to_the_hexagons(demo_store):
+    months, _ = privacy.filter_choices(demo_store)
+    hoods = demo_store.read_areas("neighbourhood")["code"].tolist()
+    leaks, with_cells = [], 0
+    for code in hoods:
+        for window in windows(months)[:4]:  # the default year and the three newest months
+            span = (window[1] - window[0]).n + 1
+            hot = hotspots_for_neighbourhood(demo_store, code, viewer=PUBLIC, months=span, until=str(window[1]))
+            counts = privacy.published_counts(demo_store, PUBLIC, query_for(code, window))
+            with_cells += len(hot.cells) > 0
+            assert hot.cells["count"].isna().all() and hot.cells["gi_z"].isna().all(), code
+            assert hot.grid.spec.resolution <= privacy.location_resolution(demo_store)
+            found = narrowed(public_view_equations(counts, hot.cells, code))
+            if found:
+                leaks.append((code, str(window[1]), found))
+    assert with_cells, "no neighbourhood had hot-spot cells: the test would prove nothing"
+    assert not leaks, leaks[:5]
+
+
+def test_public_export_cannot_be_differenced(demo_store):
+    months, _ = privacy.filter_choices(demo_store)
+    for window in windows(months)[:4]:
+        features = export.public_view(demo_store, query_for(None, window))
+        shown = features["incidents"].map(lambda v: np.nan if v == suppress.suppressed_label() else float(v))
+        hexes = shown[features["feature"] == "hexagon"].set_axis(features.loc[features["feature"] == "hexagon", "code"])
+        precincts = shown[features["kind"] == "precinct"].set_axis(features.loc[features["kind"] == "precinct", "code"])
+        # The export states no total: the attacker takes it as unknown, the same in both tables.
+        equations = [table_equation(hexes, None, "hex"), table_equation(precincts, None, "precinct")]
+        assert not narrowed(equations), window
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding 2: sensitive locations recoverable by planners and ACT members
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("viewer", [PLANNER, ACT], ids=["planner", "act_member"])
+def test_fine_hotspot_counts_place_no_sensitive_incident_finer_than_its_cell(demo_store, viewer):
+    """Count minus the visible points of each fine cell: whatever is left must sit at a generalised
+    location (the centre of a resolution-9 cell), never at a sensitive incident's own point."""
+    resolution = privacy.location_resolution(demo_store)
+    placed, fine_views, generalised = 0, 0, 0
+    for code in demo_store.read_areas("neighbourhood")["code"]:
+        hot = hotspots_for_neighbourhood(demo_store, code, viewer=viewer, resolution=None)
+        if hot.grid.spec.resolution <= resolution or not len(hot.cells):
+            continue
+        fine_views += 1
+        start, end = month_bounds(hot.months[0])[0], month_bounds(hot.months[-1])[1]
+        seen = privacy.read_incidents(demo_store, viewer, IncidentQuery(neighbourhood=code, start=start, end=end))
+        points = seen.geometry.to_numpy()
+        fine = hot.grid.spec.resolution
+        cells = [
+            h3.latlng_to_cell(y, x, fine) for x, y in zip(shapely.get_x(points), shapely.get_y(points), strict=True)
+        ]
+        visible = pd.Series(cells, dtype=object).value_counts()
+        generalised += int(seen[privacy.GENERALISED].sum())
+        counts = hot.cells.set_index("cell_id")["count"]
+        # Every count the viewer is shown is exactly the points the viewer is shown (sensitive ones at
+        # their generalised centre): nothing is left over to place.
+        left = counts.sub(visible.reindex(counts.index).fillna(0))
+        placed += int((left > 0).sum())
+    assert fine_views and generalised, "no fine grid or no sensitive incident in it: the test proves nothing"
+    assert placed == 0
+
+
+def test_the_fine_cell_attack_works_on_exact_rows(demo_store):
+    """Control: the same subtraction on hot spots counted from the stored rows (what a planner was shown
+    before the disclosure core) places sensitive incidents, so the test above can fail."""
+    from pipelines.hotspots.recipe import neighbourhood_hotspots
+
+    placed = 0
+    areas = demo_store.read_areas("neighbourhood")
+    for code in areas["code"]:
+        area = areas[areas["code"] == code]
+        stored = demo_store.read_incidents(IncidentQuery(neighbourhood=code))
+        hot = neighbourhood_hotspots(stored, area, resolution=None)
+        if hot.grid.spec.resolution <= privacy.location_resolution(demo_store) or not len(hot.cells):
+            continue
+        start, end = month_bounds(hot.months[0])[0], month_bounds(hot.months[-1])[1]
+        seen = privacy.read_incidents(demo_store, PLANNER, IncidentQuery(neighbourhood=code, start=start, end=end))
+        fine = hot.grid.spec.resolution
+        xs, ys = shapely.get_x(seen.geometry.to_numpy()), shapely.get_y(seen.geometry.to_numpy())
+        visible = pd.Series([h3.latlng_to_cell(y, x, fine) for x, y in zip(xs, ys, strict=True)], dtype=object)
+        counts = hot.cells.set_index("cell_id")["count"]
+        placed += int((counts.sub(visible.value_counts().reindex(counts.index).fillna(0)) > 0).sum())
+    assert placed > 0
+
+
+def test_the_differencing_attack_works_on_separately_suppressed_hotspot_counts(demo_store):
+    """Control: public hot-spot cells that carry their own primary-suppressed counts (as before the
+    disclosure core) give hidden hexagon counts back, so the hot-spot test above can fail."""
+    months, _ = privacy.filter_choices(demo_store)
+    leaks = 0
+    for code in demo_store.read_areas("neighbourhood")["code"]:
+        window = windows(months)[0]
+        hot = hotspots_for_neighbourhood(
+            demo_store, code, viewer=PLANNER, resolution=privacy.location_resolution(demo_store)
+        )
+        counts = privacy.published_counts(demo_store, PUBLIC, query_for(code, window))
+        own = hot.cells.assign(
+            count=suppress.suppress(hot.cells["count"].to_numpy(), secondary=False)["count"].to_numpy()
+        )
+        leaks += bool(narrowed(public_view_equations(counts, own, code)))
+    assert leaks > 0
