@@ -8,8 +8,13 @@ login attempt is audited (:mod:`pipelines.audit`).
 Throttling: the count of failed logins in a row and the time of the last one are stored on the
 account, so every dashboard replica sharing the store sees the same count. After
 ``SETTINGS.max_failed_logins`` failures each attempt must wait ``SETTINGS.lockout_seconds``, doubling
-with every further failure up to ``SETTINGS.max_lockout_seconds``; a throttled attempt is refused
-without checking the password, so guessing is no faster from many replicas than from one.
+with every further failure up to ``SETTINGS.max_lockout_seconds``. Each attempt is counted as a
+failure *before* its password is checked, by one atomic statement in the store that also decides
+whether it may go ahead (:meth:`Store.claim_login_attempt`); a correct password then clears the
+count. So however many attempts arrive at once, from threads, processes or replicas, no more
+passwords are checked than the rule allows, and a throttled attempt never reaches the hash. A name
+without an account is counted the same way (under a salted hash of the name) and costs the same
+argon2 check, so neither the answers nor their timing say which usernames exist.
 
 Sessions expire after ``SETTINGS.session_idle_minutes`` without a page view and
 ``SETTINGS.session_absolute_hours`` after login; :func:`refresh_session` also re-reads the account on
@@ -23,6 +28,7 @@ identity gets the public view (``docs/privacy.md``).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from dataclasses import dataclass, replace
@@ -235,13 +241,32 @@ def set_password(store: Store, username: str, password: str, *, actor: Viewer, n
 # --------------------------------------------------------------------------------------------------
 # Login
 # --------------------------------------------------------------------------------------------------
+def lockout_seconds(failed: int, *, settings: Settings = SETTINGS) -> int:
+    """How long the next attempt must wait after the last of ``failed`` failures in a row (0: no wait)."""
+    if failed < settings.max_failed_logins:
+        return 0
+    doublings = min(failed - settings.max_failed_logins, 32)  # 2**32 lockouts exceed any cap
+    return min(settings.lockout_seconds * 2**doublings, settings.max_lockout_seconds)
+
+
 def wait_seconds(failed: int, last_failed_at: pd.Timestamp | None, now: pd.Timestamp, *, settings=SETTINGS) -> int:
     """Seconds before another attempt is allowed after ``failed`` failures in a row (0: go ahead)."""
-    if failed < settings.max_failed_logins or last_failed_at is None or pd.isna(last_failed_at):
+    lockout = lockout_seconds(failed, settings=settings)
+    if not lockout or last_failed_at is None or pd.isna(last_failed_at):
         return 0
-    lockout = min(settings.lockout_seconds * 2 ** (failed - settings.max_failed_logins), settings.max_lockout_seconds)
     remaining = (pd.Timestamp(last_failed_at) + pd.Timedelta(seconds=lockout) - now).total_seconds()
     return max(0, math.ceil(remaining))
+
+
+def _cutoffs(at: pd.Timestamp, *, settings: Settings = SETTINGS) -> list[dt.datetime | None]:
+    """:func:`lockout_seconds` as the store applies it (:meth:`Store.claim_login_attempt`): after ``n``
+    failures an attempt at ``at`` may go ahead if the last failure was at or before ``cutoffs[n]``."""
+    cutoffs: list[dt.datetime | None] = []
+    for failed in itertools.count():
+        lockout = lockout_seconds(failed, settings=settings)
+        cutoffs.append((at - pd.Timedelta(seconds=lockout)).to_pydatetime() if lockout else None)
+        if failed >= settings.max_failed_logins and lockout_seconds(failed + 1, settings=settings) == lockout:
+            return cutoffs  # the last entry holds for every larger count
 
 
 def _viewer(row: pd.Series) -> Viewer:
@@ -252,41 +277,38 @@ def _viewer(row: pd.Series) -> Viewer:
 def authenticate(store: Store, username: str, password: str, *, now: dt.datetime | None = None) -> Session:
     """Check a username and password and start a session; raise :class:`AuthError` otherwise.
 
-    Raises :class:`ThrottledError` (with ``retry_after``) when the account has failed too often; the
-    password is then not even checked. Every attempt is audited.
+    Raises :class:`ThrottledError` (with ``retry_after``) when the name has failed too often; the
+    password is then not even checked. An unknown name gets the same answers, after the same number
+    of attempts and the same argon2 work, as a known one with a wrong password. Every attempt is audited.
     """
     at = _now(now)
     username = (username or "").strip()
     found = _user(store, username) if USERNAME.match(username) else pd.DataFrame()
-    if not len(found):
-        verify_password(None, password or "")  # same cost as a real check
-        audit.record(store, "login_failed", user=username, target=username, detail={"reason": "unknown"}, now=at)
-        raise AuthError(WRONG)
-    row = found.iloc[0]
-    failed = int(row["failed_logins"]) if pd.notna(row["failed_logins"]) else 0
-    wait = wait_seconds(failed, row["last_failed_at"], at)
-    if wait:
+    # Counted as failed before the (slow) check, atomically: concurrent guesses cannot all pass.
+    count = store.claim_login_attempt(username, at=at.to_pydatetime(), cutoffs=_cutoffs(at))
+    if not count.claimed:
+        wait = max(1, wait_seconds(count.failed, count.last_failed_at, at))
         audit.record(store, "login_failed", user=username, target=username, detail={"reason": "throttled"}, now=at)
         raise ThrottledError(f"too many failed logins for {username!r}; try again in {wait} s", retry_after=wait)
-    if not verify_password(row["password_hash"], password or ""):
-        failed += 1
-        updated = found.assign(failed_logins=failed, last_failed_at=at)
-        _save(store, updated, "login_failed", user=username, target=username, detail={"reason": "password"}, now=at)
-        wait = wait_seconds(failed, at, at)
+    row = found.iloc[0] if len(found) else None
+    if not verify_password(None if row is None else row["password_hash"], password or ""):  # dummy hash if unknown
+        if row is None:
+            audit.record(store, "login_failed", user=username, target=username, detail={"reason": "unknown"}, now=at)
+        else:
+            audit.record(store, "login_failed", user=username, target=username, detail={"reason": "password"}, now=at)
+        wait = wait_seconds(count.failed, count.last_failed_at, at)
         if wait:
             raise ThrottledError(
                 f"{WRONG}; too many failed logins for {username!r}: try again in {wait} s", retry_after=wait
             )
         raise AuthError(WRONG)
+    store.clear_login_failures(username)  # the right password: this attempt was no failure
     if bool(row["disabled"]):
         audit.record(store, "login_failed", user=username, target=username, detail={"reason": "disabled"}, now=at)
         raise AuthError(f"the account {username!r} is disabled; ask an administrator to enable it")
     viewer = _viewer(row)
-    updates = {"failed_logins": 0, "last_failed_at": pd.NaT} if failed else {}
     if _HASHER.check_needs_rehash(row["password_hash"]):
-        updates["password_hash"] = hash_password(password)
-    if updates:
-        store.save(users=found.assign(**updates))
+        store.save(users=found.assign(password_hash=hash_password(password), failed_logins=0, last_failed_at=pd.NaT))
     audit.record(store, "login", viewer=viewer, target=username, detail={"via": "password"}, now=at)
     return Session(viewer, at.to_pydatetime(), at.to_pydatetime())
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from pipelines import audit, privacy
+from pipelines import audit, privacy, private_files
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
@@ -156,8 +156,9 @@ def _write(frame: gpd.GeoDataFrame, fmt: str, out: Path, *, layer: str) -> None:
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
             frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if fmt == "csv":
-        out.write_text(csv_text(frame), encoding="utf-8")
-    else:
-        driver = "GeoJSON" if fmt == "geojson" else "GPKG"
-        pyogrio.write_dataframe(frame, out, layer=layer if fmt == "gpkg" else None, driver=driver)
+    with private_files.target(out) as part:  # owner-only from the first byte
+        if fmt == "csv":
+            part.write_text(csv_text(frame), encoding="utf-8")
+        else:
+            driver = "GeoJSON" if fmt == "geojson" else "GPKG"
+            pyogrio.write_dataframe(frame, part, layer=layer if fmt == "gpkg" else None, driver=driver)

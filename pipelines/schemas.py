@@ -304,6 +304,24 @@ USERS = Table(
     key="username",
 )
 
+LOGIN_FAILURES = Table(
+    "login_failures",
+    "Failed logins for names that have no account, counted as on an account (throttling); keyed by a "
+    "salted hash of the typed name, never the text.",
+    (
+        Field(
+            "name_key",
+            "text",
+            "HMAC-SHA256 of the typed name with the store's login salt.",
+            nullable=False,
+            unique=True,
+        ),
+        Field("failed_logins", "int", "Failed logins in a row."),
+        Field("last_failed_at", "datetime", "Time of the last one (UTC)."),
+    ),
+    key="name_key",
+)
+
 AUDIT_LOG = Table(
     "audit_log",
     "Who logged in, uploaded, edited, exported or viewed sensitive detail, and when. Append-only.",
@@ -382,6 +400,7 @@ TABLES: dict[str, Table] = {
         BATCHES,
         REJECTIONS,
         USERS,
+        LOGIN_FAILURES,
         AUDIT_LOG,
         MEETINGS,
         ACTIONS,

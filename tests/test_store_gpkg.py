@@ -12,7 +12,7 @@ import shapely
 
 from pipelines.ingest import ingest_incidents
 from pipelines.store import StoreError, open_store
-from pipelines.store.gpkg import GeoPackageStore
+from pipelines.store.gpkg import _SCHEMA_VERSION, GeoPackageStore
 from tests._helpers import write_csv
 
 
@@ -200,6 +200,8 @@ def test_older_store_is_upgraded_in_place(tmp_path):
     conn = sqlite3.connect(path)
     conn.executescript(
         "DROP TABLE users; DELETE FROM gpkg_contents WHERE table_name = 'users';"
+        "DROP TABLE login_failures; DELETE FROM gpkg_contents WHERE table_name = 'login_failures';"
+        "DELETE FROM areasafe_meta WHERE key = 'login_salt';"
         "ALTER TABLE interventions DROP COLUMN funding_sphere;"
         "ALTER TABLE batches DROP COLUMN withdrawn_at;"
         "UPDATE areasafe_meta SET value = '1' WHERE key = 'schema_version';"
@@ -210,7 +212,9 @@ def test_older_store_is_upgraded_in_place(tmp_path):
     assert "withdrawn_at" in store.read_table("batches").columns
     store.save(users=_user("ann", "admin", pd.Timestamp("2025-06-01T10:00Z")))
     assert store.count("users") == 1
-    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "4"
+    assert store.count("login_failures") == 0
+    meta = dict(store._conn.execute("SELECT key, value FROM areasafe_meta"))
+    assert meta["schema_version"] == _SCHEMA_VERSION and len(meta["login_salt"]) == 64
 
 
 def test_area_indexes_leave_out_rows_without_that_area_and_serve_area_reads(tmp_path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import hashlib
+import hmac
 import json
 import queue
 import threading
@@ -95,6 +97,25 @@ class IncidentQuery:
     batch_id: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     columns: Sequence[str] | None = None  # None: every column except ``raw`` and ``dedupe_key``
+
+
+@dataclass(frozen=True)
+class LoginCount:
+    """A name's failed logins in a row, as :meth:`Store.claim_login_attempt` left them.
+
+    ``claimed``: the attempt may go ahead, and is already counted (``failed`` includes it and
+    ``last_failed_at`` is its time); otherwise the stored count, unchanged.
+    """
+
+    claimed: bool
+    failed: int
+    last_failed_at: pd.Timestamp | None
+
+    @classmethod
+    def from_row(cls, claimed: bool, row: tuple) -> LoginCount:
+        """From a stored ``(failed_logins, last_failed_at)``."""
+        failed, last = row
+        return cls(claimed, int(failed or 0), None if last is None else pd.Timestamp(last))
 
 
 class Store(abc.ABC):
@@ -185,6 +206,25 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def claim_login_attempt(
+        self, username: str, *, at: dt.datetime, cutoffs: Sequence[dt.datetime | None]
+    ) -> LoginCount:
+        """Count a login attempt for ``username`` as failed *before* its password is checked, unless it must wait.
+
+        ``cutoffs[n]`` says when an attempt after ``n`` failures in a row may go ahead: ``None`` at
+        once, else only if the last failure was at or before that time; the last entry applies to
+        every larger ``n`` (see :func:`login_allowed_sql`). The check and the count are one atomic
+        statement, so however many attempts arrive at once, from threads, processes or replicas, no
+        more go ahead than the cutoffs allow. An account is counted on its ``users`` row; any other
+        name in ``login_failures``, under :func:`login_key` of the name and the store's salt (never
+        the typed text), with the same rule, so the count says nothing about which accounts exist.
+        """
+
+    @abc.abstractmethod
+    def clear_login_failures(self, username: str) -> None:
+        """Set an account's count of failed logins back to zero (after a correct password)."""
+
+    @abc.abstractmethod
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are already stored (for dry runs; :meth:`commit` re-checks)."""
 
@@ -243,6 +283,34 @@ class Store(abc.ABC):
 
     def read_rejections(self, batch_id: str | None = None) -> pd.DataFrame:
         return self.read_table("rejections", where={"batch_id": batch_id} if batch_id else None)
+
+
+def login_key(salt: str, name: str) -> str:
+    """The key under which failed logins for a name without an account are counted: an HMAC-SHA256
+    of the typed name with the store's salt, so the store never holds what was typed."""
+    return hmac.new(salt.encode(), name.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def login_allowed_sql(table: str, cutoffs: Sequence[object | None], placeholder: str) -> tuple[str, list]:
+    """The SQL condition of :meth:`Store.claim_login_attempt` on the ``failed_logins`` and
+    ``last_failed_at`` of a row of ``table``, and its parameters (the cutoffs that are not ``None``, in order).
+    Columns are qualified by the table: in an upsert they would otherwise be ambiguous."""
+    failed, last = f"{table}.failed_logins", f"{table}.last_failed_at"
+
+    def test(cutoff: object | None) -> str:
+        return "TRUE" if cutoff is None else f"{last} <= {placeholder}"
+
+    *each, rest = cutoffs
+    condition = test(rest)
+    if each:
+        whens = " ".join(f"WHEN {n} THEN {test(cutoff)}" for n, cutoff in enumerate(each))
+        condition = f"CASE COALESCE({failed}, 0) {whens} ELSE {condition} END"
+    return f"({last} IS NULL OR {condition})", [c for c in cutoffs if c is not None]
+
+
+def count_failure_sql(table: str, placeholder: str) -> str:
+    """``SET`` assignments that count one more failed login on a row of ``table`` (its time is the parameter)."""
+    return f"failed_logins = COALESCE({table}.failed_logins, 0) + 1, last_failed_at = {placeholder}"
 
 
 #: What :meth:`Store.incident_months` counts by, besides the month.

@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from pipelines import schemas
+from pipelines import private_files, schemas
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _adbc
@@ -38,10 +39,14 @@ from pipelines.store.base import (
     Batch,
     BatchWriter,
     IncidentQuery,
+    LoginCount,
     Store,
     StoreError,
     ThreadedWriter,
     WriterAborted,
+    count_failure_sql,
+    login_allowed_sql,
+    login_key,
 )
 
 _SQL_TYPES = {
@@ -55,8 +60,9 @@ _SQL_TYPES = {
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4.0
 # 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones;
-# 4: area-and-period indexes leave out rows without that area (partial indexes)
-_SCHEMA_VERSION = "4"
+# 4: area-and-period indexes leave out rows without that area (partial indexes);
+# 5: login_failures and the login salt (throttling of names without an account)
+_SCHEMA_VERSION = "5"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
@@ -109,6 +115,9 @@ class GeoPackageStore(Store):
         self._adbc = adbc
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Password hashes and incidents: owner-only, with the -wal and -shm files SQLite makes beside it.
+        if not private_files.create(self.path):
+            private_files.restrict(*(Path(f"{self.path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")))
         self.initialise()
 
     # -- connection --------------------------------------------------------------------------------
@@ -195,6 +204,7 @@ class GeoPackageStore(Store):
                     conn.execute(statement)
             conn.execute("CREATE TABLE areasafe_meta (key TEXT PRIMARY KEY, value TEXT)")
             conn.execute("INSERT INTO areasafe_meta VALUES ('schema_version', ?)", (_SCHEMA_VERSION,))
+            _add_login_salt(conn)
         # GDAL reads the GeoPackage header bytes from the main file, not the WAL: checkpoint now.
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -227,6 +237,7 @@ class GeoPackageStore(Store):
                     if stored.get(name) != statement:
                         conn.execute(f'DROP INDEX IF EXISTS "{name}"')
                         conn.execute(statement)
+            _add_login_salt(conn)
             conn.execute("UPDATE areasafe_meta SET value = ? WHERE key = 'schema_version'", (_SCHEMA_VERSION,))
 
     def is_empty(self) -> bool:
@@ -382,6 +393,42 @@ class GeoPackageStore(Store):
         found = {r[0] for r in conn.execute("SELECT k FROM _keys JOIN incidents ON incidents.dedupe_key = _keys.k")}
         conn.execute("DELETE FROM _keys")
         return found
+
+    def claim_login_attempt(
+        self, username: str, *, at: dt.datetime, cutoffs: Sequence[dt.datetime | None]
+    ) -> LoginCount:
+        stamp = format_datetime(at)
+        # One write transaction: SQLite runs these one claim at a time, whatever the process.
+        with self._transaction() as conn:
+            allowed, params = login_allowed_sql("users", cutoffs, "?")
+            row = conn.execute(
+                f"UPDATE users SET {count_failure_sql('users', '?')} WHERE username = ? AND {allowed} "
+                "RETURNING failed_logins, last_failed_at",
+                (stamp, username, *_gpkg_times(params)),
+            ).fetchone()
+            if row is not None:
+                return LoginCount.from_row(True, row)
+            row = conn.execute("SELECT failed_logins, last_failed_at FROM users WHERE username = ?", (username,))
+            row = row.fetchone()
+            if row is not None:
+                return LoginCount.from_row(False, row)
+            salt = conn.execute("SELECT value FROM areasafe_meta WHERE key = 'login_salt'").fetchone()[0]
+            key = login_key(salt, username)
+            allowed, params = login_allowed_sql("login_failures", cutoffs, "?")
+            row = conn.execute(
+                "INSERT INTO login_failures (name_key, failed_logins, last_failed_at) VALUES (?, 1, ?) "
+                f"ON CONFLICT (name_key) DO UPDATE SET {count_failure_sql('login_failures', '?')} "
+                f"WHERE {allowed} RETURNING failed_logins, last_failed_at",
+                (key, stamp, stamp, *_gpkg_times(params)),
+            ).fetchone()
+            if row is not None:
+                return LoginCount.from_row(True, row)
+            row = conn.execute("SELECT failed_logins, last_failed_at FROM login_failures WHERE name_key = ?", (key,))
+            return LoginCount.from_row(False, row.fetchone())
+
+    def clear_login_failures(self, username: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = ?", (username,))
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         conn = self._conn
@@ -712,6 +759,15 @@ def _arrow_values(table: Table, name: str, values: pd.Series) -> pa.Array:
     if kind in ("float", "int"):
         return pa.array(pd.to_numeric(values, errors="coerce"), _ARROW_TYPES[kind], from_pandas=True)
     return pa.array(GeoPackageStore._column_values(table, name, values), _ARROW_TYPES.get(kind, pa.string()))
+
+
+def _gpkg_times(values: Iterable[dt.datetime]) -> list[str]:
+    return [format_datetime(v) for v in values]
+
+
+def _add_login_salt(conn: sqlite3.Connection) -> None:
+    """The random salt of :func:`login_key`, made once per store."""
+    conn.execute("INSERT OR IGNORE INTO areasafe_meta VALUES ('login_salt', ?)", (secrets.token_hex(32),))
 
 
 def _from_sql(table: Table, name: str, values) -> pd.Series:

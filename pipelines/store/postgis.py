@@ -29,10 +29,11 @@ is not at the head revision raises a :class:`StoreError` that says to run the up
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -56,11 +57,15 @@ from pipelines.store.base import (
     Batch,
     BatchWriter,
     IncidentQuery,
+    LoginCount,
     Store,
     StoreError,
     ThreadedWriter,
     WriterAborted,
+    count_failure_sql,
     count_months,
+    login_allowed_sql,
+    login_key,
 )
 from pipelines.store.gpkg import _check_table, _with_optional_columns, format_datetime
 
@@ -329,6 +334,43 @@ class PostGISStore(Store):
             params,
         )
         conn.execute(sql.SQL("DELETE FROM {} WHERE incidents <= 0").format(_ident(_SUMMARY)))
+
+    def claim_login_attempt(
+        self, username: str, *, at: dt.datetime, cutoffs: Sequence[dt.datetime | None]
+    ) -> LoginCount:
+        stamp = at
+        # Each statement is atomic on its own: an UPDATE (or ON CONFLICT DO UPDATE) that waited for a
+        # concurrent one re-checks its condition on the row that one left.
+        with self._pool.connection() as conn, conn.transaction():
+            allowed, params = login_allowed_sql("users", cutoffs, "%s")
+            row = conn.execute(
+                f"UPDATE users SET {count_failure_sql('users', '%s')} WHERE username = %s AND {allowed} "
+                "RETURNING failed_logins, last_failed_at",
+                (stamp, username, *params),
+            ).fetchone()
+            if row is not None:
+                return LoginCount.from_row(True, row)
+            row = conn.execute("SELECT failed_logins, last_failed_at FROM users WHERE username = %s", (username,))
+            row = row.fetchone()
+            if row is not None:
+                return LoginCount.from_row(False, row)
+            salt = conn.execute("SELECT value FROM areasafe_settings WHERE key = 'login_salt'").fetchone()[0]
+            key = login_key(salt, username)
+            allowed, params = login_allowed_sql("login_failures", cutoffs, "%s")
+            row = conn.execute(
+                "INSERT INTO login_failures (name_key, failed_logins, last_failed_at) VALUES (%s, 1, %s) "
+                f"ON CONFLICT (name_key) DO UPDATE SET {count_failure_sql('login_failures', '%s')} "
+                f"WHERE {allowed} RETURNING failed_logins, last_failed_at",
+                (key, stamp, stamp, *params),
+            ).fetchone()
+            if row is not None:
+                return LoginCount.from_row(True, row)
+            row = conn.execute("SELECT failed_logins, last_failed_at FROM login_failures WHERE name_key = %s", (key,))
+            return LoginCount.from_row(False, row.fetchone())
+
+    def clear_login_failures(self, username: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = %s", (username,))
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         with self._pool.connection() as conn:
