@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 
 from pipelines import audit
 from pipelines.errors import AreaSafeError
 from pipelines.privacy.viewer import AccessDenied, Viewer
-from pipelines.settings import SETTINGS
+from pipelines.sources import limits
 from pipelines.store.base import Batch, Store
 
 
@@ -34,36 +33,27 @@ def upload_org(viewer: Viewer, org: str | None) -> str | None:
 
 
 def check_upload_size(name: str, data: bytes, *, max_bytes: int | None = None) -> None:
-    """Refuse a dashboard upload larger than ``SETTINGS.max_upload_bytes``, saying what to do instead."""
-    limit = SETTINGS.max_upload_bytes if max_bytes is None else max_bytes
-    if len(data) > limit:
-        raise AreaSafeError(
-            f"{name} is {len(data) / 1e6:.1f} MB; the dashboard accepts files up to {limit / 1e6:.0f} MB. "
-            "Split the file, or ask an administrator to load it with 'areasafe ingest'."
-        )
+    """Refuse a dashboard upload larger than ``SETTINGS.max_upload_bytes`` (:mod:`pipelines.sources.limits`)."""
+    limits.check_size(limits.upload_name(name), len(data), max_bytes=max_bytes)
 
 
 def check_upload_rows(name: str, rows: int, *, max_rows: int | None = None) -> None:
     """Refuse a dashboard upload with more than ``SETTINGS.max_upload_rows`` data rows."""
-    limit = SETTINGS.max_upload_rows if max_rows is None else max_rows
-    if rows > limit:
-        raise AreaSafeError(
-            f"{name} has {rows:,} data rows; the dashboard accepts up to {limit:,} per file. "
-            "Split the file, or ask an administrator to load it with 'areasafe ingest'."
-        )
+    limits.check_rows(limits.upload_name(name), rows, max_rows=max_rows)
 
 
 def prepare_upload(store: Store, viewer: Viewer, name: str, data: bytes, *, org: str | None = None, **options):
-    """:func:`pipelines.ingest.prepare_incidents` for a dashboard upload: permission, organisation,
-    size and row limits checked; nothing is written."""
+    """:func:`pipelines.ingest.prepare_incidents` for a dashboard upload: permission, organisation and
+    upload limits checked on the bytes before they are parsed (the rows again after); nothing is written.
+    ``name`` only labels the file: the bytes are what is read."""
     from pipelines.ingest import prepare_incidents
 
     org = upload_org(viewer, org)
-    check_upload_size(name, data)
+    upload = limits.check_upload(name, data)
     prepared = prepare_incidents(
-        store, Path(name).name, org=org, user=viewer.username, data=data, file_name=name, **options
+        store, upload.name, org=org, user=viewer.username, data=upload.data, file_name=upload.name, **options
     )
-    check_upload_rows(name, prepared.batch.rows_read)
+    check_upload_rows(upload.name, prepared.batch.rows_read)
     return prepared
 
 

@@ -123,10 +123,13 @@ class PreparedIncidents:
 
 
 def read_incident_file(path: str | Path, *, data: bytes | None = None) -> RawTable:
-    """Read an incident file (CSV, Excel or a vector file with points) into a raw text frame."""
+    """Read an incident file (CSV, Excel or a vector file with points) into a raw text frame.
+
+    With ``data`` (an upload's bytes) ``path`` is only a label whose suffix picks the reader; it is never opened.
+    """
     path = Path(path)
     if is_geo_file(path):
-        frame = read_vector(path)
+        frame = read_vector(path, data=data)
         points = frame.geometry
         if len(frame) and not (shapely.get_type_id(points.to_numpy()) == 0).all():
             points = points.representative_point()
@@ -207,7 +210,9 @@ def _start_incidents(
     report = progress or (lambda step, fraction: None)
     report("reading", 0.05)
     content = _read_bytes(path, data)
-    raw = read_incident_file(path, data=content)
+    # A vector file on the disk is read where it is (a Shapefile needs the files beside it); an upload
+    # and every table are read from their bytes.
+    raw = read_incident_file(path, data=data if is_geo_file(path) else content)
     mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
     batch = _new_batch(
         "incidents", file_name, content, source=source, org=org, user=user, format=mapping.format, rows_read=0

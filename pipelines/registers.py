@@ -27,6 +27,7 @@ from pipelines.errors import AreaSafeError, MappingError, UnusableFileError
 from pipelines.ingest import _new_batch, _read_bytes, commit_once
 from pipelines.place import AreaIndex, place_points
 from pipelines.sources.geofile import read_vector
+from pipelines.sources.limits import check_upload
 from pipelines.sources.mapping import leaf
 from pipelines.sources.tabular import ROW_NUMBER, is_geo_file, read_tabular
 from pipelines.store.base import Batch, Store
@@ -112,10 +113,13 @@ def _find(columns: list[str], names: tuple[str, ...], explicit: str | None = Non
 
 
 def _read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.ndarray, bytes]:
-    """Rows as text plus their geometries (``None`` where the row has no usable location)."""
+    """Rows as text plus their geometries (``None`` where the row has no usable location).
+
+    With ``data`` (an upload's bytes) ``path`` is only a label whose suffix picks the reader; it is never opened.
+    """
     content = _read_bytes(path, data)
     if is_geo_file(path):
-        frame = read_vector(path)
+        frame = read_vector(path, data=data)
         geoms = frame.geometry.to_numpy()
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reset_index(drop=True)
         table = table.astype("object").where(table.notna(), "").astype(str)
@@ -145,6 +149,19 @@ def _read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.nda
         geoms = shapely.points(lon.to_numpy(), lat.to_numpy())
     table = table.astype("object").where(table.notna(), "")
     return table, np.asarray(geoms, dtype=object), content
+
+
+def import_upload(
+    store: Store, kind: str, name: str, data: bytes, *, user: str | None = None, **options
+) -> Batch:
+    """A register file uploaded through the dashboard: the upload limits are checked on its bytes
+    (:func:`pipelines.sources.limits.check_upload`), then :func:`ingest_assets` or
+    :func:`ingest_interventions` (``kind``) reads those bytes. ``name`` only labels the file."""
+    if kind not in ("assets", "interventions"):
+        raise MappingError(f"kind must be 'assets' or 'interventions'; got {kind!r}")
+    upload = check_upload(name, data)
+    ingest = ingest_assets if kind == "assets" else ingest_interventions
+    return ingest(store, upload.name, data=upload.data, user=user, **options)
 
 
 def _location_problems(geoms: np.ndarray) -> np.ndarray:

@@ -41,10 +41,19 @@ class Settings:
     process_writer_rows: int = 150_000
 
     # -- uploads through the dashboard (the CLI has no limit: bulk loads are an operator's job) ----
-    #: Largest file the dashboard accepts, in bytes.
+    # Checked on the bytes before anything is parsed (pipelines.sources.limits); messages say MB for MiB.
+    #: Largest file the dashboard accepts, in bytes ("25 MB").
     max_upload_bytes: int = 25 * 1024 * 1024
-    #: Most data rows one dashboard upload may hold.
+    #: Most data rows one dashboard upload may hold (features, for a vector file).
     max_upload_rows: int = 100_000
+    #: Most columns one dashboard upload may hold (in its header, or in any row or spreadsheet row).
+    max_upload_columns: int = 1_000
+    #: Longest line of a delimited (CSV) upload, in bytes ("1 MB").
+    max_line_bytes: int = 1024 * 1024
+    #: Most vertices the geometries of one vector upload may hold, all features together.
+    max_upload_vertices: int = 1_000_000
+    #: Most bytes an uploaded zip archive or Excel workbook (a zip too) may unpack to ("200 MB").
+    max_upload_unzipped_bytes: int = 200 * 1024 * 1024
 
     # -- accounts and sessions (pipelines.auth) -----------------------------------------------------
     #: Shortest password ``areasafe users add`` accepts.

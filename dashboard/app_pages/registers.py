@@ -1,7 +1,8 @@
 """Registers: view, add and edit ABCD assets and interventions; click the map to set a point.
 
 Validation, placing and the status log live in ``pipelines.registers`` (``save_asset``,
-``save_intervention``, ``ingest_assets``, ``ingest_interventions``); this page only reads widgets.
+``save_intervention``, ``import_upload``: the upload limits, then the file's bytes are read); this page
+only reads widgets.
 """
 
 from __future__ import annotations
@@ -109,10 +110,8 @@ with st.expander(f"Import {kind} from a file (CSV, Excel, GeoJSON)"):
         fill = st.selectbox("ABCD category for rows without one", [None, *ABCD_CATEGORIES], key=key("fill"))
     if upload is not None and st.button("Import", key=key("import")):
         try:
-            ingest = registers.ingest_assets if kind == "assets" else registers.ingest_interventions
             options = {"abcd_category": fill} if kind == "assets" else {}
-            access.check_upload_size(upload.name, upload.getvalue())
-            batch = ingest(common.store(), upload.name, data=upload.getvalue(), user=user, **options)
+            batch = registers.import_upload(common.store(), kind, upload.name, upload.getvalue(), user=user, **options)
         except AreaSafeError as exc:
             common.show_error(exc)
         else:

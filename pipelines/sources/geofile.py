@@ -1,14 +1,25 @@
 """Read vector files (GeoJSON, TopoJSON, GeoPackage, Shapefile, zipped Shapefile or File Geodatabase).
 
-Place in the data flow: the reader for boundary files and for registers delivered with geometry.
-It resolves zip archives to the dataset inside them (refusing path traversal and zip bombs),
+Place in the data flow: the reader for boundary files and for registers and incidents delivered with
+geometry. It resolves zip archives to the dataset inside them (refusing path traversal and zip bombs),
 picks a layer, and reprojects to EPSG:4326. A file without a CRS is taken as EPSG:4326 only when
 its coordinates fit longitude/latitude ranges; otherwise the user is told to supply one.
+
+An upload is read from its bytes only (``read_vector(name, data=...)``): they are written under a fixed
+name in a private temporary folder, and the client's file name serves as a label and, by its suffix,
+picks the format. GDAL opens each file with the driver its suffix names (or after checking its magic
+bytes), never by guessing from the content: guessing would let a file that says ``.geojson`` be a GDAL
+virtual dataset (VRT) or a streamed algorithm (GDALG), formats whose content names other files on the
+server for GDAL to read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
@@ -17,58 +28,134 @@ import shapely
 
 from pipelines.errors import UnusableFileError
 from pipelines.schemas import STORE_CRS
+from pipelines.sources.archive import check_archive
 
-_MAX_UNZIPPED_BYTES = 2 * 1024**3
-_MAX_RATIO = 200
+_MAX_UNZIPPED_BYTES = 2 * 1024**3  # the command line's bound; uploads have their own (Settings)
 _DATASET_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".topojson")
+#: What an upload may be; KML and TopoJSON files are loaded with ``areasafe ingest``.
+UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip")
+_JSON_SUFFIXES = (".geojson", ".json", ".topojson")
+_MAGIC = {".shp": b"\x00\x00\x27\x0a", ".fgb": b"fgb\x03", ".gpkg": b"SQLite format 3\x00"}
+_HEAD_BYTES = 4096  # GDAL identifies a format from the first 1 kB
+_REFERS_TO_FILES = (b"ogrvrtdatasource", b"gdal_streamed_alg")  # content that makes GDAL open other files
+_UPLOAD_NAME = "upload"  # the fixed name an upload's bytes are written under
 
 
-def _zip_dataset(path: Path) -> str:
-    """The GDAL ``/vsizip/`` path of the dataset inside a zip archive."""
+def suffix_of(name: str | Path) -> str:
+    """The lower-case suffix of a file name, ignoring any directory part (``/`` or ``\\``)."""
+    return PurePosixPath(str(name).replace("\\", "/")).suffix.lower()
+
+
+def _label(name: str | Path) -> str:
+    return PurePosixPath(str(name).replace("\\", "/")).name or _UPLOAD_NAME
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What GDAL is handed for a file: ``source`` names the driver to use; ``member`` is the dataset's
+    name inside a zip archive (``None`` for a plain file)."""
+
+    source: str
+    suffix: str
+    member: str | None = None
+
+
+def _zip_member(path: Path, label: str) -> tuple[str, str, bytes]:
+    """The dataset inside a zip archive: its name, its suffix and its first bytes."""
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
+            infos = check_archive(archive, label, max_unzipped_bytes=_MAX_UNZIPPED_BYTES)
+            names = [i.filename for i in infos]
+            gdbs = sorted({n.split(".gdb/")[0] + ".gdb" for n in names if ".gdb/" in n})
+            if gdbs:
+                return gdbs[0], ".gdb", b""
+            datasets = sorted(
+                n for n in names if n.lower().endswith(_DATASET_SUFFIXES) and not n.startswith("__MACOSX")
+            )
+            if not datasets:
+                raise UnusableFileError(
+                    f"{label} holds no Shapefile, GeoJSON, GeoPackage or File Geodatabase; zip the files themselves."
+                )
+            with archive.open(datasets[0]) as member:
+                head = member.read(_HEAD_BYTES)
     except zipfile.BadZipFile as exc:
-        raise UnusableFileError(f"{path.name} is not a valid zip archive ({exc}).") from exc
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if total > _MAX_UNZIPPED_BYTES or total / packed > _MAX_RATIO:
+        raise UnusableFileError(f"{label} is not a valid zip archive ({exc}).") from exc
+    return datasets[0], suffix_of(datasets[0]), head
+
+
+def _with_driver(source: str, suffix: str, head: bytes, label: str) -> str:
+    """``source`` in the form that makes GDAL use the driver ``suffix`` names, once its first bytes agree."""
+    if any(marker in head.lower() for marker in _REFERS_TO_FILES):
         raise UnusableFileError(
-            f"{path.name} unpacks to {total / 1e6:.0f} MB ({total / packed:.0f}x its size); that looks like a zip "
-            "bomb. Send the boundary file itself or a normal zip."
+            f"{label} is a GDAL virtual dataset or algorithm, which reads other files; it was not opened. "
+            "Export the data itself as GeoJSON, GeoPackage or a zipped Shapefile."
         )
-    names = [i.filename for i in infos]
-    for name in names:
-        parts = PurePosixPath(name).parts
-        if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-            raise UnusableFileError(f"{path.name} contains an unsafe path {name!r}; it was not opened.")
-    gdbs = sorted({n.split(".gdb/")[0] + ".gdb" for n in names if ".gdb/" in n})
-    if gdbs:
-        return f"/vsizip/{path.resolve()}/{gdbs[0]}"
-    datasets = sorted(n for n in names if n.lower().endswith(_DATASET_SUFFIXES) and not n.startswith("__MACOSX"))
-    if not datasets:
+    magic = _MAGIC.get(suffix)
+    if magic and not head.startswith(magic):
         raise UnusableFileError(
-            f"{path.name} holds no Shapefile, GeoJSON, GeoPackage or File Geodatabase; zip the boundary files themselves."
+            f"{label} is not a {suffix.lstrip('.').upper()} file (its first bytes do not say so); export it again."
         )
-    return f"/vsizip/{path.resolve()}/{datasets[0]}"
+    if suffix == ".gpkg":
+        return f"GPKG:{source}"
+    if suffix in _JSON_SUFFIXES:
+        if b'"Topology"' in head:
+            return f"TopoJSON:{source}"
+        if b'"geometryType"' in head and b'"FeatureCollection"' not in head:
+            return f"ESRIJSON:{source}"
+        return f"GeoJSON:{source}"
+    return source
+
+
+def _dataset(path: Path, label: str) -> Dataset:
+    """What to hand to GDAL for the file at ``path`` (zip archives resolved to their content)."""
+    suffix, member = suffix_of(path), None
+    if suffix == ".zip":
+        member, suffix, head = _zip_member(path, label)
+        source = f"/vsizip/{path.resolve()}/{member}"
+    elif path.is_dir():
+        return Dataset(str(path), suffix)  # a File Geodatabase folder
+    else:
+        source = str(path)
+        with path.open("rb") as file:
+            head = file.read(_HEAD_BYTES)
+    return Dataset(_with_driver(source, suffix, head, label), suffix, member)
 
 
 def dataset_path(path: str | Path) -> str:
-    """What to hand to GDAL for ``path`` (zip archives resolved to their content)."""
+    """What to hand to GDAL for ``path`` on the disk (the command line's files; uploads are bytes)."""
     path = Path(path)
     if not path.exists():
         raise UnusableFileError(f"{path} does not exist.")
-    if path.suffix.lower() == ".zip":
-        return _zip_dataset(path)
-    return str(path)
+    return _dataset(path, path.name).source
 
 
-def pick_layer(source: str, layer: str | None, *, polygons: bool) -> str | None:
+@contextlib.contextmanager
+def uploaded_dataset(name: str | Path, data: bytes) -> Iterator[Dataset]:
+    """The dataset in an upload's bytes, valid inside the ``with`` block.
+
+    ``name`` only labels the file and, by its suffix, picks the format: the bytes are written as
+    ``upload<suffix>`` in a private temporary folder, removed afterwards, and nothing else is opened.
+    """
+    label, suffix = _label(name), suffix_of(name)
+    if suffix not in UPLOAD_SUFFIXES:
+        raise UnusableFileError(
+            f"{label}: the dashboard reads vector files as GeoJSON, GeoPackage, FlatGeobuf or a zip "
+            f"(Shapefile, File Geodatabase); got {suffix or 'no suffix'}. Export it as one of those, or ask "
+            "an administrator to load it with 'areasafe ingest'."
+        )
+    with tempfile.TemporaryDirectory(prefix="areasafe-upload-") as folder:
+        path = Path(folder) / f"{_UPLOAD_NAME}{suffix}"
+        path.write_bytes(data)
+        yield _dataset(path, label)
+
+
+def pick_layer(source: str, layer: str | None, *, polygons: bool, label: str | None = None) -> str | None:
     """The requested layer, or the first (polygon) layer of a multi-layer source."""
+    label = label or Path(source).name
     try:
         layers = pyogrio.list_layers(source)
     except Exception as exc:  # GDAL raises DataSourceError and friends
-        raise UnusableFileError(f"{Path(source).name} could not be opened as a vector file: {exc}") from exc
+        raise UnusableFileError(f"{label} could not be opened as a vector file: {exc}") from exc
     names = [str(name) for name, _ in layers]
     if layer is not None:
         if layer not in names:
@@ -83,17 +170,36 @@ def pick_layer(source: str, layer: str | None, *, polygons: bool) -> str | None:
     return names[0]
 
 
-def read_vector(path: str | Path, *, layer: str | None = None, polygons: bool = False) -> gpd.GeoDataFrame:
-    """Read a vector dataset and return it in EPSG:4326."""
-    source = dataset_path(path)
-    chosen = pick_layer(source, layer, polygons=polygons)
+def read_vector(
+    path: str | Path, *, data: bytes | None = None, layer: str | None = None, polygons: bool = False
+) -> gpd.GeoDataFrame:
+    """Read a vector dataset and return it in EPSG:4326.
+
+    Parameters
+    ----------
+    path
+        The file on the disk; with ``data``, only a label whose suffix picks the format (never opened).
+    data
+        The file's bytes, when it came from an upload.
+    layer
+        The layer to read (default: the first, or with ``polygons`` the first polygon layer).
+    """
+    label = _label(path)
+    if data is None:
+        return _read(dataset_path(path), label, layer, polygons)
+    with uploaded_dataset(path, data) as dataset:
+        return _read(dataset.source, label, layer, polygons)
+
+
+def _read(source: str, label: str, layer: str | None, polygons: bool) -> gpd.GeoDataFrame:
+    chosen = pick_layer(source, layer, polygons=polygons, label=label)
     try:
         frame = pyogrio.read_dataframe(source, layer=chosen, use_arrow=True)
     except Exception as exc:
-        raise UnusableFileError(f"{Path(path).name} could not be read: {exc}") from exc
+        raise UnusableFileError(f"{label} could not be read: {exc}") from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise UnusableFileError(
-            f"{Path(path).name} could not be opened as a vector file with geometries; send GeoJSON, TopoJSON, "
+            f"{label} could not be opened as a vector file with geometries; send GeoJSON, TopoJSON, "
             "GeoPackage, a (zipped) Shapefile or a zipped File Geodatabase."
         )
     if frame.crs is None:
@@ -102,7 +208,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, polygons: bool = 
             frame = frame.set_crs(STORE_CRS)
         else:
             raise UnusableFileError(
-                f"{Path(path).name} has no CRS and its coordinates are not longitude/latitude; add a .prj file or "
+                f"{label} has no CRS and its coordinates are not longitude/latitude; add a .prj file or "
                 "export it with its coordinate system."
             )
     if not frame.crs.equals(STORE_CRS):

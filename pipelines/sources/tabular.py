@@ -24,7 +24,7 @@ from pipelines.errors import UnusableFileError
 ROW_NUMBER = "__row__"
 TEXT = "string[pyarrow]"
 _DELIMITERS = (",", ";", "\t", "|")
-_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".shp", ".zip", ".kml")
 
 
@@ -89,7 +89,7 @@ def read_tabular(path: str | Path, *, data: bytes | None = None, sheet: str | in
         except OSError as exc:
             raise UnusableFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
     suffix = path.suffix.lower()
-    if suffix in _EXCEL_SUFFIXES:
+    if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, data, sheet)
     if not data.strip():
         raise UnusableFileError(f"{path.name} is empty; export the survey again and upload the CSV file.")
