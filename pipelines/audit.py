@@ -7,7 +7,9 @@ the same step hand the row to ``Store.save`` together with their own rows, so th
 entry are one transaction. Only admins read the log (:func:`read_log`).
 
 The log never holds a password, free text from an upload or a deleted row's content: ``detail`` carries
-counts, ids, file names and filter values only.
+counts, ids, (redacted) file names and filter values only. A failed login under a name that has no
+account is logged as :func:`pipelines.pii.unknown_user_marker` of what was typed, never the text
+itself: people type their password into the username field.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipelines.errors import AreaSafeError
+from pipelines.pii import unknown_user_marker
 from pipelines.schemas import AUDIT_EVENTS
 from pipelines.store.base import Store
 
@@ -70,8 +73,21 @@ def entry(
 
 
 def record(store: Store, event: str, **fields) -> None:
-    """Append one entry (see :func:`entry` for the fields) in its own transaction."""
+    """Append one entry (see :func:`entry` for the fields) in its own transaction.
+
+    A ``login_failed`` entry for a name that is no account keeps a marker instead of the typed name.
+    """
+    if event == "login_failed":
+        fields = _without_typed_name(store, fields)
     store.save(audit_log=entry(event, **fields))
+
+
+def _without_typed_name(store: Store, fields: dict) -> dict:
+    typed = fields.get("user")
+    if typed is None or len(store.read_table("users", where={"username": str(typed)})):
+        return fields
+    marker = unknown_user_marker(str(typed))
+    return {**fields, "user": marker, "target": marker if fields.get("target") == typed else fields.get("target")}
 
 
 def read_log(

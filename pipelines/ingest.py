@@ -24,6 +24,7 @@ import shapely
 
 from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
+from pipelines.pii import redact_file_name, rejection_rows
 from pipelines.place import AreaIndex, place_incidents
 from pipelines.settings import SETTINGS
 from pipelines.sources.geofile import read_vector, repair, to_multipolygons
@@ -56,10 +57,11 @@ def _sha256(data: bytes) -> str:
 
 
 def _new_batch(kind: str, file_name: str, data: bytes, **extra) -> Batch:
+    """A batch record for a file; the file's name is kept redacted (it may hold a phone number or ID)."""
     return Batch(
         batch_id=uuid.uuid4().hex,
         kind=kind,
-        file_name=file_name,
+        file_name=redact_file_name(file_name),
         sha256=_sha256(data),
         created_at=dt.datetime.now(dt.UTC),
         **extra,
@@ -684,21 +686,16 @@ def ingest_counts(
         }
     )
     unmatched = frame.loc[~matched]
-    raw_json = unmatched.drop(columns=[ROW_NUMBER]).to_json(orient="records", lines=True, force_ascii=False)
     known = ", ".join(sorted(areas["name"].astype(str))[:15]) or "(no areas of this kind are loaded yet)"
-    rejections = pd.DataFrame(
-        {
-            "batch_id": None,
-            "row_number": unmatched[ROW_NUMBER].to_numpy(),
-            "reason": "unknown_area",
-            "message": [
-                f"Area {v!r} matches no stored {area_kind}; load its boundary first or fix the name "
-                f"(known: {known}...)."
-                for v in unmatched[area_col]
-            ],
-            "org": org,
-            "raw": raw_json.rstrip("\n").split("\n") if len(unmatched) else [],
-        }
+    rejections = rejection_rows(
+        unmatched[ROW_NUMBER].to_numpy(),
+        "unknown_area",
+        [
+            f"Area {v!r} matches no stored {area_kind}; load its boundary first or fix the name (known: {known}...)."
+            for v in unmatched[area_col]
+        ],
+        org=org,
+        raw=unmatched.drop(columns=[ROW_NUMBER]),
     )
     warnings = {"unknown_category": int(unknown.sum())} if unknown.any() else {}
     batch = _new_batch(

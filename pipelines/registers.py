@@ -25,6 +25,7 @@ import shapely
 from pipelines import schemas
 from pipelines.errors import AreaSafeError, MappingError, UnusableFileError
 from pipelines.ingest import _new_batch, _read_bytes, commit_once
+from pipelines.pii import rejection_rows
 from pipelines.place import AreaIndex, place_points
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.limits import check_upload
@@ -190,17 +191,8 @@ def _rejections(
     table: pd.DataFrame, positions: np.ndarray, reasons: list[str], messages: list[str], org: str | None
 ) -> pd.DataFrame:
     subset = table.iloc[positions].drop(columns=[ROW_NUMBER])
-    raw = [json.dumps(r, ensure_ascii=False, default=str) for r in subset.to_dict(orient="records")]
-    return pd.DataFrame(
-        {
-            "batch_id": None,
-            "row_number": table[ROW_NUMBER].to_numpy()[positions].astype(int),
-            "reason": reasons,
-            "message": messages,
-            "org": org,
-            "raw": raw,
-        }
-    )
+    row_number = table[ROW_NUMBER].to_numpy()[positions].astype(int)
+    return rejection_rows(row_number, reasons, messages, org=org, raw=subset)
 
 
 def _commit_file(

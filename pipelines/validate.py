@@ -9,8 +9,10 @@ takes a raw frame and its column mapping and decides, for every input row, one o
 - **duplicate** (``repeated_in_file``; ``already_stored`` is decided by the store at commit).
 
 ``rows_read == accepted + rejected + duplicates`` holds by construction: :class:`Validated` keeps
-one status per input row. Personal columns are dropped and free text is redacted before the
-``raw`` JSON copy is made, so nothing personal reaches the store, rejected rows included.
+one status per input row. Personal columns are dropped and every kept column (free text, record id,
+date, category, coordinates) is redacted (:mod:`pipelines.pii`) before the ``raw`` JSON copy, the
+external id, the dedupe key or a rejection message is made from it, so nothing personal reaches the
+store, rejected rows included.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pyproj.exceptions import CRSError
 from pipelines import schemas
 from pipelines.dates import parse_dates
 from pipelines.errors import MappingError
-from pipelines.pii import redact_frame, redact_text
+from pipelines.pii import redact_frame, redact_text, rejection_rows
 from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable
@@ -284,8 +286,8 @@ def validate_incidents(
     frame = raw.frame
     row_number = frame[ROW_NUMBER].to_numpy(dtype=np.int64)
     kept = [c for c in frame.columns if c != ROW_NUMBER and c not in set(mapping.personal)]
-    free_text = [c for c in kept if c not in mapping.structural_columns()]
-    redacted, redacted_flag = redact_frame(frame[kept], free_text)
+    # Values are parsed from ``frame``; whatever is stored or shown comes from ``redacted``.
+    redacted, redacted_flag = redact_frame(frame[kept], kept)
     raw_lines = _raw_json(redacted)
 
     n = len(frame)
@@ -295,9 +297,12 @@ def validate_incidents(
     flags = np.zeros(n, dtype=np.uint16)
 
     # 1. Duplicates within the file: the same external id, or the same row content, seen earlier.
-    #    Rows without an id are keyed by a hash of their (redacted) content.
-    external_id = _text(frame, mapping.id)
+    #    Rows without an id, or whose id held personal data, are keyed by a hash of their (redacted)
+    #    content: still the same key when the same file comes again, and no personal data in it.
+    external_id = _text(redacted, mapping.id)
     has_id = external_id.ne("").to_numpy(dtype=bool)
+    if mapping.id is not None and redacted_flag.any():
+        has_id &= external_id.eq(_text(frame, mapping.id)).to_numpy(dtype=bool)
     prefix = f"{source}|{org or ''}|"
     dedupe = (prefix + "id:" + external_id).reset_index(drop=True)
     no_id = np.flatnonzero(~has_id)
@@ -334,7 +339,7 @@ def validate_incidents(
     lat_v, lon_v = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
     given_v, numeric_v = given.to_numpy(dtype=bool), numeric.to_numpy(dtype=bool)
     # The text of a row's location and date is only needed to explain a rejection: made on first use.
-    location_text = functools.cache(lambda: _location_text(frame, mapping))
+    location_text = functools.cache(lambda: _location_text(redacted, mapping))
     reject(
         ~given_v,
         "missing_location",
@@ -383,7 +388,7 @@ def validate_incidents(
         flags[use_fallback.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
     date_missing_v = date_missing.to_numpy(dtype=bool)
     flags[date_missing_v & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
-    date_values = functools.cache(lambda: date_text.to_numpy(dtype=object))
+    date_values = functools.cache(lambda: _text(redacted, mapping.date).to_numpy(dtype=object))
     earliest = pd.Timestamp(SETTINGS.earliest_date, tz="UTC")
     invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
     reject(
@@ -433,7 +438,7 @@ def validate_incidents(
             "external_id": _take_text(external_id, idx),
             "occurred_at": occurred.iloc[idx].reset_index(drop=True),
             "category": _take_text(category, idx),
-            "raw_category": _take_text(raw_category, idx),
+            "raw_category": _take_text(_text(redacted, mapping.category), idx),
             "description": None if description is None else _take_text(description, idx),
             "sensitive": sensitive.iloc[idx].to_numpy(dtype=bool),
             "precinct_code": None,
@@ -448,15 +453,8 @@ def validate_incidents(
     incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True)
 
     rejected_idx = np.flatnonzero(status == REJECTED)
-    rejections = pd.DataFrame(
-        {
-            "batch_id": None,
-            "row_number": row_number[rejected_idx],
-            "reason": reason[rejected_idx],
-            "message": message[rejected_idx],
-            "org": org,
-            "raw": _arrow_text(raw_lines.take(rejected_idx)),
-        }
+    rejections = rejection_rows(
+        row_number[rejected_idx], reason[rejected_idx], message[rejected_idx], org=org, raw=raw_lines.take(rejected_idx)
     )
     rows = pd.DataFrame(
         {"row_number": row_number, "status": status, "reason": reason, "message": message, "flags": flags}
@@ -483,9 +481,7 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Val
         "fix it in a spreadsheet and upload it again."
     )
     texts = [json.dumps({"_unparsed": redact_text(text)}, ensure_ascii=False) for _, text in raw.malformed]
-    extra_rej = pd.DataFrame(
-        {"batch_id": None, "row_number": numbers, "reason": "malformed_row", "message": msg, "org": org, "raw": texts}
-    )
+    extra_rej = rejection_rows(numbers, "malformed_row", msg, org=org, raw=texts)
     extra_rows = pd.DataFrame(
         {
             "row_number": numbers,

@@ -70,12 +70,14 @@ def test_login_gives_the_accounts_viewer_and_is_audited(accounts):
     assert list(log["user"]) == ["csf"] and list(log["role"]) == ["cso"]
 
 
-@pytest.mark.parametrize(("user", "reason"), [("ana", "password"), ("nobody", "unknown")])
-def test_wrong_password_and_unknown_user_get_the_same_message(accounts, user, reason):
+@pytest.mark.parametrize(
+    ("user", "reason", "logged"), [("ana", "password", "ana"), ("nobody", "unknown", "(unknown user: 6 characters)")]
+)
+def test_wrong_password_and_unknown_user_get_the_same_message(accounts, user, reason, logged):
     with pytest.raises(auth.AuthError, match="^wrong username or password$"):
         auth.authenticate(accounts, user, "not it at all", now=T0)
     entry = audit.read_log(accounts, ADMIN, event="login_failed").iloc[0]
-    assert entry["target"] == user and reason in entry["detail"]
+    assert entry["target"] == logged and entry["user"] == logged and reason in entry["detail"]
     assert "not it at all" not in accounts.read_table("audit_log").to_string()
 
 

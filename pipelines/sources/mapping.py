@@ -25,19 +25,120 @@ _POLICE_UK = {"crime id", "month", "crime type", "longitude", "latitude", "lsoa 
 _KOBO_MARKERS = {"_uuid", "_submission_time", "meta/instanceid", "_id", "_index", "_validation_status"}
 _ODK_MARKERS = {"key", "submissiondate", "meta-instanceid", "submitterid", "submittername", "reviewstate"}
 
-# Personal columns are dropped before anything is stored (POPIA): names, phone numbers, e-mail,
-# ID numbers, device identifiers and submitting user names.
-_NOT_PERSONAL = re.compile(
-    r"(lsoa|msoa|institution|station|street|road|place|area|ward|suburb|school|org|organisation|organization|asset|"
-    r"facility|site|location|precinct|district|neighbourhood|town|city|village|township|province|municipality|"
-    r"project|intervention|form|file|layer|group|category|type|crime|offence|business|shop|venue|landmark)_?names?$"
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Personal columns are dropped before anything is stored (POPIA). A column is recognised by what its
+# name means, word by word (``victimName``, ``group/victim_name``, ``meta-deviceID`` and ``VICTIM NAME``
+# are all the words "victim name"), not by a list of exact names; see :func:`is_personal`.
+#: Words (or words run together) that name something identifying a person.
+_PERSONAL_ATTRIBUTES = _words(
+    "name surname firstname lastname fullname forename givenname middlename maidenname nickname username "
+    "phone telephone tel telno phoneno phonenr phonenumber cell cellphone cellno cellnr cellnumber mobile mobileno "
+    "mobilenr mobilenumber msisdn whatsapp whatsappno whatsappnumber contact contactno contactnr contactnumber "
+    "contactdetails contactperson email emailaddress idnumber idno idnr identitynumber identityno identity "
+    "passport passportno passportnumber dob birth birthdate birthday dateofbirth address homeaddress "
+    "streetaddress postaladdress residentialaddress physicaladdress ipaddress macaddress imei imsi iccid "
+    "deviceid subscriberid simserial simid userid signature"
 )
-_PERSONAL = re.compile(
-    r"(^|_)(name|names|surname|first_?name|last_?name|full_?name|reporter_?name|respondent_?name|phone|phones|"
-    r"phonenumber|phone_?number|cell|cellphone|cell_?no|cellno|mobile|tel|telephone|contact_?number|email|e_?mail|"
-    r"id_?number|id_?no|identity_?number|passport|imei|deviceid|device_?id|submitted_?by|submitter_?name|"
-    r"submitter_?id|username|home_?address|street_?address)($|_)"
+#: People whose column, on its own or with a word such as "details", holds who they are.
+_PERSON_ROLES = _words(
+    "complainant victim survivor reporter enumerator interviewer respondent witness informant caller "
+    "submitter claimant suspect perpetrator offender"
 )
+#: Words that leave a role column personal: ``victim``, ``victim_details``, ``respondent_id``.
+_NEUTRAL = _words("details detail info information particulars id identity identifier personal data of the")
+#: Things, not people: an attribute next to one of these describes the thing (``station_name``,
+#: ``incident_address``, ``school_phone``, ``file_name``, ``contact_crime``, ``name_of_school``).
+_THINGS = _words(
+    "lsoa msoa institution station place area ward suburb school org organisation organization company asset "
+    "facility site location precinct district neighbourhood neighborhood town city village township province "
+    "municipality mun munic metro project intervention form file layer group category type crime offence offense "
+    "business shop venue landmark incident event scene police hospital clinic office department programme program team h3 grid "
+    "hex hexagon hotspot sheet table column field variable host domain brand"
+)
+_STREETS = _words("street road avenue lane drive")  # a street's name is a place; its address is a home
+_SKIP = frozenset({"of", "the"})
+_VOCABULARY = _PERSONAL_ATTRIBUTES | _PERSON_ROLES | _THINGS | _STREETS | _NEUTRAL
+
+
+def name_words(column: str) -> list[str]:
+    """The words of a column name's last Kobo group segment, lower case, plural ``s`` removed.
+
+    camelCase, snake_case, kebab-case (ODK's group separator), spaces and dots all split words; a word
+    run together from known ones is split too (``victimname`` -> ``victim``, ``name``).
+    """
+    leaf_name = str(column).strip().split("/")[-1]
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", leaf_name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    raw = re.findall(r"[a-z]+|[0-9]+", spaced.lower())
+    words: list[str] = []
+    for i, word in enumerate(raw):
+        if word.isdigit():
+            if i and raw[i - 1] == "h":  # h3
+                words[-1] = "h" + word
+            continue
+        words += _split_compound(_singular(word))
+    return words
+
+
+def _singular(word: str) -> str:
+    for ending in ("es", "s"):
+        if word.endswith(ending) and word not in _VOCABULARY and word[: -len(ending)] in _VOCABULARY:
+            return word[: -len(ending)]
+    return word
+
+
+def _split_compound(word: str) -> list[str]:
+    if word in _VOCABULARY:
+        return [word]
+    for head in sorted(_VOCABULARY, key=len, reverse=True):
+        rest = word[len(head) :]
+        if len(head) > 2 and word.startswith(head) and len(rest) > 2:
+            return [head, *_split_compound(rest)]
+    for tail in ("name", "phone", "email", "address", "number", "contact"):
+        head = word[: -len(tail)]
+        if word.endswith(tail) and len(head) > 1:
+            return [head, tail]
+    return [word]
+
+
+def _attribute_at(words: list[str], i: int) -> int:
+    """How many words from ``i`` on spell a personal attribute (``date of birth``, ``e mail``: 3, 2), or 0."""
+    for size in (3, 2, 1):
+        if i + size <= len(words) and "".join(words[i : i + size]) in _PERSONAL_ATTRIBUTES:
+            return size
+    return 0
+
+
+def is_personal(column: str) -> bool:
+    """Whether a column holds personal information by its name (see ``docs/privacy.md``).
+
+    A name is personal when one of its words is an identifying attribute (name, surname, phone, cell,
+    mobile, msisdn, whatsapp, contact, email, ID number, dob, birth date, address, username, device or
+    subscriber id, IMEI ...) that is not qualified by a thing (``station_name``, ``contact_crime``), when
+    it names a person's role (complainant, victim, reporter, enumerator, interviewer, respondent,
+    witness, informant ...) with nothing but words like "details" or "id", or when it ends in "by"
+    (``_submitted_by``). ``victim_age`` and ``number_of_victims`` describe the incident and are kept.
+    """
+    words = name_words(column)
+    for i in range(len(words)):
+        size = _attribute_at(words, i)
+        if not size:
+            continue
+        before = words[i - 1] if i else None
+        after = next((w for w in words[i + size :] if w not in _SKIP), None)
+        attribute = "".join(words[i : i + size])
+        if before in _THINGS or (before in _STREETS and attribute == "name") or after in _THINGS:
+            continue
+        return True
+    if any(w in _PERSON_ROLES for w in words) and all(w in _PERSON_ROLES or w in _NEUTRAL for w in words):
+        return True
+    return len(words) >= 2 and words[-1] == "by"
+
+
 _CANDIDATES: dict[str, tuple[str, ...]] = {
     "lat": ("latitude", "lat", "gis_latitude", "y_lat", "decimal_latitude", "gps_latitude", "location_latitude"),
     "lon": (
@@ -173,10 +274,6 @@ def _odk_leaf(name: str) -> str:
     return key(name.rsplit("-", 1)[-1]) if "-" in name else leaf(name)
 
 
-def _is_personal(column: str) -> bool:
-    return any(_PERSONAL.search(k) and not _NOT_PERSONAL.search(k) for k in {leaf(column), _odk_leaf(column)})
-
-
 def detect_format(columns: list[str]) -> str:
     """Which preset fits the columns: ``police-uk``, ``kobo``, ``odk`` or ``plain``."""
     lowered = {c.strip().lower() for c in columns}
@@ -254,7 +351,7 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
     fmt = detect_format(columns) if format == "auto" else format
     if fmt not in FORMATS:
         raise MappingError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
-    personal = () if fmt == "police-uk" else tuple(c for c in columns if _is_personal(c))
+    personal = () if fmt == "police-uk" else tuple(c for c in columns if is_personal(c))
     usable = [c for c in columns if c not in personal]
 
     if fmt == "police-uk":
