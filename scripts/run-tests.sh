@@ -10,11 +10,13 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # poppler-utils (pdftoppm, pdftotext, pdfimages) renders and reads back the meeting pack PDF.
 # PostgreSQL + PostGIS serve the PostGIS half of the store tests: the tests start (and remove) a
 # throwaway cluster on 127.0.0.1 themselves, as the postgres user when run as root.
+# nginx runs deploy/nginx/areasafe.conf in front of the dashboard (tests/test_deploy_docs.py).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || missing+=(postgresql)
 compgen -G "/usr/share/postgresql/*/extension/postgis.control" > /dev/null || missing+=(postgresql-15-postgis-3)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
