@@ -124,6 +124,22 @@ def _parser() -> argparse.ArgumentParser:
     audit_log.add_argument("--limit", type=int, default=50)
     audit_log.add_argument("--json", action="store_true")
 
+    taxonomy = commands.add_parser("taxonomy", help="raw category terms the taxonomy cannot place, and mapping them")
+    taxonomy_commands = taxonomy.add_subparsers(dest="taxonomy_command", required=True)
+    unmapped = taxonomy_commands.add_parser(
+        "unmapped", help="list stored terms that match no category (sensitive until mapped), with counts"
+    )
+    unmapped.add_argument("--json", action="store_true")
+    map_term = taxonomy_commands.add_parser(
+        "map", help="map a raw term to a category code and re-classify the stored incidents (analyst, admin)"
+    )
+    map_term.add_argument("term", help="the raw category as delivered (case and punctuation are ignored)")
+    map_term.add_argument("category", help="a taxonomy code, e.g. anti_social_behaviour (see data/taxonomy.yaml)")
+    map_term.add_argument("--user", help="who is mapping it (recorded in the audit log)")
+    taxonomy_commands.add_parser(
+        "reclassify", help="apply the current taxonomy and sensitive-wording rule to stored incidents"
+    )
+
     db = commands.add_parser("db", help="the store's schema: create or upgrade a PostGIS database (Alembic)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="create or upgrade the schema to this version's (alembic upgrade)")
@@ -323,6 +339,32 @@ def _audit(store, args) -> int:
     return 0
 
 
+def _taxonomy(store, args) -> int:
+    from pipelines import privacy, terms
+
+    if args.taxonomy_command == "unmapped":
+        unmapped = terms.unmapped_terms(store)
+        if args.json:
+            print(unmapped.to_json(orient="records"))
+        elif unmapped.empty:
+            print("every stored category term is mapped")
+        else:
+            print(unmapped.to_string(index=False, max_colwidth=60))
+            print(
+                f"{int(unmapped['incidents'].sum())} incidents under these terms are treated as sensitive until "
+                f"an {' or '.join(terms.MAPPER_ROLES)} maps them: {terms.MAP_COMMAND}"
+            )
+        return 0
+    if args.taxonomy_command == "map":
+        result = terms.map_term(store, privacy.operator(args.user), args.term, args.category)
+        was = f" (was {result.previous})" if result.previous else ""
+        print(f"{result.term!r} -> {result.category}{was}: {result.incidents} stored incidents re-classified")
+        return 0
+    changed = terms.reclassify_stored(store, privacy.operator())
+    print(f"{changed} stored incidents re-classified")
+    return 0
+
+
 def _export(store, args) -> int:
     from pipelines import export, privacy
 
@@ -434,6 +476,8 @@ def _run(args) -> int:
             return _users(store, args)
         if args.command == "audit":
             return _audit(store, args)
+        if args.command == "taxonomy":
+            return _taxonomy(store, args)
         if args.command == "hotspots":
             from pipelines.hotspots import cli as hotspots_cli
 

@@ -45,6 +45,7 @@ AUDIT_EVENTS = (
     "view_sensitive",
     "delete_batch",
     "user_admin",
+    "map_term",
 )
 ACTION_STATUSES = ("open", "done", "blocked", "dropped")
 # Whose budget pays: municipal financial years run July-June, national and provincial ones April-March.
@@ -352,6 +353,22 @@ MEETINGS = Table(
     unique_together=(("neighbourhood_code", "month"),),
 )
 
+TERM_MAPPINGS = Table(
+    "term_mappings",
+    "Raw category terms mapped to a taxonomy category by an analyst or admin, oldest first; the latest "
+    "row of a term is its mapping. Append-only.",
+    (
+        Field("term", "text", "The raw term, normalised (lower case, no accents or punctuation).", nullable=False),
+        Field("raw_term", "text", "The raw term as it was mapped."),
+        Field("category", "text", "Taxonomy category code it maps to.", nullable=False),
+        Field("mapped_at", "datetime", "When it was mapped (UTC).", nullable=False),
+        Field("mapped_by", "text", "Who mapped it."),
+        Field("incidents", "int", "Stored incidents re-classified by the mapping."),
+    ),
+    indexes=(("term",),),
+    append_only=True,
+)
+
 _action_fields = (
     Field("action_id", "text", "Action identifier.", nullable=False),
     _neighbourhood_required,
@@ -405,6 +422,7 @@ TABLES: dict[str, Table] = {
         MEETINGS,
         ACTIONS,
         ACTION_LOG,
+        TERM_MAPPINGS,
     )
 }
 

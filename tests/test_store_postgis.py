@@ -114,7 +114,7 @@ def test_upgrade_creates_downgrade_removes_and_upgrade_again(empty_url):
 
 def test_store_behind_or_ahead_of_this_version_is_refused(empty_url):
     _pg_migrate.upgrade(empty_url, revision="0001")
-    with pytest.raises(StoreError, match=r"schema revision 0001; this AreaSafe needs 0004\. Back it up"):
+    with pytest.raises(StoreError, match=r"schema revision 0001; this AreaSafe needs 0005\. Back it up"):
         open_store(empty_url)
     _pg_migrate.upgrade(empty_url)
     with psycopg.connect(empty_url, autocommit=True) as conn:
@@ -146,8 +146,8 @@ def test_two_upgrades_at_once_both_succeed(empty_url):
     outputs = [r.communicate(timeout=120) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs
     messages = sorted(out.strip() for out, _ in outputs)
-    assert messages[0].endswith("already at schema revision 0004")
-    assert messages[1].endswith("applied schema revisions 0001, 0002, 0003, 0004; now at 0004")
+    assert messages[0].endswith("already at schema revision 0005")
+    assert messages[1].endswith("applied schema revisions 0001, 0002, 0003, 0004, 0005; now at 0005")
 
 
 @pytest.mark.parametrize(

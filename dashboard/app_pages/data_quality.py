@@ -1,4 +1,5 @@
-"""Data quality: batches, rejections over time, incidents outside every area, coverage by source."""
+"""Data quality: batches, rejections over time, incidents outside every area, unmapped category terms,
+coverage by source."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common
-from pipelines import views
+from pipelines import terms, views
+from pipelines.errors import AreaSafeError
+from pipelines.taxonomy import load_taxonomy
 
-common.require("data_quality")
+viewer = common.require("data_quality")
 st.title("Data quality")
 batches = common.table("batches")
 incidents = common.incidents()
@@ -35,6 +38,26 @@ st.dataframe(views.batch_warnings(batches), hide_index=True, use_container_width
 
 st.subheader("Incidents outside every precinct and neighbourhood")
 st.dataframe(outside, hide_index=True, use_container_width=True)
+
+st.subheader("Category terms not yet mapped")
+unmapped = terms.unmapped_terms(common.store())
+st.caption(terms.unmapped_notice(unmapped))
+if len(unmapped):
+    st.dataframe(unmapped, hide_index=True, use_container_width=True)
+mappable = unmapped[unmapped["term"].ne("")]
+if len(mappable) and terms.may_map_terms(viewer):
+    labels = {code: c.label for code, c in load_taxonomy().categories.items()}
+    term = st.selectbox("Term to map", mappable["raw_category"].tolist(), key="map_term")
+    category = st.selectbox(
+        "Category", terms.mappable_categories(term=term), format_func=lambda c: f"{labels[c]} ({c})", key="map_category"
+    )
+    if st.button("Map term and re-classify its incidents", key="map_button"):
+        try:
+            mapped = terms.map_term(common.store(), viewer, term, category)
+        except AreaSafeError as exc:
+            common.show_error(exc)
+        else:
+            st.success(f"{term!r} is now {labels[mapped.category]}: {mapped.incidents:,} incidents re-classified.")
 
 st.subheader("Coverage by source (incidents per month)")
 coverage = views.coverage_by_source(incidents)

@@ -234,6 +234,16 @@ class Store(abc.ABC):
         removed. ``then`` gets that number and returns frames to save (as :meth:`save` does) in the same
         transaction: the tombstone and the audit entry are stored with the deletion, or nothing is."""
 
+    @abc.abstractmethod
+    def reclassify_incidents(
+        self, changes: pd.DataFrame, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None
+    ) -> int:
+        """Set the ``category`` and ``sensitive`` of stored incidents, by ``incident_id``; return the number
+        of rows changed. ``changes`` has those three columns; ids no longer stored are ignored. ``then``
+        gets the number and returns frames to save (as :meth:`save` does) in the same transaction: the
+        mapping and its audit entry are stored with the change, or nothing is. Derived tables (a
+        month summary) are kept in step."""
+
     # -- reads -------------------------------------------------------------------------------------
     @abc.abstractmethod
     def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
@@ -254,7 +264,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def data_version(self) -> tuple[int, int]:
         """A value that changes whenever incident, area, count or register data changes (accounts and
-        the audit log do not count): every such write adds a batch, and deleting one withdraws it.
+        the audit log do not count): every such write adds a batch or a term mapping, and deleting a
+        batch withdraws it.
         Dashboards key their caches on it, so every replica sees deletions and uploads at once."""
 
     def incident_months(self) -> pd.DataFrame:
@@ -317,8 +328,12 @@ def count_failure_sql(table: str, placeholder: str) -> str:
 MONTH_KEYS = ("neighbourhood_code", "category", "source", "org")
 
 
-#: Batches recorded and batches withdrawn: see :meth:`Store.data_version`.
-DATA_VERSION_SQL = "SELECT count(*), count(withdrawn_at) FROM batches"
+#: Batches recorded plus terms mapped (each mapping re-classifies stored incidents), and batches
+#: withdrawn: see :meth:`Store.data_version`.
+DATA_VERSION_SQL = (
+    "SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM term_mappings), "
+    "(SELECT count(withdrawn_at) FROM batches)"
+)
 
 
 def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:

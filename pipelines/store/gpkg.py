@@ -48,6 +48,7 @@ from pipelines.store.base import (
     login_allowed_sql,
     login_key,
 )
+from pipelines.taxonomy import OTHER
 
 _SQL_TYPES = {
     "text": "TEXT",
@@ -61,8 +62,9 @@ _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4.0
 # 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones;
 # 4: area-and-period indexes leave out rows without that area (partial indexes);
-# 5: login_failures and the login salt (throttling of names without an account)
-_SCHEMA_VERSION = "5"
+# 5: login_failures and the login salt (throttling of names without an account);
+# 6: term_mappings, and incidents stored under the fallback category made sensitive (fail closed)
+_SCHEMA_VERSION = "6"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
@@ -218,6 +220,7 @@ class GeoPackageStore(Store):
         version = self._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()
         if version and version[0] == _SCHEMA_VERSION:
             return
+        before = int(version[0]) if version and version[0].isdigit() else 0
         with self._transaction() as conn:
             for table in TABLES.values():
                 present = [r[1] for r in conn.execute(f'PRAGMA table_info("{table.name}")')]
@@ -238,6 +241,9 @@ class GeoPackageStore(Store):
                         conn.execute(f'DROP INDEX IF EXISTS "{name}"')
                         conn.execute(statement)
             _add_login_salt(conn)
+            if before < 6:
+                # Unmapped terms were stored as 'other' and not sensitive; they are sensitive until mapped.
+                conn.execute("UPDATE incidents SET sensitive = 1 WHERE category = ? AND NOT sensitive", (OTHER,))
             conn.execute("UPDATE areasafe_meta SET value = ? WHERE key = 'schema_version'", (_SCHEMA_VERSION,))
 
     def is_empty(self) -> bool:
@@ -523,6 +529,34 @@ class GeoPackageStore(Store):
             conn.execute("PRAGMA secure_delete = OFF")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
+
+    def reclassify_incidents(
+        self, changes: pd.DataFrame, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None
+    ) -> int:
+        rows = zip(
+            changes["incident_id"].astype(str),
+            changes["category"].astype(str),
+            changes["sensitive"].astype(bool).astype(int),
+            strict=True,
+        )
+        with self._transaction() as conn:
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _reclassify "
+                "(incident_id TEXT PRIMARY KEY, category TEXT NOT NULL, sensitive INTEGER NOT NULL)"
+            )
+            conn.execute("DELETE FROM _reclassify")
+            conn.executemany("INSERT OR REPLACE INTO _reclassify VALUES (?, ?, ?)", rows)
+            changed = conn.execute(
+                "UPDATE incidents SET category = r.category, sensitive = r.sensitive FROM _reclassify AS r "
+                "WHERE incidents.incident_id = r.incident_id "
+                "AND (incidents.category IS NOT r.category OR incidents.sensitive IS NOT r.sensitive)"
+            ).rowcount
+            conn.execute("DELETE FROM _reclassify")
+            if changed:
+                self._touch_contents(conn, "incidents")
+            if then is not None:
+                self._save(conn, then(changed))
+        return changed
 
     # -- reads -------------------------------------------------------------------------------------
     def count(self, table: str) -> int:

@@ -394,6 +394,43 @@ class PostGISStore(Store):
                 self._save(session, then(removed))
         return removed
 
+    def reclassify_incidents(
+        self, changes: pd.DataFrame, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None
+    ) -> int:
+        with self._pool.connection() as conn, conn.transaction():
+            session = _Session(conn, place=False)
+            conn.execute(
+                'CREATE TEMP TABLE _reclassify (incident_id text COLLATE "C" PRIMARY KEY, '
+                'category text COLLATE "C" NOT NULL, sensitive boolean NOT NULL) ON COMMIT DROP'
+            )
+            with conn.cursor().copy("COPY _reclassify (incident_id, category, sensitive) FROM STDIN") as copy:
+                for row in zip(
+                    changes["incident_id"].astype(str),
+                    changes["category"].astype(str),
+                    changes["sensitive"].astype(bool),
+                    strict=True,
+                ):
+                    copy.write_row(row)
+            # The month summary loses the rows' old categories and gains their new ones.
+            month = "date_trunc('month', i.occurred_at AT TIME ZONE %s)::date"
+            moved = sql.SQL(
+                f"SELECT i.neighbourhood_code, {month} AS month, i.category, i.source, i.org, -count(*) AS incidents "
+                "FROM incidents AS i JOIN _reclassify AS r USING (incident_id) "
+                "WHERE i.category IS DISTINCT FROM r.category GROUP BY 1, 2, 3, 4, 5 UNION ALL "
+                f"SELECT i.neighbourhood_code, {month}, r.category, i.source, i.org, count(*) "
+                "FROM incidents AS i JOIN _reclassify AS r USING (incident_id) "
+                "WHERE i.category IS DISTINCT FROM r.category GROUP BY 1, 2, 3, 4, 5"
+            )
+            self._add_to_summary(conn, moved, (session.timezone(), session.timezone()))
+            changed = conn.execute(
+                "UPDATE incidents AS i SET category = r.category, sensitive = r.sensitive FROM _reclassify AS r "
+                "WHERE i.incident_id = r.incident_id "
+                "AND (i.category IS DISTINCT FROM r.category OR i.sensitive IS DISTINCT FROM r.sensitive)"
+            ).rowcount
+            if then is not None:
+                self._save(session, then(changed))
+        return changed
+
     # -- reads -------------------------------------------------------------------------------------
     def count(self, table: str) -> int:
         _check_table(table)
