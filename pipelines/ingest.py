@@ -39,6 +39,7 @@ from pipelines.sources.mapping import (
 from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy, load_taxonomy, normalise_term
+from pipelines.terms import store_taxonomy
 from pipelines.validate import (
     ACCEPTED,
     DUPLICATE,
@@ -224,7 +225,7 @@ def _start_incidents(
         mapping,
         batch,
         AreaIndex.build(store.read_areas()),
-        taxonomy or load_taxonomy(),
+        store_taxonomy(store, taxonomy),  # with the terms analysts have mapped in this store
         now or dt.datetime.now(dt.UTC),  # one "now" for every chunk
         report,
     )
