@@ -41,7 +41,24 @@ _ASSET_FIELDS = {
     "type": ("type", "asset_type", "kind", "phase", "facility_type"),
     "custodian": ("custodian", "owner", "managed_by", "contact_organisation", "sector"),
     "external_id": ("asset_id", "id", "natemis", "objectid", "code"),
+    "sharing_consent": ("sharing_consent", "consent", "share_with"),
 }
+# Words people write for a consent -> the recorded value; anything else is recorded as no consent.
+_CONSENT_SYNONYMS = {
+    "none": "none", "no": "none", "private": "none", "admins": "none",
+    "act": "act", "officials": "act", "act only": "act", "city": "act",
+    "partners": "partners", "all partners": "partners", "yes": "partners", "everyone logged in": "partners",
+}  # fmt: skip
+
+
+def normalise_consent(value: object) -> str | None:
+    """A delivered consent (``Yes``, ``ACT only``...) as one of :data:`pipelines.schemas.ASSET_CONSENT`;
+    empty or unrecognised is ``None`` (no consent recorded: only admins see a person's asset)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return _CONSENT_SYNONYMS.get(re.sub(r"[\s_\-]+", " ", str(value).strip().lower()))
+
+
 _INTERVENTION_FIELDS = {
     "name": ("name", "intervention", "project", "title"),
     "type": ("type", "intervention_type", "category"),
@@ -152,9 +169,7 @@ def _read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.nda
     return table, np.asarray(geoms, dtype=object), content
 
 
-def import_upload(
-    store: Store, kind: str, name: str, data: bytes, *, user: str | None = None, **options
-) -> Batch:
+def import_upload(store: Store, kind: str, name: str, data: bytes, *, user: str | None = None, **options) -> Batch:
     """A register file uploaded through the dashboard: the upload limits are checked on its bytes
     (:func:`pipelines.sources.limits.check_upload`), then :func:`ingest_assets` or
     :func:`ingest_interventions` (``kind``) reads those bytes. ``name`` only labels the file."""
@@ -301,6 +316,7 @@ def ingest_assets(
             "type": types[ok].replace("", None).to_numpy(dtype=object),
             "custodian": col("custodian")[ok].replace("", None).to_numpy(dtype=object),
             "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
+            "sharing_consent": col("sharing_consent")[ok].map(normalise_consent).to_numpy(dtype=object),
             "precinct_code": placement.codes.get("precinct") if placement else None,
             "neighbourhood_code": placement.codes.get("neighbourhood") if placement else None,
             "batch_id": None,
@@ -554,8 +570,9 @@ def save_asset(
     Parameters
     ----------
     record
-        ``name`` and ``abcd_category`` (required), ``type``, ``custodian``, ``external_id``, and the
-        point as ``lon``/``lat``. With ``asset_id`` the stored asset is replaced (its point is kept
+        ``name`` and ``abcd_category`` (required), ``type``, ``custodian``, ``external_id``,
+        ``sharing_consent`` (a person's consent, :func:`normalise_consent`), and the point as
+        ``lon``/``lat``. With ``asset_id`` the stored asset is replaced (its point is kept
         when ``lon``/``lat`` are empty); without it a new asset is added.
 
     Raises
@@ -589,6 +606,7 @@ def save_asset(
             "type": [(clean.get("type") or "").lower() or None],
             "custodian": [clean.get("custodian")],
             "external_id": [clean.get("external_id")],
+            "sharing_consent": [normalise_consent(clean.get("sharing_consent"))],
             "precinct_code": [codes["precinct"]],
             "neighbourhood_code": [codes["neighbourhood"]],
             "batch_id": [batch.batch_id],

@@ -22,6 +22,9 @@ import shapely
 AREA_KINDS = ("precinct", "neighbourhood")
 SOURCES = ("municipal", "community")
 ABCD_CATEGORIES = ("individuals", "associations", "institutions", "physical", "economic", "cultural")
+# Who a person (an ABCD "individuals" asset) agreed may see their asset: admins only, the officials
+# (ACT members, planners, analysts), or every partner including CSOs. Never the public.
+ASSET_CONSENT = ("none", "act", "partners")
 INTERVENTION_STATUSES = ("planned", "in_progress", "complete", "stalled", "maintenance")
 BATCH_KINDS = ("incidents", "boundaries", "counts", "assets", "interventions")
 REJECTION_REASONS = (
@@ -201,6 +204,13 @@ ASSETS = Table(
         _precinct_code,
         _neighbourhood_code,
         _batch_id,
+        Field(
+            "sharing_consent",
+            "text",
+            "For a person's asset (ABCD individuals): who the person agreed may see it: none (admins only), act "
+            "(officials: ACT members, planners, analysts) or partners (also CSOs). Empty counts as none; never public.",
+            isin=ASSET_CONSENT,
+        ),
     ),
     geometry_type="POINT",
     key="asset_id",

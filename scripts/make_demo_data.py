@@ -543,6 +543,10 @@ ASSETS: tuple[tuple[str, str, str, str, str, float, float], ...] = (
     ("Home-based early learning playgroup", "individuals", "childminder", "Self", "VILLAGE V1 SOUTH", 200, 100),
 )
 
+# A person's consent to be shown (assets.sharing_consent, SIMULATED): the volunteer agreed that officials may
+# see her; the playgroup's host recorded none, so only admins see it. The public sees neither.
+ASSET_CONSENT = {"Community first-aid volunteer (retired nurse)": "act"}
+
 # Interventions. geometry: ("point", anchor, east m, north m) | ("road", ROAD_NAME, sub-district, max length m)
 # | ("square", anchor, east m, north m, half side m). Dates ISO; the status history is in intervention_updates.csv (ACT-PROVENANCE.md), not generated here.
 INTERVENTIONS: tuple[dict, ...] = (
@@ -1058,7 +1062,7 @@ def _placed(anchors: dict[str, tuple[float, float]], anchor: str, east_m: float,
 
 
 def assets_text(hoods: gpd.GeoDataFrame) -> str:
-    """SIMULATED ABCD assets as CSV text (``name,abcd_category,type,custodian,latitude,longitude``)."""
+    """SIMULATED ABCD assets as CSV text (``name,abcd_category,type,custodian,sharing_consent,latitude,longitude``)."""
     anchors = anchor_points(hoods)
     union = hoods.geometry.union_all()
     rows = []
@@ -1074,6 +1078,7 @@ def assets_text(hoods: gpd.GeoDataFrame) -> str:
                 "abcd_category": category,
                 "type": kind,
                 "custodian": custodian,
+                "sharing_consent": ASSET_CONSENT.get(name, ""),
                 "latitude": f"{lat:.6f}",
                 "longitude": f"{lon:.6f}",
             }
@@ -1669,7 +1674,9 @@ for the ingest's rejection path: NatEmis 100000593 and 100000578 (coordinates ".
 
 ## assets_other.csv (SIMULATED)
 {len(ASSETS)} illustrative Asset-Based Community Development assets (`name,abcd_category,type,custodian,
-latitude,longitude`). Names, custodians and positions are **SIMULATED/illustrative**: points are placed at
+sharing_consent,latitude,longitude`). `sharing_consent` is filled only for people's assets (ABCD `individuals`):
+who the person agreed may see it (`act`: officials), blank for none recorded (admins only); the public never
+sees a person's asset. Names, custodians and positions are **SIMULATED/illustrative**: points are placed at
 fixed offsets from sub-district representative points or interchanges. Where a name resembles a real facility
 (Harare Library and Harare Square, built with VPUU; Kuyasa Library; clinics), the position is approximate and the
 record is not an inventory of that facility.

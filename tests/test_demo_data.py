@@ -225,7 +225,11 @@ def test_assets(hoods: gpd.GeoDataFrame) -> None:
     from pipelines.schemas import ABCD_CATEGORIES
 
     assets = _read_csv("assets_other.csv")
-    assert list(assets.columns) == ["name", "abcd_category", "type", "custodian", "latitude", "longitude"]
+    assert list(assets.columns) == [
+        "name", "abcd_category", "type", "custodian", "sharing_consent", "latitude", "longitude"
+    ]  # fmt: skip
+    people = assets["abcd_category"] == "individuals"
+    assert (assets.loc[~people, "sharing_consent"] == "").all() and (assets.loc[people, "sharing_consent"] != "").any()
     assert 20 <= len(assets) <= 30 and assets["name"].is_unique
     assert set(assets["abcd_category"]) == set(ABCD_CATEGORIES)
     union = hoods.union_all()

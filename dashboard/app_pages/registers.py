@@ -20,6 +20,7 @@ TEXT = {
     "interventions": ("name", "type", "lead", "partners", "budget_zar", "financial_year", "start", "end"),
 }
 CHOICE = {"assets": ("abcd_category", ABCD_CATEGORIES), "interventions": ("status", INTERVENTION_STATUSES)}
+CONSENT = {"none": "No consent recorded: admins only", "act": "Officials (ACT, planners)", "partners": "All partners"}
 
 viewer = common.require("registers")
 filters = common.sidebar()
@@ -45,9 +46,11 @@ chosen = st.selectbox(
 )
 record = registers.record_for_form(frame, id_col, chosen)
 if st.session_state.get(key("loaded"), "-") != chosen:  # a new choice fills the form from the stored row
-    for field in (*TEXT[kind], choice_field, "lon", "lat"):
+    for field in (*TEXT[kind], choice_field, "lon", "lat", "sharing_consent"):
         value = record.get(field)
-        st.session_state[key(field)] = value if field in ("lon", "lat", choice_field) else str(value or "")
+        st.session_state[key(field)] = (
+            value if field in ("lon", "lat", choice_field, "sharing_consent") else str(value or "")
+        )
     st.session_state[key("loaded")] = chosen
 
 form_col, map_col = st.columns([3, 2])
@@ -75,13 +78,17 @@ with form_col, st.form(key("form")):
     for field in TEXT[kind]:
         st.text_input(field.replace("_", " ").capitalize(), key=key(field))
     st.selectbox(choice_field.replace("_", " ").capitalize(), choices, index=None, key=key(choice_field))
+    if kind == "assets":
+        st.selectbox("If the asset is a person: who they agreed may see it", list(CONSENT), index=None,
+                     format_func=CONSENT.get, key=key("sharing_consent"))  # fmt: skip
     cols = st.columns(2)
     cols[0].number_input("Latitude", value=None, format="%.6f", key=key("lat"))
     cols[1].number_input("Longitude", value=None, format="%.6f", key=key("lon"))
     note = st.text_input("Note for the status history (what changed, what blocks it)", key=key("note"))
     saved = st.form_submit_button("Save", type="primary")
 if saved:
-    entered = {field: st.session_state[key(field)] for field in (*TEXT[kind], choice_field, "lon", "lat")}
+    fields = (*TEXT[kind], choice_field, "lon", "lat", *(["sharing_consent"] if kind == "assets" else []))
+    entered = {field: st.session_state[key(field)] for field in fields}
     try:
         if kind == "assets":
             batch = registers.save_asset(common.store(), {**entered, id_col: chosen}, user=user)

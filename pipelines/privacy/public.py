@@ -34,6 +34,7 @@ import pandas as pd
 
 from pipelines.privacy.suppress import suppress_counts
 from pipelines.privacy.viewer import Viewer
+from pipelines.schemas import ASSET_CONSENT
 
 if TYPE_CHECKING:
     from pipelines.act.agenda import MeetingContext
@@ -55,6 +56,7 @@ CONSENT_ROLES: dict[str, tuple[str, ...]] = {
     "partners": ("admin", "analyst", "planner", "act_member", "cso"),
 }
 CONSENT_COLUMN = "sharing_consent"
+assert tuple(CONSENT_ROLES) == ASSET_CONSENT, "one rule per recorded consent"
 
 
 def public_context(context: MeetingContext) -> MeetingContext:
