@@ -40,3 +40,10 @@ def test_readme_has_the_privacy_section():
     for must in ("TLS", "secrets", "backups", "--public", "areasafe users add", "docs/privacy.md"):
         assert must in section, must
     assert "areasafe users add admin --role admin --password-stdin" in README
+
+
+def test_privacy_doc_names_every_module_of_the_disclosure_core():
+    modules = sorted(p.stem for p in (PROJECT_ROOT / "pipelines" / "privacy").glob("*.py") if p.stem != "__init__")
+    assert modules, "pipelines/privacy has no modules"
+    for stem in modules:
+        assert f"`privacy.{stem}`" in DOC, f"docs/privacy.md does not say what pipelines/privacy/{stem}.py rules"

@@ -30,7 +30,7 @@ _UPGRADE = [
     "mapped_by" text COLLATE "C",
     "incidents" bigint
 )""",
-    "COMMENT ON TABLE \"term_mappings\" IS 'Raw category terms mapped to a taxonomy category by an analyst or "
+    'COMMENT ON TABLE "term_mappings" IS \'Raw category terms mapped to a taxonomy category by an analyst or '
     "admin, oldest first; the latest row of a term is its mapping. Append-only.'",
     'CREATE INDEX "ix_term_mappings_term" ON "term_mappings" ("term")',
     'CREATE TRIGGER "term_mappings_append_only" BEFORE UPDATE OR DELETE ON "term_mappings" FOR EACH ROW '
@@ -38,7 +38,7 @@ _UPGRADE = [
     'CREATE TRIGGER "term_mappings_no_truncate" BEFORE TRUNCATE ON "term_mappings" FOR EACH STATEMENT '
     "EXECUTE FUNCTION areasafe_refuse_change()",
     # Fail closed: what was stored under the fallback category is sensitive until its term is mapped.
-    "UPDATE \"incidents\" SET \"sensitive\" = true WHERE \"category\" = 'other' AND NOT \"sensitive\"",
+    'UPDATE "incidents" SET "sensitive" = true WHERE "category" = \'other\' AND NOT "sensitive"',
 ]
 
 _DOWNGRADE = [
