@@ -53,21 +53,24 @@ def narrowed(equations: list[tuple[dict, float]]) -> dict:
         unit[i] = 1
         # A total the map states elsewhere is no secret; any other fixed value, or a small total, is.
         value = round(float(solution[i]), 6)
-        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank and (n != TOTAL or value < suppress.threshold()):
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank and (n[0] != "total" or value < suppress.threshold()):
             found[n] = value
     for coefs, rhs in equations:
+        # Hidden values shown as "<5" are at least 1; "withheld" ones (a name ending in "?") at least 0.
         hidden = [n for n, c in coefs.items() if c == 1]
-        if len(hidden) == len(coefs) and hidden and rhs - (len(hidden) - 1) < suppress.threshold() - 1:
-            found.update({n: f"at most {rhs - (len(hidden) - 1):g}" for n in hidden if n not in found})
+        at_least_one = [n for n in hidden if not str(n[-1]).endswith("?")]
+        if len(hidden) == len(coefs) and at_least_one and rhs - (len(at_least_one) - 1) < suppress.threshold() - 1:
+            bound = rhs - (len(at_least_one) - 1)
+            found.update({n: f"at most {bound:g}" for n in at_least_one if n not in found})
     return found
 
 
-def table_equation(values: pd.Series, total: float | None, prefix: str) -> tuple[dict, float]:
+def table_equation(values: pd.Series, total: float | None, prefix: str, *, total_name=TOTAL) -> tuple[dict, float]:
     """``sum(table) = total`` with shown values moved right; a hidden total is itself unknown."""
     coefs = {(prefix, k): 1.0 for k, v in values.items() if pd.isna(v)}
     rhs = -float(values.dropna().sum())
     if total is None or pd.isna(total):
-        coefs[TOTAL] = -1.0
+        coefs[total_name] = -1.0
     else:
         rhs += float(total)
     return coefs, rhs
@@ -231,4 +234,53 @@ def test_the_differencing_attack_works_on_separately_suppressed_hotspot_counts(d
             count=suppress.suppress(hot.cells["count"].to_numpy(), secondary=False)["count"].to_numpy()
         )
         leaks += bool(narrowed(public_view_equations(counts, own, code)))
+    assert leaks > 0
+
+
+def _pack_equations(table: pd.DataFrame, baseline_months: int) -> list[tuple[dict, float]]:
+    equations = []
+    label = suppress.suppressed_label()
+    # The baseline is left out: categories with no report this month or last are not listed, so the
+    # listed baselines need not add up to the total's (the suppression still treats them as if they did).
+    for column, factor in (("this_month", 1), ("previous_month", 1)):
+        text = table[column].astype(str)
+        values = text.map(lambda v: np.nan if v in (label, "", suppress.WITHHELD) else float(v.replace(",", "")))
+        values = values * factor
+        names = [f"{c}?" if t == suppress.WITHHELD else c for c, t in zip(table["category"], text, strict=True)]
+        parts = values.iloc[1:].set_axis(names[1:])
+        equations.append(table_equation(parts, values.iloc[0], column, total_name=("total", column)))
+    return equations
+
+
+def test_public_pack_counts_cannot_be_differenced(demo_store):
+    """The public pack's "Changes in counts" table: the categories add up to "All incidents"."""
+    from pipelines.act.agenda import BASELINE_MONTHS, agenda_for
+
+    months, _ = privacy.filter_choices(demo_store)
+    leaks, small_totals = [], 0
+    for code in demo_store.read_areas("neighbourhood")["code"]:
+        for month in months[:2]:
+            item = agenda_for(demo_store, code, month, viewer=PUBLIC, public=True).item("counts")
+            found = narrowed(_pack_equations(item.table, BASELINE_MONTHS))
+            if found:
+                leaks.append((code, str(month), found))
+            total = item.table["this_month"].iloc[0]
+            small_totals += total == suppress.suppressed_label()
+            assert item.summary.startswith(f"{total} incident(s)"), (
+                item.summary
+            )  # the sentence says what the table says
+    assert not leaks, leaks[:5]
+
+
+def test_the_pack_attack_works_on_primary_suppression_alone(demo_store):
+    """Control: the same table with only primary suppression (the public pack before the disclosure core)
+    gives hidden category counts back, so the test above can fail."""
+    from pipelines.act.agenda import BASELINE_MONTHS, agenda_for
+
+    months, _ = privacy.filter_choices(demo_store)
+    leaks = 0
+    for code in demo_store.read_areas("neighbourhood")["code"]:
+        table = agenda_for(demo_store, code, months[0], viewer=PUBLIC, public=False).item("counts").table
+        old = suppress.suppress_counts(table, ["this_month", "previous_month", "baseline_mean"], derived=["change"])
+        leaks += bool(narrowed(_pack_equations(old, BASELINE_MONTHS)))
     assert leaks > 0

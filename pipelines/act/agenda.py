@@ -758,18 +758,6 @@ def count_changes(
 
 def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) -> AgendaItem:
     table = count_changes(context.incidents, month=context.month, baseline_months=baseline_months)
-    notable = table[table["reading"].isin(["up", "down"])]
-    total = table.iloc[0]
-    summary = (
-        f"{total['this_month']} incident(s) in {context.month} against {total['baseline_mean']:g} a month before. "
-    )
-    summary += (
-        "Notable: "
-        + "; ".join(f"{r.category} {r.reading} ({r.this_month} vs {r.baseline_mean:g})" for r in notable.itertuples())
-        + "."
-        if len(notable)
-        else "No category changed by more than chance would explain."
-    )
     caveat = (
         f"Compared with the mean of the {baseline_months} months before. Fewer than {SMALL_NUMBER} a month: too few "
         "to read into. Up or down only when an exact Poisson (binomial) test is significant after "
@@ -780,11 +768,33 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
     )
     shown = shown.reset_index(drop=True)
     shown["p"] = [_p_text(v) for v in shown["p"]]
+    words = shown.assign(baseline_mean=[f"{v:g}" for v in shown["baseline_mean"]])
     if fmt.public:
-        shown = suppress.suppress_counts(
-            shown, ["this_month", "previous_month", "baseline_mean"], derived=["change", "p"]
+        # The category rows add up to the first row: suppressed together, so that the total minus the
+        # shown categories gives no hidden one back (the baseline is a mean of baseline_months counts).
+        shown = suppress.suppress_against_total(
+            shown,
+            ["this_month", "previous_month", "baseline_mean"],
+            scale={"baseline_mean": baseline_months},
+            derived=["change", "p"],
         )
+        words = shown
         caveat += f" Counts of 1 to {suppress.threshold() - 1} are shown as {suppress.suppressed_label()}."
+        if shown.isin([suppress.WITHHELD]).any(axis=None):
+            caveat += (
+                f" '{suppress.WITHHELD}': too few incidents that month to show each category beside the total "
+                "without giving small numbers away."
+            )
+    total = words.iloc[0]
+    summary = f"{total['this_month']} incident(s) in {context.month} against {total['baseline_mean']} a month before. "
+    notable = words[shown["reading"].isin(["up", "down"]).to_numpy()]
+    summary += (
+        "Notable: "
+        + "; ".join(f"{r.category} {r.reading} ({r.this_month} vs {r.baseline_mean})" for r in notable.itertuples())
+        + "."
+        if len(notable)
+        else "No category changed by more than chance would explain."
+    )
     return AgendaItem("counts", "counts", "Changes in counts", summary, shown, (caveat,))
 
 

@@ -31,8 +31,7 @@ from pipelines.store.base import IncidentQuery, Store
 
 #: What a suppressed viewer reads in place of a hot-spot cell's count.
 COUNT_NOT_SHOWN = "see hexagons"
-#: A count left out because its table could not be protected against subtraction from the total.
-WITHHELD = "withheld"
+WITHHELD = suppress.WITHHELD
 _HOTSPOT_STATISTICS = ("gi_z", "gi_p")
 
 
@@ -57,7 +56,8 @@ class PublishedCounts:
         Whether small counts were suppressed (public and cso viewers).
     withheld : tuple of str
         Tables left out whole (``"hexagons"``: ``cells`` is empty) or with every non-zero count withheld
-        (``"precinct counts"``), because secondary suppression could not protect them against the total
+        (``"precinct counts"``: every count of that kind reads ``withheld``), because secondary suppression
+        could not protect them against the total
         (:func:`pipelines.privacy.suppress.protected`); :attr:`notes` says so in words.
     """
 
@@ -107,7 +107,7 @@ def published_counts(
         values = chosen["code"].map(counts).fillna(0).astype(int)
         published = suppress.suppress(values, threshold=threshold)
         if total_shown and not suppress.protected(values, published["count"].isna(), threshold=threshold):
-            published = _withhold(published, values)
+            published = _withhold(published)
             withheld.append(f"{kind} counts")
         by_area.append(pd.concat([chosen, published], axis=1))
     points = incidents.geometry.to_numpy()
@@ -131,13 +131,10 @@ def published_counts(
     )
 
 
-def _withhold(published: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
-    """A table that secondary suppression cannot protect: every non-zero count withheld (not even ``<5``,
-    which would say each is at least 1)."""
-    nonzero = (values > 0).to_numpy()
-    return published.assign(
-        count=np.where(nonzero, np.nan, published["count"]), shown=np.where(nonzero, WITHHELD, published["shown"])
-    )
+def _withhold(published: pd.DataFrame) -> pd.DataFrame:
+    """A table that secondary suppression cannot protect: every count withheld, zeros too (a shown 0, or
+    ``<5``, would say the others are at least 1, and with the total that pins them)."""
+    return published.assign(count=np.nan, shown=WITHHELD)
 
 
 def hotspot_resolution(store: Store, viewer: Viewer) -> int | None:

@@ -19,6 +19,9 @@ import pandas as pd
 from pipelines.settings import SETTINGS
 
 COUNT, SHOWN = "count", "shown"
+#: A count left out because its table could not be protected against subtraction from its total. Unlike
+#: ``"<5"`` it says nothing about the value (zeros are withheld too).
+WITHHELD = "withheld"
 
 
 def threshold() -> int:
@@ -132,4 +135,43 @@ def suppress_counts(
     for column in out.columns:
         if column in derived or (column not in columns and pd.api.types.is_numeric_dtype(table[column])):
             out[column] = out[column].astype(object).where(~hidden, "")
+    return out
+
+
+def suppress_against_total(
+    table: pd.DataFrame,
+    columns: list[str] | tuple[str, ...],
+    *,
+    scale: dict[str, float] | None = None,
+    derived: list[str] | tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """``table`` whose rows after the first add up to the first (a total row) in each count column, as text
+    with small counts suppressed so that the total minus the shown rows gives none of them back.
+
+    Each column is suppressed as one group against its total (:func:`suppress`, then :func:`protected`);
+    a column that cannot be protected has every part shown as :data:`WITHHELD` (zeros too: a shown 0 would
+    say the others are at least 1). ``scale`` turns a column into counts first (a mean over 3 months: 3).
+    A row with any suppressed count has its ``derived`` columns blanked.
+    """
+    out = table.copy()
+    hidden_rows = np.zeros(len(out), dtype=bool)
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce").fillna(0).to_numpy(dtype=float)
+        counts = np.rint(values * (scale or {}).get(column, 1))
+        hidden = np.zeros(len(out), dtype=bool)
+        hidden[0] = bool(is_small(counts[:1])[0])
+        labels = [suppressed_label()] * len(out)
+        if len(out) > 1:
+            parts = counts[1:]
+            part_hidden = suppress(parts)["count"].isna().to_numpy()
+            if not hidden[0] and not protected(parts, part_hidden):
+                part_hidden = np.ones(len(parts), dtype=bool)
+                labels[1:] = [WITHHELD] * len(parts)
+            hidden[1:] = part_hidden
+        out[column] = [
+            label if h else format_count(v, public=True) for v, h, label in zip(values, hidden, labels, strict=True)
+        ]
+        hidden_rows |= hidden
+    for column in derived:
+        out[column] = out[column].astype(object).where(~hidden_rows, "")
     return out
