@@ -284,3 +284,33 @@ def test_the_pack_attack_works_on_primary_suppression_alone(demo_store):
         old = suppress.suppress_counts(table, ["this_month", "previous_month", "baseline_mean"], derived=["change"])
         leaks += bool(narrowed(_pack_equations(old, BASELINE_MONTHS)))
     assert leaks > 0
+
+
+def test_public_profile_cannot_be_differenced(demo_store):
+    """The profile shows the month's total (and its change on the month before) beside the trend per
+    category and month: the trend's categories of those months must not be given back."""
+    months, _ = privacy.filter_choices(demo_store)
+    leaks, checked, equations_made = [], 0, 0
+    for code in demo_store.read_areas("neighbourhood")["code"]:
+        for month in months[:3]:
+            window = (months[min(11, len(months) - 1)], months[0])
+            start, end = month_bounds(window[0])[0], month_bounds(window[1])[1]
+            stats = privacy.profile_stats(
+                demo_store, PUBLIC, IncidentQuery(neighbourhood=code), month=month, population=None,
+                trend_start=start, trend_end=end,
+            )  # fmt: skip
+            total = np.nan if stats.incidents.startswith("<") else float(stats.incidents.replace(",", ""))
+            previous = total - float(stats.change.split()[0]) if stats.change else np.nan
+            trend = stats.trend.assign(month=pd.to_datetime(stats.trend["month"]).dt.to_period("M").astype(str))
+            equations, checked = [], checked + 1
+            for when, value in ((month, total), (month - 1, previous)):
+                rows = trend[trend["month"] == str(when)]
+                if len(rows):
+                    parts = rows.set_index("category")["count"]
+                    equations.append(table_equation(parts, value, str(when), total_name=("total", str(when))))
+            equations_made += len(equations)
+            found = narrowed(equations)
+            if found:
+                leaks.append((code, str(month), found))
+    assert equations_made > checked, "the trend's months were not matched: the test would prove nothing"
+    assert not leaks, leaks[:5]

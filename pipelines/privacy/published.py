@@ -202,7 +202,8 @@ def profile_stats(
 
     For suppressed viewers a count below 5 is ``"<5"``; the change, the rate per 1,000 and the community
     share are withheld when either month's count is suppressed (each would give the count back), and
-    the trend is suppressed per month with secondary suppression.
+    the trend is suppressed per month with secondary suppression; a month whose total the KPIs state and
+    whose categories cannot be protected against it is left out of the trend.
     """
     from pipelines import views
 
@@ -215,14 +216,20 @@ def profile_stats(
         period = period[period["occurred_at"] >= pd.Timestamp(trend_start)]
     if trend_end is not None:
         period = period[period["occurred_at"] < pd.Timestamp(trend_end)]
-    trend = views.monthly_trend(period)
-    trend = pd.concat(
-        [
-            trend.drop(columns="count").reset_index(drop=True),
-            suppress.suppress(trend["count"].reset_index(drop=True), groups=trend["month"], threshold=threshold),
-        ],
-        axis=1,
-    )
+    trend = views.monthly_trend(period).reset_index(drop=True)
+    published = suppress.suppress(trend["count"], groups=trend["month"], threshold=threshold)
+    keep = np.ones(len(trend), dtype=bool)
+    stated = [month] if hidden else [month, month - 1]  # totals the KPIs state (the change gives the second)
+    if viewer.suppressed and not (0 < kpis.incidents < threshold):
+        # A month whose categories cannot be protected against its stated total is left out of the trend
+        # (its listed categories would each be at least 1).
+        trend_months = pd.to_datetime(trend["month"]).dt.to_period("M")
+        for shown_month in stated:
+            members = (trend_months == shown_month).to_numpy()
+            hidden_cells = published["count"].isna().to_numpy()[members]
+            if not suppress.protected(trend["count"].to_numpy()[members], hidden_cells, threshold=threshold):
+                keep &= ~members
+    trend = pd.concat([trend.drop(columns="count"), published], axis=1)[keep].reset_index(drop=True)
     return ProfileStats(
         incidents=suppress.shown_total(kpis.incidents, threshold=threshold),
         change=None if hidden else f"{kpis.change:+,} vs {month - 1}",
