@@ -319,6 +319,50 @@ def login_allowed_sql(table: str, cutoffs: Sequence[object | None], placeholder:
     return f"({last} IS NULL OR {condition})", [c for c in cutoffs if c is not None]
 
 
+def claim_login_in(
+    execute: Callable[[str, tuple], tuple | None],
+    username: str,
+    *,
+    stamp: object,
+    cutoffs: Sequence[object | None],
+    salt_sql: str,
+    placeholder: str,
+) -> LoginCount:
+    """The statements of :meth:`Store.claim_login_attempt`, for either backend, run through ``execute``
+    (SQL and parameters -> the first row or ``None``) inside the caller's transaction.
+
+    The account's row is counted by one conditional ``UPDATE ... RETURNING``; a name without an account
+    by one upsert into ``login_failures`` under :func:`login_key`. A statement that returns no row did not
+    claim, and the stored count is read back instead. ``cutoffs`` and ``stamp`` arrive in the backend's
+    own time representation; ``salt_sql`` reads the store's login salt.
+    """
+    p = placeholder
+    allowed, params = login_allowed_sql("users", cutoffs, p)
+    row = execute(
+        f"UPDATE users SET {count_failure_sql('users', p)} WHERE username = {p} AND {allowed} "
+        "RETURNING failed_logins, last_failed_at",
+        (stamp, username, *params),
+    )
+    if row is not None:
+        return LoginCount.from_row(True, row)
+    row = execute(f"SELECT failed_logins, last_failed_at FROM users WHERE username = {p}", (username,))
+    if row is not None:
+        return LoginCount.from_row(False, row)
+    key = login_key(execute(salt_sql, ())[0], username)
+    allowed, params = login_allowed_sql("login_failures", cutoffs, p)
+    row = execute(
+        f"INSERT INTO login_failures (name_key, failed_logins, last_failed_at) VALUES ({p}, 1, {p}) "
+        f"ON CONFLICT (name_key) DO UPDATE SET {count_failure_sql('login_failures', p)} "
+        f"WHERE {allowed} RETURNING failed_logins, last_failed_at",
+        (key, stamp, stamp, *params),
+    )
+    if row is not None:
+        return LoginCount.from_row(True, row)
+    return LoginCount.from_row(
+        False, execute(f"SELECT failed_logins, last_failed_at FROM login_failures WHERE name_key = {p}", (key,))
+    )
+
+
 def count_failure_sql(table: str, placeholder: str) -> str:
     """``SET`` assignments that count one more failed login on a row of ``table`` (its time is the parameter)."""
     return f"failed_logins = COALESCE({table}.failed_logins, 0) + 1, last_failed_at = {placeholder}"

@@ -44,9 +44,7 @@ from pipelines.store.base import (
     StoreError,
     ThreadedWriter,
     WriterAborted,
-    count_failure_sql,
-    login_allowed_sql,
-    login_key,
+    claim_login_in,
 )
 from pipelines.taxonomy import OTHER
 
@@ -404,34 +402,16 @@ class GeoPackageStore(Store):
     def claim_login_attempt(
         self, username: str, *, at: dt.datetime, cutoffs: Sequence[dt.datetime | None]
     ) -> LoginCount:
-        stamp = format_datetime(at)
         # One write transaction: SQLite runs these one claim at a time, whatever the process.
         with self._transaction() as conn:
-            allowed, params = login_allowed_sql("users", cutoffs, "?")
-            row = conn.execute(
-                f"UPDATE users SET {count_failure_sql('users', '?')} WHERE username = ? AND {allowed} "
-                "RETURNING failed_logins, last_failed_at",
-                (stamp, username, *_gpkg_times(params)),
-            ).fetchone()
-            if row is not None:
-                return LoginCount.from_row(True, row)
-            row = conn.execute("SELECT failed_logins, last_failed_at FROM users WHERE username = ?", (username,))
-            row = row.fetchone()
-            if row is not None:
-                return LoginCount.from_row(False, row)
-            salt = conn.execute("SELECT value FROM areasafe_meta WHERE key = 'login_salt'").fetchone()[0]
-            key = login_key(salt, username)
-            allowed, params = login_allowed_sql("login_failures", cutoffs, "?")
-            row = conn.execute(
-                "INSERT INTO login_failures (name_key, failed_logins, last_failed_at) VALUES (?, 1, ?) "
-                f"ON CONFLICT (name_key) DO UPDATE SET {count_failure_sql('login_failures', '?')} "
-                f"WHERE {allowed} RETURNING failed_logins, last_failed_at",
-                (key, stamp, stamp, *_gpkg_times(params)),
-            ).fetchone()
-            if row is not None:
-                return LoginCount.from_row(True, row)
-            row = conn.execute("SELECT failed_logins, last_failed_at FROM login_failures WHERE name_key = ?", (key,))
-            return LoginCount.from_row(False, row.fetchone())
+            return claim_login_in(
+                lambda statement, params: conn.execute(statement, params).fetchone(),
+                username,
+                stamp=format_datetime(at),
+                cutoffs=[None if c is None else format_datetime(c) for c in cutoffs],
+                salt_sql="SELECT value FROM areasafe_meta WHERE key = 'login_salt'",
+                placeholder="?",
+            )
 
     def clear_login_failures(self, username: str) -> None:
         with self._transaction() as conn:
@@ -794,10 +774,6 @@ def _arrow_values(table: Table, name: str, values: pd.Series) -> pa.Array:
     if kind in ("float", "int"):
         return pa.array(pd.to_numeric(values, errors="coerce"), _ARROW_TYPES[kind], from_pandas=True)
     return pa.array(GeoPackageStore._column_values(table, name, values), _ARROW_TYPES.get(kind, pa.string()))
-
-
-def _gpkg_times(values: Iterable[dt.datetime]) -> list[str]:
-    return [format_datetime(v) for v in values]
 
 
 def _add_login_salt(conn: sqlite3.Connection) -> None:

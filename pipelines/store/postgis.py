@@ -62,10 +62,8 @@ from pipelines.store.base import (
     StoreError,
     ThreadedWriter,
     WriterAborted,
-    count_failure_sql,
+    claim_login_in,
     count_months,
-    login_allowed_sql,
-    login_key,
 )
 from pipelines.store.gpkg import _check_table, _with_optional_columns, format_datetime
 
@@ -338,35 +336,17 @@ class PostGISStore(Store):
     def claim_login_attempt(
         self, username: str, *, at: dt.datetime, cutoffs: Sequence[dt.datetime | None]
     ) -> LoginCount:
-        stamp = at
         # Each statement is atomic on its own: an UPDATE (or ON CONFLICT DO UPDATE) that waited for a
         # concurrent one re-checks its condition on the row that one left.
         with self._pool.connection() as conn, conn.transaction():
-            allowed, params = login_allowed_sql("users", cutoffs, "%s")
-            row = conn.execute(
-                f"UPDATE users SET {count_failure_sql('users', '%s')} WHERE username = %s AND {allowed} "
-                "RETURNING failed_logins, last_failed_at",
-                (stamp, username, *params),
-            ).fetchone()
-            if row is not None:
-                return LoginCount.from_row(True, row)
-            row = conn.execute("SELECT failed_logins, last_failed_at FROM users WHERE username = %s", (username,))
-            row = row.fetchone()
-            if row is not None:
-                return LoginCount.from_row(False, row)
-            salt = conn.execute("SELECT value FROM areasafe_settings WHERE key = 'login_salt'").fetchone()[0]
-            key = login_key(salt, username)
-            allowed, params = login_allowed_sql("login_failures", cutoffs, "%s")
-            row = conn.execute(
-                "INSERT INTO login_failures (name_key, failed_logins, last_failed_at) VALUES (%s, 1, %s) "
-                f"ON CONFLICT (name_key) DO UPDATE SET {count_failure_sql('login_failures', '%s')} "
-                f"WHERE {allowed} RETURNING failed_logins, last_failed_at",
-                (key, stamp, stamp, *params),
-            ).fetchone()
-            if row is not None:
-                return LoginCount.from_row(True, row)
-            row = conn.execute("SELECT failed_logins, last_failed_at FROM login_failures WHERE name_key = %s", (key,))
-            return LoginCount.from_row(False, row.fetchone())
+            return claim_login_in(
+                lambda statement, params: conn.execute(statement, params).fetchone(),
+                username,
+                stamp=at,
+                cutoffs=cutoffs,
+                salt_sql="SELECT value FROM areasafe_settings WHERE key = 'login_salt'",
+                placeholder="%s",
+            )
 
     def clear_login_failures(self, username: str) -> None:
         with self._pool.connection() as conn:
