@@ -79,6 +79,23 @@ def app_login(at, store, role: str | None, **account) -> None:
     at.session_state[SESSION_KEY] = auth.authenticate(store, username, PASSWORD)
 
 
+def page_as(store, page: str, role: str | None, *, timeout: float = 60, **account):
+    """An AppTest of ``page`` run once as a fresh session of ``role`` (``None``: the public), as a person
+    who opens the dashboard and then the page; fails on any exception the page raised."""
+    from streamlit.testing.v1 import AppTest
+
+    from pipelines.settings import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=timeout)
+    app_login(at, store, role, **account)
+    at.run()
+    if page != "map_explorer":
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def copy_store(store, path: Path):
     """A private copy of a GeoPackage ``store`` at ``path``, opened.
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.privacy import COUNT_NOT_SHOWN
 from pipelines.settings import STORE_ENV
-from tests._helpers import app_login, copy_store
+from tests._helpers import app_login, copy_store, page_as
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -25,14 +25,7 @@ def app(demo_store, monkeypatch):
     monkeypatch.setenv(STORE_ENV, demo_store.url)
 
     def run(page: str, role: str | None = "default") -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        app_login(at, demo_store, ROLE_FOR.get(page) if role == "default" else role)
-        at.run()
-        if page != "map_explorer":
-            at.switch_page(f"app_pages/{page}.py")
-            at.run()
-        assert not at.exception, [e.message for e in at.exception]
-        return at
+        return page_as(demo_store, page, ROLE_FOR.get(page) if role == "default" else role)
 
     return run
 

@@ -32,7 +32,7 @@ from pipelines.hotspots.recipe import hotspots_for_neighbourhood
 from pipelines.ingest import ingest_incidents
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
-from tests._helpers import app_login, copy_store, write_csv
+from tests._helpers import app_login, copy_store, page_as, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -135,17 +135,9 @@ def _app_text(at: AppTest) -> str:
 
 
 def _page(store, page: str, role: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
     if role == "cso":
-        app_login(at, store, "cso", org="Another CSO")
-    else:
-        app_login(at, store, None if role == "public" else role)
-    at.run()
-    if page != "map_explorer":
-        at.switch_page(f"app_pages/{page}.py")
-        at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+        return page_as(store, page, "cso", timeout=90, org="Another CSO")
+    return page_as(store, page, None if role == "public" else role, timeout=90)
 
 
 PAGE_CASES = [(s.split(":", 1)[1], r) for s, roles in SURFACES.items() if s.startswith("page:") for r in roles]
