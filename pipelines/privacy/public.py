@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from pipelines.privacy.rows import WITHHELD_COLUMNS
 from pipelines.privacy.suppress import suppress_counts
 from pipelines.privacy.viewer import Viewer
 from pipelines.schemas import ASSET_CONSENT
@@ -47,7 +48,7 @@ PERSONAL_COLUMNS = {
     "actions": ("owner_person", "blocked_by", "unblocker", "updated_by"),
     "meetings": ("chair", "notes"),
     "intervention_log": ("note", "user"),
-    "incidents": ("description", "org", "raw", "external_id"),
+    "incidents": (*WITHHELD_COLUMNS, "org"),  # a sensitive row's withheld text, for every row, and who reported
 }
 #: ``assets.sharing_consent`` -> the roles that may see that person's asset (admins always do).
 CONSENT_ROLES: dict[str, tuple[str, ...]] = {
