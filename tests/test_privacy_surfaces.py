@@ -32,6 +32,7 @@ from pipelines.hotspots.recipe import hotspots_for_neighbourhood
 from pipelines.ingest import ingest_incidents
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
+from pipelines.store import IncidentQuery
 from tests._helpers import app_login, copy_store, page_as, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,8 +84,15 @@ def planted(demo_store, tmp_path_factory):
     inside = shapely.get_coordinates(area.representative_point())[0]
     # 2e-6 past a 5-decimal value whose last digit is not 0 (JSON would drop it): rounded or cut to 5
     # decimals anywhere, each still reads the same.
-    points = [(_distinct(inside[0] + 0.00037 * i), _distinct(inside[1] + 0.00023 * i)) for i in range(N_PLANTED)]
+    # Offset from the representative point itself: other tests upload rows there (browser tests, into the
+    # session's demo store), and a visible row at a planted point would read as a leak.
+    points = [
+        (_distinct(inside[0] + 0.00037 * (i + 1)), _distinct(inside[1] + 0.00023 * (i + 1))) for i in range(N_PLANTED)
+    ]
     assert all(area.contains(shapely.Point(p)) for p in points)
+    stored = store.read_incidents(IncidentQuery(columns=["incident_id"])).geometry.to_numpy()
+    near = [shapely.dwithin(stored, shapely.Point(p), 1e-4).any() for p in points]
+    assert not any(near), "a stored row sits at a planted point: the scan would report it as a leak"
     categories = ["Rape", "child rape", "Incest", "Molestation", "zzqv unplaceable", "Domestic violence"]
     rows = ["id,date,category,description,latitude,longitude"]
     for i, ((lon, lat), category) in enumerate(zip(points, categories, strict=True)):
