@@ -314,3 +314,77 @@ def test_public_profile_cannot_be_differenced(demo_store):
                 leaks.append((code, str(month), found))
     assert equations_made > checked, "the trend's months were not matched: the test would prove nothing"
     assert not leaks, leaks[:5]
+
+
+# --------------------------------------------------------------------------------------------------
+# Found by a red-team pass over the disclosure core
+# --------------------------------------------------------------------------------------------------
+def _case_numbers(row, stations) -> np.ndarray:
+    """Every SAPS-style case number of the row's month and the stations seen: HAR/CAS/0122/03/2026."""
+    local = row.occurred_at.tz_convert("Africa/Johannesburg")
+    candidates = [
+        f"{row.source}|{row.org}|id:{s}/CAS/{n:04d}/{local.month:02d}/{local.year}"
+        for s in stations
+        for n in range(1, 10000)
+    ]
+    return pd.util.hash_array(np.array(candidates, dtype=object), categorize=False)
+
+
+def test_a_generalised_rows_id_does_not_give_its_case_number_back(demo_store):
+    """incident_id is a plain hash of the record id; a planner who sees it could hash every case number of
+    the row's month until one matches. Generalised rows carry a keyed stand-in instead."""
+    rows = privacy.read_incidents(demo_store, PLANNER)
+    visible = rows[~rows["generalised"] & (rows["source"] == "municipal")]
+    stations = sorted(visible["external_id"].str.extract(r"^([A-Z]{3})/CAS/")[0].dropna().unique())
+    assert stations, "no case-number format to guess from: the test proves nothing"
+    hidden = rows[rows["generalised"] & (rows["source"] == "municipal")].head(3)
+    stored = set(demo_store.read_incidents(IncidentQuery(columns=["incident_id"]))["incident_id"])
+    for row in hidden.itertuples():
+        assert row.incident_id not in stored
+        hashes = _case_numbers(row, stations)
+        assert not (hashes == np.uint64(int(row.incident_id.removeprefix("g"), 16))).any()
+    # Control: the stored id of such a row is found this way.
+    truth = demo_store.read_incidents(IncidentQuery(sources=["municipal"]))
+    exact = truth[truth["sensitive"]].iloc[0]
+    assert (_case_numbers(exact, stations) == np.uint64(int(exact.incident_id, 16))).any()
+
+
+def test_public_hexagons_are_listed_in_an_order_that_hides_the_suppressed_counts(demo_store):
+    """Listed by true count, k hidden cells adding up to S are non-increasing, which pins the last ones
+    (all areas, 2026-10: 113 cells pinned to exactly 1). Shown counts come first, hidden ones by cell id."""
+    months, _ = privacy.filter_choices(demo_store)
+    for code in [None, "KHA-BONGWENI"]:
+        for window in windows(months)[:3]:
+            cells = privacy.published_counts(demo_store, PUBLIC, query_for(code, window)).cells
+            hidden = cells["count"].isna().to_numpy()
+            assert not (hidden[:-1] & ~hidden[1:]).any(), "a shown cell after a hidden one"
+            assert list(cells.loc[hidden, "cell"]) == sorted(cells.loc[hidden, "cell"])
+            shown = cells.loc[~hidden, "count"].to_numpy()
+            assert (shown[:-1] >= shown[1:]).all()
+            features = export.public_view(demo_store, query_for(code, window))
+            hexes = features[features["feature"] == "hexagon"]
+            assert list(hexes["code"]) == list(cells["cell"])
+
+
+def test_every_month_of_the_public_trend_is_protected_against_its_total(demo_store):
+    """Any month's total is public (the map with that one month chosen), so every month of the profile's
+    trend must hold against it, not only the months the profile's KPIs state."""
+    months, _ = privacy.filter_choices(demo_store)
+    window = windows(months)[0]
+    start, end = month_bounds(window[0])[0], month_bounds(window[1])[1]
+    leaks, equations_made = [], 0
+    for code in demo_store.read_areas("neighbourhood")["code"]:
+        stats = privacy.profile_stats(
+            demo_store, PUBLIC, IncidentQuery(neighbourhood=code), month=months[0], population=None,
+            trend_start=start, trend_end=end,
+        )  # fmt: skip
+        trend = stats.trend.assign(month=pd.to_datetime(stats.trend["month"]).dt.to_period("M"))
+        for month, rows in trend.groupby("month"):
+            total = privacy.published_counts(demo_store, PUBLIC, query_for(code, (month, month))).total
+            parts = rows.set_index("category")["count"]
+            found = narrowed([table_equation(parts, total, str(month), total_name=("total", str(month)))])
+            equations_made += 1
+            if found:
+                leaks.append((code, str(month), found))
+    assert equations_made > 100
+    assert not leaks, leaks[:5]

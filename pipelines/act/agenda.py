@@ -777,6 +777,7 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
             ["this_month", "previous_month", "baseline_mean"],
             scale={"baseline_mean": baseline_months},
             derived=["change", "p"],
+            order_by="category",
         )
         words = shown
         caveat += f" Counts of 1 to {suppress.threshold() - 1} are shown as {suppress.suppressed_label()}."

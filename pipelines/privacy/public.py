@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipelines.privacy.rows import WITHHELD_COLUMNS
-from pipelines.privacy.suppress import suppress_counts
+from pipelines.privacy.suppress import published_order, suppress_counts
 from pipelines.privacy.viewer import Viewer
 from pipelines.schemas import ASSET_CONSENT
 
@@ -77,11 +77,12 @@ def public_context(context: MeetingContext) -> MeetingContext:
 
 
 def report_counts(reports: pd.DataFrame) -> pd.DataFrame:
-    """Community reports as counts per category (rule 3), suppressed (rule 2), largest first."""
+    """Community reports as counts per category (rule 3), suppressed (rule 2), largest shown first (the
+    suppressed ones after them by name: an order by the true counts would rank the hidden ones)."""
     if not len(reports):
         return pd.DataFrame(columns=["category", "reports"])
-    table = reports.groupby("category").size().rename("reports").sort_values(ascending=False).reset_index()
-    return suppress_counts(table, ["reports"])
+    table = reports.groupby("category").size().rename("reports").reset_index()
+    return published_order(suppress_counts(table, ["reports"]), "reports", "category").reset_index(drop=True)
 
 
 def _blank(frame: pd.DataFrame, table: str) -> pd.DataFrame:

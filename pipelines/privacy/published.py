@@ -117,6 +117,8 @@ def published_counts(
     per_cell = by_cell.reset_index(drop=True)
     published = suppress.suppress(per_cell, threshold=threshold)
     cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
+    if viewer.suppressed:
+        cell_frame = suppress.published_order(cell_frame, "shown", "cell").reset_index(drop=True)
     if total_shown and not suppress.protected(per_cell, published["count"].isna(), threshold=threshold):
         cell_frame = cell_frame.iloc[0:0]
         withheld.append("hexagons")
@@ -202,8 +204,8 @@ def profile_stats(
 
     For suppressed viewers a count below 5 is ``"<5"``; the change, the rate per 1,000 and the community
     share are withheld when either month's count is suppressed (each would give the count back), and
-    the trend is suppressed per month with secondary suppression; a month whose total the KPIs state and
-    whose categories cannot be protected against it is left out of the trend.
+    the trend is suppressed per month with secondary suppression; a month whose categories cannot be
+    protected against its total (which the map states for any one month) is left out of the trend.
     """
     from pipelines import views
 
@@ -219,14 +221,17 @@ def profile_stats(
     trend = views.monthly_trend(period).reset_index(drop=True)
     published = suppress.suppress(trend["count"], groups=trend["month"], threshold=threshold)
     keep = np.ones(len(trend), dtype=bool)
-    stated = [month] if hidden else [month, month - 1]  # totals the KPIs state (the change gives the second)
-    if viewer.suppressed and not (0 < kpis.incidents < threshold):
-        # A month whose categories cannot be protected against its stated total is left out of the trend
-        # (its listed categories would each be at least 1).
+    if viewer.suppressed:
+        # Every month's total is public (the KPI, or the map with that month chosen): a month whose
+        # categories cannot be protected against it is left out of the trend (its listed categories would
+        # each be at least 1).
         trend_months = pd.to_datetime(trend["month"]).dt.to_period("M")
-        for shown_month in stated:
+        for shown_month in trend_months.unique():
             members = (trend_months == shown_month).to_numpy()
+            total = trend["count"].to_numpy()[members].sum()
             hidden_cells = published["count"].isna().to_numpy()[members]
+            if 0 < total < threshold:
+                continue  # the month's total is itself suppressed: nothing to subtract from
             if not suppress.protected(trend["count"].to_numpy()[members], hidden_cells, threshold=threshold):
                 keep &= ~members
     trend = pd.concat([trend.drop(columns="count"), published], axis=1)[keep].reset_index(drop=True)

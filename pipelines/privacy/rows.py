@@ -17,6 +17,8 @@ A row whose ``sensitive`` flag is missing is treated as sensitive (fail closed).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import replace
 from functools import lru_cache
 
@@ -36,6 +38,7 @@ WITHHELD_COLUMNS = ("description", "raw", "external_id")
 COUNT_ONLY_DROPPED = (*WITHHELD_COLUMNS, "org", "dedupe_key", "batch_id")
 GENERALISED = "generalised"
 SENSITIVE = "sensitive"
+INCIDENT_ID = "incident_id"
 
 
 def location_resolution(store: Store) -> int:
@@ -108,18 +111,36 @@ def counting_rows(store: Store, viewer: Viewer, query: IncidentQuery | None = No
 
 
 def generalise_rows(rows: gpd.GeoDataFrame, mask: np.ndarray, resolution: int) -> gpd.GeoDataFrame:
-    """``rows`` with the rows under ``mask`` moved to their hexagon's centre and their free text withheld."""
+    """``rows`` with the rows under ``mask`` moved to their hexagon's centre, their free text withheld and
+    their ``incident_id`` replaced by :func:`masked_ids` (the stored id is a plain hash of the source record
+    id, so with a guessable id format it gives the withheld ``external_id`` back)."""
     if not mask.any():
         return rows
     rows = rows.copy()
     moved = generalise.generalised_points(rows.geometry[mask], resolution)
     rows.loc[mask, rows.geometry.name] = moved.to_numpy()
+    if INCIDENT_ID in rows:
+        rows[INCIDENT_ID] = rows[INCIDENT_ID].astype(object)
+        rows.loc[mask, INCIDENT_ID] = masked_ids(rows.loc[mask, INCIDENT_ID])
     for column in WITHHELD_COLUMNS:
         if column in rows:
             rows[column] = rows[column].astype(object)
             rows.loc[mask, column] = None
     rows.loc[mask, GENERALISED] = True
     return rows
+
+
+#: Key of :func:`masked_ids`: new in every process, so a masked id links nothing across servers or restarts.
+_MASK_KEY = secrets.token_bytes(32)
+
+
+def masked_ids(ids: pd.Series) -> np.ndarray:
+    """Stand-ins for the ids of generalised rows: a keyed hash (BLAKE2b with a per-process secret), the
+    same for the same id within this process (so a click on the map finds its row), unlinkable to the
+    stored id by anyone without the key."""
+    return np.array(
+        [f"g{hashlib.blake2b(str(i).encode(), key=_MASK_KEY, digest_size=8).hexdigest()}" for i in ids], dtype=object
+    )
 
 
 def _with_sensitive(query: IncidentQuery) -> IncidentQuery:

@@ -108,6 +108,16 @@ def protected(values: np.ndarray, hidden: np.ndarray, *, threshold: int | None =
     return len(held) > 1 and held.sum() - (len(held) - 1) >= threshold - 1
 
 
+def published_order(table: pd.DataFrame, shown: str, name: str) -> pd.DataFrame:
+    """``table`` in an order that says nothing a suppressed count hides: shown counts largest first, then
+    every suppressed or withheld one, each run by ``name``. Ordering by the true counts would rank the
+    hidden ones, and with the total that pins them (four hidden cells adding up to 7, in falling order,
+    make the last exactly 1)."""
+    numbers = pd.to_numeric(table[shown].astype(str).str.replace(",", ""), errors="coerce")
+    key = pd.DataFrame({"hidden": numbers.isna(), "value": -numbers.fillna(0), "name": table[name].astype(str)})
+    return table.iloc[key.sort_values(["hidden", "value", "name"], kind="stable").index.map(table.index.get_loc)]
+
+
 def format_count(value: object, *, public: bool) -> str:
     """A count for display: ``<5`` for 1-4 when ``public``; missing values as an empty string."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
@@ -144,6 +154,7 @@ def suppress_against_total(
     *,
     scale: dict[str, float] | None = None,
     derived: list[str] | tuple[str, ...] = (),
+    order_by: str | None = None,
 ) -> pd.DataFrame:
     """``table`` whose rows after the first add up to the first (a total row) in each count column, as text
     with small counts suppressed so that the total minus the shown rows gives none of them back.
@@ -151,7 +162,8 @@ def suppress_against_total(
     Each column is suppressed as one group against its total (:func:`suppress`, then :func:`protected`);
     a column that cannot be protected has every part shown as :data:`WITHHELD` (zeros too: a shown 0 would
     say the others are at least 1). ``scale`` turns a column into counts first (a mean over 3 months: 3).
-    A row with any suppressed count has its ``derived`` columns blanked.
+    A row with any suppressed count has its ``derived`` columns blanked. With ``order_by`` (a name column)
+    the rows after the total are put in :func:`published_order` of the first count column.
     """
     out = table.copy()
     hidden_rows = np.zeros(len(out), dtype=bool)
@@ -174,4 +186,6 @@ def suppress_against_total(
         hidden_rows |= hidden
     for column in derived:
         out[column] = out[column].astype(object).where(~hidden_rows, "")
+    if order_by is not None and len(out) > 1:
+        out = pd.concat([out.iloc[:1], published_order(out.iloc[1:], columns[0], order_by)], ignore_index=True)
     return out
