@@ -33,6 +33,7 @@ from pipelines.ingest import ingest_incidents
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
 from pipelines.store import IncidentQuery
+from tests._dashboard import CHROMIUM, recording_page, running_dashboard
 from tests._helpers import app_login, copy_store, page_as, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,3 +263,34 @@ def test_every_surface_is_listed():
     }
     assert commands <= known, f"CLI commands not reviewed for disclosure: {sorted(commands - known)}"
     assert shutil.which("pdftotext"), "pdftotext (poppler-utils) reads the PDF pack back"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+def test_the_map_in_a_real_browser_holds_nothing_the_role_may_not_see(planted, browser, tmp_path):
+    """What the browser received for the map page (the page and the map's frame), as each role."""
+    from tests.test_browser_dashboard import MAP_FRAME, _wait_idle, login_as
+
+    store, points = planted
+    with running_dashboard(store.url, tmp_path / "server.log") as server:
+        for role in (*SURFACES["page:map_explorer"], "analyst"):  # the analyst: a control that the scan finds them
+            with recording_page(browser, viewport={"width": 1280, "height": 720}) as page:
+                if role == "public":
+                    page.goto(server)
+                    _wait_idle(page)
+                else:
+                    login_as(page, server, store, role, **({"org": "Another CSO"} if role == "cso" else {}))
+                    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Map explorer").first.click()
+                    _wait_idle(page)
+                html = ""
+                for _ in range(5):  # the map's frame is redrawn while the page settles: read it once it holds the map
+                    page.frame_locator(MAP_FRAME).locator(".leaflet-container").wait_for(timeout=60_000)
+                    _wait_idle(page)
+                    frame = page.locator(MAP_FRAME).element_handle().content_frame()
+                    html = page.content() + (frame.content() if frame else "")
+                    if "leaflet-container" in html:
+                        break
+                assert "leaflet-container" in html, role
+                leaks = _leaks(html, points)
+                assert (MARK in leaks and len(leaks) > 1) if role == "analyst" else not leaks, (role, leaks)
+                assert not page.external, page.external
