@@ -76,4 +76,7 @@ if len(review):
 else:
     st.success("No intervention changed status, is overdue or stalled.")
 st.header("Community reports this month")
-st.table(reports.head(15)) if len(reports) else st.caption("None this month.")
+if len(reports):  # an if statement: Streamlit's magic would write a conditional expression's value out
+    st.table(reports.head(15))
+else:
+    st.caption("None this month.")

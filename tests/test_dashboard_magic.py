@@ -1,0 +1,40 @@
+"""No page prints a value by accident: Streamlit's "magic" writes the value of every bare expression, so
+``st.table(x) if cond else st.caption(y)`` printed a DeltaGenerator's documentation onto the ACT review."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import PROJECT_ROOT
+from tests._helpers import page_as
+
+SOURCES = sorted([PROJECT_ROOT / "dashboard" / "app.py", *(PROJECT_ROOT / "dashboard" / "app_pages").glob("*.py")])
+
+
+def _bare_values(path: Path) -> list[int]:
+    """Lines of statements that are an expression whose value magic would write (not a call or docstring)."""
+    tree = ast.parse(path.read_text())
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call | ast.Await | ast.Yield | ast.YieldFrom):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                continue  # docstrings
+            lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
+def test_pages_hold_no_bare_expression(path):
+    assert not _bare_values(path), f"{path.name}: bare expressions on lines {_bare_values(path)}; use an if statement"
+
+
+def test_the_act_review_prints_no_api_documentation(demo_store, monkeypatch):
+    from pipelines.settings import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, demo_store.url)
+    at = page_as(demo_store, "act_review", "act_member")
+    text = "\n".join(str(el.proto) for el in at.markdown) + "\n".join(str(el.proto) for el in at.get("help"))
+    assert "DeltaGenerator" not in text
