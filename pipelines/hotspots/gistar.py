@@ -8,7 +8,9 @@ Method (the same as ArcGIS "Hot Spot Analysis (Getis-Ord Gi*)" on an aggregation
 
 - weights are binary, the cell itself included (Gi*, ``star=True``); ``transform="R"`` row-standardises
   instead, as esda's default does;
-- z-scores are esda's analytical ``Zs`` (identical to ArcGIS's GiZScore for binary weights) and p-values
+- z-scores are Getis and Ord's analytical z under randomisation: esda's ``Zs`` for binary weights
+  (identical to ArcGIS's GiZScore); for row-standardised weights esda's variance is wrong (z about
+  1/sqrt(k) too small), and ours equals the binary z, as it must (scaling a row does not change z); p-values
   are two-sided, ``2 · P(Z > |z|)``; esda's ``p_norm`` is one-sided, so ``p = 2 · p_norm``;
 - bins: +3/+2/+1 hot at 99/95/90 % confidence, -1/-2/-3 cold, 0 not significant. With ``fdr=True`` (the
   default) the critical p-value at each level is the Benjamini–Hochberg threshold over all cells;
@@ -292,16 +294,21 @@ def _star_weights(adjacency: sparse.csr_array, transform: str) -> sparse.csr_arr
 
 
 def _analytical(y: np.ndarray, weights: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
-    # esda 2.9 G_Local.calc with star=True, so that z agrees with esda to rounding
+    # Getis and Ord's (1992, 1995) Gi* under randomisation for any weights: with W_i the row sum and
+    # S1_i the sum of squared weights, Var(Gi*) = (n S1_i - W_i^2) / (n - 1) * s^2 / (sum y)^2. For binary
+    # weights S1_i = W_i, which is esda 2.9's G_Local.calc with star=True (z agrees with esda to rounding);
+    # esda uses W_i in place of S1_i for row-standardised weights too, which shrinks z by about 1/sqrt(k).
+    # Scaling a row's weights by a constant leaves z unchanged, so row-standardised z equals binary z.
     n = len(y)
     total = y.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         g = (weights @ y) / total
         mean = total / n
         variance = (y**2).sum() / n - mean**2
-        cardinality = np.asarray(weights.sum(axis=1)).ravel()
-        expected = cardinality / n
-        var_g = cardinality * (n - cardinality) / (n - 1) / n**2 * variance / mean**2
+        row_sum = np.asarray(weights.sum(axis=1)).ravel()
+        squares = np.asarray(weights.multiply(weights).sum(axis=1)).ravel()
+        expected = row_sum / n
+        var_g = (n * squares - row_sum**2) / (n - 1) / n**2 * variance / mean**2
         z = (g - expected) / np.sqrt(var_g)
     return g, z
 
