@@ -80,6 +80,7 @@ def _hotspots(
         result.messages,
         int(result.grid.spec.resolution),
         [str(m) for m in result.months],
+        bool(result.hotspots.sufficient),
     )
 
 
@@ -96,6 +97,7 @@ class HotspotCells:
     messages: tuple[str, ...]
     resolution: int
     months: list[str]
+    sufficient: bool  # False: too few reports or cells to look for hot spots at all (the messages say why)
 
 
 def hotspots(code: str, *, months: int = 12, until: pd.Period | str | None = None) -> HotspotCells:

@@ -129,3 +129,16 @@ def test_meeting_details_set_the_meeting_day(app, store):
         assert any(f"meeting of {day:%d %b %Y}" in c.value for c in at.caption)
     stored = store.read_table("meetings", where={"meeting_id": f"{CODE}-2026-10"})
     assert stored["held_on"].tolist() == ["2026-10-22"]
+
+
+def test_too_little_data_is_not_shown_as_no_hot_spot(app):
+    """Bongweni has 24 reports in the year, fewer than Gi* needs: the page must not say "No hot spot"
+    (a finding) but that there was too little data (issue 17, item 3)."""
+    at = app("act_review")
+    at.sidebar.selectbox(key="f_hood").set_value("KHA-BONGWENI").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not [s.value for s in at.success if "No hot spot" in s.value]
+    assert any("too little data" in i.value for i in at.info)
+    assert any("at least 30 are needed" in w.value for w in at.warning)
+    at.sidebar.selectbox(key="f_hood").set_value("KHA-HARARE-HOLOMISA").run()
+    assert not [i.value for i in at.info if "too little data" in i.value]

@@ -63,8 +63,10 @@ st.caption(
 )
 if len(hot_cells):
     st.table(hot_cells.drop(columns="emerging").set_index("cell"))
-else:
+elif hot.sufficient:
     st.success("No hot spot in this neighbourhood over the last 12 months.")
+else:  # the warning above says why; "no hot spot" would claim a finding the data cannot support
+    st.info("Hot spots could not be looked for: there is too little data. This is not the same as no hot spot.")
 st.header("Interventions needing attention")
 review = views.intervention_review(
     common.table("interventions").query("neighbourhood_code == @filters.neighbourhood"),
