@@ -508,6 +508,11 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published
         counts = hexagon_counts(lon, lat, resolution)
         labels = counts.map("{:,}".format)
     shown = counts.head(options.max_hexagons)
+    if not len(shown):  # folium refuses a tooltip on an empty layer; say why nothing is drawn instead
+        if published is None or not published.withheld:
+            result.notes.append("Hexagons: no incidents with a location in this view.")
+        result.stats["hexagons"] = 0
+        return
     classes, breaks = _classes(shown.to_numpy(dtype=float))
     features = []
     for (cell, _), cls in zip(shown.items(), classes, strict=True):
@@ -540,6 +545,9 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published
 
 
 def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapResult) -> None:
+    if not len(cells):
+        result.stats["hotspot_cells"] = 0
+        return
     # Significant and emerging cells first, so the cap drops quiet cells, never hot ones.
     interesting = (cells["gi_bin"] != 0) | cells["emerging"].isin(EMERGING_OUTLINED)
     order = np.lexsort((-cells["count"].fillna(0).to_numpy(), ~interesting.to_numpy()))

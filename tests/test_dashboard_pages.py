@@ -187,3 +187,27 @@ def test_registers_edit_an_intervention_status_adds_a_log_entry(private_app):
     assert stored["status"] == "in_progress"
     history = next(d.value for d in at.dataframe if "note" in d.value.columns)
     assert history.iloc[0][["status", "note"]].tolist() == ["in_progress", "Eskom connected the feeder"]
+
+
+@pytest.mark.parametrize(
+    ("hood", "period", "note"),
+    [
+        pytest.param("KHA-UNNAMED-1", None, "no incidents with a location", id="no-incidents"),
+        pytest.param(
+            "KHA-HARARE-HOLOMISA", "2026-04", "Too few incidents in this view to show hexagons", id="withheld"
+        ),
+    ],
+)
+def test_public_hexagon_layer_says_why_it_is_empty(app, hood, period, note):
+    """An empty hexagon layer (no incidents, or a table suppression cannot protect) is not drawn and the
+    page says why; folium raised an AssertionError on the empty layer."""
+    import pandas as pd
+
+    at = app("map_explorer", role=None)
+    at.sidebar.selectbox(key="f_hood").set_value(hood)
+    if period:
+        at.sidebar.select_slider(key="f_period").set_value((pd.Period(period, "M"), pd.Period(period, "M")))
+    at.run()
+    at.multiselect(key="m_layers").set_value(["areas", "hexagons", "hotspots"]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
