@@ -244,3 +244,12 @@ def test_agenda_errors_name_the_argument(store):
         load_meeting(store, "NOPE", LAST_MONTH, viewer=operator())
     with pytest.raises(BadMonthError, match=r"--month must be a month written YYYY-MM, e.g. 2026-10; got '2026/10'"):
         load_meeting(store, CODE, "2026/10", viewer=operator())
+
+
+def test_counts_summary_says_which_baseline_it_compares_with(agenda):
+    """"114 against 66 a month before" read as last month; 66 was the 3-month mean (issue 17, item 8)."""
+    item = agenda.item("counts")
+    total = item.table.iloc[0]
+    assert f"against an average of {total['baseline_mean']:g} a month over the 3 months before" in item.summary
+    assert f"({total['previous_month']} in " in item.summary
+    assert "never before" not in " ".join(i.summary for i in agenda.items)

@@ -67,7 +67,7 @@ DELIVERY_STATUSES = ("planned", "in_progress", "stalled")
 TREND_NAMES = {"new_hot": "New", "consecutive_hot": "Consecutive", "intensifying_hot": "Intensifying"}
 TREND_SENTENCES = {
     "new_hot": "Hot for the first time in {since}",
-    "consecutive_hot": "Hot in every month since {since}, and never before",
+    "consecutive_hot": "Hot in every month since {since}, and not in the months before that in this 12-month view",
     "intensifying_hot": "Hot in most months and getting hotter",
 }
 ITEM_KINDS = ("actions", "interventions", "hotspot", "counts", "reports", "budget", "decisions")
@@ -787,7 +787,10 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
                 "without giving small numbers away."
             )
     total = words.iloc[0]
-    summary = f"{total['this_month']} incident(s) in {context.month} against {total['baseline_mean']} a month before. "
+    summary = (
+        f"{total['this_month']} incident(s) in {context.month}, against an average of {total['baseline_mean']} a "
+        f"month over the {baseline_months} months before ({total['previous_month']} in {context.month - 1}). "
+    )
     notable = words[shown["reading"].isin(["up", "down"]).to_numpy()]
     summary += (
         "Notable: "
