@@ -38,3 +38,21 @@ def test_the_act_review_prints_no_api_documentation(demo_store, monkeypatch):
     at = page_as(demo_store, "act_review", "act_member")
     text = "\n".join(str(el.proto) for el in at.markdown) + "\n".join(str(el.proto) for el in at.get("help"))
     assert "DeltaGenerator" not in text
+
+
+def test_pages_use_no_deprecated_width_argument():
+    """``use_container_width`` logged a deprecation warning per element and run (363 per session); only
+    streamlit-folium's ``st_folium`` still takes it."""
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and any(k.arg == "use_container_width" for k in node.keywords):
+                assert getattr(node.func, "id", None) == "st_folium", f"{path.name}:{node.lineno}"
+
+
+def test_page_headings_name_what_they_show(demo_store, monkeypatch):
+    from pipelines.settings import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, demo_store.url)
+    assert page_as(demo_store, "profile", None).title[0].value == "Safe Neighbourhood profile: Harare Holomisa"
+    labels = {w.label for w in page_as(demo_store, "registers", "planner").selectbox}
+    assert "ABCD asset category" in labels and "Abcd category" not in labels

@@ -17,4 +17,4 @@ user = cols[1].text_input("User", key="a_user") or None
 limit = cols[2].number_input("Show at most", min_value=10, max_value=100_000, value=500, step=100, key="a_limit")
 log = audit.read_log(common.store(), viewer, event=event, user=user, limit=int(limit))
 st.metric("Entries shown", f"{len(log):,}")
-st.dataframe(log, hide_index=True, use_container_width=True)
+st.dataframe(log, hide_index=True, width="stretch")

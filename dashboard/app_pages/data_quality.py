@@ -23,27 +23,25 @@ outside = views.outside_areas(incidents)
 cols[2].metric("Outside every area", f"{int(outside['incidents'].sum()):,}")
 
 st.subheader("Batches")
-st.dataframe(
-    views.batch_table(batches.sort_values("created_at", ascending=False)), hide_index=True, use_container_width=True
-)
+st.dataframe(views.batch_table(batches.sort_values("created_at", ascending=False)), hide_index=True, width="stretch")
 
 st.subheader("Rejected rows over time")
 rejections = views.rejections_over_time(common.table("rejections"), batches)
 if len(rejections):
-    st.plotly_chart(px.bar(rejections, x="month", y="rows", color="reason"), use_container_width=True)
+    st.plotly_chart(px.bar(rejections, x="month", y="rows", color="reason"), width="stretch")
 else:
     st.caption("No rejected rows.")
 st.subheader("Warnings per batch")
-st.dataframe(views.batch_warnings(batches), hide_index=True, use_container_width=True)
+st.dataframe(views.batch_warnings(batches), hide_index=True, width="stretch")
 
 st.subheader("Incidents outside every precinct and neighbourhood")
-st.dataframe(outside, hide_index=True, use_container_width=True)
+st.dataframe(outside, hide_index=True, width="stretch")
 
 st.subheader("Category terms not yet mapped")
 unmapped = terms.unmapped_terms(common.store())
 st.caption(terms.unmapped_notice(unmapped))
 if len(unmapped):
-    st.dataframe(unmapped, hide_index=True, use_container_width=True)
+    st.dataframe(unmapped, hide_index=True, width="stretch")
 mappable = unmapped[unmapped["term"].ne("")]
 if len(mappable) and terms.may_map_terms(viewer):
     labels = {code: c.label for code, c in load_taxonomy().categories.items()}
@@ -63,5 +61,5 @@ st.subheader("Coverage by source (incidents per month)")
 coverage = views.coverage_by_source(incidents)
 st.plotly_chart(
     px.bar(coverage, x="month", y=[c for c in coverage.columns if c != "month"], barmode="group"),
-    use_container_width=True,
+    width="stretch",
 )

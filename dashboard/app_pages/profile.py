@@ -14,7 +14,12 @@ from pipelines import views
 
 viewer = common.require("profile")
 filters = common.sidebar()
-st.title("Safe Neighbourhood profile")
+names = common.areas().set_index("code")["name"]
+st.title(
+    f"Safe Neighbourhood profile: {names[filters.neighbourhood]}"
+    if filters.neighbourhood
+    else "Safe Neighbourhood profile"
+)
 if filters.neighbourhood is None:
     st.info("Choose a Safe Neighbourhood in the sidebar.")
     st.stop()
@@ -44,7 +49,7 @@ st.plotly_chart(
         hover_data={"shown": True, "count": False},
         title="Incidents per month by category",
     ),
-    use_container_width=True,
+    width="stretch",
 )
 
 left, right = st.columns(2)
@@ -53,18 +58,18 @@ span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
 for message in hot.messages:
     left.caption(message)
-left.dataframe(views.top_hotspots(hot.cells), hide_index=True, use_container_width=True)
+left.dataframe(views.top_hotspots(hot.cells), hide_index=True, width="stretch")
 right.subheader("Assets")
 assets = common.table("assets")
 right.dataframe(
     views.blank_missing(assets[assets["neighbourhood_code"] == filters.neighbourhood]),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 st.subheader("Interventions")
 interventions = common.table("interventions")
 st.dataframe(
     views.blank_missing(interventions[interventions["neighbourhood_code"] == filters.neighbourhood]),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )

@@ -20,6 +20,8 @@ TEXT = {
     "interventions": ("name", "type", "lead", "partners", "budget_zar", "financial_year", "start", "end"),
 }
 CHOICE = {"assets": ("abcd_category", ABCD_CATEGORIES), "interventions": ("status", INTERVENTION_STATUSES)}
+LABELS = {"abcd_category": "ABCD asset category", "external_id": "Id in the source data", "budget_zar": "Budget (ZAR)"}
+label = lambda field: LABELS.get(field, field.replace("_", " ").capitalize())  # noqa: E731 - plain words
 CONSENT = {"none": "No consent recorded: admins only", "act": "Officials (ACT, planners)", "partners": "All partners"}
 
 viewer = common.require("registers")
@@ -31,10 +33,10 @@ choice_field, choices = CHOICE[kind]
 frame = common.table(kind)
 key = lambda field: f"r_{kind}_{field}"  # noqa: E731 - widget keys per register
 
-shown_filter = st.multiselect(choice_field.replace("_", " ").capitalize(), choices, key=key("filter"))
+shown_filter = st.multiselect(label(choice_field), choices, key=key("filter"))
 shown = frame[frame[choice_field].isin(shown_filter)] if shown_filter else frame
 st.metric(kind.capitalize(), f"{len(shown):,}")
-st.dataframe(views.blank_missing(shown), hide_index=True, use_container_width=True)
+st.dataframe(views.blank_missing(shown), hide_index=True, width="stretch")
 if flash := st.session_state.pop("r_flash", None):
     st.success(flash)
 
@@ -76,8 +78,8 @@ with map_col:
 
 with form_col, st.form(key("form")):
     for field in TEXT[kind]:
-        st.text_input(field.replace("_", " ").capitalize(), key=key(field))
-    st.selectbox(choice_field.replace("_", " ").capitalize(), choices, index=None, key=key(choice_field))
+        st.text_input(label(field), key=key(field))
+    st.selectbox(label(choice_field), choices, index=None, key=key(choice_field))
     if kind == "assets":
         st.selectbox("If the asset is a person: who they agreed may see it", list(CONSENT), index=None,
                      format_func=CONSENT.get, key=key("sharing_consent"))  # fmt: skip
@@ -108,7 +110,7 @@ if kind == "interventions":
     st.dataframe(
         views.blank_missing(views.status_history(common.table("intervention_log"), frame, intervention_id=chosen)),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 
 with st.expander(f"Import {kind} from a file (CSV, Excel, GeoJSON)"):

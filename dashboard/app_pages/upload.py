@@ -64,7 +64,7 @@ if upload is not None:
         st.write("Rejected by reason:", summary["rejections"])
     if summary["warnings"]:
         st.write("Warnings:", summary["warnings"])
-    st.dataframe(views.blank_missing(prepared.rows.head(200)), hide_index=True, use_container_width=True)
+    st.dataframe(views.blank_missing(prepared.rows.head(200)), hide_index=True, width="stretch")
     if len(prepared.rejections):
         st.download_button(
             "Download rejected rows (CSV)",
@@ -86,5 +86,5 @@ st.subheader("Batch history" + (f": {viewer.org}" if cso else ""))
 st.dataframe(
     views.blank_missing(views.batch_table(privacy.read_batches(common.store(), viewer))),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )

@@ -15,7 +15,7 @@ from pipelines.schemas import ROLES
 viewer = common.require("users")
 st.title("Users")
 users = auth.list_users(common.store(), viewer)
-st.dataframe(users, hide_index=True, use_container_width=True)
+st.dataframe(users, hide_index=True, width="stretch")
 if flash := st.session_state.pop("us_flash", None):
     st.success(flash)
 
