@@ -8,7 +8,6 @@ The app is started from the repository root so ``.streamlit/config.toml`` is rea
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,9 +29,13 @@ def command(*, port: int = 8501, address: str = "127.0.0.1") -> list[str]:
 
 
 def serve(store_url: str, *, port: int = 8501, address: str = "127.0.0.1") -> int:
-    """Run the dashboard on ``store_url`` until interrupted; returns streamlit's exit code."""
+    """Run the dashboard on ``store_url``: this process *becomes* streamlit (``exec``), so a SIGTERM or
+    Ctrl-C from a service manager reaches the server itself and frees the port; a child process would be
+    left holding it when only its parent was stopped. Returns only if the exec fails."""
     env = {**os.environ, STORE_ENV: str(store_url)}
-    try:
-        return subprocess.run(command(port=port, address=address), cwd=PROJECT_ROOT, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    args = command(port=port, address=address)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, args, env)
+    return 1  # not reached
