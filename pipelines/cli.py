@@ -21,6 +21,56 @@ from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
 
 _COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id", "description")
+#: One line of help for an argument that means the same in every command it appears in (by its dest);
+#: arguments declared with their own help keep it. A test checks every argument has one.
+_HELP = {
+    "file": "the file to load (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile ...)",
+    "area_kind": "which kind of area the file holds: precinct or neighbourhood (Safe Neighbourhood)",
+    "code_field": "the column holding each area's code (default: detected)",
+    "name_field": "the column holding each feature's name (default: detected)",
+    "layer": "the layer to read from a file with several (GeoPackage, File Geodatabase)",
+    "municipality": "the municipality the areas belong to (recorded with them)",
+    "source": "municipal (official records) or community (CSO surveys)",
+    "org": "the organisation the records come from (recorded with every row)",
+    "format": "the file's layout: auto (detected), kobo, odk, police-uk or plain",
+    "lat_col": "the column holding latitudes (default: detected)",
+    "lon_col": "the column holding longitudes (default: detected)",
+    "geopoint_col": "the column holding 'lat lon [alt acc]' points, as Kobo/ODK write them (default: detected)",
+    "x_col": "the column holding projected x coordinates (with --crs)",
+    "y_col": "the column holding projected y coordinates (with --crs)",
+    "date_col": "the column holding when the incident happened (default: detected)",
+    "category_col": "the column holding the incident's category (default: detected)",
+    "id_col": "the column holding the source's record id (default: detected; repeats are duplicates)",
+    "description_col": "the column holding the free-text description (default: detected)",
+    "asset_type": "asset type for rows without one, e.g. school",
+    "json": "print JSON instead of a table",
+    "batch_id": "the batch's id (listed by 'areasafe batches')",
+    "format_out": "geojson, csv or gpkg",
+    "out": "the file to write",
+    "export_layer": "which stored layer to write (analysts and admins; audited)",
+    "name": "the account's username",
+    "password_stdin": "read the password from standard input (never from an argument)",
+    "event": "only entries of this event",
+    "user": "only entries by this user",
+    "limit": "at most this many entries (default 50)",
+    "port": "the port to serve on (default 8501)",
+    "address": "the address to serve on (default 127.0.0.1: put a TLS proxy in front, docs/deploy.md)",
+    "neighbourhood": "the Safe Neighbourhood's code",
+    "status": "the action's status",
+    "funding_sphere": "whose budget pays: municipal, provincial or national",
+    "action_id": "the action's id (listed by 'areasafe actions list')",
+    "meetings": "a meetings file to load with the actions",
+}
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Give every argument of ``parser`` and its sub-commands without help its line from :data:`_HELP`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _describe(sub)
+        elif action.help is None:
+            action.help = _HELP.get(action.dest)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,9 +135,14 @@ def _parser() -> argparse.ArgumentParser:
     delete.add_argument("--reason", help="why, e.g. 'CSO withdrew consent' (recorded with the tombstone)")
 
     export = commands.add_parser("export", help="write a layer to a file, or the public view with --public")
-    export.add_argument("format", choices=("geojson", "csv", "gpkg"))
-    export.add_argument("out")
-    export.add_argument("--layer", default="incidents", choices=("incidents", "assets", "interventions", "areas"))
+    export.add_argument("format", choices=("geojson", "csv", "gpkg"), help=_HELP["format_out"])
+    export.add_argument("out", help=_HELP["out"])
+    export.add_argument(
+        "--layer",
+        default="incidents",
+        choices=("incidents", "assets", "interventions", "areas"),
+        help=_HELP["export_layer"],
+    )
     export.add_argument(
         "--public",
         action="store_true",
@@ -162,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     from pipelines.act import cli as act_cli
 
     act_cli.add_parsers(commands)
+    _describe(parser)
     return parser
 
 

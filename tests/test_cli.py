@@ -211,3 +211,23 @@ def test_counts_assets_interventions_commands(cli_store, tmp_path):
     )
     summary = json.loads(run("ingest", "interventions", str(interventions), "--json", store=cli_store).stdout)
     assert (summary["accepted"], summary["rejected"]) == (1, 1)
+
+
+def test_every_option_has_a_line_of_help():
+    """``areasafe --help`` and every sub-command's help describe each argument (issue 18)."""
+    import argparse
+
+    from pipelines.cli import _parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not action.help and action.dest != "help":
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(_parser(), "areasafe")
+    assert not missing, missing
