@@ -56,3 +56,16 @@ def test_page_headings_name_what_they_show(demo_store, monkeypatch):
     assert page_as(demo_store, "profile", None).title[0].value == "Safe Neighbourhood profile: Harare Holomisa"
     labels = {w.label for w in page_as(demo_store, "registers", "planner").selectbox}
     assert "ABCD asset category" in labels and "Abcd category" not in labels
+
+
+def test_rejected_rows_are_plotted_per_month(demo_store, monkeypatch):
+    """One bar per month labelled 'Dec 2026', not a bar at 00:00:00 on a time axis (issue 18)."""
+    import json
+
+    from pipelines.settings import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, demo_store.url)
+    at = page_as(demo_store, "data_quality", "planner")
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["xaxis"]["tickformat"] == "%b %Y"
+    assert {trace["xperiod"] for trace in figure["data"]} == {"M1"}

@@ -28,7 +28,10 @@ st.dataframe(views.batch_table(batches.sort_values("created_at", ascending=False
 st.subheader("Rejected rows over time")
 rejections = views.rejections_over_time(common.table("rejections"), batches)
 if len(rejections):
-    st.plotly_chart(px.bar(rejections, x="month", y="rows", color="reason"), width="stretch")
+    chart = px.bar(rejections, x="month", y="rows", color="reason", labels={"rows": "Rejected rows"})
+    chart.update_traces(xperiod="M1", xperiodalignment="middle")  # a bar is a whole month, not an instant
+    chart.update_xaxes(dtick="M1", tickformat="%b %Y", title=None)
+    st.plotly_chart(chart, width="stretch")
 else:
     st.caption("No rejected rows.")
 st.subheader("Warnings per batch")
