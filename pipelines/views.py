@@ -288,13 +288,44 @@ def feature_record(kind: str | None, ref: str | None = None, *, areas, assets, i
         import h3
 
         lat, lon = h3.cell_to_latlng(ref)
-        return {"cell": ref, "centre": f"{lat:.5f}, {lon:.5f}", "resolution": h3.get_resolution(ref)}
+        return {"hexagon": ref, "centre": f"{lat:.5f}, {lon:.5f}"}
     else:
         return None
     if not len(match):
         return None
     record = pd.DataFrame(match).drop(columns=["geometry"], errors="ignore").iloc[0]
     return {k: (None if pd.isna(v) else str(v)) for k, v in record.items() if not isinstance(v, list | dict)}
+
+
+#: Stored columns that mean nothing to the person who clicked a feature (the analyst export keeps them).
+_INTERNAL_FIELDS = ("fid", "batch_id", "dedupe_key", "raw", "generalised", "sensitive")
+_FIELD_LABELS = {
+    "occurred_at": "When",
+    "abcd_category": "ABCD asset category",
+    "external_id": "Id in the source data",
+    "precinct_code": "Police precinct",
+    "neighbourhood_code": "Safe Neighbourhood",
+    "incident_id": "Reference",
+    "budget_zar": "Budget (ZAR)",
+}
+
+
+def record_rows(record: dict) -> pd.DataFrame:
+    """A clicked feature's record as a two-column table of text for people: internal fields left out,
+    names in words, times in local time, whole numbers without a decimal point."""
+    rows = []
+    for field, value in record.items():
+        if field in _INTERNAL_FIELDS or value is None or value == "":
+            continue
+        text = str(value)
+        if field.endswith("_at"):
+            when = pd.to_datetime(text, utc=True, errors="coerce")
+            text = text if pd.isna(when) else when.tz_convert(SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
+        elif field in ("population", "budget_zar"):
+            number = pd.to_numeric(text, errors="coerce")
+            text = text if pd.isna(number) else f"{number:,.0f}"
+        rows.append((_FIELD_LABELS.get(field, field.replace("_", " ").capitalize()), text))
+    return pd.DataFrame(rows, columns=["field", "value"])
 
 
 def status_history(

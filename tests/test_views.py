@@ -152,3 +152,25 @@ def test_blank_missing_shows_empty_cells_blank():
     frame = pd.DataFrame({"a": ["x", None], "b": [1.5, float("nan")], "c": [pd.NaT, pd.Timestamp("2025-01-01")]})
     shown = views.blank_missing(frame)
     assert shown.to_dict("list") == {"a": ["x", ""], "b": [1.5, ""], "c": ["", pd.Timestamp("2025-01-01")]}
+
+
+def test_a_clicked_record_reads_as_text_for_people(demo_store):
+    """The "Selected feature" table: every value text (mixed types made pyarrow raise ArrowTypeError),
+    no internal field (batch_id, fid), population as a whole number, times local (issue 18)."""
+    import pyarrow as pa
+
+    areas = demo_store.read_areas()
+    code = areas.loc[areas["kind"] == "neighbourhood", "code"].iloc[0]
+    record = views.feature_record(
+        "area", f"neighbourhood:{code}", areas=areas, assets=None, interventions=None, incidents=None
+    )
+    table = views.record_rows(record)
+    pa.Table.from_pandas(table)  # what st.table does; raised on the mixed column before
+    fields = dict(zip(table["field"], table["value"], strict=True))
+    assert "Batch id" not in fields and "batch_id" not in fields
+    assert "." not in fields["Population"] and "," in fields["Population"]
+    cell = views.record_rows(views.feature_record("cell", "89ad361200bffff", areas=areas, assets=None,
+                                                  interventions=None, incidents=None))  # fmt: skip
+    assert list(cell["field"]) == ["Hexagon", "Centre"]
+    when = views.record_rows({"occurred_at": "2026-03-01 20:30:00+00:00"})
+    assert list(when["value"]) == ["2026-03-01 22:30"]

@@ -92,6 +92,6 @@ with right:
         st.session_state["m_seen"] = ref  # audited once per click, not on every rerun
         privacy.note_detail_view(common.store(), viewer, ref[0], record)
     if record:
-        st.table({"field": list(record), "value": list(record.values())})
+        st.table(views.record_rows(record).set_index("field"))
     else:
         st.caption("Click an area, hexagon, asset, intervention or point to see its record here.")
