@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -350,6 +351,47 @@ def status_history(
         }
     )
     return table.sort_values("_at", ascending=False, kind="stable").drop(columns="_at").reset_index(drop=True)
+
+
+def for_people(frame: pd.DataFrame, *, json_columns: tuple[str, ...] = ("detail", "warnings")) -> pd.DataFrame:
+    """A table for an admin's or planner's screen: times in local time without a UTC offset, batch ids
+    shortened to the 8 characters the Batches page shows, JSON details as ``key: value`` text, empty
+    cells blank (:func:`blank_missing`)."""
+    shown = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore").copy()
+    for column in shown.columns:
+        values = shown[column]
+        if column.endswith("_at") or pd.api.types.is_datetime64_any_dtype(values):
+            when = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+            local = when.dt.tz_convert(SETTINGS.local_timezone).dt.strftime("%Y-%m-%d %H:%M")
+            shown[column] = local.where(when.notna(), None)
+        elif column == "batch_id" or column.endswith("_batch_id"):
+            shown[column] = values.map(lambda v: v[:8] if isinstance(v, str) else v)
+        elif column in json_columns:
+            shown[column] = values.map(_json_words)
+    return blank_missing(shown)
+
+
+def _json_words(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith("{"):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    return _words(parsed) if isinstance(parsed, dict) else value
+
+
+def _words(value: object) -> str:
+    """A JSON value as plain text: ``key: value`` pairs, lists joined, ISO times in local time."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {_words(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_words(v) for v in value)
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", value):
+        when = pd.to_datetime(value, utc=True, errors="coerce")
+        if pd.notna(when):
+            return when.tz_convert(SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:

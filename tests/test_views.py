@@ -174,3 +174,31 @@ def test_a_clicked_record_reads_as_text_for_people(demo_store):
     assert list(cell["field"]) == ["Hexagon", "Centre"]
     when = views.record_rows({"occurred_at": "2026-03-01 20:30:00+00:00"})
     assert list(when["value"]) == ["2026-03-01 22:30"]
+
+
+def test_tables_for_people_show_local_times_short_ids_and_words():
+    frame = pd.DataFrame(
+        {
+            "created_at": pd.to_datetime(["2026-03-01 20:30:00+00:00", None], utc=True),
+            "batch_id": ["17682805b8c140619ce50893343d0a51", None],
+            "detail": ['{"rows_deleted": 12, "reason": "consent withdrawn"}', None],
+        }
+    )
+    shown = views.for_people(frame)
+    assert list(shown["created_at"]) == ["2026-03-01 22:30", ""]
+    assert list(shown["batch_id"]) == ["17682805", ""]
+    assert list(shown["detail"]) == ["rows deleted: 12; reason: consent withdrawn", ""]
+
+
+@pytest.mark.parametrize(("page", "role"), [("audit_log", "admin"), ("users", "admin"), ("batches", "planner"),
+                                            ("data_quality", "planner")])  # fmt: skip
+def test_admin_tables_show_no_utc_offsets_or_json(demo_store, monkeypatch, page, role):
+    """Hex batch ids, "+00:00" times and raw JSON were all over these pages (issue 18)."""
+    from pipelines.settings import STORE_ENV
+    from tests._helpers import page_as
+
+    monkeypatch.setenv(STORE_ENV, demo_store.url)
+    at = page_as(demo_store, page, role)
+    for table in at.dataframe:
+        text = table.value.astype(str).to_string()
+        assert "+00:00" not in text and '{"' not in text, page

@@ -17,7 +17,7 @@ st.title("Batches")
 batches = privacy.read_batches(common.store(), viewer)
 shown = views.batch_table(batches)
 shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
-st.dataframe(views.blank_missing(shown), hide_index=True, width="stretch")
+st.dataframe(views.for_people(shown), hide_index=True, width="stretch")
 if flash := st.session_state.pop("b_flash", None):
     st.success(flash)
 

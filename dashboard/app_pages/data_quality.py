@@ -23,7 +23,11 @@ outside = views.outside_areas(incidents)
 cols[2].metric("Outside every area", f"{int(outside['incidents'].sum()):,}")
 
 st.subheader("Batches")
-st.dataframe(views.batch_table(batches.sort_values("created_at", ascending=False)), hide_index=True, width="stretch")
+st.dataframe(
+    views.for_people(views.batch_table(batches.sort_values("created_at", ascending=False))),
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader("Rejected rows over time")
 rejections = views.rejections_over_time(common.table("rejections"), batches)
@@ -35,7 +39,7 @@ if len(rejections):
 else:
     st.caption("No rejected rows.")
 st.subheader("Warnings per batch")
-st.dataframe(views.batch_warnings(batches), hide_index=True, width="stretch")
+st.dataframe(views.for_people(views.batch_warnings(batches)), hide_index=True, width="stretch")
 
 st.subheader("Incidents outside every precinct and neighbourhood")
 st.dataframe(outside, hide_index=True, width="stretch")

@@ -8,14 +8,14 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
-from pipelines import auth
+from pipelines import auth, views
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ROLES
 
 viewer = common.require("users")
 st.title("Users")
 users = auth.list_users(common.store(), viewer)
-st.dataframe(users, hide_index=True, width="stretch")
+st.dataframe(views.for_people(users), hide_index=True, width="stretch")
 if flash := st.session_state.pop("us_flash", None):
     st.success(flash)
 
