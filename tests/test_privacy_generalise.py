@@ -89,3 +89,12 @@ def test_generalise_resolution_uses_the_least_dense_area():
     assert generalise.generalise_resolution(gpd.GeoDataFrame(areas, crs=4326)) == 8
     strict = Settings(min_households_per_cell=10_000)
     assert generalise.generalise_resolution(_areas(20_000), settings=strict) == 7
+
+
+def test_unprotected_flags_groups_whose_total_pins_the_hidden_counts():
+    counts = np.array([1, 1, 1, 1, 1, 1, 3, 8, 9, 2, 1])
+    groups = np.array(["six ones"] * 6 + ["protected"] * 3 + ["small total"] * 2)
+    published = suppress.suppress(counts, groups=groups)
+    flagged = suppress.unprotected(counts, published["count"].isna(), groups=groups)
+    # six cells of "<5" beside a total of 6: each is 1; 3 hides with 8 (sum 11); a total of 3 reads "<5"
+    assert list(flagged) == [True] * 6 + [False] * 3 + [False] * 2

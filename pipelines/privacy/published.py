@@ -106,7 +106,7 @@ def published_counts(
         chosen = areas[areas["kind"] == kind].reset_index(drop=True)
         values = chosen["code"].map(counts).fillna(0).astype(int)
         published = suppress.suppress(values, threshold=threshold)
-        if total_shown and not suppress.protected(values, published["count"].isna(), threshold=threshold):
+        if total_shown and suppress.unprotected(values, published["count"].isna(), threshold=threshold).any():
             published = _withhold(published)
             withheld.append(f"{kind} counts")
         by_area.append(pd.concat([chosen, published], axis=1))
@@ -119,7 +119,7 @@ def published_counts(
     cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
     if viewer.suppressed:
         cell_frame = suppress.published_order(cell_frame, "shown", "cell").reset_index(drop=True)
-    if total_shown and not suppress.protected(per_cell, published["count"].isna(), threshold=threshold):
+    if total_shown and suppress.unprotected(per_cell, published["count"].isna(), threshold=threshold).any():
         cell_frame = cell_frame.iloc[0:0]
         withheld.append("hexagons")
     return PublishedCounts(
@@ -220,20 +220,10 @@ def profile_stats(
         period = period[period["occurred_at"] < pd.Timestamp(trend_end)]
     trend = views.monthly_trend(period).reset_index(drop=True)
     published = suppress.suppress(trend["count"], groups=trend["month"], threshold=threshold)
-    keep = np.ones(len(trend), dtype=bool)
-    if viewer.suppressed:
-        # Every month's total is public (the KPI, or the map with that month chosen): a month whose
-        # categories cannot be protected against it is left out of the trend (its listed categories would
-        # each be at least 1).
-        trend_months = pd.to_datetime(trend["month"]).dt.to_period("M")
-        for shown_month in trend_months.unique():
-            members = (trend_months == shown_month).to_numpy()
-            total = trend["count"].to_numpy()[members].sum()
-            hidden_cells = published["count"].isna().to_numpy()[members]
-            if 0 < total < threshold:
-                continue  # the month's total is itself suppressed: nothing to subtract from
-            if not suppress.protected(trend["count"].to_numpy()[members], hidden_cells, threshold=threshold):
-                keep &= ~members
+    # Every month's total is public (the KPI, or the map with that month chosen): a month whose categories
+    # cannot be protected against it is left out of the trend (its listed categories would each be >= 1).
+    months = pd.to_datetime(trend["month"]).dt.to_period("M")
+    keep = ~suppress.unprotected(trend["count"], published["count"].isna(), groups=months, threshold=threshold)
     trend = pd.concat([trend.drop(columns="count"), published], axis=1)[keep].reset_index(drop=True)
     return ProfileStats(
         incidents=suppress.shown_total(kpis.incidents, threshold=threshold),

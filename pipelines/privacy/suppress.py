@@ -108,6 +108,29 @@ def protected(values: np.ndarray, hidden: np.ndarray, *, threshold: int | None =
     return len(held) > 1 and held.sum() - (len(held) - 1) >= threshold - 1
 
 
+def unprotected(
+    counts: pd.Series | np.ndarray,
+    hidden: pd.Series | np.ndarray,
+    *,
+    groups: pd.Series | np.ndarray | None = None,
+    threshold: int | None = None,
+) -> np.ndarray:
+    """Which rows belong to a group that :func:`suppress` could not make :func:`protected` (every non-zero
+    count already hidden): such a group must not be shown beside its total. A group whose total is itself
+    below the threshold is left alone, since that total reads ``"<5"`` and gives nothing to subtract from."""
+    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    values, hidden = np.asarray(counts, dtype=float), np.asarray(hidden, dtype=bool)
+    labels = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
+    out = np.zeros(len(values), dtype=bool)
+    for group in np.unique(labels):
+        members = labels == group
+        if 0 < values[members].sum() < threshold:
+            continue
+        if not protected(values[members], hidden[members], threshold=threshold):
+            out |= members
+    return out
+
+
 def published_order(table: pd.DataFrame, shown: str, name: str) -> pd.DataFrame:
     """``table`` in an order that says nothing a suppressed count hides: shown counts largest first, then
     every suppressed or withheld one, each run by ``name``. Ordering by the true counts would rank the
@@ -176,7 +199,7 @@ def suppress_against_total(
         if len(out) > 1:
             parts = counts[1:]
             part_hidden = suppress(parts)["count"].isna().to_numpy()
-            if not hidden[0] and not protected(parts, part_hidden):
+            if not hidden[0] and unprotected(parts, part_hidden).any():
                 part_hidden = np.ones(len(parts), dtype=bool)
                 labels[1:] = [WITHHELD] * len(parts)
             hidden[1:] = part_hidden
