@@ -192,7 +192,8 @@ def _agenda(url: str, version: tuple, code: str, month: str, public: bool, viewe
 
 def agenda(code: str, month: pd.Period | str, *, public: bool = False):
     """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes."""
-    return _agenda(store().url, _act_version(), code, str(month), public, viewer())
+    who = PUBLIC if public else viewer()  # the public variant is the same for everyone: built once
+    return _agenda(store().url, _act_version(), code, str(month), public, who)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ Rules:
 
 1. **Aggregated cells only.** Incidents appear only as counts per H3 cell, per category or per month:
    never as points, coordinates or single records.
-2. **Small numbers are suppressed.** An incident count from 1 to :data:`MIN_COUNT` - 1 (1-4 with the
-   default ``Settings.min_published_count``) is shown as ``<5``, so a single event cannot be singled out; 0 is shown as 0. Statistics derived from counts (a
-   baseline mean, a change) are suppressed with them.
+2. **Small numbers are suppressed** (:mod:`pipelines.privacy.suppress`). An incident count from 1 to 4
+   (``Settings.min_published_count`` - 1) is shown as ``<5``, so a single event cannot be singled out; 0 is
+   shown as 0. Statistics derived from counts (a baseline mean, a change) are suppressed with them, and a
+   table whose rows add up to a shown total is suppressed against it.
 3. **No free text about incidents.** Descriptions, reporters' organisations and the raw input are dropped;
    community reports become counts per category.
 4. **No sensitive detail.** Categories flagged sensitive in the taxonomy (sexual offences, domestic
