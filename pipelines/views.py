@@ -311,6 +311,11 @@ _FIELD_LABELS = {
 }
 
 
+def field_label(field: str) -> str:
+    """A stored column's name in words for a person ("ABCD asset category", not "Abcd category")."""
+    return _FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+
+
 def record_rows(record: dict) -> pd.DataFrame:
     """A clicked feature's record as a two-column table of text for people: internal fields left out,
     names in words, times in local time, whole numbers without a decimal point."""
@@ -325,7 +330,7 @@ def record_rows(record: dict) -> pd.DataFrame:
         elif field in ("population", "budget_zar"):
             number = pd.to_numeric(text, errors="coerce")
             text = text if pd.isna(number) else f"{number:,.0f}"
-        rows.append((_FIELD_LABELS.get(field, field.replace("_", " ").capitalize()), text))
+        rows.append((field_label(field), text))
     return pd.DataFrame(rows, columns=["field", "value"])
 
 

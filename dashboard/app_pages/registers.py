@@ -20,8 +20,6 @@ TEXT = {
     "interventions": ("name", "type", "lead", "partners", "budget_zar", "financial_year", "start", "end"),
 }
 CHOICE = {"assets": ("abcd_category", ABCD_CATEGORIES), "interventions": ("status", INTERVENTION_STATUSES)}
-LABELS = {"abcd_category": "ABCD asset category", "external_id": "Id in the source data", "budget_zar": "Budget (ZAR)"}
-label = lambda field: LABELS.get(field, field.replace("_", " ").capitalize())  # noqa: E731 - plain words
 CONSENT = {"none": "No consent recorded: admins only", "act": "Officials (ACT, planners)", "partners": "All partners"}
 
 viewer = common.require("registers")
@@ -33,7 +31,7 @@ choice_field, choices = CHOICE[kind]
 frame = common.table(kind)
 key = lambda field: f"r_{kind}_{field}"  # noqa: E731 - widget keys per register
 
-shown_filter = st.multiselect(label(choice_field), choices, key=key("filter"))
+shown_filter = st.multiselect(views.field_label(choice_field), choices, key=key("filter"))
 shown = frame[frame[choice_field].isin(shown_filter)] if shown_filter else frame
 st.metric(kind.capitalize(), f"{len(shown):,}")
 st.dataframe(views.blank_missing(shown), hide_index=True, width="stretch")
@@ -78,8 +76,8 @@ with map_col:
 
 with form_col, st.form(key("form")):
     for field in TEXT[kind]:
-        st.text_input(label(field), key=key(field))
-    st.selectbox(label(choice_field), choices, index=None, key=key(choice_field))
+        st.text_input(views.field_label(field), key=key(field))
+    st.selectbox(views.field_label(choice_field), choices, index=None, key=key(choice_field))
     if kind == "assets":
         st.selectbox("If the asset is a person: who they agreed may see it", list(CONSENT), index=None,
                      format_func=CONSENT.get, key=key("sharing_consent"))  # fmt: skip
