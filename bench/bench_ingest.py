@@ -100,7 +100,7 @@ print(len(joined))
 AREASAFE = """
 import sys
 from pipelines.store import open_store
-from pipelines.ingest import ingest_incidents
+from pipelines.ingest.incidents import ingest_incidents
 store = open_store(sys.argv[2])
 batch = ingest_incidents(store, sys.argv[1], source="community", org="bench")
 store.close()  # the last connection: SQLite folds the write-ahead log into the file here
@@ -149,7 +149,7 @@ def main() -> None:
         tmp = Path(tmp)
         csv = tmp / "community.csv"
         make_csv(csv, args.rows)
-        from pipelines.ingest import ingest_boundaries
+        from pipelines.ingest.boundaries import ingest_boundaries
         from pipelines.store import open_store
 
         template = tmp / "template.gpkg"

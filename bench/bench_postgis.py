@@ -70,7 +70,7 @@ def _neighbourhoods(path: Path) -> None:
 
 def _templates(tmp: Path, cluster: TempCluster) -> tuple[Path, str]:
     """A GeoPackage and a PostGIS database holding the precincts and neighbourhoods."""
-    from pipelines.ingest import ingest_boundaries
+    from pipelines.ingest.boundaries import ingest_boundaries
     from pipelines.store import open_store
 
     hoods = tmp / "neighbourhoods.geojson"

@@ -46,7 +46,7 @@ def prepare_upload(store: Store, viewer: Viewer, name: str, data: bytes, *, org:
     """:func:`pipelines.ingest.prepare_incidents` for a dashboard upload: permission, organisation and
     upload limits checked on the bytes before they are parsed (the rows again after); nothing is written.
     ``name`` only labels the file: the bytes are what is read."""
-    from pipelines.ingest import prepare_incidents
+    from pipelines.ingest.incidents import prepare_incidents
 
     org = upload_org(viewer, org)
     upload = limits.check_upload(name, data)
@@ -59,7 +59,7 @@ def prepare_upload(store: Store, viewer: Viewer, name: str, data: bytes, *, org:
 
 def commit_upload(store: Store, viewer: Viewer, prepared) -> Batch:
     """Commit a prepared upload and audit it (``upload``)."""
-    from pipelines.ingest import commit_incidents
+    from pipelines.ingest.incidents import commit_incidents
 
     upload_org(viewer, prepared.batch.org)
     batch = commit_incidents(store, prepared)

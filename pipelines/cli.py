@@ -252,10 +252,11 @@ def _print_batch(batch, *, as_json: bool) -> None:
 
 
 def _ingest(store, args) -> int:
-    from pipelines import audit, ingest, privacy, registers
+    from pipelines import audit, privacy
+    from pipelines.ingest import assets, boundaries, counts, incidents, interventions
 
     if args.kind == "boundaries":
-        batch = ingest.ingest_boundaries(
+        batch = boundaries.ingest_boundaries(
             store,
             args.file,
             kind=args.area_kind,
@@ -270,7 +271,7 @@ def _ingest(store, args) -> int:
         overrides["crs"] = args.crs
         update, close = _progress()
         try:
-            batch = ingest.ingest_incidents(
+            batch = incidents.ingest_incidents(
                 store,
                 args.file,
                 source=args.source,
@@ -284,7 +285,7 @@ def _ingest(store, args) -> int:
         finally:
             close()
     elif args.kind == "counts":
-        batch = ingest.ingest_counts(
+        batch = counts.ingest_counts(
             store,
             args.file,
             source=args.source,
@@ -294,7 +295,7 @@ def _ingest(store, args) -> int:
             area_field=args.area_field,
         )
     elif args.kind == "assets":
-        batch = registers.ingest_assets(
+        batch = assets.ingest_assets(
             store,
             args.file,
             abcd_category=args.abcd_category,
@@ -303,7 +304,7 @@ def _ingest(store, args) -> int:
             user=args.user,
         )
     else:
-        batch = registers.ingest_interventions(store, args.file, user=args.user)
+        batch = interventions.ingest_interventions(store, args.file, user=args.user)
     audit.record(
         store,
         "upload",

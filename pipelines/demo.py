@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.act.actions import import_actions
-from pipelines.ingest import ingest_boundaries, ingest_counts, ingest_incidents
-from pipelines.registers import ingest_assets, ingest_interventions, ingest_status_updates
+from pipelines.ingest.assets import ingest_assets
+from pipelines.ingest.boundaries import ingest_boundaries
+from pipelines.ingest.counts import ingest_counts
+from pipelines.ingest.incidents import ingest_incidents
+from pipelines.ingest.interventions import ingest_interventions, ingest_status_updates
 from pipelines.settings import DEMO_DIR
 from pipelines.store.base import Batch, Store
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from pipelines.ingest import ingest_boundaries
+from pipelines.ingest.boundaries import ingest_boundaries
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
 

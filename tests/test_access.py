@@ -13,7 +13,7 @@ import shapely
 from pipelines import access, audit, privacy
 from pipelines.demo import CSO_ORG, MUNICIPAL_ORG
 from pipelines.errors import AreaSafeError
-from pipelines.ingest import ingest_incidents, prepare_incidents
+from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
 from pipelines.privacy import PUBLIC, AccessDenied, Viewer
 from pipelines.store import IncidentQuery
 from tests._helpers import copy_store, file_bytes, write_csv

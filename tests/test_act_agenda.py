@@ -247,7 +247,7 @@ def test_agenda_errors_name_the_argument(store):
 
 
 def test_counts_summary_says_which_baseline_it_compares_with(agenda):
-    """"114 against 66 a month before" read as last month; 66 was the 3-month mean (issue 17, item 8)."""
+    """ "114 against 66 a month before" read as last month; 66 was the 3-month mean (issue 17, item 8)."""
     item = agenda.item("counts")
     total = item.table.iloc[0]
     assert f"against an average of {total['baseline_mean']:g} a month over the 3 months before" in item.summary

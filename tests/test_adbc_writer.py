@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.ingest import ingest_incidents
+from pipelines.ingest.incidents import ingest_incidents
 from pipelines.store import _adbc
 from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import write_csv

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines import audit, export, privacy
 from pipelines.errors import AreaSafeError
-from pipelines.ingest import ingest_incidents
+from pipelines.ingest.incidents import ingest_incidents
 from pipelines.privacy import PUBLIC, AccessDenied, Viewer
 from pipelines.store import IncidentQuery
 from tests._helpers import write_csv

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.errors import AreaSafeError
-from pipelines.ingest import prepare_incidents, read_boundaries, read_incident_file
-from pipelines.registers import ingest_assets
+from pipelines.ingest.assets import ingest_assets
+from pipelines.ingest.boundaries import read_boundaries
+from pipelines.ingest.incidents import prepare_incidents, read_incident_file
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.mapping import load_mapping_file
 from pipelines.sources.tabular import read_tabular

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest import ingest_incidents, prepare_incidents
+from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
 from tests._helpers import write_csv
 
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)

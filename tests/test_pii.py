@@ -19,9 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines import audit, auth, export
-from pipelines.ingest import ingest_counts, ingest_incidents, prepare_incidents
+from pipelines.ingest.assets import ingest_assets
+from pipelines.ingest.counts import ingest_counts
+from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
+from pipelines.ingest.interventions import ingest_interventions
 from pipelines.pii import luhn_valid, redact_file_name, redact_text, sa_id_valid
-from pipelines.registers import ingest_assets, ingest_interventions
 from pipelines.sources.mapping import detect_mapping, is_personal
 from pipelines.store import open_store
 from tests._helpers import load_areas, write_csv

@@ -9,7 +9,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import export, privacy, registers
+from pipelines import export, privacy
+from pipelines.ingest import assets as registers
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
 from tests._helpers import app_login, write_csv

@@ -25,11 +25,12 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from pipelines import export, privacy, registers
+from pipelines import export, privacy
 from pipelines.act.pack import build_pack, render_html, render_pdf
 from pipelines.cli import _parser
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
-from pipelines.ingest import ingest_incidents
+from pipelines.ingest import assets as registers
+from pipelines.ingest.incidents import ingest_incidents
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
 from pipelines.store import IncidentQuery

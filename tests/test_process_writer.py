@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.ingest import ingest_incidents, prepare_incidents
+from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
 from pipelines.store import StoreError, gpkg
 from pipelines.store._process_writer import ProcessWriter
 from pipelines.store.gpkg import GeoPackageStore
@@ -132,7 +132,7 @@ def test_a_finished_writer_process_refuses_more_chunks(stores, tmp_path, own_tem
 _KILL_SCRIPT = textwrap.dedent(
     """
     import dataclasses, sys, time
-    from pipelines import ingest
+    from pipelines.ingest import incidents as ingest
     from pipelines.store import gpkg, open_store
     from pipelines.store._process_writer import ProcessWriter
     gpkg.SETTINGS = dataclasses.replace(gpkg.SETTINGS, process_writer_rows=1)

@@ -7,8 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from pipelines.ingest import ingest_boundaries, ingest_counts, ingest_incidents, read_boundaries
-from pipelines.registers import ingest_assets
+from pipelines.ingest.assets import ingest_assets
+from pipelines.ingest.boundaries import ingest_boundaries, read_boundaries
+from pipelines.ingest.counts import ingest_counts
+from pipelines.ingest.incidents import ingest_incidents
 from pipelines.sources.mapping import detect_mapping
 from pipelines.sources.tabular import read_tabular
 

@@ -1,4 +1,4 @@
-"""pipelines.registers forms: save_asset / save_intervention check, place and commit one record."""
+"""pipelines.ingest.forms: save_asset / save_intervention check, place and commit one record."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines import registers
-from pipelines.registers import RecordError
+from pipelines.ingest import forms as registers
+from pipelines.ingest.forms import RecordError
 
 HARARE = "KHA-HARARE-HOLOMISA"
 IN_HARARE = {"lon": 18.674, "lat": -34.0592}  # the planted demo hot spot, inside Harare

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines import privacy as access  # issue 15 moves pipelines.access.read_incidents here
 from pipelines import terms
-from pipelines.ingest import commit_incidents, prepare_incidents
+from pipelines.ingest.incidents import commit_incidents, prepare_incidents
 from pipelines.privacy import AccessDenied, Viewer
 from pipelines.taxonomy import load_taxonomy, sensitive_wording
 from tests._helpers import write_csv

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from pipelines import access, audit, auth, privacy
-from pipelines.ingest import commit_incidents, ingest_incidents, prepare_incidents
+from pipelines.ingest.incidents import commit_incidents, ingest_incidents, prepare_incidents
 from pipelines.schemas import TABLES
 from pipelines.store import IncidentQuery, StoreError
 from tests._helpers import write_csv

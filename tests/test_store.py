@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines.ingest import ingest_incidents
+from pipelines.ingest.incidents import ingest_incidents
 from pipelines.schemas import INCIDENTS, TABLES
 from pipelines.store import IncidentQuery, open_store
 from pipelines.store.base import Store
@@ -55,7 +55,7 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pipelines.store import gpkg, open_store, postgis
-    from pipelines.ingest import ingest_incidents
+    from pipelines.ingest.incidents import ingest_incidents
     store = open_store(sys.argv[1])
     if isinstance(store, gpkg.GeoPackageStore):
         original = gpkg.GeoPackageStore._insert
@@ -97,7 +97,7 @@ def test_sigkill_during_commit_leaves_store_as_before(any_area_store, tmp_path):
 
 def _upload_and_report(url: str, csv: str, started) -> None:
     """Child of the kill test: ingest in small chunks and say when the first chunk goes to the writer."""
-    from pipelines import ingest
+    from pipelines.ingest import incidents as ingest
 
     ingest.SETTINGS = dataclasses.replace(ingest.SETTINGS, chunk_rows=400)
 

@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 import shapely
 
-from pipelines.ingest import ingest_incidents
+from pipelines.ingest.incidents import ingest_incidents
 from pipelines.store import StoreError, open_store
 from pipelines.store.gpkg import _SCHEMA_VERSION, GeoPackageStore
 from tests._helpers import write_csv
@@ -87,7 +87,7 @@ def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeyp
     agree on."""
     import dataclasses
 
-    from pipelines import ingest
+    from pipelines.ingest import incidents as ingest
     from pipelines.store import gpkg
 
     monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)

@@ -132,7 +132,7 @@ def test_migration_0002_backfills_the_month_summary(empty_url, tmp_path):
     with open_store(empty_url) as store:
         load_areas(store, tmp_path)
         csv = write_csv(tmp_path, "m.csv", "id,date,category,lat,lon\n1,2025-03-31 23:30,Robbery,-34.05,18.55\n")
-        from pipelines.ingest import ingest_incidents
+        from pipelines.ingest.incidents import ingest_incidents
 
         ingest_incidents(store, csv, source="community", org="A")
         expected = store.incident_months()
@@ -269,7 +269,7 @@ def test_month_summary_in_another_time_zone_is_not_trusted(pg_url, tmp_path):
     any_area_store = open_store(pg_url)
     load_areas(any_area_store, tmp_path)
     csv = write_csv(tmp_path, "tz.csv", "id,date,category,lat,lon\n1,2025-03-31T23:30:00+02:00,Robbery,-34.05,18.55\n")
-    from pipelines.ingest import ingest_incidents
+    from pipelines.ingest.incidents import ingest_incidents
 
     ingest_incidents(any_area_store, csv, source="community", org="A")
     with any_area_store._pool.connection() as conn:

@@ -9,8 +9,8 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from pipelines import ingest
-from pipelines.ingest import ingest_incidents, prepare_incidents
+from pipelines.ingest import incidents as ingest
+from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
 from pipelines.store import IncidentQuery, StoreError
 from pipelines.store.base import Store
 from tests._helpers import load_areas, write_csv

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import access, registers
+from pipelines import access
 from pipelines.errors import AreaSafeError
+from pipelines.ingest import registers
 from pipelines.privacy.viewer import Viewer
 from pipelines.settings import SETTINGS, STORE_ENV
 from pipelines.sources import limits

@@ -1,6 +1,6 @@
 """Registers: view, add and edit ABCD assets and interventions; click the map to set a point.
 
-Validation, placing and the status log live in ``pipelines.registers`` (``save_asset``,
+Validation, placing and the status log live in ``pipelines.ingest.forms`` (``save_asset``,
 ``save_intervention``, ``import_upload``: the upload limits, then the file's bytes are read); this page
 only reads widgets.
 """
@@ -11,8 +11,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from pipelines import access, mapview, registers, views
+from pipelines import access, mapview, views
 from pipelines.errors import AreaSafeError
+from pipelines.ingest import forms, registers
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 
 TEXT = {
@@ -44,7 +45,7 @@ names = dict(zip(frame[id_col], frame["name"], strict=True))
 chosen = st.selectbox(
     "Edit", [None, *sorted(names, key=names.get)], key=key("edit"), format_func=lambda i: names.get(i, "(add new)")
 )
-record = registers.record_for_form(frame, id_col, chosen)
+record = forms.record_for_form(frame, id_col, chosen)
 if st.session_state.get(key("loaded"), "-") != chosen:  # a new choice fills the form from the stored row
     for field in (*TEXT[kind], choice_field, "lon", "lat", "sharing_consent"):
         value = record.get(field)
@@ -91,9 +92,9 @@ if saved:
     entered = {field: st.session_state[key(field)] for field in fields}
     try:
         if kind == "assets":
-            batch = registers.save_asset(common.store(), {**entered, id_col: chosen}, user=user)
+            batch = forms.save_asset(common.store(), {**entered, id_col: chosen}, user=user)
         else:
-            batch = registers.save_intervention(common.store(), {**entered, id_col: chosen}, user=user, note=note)
+            batch = forms.save_intervention(common.store(), {**entered, id_col: chosen}, user=user, note=note)
     except AreaSafeError as exc:
         common.show_error(exc)
     else:

@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from pipelines.errors import MappingError, UnusableFileError
+from pipelines.ingest.columns import first, key, leaf, most_unique, odk_leaf
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
@@ -259,21 +260,6 @@ class ColumnMapping:
         return out
 
 
-def key(name: str) -> str:
-    """A column name reduced for matching: lower case, ``_`` for separators."""
-    return re.sub(r"[^a-z0-9/_\[\]]+", "_", name.strip().lower())
-
-
-def leaf(name: str) -> str:
-    """The field name without its Kobo (``group/field``) or ODK (``group-field``) group path."""
-    k = key(name).split("/")[-1]
-    return k
-
-
-def _odk_leaf(name: str) -> str:
-    return key(name.rsplit("-", 1)[-1]) if "-" in name else leaf(name)
-
-
 def detect_format(columns: list[str]) -> str:
     """Which preset fits the columns: ``police-uk``, ``kobo``, ``odk`` or ``plain``."""
     lowered = {c.strip().lower() for c in columns}
@@ -290,33 +276,9 @@ def detect_format(columns: list[str]) -> str:
     return "plain"
 
 
-def _first(columns: list[str], names: tuple[str, ...], *, by=leaf, exclude: set[str] = frozenset()) -> str | None:
-    by_key: dict[str, str] = {}
-    for c in columns:
-        if c not in exclude:
-            by_key.setdefault(by(c), c)
-    for name in names:
-        if name in by_key:
-            return by_key[name]
-    return None
-
-
-def _most_unique(frame: pd.DataFrame | None, candidates: list[str]) -> str | None:
-    if not candidates:
-        return None
-    if frame is None or not len(frame):
-        return candidates[0]
-    sample = frame.head(5000)
-    # The most distinct non-empty column wins: SF exports have both ``Incident ID`` (one per
-    # incident, several offences) and ``Row ID`` (one per row).
-    return max(
-        candidates, key=lambda c: (sample[c].astype(str).replace("", pd.NA).dropna().nunique(), -candidates.index(c))
-    )
-
-
 def _geopoint_column(columns: list[str], frame: pd.DataFrame | None) -> str | None:
     """A column holding "lat lon alt acc" (Kobo geopoint), "[lat, lon]" or "(lat, lon)"."""
-    named = _first(
+    named = first(
         columns,
         (
             "_geolocation",
@@ -372,14 +334,14 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
         lon = next((c for c in usable if c.lower().endswith("-longitude")), None)
         return ColumnMapping(
             format=fmt,
-            lat=lat or _first(usable, _CANDIDATES["lat"], by=_odk_leaf),
-            lon=lon or _first(usable, _CANDIDATES["lon"], by=_odk_leaf),
+            lat=lat or first(usable, _CANDIDATES["lat"], by=odk_leaf),
+            lon=lon or first(usable, _CANDIDATES["lon"], by=odk_leaf),
             geopoint=None if (lat and lon) else _geopoint_column(usable, frame),
-            date=_first(usable, _CANDIDATES["date"], by=_odk_leaf, exclude={"SubmissionDate"}),
-            fallback_date=_first(usable, _CANDIDATES["fallback_date"], by=_odk_leaf),
-            category=_first(usable, _CANDIDATES["category"], by=_odk_leaf),
-            id=_first(usable, ("key", "instanceid", "meta_instanceid"), by=_odk_leaf),
-            description=_first(usable, _CANDIDATES["description"], by=_odk_leaf),
+            date=first(usable, _CANDIDATES["date"], by=odk_leaf, exclude={"SubmissionDate"}),
+            fallback_date=first(usable, _CANDIDATES["fallback_date"], by=odk_leaf),
+            category=first(usable, _CANDIDATES["category"], by=odk_leaf),
+            id=first(usable, ("key", "instanceid", "meta_instanceid"), by=odk_leaf),
+            description=first(usable, _CANDIDATES["description"], by=odk_leaf),
             personal=personal,
         )
 
@@ -389,34 +351,34 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
         lon = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_longitude", leaf(c))), None)
         geopoint = None
         if not (lat and lon):
-            lat = _first(usable, _CANDIDATES["lat"])
-            lon = _first(usable, _CANDIDATES["lon"])
+            lat = first(usable, _CANDIDATES["lat"])
+            lon = first(usable, _CANDIDATES["lon"])
             if not (lat and lon):
                 geopoint = _geopoint_column(usable, frame)
         geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
         date_exclude = {"_submission_time", "start", "end"}
-        date = _first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
+        date = first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
         return ColumnMapping(
             format=fmt,
             lat=lat,
             lon=lon,
             geopoint=geopoint,
-            date=date or _first(usable, ("start",)),
-            fallback_date=_first(usable, ("_submission_time", "end")),
-            category=_first(usable, _CANDIDATES["category"]),
-            id=_first(usable, ("_uuid", "instanceid", "_id")),
-            description=_first(
+            date=date or first(usable, ("start",)),
+            fallback_date=first(usable, ("_submission_time", "end")),
+            category=first(usable, _CANDIDATES["category"]),
+            id=first(usable, ("_uuid", "instanceid", "_id")),
+            description=first(
                 usable, _CANDIDATES["description"], exclude={c for c in usable if leaf(c) in geo_sources}
             ),
             personal=personal,
         )
 
-    lat = _first(usable, _CANDIDATES["lat"])
-    lon = _first(usable, _CANDIDATES["lon"])
+    lat = first(usable, _CANDIDATES["lat"])
+    lon = first(usable, _CANDIDATES["lon"])
     x = y = geopoint = None
     if not (lat and lon):
-        x = _first(usable, _CANDIDATES["x"])
-        y = _first(usable, _CANDIDATES["y"])
+        x = first(usable, _CANDIDATES["x"])
+        y = first(usable, _CANDIDATES["y"])
         if not (x and y):
             x = y = None
             geopoint = _geopoint_column(usable, frame)
@@ -428,10 +390,10 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
         x=x,
         y=y,
         geopoint=geopoint,
-        date=_first(usable, _CANDIDATES["date"]),
-        category=_first(usable, _CANDIDATES["category"]),
-        id=_most_unique(frame, id_candidates),
-        description=_first(usable, _CANDIDATES["description"], exclude={geopoint} if geopoint else set()),
+        date=first(usable, _CANDIDATES["date"]),
+        category=first(usable, _CANDIDATES["category"]),
+        id=most_unique(frame, id_candidates),
+        description=first(usable, _CANDIDATES["description"], exclude={geopoint} if geopoint else set()),
         personal=personal,
     )
 
@@ -497,11 +459,11 @@ def load_mapping_file(path: str | Path) -> dict:
             f"mapping file {path}: unknown keys {sorted(unknown)}; use format, columns, crs, personal, categories"
         )
     columns = doc.get("columns") or {}
-    for key, expected in (("columns", dict), ("categories", dict), ("personal", list)):
-        value = doc.get(key)
+    for section, expected in (("columns", dict), ("categories", dict), ("personal", list)):
+        value = doc.get(section)
         if value is not None and not isinstance(value, expected):
             raise MappingError(
-                f"mapping file {path}: '{key}' must be a YAML {'mapping' if expected is dict else 'list'}; "
+                f"mapping file {path}: '{section}' must be a YAML {'mapping' if expected is dict else 'list'}; "
                 f"got {type(value).__name__}"
             )
     bad = {str(k) for k in columns} - set(ROLES)

@@ -9,9 +9,6 @@ page can show a dry run; :func:`commit_incidents` commits what it prepared.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -23,22 +20,21 @@ import pandas as pd
 import shapely
 
 from pipelines import schemas
-from pipelines.errors import MappingError, UnusableFileError
-from pipelines.pii import redact_file_name, rejection_rows
+from pipelines.errors import MappingError
+from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.place import AreaIndex, place_incidents
 from pipelines.settings import SETTINGS
-from pipelines.sources.geofile import read_vector, repair, to_multipolygons
+from pipelines.sources.geofile import read_vector
 from pipelines.sources.mapping import (
     ColumnMapping,
     apply_overrides,
     detect_mapping,
-    leaf,
     load_mapping_file,
     require_location,
 )
 from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, read_tabular
 from pipelines.store.base import Batch, Store
-from pipelines.taxonomy import Taxonomy, load_taxonomy, normalise_term
+from pipelines.taxonomy import Taxonomy
 from pipelines.terms import store_taxonomy
 from pipelines.validate import (
     ACCEPTED,
@@ -53,58 +49,6 @@ from pipelines.validate import (
 Progress = Callable[[str, float], None]
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _new_batch(kind: str, file_name: str, data: bytes, **extra) -> Batch:
-    """A batch record for a file; the file's name is kept redacted (it may hold a phone number or ID)."""
-    return Batch(
-        batch_id=uuid.uuid4().hex,
-        kind=kind,
-        file_name=redact_file_name(file_name),
-        sha256=_sha256(data),
-        created_at=dt.datetime.now(dt.UTC),
-        **extra,
-    )
-
-
-def earlier_identical_batch(store: Store, batch: Batch) -> str | None:
-    """The id of a committed batch with the same file bytes, kind, source and org, if any.
-
-    A withdrawn batch (its rows deleted, the record kept as a tombstone) does not count: uploading the
-    file again stores it again.
-    """
-    earlier = store.read_table("batches", where={"sha256": batch.sha256, "kind": batch.kind})
-    same = earlier[
-        (earlier["source"].fillna("") == (batch.source or ""))
-        & (earlier["org"].fillna("") == (batch.org or ""))
-        & earlier["withdrawn_at"].isna()
-    ]
-    return str(same["batch_id"].iloc[0]) if len(same) else None
-
-
-def commit_once(store: Store, batch: Batch, **frames) -> Batch:
-    """Commit unless the identical file was already committed: then nothing is written and the
-    report carries the earlier batch id ("re-ingesting the same file adds nothing")."""
-    earlier = earlier_identical_batch(store, batch)
-    if earlier:
-        return batch.with_counts(batch_id=earlier)
-    return store.commit(batch, **frames)
-
-
-def _read_bytes(path: Path, data: bytes | None) -> bytes:
-    if data is not None:
-        return data
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UnusableFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-# --------------------------------------------------------------------------------------------------
-# Incidents
-# --------------------------------------------------------------------------------------------------
 @dataclass
 class PreparedIncidents:
     """A validated and placed file, ready to commit (or to show as a dry run)."""
@@ -212,12 +156,12 @@ def _start_incidents(
     file_name = file_name or path.name
     report = progress or (lambda step, fraction: None)
     report("reading", 0.05)
-    content = _read_bytes(path, data)
+    content = read_bytes(path, data)
     # A vector file on the disk is read where it is (a Shapefile needs the files beside it); an upload
     # and every table are read from their bytes.
     raw = read_incident_file(path, data=data if is_geo_file(path) else content)
     mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
-    batch = _new_batch(
+    batch = new_batch(
         "incidents", file_name, content, source=source, org=org, user=user, format=mapping.format, rows_read=0
     )
     return _IncidentRun(
@@ -472,250 +416,3 @@ def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
             del part
         run.report("committing", 0.95)
         return writer.finish(totals.batch(run.batch))
-
-
-# --------------------------------------------------------------------------------------------------
-# Boundaries
-# --------------------------------------------------------------------------------------------------
-_CODE_FIELDS = ("code", "area_code", "precinct_code", "msoa11cd", "ward_id", "objectid", "id", "fid")
-_NAME_FIELDS = ("name", "area_name", "precinct", "station", "compnt_nm", "msoa11nm", "ward_name", "id")
-_POP_FIELDS = ("population", "pop", "usualres", "total_population", "pop_2022", "census_population")
-_MUNI_FIELDS = ("municipality", "muni", "municipality_name", "lad11nm", "lmunname", "dmunname")
-
-
-def _field(frame: pd.DataFrame, explicit: str | None, candidates: tuple[str, ...], what: str) -> str | None:
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    if explicit:
-        if explicit not in columns:
-            raise MappingError(
-                f"--{what}-field {explicit!r} is not a field of this file; fields are: {', '.join(columns)}"
-            )
-        return explicit
-    # Only fields with values: the SAPS TopoJSON has "id" and an all-null duplicate "ID".
-    by_key: dict[str, str] = {}
-    for c in columns:
-        if frame[c].notna().any():
-            by_key.setdefault(leaf(c), c)
-    return next((by_key[c] for c in candidates if c in by_key), None)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "-", normalise_term(text).upper()).strip("-")
-
-
-def read_boundaries(
-    path: str | Path,
-    *,
-    kind: str,
-    code_field: str | None = None,
-    name_field: str | None = None,
-    layer: str | None = None,
-    municipality: str | None = None,
-) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
-    """Read a boundary file into the ``areas`` shape; returns areas, warning counts and notes."""
-    if kind not in schemas.AREA_KINDS:
-        raise MappingError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
-    frame = read_vector(path, layer=layer, polygons=True)
-    if not len(frame):
-        raise UnusableFileError(f"{Path(path).name} has no features with a geometry.")
-    types = set(frame.geom_type.unique())
-    if not types <= {"Polygon", "MultiPolygon"}:
-        raise UnusableFileError(
-            f"{Path(path).name} holds {', '.join(sorted(types))} features; boundaries must be polygons (use --layer)."
-        )
-    code_col = _field(frame, code_field, _CODE_FIELDS, "code")
-    name_col = _field(frame, name_field, _NAME_FIELDS, "name")
-    pop_col = _field(frame, None, _POP_FIELDS, "population")
-    muni_col = _field(frame, None, _MUNI_FIELDS, "municipality")
-    names = frame[name_col].astype("object") if name_col else pd.Series(None, index=frame.index, dtype=object)
-    names = names.where(names.notna() & names.astype(str).str.strip().ne(""), None)
-    if name_col == code_col or (name_col and leaf(name_col) == "id"):
-        names = names.map(lambda v: None if v is None else str(v).replace("_", " "))
-    codes = frame[code_col].astype("object") if code_col else names.map(lambda v: None if v is None else _slug(v))
-    codes = codes.where(codes.notna() & codes.astype(str).str.strip().ne(""), None)
-    missing = codes.isna().to_numpy()
-    codes = codes.astype(object).to_numpy().copy()
-    codes[missing] = [f"{kind[:3].upper()}-{i + 1}" for i in np.flatnonzero(missing)]
-    names = names.to_numpy(dtype=object).copy()
-    names[pd.isna(names)] = [f"Unnamed area {c}" for c in codes[pd.isna(names)]]
-    geoms, repaired = repair(frame.geometry)
-    notes = []
-    if repaired:
-        notes.append(f"repaired {len(repaired)} invalid geometries: {', '.join(str(names[i]) for i in repaired[:20])}")
-    population = pd.to_numeric(frame[pop_col], errors="coerce") if pop_col else np.nan
-    areas = gpd.GeoDataFrame(
-        {
-            "code": [str(c) for c in codes],
-            "name": [str(n) for n in names],
-            "kind": kind,
-            "municipality": frame[muni_col].astype("object").to_numpy() if muni_col else municipality,
-            "population": population,
-            "batch_id": None,
-        },
-        geometry=to_multipolygons(geoms).to_numpy(),
-        crs=schemas.STORE_CRS,
-    )
-    if municipality:
-        areas["municipality"] = municipality
-    duplicated = areas["code"].duplicated(keep=False)
-    if duplicated.any():
-        parts = (
-            areas[duplicated]
-            .dissolve(
-                by="code",
-                aggfunc={
-                    "name": "first",
-                    "kind": "first",
-                    "municipality": "first",
-                    "population": "sum",
-                    "batch_id": "first",
-                },
-            )
-            .reset_index()
-        )
-        parts = parts.set_geometry(to_multipolygons(parts.geometry))
-        notes.append(f"merged {int(duplicated.sum())} features sharing {parts['code'].nunique()} codes")
-        areas = pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
-    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
-    return areas, warnings, notes
-
-
-def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | None = None, **options) -> Batch:
-    """Load a boundary file as areas of ``kind``, replacing stored areas with the same codes."""
-    path = Path(path)
-    areas, warnings, _ = read_boundaries(path, kind=kind, **options)
-    content = path.read_bytes() if path.is_file() else b""
-    batch = _new_batch(
-        "boundaries",
-        path.name,
-        content,
-        user=user,
-        rows_read=len(areas),
-        accepted=len(areas),
-        warnings=warnings,
-        format=path.suffix.lstrip(".").lower(),
-    )
-    return commit_once(store, batch, areas=areas.assign(batch_id=batch.batch_id))
-
-
-# --------------------------------------------------------------------------------------------------
-# Area counts (SAPS station statistics and similar)
-# --------------------------------------------------------------------------------------------------
-_PERIOD = re.compile(r"^(\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
-_AREA_NAME_FIELDS = ("station", "precinct", "area", "area_name", "name", "police_station", "code", "area_code")
-
-
-def _period_bounds(label: str) -> tuple[str | None, str | None]:
-    """SAPS financial years (``2015-2016``) run 1 April to 31 March."""
-    m = _PERIOD.match(label.strip())
-    if m:
-        start = int(m.group(1))
-        return f"{start}-04-01", f"{start + 1}-03-31"
-    if re.fullmatch(r"\d{4}", label.strip()):
-        return f"{label.strip()}-01-01", f"{label.strip()}-12-31"
-    return None, None
-
-
-def ingest_counts(
-    store: Store,
-    path: str | Path,
-    *,
-    source: str = "municipal",
-    org: str | None = None,
-    user: str | None = None,
-    area_kind: str = "precinct",
-    area_field: str | None = None,
-    taxonomy: Taxonomy | None = None,
-) -> Batch:
-    """Load counts per area, category and period (wide SAPS layout or long ``period``/``count`` columns).
-
-    Rows are matched to stored areas of ``area_kind`` by code, then by name ignoring case, ``_``
-    and ``-``; rows whose area matches nothing are rejected as ``unknown_area``.
-    """
-    path = Path(path)
-    content = _read_bytes(path, None)
-    raw = read_tabular(path, data=content)
-    frame = raw.frame
-    columns = [c for c in frame.columns if c != ROW_NUMBER]
-    by_leaf = {leaf(c): c for c in columns}
-    area_col = area_field or next((by_leaf[k] for k in _AREA_NAME_FIELDS if k in by_leaf), None)
-    if area_col is None or area_col not in columns:
-        raise UnusableFileError(
-            f"{path.name}: no station/area column found; name it with --area-field. Columns are: {', '.join(columns)}"
-        )
-    category_col = next((by_leaf[k] for k in ("category", "crime_category", "crime_type") if k in by_leaf), None)
-    if category_col is None:
-        raise UnusableFileError(f"{path.name}: no category column found; columns are: {', '.join(columns)}")
-    period_cols = [c for c in columns if _PERIOD.match(c.strip()) or re.fullmatch(r"\d{4}", c.strip())]
-    if period_cols:
-        long = frame.melt(
-            id_vars=[ROW_NUMBER, area_col, category_col], value_vars=period_cols, var_name="period", value_name="count"
-        )
-    elif "period" in by_leaf and "count" in by_leaf:
-        long = frame.rename(columns={by_leaf["period"]: "period", by_leaf["count"]: "count"})[
-            [ROW_NUMBER, area_col, category_col, "period", "count"]
-        ]
-    else:
-        raise UnusableFileError(f"{path.name}: no period columns (like 2015-2016) and no period/count columns found.")
-
-    areas = store.read_areas(area_kind)
-    lookup = {normalise_term(c): c for c in areas["code"]}
-    lookup.update({normalise_term(n): c for n, c in zip(areas["name"], areas["code"], strict=True)})
-    area_codes = frame[area_col].map(lambda v: lookup.get(normalise_term(v)))
-    matched = area_codes.notna().to_numpy()
-    counts_numeric = pd.to_numeric(long["count"].astype("object").replace("", np.nan), errors="coerce")
-    long = long.assign(
-        count=counts_numeric, area_code=long[ROW_NUMBER].map(dict(zip(frame[ROW_NUMBER], area_codes, strict=True)))
-    )
-    long = long[long["area_code"].notna() & long["count"].notna()]
-    category, _, unknown = (taxonomy or load_taxonomy()).map_series(long[category_col])
-    bounds = {p: _period_bounds(p) for p in long["period"].unique()}
-    counts = pd.DataFrame(
-        {
-            "area_kind": area_kind,
-            "area_code": long["area_code"].to_numpy(dtype=object),
-            "area_name": long[area_col].to_numpy(dtype=object),
-            "category": category.to_numpy(dtype=object),
-            "raw_category": long[category_col].to_numpy(dtype=object),
-            "period": long["period"].to_numpy(dtype=object),
-            "period_start": [bounds[p][0] for p in long["period"]],
-            "period_end": [bounds[p][1] for p in long["period"]],
-            "count": long["count"].astype("int64").to_numpy(),
-            "source": source,
-            "org": org,
-            "batch_id": None,
-        }
-    )
-    unmatched = frame.loc[~matched]
-    known = ", ".join(sorted(areas["name"].astype(str))[:15]) or "(no areas of this kind are loaded yet)"
-    rejections = rejection_rows(
-        unmatched[ROW_NUMBER].to_numpy(),
-        "unknown_area",
-        [
-            f"Area {v!r} matches no stored {area_kind}; load its boundary first or fix the name (known: {known}...)."
-            for v in unmatched[area_col]
-        ],
-        org=org,
-        raw=unmatched.drop(columns=[ROW_NUMBER]),
-    )
-    warnings = {"unknown_category": int(unknown.sum())} if unknown.any() else {}
-    batch = _new_batch(
-        "counts",
-        path.name,
-        content,
-        source=source,
-        org=org,
-        user=user,
-        format="counts",
-        rows_read=len(frame),
-        accepted=int(matched.sum()),
-        rejected=int((~matched).sum()),
-        warnings=warnings,
-        rejections={"unknown_area": int((~matched).sum())} if (~matched).any() else {},
-    )
-    return commit_once(
-        store,
-        batch,
-        area_counts=counts.assign(batch_id=batch.batch_id),
-        rejections=rejections.assign(batch_id=batch.batch_id),
-    )

@@ -1,0 +1,133 @@
+"""Boundary files (precincts, Safe Neighbourhoods, wards): read, repair, name and store areas."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pipelines import schemas
+from pipelines.errors import MappingError, UnusableFileError
+from pipelines.ingest.batches import commit_once, new_batch
+from pipelines.ingest.columns import explicit_or_first, first, leaf, with_values
+from pipelines.sources.geofile import read_vector, repair, to_multipolygons
+from pipelines.store.base import Batch, Store
+from pipelines.taxonomy import normalise_term
+
+Progress = Callable[[str, float], None]
+
+
+_CODE_FIELDS = ("code", "area_code", "precinct_code", "msoa11cd", "ward_id", "objectid", "id", "fid")
+_NAME_FIELDS = ("name", "area_name", "precinct", "station", "compnt_nm", "msoa11nm", "ward_name", "id")
+_POP_FIELDS = ("population", "pop", "usualres", "total_population", "pop_2022", "census_population")
+_MUNI_FIELDS = ("municipality", "muni", "municipality_name", "lad11nm", "lmunname", "dmunname")
+
+
+def _field(frame: pd.DataFrame, explicit: str | None, candidates: tuple[str, ...], what: str) -> str | None:
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    if explicit:
+        return explicit_or_first(columns, candidates, explicit, option=f"--{what}-field")
+    return first(with_values(frame, columns), candidates)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "-", normalise_term(text).upper()).strip("-")
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    kind: str,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    layer: str | None = None,
+    municipality: str | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
+    """Read a boundary file into the ``areas`` shape; returns areas, warning counts and notes."""
+    if kind not in schemas.AREA_KINDS:
+        raise MappingError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
+    frame = read_vector(path, layer=layer, polygons=True)
+    if not len(frame):
+        raise UnusableFileError(f"{Path(path).name} has no features with a geometry.")
+    types = set(frame.geom_type.unique())
+    if not types <= {"Polygon", "MultiPolygon"}:
+        raise UnusableFileError(
+            f"{Path(path).name} holds {', '.join(sorted(types))} features; boundaries must be polygons (use --layer)."
+        )
+    code_col = _field(frame, code_field, _CODE_FIELDS, "code")
+    name_col = _field(frame, name_field, _NAME_FIELDS, "name")
+    pop_col = _field(frame, None, _POP_FIELDS, "population")
+    muni_col = _field(frame, None, _MUNI_FIELDS, "municipality")
+    names = frame[name_col].astype("object") if name_col else pd.Series(None, index=frame.index, dtype=object)
+    names = names.where(names.notna() & names.astype(str).str.strip().ne(""), None)
+    if name_col == code_col or (name_col and leaf(name_col) == "id"):
+        names = names.map(lambda v: None if v is None else str(v).replace("_", " "))
+    codes = frame[code_col].astype("object") if code_col else names.map(lambda v: None if v is None else _slug(v))
+    codes = codes.where(codes.notna() & codes.astype(str).str.strip().ne(""), None)
+    missing = codes.isna().to_numpy()
+    codes = codes.astype(object).to_numpy().copy()
+    codes[missing] = [f"{kind[:3].upper()}-{i + 1}" for i in np.flatnonzero(missing)]
+    names = names.to_numpy(dtype=object).copy()
+    names[pd.isna(names)] = [f"Unnamed area {c}" for c in codes[pd.isna(names)]]
+    geoms, repaired = repair(frame.geometry)
+    notes = []
+    if repaired:
+        notes.append(f"repaired {len(repaired)} invalid geometries: {', '.join(str(names[i]) for i in repaired[:20])}")
+    population = pd.to_numeric(frame[pop_col], errors="coerce") if pop_col else np.nan
+    areas = gpd.GeoDataFrame(
+        {
+            "code": [str(c) for c in codes],
+            "name": [str(n) for n in names],
+            "kind": kind,
+            "municipality": frame[muni_col].astype("object").to_numpy() if muni_col else municipality,
+            "population": population,
+            "batch_id": None,
+        },
+        geometry=to_multipolygons(geoms).to_numpy(),
+        crs=schemas.STORE_CRS,
+    )
+    if municipality:
+        areas["municipality"] = municipality
+    duplicated = areas["code"].duplicated(keep=False)
+    if duplicated.any():
+        parts = (
+            areas[duplicated]
+            .dissolve(
+                by="code",
+                aggfunc={
+                    "name": "first",
+                    "kind": "first",
+                    "municipality": "first",
+                    "population": "sum",
+                    "batch_id": "first",
+                },
+            )
+            .reset_index()
+        )
+        parts = parts.set_geometry(to_multipolygons(parts.geometry))
+        notes.append(f"merged {int(duplicated.sum())} features sharing {parts['code'].nunique()} codes")
+        areas = pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
+    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
+    return areas, warnings, notes
+
+
+def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | None = None, **options) -> Batch:
+    """Load a boundary file as areas of ``kind``, replacing stored areas with the same codes."""
+    path = Path(path)
+    areas, warnings, _ = read_boundaries(path, kind=kind, **options)
+    content = path.read_bytes() if path.is_file() else b""
+    batch = new_batch(
+        "boundaries",
+        path.name,
+        content,
+        user=user,
+        rows_read=len(areas),
+        accepted=len(areas),
+        warnings=warnings,
+        format=path.suffix.lstrip(".").lower(),
+    )
+    return commit_once(store, batch, areas=areas.assign(batch_id=batch.batch_id))

@@ -1,0 +1,279 @@
+"""Violence-prevention interventions and their status updates from a file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines import schemas
+from pipelines.errors import UnusableFileError
+from pipelines.ingest.batches import read_bytes
+from pipelines.ingest.columns import first
+from pipelines.ingest.registers import commit_file, location_problems, read_register, stable_id
+from pipelines.place import AreaIndex, place_points
+from pipelines.sources.tabular import ROW_NUMBER, read_tabular
+from pipelines.store.base import Batch, Store
+
+_INTERVENTION_FIELDS = {
+    "name": ("name", "intervention", "project", "title"),
+    "type": ("type", "intervention_type", "category"),
+    "lead": ("lead", "lead_department", "owner", "department"),
+    "partners": ("partners", "partner"),
+    "status": ("status", "state", "progress"),
+    "budget_zar": ("budget_zar", "budget", "budget_rand", "amount"),
+    "financial_year": ("financial_year", "fy", "budget_year"),
+    "funding_sphere": ("funding_sphere", "sphere", "funder", "budget_sphere"),
+    "start": ("start", "start_date", "begin"),
+    "end": ("end", "end_date", "due", "due_date", "completion_date"),
+    "external_id": ("intervention_id", "id", "project_id", "code"),
+}
+_STATUS_SYNONYMS = {
+    "planned": "planned",
+    "plan": "planned",
+    "proposed": "planned",
+    "not started": "planned",
+    "in progress": "in_progress",
+    "in_progress": "in_progress",
+    "ongoing": "in_progress",
+    "underway": "in_progress",
+    "started": "in_progress",
+    "implementation": "in_progress",
+    "active": "in_progress",
+    "complete": "complete",
+    "completed": "complete",
+    "done": "complete",
+    "finished": "complete",
+    "stalled": "stalled",
+    "on hold": "stalled",
+    "blocked": "stalled",
+    "delayed": "stalled",
+    "stopped": "stalled",
+    "maintenance": "maintenance",
+    "operational": "maintenance",
+    "operating": "maintenance",
+}
+
+
+def normalise_status(value: str) -> str | None:
+    """Map a delivered status (``In progress``, ``on hold``...) to the controlled vocabulary."""
+    return _STATUS_SYNONYMS.get(re.sub(r"[\s_\-]+", " ", str(value).strip().lower()))
+
+
+def ingest_interventions(
+    store: Store,
+    path: str | Path,
+    *,
+    user: str | None = None,
+    org: str | None = None,
+    data: bytes | None = None,
+    now: dt.datetime | None = None,
+) -> Batch:
+    """Load interventions (any geometry), logging a dated status entry for each new or changed status."""
+    path = Path(path)
+    table, geoms, content = read_register(path, data)
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    fields = {role: first(columns, names) for role, names in _INTERVENTION_FIELDS.items()}
+    for required in ("name", "status"):
+        if fields[required] is None:
+            raise UnusableFileError(f"{path.name}: no {required} column found; columns are: {', '.join(columns)}")
+
+    def col(role: str) -> pd.Series:
+        c = fields[role]
+        return table[c].astype(str).str.strip() if c else pd.Series("", index=table.index)
+
+    names, status = col("name"), col("status").map(normalise_status)
+    reasons = location_problems(geoms)
+    reasons[((names == "") | status.isna()).to_numpy() & pd.isna(reasons)] = "invalid_value"
+    ok = pd.isna(reasons)
+    ext = col("external_id")
+    ids = np.asarray([stable_id("I", e or n) for e, n in zip(ext, names, strict=True)], dtype=object)
+    index = AreaIndex.build(store.read_areas())
+    anchors = shapely.point_on_surface(geoms[ok]) if ok.any() else np.array([], dtype=object)
+    placement = place_points(anchors, index) if ok.any() else None
+    budget = pd.to_numeric(col("budget_zar").str.replace(r"[R\s,]", "", regex=True), errors="coerce")
+    interventions = gpd.GeoDataFrame(
+        {
+            "intervention_id": ids[ok],
+            "name": names[ok].to_numpy(dtype=object),
+            "type": col("type")[ok].replace("", None).to_numpy(dtype=object),
+            "lead": col("lead")[ok].replace("", None).to_numpy(dtype=object),
+            "partners": col("partners")[ok].replace("", None).to_numpy(dtype=object),
+            "status": status[ok].to_numpy(dtype=object),
+            "budget_zar": budget[ok].to_numpy(dtype=float),
+            "financial_year": col("financial_year")[ok].replace("", None).to_numpy(dtype=object),
+            "funding_sphere": funding_sphere(col("funding_sphere")[ok]),
+            "start": col("start")[ok].replace("", None).to_numpy(dtype=object),
+            "end": col("end")[ok].replace("", None).to_numpy(dtype=object),
+            "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
+            "neighbourhood_code": placement.codes.get("neighbourhood") if placement else None,
+            "batch_id": None,
+        },
+        geometry=geoms[ok] if ok.any() else [],
+        crs=schemas.STORE_CRS,
+    ).drop_duplicates("intervention_id")
+    log = status_changes(store.read_interventions(), interventions, user=user, now=now)
+    bad = np.flatnonzero(~ok)
+    messages = [
+        f"Intervention {names.iat[i]!r}: "
+        + (
+            "status must be one of " + ", ".join(schemas.INTERVENTION_STATUSES)
+            if r == "invalid_value"
+            else "no usable location (add a point, line or polygon)"
+        )
+        for i, r in zip(bad, reasons[bad], strict=True)
+    ]
+    return commit_file(
+        store,
+        "interventions",
+        path,
+        content,
+        table,
+        ok,
+        reasons,
+        messages,
+        user=user,
+        org=org,
+        interventions=interventions,
+        intervention_log=log,
+    )
+
+
+def status_changes(
+    stored: pd.DataFrame,
+    incoming: pd.DataFrame,
+    *,
+    user: str | None = None,
+    now: dt.datetime | None = None,
+    note: str | None = None,
+) -> pd.DataFrame:
+    """Log entries for interventions that are new or whose status differs from the stored one."""
+    previous = dict(zip(stored["intervention_id"], stored["status"], strict=True)) if len(stored) else {}
+    changed = [previous.get(i) != s for i, s in zip(incoming["intervention_id"], incoming["status"], strict=True)]
+    subset = incoming.loc[changed]
+    return pd.DataFrame(
+        {
+            "intervention_id": subset["intervention_id"].to_numpy(dtype=object),
+            "status": subset["status"].to_numpy(dtype=object),
+            "changed_at": pd.Timestamp(now or dt.datetime.now(dt.UTC)),
+            "note": note,
+            "user": user,
+            "batch_id": None,
+        }
+    )
+
+
+_UPDATE_FIELDS = {
+    "intervention": ("intervention_id", "intervention", "name", "project"),
+    "status": ("status", "state", "progress"),
+    "changed_at": ("changed_at", "date", "updated", "updated_at", "when"),
+    "note": ("note", "notes", "comment", "update"),
+    "user": ("user", "by", "recorded_by", "reported_by"),
+}
+
+
+def ingest_status_updates(
+    store: Store,
+    path: str | Path,
+    *,
+    user: str | None = None,
+    org: str | None = None,
+    data: bytes | None = None,
+) -> Batch:
+    """Load dated status updates of stored interventions (a project tracker's history) into the status log.
+
+    The file (CSV or Excel) has one row per update: the intervention (its ``intervention_id`` or exact
+    ``name``), its ``status`` from that date on, ``changed_at`` (a date, or date and time, local time)
+    and an optional ``note`` and ``user``. Rows naming an unknown intervention, an unknown status or an
+    unreadable date are rejected with a reason. The register's current status is not changed by this
+    history: an update dated after every stored entry must therefore agree with the current status
+    (edit the intervention to change it), or it is rejected.
+    """
+    from pipelines.dates import parse_dates
+
+    path = Path(path)
+    content = read_bytes(path, data)
+    table = read_tabular(path, data=content).frame
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    fields = {role: first(columns, names) for role, names in _UPDATE_FIELDS.items()}
+    for required in ("intervention", "status", "changed_at"):
+        if fields[required] is None:
+            names = " or ".join(_UPDATE_FIELDS[required][:2])
+            raise UnusableFileError(f"{path.name}: no {names} column found; columns are: {', '.join(columns)}")
+
+    def col(role: str) -> pd.Series:
+        c = fields[role]
+        return table[c].astype(str).str.strip() if c else pd.Series("", index=table.index)
+
+    stored = store.read_interventions()
+    by_name = dict(zip(stored["name"], stored["intervention_id"], strict=True))
+    known = set(stored["intervention_id"])
+    ids = col("intervention").map(lambda v: v if v in known else by_name.get(v))
+    status = col("status").map(normalise_status)
+    changed_at, _ = parse_dates(col("changed_at"))
+    reasons = np.full(len(table), None, dtype=object)
+    messages = [""] * len(table)
+    log = store.read_table("intervention_log")
+    last_logged = pd.to_datetime(log["changed_at"], utc=True).groupby(log["intervention_id"]).max() if len(log) else {}
+    latest_in_file = changed_at.groupby(ids).transform("max") if ids.notna().any() else changed_at
+    current = dict(zip(stored["intervention_id"], stored["status"], strict=True))
+    for i in range(len(table)):
+        name, iid = col("intervention").iat[i], ids.iat[i]
+        if iid is None or pd.isna(iid):
+            reasons[i], messages[i] = "invalid_value", f"Intervention {name!r} is not in the register; add it first."
+        elif status.iat[i] is None or pd.isna(status.iat[i]):
+            reasons[i] = "invalid_value"
+            messages[i] = f"{name}: status must be one of {', '.join(schemas.INTERVENTION_STATUSES)}."
+        elif pd.isna(changed_at.iat[i]):
+            reasons[i] = "invalid_date"
+            messages[i] = f"{name}: changed_at {col('changed_at').iat[i]!r} is not a date; write it as YYYY-MM-DD."
+        elif (
+            changed_at.iat[i] == latest_in_file.iat[i]
+            and (iid not in last_logged or changed_at.iat[i] > last_logged[iid])
+            and status.iat[i] != current[iid]
+        ):
+            reasons[i] = "invalid_value"
+            messages[i] = (
+                f"{name}: this is the latest update but says {status.iat[i]!r} while the register says "
+                f"{current[iid]!r}; edit the intervention to change its status."
+            )
+    ok = pd.isna(reasons)
+    updates = pd.DataFrame(
+        {
+            "intervention_id": ids[ok].to_numpy(dtype=object),
+            "status": status[ok].to_numpy(dtype=object),
+            "changed_at": changed_at[ok].to_numpy(),
+            "note": col("note")[ok].replace("", None).to_numpy(dtype=object),
+            "user": [v or user for v in col("user")[ok]],
+            "batch_id": None,
+        }
+    )
+    return commit_file(
+        store,
+        "interventions",
+        path,
+        content,
+        table,
+        ok,
+        reasons,
+        [m for m in messages if m],
+        user=user,
+        org=org,
+        intervention_log=updates,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Forms: one record at a time (the dashboard's registers page)
+# --------------------------------------------------------------------------------------------------
+
+
+def funding_sphere(values: pd.Series) -> list[str | None]:
+    """Funding spheres, lower-cased; anything else (blank, unknown) is left empty, not guessed."""
+    lowered = values.fillna("").astype(str).str.strip().str.lower()
+    return [v if v in schemas.FUNDING_SPHERES else None for v in lowered]
