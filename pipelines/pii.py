@@ -4,7 +4,7 @@ Place in the data flow: ``validate`` calls :func:`redact_frame` on every column 
 record ids, dates, categories and coordinates alike), so the stored ``external_id``, ``raw_category``,
 ``description``, ``dedupe_key``, the ``raw`` JSON copy and rejection messages never hold an ID number,
 phone number or e-mail address. Every importer builds its stored rejected rows with
-:func:`rejection_rows`, which redacts them; :func:`redact_file_name` cleans an uploaded file's name before
+:func:`pipelines.ingest.rejections.rejection_rows`, which redacts them with these functions; :func:`redact_file_name` cleans an uploaded file's name before
 the batch record or the audit log keeps it. Columns that are personal as a whole (names, phone numbers)
 are dropped by the column mapping (:func:`pipelines.sources.mapping.is_personal`) before this runs.
 
@@ -27,12 +27,9 @@ longer number or after a decimal point, and never inside a UUID or a long hexade
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -185,38 +182,3 @@ def redact_frame(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame,
         out[column], column_changed = redact_series(frame[column])
         changed |= column_changed
     return out, changed
-
-
-def rejection_rows(
-    row_number: Sequence[int] | np.ndarray,
-    reason: Sequence[str] | str,
-    message: Sequence[str | None] | str,
-    *,
-    org: str | None,
-    raw: Sequence[str] | pa.Array | pd.DataFrame,
-) -> pd.DataFrame:
-    """Rejected rows as the ``rejections`` table holds them, with ``message`` and ``raw`` redacted.
-
-    Every importer stores its rejected rows through this, so none keeps personal data. ``raw`` is a
-    JSON text per row or a frame of the rows as delivered (each row becomes a JSON object of its
-    values); ``batch_id`` is filled at commit.
-    """
-    if isinstance(raw, pd.DataFrame):
-        records = raw.astype("object").where(raw.notna(), None).to_dict(orient="records")
-        raw = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
-    raw_text = pd.Series(raw.to_pylist() if isinstance(raw, pa.Array | pa.ChunkedArray) else list(raw), dtype=object)
-    messages = pd.Series(
-        [message] * len(raw_text) if isinstance(message, str) else list(message), dtype=object
-    ).reset_index(drop=True)
-    has_message = messages.notna()
-    messages[has_message] = [redact_text(str(m)) for m in messages[has_message]]
-    return pd.DataFrame(
-        {
-            "batch_id": None,
-            "row_number": np.asarray(row_number, dtype=np.int64),
-            "reason": reason,
-            "message": messages,
-            "org": org,
-            "raw": redact_series(raw_text.astype("string[pyarrow]").fillna(""))[0].astype(object),
-        }
-    )

@@ -33,7 +33,8 @@ from pyproj.exceptions import CRSError
 from pipelines import schemas
 from pipelines.dates import parse_dates
 from pipelines.errors import MappingError
-from pipelines.pii import redact_frame, redact_text, rejection_rows
+from pipelines.ingest.rejections import rejection_rows
+from pipelines.pii import redact_frame, redact_text
 from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable

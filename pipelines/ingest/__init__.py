@@ -7,6 +7,6 @@
   :mod:`~pipelines.ingest.registers`; :mod:`~pipelines.ingest.forms`: the dashboard's one-record forms.
 - :mod:`~pipelines.ingest.batches`: the batch record and committing a file once.
 
-Every importer stores its rejected rows through :func:`pipelines.pii.rejection_rows`, and guesses
+Every importer stores its rejected rows through :func:`pipelines.ingest.rejections.rejection_rows`, and guesses
 columns with :mod:`pipelines.ingest.columns`.
 """

@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.errors import UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch, read_bytes
 from pipelines.ingest.columns import leaf
-from pipelines.pii import rejection_rows
+from pipelines.ingest.rejections import rejection_rows
 from pipelines.sources.tabular import ROW_NUMBER, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy, load_taxonomy, normalise_term

@@ -12,7 +12,7 @@ import shapely
 from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch, read_bytes
 from pipelines.ingest.columns import first
-from pipelines.pii import rejection_rows
+from pipelines.ingest.rejections import rejection_rows
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.limits import check_upload
 from pipelines.sources.tabular import ROW_NUMBER, is_geo_file, read_tabular
