@@ -18,6 +18,7 @@ import streamlit as st
 
 from pipelines import auth, privacy
 from pipelines.errors import AreaSafeError
+from pipelines.hotspots.change import BASELINE_MONTHS, MEANINGS, UP, Change
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.schemas import SOURCES
@@ -375,3 +376,17 @@ def action_form(
         "funding_sphere": sphere, "financial_year": year, "blocked_by": blocked_by, "unblocker": unblocker,
         "intervention_id": intervention, "asset_id": asset, "hotspot_cell": cell, "_note": note,
     }  # fmt: skip
+
+
+def change_delta(change: Change | None) -> dict:
+    """``st.metric`` keywords that show a count's change in words: red or green with an arrow only when the
+    change is more than chance (:mod:`pipelines.hotspots.change`), grey and without an arrow otherwise."""
+    if change is None:
+        return {}
+    return {
+        "delta": change.words(f"the {BASELINE_MONTHS} months before"),
+        "delta_color": "inverse" if change.coloured else "off",
+        "delta_arrow": ("up" if change.reading == UP else "down") if change.coloured else "off",
+        "help": f"{MEANINGS[change.reading]} Average of the {BASELINE_MONTHS} months before: "
+        f"{change.baseline_mean:.1f} a month.",
+    }

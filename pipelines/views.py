@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines.hotspots import change as change_rule
 from pipelines.schemas import SOURCES
 from pipelines.settings import SETTINGS
 from pipelines.taxonomy import load_taxonomy
@@ -56,20 +57,23 @@ class Kpis:
     previous: int
     rate_per_1000: float | None
     community_share: float | None  # 0..1 of this month's reports
+    baseline: int = 0  # incidents over the change_rule.BASELINE_MONTHS months before ``month``
 
     @property
-    def change(self) -> int:
-        return self.incidents - self.previous
+    def change(self) -> change_rule.Change:
+        """This month read against the average of the months before (:mod:`pipelines.hotspots.change`)."""
+        return change_rule.read_change(self.incidents, self.baseline, change_rule.BASELINE_MONTHS)
 
 
 def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float | None) -> Kpis:
-    """This month against the previous one, the rate per 1,000 residents and the community share."""
+    """This month against the months before, the rate per 1,000 residents and the community share."""
     months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     this = incidents[months == month]
     previous = int((months == month - 1).sum())
+    baseline = int(months.isin(pd.period_range(end=month - 1, periods=change_rule.BASELINE_MONTHS, freq="M")).sum())
     rate = round(len(this) / population * 1000, 2) if population and population > 0 else None
     share = round(float((this["source"] == "community").mean()), 3) if len(this) else None
-    return Kpis(month, len(this), previous, rate, share)
+    return Kpis(month, len(this), previous, rate, share, baseline)
 
 
 def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
@@ -136,19 +140,6 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # ACT meeting review
 # --------------------------------------------------------------------------------------------------
-def category_change(incidents: pd.DataFrame, *, month: pd.Period) -> pd.DataFrame:
-    """Per category: this month, the previous month and the change, largest counts first."""
-    months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
-    labels = category_labels()
-    this = incidents.loc[months == month, "category"].value_counts()
-    before = incidents.loc[months == month - 1, "category"].value_counts()
-    table = pd.DataFrame({"this_month": this, "previous_month": before}).fillna(0).astype(int)
-    table["change"] = table["this_month"] - table["previous_month"]
-    table.index = [labels.get(c, c) for c in table.index]
-    table.index.name = "category"
-    return table.sort_values(["this_month", "previous_month"], ascending=False).reset_index()
-
-
 def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.DataFrame:
     """Community-sourced incidents of the month (the CSO's voice at the ACT)."""
     if not len(incidents):

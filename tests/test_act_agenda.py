@@ -158,7 +158,7 @@ def test_count_changes_reads_small_numbers_honestly():
     robbery = [c for c in table.index if c != "All incidents" and table.loc[c, "this_month"] == 30][0]
     assert table.loc[robbery, "reading"] == "up" and table.loc[robbery, "p"] < 0.001
     arson = [c for c in table.index if table.loc[c, "this_month"] == 4][0]
-    assert table.loc[arson, "reading"] == "too few to tell"  # 4 after 2 in three months is not a trend
+    assert table.loc[arson, "reading"] == "too few reports to tell"  # 4 after 2 in three months is not a trend
 
 
 def test_action_review_orders_by_overdue_then_blocked_then_due():
@@ -222,7 +222,8 @@ def test_public_agenda_has_no_people_no_free_text_and_no_small_counts(context):
     assert list(reports.columns) == ["category", "reports"]
     counts = agenda.item("counts").table
     small = counts[counts["this_month"] == "<5"]
-    assert len(small) and (small["change"] == "").all() and (small["p"] == "").all()
+    assert len(small) and (small["change"] == "").all() and (small["reading"] == "").all()
+    assert "p" not in counts.columns  # the meeting reads words; the p-value stays with count_changes
     assert not counts["this_month"].isin(["1", "2", "3", "4"]).any()
 
 

@@ -42,16 +42,20 @@ for col, (label, public, kind) in zip(packs, PACKS, strict=False):
     )  # fmt: skip
 packs[3].caption("Meeting pack of this month, written when you click (a second or two).")
 
-change = views.category_change(incidents, month=month)
 kpis = views.profile_kpis(incidents, month=month, population=filters.population)
 cols = st.columns(3)
-cols[0].metric("Incidents", f"{kpis.incidents:,}", delta=f"{kpis.change:+,} vs {month - 1}", delta_color="inverse")
+cols[0].metric("Incidents", f"{kpis.incidents:,}", **common.change_delta(kpis.change))
 cols[1].metric("Per 1,000 residents", "n/a" if kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}")
 reports = views.new_community_reports(incidents, month=month)
 cols[2].metric("New community reports", f"{len(reports):,}")
 
 st.header("By category")
-st.table(change.head(10).set_index("category"))
+counts = next(item for item in agendas[False].items if item.kind == "counts")  # the agenda's one reading
+section = pack.agenda_section("", counts, agendas[False])
+st.caption(section.summary)
+st.table(section.table.head(11).set_index(section.table.columns[0]))
+for caveat in section.caveats:
+    st.caption(caveat)
 st.header("Hot spots: new and persisting")
 hot = common.hotspots(filters.neighbourhood, months=12, until=month)
 for message in hot.messages:

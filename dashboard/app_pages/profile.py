@@ -30,7 +30,7 @@ month = filters.months[1]
 stats = common.profile_stats(filters, month)
 
 cols = st.columns(4)
-cols[0].metric(f"Incidents in {month}", stats.incidents, delta=stats.change, delta_color="inverse")
+cols[0].metric(f"Incidents in {month}", stats.incidents, **common.change_delta(stats.change))
 cols[1].metric("Per 1,000 residents", stats.rate_per_1000)
 cols[2].metric("Community share of reports", stats.community_share)
 cols[3].metric("Residents", "n/a" if filters.population is None else f"{filters.population:,.0f}")

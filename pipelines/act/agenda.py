@@ -38,13 +38,12 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pipelines import privacy
 from pipelines.act import finance
 from pipelines.act.actions import OPEN_STATUSES, meeting_id, overdue
 from pipelines.errors import AreaSafeError
-from pipelines.hotspots._inference import bh_threshold
+from pipelines.hotspots import change
 from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
@@ -56,10 +55,8 @@ from pipelines.views import HOT_TRENDS, category_labels
 
 #: Emerging categories that put a hot spot on the agenda: heat that is new, or growing.
 AGENDA_TRENDS = ("new_hot", "consecutive_hot", "intensifying_hot")
-#: Fewer incidents than this in the month and in the baseline's monthly average: too few to read into.
-SMALL_NUMBER = 10
 STALE_WEEKS = 8
-BASELINE_MONTHS = 3
+BASELINE_MONTHS = change.BASELINE_MONTHS
 HOTSPOT_MONTHS = 12
 #: Statuses of work still being delivered: past its end date, it is overdue (maintenance is delivered work).
 DELIVERY_STATUSES = ("planned", "in_progress", "stalled")
@@ -709,19 +706,10 @@ def count_changes(
     month: pd.Period,
     baseline_months: int = BASELINE_MONTHS,
     alpha: float = 0.05,
-    small: int = SMALL_NUMBER,
 ) -> pd.DataFrame:
-    """This month's count per category against the mean of the ``baseline_months`` before, read honestly.
-
-    With ``c`` incidents this month and ``b`` over the ``k`` baseline months, if the monthly rate had not
-    changed then ``c`` given ``c + b`` is Binomial(``c + b``, 1/(k+1)); ``p`` is the exact two-sided
-    binomial test (the conditional test for two Poisson counts). Readings:
-
-    - ``too few to tell``: fewer than ``small`` (10) incidents both this month and in the average baseline
-      month. Counts that small swing by chance: 4 after 2 is "double" and means nothing.
-    - ``up`` / ``down``: ``p`` is significant after Benjamini–Hochberg over the categories tested
-      (false discovery rate ``alpha``) and the category has at least ``small`` either way.
-    - ``no clear change``: otherwise.
+    """This month's count per category against the mean of the ``baseline_months`` before, read with the
+    one rule of :mod:`pipelines.hotspots.change` (exact test; "too few reports to tell" when even a doubling
+    would often be missed; Benjamini-Hochberg over the categories at false discovery rate ``alpha``).
 
     The first row is every category together (``All incidents``), then categories by this month's count.
     """
@@ -738,36 +726,24 @@ def count_changes(
     table = pd.DataFrame(rows, columns=["category", "this_month", "previous_month", "_base"])
     table["baseline_mean"] = (table["_base"] / baseline_months).round(1)
     table["change"] = table["this_month"] - table["baseline_mean"]
-    enough = (table["this_month"] >= small) | (table["baseline_mean"] >= small)
-    p = np.array(
-        [
-            stats.binomtest(c, c + b, 1 / (baseline_months + 1)).pvalue if c + b > 0 else np.nan
-            for c, b in zip(table["this_month"], table["_base"], strict=True)
-        ]
-    )
-    critical = bh_threshold(np.where(enough, p, np.nan), alpha)
-    significant = enough & np.isfinite(p) & (p <= critical)
-    table["p"] = np.round(p, 4)
-    table["reading"] = np.where(
-        ~enough,
-        "too few to tell",
-        np.where(significant, np.where(table["change"] > 0, "up", "down"), "no clear change"),
-    )
+    readings = change.read_changes(table["this_month"], table["_base"], baseline_months, alpha=alpha)
+    table["p"] = np.round([r.p for r in readings], 4)
+    table["reading"] = [r.reading for r in readings]
     return table[list(COUNT_COLUMNS)]
 
 
 def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) -> AgendaItem:
     table = count_changes(context.incidents, month=context.month, baseline_months=baseline_months)
     caveat = (
-        f"Compared with the mean of the {baseline_months} months before. Fewer than {SMALL_NUMBER} a month: too few "
-        "to read into. Up or down only when an exact Poisson (binomial) test is significant after "
-        "Benjamini-Hochberg at 5%. Counts reflect reporting as well as crime."
+        f"Compared with the average of the {baseline_months} months before. 'Up' or 'down' only when the change is "
+        "larger than chance would explain, allowing for the number of categories read; 'too few reports to tell' "
+        "when even a doubling could be missed. Counts reflect reporting as well as crime."
     )
     shown = pd.concat(
         [table.iloc[:1], table.iloc[1:][(table.iloc[1:][["this_month", "previous_month"]].sum(axis=1) > 0)]]
     )
-    shown = shown.reset_index(drop=True)
-    shown["p"] = [_p_text(v) for v in shown["p"]]
+    # The test's p-value stays in count_changes for analysts; the meeting reads the words.
+    shown = shown.drop(columns="p").reset_index(drop=True)
     words = shown.assign(baseline_mean=[f"{v:g}" for v in shown["baseline_mean"]])
     if fmt.public:
         # The category rows add up to the first row: suppressed together, so that the total minus the
@@ -776,7 +752,7 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
             shown,
             ["this_month", "previous_month", "baseline_mean"],
             scale={"baseline_mean": baseline_months},
-            derived=["change", "p"],
+            derived=["change", "reading"],
             order_by="category",
         )
         words = shown
@@ -905,12 +881,6 @@ def _decisions_item(context: MeetingContext) -> AgendaItem | None:
     )
     summary = f"{len(mine)} decision(s) recorded at this meeting."
     return AgendaItem("decisions", "decisions", "Decisions recorded at this meeting", summary, table)
-
-
-def _p_text(p: float) -> str:
-    if pd.isna(p):
-        return ""
-    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
 def _owner(org: object, person: object) -> str:

@@ -73,9 +73,8 @@ _COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
         ("category", "Category", 3.0),
         ("this_month", "This month", 0.9),
         ("previous_month", "Previous month", 0.9),
-        ("baseline_mean", "Mean of 3 months before", 1.0),
-        ("reading", "Reading", 1.2),
-        ("p", "p", 0.7),
+        ("baseline_mean", "Average of 3 months before", 1.1),
+        ("reading", "Reading", 1.8),
     ),
     "reports": (
         ("date", "Date", 1.0),

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines.hotspots.change import BASELINE_MONTHS, Change
 from pipelines.privacy import generalise, suppress
 from pipelines.privacy.rows import counting_rows, location_resolution
 from pipelines.privacy.viewer import Viewer
@@ -182,7 +183,7 @@ class ProfileStats:
     """
 
     incidents: str
-    change: str | None
+    change: Change | None  # this month against the months before; None where it would reveal a small count
     rate_per_1000: str
     community_share: str
     trend: pd.DataFrame
@@ -202,8 +203,9 @@ def profile_stats(
     """KPIs for ``month`` (against the month before) and the monthly trend between ``trend_start`` and
     ``trend_end``, over every incident matching ``query``, as ``viewer`` may see them.
 
-    For suppressed viewers a count below 5 is ``"<5"``; the change, the rate per 1,000 and the community
-    share are withheld when either month's count is suppressed (each would give the count back), and
+    For suppressed viewers a count below 5 is ``"<5"``; the change (read by :mod:`pipelines.hotspots.change`
+    against the average of the months before), the rate per 1,000 and the community share are withheld when
+    the month's count or any of those months' counts is suppressed (each would give a count back), and
     the trend is suppressed per month with secondary suppression; a month whose categories cannot be
     protected against its total (which the map states for any one month) is left out of the trend.
     """
@@ -212,7 +214,9 @@ def profile_stats(
     incidents = counting_rows(store, viewer, replace(query, columns=["occurred_at", "category", "source"]))
     kpis = views.profile_kpis(incidents, month=month, population=population)
     threshold = count_threshold(viewer)
-    hidden = any(0 < n < threshold for n in (kpis.incidents, kpis.previous))
+    local = views.local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    before = [int((local == month - i).sum()) for i in range(1, BASELINE_MONTHS + 1)]
+    hidden = any(0 < n < threshold for n in (kpis.incidents, *before))
     period = incidents
     if trend_start is not None:
         period = period[period["occurred_at"] >= pd.Timestamp(trend_start)]
@@ -227,7 +231,7 @@ def profile_stats(
     trend = pd.concat([trend.drop(columns="count"), published], axis=1)[keep].reset_index(drop=True)
     return ProfileStats(
         incidents=suppress.shown_total(kpis.incidents, threshold=threshold),
-        change=None if hidden else f"{kpis.change:+,} vs {month - 1}",
+        change=None if hidden else kpis.change,
         rate_per_1000="n/a" if hidden or kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}",
         community_share="n/a" if hidden or kpis.community_share is None else f"{kpis.community_share:.0%}",
         trend=trend,
