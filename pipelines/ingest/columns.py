@@ -38,6 +38,17 @@ def first(columns: list[str], names: tuple[str, ...], *, by=leaf, exclude=frozen
     return next((by_key[name] for name in names if name in by_key), None)
 
 
+def coordinate_pair(
+    columns: list[str], lat_pattern: str, lon_pattern: str, *, by=leaf
+) -> tuple[str | None, str | None]:
+    """The first column whose name (reduced by ``by``) fully matches ``lat_pattern``, and the first
+    matching ``lon_pattern``: a geopoint split into two columns (Kobo ``_gps_latitude``, ODK
+    ``gps-Latitude``)."""
+    lat = next((c for c in columns if re.fullmatch(lat_pattern, by(c))), None)
+    lon = next((c for c in columns if re.fullmatch(lon_pattern, by(c))), None)
+    return lat, lon
+
+
 def explicit_or_first(
     columns: list[str], names: tuple[str, ...], explicit: str | None = None, *, option: str = "field"
 ) -> str | None:

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest.columns import first, key, leaf, most_unique, odk_leaf
+from pipelines.ingest.columns import coordinate_pair, first, key, leaf, most_unique, odk_leaf
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
@@ -308,83 +308,94 @@ def _geopoint_column(columns: list[str], frame: pd.DataFrame | None) -> str | No
 
 
 def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, format: str = "auto") -> ColumnMapping:
-    """Guess the column mapping for ``columns`` (``frame`` lets the guess look at values)."""
+    """Guess the column mapping for ``columns`` (``frame`` lets the guess look at values).
+
+    A recipe of named steps: pick the format (:func:`detect_format` unless given), set the personal
+    columns aside (:func:`is_personal`; police.uk has none), then let the format's preset
+    (``_police_uk``, ``_odk``, ``_kobo``, ``_plain``) name each role from what is left.
+    """
     columns = [c for c in columns if not c.startswith("__")]
     fmt = detect_format(columns) if format == "auto" else format
     if fmt not in FORMATS:
         raise MappingError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
-    personal = () if fmt == "police-uk" else tuple(c for c in columns if is_personal(c))
+    personal = _personal_columns(columns, fmt)
     usable = [c for c in columns if c not in personal]
-
     if fmt == "police-uk":
-        get = {c.strip().lower(): c for c in columns}
-        return ColumnMapping(
-            format=fmt,
-            lat=get["latitude"],
-            lon=get["longitude"],
-            date=get["month"],
-            category=get["crime type"],
-            id=get["crime id"],
-            description=get.get("location"),
-            personal=personal,
-        )
+        return _police_uk(columns, personal)
+    preset = {"odk": _odk, "kobo": _kobo}.get(fmt, _plain)
+    return replace(preset(usable, frame), format=fmt, personal=personal)
 
-    if fmt == "odk":
-        lat = next((c for c in usable if c.lower().endswith("-latitude")), None)
-        lon = next((c for c in usable if c.lower().endswith("-longitude")), None)
-        return ColumnMapping(
-            format=fmt,
-            lat=lat or first(usable, _CANDIDATES["lat"], by=odk_leaf),
-            lon=lon or first(usable, _CANDIDATES["lon"], by=odk_leaf),
-            geopoint=None if (lat and lon) else _geopoint_column(usable, frame),
-            date=first(usable, _CANDIDATES["date"], by=odk_leaf, exclude={"SubmissionDate"}),
-            fallback_date=first(usable, _CANDIDATES["fallback_date"], by=odk_leaf),
-            category=first(usable, _CANDIDATES["category"], by=odk_leaf),
-            id=first(usable, ("key", "instanceid", "meta_instanceid"), by=odk_leaf),
-            description=first(usable, _CANDIDATES["description"], by=odk_leaf),
-            personal=personal,
-        )
 
-    if fmt == "kobo":
-        # Kobo splits a geopoint "gps" into "_gps_latitude"/"_gps_longitude" beside the original.
-        lat = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_latitude", leaf(c))), None)
-        lon = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_longitude", leaf(c))), None)
-        geopoint = None
-        if not (lat and lon):
-            lat = first(usable, _CANDIDATES["lat"])
-            lon = first(usable, _CANDIDATES["lon"])
-            if not (lat and lon):
-                geopoint = _geopoint_column(usable, frame)
-        geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
-        date_exclude = {"_submission_time", "start", "end"}
-        date = first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
-        return ColumnMapping(
-            format=fmt,
-            lat=lat,
-            lon=lon,
-            geopoint=geopoint,
-            date=date or first(usable, ("start",)),
-            fallback_date=first(usable, ("_submission_time", "end")),
-            category=first(usable, _CANDIDATES["category"]),
-            id=first(usable, ("_uuid", "instanceid", "_id")),
-            description=first(
-                usable, _CANDIDATES["description"], exclude={c for c in usable if leaf(c) in geo_sources}
-            ),
-            personal=personal,
-        )
+def _personal_columns(columns: list[str], fmt: str) -> tuple[str, ...]:
+    """The columns dropped before anything is stored (police.uk publishes no personal columns)."""
+    return () if fmt == "police-uk" else tuple(c for c in columns if is_personal(c))
 
-    lat = first(usable, _CANDIDATES["lat"])
-    lon = first(usable, _CANDIDATES["lon"])
-    x = y = geopoint = None
-    if not (lat and lon):
-        x = first(usable, _CANDIDATES["x"])
-        y = first(usable, _CANDIDATES["y"])
-        if not (x and y):
-            x = y = None
-            geopoint = _geopoint_column(usable, frame)
+
+def _police_uk(columns: list[str], personal: tuple[str, ...]) -> ColumnMapping:
+    """data.police.uk street-level crime: fixed column names."""
+    get = {c.strip().lower(): c for c in columns}
+    return ColumnMapping(
+        format="police-uk",
+        lat=get["latitude"],
+        lon=get["longitude"],
+        date=get["month"],
+        category=get["crime type"],
+        id=get["crime id"],
+        description=get.get("location"),
+        personal=personal,
+    )
+
+
+def _odk(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """ODK Central / Briefcase CSV: groups joined with ``-``, geopoints split into ``-Latitude``/``-Longitude``."""
+    lat, lon = coordinate_pair(usable, r".*-latitude", r".*-longitude", by=str.lower)
+    return ColumnMapping(
+        lat=lat or first(usable, _CANDIDATES["lat"], by=odk_leaf),
+        lon=lon or first(usable, _CANDIDATES["lon"], by=odk_leaf),
+        geopoint=None if (lat and lon) else _geopoint_column(usable, frame),
+        date=first(usable, _CANDIDATES["date"], by=odk_leaf, exclude={"SubmissionDate"}),
+        fallback_date=first(usable, _CANDIDATES["fallback_date"], by=odk_leaf),
+        category=first(usable, _CANDIDATES["category"], by=odk_leaf),
+        id=first(usable, ("key", "instanceid", "meta_instanceid"), by=odk_leaf),
+        description=first(usable, _CANDIDATES["description"], by=odk_leaf),
+    )
+
+
+def _kobo(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """KoboToolbox CSV/XLSX: groups joined with ``/``, metadata columns start with ``_``."""
+    lat, lon, geopoint = _kobo_location(usable, frame)
+    geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
+    date_exclude = {"_submission_time", "start", "end"}
+    date = first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
+    return ColumnMapping(
+        lat=lat,
+        lon=lon,
+        geopoint=geopoint,
+        date=date or first(usable, ("start",)),
+        fallback_date=first(usable, ("_submission_time", "end")),
+        category=first(usable, _CANDIDATES["category"]),
+        id=first(usable, ("_uuid", "instanceid", "_id")),
+        description=first(usable, _CANDIDATES["description"], exclude={c for c in usable if leaf(c) in geo_sources}),
+    )
+
+
+def _kobo_location(usable: list[str], frame: pd.DataFrame | None) -> tuple[str | None, str | None, str | None]:
+    """Kobo splits a geopoint "gps" into "_gps_latitude"/"_gps_longitude" beside the original; else the
+    usual latitude/longitude names; else a geopoint column."""
+    lat, lon = coordinate_pair(usable, r"_[a-z0-9_]+_latitude", r"_[a-z0-9_]+_longitude")
+    if lat and lon:
+        return lat, lon, None
+    lat, lon = first(usable, _CANDIDATES["lat"]), first(usable, _CANDIDATES["lon"])
+    if lat and lon:
+        return lat, lon, None
+    return lat, lon, _geopoint_column(usable, frame)
+
+
+def _plain(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """Any other table: each role by its usual names; the id is the most distinct id-like column."""
+    lat, lon, x, y, geopoint = _plain_location(usable, frame)
     id_candidates = [c for c in usable if leaf(c) in _CANDIDATES["id"]]
     return ColumnMapping(
-        format=fmt,
         lat=lat,
         lon=lon,
         x=x,
@@ -394,8 +405,18 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
         category=first(usable, _CANDIDATES["category"]),
         id=most_unique(frame, id_candidates),
         description=first(usable, _CANDIDATES["description"], exclude={geopoint} if geopoint else set()),
-        personal=personal,
     )
+
+
+def _plain_location(usable: list[str], frame: pd.DataFrame | None) -> tuple[str | None, ...]:
+    """latitude/longitude, else projected x/y, else a geopoint column: (lat, lon, x, y, geopoint)."""
+    lat, lon = first(usable, _CANDIDATES["lat"]), first(usable, _CANDIDATES["lon"])
+    if lat and lon:
+        return lat, lon, None, None, None
+    x, y = first(usable, _CANDIDATES["x"]), first(usable, _CANDIDATES["y"])
+    if x and y:
+        return lat, lon, x, y, None
+    return lat, lon, None, None, _geopoint_column(usable, frame)
 
 
 def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> ColumnMapping:
