@@ -49,6 +49,17 @@ def coordinate_pair(
     return lat, lon
 
 
+#: Columns only a repeat group's table has: ODK Central's ``PARENT_KEY`` (with ``KEY`` like
+#: ``uuid:.../group[1]``), Kobo's ``_parent_index``, ``_parent_table_name`` and ``_submission__uuid``.
+_REPEAT_MARKERS = {"parent_key", "_parent_index", "_parent_table_name", "_submission__uuid"}
+
+
+def is_repeat_table(columns: list[str]) -> bool:
+    """Whether ``columns`` are those of a repeat group's table (one row per repeated answer of a
+    submission) rather than of the submissions themselves."""
+    return bool(_REPEAT_MARKERS & {key(c) for c in columns})
+
+
 def explicit_or_first(
     columns: list[str], names: tuple[str, ...], explicit: str | None = None, *, option: str = "field"
 ) -> str | None:
