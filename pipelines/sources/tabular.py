@@ -449,9 +449,9 @@ def _read_delimited_slow(label: str, text: Text, delimiter: str, notes: list[str
     except csv.Error:
         # The only errors left with newline="" are a cell over csv.field_size_limit() and a NUL byte.
         raise UnusableFileError(
-            f"{label}: line {reader.line_num + 1:,} could not be read: it holds a cell longer than "
-            f'{csv.field_size_limit():,} characters or a NUL byte, usually a quote mark (") opened on or before '
-            "that line and never closed. Fix the quotes on that line and upload the file again."
+            f"{label}: the row that starts on line {line + 1:,} could not be read: it holds a cell longer than "
+            f'{csv.field_size_limit():,} characters or a NUL byte, usually a quote mark (") opened on that line '
+            "and never closed. Fix the quotes on that line and upload the file again."
         ) from None
     if text.data.count(b'"') % 2 and rows and numbers[-1] == number and any("\n" in cell for cell in rows[-1]):
         raise UnusableFileError(
