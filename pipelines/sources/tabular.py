@@ -261,7 +261,7 @@ def as_text(data: bytes) -> Text:
         notes.append("read as UTF-16 (Excel's Unicode text)")
     elif encoding in ("utf-8-sig", "utf-8"):
         data = data.removeprefix(codecs.BOM_UTF8)
-    lone_cr = data.count(b"\r") - data.count(b"\r\n")
+    lone_cr = data.count(b"\r") - data.count(b"\r\n") if data.find(b"\r") >= 0 else 0
     old_mac = bool(lone_cr) and lone_cr >= data.count(b"\n")  # records end in CR; any LF is inside a quoted cell
     if old_mac:
         data = _LONE_CR.sub(b"\n", data)
