@@ -60,6 +60,8 @@ _HELP = {
     "funding_sphere": "whose budget pays: municipal, provincial or national",
     "action_id": "the action's id (listed by 'areasafe actions list')",
     "meetings": "a meetings file to load with the actions",
+    "sheet": "the Excel sheet to read (default: the sheet holding the submissions, not a repeat group's); "
+    "a wrong name lists the sheets",
 }
 
 
@@ -102,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         incidents.add_argument(f"--{role}-col", dest=f"{role}_col", metavar="COLUMN")
     incidents.add_argument("--crs", help="CRS of --x-col/--y-col, e.g. EPSG:32734")
     incidents.add_argument("--mapping", help="YAML column mapping file")
+    incidents.add_argument("--sheet", metavar="NAME")
 
     counts = kinds.add_parser("counts", help="counts per station/precinct, category and period (SAPS layout)")
     counts.add_argument("file")
@@ -249,6 +252,8 @@ def _print_batch(batch, *, as_json: bool) -> None:
     for label, counts in (("rejections", summary["rejections"]), ("warnings", summary["warnings"])):
         if counts:
             print(f"  {label}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    for note in getattr(batch, "notes", ()):
+        print(f"  note: {note}")
 
 
 def _ingest(store, args) -> int:
@@ -281,6 +286,7 @@ def _ingest(store, args) -> int:
                 mapping_file=args.mapping,
                 overrides=overrides,
                 progress=update,
+                sheet=args.sheet,
             )
         finally:
             close()

@@ -472,7 +472,8 @@ def _location_text(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray:
 
 
 def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Validated:
-    """Add rows the CSV parser could not split (wrong number of fields) as ``malformed_row`` rejections."""
+    """Add rows the CSV parser could not read (wrong number of fields, a byte that is not text) as
+    ``malformed_row`` rejections."""
     if not raw.malformed:
         return validated
     numbers = [n for n, _ in raw.malformed]
@@ -481,14 +482,15 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Val
         f"This row does not have the {len(header)} fields the header names (a stray delimiter or quote?); "
         "fix it in a spreadsheet and upload it again."
     )
+    messages = [raw.malformed_messages.get(n, msg) for n in numbers]  # e.g. a byte that is not UTF-8
     texts = [json.dumps({"_unparsed": redact_text(text)}, ensure_ascii=False) for _, text in raw.malformed]
-    extra_rej = rejection_rows(numbers, "malformed_row", msg, org=org, raw=texts)
+    extra_rej = rejection_rows(numbers, "malformed_row", messages, org=org, raw=texts)
     extra_rows = pd.DataFrame(
         {
             "row_number": numbers,
             "status": REJECTED,
             "reason": "malformed_row",
-            "message": msg,
+            "message": messages,
             "flags": np.zeros(len(numbers), dtype=np.uint16),
         }
     )

@@ -231,3 +231,26 @@ def test_every_option_has_a_line_of_help():
 
     walk(_parser(), "areasafe")
     assert not missing, missing
+
+
+def test_ingest_incidents_sheet_option_and_notes(cli_store, tmp_path):
+    """--sheet picks the Excel sheet; the report says which sheet was read and which were left aside."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["nothing here"])
+    sheet = book.create_sheet("Incidents")
+    sheet.append(["id", "date", "category", "latitude", "longitude"])
+    sheet.append(["1", "2025-03-04", "Robbery", "-34.05", "18.55"])
+    path = tmp_path / "walk.xlsx"
+    book.save(path)
+    result = run("ingest", "incidents", str(path), "--source", "community", "--sheet", "Incidents", store=cli_store)
+    assert "1 accepted" in result.stdout
+    assert "note: read from Excel, sheet 'Incidents'; left aside: 'Notes'" in result.stdout
+    wrong = run(
+        "ingest", "incidents", str(path), "--source", "community", "--sheet", "Data", store=cli_store, check=False
+    )
+    assert wrong.returncode == 2
+    assert "its sheets are: 'Notes', 'Incidents'" in wrong.stderr
+    assert "--sheet" in run("ingest", "incidents", "--help").stdout

@@ -247,7 +247,7 @@ def test_ragged_row_is_rejected_not_lost(any_area_store, tmp_path):
     [
         pytest.param("a,b,c\n1,2,3\n", UnusableFileError, "no location columns", id="no-location"),
         pytest.param("", UnusableFileError, "empty", id="empty"),
-        pytest.param("PK\x03\x04binary", UnusableFileError, "binary", id="zip-as-csv"),
+        pytest.param("PK\x03\x04binary", UnusableFileError, "zip archive but could not be opened", id="zip-as-csv"),
     ],
 )
 def test_unusable_files_raise_actionable_errors(any_area_store, tmp_path, text, error, match):

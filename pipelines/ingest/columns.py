@@ -38,6 +38,28 @@ def first(columns: list[str], names: tuple[str, ...], *, by=leaf, exclude=frozen
     return next((by_key[name] for name in names if name in by_key), None)
 
 
+def coordinate_pair(
+    columns: list[str], lat_pattern: str, lon_pattern: str, *, by=leaf
+) -> tuple[str | None, str | None]:
+    """The first column whose name (reduced by ``by``) fully matches ``lat_pattern``, and the first
+    matching ``lon_pattern``: a geopoint split into two columns (Kobo ``_gps_latitude``, ODK
+    ``gps-Latitude``)."""
+    lat = next((c for c in columns if re.fullmatch(lat_pattern, by(c))), None)
+    lon = next((c for c in columns if re.fullmatch(lon_pattern, by(c))), None)
+    return lat, lon
+
+
+#: Columns only a repeat group's table has: ODK Central's ``PARENT_KEY`` (with ``KEY`` like
+#: ``uuid:.../group[1]``), Kobo's ``_parent_index``, ``_parent_table_name`` and ``_submission__uuid``.
+_REPEAT_MARKERS = {"parent_key", "_parent_index", "_parent_table_name", "_submission__uuid"}
+
+
+def is_repeat_table(columns: list[str]) -> bool:
+    """Whether ``columns`` are those of a repeat group's table (one row per repeated answer of a
+    submission) rather than of the submissions themselves."""
+    return bool(_REPEAT_MARKERS & {key(c) for c in columns})
+
+
 def explicit_or_first(
     columns: list[str], names: tuple[str, ...], explicit: str | None = None, *, option: str = "field"
 ) -> str | None:

@@ -24,12 +24,14 @@ from pipelines.errors import MappingError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.place import AreaIndex, place_incidents
 from pipelines.settings import SETTINGS
+from pipelines.sources.archive import holds_tables
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.mapping import (
     ColumnMapping,
     apply_overrides,
     detect_mapping,
     load_mapping_file,
+    refuse_repeat_table,
     require_location,
 )
 from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, read_tabular
@@ -69,13 +71,15 @@ class PreparedIncidents:
         return self.validated.rejections
 
 
-def read_incident_file(path: str | Path, *, data: bytes | None = None) -> RawTable:
-    """Read an incident file (CSV, Excel or a vector file with points) into a raw text frame.
+def read_incident_file(path: str | Path, *, data: bytes | None = None, sheet: str | None = None) -> RawTable:
+    """Read an incident file (CSV, Excel, either gzipped or zipped, or a vector file with points) into a
+    raw text frame; ``sheet`` names the Excel sheet to read (default: the submissions' sheet).
 
-    With ``data`` (an upload's bytes) ``path`` is only a label whose suffix picks the reader; it is never opened.
+    With ``data`` (an upload's bytes) ``path`` is only a label whose suffix picks the vector reader; it
+    is never opened. A zip archive of tables (``submissions.csv.zip``) is read as a table.
     """
     path = Path(path)
-    if is_geo_file(path):
+    if is_geo_file(path) and not holds_tables(data if data is not None else _head_of_zip(path)):
         frame = read_vector(path, data=data)
         points = frame.geometry
         if len(frame) and not (shapely.get_type_id(points.to_numpy()) == 0).all():
@@ -86,7 +90,12 @@ def read_incident_file(path: str | Path, *, data: bytes | None = None) -> RawTab
         table = table.reset_index(drop=True).astype("string[pyarrow]")
         table[ROW_NUMBER] = np.arange(1, len(table) + 1)
         return RawTable(table, notes=["read as a vector file (feature numbers start at 1)"])
-    return read_tabular(path, data=data)
+    return read_tabular(path, data=data, sheet=sheet)
+
+
+def _head_of_zip(path: Path) -> bytes:
+    """A zip file's bytes, to tell a zip of tables from a zipped vector dataset (a Shapefile folder: none)."""
+    return path.read_bytes() if path.suffix.lower() == ".zip" and path.is_file() else b""
 
 
 def resolve_mapping(
@@ -104,6 +113,8 @@ def resolve_mapping(
     mapping = detect_mapping(columns, raw.frame, format=fmt)
     mapping = apply_overrides(mapping, columns, **from_file)
     mapping = apply_overrides(mapping, columns, **(overrides or {}))
+    chosen = {**from_file, **{k: v for k, v in (overrides or {}).items() if v}}
+    refuse_repeat_table(columns, raw.frame, file_name, date_given=bool(chosen.get("date")))
     require_location(mapping, columns, file_name)
     return mapping
 
@@ -149,6 +160,7 @@ def _start_incidents(
     taxonomy: Taxonomy | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    sheet: str | None = None,
 ) -> _IncidentRun:
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
@@ -159,10 +171,18 @@ def _start_incidents(
     content = read_bytes(path, data)
     # A vector file on the disk is read where it is (a Shapefile needs the files beside it); an upload
     # and every table are read from their bytes.
-    raw = read_incident_file(path, data=data if is_geo_file(path) else content)
+    raw = read_incident_file(path, data=data if is_geo_file(path) else content, sheet=sheet)
     mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
     batch = new_batch(
-        "incidents", file_name, content, source=source, org=org, user=user, format=mapping.format, rows_read=0
+        "incidents",
+        file_name,
+        content,
+        source=source,
+        org=org,
+        user=user,
+        format=mapping.format,
+        rows_read=0,
+        notes=tuple(raw.notes),
     )
     return _IncidentRun(
         raw,
@@ -292,6 +312,7 @@ def prepare_incidents(
     taxonomy: Taxonomy | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    sheet: str | None = None,
 ) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
@@ -319,6 +340,9 @@ def prepare_incidents(
     taxonomy, now, progress
         Category taxonomy (default: the project's), the time "future" dates are judged against, and a
         ``(step, fraction)`` progress callback.
+    sheet
+        The Excel sheet to read (default: the one holding the submissions, never a repeat group's;
+        :func:`pipelines.sources.tabular.default_sheet`). The notes say which was read.
     """
     run = _start_incidents(
         store,
@@ -334,6 +358,7 @@ def prepare_incidents(
         taxonomy=taxonomy,
         now=now,
         progress=progress,
+        sheet=sheet,
     )
     return _prepared(store, run)
 

@@ -23,7 +23,7 @@ SENTENCES = {
     "invalid_coordinates": "The coordinates are not a place on Earth, or not where the areas are.",
     "invalid_date": "The date could not be read.",
     "future_date": "The date is in the future.",
-    "malformed_row": "The row has more or fewer fields than the header.",
+    "malformed_row": "The row could not be read: it has more or fewer fields than the header, or a character that is not text.",
     "unknown_area": "The area named in the row matches no stored area.",
     "invalid_value": "A value in the row is not one of the allowed values.",
     "repeated_in_file": "The row repeats an earlier row of the same file.",

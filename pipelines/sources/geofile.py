@@ -28,10 +28,8 @@ import shapely
 
 from pipelines.errors import UnusableFileError
 from pipelines.schemas import STORE_CRS
-from pipelines.sources.archive import check_archive
+from pipelines.sources.archive import DATASET_SUFFIXES, MAX_UNZIPPED_BYTES, check_archive
 
-_MAX_UNZIPPED_BYTES = 2 * 1024**3  # the command line's bound; uploads have their own (Settings)
-_DATASET_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".topojson")
 #: What an upload may be; KML and TopoJSON files are loaded with ``areasafe ingest``.
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip")
 _JSON_SUFFIXES = (".geojson", ".json", ".topojson")
@@ -64,14 +62,12 @@ def _zip_member(path: Path, label: str) -> tuple[str, str, bytes]:
     """The dataset inside a zip archive: its name, its suffix and its first bytes."""
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = check_archive(archive, label, max_unzipped_bytes=_MAX_UNZIPPED_BYTES)
+            infos = check_archive(archive, label, max_unzipped_bytes=MAX_UNZIPPED_BYTES)
             names = [i.filename for i in infos]
             gdbs = sorted({n.split(".gdb/")[0] + ".gdb" for n in names if ".gdb/" in n})
             if gdbs:
                 return gdbs[0], ".gdb", b""
-            datasets = sorted(
-                n for n in names if n.lower().endswith(_DATASET_SUFFIXES) and not n.startswith("__MACOSX")
-            )
+            datasets = sorted(n for n in names if n.lower().endswith(DATASET_SUFFIXES) and not n.startswith("__MACOSX"))
             if not datasets:
                 raise UnusableFileError(
                     f"{label} holds no Shapefile, GeoJSON, GeoPackage or File Geodatabase; zip the files themselves."

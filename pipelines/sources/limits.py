@@ -28,9 +28,9 @@ import shapely
 
 from pipelines.errors import AreaSafeError
 from pipelines.settings import SETTINGS
-from pipelines.sources.archive import check_archive, megabytes
+from pipelines.sources.archive import check_archive, holds_tables, megabytes
 from pipelines.sources.geofile import pick_layer, suffix_of, uploaded_dataset
-from pipelines.sources.tabular import EXCEL_SUFFIXES, detect_encoding, is_geo_file, sniff_delimiter
+from pipelines.sources.tabular import as_text, is_geo_file, is_workbook, sniff_delimiter, unpack
 
 _ADMIN = "or ask an administrator to load it with 'areasafe ingest'."
 _BLOCK = 1 << 22  # bytes scanned at a time, so no scan holds more than a few block-sized arrays
@@ -59,9 +59,10 @@ def upload_name(name: str | None) -> str:
 def check_upload(name: str | None, data: bytes) -> Upload:
     """Refuse a dashboard upload over any limit, looking at its bytes only; returns what to read.
 
-    Checked, in this order: size; then by the suffix of ``name``: for a vector file its unpacked size,
-    features and vertices; for an Excel workbook its unpacked size and its first sheet's rows and
-    columns; for anything else (CSV) its longest line, columns and rows.
+    Checked, in this order: size; then for a vector file (by the suffix of ``name``) its unpacked size,
+    features and vertices; for a table, once any gzip or zip container around it is opened (within
+    ``Settings.max_upload_unzipped_bytes``), by its bytes: for an Excel workbook its unpacked size and
+    each sheet's rows and columns; for delimited text its longest line, columns and rows.
 
     Raises
     ------
@@ -72,12 +73,15 @@ def check_upload(name: str | None, data: bytes) -> Upload:
     """
     label = upload_name(name)
     check_size(label, len(data))
-    if is_geo_file(label):
+    if is_geo_file(label) and not holds_tables(data):
         _check_vector(label, data)
-    elif suffix_of(label) in EXCEL_SUFFIXES:
-        _check_workbook(label, data)
+        return Upload(label, data)
+    # A table: the limits apply to what is read, once a gzip or zip container is opened.
+    table = unpack(data, label, max_unzipped_bytes=SETTINGS.max_upload_unzipped_bytes).data
+    if is_workbook(table):
+        _check_workbook(label, table)
     else:
-        _check_delimited(label, data)
+        _check_delimited(label, table)
     return Upload(label, data)
 
 
@@ -120,6 +124,8 @@ def _check_delimited(label: str, data: bytes) -> None:
     """Longest line, then header columns, then rows and the widest row, from the raw bytes."""
     if not data.strip():
         return  # the reader says the file is empty
+    text = as_text(data)  # UTF-16 as UTF-8, CR-only line ends as LF: the bytes the reader parses
+    data = text.data
     longest, line_number = _longest_line(data)
     limit = SETTINGS.max_line_bytes
     if longest > limit:
@@ -128,10 +134,8 @@ def _check_delimited(label: str, data: bytes) -> None:
             f"accepts lines up to {megabytes(limit)}. A line that long usually means the file is not a CSV export "
             f"or lost its line breaks: export it again, {_ADMIN}"
         )
-    encoding = detect_encoding(data)
-    text_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     end = data.find(b"\n")
-    header_line = (data if end < 0 else data[:end]).decode(text_encoding, errors="replace").lstrip("\ufeff")
+    header_line = (data if end < 0 else data[:end]).decode(text.codec, errors="replace")
     delimiter = sniff_delimiter(header_line)
     try:
         header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter), [])
@@ -143,7 +147,7 @@ def _check_delimited(label: str, data: bytes) -> None:
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
     if lines - 1 <= SETTINGS.max_upload_rows and _most_per_line(data, delimiter) < SETTINGS.max_upload_columns:
         return
-    _count_records(label, data.decode(text_encoding, errors="replace").lstrip("\ufeff"), delimiter, lines)
+    _count_records(label, data.decode(text.codec, errors="replace"), delimiter, lines)
 
 
 def _blocks(data: bytes) -> Iterator[tuple[int, np.ndarray]]:
@@ -205,7 +209,7 @@ def _count_records(label: str, text: str, delimiter: str, lines: int) -> None:
 # Excel workbooks
 # --------------------------------------------------------------------------------------------------
 def _check_workbook(label: str, data: bytes) -> None:
-    """An .xlsx workbook's unpacked size, then its first sheet's rows and columns, streamed from the zip.
+    """An .xlsx workbook's unpacked size, then each sheet's rows and columns, streamed from the zip.
 
     The reader (openpyxl) fills the gaps a row or cell reference (``r="1048576"``, ``r="XFD1"``) leaves,
     so the figures are the references as well as the elements counted. An .xls workbook (BIFF) cannot
@@ -219,22 +223,24 @@ def _check_workbook(label: str, data: bytes) -> None:
         return  # the reader says it is not a workbook
     with archive:
         check_archive(archive, label, max_unzipped_bytes=SETTINGS.max_upload_unzipped_bytes)
-        for sheet in _first_sheet(archive, data):
+        for sheet in _worksheets(archive, data):
             _check_sheet(label, archive, sheet)
 
 
-def _first_sheet(archive: zipfile.ZipFile, data: bytes) -> list[str]:
-    """The member openpyxl reads as the first worksheet; every member when that cannot be worked out."""
+def _worksheets(archive: zipfile.ZipFile, data: bytes) -> list[str]:
+    """The members openpyxl reads as worksheets (any may be the one read: see ``tabular.default_sheet``);
+    every member when that cannot be worked out."""
     from openpyxl.reader.excel import ExcelReader
 
     try:
         reader = ExcelReader(io.BytesIO(data), read_only=True, keep_links=False)
         reader.read_manifest()
         reader.read_workbook()
-        for _, rel in reader.parser.find_sheets():
-            if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
-                return [rel.target]
-        return []
+        return [
+            rel.target
+            for _, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
     except Exception:  # a broken workbook: the reader explains; until then every member counts
         return [info.filename for info in archive.infolist()]
 
@@ -257,7 +263,7 @@ class _SheetCounter:
             ref = attrs.get("r")
             self.column = _column_number(ref) if ref else self.column + 1
             if self.column > SETTINGS.max_upload_columns:
-                _check_columns(self.label, self.column, f"in row {self.row:,} of its first sheet")
+                _check_columns(self.label, self.column, f"in row {self.row:,} of one of its sheets")
 
 
 def _check_sheet(label: str, archive: zipfile.ZipFile, member: str) -> None:

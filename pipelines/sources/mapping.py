@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest.columns import first, key, leaf, most_unique, odk_leaf
+from pipelines.ingest.columns import coordinate_pair, first, is_repeat_table, key, leaf, most_unique, odk_leaf
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
@@ -25,6 +25,24 @@ ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category"
 _POLICE_UK = {"crime id", "month", "crime type", "longitude", "latitude", "lsoa code"}
 _KOBO_MARKERS = {"_uuid", "_submission_time", "meta/instanceid", "_id", "_index", "_validation_status"}
 _ODK_MARKERS = {"key", "submissiondate", "meta-instanceid", "submitterid", "submittername", "reviewstate"}
+#: The columns ODK Central adds to every export (``lib/data/briefcase.js``): ``SubmissionDate`` first,
+#: then the form's fields, then these. None is a form answer, so none is guessed for a role except
+#: ``SubmissionDate`` (the fallback date: when the form reached the server, never the incident's date)
+#: and ``KEY`` (the id); SubmitterID, SubmitterName and DeviceID are personal and dropped.
+ODK_CENTRAL_COLUMNS = (
+    "SubmissionDate",
+    "KEY",
+    "SubmitterID",
+    "SubmitterName",
+    "AttachmentsPresent",
+    "AttachmentsExpected",
+    "Status",
+    "ReviewState",
+    "DeviceID",
+    "Edits",
+    "FormVersion",
+)
+_ODK_CENTRAL = {c.lower() for c in ODK_CENTRAL_COLUMNS}
 
 
 def _words(text: str) -> frozenset[str]:
@@ -265,6 +283,8 @@ def detect_format(columns: list[str]) -> str:
     lowered = {c.strip().lower() for c in columns}
     if lowered >= _POLICE_UK:
         return "police-uk"
+    if len(lowered & _ODK_CENTRAL) >= 3:  # before Kobo: Central names split select-multiple columns "q1/a"
+        return "odk"
     if (
         lowered & _KOBO_MARKERS
         or any("/" in c for c in lowered)
@@ -308,83 +328,105 @@ def _geopoint_column(columns: list[str], frame: pd.DataFrame | None) -> str | No
 
 
 def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, format: str = "auto") -> ColumnMapping:
-    """Guess the column mapping for ``columns`` (``frame`` lets the guess look at values)."""
+    """Guess the column mapping for ``columns`` (``frame`` lets the guess look at values).
+
+    A recipe of named steps: pick the format (:func:`detect_format` unless given), set the personal
+    columns aside (:func:`is_personal`; police.uk has none), then let the format's preset
+    (``_police_uk``, ``_odk``, ``_kobo``, ``_plain``) name each role from what is left.
+    """
     columns = [c for c in columns if not c.startswith("__")]
     fmt = detect_format(columns) if format == "auto" else format
     if fmt not in FORMATS:
         raise MappingError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
-    personal = () if fmt == "police-uk" else tuple(c for c in columns if is_personal(c))
+    personal = _personal_columns(columns, fmt)
     usable = [c for c in columns if c not in personal]
-
     if fmt == "police-uk":
-        get = {c.strip().lower(): c for c in columns}
-        return ColumnMapping(
-            format=fmt,
-            lat=get["latitude"],
-            lon=get["longitude"],
-            date=get["month"],
-            category=get["crime type"],
-            id=get["crime id"],
-            description=get.get("location"),
-            personal=personal,
-        )
+        return _police_uk(columns, personal)
+    preset = {"odk": _odk, "kobo": _kobo}.get(fmt, _plain)
+    return replace(preset(usable, frame), format=fmt, personal=personal)
 
-    if fmt == "odk":
-        lat = next((c for c in usable if c.lower().endswith("-latitude")), None)
-        lon = next((c for c in usable if c.lower().endswith("-longitude")), None)
-        return ColumnMapping(
-            format=fmt,
-            lat=lat or first(usable, _CANDIDATES["lat"], by=odk_leaf),
-            lon=lon or first(usable, _CANDIDATES["lon"], by=odk_leaf),
-            geopoint=None if (lat and lon) else _geopoint_column(usable, frame),
-            date=first(usable, _CANDIDATES["date"], by=odk_leaf, exclude={"SubmissionDate"}),
-            fallback_date=first(usable, _CANDIDATES["fallback_date"], by=odk_leaf),
-            category=first(usable, _CANDIDATES["category"], by=odk_leaf),
-            id=first(usable, ("key", "instanceid", "meta_instanceid"), by=odk_leaf),
-            description=first(usable, _CANDIDATES["description"], by=odk_leaf),
-            personal=personal,
-        )
 
-    if fmt == "kobo":
-        # Kobo splits a geopoint "gps" into "_gps_latitude"/"_gps_longitude" beside the original.
-        lat = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_latitude", leaf(c))), None)
-        lon = next((c for c in usable if re.fullmatch(r"_[a-z0-9_]+_longitude", leaf(c))), None)
-        geopoint = None
-        if not (lat and lon):
-            lat = first(usable, _CANDIDATES["lat"])
-            lon = first(usable, _CANDIDATES["lon"])
-            if not (lat and lon):
-                geopoint = _geopoint_column(usable, frame)
-        geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
-        date_exclude = {"_submission_time", "start", "end"}
-        date = first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
-        return ColumnMapping(
-            format=fmt,
-            lat=lat,
-            lon=lon,
-            geopoint=geopoint,
-            date=date or first(usable, ("start",)),
-            fallback_date=first(usable, ("_submission_time", "end")),
-            category=first(usable, _CANDIDATES["category"]),
-            id=first(usable, ("_uuid", "instanceid", "_id")),
-            description=first(
-                usable, _CANDIDATES["description"], exclude={c for c in usable if leaf(c) in geo_sources}
-            ),
-            personal=personal,
-        )
+def _personal_columns(columns: list[str], fmt: str) -> tuple[str, ...]:
+    """The columns dropped before anything is stored (police.uk publishes no personal columns)."""
+    return () if fmt == "police-uk" else tuple(c for c in columns if is_personal(c))
 
-    lat = first(usable, _CANDIDATES["lat"])
-    lon = first(usable, _CANDIDATES["lon"])
-    x = y = geopoint = None
-    if not (lat and lon):
-        x = first(usable, _CANDIDATES["x"])
-        y = first(usable, _CANDIDATES["y"])
-        if not (x and y):
-            x = y = None
-            geopoint = _geopoint_column(usable, frame)
+
+def _police_uk(columns: list[str], personal: tuple[str, ...]) -> ColumnMapping:
+    """data.police.uk street-level crime: fixed column names."""
+    get = {c.strip().lower(): c for c in columns}
+    return ColumnMapping(
+        format="police-uk",
+        lat=get["latitude"],
+        lon=get["longitude"],
+        date=get["month"],
+        category=get["crime type"],
+        id=get["crime id"],
+        description=get.get("location"),
+        personal=personal,
+    )
+
+
+def _odk(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """ODK Central / Briefcase CSV: groups joined with ``-``, geopoints split into ``-Latitude``/``-Longitude``
+    (with ``-Altitude``/``-Accuracy``), Central's own columns (:data:`ODK_CENTRAL_COLUMNS`) at the end."""
+    answers = [c for c in usable if c.strip().lower() not in _ODK_CENTRAL]
+    lat, lon = _odk_geopoint(answers)
+    return ColumnMapping(
+        lat=lat or first(answers, _CANDIDATES["lat"], by=odk_leaf),
+        lon=lon or first(answers, _CANDIDATES["lon"], by=odk_leaf),
+        geopoint=None if (lat and lon) else _geopoint_column(answers, frame),
+        date=first(answers, _CANDIDATES["date"], by=odk_leaf),
+        fallback_date=first(usable, _CANDIDATES["fallback_date"], by=odk_leaf),
+        category=first(answers, _CANDIDATES["category"], by=odk_leaf),
+        id=first(usable, ("key", "instanceid", "meta_instanceid"), by=odk_leaf),
+        description=first(answers, _CANDIDATES["description"], by=odk_leaf),
+    )
+
+
+def _odk_geopoint(columns: list[str]) -> tuple[str | None, str | None]:
+    """The first geopoint ODK split into ``<name>-Latitude`` and ``<name>-Longitude`` (a pair of one name)."""
+    lat, lon = coordinate_pair(columns, r".*-latitude", r".*-longitude", by=str.lower)
+    if lat and lon and lat[: -len("latitude")].lower() != lon[: -len("longitude")].lower():
+        prefixes = {c[: -len("-longitude")].lower(): c for c in columns if c.lower().endswith("-longitude")}
+        lon = prefixes.get(lat[: -len("-latitude")].lower(), lon)
+    return lat, lon
+
+
+def _kobo(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """KoboToolbox CSV/XLSX: groups joined with ``/``, metadata columns start with ``_``."""
+    lat, lon, geopoint = _kobo_location(usable, frame)
+    geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
+    date_exclude = {"_submission_time", "start", "end"}
+    date = first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
+    return ColumnMapping(
+        lat=lat,
+        lon=lon,
+        geopoint=geopoint,
+        date=date or first(usable, ("start",)),
+        fallback_date=first(usable, ("_submission_time", "end")),
+        category=first(usable, _CANDIDATES["category"]),
+        id=first(usable, ("_uuid", "instanceid", "_id")),
+        description=first(usable, _CANDIDATES["description"], exclude={c for c in usable if leaf(c) in geo_sources}),
+    )
+
+
+def _kobo_location(usable: list[str], frame: pd.DataFrame | None) -> tuple[str | None, str | None, str | None]:
+    """Kobo splits a geopoint "gps" into "_gps_latitude"/"_gps_longitude" beside the original; else the
+    usual latitude/longitude names; else a geopoint column."""
+    lat, lon = coordinate_pair(usable, r"_[a-z0-9_]+_latitude", r"_[a-z0-9_]+_longitude")
+    if lat and lon:
+        return lat, lon, None
+    lat, lon = first(usable, _CANDIDATES["lat"]), first(usable, _CANDIDATES["lon"])
+    if lat and lon:
+        return lat, lon, None
+    return lat, lon, _geopoint_column(usable, frame)
+
+
+def _plain(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """Any other table: each role by its usual names; the id is the most distinct id-like column."""
+    lat, lon, x, y, geopoint = _plain_location(usable, frame)
     id_candidates = [c for c in usable if leaf(c) in _CANDIDATES["id"]]
     return ColumnMapping(
-        format=fmt,
         lat=lat,
         lon=lon,
         x=x,
@@ -394,8 +436,18 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
         category=first(usable, _CANDIDATES["category"]),
         id=most_unique(frame, id_candidates),
         description=first(usable, _CANDIDATES["description"], exclude={geopoint} if geopoint else set()),
-        personal=personal,
     )
+
+
+def _plain_location(usable: list[str], frame: pd.DataFrame | None) -> tuple[str | None, ...]:
+    """latitude/longitude, else projected x/y, else a geopoint column: (lat, lon, x, y, geopoint)."""
+    lat, lon = first(usable, _CANDIDATES["lat"]), first(usable, _CANDIDATES["lon"])
+    if lat and lon:
+        return lat, lon, None, None, None
+    x, y = first(usable, _CANDIDATES["x"]), first(usable, _CANDIDATES["y"])
+    if x and y:
+        return lat, lon, x, y, None
+    return lat, lon, None, None, _geopoint_column(usable, frame)
 
 
 def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> ColumnMapping:
@@ -488,4 +540,30 @@ def require_location(mapping: ColumnMapping, columns: list[str], file_name: str)
     raise UnusableFileError(
         f"{file_name}: no location columns found (looked for latitude/longitude, a GPS/geopoint column, or x/y). "
         f"Name them with --lat-col and --lon-col (or --mapping); columns are: {', '.join(columns[:30])}"
+    )
+
+
+def refuse_repeat_table(columns: list[str], frame: pd.DataFrame | None, file_name: str, *, date_given: bool) -> None:
+    """Raise :class:`UnusableFileError` for a repeat group's table uploaded on its own.
+
+    ODK Central writes each repeat group to ``<form>-<group>.csv`` (``PARENT_KEY``, ``KEY`` such as
+    ``uuid:.../child[1]``); Kobo to a later sheet (``_parent_index``, ``_submission__uuid``). Its rows
+    are the repeated answers of each submission, with neither the submission's date nor, usually, its
+    place. When each repeat is an incident of its own (a patrol form with one repeat per incident),
+    naming its date column (``date_given``) reads it.
+    """
+    if date_given or not is_repeat_table(columns):
+        return
+    group = ""
+    if frame is not None and len(frame):
+        key_column = next((c for c in columns if key(c) == "key"), None)
+        found = frame[key_column].astype(str).str.extract(r"/([^/\[]+)\[\d+\]$")[0].dropna() if key_column else None
+        if found is not None and len(found):
+            group = f" '{found.iloc[0]}'"
+    rows = f" ({len(frame):,} rows)" if frame is not None else ""
+    raise UnusableFileError(
+        f"{file_name} is the table of a repeat group{group}{rows}: one row per repeated answer of a submission, "
+        "without the submission's date or place. Upload the submissions table instead: from ODK Central the "
+        "whole submissions.csv.zip or the <form>.csv in it (the one with SubmissionDate); from Kobo the first "
+        "sheet of the export. If each row here is an incident of its own, name its date column (--date-col)."
     )

@@ -52,6 +52,9 @@ class Batch:
     withdrawn_at: dt.datetime | None = None
     withdrawn_by: str | None = None
     withdrawn_reason: str | None = None
+    #: What the reader said about the file (which sheet or table was read, what was left aside, its
+    #: encoding): shown with the ingest's report, not stored.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def with_counts(self, **changes) -> Batch:
         return replace(self, **changes)
@@ -59,6 +62,7 @@ class Batch:
     def to_record(self) -> dict:
         """The batch as a flat record for storage (counts dicts as JSON)."""
         record = asdict(self)
+        del record["notes"]
         record["warnings"] = json.dumps(self.warnings, sort_keys=True)
         record["rejections"] = json.dumps(self.rejections, sort_keys=True)
         record["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
