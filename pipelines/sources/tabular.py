@@ -223,3 +223,34 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None) -> RawTable:
 def is_geo_file(path: str | Path) -> bool:
     """True for files that carry their own geometry (GeoJSON, GeoPackage, Shapefile, ...)."""
     return Path(path).suffix.lower() in _GEO_SUFFIXES
+
+
+def read_grid(path: str | Path, *, data: bytes | None = None) -> list[tuple[str | None, list[list[str]]]]:
+    """Every cell of a CSV file or of each sheet of an Excel workbook as text, with no header row.
+
+    For layouts whose first row is not a header (SAPS's published station tables: a title row above
+    each block). Returns ``(sheet name, rows)`` pairs; a CSV file is one pair with no sheet name. Row
+    ``i`` of a grid is spreadsheet row ``i + 1``.
+    """
+    path = Path(path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UnusableFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        try:
+            sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=str, keep_default_na=False)
+        except Exception as exc:  # openpyxl/xlrd raise many types for broken files
+            raise UnusableFileError(f"{path.name} could not be read as an Excel workbook: {exc}") from exc
+        return [(str(name), sheet.astype(str).to_numpy().tolist()) for name, sheet in sheets.items()]
+    if data[:2] == b"PK" or b"\x00" in data[:4096]:
+        return []
+    encoding = detect_encoding(data)
+    text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding, errors="replace")
+    first = text.splitlines()[0] if text else ""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first)))
+    except csv.Error as exc:
+        raise UnusableFileError(f"{path.name} could not be parsed as CSV: {exc}") from exc
+    return [(None, rows)]
