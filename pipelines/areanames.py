@@ -36,6 +36,7 @@ ALIAS_COMMAND = 'areasafe areas alias "NAME IN THE FILE" "STORED NAME" --kind {k
 HOW = {
     "alias": "through a known other name",
     "spacing": "ignoring spaces",
+    "province": "with its province added",
 }
 
 
@@ -69,7 +70,7 @@ class Match:
     """Which area a name means (``code`` is ``None`` when none), and how it was found."""
 
     code: str | None
-    how: str | None = None  # "code", "name", "alias", "spacing"
+    how: str | None = None  # "code", "name", "alias", "spacing", "province"
     via: Alias | None = None
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from pipelines.areanames import HOW, AreaMatcher, Match
 from pipelines.errors import UnusableFileError
-from pipelines.ingest.batches import commit_once, new_batch, read_bytes
+from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.ingest.columns import explicit_or_first, first, key
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.sources.tabular import ROW_NUMBER, read_grid, read_tabular
@@ -217,12 +217,23 @@ def ingest_counts(
         rejections={k: v for k, v in reasons.items() if v},
         notes=tuple(notes),
     )
-    return commit_once(
-        store,
-        batch,
-        area_counts=area_counts.assign(batch_id=batch.batch_id),
-        rejections=rejections.assign(batch_id=batch.batch_id),
-    )
+    frames = {
+        "area_counts": area_counts.assign(batch_id=batch.batch_id),
+        "rejections": rejections.assign(batch_id=batch.batch_id),
+    }
+    if _earlier_had_rejections(store, batch):
+        # The same file again after its stations were fixed in the store (boundaries loaded, an alias
+        # added): stored counts are replaced by key, so loading it again is safe and is what was asked.
+        return store.commit(batch, **frames)
+    return commit_once(store, batch, **frames)
+
+
+def _earlier_had_rejections(store: Store, batch: Batch) -> bool:
+    earlier = earlier_identical_batch(store, batch)
+    if earlier is None:
+        return False
+    stored = store.read_table("batches", where={"batch_id": earlier})
+    return bool(len(stored)) and int(stored["rejected"].iloc[0]) > 0
 
 
 def _match(matcher: AreaMatcher, station: object, province: object) -> Match:
@@ -231,6 +242,8 @@ def _match(matcher: AreaMatcher, station: object, province: object) -> Match:
     found = matcher.match(station)
     if found.code is None and isinstance(province, str) and province.strip():
         found = matcher.match(f"{station} {province}")
+        if found.how in ("code", "name"):
+            found = Match(found.code, "province")
     return found
 
 
@@ -337,8 +350,8 @@ def _read_counts(path: Path, content: bytes, *, area_field: str | None, category
         {
             "_id": np.arange(len(frame)),
             ROW_NUMBER: frame[ROW_NUMBER].to_numpy(),
-            "station": frame[area_col].astype(object).to_numpy(),
-            "category": frame[category].astype(object).to_numpy(),
+            "station": frame[area_col].astype(object).str.strip().to_numpy(),
+            "category": frame[category].astype(object).str.strip().to_numpy(),
             "province": frame[province].astype(object).to_numpy() if province else None,
             "raw": frame.drop(columns=[ROW_NUMBER]).astype(object).to_dict(orient="records"),
         }
