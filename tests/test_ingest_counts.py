@@ -129,9 +129,11 @@ def test_crime_is_a_category_header_and_long_periods_become_financial_years(area
 
 
 def test_an_unknown_station_gets_the_closest_names_not_an_alphabetical_list(area_store, tmp_path):
-    path = write_csv(tmp_path, "c.csv", "station,category,2015\nWset,Murder,1\nZanzibar,Murder,1\n")
+    path = write_csv(
+        tmp_path, "c.csv", "station,category,2015\nWset,Murder,1\nZanzibar,Murder,1\nWest,Murder,2\nEast,Murder,3\n"
+    )
     batch = ingest_counts(area_store, path)
-    assert batch.rejections == {"unknown_area": 2}
+    assert (batch.accepted, batch.rejections) == (2, {"unknown_area": 2})
     messages = area_store.read_rejections().sort_values("row_number")["message"].tolist()
     assert "The closest stored names are 'West'." in messages[0]
     assert "No stored name is close" in messages[1]

@@ -376,7 +376,10 @@ def _read_counts(path: Path, content: bytes, *, area_field: str | None, category
 
 def _with_blocks(rows: pd.DataFrame) -> pd.DataFrame:
     """``block`` (one per station and province of the file) and ``first_row`` (its first row number)."""
-    block = rows["station"].astype(str) + "\x1f" + rows["province"].astype(str)
+    block = pd.Series(
+        [f"{s}\x1f{'' if pd.isna(p) else p}" for s, p in zip(rows["station"], rows["province"], strict=True)],
+        index=rows.index,
+    )
     first_row = rows.groupby(block)[ROW_NUMBER].transform("min")
     return rows.assign(block=block.to_numpy(), first_row=first_row.to_numpy())
 
