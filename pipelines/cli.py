@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
+from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
 from pipelines.settings import default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
@@ -28,7 +28,8 @@ _HELP = {
     "area_kind": "which kind of area the file holds: precinct or neighbourhood (Safe Neighbourhood)",
     "code_field": "the column holding each area's code (default: detected)",
     "name_field": "the column holding each feature's name (default: detected)",
-    "layer": "the layer to read from a file with several (GeoPackage, File Geodatabase)",
+    "layer": "the layer to read from a file with several (GeoPackage layer, File Geodatabase feature class, "
+    "TopoJSON object, KML folder); without it such a file is refused with its layers listed",
     "municipality": "the municipality the areas belong to (recorded with them)",
     "source": "municipal (official records) or community (CSO surveys)",
     "org": "the organisation the records come from (recorded with every row)",
@@ -112,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     counts.add_argument("--org")
     counts.add_argument("--area-kind", default="precinct", choices=AREA_KINDS)
     counts.add_argument("--area-field", help="column naming the station/area (default: detected)")
+    counts.add_argument(
+        "--category-col",
+        metavar="COLUMN",
+        help="the column holding the crime category (default: detected: category, crime_category, crime_type, crime)",
+    )
 
     assets = kinds.add_parser("assets", help="ABCD community assets")
     assets.add_argument("file")
@@ -198,6 +204,23 @@ def _parser() -> argparse.ArgumentParser:
         "reclassify", help="apply the current taxonomy and sensitive-wording rule to stored incidents"
     )
 
+    areas = commands.add_parser("areas", help="other names of areas: station renames, merges and spellings")
+    area_commands = areas.add_subparsers(dest="areas_command", required=True)
+    alias = area_commands.add_parser(
+        "alias", help="record that a name used in files means a stored area (used by every later upload)"
+    )
+    alias.add_argument("alias_name", metavar="NAME", help="the name as the file spells it, e.g. 'Kwa Mashu E'")
+    alias.add_argument("alias_area", metavar="AREA", help="the stored area's name or code, e.g. 'Kwamashu E'")
+    alias.add_argument("--kind", required=True, choices=AREA_KINDS, dest="area_kind")
+    alias.add_argument(
+        "--change", default="renamed", choices=ALIAS_CHANGES, help="how the other name came about (default: renamed)"
+    )
+    alias.add_argument("--note", help="why, e.g. when the station was renamed (recorded with the alias)")
+    alias.add_argument("--user", help="who is adding it (recorded with the alias)")
+    listed = area_commands.add_parser("aliases", help="list the other names the matching uses (shipped and added)")
+    listed.add_argument("--kind", default="precinct", choices=AREA_KINDS, dest="area_kind")
+    listed.add_argument("--json", action="store_true")
+
     db = commands.add_parser("db", help="the store's schema: create or upgrade a PostGIS database (Alembic)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="create or upgrade the schema to this version's (alembic upgrade)")
@@ -252,7 +275,7 @@ def _print_batch(batch, *, as_json: bool) -> None:
     for label, counts in (("rejections", summary["rejections"]), ("warnings", summary["warnings"])):
         if counts:
             print(f"  {label}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    for note in getattr(batch, "notes", ()):
+    for note in summary["notes"]:
         print(f"  note: {note}")
 
 
@@ -299,6 +322,7 @@ def _ingest(store, args) -> int:
             user=args.user,
             area_kind=args.area_kind,
             area_field=args.area_field,
+            category_col=args.category_col,
         )
     elif args.kind == "assets":
         batch = assets.ingest_assets(
@@ -335,6 +359,7 @@ def _batches(store, args) -> int:
         for record in records:
             for key in ("warnings", "rejections"):
                 record[key] = json.loads(record[key] or "{}")
+            record["notes"] = json.loads(record.get("notes") or "[]")
         print(json.dumps(records, default=str))
         return 0
     if batches.empty:
@@ -425,6 +450,28 @@ def _taxonomy(store, args) -> int:
         return 0
     changed = terms.reclassify_stored(store, privacy.operator())
     print(f"{changed} stored incidents re-classified")
+    return 0
+
+
+def _areas(store, args) -> int:
+    from pipelines import areanames
+
+    if args.areas_command == "alias":
+        alias = areanames.add_alias(
+            store, args.area_kind, args.alias_name, args.alias_area, change=args.change, note=args.note, user=args.user
+        )
+        print(f"{alias.name!r} now means the stored {args.area_kind} {alias.area!r} ({alias.change})")
+        return 0
+    shipped = areanames.shipped_aliases(args.area_kind)
+    added = areanames.stored_aliases(store, args.area_kind)
+    records = [{**vars(a), "where": "shipped"} for a in shipped] + [{**vars(a), "where": "added"} for a in added]
+    if args.json:
+        print(json.dumps(records))
+        return 0
+    for r in records:
+        print(
+            f"{r['name']!r} -> {r['area']!r}  ({r['change']}, {r['where']})" + (f": {r['note']}" if r["note"] else "")
+        )
     return 0
 
 
@@ -541,6 +588,8 @@ def _run(args) -> int:
             return _audit(store, args)
         if args.command == "taxonomy":
             return _taxonomy(store, args)
+        if args.command == "areas":
+            return _areas(store, args)
         if args.command == "hotspots":
             from pipelines.hotspots import cli as hotspots_cli
 

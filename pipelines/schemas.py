@@ -35,6 +35,7 @@ REJECTION_REASONS = (
     "malformed_row",
     "unknown_area",
     "invalid_value",
+    "ambiguous_area",
 )
 DUPLICATE_REASONS = ("repeated_in_file", "already_stored")
 ROLES = ("admin", "analyst", "planner", "act_member", "cso")  # the public is "not logged in", not a role
@@ -53,6 +54,9 @@ AUDIT_EVENTS = (
 ACTION_STATUSES = ("open", "done", "blocked", "dropped")
 # Whose budget pays: municipal financial years run July-June, national and provincial ones April-March.
 FUNDING_SPHERES = ("municipal", "provincial", "national")
+# How an area's other name came about: the station was renamed, merged into another, or the name is
+# spelt another way (``JHB Central`` for ``Johannesburg Central``).
+ALIAS_CHANGES = ("renamed", "merged", "spelling")
 WARNING_CODES = (
     "swapped_coordinates",
     "unknown_category",
@@ -62,6 +66,8 @@ WARNING_CODES = (
     "repaired_geometry",
     "unmatched_area",
     "near_boundary",
+    "merged_features",
+    "matched_by_alias",
 )
 
 STORE_CRS = "EPSG:4326"
@@ -180,7 +186,7 @@ AREA_COUNTS = Table(
         Field("area_name", "text", "Area name as delivered."),
         Field("category", "text", "Canonical category.", nullable=False),
         Field("raw_category", "text", "Category as delivered."),
-        Field("period", "text", "Period label as delivered, e.g. 2015-2016 (financial year).", nullable=False),
+        Field("period", "text", "Period label, e.g. 2015/16 (a SAPS financial year, April to March).", nullable=False),
         Field("period_start", "date", "First day of the period."),
         Field("period_end", "date", "Last day of the period."),
         Field("count", "int", "Number of incidents.", nullable=False),
@@ -259,6 +265,7 @@ BATCHES = Table(
         Field("outside_areas", "int", "Accepted rows outside every area."),
         Field("warnings", "text", "JSON object: warning code to count."),
         Field("rejections", "text", "JSON object: rejection reason to count."),
+        Field("notes", "text", "JSON list of sentences: what the import did that the counts do not say."),
         # A withdrawn batch keeps this record as a tombstone; every row it wrote is deleted.
         Field("withdrawn_at", "datetime", "When an admin deleted the batch's rows (UTC); empty while live."),
         Field("withdrawn_by", "text", "The admin who deleted them."),
@@ -379,6 +386,25 @@ TERM_MAPPINGS = Table(
     append_only=True,
 )
 
+AREA_ALIASES = Table(
+    "area_aliases",
+    "Other names of areas (police station renames and merges, other spellings), so a file that uses one "
+    "still matches; they add to the shipped list in data/area_aliases.yaml. The latest row of an alias "
+    "wins. Append-only.",
+    (
+        Field("kind", "text", "Kind of area the alias names.", nullable=False, isin=AREA_KINDS),
+        Field("alias", "text", "The other name, as typed.", nullable=False),
+        Field("alias_key", "text", "The other name, normalised (no case, spacing or punctuation).", nullable=False),
+        Field("area", "text", "The stored area it means: its current name or code.", nullable=False),
+        Field("change", "text", "How the other name came about.", nullable=False, isin=ALIAS_CHANGES),
+        Field("note", "text", "Why, e.g. the date of the rename or the source."),
+        Field("added_at", "datetime", "When it was added (UTC).", nullable=False),
+        Field("added_by", "text", "Who added it."),
+    ),
+    indexes=(("kind", "alias_key"),),
+    append_only=True,
+)
+
 _action_fields = (
     Field("action_id", "text", "Action identifier.", nullable=False),
     _neighbourhood_required,
@@ -433,6 +459,7 @@ TABLES: dict[str, Table] = {
         ACTIONS,
         ACTION_LOG,
         TERM_MAPPINGS,
+        AREA_ALIASES,
     )
 }
 

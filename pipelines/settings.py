@@ -14,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEMO_DIR = DATA_DIR / "demo"
 TAXONOMY_PATH = DATA_DIR / "taxonomy.yaml"
+AREA_ALIASES_PATH = DATA_DIR / "area_aliases.yaml"
 DEFAULT_STORE = DATA_DIR / "areasafe.gpkg"
 STORE_ENV = "AREASAFE_STORE"
 

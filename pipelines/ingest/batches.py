@@ -32,7 +32,10 @@ def new_batch(kind: str, file_name: str, data: bytes, **extra) -> Batch:
 
 
 def earlier_identical_batch(store: Store, batch: Batch) -> str | None:
-    """The id of a committed batch with the same file bytes, kind, source and org, if any.
+    """The id of a committed batch with the same file bytes, kind, format, source and org, if any.
+
+    The format tells apart what one file may give read in different ways: a boundary file's layer and
+    the kind of area it was loaded as (``json neighbourhood layer countries``).
 
     A withdrawn batch (its rows deleted, the record kept as a tombstone) does not count: uploading the
     file again stores it again.
@@ -41,6 +44,7 @@ def earlier_identical_batch(store: Store, batch: Batch) -> str | None:
     same = earlier[
         (earlier["source"].fillna("") == (batch.source or ""))
         & (earlier["org"].fillna("") == (batch.org or ""))
+        & (earlier["format"].fillna("") == (batch.format or ""))
         & earlier["withdrawn_at"].isna()
     ]
     return str(same["batch_id"].iloc[0]) if len(same) else None

@@ -13,7 +13,7 @@ import pandas as pd
 from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch
-from pipelines.ingest.columns import explicit_or_first, first, leaf, with_values
+from pipelines.ingest.columns import explicit_or_first, first, leaf, name_like, with_values
 from pipelines.sources.geofile import read_vector, repair, to_multipolygons
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import normalise_term
@@ -22,7 +22,19 @@ Progress = Callable[[str, float], None]
 
 
 _CODE_FIELDS = ("code", "area_code", "precinct_code", "msoa11cd", "ward_id", "objectid", "id", "fid")
-_NAME_FIELDS = ("name", "area_name", "precinct", "station", "compnt_nm", "msoa11nm", "ward_name", "id")
+_NAME_FIELDS = (
+    "name",
+    "area_name",
+    "precinct",
+    "station",
+    "compnt_nm",
+    "msoa11nm",
+    "ward_name",
+    "name_en",
+    "admin",
+    "title",
+    "label",
+)
 _POP_FIELDS = ("population", "pop", "usualres", "total_population", "pop_2022", "census_population")
 _MUNI_FIELDS = ("municipality", "muni", "municipality_name", "lad11nm", "lmunname", "dmunname")
 
@@ -32,6 +44,17 @@ def _field(frame: pd.DataFrame, explicit: str | None, candidates: tuple[str, ...
     if explicit:
         return explicit_or_first(columns, candidates, explicit, option=f"--{what}-field")
     return first(with_values(frame, columns), candidates)
+
+
+def _name_field(frame: pd.DataFrame, explicit: str | None, code_col: str | None) -> str | None:
+    """The name column: the one named, an expected name (``name``, ``NAME``, ``name_en``, ``ADMIN``,
+    ``WARD_NAME``, a GeoJSON ``title`` ...), any column whose name says it holds names, or else ``id``
+    (the SAPS TopoJSON keeps each station's name there)."""
+    found = _field(frame, explicit, _NAME_FIELDS, "name")
+    if found is None:
+        columns = [c for c in with_values(frame, list(frame.columns)) if c != frame.geometry.name]
+        found = name_like([c for c in columns if c != code_col]) or first(columns, ("id",))
+    return found
 
 
 def _slug(text: str) -> str:
@@ -47,7 +70,13 @@ def read_boundaries(
     layer: str | None = None,
     municipality: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
-    """Read a boundary file into the ``areas`` shape; returns areas, warning counts and notes."""
+    """Read a boundary file into the ``areas`` shape; returns areas, warning counts and notes.
+
+    With several layers that could hold the areas (TopoJSON objects, GeoPackage layers ...) and no
+    ``layer``, the file is refused with each layer and its feature count. Features that share a code
+    are merged into one area (a note names each code); ``areas.attrs["features_read"]`` keeps the
+    number of features read.
+    """
     if kind not in schemas.AREA_KINDS:
         raise MappingError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
     frame = read_vector(path, layer=layer, polygons=True)
@@ -59,7 +88,7 @@ def read_boundaries(
             f"{Path(path).name} holds {', '.join(sorted(types))} features; boundaries must be polygons (use --layer)."
         )
     code_col = _field(frame, code_field, _CODE_FIELDS, "code")
-    name_col = _field(frame, name_field, _NAME_FIELDS, "name")
+    name_col = _name_field(frame, name_field, code_col)
     pop_col = _field(frame, None, _POP_FIELDS, "population")
     muni_col = _field(frame, None, _MUNI_FIELDS, "municipality")
     names = frame[name_col].astype("object") if name_col else pd.Series(None, index=frame.index, dtype=object)
@@ -93,7 +122,10 @@ def read_boundaries(
     if municipality:
         areas["municipality"] = municipality
     duplicated = areas["code"].duplicated(keep=False)
+    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
     if duplicated.any():
+        notes.append(_merge_note(areas[duplicated], code_col))
+        warnings["merged_features"] = int(duplicated.sum())
         parts = (
             areas[duplicated]
             .dissolve(
@@ -109,25 +141,53 @@ def read_boundaries(
             .reset_index()
         )
         parts = parts.set_geometry(to_multipolygons(parts.geometry))
-        notes.append(f"merged {int(duplicated.sum())} features sharing {parts['code'].nunique()} codes")
         areas = pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
-    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
+    areas.attrs["features_read"] = len(frame)
     return areas, warnings, notes
 
 
+def _merge_note(shared: pd.DataFrame, code_col: str | None) -> str:
+    """Every code several features share, with how many, in words (they are stored as one area each)."""
+    parts = []
+    for code, group in shared.groupby("code", sort=True):
+        names = list(dict.fromkeys(group["name"]))
+        differ = (
+            f", named {', '.join(repr(n) for n in names[:5])}{' ...' if len(names) > 5 else ''}"
+            if len(names) > 1
+            else ""
+        )
+        parts.append(f"{code!r} ({len(group)} features{differ})")
+    where = f"the column {code_col!r}" if code_col else "their names"
+    return (
+        f"{len(shared)} features shared {len(parts)} code{'s' if len(parts) > 1 else ''} in {where} and were "
+        f"stored as one area per code: {'; '.join(parts)}. If features with one code are different areas, "
+        "load the file again with --code-field naming the column that tells them apart."
+    )
+
+
 def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | None = None, **options) -> Batch:
-    """Load a boundary file as areas of ``kind``, replacing stored areas with the same codes."""
+    """Load a boundary file as areas of ``kind``, replacing stored areas with the same codes.
+
+    ``rows_read`` and ``accepted`` count features: features that share a code are stored as one area,
+    and the batch notes say which codes and how many features (``merged_features`` counts them).
+    """
     path = Path(path)
-    areas, warnings, _ = read_boundaries(path, kind=kind, **options)
+    areas, warnings, notes = read_boundaries(path, kind=kind, **options)
     content = path.read_bytes() if path.is_file() else b""
+    features = areas.attrs.get("features_read", len(areas))
+    if features != len(areas):
+        notes = [*notes, f"{features:,} features read, stored as {len(areas):,} areas."]
     batch = new_batch(
         "boundaries",
         path.name,
         content,
         user=user,
-        rows_read=len(areas),
-        accepted=len(areas),
+        rows_read=features,
+        accepted=features,
         warnings=warnings,
-        format=path.suffix.lstrip(".").lower(),
+        notes=tuple(notes),
+        format=" ".join(
+            [path.suffix.lstrip(".").lower(), kind, *(["layer", options["layer"]] if options.get("layer") else [])]
+        ),
     )
     return commit_once(store, batch, areas=areas.assign(batch_id=batch.batch_id))

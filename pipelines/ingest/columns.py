@@ -73,6 +73,12 @@ def explicit_or_first(
     return first(columns, names)
 
 
+def name_like(columns: list[str]) -> str | None:
+    """The first column whose name says it holds names (``WARD_NAME``, ``SUBURB_NAME``, ``LAD11NM``,
+    ``name_long``), for when none of the expected names is present."""
+    return next((c for c in columns if re.search(r"(^|_|\d)(name|nm)(_|$)|^name|name$", leaf(c))), None)
+
+
 def with_values(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """The columns that hold at least one value (the SAPS TopoJSON has ``id`` and an all-empty ``ID``)."""
     return [c for c in columns if frame[c].notna().any() and frame[c].astype(str).str.strip().ne("").any()]

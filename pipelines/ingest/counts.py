@@ -1,38 +1,122 @@
-"""Counts per area, category and period (SAPS station statistics and similar)."""
+"""Counts per area, category and period (SAPS station statistics and similar).
+
+Place in the data flow: a counts file is read into long rows (station, category, period, count), each
+station is matched to a stored area (:mod:`pipelines.areanames`), and the counts are stored in
+``area_counts`` with their financial year. Three layouts are read:
+
+- **long**: one row per station, category and period (``station, category, period, count``);
+- **wide**: one row per station and category, one column per year (``Province, Station, Category,
+  2005-2006, ...`` as in the Kaggle mirror of SAPS's statistics, or ``station, province, crime, 2003,
+  2004, ...`` as in Adrian Frith's reformatting of SAPS's 2013 release);
+- **SAPS's own tables** (``police_station_figures_per_province.xls`` and its CSV exports): a title row
+  ``Crime in Albertinia (WC) for April to March 2003/2004 - 2012/2013`` above a block whose header row
+  is ``Crime Category, April 2003 to March 2004, ...``, one block per station, one below the other (and
+  in the workbook one sheet per province).
+
+SAPS counts by financial year, 1 April to 31 March, and labels it ``2015/16``; every year column or
+period is stored under that label with its first and last day. A column headed by one year, ``2003``,
+is the financial year that *starts* in it (2003/04, April 2003 to March 2004): SAPS's 2013 release runs
+``April 2003 to March 2004`` ... ``April 2012 to March 2013``, and its reformatting names those columns
+``2003`` ... ``2012``; the Kaggle mirror's ``2005-2006`` ... ``2015-2016`` say the same in full.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipelines.areanames import HOW, AreaMatcher, Match
 from pipelines.errors import UnusableFileError
-from pipelines.ingest.batches import commit_once, new_batch, read_bytes
-from pipelines.ingest.columns import leaf
+from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
+from pipelines.ingest.columns import explicit_or_first, first, key
 from pipelines.ingest.rejections import rejection_rows
-from pipelines.sources.tabular import ROW_NUMBER, read_tabular
+from pipelines.sources.tabular import ROW_NUMBER, read_grid, read_tabular
 from pipelines.store.base import Batch, Store
-from pipelines.taxonomy import Taxonomy, load_taxonomy, normalise_term
+from pipelines.taxonomy import Taxonomy, load_taxonomy
+from pipelines.terms import store_taxonomy
 
 Progress = Callable[[str, float], None]
 
+AREA_NAMES = ("station", "police_station", "precinct", "area", "area_name", "name", "code", "area_code")
+CATEGORY_NAMES = ("category", "crime_category", "crime_type", "crime")
+#: SAPS's financial year: 1 April to 31 March.
+_FY_START, _FY_END = "04-01", "03-31"
+_YEAR_SPAN = re.compile(r"^((?:19|20)\d{2})\s*[-/]\s*(\d{2}|\d{4})$")
+_MONTH_SPAN = re.compile(
+    r"^(?:apr(?:il)?)\.?\s+((?:19|20)\d{2})\s*(?:to|-|–)\s*(?:mar(?:ch)?)\.?\s+((?:19|20)\d{2})$", re.I
+)
+#: The title row of a block in SAPS's own tables: "Crime in  Albertinia (WC)  for April to March ...".
+#: The markers after the province ("[169]": one of the 169 high-crime stations) are left out.
+_TITLE = re.compile(
+    r"^\s*crime\s+in\s+(?P<name>.+?)\s*(?:\((?P<province>[A-Za-z]{2,3})\))?(?:\s*\[[^\]]*\])*\s+for\s+", re.I
+)
+#: Blocks of these names are totals, not stations.
+_TOTALS = frozenset(
+    key(n)
+    for n in (
+        "RSA",
+        "South Africa",
+        "Eastern Cape",
+        "Free State",
+        "Gauteng",
+        "KwaZulu-Natal",
+        "KwaZulu Natal",
+        "Limpopo",
+        "Mpumalanga",
+        "North West",
+        "Northern Cape",
+        "Western Cape",
+    )
+)
 
-_PERIOD = re.compile(r"^(\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
-_AREA_NAME_FIELDS = ("station", "precinct", "area", "area_name", "name", "police_station", "code", "area_code")
+
+def financial_year(label: object) -> int | None:
+    """The first calendar year of the SAPS financial year ``label`` names, or ``None``.
+
+    ``2015``, ``2015-2016``, ``2015/16`` and ``April 2015 to March 2016`` are all 2015/16: 1 April 2015
+    to 31 March 2016. A single year is the year the financial year starts in (see the module docstring).
+    """
+    text = " ".join(str(label).split())
+    if re.fullmatch(r"(?:19|20)\d{2}", text):
+        return int(text)
+    m = _YEAR_SPAN.match(text) or _MONTH_SPAN.match(text)
+    if m is None:
+        return None
+    start, end = int(m.group(1)), m.group(2)
+    following = start + 1
+    if (len(end) == 2 and int(end) != following % 100) or (len(end) == 4 and int(end) != following):
+        return None  # 2015-2017 is no financial year
+    return start
 
 
-def _period_bounds(label: str) -> tuple[str | None, str | None]:
-    """SAPS financial years (``2015-2016``) run 1 April to 31 March."""
-    m = _PERIOD.match(label.strip())
-    if m:
-        start = int(m.group(1))
-        return f"{start}-04-01", f"{start + 1}-03-31"
-    if re.fullmatch(r"\d{4}", label.strip()):
-        return f"{label.strip()}-01-01", f"{label.strip()}-12-31"
-    return None, None
+def period_label(start: int) -> str:
+    """SAPS's label for the financial year starting in ``start``: ``2015/16``."""
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def period_bounds(label: object) -> tuple[str, str | None, str | None]:
+    """The stored label and first and last day of a period as delivered (unknown periods kept as they are)."""
+    start = financial_year(label)
+    if start is None:
+        return str(label).strip(), None, None
+    return period_label(start), f"{start}-{_FY_START}", f"{start + 1}-{_FY_END}"
+
+
+@dataclass
+class _Long:
+    """A counts file as rows (``rows``: one per file row, with the station, province and category) and
+    counts (``counts``: one per row and period, ``_id`` pointing at the row; the row number shown to
+    users may repeat across the sheets of a workbook, ``_id`` does not)."""
+
+    rows: pd.DataFrame  # _id, ROW_NUMBER, station, category, province (may be None), raw (dict per row)
+    counts: pd.DataFrame  # _id (of the row), period, count
+    layout: str
+    notes: list[str]
 
 
 def ingest_counts(
@@ -44,80 +128,80 @@ def ingest_counts(
     user: str | None = None,
     area_kind: str = "precinct",
     area_field: str | None = None,
+    category_col: str | None = None,
     taxonomy: Taxonomy | None = None,
 ) -> Batch:
-    """Load counts per area, category and period (wide SAPS layout or long ``period``/``count`` columns).
+    """Load counts per area, category and financial year (long, wide or SAPS's own layout).
 
-    Rows are matched to stored areas of ``area_kind`` by code, then by name ignoring case, ``_``
-    and ``-``; rows whose area matches nothing are rejected as ``unknown_area``.
+    Parameters
+    ----------
+    area_field, category_col
+        The columns naming the station (area) and the crime category; detected when not given
+        (``station``/``precinct``/``area``...; ``category``/``crime_category``/``crime_type``/``crime``).
+
+    Each station is matched to a stored area of ``area_kind`` (:class:`~pipelines.areanames.AreaMatcher`:
+    code or name, a known other name, or the same letters ignoring spaces; the batch notes say which
+    were matched other than by name). A row whose station matches nothing is rejected as
+    ``unknown_area`` with the closest stored names; rows of two stations that match the same area are
+    rejected as ``ambiguous_area``.
     """
     path = Path(path)
     content = read_bytes(path, None)
-    raw = read_tabular(path, data=content)
-    frame = raw.frame
-    columns = [c for c in frame.columns if c != ROW_NUMBER]
-    by_leaf = {leaf(c): c for c in columns}
-    area_col = area_field or next((by_leaf[k] for k in _AREA_NAME_FIELDS if k in by_leaf), None)
-    if area_col is None or area_col not in columns:
-        raise UnusableFileError(
-            f"{path.name}: no station/area column found; name it with --area-field. Columns are: {', '.join(columns)}"
-        )
-    category_col = next((by_leaf[k] for k in ("category", "crime_category", "crime_type") if k in by_leaf), None)
-    if category_col is None:
-        raise UnusableFileError(f"{path.name}: no category column found; columns are: {', '.join(columns)}")
-    period_cols = [c for c in columns if _PERIOD.match(c.strip()) or re.fullmatch(r"\d{4}", c.strip())]
-    if period_cols:
-        long = frame.melt(
-            id_vars=[ROW_NUMBER, area_col, category_col], value_vars=period_cols, var_name="period", value_name="count"
-        )
-    elif "period" in by_leaf and "count" in by_leaf:
-        long = frame.rename(columns={by_leaf["period"]: "period", by_leaf["count"]: "count"})[
-            [ROW_NUMBER, area_col, category_col, "period", "count"]
-        ]
-    else:
-        raise UnusableFileError(f"{path.name}: no period columns (like 2015-2016) and no period/count columns found.")
-
-    areas = store.read_areas(area_kind)
-    lookup = {normalise_term(c): c for c in areas["code"]}
-    lookup.update({normalise_term(n): c for n, c in zip(areas["name"], areas["code"], strict=True)})
-    area_codes = frame[area_col].map(lambda v: lookup.get(normalise_term(v)))
-    matched = area_codes.notna().to_numpy()
-    counts_numeric = pd.to_numeric(long["count"].astype("object").replace("", np.nan), errors="coerce")
-    long = long.assign(
-        count=counts_numeric, area_code=long[ROW_NUMBER].map(dict(zip(frame[ROW_NUMBER], area_codes, strict=True)))
+    long = _read_counts(path, content, area_field=area_field, category_col=category_col)
+    rows = long.rows
+    matcher = AreaMatcher.from_store(store, area_kind)
+    blocks = rows.drop_duplicates("block")
+    matches = {
+        b: _match(matcher, station, province)
+        for b, station, province in blocks[["block", "station", "province"]].itertuples(index=False)
+    }
+    rows = rows.assign(area_code=rows["block"].map({b: m.code for b, m in matches.items()}))
+    unknown = rows["area_code"].isna().to_numpy()
+    counts = long.counts.merge(rows.loc[~unknown, ["_id", "block", "station", "category", "area_code"]], on="_id")
+    values = pd.to_numeric(counts["count"].astype("object").replace("", np.nan), errors="coerce")
+    counts = counts.assign(count=values)[values.notna()]
+    bounds = {p: period_bounds(p) for p in counts["period"].unique()}
+    counts = counts.assign(
+        period=[bounds[p][0] for p in counts["period"]],
+        period_start=[bounds[p][1] for p in counts["period"]],
+        period_end=[bounds[p][2] for p in counts["period"]],
     )
-    long = long[long["area_code"].notna() & long["count"].notna()]
-    category, _, unknown = (taxonomy or load_taxonomy()).map_series(long[category_col])
-    bounds = {p: _period_bounds(p) for p in long["period"].unique()}
-    counts = pd.DataFrame(
+    clashes = _clashes(rows, counts)
+    ambiguous = rows["block"].isin(clashes).to_numpy() & ~unknown
+    accepted = ~unknown & ~ambiguous
+    counts = counts[~counts["block"].isin(clashes)]
+    category, _, unknown_category = (taxonomy or store_taxonomy(store, load_taxonomy())).map_series(counts["category"])
+    area_counts = pd.DataFrame(
         {
             "area_kind": area_kind,
-            "area_code": long["area_code"].to_numpy(dtype=object),
-            "area_name": long[area_col].to_numpy(dtype=object),
+            "area_code": counts["area_code"].to_numpy(dtype=object),
+            "area_name": counts["station"].to_numpy(dtype=object),
             "category": category.to_numpy(dtype=object),
-            "raw_category": long[category_col].to_numpy(dtype=object),
-            "period": long["period"].to_numpy(dtype=object),
-            "period_start": [bounds[p][0] for p in long["period"]],
-            "period_end": [bounds[p][1] for p in long["period"]],
-            "count": long["count"].astype("int64").to_numpy(),
+            "raw_category": counts["category"].to_numpy(dtype=object),
+            "period": counts["period"].to_numpy(dtype=object),
+            "period_start": counts["period_start"].to_numpy(dtype=object),
+            "period_end": counts["period_end"].to_numpy(dtype=object),
+            "count": counts["count"].astype("int64").to_numpy(),
             "source": source,
             "org": org,
             "batch_id": None,
         }
     )
-    unmatched = frame.loc[~matched]
-    known = ", ".join(sorted(areas["name"].astype(str))[:15]) or "(no areas of this kind are loaded yet)"
-    rejections = rejection_rows(
-        unmatched[ROW_NUMBER].to_numpy(),
-        "unknown_area",
+    rejections = pd.concat(
         [
-            f"Area {v!r} matches no stored {area_kind}; load its boundary first or fix the name (known: {known}...)."
-            for v in unmatched[area_col]
+            _rejected(rows[unknown], "unknown_area", lambda r: matcher.unknown_message(r.station, kind=area_kind), org),
+            _rejected(rows[ambiguous], "ambiguous_area", lambda r: clashes[r.block], org),
         ],
-        org=org,
-        raw=unmatched.drop(columns=[ROW_NUMBER]),
+        ignore_index=True,
     )
-    warnings = {"unknown_category": int(unknown.sum())} if unknown.any() else {}
+    otherwise = {b: m for b, m in matches.items() if m.how in HOW}
+    named = {b: _station_words(row, at=False) for b, row in blocks.set_index("block").iterrows()}
+    notes = long.notes + _match_notes({named[b]: m for b, m in otherwise.items()}, matcher, area_kind)
+    warnings = {"unknown_category": int(unknown_category.sum())} if unknown_category.any() else {}
+    by_alias = int((rows["block"].isin(list(otherwise)).to_numpy() & accepted).sum())
+    if by_alias:
+        warnings["matched_by_alias"] = by_alias
+    reasons = {"unknown_area": int(unknown.sum()), "ambiguous_area": int(ambiguous.sum())}
     batch = new_batch(
         "counts",
         path.name,
@@ -125,16 +209,227 @@ def ingest_counts(
         source=source,
         org=org,
         user=user,
-        format="counts",
-        rows_read=len(frame),
-        accepted=int(matched.sum()),
-        rejected=int((~matched).sum()),
+        format=long.layout,
+        rows_read=len(rows),
+        accepted=int(accepted.sum()),
+        rejected=int((~accepted).sum()),
         warnings=warnings,
-        rejections={"unknown_area": int((~matched).sum())} if (~matched).any() else {},
+        rejections={k: v for k, v in reasons.items() if v},
+        notes=tuple(notes),
     )
-    return commit_once(
-        store,
-        batch,
-        area_counts=counts.assign(batch_id=batch.batch_id),
-        rejections=rejections.assign(batch_id=batch.batch_id),
+    frames = {
+        "area_counts": area_counts.assign(batch_id=batch.batch_id),
+        "rejections": rejections.assign(batch_id=batch.batch_id),
+    }
+    if _earlier_had_rejections(store, batch):
+        # The same file again after its stations were fixed in the store (boundaries loaded, an alias
+        # added): stored counts are replaced by key, so loading it again is safe and is what was asked.
+        return store.commit(batch, **frames)
+    return commit_once(store, batch, **frames)
+
+
+def _earlier_had_rejections(store: Store, batch: Batch) -> bool:
+    earlier = earlier_identical_batch(store, batch)
+    if earlier is None:
+        return False
+    stored = store.read_table("batches", where={"batch_id": earlier})
+    return bool(len(stored)) and int(stored["rejected"].iloc[0]) > 0
+
+
+def _match(matcher: AreaMatcher, station: object, province: object) -> Match:
+    """The area ``station`` names; with its province added (``Heidelberg WC``) when the name alone
+    matches none (SAPS has several stations called Heidelberg, Balfour, Richmond, Middelburg)."""
+    found = matcher.match(station)
+    if found.code is None and isinstance(province, str) and province.strip():
+        found = matcher.match(f"{station} {province}")
+        if found.how in ("code", "name"):
+            found = Match(found.code, "province")
+    return found
+
+
+def _rejected(rows: pd.DataFrame, reason: str, message: Callable, org: str | None) -> pd.DataFrame:
+    return rejection_rows(
+        rows[ROW_NUMBER].to_numpy(),
+        reason,
+        [message(r) for r in rows.itertuples(index=False)],
+        org=org,
+        raw=pd.DataFrame(list(rows["raw"])) if len(rows) else [],
     )
+
+
+def _clashes(rows: pd.DataFrame, counts: pd.DataFrame) -> dict[str, str]:
+    """Blocks (a station of the file, with its province) whose counts share an area, category and year
+    with other counts of the file: block -> the message for its rows. Which count is right cannot be
+    told, so none of those blocks is stored (two stations called Balfour, one in the Eastern Cape and one
+    in Mpumalanga, both match a stored precinct called Balfour)."""
+    repeated = counts[counts.duplicated(["area_code", "category", "period"], keep=False)]
+    if not len(repeated):
+        return {}
+    described = rows.drop_duplicates("block").set_index("block")
+    messages = {}
+    for code, group in repeated.groupby("area_code", sort=False):
+        blocks = list(dict.fromkeys(group["block"]))
+        if len(blocks) == 1:
+            station = described.loc[blocks[0]]
+            text = (
+                f"{station['station']!r} has more than one count for the same category and year (first at row "
+                f"{station['first_row']}), so which is right cannot be told. Keep one row per category and year"
+            )
+        else:
+            names = " and ".join(_station_words(described.loc[b]) for b in blocks)
+            text = (
+                f"{names} all match the stored area {code!r}, so their counts cannot be told apart. Name the "
+                "stations as the stored areas name them (e.g. add the province: 'Balfour MP')"
+            )
+        for block in blocks:
+            messages[block] = f"{text}, then load the file again."
+    return messages
+
+
+def _station_words(station: pd.Series, *, at: bool = True) -> str:
+    """A station of the file in words: its name, its province if the file gives one, and its first row."""
+    province = station["province"]
+    where = f" ({province})" if isinstance(province, str) and province else ""
+    return f"{station['station']!r}{where}" + (f" from row {station['first_row']}" if at else "")
+
+
+def _match_notes(matched: dict, matcher: AreaMatcher, kind: str) -> list[str]:
+    if not matched:
+        return []
+    parts = []
+    for station, m in sorted(matched.items(), key=lambda item: str(item[0])):
+        why = HOW[m.how] if m.via is None else m.via.change + (f", {m.via.note}" if m.via.note else "")
+        parts.append(f"{station} as {matcher.names[m.code]!r} ({why})")
+    names = "1 station name" if len(parts) == 1 else f"{len(parts)} station names"
+    return [f"{names} matched a stored {kind} other than by its name: " + "; ".join(parts) + "."]
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading: each layout into rows and counts
+# --------------------------------------------------------------------------------------------------
+def _read_counts(path: Path, content: bytes, *, area_field: str | None, category_col: str | None) -> _Long:
+    if not area_field:
+        tables, start = [], 0
+        for sheet, grid in read_grid(path, data=content):
+            table = _published(grid, sheet, start=start)
+            if table is not None:
+                tables.append(table)
+                start += len(table.rows)
+        if tables:
+            return _Long(
+                pd.concat([t.rows for t in tables], ignore_index=True),
+                pd.concat([t.counts for t in tables], ignore_index=True),
+                "saps-tables",
+                [note for t in tables for note in t.notes],
+            )
+    raw = read_tabular(path, data=content)
+    frame = raw.frame
+    columns = [c for c in frame.columns if c != ROW_NUMBER]
+    area_col = explicit_or_first(columns, AREA_NAMES, area_field, option="--area-field")
+    if area_col is None:
+        raise UnusableFileError(
+            f"{path.name}: no station or area column found in the first row (columns: {', '.join(columns)}). "
+            "If the stations are in a column, name it with --area-field COLUMN. If each station's name stands "
+            "in a title row above its block of categories and years (SAPS's own tables), the blocks were not "
+            "recognised: each needs a title like 'Crime in Harare (WC) for April to March ...' and a header "
+            "row starting 'Crime Category' followed by years such as 'April 2015 to March 2016' or 2015/2016."
+        )
+    category = explicit_or_first(
+        [c for c in columns if c != area_col], CATEGORY_NAMES, category_col, option="--category-col"
+    )
+    if category is None:
+        raise UnusableFileError(
+            f"{path.name}: no crime category column found (looked for {', '.join(CATEGORY_NAMES)}); columns are: "
+            f"{', '.join(columns)}. Name it with --category-col COLUMN."
+        )
+    province = first([c for c in columns if c not in (area_col, category)], ("province", "prov"))
+    period_cols = [c for c in columns if financial_year(c) is not None]
+    period = first(columns, ("period", "year", "financial_year"))
+    count = first(columns, ("count", "counts", "incidents", "value", "number"))
+    base = pd.DataFrame(
+        {
+            "_id": np.arange(len(frame)),
+            ROW_NUMBER: frame[ROW_NUMBER].to_numpy(),
+            "station": frame[area_col].astype(object).str.strip().to_numpy(),
+            "category": frame[category].astype(object).str.strip().to_numpy(),
+            "province": frame[province].astype(object).to_numpy() if province else None,
+            "raw": frame.drop(columns=[ROW_NUMBER]).astype(object).to_dict(orient="records"),
+        }
+    )
+    if period_cols:
+        counts = frame.assign(_id=base["_id"].to_numpy()).melt(
+            id_vars=["_id"], value_vars=period_cols, var_name="period", value_name="count"
+        )
+        layout = "counts-wide"
+    elif period and count:
+        counts = pd.DataFrame(
+            {"_id": base["_id"].to_numpy(), "period": frame[period].to_numpy(), "count": frame[count].to_numpy()}
+        )
+        layout = "counts-long"
+    else:
+        raise UnusableFileError(
+            f"{path.name}: no year columns (like 2015/2016, 2015-2016 or 2015) and no period and count columns "
+            f"found; columns are: {', '.join(columns)}."
+        )
+    return _Long(_with_blocks(base), counts, layout, [])
+
+
+def _with_blocks(rows: pd.DataFrame) -> pd.DataFrame:
+    """``block`` (one per station and province of the file) and ``first_row`` (its first row number)."""
+    block = pd.Series(
+        [f"{s}\x1f{'' if pd.isna(p) else p}" for s, p in zip(rows["station"], rows["province"], strict=True)],
+        index=rows.index,
+    )
+    first_row = rows.groupby(block)[ROW_NUMBER].transform("min")
+    return rows.assign(block=block.to_numpy(), first_row=first_row.to_numpy())
+
+
+def _published(grid: list[list[str]], sheet: str | None, *, start: int = 0) -> _Long | None:
+    """SAPS's own table layout (see the module docstring), or ``None`` when ``grid`` is not in it."""
+    rows, counts, totals = [], [], []
+    title: tuple[str, str | None] | None = None
+    periods: list[tuple[int, str]] | None = None
+    in_total = False
+    for i, cells in enumerate(grid):
+        cells = [str(c).strip() for c in cells]
+        first_cell = cells[0] if cells else ""
+        found = _TITLE.match(first_cell)
+        if found:
+            title = (" ".join(found.group("name").split()), found.group("province"))
+            in_total = key(title[0]) in _TOTALS and not title[1]
+            if in_total:
+                totals.append(title[0])
+            periods = None
+            continue
+        if key(first_cell) in CATEGORY_NAMES:
+            header = [(j, c) for j, c in enumerate(cells) if j and financial_year(c) is not None]
+            periods = header or None
+            continue
+        if title is None or periods is None or in_total or not first_cell:
+            continue
+        values = {label: cells[j] if j < len(cells) else "" for j, label in periods}
+        if not any(v for v in values.values()):
+            continue  # a section heading ("CONTACT CRIME ...") or a blank row
+        raw = {"station": title[0], "province": title[1], "category": first_cell, **values}
+        if sheet is not None:
+            raw = {"sheet": sheet, **raw}
+        rows.append(
+            {
+                "_id": start + len(rows),
+                ROW_NUMBER: i + 1,
+                "station": title[0],
+                "category": first_cell,
+                "province": title[1],
+                "raw": raw,
+            }
+        )
+        counts += [{"_id": start + len(rows) - 1, "period": label, "count": v} for label, v in values.items()]
+    if not rows:
+        return None
+    notes = []
+    if totals:
+        where = f" on sheet {sheet}" if sheet else ""
+        notes.append(
+            f"Left aside the total block{'s' if len(totals) > 1 else ''} {', '.join(totals)}{where}: not a station."
+        )
+    return _Long(_with_blocks(pd.DataFrame(rows)), pd.DataFrame(counts), "saps-tables", notes)

@@ -25,6 +25,7 @@ SENTENCES = {
     "future_date": "The date is in the future.",
     "malformed_row": "The row could not be read: it has more or fewer fields than the header, or a character that is not text.",
     "unknown_area": "The area named in the row matches no stored area.",
+    "ambiguous_area": "Two stations of the file match the same stored area, so neither could be stored.",
     "invalid_value": "A value in the row is not one of the allowed values.",
     "repeated_in_file": "The row repeats an earlier row of the same file.",
     "already_stored": "The row was already stored from an earlier upload.",
@@ -36,6 +37,8 @@ SENTENCES = {
     "repaired_geometry": "The shape was invalid and was repaired.",
     "unmatched_area": "The point is in no Safe Neighbourhood.",
     "near_boundary": "The point was just outside an area and was placed in the nearest one.",
+    "merged_features": "Several shapes shared one area code and were stored as one area.",
+    "matched_by_alias": "The area was found under another name (a renamed or merged station, or other spacing).",
 }
 
 

@@ -16,6 +16,7 @@ server for GDAL to read.
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -145,25 +146,82 @@ def uploaded_dataset(name: str | Path, data: bytes) -> Iterator[Dataset]:
         yield _dataset(path, label)
 
 
+#: GDAL's TopoJSON driver reads each object that is a GeometryCollection as a layer of that name, and
+#: every other object (world-atlas's ``land``, a single MultiPolygon) into one layer of this name.
+_TOPOJSON_REST = "TopoJSON"
+
+
+def _topojson_objects(source: str) -> dict[str, str]:
+    """Object name -> type of a TopoJSON file on the disk (empty when ``source`` is none)."""
+    path = Path(source.removeprefix("TopoJSON:"))
+    if not source.startswith("TopoJSON:") or not path.is_file():
+        return {}
+    try:
+        objects = json.loads(path.read_bytes()).get("objects") or {}
+    except (ValueError, AttributeError):
+        return {}
+    return {str(name): str((obj or {}).get("type")) for name, obj in objects.items()}
+
+
+def _layer_words(name: str, objects: dict[str, str]) -> str:
+    """A layer as the user knows it: GDAL's ``TopoJSON`` layer by the objects it holds."""
+    rest = [n for n, kind in objects.items() if kind != "GeometryCollection"]
+    return ", ".join(rest) if name == _TOPOJSON_REST and rest else name
+
+
 def pick_layer(source: str, layer: str | None, *, polygons: bool, label: str | None = None) -> str | None:
-    """The requested layer, or the first (polygon) layer of a multi-layer source."""
+    """The requested layer, or the only candidate of a multi-layer source.
+
+    With ``polygons`` (boundaries), every non-empty layer that may hold polygons is a candidate
+    (TopoJSON objects, GeoPackage layers, File Geodatabase feature classes, KML folders); when there
+    are several, nothing is guessed: the file is refused with each candidate and its feature count, so
+    the user chooses one with ``--layer``. Without ``polygons`` the first layer is read.
+    """
     label = label or Path(source).name
     try:
         layers = pyogrio.list_layers(source)
     except Exception as exc:  # GDAL raises DataSourceError and friends
         raise UnusableFileError(f"{label} could not be opened as a vector file: {exc}") from exc
     names = [str(name) for name, _ in layers]
+    objects = _topojson_objects(source) if source.startswith("TopoJSON:") and len(names) > 1 else {}
     if layer is not None:
-        if layer not in names:
-            raise UnusableFileError(f"layer {layer!r} not found; layers are: {', '.join(names)}")
-        return layer
+        if layer in names:
+            return layer
+        if objects.get(layer) not in (None, "GeometryCollection") and _TOPOJSON_REST in names:
+            return _TOPOJSON_REST  # the object the user named, as GDAL reads it
+        known = ", ".join(_layer_words(n, objects) for n in names)
+        raise UnusableFileError(f"{label}: layer {layer!r} not found; its layers are: {known}")
     if len(names) <= 1:
         return names[0] if names else None
-    if polygons:
-        for name, geom_type in layers:
-            if geom_type and "polygon" in str(geom_type).lower():
-                return str(name)
-    return names[0]
+    if not polygons:
+        return names[0]
+    candidates = []
+    for name, geom_type in layers:
+        kind = str(geom_type).lower()
+        if geom_type is None or not ("polygon" in kind or kind == "unknown"):
+            continue
+        features = _feature_count(source, str(name))
+        if features:
+            candidates.append((str(name), features))
+    if len(candidates) <= 1:
+        return candidates[0][0] if candidates else names[0]
+    listed = ", ".join(f"{_layer_words(name, objects)} ({_features(n)})" for name, n in candidates)
+    example = _layer_words(max(candidates, key=lambda c: c[1])[0], objects).split(", ")[0]
+    raise UnusableFileError(
+        f"{label} holds {len(candidates)} layers that could be the areas: {listed}. Nothing was loaded. "
+        f"Choose one with --layer NAME, e.g. --layer {example}."
+    )
+
+
+def _features(n: int) -> str:
+    return "features not counted" if n < 0 else f"{n:,} feature{'s' if n != 1 else ''}"
+
+
+def _feature_count(source: str, layer: str) -> int:
+    try:
+        return int(pyogrio.read_info(source, layer=layer, force_feature_count=True)["features"])
+    except Exception:  # a layer GDAL cannot count is still offered
+        return -1
 
 
 def read_vector(

@@ -642,3 +642,34 @@ def _sheet_note(sheets: list[_Sheet], chosen: str) -> str:
 def is_geo_file(path: str | Path) -> bool:
     """True for files that carry their own geometry (GeoJSON, GeoPackage, Shapefile, ...)."""
     return PurePosixPath(str(path).replace("\\", "/")).suffix.lower() in _GEO_SUFFIXES
+
+
+def read_grid(path: str | Path, *, data: bytes | None = None) -> list[tuple[str | None, list[list[str]]]]:
+    """Every cell of a CSV file or of each sheet of an Excel workbook as text, with no header row.
+
+    For layouts whose first row is not a header (SAPS's published station tables: a title row above
+    each block). Returns ``(sheet name, rows)`` pairs; a CSV file is one pair with no sheet name. Row
+    ``i`` of a grid is spreadsheet row ``i + 1``. The bytes decide (gzip and zip are opened, the encoding
+    and line ends are found as for :func:`read_tabular`); the name is only a label.
+    """
+    path = Path(path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UnusableFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    data = unpack(data, path.name).data
+    if is_workbook(data):
+        try:
+            sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=str, keep_default_na=False)
+        except Exception:  # openpyxl/xlrd raise many types for broken files
+            raise UnusableFileError(_broken_workbook(path.name)) from None
+        return [(str(name), sheet.astype(str).to_numpy().tolist()) for name, sheet in sheets.items()]
+    _check_text(path.name, data)
+    text = as_text(data).decode()
+    first = text.splitlines()[0] if text else ""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first)))
+    except csv.Error as exc:
+        raise UnusableFileError(f"{path.name} could not be read as CSV ({exc}); save it again as CSV UTF-8.") from exc
+    return [(None, rows)]

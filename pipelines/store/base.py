@@ -49,6 +49,9 @@ class Batch:
     outside_areas: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
     rejections: dict[str, int] = field(default_factory=dict)
+    #: Sentences on what the import did that the counts do not say (features merged under one code,
+    #: names matched through an alias or ignoring spaces, blocks left aside).
+    notes: tuple[str, ...] = ()
     withdrawn_at: dt.datetime | None = None
     withdrawn_by: str | None = None
     withdrawn_reason: str | None = None
@@ -65,6 +68,7 @@ class Batch:
         del record["notes"]
         record["warnings"] = json.dumps(self.warnings, sort_keys=True)
         record["rejections"] = json.dumps(self.rejections, sort_keys=True)
+        record["notes"] = json.dumps(list(self.notes)) if self.notes else None
         record["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
         if self.withdrawn_at is not None:
             record["withdrawn_at"] = self.withdrawn_at.astimezone(dt.UTC).isoformat()
@@ -81,6 +85,7 @@ class Batch:
             "outside_areas": self.outside_areas,
             "warnings": dict(self.warnings),
             "rejections": dict(self.rejections),
+            "notes": list(self.notes),
         }
 
 

@@ -62,8 +62,9 @@ _USER_VERSION = 10400  # GeoPackage 1.4.0
 # 4: area-and-period indexes leave out rows without that area (partial indexes);
 # 5: login_failures and the login salt (throttling of names without an account);
 # 6: term_mappings, and incidents stored under the fallback category made sensitive (fail closed);
-# 7: assets.sharing_consent (people's assets by consent)
-_SCHEMA_VERSION = "7"
+# 7: assets.sharing_consent (people's assets by consent);
+# 8: area_aliases (station renames and merges) and batches.notes
+_SCHEMA_VERSION = "8"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'

@@ -1,0 +1,271 @@
+"""Which stored area a name in a file means: codes, names, other names (aliases) and the closest names.
+
+Place in the data flow: between a reader that names areas (SAPS station statistics, a column of station
+or ward names) and the store. :class:`AreaMatcher` holds the stored areas of one kind and answers, for a
+name as delivered, which area it is and how it was found:
+
+1. its code or name, ignoring case, accents and punctuation (``Philippi_East`` is ``Philippi East``);
+2. another name of the area: station renames, merges and spellings from ``data/area_aliases.yaml`` and
+   from the store's ``area_aliases`` table (added with ``areasafe areas alias``; the store's win);
+3. the same letters ignoring spaces (``Kwa Mashu E`` is ``Kwamashu E``), when only one area has them.
+
+A name that matches none of these is never guessed: :meth:`AreaMatcher.closest` gives the stored names
+nearest to it (difflib), for the message that asks the user to fix the name or add an alias.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipelines import schemas
+from pipelines.errors import AreaSafeError
+from pipelines.settings import AREA_ALIASES_PATH
+from pipelines.store.base import Store
+from pipelines.taxonomy import normalise_term
+
+#: How to add an alias from the command line (shown where a name matches nothing).
+ALIAS_COMMAND = 'areasafe areas alias "NAME IN THE FILE" "STORED NAME" --kind {kind}'
+#: How a name was matched, in words (for the batch notes).
+HOW = {
+    "alias": "through a known other name",
+    "spacing": "ignoring spaces",
+    "province": "with its province added",
+}
+
+
+class AliasError(AreaSafeError):
+    """An alias cannot be added as asked; the message says why."""
+
+
+def name_key(value: object) -> str:
+    """A name reduced for matching: lower case, no accents, punctuation or spaces."""
+    return normalise_term(value).replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """Another name of an area: ``name`` means the area called (or coded) ``area``."""
+
+    kind: str
+    name: str
+    area: str
+    change: str
+    note: str | None = None
+
+    @property
+    def both_ways(self) -> bool:
+        """A renamed or respelt station is the same station under either name; a merged one is not."""
+        return self.change != "merged"
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which area a name means (``code`` is ``None`` when none), and how it was found."""
+
+    code: str | None
+    how: str | None = None  # "code", "name", "alias", "spacing", "province"
+    via: Alias | None = None
+
+
+@cache
+def _shipped(path: str, mtime: float) -> tuple[Alias, ...]:
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    aliases = []
+    for kind, entries in (doc.get("aliases") or {}).items():
+        for entry in entries or []:
+            aliases.append(Alias(kind, str(entry["name"]), str(entry["area"]), str(entry["change"]), entry.get("note")))
+    return tuple(aliases)
+
+
+def shipped_aliases(kind: str, path: str | Path | None = None) -> list[Alias]:
+    """The aliases of ``kind`` in ``data/area_aliases.yaml`` (or ``path``)."""
+    path = Path(path or AREA_ALIASES_PATH)
+    if not path.exists():
+        return []
+    return [a for a in _shipped(str(path), path.stat().st_mtime) if a.kind == kind]
+
+
+def stored_aliases(store: Store, kind: str) -> list[Alias]:
+    """The aliases of ``kind`` added to ``store``: the latest row of each alias."""
+    rows = store.read_table("area_aliases", where={"kind": kind})
+    if not len(rows):
+        return []
+    latest = rows.sort_values("added_at", kind="stable").drop_duplicates("alias_key", keep="last")
+    return [
+        Alias(kind, str(r.alias), str(r.area), str(r.change), None if pd.isna(r.note) else str(r.note))
+        for r in latest.itertuples(index=False)
+    ]
+
+
+def aliases(store: Store, kind: str) -> list[Alias]:
+    """Every alias of ``kind`` the matching uses: the shipped ones, then the store's (which win)."""
+    return [*shipped_aliases(kind), *stored_aliases(store, kind)]
+
+
+class AreaMatcher:
+    """The stored areas of one kind, to match names against (see the module docstring).
+
+    Parameters
+    ----------
+    areas
+        Frame with ``code`` and ``name`` (``Store.read_areas(kind)``).
+    aliases
+        Other names of these areas (:func:`aliases`), later entries winning over earlier ones.
+    """
+
+    def __init__(self, areas: pd.DataFrame, aliases: list[Alias] | tuple[Alias, ...] = ()) -> None:
+        self.names = dict(zip(areas["code"].astype(str), areas["name"].astype(str), strict=True))
+        self._exact: dict[str, str] = {}
+        for code, name in self.names.items():
+            self._exact.setdefault(normalise_term(name), code)
+        for code in self.names:  # a code wins over another area's name
+            self._exact[normalise_term(code)] = code
+        by_key: dict[str, set[str]] = {}
+        for code, name in self.names.items():
+            for text in (code, name):
+                by_key.setdefault(name_key(text), set()).add(code)
+        self._spaced = {k: next(iter(codes)) for k, codes in by_key.items() if len(codes) == 1}
+        # Renamed and respelt stations: every name of one station is one group (Grahamstown, Makhanda);
+        # a merged station points one way, at the group of the station that took it over.
+        self._group: dict[str, set[str]] = {}
+        self._change: dict[str, Alias] = {}
+        self._merged: dict[str, Alias] = {}
+        for alias in aliases:
+            if not alias.both_ways:
+                self._merged[name_key(alias.name)] = alias
+                continue
+            names = {alias.name, alias.area} | self._group.get(name_key(alias.name), set())
+            names |= self._group.get(name_key(alias.area), set())
+            for name in names:
+                self._group[name_key(name)] = names
+                self._change.setdefault(name_key(name), alias)
+        self._choices = {normalise_term(name): name for name in self.names.values()}
+
+    @classmethod
+    def from_store(cls, store: Store, kind: str) -> AreaMatcher:
+        """The areas of ``kind`` in ``store`` with every alias the matching uses."""
+        return cls(store.read_areas(kind), aliases(store, kind))
+
+    def _direct(self, value: object) -> str | None:
+        return self._exact.get(normalise_term(value))
+
+    def match(self, value: object) -> Match:
+        """Which area ``value`` means, and how it was found."""
+        text = normalise_term(value)
+        if not text:
+            return Match(None)
+        code = self._exact.get(text)
+        if code is not None:
+            return Match(code, "code" if normalise_term(code) == text else "name")
+        found = self._through_alias(value)
+        if found is not None:
+            return found
+        code = self._spaced.get(name_key(value))
+        if code is not None:
+            return Match(code, "spacing")
+        return Match(None)
+
+    def _stored(self, name: str) -> str | None:
+        return self._direct(name) or self._spaced.get(name_key(name))
+
+    def _through_alias(self, value: object) -> Match | None:
+        """The area ``value`` names under another of its names (a rename, a spelling, or a merge)."""
+        own = name_key(value)
+        for name in sorted(self._group.get(own, ()), key=str):
+            code = self._stored(name) if name_key(name) != own else None
+            if code is not None:
+                alias = self._change[own]
+                return Match(code, "alias", Alias(alias.kind, str(value), self.names[code], alias.change, alias.note))
+        merged = self._merged.get(own)
+        if merged is not None:
+            for name in sorted(self._group.get(name_key(merged.area), {merged.area}), key=str):
+                code = self._stored(name)
+                if code is not None:
+                    return Match(code, "alias", replace(merged, area=self.names[code]))
+        return None
+
+    def closest(self, value: object, n: int = 3) -> list[str]:
+        """Up to ``n`` stored names nearest to ``value``, nearest first (none when nothing is close)."""
+        text = normalise_term(value)
+        found = difflib.get_close_matches(text, list(self._choices), n=n, cutoff=0.6)
+        if len(found) < n:  # spacing differences weigh less without the spaces
+            keyed = {name_key(k): k for k in self._choices}
+            extra = difflib.get_close_matches(name_key(value), list(keyed), n=n, cutoff=0.6)
+            found += [keyed[k] for k in extra if keyed[k] not in found]
+        return [self._choices[k] for k in found[:n]]
+
+    def unknown_message(self, value: object, *, kind: str, what: str = "Station") -> str:
+        """The rejection message for a name that matches no area: the closest names and what to do."""
+        if not self.names:
+            return (
+                f"{what} {str(value)!r} matches no stored {kind}: no {kind} boundaries are loaded yet. "
+                f"Load them first (areasafe ingest boundaries FILE --kind {kind}), then this file again."
+            )
+        closest = self.closest(value)
+        hint = (
+            f"The closest stored names are {', '.join(repr(c) for c in closest)}. If it is one of them under "
+            f"another name, add that name ({ALIAS_COMMAND.format(kind=kind)}) and load the file again"
+            if closest
+            else "No stored name is close. Fix the name in the file, or load the boundary that holds it"
+        )
+        return f"{what} {str(value)!r} matches no stored {kind}. {hint}."
+
+
+def add_alias(
+    store: Store,
+    kind: str,
+    name: str,
+    area: str,
+    *,
+    change: str = "renamed",
+    note: str | None = None,
+    user: str | None = None,
+    now: dt.datetime | None = None,
+) -> Alias:
+    """Record that ``name`` means the stored area ``area`` (its name or code) from now on.
+
+    The area must be stored; ``name`` must not be another stored area's name (an alias cannot move
+    a station's counts to a different station that is loaded under that name).
+    """
+    if kind not in schemas.AREA_KINDS:
+        raise AliasError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
+    if change not in schemas.ALIAS_CHANGES:
+        raise AliasError(f"--change must be one of {', '.join(schemas.ALIAS_CHANGES)}; got {change!r}")
+    if not name_key(name):
+        raise AliasError("the other name is empty; give the name as the file spells it")
+    matcher = AreaMatcher(store.read_areas(kind))
+    target = matcher.match(area)
+    if target.code is None or target.how == "spacing":
+        closest = matcher.closest(area)
+        raise AliasError(
+            f"{area!r} is not a stored {kind}"
+            + (f"; the closest stored names are {', '.join(map(repr, closest))}" if closest else "")
+            + ". Give the stored area's name or code."
+        )
+    own = matcher.match(name)
+    if own.code is not None and own.how in ("code", "name") and own.code != target.code:
+        raise AliasError(
+            f"{name!r} is already the stored {kind} {matcher.names[own.code]!r} (code {own.code}); an alias "
+            "cannot point it at another area."
+        )
+    row = pd.DataFrame(
+        {
+            "kind": [kind],
+            "alias": [name],
+            "alias_key": [name_key(name)],
+            "area": [matcher.names[target.code]],
+            "change": [change],
+            "note": [note],
+            "added_at": [pd.Timestamp(now or dt.datetime.now(dt.UTC))],
+            "added_by": [user],
+        }
+    )
+    store.save(area_aliases=row)
+    return Alias(kind, name, matcher.names[target.code], change, note)
