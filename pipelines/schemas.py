@@ -62,6 +62,9 @@ WARNING_CODES = (
     "repaired_geometry",
     "unmatched_area",
     "near_boundary",
+    "ambiguous_date_order",
+    "identical_row",
+    "identical_row_dropped",
 )
 
 STORE_CRS = "EPSG:4326"

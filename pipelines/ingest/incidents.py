@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from pipelines import schemas
+from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.place import AreaIndex, place_incidents
@@ -119,6 +120,8 @@ class _IncidentRun:
     taxonomy: Taxonomy
     now: dt.datetime
     report: Progress
+    date_format: DateFormat
+    keep_identical_rows: bool
 
     @property
     def columns(self) -> list[str]:
@@ -149,6 +152,8 @@ def _start_incidents(
     taxonomy: Taxonomy | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    date_format: str = "auto",
+    keep_identical_rows: bool | None = None,
 ) -> _IncidentRun:
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
@@ -161,6 +166,13 @@ def _start_incidents(
     # and every table are read from their bytes.
     raw = read_incident_file(path, data=data if is_geo_file(path) else content)
     mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
+    # One order for the whole file, settled before any chunk is read (a file that contradicts itself is refused).
+    dates = raw.frame[mapping.date] if mapping.date else pd.Series([], dtype="string[pyarrow]")
+    date_format = resolve_date_format(
+        dates, date_format, row_numbers=raw.frame[ROW_NUMBER] if mapping.date else None, column=mapping.date
+    )
+    if keep_identical_rows is None:  # police.uk rows have no id where identical rows are separate events
+        keep_identical_rows = mapping.format == "police-uk"
     batch = new_batch(
         "incidents", file_name, content, source=source, org=org, user=user, format=mapping.format, rows_read=0
     )
@@ -172,6 +184,8 @@ def _start_incidents(
         store_taxonomy(store, taxonomy),  # with the terms analysts have mapped in this store
         now or dt.datetime.now(dt.UTC),  # one "now" for every chunk
         report,
+        date_format,
+        keep_identical_rows,
     )
 
 
@@ -196,6 +210,8 @@ def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
             taxonomy=run.taxonomy,
             now=run.now,
             seen=seen,
+            date_format=run.date_format,
+            keep_identical_rows=run.keep_identical_rows,
         )
         if place:
             placed, placement = place_incidents(validated.incidents, run.index)
@@ -292,6 +308,8 @@ def prepare_incidents(
     taxonomy: Taxonomy | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    date_format: str = "auto",
+    keep_identical_rows: bool | None = None,
 ) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
@@ -319,6 +337,14 @@ def prepare_incidents(
     taxonomy, now, progress
         Category taxonomy (default: the project's), the time "future" dates are judged against, and a
         ``(step, fraction)`` progress callback.
+    date_format
+        How the date column is written: ``auto`` (decided by the file's dates; a file whose dates prove
+        both orders is refused), ``dmy`` (day first), ``mdy`` (month first), ``ymd``, or a strptime
+        pattern such as ``%m/%d/%y %H:%M`` (:mod:`pipelines.dates`).
+    keep_identical_rows
+        Whether rows without a record id that are identical to an earlier row are separate events (kept)
+        or copies (duplicates). ``None``: kept for the police-uk layout, dropped otherwise. Either way
+        the batch's warnings count them (``identical_row``, ``identical_row_dropped``).
     """
     run = _start_incidents(
         store,
@@ -334,6 +360,8 @@ def prepare_incidents(
         taxonomy=taxonomy,
         now=now,
         progress=progress,
+        date_format=date_format,
+        keep_identical_rows=keep_identical_rows,
     )
     return _prepared(store, run)
 
@@ -378,7 +406,8 @@ def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> Prepar
         duplicates=prepared.batch.duplicates + int(is_stored.sum()),
         outside_areas=prepared.batch.outside_areas - int((outside.to_numpy() & is_stored).sum()),
     )
-    warnings = count_warnings(rows["flags"].to_numpy()[(rows["status"] != DUPLICATE).to_numpy()])
+    # rows now found already stored carry no warnings; copies dropped within the file keep theirs
+    warnings = count_warnings(rows["flags"].to_numpy()[(rows["reason"] != "already_stored").to_numpy()])
     batch = batch.with_counts(warnings=warnings)
     incidents = prepared.incidents.loc[~is_stored]
     return replace(prepared, batch=batch, incidents=incidents)

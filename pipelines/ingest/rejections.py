@@ -36,6 +36,18 @@ SENTENCES = {
     "repaired_geometry": "The shape was invalid and was repaired.",
     "unmatched_area": "The point is in no Safe Neighbourhood.",
     "near_boundary": "The point was just outside an area and was placed in the nearest one.",
+    "ambiguous_date_order": (
+        "The date reads both ways (day/month or month/day) and no date in the file settles which: it was "
+        "read day first. If the file writes the month first, upload it again with the date format mdy."
+    ),
+    "identical_row": (
+        "The row is identical to an earlier row and has no record id; it was kept as a separate event "
+        "(people searched together, say). If the copies are mistakes, upload again dropping identical rows."
+    ),
+    "identical_row_dropped": (
+        "The row is identical to an earlier row and has no record id; it was dropped as a copy. If identical "
+        "rows are separate events (people searched together, say), upload again keeping identical rows."
+    ),
 }
 
 
