@@ -119,7 +119,7 @@ def date_format(spec: str | DateFormat | None) -> DateFormat | None:
 
 def _checked_pattern(pattern: str) -> str:
     """``pattern`` if it is a strptime pattern with a year, a month and a day; a :class:`MappingError` if not."""
-    sample = dt.datetime(2025, 3, 4, 18, 30, 15)
+    sample = dt.datetime(2025, 3, 4, 18, 30, 15, tzinfo=dt.UTC)
     try:
         dt.datetime.strptime(sample.strftime(pattern), pattern)
     except ValueError as exc:
@@ -134,7 +134,7 @@ def _checked_pattern(pattern: str) -> str:
     ]
     if missing:
         raise MappingError(
-            f"--date-format {pattern!r} has no {' or '.join(missing)}; a date pattern needs %d (day), %m "
+            f"--date-format {pattern!r} has no {_listed(missing, 'or')}; a date pattern needs %d (day), %m "
             "(month) and %Y or %y (year), e.g. '%d/%m/%Y %H:%M'."
         )
     return pattern
@@ -185,7 +185,8 @@ def _contradiction(
 
     def rows(proof: np.ndarray) -> tuple[str, str]:
         hits = np.flatnonzero(pc.is_in(heads, value_set=distinct.filter(pa.array(proof))).to_numpy(False))
-        shown = ", ".join(str(n) for n in row_numbers[hits[:5]]) + (" ..." if len(hits) > 5 else "")
+        shown = [str(n) for n in row_numbers[hits[:5]]] + ([f"{len(hits) - 5} more"] if len(hits) > 5 else [])
+        shown = _listed(shown, "and")
         example = pc.utf8_trim_whitespace(heads[int(hits[0])]).as_py().split(" ")[0]
         return f"row{'s' if len(hits) > 1 else ''} {shown}", example
 
@@ -209,6 +210,11 @@ def _first_two_numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         for i in (0, 1)
     )
     return first, second
+
+
+def _listed(items: list[str], word: str) -> str:
+    """``a``, ``a and b``, ``a, b and c`` (or ``or``)."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
 def ambiguous_dates(values: pd.Series) -> np.ndarray:
@@ -323,7 +329,7 @@ def _parse_uniques(uniques: pd.Series, zone: str, fmt: DateFormat, this_year: in
 
     if fmt.pattern:
         _parse_pattern(uniques, todo, fmt.pattern, zone, this_year, fill)
-        return _at_midday(uniques, out)
+        return out if re.search("%[HIcX]", fmt.pattern) else out + _MIDDAY
     iso = todo & uniques.str.match(_ISO.pattern)
     if iso.any():
         offset = iso & uniques.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})[ \t]*$", regex=True)
