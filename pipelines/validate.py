@@ -402,9 +402,12 @@ def validate_incidents(
     )
 
     # 3. Date, falling back to the submission time when the incident date is empty (or "n/a").
-    date_text = _text(frame, mapping.date, nulls=True)
+    date_text = _text(frame, mapping.date)
     fmt = resolve_date_format(date_text, date_format, row_numbers=row_number, column=mapping.date)
     occurred, date_missing = parse_dates(date_text, date_format=fmt, now=now)
+    unread = np.flatnonzero(occurred.isna().to_numpy() & ~date_missing.to_numpy())
+    if len(unread):  # "n/a" and the like are no date, not a bad one (looked for only where no date was read)
+        date_missing.iloc[unread] = date_text.iloc[unread].str.lower().isin(NULL_MARKERS).to_numpy()
     if mapping.fallback_date and date_missing.any():
         rows_missing = date_missing[date_missing].index
         # Kobo's _submission_time is the server's UTC clock written without a zone.
