@@ -43,6 +43,11 @@ _HELP = {
     "category_col": "the column holding the incident's category (default: detected)",
     "id_col": "the column holding the source's record id (default: detected; repeats are duplicates)",
     "description_col": "the column holding the free-text description (default: detected)",
+    "date_format": (
+        "how the dates are written: auto (the file's own dates decide; when every date reads both ways, day "
+        "first), dmy (day first, 25/10/2015), mdy (month first, 10/25/2015), ymd (year first), or a pattern "
+        "such as '%%m/%%d/%%y %%H:%%M' (%%d day, %%m month, %%Y or %%y year); default auto"
+    ),
     "asset_type": "asset type for rows without one, e.g. school",
     "json": "print JSON instead of a table",
     "batch_id": "the batch's id (listed by 'areasafe batches')",
@@ -63,6 +68,17 @@ _HELP = {
     "meetings": "a meetings file to load with the actions",
     "sheet": "the Excel sheet to read (default: the sheet holding the submissions, not a repeat group's); "
     "a wrong name lists the sheets",
+}
+
+
+#: Batch warnings that change how the file should be read, said with the option that changes it.
+_IN_WORDS = {
+    "identical_row": "{n} rows were identical to an earlier row (no record id) and were kept as separate events; "
+    "--drop-identical-rows drops them as copies.",
+    "identical_row_dropped": "{n} rows were identical to an earlier row (no record id) and were dropped as copies; "
+    "--keep-identical-rows keeps them as separate events.",
+    "ambiguous_date_order": "{n} dates read both ways (day/month or month/day) and no date settled it: they were "
+    "read day first; --date-format mdy reads them month first.",
 }
 
 
@@ -106,6 +122,24 @@ def _parser() -> argparse.ArgumentParser:
     incidents.add_argument("--crs", help="CRS of --x-col/--y-col, e.g. EPSG:32734")
     incidents.add_argument("--mapping", help="YAML column mapping file")
     incidents.add_argument("--sheet", metavar="NAME")
+    incidents.add_argument("--date-format", default="auto", metavar="{auto,dmy,mdy,ymd,PATTERN}")
+    identical = incidents.add_mutually_exclusive_group()
+    identical.add_argument(
+        "--keep-identical-rows",
+        dest="keep_identical_rows",
+        action="store_const",
+        const=True,
+        default=None,
+        help="keep rows identical to an earlier row (and without a record id) as separate events, e.g. people "
+        "searched together (default: kept for police.uk files, dropped as copies otherwise)",
+    )
+    identical.add_argument(
+        "--drop-identical-rows",
+        dest="keep_identical_rows",
+        action="store_const",
+        const=False,
+        help="drop rows identical to an earlier row (and without a record id) as copies; the count is reported",
+    )
 
     counts = kinds.add_parser("counts", help="counts per station/precinct, category and period (SAPS layout)")
     counts.add_argument("file")
@@ -277,6 +311,9 @@ def _print_batch(batch, *, as_json: bool) -> None:
             print(f"  {label}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     for note in summary["notes"]:
         print(f"  note: {note}")
+    for code, sentence in _IN_WORDS.items():
+        if summary["warnings"].get(code):
+            print(f"  {sentence.format(n=summary['warnings'][code])}")
 
 
 def _ingest(store, args) -> int:
@@ -310,6 +347,8 @@ def _ingest(store, args) -> int:
                 overrides=overrides,
                 progress=update,
                 sheet=args.sheet,
+                date_format=args.date_format,
+                keep_identical_rows=args.keep_identical_rows,
             )
         finally:
             close()

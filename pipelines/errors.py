@@ -13,3 +13,8 @@ class UnusableFileError(AreaSafeError):
 
 class MappingError(AreaSafeError):
     """A column mapping (override or YAML file) names a column the file does not have, or is invalid."""
+
+
+class DateOrderError(UnusableFileError):
+    """A date column proves both orders (some rows day first, others month first); the message names
+    rows of each and how to choose the order (``--date-format``)."""

@@ -68,6 +68,9 @@ WARNING_CODES = (
     "near_boundary",
     "merged_features",
     "matched_by_alias",
+    "ambiguous_date_order",
+    "identical_row",
+    "identical_row_dropped",
 )
 
 STORE_CRS = "EPSG:4326"

@@ -3,10 +3,17 @@
 Place in the data flow: ``read -> validate + normalise -> place -> store``. :func:`validate_incidents`
 takes a raw frame and its column mapping and decides, for every input row, one of three outcomes:
 
-- **accepted** (possibly with warnings: ``unknown_category``, ``redacted_pii``, ``missing_date``),
+- **accepted** (possibly with warnings: ``unknown_category``, ``redacted_pii``, ``missing_date``,
+  ``ambiguous_date_order``, ``identical_row``),
 - **rejected** with a reason code (``missing_location``, ``invalid_coordinates``, ``invalid_date``,
   ``future_date``, ``malformed_row``) and a message that says how to fix the row,
 - **duplicate** (``repeated_in_file``; ``already_stored`` is decided by the store at commit).
+
+Rows without a record id that are identical to an earlier row are the same report sent twice, or, in
+some exports (police.uk stop-and-search: people searched together), separate events. With
+``keep_identical_rows`` they are kept, each with its own dedupe key (the copy's number in the file, so
+the same file uploaded again still adds nothing), and flagged ``identical_row``; without it they are
+duplicates flagged ``identical_row_dropped``. Either way the batch counts them.
 
 ``rows_read == accepted + rejected + duplicates`` holds by construction: :class:`Validated` keeps
 one status per input row. Personal columns are dropped and every kept column (free text, record id,
@@ -31,7 +38,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from pipelines import schemas
-from pipelines.dates import parse_dates
+from pipelines.dates import DateFormat, ambiguous_dates, parse_dates, resolve_date_format
 from pipelines.errors import MappingError
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.pii import redact_frame, redact_text
@@ -274,11 +281,17 @@ def validate_incidents(
     taxonomy: Taxonomy,
     now: dt.datetime | None = None,
     seen: set[str] | None = None,
+    date_format: str | DateFormat = "auto",
+    keep_identical_rows: bool = False,
 ) -> Validated:
     """Validate and normalise every row of ``raw`` (see the module docstring for the outcomes).
 
     ``seen`` carries the dedupe keys of earlier parts of the same file when a file is validated in
     chunks: a row whose key is in it is ``repeated_in_file``; this part's keys are added to it.
+    ``date_format`` is how the date column is read (:func:`pipelines.dates.parse_dates`); a file
+    validated in chunks passes the :class:`DateFormat` resolved for the whole file, so every chunk
+    reads the same order. ``keep_identical_rows`` keeps rows without an id that repeat an earlier row
+    as separate events (module docstring).
     """
     if source not in schemas.SOURCES:
         raise MappingError(f"source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
@@ -317,14 +330,29 @@ def validate_incidents(
     repeated = pd.Series(key_hashes).duplicated().to_numpy(dtype=bool, copy=True)
     if repeated.any():
         repeated = pd.Series(dedupe_key, dtype=object).duplicated().to_numpy(dtype=bool, copy=True)
+    keys = dedupe_key.tolist()
+    if seen is not None and not seen.isdisjoint(keys):
+        # a C loop (100k keys: 0.01 s); the usual answer spares the per-row one
+        repeated |= np.fromiter((key in seen for key in keys), bool, len(keys))
+    identical = repeated & ~has_id
+    if keep_identical_rows and identical.any():
+        _number_copies(dedupe, identical, taken=set(keys) | (seen or set()))
+        dedupe_key = dedupe.to_numpy(dtype=object)
+        key_hashes = _key_hashes(dedupe_key)
+        repeated &= ~identical
+        flags[identical] |= WARNING_BITS["identical_row"]
+    else:
+        flags[identical] |= WARNING_BITS["identical_row_dropped"]
     if seen is not None:
-        keys = dedupe_key.tolist()
-        if not seen.isdisjoint(keys):  # a C loop (100k keys: 0.01 s); the usual answer spares the per-row one
-            repeated |= np.fromiter((key in seen for key in keys), bool, len(keys))
-        seen.update(keys)
+        seen.update(dedupe_key.tolist())
     status[repeated] = DUPLICATE
     reason[repeated] = "repeated_in_file"
     message[repeated] = "The same record appears earlier in this file; only the first copy is kept."
+    message[identical & repeated] = (
+        "This row is identical to an earlier row of the file and has no record id, so it was dropped as a copy. "
+        "If identical rows are separate events (people searched together, say), upload the file again keeping "
+        "identical rows."
+    )
 
     def reject(mask: np.ndarray, code: str, build_message) -> None:
         mask = mask & (status == ACCEPTED)
@@ -373,14 +401,20 @@ def validate_incidents(
         ),
     )
 
-    # 3. Date, falling back to the submission time when the incident date is empty.
+    # 3. Date, falling back to the submission time when the incident date is empty (or "n/a").
     date_text = _text(frame, mapping.date)
-    occurred, date_missing = parse_dates(date_text)
+    fmt = resolve_date_format(date_text, date_format, row_numbers=row_number, column=mapping.date)
+    occurred, date_missing = parse_dates(date_text, date_format=fmt, now=now)
+    unread = np.flatnonzero(occurred.isna().to_numpy() & ~date_missing.to_numpy())
+    if len(unread):  # "n/a" and the like are no date, not a bad one (looked for only where no date was read)
+        date_missing.iloc[unread] = date_text.iloc[unread].str.lower().isin(NULL_MARKERS).to_numpy()
     if mapping.fallback_date and date_missing.any():
         rows_missing = date_missing[date_missing].index
         # Kobo's _submission_time is the server's UTC clock written without a zone.
         zone = "UTC" if mapping.fallback_date.rsplit("/", 1)[-1].lower() == "_submission_time" else None
-        fallback, _ = parse_dates(_text(frame, mapping.fallback_date).loc[rows_missing], timezone=zone)
+        # Submission times are ISO; any other form of them is read day first, never refused.
+        fallback_text = _text(frame, mapping.fallback_date).loc[rows_missing]
+        fallback, _ = parse_dates(fallback_text, timezone=zone, date_format=DateFormat("dmy"), now=now)
         use_fallback = pd.Series(False, index=frame.index)
         use_fallback.loc[rows_missing] = fallback.notna().to_numpy()
         occurred = occurred.copy()
@@ -392,21 +426,28 @@ def validate_incidents(
     date_values = functools.cache(lambda: _text(redacted, mapping.date).to_numpy(dtype=object))
     earliest = pd.Timestamp(SETTINGS.earliest_date, tz="UTC")
     invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
+    if fmt.pattern:
+        expected = f"does not fit the date format {fmt.pattern!r} chosen for this file"
+        advice = "fix the row, or choose the date format that fits the file"
+        order = f"the file's dates are read with {fmt.describe()}"
+    else:
+        expected = "is not a date AreaSafe can read"
+        advice = f"this file's dates are read {fmt.describe()}; write it that way or as yyyy-mm-dd"
+        order = f"this file's dates are read {fmt.describe()}"
     reject(
         invalid_date,
         "invalid_date",
-        lambda i: (
-            f"Date {date_values()[i]!r} is not a date AreaSafe can read (or is before "
-            f"{SETTINGS.earliest_date}); use dd/mm/yyyy or yyyy-mm-dd."
-        ),
+        lambda i: f"Date {date_values()[i]!r} {expected} (or is before {SETTINGS.earliest_date}); {advice}.",
     )
     latest = now + pd.Timedelta(hours=SETTINGS.future_tolerance_hours)
     future = (occurred > latest).fillna(False).to_numpy(dtype=bool)
     reject(
         future,
         "future_date",
-        lambda i: f"Date {date_values()[i]!r} is in the future; check the year and the day/month order (dd/mm/yyyy).",
+        lambda i: f"Date {date_values()[i]!r} is in the future; check the year, and the order: {order}.",
     )
+    if fmt.guessed:  # every date in the file reads both ways: say which rows the day-first guess decided
+        flags[ambiguous_dates(date_text) & (status == ACCEPTED)] |= WARNING_BITS["ambiguous_date_order"]
 
     # 4. Category through the taxonomy (unknown terms become 'other', sensitive, with a warning).
     #    Sensitivity fails closed: wording that names a sensitive offence, in the raw category or the
@@ -462,6 +503,20 @@ def validate_incidents(
     )
     validated = Validated(incidents, rejections, rows, notes=list(raw.notes))
     return _with_malformed(validated, raw, org)
+
+
+def _number_copies(dedupe: pd.Series, copies: np.ndarray, *, taken: set[str]) -> None:
+    """Give each of the ``copies`` (rows identical to an earlier one) its own dedupe key, in place.
+
+    The n-th copy of a row gets the row's key with ``#n``: the same keys each time the same file comes,
+    so uploading it again still finds every row already stored.
+    """
+    for i in np.flatnonzero(copies):
+        base, n = dedupe.iat[i], 2
+        while f"{base}#{n}" in taken:
+            n += 1
+        dedupe.iat[i] = f"{base}#{n}"
+        taken.add(dedupe.iat[i])
 
 
 def _location_text(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray:

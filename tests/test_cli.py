@@ -255,3 +255,25 @@ def test_ingest_incidents_sheet_option_and_notes(cli_store, tmp_path):
     assert wrong.returncode == 2
     assert "its sheets are: 'Notes', 'Incidents'" in wrong.stderr
     assert "--sheet" in run("ingest", "incidents", "--help").stdout
+
+
+def test_date_format_and_identical_rows_options(tmp_path):
+    store = tmp_path / "cli.gpkg"
+    rows = "date,category,lat,lon\n" + "10/11/2025 10:00,Robbery,-34.05,18.55\n" * 2
+    csv = write_csv(tmp_path, "m.csv", rows)
+    plain = run("ingest", "incidents", str(csv), "--source", "community", store=store).stdout
+    assert "1 rows were identical to an earlier row (no record id) and were dropped as copies" in plain
+    assert "--keep-identical-rows keeps them" in plain
+    assert "read day first; --date-format mdy reads them month first" in plain
+    kept = run(
+        "ingest", "incidents", str(csv), "--source", "community", "--org", "b", "--keep-identical-rows",
+        "--date-format", "mdy", "--json", store=store,
+    )  # fmt: skip
+    summary = json.loads(kept.stdout)
+    assert (summary["accepted"], summary["duplicates"], summary["warnings"]["identical_row"]) == (2, 0, 1)
+    assert "ambiguous_date_order" not in summary["warnings"]  # the order was given
+    bad = run("ingest", "incidents", str(csv), "--source", "community", "--date-format", "%d", store=store, check=False)
+    assert bad.returncode == 2 and "has no year or month" in bad.stderr
+    mixed = write_csv(tmp_path, "x.csv", "date,category,lat,lon\n13/01/2025,R,-34,18\n01/13/2025,R,-34,18\n")
+    refused = run("ingest", "incidents", str(mixed), "--source", "community", store=store, check=False)
+    assert refused.returncode == 2 and "row 2 can only be day first" in refused.stderr

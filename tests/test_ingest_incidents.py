@@ -328,3 +328,142 @@ def test_escaping_is_needed_wherever_the_special_byte_sits(text):
     assert not _needs_escape(pa.array(["", ""], pa.large_string()))
     small = pa.array(["plain", text, "more"], pa.string())  # 32-bit offsets
     assert _needs_escape(small) and not _needs_escape(small.slice(2)) and _needs_escape(small.slice(1, 1))
+
+
+# --- dates in the file's own order, and identical rows (issue 16, items 1 and 4) ---
+from pipelines.errors import DateOrderError  # noqa: E402
+
+USHAHIDI = "#,INCIDENT TITLE,INCIDENT DATE,LOCATION,DESCRIPTION,CATEGORY,LATITUDE,LONGITUDE,APPROVED,VERIFIED\n"
+
+
+def test_ushahidi_month_first_two_digit_years_are_all_accepted(any_area_store, tmp_path):
+    path = write_csv(
+        tmp_path,
+        "ushahidi.csv",
+        USHAHIDI
+        + "35,Tech challenge,10/25/15 15:00,Boulder,Pitches,Robbery,-34.05,18.55,YES,YES\n"
+        + "34,Workshop,7/9/15 12:02,Milan,Meeting,Robbery,-34.06,18.56,YES,NO\n"
+        + "33,Launch,2/3/14 20:55,Dhaka,Launch,Robbery,-34.07,18.57,YES,YES\n",
+    )
+    batch = ingest_incidents(any_area_store, path, source="community", org="cso", now=NOW)
+    assert (batch.rows_read, batch.accepted, batch.rejected) == (3, 3, 0)
+    assert "ambiguous_date_order" not in batch.warnings  # 10/25/15 settles the order for every row
+    local = (
+        any_area_store.read_incidents().sort_values("occurred_at")["occurred_at"].dt.tz_convert("Africa/Johannesburg")
+    )
+    assert [t.strftime("%Y-%m-%d %H:%M") for t in local] == ["2014-02-03 20:55", "2015-07-09 12:02", "2015-10-25 15:00"]
+
+
+def test_a_file_whose_dates_disagree_is_refused_and_nothing_is_written(any_area_store, tmp_path):
+    body = "1,25/10/2025,Robbery,-34.05,18.55,x\n2,10/26/2025,Robbery,-34.05,18.55,y\n3,03/04/2025,Robbery,-34.05,18.55,z\n"
+    path = write_csv(tmp_path, "mixed.csv", HEADER + body)
+    batches = any_area_store.count("batches")
+    for run in (prepare_incidents, ingest_incidents):
+        with pytest.raises(DateOrderError, match=r"row 2 can only be day first.*row 3 can only be month first"):
+            run(any_area_store, path, source="community", org="cso", now=NOW)
+    assert any_area_store.count("incidents") == 0 and any_area_store.count("batches") == batches
+    batch = ingest_incidents(any_area_store, path, source="community", org="cso", now=NOW, date_format="dmy")
+    assert (batch.accepted, batch.rejections) == (2, {"invalid_date": 1})
+    message = any_area_store.read_rejections(batch.batch_id)["message"].iloc[0]
+    assert "'10/26/2025'" in message and "day first (dd/mm/yyyy)" in message
+
+
+def test_ambiguous_dates_are_read_day_first_and_the_batch_says_so(any_area_store, tmp_path):
+    body = "1,03/04/2025,Robbery,-34.05,18.55,x\n2,05/05/2025,Robbery,-34.05,18.55,y\n3,2025-03-09,Robbery,-34.05,18.55,z\n"
+    path = write_csv(tmp_path, "ambiguous.csv", HEADER + body)
+    prepared = prepare_incidents(any_area_store, path, source="community", org="cso", now=NOW)
+    assert prepared.batch.warnings == {"ambiguous_date_order": 1}  # 05/05 and the ISO date read one way only
+    assert prepared.rows["warnings"].tolist() == [["ambiguous_date_order"], [], []]
+    assert prepared.incidents["occurred_at"].iloc[0].tz_convert("Africa/Johannesburg").month == 4
+    month_first = prepare_incidents(any_area_store, path, source="community", org="cso", now=NOW, date_format="mdy")
+    assert month_first.batch.warnings == {}
+    assert month_first.incidents["occurred_at"].iloc[0].tz_convert("Africa/Johannesburg").month == 3
+
+
+def test_an_invalid_date_format_is_refused_before_reading_rows(any_area_store, tmp_path):
+    path = write_csv(tmp_path, "f.csv", HEADER + GOOD)
+    with pytest.raises(MappingError, match="has no year"):
+        prepare_incidents(any_area_store, path, source="community", date_format="%d/%m")
+
+
+IDENTICAL = (
+    "date,category,latitude,longitude\n"
+    + "2025-03-04 18:30,Robbery,-34.05,18.55\n" * 3
+    + ("2025-03-05 18:30,Robbery,-34.05,18.55\n")
+)
+
+
+def test_identical_rows_are_dropped_by_default_and_counted(any_area_store, tmp_path):
+    path = write_csv(tmp_path, "same.csv", IDENTICAL)
+    batch = ingest_incidents(any_area_store, path, source="community", org="cso", now=NOW)
+    assert (batch.rows_read, batch.accepted, batch.duplicates) == (4, 2, 2)
+    assert batch.warnings == {"identical_row_dropped": 2}
+
+
+def test_kept_identical_rows_are_separate_events_and_a_reupload_adds_nothing(any_area_store, tmp_path):
+    path = write_csv(tmp_path, "same.csv", IDENTICAL)
+    prepared = prepare_incidents(any_area_store, path, source="community", org="cso", now=NOW, keep_identical_rows=True)
+    assert (prepared.batch.accepted, prepared.batch.duplicates) == (4, 0)
+    assert prepared.batch.warnings == {"identical_row": 2}
+    keys = prepared.incidents["dedupe_key"].tolist()
+    assert len(set(keys)) == 4 and keys[1] == keys[0] + "#2" and keys[2] == keys[0] + "#3"
+    first = ingest_incidents(any_area_store, path, source="community", org="cso", now=NOW, keep_identical_rows=True)
+    assert first.accepted == 4 and any_area_store.count("incidents") == 4
+    # the same rows in a renamed (so not byte-identical) file: every row is already stored, copies included
+    again = write_csv(tmp_path, "same-again.csv", IDENTICAL + "\n")
+    second = ingest_incidents(any_area_store, again, source="community", org="cso", now=NOW, keep_identical_rows=True)
+    assert (second.accepted, second.duplicates) == (0, 4) and any_area_store.count("incidents") == 4
+
+
+def test_copies_are_numbered_across_chunks(any_area_store, tmp_path, monkeypatch):
+    import dataclasses
+
+    from pipelines.ingest import incidents as ingest
+
+    monkeypatch.setattr(ingest, "SETTINGS", dataclasses.replace(ingest.SETTINGS, chunk_rows=2))
+    path = write_csv(tmp_path, "same.csv", IDENTICAL + "2025-03-04 18:30,Robbery,-34.05,18.55\n")
+    prepared = prepare_incidents(any_area_store, path, source="community", org="cso", now=NOW, keep_identical_rows=True)
+    keys = prepared.incidents["dedupe_key"].tolist()
+    assert len(keys) == 5 and len(set(keys)) == 5 and keys[4] == keys[0] + "#4"
+    assert prepared.batch.warnings == {"identical_row": 3}
+
+
+def test_rows_with_the_same_id_stay_duplicates_when_identical_rows_are_kept(any_area_store, tmp_path):
+    batch = _ingest(any_area_store, tmp_path, GOOD + GOOD, keep_identical_rows=True)
+    assert (batch.accepted, batch.duplicates, batch.warnings) == (1, 1, {})
+
+
+STOP_SEARCH = (
+    "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,"
+    "Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,"
+    "Outcome linked to object of search,Removal of more than just outer clothing\n"
+)
+
+
+def test_police_uk_stop_and_search_keeps_people_searched_together_and_drops_who_they_are(any_area_store, tmp_path):
+    row = (
+        "Person search,2025-01-01T01:05:00+00:00,False,,-34.05,18.55,{g},18-24,White - English,White,"
+        "Misuse of Drugs Act 1971 (section 23),Controlled drugs,A no further action disposal,False,False\n"
+    )
+    path = write_csv(
+        tmp_path, "2025-01-force-stop-and-search.csv", STOP_SEARCH + row.format(g="Male") * 2 + row.format(g="Female")
+    )
+    prepared = prepare_incidents(any_area_store, path, source="municipal", org="force", now=NOW)
+    assert prepared.mapping.format == "police-uk" and prepared.mapping.category == "Object of search"
+    assert set(prepared.mapping.personal) == {
+        "Gender",
+        "Age range",
+        "Self-defined ethnicity",
+        "Officer-defined ethnicity",
+    }
+    assert (prepared.batch.accepted, prepared.batch.duplicates) == (3, 0)
+    assert prepared.batch.warnings.get("identical_row") == 2  # without who was searched, all three rows are alike
+    assert prepared.incidents["occurred_at"].iloc[0] == pd.Timestamp("2025-01-01 01:05", tz="UTC")
+    for raw in prepared.incidents["raw"]:
+        assert not {"Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity"} & set(json.loads(raw))
+        assert "Male" not in raw and "White" not in raw and "18-24" not in raw
+    dropped = prepare_incidents(
+        any_area_store, path, source="municipal", org="force", now=NOW, keep_identical_rows=False
+    )
+    assert (dropped.batch.accepted, dropped.batch.duplicates) == (1, 2)
+    assert dropped.batch.warnings.get("identical_row_dropped") == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -81,7 +82,7 @@ def test_sf_incidents_every_row_accounted_for(store, real_data):
 @pytest.mark.parametrize(
     ("name", "lat_col", "rows", "accepted"),
     [
-        pytest.param("good.csv", "_location_latitude", 9, 8, id="good"),
+        pytest.param("good.csv", "_location_latitude", 9, 9, id="good"),  # "n/a" date: submission time
         pytest.param("tutorial_w_repeats.csv", "_gps_latitude", 1, 1, id="repeats"),
         pytest.param("nested_repeats.csv", "_gps_latitude", 2, 2, id="nested-groups"),
         pytest.param("tutorial_w_repeats_flattened.csv", "_gps_latitude", 2, 1, id="flattened-repeat-is-dup"),
@@ -150,3 +151,86 @@ def test_cape_town_schools_as_assets(store, real_data):
     assets = store.read_assets()
     assert (assets["abcd_category"] == "institutions").all()
     assert assets["precinct_code"].value_counts()["Harare"] == 20
+
+
+# --- real third-party exports kept in the repository (tests/data/real, each with its PROVENANCE.md) ---
+EXPORTS = Path(__file__).resolve().parent / "data" / "real"
+
+
+def test_real_ushahidi_month_first_export_is_read_month_first(store):
+    """Ushahidi v2 download re-saved in Excel: ``10/25/15 15:00``; 23 of 35 rows prove month first."""
+    csv = EXPORTS / "ushahidi-rni-2015-month-first" / "RNI_download_20160811.csv"
+    batch = ingest_incidents(store, csv, source="community", org="RNI")
+    assert (batch.rows_read, batch.accepted, batch.rejected) == (35, 35, 0)
+    assert "ambiguous_date_order" not in batch.warnings
+    raw = pd.read_csv(csv, dtype=str)
+    expected = pd.to_datetime(raw["INCIDENT DATE"], format="%m/%d/%y %H:%M")
+    stored = store.read_table("incidents")
+    written = stored["raw"].map(lambda r: json.loads(r)["INCIDENT DATE"])
+    got = pd.to_datetime(stored["occurred_at"], utc=True).dt.tz_convert("Africa/Johannesburg").dt.tz_localize(None)
+    assert (got.to_numpy() == expected.set_axis(raw["INCIDENT DATE"]).loc[written].to_numpy()).all()
+
+
+def test_real_ushahidi_day_first_export_stays_day_first(store):
+    csv = EXPORTS / "ushahidi-haiti-2010" / "Haiti_first472.csv"
+    batch = ingest_incidents(store, csv, source="community", org="Ushahidi Haiti")
+    assert (batch.rows_read, batch.accepted) == (472, 472)
+    assert "ambiguous_date_order" not in batch.warnings
+    occurred = store.read_incidents()["occurred_at"].dt.tz_convert("Africa/Johannesburg")
+    assert occurred.min() >= pd.Timestamp("2010-01-12", tz="Africa/Johannesburg")  # the earthquake
+    assert occurred.max() < pd.Timestamp("2010-07-06", tz="Africa/Johannesburg")
+
+
+PERSON = ["Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity"]
+
+
+@pytest.mark.parametrize(
+    ("name", "located"),
+    [
+        pytest.param("2020-01-derbyshire-stop-and-search.csv", 181, id="derbyshire"),
+        pytest.param("2020-01-leicestershire-stop-and-search.csv", 336, id="leicestershire"),
+        pytest.param("2019-12-south-yorkshire-stop-and-search.csv", 0, id="south-yorkshire-no-coordinates"),
+    ],
+)
+def test_real_police_uk_stop_and_search_keeps_every_search(store, name, located):
+    csv = EXPORTS / "uk-police-stop-and-search" / name
+    raw = pd.read_csv(csv, dtype=str)
+    identical = int(raw.drop(columns=PERSON).duplicated().sum())  # alike in what AreaSafe keeps
+    batch = ingest_incidents(store, csv, source="municipal", org=name)
+    assert batch.format == "police-uk"
+    assert (batch.rows_read, batch.accepted, batch.duplicates) == (len(raw), located, 0)
+    assert batch.rows_read == batch.accepted + batch.rejected
+    assert batch.warnings["identical_row"] == identical > 0
+    stored = pd.concat([store.read_table("incidents")["raw"], store.read_table("rejections")["raw"]])
+    assert not stored.map(lambda r: set(PERSON) & set(json.loads(r))).any()
+    again = ingest_incidents(store, csv, source="municipal", org=name, keep_identical_rows=False)
+    assert again.batch_id == batch.batch_id  # the same file again adds nothing
+
+
+def test_real_police_uk_stop_and_search_can_drop_identical_rows(store):
+    csv = EXPORTS / "uk-police-stop-and-search" / "2020-01-leicestershire-stop-and-search.csv"
+    raw = pd.read_csv(csv, dtype=str)
+    identical = int(raw.drop(columns=PERSON).duplicated().sum())
+    batch = ingest_incidents(store, csv, source="municipal", org="Leicestershire", keep_identical_rows=False)
+    assert (batch.accepted, batch.duplicates) == (len(raw) - identical, identical)
+    assert batch.warnings["identical_row_dropped"] == identical
+
+
+def test_real_police_uk_street_crime_keeps_identical_antisocial_behaviour_rows(store, real_data):
+    csv = real_data / "uk-police-street-city-of-london" / "2018-12-city-of-london-street.csv"
+    raw = pd.read_csv(csv, dtype=str)
+    no_id = raw[raw["Crime ID"].isna()]
+    batch = ingest_incidents(store, csv, source="municipal", org="City of London Police")
+    assert batch.duplicates == int(raw["Crime ID"].dropna().duplicated().sum())  # same crime id: one record
+    assert batch.warnings["identical_row"] == int(no_id.duplicated().sum()) == 35
+    assert batch.rows_read == batch.accepted + batch.rejected + batch.duplicates == len(raw)
+
+
+def test_real_kobo_form_date_question_wins_over_form_metadata(real_data):
+    """KoboCAT's fixture has ``date`` (the form's question), ``today``, ``start_time`` and ``_submission_time``."""
+    raw = read_tabular(real_data / "kobo-odk-export-fixtures" / "kobocat" / "good.csv")
+    mapping = detect_mapping(list(raw.frame.columns), raw.frame)
+    assert (mapping.date, mapping.fallback_date) == ("date", "_submission_time")
+    renamed = raw.frame.rename(columns={"date": "date_of_event"})
+    mapping = detect_mapping(list(renamed.columns), renamed)
+    assert mapping.date == "date_of_event"  # not Kobo's own "today"

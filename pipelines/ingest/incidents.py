@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from pipelines import schemas
+from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.place import AreaIndex, place_incidents
@@ -130,6 +131,8 @@ class _IncidentRun:
     taxonomy: Taxonomy
     now: dt.datetime
     report: Progress
+    date_format: DateFormat
+    keep_identical_rows: bool
 
     @property
     def columns(self) -> list[str]:
@@ -161,6 +164,8 @@ def _start_incidents(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
     sheet: str | None = None,
+    date_format: str = "auto",
+    keep_identical_rows: bool | None = None,
 ) -> _IncidentRun:
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
@@ -173,6 +178,13 @@ def _start_incidents(
     # and every table are read from their bytes.
     raw = read_incident_file(path, data=data if is_geo_file(path) else content, sheet=sheet)
     mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
+    # One order for the whole file, settled before any chunk is read (a file that contradicts itself is refused).
+    dates = raw.frame[mapping.date] if mapping.date else pd.Series([], dtype="string[pyarrow]")
+    date_format = resolve_date_format(
+        dates, date_format, row_numbers=raw.frame[ROW_NUMBER] if mapping.date else None, column=mapping.date
+    )
+    if keep_identical_rows is None:  # police.uk rows have no id where identical rows are separate events
+        keep_identical_rows = mapping.format == "police-uk"
     batch = new_batch(
         "incidents",
         file_name,
@@ -192,6 +204,8 @@ def _start_incidents(
         store_taxonomy(store, taxonomy),  # with the terms analysts have mapped in this store
         now or dt.datetime.now(dt.UTC),  # one "now" for every chunk
         report,
+        date_format,
+        keep_identical_rows,
     )
 
 
@@ -216,6 +230,8 @@ def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
             taxonomy=run.taxonomy,
             now=run.now,
             seen=seen,
+            date_format=run.date_format,
+            keep_identical_rows=run.keep_identical_rows,
         )
         if place:
             placed, placement = place_incidents(validated.incidents, run.index)
@@ -313,6 +329,8 @@ def prepare_incidents(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
     sheet: str | None = None,
+    date_format: str = "auto",
+    keep_identical_rows: bool | None = None,
 ) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
@@ -343,6 +361,14 @@ def prepare_incidents(
     sheet
         The Excel sheet to read (default: the one holding the submissions, never a repeat group's;
         :func:`pipelines.sources.tabular.default_sheet`). The notes say which was read.
+    date_format
+        How the date column is written: ``auto`` (decided by the file's dates; a file whose dates prove
+        both orders is refused), ``dmy`` (day first), ``mdy`` (month first), ``ymd``, or a strptime
+        pattern such as ``%m/%d/%y %H:%M`` (:mod:`pipelines.dates`).
+    keep_identical_rows
+        Whether rows without a record id that are identical to an earlier row are separate events (kept)
+        or copies (duplicates). ``None``: kept for the police-uk layout, dropped otherwise. Either way
+        the batch's warnings count them (``identical_row``, ``identical_row_dropped``).
     """
     run = _start_incidents(
         store,
@@ -359,6 +385,8 @@ def prepare_incidents(
         now=now,
         progress=progress,
         sheet=sheet,
+        date_format=date_format,
+        keep_identical_rows=keep_identical_rows,
     )
     return _prepared(store, run)
 
@@ -403,7 +431,8 @@ def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> Prepar
         duplicates=prepared.batch.duplicates + int(is_stored.sum()),
         outside_areas=prepared.batch.outside_areas - int((outside.to_numpy() & is_stored).sum()),
     )
-    warnings = count_warnings(rows["flags"].to_numpy()[(rows["status"] != DUPLICATE).to_numpy()])
+    # rows now found already stored carry no warnings; copies dropped within the file keep theirs
+    warnings = count_warnings(rows["flags"].to_numpy()[(rows["reason"] != "already_stored").to_numpy()])
     batch = batch.with_counts(warnings=warnings)
     incidents = prepared.incidents.loc[~is_stored]
     return replace(prepared, batch=batch, incidents=incidents)

@@ -39,6 +39,18 @@ SENTENCES = {
     "near_boundary": "The point was just outside an area and was placed in the nearest one.",
     "merged_features": "Several shapes shared one area code and were stored as one area.",
     "matched_by_alias": "The area was found under another name (a renamed or merged station, or other spacing).",
+    "ambiguous_date_order": (
+        "The date reads both ways (day/month or month/day) and no date in the file settles which: it was "
+        "read day first. If the file writes the month first, upload it again with the date format mdy."
+    ),
+    "identical_row": (
+        "The row is identical to an earlier row and has no record id; it was kept as a separate event "
+        "(people searched together, say). If the copies are mistakes, upload again dropping identical rows."
+    ),
+    "identical_row_dropped": (
+        "The row is identical to an earlier row and has no record id; it was dropped as a copy. If identical "
+        "rows are separate events (people searched together, say), upload again keeping identical rows."
+    ),
 }
 
 

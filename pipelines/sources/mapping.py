@@ -1,7 +1,7 @@
 """Column mapping: which input column plays which role (latitude, date, category, ...).
 
 Place in the data flow: between reading a raw frame and validating it. :func:`detect_format`
-recognises KoboToolbox, ODK Central, data.police.uk and plain exports; :func:`detect_mapping`
+recognises KoboToolbox, ODK Central, data.police.uk (street crime and stop-and-search) and plain exports; :func:`detect_mapping`
 guesses each role from the column names; overrides from the CLI, the dashboard or a YAML mapping
 file (:func:`load_mapping_file`) win over the guesses. The result, a :class:`ColumnMapping`, is what
 the validator consumes and what the upload page shows the user to correct.
@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipelines.dates import DateFormat, parse_dates
 from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.columns import coordinate_pair, first, is_repeat_table, key, leaf, most_unique, odk_leaf
 
@@ -23,6 +24,9 @@ FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
 
 _POLICE_UK = {"crime id", "month", "crime type", "longitude", "latitude", "lsoa code"}
+_POLICE_UK_STOP_SEARCH = {"type", "date", "part of a policing operation", "latitude", "longitude", "object of search"}
+#: The searched person, in a police.uk stop-and-search row: never stored.
+_STOP_SEARCH_PERSON = {"gender", "age range", "self-defined ethnicity", "officer-defined ethnicity"}
 _KOBO_MARKERS = {"_uuid", "_submission_time", "meta/instanceid", "_id", "_index", "_validation_status"}
 _ODK_MARKERS = {"key", "submissiondate", "meta-instanceid", "submitterid", "submittername", "reviewstate"}
 #: The columns ODK Central adds to every export (``lib/data/briefcase.js``): ``SubmissionDate`` first,
@@ -59,6 +63,7 @@ _PERSONAL_ATTRIBUTES = _words(
     "mobilenr mobilenumber msisdn whatsapp whatsappno whatsappnumber contact contactno contactnr contactnumber "
     "contactdetails contactperson email emailaddress idnumber idno idnr identitynumber identityno identity "
     "passport passportno passportnumber dob birth birthdate birthday dateofbirth address homeaddress "
+    "ethnicity ethnic race "  # special personal information (POPIA s26), whoever it describes
     "streetaddress postaladdress residentialaddress physicaladdress ipaddress macaddress imei imsi iccid "
     "deviceid subscriberid simserial simid userid signature"
 )
@@ -281,7 +286,7 @@ class ColumnMapping:
 def detect_format(columns: list[str]) -> str:
     """Which preset fits the columns: ``police-uk``, ``kobo``, ``odk`` or ``plain``."""
     lowered = {c.strip().lower() for c in columns}
-    if lowered >= _POLICE_UK:
+    if lowered >= _POLICE_UK or lowered >= _POLICE_UK_STOP_SEARCH:
         return "police-uk"
     if len(lowered & _ODK_CENTRAL) >= 3:  # before Kobo: Central names split select-multiple columns "q1/a"
         return "odk"
@@ -352,8 +357,10 @@ def _personal_columns(columns: list[str], fmt: str) -> tuple[str, ...]:
 
 
 def _police_uk(columns: list[str], personal: tuple[str, ...]) -> ColumnMapping:
-    """data.police.uk street-level crime: fixed column names."""
+    """data.police.uk street-level crime, or stop and search: fixed column names."""
     get = {c.strip().lower(): c for c in columns}
+    if "crime id" not in get and set(get) >= _POLICE_UK_STOP_SEARCH:
+        return _police_uk_stop_search(columns, get)
     return ColumnMapping(
         format="police-uk",
         lat=get["latitude"],
@@ -364,6 +371,53 @@ def _police_uk(columns: list[str], personal: tuple[str, ...]) -> ColumnMapping:
         description=get.get("location"),
         personal=personal,
     )
+
+
+def _police_uk_stop_search(columns: list[str], get: dict[str, str]) -> ColumnMapping:
+    """A data.police.uk stop-and-search file: one row per search, no record id (people searched together
+    are identical rows), the time with its offset in ``Date``, what was searched for as the category.
+    The searched person's gender, age range and ethnicity are dropped whole."""
+    return ColumnMapping(
+        format="police-uk",
+        lat=get["latitude"],
+        lon=get["longitude"],
+        date=get["date"],
+        category=get["object of search"],
+        personal=tuple(c for c in columns if c.strip().lower() in _STOP_SEARCH_PERSON or is_personal(c)),
+    )
+
+
+#: Kobo's own metadata: when the form was opened, closed, filled in or sent, not when the incident happened.
+_KOBO_TIMESTAMPS = {"start", "end", "today", "_submission_time", "start_time", "end_time", "starttime", "endtime"}
+_DATE_WORDS = {"date", "when", "datetime", "day", "time"}
+
+
+def _kobo_date(usable: list[str], frame: pd.DataFrame | None) -> str | None:
+    """The form's own date question, before Kobo's metadata (``today``, then ``start``).
+
+    A question named as a date usually is (``incident_date``, ``date``); otherwise one whose name has
+    a word such as "date" or "when" and whose answers read as dates (``date_of_event``,
+    ``when_did_it_happen``).
+    """
+    metadata = {c for c in usable if leaf(c) in _KOBO_TIMESTAMPS}
+    named = first(usable, _CANDIDATES["date"], exclude=metadata)
+    if named:
+        return named
+    asked = [c for c in usable if c not in metadata and _DATE_WORDS & set(name_words(c))]
+    for column in asked:
+        if frame is None or _mostly_dates(frame[column]):
+            return column
+    return first(usable, ("today", "start"))
+
+
+def _mostly_dates(values: pd.Series) -> bool:
+    """Whether most of the first 200 answers with a digit in them (not blanks, not "n/a") read as dates."""
+    text = values.astype("string[pyarrow]").fillna("")
+    text = text[text.str.contains(r"[0-9]", regex=True)].head(200)
+    if text.empty:
+        return False
+    parsed, _ = parse_dates(text, date_format=DateFormat("dmy"))
+    return bool(parsed.notna().mean() > 0.8)
 
 
 def _odk(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
@@ -396,13 +450,11 @@ def _kobo(usable: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
     """KoboToolbox CSV/XLSX: groups joined with ``/``, metadata columns start with ``_``."""
     lat, lon, geopoint = _kobo_location(usable, frame)
     geo_sources = {m.group(1) for c in usable if (m := re.fullmatch(r"_([a-z0-9_]+)_latitude", leaf(c)))}
-    date_exclude = {"_submission_time", "start", "end"}
-    date = first(usable, _CANDIDATES["date"][:-1], exclude={c for c in usable if leaf(c) in date_exclude})
     return ColumnMapping(
         lat=lat,
         lon=lon,
         geopoint=geopoint,
-        date=date or first(usable, ("start",)),
+        date=_kobo_date(usable, frame),
         fallback_date=first(usable, ("_submission_time", "end")),
         category=first(usable, _CANDIDATES["category"]),
         id=first(usable, ("_uuid", "instanceid", "_id")),
