@@ -16,11 +16,11 @@ import pandas as pd
 
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
-from pipelines.settings import default_store_url
+from pipelines.settings import SETTINGS, default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
 
-_COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id", "description")
+_COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id", "description", "area")
 #: One line of help for an argument that means the same in every command it appears in (by its dest);
 #: arguments declared with their own help keep it. A test checks every argument has one.
 _HELP = {
@@ -42,6 +42,10 @@ _HELP = {
     "category_col": "the column holding the incident's category (default: detected)",
     "id_col": "the column holding the source's record id (default: detected; repeats are duplicates)",
     "description_col": "the column holding the free-text description (default: detected)",
+    "area_col": (
+        "the column naming each row's area (ward, suburb or police station, by code or name): rows without a "
+        "usable point are placed there, with no point (never guessed)"
+    ),
     "asset_type": "asset type for rows without one, e.g. school",
     "json": "print JSON instead of a table",
     "batch_id": "the batch's id (listed by 'areasafe batches')",
@@ -102,6 +106,20 @@ def _parser() -> argparse.ArgumentParser:
         incidents.add_argument(f"--{role}-col", dest=f"{role}_col", metavar="COLUMN")
     incidents.add_argument("--crs", help="CRS of --x-col/--y-col, e.g. EPSG:32734")
     incidents.add_argument("--mapping", help="YAML column mapping file")
+    incidents.add_argument(
+        "--area-kind",
+        default=SETTINGS.area_kind,
+        choices=AREA_KINDS,
+        help="which stored areas --area-col names: neighbourhood (Safe Neighbourhoods, the default) or precinct "
+        "(police stations)",
+    )
+    incidents.add_argument(
+        "--snap-m",
+        type=float,
+        metavar="METRES",
+        help="points outside every area but within this many metres of one are placed in the nearest "
+        f"(default: {SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
+    )
 
     counts = kinds.add_parser("counts", help="counts per station/precinct, category and period (SAPS layout)")
     counts.add_argument("file")
@@ -249,6 +267,8 @@ def _print_batch(batch, *, as_json: bool) -> None:
     for label, counts in (("rejections", summary["rejections"]), ("warnings", summary["warnings"])):
         if counts:
             print(f"  {label}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    for note in summary.get("notes", ()):
+        print(f"  {note}")
 
 
 def _ingest(store, args) -> int:
@@ -281,6 +301,8 @@ def _ingest(store, args) -> int:
                 mapping_file=args.mapping,
                 overrides=overrides,
                 progress=update,
+                area_kind=args.area_kind,
+                snap_m=args.snap_m,
             )
         finally:
             close()

@@ -62,6 +62,7 @@ WARNING_CODES = (
     "repaired_geometry",
     "unmatched_area",
     "near_boundary",
+    "placed_by_area",
 )
 
 STORE_CRS = "EPSG:4326"

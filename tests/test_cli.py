@@ -64,6 +64,7 @@ def test_ingest_json_shape_and_batches(cli_store, tmp_path):
         "outside_areas",
         "warnings",
         "rejections",
+        "notes",
     }
     assert (summary["rows_read"], summary["accepted"], summary["rejected"], summary["duplicates"]) == (3, 1, 1, 1)
     assert summary["rejections"] == {"missing_location": 1}

@@ -24,7 +24,7 @@ SENTENCES = {
     "invalid_date": "The date could not be read.",
     "future_date": "The date is in the future.",
     "malformed_row": "The row has more or fewer fields than the header.",
-    "unknown_area": "The area named in the row matches no stored area.",
+    "unknown_area": "The area named in the row matches no stored area (the message lists the closest names).",
     "invalid_value": "A value in the row is not one of the allowed values.",
     "repeated_in_file": "The row repeats an earlier row of the same file.",
     "already_stored": "The row was already stored from an earlier upload.",
@@ -36,6 +36,10 @@ SENTENCES = {
     "repaired_geometry": "The shape was invalid and was repaired.",
     "unmatched_area": "The point is in no Safe Neighbourhood.",
     "near_boundary": "The point was just outside an area and was placed in the nearest one.",
+    "placed_by_area": (
+        "The row had no usable point and was placed in the area it names; it counts in area totals but is "
+        "not on the map or in hot spots."
+    ),
 }
 
 

@@ -52,13 +52,16 @@ class Batch:
     withdrawn_at: dt.datetime | None = None
     withdrawn_by: str | None = None
     withdrawn_reason: str | None = None
+    #: Sentences about how the file was read, for the person who loaded it (not stored: the counts are).
+    notes: tuple[str, ...] = ()
 
     def with_counts(self, **changes) -> Batch:
         return replace(self, **changes)
 
     def to_record(self) -> dict:
-        """The batch as a flat record for storage (counts dicts as JSON)."""
+        """The batch as a flat record for storage (counts dicts as JSON; the notes are not stored)."""
         record = asdict(self)
+        record.pop("notes")
         record["warnings"] = json.dumps(self.warnings, sort_keys=True)
         record["rejections"] = json.dumps(self.rejections, sort_keys=True)
         record["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
@@ -77,6 +80,7 @@ class Batch:
             "outside_areas": self.outside_areas,
             "warnings": dict(self.warnings),
             "rejections": dict(self.rejections),
+            "notes": list(self.notes),
         }
 
 
@@ -172,7 +176,9 @@ class Store(abc.ABC):
         are not stored twice.
         """
 
-    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
+    def batch_writer(
+        self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
+    ) -> BatchWriter:
         """A writer that stores one batch from frames handed over in chunks, still in one transaction.
 
         Use it as a context manager; :meth:`BatchWriter.finish` writes the batch record and commits.
@@ -180,7 +186,9 @@ class Store(abc.ABC):
         is a hint (the number of incident rows to come) that lets a store choose a bulk strategy.
         With ``place`` (only where :attr:`places_in_database`), incidents arrive without area codes
         and the store places them; ``finish`` then adds the placement counts (``outside_areas``, the
-        ``swapped_coordinates``, ``near_boundary`` and ``outside_areas`` warnings) to the batch.
+        ``swapped_coordinates``, ``near_boundary`` and ``outside_areas`` warnings) to the batch; ``snap_m``
+        is their near-boundary distance (:func:`pipelines.place.place_xy`). Rows without a point keep the
+        area codes they arrive with (placed by the area they name).
 
         This default collects the chunks and calls :meth:`commit` once; stores that can write while
         the caller prepares the next chunk override it.
