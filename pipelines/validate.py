@@ -519,7 +519,7 @@ def _place_by_area(
         return codes, {}
     kind = areas.kind if areas is not None else "area"
     wanted = values.to_numpy(dtype=object)[positions]
-    matches = {} if areas is None or areas.empty else {v: areas.match(v) for v in pd.unique(wanted)}
+    matches = {} if areas is None else {v: areas.match(v) for v in pd.unique(wanted)}
     unknown = np.zeros(len(values), bool)
     closest: dict[str, tuple[str, int]] = {}
     for position, value in zip(positions.tolist(), wanted.tolist(), strict=True):
@@ -535,15 +535,15 @@ def _place_by_area(
 
     def message(i: int) -> str:
         value, match = shown_values[i], matches.get(values.iloc[i])
-        if match is None:
-            return (
-                f"Area {value!r} cannot be placed: no {kind} boundaries are loaded. Load them "
-                "(areasafe ingest boundaries) and upload the row again, or add the point."
-            )
-        if match.other_kind:
+        if match is not None and match.other_kind:
             return (
                 f"Area {value!r} is a stored {match.other_kind}, not a {kind}: upload the file again with the "
                 f"area kind {match.other_kind} (--area-kind {match.other_kind})."
+            )
+        if match is None or areas is None or areas.empty:
+            return (
+                f"Area {value!r} cannot be placed: no {kind} boundaries are loaded. Load them "
+                "(areasafe ingest boundaries) and upload the row again, or add the point."
             )
         return (
             f"Area {value!r} matches no stored {kind}; the closest {'is' if len(match.closest) == 1 else 'are'} "
