@@ -37,6 +37,20 @@ def store(tmp_path):
     return store
 
 
+def test_area_only_rows_and_snapping_on_both_backends(any_area_store, tmp_path):
+    """PostGIS places incidents in the database: rows without a point keep the area they name there too,
+    and the snap distance reaches its SQL."""
+    rows = ROWS + NEAR.replace("1,", "9,", 1)
+    options = {"source": "community", "org": "A", "overrides": {"area": "ward"}, "snap_m": 150}
+    batch = ingest_incidents(any_area_store, _file(tmp_path, rows), **options)
+    assert batch.warnings == {"placed_by_area": 4, "near_boundary": 1} and batch.outside_areas == 0
+    assert batch.rejections == {"missing_location": 1, "unknown_area": 1}
+    stored = any_area_store.read_incidents().set_index("external_id").sort_index()
+    assert stored["neighbourhood_code"].tolist() == ["N-1"] * 6 + [None]
+    assert stored["precinct_code"].tolist() == ["P-WEST", None, None, None, None, "P-EAST", "P-WEST"]
+    assert stored.geometry.isna().sum() == 4
+
+
 def _file(tmp_path, rows: str, name: str = "f.csv"):
     return write_csv(tmp_path, name, HEADER + rows)
 
