@@ -16,11 +16,11 @@ import pandas as pd
 
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
-from pipelines.settings import default_store_url
+from pipelines.settings import SETTINGS, default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
 
-_COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id", "description")
+_COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id", "description", "area")
 #: One line of help for an argument that means the same in every command it appears in (by its dest);
 #: arguments declared with their own help keep it. A test checks every argument has one.
 _HELP = {
@@ -47,6 +47,10 @@ _HELP = {
         "how the dates are written: auto (the file's own dates decide; when every date reads both ways, day "
         "first), dmy (day first, 25/10/2015), mdy (month first, 10/25/2015), ymd (year first), or a pattern "
         "such as '%%m/%%d/%%y %%H:%%M' (%%d day, %%m month, %%Y or %%y year); default auto"
+    ),
+    "area_col": (
+        "the column naming each row's area (ward, suburb or police station, by code or name): rows without a "
+        "usable point are placed there, with no point (never guessed)"
     ),
     "asset_type": "asset type for rows without one, e.g. school",
     "json": "print JSON instead of a table",
@@ -139,6 +143,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_const",
         const=False,
         help="drop rows identical to an earlier row (and without a record id) as copies; the count is reported",
+    )
+    incidents.add_argument(
+        "--area-kind",
+        default=SETTINGS.area_kind,
+        choices=AREA_KINDS,
+        help="which stored areas --area-col names: neighbourhood (Safe Neighbourhoods, the default) or precinct "
+        "(police stations)",
+    )
+    incidents.add_argument(
+        "--snap-m",
+        type=float,
+        metavar="METRES",
+        help="points outside every area but within this many metres of one are placed in the nearest "
+        f"(default: {SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
     )
 
     counts = kinds.add_parser("counts", help="counts per station/precinct, category and period (SAPS layout)")
@@ -349,6 +367,8 @@ def _ingest(store, args) -> int:
                 sheet=args.sheet,
                 date_format=args.date_format,
                 keep_identical_rows=args.keep_identical_rows,
+                area_kind=args.area_kind,
+                snap_m=args.snap_m,
             )
         finally:
             close()

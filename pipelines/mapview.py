@@ -37,6 +37,7 @@ from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.density import density_surface
 from pipelines.privacy.generalise import points_to_cells
+from pipelines.privacy.published import unmapped_note
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 from pipelines.settings import DEMO_DIR
 
@@ -206,14 +207,21 @@ def build_map(
     """
     options = options or MapOptions()
     layers = set(options.layers)
+    # Rows without a point (placed by the area their file named) count in the areas only.
+    everywhere = incidents
+    if len(incidents):
+        geoms = incidents.geometry.to_numpy()
+        incidents = incidents[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     lon, lat = _xy(incidents)
     m = _base_map(areas, focus, options)
     legend: list[LegendSection] = []
-    result = MapResult(m, legend, {"incidents": len(incidents)})
+    result = MapResult(m, legend, {"incidents": len(everywhere)})
+    if counts is None and (note := unmapped_note(len(everywhere) - len(incidents))):
+        result.notes.append(note)
     if "roads" in layers and roads is not None and len(roads):
         _add_roads(m, roads, m_bounds(areas, focus), options, result)
     if "areas" in layers:
-        _add_areas(m, areas, incidents, options, result, counts)
+        _add_areas(m, areas, everywhere, options, result, counts)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         _add_hotspots(m, hotspots, options, result)
     if "heat" in layers and len(lon):

@@ -71,6 +71,7 @@ WARNING_CODES = (
     "ambiguous_date_order",
     "identical_row",
     "identical_row_dropped",
+    "placed_by_area",
 )
 
 STORE_CRS = "EPSG:4326"

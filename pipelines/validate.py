@@ -42,6 +42,7 @@ from pipelines.dates import DateFormat, ambiguous_dates, parse_dates, resolve_da
 from pipelines.errors import MappingError
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.pii import redact_frame, redact_text
+from pipelines.place import AreaIndex, AreaNames, lands_in_areas
 from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable
@@ -85,12 +86,19 @@ class Validated:
     outcomes
         One row per input row: ``row_number``, ``status``, ``reason``, ``message`` and ``flags``
         (the row's warnings as bits of :data:`WARNING_BITS`); :attr:`rows` spells the warnings out.
+    notes
+        Sentences about the file as a whole (how it was read).
+    closest_areas
+        Area values that matched no stored area exactly and were read as the closest stored name:
+        value -> (that name, rows); :func:`closest_area_notes` says them in words.
     """
 
     incidents: pd.DataFrame
     rejections: pd.DataFrame
     outcomes: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: Area names read as the closest stored name (:func:`_place_by_area`): value -> (stored name, rows).
+    closest_areas: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -179,6 +187,10 @@ def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series
         numeric = x_text.str.match(_NUMBER) & y_text.str.match(_NUMBER)
         lon, lat = transformer.transform(_to_float(x_text).to_numpy(), _to_float(y_text).to_numpy())
         return pd.Series(lat, index=frame.index), pd.Series(lon, index=frame.index), given, numeric
+    if mapping.area:  # rows are placed by the area they name; no point to read
+        nothing = pd.Series(np.nan, index=frame.index, dtype="float64")
+        no = pd.Series(False, index=frame.index)
+        return nothing, nothing.copy(), no, no.copy()
     raise MappingError("no location columns mapped")
 
 
@@ -283,6 +295,9 @@ def validate_incidents(
     seen: set[str] | None = None,
     date_format: str | DateFormat = "auto",
     keep_identical_rows: bool = False,
+    areas: AreaNames | None = None,
+    index: AreaIndex | None = None,
+    snap_m: float | None = None,
 ) -> Validated:
     """Validate and normalise every row of ``raw`` (see the module docstring for the outcomes).
 
@@ -292,6 +307,11 @@ def validate_incidents(
     validated in chunks passes the :class:`DateFormat` resolved for the whole file, so every chunk
     reads the same order. ``keep_identical_rows`` keeps rows without an id that repeat an earlier row
     as separate events (module docstring).
+
+    ``areas`` are the stored areas of the kind the mapping's ``area`` column names: a row with no
+    usable point but an area is placed there, with no point (``placed_by_area``), or rejected as
+    ``unknown_area``. ``index`` holds the stored areas: with areas loaded, a latitude beyond 90 whose
+    swapped point lands in none of them (nor within ``snap_m`` metres) is rejected, not swapped.
     """
     if source not in schemas.SOURCES:
         raise MappingError(f"source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
@@ -363,43 +383,66 @@ def validate_incidents(
         for i in np.flatnonzero(mask):
             message[i] = build_message(i)
 
-    # 2. Location.
+    # 2. Location: a point, or else the area the row names.
     lat, lon, given, numeric = _coordinates(frame, mapping)
     lat_v, lon_v = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
     given_v, numeric_v = given.to_numpy(dtype=bool), numeric.to_numpy(dtype=bool)
     # The text of a row's location and date is only needed to explain a rejection: made on first use.
     location_text = functools.cache(lambda: _location_text(redacted, mapping))
+    # A latitude beyond +-90 with a longitude that would be a valid latitude reads as swapped; with areas
+    # loaded, only if the swapped point lands in (or within the snap distance of) one of them.
+    swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
+    lat_v, lon_v = np.where(swap_now, lon_v, lat_v), np.where(swap_now, lat_v, lon_v)
+    bad_swap = np.zeros(n, bool)
+    if index is not None and swap_now.any():
+        rows = np.flatnonzero(swap_now)
+        bad_swap[rows] = ~lands_in_areas(lon_v[rows], lat_v[rows], index, snap_m=snap_m)
+    zero = (np.abs(lat_v) < 1e-9) & (np.abs(lon_v) < 1e-9)
+    out_of_range = ~((np.abs(lat_v) <= 90) & (np.abs(lon_v) <= 180)) | np.isnan(lat_v) | np.isnan(lon_v)
+    area_text = _text(frame, mapping.area, nulls=True)
+    no_point = ~given_v | ~numeric_v | bad_swap | zero | out_of_range
+    by_area = no_point & area_text.ne("").to_numpy(dtype=bool)
+    empty = "the GPS/latitude/longitude fields" + (f" and the area column {mapping.area!r}" if mapping.area else "")
     reject(
-        ~given_v,
+        ~given_v & ~by_area,
         "missing_location",
-        lambda i: "No location: the GPS/latitude/longitude fields are empty. Add the point and upload the row again.",
+        lambda i: f"No location: {empty} are empty. Add the point (or the area) and upload the row again.",
     )
     reject(
-        ~numeric_v,
+        ~numeric_v & ~by_area,
         "invalid_coordinates",
         lambda i: (
             f"Location {location_text()[i]!r} is not a pair of numbers; use decimal degrees such as -34.05, 18.65."
         ),
     )
-    # A latitude beyond +-90 with a longitude that would be a valid latitude is unambiguously swapped.
-    swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
-    lat_v, lon_v = np.where(swap_now, lon_v, lat_v), np.where(swap_now, lat_v, lon_v)
-    flags[swap_now & (status == ACCEPTED)] |= WARNING_BITS["swapped_coordinates"]
-    zero = (np.abs(lat_v) < 1e-9) & (np.abs(lon_v) < 1e-9)
     reject(
-        zero,
+        bad_swap & ~by_area,
+        "invalid_coordinates",
+        lambda i: (
+            f"Location {location_text()[i]!r} has a latitude beyond 90, and read the other way round it is "
+            "still outside every stored area, so it is not simply swapped; check both numbers and upload the "
+            "row again."
+        ),
+    )
+    flags[swap_now & ~bad_swap & ~by_area & (status == ACCEPTED)] |= WARNING_BITS["swapped_coordinates"]
+    reject(
+        zero & ~by_area,
         "invalid_coordinates",
         lambda i: "Location 0, 0 is a GPS placeholder, not a real place; record the point again and re-upload.",
     )
-    out_of_range = ~((np.abs(lat_v) <= 90) & (np.abs(lon_v) <= 180)) | np.isnan(lat_v) | np.isnan(lon_v)
     reject(
-        out_of_range,
+        out_of_range & ~by_area,
         "invalid_coordinates",
         lambda i: (
             f"Location {location_text()[i]!r} is out of range (latitude must be -90..90, longitude "
             "-180..180); check for a missing decimal point or swapped columns."
         ),
     )
+    lat_v[by_area], lon_v[by_area] = np.nan, np.nan
+    area_codes, closest_areas = _place_by_area(
+        by_area & (status == ACCEPTED), area_text, _text(redacted, mapping.area), areas, reject
+    )
+    flags[pd.notna(area_codes) & (status == ACCEPTED)] |= WARNING_BITS["placed_by_area"]
 
     # 3. Date, falling back to the submission time when the incident date is empty (or "n/a").
     date_text = _text(frame, mapping.date)
@@ -483,8 +526,8 @@ def validate_incidents(
             "raw_category": _take_text(_text(redacted, mapping.category), idx),
             "description": None if description is None else _take_text(description, idx),
             "sensitive": sensitive.iloc[idx].to_numpy(dtype=bool),
-            "precinct_code": None,
-            "neighbourhood_code": None,
+            "precinct_code": _area_column(area_codes, areas, "precinct", idx),
+            "neighbourhood_code": _area_column(area_codes, areas, "neighbourhood", idx),
             "raw": _arrow_text(raw_lines if len(idx) == n else raw_lines.take(idx)),
             "dedupe_key": dedupe.iloc[idx].reset_index(drop=True),
             "row_number": row_number[idx],
@@ -501,7 +544,7 @@ def validate_incidents(
     rows = pd.DataFrame(
         {"row_number": row_number, "status": status, "reason": reason, "message": message, "flags": flags}
     )
-    validated = Validated(incidents, rejections, rows, notes=list(raw.notes))
+    validated = Validated(incidents, rejections, rows, notes=list(raw.notes), closest_areas=closest_areas)
     return _with_malformed(validated, raw, org)
 
 
@@ -517,6 +560,79 @@ def _number_copies(dedupe: pd.Series, copies: np.ndarray, *, taken: set[str]) ->
             n += 1
         dedupe.iat[i] = f"{base}#{n}"
         taken.add(dedupe.iat[i])
+
+
+def _place_by_area(
+    rows: np.ndarray, values: pd.Series, shown: pd.Series, areas: AreaNames | None, reject
+) -> tuple[np.ndarray, dict[str, tuple[str, int]]]:
+    """The code of the stored area each of ``rows`` names (by code, name or closest name), and the
+    values read as a closest name; a row whose area matches nothing is rejected as ``unknown_area``
+    with the three closest names (``shown`` is the redacted text, for messages)."""
+    codes = np.full(len(values), None, dtype=object)
+    positions = np.flatnonzero(rows)
+    if not len(positions):
+        return codes, {}
+    kind = areas.kind if areas is not None else "area"
+    wanted = values.to_numpy(dtype=object)[positions]
+    matches = {} if areas is None else {v: areas.match(v) for v in pd.unique(wanted)}
+    unknown = np.zeros(len(values), bool)
+    closest: dict[str, tuple[str, int]] = {}
+    for position, value in zip(positions.tolist(), wanted.tolist(), strict=True):
+        match = matches.get(value)
+        if match is None or match.code is None:
+            unknown[position] = True
+            continue
+        codes[position] = match.code
+        if match.how == "closest":
+            name, count = closest.get(value, (match.name, 0))
+            closest[value] = (name, count + 1)
+    shown_values = shown.to_numpy(dtype=object)
+
+    def message(i: int) -> str:
+        value, match = shown_values[i], matches.get(values.iloc[i])
+        if match is not None and match.other_kind:
+            return (
+                f"Area {value!r} is a stored {match.other_kind}, not a {kind}: upload the file again with the "
+                f"area kind {match.other_kind} (--area-kind {match.other_kind})."
+            )
+        if match is None or areas is None or areas.empty:
+            return (
+                f"Area {value!r} cannot be placed: no {kind} boundaries are loaded. Load them "
+                "(areasafe ingest boundaries) and upload the row again, or add the point."
+            )
+        return (
+            f"Area {value!r} matches no stored {kind}; the closest {'is' if len(match.closest) == 1 else 'are'} "
+            f"{_spoken_list(match.closest)}. "
+            "Correct the name (or add the point) and upload the row again."
+        )
+
+    reject(unknown, "unknown_area", message)
+    return codes, closest
+
+
+def _spoken_list(names: tuple[str, ...]) -> str:
+    """``'A', 'B' and 'C'``."""
+    quoted = [repr(n) for n in names]
+    if len(quoted) < 2:
+        return "".join(quoted) or "none"
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _area_column(codes: np.ndarray, areas: AreaNames | None, kind: str, idx: np.ndarray) -> pd.Series | None:
+    """The accepted rows' codes of ``kind`` from placing by area (None: nothing placed by area)."""
+    if areas is None or areas.kind != kind or not pd.notna(codes).any():
+        return None
+    return pd.Series(codes[idx], dtype=object)
+
+
+def closest_area_notes(closest: dict[str, tuple[str, int]], kind: str) -> list[str]:
+    """One sentence per area value read as the closest stored name, to check before trusting it."""
+    kind_word = "Safe Neighbourhood" if kind == "neighbourhood" else kind
+    return [
+        f"Area {value!r} \u2192 {name} ({kind}): no stored {kind_word} has that name exactly, so the closest one "
+        f"was used for {count} row{'s' if count != 1 else ''}; check it."
+        for value, (name, count) in sorted(closest.items())
+    ]
 
 
 def _location_text(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray:

@@ -211,3 +211,23 @@ def test_public_hexagon_layer_says_why_it_is_empty(app, hood, period, note):
     at.multiselect(key="m_layers").set_value(["areas", "hexagons", "hotspots"]).run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_map_and_profile_say_how_many_reports_have_an_area_but_no_place(demo_store, monkeypatch, tmp_path):
+    """Reports placed by the area their file named count in the totals and are left out of the map and hot
+    spots; both pages say how many (here 9, all in Town 3, in the demo's latest month)."""
+    from pipelines.ingest.incidents import ingest_incidents
+
+    store = copy_store(demo_store, tmp_path / "areas.gpkg")
+    month = store.incident_months()["month"].max()
+    rows = "".join(f"w{i},{month.start_time:%Y-%m}-0{1 + i % 5},Robbery,Town 3\n" for i in range(9))
+    (tmp_path / "wards.csv").write_text("id,date,category,area\n" + rows)
+    ingest_incidents(store, tmp_path / "wards.csv", source="municipal", overrides={"area": "area"})
+    monkeypatch.setenv(STORE_ENV, store.url)
+    sentence = (
+        "9 reports have an area but no exact place; they count in area totals but not on the map or in hot spots."
+    )
+    for page, role in (("map_explorer", None), ("map_explorer", "analyst"), ("profile", None)):
+        at = page_as(store, page, role)
+        at.selectbox(key="f_hood").set_value("KHA-TOWN-3").run()
+        assert sentence in [c.value for c in at.caption], (page, role, [c.value for c in at.caption])

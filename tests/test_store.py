@@ -385,7 +385,7 @@ def test_delete_batch_keeps_append_only_rows(any_store):
 
 # -- placement: the same codes on both backends -----------------------------------------------------
 # (lat, lon, precinct, neighbourhood, flag) on the test areas: WEST [18.5, 18.6] and EAST [18.6, 18.7]
-# x [-34.1, -34.0], HOOD [18.55, 18.65] x [-34.08, -34.02]; edge tolerance 150 m = 0.001347 degrees.
+# x [-34.1, -34.0], HOOD [18.55, 18.65] x [-34.08, -34.02]; snapped within 150 m = 0.001347 degrees.
 TRICKY = [
     (-34.05, 18.55, "P-WEST", "N-1", None),  # plainly inside
     (-34.05, 18.6, "P-EAST", "N-1", None),  # on the shared border: the smaller code
@@ -407,7 +407,7 @@ def _tricky_file(tmp_path):
 
 
 def test_tricky_points_get_the_same_codes(any_area_store, tmp_path):
-    batch = ingest_incidents(any_area_store, _tricky_file(tmp_path), source="community", org="A")
+    batch = ingest_incidents(any_area_store, _tricky_file(tmp_path), source="community", org="A", snap_m=150)
     stored = any_area_store.read_incidents().assign(i=lambda f: f["external_id"].astype(int)).sort_values("i")
     assert stored["precinct_code"].tolist() == [t[2] for t in TRICKY]
     assert stored["neighbourhood_code"].tolist() == [t[3] for t in TRICKY]
@@ -428,11 +428,13 @@ def test_same_file_gives_the_same_batch_and_rows_on_both_backends(pg_url, tmp_pa
         (tmp_path / folder).mkdir()
         load_areas(store, tmp_path / folder)
     first = {
-        k: ingest_incidents(s, _file(tmp_path, rows), source="community", org="A")
+        k: ingest_incidents(s, _file(tmp_path, rows), source="community", org="A", snap_m=150)
         for k, s in (("g", gpkg), ("p", postgis))
     }
     again = _file(tmp_path, rows[5:] + ["500,2025-03-04,Robbery,-34.05,18.55,new"], name="again.csv")
-    second = {k: ingest_incidents(s, again, source="community", org="A") for k, s in (("g", gpkg), ("p", postgis))}
+    second = {
+        k: ingest_incidents(s, again, source="community", org="A", snap_m=150) for k, s in (("g", gpkg), ("p", postgis))
+    }
     assert _summary(first["g"]) == _summary(first["p"])
     assert _summary(second["g"]) == _summary(second["p"])
     assert second["p"].duplicates > 10 and first["p"].warnings["near_boundary"] == 3

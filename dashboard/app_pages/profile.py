@@ -58,6 +58,8 @@ span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
 for message in hot.messages:
     left.caption(message)
+if stats.unmapped:
+    left.caption(stats.unmapped)
 left.dataframe(views.top_hotspots(hot.cells), hide_index=True, width="stretch")
 right.subheader("Assets")
 assets = common.table("assets")

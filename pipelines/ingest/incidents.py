@@ -23,7 +23,7 @@ from pipelines import schemas
 from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
-from pipelines.place import AreaIndex, place_incidents
+from pipelines.place import AreaIndex, AreaNames, place_incidents, snap_degrees
 from pipelines.settings import SETTINGS
 from pipelines.sources.archive import holds_tables
 from pipelines.sources.geofile import read_vector
@@ -45,6 +45,7 @@ from pipelines.validate import (
     REJECTED,
     WARNING_BITS,
     Validated,
+    closest_area_notes,
     count_warnings,
     validate_incidents,
 )
@@ -133,6 +134,8 @@ class _IncidentRun:
     report: Progress
     date_format: DateFormat
     keep_identical_rows: bool
+    areas: AreaNames | None = None  # the stored areas the mapping's area column names
+    snap_m: float | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -166,9 +169,18 @@ def _start_incidents(
     sheet: str | None = None,
     date_format: str = "auto",
     keep_identical_rows: bool | None = None,
+    area_kind: str | None = None,
+    snap_m: float | None = None,
 ) -> _IncidentRun:
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
+    area_kind = SETTINGS.area_kind if area_kind is None else area_kind
+    if area_kind not in schemas.AREA_KINDS:
+        raise MappingError(f"--area-kind must be one of {', '.join(schemas.AREA_KINDS)}; got {area_kind!r}")
+    try:
+        snap_degrees(snap_m)
+    except ValueError as exc:
+        raise MappingError(f"--snap-m: {exc}") from exc
     path = Path(path)
     file_name = file_name or path.name
     report = progress or (lambda step, fraction: None)
@@ -196,16 +208,19 @@ def _start_incidents(
         rows_read=0,
         notes=tuple(raw.notes),
     )
+    areas = store.read_areas()
     return _IncidentRun(
         raw,
         mapping,
         batch,
-        AreaIndex.build(store.read_areas()),
+        AreaIndex.build(areas),
         store_taxonomy(store, taxonomy),  # with the terms analysts have mapped in this store
         now or dt.datetime.now(dt.UTC),  # one "now" for every chunk
         report,
         date_format,
         keep_identical_rows,
+        AreaNames.build(areas, area_kind) if mapping.area else None,
+        snap_m,
     )
 
 
@@ -232,9 +247,12 @@ def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
             seen=seen,
             date_format=run.date_format,
             keep_identical_rows=run.keep_identical_rows,
+            areas=run.areas,
+            index=None if run.index.empty else run.index,
+            snap_m=run.snap_m,
         )
         if place:
-            placed, placement = place_incidents(validated.incidents, run.index)
+            placed, placement = place_incidents(validated.incidents, run.index, snap_m=run.snap_m)
             _flag_placement(validated.outcomes, placed, placement)
             outside = int(placement.outside.sum())
         else:
@@ -293,6 +311,7 @@ class _Totals:
         self.status: Counter[str] = Counter()
         self.warnings: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
+        self.closest_areas: dict[str, tuple[str, int]] = {}
 
     def add(self, part: _Part) -> None:
         self.rows_read += part.validated.rows_read
@@ -300,6 +319,8 @@ class _Totals:
         self.status.update(part.validated.counts())
         self.warnings.update(part.validated.warning_counts())
         self.rejections.update(part.validated.rejection_counts())
+        for value, (name, rows) in part.validated.closest_areas.items():
+            self.closest_areas[value] = (name, self.closest_areas.get(value, (name, 0))[1] + rows)
 
     def batch(self, batch: Batch) -> Batch:
         return batch.with_counts(
@@ -331,6 +352,8 @@ def prepare_incidents(
     sheet: str | None = None,
     date_format: str = "auto",
     keep_identical_rows: bool | None = None,
+    area_kind: str | None = None,
+    snap_m: float | None = None,
 ) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
@@ -352,7 +375,7 @@ def prepare_incidents(
         A YAML mapping file (see ``docs``), winning over detection.
     overrides
         Role to column name (``lat``, ``lon``, ``geopoint``, ``x``, ``y``, ``crs``, ``date``, ``category``,
-        ``id``, ``description``), winning over detection and the mapping file.
+        ``id``, ``description``, ``area``), winning over detection and the mapping file.
     data, file_name
         File content and name, when it came from an upload rather than the disk.
     taxonomy, now, progress
@@ -369,6 +392,12 @@ def prepare_incidents(
         Whether rows without a record id that are identical to an earlier row are separate events (kept)
         or copies (duplicates). ``None``: kept for the police-uk layout, dropped otherwise. Either way
         the batch's warnings count them (``identical_row``, ``identical_row_dropped``).
+    area_kind
+        Which stored areas the ``area`` column names: ``neighbourhood`` or ``precinct`` (default
+        ``Settings.area_kind``). A row without a usable point is placed in the area it names, with no point.
+    snap_m
+        Points outside every area but this many metres from one are placed in the nearest
+        (default ``Settings.edge_tolerance_m``; 0: never).
     """
     run = _start_incidents(
         store,
@@ -387,6 +416,8 @@ def prepare_incidents(
         sheet=sheet,
         date_format=date_format,
         keep_identical_rows=keep_identical_rows,
+        area_kind=area_kind,
+        snap_m=snap_m,
     )
     return _prepared(store, run)
 
@@ -410,7 +441,43 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
     placed = schemas.as_geoframe(placed)  # a preview and a commit of the whole file want geometries
     prepared = PreparedIncidents(totals.batch(run.batch), run.mapping, validated, placed, run.columns)
     run.report("checking duplicates", 0.95)
-    return _mark_stored_duplicates(store, prepared)
+    prepared = _mark_stored_duplicates(store, prepared)
+    return replace(prepared, batch=_with_notes(prepared.batch, run, totals))
+
+
+def _with_notes(batch: Batch, run: _IncidentRun, totals: _Totals) -> Batch:
+    """``batch`` with sentences for the rows placed other than by their own point: snapped to the nearest
+    area, placed by the area they name, or by the closest area name (each to check)."""
+    notes = []
+    metres = SETTINGS.edge_tolerance_m if run.snap_m is None else run.snap_m
+    snapped = batch.warnings.get("near_boundary", 0)
+    if snapped:
+        notes.append(
+            f"{_rows(snapped, 'point')} just outside every area {'was' if snapped == 1 else 'were'} placed in the "
+            f"nearest area (within {metres:g} m; --snap-m sets the distance, 0 turns this off)."
+        )
+    if batch.outside_areas and not metres and not run.index.empty:
+        one = batch.outside_areas == 1
+        notes.append(
+            f"{_rows(batch.outside_areas, 'point')} {'is' if one else 'are'} outside every area (kept, and on the "
+            f"map, but in no area's total). If {'it lies' if one else 'they lie'} just outside your boundaries (a "
+            "beach, a bridge, a river bank) and no other council's areas are there, --snap-m 150 places "
+            f"{'it' if one else 'each'} in the nearest area within 150 m."
+        )
+    by_area = batch.warnings.get("placed_by_area", 0)
+    if by_area and run.areas is not None:
+        notes.append(
+            f"{_rows(by_area, 'row')} had no exact place and {'was' if by_area == 1 else 'were'} placed in the "
+            f"{run.areas.kind} {'it names' if by_area == 1 else 'they name'}: "
+            f"{'it counts' if by_area == 1 else 'they count'} in area totals, not on the map or in hot spots."
+        )
+    if run.areas is not None:
+        notes += closest_area_notes(totals.closest_areas, run.areas.kind)
+    return batch.with_counts(notes=(*batch.notes, *notes))
+
+
+def _rows(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> PreparedIncidents:
@@ -460,7 +527,7 @@ def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
     totals = _Totals()
     batch_id = run.batch.batch_id
     in_database = store.places_in_database
-    with store.batch_writer(expected_rows=len(run.raw.frame), place=in_database) as writer:
+    with store.batch_writer(expected_rows=len(run.raw.frame), place=in_database, snap_m=run.snap_m) as writer:
         for part in _parts(run, place=not in_database):
             totals.add(part)
             writer.add(
@@ -469,4 +536,4 @@ def ingest_incidents(store: Store, path: str | Path, **options) -> Batch:
             )
             del part
         run.report("committing", 0.95)
-        return writer.finish(totals.batch(run.batch))
+        return _with_notes(writer.finish(totals.batch(run.batch)), run, totals)

@@ -24,7 +24,7 @@ SENTENCES = {
     "invalid_date": "The date could not be read.",
     "future_date": "The date is in the future.",
     "malformed_row": "The row could not be read: it has more or fewer fields than the header, or a character that is not text.",
-    "unknown_area": "The area named in the row matches no stored area.",
+    "unknown_area": "The area named in the row matches no stored area (the message lists the closest names).",
     "ambiguous_area": "Two stations of the file match the same stored area, so neither could be stored.",
     "invalid_value": "A value in the row is not one of the allowed values.",
     "repeated_in_file": "The row repeats an earlier row of the same file.",
@@ -50,6 +50,10 @@ SENTENCES = {
     "identical_row_dropped": (
         "The row is identical to an earlier row and has no record id; it was dropped as a copy. If identical "
         "rows are separate events (people searched together, say), upload again keeping identical rows."
+    ),
+    "placed_by_area": (
+        "The row had no usable point and was placed in the area it names; it counts in area totals but is "
+        "not on the map or in hot spots."
     ),
 }
 

@@ -55,6 +55,9 @@ class PublishedCounts:
         ``cell`` (H3 index at ``resolution``), ``count``, ``shown``, busiest first; empty cells left out.
     suppressed : bool
         Whether small counts were suppressed (public and cso viewers).
+    unmapped : str or None
+        The sentence saying how many incidents have an area but no point (:func:`unmapped_note`): they
+        are in ``total`` and ``areas`` but not in ``cells``.
     withheld : tuple of str
         Tables left out whole (``"hexagons"``: ``cells`` is empty) or with every non-zero count withheld
         (``"precinct counts"``: every count of that kind reads ``withheld``), because secondary suppression
@@ -69,15 +72,17 @@ class PublishedCounts:
     resolution: int
     suppressed: bool = field(default=True)
     withheld: tuple[str, ...] = ()
+    unmapped: str | None = None
 
     @property
     def notes(self) -> list[str]:
         """Plain sentences for what was left out of this view, and why."""
-        return [
+        notes = [
             f"Too few incidents in this view to show {what} without revealing small numbers; widen the period "
             "or the area."
             for what in self.withheld
         ]
+        return [*notes, self.unmapped] if self.unmapped else notes
 
     def area_counts(self, kind: str) -> pd.DataFrame:
         return self.areas[self.areas["kind"] == kind].reset_index(drop=True)
@@ -112,7 +117,8 @@ def published_counts(
             withheld.append(f"{kind} counts")
         by_area.append(pd.concat([chosen, published], axis=1))
     points = incidents.geometry.to_numpy()
-    points = points[~shapely.is_missing(points) & ~shapely.is_empty(points)]
+    no_point = shapely.is_missing(points) | shapely.is_empty(points)
+    points = points[~no_point]
     cells = pd.Series(generalise.points_to_cells(shapely.get_x(points), shapely.get_y(points), resolution))
     by_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
     per_cell = by_cell.reset_index(drop=True)
@@ -120,7 +126,15 @@ def published_counts(
     cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
     if viewer.suppressed:
         cell_frame = suppress.published_order(cell_frame, "shown", "cell").reset_index(drop=True)
-    if total_shown and suppress.unprotected(per_cell, published["count"].isna(), threshold=threshold).any():
+    hidden = published["count"].isna()
+    # Rows without a point are in the total but in no cell; when their number is shown exactly, the total
+    # minus it is the cells' sum, public even when it is small, so the cells must hold against it too.
+    unmapped = int(no_point.sum())
+    small_sum_public = unmapped >= threshold and 0 < per_cell.sum() < threshold
+    if total_shown and (
+        suppress.unprotected(per_cell, hidden, threshold=threshold).any()
+        or (small_sum_public and not suppress.protected(per_cell, hidden, threshold=threshold))
+    ):
         cell_frame = cell_frame.iloc[0:0]
         withheld.append("hexagons")
     return PublishedCounts(
@@ -131,6 +145,27 @@ def published_counts(
         resolution=resolution,
         suppressed=viewer.suppressed,
         withheld=tuple(withheld),
+        unmapped=unmapped_note(unmapped, threshold=threshold),
+    )
+
+
+def unmapped_count(incidents: gpd.GeoDataFrame) -> int:
+    """Incidents without a point (placed by the area their file named): in area totals, on no map."""
+    points = incidents.geometry.to_numpy()
+    return int((shapely.is_missing(points) | shapely.is_empty(points)).sum())
+
+
+def unmapped_note(count: int, *, threshold: int = 0) -> str | None:
+    """The sentence saying how many incidents count in area totals but are left out of the map, the
+    hexagons and the hot spots (no exact place); the count as published (``"<5"`` below ``threshold``).
+    ``None`` when there are none."""
+    if not count:
+        return None
+    one = count == 1 and not 0 < count < threshold
+    return (
+        f"{suppress.shown_total(count, threshold=threshold)} report{'' if one else 's'} {'has' if one else 'have'} "
+        f"an area but no exact place; {'it counts' if one else 'they count'} in area totals but not on the map "
+        "or in hot spots."
     )
 
 
@@ -179,7 +214,8 @@ def filter_choices(store: Store) -> tuple[list[pd.Period], list[str]]:
 class ProfileStats:
     """A neighbourhood's headline numbers as text (suppressed where needed) and its monthly trend.
 
-    ``trend`` has ``month``, ``category``, ``count`` (NaN where suppressed) and ``shown``.
+    ``trend`` has ``month``, ``category``, ``count`` (NaN where suppressed) and ``shown``; ``unmapped``
+    says how many of the incidents counted have an area but no point (:func:`unmapped_note`).
     """
 
     incidents: str
@@ -188,6 +224,7 @@ class ProfileStats:
     community_share: str
     trend: pd.DataFrame
     suppressed: bool
+    unmapped: str | None = None
 
 
 def profile_stats(
@@ -236,4 +273,5 @@ def profile_stats(
         community_share="n/a" if hidden or kpis.community_share is None else f"{kpis.community_share:.0%}",
         trend=trend,
         suppressed=viewer.suppressed,
+        unmapped=unmapped_note(unmapped_count(incidents), threshold=threshold),
     )

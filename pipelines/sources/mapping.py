@@ -21,7 +21,7 @@ from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.columns import coordinate_pair, first, is_repeat_table, key, leaf, most_unique, odk_leaf
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
-ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
+ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description", "area")
 
 _POLICE_UK = {"crime id", "month", "crime type", "longitude", "latitude", "lsoa code"}
 _POLICE_UK_STOP_SEARCH = {"type", "date", "part of a policing operation", "latitude", "longitude", "object of search"}
@@ -264,10 +264,19 @@ class ColumnMapping:
     category: str | None = None
     id: str | None = None
     description: str | None = None
+    #: The area (ward, suburb, police station) each row names, by code or name: where a row without a
+    #: usable point is placed. Only ever given (``--area-col``), never guessed: a guessed column could
+    #: put rows in the wrong area.
+    area: str | None = None
     personal: tuple[str, ...] = ()
     category_overrides: dict[str, str] = field(default_factory=dict)
 
     def has_location(self) -> bool:
+        """Whether rows can be placed: coordinates, or an area column."""
+        return self.has_points() or bool(self.area)
+
+    def has_points(self) -> bool:
+        """Whether coordinate columns are mapped."""
         return bool((self.lat and self.lon) or self.geopoint or (self.x and self.y))
 
     def roles(self) -> dict[str, str | None]:
@@ -591,7 +600,8 @@ def require_location(mapping: ColumnMapping, columns: list[str], file_name: str)
         return
     raise UnusableFileError(
         f"{file_name}: no location columns found (looked for latitude/longitude, a GPS/geopoint column, or x/y). "
-        f"Name them with --lat-col and --lon-col (or --mapping); columns are: {', '.join(columns[:30])}"
+        "Name them with --lat-col and --lon-col (or --mapping), or name the column holding each row's ward, "
+        f"suburb or station with --area-col; columns are: {', '.join(columns[:30])}"
     )
 
 

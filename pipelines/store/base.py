@@ -49,23 +49,20 @@ class Batch:
     outside_areas: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
     rejections: dict[str, int] = field(default_factory=dict)
-    #: Sentences on what the import did that the counts do not say (features merged under one code,
-    #: names matched through an alias or ignoring spaces, blocks left aside).
+    #: Sentences on what the import did that the counts do not say (which sheet or table was read and
+    #: what was left aside, the encoding, features merged under one code, names matched through an alias,
+    #: rows placed by area): shown with the report and stored with the batch.
     notes: tuple[str, ...] = ()
     withdrawn_at: dt.datetime | None = None
     withdrawn_by: str | None = None
     withdrawn_reason: str | None = None
-    #: What the reader said about the file (which sheet or table was read, what was left aside, its
-    #: encoding): shown with the ingest's report, not stored.
-    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def with_counts(self, **changes) -> Batch:
         return replace(self, **changes)
 
     def to_record(self) -> dict:
-        """The batch as a flat record for storage (counts dicts as JSON)."""
+        """The batch as a flat record for storage (counts dicts and notes as JSON)."""
         record = asdict(self)
-        del record["notes"]
         record["warnings"] = json.dumps(self.warnings, sort_keys=True)
         record["rejections"] = json.dumps(self.rejections, sort_keys=True)
         record["notes"] = json.dumps(list(self.notes)) if self.notes else None
@@ -181,7 +178,9 @@ class Store(abc.ABC):
         are not stored twice.
         """
 
-    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
+    def batch_writer(
+        self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
+    ) -> BatchWriter:
         """A writer that stores one batch from frames handed over in chunks, still in one transaction.
 
         Use it as a context manager; :meth:`BatchWriter.finish` writes the batch record and commits.
@@ -189,7 +188,9 @@ class Store(abc.ABC):
         is a hint (the number of incident rows to come) that lets a store choose a bulk strategy.
         With ``place`` (only where :attr:`places_in_database`), incidents arrive without area codes
         and the store places them; ``finish`` then adds the placement counts (``outside_areas``, the
-        ``swapped_coordinates``, ``near_boundary`` and ``outside_areas`` warnings) to the batch.
+        ``swapped_coordinates``, ``near_boundary`` and ``outside_areas`` warnings) to the batch; ``snap_m``
+        is their near-boundary distance (:func:`pipelines.place.place_xy`). Rows without a point keep the
+        area codes they arrive with (placed by the area they name).
 
         This default collects the chunks and calls :meth:`commit` once; stores that can write while
         the caller prepares the next chunk override it.

@@ -274,7 +274,9 @@ class GeoPackageStore(Store):
         expected = len(incidents) if incidents is not None else 0
         return self._write_stream([frames, batch], expected_rows=expected)
 
-    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
+    def batch_writer(
+        self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
+    ) -> BatchWriter:
         # Preparing chunk k+1 and inserting chunk k overlap: in a child process for large files (see
         # _process_writer), otherwise on a thread with its own connection, closed when it ends.
         self._check_place(place)

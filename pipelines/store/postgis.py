@@ -15,7 +15,7 @@ Writing. Rows travel with ``COPY`` (text format, built column-wise by :mod:`._pg
 - with ``place=True`` (what ingest asks for, see :attr:`Store.places_in_database`) each chunk's
   points are first copied into a narrow temporary table with a spatial index and placed in SQL with
   the rules of :mod:`pipelines.place`: boundary-inclusive containment with the smallest code winning,
-  then swapped coordinates, then the nearest area within ``Settings.edge_tolerance_m``. The
+  then swapped coordinates, then the nearest area within the snap distance (``snap_m``). The
   containment join loops over the area polygons and looks their points up in the index (each polygon
   is prepared once), several times faster than a loop over points. The codes come back with the
   COPY-out of that table and go into the rows' COPY.
@@ -44,7 +44,7 @@ import shapely
 from psycopg import sql
 
 from pipelines import schemas
-from pipelines.place import _CODE_COLUMN
+from pipelines.place import _CODE_COLUMN, snap_degrees
 from pipelines.schemas import STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
 from pipelines.store import _pg_copy
@@ -152,19 +152,22 @@ class PostGISStore(Store):
         }
         return self._write_stream(iter([frames, batch]), place=False)
 
-    def batch_writer(self, *, expected_rows: int | None = None, place: bool = False) -> BatchWriter:
+    def batch_writer(
+        self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
+    ) -> BatchWriter:
         # The writer thread sends chunk k (COPY, placement and insert run in the server) while the
         # caller validates chunk k+1; the transaction lives on the thread's pooled connection.
         self._check_place(place)
-        return ThreadedWriter(functools.partial(self._write_stream, place=place), name="areasafe-postgis-writer")
+        write = functools.partial(self._write_stream, place=place, snap_m=snap_m)
+        return ThreadedWriter(write, name="areasafe-postgis-writer")
 
-    def _write_stream(self, items: Iterator[dict | Batch], *, place: bool) -> Batch:
+    def _write_stream(self, items: Iterator[dict | Batch], *, place: bool, snap_m: float | None = None) -> Batch:
         """Write chunks of frames, then the batch record, in one transaction (the only batch write path).
 
         ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one rolls back.
         """
         with self._pool.connection() as conn, conn.transaction():
-            session = _Session(conn, place=place)
+            session = _Session(conn, place=place, snap_m=snap_m)
             for item in items:
                 if isinstance(item, Batch):
                     return self._finish(session, item)
@@ -316,7 +319,15 @@ class PostGISStore(Store):
         if swapped.any():
             geoms = geoms.copy()
             geoms[swapped] = shapely.points(shapely.get_y(geoms[swapped]), shapely.get_x(geoms[swapped]))
-        out = incidents.assign(**{c: placed.column(c).to_numpy(zero_copy_only=False) for c in codes})
+        # A row without a point keeps the codes it came with: placed by the area it names.
+        no_point = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        out = incidents.assign(
+            **{
+                c: np.where(no_point & incidents[c].notna().to_numpy(), incidents[c].to_numpy(dtype=object),
+                            placed.column(c).to_numpy(zero_copy_only=False))
+                for c in codes
+            }
+        )  # fmt: skip
         return out.set_geometry(gpd.GeoSeries(geoms, index=incidents.index, crs=incidents.crs))
 
     def _add_to_summary(self, conn: psycopg.Connection, counts: sql.Composable, params: tuple) -> None:
@@ -522,9 +533,10 @@ class _Session:
     """State of one write transaction: its connection, the advisory locks and staging tables it
     holds, and the counts that correct the batch at ``finish``."""
 
-    def __init__(self, conn: psycopg.Connection, *, place: bool) -> None:
+    def __init__(self, conn: psycopg.Connection, *, place: bool, snap_m: float | None = None) -> None:
         self.conn = conn
         self.place = place
+        self.snap_m = snap_m
         self._locks: set[str] = set()
         self._staged: set[str] = set()
         self._timezone: str | None = None
@@ -584,9 +596,9 @@ class _Session:
         inside, swapped, near = _placement_sql()
         self.conn.execute(inside)
         self.conn.execute(swapped)
-        if SETTINGS.edge_tolerance_m > 0:
-            # Metres to degrees as pipelines.place does: a degree of latitude is the longest.
-            self.conn.execute(near, {"tolerance": SETTINGS.edge_tolerance_m / 111_320.0})
+        tolerance = snap_degrees(self.snap_m)  # metres to degrees as pipelines.place does
+        if tolerance > 0:
+            self.conn.execute(near, {"tolerance": tolerance})
 
     def stage_months(self) -> None:
         """The batch's month counts (summed over its chunks) in ``_stage_months``."""
