@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest.columns import first, key, leaf, most_unique, odk_leaf
+from pipelines.ingest.columns import first, key, leaf, longest_text, most_unique, odk_leaf
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description")
@@ -309,6 +309,21 @@ def _geopoint_column(columns: list[str], frame: pd.DataFrame | None) -> str | No
 
 def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, format: str = "auto") -> ColumnMapping:
     """Guess the column mapping for ``columns`` (``frame`` lets the guess look at values)."""
+    return with_text_column(_detect_by_name(columns, frame, format=format), columns, frame)
+
+
+def with_text_column(mapping: ColumnMapping, columns: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """The mapping with a description column guessed from the content when no name matched: the
+    column whose values read as the longest free text (:func:`~pipelines.ingest.columns.longest_text`),
+    among those that play no other role and are not personal."""
+    if mapping.description or frame is None:
+        return mapping
+    taken = mapping.structural_columns() - {mapping.category} | set(mapping.personal)
+    candidates = [c for c in columns if not c.startswith("__") and c not in taken]
+    return replace(mapping, description=longest_text(frame, candidates))
+
+
+def _detect_by_name(columns: list[str], frame: pd.DataFrame | None = None, *, format: str = "auto") -> ColumnMapping:
     columns = [c for c in columns if not c.startswith("__")]
     fmt = detect_format(columns) if format == "auto" else format
     if fmt not in FORMATS:
