@@ -13,3 +13,17 @@ class UnusableFileError(AreaSafeError):
 
 class MappingError(AreaSafeError):
     """A column mapping (override or YAML file) names a column the file does not have, or is invalid."""
+
+
+class MissingLocationError(UnusableFileError):
+    """No location columns were found or given.
+
+    It carries what a page needs to let the person choose them instead of stopping: the file's
+    ``columns``, the ``mapping`` guessed so far and a few redacted ``preview`` rows.
+    """
+
+    def __init__(self, message: str, *, columns=(), mapping=None, preview=None) -> None:
+        super().__init__(message)
+        self.columns = list(columns)
+        self.mapping = mapping
+        self.preview = preview

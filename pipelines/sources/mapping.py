@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipelines.errors import MappingError, UnusableFileError
+from pipelines.errors import MappingError, MissingLocationError
 from pipelines.ingest.columns import first, key, leaf, longest_text, most_unique, odk_leaf
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
@@ -497,10 +497,12 @@ def load_mapping_file(path: str | Path) -> dict:
 
 
 def require_location(mapping: ColumnMapping, columns: list[str], file_name: str) -> None:
-    """Raise :class:`UnusableFileError` when no location columns were found or given."""
+    """Raise :class:`~pipelines.errors.MissingLocationError` when no location columns were found or given."""
     if mapping.has_location():
         return
-    raise UnusableFileError(
+    raise MissingLocationError(
         f"{file_name}: no location columns found (looked for latitude/longitude, a GPS/geopoint column, or x/y). "
-        f"Name them with --lat-col and --lon-col (or --mapping); columns are: {', '.join(columns[:30])}"
+        f"Name them with --lat-col and --lon-col (or --mapping); columns are: {', '.join(columns[:30])}",
+        columns=columns,
+        mapping=mapping,
     )
