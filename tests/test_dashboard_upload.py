@@ -118,3 +118,31 @@ def test_missing_location_offers_the_columns_instead_of_a_dead_end(upload_store)
         "Shots fired at night behind the tavern on Mew Way",
     ]
     assert list(rows["Read as"]) == ["2025-11-02", "2025-11-03"]  # date-only reports stay dates
+
+
+def test_batches_offer_the_rejected_rows_to_their_own_organisation_only(upload_store):
+    """Later, on Batches: the cso that uploaded gets its rejected rows as the file it sent; a planner
+    (who does not see rejected content) and a cso of another organisation do not."""
+    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
+    at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, upload_store, "cso", org="Harare CSF")
+    at.run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
+    at.button(key="u_confirm").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.switch_page("app_pages/batches.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="b_rejected").value == upload_store.read_batches()["batch_id"].iloc[0]
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and "Download the 1 rejected rows" in downloads[0].proto.label
+
+    for role, org in (("planner", None), ("cso", "Another CSO")):
+        other = AppTest.from_file(APP, default_timeout=60)
+        app_login(other, upload_store, role, org=org)
+        other.run()
+        other.switch_page("app_pages/batches.py").run()
+        assert not other.exception, [e.message for e in other.exception]
+        assert not other.get("download_button"), role
+        offered = any("Only the organisation that uploaded" in c.value for c in other.caption)
+        assert offered == (role == "planner")  # the other cso does not even see the batch

@@ -28,7 +28,7 @@ except ImportError:  # the Excel reader does not list sheets yet: no sheet choic
     sheet_names = None
 
 NONE = "(none)"
-MAIN_ROLES = ("lat", "lon", "geopoint", "date", "category", "description")
+MAIN_ROLES = ("lat", "lon", "date", "category", "description", "geopoint")
 MORE_ROLES = tuple(r for r in (*ROLES, "area") if r not in MAIN_ROLES)
 DATE_ORDERS = {
     "auto": "Work it out from the file",
@@ -135,9 +135,9 @@ if upload is not None:
             report.ROLE_LABELS[role], options_list, index=options_list.index(current), key=f"u_{tag}_{role}"
         )
 
-    grid = st.columns(3)
-    for i, role in enumerate(MAIN_ROLES):
-        choose(role, grid[i % 3])
+    for pair in (MAIN_ROLES[i : i + 2] for i in range(0, len(MAIN_ROLES), 2)):  # pairs stay in order on a phone
+        for role, where in zip(pair, st.columns(2), strict=True):
+            choose(role, where)
     with st.expander("More columns: record number, projected x/y, area name", expanded=False):
         for role in MORE_ROLES:
             choose(role, st)
@@ -153,9 +153,9 @@ if upload is not None:
     for sentence in found.warnings:
         st.warning(plain(sentence))
     st.markdown(f"**{plain(found.headline)}**")
-    m = st.columns(4)
-    for col, key in zip(m, ["rows_read", "accepted", "rejected", "duplicates"], strict=True):
-        col.metric(key.replace("_", " ").capitalize(), f"{getattr(found, key):,}")
+    with st.container(horizontal=True):  # side by side on a phone too, wrapping when they must
+        for key in ("rows_read", "accepted", "rejected", "duplicates"):
+            st.metric(key.replace("_", " ").capitalize(), f"{getattr(found, key):,}", width="content")
     for title, sentences in (("Rejected", found.rejections), ("Left out as duplicates", found.duplicate_reasons)):
         if sentences:
             st.markdown(f"**{title}**\n\n" + "\n".join(f"- {plain(s)}" for s in sentences))
@@ -167,7 +167,7 @@ if upload is not None:
     if len(prepared.rejections):
         st.download_button(
             f"Download the {len(prepared.rejections):,} rejected rows to fix (CSV)",
-            rejections.as_original_file(prepared.rejections, prepared.columns),
+            rejections.as_original_file(prepared.rejections, prepared.columns, empty=prepared.mapping.personal),
             file_name=f"rejected-{upload.name.rsplit('.', 1)[0]}.csv",
             mime="text/csv",
             width="stretch",

@@ -90,7 +90,9 @@ _UNPARSED = "_unparsed"  # the raw copy of a row the CSV parser could not split 
 _HEADER = "_header"  # and the file's header beside it
 
 
-def as_original_file(rejections: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
+def as_original_file(
+    rejections: pd.DataFrame, columns: Sequence[str] | None = None, *, empty: Iterable[str] = ()
+) -> str:
     """Rejected rows as CSV text with the uploaded file's header plus a ``reason`` column in words.
 
     Each row is rebuilt from its stored ``raw`` copy (redacted; personal columns, which are never
@@ -104,6 +106,9 @@ def as_original_file(rejections: pd.DataFrame, columns: Sequence[str] | None = N
     columns
         The file's header in its order; without it the header is recovered from the ``raw`` copies
         (their keys keep the file's order).
+    empty
+        Columns kept in the header but left empty: the personal ones, which are never stored (a row the
+        parser could not split keeps its whole line, so without this they would come back from it).
 
     Returns
     -------
@@ -116,6 +121,7 @@ def as_original_file(rejections: pd.DataFrame, columns: Sequence[str] | None = N
     records = [_record(text) for text in rows.get("raw", pd.Series(dtype=object))]
     header = list(columns) if columns is not None else _header(records)
     table = pd.DataFrame([_cells(record, header) for record in records], columns=header, dtype=object)
+    table[[c for c in header if c in set(empty)]] = None
     reason = ALT_REASON_COLUMN if REASON_COLUMN in header else REASON_COLUMN
     table[reason] = [describe(code) for code in rows.get("reason", pd.Series(dtype=object))]
     return csv_text(table)

@@ -130,7 +130,7 @@ def dry_run_report(prepared: PreparedIncidents) -> DryRunReport:
         f"{_count(batch.rows_read)} read: {batch.accepted:,} will be stored, {batch.rejected:,} rejected "
         f"and {batch.duplicates:,} left out as duplicates."
     )
-    notes = list(prepared.validated.notes)
+    notes = [note[:1].upper() + note[1:] for note in prepared.validated.notes]
     if prepared.already_ingested:
         notes.append(
             f"This file was already uploaded (batch {prepared.already_ingested[:8]}); storing it again adds nothing."
@@ -180,6 +180,11 @@ def _warnings(prepared: PreparedIncidents, rows: pd.DataFrame) -> list[str]:
             if distinct:
                 terms = " (" + ", ".join(f"'{t}'" for t in distinct[:5]) + (", ..." if len(distinct) > 5 else "") + ")"
         one = len(numbers) == 1
+        if code == "swapped_coordinates" and len(numbers) > 1 and len(numbers) == len(kept[kept["status"] == ACCEPTED]):
+            template += (
+                " Every row was: the latitude and longitude columns may be the wrong way round. If so, swap them "
+                "under 'Which column is which' (or in the file)."
+            )
         out.append(
             template.format(
                 rows=subject,
@@ -250,7 +255,7 @@ def preview_rows(frame: pd.DataFrame, *, personal: Sequence[str] = (), n: int = 
 # --------------------------------------------------------------------------------------------------
 # Row by row
 # --------------------------------------------------------------------------------------------------
-ROW_COLUMNS = ("Row", "Outcome", "Why", "Date in the file", "Read as", "Type", "What happened", "Where")
+ROW_COLUMNS = ("Row", "Outcome", "Why", "Date in the file", "Read as", "Type", "Where", "What happened")
 
 
 def report_rows(
