@@ -52,6 +52,7 @@ _HELP = {
         "the column naming each row's area (ward, suburb or police station, by code or name): rows without a "
         "usable point are placed there, with no point (never guessed)"
     ),
+    "dry_run": "read and check the file and print what would be stored and rejected, in words; store nothing",
     "asset_type": "asset type for rows without one, e.g. school",
     "json": "print JSON instead of a table",
     "batch_id": "the batch's id (listed by 'areasafe batches')",
@@ -158,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         help="points outside every area but within this many metres of one are placed in the nearest "
         f"(default: {SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
     )
+    incidents.add_argument("--dry-run", action="store_true")
 
     counts = kinds.add_parser("counts", help="counts per station/precinct, category and period (SAPS layout)")
     counts.add_argument("file")
@@ -352,24 +354,24 @@ def _ingest(store, args) -> int:
     elif args.kind == "incidents":
         overrides = {role: getattr(args, f"{role}_col") for role in _COLUMN_OVERRIDES}
         overrides["crs"] = args.crs
+        options = dict(
+            source=args.source,
+            org=args.org,
+            user=args.user,
+            format=args.format,
+            mapping_file=args.mapping,
+            overrides=overrides,
+            sheet=args.sheet,
+            date_format=args.date_format,
+            keep_identical_rows=args.keep_identical_rows,
+            area_kind=args.area_kind,
+            snap_m=args.snap_m,
+        )
+        if args.dry_run:
+            return _dry_run(store, args, options)
         update, close = _progress()
         try:
-            batch = incidents.ingest_incidents(
-                store,
-                args.file,
-                source=args.source,
-                org=args.org,
-                user=args.user,
-                format=args.format,
-                mapping_file=args.mapping,
-                overrides=overrides,
-                progress=update,
-                sheet=args.sheet,
-                date_format=args.date_format,
-                keep_identical_rows=args.keep_identical_rows,
-                area_kind=args.area_kind,
-                snap_m=args.snap_m,
-            )
+            batch = incidents.ingest_incidents(store, args.file, **options, progress=update)
         finally:
             close()
     elif args.kind == "counts":
@@ -402,6 +404,32 @@ def _ingest(store, args) -> int:
         detail={"kind": args.kind, "file": batch.file_name, "accepted": batch.accepted, "rejected": batch.rejected},
     )
     _print_batch(batch, as_json=args.json)
+    return 0
+
+
+def _dry_run(store, args, options: dict) -> int:
+    """``ingest incidents --dry-run``: the upload page's dry run (:func:`pipelines.ingest.report.dry_run_report`),
+    printed; nothing is written, not even an audit entry."""
+    from pipelines.ingest import incidents, report
+
+    prepared = incidents.prepare_incidents(store, args.file, **options)
+    found = report.dry_run_report(prepared)
+    if args.json:
+        summary = {key: value for key, value in prepared.batch.summary().items() if key != "batch_id"}
+        words = {
+            "headline": found.headline,
+            "warnings": found.warnings,
+            "rejections": found.rejections,
+            "duplicates": found.duplicate_reasons,
+            "notes": found.notes,
+        }
+        print(json.dumps({**summary, "in_words": words, "stored": False}))
+        return 0
+    columns = ["Columns used:", *(f"  {line}" for line in report.mapping_lines(prepared.mapping))]
+    columns += [f"  {note}" for note in report.mapping_notes(prepared.mapping)]
+    columns.append("  (Choose a column with --lat-col, --date-col, --category-col, --description-col and the like.)")
+    print("\n".join([*columns, "", *found.lines()]))
+    print("\nDry run: nothing was stored. Run the same command without --dry-run to store the file.")
     return 0
 
 

@@ -18,3 +18,17 @@ class MappingError(AreaSafeError):
 class DateOrderError(UnusableFileError):
     """A date column proves both orders (some rows day first, others month first); the message names
     rows of each and how to choose the order (``--date-format``)."""
+
+
+class MissingLocationError(UnusableFileError):
+    """No location columns were found or given.
+
+    It carries what a page needs to let the person choose them instead of stopping: the file's
+    ``columns``, the ``mapping`` guessed so far and a few redacted ``preview`` rows.
+    """
+
+    def __init__(self, message: str, *, columns=(), mapping=None, preview=None) -> None:
+        super().__init__(message)
+        self.columns = list(columns)
+        self.mapping = mapping
+        self.preview = preview

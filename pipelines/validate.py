@@ -654,7 +654,11 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Val
         "fix it in a spreadsheet and upload it again."
     )
     messages = [raw.malformed_messages.get(n, msg) for n in numbers]  # e.g. a byte that is not UTF-8
-    texts = [json.dumps({"_unparsed": redact_text(text)}, ensure_ascii=False) for _, text in raw.malformed]
+    # The header goes with each unsplit row, so its fields can be put back under their columns later
+    # (rejections.as_original_file) even when personal columns are left out of the header there.
+    texts = [
+        json.dumps({"_unparsed": redact_text(text), "_header": header}, ensure_ascii=False) for _, text in raw.malformed
+    ]
     extra_rej = rejection_rows(numbers, "malformed_row", messages, org=org, raw=texts)
     extra_rows = pd.DataFrame(
         {

@@ -357,14 +357,25 @@ def for_people(frame: pd.DataFrame, *, json_columns: tuple[str, ...] = ("detail"
     for column in shown.columns:
         values = shown[column]
         if column.endswith("_at") or pd.api.types.is_datetime64_any_dtype(values):
-            when = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-            local = when.dt.tz_convert(SETTINGS.local_timezone).dt.strftime("%Y-%m-%d %H:%M")
-            shown[column] = local.where(when.notna(), None)
+            shown[column] = local_times(values)
         elif column == "batch_id" or column.endswith("_batch_id"):
             shown[column] = values.map(lambda v: v[:8] if isinstance(v, str) else v)
         elif column in json_columns:
             shown[column] = values.map(_json_words)
     return blank_missing(shown)
+
+
+def local_times(values: pd.Series, *, date_only: pd.Series | None = None) -> pd.Series:
+    """Times as a person reads them: local time (``Settings.local_timezone``) as ``YYYY-MM-DD HH:MM``,
+    without a UTC offset; where ``date_only`` is true (the report gave a day and no time) as
+    ``YYYY-MM-DD``. Missing or unreadable values become ``None``."""
+    when = pd.to_datetime(pd.Series(values), utc=True, errors="coerce", format="mixed")
+    local = when.dt.tz_convert(SETTINGS.local_timezone)
+    text = local.dt.strftime("%Y-%m-%d %H:%M")
+    if date_only is not None:
+        day_only = pd.Series(date_only, index=text.index).fillna(False).astype(bool)
+        text = text.where(~day_only, local.dt.strftime("%Y-%m-%d"))
+    return text.astype(object).where(when.notna(), None)
 
 
 def _json_words(value: object) -> object:

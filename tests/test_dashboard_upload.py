@@ -56,7 +56,6 @@ def test_kobo_upload_commits_one_batch(upload_store):
     at.text_input(key="u_org").set_value("Harare CSF").run()
     at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
     assert not at.exception, [e.message for e in at.exception]
-    assert "kobo" in at.subheader[0].value
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Rows read": "4", "Accepted": "3", "Rejected": "1", "Duplicates": "0"}
     assert upload_store.count("incidents") == 0  # a dry run stores nothing
@@ -77,18 +76,73 @@ def test_mapping_correction_changes_the_dry_run(upload_store):
     at.run()
     at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
-    category = next(s for s in at.selectbox if s.label == "category")
+    category = next(s for s in at.selectbox if s.label == "Type of incident")
     assert category.value == "incident/incident_type"
     category.set_value("incident/description").run()  # the user says the category is in another column
     assert not at.exception
-    assert next(s for s in at.selectbox if s.label == "category").value == "incident/description"
+    assert next(s for s in at.selectbox if s.label == "Type of incident").value == "incident/description"
 
 
-def test_unusable_file_shows_an_actionable_error(upload_store):
+def test_missing_location_offers_the_columns_instead_of_a_dead_end(upload_store):
+    """Location columns under names nobody guesses: the page says so in words (no command-line flag), keeps
+    the column choices and a preview of the file on screen, and choosing them gives the dry run."""
+    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
+    csv = (
+        "Ref,Wanneer,Noord,Oos,Soort,Wat het gebeur\n"
+        f"1,02/11/2025,{hood.y:.6f},{hood.x:.6f},robbery,A man was robbed of his phone near the taxi rank\n"
+        f"2,03/11/2025,{hood.y:.6f},{hood.x:.6f},gunshots,Shots fired at night behind the tavern on Mew Way\n"
+    ).encode()
     at = AppTest.from_file(APP, default_timeout=60)
-    app_login(at, upload_store, "planner")
+    app_login(at, upload_store, "cso", org="Harare CSF")
     at.run()
     at.switch_page("app_pages/upload.py").run()
-    at.file_uploader(key="u_file").set_value(("notes.csv", b"a,b\n1,2\n", "text/csv")).run()
-    assert not at.exception  # no traceback
-    assert at.error and "location" in at.error[0].value.lower()
+    at.file_uploader(key="u_file").set_value(("survey.csv", csv, "text/csv")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = " ".join(w.value for w in [*at.warning, *at.error])
+    assert "We could not find where each report happened" in shown and "--lat-col" not in shown
+    labels = {s.label: s for s in at.selectbox}
+    assert labels["Latitude"].options == ["(none)", "Ref", "Wanneer", "Noord", "Oos", "Soort", "Wat het gebeur"]
+    assert list(at.dataframe[0].value.columns) == ["Row", "Ref", "Wanneer", "Noord", "Oos", "Soort", "Wat het gebeur"]
+    assert any("'Wat het gebeur' holds the report's text" in c.value for c in at.caption)
+    assert labels["What happened (free text)"].value == "Wat het gebeur"
+    assert not at.metric  # no dry run yet
+    labels["Latitude"].set_value("Noord").run()
+    next(s for s in at.selectbox if s.label == "Longitude").set_value("Oos").run()
+    assert any("We found no date column" in c.value for c in at.caption)
+    next(s for s in at.selectbox if s.label == "Date of the incident").set_value("Wanneer").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Accepted"] == "2"
+    rows = at.dataframe[1].value
+    assert list(rows["What happened"]) == [
+        "A man was robbed of his phone near the taxi rank",
+        "Shots fired at night behind the tavern on Mew Way",
+    ]
+    assert list(rows["Read as"]) == ["2025-11-02", "2025-11-03"]  # date-only reports stay dates
+
+
+def test_batches_offer_the_rejected_rows_to_their_own_organisation_only(upload_store):
+    """Later, on Batches: the cso that uploaded gets its rejected rows as the file it sent; a planner
+    (who does not see rejected content) and a cso of another organisation do not."""
+    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
+    at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, upload_store, "cso", org="Harare CSF")
+    at.run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
+    at.button(key="u_confirm").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.switch_page("app_pages/batches.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="b_rejected").value == upload_store.read_batches()["batch_id"].iloc[0]
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and "Download the 1 rejected rows" in downloads[0].proto.label
+
+    for role, org in (("planner", None), ("cso", "Another CSO")):
+        other = AppTest.from_file(APP, default_timeout=60)
+        app_login(other, upload_store, role, org=org)
+        other.run()
+        other.switch_page("app_pages/batches.py").run()
+        assert not other.exception, [e.message for e in other.exception]
+        assert not other.get("download_button"), role
+        offered = any("Only the organisation that uploaded" in c.value for c in other.caption)
+        assert offered == (role == "planner")  # the other cso does not even see the batch

@@ -1,7 +1,10 @@
 """Batches: what came in, from whom and what became of each row; admins can delete (withdraw) a batch.
 
-A cso sees its own organisation's batches only (``pipelines.privacy.read_batches``). Deleting erases the
-batch's incidents, rejections and raw copies and keeps the record as a tombstone (``access.delete_batch``).
+A cso sees its own organisation's batches only (``pipelines.privacy.read_batches``), and can download a
+batch's rejected rows as the file they came from, to fix and upload again
+(:func:`pipelines.ingest.rejections.as_original_file`, through ``privacy.read_table``: the rows' content
+only for their own organisation, analysts and admins). Deleting erases the batch's incidents, rejections
+and raw copies and keeps the record as a tombstone (``access.delete_batch``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import streamlit as st
 from dashboard import common
 from pipelines import access, privacy, views
 from pipelines.errors import AreaSafeError
+from pipelines.ingest import rejections
 
 viewer = common.require("batches")
 st.title("Batches")
@@ -20,6 +24,34 @@ shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") 
 st.dataframe(views.for_people(shown), hide_index=True, width="stretch")
 if flash := st.session_state.pop("b_flash", None):
     st.success(flash)
+
+fixable = batches[(batches["rejected"] > 0) & batches["withdrawn_at"].isna()] if len(batches) else batches
+if len(fixable):
+    st.header("Rejected rows")
+    labels = dict(
+        zip(
+            fixable["batch_id"],
+            fixable["file_name"].fillna("file") + " · " + fixable["rejected"].map("{:,} rejected".format),
+            strict=True,
+        )
+    )
+    pick = st.selectbox("Batch", list(labels), format_func=lambda b: f"{labels[b]} ({b[:8]})", key="b_rejected")
+    rows = privacy.read_table(common.store(), viewer, "rejections")
+    rows = rows[rows["batch_id"] == pick]
+    if rows["raw"].isna().all():
+        st.caption("Only the organisation that uploaded these rows, analysts and admins can download them.")
+    else:
+        st.download_button(
+            f"Download the {len(rows):,} rejected rows to fix (CSV)",
+            rejections.as_original_file(rows),
+            file_name=f"rejected-{labels[pick].split(' · ')[0].rsplit('.', 1)[0]}.csv",
+            mime="text/csv",
+            width="stretch",
+            key="b_download",
+        )
+        st.caption(
+            "Each row as the file gave it, with the reason in words. Fix them, keep the header, and upload the file again."
+        )
 
 if viewer.may("delete_batch"):
     st.header("Delete a batch")

@@ -21,8 +21,9 @@ import shapely
 
 from pipelines import schemas
 from pipelines.dates import DateFormat, resolve_date_format
-from pipelines.errors import MappingError
+from pipelines.errors import MappingError, MissingLocationError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
+from pipelines.ingest.rejections import reason_column
 from pipelines.place import AreaIndex, AreaNames, place_incidents, snap_degrees
 from pipelines.settings import SETTINGS
 from pipelines.sources.archive import holds_tables
@@ -63,6 +64,7 @@ class PreparedIncidents:
     incidents: gpd.GeoDataFrame
     columns: list[str]
     already_ingested: str | None = None  # batch id of an identical earlier upload
+    raw: RawTable | None = None  # the file as read, for the row-by-row dry run (pipelines.ingest.report)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -117,8 +119,24 @@ def resolve_mapping(
     mapping = apply_overrides(mapping, columns, **(overrides or {}))
     chosen = {**from_file, **{k: v for k, v in (overrides or {}).items() if v}}
     refuse_repeat_table(columns, raw.frame, file_name, date_given=bool(chosen.get("date")))
-    require_location(mapping, columns, file_name)
+    try:
+        require_location(mapping, columns, file_name)
+    except MissingLocationError as exc:  # what a page needs to let the person choose the columns
+        from pipelines.ingest.report import preview_rows
+
+        exc.preview = preview_rows(raw.frame, personal=mapping.personal)
+        raise
     return mapping
+
+
+def without_reason_column(raw: RawTable) -> RawTable:
+    """The file without the ``reason`` column of a rejected-rows file (:func:`rejections.as_original_file`)
+    that comes back fixed: it is AreaSafe's own note, not part of the report."""
+    column = reason_column(raw.frame)
+    if column is None:
+        return raw
+    note = f"the '{column}' column AreaSafe added to the rejected rows was left out"
+    return replace(raw, frame=raw.frame.drop(columns=column), notes=[*raw.notes, note])
 
 
 @dataclass
@@ -188,7 +206,7 @@ def _start_incidents(
     content = read_bytes(path, data)
     # A vector file on the disk is read where it is (a Shapefile needs the files beside it); an upload
     # and every table are read from their bytes.
-    raw = read_incident_file(path, data=data if is_geo_file(path) else content, sheet=sheet)
+    raw = without_reason_column(read_incident_file(path, data=data if is_geo_file(path) else content, sheet=sheet))
     mapping = resolve_mapping(raw, format=format, mapping_file=mapping_file, overrides=overrides, file_name=file_name)
     # One order for the whole file, settled before any chunk is read (a file that contradicts itself is refused).
     dates = raw.frame[mapping.date] if mapping.date else pd.Series([], dtype="string[pyarrow]")
@@ -439,7 +457,7 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
         validated = Validated(incidents, rejections, rows, parts[0].validated.notes)
         placed = pd.concat([p.placed for p in parts], ignore_index=True)
     placed = schemas.as_geoframe(placed)  # a preview and a commit of the whole file want geometries
-    prepared = PreparedIncidents(totals.batch(run.batch), run.mapping, validated, placed, run.columns)
+    prepared = PreparedIncidents(totals.batch(run.batch), run.mapping, validated, placed, run.columns, raw=run.raw)
     run.report("checking duplicates", 0.95)
     prepared = _mark_stored_duplicates(store, prepared)
     return replace(prepared, batch=_with_notes(prepared.batch, run, totals))

@@ -4,12 +4,16 @@ Every importer (incidents, registers, counts) stores its rejected rows through :
 which redacts the message and the row as delivered (:mod:`pipelines.pii`), so no rejection keeps personal
 data. :data:`SENTENCES` says each reason code in words for the people who fix the file; the upload page,
 the Batches page and the CLI show those, never the code alone.
+
+:func:`as_original_file` turns rejected rows back into the file they came from (its header, one row
+each, plus a ``reason`` column), so a person fixes them in a spreadsheet and uploads the file again;
+:func:`reason_column` finds that column on the way back in, so it is left out of the mapping.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,3 +100,100 @@ def rejection_rows(
             "raw": redact_series(raw_text.astype("string[pyarrow]").fillna(""))[0].astype(object),
         }
     )
+
+
+#: The column :func:`as_original_file` adds (``ALT_REASON_COLUMN`` when the file already has one).
+REASON_COLUMN = "reason"
+ALT_REASON_COLUMN = "reason (AreaSafe)"
+_UNPARSED = "_unparsed"  # the raw copy of a row the CSV parser could not split (malformed_row)
+_HEADER = "_header"  # and the file's header beside it
+
+
+def as_original_file(
+    rejections: pd.DataFrame, columns: Sequence[str] | None = None, *, empty: Iterable[str] = ()
+) -> str:
+    """Rejected rows as CSV text with the uploaded file's header plus a ``reason`` column in words.
+
+    Each row is rebuilt from its stored ``raw`` copy (redacted; personal columns, which are never
+    kept, stay empty), so the file can be fixed in a spreadsheet and uploaded again as it is: the
+    ``reason`` column is recognised and left out on the way back in (:func:`reason_column`).
+
+    Parameters
+    ----------
+    rejections
+        Rows of the ``rejections`` table (``row_number``, ``reason``, ``raw``), e.g. one batch's.
+    columns
+        The file's header in its order; without it the header is recovered from the ``raw`` copies
+        (their keys keep the file's order).
+    empty
+        Columns kept in the header but left empty: the personal ones, which are never stored (a row the
+        parser could not split keeps its whole line, so without this they would come back from it).
+
+    Returns
+    -------
+    str
+        CSV text, cells a spreadsheet would run as a formula neutralised (:func:`pipelines.export.csv_text`).
+    """
+    from pipelines.export import csv_text
+
+    rows = rejections.sort_values("row_number", kind="stable") if len(rejections) else rejections
+    records = [_record(text) for text in rows.get("raw", pd.Series(dtype=object))]
+    header = list(columns) if columns is not None else _header(records)
+    table = pd.DataFrame([_cells(record, header) for record in records], columns=header, dtype=object)
+    table[[c for c in header if c in set(empty)]] = None
+    reason = ALT_REASON_COLUMN if REASON_COLUMN in header else REASON_COLUMN
+    table[reason] = [describe(code) for code in rows.get("reason", pd.Series(dtype=object))]
+    return csv_text(table)
+
+
+def _record(text: object) -> dict:
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return {_UNPARSED: text}
+    return record if isinstance(record, dict) else {_UNPARSED: text}
+
+
+def _header(records: Iterable[dict]) -> list[str]:
+    header: dict[str, None] = {}
+    for record in records:
+        header.update(dict.fromkeys(k for k in record if k not in (_UNPARSED, _HEADER)))
+    return list(header)
+
+
+def _cells(record: dict, header: list[str]) -> list[object]:
+    """A row's values under ``header``. A row the parser could not split has its fields put under the
+    columns of the file's own header, in order; fields past its end are kept in the last cell."""
+    if _UNPARSED not in record:
+        return [record.get(column) for column in header]
+    try:
+        fields = json.loads(record[_UNPARSED])
+    except (TypeError, ValueError):
+        fields = [record[_UNPARSED]]
+    fields = [str(f) for f in fields] if isinstance(fields, list) else [str(fields)]
+    names = record.get(_HEADER) or header
+    if not names:
+        return [None] * len(header)
+    if len(fields) > len(names):
+        fields = [*fields[: len(names) - 1], ",".join(fields[len(names) - 1 :])]
+    values = dict(zip(names, fields, strict=False))
+    return [values.get(column) for column in header]
+
+
+def reason_column(frame: pd.DataFrame) -> str | None:
+    """The ``reason`` column :func:`as_original_file` added, when a fixed file comes back, else ``None``.
+
+    Recognised by its name and its content: most of its filled cells are reasons in words
+    (:data:`SENTENCES`), so a file's own column called "reason" is kept.
+    """
+    known = set(SENTENCES.values())
+    for column in (REASON_COLUMN, ALT_REASON_COLUMN):
+        if column not in frame.columns:
+            continue
+        values = frame[column].astype("string").fillna("").str.strip()
+        values = values[values.ne("")]
+        if len(values) and values.isin(known).mean() >= 0.5:
+            return column
+    return None

@@ -17,8 +17,17 @@ import pandas as pd
 import yaml
 
 from pipelines.dates import DateFormat, parse_dates
-from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest.columns import coordinate_pair, first, is_repeat_table, key, leaf, most_unique, odk_leaf
+from pipelines.errors import MappingError, MissingLocationError, UnusableFileError
+from pipelines.ingest.columns import (
+    coordinate_pair,
+    first,
+    is_repeat_table,
+    key,
+    leaf,
+    longest_text,
+    most_unique,
+    odk_leaf,
+)
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description", "area")
@@ -346,8 +355,24 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
 
     A recipe of named steps: pick the format (:func:`detect_format` unless given), set the personal
     columns aside (:func:`is_personal`; police.uk has none), then let the format's preset
-    (``_police_uk``, ``_odk``, ``_kobo``, ``_plain``) name each role from what is left.
+    (``_police_uk``, ``_odk``, ``_kobo``, ``_plain``) name each role from what is left. Last, a
+    description column is guessed from the content when no name matched (:func:`with_text_column`).
     """
+    return with_text_column(_detect_by_name(columns, frame, format=format), columns, frame)
+
+
+def with_text_column(mapping: ColumnMapping, columns: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
+    """The mapping with a description column guessed from the content when no name matched: the
+    column whose values read as the longest free text (:func:`~pipelines.ingest.columns.longest_text`),
+    among those that play no other role and are not personal."""
+    if mapping.description or frame is None:
+        return mapping
+    taken = mapping.structural_columns() - {mapping.category} | set(mapping.personal)
+    candidates = [c for c in columns if not c.startswith("__") and c not in taken]
+    return replace(mapping, description=longest_text(frame, candidates))
+
+
+def _detect_by_name(columns: list[str], frame: pd.DataFrame | None = None, *, format: str = "auto") -> ColumnMapping:
     columns = [c for c in columns if not c.startswith("__")]
     fmt = detect_format(columns) if format == "auto" else format
     if fmt not in FORMATS:
@@ -595,13 +620,15 @@ def load_mapping_file(path: str | Path) -> dict:
 
 
 def require_location(mapping: ColumnMapping, columns: list[str], file_name: str) -> None:
-    """Raise :class:`UnusableFileError` when no location columns were found or given."""
+    """Raise :class:`~pipelines.errors.MissingLocationError` when no location columns were found or given."""
     if mapping.has_location():
         return
-    raise UnusableFileError(
+    raise MissingLocationError(
         f"{file_name}: no location columns found (looked for latitude/longitude, a GPS/geopoint column, or x/y). "
         "Name them with --lat-col and --lon-col (or --mapping), or name the column holding each row's ward, "
-        f"suburb or station with --area-col; columns are: {', '.join(columns[:30])}"
+        f"suburb or station with --area-col; columns are: {', '.join(columns[:30])}",
+        columns=columns,
+        mapping=mapping,
     )
 
 
