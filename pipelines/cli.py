@@ -60,6 +60,10 @@ _HELP = {
     "funding_sphere": "whose budget pays: municipal, provincial or national",
     "action_id": "the action's id (listed by 'areasafe actions list')",
     "meetings": "a meetings file to load with the actions",
+    "include_partial": (
+        "keep the last month in trends even when it looks incomplete (a source has not uploaded since it "
+        "ended, or it has far fewer reports than usual); by default it is left out and named"
+    ),
 }
 
 

@@ -142,3 +142,36 @@ def queen_lattice(side: int) -> sparse.csr_array:
             cols.append(dst.ravel())
     rows, cols = np.concatenate(rows), np.concatenate(cols)
     return sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(side * side, side * side))
+
+
+def lattice_lonlat(side: int, *, cell_m: float = 100.0, crs: str = CAPE_TOWN_CRS) -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat of the centres of a ``side × side`` lattice of ``cell_m`` cells from the Khayelitsha
+    origin, numbered row by row (as :func:`queen_lattice`)."""
+    x0, y0 = origin_metric(crs)
+    x = x0 + cell_m / 2 + cell_m * np.tile(np.arange(side), side)
+    y = y0 + cell_m / 2 + cell_m * np.repeat(np.arange(side), side)
+    return to_lonlat(x, y, crs)
+
+
+def planted_city(side: int = 30, months: int = 12, *, seed: int = 0, background: float = 3.0) -> np.ndarray:
+    """``side² × months`` counts: Poisson(``background``) everywhere plus five planted 3 × 3 clusters.
+
+    The clusters, by lattice row and column of their corner: (5, 5) steady (6 a month per cell),
+    (5, 20) growing (2 + month), (20, 5) new in the last three months (8), (20, 20) stopped three months
+    before the end (8), (12, 12) new in the final month (10). Used to check what an incomplete last
+    month does to the emerging categories.
+    """
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(background, (side * side, months))
+    t = np.arange(months)
+    profiles = {
+        (5, 5): np.full(months, 6.0),
+        (5, 20): 2.0 + t,
+        (20, 5): np.where(t >= months - 3, 8.0, 0.0),
+        (20, 20): np.where(t < months - 3, 8.0, 0.0),
+        (12, 12): np.where(t == months - 1, 10.0, 0.0),
+    }
+    for (row, col), profile in profiles.items():
+        block = [(row + i) * side + col + j for i in range(3) for j in range(3) if row + i < side and col + j < side]
+        counts[block] += rng.poisson(np.broadcast_to(profile, (len(block), months)))
+    return counts
