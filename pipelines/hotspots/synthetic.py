@@ -175,3 +175,37 @@ def planted_city(side: int = 30, months: int = 12, *, seed: int = 0, background:
         block = [(row + i) * side + col + j for i in range(3) for j in range(3) if row + i < side and col + j < side]
         counts[block] += rng.poisson(np.broadcast_to(profile, (len(block), months)))
     return counts
+
+
+def overdispersed_places(
+    rng: np.random.Generator,
+    *,
+    treated_mean: float,
+    effect: float = 1.0,
+    cv: float = 0.2,
+    places: int = 60,
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """One draw of before/after counts near an intervention and in ``places`` places without one.
+
+    Each place's usual level varies around ``treated_mean`` (Gamma, CV 50 %); everyone shares a common
+    change (CV 10 %); and each place's rate in each period is multiplied by its own Gamma factor of mean 1
+    and CV ``cv``: the ordinary year-to-year variation ("overdispersion") that Poisson counts leave out.
+    The intervention multiplies its area's after rate by ``effect``. Returns ``(Tb, Ta, b, a)``.
+    """
+
+    def swing(size: int) -> np.ndarray:
+        if cv <= 0:
+            return np.ones(size)
+        shape = 1.0 / cv**2
+        return rng.gamma(shape, 1.0 / shape, size)
+
+    usual = treated_mean * rng.gamma(4.0, 0.25, places)
+    common = rng.gamma(100.0, 0.01)
+    treated_before = int(rng.poisson(treated_mean * swing(1))[0])
+    treated_after = int(rng.poisson(treated_mean * common * effect * swing(1))[0])
+    return (
+        treated_before,
+        treated_after,
+        rng.poisson(usual * swing(places)),
+        rng.poisson(usual * common * swing(places)),
+    )
