@@ -85,6 +85,8 @@ def test_a_month_half_loaded_is_partial_by_its_count():
         pytest.param([100] * 6 + [130], False, id="high-month"),
         pytest.param([0, 0, 0, 0, 100, 100, 40], False, id="two-months-of-data-are-no-baseline"),
         pytest.param([6] * 6 + [3], False, id="small-numbers-cannot-tell"),
+        # p is about 1e-6 here, but 85 % of the usual level is an ordinary low month in a busy area
+        pytest.param([1000] * 6 + [850], False, id="significant-but-not-far-below"),
     ],
 )
 def test_months_that_are_not_called_partial(counts, partial):

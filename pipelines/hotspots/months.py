@@ -25,9 +25,11 @@ two questions before it reads a trend:
       months before it, none before the data began), if the monthly rate had not changed then ``c``
       given ``c + b`` is Binomial(``c + b``, 1/(k+1)); ``p`` is the exact one-sided (low) binomial test,
       the conditional exact test for two Poisson counts that the agenda's count changes also use. The
-      month is partial when ``p <= alpha`` (:data:`PARTIAL_ALPHA`, 1 %: a whole month missed by chance
-      in one neighbourhood in a hundred). With fewer than :data:`MIN_BASELINE_MONTHS` baseline months
-      the count test is not made.
+      month is partial when ``p <= alpha`` (:data:`PARTIAL_ALPHA`, 1 %) *and* the count is at most
+      :data:`PARTIAL_SHARE` (75 %) of the usual level. The second condition is there because real
+      counts vary more than Poisson counts: in a busy neighbourhood a December at 85 % of the usual
+      level is "significant" and still complete. With fewer than :data:`MIN_BASELINE_MONTHS` baseline
+      months the count test is not made.
 
    A partial month is left out of trends and emerging classes unless the user includes it
    (``include_partial``); :meth:`MonthCompleteness.sentence` says so in words.
@@ -51,6 +53,8 @@ BASELINE_MONTHS = 6
 MIN_BASELINE_MONTHS = 3
 #: One-sided level of the count test.
 PARTIAL_ALPHA = 0.01
+#: A month must also be at most this share of the usual level to be called partial on its count.
+PARTIAL_SHARE = 0.75
 #: How many months back from the last one :func:`complete_until` looks for a complete month.
 MAX_PARTIAL_MONTHS = 3
 
@@ -89,7 +93,8 @@ class MonthCompleteness:
 
     @property
     def low_count(self) -> bool:
-        return self.p is not None and self.p <= self.alpha
+        """The count test calls the month partial (``p <= alpha`` and at most 75 % of the usual level)."""
+        return self.p is not None and self.p <= self.alpha and self.count <= PARTIAL_SHARE * (self.usual or 0)
 
     @property
     def partial(self) -> bool:
@@ -241,6 +246,7 @@ __all__ = [
     "BASELINE_MONTHS",
     "MIN_BASELINE_MONTHS",
     "PARTIAL_ALPHA",
+    "PARTIAL_SHARE",
     "MonthCompleteness",
     "complete_until",
     "first_data_month",
