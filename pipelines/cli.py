@@ -73,6 +73,10 @@ _HELP = {
     "meetings": "a meetings file to load with the actions",
     "sheet": "the Excel sheet to read (default: the sheet holding the submissions, not a repeat group's); "
     "a wrong name lists the sheets",
+    "include_partial": (
+        "keep the last month in trends even when it looks incomplete (a source has not uploaded since it "
+        "ended, or it has far fewer reports than usual); by default it is left out and named"
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.hotspots import change as change_rule
+from pipelines.hotspots.months import first_data_month
 from pipelines.schemas import SOURCES
 from pipelines.settings import SETTINGS
 from pipelines.taxonomy import load_taxonomy
@@ -57,12 +58,15 @@ class Kpis:
     previous: int
     rate_per_1000: float | None
     community_share: float | None  # 0..1 of this month's reports
-    baseline: int = 0  # incidents over the change_rule.BASELINE_MONTHS months before ``month``
+    baseline: int = 0  # incidents over the ``baseline_months`` months before ``month``
+    baseline_months: int = change_rule.BASELINE_MONTHS  # fewer when the data began inside them
 
     @property
     def change(self) -> change_rule.Change:
         """This month read against the average of the months before (:mod:`pipelines.hotspots.change`)."""
-        return change_rule.read_change(self.incidents, self.baseline, change_rule.BASELINE_MONTHS)
+        if not self.baseline_months:  # no earlier month of data: nothing to compare with
+            return change_rule.Change(self.incidents, float("nan"), float("nan"), 0.0, change_rule.TOO_FEW)
+        return change_rule.read_change(self.incidents, self.baseline, self.baseline_months)
 
 
 def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float | None) -> Kpis:
@@ -70,10 +74,13 @@ def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float
     months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     this = incidents[months == month]
     previous = int((months == month - 1).sum())
-    baseline = int(months.isin(pd.period_range(end=month - 1, periods=change_rule.BASELINE_MONTHS, freq="M")).sum())
+    before = pd.period_range(end=month - 1, periods=change_rule.BASELINE_MONTHS, freq="M")
+    first = first_data_month(incidents)  # months before the data began are missing, not zero
+    before = before[before >= first] if first is not None else before[:0]
+    baseline = int(months.isin(before).sum())
     rate = round(len(this) / population * 1000, 2) if population and population > 0 else None
     share = round(float((this["source"] == "community").mean()), 3) if len(this) else None
-    return Kpis(month, len(this), previous, rate, share, baseline)
+    return Kpis(month, len(this), previous, rate, share, baseline, len(before))
 
 
 def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:

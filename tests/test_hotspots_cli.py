@@ -104,7 +104,14 @@ def test_parser_rejects_bad_arguments(argv, capsys):
 def test_json_output(hood_store, capsys):
     assert hotspots_cli.run(_args("--neighbourhood", "N-1", "--json", "--resolution", "10"), hood_store) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["window"] == {"start": "2025-11", "until": "2026-10", "months": 12}
+    assert out["window"] == {
+        "start": "2025-11",
+        "until": "2026-10",
+        "months": 12,
+        "first_data_month": "2025-11",
+        "partial_months": [],
+        "partial_included": False,
+    }
     assert out["neighbourhood"] == {"code": "N-1", "name": "Hood"}
     cell = out["cells"][0]
     assert set(cell) == {"cell_id", "lat", "lon", "count", "gi_z", "gi_p", "gi_bin", "emerging", "geometry"}

@@ -23,7 +23,11 @@ Items, in order:
    distance (400 m), whether an intervention covers it (:func:`~pipelines.hotspots.hotspots_without_intervention`)
    and the actions already linked to its cells.
 4. **Changes in counts**: per category, this month against the average of the ``baseline_months`` before
-   it, with an honest small-number rule (see :func:`count_changes`).
+   it, with an honest small-number rule (see :func:`count_changes`). When the meeting month looks
+   incomplete (:func:`pipelines.hotspots.months.month_completeness`: a source has not uploaded since it
+   ended, or its count is improbably low, as it usually is for a meeting held mid-month), the item reads
+   the last complete month instead and says so, unless the meeting was loaded with ``include_partial``.
+   The hot spot window of item 3 ends at that month too.
 5. **Community reports since the last meeting**.
 6. **Budget cycles and deadlines** (:mod:`pipelines.act.finance`).
 7. **Decisions recorded at this meeting**, once there are any.
@@ -46,6 +50,7 @@ from pipelines.errors import AreaSafeError
 from pipelines.hotspots import change
 from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
+from pipelines.hotspots.months import first_data_month
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
 from pipelines.privacy import Viewer, suppress
 from pipelines.privacy import public as rules
@@ -95,7 +100,8 @@ class MeetingContext:
     intervention_log, actions, meetings : pandas.DataFrame
         The status log (all), and this neighbourhood's actions and meetings.
     hotspots : NeighbourhoodHotspots
-        Gi* and emerging hot spots over the 12 months ending with ``month``.
+        Gi* and emerging hot spots over the 12 months ending with ``month`` (or with the last complete
+        month before it: see :attr:`trend_month`).
     """
 
     code: str
@@ -109,6 +115,15 @@ class MeetingContext:
     actions: pd.DataFrame
     meetings: pd.DataFrame
     hotspots: NeighbourhoodHotspots
+
+    @property
+    def trend_month(self) -> pd.Period:
+        """The month read as "this month" in trends and count changes: the meeting month, or the last
+        complete month before it when the meeting month looks incomplete (and was not included)."""
+        partial = self.hotspots.partial
+        if not partial or self.hotspots.include_partial:
+            return self.month
+        return partial[-1].month - 1
 
     @property
     def meeting_id(self) -> str:
@@ -203,12 +218,16 @@ class Agenda:
         raise KeyError(f"no agenda item {key!r}; items are {', '.join(i.key for i in self.items)}")
 
 
-def load_meeting(store: Store, code: str, month: str | pd.Period, *, viewer: Viewer) -> MeetingContext:
+def load_meeting(
+    store: Store, code: str, month: str | pd.Period, *, viewer: Viewer, include_partial: bool = False
+) -> MeetingContext:
     """Read what the meeting of ``code`` in ``month`` needs from ``store``, as ``viewer`` may see it.
 
     Incidents come from :func:`pipelines.privacy.counting_rows` (a sensitive incident at its generalised
     location below analyst), the hot-spot grid is no finer than :func:`pipelines.privacy.hotspot_resolution`
     and assets are :func:`pipelines.privacy.visible_assets`; the public pack loads with the public viewer.
+    The stored batches say when each source last uploaded (:func:`~pipelines.hotspots.months.month_completeness`);
+    ``include_partial`` keeps an incomplete meeting month in the trends.
 
     Raises
     ------
@@ -238,7 +257,15 @@ def load_meeting(store: Store, code: str, month: str | pd.Period, *, viewer: Vie
         intervention_log=privacy.read_table(store, viewer, "intervention_log"),
         actions=store.read_table("actions", where={"neighbourhood_code": code}),
         meetings=store.read_table("meetings", where={"neighbourhood_code": code}),
-        hotspots=neighbourhood_hotspots(incidents, area, months=HOTSPOT_MONTHS, until=period, resolution=resolution),
+        hotspots=neighbourhood_hotspots(
+            incidents,
+            area,
+            months=HOTSPOT_MONTHS,
+            until=period,
+            resolution=resolution,
+            batches=store.read_table("batches"),
+            include_partial=include_partial,
+        ),
     )
 
 
@@ -304,11 +331,19 @@ def _labels() -> dict[str, str]:
 
 
 def agenda_for(
-    store: Store, code: str, month: str | pd.Period, *, viewer: Viewer, public: bool = False, **options
+    store: Store,
+    code: str,
+    month: str | pd.Period,
+    *,
+    viewer: Viewer,
+    public: bool = False,
+    include_partial: bool = False,
+    **options,
 ) -> Agenda:
     """:func:`load_meeting` then :func:`build_agenda` (``options`` go to the latter). ``public`` builds the
     public variant, which is loaded as the public sees the data whoever asks."""
-    context = load_meeting(store, code, month, viewer=privacy.PUBLIC if public else viewer)
+    who = privacy.PUBLIC if public else viewer
+    context = load_meeting(store, code, month, viewer=who, include_partial=include_partial)
     return build_agenda(context, public=public, **options)
 
 
@@ -659,7 +694,8 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
                 f"{g.label}: {TREND_NAMES.get(g.trend, 'Emerging')} hot spot near {g.place}",
                 summary,
                 pd.DataFrame(rows, columns=["question", "answer"]),
-                (method, *(m for m in (cover.message,) if m)),
+                (*(p.sentence(included=result.include_partial, fmt=fmt) for p in result.partial), method)
+                + tuple(m for m in (cover.message,) if m),
                 links,
             )
         )
@@ -708,13 +744,23 @@ def count_changes(
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """This month's count per category against the mean of the ``baseline_months`` before, read with the
-    one rule of :mod:`pipelines.hotspots.change` (exact test; "too few reports to tell" when even a doubling
-    would often be missed; Benjamini-Hochberg over the categories at false discovery rate ``alpha``).
+    one rule of :mod:`pipelines.hotspots.change` (exact test; "too few reports to tell" below 10 a month or
+    when even a doubling would often be missed; Benjamini-Hochberg over the categories at false discovery
+    rate ``alpha``).
+
+    Baseline months before the first month with any incident in ``incidents``
+    (:func:`~pipelines.hotspots.months.first_data_month`) are missing, not zero: they are left out, and
+    ``k`` is the number of baseline months on or after it (with none, the reading is "too few reports to
+    tell"). Pass every incident of the neighbourhood, not only the months compared.
 
     The first row is every category together (``All incidents``), then categories by this month's count.
     """
     months = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     baseline = pd.period_range(end=month - 1, periods=baseline_months, freq="M")
+    first = first_data_month(incidents)
+    if first is not None:
+        baseline = baseline[baseline >= first]
+    k = len(baseline)
     labels = _labels()
     category = incidents["category"].map(labels).fillna(incidents["category"]) if len(incidents) else pd.Series()
     this = category[months == month].value_counts()
@@ -724,18 +770,26 @@ def count_changes(
     rows = [("All incidents", int(this.sum()), int(previous.sum()), int(base.sum()))]
     rows += [(c, int(this.get(c, 0)), int(previous.get(c, 0)), int(base.get(c, 0))) for c in names]
     table = pd.DataFrame(rows, columns=["category", "this_month", "previous_month", "_base"])
-    table["baseline_mean"] = (table["_base"] / baseline_months).round(1)
+    table["baseline_mean"] = (table["_base"] / k).round(1) if k else np.nan
     table["change"] = table["this_month"] - table["baseline_mean"]
-    readings = change.read_changes(table["this_month"], table["_base"], baseline_months, alpha=alpha)
-    table["p"] = np.round([r.p for r in readings], 4)
-    table["reading"] = [r.reading for r in readings]
+    if k:
+        readings = change.read_changes(table["this_month"], table["_base"], k, alpha=alpha)
+        table["p"] = np.round([r.p for r in readings], 4)
+        table["reading"] = [r.reading for r in readings]
+    else:
+        table["p"] = np.nan
+        table["reading"] = change.TOO_FEW
     return table[list(COUNT_COLUMNS)]
 
 
 def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) -> AgendaItem:
-    table = count_changes(context.incidents, month=context.month, baseline_months=baseline_months)
+    month = context.trend_month
+    table = count_changes(context.incidents, month=month, baseline_months=baseline_months)
+    first = first_data_month(context.incidents)
+    baseline = pd.period_range(end=month - 1, periods=baseline_months, freq="M")
+    k = int((baseline >= first).sum()) if first is not None else baseline_months
     caveat = (
-        f"Compared with the average of the {baseline_months} months before. 'Up' or 'down' only when the change is "
+        f"Compared with the average of the {k} months before. 'Up' or 'down' only when the change is "
         "larger than chance would explain, allowing for the number of categories read; 'too few reports to tell' "
         "when even a doubling could be missed. Counts reflect reporting as well as crime."
     )
@@ -751,7 +805,7 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
         shown = suppress.suppress_against_total(
             shown,
             ["this_month", "previous_month", "baseline_mean"],
-            scale={"baseline_mean": baseline_months},
+            scale={"baseline_mean": max(k, 1)},
             derived=["change", "reading"],
             order_by="category",
         )
@@ -763,10 +817,20 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
                 "without giving small numbers away."
             )
     total = words.iloc[0]
-    summary = (
-        f"{total['this_month']} incident(s) in {context.month}, against an average of {total['baseline_mean']} a "
-        f"month over the {baseline_months} months before ({total['previous_month']} in {context.month - 1}). "
-    )
+    partial = [p.sentence(included=context.hotspots.include_partial, fmt=fmt) for p in context.hotspots.partial]
+    if first is not None and k < baseline_months:
+        caveat += (
+            f" Reports for {context.name} begin in {first:%B %Y}; months before that have no data and are not "
+            "counted as zero."
+        )
+    if k:
+        summary = (
+            f"{total['this_month']} incident(s) in {month}, against an average of {total['baseline_mean']} a "
+            f"month over the {k} months before ({total['previous_month']} in {month - 1}). "
+        )
+    else:
+        summary = f"{total['this_month']} incident(s) in {month}; there are no earlier months of data to compare with. "
+    summary = " ".join([*partial, summary]) if partial else summary
     notable = words[shown["reading"].isin(["up", "down"]).to_numpy()]
     summary += (
         "Notable: "

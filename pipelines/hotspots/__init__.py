@@ -12,7 +12,9 @@ One module per statistic:
 - :mod:`.density`: :func:`density_surface`
 - :mod:`.rates`: :func:`area_rates`, :func:`empirical_bayes`
 - :mod:`.act`: :func:`hotspots_without_intervention`, :func:`assets_near_hotspots`,
-  :func:`intervention_effect`, :func:`intervention_effects`, :func:`did_estimate`, :func:`reporting_gap`
+  :func:`intervention_effect`, :func:`intervention_effects`, :func:`did_estimate`, :func:`matched_places`,
+  :func:`reporting_gap`
+- :mod:`.months`: :func:`month_completeness`, :func:`complete_until`, :func:`first_data_month`
 - :mod:`.recipe`: :func:`hotspots_for_neighbourhood`, :func:`neighbourhood_hotspots`
 - :mod:`.cli`: ``areasafe hotspots``
 
@@ -63,8 +65,10 @@ _EXPORTS = {
         "hotspots_without_intervention",
         "intervention_effect",
         "intervention_effects",
+        "matched_places",
         "reporting_gap",
     ),
+    "months": ("MonthCompleteness", "complete_until", "first_data_month", "month_completeness"),
     "recipe": (
         "NeighbourhoodHotspots",
         "UnknownCategoryError",

@@ -12,9 +12,10 @@ assets or interventions frames and returns a result object whose ``table`` the A
 2. :func:`assets_near_hotspots`: the ABCD assets within that distance of each hot cell, by category:
    the partners to involve.
 3. :func:`intervention_effect` / :func:`intervention_effects`: did it work? Incidents within the
-   distance of an intervention before and after its start, against comparison cells that had no
-   intervention, as a difference-in-differences on the log scale (:func:`did_estimate`), with an
-   honest "inconclusive" when the numbers are too small or the interval includes no change.
+   distance of an intervention before and after its start, against comparison places like it (matched
+   on their before-count, no intervention nearby), as a difference-in-differences on the log scale
+   whose interval allows for places' ordinary year-to-year swings (:func:`did_estimate`), worded with
+   its uncertainty: "fewer", "more", "no clear change" or "too few reports to tell".
 4. :func:`reporting_gap`: cells (and precincts) where community reports are high but municipal
    records are low.
 
@@ -31,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import stats
+from scipy import sparse, stats
 
 from pipelines.hotspots._columns import (
     ABCD_CATEGORY,
@@ -57,6 +58,7 @@ from pipelines.hotspots._inference import bh_threshold
 from pipelines.hotspots._time import local_months
 from pipelines.hotspots.gistar import HotspotInputError, HotSpots
 from pipelines.hotspots.grid import Grid, _point_xy
+from pipelines.hotspots.months import complete_until, first_data_month
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STORE_CRS
 
 WALKING_DISTANCE_M = 400.0
@@ -67,12 +69,25 @@ if not set(COVERING_STATUSES) <= set(INTERVENTION_STATUSES):  # the schema's voc
         f"COVERING_STATUSES {COVERING_STATUSES} are not all in INTERVENTION_STATUSES {INTERVENTION_STATUSES}"
     )
 
-VERDICTS = ("fewer", "more", "inconclusive")
+VERDICTS = ("fewer", "more", "no clear change", "too few reports to tell")
+_NUMBERS = (
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "expected_after",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "dispersion",
+    "tau2",
+)
 _ESTIMATE_FIELDS = (
     "treated_before",
     "treated_after",
     "control_before",
     "control_after",
+    "places",
+    "dispersion",
     "ratio",
     "ratio_low",
     "ratio_high",
@@ -95,6 +110,9 @@ EFFECT_COLUMNS = (
 )
 MIN_COUNT = 10
 MIN_MONTHS = 3
+#: Comparison places matched to an intervention's area, and the fewest that give a verdict.
+PLACES = 20
+MIN_PLACES = 8
 
 
 # --------------------------------------------------------------------------------------------------
@@ -284,35 +302,62 @@ def assets_near_hotspots(
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DidEstimate:
-    """Difference-in-differences of incident counts on the log scale.
+    """Before/after change near an intervention against similar places without one.
 
-    With ``Tb``, ``Ta`` the incidents near the intervention before and after its start, and ``Cb``,
-    ``Ca`` those in the comparison cells over the same months:
+    Method (a difference-in-differences of log counts with a placebo-based variance). With ``Tb``, ``Ta``
+    the incidents near the intervention before and after its start, and ``b_p``, ``a_p`` those of each
+    comparison *place* ``p`` (an area shaped like the intervention's, around a grid cell with no
+    intervention nearby, chosen by matching its before-count to ``Tb``):
 
-    - ``ratio = (Ta / Tb) / (Ca / Cb)``: the change near the intervention relative to the change in the
-      comparison cells (0.8 = 20 % fewer than the comparison trend predicts); its log is the
-      difference of the two log changes, i.e. the difference-in-differences of log counts;
-    - interval: ``exp(log ratio ± z · sqrt(1/Ta + 1/Tb + 1/Ca + 1/Cb))`` (Poisson counts; 0.5 is added
-      to all four counts when any is 0);
-    - ``expected_after = Tb · Ca / Cb``: what the area would have seen had it followed the comparison
-      trend; ``difference = Ta - expected_after``, with interval ``expected_after · (ratio bounds - 1)``.
+    - each place's log change ``d_p = log(a_p/b_p)`` (0.5 added to both when either is 0) has Poisson
+      variance ``v_p = 1/a_p + 1/b_p``. Places' changes also vary for reasons that are not chance in the
+      counts (year-to-year swings of one street's crime); that extra variance ``tau²`` is estimated from
+      the places' spread by the DerSimonian-Laird method of moments,
+      ``tau² = max(0, (Q - (P-1)) / (Σw - Σw²/Σw))``, ``w = 1/v_p``, ``Q = Σ w (d_p - d̄_w)²``;
+    - the comparison trend ``g`` is the random-effects mean of the ``d_p`` (weights ``1/(v_p + tau²)``),
+      with variance ``1/Σ 1/(v_p + tau²)``;
+    - ``ratio = (Ta/Tb) / exp(g)`` (0.8 = 20 % fewer than similar places would predict); its log has
+      variance ``1/Ta + 1/Tb + tau² + var(g)``; the interval is ``exp(log ratio ± t · se)`` with ``t`` the
+      Student quantile on ``P - 1`` degrees of freedom (``tau²`` is estimated from ``P`` places);
+    - ``dispersion = Q / (P - 1)``: how much more the places' changes vary than Poisson counts would
+      (1: not at all); the analyst's figure;
+    - ``expected_after = Tb · exp(g)``, ``difference = Ta - expected_after``, with interval
+      ``expected_after · (ratio bounds - 1)``.
+
+    Why this and not a Poisson interval: ordinary year-to-year variation of 10-20 % in a place's rate
+    makes a Poisson-only interval far too narrow, so an intervention that did nothing is called "fewer"
+    or "more" 15-36 % of the time. Why not a quasi-Poisson dispersion from month-to-month variation:
+    that variation is within a period and says nothing about how much a place's level moves *between*
+    the before and after periods, which is what the verdict depends on. The comparison places show
+    exactly that movement, at the size of the intervention's area. Matching their before-counts to
+    ``Tb`` gives them the same Poisson noise and the same regression to the mean as the intervention's
+    area, which was usually chosen because it was busy.
 
     Attributes
     ----------
-    treated_before, treated_after, control_before, control_after : int
+    treated_before, treated_after : int
+    control_before, control_after : int
+        Incidents in the comparison places (each place counted once per cell it holds).
+    places : int
+        Comparison places ``P``.
     ratio, ratio_low, ratio_high : float
     expected_after, difference, difference_low, difference_high : float
+    dispersion : float
+        ``Q / (P - 1)`` (NaN with fewer than 2 places).
+    tau2 : float
+        Extra (non-Poisson) variance of a place's log change.
     level : float
         Interval coverage (0.95).
-    verdict : {"fewer", "more", "inconclusive"}
+    verdict : {"fewer", "more", "no clear change", "too few reports to tell"}
     reason : str
-        One plain sentence explaining the verdict.
+        The verdict in one or two plain sentences, with its uncertainty.
     """
 
     treated_before: int
     treated_after: int
     control_before: int
     control_after: int
+    places: int
     ratio: float
     ratio_low: float
     ratio_high: float
@@ -320,6 +365,8 @@ class DidEstimate:
     difference: float
     difference_low: float
     difference_high: float
+    dispersion: float
+    tau2: float
     level: float
     verdict: str
     reason: str
@@ -328,43 +375,102 @@ class DidEstimate:
 def did_estimate(
     treated_before: int,
     treated_after: int,
-    control_before: int,
-    control_after: int,
+    places_before: Sequence[int] | np.ndarray,
+    places_after: Sequence[int] | np.ndarray,
     *,
     level: float = 0.95,
     min_count: int = MIN_COUNT,
+    min_places: int = MIN_PLACES,
 ) -> DidEstimate:
-    """The difference-in-differences arithmetic and verdict (see :class:`DidEstimate`)."""
-    tb, ta, cb, ca = (int(v) for v in (treated_before, treated_after, control_before, control_after))
-    if min(tb, ta, cb, ca) < 0:
+    """The estimate and verdict of :class:`DidEstimate` from the counts near the intervention and in each
+    comparison place (one entry per place, same order in ``places_before`` and ``places_after``)."""
+    tb, ta = int(treated_before), int(treated_after)
+    b = np.asarray(places_before, dtype=float).ravel()
+    a = np.asarray(places_after, dtype=float).ravel()
+    if b.shape != a.shape:
+        raise HotspotInputError(
+            f"`places_before` and `places_after` need one count per place each; got {b.size} and {a.size}."
+        )
+    if min(tb, ta) < 0 or (b < 0).any() or (a < 0).any():
         raise HotspotInputError("incident counts cannot be negative.")
     if not 0 < level < 1:
         raise HotspotInputError(f"`level` must be between 0 and 1, e.g. 0.95; got {level!r}.")
-    corrected = np.array([tb, ta, cb, ca], dtype=float)
-    if (corrected == 0).any():
-        corrected += 0.5
-    ctb, cta, ccb, cca = corrected
-    ratio = (cta / ctb) / (cca / ccb)
-    half_width = stats.norm.ppf(0.5 + level / 2) * np.sqrt((1.0 / corrected).sum())
-    ratio_low, ratio_high = ratio * np.exp(-half_width), ratio * np.exp(half_width)
-    expected = tb * ca / cb if cb > 0 else float("nan")
-    verdict, reason = _verdict(tb, ta, cb, ca, ratio, ratio_low, ratio_high, expected, level, min_count)
+    n = b.size
+    nan = float("nan")
+    fields = dict(treated_before=tb, treated_after=ta, control_before=int(b.sum()), control_after=int(a.sum()))
+    fields["places"] = n
+    if tb < min_count or n < min_places:
+        why = (
+            f"only {tb} report(s) near it before it started; at least {min_count} are needed"
+            if tb < min_count
+            else f"only {n} similar place(s) without an intervention to compare with; at least {min_places} are needed"
+        )
+        return DidEstimate(
+            **fields,
+            **dict.fromkeys(_NUMBERS, nan),
+            level=level,
+            verdict="too few reports to tell",
+            reason=f"Too few reports to tell: {why}.",
+        )
+    d, v = _log_change(b, a)
+    tau2, dispersion = _between_places(d, v)
+    w = 1.0 / (v + tau2)
+    trend = float((w * d).sum() / w.sum())
+    d_t, v_t = _log_change(np.array([tb], float), np.array([ta], float))
+    log_ratio = float(d_t[0]) - trend
+    se = float(np.sqrt(v_t[0] + tau2 + 1.0 / w.sum()))
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * se
+    ratio, low, high = np.exp(log_ratio), np.exp(log_ratio - half), np.exp(log_ratio + half)
+    expected = tb * np.exp(trend)
+    verdict = "no clear change" if low <= 1 <= high else ("fewer" if high < 1 else "more")
     return DidEstimate(
-        treated_before=tb,
-        treated_after=ta,
-        control_before=cb,
-        control_after=ca,
+        **fields,
         ratio=float(ratio),
-        ratio_low=float(ratio_low),
-        ratio_high=float(ratio_high),
+        ratio_low=float(low),
+        ratio_high=float(high),
         expected_after=float(expected),
         difference=float(ta - expected),
-        difference_low=float(expected * (ratio_low - 1)),
-        difference_high=float(expected * (ratio_high - 1)),
+        difference_low=float(expected * (low - 1)),
+        difference_high=float(expected * (high - 1)),
+        dispersion=float(dispersion),
+        tau2=float(tau2),
         level=level,
         verdict=verdict,
-        reason=reason,
+        reason=_verdict_sentence(verdict, tb, ta, ratio, low, high, n),
     )
+
+
+def matched_places(
+    cell_before: np.ndarray,
+    members: sparse.csr_array,
+    centres: np.ndarray,
+    treated_before: int,
+    *,
+    places: int = PLACES,
+) -> np.ndarray:
+    """Indices of comparison places: up to ``places`` whose before-count is closest to ``treated_before``
+    (on the log scale, ties by index), taken greedily so that no chosen place holds another's centre.
+
+    ``members`` is ``places × cells`` (1 where the cell belongs to the place) and ``centres`` the cell
+    each place is centred on. A place with no incident before is never chosen: its change cannot be
+    read.
+    """
+    members = sparse.csr_array(members)
+    before = members @ np.asarray(cell_before, dtype=float)
+    closeness = np.abs(np.log((before + 0.5) / (treated_before + 0.5)))
+    taken: list[int] = []
+    covered = np.zeros(members.shape[1], dtype=bool)  # cells of the places taken so far
+    taken_centres = np.zeros(members.shape[1], dtype=bool)
+    for p in np.lexsort((np.arange(len(before)), closeness)):
+        if len(taken) >= places:
+            break
+        cells = members.indices[members.indptr[p] : members.indptr[p + 1]]
+        if before[p] <= 0 or covered[centres[p]] or taken_centres[cells].any():
+            continue
+        taken.append(int(p))
+        covered[cells] = True
+        taken_centres[centres[p]] = True
+    return np.asarray(taken, dtype=np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -377,14 +483,15 @@ class InterventionEffect:
     start : pandas.Period or None
         The local month the intervention started (the first "after" month).
     before, after : pandas.PeriodIndex
-        The months compared (the after window is cut at the last month with data).
+        The months compared (the after window is cut at the last complete month with data).
     treated_cells, control_cells : int
-        Grid cells within the distance of the intervention, and comparison cells used.
+        Grid cells within the distance of the intervention, and comparison places used.
     control_cell_ids : tuple of str
+        The centre cell of each comparison place.
     estimate : DidEstimate or None
         None when the comparison could not be made at all (no location, no start date, too few months).
     verdict, reason : str
-        The estimate's verdict and reason, or "inconclusive" and why no estimate was made.
+        The estimate's verdict and reason, or "too few reports to tell" and why no estimate was made.
     """
 
     intervention_id: str
@@ -427,39 +534,41 @@ def intervention_effect(
     distance_m: float = WALKING_DISTANCE_M,
     months_before: int = 12,
     months_after: int = 12,
-    controls: int | None = 20,
+    controls: int | None = PLACES,
     until: pd.Period | str | None = None,
+    batches: pd.DataFrame | None = None,
     level: float = 0.95,
     min_count: int = MIN_COUNT,
 ) -> InterventionEffect:
-    """Did incidents near an intervention fall after it started, compared with similar cells?
+    """Did incidents near an intervention fall after it started, compared with similar places?
 
     Parameters
     ----------
     incidents : geopandas.GeoDataFrame
         Incidents covering the before and after windows (filter categories beforehand).
     interventions : geopandas.GeoDataFrame
-        All interventions: every one with a location rules its surroundings out as a comparison cell.
+        All interventions: every one with a location rules its surroundings out of the comparison.
     intervention_id : str
         The intervention to evaluate.
     grid : Grid
-        Defines the candidate comparison cells (normally the neighbourhood's grid); only its cells and
-        adjacency are used, its counts are not.
+        Defines the comparison places (normally the neighbourhood's grid); only its cells are used.
     distance_m : float
-        Incidents within this distance of the intervention count as "near"; cells within it of any
-        intervention cannot be comparison cells.
+        Incidents within this distance of the intervention count as "near"; a comparison place is the
+        cells within this distance of a cell's centre, among cells with no intervention within it.
     months_before, months_after : int
         Window lengths in months; the after window starts with the start month.
     controls : int or None
-        Number of comparison cells, chosen among those without any intervention nearby as the ones
-        whose before-period count per cell is closest to the intervention area's; None uses them all.
+        Number of comparison places, matched on their before-count (:func:`matched_places`); None
+        uses up to every cell.
     until : Period or "YYYY-MM", optional
-        Last month with complete data; the last month with an incident by default.
+        Last month of the after window. By default the last month with an incident, stepped back over
+        an incomplete last month (:func:`pipelines.hotspots.months.complete_until`, with ``batches``).
+        The before window never starts before the first month with data.
     level : float
         Interval coverage.
     min_count : int
-        Fewer incidents than this near the intervention before it started, or in the comparison cells
-        in either window, and the verdict is "inconclusive".
+        Fewer incidents than this near the intervention before it started and the verdict is
+        "too few reports to tell".
     """
     _check_distance(distance_m)
     match = interventions[interventions[INTERVENTION_ID] == intervention_id]
@@ -472,7 +581,9 @@ def intervention_effect(
     empty = pd.PeriodIndex([], freq="M")
 
     def nothing(reason: str, start=None, before=empty, after=empty) -> InterventionEffect:
-        return InterventionEffect(intervention_id, name, start, before, after, 0, 0, (), None, "inconclusive", reason)
+        return InterventionEffect(
+            intervention_id, name, start, before, after, 0, 0, (), None, "too few reports to tell", reason
+        )
 
     geometry = row.geometry
     if geometry is None or geometry.is_empty:
@@ -482,10 +593,13 @@ def intervention_effect(
         return nothing(f"{name} has no start date, so there is no before and after; record when it started.")
     start = pd.Period(start_ts, freq="M")
     months = local_months(incidents[OCCURRED_AT])
-    last = pd.Period(until, freq="M") if until is not None else months.max()
-    first = months.min()
-    if pd.isna(last):
+    first = first_data_month(incidents)
+    if first is None:
         return nothing("There are no dated incidents to compare.", start)
+    if until is not None:
+        last = pd.Period(until, freq="M")
+    else:
+        last, _ = complete_until(incidents, months.max(), batches=batches)
     before = pd.period_range(max(start - months_before, first), start - 1, freq="M")
     after = pd.period_range(start, min(start + months_after - 1, last), freq="M")
     if len(after) < MIN_MONTHS:
@@ -515,7 +629,8 @@ def intervention_effect(
     in_after = months.isin(after).to_numpy()
     tb, ta = int((near & in_before).sum()), int((near & in_after).sum())
 
-    # comparison cells: no intervention of any status within the distance
+    # comparison places: the eligible cells (no intervention of any status within the distance) within
+    # the distance of an eligible cell's centre
     cells_metric = grid.cells.geometry.to_crs(crs).values
     all_placed, _ = _located(interventions, crs)
     blocked_cell, _ = _within(cells_metric, all_placed.geometry.values, distance_m)
@@ -524,24 +639,26 @@ def intervention_effect(
     treated_cells = int(shapely.dwithin(cells_metric, placed, distance_m).sum())
     position = grid.locate_incidents(incidents)
     inside = position >= 0
-    before_per_cell = np.bincount(position[inside & in_before], minlength=grid.n)
-    candidates = np.nonzero(eligible)[0]
-    if controls is not None and len(candidates) > controls:
-        level_near = tb / max(treated_cells, 1)
-        gap = np.abs(before_per_cell[candidates] - level_near)
-        candidates = candidates[np.lexsort((candidates, gap))[:controls]]
-    chosen = np.zeros(grid.n, dtype=bool)
-    chosen[candidates] = True
-    in_control = inside & chosen[np.where(inside, position, 0)]
-    cb, ca = int((in_control & in_before).sum()), int((in_control & in_after).sum())
-    if len(candidates) == 0:
+    cell_before = np.bincount(position[inside & in_before], minlength=grid.n)
+    cell_after = np.bincount(position[inside & in_after], minlength=grid.n)
+    centres = np.nonzero(eligible)[0]
+    if len(centres) == 0:
         return nothing(
             f"Every grid cell is within {distance_m:g} m of an intervention, so there is nothing to compare with.",
             start,
             before,
             after,
         )
-    estimate = did_estimate(tb, ta, cb, ca, level=level, min_count=min_count)
+    member_cell, member_place = _within(cells_metric[centres], shapely.centroid(cells_metric[centres]), distance_m)
+    member_cell = centres[member_cell]
+    keep = eligible[member_cell]
+    members = sparse.csr_array(
+        (np.ones(int(keep.sum())), (member_place[keep], member_cell[keep])), shape=(len(centres), grid.n)
+    )
+    chosen = matched_places(cell_before, members, centres, tb, places=len(centres) if controls is None else controls)
+    estimate = did_estimate(
+        tb, ta, (members @ cell_before)[chosen], (members @ cell_after)[chosen], level=level, min_count=min_count
+    )
     return InterventionEffect(
         intervention_id=intervention_id,
         name=name,
@@ -549,8 +666,8 @@ def intervention_effect(
         before=before,
         after=after,
         treated_cells=treated_cells,
-        control_cells=len(candidates),
-        control_cell_ids=tuple(grid.cells[CELL_ID].to_numpy()[candidates]),
+        control_cells=len(chosen),
+        control_cell_ids=tuple(grid.cells[CELL_ID].to_numpy()[centres[chosen]]),
         estimate=estimate,
         verdict=estimate.verdict,
         reason=estimate.reason,
@@ -568,7 +685,7 @@ def intervention_effects(
     """:func:`intervention_effect` for every intervention with one of ``statuses``, one row each.
 
     ``options`` are passed on (``distance_m``, ``months_before``, ``months_after``, ``controls``,
-    ``until``, ``level``, ``min_count``).
+    ``until``, ``batches``, ``level``, ``min_count``).
     """
     chosen = interventions[interventions[STATUS].isin(list(statuses))]
     records = [
@@ -719,28 +836,51 @@ def _partners(group: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
-def _verdict(tb, ta, cb, ca, ratio, low, high, expected, level, min_count) -> tuple[str, str]:
-    pct = f"{level:.0%}"
-    if tb < min_count:
-        return "inconclusive", (
-            f"Only {tb} incident(s) near it before it started; at least {min_count} are needed to see a change."
+def _log_change(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log change after/before and its Poisson variance; 0.5 is added to both counts when either is 0."""
+    zero = (before == 0) | (after == 0)
+    b = np.where(zero, before + 0.5, before)
+    a = np.where(zero, after + 0.5, after)
+    return np.log(a / b), 1.0 / a + 1.0 / b
+
+
+def _between_places(d: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """DerSimonian-Laird ``tau²`` and the dispersion ``Q/(P-1)`` of the places' log changes."""
+    if len(d) < 2:
+        return 0.0, float("nan")
+    w = 1.0 / v
+    mean = (w * d).sum() / w.sum()
+    q = float((w * (d - mean) ** 2).sum())
+    scale = w.sum() - (w**2).sum() / w.sum()
+    return max(0.0, (q - (len(d) - 1)) / scale), q / (len(d) - 1)
+
+
+def _percent(value: float) -> str:
+    return f"{abs(value) * 100:.0f}%"
+
+
+def _about(value: float) -> str:
+    pct = abs(value) * 100
+    return f"{5 * round(pct / 5):.0f}%" if pct >= 10 else f"{pct:.0f}%"
+
+
+def _verdict_sentence(verdict: str, tb: int, ta: int, ratio: float, low: float, high: float, places: int) -> str:
+    against = f"compared with {places} similar places without an intervention"
+    if verdict == "fewer":
+        return (
+            f"Reports fell by about {_about(1 - ratio)} (could be between {_percent(1 - high)} and "
+            f"{_percent(1 - low)}) {against}."
         )
-    if min(cb, ca) < min_count:
-        return "inconclusive", (
-            f"The comparison cells had only {cb} incident(s) before and {ca} after; at least {min_count} in each "
-            "are needed for a fair comparison."
+    if verdict == "more":
+        return (
+            f"Reports rose by about {_about(ratio - 1)} (could be between {_percent(low - 1)} and "
+            f"{_percent(high - 1)}) {against}."
         )
-    change = f"{ratio - 1:+.0%}"
-    interval = f"{pct} interval {low - 1:+.0%} to {high - 1:+.0%}"
-    if low <= 1 <= high:
-        return "inconclusive", (
-            f"{ta} incidents after against {expected:.0f} expected from the comparison cells ({change}); "
-            f"the {interval} includes no change."
-        )
-    direction = "fewer" if high < 1 else "more"
-    return direction, (
-        f"{ta} incidents after against {expected:.0f} expected from the comparison cells: "
-        f"{abs(ta - expected):.0f} {direction} ({change}, {interval})."
+    low_words = f"a fall of {_percent(1 - low)}" if low < 1 else f"a rise of {_percent(low - 1)}"
+    high_words = f"a rise of {_percent(high - 1)}" if high > 1 else f"a fall of {_percent(1 - high)}"
+    return (
+        f"No clear change: {tb} reports before and {ta} after, {against}; the change could be anything from "
+        f"{low_words} to {high_words}."
     )
 
 

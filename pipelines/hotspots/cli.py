@@ -49,6 +49,7 @@ def add_parser(subparsers) -> None:
         help="conditional permutations for Gi* inference (default 0: analytical, as ArcGIS)",
     )
     parser.add_argument("--seed", type=int, help="seed for --permutations")
+    parser.add_argument("--include-partial", action="store_true")  # help: pipelines.cli._HELP
     parser.add_argument("--json", action="store_true", help="print one JSON object with a `cells` list")
 
 
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace, store) -> int:
         resolution=args.resolution,
         permutations=args.permutations,
         seed=args.seed,
+        include_partial=args.include_partial,
     )
     if args.json:
         print(json.dumps(result.to_json(), allow_nan=False))

@@ -6,7 +6,14 @@ hands the frames to :func:`neighbourhood_hotspots`, which is pure.
 
 The window is ``months`` whole local months ending with ``until``; by default ``until`` is the last
 month in which the neighbourhood has any incident (of any category, so that windows line up when the
-category changes).
+category changes). Two rules of :mod:`pipelines.hotspots.months` then trim it:
+
+- a last month that :func:`~pipelines.hotspots.months.month_completeness` calls partial (a source had not
+  uploaded since it ended, or its count is improbably low) is left out, and the window ends a month
+  earlier, unless ``include_partial``; either way a message says so in words;
+- the window never starts before the first month with any stored incident of the neighbourhood: a month
+  before the data began is missing, not zero, and counting it as zero would make every cell with data
+  look new or rising.
 """
 
 from __future__ import annotations
@@ -38,10 +45,11 @@ from pipelines.hotspots._columns import (
     PRECINCT_CODE,
     SOURCE,
 )
-from pipelines.hotspots._time import local_months, month_window, parse_month
+from pipelines.hotspots._time import local_months, month_start, month_window, parse_month
 from pipelines.hotspots.emerging import EMERGING_CATEGORIES, EmergingHotspots, emerging_hotspots, space_time_cube
 from pipelines.hotspots.gistar import HotSpots, hot_spots
 from pipelines.hotspots.grid import Grid, GridSpec, build_grid, suggest_resolution
+from pipelines.hotspots.months import MonthCompleteness, complete_until, first_data_month
 from pipelines.privacy import Viewer
 from pipelines.store.base import IncidentQuery, Store
 
@@ -77,7 +85,15 @@ class NeighbourhoodHotspots:
         One row per cell: ``cell_id``, ``lat``, ``lon``, ``count``, ``gi_z``, ``gi_p``, ``gi_bin``,
         ``emerging`` and the hexagon, EPSG:4326.
     messages : tuple of str
-        Plain-language caveats for the reader (small numbers, short windows).
+        Plain-language caveats for the reader (small numbers, short windows, an incomplete last month,
+        a window cut where the data begin).
+    partial : tuple of MonthCompleteness
+        The incomplete months at the end of the requested window, latest first: left out of ``months``
+        unless ``include_partial``.
+    include_partial : bool
+        The incomplete months were kept at the user's request.
+    first_month : pandas.Period or None
+        The first month with any stored incident of the neighbourhood (the window starts no earlier).
     """
 
     code: str
@@ -89,6 +105,9 @@ class NeighbourhoodHotspots:
     emerging: EmergingHotspots
     cells: gpd.GeoDataFrame
     messages: tuple[str, ...]
+    partial: tuple[MonthCompleteness, ...] = ()
+    include_partial: bool = False
+    first_month: pd.Period | None = None
 
     @property
     def n_incidents(self) -> int:
@@ -114,6 +133,9 @@ class NeighbourhoodHotspots:
                 "start": str(self.months[0]) if len(self.months) else None,
                 "until": str(self.months[-1]) if len(self.months) else None,
                 "months": len(self.months),
+                "first_data_month": None if self.first_month is None else str(self.first_month),
+                "partial_months": [str(p.month) for p in self.partial],
+                "partial_included": self.include_partial,
             },
             "category": self.category,
             "resolution": int(self.grid.spec.resolution),
@@ -139,6 +161,7 @@ def hotspots_for_neighbourhood(
     resolution: int | None = 9,
     permutations: int = 0,
     seed: int | None = None,
+    include_partial: bool = False,
 ) -> NeighbourhoodHotspots:
     """Read a neighbourhood and its incidents from ``store`` and run :func:`neighbourhood_hotspots`, as
     ``viewer`` may see the result.
@@ -146,7 +169,9 @@ def hotspots_for_neighbourhood(
     The incidents come from :func:`pipelines.privacy.counting_rows` (sensitive ones at their generalised
     location below analyst), the resolution is no finer than :func:`pipelines.privacy.hotspot_resolution`
     allows, and ``cells`` are :func:`pipelines.privacy.published_hotspots`: every count in the result is
-    made from what ``viewer`` may see. ``resolution`` None lets the recipe choose.
+    made from what ``viewer`` may see. ``resolution`` None lets the recipe choose. The stored batches
+    tell :func:`~pipelines.hotspots.months.month_completeness` when each source last uploaded;
+    ``include_partial`` keeps an incomplete last month in the window.
 
     Raises
     ------
@@ -178,6 +203,8 @@ def hotspots_for_neighbourhood(
         resolution=resolution,
         permutations=permutations,
         seed=seed,
+        batches=store.read_table("batches"),
+        include_partial=include_partial,
     )
     return replace(result, cells=privacy.published_hotspots(result.cells, viewer))
 
@@ -192,6 +219,8 @@ def neighbourhood_hotspots(
     resolution: int | None = 9,
     permutations: int = 0,
     seed: int | None = None,
+    batches: pd.DataFrame | None = None,
+    include_partial: bool = False,
 ) -> NeighbourhoodHotspots:
     """Gi* and emerging hot spots of a neighbourhood's incidents on an H3 grid.
 
@@ -207,6 +236,11 @@ def neighbourhood_hotspots(
     resolution : int or None
         H3 resolution; None picks the coarsest from 9 to 11 that gives the neighbourhood at least 30
         cells (:func:`~pipelines.hotspots.grid.suggest_resolution`).
+    batches : pandas.DataFrame, optional
+        The ``batches`` table, for the upload rule of :func:`~pipelines.hotspots.months.month_completeness`
+        (without it an incomplete month is found from its count alone).
+    include_partial : bool
+        Keep an incomplete last month in the window (it is still named in ``messages``).
     """
     code, name = str(area[AREA_CODE].iloc[0]), str(area[AREA_NAME].iloc[0])
     if category is not None:
@@ -217,13 +251,26 @@ def neighbourhood_hotspots(
                 f"No incidents of category {category!r} in {name} ({code}); categories present: {listed}."
             )
     messages = []
-    if until is None:
-        last = local_months(incidents[OCCURRED_AT]).max()
-        if pd.isna(last):
-            last = local_months(pd.Series([pd.Timestamp.now(tz="UTC")]))[0]
-            messages.append(f"No dated incidents are stored for {name}; nothing to analyse.")
-        until = last
+    first = first_data_month(incidents)
+    if until is None and first is None:
+        until = local_months(pd.Series([pd.Timestamp.now(tz="UTC")]))[0]
+        messages.append(f"No dated incidents are stored for {name}; nothing to analyse.")
+    elif until is None:
+        until = local_months(incidents[OCCURRED_AT]).max()
+    partial: tuple[MonthCompleteness, ...] = ()
+    if first is not None:
+        until, partial = complete_until(
+            incidents, pd.Period(until, freq="M"), batches=batches, include_partial=include_partial
+        )
+        messages += [p.sentence(included=include_partial) for p in partial]
     start, end, periods = month_window(pd.Period(until, freq="M"), months)
+    if first is not None and periods[0] < first <= periods[-1]:
+        periods = periods[periods >= first]
+        start = month_start(first)
+        messages.append(
+            f"Reports for {name} begin in {first:%B %Y}, so the window starts there: months before it have "
+            "no data, which is not the same as no incidents."
+        )
     if resolution is None:
         resolution = suggest_resolution(area)
     grid = build_grid(
@@ -251,6 +298,9 @@ def neighbourhood_hotspots(
         emerging=emerging,
         cells=cells,
         messages=tuple(messages),
+        partial=partial,
+        include_partial=include_partial,
+        first_month=first,
     )
 
 

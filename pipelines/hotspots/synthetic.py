@@ -142,3 +142,70 @@ def queen_lattice(side: int) -> sparse.csr_array:
             cols.append(dst.ravel())
     rows, cols = np.concatenate(rows), np.concatenate(cols)
     return sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(side * side, side * side))
+
+
+def lattice_lonlat(side: int, *, cell_m: float = 100.0, crs: str = CAPE_TOWN_CRS) -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat of the centres of a ``side × side`` lattice of ``cell_m`` cells from the Khayelitsha
+    origin, numbered row by row (as :func:`queen_lattice`)."""
+    x0, y0 = origin_metric(crs)
+    x = x0 + cell_m / 2 + cell_m * np.tile(np.arange(side), side)
+    y = y0 + cell_m / 2 + cell_m * np.repeat(np.arange(side), side)
+    return to_lonlat(x, y, crs)
+
+
+def planted_city(side: int = 30, months: int = 12, *, seed: int = 0, background: float = 3.0) -> np.ndarray:
+    """``side² × months`` counts: Poisson(``background``) everywhere plus five planted 3 × 3 clusters.
+
+    The clusters, by lattice row and column of their corner: (5, 5) steady (6 a month per cell),
+    (5, 20) growing (2 + month), (20, 5) new in the last three months (8), (20, 20) stopped three months
+    before the end (8), (12, 12) new in the final month (10). Used to check what an incomplete last
+    month does to the emerging categories.
+    """
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(background, (side * side, months))
+    t = np.arange(months)
+    profiles = {
+        (5, 5): np.full(months, 6.0),
+        (5, 20): 2.0 + t,
+        (20, 5): np.where(t >= months - 3, 8.0, 0.0),
+        (20, 20): np.where(t < months - 3, 8.0, 0.0),
+        (12, 12): np.where(t == months - 1, 10.0, 0.0),
+    }
+    for (row, col), profile in profiles.items():
+        block = [(row + i) * side + col + j for i in range(3) for j in range(3) if row + i < side and col + j < side]
+        counts[block] += rng.poisson(np.broadcast_to(profile, (len(block), months)))
+    return counts
+
+
+def overdispersed_places(
+    rng: np.random.Generator,
+    *,
+    treated_mean: float,
+    effect: float = 1.0,
+    cv: float = 0.2,
+    places: int = 60,
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """One draw of before/after counts near an intervention and in ``places`` places without one.
+
+    Each place's usual level varies around ``treated_mean`` (Gamma, CV 50 %); everyone shares a common
+    change (CV 10 %); and each place's rate in each period is multiplied by its own Gamma factor of mean 1
+    and CV ``cv``: the ordinary year-to-year variation ("overdispersion") that Poisson counts leave out.
+    The intervention multiplies its area's after rate by ``effect``. Returns ``(Tb, Ta, b, a)``.
+    """
+
+    def swing(size: int) -> np.ndarray:
+        if cv <= 0:
+            return np.ones(size)
+        shape = 1.0 / cv**2
+        return rng.gamma(shape, 1.0 / shape, size)
+
+    usual = treated_mean * rng.gamma(4.0, 0.25, places)
+    common = rng.gamma(100.0, 0.01)
+    treated_before = int(rng.poisson(treated_mean * swing(1))[0])
+    treated_after = int(rng.poisson(treated_mean * common * effect * swing(1))[0])
+    return (
+        treated_before,
+        treated_after,
+        rng.poisson(usual * swing(places)),
+        rng.poisson(usual * common * swing(places)),
+    )
