@@ -241,6 +241,21 @@ def build_map(
     return result
 
 
+def hotspot_caption(months: Sequence[str], resolution: int, *, statistics: bool = False) -> str:
+    """The line under the map that says what the hot-spot layer covers: in words, and for analysts the method."""
+    if not len(months):
+        return "Hot spots: no months to analyse."
+    if statistics:
+        return (
+            f"Hot spots: Gi* (FDR-corrected) and emerging hot spot analysis over {months[0]} to {months[-1]}, "
+            f"H3 resolution {resolution}."
+        )
+    return (
+        f"Hot spots: small hexagons compared with those around them, {months[0]} to {months[-1]}; each is "
+        "coloured by what is happening there now. Cells with no pattern are not drawn."
+    )
+
+
 def load_context_roads(
     path: str | Path = CONTEXT_ROADS_PATH, *, bbox: tuple[float, float, float, float] | None = None
 ) -> gpd.GeoDataFrame | None:

@@ -55,10 +55,9 @@ from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import HOT_TRENDS, category_labels
 
-#: Emerging categories that put a hot spot on the agenda: heat that is new, or growing.
-AGENDA_TRENDS = ("new_hot", "consecutive_hot", "intensifying_hot")
-#: The same, as the map's classes (:func:`pipelines.hotspots.emerging.hotspot_classes`): what the agenda lists
-#: is what the map shows as "New hot spot" and "Hot spot getting worse", and nothing the map does not show.
+#: Map classes that put a hot spot on the agenda, heat that is new or growing (emerging ``new_hot``,
+#: ``consecutive_hot``, ``intensifying_hot``; :func:`pipelines.hotspots.emerging.hotspot_classes`): what the
+#: agenda lists is what the map shows as "New hot spot" and "Hot spot getting worse", and nothing it does not.
 AGENDA_CLASSES = ("new", "worse")
 #: Fewer incidents than this in the month and in the baseline's monthly average: too few to read into.
 SMALL_NUMBER = 10
@@ -608,7 +607,7 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
     if groups.empty and not result.hotspots.sufficient:
         summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."
         caveats = (*result.messages, method)
-        return groups, [AgendaItem("hotspot-none", "hotspot", "New and growing hot spots", summary, caveats=caveats)]
+        return groups, [AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)]
     if groups.empty:
         summary = f"No new or intensifying hot spot in {context.name} over {window}."
         caveats = (*result.messages, method)
