@@ -429,7 +429,7 @@ _NICE_MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 
 def nice_breaks(values, *, classes: int = MAX_CLASSES, decimals: int = 0, first: float | None = None) -> list[float]:
     """Lower bounds of at most ``classes`` colour classes for ``values``, the first 0: round numbers
-    (1, 1.5, 2, 2.5, 3, 4 or 5 times a power of ten) near the quantiles of the positive values, so a legend
+    (1, 1.5, 2, 2.5, 3, 4 or 5 times a power of ten) just below the quantiles of the positive values, so a legend
     reads "0–4, 5–9, 10–19, 20–39, 40+" and each class holds some of the data.
 
     ``decimals`` is the precision the values are shown with (0 for counts: whole-number bounds). ``first``
@@ -452,12 +452,13 @@ def nice_breaks(values, *, classes: int = MAX_CLASSES, decimals: int = 0, first:
 
 
 def _nice(value: float, step: float) -> float:
-    """The round number nearest ``value`` (from :data:`_NICE_MANTISSAS`), never finer than ``step``."""
+    """The largest round number (from :data:`_NICE_MANTISSAS`) not above ``value``, never finer than ``step``:
+    rounding down keeps data at or above every bound."""
     value = max(float(value), step)
     power = 10.0 ** np.floor(np.log10(value))
-    options = [m * p for p in (power / 10, power, power * 10) for m in _NICE_MANTISSAS]
-    options = [o for o in options if o >= step and abs(o / step - round(o / step)) < 1e-9]
-    return float(min(options, key=lambda o: (abs(np.log(o / value)), o)))
+    options = [m * p for p in (power / 10, power) for m in _NICE_MANTISSAS]
+    options = [o for o in options if o >= step and abs(o / step - round(o / step)) < 1e-9 and o <= value * (1 + 1e-9)]
+    return float(max(options, default=step))
 
 
 def class_of(values, lows: Sequence[float], *, decimals: int = 0) -> np.ndarray:

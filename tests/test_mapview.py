@@ -265,8 +265,10 @@ def test_a_withheld_count_gets_no_rate_and_moves_no_other_rate():
     ("values", "decimals", "first", "expected"),
     [
         pytest.param([0, 0, 3, 7, 12, 44, 100, 423], 0, None, ["0–4", "5–9", "10–39", "40–99", "100+"], id="counts"),
-        pytest.param([0, 3, 4, 8, 15, 30, 60], 0, 5, ["0–4", "5–9", "10–29", "30+"], id="suppressed-first-class"),
-        pytest.param([0.4, 1.2, 1.6, 2.9, 5.5, 7.1], 1, None, ["0.0–0.9", "1.0–1.4", "1.5–2.9", "3.0+"], id="rates"),
+        pytest.param([0, 3, 4, 8, 15, 30, 60], 0, 5, ["0–4", "5–14", "15–29", "30+"], id="suppressed-first-class"),
+        pytest.param(
+            [0.4, 1.2, 1.6, 2.9, 5.5, 7.1], 1, None, ["0.0–0.9", "1.0–1.4", "1.5–2.4", "2.5–4.9", "5.0+"], id="rates"
+        ),
         pytest.param([0, 0], 0, None, ["0"], id="nothing"),
     ],
 )
