@@ -607,7 +607,9 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
     if groups.empty and not result.hotspots.sufficient:
         summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."
         caveats = (*result.messages, method)
-        return groups, [AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)]
+        return groups, [
+            AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)
+        ]
     if groups.empty:
         summary = f"No new or intensifying hot spot in {context.name} over {window}."
         caveats = (*result.messages, method)
