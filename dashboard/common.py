@@ -67,6 +67,16 @@ def _counts(url: str, version: tuple[int, int], query: IncidentQuery, viewer: Vi
 
 
 @st.cache_data(show_spinner=False)
+def _population_sources(url: str, version: tuple[int, int]) -> dict[str, str]:
+    return privacy.population_sources(store())
+
+
+def population_source(kind: str) -> str:
+    """Where the residents behind the rates of ``kind`` areas come from, in one sentence (everyone may read it)."""
+    return _population_sources(store().url, _version())[kind]
+
+
+@st.cache_data(show_spinner=False)
 def _choices(url: str, version: tuple[int, int]) -> tuple[list[pd.Period], list[str]]:
     return privacy.filter_choices(store())
 

@@ -36,6 +36,8 @@ from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.density import density_surface
+from pipelines.hotspots.emerging import HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_classes
+from pipelines.hotspots.rates import CRUDE_RATE, EB_RATE, NOTE, rate_table
 from pipelines.privacy.generalise import points_to_cells
 from pipelines.privacy.published import unmapped_note
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
@@ -50,7 +52,15 @@ CONTEXT_ROADS_PATH = DEMO_DIR / "context_roads.fgb"
 
 LAYERS = ("areas", "hotspots", "heat", "hexagons", "points", "assets", "interventions", "roads")
 DEFAULT_LAYERS = ("areas", "hotspots", "points", "assets", "interventions", "roads")
-METRICS = ("count", "rate")
+#: ``rate`` is the Empirical Bayes smoothed rate per 1,000 residents; ``crude_rate`` the unsmoothed one.
+METRICS = ("count", "rate", "crude_rate")
+METRIC_NAMES = {
+    "count": "incidents",
+    "rate": "incidents per 1,000 residents (smoothed)",
+    "crude_rate": "incidents per 1,000 residents (crude, not smoothed)",
+}
+#: At most this many colour classes in a legend.
+MAX_CLASSES = 5
 
 #: CDN URL (as folium 0.20 and its plugins declare them) -> file under static/vendor.
 _LOCAL_ASSETS = {
@@ -92,27 +102,6 @@ ABCD_STYLE = {  # category -> (awesome-markers colour, Font Awesome icon, hex fo
     "economic": ("orange", "store", "#f69730"),
     "cultural": ("cadetblue", "music", "#436978"),
 }
-# Gi* bins -3..3 (ColorBrewer RdBu, 7 classes, reversed): hot is red, cold is blue, not significant near white.
-GI_BIN_COLOURS = {
-    3: "#b2182b",
-    2: "#ef8a62",
-    1: "#fddbc7",
-    0: "#f7f7f7",
-    -1: "#d1e5f0",
-    -2: "#67a9cf",
-    -3: "#2166ac",
-}
-GI_BIN_NAMES = {
-    3: "Hot spot, 99%",
-    2: "Hot spot, 95%",
-    1: "Hot spot, 90%",
-    0: "Not significant",
-    -1: "Cold spot, 90%",
-    -2: "Cold spot, 95%",
-    -3: "Cold spot, 99%",
-}
-#: Emerging categories outlined in black on the Gi* layer: heat the ACT has not dealt with yet.
-EMERGING_OUTLINED = ("new_hot", "consecutive_hot", "intensifying_hot", "persistent_hot")
 STATUS_COLOURS = {
     "planned": "#6a51a3",
     "in_progress": "#2171b5",
@@ -120,7 +109,7 @@ STATUS_COLOURS = {
     "stalled": "#d7301f",
     "maintenance": "#737373",
 }
-_REF = re.compile(r"\b(area|asset|intervention|incident|cell):([A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)?)")
+_REF = re.compile(r"\b(area|asset|intervention|incident|cell|hotspot|hexagon):([A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)?)")
 
 
 class MapError(AreaSafeError):
@@ -133,7 +122,7 @@ class MapOptions:
 
     layers: Sequence[str] = DEFAULT_LAYERS
     area_kind: str = "neighbourhood"
-    metric: str = "count"  # count, or rate per 1,000 residents
+    metric: str = "count"  # count, smoothed rate or crude rate per 1,000 residents (METRICS)
     h3_resolution: int = 9
     max_hexagons: int = 1_500
     max_hotspot_cells: int = 1_500
@@ -144,6 +133,9 @@ class MapOptions:
     static_url: str = STATIC_URL
     height: int = 620
     seed: int = 0
+    #: Show the statistics behind the map (H3 ids, Gi* bins, z-scores, emerging categories) in popups and
+    #: layer names: for analysts. Everyone else reads the classes in words.
+    statistics: bool = False
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.layers) - set(LAYERS))
@@ -162,12 +154,24 @@ class LegendSection:
 
 @dataclass
 class MapResult:
-    """A built map, the legend to draw beside it, and what went into the payload."""
+    """A built map, the legend to draw beside it, and what went into the payload.
+
+    ``refs`` maps the short references shown in popups when the statistics are hidden (``hotspot:3``,
+    ``hexagon:12``) to the feature they stand for (``("cell", <H3 id>)``): :meth:`clicked` reads a click back.
+    """
 
     map: folium.Map
     legend: list[LegendSection]
     stats: dict[str, int | bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def clicked(self, text: str | None) -> tuple[str, str] | None:
+        """``(kind, id)`` of the feature whose popup text st_folium returned (see :func:`parse_ref`)."""
+        ref = parse_ref(text)
+        if ref is not None and ref[0] in ("hotspot", "hexagon"):
+            return self.refs.get(f"{ref[0]}:{ref[1]}")
+        return ref
 
 
 # --------------------------------------------------------------------------------------------------
@@ -184,6 +188,7 @@ def build_map(
     focus: str | None = None,
     options: MapOptions | None = None,
     counts: PublishedCounts | None = None,
+    population_source: str | None = None,
 ) -> MapResult:
     """Build the explorer map.
 
@@ -198,12 +203,17 @@ def build_map(
         the point's popup as text.
     hotspots
         ``cells`` of :func:`pipelines.hotspots.hotspots_for_neighbourhood` (``cell_id``, ``count``,
-        ``gi_z``, ``gi_bin``, ``emerging``, hexagon geometry), drawn by Gi* bin when the layer is on.
+        ``gi_z``, ``gi_bin``, ``emerging``, ``hotspot_class``, hexagon geometry), drawn by their class in
+        words (:func:`pipelines.hotspots.emerging.hotspot_classes`) when the layer is on.
     focus
         Code of the area to zoom to (a Safe Neighbourhood); ``None`` fits every area.
     counts
         Published counts (:func:`pipelines.privacy.published_counts`) for the area and hexagon layers, for
-        viewers who may not see every row: their ``shown`` labels (``"<5"``) are what the map displays.
+        viewers who may not see every row: their ``shown`` labels (``"<5"``) are what the map displays, and
+        rates are made from them (:func:`pipelines.hotspots.rates.rate_table`: none for a withheld count).
+    population_source
+        Where the residents behind the rates come from (:func:`pipelines.hotspots.rates.population_source`),
+        shown under the legend when areas are coloured by a rate.
     """
     options = options or MapOptions()
     layers = set(options.layers)
@@ -221,7 +231,7 @@ def build_map(
     if "roads" in layers and roads is not None and len(roads):
         _add_roads(m, roads, m_bounds(areas, focus), options, result)
     if "areas" in layers:
-        _add_areas(m, areas, everywhere, options, result, counts)
+        _add_areas(m, areas, everywhere, options, result, counts, population_source)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         _add_hotspots(m, hotspots, options, result)
     if "heat" in layers and len(lon):
@@ -237,6 +247,21 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(m)
     localise_assets(m, options.static_url)
     return result
+
+
+def hotspot_caption(months: Sequence[str], resolution: int, *, statistics: bool = False) -> str:
+    """The line under the map that says what the hot-spot layer covers: in words, and for analysts the method."""
+    if not len(months):
+        return "Hot spots: no months to analyse."
+    if statistics:
+        return (
+            f"Hot spots: Gi* (FDR-corrected) and emerging hot spot analysis over {months[0]} to {months[-1]}, "
+            f"H3 resolution {resolution}."
+        )
+    return (
+        f"Hot spots: small hexagons compared with those around them, {months[0]} to {months[-1]}; each is "
+        "coloured by what is happening there now. Cells with no pattern are not drawn."
+    )
 
 
 def load_context_roads(
@@ -407,29 +432,79 @@ def _base_map(areas: gpd.GeoDataFrame, focus: str | None, options: MapOptions) -
     return m
 
 
-def _classes(values: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """Quantile-ish class breaks on positive values; returns class index per value and the breaks."""
-    positive = values[values > 0]
+_NICE_MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+
+
+def nice_breaks(values, *, classes: int = MAX_CLASSES, decimals: int = 0, first: float | None = None) -> list[float]:
+    """Lower bounds of at most ``classes`` colour classes for ``values``, the first 0: round numbers
+    (1, 1.5, 2, 2.5, 3, 4 or 5 times a power of ten) just below the quantiles of the positive values, so a legend
+    reads "0–4, 5–9, 10–19, 20–39, 40+" and each class holds some of the data.
+
+    ``decimals`` is the precision the values are shown with (0 for counts: whole-number bounds). ``first``
+    forces the second bound (e.g. 5, so a suppressed "<5" falls wholly in the first class).
+    """
+    shown = np.round(np.asarray(values, dtype=float), decimals)
+    positive = shown[np.isfinite(shown) & (shown > 0)]
     if not len(positive):
-        return np.zeros(len(values), dtype=int), [0.0]
-    breaks = sorted(set(np.quantile(positive, [0.2, 0.4, 0.6, 0.8]).round(2).tolist()))
-    return np.searchsorted(breaks, values, side="left").clip(0, len(_SEQUENTIAL) - 1), breaks
+        return [0.0]
+    step = 10.0**-decimals
+    candidates = {float(first)} if first else set()
+    for q in np.quantile(positive, np.linspace(0, 1, classes + 1)[1:-1]):
+        candidates.add(round(_nice(q, step), decimals))
+    lows = [0.0]
+    for bound in sorted(c for c in candidates if c >= max(step, first or 0)):
+        below = (shown >= lows[-1]) & (shown < bound)
+        if bound > lows[-1] and (shown >= bound).any() and (below.any() or len(lows) == 1):
+            lows.append(bound)
+    return lows[:classes]
 
 
-def _class_labels(breaks: list[float], fmt: str) -> list[tuple[str, str]]:
-    edges = [0.0, *breaks]
-    labels = [f"≤ {fmt.format(b)}" for b in breaks] + [f"> {fmt.format(edges[-1])}"]
-    return list(zip(labels, _SEQUENTIAL[: len(labels)], strict=False))
+def _nice(value: float, step: float) -> float:
+    """The largest round number (from :data:`_NICE_MANTISSAS`) not above ``value``, never finer than ``step``:
+    rounding down keeps data at or above every bound."""
+    value = max(float(value), step)
+    power = 10.0 ** np.floor(np.log10(value))
+    options = [m * p for p in (power / 10, power) for m in _NICE_MANTISSAS]
+    options = [o for o in options if o >= step and abs(o / step - round(o / step)) < 1e-9 and o <= value * (1 + 1e-9)]
+    return float(max(options, default=step))
+
+
+def class_of(values, lows: Sequence[float], *, decimals: int = 0) -> np.ndarray:
+    """Class index (0 = lowest) of each value as it is shown, against the lower bounds of :func:`nice_breaks`."""
+    shown = np.round(np.asarray(values, dtype=float), decimals)
+    return (np.searchsorted(np.asarray(lows), np.nan_to_num(shown, nan=0.0), side="right") - 1).clip(0)
+
+
+def class_labels(lows: Sequence[float], *, decimals: int = 0) -> list[str]:
+    """``"0–4"``, ``"5–9"``, ..., ``"40+"``: each class's real range as shown (the top one open)."""
+    step = 10.0**-decimals
+    fmt = f"{{:,.{decimals}f}}"
+    labels = []
+    for low, high in zip(lows, [*lows[1:], None], strict=True):
+        if high is None:
+            labels.append(f"{fmt.format(low)}+" if len(lows) > 1 else fmt.format(low))
+        elif round(high - step, decimals) <= round(low, decimals):
+            labels.append(fmt.format(low))
+        else:
+            labels.append(f"{fmt.format(low)}–{fmt.format(high - step)}")
+    return labels
+
+
+def _palette(n: int) -> tuple[str, ...]:
+    """``n`` colours of the sequential palette, spread from lightest to darkest."""
+    return tuple(_SEQUENTIAL[i] for i in np.round(np.linspace(0, len(_SEQUENTIAL) - 1, n)).astype(int))
 
 
 def area_summary(
     areas: gpd.GeoDataFrame, incidents: pd.DataFrame, *, kind: str, counts: PublishedCounts | None = None
 ) -> gpd.GeoDataFrame:
-    """Areas of ``kind`` with ``count``, ``shown`` (the count as displayed) and ``rate`` (incidents per
-    1,000 residents, NaN without population).
+    """Areas of ``kind`` with ``count``, ``shown`` (the count as displayed), ``rate`` (incidents per 1,000
+    residents, Empirical Bayes smoothed), ``crude_rate`` and ``rate_note`` (why a rate is missing or
+    uncertain); rates are NaN without a population.
 
-    With ``counts`` the published counts are used: a suppressed count is NaN and shown as ``"<5"``, and
-    its rate is NaN too (with the population it would give the count back).
+    With ``counts`` the published counts are used: a suppressed count is NaN and shown as ``"<5"``; its rates
+    are NaN too, and it is left out of the smoothing (:func:`pipelines.hotspots.rates.rate_table`), so no rate
+    on the map gives a hidden count back.
     """
     column = f"{kind}_code"
     chosen = areas[areas["kind"] == kind].copy()
@@ -441,27 +516,43 @@ def area_summary(
         found = incidents[column].value_counts() if column in incidents and len(incidents) else pd.Series(dtype=int)
         chosen["count"] = chosen["code"].map(found).fillna(0).astype(int)
         chosen["shown"] = chosen["count"].map("{:,}".format)
-    population = pd.to_numeric(chosen["population"], errors="coerce")
-    chosen["rate"] = (chosen["count"] / population.where(population > 0) * 1000).round(2)
+    rates = rate_table(chosen, chosen.set_index("code")["count"], kind=kind).table.set_index("code")
+    chosen["rate"] = chosen["code"].map(rates[EB_RATE]).round(2)
+    chosen["crude_rate"] = chosen["code"].map(rates[CRUDE_RATE]).round(2)
+    chosen["rate_note"] = chosen["code"].map(rates[NOTE]).fillna("")
     return chosen
 
 
-def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult, counts=None) -> None:
+def _add_areas(
+    m, areas, incidents, options: MapOptions, result: MapResult, counts=None, population_source=None
+) -> None:
     summary = area_summary(areas, incidents, kind=options.area_kind, counts=counts)
     if not len(summary):
         return
-    values = summary[options.metric].fillna(0).to_numpy(dtype=float)
-    classes, breaks = _classes(values)
-    summary["colour"] = [_SEQUENTIAL[c] if v > 0 else "#f7f7f7" for c, v in zip(classes, values, strict=True)]
+    decimals = 0 if options.metric == "count" else 1
+    values = summary[options.metric].astype(float)
+    threshold = 5 if counts is not None and counts.suppressed and options.metric == "count" else None
+    lows = nice_breaks(values, decimals=decimals, first=threshold)
+    palette = _palette(len(lows))
+    classes = class_of(values, lows, decimals=decimals)
+    summary["colour"] = [
+        "#d9d9d9" if np.isnan(v) else palette[c] for c, v in zip(classes, values.to_numpy(), strict=True)
+    ]
     summary["ref"] = "area:" + options.area_kind + ":" + summary["code"].astype(str)
-    summary["rate"] = summary["rate"].astype(object).where(summary["rate"].notna(), "n/a")
-    summary["name"] = summary["name"].map(safe_text)
-    summary["ref"] = summary["ref"].map(safe_text)
-    data = summary[["name", "shown", "rate", "ref", "colour", "geometry"]].rename(columns={"shown": "count"})
+    for column in ("rate", "crude_rate"):
+        summary[column] = summary[column].map(lambda v: "no rate" if pd.isna(v) else f"{v:,.1f}")
+    for column in ("name", "ref", "rate_note"):
+        summary[column] = summary[column].map(safe_text)
+    rate = "crude_rate" if options.metric == "crude_rate" else "rate"
+    rate_alias = "Per 1,000 residents (crude)" if rate == "crude_rate" else "Per 1,000 residents (smoothed)"
+    data = summary[["name", "shown", rate, "rate_note", "ref", "colour", "geometry"]].rename(
+        columns={"shown": "count", rate: "per_1000", "rate_note": "note"}
+    )
     label = "Safe Neighbourhoods" if options.area_kind == "neighbourhood" else "Police precincts"
+    fields, aliases = ["name", "count", "per_1000", "note"], ["Area", "Incidents", rate_alias, ""]
     folium.GeoJson(
         data,
-        name=f"{label} ({'incidents' if options.metric == 'count' else 'per 1,000 residents'})",
+        name=f"{label} ({METRIC_NAMES[options.metric].split(' (')[0]})",
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
             "color": "#222",
@@ -469,12 +560,21 @@ def _add_areas(m, areas, incidents, options: MapOptions, result: MapResult, coun
             "fillOpacity": 0.45,
         },
         highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(["name", "count", "rate"], aliases=["Area", "Incidents", "Per 1,000"]),
-        popup=folium.GeoJsonPopup(["name", "count", "rate", "ref"], aliases=["Area", "Incidents", "Per 1,000", "Ref"]),
+        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
+        popup=folium.GeoJsonPopup([*fields, "ref"], aliases=[*aliases, "Ref"]),
     ).add_to(m)
-    fmt = "{:,.0f}" if options.metric == "count" else "{:,.1f}"
-    title = f"{label}: {'incidents' if options.metric == 'count' else 'incidents per 1,000 residents'}"
-    result.legend.append(LegendSection(title, tuple(_class_labels(breaks, fmt))))
+    entries = tuple(zip(class_labels(lows, decimals=decimals), palette, strict=True))
+    note = ""
+    if options.metric != "count":
+        note = population_source or "Residents: population figures as loaded with the boundaries."
+        if options.metric == "rate":
+            note = (
+                "Smoothed: an area with few residents is pulled towards the overall rate, so a handful of "
+                f"incidents cannot put it on top. {note}"
+            )
+        if summary[rate].eq("no rate").any():
+            note += " Grey: no rate (no population figure, or too few incidents to publish)."
+    result.legend.append(LegendSection(f"{label}: {METRIC_NAMES[options.metric]}", entries, note))
     result.stats["areas"] = len(summary)
 
 
@@ -521,20 +621,24 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published
             result.notes.append("Hexagons: no incidents with a location in this view.")
         result.stats["hexagons"] = 0
         return
-    classes, breaks = _classes(shown.to_numpy(dtype=float))
+    first = 5 if published is not None and published.suppressed else None
+    lows = nice_breaks(shown.to_numpy(dtype=float), first=first)
+    palette = _palette(len(lows))
+    classes = class_of(shown.to_numpy(dtype=float), lows)
     features = []
-    for (cell, _), cls in zip(shown.items(), classes, strict=True):
+    for number, ((cell, _), cls) in enumerate(zip(shown.items(), classes, strict=True), start=1):
         ring = [[round(x, 5), round(y, 5)] for y, x in h3.cell_to_boundary(cell)]
+        ref = _ref(result, options, "hexagon", number, cell)
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
-                "properties": {"count": labels[cell], "ref": f"cell:{cell}", "colour": _SEQUENTIAL[cls]},
+                "properties": {"count": labels[cell], "ref": ref, "colour": palette[cls]},
             }
         )
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=f"Incidents per H3 hexagon (res {resolution})",
+        name=f"Incidents per H3 hexagon (res {resolution})" if options.statistics else "Incidents per hexagon",
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
             "color": "#555",
@@ -546,68 +650,81 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published
     ).add_to(m)
     note = ""
     if len(counts) > len(shown):
-        note = f"busiest {len(shown):,} of {len(counts):,} cells shown"
+        note = f"busiest {len(shown):,} of {len(counts):,} hexagons shown"
         result.notes.append(f"Hexagons: {note}.")
-    result.legend.append(LegendSection("Incidents per hexagon", tuple(_class_labels(breaks, "{:,.0f}")), note))
+    result.legend.append(
+        LegendSection("Incidents per hexagon", tuple(zip(class_labels(lows), palette, strict=True)), note)
+    )
     result.stats["hexagons"] = len(shown)
 
 
+def _ref(result: MapResult, options: MapOptions, kind: str, number: int, cell: str) -> str:
+    """A popup's reference: the H3 cell for analysts, a short number for everyone else (read back by
+    :meth:`MapResult.clicked`)."""
+    if options.statistics:
+        return f"cell:{cell}"
+    result.refs[f"{kind}:{number}"] = ("cell", cell)
+    return f"{kind}:{number}"
+
+
 def _add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapResult) -> None:
-    if not len(cells):
-        result.stats["hotspot_cells"] = 0
+    classes = (
+        cells["hotspot_class"].to_numpy(dtype=object)
+        if "hotspot_class" in cells
+        else hotspot_classes(cells["gi_bin"], cells["emerging"])
+    )
+    # "No pattern" is not drawn: one class per cell, one colour per class, nothing else to read.
+    rank = {c.key: i for i, c in enumerate(HOTSPOT_CLASSES)}
+    drawn = cells.assign(map_class=classes, map_rank=[rank[c] for c in classes])
+    drawn = drawn[drawn["map_class"] != "none"]
+    order = np.lexsort((-drawn["count"].fillna(0).to_numpy(), drawn["map_rank"].to_numpy()))
+    shown = drawn.iloc[order[: options.max_hotspot_cells]]
+    result.stats["hotspot_cells"] = len(shown)
+    if not len(shown):
         return
-    # Significant and emerging cells first, so the cap drops quiet cells, never hot ones.
-    interesting = (cells["gi_bin"] != 0) | cells["emerging"].isin(EMERGING_OUTLINED)
-    order = np.lexsort((-cells["count"].fillna(0).to_numpy(), ~interesting.to_numpy()))
-    shown = cells.iloc[order[: options.max_hotspot_cells]]
     has_shown = "shown" in cells  # published cells (pipelines.privacy.published_hotspots) carry their labels
     features = []
-    for row in shown.itertuples(index=False):
+    for number, row in enumerate(shown.itertuples(index=False), start=1):
         ring = [[round(x, 5), round(y, 5)] for x, y in row.geometry.exterior.coords]
-        gi_bin = int(row.gi_bin)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {
-                    "gi": GI_BIN_NAMES[gi_bin],
-                    "count": str(row.shown) if has_shown else int(row.count),
-                    "z": round(float(row.gi_z), 2) if np.isfinite(row.gi_z) else None,
-                    "trend": str(row.emerging).replace("_", " "),
-                    "ref": f"cell:{row.cell_id}",
-                    "colour": GI_BIN_COLOURS[gi_bin],
-                    "outline": row.emerging in EMERGING_OUTLINED,
-                },
+        kind = HOTSPOT_CLASS[row.map_class]
+        properties = {
+            "label": kind.label,
+            "meaning": kind.meaning,
+            "count": str(row.shown) if has_shown else f"{int(row.count):,}",
+            "ref": _ref(result, options, "hotspot", number, row.cell_id),
+            "colour": kind.colour,
+        }
+        if options.statistics:
+            z = float(row.gi_z) if pd.notna(row.gi_z) else np.nan
+            properties |= {
+                "gi": int(row.gi_bin),
+                "z": round(z, 2) if np.isfinite(z) else None,
+                "trend": str(row.emerging),
             }
+        features.append(
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": properties}
         )
+    fields, aliases = ["label", "count", "meaning"], ["Hot spot", "Incidents", "What it means"]
+    extra = (["gi", "z", "trend"], ["Gi* bin", "z-score", "Emerging category"]) if options.statistics else ([], [])
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name="Hot spots (Gi*)",
+        name="Hot spots (Gi*, emerging)" if options.statistics else "Hot spots",
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
-            "color": "#000" if f["properties"]["outline"] else "#999",
-            "weight": 2.5 if f["properties"]["outline"] else 0.4,
-            "fillOpacity": 0.7 if f["properties"]["gi"] != GI_BIN_NAMES[0] else 0.15,
+            "color": "#333",
+            "weight": 0.6,
+            "fillOpacity": 0.8,
         },
-        tooltip=folium.GeoJsonTooltip(["gi", "count", "trend"], aliases=["Gi*", "Incidents", "Trend"]),
-        popup=folium.GeoJsonPopup(
-            ["gi", "count", "z", "trend", "ref"], aliases=["Gi*", "Incidents", "z-score", "Trend", "Ref"]
-        ),
+        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
+        popup=folium.GeoJsonPopup([*fields, *extra[0], "ref"], aliases=[*aliases, *extra[1], "Ref"]),
     ).add_to(m)
     note = ""
-    if len(cells) > len(shown):
-        note = f"{len(shown):,} of {len(cells):,} cells shown (significant first)"
+    if len(drawn) > len(shown):
+        note = f"{len(shown):,} of {len(drawn):,} hot and cold spot cells shown (most urgent first)"
         result.notes.append(f"Hot spots: {note}.")
-    present = sorted(set(cells["gi_bin"].astype(int)), reverse=True)
-    entries = [(GI_BIN_NAMES[b], GI_BIN_COLOURS[b]) for b in present]
-    result.legend.append(
-        LegendSection(
-            "Hot spots (Gi*)",
-            tuple(entries),
-            note or "Black outline: new, consecutive, intensifying or persistent hot spot.",
-        )
-    )
-    result.stats["hotspot_cells"] = len(shown)
+    present = [c for c in HOTSPOT_CLASSES if c.key in set(shown["map_class"])]
+    entries = tuple((f"{c.label}: {c.meaning}", c.colour) for c in present)
+    result.legend.append(LegendSection("Hot spots", entries, note or "Cells with no pattern are not drawn."))
 
 
 # The popup is filled with textContent: whatever a description holds is shown as text, never parsed as

@@ -268,10 +268,24 @@ def batch_warnings(batches: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["batch_id", "file_name", "warning", "rows"])
 
 
-def feature_record(kind: str | None, ref: str | None = None, *, areas, assets, interventions, incidents) -> dict | None:
-    """The stored record behind a clicked map feature (see :func:`pipelines.mapview.parse_ref`); ``None``
-    when nothing (``kind`` None) or nothing known was clicked. ``incidents`` are the viewer's rows, so an
-    incident the viewer may not see has no record."""
+def feature_record(
+    kind: str | None,
+    ref: str | None = None,
+    *,
+    areas,
+    assets,
+    interventions,
+    incidents,
+    hotspots: pd.DataFrame | None = None,
+    statistics: bool = False,
+) -> dict | None:
+    """The stored record behind a clicked map feature (see :meth:`pipelines.mapview.MapResult.clicked`);
+    ``None`` when nothing (``kind`` None) or nothing known was clicked. ``incidents`` are the viewer's rows,
+    so an incident the viewer may not see has no record.
+
+    A hexagon of the hot-spot layer (a cell of ``hotspots``) reads as its class in words and its count;
+    with ``statistics`` (analysts) also its H3 id, Gi* bin, z-score, p-value and emerging category. Without
+    it no H3 id is shown."""
     if kind is None:
         return None
     if kind == "area":
@@ -284,16 +298,38 @@ def feature_record(kind: str | None, ref: str | None = None, *, areas, assets, i
     elif kind == "incident":
         match = incidents[incidents["incident_id"] == ref]
     elif kind == "cell":
-        import h3
-
-        lat, lon = h3.cell_to_latlng(ref)
-        return {"hexagon": ref, "centre": f"{lat:.5f}, {lon:.5f}"}
+        return _cell_record(ref, hotspots, statistics=statistics)
     else:
         return None
     if not len(match):
         return None
     record = pd.DataFrame(match).drop(columns=["geometry"], errors="ignore").iloc[0]
     return {k: (None if pd.isna(v) else str(v)) for k, v in record.items() if not isinstance(v, list | dict)}
+
+
+def _cell_record(cell: str, hotspots: pd.DataFrame | None, *, statistics: bool) -> dict:
+    import h3
+
+    from pipelines.hotspots.emerging import HOTSPOT_CLASS
+
+    lat, lon = h3.cell_to_latlng(cell)
+    record = {"hexagon": cell} if statistics else {}
+    record["centre"] = f"{lat:.5f}, {lon:.5f}"
+    found = hotspots[hotspots["cell_id"] == cell] if hotspots is not None and len(hotspots) else None
+    if found is None or not len(found):
+        return record
+    row = found.iloc[0]
+    kind = HOTSPOT_CLASS[row.get("hotspot_class", "none")]
+    record["hot spot"] = f"{kind.label}: {kind.meaning}"
+    record["incidents in the period"] = str(row["shown"]) if "shown" in row else f"{int(row['count']):,}"
+    if statistics:
+        record |= {
+            "Gi* bin": str(int(row["gi_bin"])),
+            "z-score": "" if pd.isna(row.get("gi_z")) else f"{row['gi_z']:.2f}",
+            "p-value (FDR-corrected bins)": "" if pd.isna(row.get("gi_p")) else f"{row['gi_p']:.4f}",
+            "emerging category": str(row["emerging"]),
+        }
+    return record
 
 
 #: Stored columns that mean nothing to the person who clicked a feature (the analyst export keeps them).

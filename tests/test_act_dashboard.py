@@ -53,7 +53,7 @@ def test_meeting_mode_steps_through_the_agenda(app):
     at.button(key="mm_next").click().run()
     assert at.title[0].value == "2. Interventions: changes and stale updates"
     at.button(key="mm_right").click().run()
-    assert at.title[0].value.startswith("3. H1: Consecutive hot spot near")
+    assert at.title[0].value.startswith("3. H1: New hot spot near")
     at.button(key="mm_left").click().run()
     at.button(key="mm_prev").click().run()
     at.button(key="mm_prev").click().run()  # stays on the first item

@@ -77,7 +77,7 @@ def test_pdf_has_map_page_agenda_and_tables(pdf):
     for expected in (
         "1. Actions from last time",
         "2. Interventions: changes and stale updates",
-        "H1: Consecutive hot spot near",
+        "H1: New hot spot near",
         "Changes in counts",
         "Community reports since last meeting",
         "Budget cycles and deadlines",

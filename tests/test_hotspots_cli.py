@@ -114,7 +114,18 @@ def test_json_output(hood_store, capsys):
     }
     assert out["neighbourhood"] == {"code": "N-1", "name": "Hood"}
     cell = out["cells"][0]
-    assert set(cell) == {"cell_id", "lat", "lon", "count", "gi_z", "gi_p", "gi_bin", "emerging", "geometry"}
+    assert set(cell) == {
+        "cell_id",
+        "lat",
+        "lon",
+        "count",
+        "gi_z",
+        "gi_p",
+        "gi_bin",
+        "emerging",
+        "hotspot_class",
+        "geometry",
+    }
     assert cell["geometry"]["type"] == "Polygon"
     assert sum(c["count"] for c in out["cells"]) == out["incidents"]
     hot_lon, hot_lat = to_lonlat([HOT[0]], [HOT[1]])

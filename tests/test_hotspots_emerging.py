@@ -249,3 +249,44 @@ def test_invalid_arguments(kwargs, match):
     grid = build_grid(incidents_frame([18.67], [-34.05]))
     with pytest.raises(HotspotInputError, match=match):
         emerging_hotspots(space_time_cube(grid), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# The map's classes: one class per cell from the 12-month Gi* bin and the emerging category
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("gi_bin", "emerging", "expected"),
+    [
+        pytest.param(0, "new_hot", "new", id="new-not-yet-significant-over-12-months"),
+        pytest.param(-1, "consecutive_hot", "new", id="new-run-over-a-cold-year"),
+        pytest.param(3, "intensifying_hot", "worse", id="worse"),
+        pytest.param(3, "persistent_hot", "persistent", id="persistent"),
+        pytest.param(0, "sporadic_hot", "persistent", id="on-and-off"),
+        pytest.param(2, "no_pattern", "persistent", id="hot-over-the-year"),
+        pytest.param(1, "diminishing_hot", "fading", id="diminishing"),
+        pytest.param(0, "historical_hot", "fading", id="was-hot"),
+        pytest.param(2, "new_cold", "fading", id="hot-year-cold-now"),
+        pytest.param(-2, "no_pattern", "cold", id="cold-over-the-year"),
+        pytest.param(0, "persistent_cold", "cold", id="cold-now"),
+        pytest.param(0, "historical_cold", "none", id="was-cold"),
+        pytest.param(0, "no_pattern", "none", id="nothing"),
+    ],
+)
+def test_hotspot_classes(gi_bin, emerging, expected):
+    from pipelines.hotspots.emerging import hotspot_classes
+
+    assert list(hotspot_classes([gi_bin], [emerging])) == [expected]
+
+
+def test_every_cell_gets_exactly_one_of_five_drawn_classes_and_none_when_the_guard_fired():
+    from pipelines.hotspots.emerging import EMERGING_CATEGORIES, HOTSPOT_CLASSES, hotspot_classes
+
+    bins = np.repeat(np.arange(-3, 4), len(EMERGING_CATEGORIES))
+    categories = np.tile(EMERGING_CATEGORIES, 7)
+    classes = hotspot_classes(bins, categories)
+    drawn = [c for c in HOTSPOT_CLASSES if c.key != "none"]
+    assert len(drawn) == 5 and len({c.colour for c in drawn}) == 5
+    assert set(classes) == {c.key for c in HOTSPOT_CLASSES}
+    assert set(hotspot_classes(bins, categories, sufficient=False)) == {"none"}
+    with pytest.raises(HotspotInputError, match="one value per cell"):
+        hotspot_classes([1, 2], ["new_hot"])

@@ -127,3 +127,27 @@ def test_period_filter():
 def test_invalid_area_rates_arguments(kwargs, match):
     with pytest.raises(HotspotInputError, match=match):
         area_rates(_incidents(), _areas(), **kwargs)
+
+
+def test_population_source_names_census_2022_for_the_demo_and_the_file_otherwise(demo_store):
+    from pipelines.hotspots.rates import population_source
+
+    areas, batches = demo_store.read_areas(), demo_store.read_table("batches")
+    assert population_source(areas, batches, kind="precinct").startswith("Residents: Census 2022 (Stats SA)")
+    assert "estimated from Census 2022 (Stats SA)" in population_source(areas, batches, kind="neighbourhood")
+    other = batches.assign(sha256="0" * 64)
+    assert population_source(areas, other, kind="precinct") == (
+        "Residents: the population figures in precincts.geojson, as loaded; the file does not say where they come "
+        "from or which year they describe."
+    )
+    assert "no population figures" in population_source(areas.assign(population=None), batches, kind="precinct")
+
+
+def test_known_population_sources_are_the_files_of_the_demo_provenance():
+    import re
+
+    from pipelines.hotspots.rates import KNOWN_POPULATION_SOURCES
+    from pipelines.settings import DEMO_DIR
+
+    listed = dict(re.findall(r"^\s+([0-9a-f]{64})\s+(\S+)$", (DEMO_DIR / "PROVENANCE.md").read_text(), re.M))
+    assert {listed[h] for h in KNOWN_POPULATION_SOURCES} == {"precincts.geojson", "neighbourhoods.geojson"}

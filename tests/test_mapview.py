@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,6 +13,7 @@ import pytest
 import shapely
 
 from pipelines import mapview
+from pipelines.hotspots.emerging import HOTSPOT_CLASS
 
 
 def _areas():
@@ -40,7 +45,8 @@ def test_area_summary_counts_and_rates():
     incidents = pd.DataFrame({"neighbourhood_code": ["A", "A", "A", "B"]})
     summary = mapview.area_summary(_areas(), incidents, kind="neighbourhood").set_index("code")
     assert summary["count"].to_dict() == {"A": 3, "B": 1}
-    assert summary.loc["A", "rate"] == 1.5  # 3 per 2,000 residents = 1.5 per 1,000
+    assert summary.loc["A", "crude_rate"] == 1.5  # 3 per 2,000 residents = 1.5 per 1,000
+    assert summary.loc["A", "rate"] == 1.5  # one area with residents: nothing to smooth towards
     assert np.isnan(summary.loc["B", "rate"])  # no population, no rate
 
 
@@ -117,18 +123,170 @@ def _hot_cells():
     )
 
 
-def test_hotspot_layer_colours_by_bin_with_a_legend_and_a_cap():
-    cells = _hot_cells()
-    options = mapview.MapOptions(layers=("hotspots",), max_hotspot_cells=8)
+def _features(result, layer_name):
+    layer = next(c for c in mapview._walk(result.map) if getattr(c, "layer_name", None) == layer_name)
+    return layer, layer.data["features"]
+
+
+def test_hotspot_layer_draws_one_class_per_cell_in_words_with_a_cap():
+    cells = _hot_cells()  # bins 3, 2, 1, -1, -3; the first cell is also "consecutive hot"
+    options = mapview.MapOptions(layers=("hotspots",), max_hotspot_cells=4)
     result = mapview.build_map(_areas(), _incidents(10), hotspots=cells, options=options)
-    assert result.stats["hotspot_cells"] == 8
-    html = result.map.get_root().render()
-    for gi_bin in (3, 2, 1, -1, -3):  # every significant cell survives the cap
-        assert mapview.GI_BIN_COLOURS[gi_bin] in html
-    legend = next(s for s in result.legend if s.title == "Hot spots (Gi*)")
-    assert [label for label, _ in legend.entries] == [mapview.GI_BIN_NAMES[b] for b in (3, 2, 1, 0, -1, -3)]
-    assert any("8 of 19 cells" in note for note in result.notes)
+    layer, features = _features(result, "Hot spots")
+    assert result.stats["hotspot_cells"] == 4  # the no-pattern cells are not drawn; the cap drops the least urgent
+    by_label = {f["properties"]["label"]: f["properties"]["colour"] for f in features}
+    assert by_label == {
+        "New hot spot": HOTSPOT_CLASS["new"].colour,
+        "Persistent hot spot": HOTSPOT_CLASS["persistent"].colour,
+        "Cold spot": HOTSPOT_CLASS["cold"].colour,
+    }
+    # one colour per class and the same thin outline for every cell: fill and outline cannot disagree
+    styles = {json.dumps({k: v for k, v in layer.style_function(f).items() if k != "fillColor"}) for f in features}
+    assert len(styles) == 1
+    legend = next(s for s in result.legend if s.title == "Hot spots")
+    assert [label.split(":")[0] for label, _ in legend.entries] == ["New hot spot", "Persistent hot spot", "Cold spot"]
+    assert "under-reporting" in legend.entries[-1][0]
+    assert any("4 of 5" in note for note in result.notes)
+    page = result.map.get_root().render()
+    for jargon in ("Gi*", "z-score", "gi_bin", "FDR", *cells["cell_id"]):
+        assert jargon not in page and jargon not in mapview.legend_html(result.legend), jargon
     assert all(link.startswith("/app/static/vendor/") for link in mapview.asset_links(result.map))
+
+
+def test_a_click_on_a_hot_spot_reads_back_without_an_h3_id():
+    cells = _hot_cells()
+    result = mapview.build_map(
+        _areas(), _incidents(10), hotspots=cells, options=mapview.MapOptions(layers=("hotspots",))
+    )
+    _, features = _features(result, "Hot spots")
+    ref = features[0]["properties"]["ref"]
+    assert ref == "hotspot:1" and result.clicked(f"Hot spot New hot spot Ref {ref}") == ("cell", cells["cell_id"][0])
+    analyst = mapview.build_map(
+        _areas(), _incidents(10), hotspots=cells, options=mapview.MapOptions(layers=("hotspots",), statistics=True)
+    )
+    _, features = _features(analyst, "Hot spots (Gi*, emerging)")
+    assert features[0]["properties"]["ref"] == f"cell:{cells['cell_id'][0]}"
+    assert {"gi", "z", "trend"} <= set(features[0]["properties"])  # analysts keep the figures
+
+
+def test_public_map_shows_no_class_when_its_caption_says_none_are_shown(demo_store):
+    """On the demo the public's coarser grid has too few cells: the caption says no hot or cold spots are shown,
+    so the map must draw none (it used to outline the planted spot as "consecutive hot")."""
+    from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+    from pipelines.privacy import PUBLIC, Viewer
+
+    code = "KHA-HARARE-HOLOMISA"
+    public = hotspots_for_neighbourhood(demo_store, code, viewer=PUBLIC, resolution=None)
+    assert any("no hot or cold spots are shown" in m for m in public.messages)
+    assert (public.cells["emerging"] == "consecutive_hot").any()  # the space-time test alone would show it
+    areas = demo_store.read_areas()
+    options = mapview.MapOptions(layers=("hotspots",))
+    result = mapview.build_map(areas, areas.iloc[0:0], hotspots=public.cells, focus=code, options=options)
+    assert result.stats["hotspot_cells"] == 0 and not [s for s in result.legend if s.title == "Hot spots"]
+    planner = hotspots_for_neighbourhood(demo_store, code, viewer=Viewer("p", "planner"), resolution=None)
+    result = mapview.build_map(areas, areas.iloc[0:0], hotspots=planner.cells, focus=code, options=options)
+    _, features = _features(result, "Hot spots")
+    assert {f["properties"]["label"] for f in features} == {"New hot spot"}  # the planted Aug-Oct spot
+
+
+# --------------------------------------------------------------------------------------------------
+# Rates and legends
+# --------------------------------------------------------------------------------------------------
+def _town():
+    """Four neighbourhoods; "Tiny" has 150 residents and 3 incidents: 20 per 1,000, the alarming crude rate."""
+    names = ["Tiny", "Big", "Mid", "Large"]
+    return gpd.GeoDataFrame(
+        {
+            "code": names,
+            "name": names,
+            "kind": "neighbourhood",
+            "population": [150.0, 20_000.0, 10_000.0, 15_000.0],
+        },
+        geometry=[shapely.box(18.60 + 0.01 * i, -34.05, 18.61 + 0.01 * i, -34.04) for i in range(4)],
+        crs=4326,
+    ), pd.DataFrame({"neighbourhood_code": ["Tiny"] * 3 + ["Big"] * 200 + ["Mid"] * 30 + ["Large"] * 60})
+
+
+def test_rates_are_smoothed_so_a_tiny_area_does_not_top_the_map():
+    areas, incidents = _town()
+    summary = mapview.area_summary(areas, incidents, kind="neighbourhood").set_index("code")
+    assert summary["crude_rate"].idxmax() == "Tiny"  # 20 per 1,000: what the map used to colour darkest
+    assert summary["rate"].idxmax() == "Big"  # smoothed: Tiny is pulled to the overall rate
+    assert summary.loc["Tiny", "rate"] < 10  # 3 of 150 residents: pulled most of the way from 20 to 6.5
+    options = mapview.MapOptions(layers=("areas",), metric="rate")
+    result = mapview.build_map(
+        areas, incidents.assign(geometry=None), options=options, population_source="Residents: X."
+    )
+    _, features = _features(result, "Safe Neighbourhoods (incidents per 1,000 residents)")
+    top = max(features, key=lambda f: float(f["properties"]["per_1000"]))["properties"]
+    legend = result.legend[0]
+    assert top["name"] == "Big" and top["colour"] == legend.entries[-1][1]
+    assert legend.title.endswith("(smoothed)") and "Residents: X." in legend.note
+    tiny = next(f["properties"] for f in features if f["properties"]["name"] == "Tiny")
+    assert "150 residents" in tiny["note"]  # the tooltip says why the rate is uncertain
+    crude = mapview.build_map(areas, incidents.assign(geometry=None), options=replace(options, metric="crude_rate"))
+    _, features = _features(crude, "Safe Neighbourhoods (incidents per 1,000 residents)")
+    top = max(features, key=lambda f: float(f["properties"]["per_1000"]))["properties"]
+    assert top["name"] == "Tiny" and top["colour"] == crude.legend[0].entries[-1][1]  # the choice is still there
+    assert "crude" in crude.legend[0].title
+
+
+def test_a_withheld_count_gets_no_rate_and_moves_no_other_rate():
+    """A "<5" area has no rate, and the rates shown are the same whatever its hidden count is: it is left out
+    of the smoothing, so no rate (with the populations) gives it back."""
+    from pipelines.privacy.published import PublishedCounts
+
+    areas, incidents = _town()
+    shown = {}
+    for hidden in (1, 2, 3, 4):
+        counts = PublishedCounts(
+            total=np.nan,
+            total_shown="withheld",
+            areas=pd.DataFrame(
+                {
+                    "kind": "neighbourhood",
+                    "code": ["Tiny", "Big", "Mid", "Large"],
+                    "count": [np.nan, 200.0, 30.0, 60.0],
+                    "shown": ["<5", "200", "30", "60"],
+                }
+            ),
+            cells=pd.DataFrame(columns=["cell", "count", "shown"]),
+            resolution=9,
+        )
+        summary = mapview.area_summary(areas, incidents, kind="neighbourhood", counts=counts).set_index("code")
+        assert np.isnan(summary.loc["Tiny", "rate"]) and np.isnan(summary.loc["Tiny", "crude_rate"])
+        assert "no rate" in summary.loc["Tiny", "rate_note"].lower()
+        shown[hidden] = summary["rate"].drop("Tiny").to_dict()
+    assert all(rates == shown[1] for rates in shown.values())
+    assert shown[1] != {"Big": 10.0, "Mid": 3.0, "Large": 4.0}  # smoothed, not the crude rates
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals", "first", "expected"),
+    [
+        pytest.param([0, 0, 3, 7, 12, 44, 100, 423], 0, None, ["0–4", "5–9", "10–39", "40–99", "100+"], id="counts"),
+        pytest.param([0, 3, 4, 8, 15, 30, 60], 0, 5, ["0–4", "5–14", "15–29", "30+"], id="suppressed-first-class"),
+        pytest.param(
+            [0.4, 1.2, 1.6, 2.9, 5.5, 7.1], 1, None, ["0.0–0.9", "1.0–1.4", "1.5–2.4", "2.5–4.9", "5.0+"], id="rates"
+        ),
+        pytest.param([0, 0], 0, None, ["0"], id="nothing"),
+    ],
+)
+def test_legend_breaks_are_round_real_ranges(values, decimals, first, expected):
+    lows = mapview.nice_breaks(values, decimals=decimals, first=first)
+    assert mapview.class_labels(lows, decimals=decimals) == expected
+    classes = mapview.class_of(values, lows, decimals=decimals)
+    assert set(classes) == set(range(len(lows))) or len(lows) == 1  # every class holds data
+
+
+def test_area_and_hexagon_legends_have_at_most_five_real_ranges():
+    incidents = _incidents(3_000)
+    result = mapview.build_map(_areas(), incidents, options=mapview.MapOptions(layers=("areas", "hexagons")))
+    for section in result.legend:
+        labels = [label for label, _ in section.entries]
+        assert 1 <= len(labels) <= 5, section.title
+        assert all(re.fullmatch(r"[\d,.]+(–[\d,.]+|\+)?", label) for label in labels), labels
+        assert not any("≤" in label or ">" in label for label in labels)
 
 
 def test_pick_map_is_local_and_marks_the_point():

@@ -158,7 +158,15 @@ def test_a_clicked_record_reads_as_text_for_people(demo_store):
     assert "." not in fields["Population"] and "," in fields["Population"]
     cell = views.record_rows(views.feature_record("cell", "89ad361200bffff", areas=areas, assets=None,
                                                   interventions=None, incidents=None))  # fmt: skip
-    assert list(cell["field"]) == ["Hexagon", "Centre"]
+    assert list(cell["field"]) == ["Centre"]  # no H3 id for planners and ACT members
+    hot = pd.DataFrame({"cell_id": ["89ad361200bffff"], "count": [12], "gi_z": [3.1], "gi_p": [0.002], "gi_bin": [3],
+                        "emerging": ["intensifying_hot"], "hotspot_class": ["worse"]})  # fmt: skip
+    kwargs = {"areas": areas, "assets": None, "interventions": None, "incidents": None, "hotspots": hot}
+    words = dict(views.record_rows(views.feature_record("cell", "89ad361200bffff", **kwargs)).values)
+    assert words["Hot spot"].startswith("Hot spot getting worse: ") and words["Incidents in the period"] == "12"
+    assert not {"Hexagon", "Gi* bin", "Z-score"} & set(words)
+    figures = dict(views.record_rows(views.feature_record("cell", "89ad361200bffff", statistics=True, **kwargs)).values)
+    assert figures["Hexagon"] == "89ad361200bffff" and figures["Gi* bin"] == "3" and figures["Z-score"] == "3.10"
     when = views.record_rows({"occurred_at": "2026-03-01 20:30:00+00:00"})
     assert list(when["value"]) == ["2026-03-01 22:30"]
 

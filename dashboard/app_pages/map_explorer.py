@@ -26,7 +26,12 @@ with right:
         horizontal=True,
         key="m_metric",
         format_func=lambda m: "Incidents" if m == "count" else "Per 1,000 residents",
+        help="Per 1,000 residents is smoothed: an area with few residents is pulled towards the overall rate, "
+        "so a handful of incidents cannot put it on top.",
     )
+    if metric == "rate" and viewer.may("crude_rates"):
+        crude = st.toggle("Crude rates (not smoothed)", value=False, key="m_crude")
+        metric = "crude_rate" if crude else metric
     area_kind = st.radio(
         "Areas",
         ["neighbourhood", "precinct"],
@@ -53,8 +58,15 @@ result = mapview.build_map(
     roads=mapview.load_context_roads(),
     hotspots=None if hot is None else hot.cells,
     focus=filters.neighbourhood,
-    options=mapview.MapOptions(layers=tuple(layers), metric=metric, area_kind=area_kind, online_tiles=online),
+    options=mapview.MapOptions(
+        layers=tuple(layers),
+        metric=metric,
+        area_kind=area_kind,
+        online_tiles=online,
+        statistics=viewer.may("statistics"),
+    ),
     counts=counts,
+    population_source=common.population_source(area_kind),
 )
 
 with left:
@@ -66,11 +78,11 @@ with left:
     for note in [*result.notes, *(counts.notes if counts else [])]:
         st.caption(note)
     if hot is not None:
-        st.caption(f"Hot spots: Gi* over {hot.months[0]} to {hot.months[-1]}, H3 resolution {hot.resolution}.")
+        st.caption(mapview.hotspot_caption(hot.months, hot.resolution, statistics=viewer.may("statistics")))
         for message in hot.messages:
             st.warning(message)
     elif "hotspots" in layers:
-        st.caption("Hot spots: choose a Safe Neighbourhood in the sidebar to see its Gi* hot spots.")
+        st.caption("Hot spots: choose a Safe Neighbourhood in the sidebar to see its hot spots.")
     # Only clicks come back: panning and zooming never rerun the page.
     clicked = st_folium(
         result.map,
@@ -83,10 +95,16 @@ with left:
 with right:
     st.markdown(mapview.legend_html(result.legend), unsafe_allow_html=True)
     st.subheader("Selected feature")
-    ref = mapview.parse_ref((clicked or {}).get("last_object_clicked_popup"))
+    ref = result.clicked((clicked or {}).get("last_object_clicked_popup"))
     assets, interventions = common.table("assets"), common.table("interventions")
     record = views.feature_record(
-        *(ref or (None, None)), areas=areas, assets=assets, interventions=interventions, incidents=incidents
+        *(ref or (None, None)),
+        areas=areas,
+        assets=assets,
+        interventions=interventions,
+        incidents=incidents,
+        hotspots=None if hot is None else hot.cells,
+        statistics=viewer.may("statistics"),
     )
     if record and st.session_state.get("m_seen") != ref:
         st.session_state["m_seen"] = ref  # audited once per click, not on every rerun

@@ -31,7 +31,12 @@ stats = common.profile_stats(filters, month)
 
 cols = st.columns(4)
 cols[0].metric(f"Incidents in {month}", stats.incidents, **common.change_delta(stats.change))
-cols[1].metric("Per 1,000 residents", stats.rate_per_1000)
+cols[1].metric(
+    "Per 1,000 residents",
+    stats.rate_per_1000,
+    help="Smoothed: a neighbourhood with few residents is pulled towards the rate of all neighbourhoods. "
+    + common.population_source("neighbourhood"),
+)
 cols[2].metric("Community share of reports", stats.community_share)
 cols[3].metric("Residents", "n/a" if filters.population is None else f"{filters.population:,.0f}")
 if stats.suppressed:

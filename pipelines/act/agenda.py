@@ -50,6 +50,7 @@ from pipelines.errors import AreaSafeError
 from pipelines.hotspots import change
 from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
+from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.months import first_data_month
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
 from pipelines.privacy import Viewer, suppress
@@ -58,15 +59,15 @@ from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import HOT_TRENDS, category_labels
 
-#: Emerging categories that put a hot spot on the agenda: heat that is new, or growing.
-AGENDA_TRENDS = ("new_hot", "consecutive_hot", "intensifying_hot")
+#: Map classes that put a hot spot on the agenda, heat that is new or growing (emerging ``new_hot``,
+#: ``consecutive_hot``, ``intensifying_hot``; :func:`pipelines.hotspots.emerging.hotspot_classes`): what the
+#: agenda lists is what the map shows as "New hot spot" and "Hot spot getting worse", and nothing it does not.
+AGENDA_CLASSES = ("new", "worse")
 STALE_WEEKS = 8
 BASELINE_MONTHS = change.BASELINE_MONTHS
 HOTSPOT_MONTHS = 12
 #: Statuses of work still being delivered: past its end date, it is overdue (maintenance is delivered work).
 DELIVERY_STATUSES = ("planned", "in_progress", "stalled")
-#: Short names of the agenda's emerging categories, for headings.
-TREND_NAMES = {"new_hot": "New", "consecutive_hot": "Consecutive", "intensifying_hot": "Intensifying"}
 TREND_SENTENCES = {
     "new_hot": "Hot for the first time in {since}",
     "consecutive_hot": "Hot in every month since {since}, and not in the months before that in this 12-month view",
@@ -538,22 +539,29 @@ def _interventions_item(context: MeetingContext, stale_weeks: int) -> AgendaItem
 def hotspot_groups(
     result: NeighbourhoodHotspots,
     *,
-    trends: tuple[str, ...] = AGENDA_TRENDS,
+    classes: tuple[str, ...] = AGENDA_CLASSES,
     categories: pd.Series | None = None,
     fmt=str,
 ) -> gpd.GeoDataFrame:
-    """Connected groups of cells whose emerging category is one of ``trends``, largest first.
+    """Connected groups of cells whose map class (``hotspot_class``) is one of ``classes``, largest first.
 
     Columns: ``label`` (H1, H2...), ``cells`` (list of cell ids, busiest first), ``core_cell`` (the busiest),
-    ``trend`` (the most common category of the group), ``incidents`` (in the window), ``recent`` (in the
+    ``trend`` (the most common emerging category of the group), ``hotspot_class`` (the most urgent class
+    among its cells, as the map names it), ``incidents`` (in the window), ``recent`` (in the
     last three months), ``hot_since`` (first month of the run of hot months that ends in the final month,
     over the group's cells), ``top_categories`` and the merged geometry.
 
     ``categories`` (incident id -> category code) overrides the incidents' own categories (the public
     variant merges sensitive ones); ``fmt`` formats the counts in ``top_categories``.
     """
-    cells = result.cells[result.cells["emerging"].isin(list(trends))]
-    columns = ["label", "cells", "core_cell", "trend", "incidents", "recent", "hot_since", "top_categories"]
+    found = result.cells
+    if "hotspot_class" not in found:
+        found = found.assign(
+            hotspot_class=hotspot_classes(found["gi_bin"], found["emerging"], sufficient=result.hotspots.sufficient)
+        )
+    cells = found[found["hotspot_class"].isin(list(classes))]
+    columns = ["label", "cells", "core_cell", "trend", "hotspot_class", "incidents", "recent", "hot_since"]
+    columns.append("top_categories")
     if cells.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=result.cells.crs)
     ids = set(cells["cell_id"])
@@ -591,6 +599,7 @@ def hotspot_groups(
                 "cells": ordered,
                 "core_cell": ordered[0],
                 "trend": by_id.loc[ordered, "emerging"].value_counts().index[0],
+                "hotspot_class": next(c for c in classes if (by_id.loc[ordered, "hotspot_class"] == c).any()),
                 "incidents": int(by_id.loc[ordered, "count"].sum()),
                 "recent": int((inside & months.isin(recent_months).to_numpy()).sum()),
                 "hot_since": min((hot_since[c] for c in ordered if c in hot_since), default=None),
@@ -627,6 +636,12 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
         f"Emerging hot spot analysis over {window} on H3 resolution {result.grid.spec.resolution} cells; "
         f"listed when new, consecutive or intensifying. Assets and interventions within {WALKING_DISTANCE_M:.0f} m."
     )
+    if groups.empty and not result.hotspots.sufficient:
+        summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."
+        caveats = (*result.messages, method)
+        return groups, [
+            AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)
+        ]
     if groups.empty:
         summary = f"No new or intensifying hot spot in {context.name} over {window}."
         caveats = (*result.messages, method)
@@ -691,7 +706,7 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
             AgendaItem(
                 f"hotspot-{g.label}",
                 "hotspot",
-                f"{g.label}: {TREND_NAMES.get(g.trend, 'Emerging')} hot spot near {g.place}",
+                f"{g.label}: {HOTSPOT_CLASS[g.hotspot_class].label} near {g.place}",
                 summary,
                 pd.DataFrame(rows, columns=["question", "answer"]),
                 (*(p.sentence(included=result.include_partial, fmt=fmt) for p in result.partial), method)

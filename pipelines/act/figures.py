@@ -26,6 +26,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from pipelines.act.agenda import Agenda  # noqa: E402
 from pipelines.hotspots._time import local_months  # noqa: E402
+from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes  # noqa: E402
 from pipelines.privacy import suppress  # noqa: E402
 from pipelines.schemas import ABCD_CATEGORIES  # noqa: E402
 from pipelines.views import monthly_trend  # noqa: E402
@@ -34,8 +35,15 @@ FONT_PT = 9.5
 DPI = 200
 #: Marker per ABCD asset category: shape alone tells them apart in black and white.
 ASSET_MARKERS = dict(zip(ABCD_CATEGORIES, ("o", "^", "s", "D", "v", "P"), strict=True))
-#: Gi* hot-spot bins: grey fill plus hatching, denser for higher confidence.
-HOT_STYLES = {3: ("0.45", "////", "99% confidence"), 2: ("0.65", "///", "95%"), 1: ("0.82", "//", "90%")}
+#: The map's hot-spot classes (:data:`pipelines.hotspots.emerging.HOTSPOT_CLASSES`, the web map's words) in
+#: print: a grey fill and a hatching each, so they tell apart in black and white. "No pattern" is not drawn.
+HOT_STYLES = {
+    "new": ("0.35", "////"),
+    "worse": ("0.15", "xxxx"),
+    "persistent": ("0.6", "\\\\"),
+    "fading": ("0.85", ".."),
+    "cold": ("1.0", "--"),
+}
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 TREND_MARKERS = ("o", "s", "^", "D", "v", "x", "P")
 TREND_MONTHS = 24
@@ -61,7 +69,8 @@ def intervention_labels(interventions: pd.DataFrame) -> dict[str, str]:
 def neighbourhood_map(
     agenda: Agenda, *, roads_path: str | Path | None = None, width_in: float = 7.0, height_in: float = 7.6
 ) -> bytes:
-    """The neighbourhood with its Gi* hot spots, the agenda's hot spots (H1...), assets and interventions (I1...).
+    """The neighbourhood with its hot spots by class (as the web map names them), the agenda's hot spots
+    (H1...), assets and interventions (I1...).
 
     ``roads_path`` is the offline road file (default ``data/demo/context_roads.fgb``); roads are left out
     when it is absent.
@@ -94,12 +103,20 @@ def neighbourhood_map(
             roads.to_crs(crs).plot(ax=ax, color="0.72", linewidth=0.5, zorder=1)
             handles.append(Line2D([], [], color="0.72", linewidth=0.8, label="Roads"))
 
-        hot = context.hotspots.cells[context.hotspots.cells["gi_bin"] > 0].to_crs(crs)
-        for gi_bin, (grey, hatch, label) in HOT_STYLES.items():
-            cells = hot[hot["gi_bin"] == gi_bin]
-            if len(cells):
-                cells.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
-                handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=f"Hot spot (Gi*), {label}"))
+        cells = context.hotspots.cells
+        classes = (
+            cells["hotspot_class"]
+            if "hotspot_class" in cells
+            else hotspot_classes(cells["gi_bin"], cells["emerging"], sufficient=context.hotspots.hotspots.sufficient)
+        )
+        cells = cells.assign(hotspot_class=np.asarray(classes)).to_crs(crs)
+        for kind in HOTSPOT_CLASSES:
+            chosen = cells[cells["hotspot_class"] == kind.key]
+            if kind.key in HOT_STYLES and len(chosen):
+                grey, hatch = HOT_STYLES[kind.key]
+                chosen.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
+                label = "Cold spot (may be under-reporting)" if kind.key == "cold" else kind.label
+                handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=label))
 
         outside = area.geometry.iloc[0].envelope.buffer(pad * 3).difference(area.geometry.iloc[0])
         gpd.GeoSeries([outside], crs=crs).plot(ax=ax, facecolor="white", alpha=0.55, edgecolor="none", zorder=3)
@@ -133,7 +150,7 @@ def neighbourhood_map(
                     color="black",
                     linewidth=2.6,
                     linestyle=(0, (4, 2)),
-                    label="New or intensifying hot spot (H1...)",
+                    label="Agenda hot spot (H1...)",
                 )
             )
 

@@ -8,7 +8,8 @@ One module per statistic:
 - :mod:`.grid`: :func:`build_grid` (H3 or fishnet, clip, filters) -> :class:`Grid`
 - :mod:`.gistar`: :func:`hot_spots` / :func:`gi_star` -> :class:`HotSpots` / :class:`GiStar`
 - :mod:`.moran`: :func:`clusters_and_outliers` / :func:`local_moran`
-- :mod:`.emerging`: :func:`space_time_cube`, :func:`emerging_hotspots`, :func:`classify`, :func:`mann_kendall`
+- :mod:`.emerging`: :func:`space_time_cube`, :func:`emerging_hotspots`, :func:`classify`, :func:`mann_kendall`,
+  :func:`hotspot_classes` (the map's classes in words)
 - :mod:`.density`: :func:`density_surface`
 - :mod:`.rates`: :func:`area_rates`, :func:`empirical_bayes`
 - :mod:`.act`: :func:`hotspots_without_intervention`, :func:`assets_near_hotspots`,
@@ -42,10 +43,14 @@ _EXPORTS = {
     "moran": ("ClustersAndOutliers", "LocalMoran", "clusters_and_outliers", "local_moran"),
     "emerging": (
         "EMERGING_CATEGORIES",
+        "HOTSPOT_CLASS",
+        "HOTSPOT_CLASSES",
         "EmergingHotspots",
+        "HotspotClass",
         "SpaceTimeCube",
         "classify",
         "emerging_hotspots",
+        "hotspot_classes",
         "mann_kendall",
         "space_time_cube",
         "space_time_weights",

@@ -47,3 +47,4 @@ GI_Z = "gi_z"
 GI_P = "gi_p"
 GI_BIN = "gi_bin"
 EMERGING = "emerging"
+HOTSPOT_CLASS = "hotspot_class"  # one of pipelines.hotspots.emerging.HOTSPOT_CLASSES

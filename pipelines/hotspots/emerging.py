@@ -46,6 +46,7 @@ it: a swing from cold to hot is reported as oscillating, because "new" would hid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -68,6 +69,91 @@ TREND_P = "trend_p"
 HOT_MONTHS = "hot_months"
 COLD_MONTHS = "cold_months"
 FINAL_BIN = "final_bin"
+
+
+@dataclass(frozen=True)
+class HotspotClass:
+    """One class of the map's hot-spot layer, as people read it.
+
+    Attributes
+    ----------
+    key : str
+        Stable name (``new``, ``worse``, ``persistent``, ``fading``, ``cold``, ``none``).
+    label : str
+        The class in words, as the legend, the tooltip and the meeting pack name it.
+    meaning : str
+        One line on what it means, for the legend and the glossary.
+    colour : str
+        The one colour the web map fills it with (``none`` is not drawn).
+    """
+
+    key: str
+    label: str
+    meaning: str
+    colour: str
+
+
+#: The hot-spot classes the map, the agenda and the pack all use, most urgent first; ``none`` is not drawn.
+HOTSPOT_CLASSES = (
+    HotspotClass("new", "New hot spot", "hot in the latest months and not before in this period", "#e31a1c"),
+    HotspotClass("worse", "Hot spot getting worse", "hot in most months, and more so lately", "#7a0177"),
+    HotspotClass(
+        "persistent", "Persistent hot spot", "more reports than the cells around it, month after month", "#fd8d3c"
+    ),
+    HotspotClass("fading", "Fading", "was a hot spot, now cooling or no longer hot", "#fed976"),
+    HotspotClass(
+        "cold",
+        "Cold spot",
+        "fewer reports than the cells around it; this may mean under-reporting, not safety",
+        "#4393c3",
+    ),
+    HotspotClass("none", "No pattern", "nothing that stands out from chance", ""),
+)
+HOTSPOT_CLASS = {c.key: c for c in HOTSPOT_CLASSES}
+#: Emerging categories -> class; categories not listed fall to the 12-month Gi* bin (see :func:`hotspot_classes`).
+_EMERGING_CLASS = {
+    "new_hot": "new",
+    "consecutive_hot": "new",
+    "intensifying_hot": "worse",
+    "persistent_hot": "persistent",
+    "sporadic_hot": "persistent",
+    "oscillating_hot": "persistent",
+    "diminishing_hot": "fading",
+    "historical_hot": "fading",
+}
+
+
+def hotspot_classes(gi_bin: Sequence[int], emerging: Sequence[str], *, sufficient: bool = True) -> np.ndarray:
+    """The map class of each cell, from its 12-month Gi* bin and its emerging category: the one place
+    that decides what a cell is called and how it is coloured (map, agenda and pack).
+
+    The emerging category speaks first, because it says what is happening *now*: a cell that turned hot in
+    the last months is a "new hot spot" even though its 12-month total is not yet significant. Then:
+
+    - ``new_hot``, ``consecutive_hot`` -> ``new``; ``intensifying_hot`` -> ``worse``;
+    - ``persistent_hot``, ``sporadic_hot``, ``oscillating_hot`` (hot now and in earlier months) -> ``persistent``;
+    - ``diminishing_hot``, ``historical_hot`` -> ``fading``;
+    - otherwise a 12-month hot bin (``gi_bin > 0``) -> ``persistent``, unless the cell is cold now (an emerging
+      cold category other than historical), which makes it ``fading``;
+    - a 12-month cold bin, or cold now -> ``cold``;
+    - everything else -> ``none``.
+
+    ``sufficient`` False (the Gi* small-number guard fired: too few reports or cells) gives ``none``
+    everywhere, so the map never shows what its caption says cannot be told.
+    """
+    bins = np.asarray(gi_bin, dtype=float)
+    categories = np.asarray(emerging, dtype=object)
+    if bins.shape != categories.shape:
+        raise HotspotInputError("`gi_bin` and `emerging` must have one value per cell.")
+    out = np.full(len(bins), "none", dtype=object)
+    if not sufficient:
+        return out
+    cold_now = np.array([str(c).endswith("_cold") and c != "historical_cold" for c in categories], dtype=bool)
+    by_trend = np.array([_EMERGING_CLASS.get(c, "") for c in categories], dtype=object)
+    out = np.where(bins < 0, "cold", out)
+    out = np.where(cold_now, "cold", out)
+    out = np.where(bins > 0, np.where(cold_now, "fading", "persistent"), out)
+    return np.where(by_trend != "", by_trend, out)
 
 
 @dataclass(frozen=True, eq=False)

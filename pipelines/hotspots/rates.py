@@ -121,31 +121,97 @@ def area_rates(
     min_population : float
         Areas with fewer residents get a note that even the smoothed rate is uncertain.
     """
-    if kind not in AREA_KINDS:
-        raise HotspotInputError(f"`kind` must be one of {', '.join(AREA_KINDS)}; got {kind!r}.")
-    if not per > 0:
-        raise HotspotInputError(f"`per` must be a positive number of residents, e.g. 1000; got {per!r}.")
+    _check(kind, per)
     selected = select_incidents(incidents, start=start, end=end, categories=categories, sources=sources)
     counts = selected[_CODE_COLUMN[kind]].value_counts()
+    return rate_table(areas, counts, kind=kind, per=per, min_population=min_population)
+
+
+def rate_table(
+    areas: pd.DataFrame,
+    counts: pd.Series,
+    *,
+    kind: str = "precinct",
+    per: float = RATE_PER,
+    min_population: float = 500.0,
+) -> AreaRates:
+    """Crude and smoothed rates of the areas of ``kind`` from counts already made (area code -> count).
+
+    An area missing from ``counts`` has 0 incidents. A count that is NaN is one the reader may not see
+    (suppressed, :func:`pipelines.privacy.published_counts`): that area gets no rate, and it is left out of
+    the overall rate ``b`` and the between-area variance ``a`` too, so no rate shown (each one depends on
+    ``a`` and ``b``) carries anything of the hidden count. Its note says why.
+    """
+    _check(kind, per)
     table = pd.DataFrame(areas.loc[areas[AREA_KIND] == kind, [AREA_CODE, AREA_NAME, AREA_KIND, POPULATION]])
     table[POPULATION] = pd.to_numeric(table[POPULATION], errors="coerce")
-    table["count"] = table[AREA_CODE].map(counts).fillna(0).astype(np.int64).to_numpy()
-    has_pop = (table[POPULATION] > 0).to_numpy()
+    known = pd.Series(counts, dtype=float)
+    table["count"] = table[AREA_CODE].map(known).where(table[AREA_CODE].isin(known.index), 0.0).to_numpy()
+    hidden = table["count"].isna().to_numpy()
+    has_pop = (table[POPULATION] > 0).to_numpy() & ~hidden
     eb, weights, b, a = empirical_bayes(table["count"].to_numpy()[has_pop], table[POPULATION].to_numpy()[has_pop])
     table[CRUDE_RATE] = np.where(has_pop, table["count"] / table[POPULATION].where(has_pop) * per, np.nan)
     table[EB_RATE] = np.nan
     table[SHRINKAGE] = np.nan
     table.loc[has_pop, EB_RATE] = eb * per
     table.loc[has_pop, SHRINKAGE] = weights
-    table[NOTE] = _notes(table, has_pop, min_population)
+    table[NOTE] = _notes(table, has_pop, hidden, min_population)
+    if not hidden.any():
+        table["count"] = table["count"].astype(np.int64)
     table = table.sort_values(EB_RATE, ascending=False, na_position="last", ignore_index=True)
     return AreaRates(table=table, per=float(per), overall_rate=b * per, between_variance=a, kind=kind)
 
 
-def _notes(table: pd.DataFrame, has_pop: np.ndarray, min_population: float) -> list[str]:
+#: sha256 of boundary files whose population figures have a known source (``data/demo/PROVENANCE.md``; a
+#: test checks these against it) -> that source in words, as the map names it beside a rate.
+KNOWN_POPULATION_SOURCES = {
+    "fa8afc561739fb79a3ea6929de966ea09f6afaad19cfcdd0f72d0c900ad4f002": (
+        "Census 2022 (Stats SA), per 2022 police district; the precinct boundaries are from 2015, so rates "
+        "are indicative"
+    ),
+    "c651f7cd0c55f83fbc8f096706d2ebf9dba43af6f40896788d3b0d411450e679": (
+        "estimated from Census 2022 (Stats SA) precinct populations by share of area; not a census count"
+    ),
+}
+
+
+def population_source(areas: pd.DataFrame, batches: pd.DataFrame, *, kind: str) -> str:
+    """Where the residents behind the rates of ``kind`` areas come from, as one sentence for the reader.
+
+    The boundary batch that loaded the areas names the file; a file listed in
+    :data:`KNOWN_POPULATION_SOURCES` (by its sha256, so a renamed or edited file is not mistaken for it) gets
+    its source and year, any other file is named as it is, with the date it was loaded, and the sentence
+    says plainly that the file does not record where its figures come from.
+    """
+    chosen = areas[(areas[AREA_KIND] == kind) & (pd.to_numeric(areas[POPULATION], errors="coerce") > 0)]
+    if not len(chosen):
+        return "Residents: no population figures are loaded for these areas, so no rate can be shown."
+    ids = set(chosen["batch_id"].dropna()) if "batch_id" in chosen else set()
+    loaded = batches[batches["batch_id"].isin(ids)] if len(batches) and "batch_id" in batches else batches.iloc[0:0]
+    known = [KNOWN_POPULATION_SOURCES[h] for h in loaded.get("sha256", []) if h in KNOWN_POPULATION_SOURCES]
+    if known and len(known) == len(loaded):
+        return "Residents: " + "; ".join(dict.fromkeys(known)) + "."
+    files = ", ".join(dict.fromkeys(str(f) for f in loaded.get("file_name", []))) or "the boundary file"
+    return (
+        f"Residents: the population figures in {files}, as loaded; the file does not say where they come from "
+        "or which year they describe."
+    )
+
+
+def _check(kind: str, per: float) -> None:
+    if kind not in AREA_KINDS:
+        raise HotspotInputError(f"`kind` must be one of {', '.join(AREA_KINDS)}; got {kind!r}.")
+    if not per > 0:
+        raise HotspotInputError(f"`per` must be a positive number of residents, e.g. 1000; got {per!r}.")
+
+
+def _notes(table: pd.DataFrame, has_pop: np.ndarray, hidden: np.ndarray, min_population: float) -> list[str]:
     notes = []
-    for pop, count, weight, ok in zip(table[POPULATION], table["count"], table[SHRINKAGE], has_pop, strict=True):
-        if not ok:
+    rows = zip(table[POPULATION], table["count"], table[SHRINKAGE], has_pop, hidden, strict=True)
+    for pop, count, weight, ok, withheld in rows:
+        if withheld:
+            notes.append("Too few incidents to publish, so no rate: the rate would give the number back.")
+        elif not ok:
             notes.append("No population figure, so no rate; add the population to the area boundaries.")
         elif pop < min_population:
             notes.append(f"Only {pop:,.0f} residents: even the smoothed rate is uncertain.")

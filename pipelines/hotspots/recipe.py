@@ -37,6 +37,7 @@ from pipelines.hotspots._columns import (
     GI_BIN,
     GI_P,
     GI_Z,
+    HOTSPOT_CLASS,
     INCIDENT_ID,
     LAT,
     LON,
@@ -46,7 +47,13 @@ from pipelines.hotspots._columns import (
     SOURCE,
 )
 from pipelines.hotspots._time import local_months, month_start, month_window, parse_month
-from pipelines.hotspots.emerging import EMERGING_CATEGORIES, EmergingHotspots, emerging_hotspots, space_time_cube
+from pipelines.hotspots.emerging import (
+    EMERGING_CATEGORIES,
+    EmergingHotspots,
+    emerging_hotspots,
+    hotspot_classes,
+    space_time_cube,
+)
 from pipelines.hotspots.gistar import HotSpots, hot_spots
 from pipelines.hotspots.grid import Grid, GridSpec, build_grid, suggest_resolution
 from pipelines.hotspots.months import MonthCompleteness, complete_until, first_data_month
@@ -54,7 +61,7 @@ from pipelines.privacy import Viewer
 from pipelines.store.base import IncidentQuery, Store
 
 DEFAULT_MONTHS = 12
-CELL_FIELDS = (CELL_ID, LAT, LON, COUNT, GI_Z, GI_P, GI_BIN, EMERGING)
+CELL_FIELDS = (CELL_ID, LAT, LON, COUNT, GI_Z, GI_P, GI_BIN, EMERGING, HOTSPOT_CLASS)
 _READ_COLUMNS = (INCIDENT_ID, SOURCE, OCCURRED_AT, CATEGORY, PRECINCT_CODE, NEIGHBOURHOOD_CODE)
 
 
@@ -83,7 +90,8 @@ class NeighbourhoodHotspots:
     emerging : EmergingHotspots
     cells : geopandas.GeoDataFrame
         One row per cell: ``cell_id``, ``lat``, ``lon``, ``count``, ``gi_z``, ``gi_p``, ``gi_bin``,
-        ``emerging`` and the hexagon, EPSG:4326.
+        ``emerging``, ``hotspot_class`` (:func:`~pipelines.hotspots.emerging.hotspot_classes`, the class the
+        map, agenda and pack show) and the hexagon, EPSG:4326.
     messages : tuple of str
         Plain-language caveats for the reader (small numbers, short windows, an incomplete last month,
         a window cut where the data begin).
@@ -287,6 +295,7 @@ def neighbourhood_hotspots(
         if note and note not in messages:
             messages.append(note)
     cells = hot.cells.assign(**{EMERGING: emerging.category})
+    cells[HOTSPOT_CLASS] = hotspot_classes(cells[GI_BIN], cells[EMERGING], sufficient=hot.sufficient)
     cells = cells[[*CELL_FIELDS, cells.geometry.name]]
     return NeighbourhoodHotspots(
         code=code,
@@ -318,5 +327,6 @@ def _cell_json(row) -> dict:
         GI_P: number(getattr(row, GI_P)),
         GI_BIN: int(getattr(row, GI_BIN)),
         EMERGING: str(getattr(row, EMERGING)),
+        HOTSPOT_CLASS: str(getattr(row, HOTSPOT_CLASS)),
         "geometry": shapely.geometry.mapping(row.geometry),
     }

@@ -200,6 +200,40 @@ def published_hotspots(cells: gpd.GeoDataFrame, viewer: Viewer) -> gpd.GeoDataFr
     return cells
 
 
+def population_sources(store: Store) -> dict[str, str]:
+    """Area kind -> where the residents behind its rates come from, in one sentence
+    (:func:`pipelines.hotspots.rates.population_source`).
+
+    Every viewer may have it: it reads only the areas and the boundary files' names, hashes and load dates,
+    none of which is personal.
+    """
+    from pipelines.hotspots.rates import population_source
+
+    areas = store.read_areas()
+    batches = store.read_batches()
+    boundaries = batches[batches["kind"] == "boundaries"] if len(batches) else batches
+    return {kind: population_source(areas, boundaries, kind=kind) for kind in ("precinct", "neighbourhood")}
+
+
+def smoothed_rate(store: Store, viewer: Viewer, query: IncidentQuery, *, month: pd.Period) -> float | None:
+    """Incidents per 1,000 residents in the area of ``query`` (its neighbourhood, else its precinct) in
+    ``month``, Empirical Bayes smoothed among every area of that kind (same categories and sources), from the
+    counts ``viewer`` may see (:func:`published_counts`; a withheld count gives ``None``). ``None`` without
+    an area or a population."""
+    from pipelines.hotspots.rates import EB_RATE, rate_table
+    from pipelines.views import month_bounds
+
+    kind, code = ("neighbourhood", query.neighbourhood) if query.neighbourhood else ("precinct", query.precinct)
+    if code is None:
+        return None
+    start, end = month_bounds(month)
+    counts = published_counts(store, viewer, replace(query, neighbourhood=None, precinct=None, start=start, end=end))
+    published = counts.area_counts(kind).set_index("code")["count"]
+    table = rate_table(store.read_areas(kind), published, kind=kind).table
+    rate = table.loc[table["code"] == code, EB_RATE]
+    return float(rate.iloc[0]) if len(rate) and pd.notna(rate.iloc[0]) else None
+
+
 def filter_choices(store: Store) -> tuple[list[pd.Period], list[str]]:
     """Local months (newest first) and categories present in the store: the sidebar's choices.
 
@@ -240,6 +274,9 @@ def profile_stats(
     """KPIs for ``month`` (against the month before) and the monthly trend between ``trend_start`` and
     ``trend_end``, over every incident matching ``query``, as ``viewer`` may see them.
 
+    The rate per 1,000 residents is the Empirical Bayes smoothed rate of the neighbourhood among all
+    neighbourhoods in ``month`` (:func:`smoothed_rate`), as the map shows it, not the crude rate.
+
     For suppressed viewers a count below 5 is ``"<5"``; the change (read by :mod:`pipelines.hotspots.change`
     against the average of the months before), the rate per 1,000 and the community share are withheld when
     the month's count or any of those months' counts is suppressed (each would give a count back), and
@@ -266,10 +303,13 @@ def profile_stats(
     months = pd.to_datetime(trend["month"]).dt.to_period("M")
     keep = ~suppress.unprotected(trend["count"], published["count"].isna(), groups=months, threshold=threshold)
     trend = pd.concat([trend.drop(columns="count"), published], axis=1)[keep].reset_index(drop=True)
+    rate = None
+    if not hidden and population:
+        rate = smoothed_rate(store, viewer, query, month=month)
     return ProfileStats(
         incidents=suppress.shown_total(kpis.incidents, threshold=threshold),
         change=None if hidden else kpis.change,
-        rate_per_1000="n/a" if hidden or kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}",
+        rate_per_1000="n/a" if hidden or rate is None else f"{rate:.2f}",
         community_share="n/a" if hidden or kpis.community_share is None else f"{kpis.community_share:.0%}",
         trend=trend,
         suppressed=viewer.suppressed,

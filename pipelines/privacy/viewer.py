@@ -29,6 +29,12 @@ PERMISSIONS: dict[str, tuple[str | None, ...]] = {
     "registers": ("planner", "act_member", "analyst", "admin"),
     "data_quality": ("planner", "analyst", "admin"),
     "map_terms": ("analyst", "admin"),
+    # Crude (unsmoothed) rates per area, as official reports quote them: for the roles that reconcile with
+    # those reports. Everyone else sees the smoothed rate only, so a handful of incidents in a small area
+    # never tops their map.
+    "crude_rates": ("planner", "analyst", "admin"),
+    # The statistics behind the map's words (H3 ids, Gi* bins, z-scores, emerging categories).
+    "statistics": ("analyst", "admin"),
     "export": ("analyst", "admin"),
     "users": ("admin",),
     "audit": ("admin",),
