@@ -9,8 +9,12 @@ name as delivered, which area it is and how it was found:
    from the store's ``area_aliases`` table (added with ``areasafe areas alias``; the store's win);
 3. the same letters ignoring spaces (``Kwa Mashu E`` is ``Kwamashu E``), when only one area has them.
 
-A name that matches none of these is never guessed: :meth:`AreaMatcher.closest` gives the stored names
-nearest to it (difflib), for the message that asks the user to fix the name or add an alias.
+A name that matches none of these is never guessed by :meth:`AreaMatcher.match` (station statistics):
+:meth:`AreaMatcher.closest` gives the stored names nearest to it (difflib), for the message that asks the
+user to fix the name or add an alias. Incident rows that name their area (``--area-col``) go through
+:meth:`AreaMatcher.place`, which also takes the closest name when it is clearly the one meant (see
+:data:`CLOSE_RATIO`), shown to the user in the batch notes, and says when a value is an area of the
+other kind.
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ from pipelines.settings import AREA_ALIASES_PATH
 from pipelines.store.base import Store
 from pipelines.taxonomy import normalise_term
 
+#: A closest name is used when it is this similar (difflib ratio) to the value, or, when one of the two
+#: starts with the other ("Harare Sect" and "Harare"), this similar: short suffixes such as "SAPS", "Sect"
+#: or "Ext" are what area names in exports usually add. A tie between two stored names is no match.
+CLOSE_RATIO, PREFIX_RATIO = 0.85, 0.6
+#: ... and when no other stored name comes within this of it.
+CLOSE_MARGIN = 0.1
 #: How to add an alias from the command line (shown where a name matches nothing).
 ALIAS_COMMAND = 'areasafe areas alias "NAME IN THE FILE" "STORED NAME" --kind {kind}'
 #: How a name was matched, in words (for the batch notes).
@@ -104,6 +114,22 @@ def stored_aliases(store: Store, kind: str) -> list[Alias]:
     ]
 
 
+@dataclass(frozen=True)
+class AreaMatch:
+    """Where an incident row that names its area is placed (:meth:`AreaMatcher.place`).
+
+    ``how`` is how the name was found (``code``, ``name``, ``alias``, ``spacing``), ``"closest"`` (the
+    closest stored name, to show the user) or ``"none"``; then ``closest`` holds up to three stored names
+    nearest to it and ``other_kind`` the other area kind when the value is one of its codes or names.
+    """
+
+    code: str | None
+    name: str | None
+    how: str
+    closest: tuple[str, ...] = ()
+    other_kind: str | None = None
+
+
 def aliases(store: Store, kind: str) -> list[Alias]:
     """Every alias of ``kind`` the matching uses: the shipped ones, then the store's (which win)."""
     return [*shipped_aliases(kind), *stored_aliases(store, kind)]
@@ -120,8 +146,19 @@ class AreaMatcher:
         Other names of these areas (:func:`aliases`), later entries winning over earlier ones.
     """
 
-    def __init__(self, areas: pd.DataFrame, aliases: list[Alias] | tuple[Alias, ...] = ()) -> None:
-        self.names = dict(zip(areas["code"].astype(str), areas["name"].astype(str), strict=True))
+    def __init__(
+        self,
+        areas: pd.DataFrame,
+        aliases: list[Alias] | tuple[Alias, ...] = (),
+        *,
+        kind: str | None = None,
+        other_kinds: dict[str, str] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.other_kinds = other_kinds or {}  # name_key of another kind's code or name -> that kind
+        self._placed: dict[object, AreaMatch] = {}
+        names = [n if pd.notna(n) and str(n).strip() else c for c, n in zip(areas["code"], areas["name"], strict=True)]
+        self.names = dict(zip(areas["code"].astype(str), map(str, names), strict=True))
         self._exact: dict[str, str] = {}
         for code, name in self.names.items():
             self._exact.setdefault(normalise_term(name), code)
@@ -151,7 +188,27 @@ class AreaMatcher:
     @classmethod
     def from_store(cls, store: Store, kind: str) -> AreaMatcher:
         """The areas of ``kind`` in ``store`` with every alias the matching uses."""
-        return cls(store.read_areas(kind), aliases(store, kind))
+        return cls.for_kind(store.read_areas(), kind, aliases(store, kind))
+
+    @classmethod
+    def for_kind(cls, areas: pd.DataFrame, kind: str, aliases: list[Alias] | tuple[Alias, ...] = ()) -> AreaMatcher:
+        """The areas of ``kind`` among ``areas`` (every kind, with a ``kind`` column); the others are kept
+        to say when a name belongs to another kind."""
+        if kind not in schemas.AREA_KINDS:
+            raise ValueError(f"area kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
+        own = areas[areas["kind"] == kind].sort_values("code", kind="stable")
+        others = {
+            name_key(value): row_kind
+            for row_kind, code, name in zip(areas["kind"], areas["code"], areas["name"], strict=True)
+            if row_kind != kind
+            for value in (code, name)
+            if pd.notna(value)
+        }
+        return cls(own, aliases, kind=kind, other_kinds=others)
+
+    @property
+    def empty(self) -> bool:
+        return not self.names
 
     def _direct(self, value: object) -> str | None:
         return self._exact.get(normalise_term(value))
@@ -200,6 +257,55 @@ class AreaMatcher:
             extra = difflib.get_close_matches(name_key(value), list(keyed), n=n, cutoff=0.6)
             found += [keyed[k] for k in extra if keyed[k] not in found]
         return [self._choices[k] for k in found[:n]]
+
+    def place(self, value: object) -> AreaMatch:
+        """Where an incident row naming ``value`` goes: :meth:`match`, else the closest stored name when it
+        is clearly the one meant (:data:`CLOSE_RATIO`, no rival within :data:`CLOSE_MARGIN`); with no
+        match, the three closest names to suggest and the other kind the value belongs to, if any."""
+        if value not in self._placed:
+            self._placed[value] = self._place(value)
+        return self._placed[value]
+
+    def _place(self, value: object) -> AreaMatch:
+        found = self.match(value)
+        if found.code is not None:
+            return AreaMatch(found.code, self.names[found.code], found.how or "name")
+        key = name_key(value)
+        ranked = self._ranked(key) if key else []
+        if ranked:
+            (best, score), others = ranked[0], ranked[1:]
+            # Another name nearly as close ("Nyanga E": Nyanga or Nyanga East?) makes it a guess: the row
+            # is rejected with the names to choose from.
+            rival = any(other >= score - CLOSE_MARGIN for _, other in others)
+            if not rival and (score >= CLOSE_RATIO or (_prefixed(key, best) and score >= PREFIX_RATIO)):
+                code = self._by_key[best]
+                return AreaMatch(code, self.names[code], "closest")
+        closest = tuple(self.names[self._by_key[k]] for k, _ in ranked[:3])
+        return AreaMatch(None, None, "none", closest, self.other_kinds.get(key))
+
+    @property
+    def _by_key(self) -> dict[str, str]:
+        """name_key of each stored name -> its code (the first code of a name two areas share)."""
+        if not hasattr(self, "_keys"):
+            self._keys: dict[str, str] = {}
+            for code, name in sorted(self.names.items()):
+                self._keys.setdefault(name_key(name), code)
+        return self._keys
+
+    def _ranked(self, key: str) -> list[tuple[str, float]]:
+        """The (at most three) stored name keys most similar to ``key``, most similar first."""
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(key)
+        best: list[tuple[float, str]] = []
+        for candidate in self._by_key:
+            matcher.set_seq1(candidate)
+            floor = best[-1][0] if len(best) == 3 else 0.0
+            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+                continue
+            score = matcher.ratio()
+            if len(best) < 3 or score > floor:
+                best = sorted([*best, (score, candidate)], key=lambda pair: (-pair[0], pair[1]))[:3]
+        return [(candidate, score) for score, candidate in best]
 
     def unknown_message(self, value: object, *, kind: str, what: str = "Station") -> str:
         """The rejection message for a name that matches no area: the closest names and what to do."""
@@ -269,3 +375,8 @@ def add_alias(
     )
     store.save(area_aliases=row)
     return Alias(kind, name, matcher.names[target.code], change, note)
+
+
+def _prefixed(a: str, b: str) -> bool:
+    """Whether one of two name keys starts with the other (the shorter at least 4 characters)."""
+    return min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a))

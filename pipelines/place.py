@@ -19,17 +19,14 @@ outside every area and the same point with latitude and longitude exchanged lies
 swapped point is used and the row is flagged ``swapped_coordinates``.
 
 Rows without a usable point can name their area instead (a ward, suburb or police station, by code
-or by name): :class:`AreaNames` matches those names to the stored areas of one kind, the closest
-name when none is equal (:func:`AreaNames.match`). Such a row gets that area's code and no point;
+or by name): :class:`pipelines.areanames.AreaMatcher` matches those names to the stored areas of one
+kind, the closest name when none is equal (:meth:`~pipelines.areanames.AreaMatcher.place`). Such a row gets that area's code and no point;
 :func:`place_incidents` keeps the code.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -291,7 +288,7 @@ def place_incidents(
     ``incidents`` is a GeoDataFrame of points or a frame with :data:`~pipelines.schemas.LON` and
     :data:`~pipelines.schemas.LAT` columns; the result has the same form (swapped points fixed).
     A row without a point keeps the area codes it came with (placed by the area it names, see
-    :class:`AreaNames`) and is not counted as outside. ``snap_m``: see :func:`place_xy`.
+    :class:`~pipelines.areanames.AreaMatcher`) and is not counted as outside. ``snap_m``: see :func:`place_xy`.
     """
     index = areas if isinstance(areas, AreaIndex) else AreaIndex.build(areas)
     if has_coordinates(incidents):
@@ -315,113 +312,3 @@ def place_incidents(
     if by_name.any():
         placement = replace(placement, outside=placement.outside & ~by_name)
     return placed, placement
-
-
-def name_key(text: object) -> str:
-    """A name or code as compared: lower case, accents dropped, letters and digits only, so
-    ``Kwa Mashu E``, ``kwamashu-e`` and ``KWAMASHU E`` are one name."""
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^0-9a-z]", "", folded)
-
-
-#: A closest name is used when it is this similar (difflib ratio) to the value, or, when one of the two
-#: starts with the other ("Harare Sect" and "Harare"), this similar: short suffixes such as "SAPS", "Sect"
-#: or "Ext" are what area names in exports usually add. A tie between two stored names is no match.
-CLOSE_RATIO, PREFIX_RATIO = 0.85, 0.6
-#: ... and when no other stored name comes within this of it.
-CLOSE_MARGIN = 0.1
-
-
-@dataclass(frozen=True)
-class AreaMatch:
-    """How one area value of a file was read (:meth:`AreaNames.match`).
-
-    ``how`` is ``"code"`` or ``"name"`` (equal after :func:`name_key`), ``"closest"`` (the closest stored
-    name, to show the user) or ``"none"``; then ``closest`` holds up to three stored names nearest to it
-    and ``other_kind`` the other area kind when the value is one of its codes or names exactly.
-    """
-
-    code: str | None
-    name: str | None
-    how: str
-    closest: tuple[str, ...] = ()
-    other_kind: str | None = None
-
-
-@dataclass(frozen=True)
-class AreaNames:
-    """The stored areas of one kind by code and by name: where rows that name an area are placed."""
-
-    kind: str
-    by_code: dict[str, str]
-    by_name: dict[str, tuple[str, ...]]
-    names: dict[str, str]
-    other_keys: dict[str, str]
-    _seen: dict[str, AreaMatch] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def build(cls, areas: pd.DataFrame, kind: str) -> AreaNames:
-        if kind not in AREA_KINDS:
-            raise ValueError(f"area_kind must be one of {', '.join(AREA_KINDS)}; got {kind!r}")
-        own = areas[areas["kind"] == kind].sort_values("code", kind="stable")
-        codes = own["code"].astype(str).tolist()
-        labels = [str(n) if pd.notna(n) and str(n).strip() else c for n, c in zip(own["name"], codes, strict=True)]
-        by_name: dict[str, tuple[str, ...]] = {}
-        for code, label in zip(codes, labels, strict=True):
-            by_name[name_key(label)] = (*by_name.get(name_key(label), ()), code)
-        other_keys = {}
-        for _, row in areas[areas["kind"] != kind].iterrows():
-            for value in (row["code"], row["name"]):
-                if pd.notna(value):
-                    other_keys[name_key(value)] = row["kind"]
-        return cls(kind, {name_key(c): c for c in codes}, by_name, dict(zip(codes, labels, strict=True)), other_keys)
-
-    @property
-    def empty(self) -> bool:
-        return not self.by_code
-
-    def match(self, value: str) -> AreaMatch:
-        """The stored area ``value`` names: by code, by name, or by the closest name (see
-        :data:`CLOSE_RATIO`); with no match, the three closest names to suggest."""
-        if value not in self._seen:
-            self._seen[value] = self._match(name_key(value))
-        return self._seen[value]
-
-    def _match(self, key: str) -> AreaMatch:
-        if key in self.by_code:
-            code = self.by_code[key]
-            return AreaMatch(code, self.names[code], "code")
-        codes = self.by_name.get(key, ())
-        if len(codes) == 1:
-            return AreaMatch(codes[0], self.names[codes[0]], "name")
-        ranked = self._closest(key) if key else []
-        if ranked and not codes:
-            (best, score), others = ranked[0], ranked[1:]
-            # Another name nearly as close ("Nyanga E": Nyanga or Nyanga East?) makes it a guess: the row
-            # is rejected with the names to choose from.
-            rival = any(other >= score - CLOSE_MARGIN for _, other in others)
-            if not rival and (score >= CLOSE_RATIO or (_prefixed(key, best) and score >= PREFIX_RATIO)):
-                code = self.by_name[best][0]
-                return AreaMatch(code, self.names[code], "closest")
-        closest = [self.names[c] for c in codes] or [self.names[self.by_name[k][0]] for k, _ in ranked[:3]]
-        return AreaMatch(None, None, "none", tuple(closest[:3]), self.other_keys.get(key))
-
-    def _closest(self, key: str) -> list[tuple[str, float]]:
-        """The (at most three) stored name keys most similar to ``key``, most similar first."""
-        matcher = difflib.SequenceMatcher()
-        matcher.set_seq2(key)
-        best: list[tuple[float, str]] = []
-        for candidate in self.by_name:
-            matcher.set_seq1(candidate)
-            floor = best[-1][0] if len(best) == 3 else 0.0
-            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
-                continue
-            score = matcher.ratio()
-            if len(best) < 3 or score > floor:
-                best = sorted([*best, (score, candidate)], key=lambda pair: (-pair[0], pair[1]))[:3]
-        return [(candidate, score) for score, candidate in best]
-
-
-def _prefixed(a: str, b: str) -> bool:
-    """Whether one of two name keys starts with the other (the shorter at least 4 characters)."""
-    return min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a))

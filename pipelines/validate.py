@@ -38,11 +38,12 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from pipelines import schemas
+from pipelines.areanames import AreaMatcher
 from pipelines.dates import DateFormat, ambiguous_dates, parse_dates, resolve_date_format
 from pipelines.errors import MappingError
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.pii import redact_frame, redact_text
-from pipelines.place import AreaIndex, AreaNames, lands_in_areas
+from pipelines.place import AreaIndex, lands_in_areas
 from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable
@@ -295,7 +296,7 @@ def validate_incidents(
     seen: set[str] | None = None,
     date_format: str | DateFormat = "auto",
     keep_identical_rows: bool = False,
-    areas: AreaNames | None = None,
+    areas: AreaMatcher | None = None,
     index: AreaIndex | None = None,
     snap_m: float | None = None,
 ) -> Validated:
@@ -563,7 +564,7 @@ def _number_copies(dedupe: pd.Series, copies: np.ndarray, *, taken: set[str]) ->
 
 
 def _place_by_area(
-    rows: np.ndarray, values: pd.Series, shown: pd.Series, areas: AreaNames | None, reject
+    rows: np.ndarray, values: pd.Series, shown: pd.Series, areas: AreaMatcher | None, reject
 ) -> tuple[np.ndarray, dict[str, tuple[str, int]]]:
     """The code of the stored area each of ``rows`` names (by code, name or closest name), and the
     values read as a closest name; a row whose area matches nothing is rejected as ``unknown_area``
@@ -574,7 +575,7 @@ def _place_by_area(
         return codes, {}
     kind = areas.kind if areas is not None else "area"
     wanted = values.to_numpy(dtype=object)[positions]
-    matches = {} if areas is None else {v: areas.match(v) for v in pd.unique(wanted)}
+    matches = {} if areas is None else {v: areas.place(v) for v in pd.unique(wanted)}
     unknown = np.zeros(len(values), bool)
     closest: dict[str, tuple[str, int]] = {}
     for position, value in zip(positions.tolist(), wanted.tolist(), strict=True):
@@ -618,7 +619,7 @@ def _spoken_list(names: tuple[str, ...]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def _area_column(codes: np.ndarray, areas: AreaNames | None, kind: str, idx: np.ndarray) -> pd.Series | None:
+def _area_column(codes: np.ndarray, areas: AreaMatcher | None, kind: str, idx: np.ndarray) -> pd.Series | None:
     """The accepted rows' codes of ``kind`` from placing by area (None: nothing placed by area)."""
     if areas is None or areas.kind != kind or not pd.notna(codes).any():
         return None

@@ -20,11 +20,12 @@ import pandas as pd
 import shapely
 
 from pipelines import schemas
+from pipelines.areanames import AreaMatcher, aliases
 from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError, MissingLocationError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.ingest.rejections import reason_column
-from pipelines.place import AreaIndex, AreaNames, place_incidents, snap_degrees
+from pipelines.place import AreaIndex, place_incidents, snap_degrees
 from pipelines.settings import SETTINGS
 from pipelines.sources.archive import holds_tables
 from pipelines.sources.geofile import read_vector
@@ -152,7 +153,7 @@ class _IncidentRun:
     report: Progress
     date_format: DateFormat
     keep_identical_rows: bool
-    areas: AreaNames | None = None  # the stored areas the mapping's area column names
+    areas: AreaMatcher | None = None  # the stored areas the mapping's area column names
     snap_m: float | None = None
 
     @property
@@ -237,7 +238,7 @@ def _start_incidents(
         report,
         date_format,
         keep_identical_rows,
-        AreaNames.build(areas, area_kind) if mapping.area else None,
+        AreaMatcher.for_kind(areas, area_kind, aliases(store, area_kind)) if mapping.area else None,
         snap_m,
     )
 
