@@ -98,6 +98,9 @@ def test_a_blocked_decision_without_an_unblocker_is_refused_on_screen(app, store
 def test_actions_register_edits_with_history(app, store):
     at = app("actions")
     assert at.title[0].value == "Actions register"
+    # Counted against today, and it says so: the agenda counts at the meeting day (issue 17, item 8).
+    overdue = next(m for m in at.metric if m.label == "Overdue today")
+    assert "meeting agenda counts what was overdue on the day of the meeting" in overdue.proto.help
     action = f"{CODE}-2026-07-A01"
     at.selectbox(key="ar_edit").set_value(action).run()
     next(w for w in at.selectbox if w.label == "Status").set_value("done")

@@ -22,12 +22,18 @@ st.title("Actions register")
 code = filters.neighbourhood
 store = common.store()
 current = register.read_actions(store, code)  # small, and edited here: read fresh, not cached
-current = current.assign(overdue=register.overdue(current, as_of=dt.date.today()))
+today = dt.date.today()
+current = current.assign(overdue=register.overdue(current, as_of=today))
 chosen_statuses = st.multiselect("Status", ACTION_STATUSES, default=["open", "blocked"], key="ar_status")
 shown = current[current["status"].isin(chosen_statuses)] if chosen_statuses else current
 cols = st.columns(3)
 cols[0].metric("Actions shown", f"{len(shown):,}")
-cols[1].metric("Overdue", f"{int(shown['overdue'].sum()):,}")
+cols[1].metric(
+    "Overdue today",
+    f"{int(shown['overdue'].sum()):,}",
+    help=f"Past their due date on {today.day} {today:%B %Y}. The meeting agenda counts what was overdue on the "
+    "day of the meeting, so it can show fewer.",
+)
 cols[2].metric("Blocked", f"{int((shown['status'] == 'blocked').sum()):,}")
 columns = ["action_id", "status", "overdue", "due", "decision", "owner_org", "owner_person", "blocked_by", "unblocker"]
 columns += ["financial_year", "funding_sphere", "meeting_id", "updated_at", "updated_by"]

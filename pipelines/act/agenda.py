@@ -405,7 +405,11 @@ def _actions_item(context: MeetingContext) -> AgendaItem:
     if not len(table):
         summary = "No actions from earlier meetings are open."
     else:
-        summary = f"{int(open_.sum())} open action(s) from earlier meetings; {int(late.sum())} overdue"
+        # Overdue on the meeting day, not today: the actions register counts against today and says so.
+        summary = (
+            f"{int(open_.sum())} open action(s) from earlier meetings; {int(late.sum())} overdue on the meeting "
+            f"day ({context.as_of.day} {context.as_of:%B %Y})"
+        )
         summary += f" and {int(blocked.sum())} blocked." if blocked.any() else "."
         if blocked.any():
             first = table[blocked].iloc[0]
