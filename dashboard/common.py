@@ -215,6 +215,17 @@ class Filters:
     categories: tuple[str, ...] | None
     sources: tuple[str, ...] | None
 
+    @property
+    def hotspot_note(self) -> str | None:
+        """What the hot spots do with the filters, when the filters narrow what else the page shows: hot
+        spots are always found from every category and source (issue 17, item 8)."""
+        if not (self.categories or self.sources):
+            return None
+        return (
+            "Hot spots are found from every kind of incident and every source: the category and source "
+            "filters change the counts and points, not the hot spots."
+        )
+
     def query(self, *, whole_period: bool = False) -> IncidentQuery:
         start = end = None
         if self.months and not whole_period:

@@ -79,9 +79,12 @@ def test_map_assets_are_local_and_filters_change_counts(app):
         assert (ROOT / "dashboard" / "static" / url.removeprefix("/app/static/")).is_file(), url
     assert "https://" not in args["script"].replace("https://www.openstreetmap.org", "")
     before = int(_metric(at, "Incidents matching the filters").replace(",", ""))
+    assert not any("not the hot spots" in i.value for i in at.info)
     at.radio(key="f_source").set_value("Community").run()
     after = int(_metric(at, "Incidents matching the filters").replace(",", ""))
     assert 0 < after < before
+    # The filter changed the count, not the hot spots: the page says so plainly (issue 17, item 8).
+    assert any("filters change the counts and points, not the hot spots" in i.value for i in at.info)
 
 
 def test_profile_kpis_follow_the_neighbourhood(app, demo_store):

@@ -79,6 +79,8 @@ with left:
         st.caption(note)
     if hot is not None:
         st.caption(mapview.hotspot_caption(hot.months, hot.resolution, statistics=viewer.may("statistics")))
+        if filters.hotspot_note:
+            st.info(filters.hotspot_note)
         for message in hot.messages:
             st.warning(message)
     elif "hotspots" in layers:

@@ -61,6 +61,8 @@ left, right = st.columns(2)
 left.subheader("Hot spots (Gi*, this period)")
 span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
+if filters.hotspot_note:
+    left.info(filters.hotspot_note)
 for message in hot.messages:
     left.caption(message)
 if stats.unmapped:
