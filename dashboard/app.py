@@ -26,6 +26,7 @@ NAVIGATION = (
     ("Explore", "map_explorer.py", "Map explorer", ":material/map:", "map"),
     ("Explore", "profile.py", "Neighbourhood profile", ":material/insights:", "profile"),
     ("Explore", "act_review.py", "ACT meeting review", ":material/groups:", "act_review"),
+    ("Explore", "glossary.py", "What the words mean", ":material/menu_book:", "glossary"),
     ("ACT", "meeting.py", "Meeting mode", ":material/co_present:", "meeting"),
     ("ACT", "actions.py", "Actions register", ":material/task_alt:", "actions"),
     ("Data", "upload.py", "Upload", ":material/upload_file:", "upload"),

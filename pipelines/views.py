@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.hotspots import change as change_rule
+from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
+from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import first_data_month
 from pipelines.schemas import SOURCES
 from pipelines.settings import SETTINGS
@@ -95,16 +97,6 @@ def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
     return frame.groupby([MONTH, "category"]).size().rename("count").reset_index()
 
 
-#: Gi* confidence bin -> plain words for the ACT (``docs/hotspots.md``, section 2).
-GI_BIN_LABELS = {
-    3: "hot spot, 99% confidence",
-    2: "hot spot, 95% confidence",
-    1: "hot spot, 90% confidence",
-    0: "not significant",
-    -1: "cold spot, 90% confidence",
-    -2: "cold spot, 95% confidence",
-    -3: "cold spot, 99% confidence",
-}
 #: Emerging hot spot categories the ACT acts on, in plain words (new or persisting heat).
 HOT_TRENDS = {
     "new_hot": "new: hot for the first time this month",
@@ -118,30 +110,43 @@ HOT_TRENDS = {
 }
 
 
-def top_hotspots(cells: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+#: The classes listed as hot spots, in the order people act on them (:data:`HOTSPOT_CLASSES`).
+_HOT_ORDER = ("new", "worse", "persistent", "fading")
+
+
+def top_hotspots(cells: pd.DataFrame, *, n: int = 10, statistics: bool = False) -> pd.DataFrame:
     """The hot cells of :func:`pipelines.hotspots.hotspots_for_neighbourhood` for people to read.
 
-    A cell is listed when Gi* calls it hot (``gi_bin > 0``) or its emerging category is a hot one,
-    strongest first: ``cell``, ``incidents``, ``gi_star`` (the bin in words), ``trend`` (the emerging
-    category in words), ``emerging``, ``lat``, ``lon``. Cells published for a suppressed viewer
-    (:func:`pipelines.privacy.published_hotspots`) list ``incidents`` as shown to them (``"<5"``).
+    A cell is listed when its class (``hotspot_class``, :func:`pipelines.hotspots.emerging.hotspot_classes`:
+    the one class the map draws) is a hot one, new hot spots first, then by reports: ``Kind of hot spot``,
+    ``What it means`` and ``Reports`` (as shown to the viewer: ``"<5"`` for suppressed viewers, from
+    :func:`pipelines.privacy.published_hotspots`). With ``statistics`` (analysts) the figures behind the
+    words follow: ``Cell``, ``Gi* bin``, ``z``, ``Emerging category``, ``Latitude``, ``Longitude``.
     """
-    columns = ["cell", "incidents", "gi_star", "trend", "emerging", "lat", "lon"]
-    if not len(cells):
+    columns = ["Kind of hot spot", "What it means", "Reports"]
+    if statistics:
+        columns += ["Cell", "Gi* bin", "z", "Emerging category", "Latitude", "Longitude"]
+    if not len(cells) or HOTSPOT_CLASS_COLUMN not in cells:
         return pd.DataFrame(columns=columns)
-    hot = cells[(cells["gi_bin"] > 0) | cells["emerging"].isin(HOT_TRENDS)]
-    hot = hot.sort_values(["gi_bin", "gi_z", "count"], ascending=False, na_position="last").head(n)
-    return pd.DataFrame(
+    hot = cells[cells[HOTSPOT_CLASS_COLUMN].isin(_HOT_ORDER)].copy()
+    hot["_rank"] = hot[HOTSPOT_CLASS_COLUMN].map(_HOT_ORDER.index)
+    hot = hot.sort_values(["_rank", "count"], ascending=[True, False], na_position="last").head(n)
+    kinds = hot[HOTSPOT_CLASS_COLUMN].map(HOTSPOT_CLASS)
+    table = pd.DataFrame(
         {
-            "cell": hot["cell_id"].to_numpy(),
-            "incidents": (hot["shown"] if "shown" in hot else hot["count"].astype(int)).to_numpy(),
-            "gi_star": hot["gi_bin"].map(GI_BIN_LABELS).to_numpy(),
-            "trend": hot["emerging"].map(HOT_TRENDS).fillna("no clear trend").to_numpy(),
-            "emerging": hot["emerging"].to_numpy(),
-            "lat": hot["lat"].round(5).to_numpy(),
-            "lon": hot["lon"].round(5).to_numpy(),
+            "Kind of hot spot": [k.label for k in kinds],
+            "What it means": [k.meaning[:1].upper() + k.meaning[1:] for k in kinds],
+            "Reports": (hot["shown"] if "shown" in hot else hot["count"].astype(int)).astype(str).to_numpy(),
         }
     )
+    if statistics:
+        table["Cell"] = hot["cell_id"].to_numpy()
+        table["Gi* bin"] = hot["gi_bin"].to_numpy()
+        table["z"] = hot["gi_z"].round(2).to_numpy()
+        table["Emerging category"] = hot["emerging"].to_numpy()
+        table["Latitude"] = hot["lat"].round(5).to_numpy()
+        table["Longitude"] = hot["lon"].round(5).to_numpy()
+    return table[columns]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -342,7 +347,24 @@ _FIELD_LABELS = {
     "neighbourhood_code": "Safe Neighbourhood",
     "incident_id": "Reference",
     "budget_zar": "Budget (ZAR)",
+    "org": "Organisation",
+    "last_note": "Last note",
+    "flags": "Why it is listed",
 }
+
+
+def register_table(frame: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A register (assets, interventions) or review table for planners and ACT members: internal fields
+    and record ids left out, area codes as area names, column names in words (:func:`field_label`),
+    times in local time, empty cells blank. Analysts read the stored table in the export."""
+    shown = for_people(frame.drop(columns=[c for c in frame.columns if c in _INTERNAL_FIELDS], errors="ignore"))
+    shown = shown.drop(columns=[c for c in shown.columns if c.endswith("_id")])
+    if areas is not None and len(areas):
+        names = dict(zip(areas["code"], areas["name"].fillna(areas["code"]), strict=True))
+        for column in ("precinct_code", "neighbourhood_code"):
+            if column in shown:
+                shown[column] = shown[column].map(lambda c: names.get(c, c))
+    return shown.rename(columns=field_label)
 
 
 def field_label(field: str) -> str:

@@ -14,7 +14,7 @@ from tests._helpers import app_login, copy_store, page_as
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ["map_explorer", "profile", "act_review", "upload", "registers", "data_quality", "batches"]
+PAGES = ["map_explorer", "profile", "glossary", "act_review", "upload", "registers", "data_quality", "batches"]
 # The least role that may use each page (pipelines.privacy.PERMISSIONS); the public gets the others.
 ROLE_FOR = {"act_review": "act_member", "upload": "cso", "registers": "act_member", "data_quality": "planner",
             "batches": "cso", "users": "admin", "audit_log": "admin"}  # fmt: skip
@@ -123,13 +123,17 @@ def test_act_review_shows_the_planted_hotspot_as_a_hot_cell(app):
     assert at.selectbox(key="f_hood").value == planted["neighbourhood_code"]
     at.selectbox(key="act_month").set_value(pd.Period(planted["months"][-1], "M")).run()
     assert not at.exception, [e.message for e in at.exception]
-    hot = next(t.value for t in at.table if t.value.index.name == "cell")
-    resolution = h3.get_resolution(hot.index[0])
+    hot = next(t.value for t in at.table if t.value.index.name == "Kind of hot spot")
+    assert hot.index[0] == "New hot spot"  # consecutive hot, Aug-Oct in a row: new, listed first, in words
+    # The cell itself, with its figures, is the analyst's view (an ACT member reads no cell ids).
+    analyst = app("act_review", role="analyst")
+    analyst.selectbox(key="act_month").set_value(pd.Period(planted["months"][-1], "M")).run()
+    cells = next(t.value for t in analyst.table if t.value.index.name == "Kind of hot spot").set_index("Cell")
+    resolution = h3.get_resolution(cells.index[0])
     centre = h3.latlng_to_cell(planted["lat"], planted["lon"], resolution)
-    assert centre in hot.index, (centre, list(hot.index))
-    assert hot.loc[centre, "gi_star"] == "hot spot, 99% confidence"
-    assert hot.loc[centre, "trend"].startswith("new run")  # consecutive_hot: Aug-Oct in a row
-    assert hot.loc[centre, "incidents"] >= sum(planted["incidents_per_month"].values()) * 0.5
+    assert centre in cells.index, (centre, list(cells.index))
+    assert cells.loc[centre, "Gi* bin"] == 3 and cells.loc[centre, "Emerging category"] == "consecutive_hot"
+    assert int(cells.loc[centre, "Reports"]) >= sum(planted["incidents_per_month"].values()) * 0.5
 
 
 @pytest.fixture

@@ -218,7 +218,7 @@ def test_small_number_guard_marks_nothing_and_says_why():
 
 def test_guard_on_too_few_cells_and_on_equal_counts():
     few = gi_star(np.full(16, 5.0), queen_lattice(4))
-    assert "Only 16 grid cells" in few.message
+    assert "Only 16 map cells" in few.message and "H3" not in few.message
     flat = gi_star(np.full(100, 2.0), queen_lattice(10))
     assert "same count" in flat.message
     assert (flat.bins == 0).all()

@@ -57,6 +57,7 @@ SURFACES: dict[str, tuple[str, ...]] = {
     "page:upload": ("cso", "planner"),
     "page:batches": ("cso", "planner"),
     "page:login": ("public",),
+    "page:glossary": ("public", "act_member"),
     "page:users": (),  # admins only
     "page:audit_log": (),  # admins only
     "pack:html": ("public", "planner", "act_member"),
@@ -259,6 +260,7 @@ def test_every_surface_is_listed():
         "demo",
         "hotspots",
         "taxonomy",
+        "areas",  # other names of stations (operator's reference data, no incident data)
         "actions",
         *CLI_PUBLICATIONS,
     }

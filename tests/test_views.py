@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from pipelines import views
+from pipelines.hotspots.emerging import hotspot_classes
 
 
 def _incidents(rows):
@@ -89,7 +90,7 @@ def _cells(rows):
     return pd.DataFrame(rows, columns=["cell_id", "count", "gi_z", "gi_bin", "emerging", "lat", "lon"])
 
 
-def test_top_hotspots_lists_hot_and_emerging_cells_strongest_first():
+def test_top_hotspots_lists_hot_cells_in_words_new_first():
     cells = _cells(
         [
             ("quiet", 3, 0.1, 0, "no_pattern", -34.0, 18.6),
@@ -100,20 +101,17 @@ def test_top_hotspots_lists_hot_and_emerging_cells_strongest_first():
             ("cold", 0, -2.5, -2, "persistent_cold", -34.0, 18.6),
         ]
     )
+    cells["hotspot_class"] = hotspot_classes(cells["gi_bin"], cells["emerging"])
     table = views.top_hotspots(cells, n=10)
-    assert table["cell"].tolist() == ["hottest", "hot", "warm", "new"]
-    assert table.set_index("cell").loc["hottest", "gi_star"] == "hot spot, 99% confidence"
-    assert table.set_index("cell").loc["new", "trend"].startswith("new: hot for the first time")
-    assert views.top_hotspots(cells, n=2)["cell"].tolist() == ["hottest", "hot"]
-    assert views.top_hotspots(cells.iloc[0:0]).columns.tolist() == [
-        "cell",
-        "incidents",
-        "gi_star",
-        "trend",
-        "emerging",
-        "lat",
-        "lon",
+    assert table.columns.tolist() == ["Kind of hot spot", "What it means", "Reports"]  # no cell ids, no bins
+    assert table["Kind of hot spot"].tolist() == ["New hot spot", "New hot spot", "Persistent hot spot"] + [
+        "Persistent hot spot"
     ]
+    assert table["Reports"].tolist() == ["40", "6", "30", "9"]
+    assert "99%" not in table.to_csv()  # "hot spot, 99%" read as a 99% chance the spot is real (issue 17)
+    analyst = views.top_hotspots(cells, n=2, statistics=True)
+    assert analyst["Cell"].tolist() == ["hottest", "new"] and analyst["Gi* bin"].tolist() == [3, 0]
+    assert views.top_hotspots(cells.iloc[0:0]).columns.tolist() == ["Kind of hot spot", "What it means", "Reports"]
 
 
 def test_status_history_is_newest_first_in_local_time():

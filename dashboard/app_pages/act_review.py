@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import common
@@ -60,13 +61,15 @@ st.header("Hot spots: new and persisting")
 hot = common.hotspots(filters.neighbourhood, months=12, until=month)
 for message in hot.messages:
     st.warning(message)
-hot_cells = views.top_hotspots(hot.cells, n=8)
+statistics = common.viewer().may("statistics")
+hot_cells = views.top_hotspots(hot.cells, n=8, statistics=statistics)
 st.caption(
-    f"Gi* and emerging hot spots over {hot.months[0]} to {hot.months[-1]} (H3 resolution {hot.resolution}, "
-    "every source and category)."
+    f"Hot spots over {pd.Period(hot.months[0], 'M'):%B %Y} to {pd.Period(hot.months[-1], 'M'):%B %Y}, from every "
+    "source and kind of incident. "
+    "'What the words mean' explains each kind."
 )
 if len(hot_cells):
-    st.table(hot_cells.drop(columns="emerging").set_index("cell"))
+    st.table(hot_cells.set_index("Kind of hot spot"))
 elif hot.sufficient:
     st.success("No hot spot in this neighbourhood over the last 12 months.")
 else:  # the warning above says why; "no hot spot" would claim a finding the data cannot support
@@ -78,11 +81,11 @@ review = views.intervention_review(
     month=month,
 )
 if len(review):
-    st.table(review.set_index("name"))
+    st.table(views.register_table(review).set_index("Name"))
 else:
     st.success("No intervention changed status, is overdue or stalled.")
 st.header("Community reports this month")
 if len(reports):  # an if statement: Streamlit's magic would write a conditional expression's value out
-    st.table(reports.head(15))
+    st.table(views.register_table(reports.head(15)))
 else:
     st.caption("None this month.")

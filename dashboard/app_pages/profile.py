@@ -58,7 +58,7 @@ st.plotly_chart(
 )
 
 left, right = st.columns(2)
-left.subheader("Hot spots (Gi*, this period)")
+left.subheader("Hot spots in this period")
 span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
 if filters.hotspot_note:
@@ -67,18 +67,20 @@ for message in hot.messages:
     left.caption(message)
 if stats.unmapped:
     left.caption(stats.unmapped)
-left.dataframe(views.top_hotspots(hot.cells), hide_index=True, width="stretch")
+left.dataframe(
+    views.top_hotspots(hot.cells, statistics=common.viewer().may("statistics")), hide_index=True, width="stretch"
+)
 right.subheader("Assets")
 assets = common.table("assets")
 right.dataframe(
-    views.blank_missing(assets[assets["neighbourhood_code"] == filters.neighbourhood]),
+    views.register_table(assets[assets["neighbourhood_code"] == filters.neighbourhood], common.areas()),
     hide_index=True,
     width="stretch",
 )
 st.subheader("Interventions")
 interventions = common.table("interventions")
 st.dataframe(
-    views.blank_missing(interventions[interventions["neighbourhood_code"] == filters.neighbourhood]),
+    views.register_table(interventions[interventions["neighbourhood_code"] == filters.neighbourhood], common.areas()),
     hide_index=True,
     width="stretch",
 )

@@ -637,8 +637,8 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
     groups = hotspot_groups(result, categories=categories, fmt=fmt)
     window = f"{result.months[0]} to {result.months[-1]}" if len(result.months) else "no months"
     method = (
-        f"Emerging hot spot analysis over {window} on H3 resolution {result.grid.spec.resolution} cells; "
-        f"listed when new, consecutive or intensifying. Assets and interventions within {WALKING_DISTANCE_M:.0f} m."
+        f"Hot spots found month by month over {window} in small hexagons; listed when new or getting worse "
+        f"('What the words mean' explains each). Assets and interventions within {WALKING_DISTANCE_M:.0f} m."
     )
     if groups.empty and not result.hotspots.sufficient:
         summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."

@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
+from pipelines import glossary
 from pipelines.act import figures
 from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda import Agenda, AgendaItem, agenda_for
@@ -200,9 +201,9 @@ def pack_from_agenda(
         map_png=figures.neighbourhood_map(agenda, roads_path=roads_path),
         trend_png=figures.trend_chart(agenda, public=public),
         map_caption=(
-            f"{context.name} ({context.code}). Hot spots: Gi* over {window} (H3 resolution "
-            f"{hot.grid.spec.resolution}); H1... are the agenda's new or intensifying hot spots. I1... are the "
-            "interventions of annex B. Assets are the ABCD register. Roads: City of Cape Town centrelines via SJC."
+            f"{context.name}. Hot spots over {window} (annex E says what each kind means); H1... are the "
+            "agenda's new hot spots and hot spots getting worse. I1... are the interventions of annex B. Assets "
+            "are the ABCD register. Roads: City of Cape Town centrelines via SJC."
         ),
         trend_caption=f"Incidents recorded in {context.name} per local calendar month, to {context.month:%B %Y}.",
         agenda=sections,
@@ -211,6 +212,7 @@ def pack_from_agenda(
             _interventions_annex(agenda, labels),
             _cycles_annex(agenda),
             _items_annex(agenda),
+            _glossary_annex(),
         ),
         file_stem=f"meeting-pack-{context.code}-{context.month}{'-public' if public else ''}",
     )
@@ -448,6 +450,12 @@ def _items_annex(agenda: Agenda) -> Section:
     return Section(
         "D", "What falls in which budget cycle", summary, _display(items, columns), tuple(w for _, _, w in columns)
     )
+
+
+def _glossary_annex() -> Section:
+    """The words of the pack, as the dashboard's glossary page says them (:mod:`pipelines.glossary`)."""
+    table = pd.DataFrame([(e.term, e.means) for e in glossary.entries()], columns=["Term", "What it means"])
+    return Section("E", "What the words mean", "The words this pack uses for its numbers.", table, (1.6, 5.4))
 
 
 def short_action_id(action_id: str, code: str) -> str:

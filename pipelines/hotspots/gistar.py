@@ -323,8 +323,8 @@ def _guard_message(y: np.ndarray, z: np.ndarray, min_incidents: int) -> str | No
         )
     if len(y) < MIN_CELLS:
         return (
-            f"Only {len(y)} grid cells; at least {MIN_CELLS} are needed to compare neighbourhoods, so no hot or "
-            "cold spots are shown. Use a finer grid (H3 resolution 10 has seven times as many cells) or a larger area."
+            f"Only {len(y)} map cells in this area; at least {MIN_CELLS} are needed to tell a cluster from chance, "
+            "so no hot or cold spots are shown. A larger area gives more cells."
         )
     if not np.isfinite(z).any() or np.ptp(y) == 0:
         return "Every cell has the same count, so there is no pattern to test."

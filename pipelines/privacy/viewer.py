@@ -21,6 +21,7 @@ SENSITIVE_ROLES = ("analyst", "admin")
 PERMISSIONS: dict[str, tuple[str | None, ...]] = {
     "map": (None, *ROLES),
     "profile": (None, *ROLES),
+    "glossary": (None, *ROLES),
     "upload": ("cso", "planner", "analyst", "admin"),
     "batches": ("cso", "planner", "analyst", "admin"),
     "act_review": ("planner", "act_member", "analyst", "admin"),
