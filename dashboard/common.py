@@ -16,9 +16,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from pipelines import auth, privacy
+from pipelines import auth, glossary, privacy
 from pipelines.errors import AreaSafeError
-from pipelines.hotspots.change import BASELINE_MONTHS, MEANINGS, UP, Change
+from pipelines.hotspots.change import BASELINE_MONTHS, DOWN, MEANINGS, NO_CLEAR_CHANGE, TOO_FEW, UP, Change
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.schemas import SOURCES
@@ -411,3 +411,22 @@ def change_delta(change: Change | None) -> dict:
         "help": f"{MEANINGS[change.reading]} Average of the {BASELINE_MONTHS} months before: "
         f"{change.baseline_mean:.1f} a month.",
     }
+
+
+def explain(term: str, *, where=None) -> None:
+    """Beside a statistic: one line of what it means, and "How we know" one click away
+    (:mod:`pipelines.glossary`, the words the glossary page and the pack use)."""
+    place = where or st
+    found = glossary.entry(term)
+    place.caption(f"**{found.term}**: {found.means}")
+    with place.expander("How we know"):
+        st.write(found.how_we_know)
+
+
+def change_term(change: Change | None) -> str | None:
+    """The glossary term of a change's reading ("Up / Down", "No clear change", ...)."""
+    if change is None:
+        return None
+    return {UP: "Up / Down", DOWN: "Up / Down", NO_CLEAR_CHANGE: "No clear change", TOO_FEW: "Too few reports to tell"}[
+        change.reading
+    ]

@@ -89,3 +89,11 @@ def entries() -> list[Entry]:
             "Counts from 1 to 4 are hidden, and so is any other number that would let someone work them out.",
         ),
     ]
+
+
+def entry(term: str) -> Entry:
+    """The entry of ``term`` (as :func:`entries` spells it)."""
+    found = {e.term: e for e in entries()}
+    if term not in found:
+        raise KeyError(f"no glossary entry {term!r}; entries are {', '.join(found)}")
+    return found[term]

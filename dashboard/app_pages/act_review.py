@@ -49,6 +49,8 @@ cols[0].metric("Incidents", f"{kpis.incidents:,}", **common.change_delta(kpis.ch
 cols[1].metric("Per 1,000 residents", "n/a" if kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}")
 reports = views.new_community_reports(incidents, month=month)
 cols[2].metric("New community reports", f"{len(reports):,}")
+if term := common.change_term(kpis.change):
+    common.explain(term)
 
 st.header("By category")
 counts = next(item for item in agendas[False].items if item.kind == "counts")  # the agenda's one reading
@@ -61,6 +63,7 @@ st.header("Hot spots: new and persisting")
 hot = common.hotspots(filters.neighbourhood, months=12, until=month)
 for message in hot.messages:
     st.warning(message)
+common.explain("Hot spot")
 statistics = common.viewer().may("statistics")
 hot_cells = views.top_hotspots(hot.cells, n=8, statistics=statistics)
 st.caption(

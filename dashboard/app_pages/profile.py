@@ -39,6 +39,10 @@ cols[1].metric(
 )
 cols[2].metric("Community share of reports", stats.community_share)
 cols[3].metric("Residents", "n/a" if filters.population is None else f"{filters.population:,.0f}")
+meaning = st.columns(2)
+if term := common.change_term(stats.change):
+    common.explain(term, where=meaning[0])
+common.explain("Smoothed rate (per 1,000 residents)", where=meaning[1])
 if stats.suppressed:
     st.caption(
         "Counts below 5 are shown as <5 and left out of the chart; rates and changes that would reveal them are withheld."
@@ -61,6 +65,7 @@ left, right = st.columns(2)
 left.subheader("Hot spots in this period")
 span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
+common.explain("Hot spot", where=left)
 if filters.hotspot_note:
     left.info(filters.hotspot_note)
 for message in hot.messages:
