@@ -36,6 +36,7 @@ REJECTION_REASONS = (
     "unknown_area",
     "invalid_value",
     "ambiguous_area",
+    "not_an_area",
 )
 DUPLICATE_REASONS = ("repeated_in_file", "already_stored")
 ROLES = ("admin", "analyst", "planner", "act_member", "cso")  # the public is "not logged in", not a role

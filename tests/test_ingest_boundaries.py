@@ -131,3 +131,33 @@ def test_one_file_loaded_as_another_layer_or_kind_is_not_skipped_as_identical(st
     again = ingest_boundaries(store, WORLD, kind="neighbourhood", layer="countries")
     assert again.batch_id != first.batch_id and len(store.read_areas("neighbourhood")) == 177
     assert ingest_boundaries(store, WORLD, kind="neighbourhood", layer="countries").batch_id == again.batch_id
+
+
+OVERPASS = REAL_EXPORTS / "overpass-turbo-geojson" / "edinburgh-bicycle-parking-2015.geojson"
+
+
+def test_an_overpass_export_loads_its_polygons_and_accounts_for_its_points(tmp_path):
+    """overpass-turbo mixes points of interest with polygons: the polygons are the areas, every point is a
+    rejected row with its reason, and nothing is lost (it used to refuse the file, pointing at --layer,
+    which cannot help a file of one layer)."""
+    from pipelines.store import open_store
+
+    store = open_store(tmp_path / "s.gpkg")
+    batch = ingest_boundaries(store, OVERPASS, kind="neighbourhood")
+    assert (batch.rows_read, batch.accepted, batch.rejected) == (625, 9, 616)
+    assert batch.rejections == {"not_an_area": 616}
+    assert any("Left aside 616 features that are not areas (616 Point)" in n for n in batch.notes)
+    assert len(store.read_areas("neighbourhood")) == 9
+    stored = store.read_table("rejections", where={"batch_id": batch.batch_id})
+    assert len(stored) == 616 and set(stored["reason"]) == {"not_an_area"}
+    assert json.loads(stored["raw"].iloc[0])["@id"].startswith("node/")
+
+
+def test_a_file_of_points_is_refused_with_where_it_goes(tmp_path):
+    points = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(18.6, -34.0)], crs=4326)
+    path = tmp_path / "points.geojson"
+    points.to_file(path)
+    from pipelines.store import open_store
+
+    with pytest.raises(UnusableFileError, match="only Point features: boundaries are polygons.*ingest assets"):
+        ingest_boundaries(open_store(tmp_path / "s.gpkg"), path, kind="neighbourhood")

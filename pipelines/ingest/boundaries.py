@@ -14,6 +14,7 @@ from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch
 from pipelines.ingest.columns import explicit_or_first, first, leaf, name_like, with_values
+from pipelines.ingest.rejections import rejection_rows
 from pipelines.sources.geofile import read_vector, repair, to_multipolygons
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import normalise_term
@@ -82,11 +83,16 @@ def read_boundaries(
     frame = read_vector(path, layer=layer, polygons=True)
     if not len(frame):
         raise UnusableFileError(f"{Path(path).name} has no features with a geometry.")
-    types = set(frame.geom_type.unique())
-    if not types <= {"Polygon", "MultiPolygon"}:
+    features_read = len(frame)
+    polygons = frame.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if not polygons.any():
+        kinds = ", ".join(sorted(set(frame.geom_type)))
         raise UnusableFileError(
-            f"{Path(path).name} holds {', '.join(sorted(types))} features; boundaries must be polygons (use --layer)."
+            f"{Path(path).name} holds no areas, only {kinds} features: boundaries are polygons. Points of "
+            "interest go in with 'areasafe ingest assets', incident points with 'areasafe ingest incidents'."
         )
+    not_areas = frame[~polygons]
+    frame = frame[polygons]
     code_col = _field(frame, code_field, _CODE_FIELDS, "code")
     name_col = _name_field(frame, name_field, code_col)
     pop_col = _field(frame, None, _POP_FIELDS, "population")
@@ -142,7 +148,12 @@ def read_boundaries(
         )
         parts = parts.set_geometry(to_multipolygons(parts.geometry))
         areas = pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
-    areas.attrs["features_read"] = len(frame)
+    if len(not_areas):  # an overpass-turbo export mixes the polygons with points of interest
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in not_areas.geom_type.value_counts().items())
+        notes.append(f"Left aside {len(not_areas):,} features that are not areas ({kinds}): boundaries are polygons.")
+    areas.attrs["features_read"] = features_read
+    areas.attrs["not_areas"] = not_areas
+    areas.attrs["polygons"] = polygons
     return areas, warnings, notes
 
 
@@ -175,19 +186,36 @@ def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | 
     areas, warnings, notes = read_boundaries(path, kind=kind, **options)
     content = path.read_bytes() if path.is_file() else b""
     features = areas.attrs.get("features_read", len(areas))
-    if features != len(areas):
-        notes = [*notes, f"{features:,} features read, stored as {len(areas):,} areas."]
+    not_areas = areas.attrs.get("not_areas")
+    left_aside = 0 if not_areas is None else len(not_areas)
+    if features - left_aside != len(areas):
+        read = f"{features - left_aside:,} area features" if left_aside else f"{features:,} features"
+        notes = [*notes, f"{read} read, stored as {len(areas):,} areas."]
+    rejections = None
+    if left_aside:
+        rejections = rejection_rows(
+            np.flatnonzero(~areas.attrs["polygons"]) + 1,  # feature numbers, from 1
+            "not_an_area",
+            [f"A {kind} is not an area; boundaries are polygons." for kind in not_areas.geom_type],
+            org=None,
+            raw=pd.DataFrame(not_areas.drop(columns=not_areas.geometry.name)),
+        )
     batch = new_batch(
         "boundaries",
         path.name,
         content,
         user=user,
         rows_read=features,
-        accepted=features,
+        accepted=features - left_aside,
+        rejected=left_aside,
+        rejections={"not_an_area": left_aside} if left_aside else {},
         warnings=warnings,
         notes=tuple(notes),
         format=" ".join(
             [path.suffix.lstrip(".").lower(), kind, *(["layer", options["layer"]] if options.get("layer") else [])]
         ),
     )
-    return commit_once(store, batch, areas=areas.assign(batch_id=batch.batch_id))
+    frames = {"areas": areas.assign(batch_id=batch.batch_id)}
+    if rejections is not None:
+        frames["rejections"] = rejections.assign(batch_id=batch.batch_id)
+    return commit_once(store, batch, **frames)

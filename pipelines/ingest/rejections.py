@@ -30,6 +30,7 @@ SENTENCES = {
     "malformed_row": "The row could not be read: it has more or fewer fields than the header, or a character that is not text.",
     "unknown_area": "The area named in the row matches no stored area (the message lists the closest names).",
     "ambiguous_area": "Two stations of the file match the same stored area, so neither could be stored.",
+    "not_an_area": "The feature is a point or a line, not an area; a boundary file holds polygons.",
     "invalid_value": "A value in the row is not one of the allowed values.",
     "repeated_in_file": "The row repeats an earlier row of the same file.",
     "already_stored": "The row was already stored from an earlier upload.",
