@@ -40,7 +40,7 @@ from pipelines.hotspots.emerging import HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_
 from pipelines.hotspots.rates import CRUDE_RATE, EB_RATE, NOTE, rate_table
 from pipelines.privacy.generalise import points_to_cells
 from pipelines.privacy.published import unmapped_note
-from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
+from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STATUS_WORDS
 from pipelines.settings import DEMO_DIR
 
 if TYPE_CHECKING:
@@ -52,6 +52,17 @@ CONTEXT_ROADS_PATH = DEMO_DIR / "context_roads.fgb"
 
 LAYERS = ("areas", "hotspots", "heat", "hexagons", "points", "assets", "interventions", "roads")
 DEFAULT_LAYERS = ("areas", "hotspots", "points", "assets", "interventions", "roads")
+#: Each layer's name in the page's layer choice, in words.
+LAYER_LABELS = {
+    "areas": "Areas",
+    "hotspots": "Hot spots",
+    "heat": "Heat (density)",
+    "hexagons": "Hexagon counts",
+    "points": "Incidents (points)",
+    "assets": "ABCD assets",
+    "interventions": "Interventions",
+    "roads": "Roads",
+}
 #: ``rate`` is the Empirical Bayes smoothed rate per 1,000 residents; ``crude_rate`` the unsmoothed one.
 METRICS = ("count", "rate", "crude_rate")
 METRIC_NAMES = {
@@ -244,7 +255,7 @@ def build_map(
         _add_assets(m, assets, result)
     if "interventions" in layers and interventions is not None and len(interventions):
         _add_interventions(m, interventions, result)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # open, it covered a quarter of a projector's map
     localise_assets(m, options.static_url)
     return result
 
@@ -810,6 +821,7 @@ def _add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) ->
     data = interventions[["intervention_id", "name", "status", "lead", "geometry"]].copy()
     data["ref"] = "intervention:" + data["intervention_id"].astype(str)
     data["colour"] = data["status"].map(STATUS_COLOURS).fillna("#000")
+    data["status"] = data["status"].map(lambda s: STATUS_WORDS.get(s, s))
     for column in ("name", "status", "lead", "ref"):
         data[column] = data[column].map(safe_text)
     data = data.drop(columns="intervention_id")
@@ -827,7 +839,9 @@ def _add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) ->
         popup=folium.GeoJsonPopup(["name", "status", "lead", "ref"], aliases=["Intervention", "Status", "Lead", "Ref"]),
     ).add_to(m)
     present = [s for s in INTERVENTION_STATUSES if s in set(interventions["status"])]
-    result.legend.append(LegendSection("Interventions", tuple((s, STATUS_COLOURS[s]) for s in present)))
+    result.legend.append(
+        LegendSection("Interventions", tuple((STATUS_WORDS.get(s, s), STATUS_COLOURS[s]) for s in present))
+    )
     result.stats["interventions"] = len(interventions)
 
 

@@ -26,6 +26,8 @@ ABCD_CATEGORIES = ("individuals", "associations", "institutions", "physical", "e
 # (ACT members, planners, analysts), or every partner including CSOs. Never the public.
 ASSET_CONSENT = ("none", "act", "partners")
 INTERVENTION_STATUSES = ("planned", "in_progress", "complete", "stalled", "maintenance")
+#: Statuses as people say them, where the stored code is not already a word.
+STATUS_WORDS = {"in_progress": "in progress"}
 BATCH_KINDS = ("incidents", "boundaries", "counts", "assets", "interventions")
 REJECTION_REASONS = (
     "missing_location",

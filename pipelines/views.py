@@ -19,7 +19,7 @@ from pipelines.hotspots import change as change_rule
 from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import first_data_month
-from pipelines.schemas import SOURCES
+from pipelines.schemas import SOURCES, STATUS_WORDS
 from pipelines.settings import SETTINGS
 from pipelines.taxonomy import load_taxonomy
 
@@ -149,6 +149,53 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10, statistics: bool = False) 
     return table[columns]
 
 
+#: What the profile lists of a neighbourhood's assets and interventions: what a person reads, no ids or codes.
+ASSET_FIELDS = ("name", "abcd_category", "type", "custodian")
+INTERVENTION_FIELDS = ("name", "type", "lead", "partners", "status", "budget_zar", "financial_year", "start", "end")
+
+
+def register_rows(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
+    """Assets or interventions for a person's screen: only ``fields`` (no record ids, area codes or batch
+    ids), statuses in words, budgets as whole rands, headers in words (:func:`for_people`)."""
+    shown = pd.DataFrame(frame)[[f for f in fields if f in frame]].copy()
+    if "status" in shown:
+        shown["status"] = shown["status"].map(status_words)
+    if "budget_zar" in shown:
+        budget = pd.to_numeric(shown["budget_zar"], errors="coerce")
+        shown["budget_zar"] = budget.map(lambda v: f"{v:,.0f}" if pd.notna(v) else None)
+    return for_people(shown.reset_index(drop=True))
+
+
+def hotspot_summary(cells: pd.DataFrame) -> pd.DataFrame:
+    """The hot-spot cells of one neighbourhood in the map's words, one row per class that occurs (most
+    urgent first): ``Hot spot`` (the class's name), ``Hexagons``, ``Reports`` (left out when the viewer
+    sees counts below 5 as "<5", :func:`pipelines.privacy.published_hotspots`) and ``What it means``.
+
+    The same classes, names and meanings as the map legend, the agenda and the pack
+    (:data:`pipelines.hotspots.emerging.HOTSPOT_CLASSES`); cells with no pattern are left out. Nothing here
+    names a cell id, a Gi* bin or a z-score: that is the analyst's table (:func:`top_hotspots`).
+    """
+    from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes
+
+    suppressed = "shown" in cells
+    columns = ["Hot spot", "Hexagons", *([] if suppressed else ["Reports"]), "What it means"]
+    if not len(cells):
+        return pd.DataFrame(columns=columns)
+    classes = (
+        cells["hotspot_class"]
+        if "hotspot_class" in cells
+        else pd.Series(hotspot_classes(cells["gi_bin"], cells["emerging"]), index=cells.index)
+    )
+    rows = []
+    for kind in HOTSPOT_CLASSES:
+        mine = classes == kind.key
+        if kind.key == "none" or not mine.any():
+            continue
+        reports = [] if suppressed else [int(cells.loc[mine, "count"].sum())]
+        rows.append([kind.label, int(mine.sum()), *reports, kind.meaning[0].upper() + kind.meaning[1:]])
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------------------------------
 # ACT meeting review
 # --------------------------------------------------------------------------------------------------
@@ -217,19 +264,20 @@ def intervention_review(
 # Data quality
 # --------------------------------------------------------------------------------------------------
 def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
-    """Batch history for display, newest first."""
+    """Batch history for display, newest first: the file, when, and what became of its rows first (what a
+    phone shows without scrolling sideways), then where it came from."""
     columns = [
-        "created_at",
-        "kind",
         "file_name",
-        "source",
-        "org",
-        "format",
+        "created_at",
         "rows_read",
         "accepted",
         "rejected",
         "duplicates",
         "outside_areas",
+        "kind",
+        "source",
+        "org",
+        "format",
         "batch_id",
     ]
     if not len(batches):
@@ -347,24 +395,27 @@ _FIELD_LABELS = {
     "neighbourhood_code": "Safe Neighbourhood",
     "incident_id": "Reference",
     "budget_zar": "Budget (ZAR)",
-    "org": "Organisation",
     "last_note": "Last note",
     "flags": "Why it is listed",
+    "created_at": "Created",
+    "file_name": "File",
+    "org": "Organisation",
+    "kind": "What",
+    "format": "Layout",
+    "outside_areas": "Outside every area",
+    "batch_id": "Batch",
+    "withdrawn": "Withdrawn",
+    "disabled_at": "Disabled",
+    "last_login_at": "Last login",
+    "at": "When",
+    "lat": "Latitude",
+    "lon": "Longitude",
 }
 
 
-def register_table(frame: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A register (assets, interventions) or review table for planners and ACT members: internal fields
-    and record ids left out, area codes as area names, column names in words (:func:`field_label`),
-    times in local time, empty cells blank. Analysts read the stored table in the export."""
-    shown = for_people(frame.drop(columns=[c for c in frame.columns if c in _INTERNAL_FIELDS], errors="ignore"))
-    shown = shown.drop(columns=[c for c in shown.columns if c.endswith("_id")])
-    if areas is not None and len(areas):
-        names = dict(zip(areas["code"], areas["name"].fillna(areas["code"]), strict=True))
-        for column in ("precinct_code", "neighbourhood_code"):
-            if column in shown:
-                shown[column] = shown[column].map(lambda c: names.get(c, c))
-    return shown.rename(columns=field_label)
+def status_words(status: object) -> object:
+    """An intervention or action status as people say it ("in progress", not "in_progress")."""
+    return STATUS_WORDS.get(status, status) if isinstance(status, str) else status
 
 
 def field_label(field: str) -> str:
@@ -414,10 +465,13 @@ def status_history(
     return table.sort_values("_at", ascending=False, kind="stable").drop(columns="_at").reset_index(drop=True)
 
 
-def for_people(frame: pd.DataFrame, *, json_columns: tuple[str, ...] = ("detail", "warnings")) -> pd.DataFrame:
+def for_people(
+    frame: pd.DataFrame, *, json_columns: tuple[str, ...] = ("detail", "warnings"), headers: bool = True
+) -> pd.DataFrame:
     """A table for an admin's or planner's screen: times in local time without a UTC offset, batch ids
     shortened to the 8 characters the Batches page shows, JSON details as ``key: value`` text, empty
-    cells blank (:func:`blank_missing`)."""
+    cells blank (:func:`blank_missing`), and (``headers``) column names in words (:func:`field_label`:
+    "File", "Rows read", not ``file_name``, ``rows_read``)."""
     shown = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore").copy()
     for column in shown.columns:
         values = shown[column]
@@ -427,6 +481,8 @@ def for_people(frame: pd.DataFrame, *, json_columns: tuple[str, ...] = ("detail"
             shown[column] = values.map(lambda v: v[:8] if isinstance(v, str) else v)
         elif column in json_columns:
             shown[column] = values.map(_json_words)
+    if headers:
+        shown = shown.rename(columns=field_label)
     return blank_missing(shown)
 
 

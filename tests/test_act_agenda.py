@@ -109,7 +109,7 @@ def test_agenda_lists_the_planted_emerging_hotspot(agenda, context):
 def test_interventions_that_changed_or_went_stale(agenda):
     table = agenda.item("interventions").table.set_index("intervention")
     assert table.loc["Ncumo Road street lighting upgrade", "flags"].startswith("status changed")
-    assert table.loc["Ncumo Road street lighting upgrade", "news"].startswith("in_progress -> stalled on 2026-10-08")
+    assert table.loc["Ncumo Road street lighting upgrade", "news"].startswith("in progress -> stalled on 2026-10-08")
     assert table.loc["Harare Square active box", "flags"] == "stale"
     assert table.loc["Harare Square active box", "weeks"] == 20
     assert table.loc["Ncumo open field public space upgrade", "flags"] == "updated"
@@ -207,10 +207,10 @@ def test_intervention_review_ignores_the_future_and_spares_complete_work():
         interventions, log, as_of=dt.date(2026, 10, 31), since=dt.date(2026, 9, 30), stale_weeks=8
     ).set_index("intervention")
     assert table.loc["Lights", "flags"] == "status changed, stalled"
-    assert table.loc["Lights", "news"] == "in_progress -> stalled on 2026-10-05: theft"
+    assert table.loc["Lights", "news"] == "in progress -> stalled on 2026-10-05: theft"
     assert "Walkway" not in table.index  # complete: never stale, never overdue
     assert table.loc["Box", "flags"] == "updated, overdue"  # the 15 November entry had not happened yet
-    assert table.loc["Box", "status"] == "in_progress"
+    assert table.loc["Box", "status"] == "in progress"
 
 
 def test_public_agenda_has_no_people_no_free_text_and_no_small_counts(context):

@@ -112,28 +112,80 @@ def test_act_review_month_changes_numbers(app):
     assert len(set(counts.values())) > 1, counts
 
 
-def test_act_review_shows_the_planted_hotspot_as_a_hot_cell(app):
-    import h3
+def _planted_month(at: AppTest) -> dict:
     import pandas as pd
 
     from pipelines.settings import DEMO_DIR
 
     planted = json.loads((DEMO_DIR / "planted.json").read_text())["emerging_hotspot"]
-    at = app("act_review")
     assert at.selectbox(key="f_hood").value == planted["neighbourhood_code"]
     at.selectbox(key="act_month").set_value(pd.Period(planted["months"][-1], "M")).run()
     assert not at.exception, [e.message for e in at.exception]
-    hot = next(t.value for t in at.table if t.value.index.name == "Kind of hot spot")
-    assert hot.index[0] == "New hot spot"  # consecutive hot, Aug-Oct in a row: new, listed first, in words
-    # The cell itself, with its figures, is the analyst's view (an ACT member reads no cell ids).
-    analyst = app("act_review", role="analyst")
-    analyst.selectbox(key="act_month").set_value(pd.Period(planted["months"][-1], "M")).run()
-    cells = next(t.value for t in analyst.table if t.value.index.name == "Kind of hot spot").set_index("Cell")
+    return planted
+
+
+def test_act_review_shows_the_planted_hotspot_in_words(app):
+    """An ACT member reads the planted hot spot as the map names it, with its reports; no cell ids."""
+    at = app("act_review")
+    planted = _planted_month(at)
+    hot = next(t.value for t in at.table if t.value.index.name == "Hot spot")
+    assert "New hot spot" in hot.index, list(hot.index)
+    assert hot.loc["New hot spot", "Reports"] >= sum(planted["incidents_per_month"].values()) * 0.5
+    assert hot.loc["New hot spot", "What it means"].startswith("Hot in the latest months")
+    assert not [t for t in at.table if t.value.index.name == "cell"]
+    assert any("New hot spot near" in m.value for m in at.markdown)  # the agenda's name, as in meeting mode
+
+
+def test_act_review_keeps_the_hot_cells_for_analysts(app):
+    import h3
+
+    at = app("act_review", "analyst")
+    planted = _planted_month(at)
+    # In the analyst's "How we know" expander: each hexagon with its figures.
+    cells = next(d.value for d in at.dataframe if "Cell" in d.value.columns).set_index("Cell")
     resolution = h3.get_resolution(cells.index[0])
     centre = h3.latlng_to_cell(planted["lat"], planted["lon"], resolution)
     assert centre in cells.index, (centre, list(cells.index))
     assert cells.loc[centre, "Gi* bin"] == 3 and cells.loc[centre, "Emerging category"] == "consecutive_hot"
     assert int(cells.loc[centre, "Reports"]) >= sum(planted["incidents_per_month"].values()) * 0.5
+
+
+#: What an ACT member or planner must not have to read (issue 17, "Plain words everywhere").
+JARGON = ("Gi*", "H3", "resolution", "z-score", "p-value", "FDR", "gi_star", "gi_bin", "asset_id",
+          "intervention_id", "batch_id", "neighbourhood_code", "in_progress", "None", "+00:00")  # fmt: skip
+
+
+def _screen_text(at: AppTest) -> str:
+    """Every word an AppTest page puts on screen: headings, text, captions, notices, metrics, widget
+    labels and options, and the cells and headers of tables."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "success", "error"):
+        parts += [str(e.value) for e in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for kind in ("selectbox", "multiselect", "radio", "toggle", "checkbox", "button"):
+        for widget in at.get(kind):
+            parts.append(str(widget.label))
+            parts += [str(o) for o in getattr(widget, "options", [])]
+    for table in [*at.table, *at.dataframe]:
+        frame = table.value
+        parts += [str(frame.index.name or ""), *map(str, frame.columns), frame.astype(str).to_string()]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", ["act_review", "profile", "map_explorer"])
+def test_act_member_pages_speak_plainly(app, page):
+    """No statistics jargon, internal field names, raw status codes or "None" cells for an ACT member."""
+    at = app(page, "act_member")
+    text = _screen_text(at)
+    found = [word for word in JARGON if word in text]
+    assert not found, (page, found)
+
+
+def test_batch_tables_have_headers_in_words(app):
+    at = app("batches", "planner")
+    columns = list(at.dataframe[0].value.columns)
+    assert columns[:5] == ["File", "Created", "Rows read", "Accepted", "Rejected"], columns
+    assert not [c for c in columns if "_" in c], columns
 
 
 @pytest.fixture

@@ -178,9 +178,43 @@ def test_tables_for_people_show_local_times_short_ids_and_words():
         }
     )
     shown = views.for_people(frame)
-    assert list(shown["created_at"]) == ["2026-03-01 22:30", ""]
-    assert list(shown["batch_id"]) == ["17682805", ""]
-    assert list(shown["detail"]) == ["rows deleted: 12; reason: consent withdrawn", ""]
+    assert list(shown.columns) == ["Created", "Batch", "Detail"]  # headers in words, not field names
+    assert list(shown["Created"]) == ["2026-03-01 22:30", ""]
+    assert list(shown["Batch"]) == ["17682805", ""]
+    assert list(shown["Detail"]) == ["rows deleted: 12; reason: consent withdrawn", ""]
+    assert list(views.for_people(frame, headers=False).columns) == ["created_at", "batch_id", "detail"]
+
+
+def test_register_rows_leave_out_ids_and_say_statuses_in_words():
+    frame = pd.DataFrame(
+        {
+            "intervention_id": ["I-1"],
+            "name": ["Lights"],
+            "status": ["in_progress"],
+            "budget_zar": [1250000.0],
+            "neighbourhood_code": ["KHA-X"],
+            "batch_id": ["17682805b8c1"],
+        }
+    )
+    shown = views.register_rows(frame, views.INTERVENTION_FIELDS)
+    assert shown.to_dict("records") == [{"Name": "Lights", "Status": "in progress", "Budget (ZAR)": "1,250,000"}]
+
+
+def test_hotspot_summary_names_classes_as_the_map_does():
+    cells = pd.DataFrame(
+        {
+            "count": [10, 4, 3, 0],
+            "gi_bin": [3, 3, 0, -2],
+            "emerging": ["consecutive_hot", "new_hot", "no_pattern", "no_pattern"],
+            "hotspot_class": ["new", "new", "none", "cold"],
+        }
+    )
+    table = views.hotspot_summary(cells)
+    assert list(table.columns) == ["Hot spot", "Hexagons", "Reports", "What it means"]
+    assert table.values.tolist()[0][:3] == ["New hot spot", 2, 14]
+    assert table["Hot spot"].tolist() == ["New hot spot", "Cold spot"]  # no-pattern cells left out
+    published = cells.assign(shown="<5")  # a viewer who sees small counts as <5 gets no report totals
+    assert "Reports" not in views.hotspot_summary(published).columns
 
 
 @pytest.mark.parametrize(("page", "role"), [("audit_log", "admin"), ("users", "admin"), ("batches", "planner"),

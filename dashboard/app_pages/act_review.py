@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from pipelines import views
+from pipelines import mapview, views
 from pipelines.act import pack
 
 # Projector mode: larger type and high-contrast tables; nothing else on the page. Streamlit puts the
@@ -22,7 +21,7 @@ st.markdown(
     " [data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.2rem; color: #000;}</style>",
     unsafe_allow_html=True,
 )
-common.require("act_review")
+viewer = common.require("act_review")
 filters = common.sidebar()
 incidents, months = common.neighbourhood_incidents(filters)
 month = st.selectbox("Meeting month", months, key="act_month", format_func=str)
@@ -35,20 +34,28 @@ PACKS = (
     ("Pack HTML", False, "html"),
     ("Public PDF", True, "pdf"),
 )
-packs = st.columns([1, 1, 1, 2], vertical_alignment="center")
-for col, (label, public, kind) in zip(packs, PACKS, strict=False):
-    col.download_button(
-        label, data=partial(pack.render, agendas[public], kind), file_name=f"{stem}{'-public' if public else ''}.{kind}",
-        mime="application/pdf" if kind == "pdf" else "text/html", on_click="ignore", icon=":material/download:",
-    )  # fmt: skip
-packs[3].caption("Meeting pack of this month, written when you click (a second or two).")
+with st.container(horizontal=True):  # each button as wide as its label: "Pack …" in columns at 1280 px
+    for label, public, kind in PACKS:
+        st.download_button(
+            label, data=partial(pack.render, agendas[public], kind), file_name=f"{stem}{'-public' if public else ''}.{kind}",
+            mime="application/pdf" if kind == "pdf" else "text/html", on_click="ignore", icon=":material/download:",
+            width="content",
+        )  # fmt: skip
+st.caption("Meeting pack of this month, written when you click (a second or two).")
 
 kpis = views.profile_kpis(incidents, month=month, population=filters.population)
-cols = st.columns(3)
-cols[0].metric("Incidents", f"{kpis.incidents:,}", **common.change_delta(kpis.change))
-cols[1].metric("Per 1,000 residents", "n/a" if kpis.rate_per_1000 is None else f"{kpis.rate_per_1000:.2f}")
+stats = common.profile_stats(filters, month)  # the smoothed rate, as on the profile page
 reports = views.new_community_reports(incidents, month=month)
-cols[2].metric("New community reports", f"{len(reports):,}")
+with st.container(horizontal=True):  # as wide as their words: in three columns the change was cut off
+    st.metric("Incidents", f"{kpis.incidents:,}", width="content", **common.change_delta(kpis.change))
+    st.metric(
+        "Per 1,000 residents",
+        stats.rate_per_1000,
+        width="content",
+        help="Smoothed: a neighbourhood with few residents is pulled towards the rate of all neighbourhoods. "
+        + common.population_source("neighbourhood"),
+    )
+    st.metric("New community reports", f"{len(reports):,}", width="content")
 if term := common.change_term(kpis.change):
     common.explain(term)
 
@@ -59,24 +66,29 @@ st.caption(section.summary)
 st.table(section.table.head(11).set_index(section.table.columns[0]))
 for caveat in section.caveats:
     st.caption(caveat)
-st.header("Hot spots: new and persisting")
+st.header("Hot spots")
 hot = common.hotspots(filters.neighbourhood, months=12, until=month)
 for message in hot.messages:
     st.warning(message)
 common.explain("Hot spot")
-statistics = common.viewer().may("statistics")
-hot_cells = views.top_hotspots(hot.cells, n=8, statistics=statistics)
+summary = views.hotspot_summary(hot.cells)
 st.caption(
-    f"Hot spots over {pd.Period(hot.months[0], 'M'):%B %Y} to {pd.Period(hot.months[-1], 'M'):%B %Y}, from every "
-    "source and kind of incident. "
-    "'What the words mean' explains each kind."
+    f"{hot.months[0]} to {hot.months[-1]}, every source and category: small hexagons compared with those "
+    "around them, in the same classes as the map."
 )
-if len(hot_cells):
-    st.table(hot_cells.set_index("Kind of hot spot"))
+if len(summary):
+    st.table(summary.set_index("Hot spot"))
+    for item in agendas[False].items:
+        if item.kind == "hotspot" and item.links.get("hotspot_cell"):
+            st.markdown(f"- **{item.title}**")
 elif hot.sufficient:
     st.success("No hot spot in this neighbourhood over the last 12 months.")
 else:  # the warning above says why; "no hot spot" would claim a finding the data cannot support
     st.info("Hot spots could not be looked for: there is too little data. This is not the same as no hot spot.")
+if viewer.may("statistics"):
+    with st.expander("How we know: each hexagon's statistics"):
+        st.caption(mapview.hotspot_caption(hot.months, hot.resolution, statistics=True))
+        st.dataframe(views.top_hotspots(hot.cells, n=8, statistics=True), hide_index=True, width="stretch")
 st.header("Interventions needing attention")
 review = views.intervention_review(
     common.table("interventions").query("neighbourhood_code == @filters.neighbourhood"),
@@ -84,11 +96,12 @@ review = views.intervention_review(
     month=month,
 )
 if len(review):
-    st.table(views.register_table(review).set_index("Name"))
+    review["status"] = review["status"].map(views.status_words)
+    st.table(views.for_people(review).set_index("Name"))
 else:
     st.success("No intervention changed status, is overdue or stalled.")
 st.header("Community reports this month")
 if len(reports):  # an if statement: Streamlit's magic would write a conditional expression's value out
-    st.table(views.register_table(reports.head(15)))
+    st.table(views.for_people(reports.head(15)))
 else:
     st.caption("None this month.")

@@ -30,7 +30,12 @@ with right:
         "so a handful of incidents cannot put it on top.",
     )
     if metric == "rate" and viewer.may("crude_rates"):
-        crude = st.toggle("Crude rates (not smoothed)", value=False, key="m_crude")
+        crude = st.toggle(
+            "Crude rates",
+            value=False,
+            key="m_crude",
+            help="Not smoothed: incidents per 1,000 residents as counted. Small areas can top the map by chance.",
+        )
         metric = "crude_rate" if crude else metric
     area_kind = st.radio(
         "Areas",
@@ -40,8 +45,15 @@ with right:
         format_func=lambda k: "Safe Neighbourhoods" if k == "neighbourhood" else "Precincts",
     )
     default = [layer for layer in mapview.DEFAULT_LAYERS if layer in allowed]
-    layers = st.multiselect("Layers", allowed, default=default, key="m_layers")
-    online = st.toggle("OpenStreetMap tiles (needs internet)", value=False, key="m_osm")
+    layers = st.multiselect(
+        "Layers", allowed, default=default, key="m_layers", format_func=lambda k: mapview.LAYER_LABELS.get(k, k)
+    )
+    online = st.toggle(
+        "Street map",
+        value=False,
+        key="m_osm",
+        help="OpenStreetMap tiles under the layers. Needs internet; offline the roads layer shows the main roads.",
+    )
 
 incidents = common.incidents(filters.query())
 counts = common.counts(filters.query()) if viewer.suppressed else None

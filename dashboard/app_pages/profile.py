@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common
-from pipelines import views
+from pipelines import mapview, views
 
 viewer = common.require("profile")
 filters = common.sidebar()
@@ -57,12 +57,13 @@ st.plotly_chart(
         markers=True,
         hover_data={"shown": True, "count": False},
         title="Incidents per month by category",
+        labels={"month": "Month", "count": "Incidents", "category": "Category", "shown": "Incidents"},
     ),
     width="stretch",
 )
 
 left, right = st.columns(2)
-left.subheader("Hot spots in this period")
+left.subheader("Hot spots this period")
 span = (filters.months[1] - filters.months[0]).n + 1
 hot = common.hotspots(filters.neighbourhood, months=span, until=month)
 common.explain("Hot spot", where=left)
@@ -72,20 +73,25 @@ for message in hot.messages:
     left.caption(message)
 if stats.unmapped:
     left.caption(stats.unmapped)
-left.dataframe(
-    views.top_hotspots(hot.cells, statistics=common.viewer().may("statistics")), hide_index=True, width="stretch"
-)
+left.caption("Small hexagons compared with those around them; the same classes as the map.")
+left.table(views.hotspot_summary(hot.cells).set_index("Hot spot"))  # a table: the meanings wrap
+if viewer.may("statistics"):
+    with left.expander("How we know: each hexagon's statistics"):
+        st.caption(mapview.hotspot_caption(hot.months, hot.resolution, statistics=True))
+        st.dataframe(views.top_hotspots(hot.cells, statistics=True), hide_index=True, width="stretch")
 right.subheader("Assets")
 assets = common.table("assets")
 right.dataframe(
-    views.register_table(assets[assets["neighbourhood_code"] == filters.neighbourhood], common.areas()),
+    views.register_rows(assets[assets["neighbourhood_code"] == filters.neighbourhood], views.ASSET_FIELDS),
     hide_index=True,
     width="stretch",
 )
 st.subheader("Interventions")
 interventions = common.table("interventions")
 st.dataframe(
-    views.register_table(interventions[interventions["neighbourhood_code"] == filters.neighbourhood], common.areas()),
+    views.register_rows(
+        interventions[interventions["neighbourhood_code"] == filters.neighbourhood], views.INTERVENTION_FIELDS
+    ),
     hide_index=True,
     width="stretch",
 )

@@ -55,6 +55,7 @@ from pipelines.hotspots.months import first_data_month
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
 from pipelines.privacy import Viewer, suppress
 from pipelines.privacy import public as rules
+from pipelines.schemas import STATUS_WORDS
 from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import HOT_TRENDS, category_labels
@@ -463,7 +464,10 @@ def intervention_review(
             note = f": {entry['note']}" if isinstance(entry.get("note"), str) and entry["note"] else ""
             if previous_status is not None and entry["status"] != previous_status:
                 flags.append("status changed")
-                change_news = f"{previous_status} -> {entry['status']} on {entry['_day']}{note}"
+                change_news = (
+                    f"{STATUS_WORDS.get(previous_status, previous_status)} -> "
+                    f"{STATUS_WORDS.get(entry['status'], entry['status'])} on {entry['_day']}{note}"
+                )
             else:
                 update_news = f"update on {entry['_day']}{note}"
             previous_status = entry["status"]
@@ -491,7 +495,7 @@ def intervention_review(
                 {
                     "intervention": record["name"],
                     "lead": record.get("lead"),
-                    "status": record["status"],
+                    "status": STATUS_WORDS.get(record["status"], record["status"]),
                     "flags": ", ".join(dict.fromkeys(flags)),
                     "last_update": "" if last_day is None else str(last_day),
                     "weeks": weeks,
@@ -637,8 +641,8 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
     groups = hotspot_groups(result, categories=categories, fmt=fmt)
     window = f"{result.months[0]} to {result.months[-1]}" if len(result.months) else "no months"
     method = (
-        f"Hot spots found month by month over {window} in small hexagons; listed when new or getting worse "
-        f"('What the words mean' explains each). Assets and interventions within {WALKING_DISTANCE_M:.0f} m."
+        f"Hot spots over {window}: small hexagons compared with those around them, listed when they are new "
+        f"or getting worse. Assets and interventions within {WALKING_DISTANCE_M:.0f} m."
     )
     if groups.empty and not result.hotspots.sufficient:
         summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."
