@@ -291,7 +291,10 @@ NEAR = "1,2025-03-04,Robbery,-34.05,18.4988,\n"  # 111 m west of WEST
 def test_snapping_is_off_by_default_and_the_batch_says_what_to_do(store, tmp_path):
     batch = ingest_incidents(store, _file(tmp_path, NEAR), source="community")
     assert batch.outside_areas == 1 and "near_boundary" not in batch.warnings
-    assert "--snap-m 150 places it in the nearest area" in " ".join(batch.notes)
+    assert (
+        "a snap distance of 150 m places it in the nearest area (areasafe ingest incidents --snap-m 150)"
+        in " ".join(batch.notes)
+    )
 
 
 @pytest.mark.parametrize(("snap_m", "placed"), [(150, "P-WEST"), (100, None), (0, None)])

@@ -79,3 +79,16 @@ def test_real_ushahidi_reports_under_an_unusual_name():
     raw = read_tabular(USHAHIDI)
     frame = raw.frame.rename(columns={"DESCRIPTION": "Wat het gebeur", "LOCATION": "Lieu"})
     assert detect_mapping(list(frame.columns), frame).description == "Wat het gebeur"
+
+
+def test_a_geoshape_is_not_the_report_text():
+    """ODK's geoshape answers ("lat lon alt acc; lat lon ...") are long but are coordinates, not words."""
+    from pipelines.ingest.columns import longest_text
+
+    frame = pd.DataFrame(
+        {
+            "some_geoshape": ["-34.01 18.6 0 0; -34.02 18.61 0 0; -34.03 18.62 0 0"] * 4,
+            "note": ["A car was broken into near the taxi rank", "Lights out on the walkway again", "x y z", "q r s"],
+        }
+    )
+    assert longest_text(frame, ["some_geoshape", "note"]) == "note"

@@ -108,8 +108,8 @@ def longest_text(frame: pd.DataFrame | None, candidates: list[str], *, min_words
         values = values[values.ne("") & values.str.lower().ne("nan")]
         if len(values) < max(1, len(sample) // 10):
             continue
-        if re.fullmatch(r"[-+\d.,:/ TZ]*", "".join(values.head(50))):
-            continue  # numbers, dates, coordinates
+        if re.fullmatch(r"[-+\d.,:;/ TZ\[\]()]*", "".join(values.head(50))):
+            continue  # numbers, dates, coordinates, geoshapes ("lat lon alt acc; lat lon ...")
         words = values.str.split().str.len().mean()
         if words < min_words or values.nunique() < 0.5 * len(values):
             continue

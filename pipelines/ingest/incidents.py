@@ -479,9 +479,10 @@ def _with_notes(batch: Batch, run: _IncidentRun, totals: _Totals) -> Batch:
         one = batch.outside_areas == 1
         notes.append(
             f"{_rows(batch.outside_areas, 'point')} {'is' if one else 'are'} outside every area (kept, and on the "
-            f"map, but in no area's total). If {'it lies' if one else 'they lie'} just outside your boundaries (a "
-            "beach, a bridge, a river bank) and no other council's areas are there, --snap-m 150 places "
-            f"{'it' if one else 'each'} in the nearest area within 150 m."
+            f"map, but in no area's total). Check the latitude and longitude. If {'it lies' if one else 'they lie'} "
+            "just outside your boundaries (a beach, a bridge, a river bank) and no other council's areas are "
+            f"there, loading the file with a snap distance of 150 m places {'it' if one else 'each'} in the nearest "
+            "area (areasafe ingest incidents --snap-m 150)."
         )
     by_area = batch.warnings.get("placed_by_area", 0)
     if by_area and run.areas is not None:

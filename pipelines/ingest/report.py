@@ -279,7 +279,7 @@ def report_rows(
     mapping = prepared.mapping
     fields = _fields(prepared, rows["row_number"])
     why = [
-        describe(reason) if status != ACCEPTED else "; ".join(describe(w) for w in warnings)
+        describe(reason) if status != ACCEPTED else " ".join(describe(w) for w in warnings)
         for status, reason, warnings in zip(rows["status"], rows["reason"], rows["warnings"], strict=True)
     ]
     stored = prepared.incidents.set_index("row_number") if len(prepared.incidents) else None
