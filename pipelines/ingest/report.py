@@ -206,8 +206,10 @@ def location_problem() -> str:
     """What to do when no location columns were found, for a person (no command-line flags)."""
     return (
         "We could not find where each report happened. Choose the column with the latitude and the column "
-        "with the longitude below (or the one column that holds both, as a GPS point). If the file has no "
-        "location at all, add latitude and longitude columns in a spreadsheet and upload it again."
+        "with the longitude below (or the one column that holds both, as a GPS point). If each report names "
+        f"its ward, suburb or police station instead, choose that column under '{ROLE_LABELS['area']}' (under "
+        "'More columns'). If the file has no location at all, add latitude and longitude columns in a "
+        "spreadsheet and upload it again."
     )
 
 
