@@ -83,9 +83,11 @@ def _choices(url: str, version: tuple[int, int]) -> tuple[list[pd.Period], list[
 
 @st.cache_data(show_spinner=False)
 def _hotspots(
-    url: str, version: tuple[int, int], code: str, months: int, until: str | None, viewer: Viewer
+    url: str, version: tuple[int, int], code: str, months: int, until: str | None, viewer: Viewer, partial: bool
 ) -> HotspotCells:
-    result = hotspots_for_neighbourhood(store(), code, viewer=viewer, months=months, until=until, resolution=None)
+    result = hotspots_for_neighbourhood(
+        store(), code, viewer=viewer, months=months, until=until, resolution=None, include_partial=partial
+    )
     return HotspotCells(
         result.cells,
         result.messages,
@@ -111,10 +113,14 @@ class HotspotCells:
     sufficient: bool  # False: too few reports or cells to look for hot spots at all (the messages say why)
 
 
-def hotspots(code: str, *, months: int = 12, until: pd.Period | str | None = None) -> HotspotCells:
+def hotspots(
+    code: str, *, months: int = 12, until: pd.Period | str | None = None, include_partial: bool = False
+) -> HotspotCells:
     """Gi* and emerging hot spots of a Safe Neighbourhood over ``months`` local months ending ``until``
-    (the resolution is chosen so a small neighbourhood still has enough cells)."""
-    return _hotspots(store().url, _version(), code, int(months), None if until is None else str(until), viewer())
+    (the resolution is chosen so a small neighbourhood still has enough cells); an incomplete last month is
+    left out unless ``include_partial`` (:mod:`pipelines.hotspots.months`)."""
+    until = None if until is None else str(until)
+    return _hotspots(store().url, _version(), code, int(months), until, viewer(), bool(include_partial))
 
 
 def areas() -> gpd.GeoDataFrame:
@@ -195,16 +201,17 @@ def _act_version() -> tuple[int, int, int, int]:
 
 
 @st.cache_resource(show_spinner="Building the agenda ...", max_entries=16)
-def _agenda(url: str, version: tuple, code: str, month: str, public: bool, viewer: Viewer):
+def _agenda(url: str, version: tuple, code: str, month: str, public: bool, viewer: Viewer, partial: bool):
     from pipelines.act.agenda import agenda_for
 
-    return agenda_for(store(), code, month, viewer=viewer, public=public)
+    return agenda_for(store(), code, month, viewer=viewer, public=public, include_partial=partial)
 
 
-def agenda(code: str, month: pd.Period | str, *, public: bool = False):
-    """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes."""
+def agenda(code: str, month: pd.Period | str, *, public: bool = False, include_partial: bool = False):
+    """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes; an
+    incomplete meeting month is read as such unless ``include_partial``."""
     who = PUBLIC if public else viewer()  # the public variant is the same for everyone: built once
-    return _agenda(store().url, _act_version(), code, str(month), public, who)
+    return _agenda(store().url, _act_version(), code, str(month), public, who, bool(include_partial))
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,7 @@ class Filters:
     months: tuple[pd.Period, pd.Period] | None  # inclusive local months
     categories: tuple[str, ...] | None
     sources: tuple[str, ...] | None
+    include_partial: bool = False  # keep a last month that looks incomplete in trends and hot spots
 
     @property
     def hotspot_note(self) -> str | None:
@@ -265,9 +273,20 @@ def sidebar() -> Filters:
         "Categories", present, key="f_cats", format_func=lambda c: labels.get(c, c), placeholder="All categories"
     )
     source = side.radio("Source", list(SOURCE_CHOICES), key="f_source", horizontal=True)
+    partial = side.toggle(
+        "Include a last month that looks incomplete",
+        key="f_partial",
+        help="A month whose reports are not all in yet is left out of trends and hot spots, and named on the "
+        "page. Turn this on to include it anyway; it may then read low.",
+    )
     population = hoods.set_index("code")["population"].get(code) if code else None
     return Filters(
-        code, None if pd.isna(population) else float(population), period, tuple(cats) or None, SOURCE_CHOICES[source]
+        code,
+        None if pd.isna(population) else float(population),
+        period,
+        tuple(cats) or None,
+        SOURCE_CHOICES[source],
+        partial,
     )
 
 

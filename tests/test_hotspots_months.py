@@ -218,3 +218,23 @@ def test_a_steady_hot_spot_whose_data_start_late_is_persistent_not_new():
     cluster = np.unique(result.grid.locate(LON[block], LAT[block]))
     assert (result.cells["emerging"].iloc[cluster] == "persistent_hot").sum() >= 3
     assert not result.cells["emerging"].iloc[cluster].isin(["new_hot", "consecutive_hot", "intensifying_hot"]).any()
+
+
+def test_the_dashboard_names_a_partial_month_and_lets_the_user_include_it(demo_store, monkeypatch, tmp_path):
+    """A month with three reports so far is left out of the profile's hot spots and named; the sidebar's
+    toggle includes it, and the page then says so (issue 17, item 5: "unless the user includes it")."""
+    from pipelines.ingest.incidents import ingest_incidents
+    from pipelines.settings import STORE_ENV
+    from tests._helpers import copy_store, page_as, write_csv
+
+    store = copy_store(demo_store, tmp_path / "partial.gpkg")
+    rows = "".join(f"2026-11-0{d} 10:00,Common robbery,-34.0592,18.674\n" for d in (2, 3, 4))
+    ingest_incidents(store, write_csv(tmp_path, "nov.csv", "date,category,lat,lon\n" + rows), source="municipal")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    at = page_as(store, "profile", "planner")
+    said = " ".join(c.value for c in at.caption)
+    assert "November 2026 looks incomplete" in said and "left out of trends" in said
+    at.toggle(key="f_partial").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    said = " ".join(c.value for c in at.caption)
+    assert "included in trends because you chose to include it" in said

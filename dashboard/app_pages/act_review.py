@@ -27,7 +27,10 @@ incidents, months = common.neighbourhood_incidents(filters)
 month = st.selectbox("Meeting month", months, key="act_month", format_func=str)
 name = common.areas().set_index("code")["name"].get(filters.neighbourhood)
 st.title(f"ACT review: {name}, {month}")
-agendas = {public: common.agenda(filters.neighbourhood, month, public=public) for public in (False, True)}
+agendas = {
+    public: common.agenda(filters.neighbourhood, month, public=public, include_partial=filters.include_partial)
+    for public in (False, True)
+}
 stem = f"meeting-pack-{filters.neighbourhood}-{month}"
 PACKS = (
     ("Pack PDF", False, "pdf"),
@@ -67,7 +70,7 @@ st.table(section.table.head(11).set_index(section.table.columns[0]))
 for caveat in section.caveats:
     st.caption(caveat)
 st.header("Hot spots")
-hot = common.hotspots(filters.neighbourhood, months=12, until=month)
+hot = common.hotspots(filters.neighbourhood, months=12, until=month, include_partial=filters.include_partial)
 for message in hot.messages:
     st.warning(message)
 common.explain("Hot spot")

@@ -61,7 +61,12 @@ areas = common.areas()
 hot = None
 if "hotspots" in layers and filters.neighbourhood:
     span = (filters.months[1] - filters.months[0]).n + 1 if filters.months else 12
-    hot = common.hotspots(filters.neighbourhood, months=span, until=filters.months[1] if filters.months else None)
+    hot = common.hotspots(
+        filters.neighbourhood,
+        months=span,
+        until=filters.months[1] if filters.months else None,
+        include_partial=filters.include_partial,
+    )
 result = mapview.build_map(
     areas,
     incidents,

@@ -38,7 +38,7 @@ with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meet
             )
         except AreaSafeError as exc:
             common.show_error(exc)
-agenda = common.agenda(code, month)
+agenda = common.agenda(code, month, include_partial=filters.include_partial)
 count = len(agenda.items)
 index = common.pager(count, key="mm", reset_on=f"{code}|{month}")
 item = agenda.items[index]

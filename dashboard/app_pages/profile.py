@@ -65,7 +65,7 @@ st.plotly_chart(
 left, right = st.columns(2)
 left.subheader("Hot spots this period")
 span = (filters.months[1] - filters.months[0]).n + 1
-hot = common.hotspots(filters.neighbourhood, months=span, until=month)
+hot = common.hotspots(filters.neighbourhood, months=span, until=month, include_partial=filters.include_partial)
 common.explain("Hot spot", where=left)
 if filters.hotspot_note:
     left.info(filters.hotspot_note)
