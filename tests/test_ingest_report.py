@@ -212,3 +212,17 @@ def test_cli_dry_run_prints_the_report_and_writes_nothing(area_store, tmp_path, 
     assert printed["rejections"] == {"invalid_date": 1, "missing_location": 1} and printed["stored"] is False
     assert printed["in_words"]["rejections"][0].endswith(SENTENCES["invalid_date"])
     assert {t: area_store.count(t) for t in before} == before
+
+
+def test_the_rejected_rows_file_runs_no_formula_in_any_cell_or_the_header(area_store):
+    """A hostile uploader names a column as a formula, or hides one after a carriage return inside a cell
+    (written unquoted, a spreadsheet starts a new row there); an analyst or admin opens the file from Batches."""
+    header = 'Ref,Wanneer,Oos,Noord,Soort,"=HYPERLINK(""http://x"",""y"")",@SUM(A1),+1+1,-2+3\n'
+    row = '1,31/02/2025,18.58,-34.05,"\tcmd","\r=1+1","@x",+cmd,"robbed\r=cmd|calc"\n'
+    prepared = prepare(area_store, header + row)
+    for text in (as_original_file(prepared.rejections, prepared.columns), as_original_file(prepared.rejections)):
+        assert "\r" not in text
+        lines = list(csv.reader(io.StringIO(text)))
+        assert len(lines) == 2
+        for cell in lines[0] + lines[1]:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell.lstrip("+-").replace(".", "").isdigit()
