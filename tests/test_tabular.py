@@ -335,3 +335,20 @@ def test_central_export_ingests_end_to_end(area_store):
     stored = area_store.read_table("incidents")
     assert sorted(stored["external_id"]) == [f"uuid:5b0e6a0c-1d2f-4a57-9c0e-0f6a1b2c3d0{i}" for i in (1, 2, 3)]
     assert not stored["raw"].str.contains("Field Worker|Thandi|collect:").any()  # personal columns dropped
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_unpacked():
+    """40 MB of rows packed into 40 KB: refused at 200 times the packed size, not after unpacking it all."""
+    import tracemalloc
+
+    from pipelines.sources.archive import MAX_RATIO, gunzip
+
+    bomb = gzip.compress(b"a,b\n" + b"1,2\n" * 10_000_000, 9)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnusableFileError, match=r"more than 200x its size; the limits are 200 MB and 200x"):
+            gunzip(bomb, "rows.csv.gz", max_unzipped_bytes=200 * 2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_RATIO * len(bomb)  # was twice the 40 MB

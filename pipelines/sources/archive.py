@@ -103,14 +103,17 @@ def gunzip(data: bytes, label: str, *, max_unzipped_bytes: int) -> bytes:
     """The content of gzip-compressed ``data``, unpacked no further than ``max_unzipped_bytes``.
 
     Refused like a zip bomb: content over the limit or over :data:`MAX_RATIO` times the packed size,
+    found without unpacking more than that (a 150 KB bomb of 150 MB no longer unpacked it all first),
     and a stream that is not gzip after all. Concatenated gzip members are read one after the other.
     """
     out, rest = [], data
     size = 0
+    # Never unpack past either limit: the ratio is known before the first byte is unpacked.
+    bound = min(max_unzipped_bytes, MAX_RATIO * max(len(data), 1))
     while rest[:2] == b"\x1f\x8b":
         unpacker = zlib.decompressobj(wbits=31)
         try:
-            chunk = unpacker.decompress(rest, max_unzipped_bytes + 1 - size)
+            chunk = unpacker.decompress(rest, bound + 1 - size)
         except zlib.error:
             raise UnusableFileError(
                 f"{label} looks gzip-compressed but could not be unpacked (it may be cut short); compress it again "
@@ -118,9 +121,9 @@ def gunzip(data: bytes, label: str, *, max_unzipped_bytes: int) -> bytes:
             ) from None
         size += len(chunk)
         out.append(chunk)
-        if size > max_unzipped_bytes or size / max(len(data), 1) > MAX_RATIO:
+        if size > bound:
             raise UnusableFileError(
-                f"{label} unpacks to more than {megabytes(min(size, max_unzipped_bytes))} ({size / max(len(data), 1):,.0f}x "
+                f"{label} unpacks to more than {megabytes(bound)} (more than {bound / max(len(data), 1):,.0f}x "
                 f"its size; the limits are {megabytes(max_unzipped_bytes)} and {MAX_RATIO}x); that looks like a "
                 "zip bomb. Send the file itself or a normal .gz."
             )
