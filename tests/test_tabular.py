@@ -83,6 +83,15 @@ def test_zip_holding_a_workbook_is_read_as_the_workbook():
     assert "read survey.xlsx from survey.zip" in raw.notes
 
 
+def _symlink_zip(name: str, target: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(name)
+        info.create_system, info.external_attr = 3, 0o120777 << 16
+        archive.writestr(info, target)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "match"),
     [
@@ -92,9 +101,13 @@ def test_zip_holding_a_workbook_is_read_as_the_workbook():
         pytest.param(gzip.compress(b" " * 5_000_000), "zip bomb", id="gzip-bomb"),
         pytest.param(gzip.compress((HEADER + GOOD).encode())[:-12], "cut short", id="gzip-cut-short"),
         pytest.param(gzip.compress(_zip({"a.csv": HEADER})), "archive inside an archive", id="zip-in-gzip"),
+        pytest.param(_zip({"a.csv": _zip({"a.csv": HEADER + GOOD})}), "archive inside the archive", id="zip-in-zip"),
+        pytest.param(_zip({"a.csv": gzip.compress((HEADER + GOOD).encode())}), "archive inside", id="gzip-in-zip"),
+        pytest.param(_symlink_zip("a.csv", "/etc/passwd"), r"holds a link \('a.csv'\), not a file", id="symlink"),
     ],
 )
 def test_hostile_containers_are_refused_in_words(data, match):
+    """A zip inside a zip was "a zip archive that holds no table"; a link's target was read as the header."""
     with pytest.raises(UnusableFileError, match=match):
         read_tabular("upload.zip", data=data)
 

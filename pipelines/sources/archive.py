@@ -41,7 +41,8 @@ def check_archive(archive: zipfile.ZipFile, label: str, *, max_unzipped_bytes: i
 
     Refused: an archive that unpacks to more than ``max_unzipped_bytes`` or packs more than
     :data:`MAX_RATIO` times (a zip bomb), and member names that are absolute or climb out of the
-    archive (``..``, ``C:``), so no path that came with the file can reach the disk.
+    archive (``..``, ``C:``), and members that are symbolic links, so no path that came with the file can
+    reach the disk.
     """
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
@@ -57,6 +58,10 @@ def check_archive(archive: zipfile.ZipFile, label: str, *, max_unzipped_bytes: i
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
             raise UnusableFileError(f"{label} contains an unsafe path {name!r}; it was not opened.")
+        if info.create_system == 3 and (info.external_attr >> 16) & 0o170000 == 0o120000:  # a Unix symlink
+            raise UnusableFileError(
+                f"{label} holds a link ({name!r}), not a file; it was not opened. Zip the files themselves."
+            )
     return infos
 
 
