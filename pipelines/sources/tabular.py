@@ -641,7 +641,14 @@ def _sheet_note(sheets: list[_Sheet], chosen: str) -> str:
         if is_repeat_table(s.header):
             what.insert(0, "a repeat group's table")
         aside.append(f"'{s.name}'" + (f" ({', '.join(what)})" if what else ""))
-    return f"read from Excel, sheet '{chosen}'; left aside: {', '.join(aside)} (choose another with the sheet option)"
+    more = f" and {len(aside) - _SHEETS_NAMED:,} more" if len(aside) > _SHEETS_NAMED else ""
+    return (
+        f"read from Excel, sheet '{chosen}'; left aside: {', '.join(aside[:_SHEETS_NAMED])}{more} "
+        "(choose another with the sheet option)"
+    )
+
+
+_SHEETS_NAMED = 10  # sheets left aside that the note names; a workbook may hold hundreds
 
 
 def is_geo_file(path: str | Path) -> bool:
