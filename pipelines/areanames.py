@@ -337,8 +337,9 @@ def add_alias(
 ) -> Alias:
     """Record that ``name`` means the stored area ``area`` (its name or code) from now on.
 
-    The area must be stored; ``name`` must not be another stored area's name (an alias cannot move
-    a station's counts to a different station that is loaded under that name).
+    The area must be stored; ``name`` must not be another stored area's code or name, even spaced
+    differently (an alias cannot move a station's counts to a different station that is loaded under
+    that name).
     """
     if kind not in schemas.AREA_KINDS:
         raise AliasError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
@@ -356,7 +357,9 @@ def add_alias(
             + ". Give the stored area's name or code."
         )
     own = matcher.match(name)
-    if own.code is not None and own.how in ("code", "name") and own.code != target.code:
+    # A name that matches a stored area by itself, spacing aside, is that area's: pointed at another one
+    # it would move the rows of everyone whose files spell that area so.
+    if own.code is not None and own.how in ("code", "name", "spacing") and own.code != target.code:
         raise AliasError(
             f"{name!r} is already the stored {kind} {matcher.names[own.code]!r} (code {own.code}); an alias "
             "cannot point it at another area."

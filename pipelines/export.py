@@ -5,8 +5,9 @@ Place in the data flow: the read side, after the store. Incidents are read throu
 is audited. :func:`export_public` writes exactly the public view (counts per area and per hexagon,
 small counts suppressed, no point, no free text): a file a municipality can publish as it is.
 
-Every CSV written or offered for download (:func:`csv_text`) has cells that a spreadsheet would run as
-a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) prefixed with ``'``.
+Every CSV written or offered for download (:func:`csv_text`) has cells and column names that a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) prefixed with
+``'``, and a carriage return inside a cell written as a line feed (so the cell is quoted, not split).
 """
 
 from __future__ import annotations
@@ -33,16 +34,29 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that spreadsheets would evaluate as formulas (numbers are left alone)."""
+    """Prefix text cells and column names that spreadsheets would evaluate as formulas (numbers are left
+    alone), and write a carriage return inside a cell as a line feed: CSV writers leave a cell holding only
+    a CR unquoted, and a spreadsheet starts a new row there, whose first cell is the text after it."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            values = out[column]
+    out.columns = [_neutral_text(c) if isinstance(c, str) else c for c in out.columns]
+    for position in range(out.shape[1]):
+        values = out.iloc[:, position]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
             text = values.astype(str)
             numeric = pd.to_numeric(values, errors="coerce").notna()
             risky = values.notna() & text.str.startswith(_FORMULA_START) & ~numeric
-            out[column] = values.where(~risky, "'" + text)
+            values = values.where(~risky, "'" + text)
+            out.iloc[:, position] = [_no_cr(v) if isinstance(v, str) else v for v in values]
     return out
+
+
+def _neutral_text(text: str) -> str:
+    risky = text.startswith(_FORMULA_START) and pd.to_numeric(pd.Series([text]), errors="coerce").isna().all()
+    return _no_cr("'" + text if risky else text)
+
+
+def _no_cr(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def csv_text(frame: pd.DataFrame) -> str:

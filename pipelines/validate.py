@@ -28,6 +28,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,8 +42,8 @@ from pipelines import schemas
 from pipelines.areanames import AreaMatcher
 from pipelines.dates import DateFormat, ambiguous_dates, parse_dates, resolve_date_format
 from pipelines.errors import MappingError
-from pipelines.ingest.rejections import rejection_rows
-from pipelines.pii import redact_frame, redact_text
+from pipelines.ingest.rejections import rejection_rows, unsplit_row
+from pipelines.pii import redact_frame
 from pipelines.place import AreaIndex, lands_in_areas
 from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
@@ -546,7 +547,7 @@ def validate_incidents(
         {"row_number": row_number, "status": status, "reason": reason, "message": message, "flags": flags}
     )
     validated = Validated(incidents, rejections, rows, notes=list(raw.notes), closest_areas=closest_areas)
-    return _with_malformed(validated, raw, org)
+    return _with_malformed(validated, raw, org, personal=mapping.personal)
 
 
 def _number_copies(dedupe: pd.Series, copies: np.ndarray, *, taken: set[str]) -> None:
@@ -643,9 +644,10 @@ def _location_text(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray:
     return (_text(frame, a) + ", " + _text(frame, b)).to_numpy(dtype=object)
 
 
-def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Validated:
+def _with_malformed(validated: Validated, raw: RawTable, org: str | None, *, personal: Sequence[str] = ()) -> Validated:
     """Add rows the CSV parser could not read (wrong number of fields, a byte that is not text) as
-    ``malformed_row`` rejections."""
+    ``malformed_row`` rejections. Their fields are not where the header says, so the copy kept of each
+    leaves empty every field a personal column's value could have moved to (:func:`unsplit_row`)."""
     if not raw.malformed:
         return validated
     numbers = [n for n, _ in raw.malformed]
@@ -655,11 +657,18 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None) -> Val
         "fix it in a spreadsheet and upload it again."
     )
     messages = [raw.malformed_messages.get(n, msg) for n in numbers]  # e.g. a byte that is not UTF-8
-    # The header goes with each unsplit row, so its fields can be put back under their columns later
-    # (rejections.as_original_file) even when personal columns are left out of the header there.
-    texts = [
-        json.dumps({"_unparsed": redact_text(text), "_header": header}, ensure_ascii=False) for _, text in raw.malformed
-    ]
+    texts = []
+    for i, (_, text) in enumerate(raw.malformed):
+        fields = json.loads(text)
+        copy, emptied = unsplit_row(
+            fields if isinstance(fields, list) else [text], header, personal, delimiter=raw.delimiter
+        )
+        texts.append(copy)
+        if emptied:
+            messages[i] += (
+                " The file has personal columns and this row's fields are out of place, so the cells that "
+                "may hold them are left empty in the copy AreaSafe keeps: take them from your own file."
+            )
     extra_rej = rejection_rows(numbers, "malformed_row", messages, org=org, raw=texts)
     extra_rows = pd.DataFrame(
         {

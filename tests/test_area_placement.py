@@ -420,3 +420,18 @@ def test_sf_incidents_with_their_points_blanked_land_in_their_named_neighbourhoo
     names = store.read_areas().set_index("code")["name"]
     said = stored["raw"].map(lambda r: json.loads(r)["Analysis Neighborhood"])
     assert (stored["neighbourhood_code"].map(names) == said).all() and stored.geometry.isna().all()
+
+
+@pytest.mark.parametrize("kind, area", [("precinct", "West"), ("neighbourhood", "Hood")])
+def test_the_public_cannot_get_a_small_number_of_area_only_rows_back_from_the_hexagons(store, tmp_path, kind, area):
+    """Total 14 beside one hexagon of 12 gave "<5 reports have an area but no exact place" back as 2."""
+    rows = "".join(f"{i},2025-03-04,Robbery,,,{area}\n" for i in range(2))
+    rows += "".join(f"p{i},2025-03-04,Robbery,-34.05,18.51{i % 9},\n" for i in range(12))
+    path = _file(tmp_path, rows, "mixed.csv")
+    ingest_incidents(store, path, source="municipal", overrides={"area": "ward"}, area_kind=kind)
+    public = privacy.published_counts(store, privacy.PUBLIC)
+    assert public.total_shown == "14" and public.unmapped.startswith("<5 reports")
+    if "hexagons" not in public.withheld:
+        left = public.total - public.cells["count"].sum()  # area-only rows plus the hidden hexagons
+        most = left - public.cells["count"].isna().sum()  # the most the area-only rows can be
+        assert most >= 4, f"the public learns there are at most {most:.0f} area-only rows"

@@ -159,6 +159,9 @@ def test_an_alias_added_from_the_command_line_is_used_by_the_next_upload(area_st
     [
         pytest.param("West Old", "Nowhere", "'Nowhere' is not a stored precinct", id="area-not-stored"),
         pytest.param("East", "West", "'East' is already the stored precinct 'East'", id="name-of-another-area"),
+        pytest.param("P-EAST", "West", "'P-EAST' is already the stored precinct 'East'", id="code-of-another-area"),
+        # Spaced apart it still matches East (spacing is ignored), so pointing it at West moves East's rows.
+        pytest.param("E a s t", "West", "'E a s t' is already the stored precinct 'East'", id="spacing-of-another"),
     ],
 )
 def test_an_alias_that_would_mislead_is_refused(area_store, tmp_path, capsys, name, area, match):

@@ -105,17 +105,53 @@ def test_stored_rejections_recover_the_header_from_the_raw_copies(area_store):
 
 
 def test_a_row_the_parser_could_not_split_keeps_its_fields(area_store):
-    broken = MESSY + "6,2025-11-07,18.58,-34.05,Sipho,robbery,Stolen bicycle, then, more fields\n"
-    prepared = prepare(area_store, broken)
-    text = as_original_file(prepared.rejections, prepared.columns, empty=prepared.mapping.personal)
-    on_page = list(csv.reader(io.StringIO(text)))  # the personal column stays empty
-    assert on_page[-1] == ["6", "2025-11-07", "18.58", "-34.05", "", "robbery", "Stolen bicycle, then, more fields"] + [
-        SENTENCES["malformed_row"]
-    ]
-    stored = list(csv.reader(io.StringIO(as_original_file(prepared.rejections))))  # no personal column there
-    assert stored[-1] == ["6", "2025-11-07", "18.58", "-34.05", "robbery", "Stolen bicycle, then, more fields"] + [
-        SENTENCES["malformed_row"]
-    ]
+    broken = MESSY.replace("Reporter phone,", "").replace(",0821234567,", ",").replace(",,", ",", 4)
+    broken += "6,2025-11-07,18.58,-34.05,robbery,Stolen bicycle, then, more fields\n"
+    prepared = prepare(area_store, broken)  # no personal column: the whole row is kept
+    assert prepared.mapping.personal == ()
+    expected = ["6", "2025-11-07", "18.58", "-34.05", "robbery", "Stolen bicycle, then, more fields"]
+    lines = list(csv.reader(io.StringIO(as_original_file(prepared.rejections, prepared.columns))))
+    assert lines[-1] == [*expected, SENTENCES["malformed_row"]]
+    assert list(csv.reader(io.StringIO(as_original_file(prepared.rejections))))[-1] == lines[-1]
+
+
+# A row with one field too many, the name (personal, never stored) moved out of its column: by a stray
+# comma before it, by a comma inside it, by a quoted field that joined two columns.
+NAME_MOVED = [
+    pytest.param("6,2025-11-07, 10:00,18.58,-34.05,Sipho Dlamini,robbery,Stolen bicycle", id="stray-comma-before"),
+    pytest.param("6,2025-11-07,18.58,-34.05,Dlamini, Sipho,robbery,Stolen bicycle", id="comma-inside-the-name"),
+    pytest.param('6,"2025-11-07,18.58",-34.05,Sipho Dlamini,robbery,Stolen bicycle,x,y', id="quote-joins-columns"),
+    pytest.param(
+        '6,2025-11-07,18.58,-34.05,,robbery,"Stolen\n7,2025-11-08,18.58,-34.05,Sipho Dlamini",x', id="line-joined"
+    ),
+]
+
+
+@pytest.mark.parametrize("line", NAME_MOVED)
+def test_a_row_the_parser_could_not_split_never_keeps_a_personal_value(area_store, line):
+    prepared = prepare(area_store, MESSY.replace("0821234567", "") + line + "\n")
+    malformed = prepared.rejections[prepared.rejections["reason"] == "malformed_row"]
+    assert len(malformed) == 1
+    assert not prepared.rejections["raw"].str.contains("Sipho").any()  # what the store keeps
+    assert "left empty in the copy AreaSafe keeps" in malformed["message"].iloc[0]
+    on_page = as_original_file(prepared.rejections, prepared.columns, empty=prepared.mapping.personal)
+    on_batches = as_original_file(prepared.rejections)
+    assert "Sipho" not in on_page and "Sipho" not in on_batches
+    assert list(csv.reader(io.StringIO(on_page)))[-1][:1] == ["6"]  # what is safe comes back
+
+
+def test_a_row_with_a_bad_byte_keeps_its_fields_but_the_personal_ones(area_store):
+    text = MESSY.replace("taxi rank", "caf\u00e9") + "6,2025-11-07,18.58,-34.05,Sipho,robbery,Caf\u00e9\n"
+    data = text.encode().replace("Caf\u00e9".encode(), b"Caf\xe9")  # UTF-8 but one byte
+    prepared = prepare_incidents(
+        area_store, "m.csv", source="community", org="Harare CSF", data=data, overrides=CHOICES
+    )
+    malformed = prepared.rejections[prepared.rejections["reason"] == "malformed_row"]
+    assert list(malformed["row_number"]) == [7]
+    assert "left empty" not in malformed["message"].iloc[0]  # in place: only the personal column is left out
+    lines = list(csv.reader(io.StringIO(as_original_file(malformed))))
+    assert lines[0] == ["Ref", "Wanneer", "Oos", "Noord", "Soort", "Wat het gebeur", "reason"]
+    assert lines[1][:5] == ["6", "2025-11-07", "18.58", "-34.05", "robbery"] and "Sipho" not in lines[1]
 
 
 def test_the_fixed_file_goes_straight_back_in(area_store):
@@ -176,3 +212,17 @@ def test_cli_dry_run_prints_the_report_and_writes_nothing(area_store, tmp_path, 
     assert printed["rejections"] == {"invalid_date": 1, "missing_location": 1} and printed["stored"] is False
     assert printed["in_words"]["rejections"][0].endswith(SENTENCES["invalid_date"])
     assert {t: area_store.count(t) for t in before} == before
+
+
+def test_the_rejected_rows_file_runs_no_formula_in_any_cell_or_the_header(area_store):
+    """A hostile uploader names a column as a formula, or hides one after a carriage return inside a cell
+    (written unquoted, a spreadsheet starts a new row there); an analyst or admin opens the file from Batches."""
+    header = 'Ref,Wanneer,Oos,Noord,Soort,"=HYPERLINK(""http://x"",""y"")",@SUM(A1),+1+1,-2+3\n'
+    row = '1,31/02/2025,18.58,-34.05,"\tcmd","\r=1+1","@x",+cmd,"robbed\r=cmd|calc"\n'
+    prepared = prepare(area_store, header + row)
+    for text in (as_original_file(prepared.rejections, prepared.columns), as_original_file(prepared.rejections)):
+        assert "\r" not in text
+        lines = list(csv.reader(io.StringIO(text)))
+        assert len(lines) == 2
+        for cell in lines[0] + lines[1]:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell.lstrip("+-").replace(".", "").isdigit()

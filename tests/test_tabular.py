@@ -83,6 +83,15 @@ def test_zip_holding_a_workbook_is_read_as_the_workbook():
     assert "read survey.xlsx from survey.zip" in raw.notes
 
 
+def _symlink_zip(name: str, target: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(name)
+        info.create_system, info.external_attr = 3, 0o120777 << 16
+        archive.writestr(info, target)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "match"),
     [
@@ -92,9 +101,13 @@ def test_zip_holding_a_workbook_is_read_as_the_workbook():
         pytest.param(gzip.compress(b" " * 5_000_000), "zip bomb", id="gzip-bomb"),
         pytest.param(gzip.compress((HEADER + GOOD).encode())[:-12], "cut short", id="gzip-cut-short"),
         pytest.param(gzip.compress(_zip({"a.csv": HEADER})), "archive inside an archive", id="zip-in-gzip"),
+        pytest.param(_zip({"a.csv": _zip({"a.csv": HEADER + GOOD})}), "archive inside the archive", id="zip-in-zip"),
+        pytest.param(_zip({"a.csv": gzip.compress((HEADER + GOOD).encode())}), "archive inside", id="gzip-in-zip"),
+        pytest.param(_symlink_zip("a.csv", "/etc/passwd"), r"holds a link \('a.csv'\), not a file", id="symlink"),
     ],
 )
 def test_hostile_containers_are_refused_in_words(data, match):
+    """A zip inside a zip was "a zip archive that holds no table"; a link's target was read as the header."""
     with pytest.raises(UnusableFileError, match=match):
         read_tabular("upload.zip", data=data)
 
@@ -335,3 +348,20 @@ def test_central_export_ingests_end_to_end(area_store):
     stored = area_store.read_table("incidents")
     assert sorted(stored["external_id"]) == [f"uuid:5b0e6a0c-1d2f-4a57-9c0e-0f6a1b2c3d0{i}" for i in (1, 2, 3)]
     assert not stored["raw"].str.contains("Field Worker|Thandi|collect:").any()  # personal columns dropped
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_unpacked():
+    """40 MB of rows packed into 40 KB: refused at 200 times the packed size, not after unpacking it all."""
+    import tracemalloc
+
+    from pipelines.sources.archive import MAX_RATIO, gunzip
+
+    bomb = gzip.compress(b"a,b\n" + b"1,2\n" * 10_000_000, 9)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnusableFileError, match=r"more than 200x its size; the limits are 200 MB and 200x"):
+            gunzip(bomb, "rows.csv.gz", max_unzipped_bytes=200 * 2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_RATIO * len(bomb)  # was twice the 40 MB

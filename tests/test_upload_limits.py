@@ -23,6 +23,7 @@ from pipelines.privacy.viewer import Viewer
 from pipelines.settings import SETTINGS, STORE_ENV
 from pipelines.sources import limits
 from pipelines.sources.geofile import read_vector
+from pipelines.sources.tabular import read_tabular
 from tests import _hostile as hostile
 from tests._helpers import app_login, copy_store
 
@@ -175,6 +176,18 @@ HOSTILE = [
     ),
     pytest.param("wide.xlsx", _wide_ref_workbook, r"Column limit: .* 16,384", id="xlsx-XFD"),
     pytest.param(
+        "sheets.xlsx",
+        lambda: hostile.many_sheets_workbook(3_000),
+        r"Sheet limit: sheets.xlsx has 3,000 sheets; the dashboard accepts up to 100",
+        id="3000-sheets",
+    ),
+    pytest.param(
+        "strings.xlsx",
+        lambda: hostile.shared_strings_workbook(200_000, used=2),
+        r"Shared text limit: .* more than 10,002 pieces of text while its sheets have 2 cells of text",
+        id="unused-shared-strings",
+    ),
+    pytest.param(
         "rows.csv", lambda: b"a,b\n" + b"1,2\n" * 1_000_000, r"Row limit: .* at least 100,001", id="1M-row-csv"
     ),
     pytest.param(
@@ -228,11 +241,25 @@ def test_files_at_the_limits_pass(monkeypatch):
         limits.check_upload("ok.csv", b"a,b,c,d\n1,2,3,4\n")
 
 
+def test_workbooks_whose_sheets_use_their_shared_text_pass():
+    limits.check_upload("ok.xlsx", hostile.shared_strings_workbook(20_000, used=20_000))
+    limits.check_upload("ok.xlsx", hostile.many_sheets_workbook(SETTINGS.max_upload_sheets))
+    raw = read_tabular("ok.xlsx", data=hostile.many_sheets_workbook(30))
+    assert raw.notes[0].endswith("'S11' and 19 more (choose another with the sheet option)")  # not all 29 named
+
+
 def test_size_message_says_mb_as_the_docs_do():
     with pytest.raises(AreaSafeError, match=r"is 26.0 MB; the dashboard accepts files up to 25 MB"):
         limits.check_size("big.csv", 26 * 2**20)
     limits.check_size("ok.csv", SETTINGS.max_upload_bytes)
     docs = (Path(__file__).resolve().parent.parent / "docs" / "dashboard.md").read_text()
-    for field in ("max_upload_bytes", "max_upload_rows", "max_upload_columns", "max_line_bytes", "max_upload_vertices"):
+    for field in (
+        "max_upload_bytes",
+        "max_upload_rows",
+        "max_upload_columns",
+        "max_line_bytes",
+        "max_upload_vertices",
+        "max_upload_sheets",
+    ):
         assert f"`{field}`" in docs  # every limit is documented
     assert "| `max_upload_bytes` | 25 MB |" in docs

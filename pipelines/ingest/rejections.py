@@ -128,7 +128,7 @@ def as_original_file(
         (their keys keep the file's order).
     empty
         Columns kept in the header but left empty: the personal ones, which are never stored (a row the
-        parser could not split keeps its whole line, so without this they would come back from it).
+        parser could not split keeps no value of theirs either: :func:`unsplit_row`).
 
     Returns
     -------
@@ -147,6 +147,49 @@ def as_original_file(
     return csv_text(table)
 
 
+def unsplit_row(
+    fields: Sequence[str], header: Sequence[str], personal: Iterable[str] = (), *, delimiter: str | None = ","
+) -> tuple[str, bool]:
+    """The copy kept of a row the parser could not split into the header's columns (``malformed_row``).
+
+    Personal columns are never stored, but such a row's fields are not where the header says: a stray
+    delimiter moves every later field right, a quoted field holding delimiters moves them left. So this
+    fails closed: with personal columns in the file, every field a personal value could have moved to is
+    left empty. A personal column at position ``p`` can be field ``i`` only when ``i + m_i >= p`` and
+    ``i <= p + e + m``, where ``m_i`` is how many delimiters the fields before ``i`` hold inside them (each
+    may have joined two columns), ``m`` all of them, and ``e`` how many fields the row has beyond the
+    header (stray delimiters). A field holding a line break may hold the next line: it is left empty too.
+    The header goes with the row (its personal names as ``null``), so the fields that are kept can be
+    put back under their columns (:func:`as_original_file`).
+
+    Returns
+    -------
+    tuple[str, bool]
+        The JSON text to store as the row's ``raw``, and whether cells other than the personal columns'
+        own were left empty (to say so in the row's message).
+    """
+    personal = set(personal)
+    names = [None if name in personal else name for name in header]
+    fields = [str(f) for f in fields]
+    emptied = False
+    if personal and any(name is None for name in names):
+        extra = max(len(fields) - len(header), 0)
+        inside = [f.count(delimiter or ",") for f in fields]
+        before = np.cumsum([0, *inside])  # delimiters inside the fields before each one
+        unsafe = {
+            i
+            for p, name in enumerate(names)
+            if name is None
+            for i in range(len(fields))
+            if i + before[i] >= p and i <= p + extra + before[-1]
+        }
+        unsafe |= {i for i, f in enumerate(fields) if "\n" in f or "\r" in f}
+        emptied = any(fields[i] and (i >= len(names) or names[i] is not None) for i in unsafe if i < len(fields))
+        fields = ["" if i in unsafe else f for i, f in enumerate(fields)]
+    copy = {_UNPARSED: redact_text(json.dumps(fields, ensure_ascii=False)), _HEADER: names}
+    return json.dumps(copy, ensure_ascii=False), emptied
+
+
 def _record(text: object) -> dict:
     if not isinstance(text, str) or not text:
         return {}
@@ -160,7 +203,9 @@ def _record(text: object) -> dict:
 def _header(records: Iterable[dict]) -> list[str]:
     header: dict[str, None] = {}
     for record in records:
-        header.update(dict.fromkeys(k for k in record if k not in (_UNPARSED, _HEADER)))
+        # A row the parser could not split brings the file's header (personal names as null).
+        keys = (record.get(_HEADER) or []) if _UNPARSED in record else record
+        header.update(dict.fromkeys(k for k in keys if isinstance(k, str)))
     return list(header)
 
 

@@ -122,17 +122,23 @@ def published_counts(
     cells = pd.Series(generalise.points_to_cells(shapely.get_x(points), shapely.get_y(points), resolution))
     by_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
     per_cell = by_cell.reset_index(drop=True)
-    published = suppress.suppress(per_cell, threshold=threshold)
+    # Rows without a point are in the total but in no cell, so the total minus the cells is their number.
+    # Published as "<5" when small, it is one more hidden cell of the hexagon table (total 14 beside one
+    # hexagon of 12 gave "<5 reports have an area but no exact place" back as 2); when their number is
+    # shown exactly, the total minus it is the cells' sum, public even when small, so the cells must hold
+    # against it too.
+    unmapped = int(no_point.sum())
+    in_table = pd.concat([per_cell, pd.Series([unmapped] if 0 < unmapped < threshold else [])], ignore_index=True)
+    published_all = suppress.suppress(in_table.astype(int), threshold=threshold)
+    hidden_all = published_all["count"].isna()
+    published = published_all.iloc[: len(per_cell)].reset_index(drop=True)
     cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
     if viewer.suppressed:
         cell_frame = suppress.published_order(cell_frame, "shown", "cell").reset_index(drop=True)
     hidden = published["count"].isna()
-    # Rows without a point are in the total but in no cell; when their number is shown exactly, the total
-    # minus it is the cells' sum, public even when it is small, so the cells must hold against it too.
-    unmapped = int(no_point.sum())
     small_sum_public = unmapped >= threshold and 0 < per_cell.sum() < threshold
     if total_shown and (
-        suppress.unprotected(per_cell, hidden, threshold=threshold).any()
+        suppress.unprotected(in_table, hidden_all, threshold=threshold).any()
         or (small_sum_public and not suppress.protected(per_cell, hidden, threshold=threshold))
     ):
         cell_frame = cell_frame.iloc[0:0]

@@ -41,7 +41,8 @@ def check_archive(archive: zipfile.ZipFile, label: str, *, max_unzipped_bytes: i
 
     Refused: an archive that unpacks to more than ``max_unzipped_bytes`` or packs more than
     :data:`MAX_RATIO` times (a zip bomb), and member names that are absolute or climb out of the
-    archive (``..``, ``C:``), so no path that came with the file can reach the disk.
+    archive (``..``, ``C:``), and members that are symbolic links, so no path that came with the file can
+    reach the disk.
     """
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
@@ -57,6 +58,10 @@ def check_archive(archive: zipfile.ZipFile, label: str, *, max_unzipped_bytes: i
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
             raise UnusableFileError(f"{label} contains an unsafe path {name!r}; it was not opened.")
+        if info.create_system == 3 and (info.external_attr >> 16) & 0o170000 == 0o120000:  # a Unix symlink
+            raise UnusableFileError(
+                f"{label} holds a link ({name!r}), not a file; it was not opened. Zip the files themselves."
+            )
     return infos
 
 
@@ -103,14 +108,17 @@ def gunzip(data: bytes, label: str, *, max_unzipped_bytes: int) -> bytes:
     """The content of gzip-compressed ``data``, unpacked no further than ``max_unzipped_bytes``.
 
     Refused like a zip bomb: content over the limit or over :data:`MAX_RATIO` times the packed size,
+    found without unpacking more than that (a 150 KB bomb of 150 MB no longer unpacked it all first),
     and a stream that is not gzip after all. Concatenated gzip members are read one after the other.
     """
     out, rest = [], data
     size = 0
+    # Never unpack past either limit: the ratio is known before the first byte is unpacked.
+    bound = min(max_unzipped_bytes, MAX_RATIO * max(len(data), 1))
     while rest[:2] == b"\x1f\x8b":
         unpacker = zlib.decompressobj(wbits=31)
         try:
-            chunk = unpacker.decompress(rest, max_unzipped_bytes + 1 - size)
+            chunk = unpacker.decompress(rest, bound + 1 - size)
         except zlib.error:
             raise UnusableFileError(
                 f"{label} looks gzip-compressed but could not be unpacked (it may be cut short); compress it again "
@@ -118,9 +126,9 @@ def gunzip(data: bytes, label: str, *, max_unzipped_bytes: int) -> bytes:
             ) from None
         size += len(chunk)
         out.append(chunk)
-        if size > max_unzipped_bytes or size / max(len(data), 1) > MAX_RATIO:
+        if size > bound:
             raise UnusableFileError(
-                f"{label} unpacks to more than {megabytes(min(size, max_unzipped_bytes))} ({size / max(len(data), 1):,.0f}x "
+                f"{label} unpacks to more than {megabytes(bound)} (more than {bound / max(len(data), 1):,.0f}x "
                 f"its size; the limits are {megabytes(max_unzipped_bytes)} and {MAX_RATIO}x); that looks like a "
                 "zip bomb. Send the file itself or a normal .gz."
             )

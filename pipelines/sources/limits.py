@@ -209,11 +209,15 @@ def _count_records(label: str, text: str, delimiter: str, lines: int) -> None:
 # Excel workbooks
 # --------------------------------------------------------------------------------------------------
 def _check_workbook(label: str, data: bytes) -> None:
-    """An .xlsx workbook's unpacked size, then each sheet's rows and columns, streamed from the zip.
+    """An .xlsx workbook's unpacked size, its number of sheets, then each sheet's rows and columns, and
+    its shared-text table against the text cells that use it, streamed from the zip.
 
     The reader (openpyxl) fills the gaps a row or cell reference (``r="1048576"``, ``r="XFD1"``) leaves,
-    so the figures are the references as well as the elements counted. An .xls workbook (BIFF) cannot
-    hold more than 65,536 rows and 256 columns, within the limits.
+    so the figures are the references as well as the elements counted. It also loads the whole
+    shared-text table (``sharedStrings.xml``) before any cell: a 17 MB workbook holding 3 million
+    strings that no cell used took 43 s and 760 MB, so the table may hold no more strings than the
+    sheets have text cells (every string a spreadsheet program writes is used by one). An .xls
+    workbook (BIFF) cannot hold more than 65,536 rows and 256 columns, within the limits.
     """
     if not data.startswith(b"PK"):
         return
@@ -223,34 +227,46 @@ def _check_workbook(label: str, data: bytes) -> None:
         return  # the reader says it is not a workbook
     with archive:
         check_archive(archive, label, max_unzipped_bytes=SETTINGS.max_upload_unzipped_bytes)
-        for sheet in _worksheets(archive, data):
-            _check_sheet(label, archive, sheet)
+        sheets, strings = _workbook_parts(archive, data)
+        if strings is not False and len(sheets) > SETTINGS.max_upload_sheets:
+            raise UploadLimitError(
+                f"Sheet limit: {label} has {len(sheets):,} sheets; the dashboard accepts up to "
+                f"{SETTINGS.max_upload_sheets:,}. Save the sheet that holds the incidents as a workbook of its own "
+                f"(or as CSV UTF-8), {_ADMIN}"
+            )
+        text_cells = sum(_check_sheet(label, archive, sheet) for sheet in sheets)
+        if isinstance(strings, str):
+            _check_strings(label, archive, strings, text_cells)
 
 
-def _worksheets(archive: zipfile.ZipFile, data: bytes) -> list[str]:
-    """The members openpyxl reads as worksheets (any may be the one read: see ``tabular.default_sheet``);
-    every member when that cannot be worked out."""
-    from openpyxl.reader.excel import ExcelReader
+def _workbook_parts(archive: zipfile.ZipFile, data: bytes) -> tuple[list[str], str | None | bool]:
+    """The members openpyxl reads as worksheets (any may be the one read: see ``tabular.default_sheet``)
+    and as the shared-text table (``None``: it has none); every member as a sheet, and ``False``, when
+    that cannot be worked out."""
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 
     try:
         reader = ExcelReader(io.BytesIO(data), read_only=True, keep_links=False)
         reader.read_manifest()
         reader.read_workbook()
-        return [
+        found = reader.package.find(SHARED_STRINGS)
+        strings = found.PartName[1:] if found is not None else None
+        sheets = [
             rel.target
             for _, rel in reader.parser.find_sheets()
             if rel.target in reader.valid_files and "chartsheet" not in rel.Type
         ]
+        return sheets, strings if strings in archive.namelist() else None
     except Exception:  # a broken workbook: the reader explains; until then every member counts
-        return [info.filename for info in archive.infolist()]
+        return [info.filename for info in archive.infolist()], False
 
 
 class _SheetCounter:
     """Rows and cells of a sheet as openpyxl numbers them: from their ``r`` references where given
-    (gaps are filled with empty rows and cells), else one after the other."""
+    (gaps are filled with empty rows and cells), else one after the other; and its cells of shared text."""
 
     def __init__(self, label: str) -> None:
-        self.label, self.row, self.column = label, 0, 0
+        self.label, self.row, self.column, self.text = label, 0, 0, 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         tag = name.rpartition(" ")[2]
@@ -262,20 +278,52 @@ class _SheetCounter:
         elif tag == "c":
             ref = attrs.get("r")
             self.column = _column_number(ref) if ref else self.column + 1
+            self.text += attrs.get("t") == "s"
             if self.column > SETTINGS.max_upload_columns:
                 _check_columns(self.label, self.column, f"in row {self.row:,} of one of its sheets")
 
 
-def _check_sheet(label: str, archive: zipfile.ZipFile, member: str) -> None:
+def _check_sheet(label: str, archive: zipfile.ZipFile, member: str) -> int:
+    """Refuse a sheet over the row or column limit; returns its cells of shared text."""
     counter = _SheetCounter(label)
+    _stream(archive, member, counter.start)
+    return counter.text
+
+
+class _StringCounter:
+    def __init__(self, label: str, text_cells: int) -> None:
+        self.label, self.text_cells, self.strings = label, text_cells, 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(" ")[2] != "si":
+            return
+        self.strings += 1
+        if self.strings > self.text_cells + _SPARE_STRINGS:
+            raise UploadLimitError(
+                f"Shared text limit: {self.label} holds more than {self.strings - 1:,} pieces of text while its "
+                f"sheets have {self.text_cells:,} cells of text; a spreadsheet program does not write that. Open it "
+                f"in Excel and save it again, or save the sheet as CSV UTF-8, {_ADMIN}"
+            )
+
+
+#: Strings a shared-text table may hold beyond the text cells that use them (a program may keep a few).
+_SPARE_STRINGS = 10_000
+
+
+def _check_strings(label: str, archive: zipfile.ZipFile, member: str, text_cells: int) -> None:
+    _stream(archive, member, _StringCounter(label, text_cells).start)
+
+
+def _stream(archive: zipfile.ZipFile, member: str, start) -> None:
+    """Feed one XML member of ``archive`` to ``start`` element by element, a block at a time."""
     parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler = counter.start
+    parser.StartElementHandler = start
     try:
         with archive.open(member) as stream:
             while chunk := stream.read(_BLOCK):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-    except (expat.ExpatError, zipfile.BadZipFile, OSError):
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, KeyError):
         return  # the reader says the workbook is broken
 
 

@@ -170,7 +170,12 @@ def _table_member(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label:
     if others:
         shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
         notes.append(f"left aside {len(others)} other file{'s' if len(others) != 1 else ''} in {label}: {shown}")
-    return Unpacked(archive.read(chosen), [f"read {chosen.filename} from {label}", *notes])
+    table = archive.read(chosen)
+    if is_gzip(table) or (is_zip(table) and not is_workbook(table)):
+        raise UnusableFileError(
+            f"{label}: {chosen.filename} is itself an archive inside the archive; unpack it and send the table itself."
+        )
+    return Unpacked(table, [f"read {chosen.filename} from {label}", *notes])
 
 
 def _header_of(data: bytes) -> list[str]:
@@ -636,7 +641,14 @@ def _sheet_note(sheets: list[_Sheet], chosen: str) -> str:
         if is_repeat_table(s.header):
             what.insert(0, "a repeat group's table")
         aside.append(f"'{s.name}'" + (f" ({', '.join(what)})" if what else ""))
-    return f"read from Excel, sheet '{chosen}'; left aside: {', '.join(aside)} (choose another with the sheet option)"
+    more = f" and {len(aside) - _SHEETS_NAMED:,} more" if len(aside) > _SHEETS_NAMED else ""
+    return (
+        f"read from Excel, sheet '{chosen}'; left aside: {', '.join(aside[:_SHEETS_NAMED])}{more} "
+        "(choose another with the sheet option)"
+    )
+
+
+_SHEETS_NAMED = 10  # sheets left aside that the note names; a workbook may hold hundreds
 
 
 def is_geo_file(path: str | Path) -> bool:
