@@ -161,9 +161,10 @@ def test_published_counts_suppress_for_public_and_cso_only(two_csos):
     for viewer in (PUBLIC, CSO_A):
         counts = privacy.published_counts(two_csos, viewer)
         precincts = counts.area_counts("precinct").set_index("code")
-        # West has 4 (shown <5); East has 6, but it is the table's only other cell: secondary suppression
-        assert precincts.loc["P-WEST", "shown"] == "<5" and np.isnan(precincts.loc["P-WEST", "count"])
-        assert precincts.loc["P-EAST", "shown"] == "<5" and np.isnan(precincts.loc["P-EAST", "count"])
+        # West has 4; East has 6, but it is the table's only other cell: secondary suppression. "<5" on the 6
+        # would be untrue, and "<5" beside "5 or more" would give both back: both read "withheld".
+        assert precincts.loc["P-WEST", "shown"] == "withheld" and np.isnan(precincts.loc["P-WEST", "count"])
+        assert precincts.loc["P-EAST", "shown"] == "withheld" and np.isnan(precincts.loc["P-EAST", "count"])
         assert counts.total_shown == "10"
         assert set(counts.cells.columns) == {"cell", "count", "shown"}
     exact = privacy.published_counts(two_csos, PLANNER).area_counts("precinct").set_index("code")

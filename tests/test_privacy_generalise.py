@@ -16,18 +16,20 @@ from pipelines.settings import Settings
 @pytest.mark.parametrize(
     ("counts", "groups", "shown"),
     [
-        pytest.param([0, 3, 7, 12], None, ["0", "<5", "<5", "12"], id="secondary-takes-smallest-other"),
+        # The 7 is hidden to protect the 3: "<5" on it would be untrue, so both read "withheld".
+        pytest.param([0, 3, 7, 12], None, ["0", "withheld", "withheld", "12"], id="secondary-takes-smallest-other"),
+        pytest.param([600, 398, 2], None, ["600", "withheld", "withheld"], id="a-large-secondary-is-never-<5"),
         pytest.param([2, 3, 40], None, ["<5", "<5", "40"], id="two-primaries-need-no-secondary"),
         pytest.param([5, 9], None, ["5", "9"], id="five-is-shown"),
         pytest.param([4, 0, 0], None, ["<5", "0", "0"], id="nothing-else-to-hide"),
-        pytest.param([1, 8, 6, 20], ["a", "a", "b", "b"], ["<5", "<5", "6", "20"], id="per-group"),
+        pytest.param([1, 8, 6, 20], ["a", "a", "b", "b"], ["withheld", "withheld", "6", "20"], id="per-group"),
         pytest.param([1_234], None, ["1,234"], id="thousands"),
     ],
 )
 def test_suppress(counts, groups, shown):
     published = suppress.suppress(pd.Series(counts), groups=groups)
     assert list(published["shown"]) == shown
-    assert list(published["count"].isna()) == [s == "<5" for s in shown]
+    assert list(published["count"].isna()) == [s in ("<5", "withheld") for s in shown]
 
 
 def test_no_table_total_gives_back_a_suppressed_count():

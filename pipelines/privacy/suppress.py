@@ -58,7 +58,8 @@ def suppress(
         taken to be public. ``None``: the whole table is one group.
     threshold
         Counts ``1 .. threshold-1`` are shown as ``"<threshold"`` (default ``SETTINGS.min_published_count``).
-        Zero is shown as 0.
+        Zero is shown as 0. In a group where a larger count had to be hidden too (``secondary``), every
+        hidden count of the group is shown as ``"withheld"``, which is true of each.
     secondary
         Protect the suppressed counts of each group against subtraction from the group's total
         (:func:`_protect_group`): with one suppressed count, its smallest non-zero neighbour is hidden
@@ -67,12 +68,21 @@ def suppress(
     threshold = SETTINGS.min_published_count if threshold is None else threshold
     values = np.asarray(counts, dtype=float)
     index = counts.index if isinstance(counts, pd.Series) else pd.RangeIndex(len(values))
-    hidden = (values > 0) & (values < threshold)
+    small = (values > 0) & (values < threshold)
+    hidden = small.copy()
     if secondary and len(values):
         labels = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
         for group in np.unique(labels):
             _protect_group(values, hidden, np.flatnonzero(labels == group), threshold)
-    shown = np.where(hidden, f"<{threshold}", pd.Series(values).map(lambda v: f"{int(v):,}").to_numpy())
+    else:
+        labels = np.zeros(len(values), dtype=int)
+    # A count hidden to protect a small one is not small: "<5" on it would be untrue. In a group where any
+    # count was hidden that way, every hidden count reads "withheld" (telling the two kinds apart would
+    # give the small ones back: a total of 6 over "<5" and ">=5" is 1 and 5).
+    shown = pd.Series(values).map(lambda v: f"{int(v):,}").to_numpy()
+    shown = np.where(hidden, f"<{threshold}", shown)
+    protecting = np.unique(labels[hidden & ~small])
+    shown = np.where(hidden & np.isin(labels, protecting), WITHHELD, shown)
     return pd.DataFrame({COUNT: np.where(hidden, np.nan, values), SHOWN: shown}, index=index)
 
 
