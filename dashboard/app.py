@@ -49,4 +49,4 @@ for section, file, title, icon, action in NAVIGATION:
 account = "Log in" if viewer.is_public else "Account"
 sections["Account"] = [st.Page(PAGES / "login.py", title=account, icon=":material/login:")]
 st.sidebar.caption(f"Signed in as {viewer.label}" if not viewer.is_public else "Public view: aggregated counts only")
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()  # every page listed: no "View more" to find
