@@ -184,3 +184,17 @@ def test_cli_writes_html_by_suffix(store, tmp_path, capsys):
     assert main(["--store", store.url, "pack", "--neighbourhood", CODE, "--month", MONTH, "--out", str(out)]) == 0
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert f"wrote the meeting pack to {out}" in capsys.readouterr().out
+
+
+def test_the_trend_chart_draws_no_month_before_the_data_began():
+    """A line that starts at 0 in months with no data reads as a rise (issue 17, item 6)."""
+    import numpy as np
+    import pandas as pd
+
+    from pipelines.act.figures import missing_before
+
+    months = pd.period_range("2026-01", periods=4, freq="M")
+    values = pd.Series([0.0, 0.0, 12.0, 12.0], index=months)
+    drawn = missing_before(values, pd.Period("2026-03", "M"))
+    assert np.isnan(drawn.iloc[:2]).all() and drawn.iloc[2:].tolist() == [12.0, 12.0]
+    assert missing_before(values, None).isna().all()  # no data at all: nothing to draw

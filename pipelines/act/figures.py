@@ -27,6 +27,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from pipelines.act.agenda import Agenda  # noqa: E402
 from pipelines.hotspots._time import local_months  # noqa: E402
 from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes  # noqa: E402
+from pipelines.hotspots.months import first_data_month  # noqa: E402
 from pipelines.privacy import suppress  # noqa: E402
 from pipelines.schemas import ABCD_CATEGORIES  # noqa: E402
 from pipelines.views import monthly_trend  # noqa: E402
@@ -239,6 +240,14 @@ def neighbourhood_map(
         return _png(fig)
 
 
+def missing_before(values: pd.Series, began: pd.Period | None) -> pd.Series:
+    """A monthly series (indexed by month) with the months before the data ``began`` as missing, not 0
+    (:func:`pipelines.hotspots.months.first_data_month`): a line that starts at zero reads as a rise."""
+    if began is None:
+        return values.where(pd.Series(False, index=values.index))
+    return values.where(pd.PeriodIndex(values.index, freq="M") >= began)
+
+
 def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, height_in: float = 6.4) -> bytes:
     """Monthly incidents over the :data:`TREND_MONTHS` months to the meeting month.
 
@@ -250,6 +259,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
     context = agenda.context
     months = pd.period_range(end=context.month, periods=TREND_MONTHS, freq="M")
     incidents = context.incidents
+    began = first_data_month(incidents)  # months before it have no data: not drawn, never drawn as 0
     local = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     window = incidents[local.isin(months).to_numpy()]
     with plt.rc_context(_STYLE):
@@ -260,6 +270,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
         by_source = pd.crosstab(local[local.isin(months)], window["source"]).reindex(months, fill_value=0)
         for i, (source, label) in enumerate((("municipal", "Municipal records"), ("community", "Community reports"))):
             values = by_source[source].astype(float) if source in by_source else pd.Series(0.0, index=months)
+            values = missing_before(values, began)
             if public:
                 values = values.where(~suppress.is_small(values.to_numpy()))
             axes[0].plot(
@@ -281,7 +292,8 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
             trend = monthly_trend(window, top=5)
             trend = trend[trend["category"] != "Other"]
             for i, (category, group) in enumerate(trend.groupby("category", sort=False)):
-                series = group.set_index("month")["count"].reindex(x, fill_value=0)
+                series = group.set_index("month")["count"].reindex(x, fill_value=0).astype(float)
+                series = missing_before(series.set_axis(months), began)
                 axes[1].plot(
                     x,
                     series.to_numpy(),
