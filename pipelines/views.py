@@ -18,7 +18,7 @@ import pandas as pd
 from pipelines.hotspots import change as change_rule
 from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
-from pipelines.hotspots.months import first_data_month
+from pipelines.hotspots.months import baseline_months
 from pipelines.schemas import SOURCES, STATUS_WORDS
 from pipelines.settings import SETTINGS
 from pipelines.taxonomy import load_taxonomy
@@ -76,9 +76,7 @@ def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float
     months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     this = incidents[months == month]
     previous = int((months == month - 1).sum())
-    before = pd.period_range(end=month - 1, periods=change_rule.BASELINE_MONTHS, freq="M")
-    first = first_data_month(incidents)  # months before the data began are missing, not zero
-    before = before[before >= first] if first is not None else before[:0]
+    before = baseline_months(incidents, month, change_rule.BASELINE_MONTHS)  # none before the data began
     baseline = int(months.isin(before).sum())
     rate = round(len(this) / population * 1000, 2) if population and population > 0 else None
     share = round(float((this["source"] == "community").mean()), 3) if len(this) else None

@@ -51,6 +51,7 @@ from pipelines.hotspots import change
 from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
+from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
 from pipelines.privacy import Viewer, suppress
@@ -779,10 +780,7 @@ def count_changes(
     The first row is every category together (``All incidents``), then categories by this month's count.
     """
     months = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
-    baseline = pd.period_range(end=month - 1, periods=baseline_months, freq="M")
-    first = first_data_month(incidents)
-    if first is not None:
-        baseline = baseline[baseline >= first]
+    baseline = months_with_data_before(incidents, month, baseline_months)
     k = len(baseline)
     labels = _labels()
     category = incidents["category"].map(labels).fillna(incidents["category"]) if len(incidents) else pd.Series()
@@ -809,8 +807,7 @@ def _counts_item(context: MeetingContext, baseline_months: int, fmt: _Counts) ->
     month = context.trend_month
     table = count_changes(context.incidents, month=month, baseline_months=baseline_months)
     first = first_data_month(context.incidents)
-    baseline = pd.period_range(end=month - 1, periods=baseline_months, freq="M")
-    k = int((baseline >= first).sum()) if first is not None else baseline_months
+    k = len(months_with_data_before(context.incidents, month, baseline_months))
     caveat = (
         f"Compared with the average of the {k} months before. 'Up' or 'down' only when the change is "
         "larger than chance would explain, allowing for the number of categories read; 'too few reports to tell' "

@@ -140,6 +140,15 @@ def first_data_month(incidents: pd.DataFrame) -> pd.Period | None:
     return None if pd.isna(first) else first
 
 
+def baseline_months(incidents: pd.DataFrame, month: pd.Period, months: int) -> pd.PeriodIndex:
+    """The up to ``months`` months before ``month`` that a count is compared with: those on or after the
+    first month with data (:func:`first_data_month`; none when there is no data). The one rule for the
+    agenda's count changes and the pages' KPI change."""
+    before = pd.period_range(end=month - 1, periods=months, freq="M")
+    first = first_data_month(incidents)
+    return before[before >= first] if first is not None else before[:0]
+
+
 def month_completeness(
     incidents: pd.DataFrame,
     month: pd.Period | str,
