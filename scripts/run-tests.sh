@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+source scripts/python-env.sh  # sets PY (and as_root); a .venv on Debian's own Python
 
 # Debian Chromium drives the real-browser tests (never `playwright install`: no browser downloads);
 # poppler-utils (pdftoppm, pdftotext, pdfimages) renders and reads back the meeting pack PDF.
@@ -22,6 +22,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-python3 -m ruff check .
-python3 -m pytest -q -p no:cacheprovider "$@"
+"$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
+"$PY" -m ruff check .
+"$PY" -m pytest -q -p no:cacheprovider "$@"
