@@ -224,3 +224,36 @@ def test_pages_that_show_data_offer_it(store, monkeypatch, page, role, formats):
     at = page_as(store, page, role, **({"org": CSO_ORG} if role == "cso" else {}))
     offered = {b.proto.label for b in at.get("download_button")}
     assert formats <= offered, offered
+
+
+@pytest.mark.browser
+def test_a_planner_downloads_the_map_as_a_geopackage_in_chromium(store, browser, tmp_path):
+    """A real click on the map page's GeoPackage button: the file arrives, opens in GDAL, holds the
+    planner's rows of the default filters, and the click is in the audit log."""
+    from tests._dashboard import CHROMIUM, recording_page, running_dashboard
+    from tests.test_browser_dashboard import login_as, open_page
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian chromium at /usr/bin/chromium")
+    with (
+        running_dashboard(store.url, tmp_path / "server.log") as server,
+        recording_page(browser, viewport={"width": 1280, "height": 900}, accept_downloads=True) as page,
+    ):
+        login_as(page, server, store, "planner")
+        open_page(page, "Map explorer")
+        button = page.get_by_role("button", name="GeoPackage")
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=120_000) as caught:
+            button.click()
+        download = caught.value
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        assert not page.external, page.external
+    assert path.name.startswith("areasafe-map-harare-holomisa-") and path.suffix == ".gpkg"
+    layers = dict(pyogrio.list_layers(path).tolist())
+    assert layers["incidents"] == "Point"
+    query, _ = _query(store)
+    seen = privacy.read_incidents(store, _viewer("planner"), query, audit_view=False)
+    assert pyogrio.read_info(path, layer="incidents")["features"] == len(seen)
+    log = audit.read_log(store, privacy.operator("tests"), event="export", limit=5)
+    assert path.name in set(log["target"])
