@@ -11,12 +11,13 @@ on the same PostGIS database) and the viewer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from pipelines import auth, glossary, privacy
+from pipelines import auth, downloads, glossary, privacy
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.change import BASELINE_MONTHS, DOWN, MEANINGS, NO_CLEAR_CHANGE, TOO_FEW, UP, Change
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
@@ -449,3 +450,44 @@ def change_term(change: Change | None) -> str | None:
     return {UP: "Up / Down", DOWN: "Up / Down", NO_CLEAR_CHANGE: "No clear change", TOO_FEW: "Too few reports to tell"}[
         change.reading
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Downloads
+# --------------------------------------------------------------------------------------------------
+def period_words(filters: Filters) -> str | None:
+    """The chosen months in words for file names and captions ("2025-11 to 2026-10")."""
+    if not filters.months:
+        return None
+    first, last = filters.months
+    return str(first) if first == last else f"{first} to {last}"
+
+
+def offer_downloads(view: downloads.DownloadView, *, key: str) -> None:
+    """Download buttons for what the page shows (:mod:`pipelines.downloads`): GeoPackage, GeoJSON and CSV,
+    and the map as a PNG image. Each file is built when its button is clicked, and audited as an export."""
+    current, where = viewer(), store()
+    st.caption("Download what this page shows, with the filters above (audited).")
+    layer = None
+    if len(view.names) > 1:
+        layer = st.selectbox(
+            "Layer for GeoJSON and CSV (the GeoPackage holds every layer)",
+            view.names,
+            key=f"{key}_layer",
+            format_func=lambda name: name.replace("_", " ").capitalize(),
+        )
+    with st.container(horizontal=True):
+        for fmt in view.formats:
+            chosen = layer if fmt in ("geojson", "csv") else None
+            if fmt == "geojson" and not view.geographic(chosen or view.names[0]):
+                continue  # a table without a place: CSV only
+            st.download_button(
+                downloads.FORMATS[fmt].label,
+                data=partial(downloads.deliver, where, current, view, fmt, chosen),
+                file_name=view.file_name(fmt, chosen),
+                mime=downloads.FORMATS[fmt].mime,
+                on_click="ignore",
+                icon=":material/download:",
+                key=f"{key}_{fmt}",
+                width="content",
+            )

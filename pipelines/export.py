@@ -93,15 +93,27 @@ def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incid
     return len(frame)
 
 
-def public_view(store: Store, query: IncidentQuery | None = None, *, period: str = "all") -> gpd.GeoDataFrame:
+def public_view(
+    store: Store,
+    query: IncidentQuery | None = None,
+    *,
+    period: str = "all",
+    counts: privacy.PublishedCounts | None = None,
+) -> gpd.GeoDataFrame:
     """The public view as features: one per area (both kinds) and one per H3 hexagon with incidents.
+
+    ``counts`` are the public's :func:`pipelines.privacy.published_counts` for ``query`` when the caller
+    already holds them (the dashboard's map: the same counts the screen shows); otherwise they are read.
 
     Columns :data:`PUBLIC_COLUMNS`: ``feature`` (``area`` or ``hexagon``), ``kind`` (``precinct``,
     ``neighbourhood`` or ``h3 resolution N``), ``code``, ``name``, ``incidents`` (a number, or ``"<5"``),
     ``period`` and ``categories`` (what was counted); the geometry is the area or the hexagon.
     """
     query = query or IncidentQuery()
-    counts = privacy.published_counts(store, privacy.PUBLIC, query)
+    if counts is None:
+        counts = privacy.published_counts(store, privacy.PUBLIC, query)
+    if not counts.suppressed:
+        raise AreaSafeError("public_view takes suppressed counts (the public's or a cso's); these are exact")
     areas = store.read_areas()[["kind", "code", "name", "geometry"]]
     by_area = areas.merge(counts.areas, on=["kind", "code"], how="left")
     area_features = gpd.GeoDataFrame(

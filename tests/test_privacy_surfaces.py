@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
@@ -64,6 +65,7 @@ SURFACES: dict[str, tuple[str, ...]] = {
     "pack:pdf": ("public", "planner", "act_member"),
     "hotspots:json": ("public", "cso", "planner", "act_member"),
     "export:public": ("public",),
+    "download:map": ("public", "cso", "planner", "act_member"),  # every format, the PNG's pixels excepted
     "export:layers": (),  # analysts and admins only; refused below (test_layer_exports_refuse_other_roles)
     "cli:export --public": ("public",),
     "cli:pack --public": ("public",),
@@ -205,6 +207,43 @@ def test_cli_public_outputs_hold_nothing_the_public_may_not_see(planted, tmp_pat
         run = subprocess.run([*cli, *args, str(out), "--public"], capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
         assert not _leaks(run.stdout + run.stderr + out.read_text(), points)
+
+
+@pytest.mark.parametrize("role", SURFACES["download:map"])
+def test_map_downloads_hold_nothing_the_role_may_not_see(planted, tmp_path, role):
+    """The map page's downloads (GeoPackage, GeoJSON and CSV of every layer), built from what the page reads."""
+    import geopandas as gpd
+    import pyogrio
+
+    from pipelines import downloads, mapview
+    from pipelines.views import month_bounds
+
+    store, points = planted
+    viewer = VIEWERS[role]
+    query = IncidentQuery(neighbourhood=HOOD, start=month_bounds(pd.Period(MONTH))[0])
+    view = downloads.map_view(
+        store,
+        viewer,
+        query,
+        areas=store.read_areas(),
+        incidents=privacy.read_incidents(store, viewer, query),
+        counts=privacy.published_counts(store, viewer, query) if viewer.suppressed else None,
+        assets=privacy.read_table(store, viewer, "assets"),
+        interventions=privacy.read_table(store, viewer, "interventions"),
+        layers=mapview.allowed_layers(viewer),
+    )
+    text = []
+    for layer in view.names:
+        text.append(downloads.to_bytes(view, "csv", layer).decode())
+        text.append(downloads.to_bytes(view, "geojson", layer).decode())
+    path = tmp_path / "map.gpkg"
+    path.write_bytes(downloads.to_bytes(view, "gpkg"))
+    for layer, _ in pyogrio.list_layers(path):
+        frame = gpd.read_file(path, layer=layer)
+        text.append(frame.to_csv() + frame.geometry.to_wkt(rounding_precision=7).str.cat(sep=" "))
+    assert not _leaks("\n".join(text), points), role
+    if role in ("planner", "act_member"):  # the planted rows are there, generalised: the scan looked at them
+        assert len(view.layers["incidents"]) >= N_PLANTED
 
 
 @pytest.mark.parametrize("role", ["public", "cso", "planner", "act_member"])

@@ -7,7 +7,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import common
-from pipelines import mapview, views
+from pipelines import downloads, mapview, views
 from pipelines.act import pack
 
 # Projector mode: larger type and high-contrast tables; nothing else on the page. Streamlit puts the
@@ -108,3 +108,11 @@ if len(reports):  # an if statement: Streamlit's magic would write a conditional
     st.table(views.for_people(reports.head(15)))
 else:
     st.caption("None this month.")
+common.offer_downloads(
+    downloads.table_view(
+        "act-review", {"by_category": section.table, "hot_spots": summary, "interventions_needing_attention": review,
+                       "community_reports": views.for_people(reports)},
+        place=name, period=str(month), filters={"neighbourhood": name, "month": str(month)},
+    ),
+    key="a_download",
+)  # fmt: skip

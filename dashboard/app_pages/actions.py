@@ -11,7 +11,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import common
-from pipelines import audit, views
+from pipelines import audit, downloads, views
 from pipelines.act import actions as register
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ACTION_STATUSES
@@ -38,6 +38,10 @@ cols[2].metric("Blocked", f"{int((shown['status'] == 'blocked').sum()):,}")
 columns = ["action_id", "status", "overdue", "due", "decision", "owner_org", "owner_person", "blocked_by", "unblocker"]
 columns += ["financial_year", "funding_sphere", "meeting_id", "updated_at", "updated_by"]
 st.dataframe(views.blank_missing(shown[columns]), hide_index=True, width="stretch")
+common.offer_downloads(
+    downloads.table_view("actions", {"actions": shown[columns]}, filters={"neighbourhood": code, "status": chosen_statuses}),
+    key="ar_download",
+)  # fmt: skip
 if flash := st.session_state.pop("ar_flash", None):
     st.success(flash)
 

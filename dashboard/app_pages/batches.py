@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
-from pipelines import access, privacy, views
+from pipelines import access, downloads, privacy, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import rejections
 
@@ -22,6 +22,7 @@ batches = privacy.read_batches(common.store(), viewer)
 shown = views.batch_table(batches)
 shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
 st.dataframe(views.for_people(shown), hide_index=True, width="stretch")
+common.offer_downloads(downloads.table_view("batches", {"batches": views.for_people(shown)}), key="b_download_all")
 if flash := st.session_state.pop("b_flash", None):
     st.success(flash)
 

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common
-from pipelines import terms, views
+from pipelines import downloads, terms, views
 from pipelines.errors import AreaSafeError
 from pipelines.taxonomy import load_taxonomy
 
@@ -64,6 +64,11 @@ if len(mappable) and terms.may_map_terms(viewer):
         else:
             st.success(f"{term!r} is now {labels[mapped.category]}: {mapped.incidents:,} incidents re-classified.")
 
+common.offer_downloads(
+    downloads.table_view("data-quality", {"batches": views.for_people(views.batch_table(batches)),
+                                          "outside_every_area": outside, "category_terms_not_mapped": unmapped}),
+    key="dq_download",
+)  # fmt: skip
 st.subheader("Coverage by source (incidents per month)")
 coverage = views.coverage_by_source(incidents)
 st.plotly_chart(

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from pipelines import mapview, privacy, views
+from pipelines import downloads, mapview, privacy, views
 
 viewer = common.require("map")
 filters = common.sidebar()
@@ -132,3 +132,12 @@ with right:
         st.table(views.record_rows(record).set_index("field"))
     else:
         st.caption("Click an area, hexagon, asset, intervention or point to see its record here.")
+
+common.offer_downloads(
+    downloads.map_view(
+        common.store(), viewer, filters.query(), areas=areas, incidents=incidents, counts=counts,
+        assets=assets, interventions=interventions, hotspots=None if hot is None else hot.cells,
+        layers=layers, area_kind=area_kind, period=common.period_words(filters),
+    ),
+    key="m_download",
+)  # fmt: skip

@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common
-from pipelines import mapview, views
+from pipelines import downloads, mapview, views
 
 viewer = common.require("profile")
 filters = common.sidebar()
@@ -95,3 +95,10 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+common.offer_downloads(
+    downloads.profile_view(
+        stats, hot.cells, areas=common.areas(), assets=assets, interventions=interventions,
+        code=filters.neighbourhood, period=common.period_words(filters), statistics=viewer.may("statistics"),
+    ),
+    key="p_download",
+)  # fmt: skip

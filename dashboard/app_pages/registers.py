@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from pipelines import access, mapview, views
+from pipelines import access, downloads, mapview, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import forms, registers
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
@@ -36,6 +36,10 @@ shown_filter = st.multiselect(views.field_label(choice_field), choices, key=key(
 shown = frame[frame[choice_field].isin(shown_filter)] if shown_filter else frame
 st.metric(kind.capitalize(), f"{len(shown):,}")
 st.dataframe(views.blank_missing(shown), hide_index=True, width="stretch")
+common.offer_downloads(
+    downloads.table_view(kind, {kind: shown}, areas=common.areas(), filters={views.field_label(choice_field): shown_filter}),
+    key=key("download"),
+)  # fmt: skip
 if flash := st.session_state.pop("r_flash", None):
     st.success(flash)
 

@@ -10,6 +10,7 @@ printed size (figures are drawn at the size they are placed in the pack).
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -67,6 +68,47 @@ def intervention_labels(interventions: pd.DataFrame) -> dict[str, str]:
     return {iid: f"I{i}" for i, iid in enumerate(ordered, start=1)}
 
 
+@dataclass(frozen=True)
+class MapFigure:
+    """What a printed map shows: the one renderer behind the pack's map and the dashboard's map image.
+
+    Attributes
+    ----------
+    area : geopandas.GeoDataFrame
+        The area(s) in view, outlined; everything outside is greyed.
+    area_label : str
+        The outline's legend entry ("Harare boundary").
+    metric_crs : str or pyproj.CRS
+        A metric CRS to draw in (metres for the scale bar).
+    hotspots : geopandas.GeoDataFrame or None
+        Hot-spot cells with ``hotspot_class`` (or ``gi_bin`` and ``emerging``), drawn by class.
+    sufficient : bool
+        Whether hot spots could be looked for at all (:func:`hotspot_classes`).
+    groups : geopandas.GeoDataFrame or None
+        The agenda's hot spots (``label`` H1..., geometry), outlined and labelled.
+    hexagons : geopandas.GeoDataFrame or None
+        Incident counts per hexagon as the viewer may see them: ``label`` (the class, "5–9") and ``grey``.
+    assets, interventions : geopandas.GeoDataFrame or None
+        Drawn by ABCD category (marker shape) and by geometry kind; ``intervention_labels`` names them I1....
+    title, note : str
+        A heading above the map and a line under the legend (the period, what was hidden and why).
+    """
+
+    area: gpd.GeoDataFrame
+    area_label: str
+    metric_crs: object
+    hotspots: gpd.GeoDataFrame | None = None
+    sufficient: bool = True
+    groups: gpd.GeoDataFrame | None = None
+    hexagons: gpd.GeoDataFrame | None = None
+    hexagon_title: str = "Incidents per hexagon"
+    assets: gpd.GeoDataFrame | None = None
+    interventions: gpd.GeoDataFrame | None = None
+    intervention_labels: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+    note: str = ""
+
+
 def neighbourhood_map(
     agenda: Agenda, *, roads_path: str | Path | None = None, width_in: float = 7.0, height_in: float = 7.6
 ) -> bytes:
@@ -76,22 +118,44 @@ def neighbourhood_map(
     ``roads_path`` is the offline road file (default ``data/demo/context_roads.fgb``); roads are left out
     when it is absent.
     """
+    context = agenda.context
+    figure = MapFigure(
+        area=context.area,
+        area_label=f"{context.name} boundary",
+        metric_crs=context.hotspots.grid.metric_crs,
+        hotspots=context.hotspots.cells,
+        sufficient=bool(context.hotspots.hotspots.sufficient),
+        groups=agenda.hotspot_groups,
+        assets=context.assets,
+        interventions=context.interventions,
+        intervention_labels=intervention_labels(context.neighbourhood_interventions),
+    )
+    return map_png(figure, roads_path=roads_path, width_in=width_in, height_in=height_in)
+
+
+def map_png(
+    figure: MapFigure, *, roads_path: str | Path | None = None, width_in: float = 7.0, height_in: float = 7.6
+) -> bytes:
+    """``figure`` drawn offline (no tiles, no network) as a PNG with its legend below the map, readable in
+    black and white: the meeting pack's map and the dashboard's map image."""
     from pipelines.mapview import CONTEXT_ROADS_PATH, load_context_roads
 
-    context = agenda.context
-    crs = context.hotspots.grid.metric_crs
-    area = context.area.to_crs(crs)
+    crs = figure.metric_crs
+    area = figure.area.to_crs(crs)
     minx, miny, maxx, maxy = area.total_bounds
     pad = max(maxx - minx, maxy - miny) * 0.08 + 150
     view = (minx - pad, miny - pad, maxx + pad, maxy + pad)
     lonlat = gpd.GeoSeries(gpd.points_from_xy(view[::2], view[1::2]), crs=crs).to_crs(4326)
     bbox = (lonlat.x.min(), lonlat.y.min(), lonlat.x.max(), lonlat.y.max())
+    top = 0.93 if figure.title else 0.99
 
     with plt.rc_context(_STYLE):
         fig = plt.figure(figsize=(width_in, height_in), dpi=DPI)
-        ax = fig.add_axes((0.01, 0.22, 0.98, 0.77))
+        ax = fig.add_axes((0.01, 0.22, 0.98, top - 0.22))
         legend_ax = fig.add_axes((0.01, 0.0, 0.98, 0.2))
         legend_ax.axis("off")
+        if figure.title:
+            fig.text(0.5, 0.965, figure.title, ha="center", va="center", fontsize=FONT_PT + 2.5, fontweight="bold")
         ax.set_xlim(view[0], view[2])
         ax.set_ylim(view[1], view[3])
         ax.set_aspect("equal")
@@ -104,28 +168,39 @@ def neighbourhood_map(
             roads.to_crs(crs).plot(ax=ax, color="0.72", linewidth=0.5, zorder=1)
             handles.append(Line2D([], [], color="0.72", linewidth=0.8, label="Roads"))
 
-        cells = context.hotspots.cells
-        classes = (
-            cells["hotspot_class"]
-            if "hotspot_class" in cells
-            else hotspot_classes(cells["gi_bin"], cells["emerging"], sufficient=context.hotspots.hotspots.sufficient)
-        )
-        cells = cells.assign(hotspot_class=np.asarray(classes)).to_crs(crs)
-        for kind in HOTSPOT_CLASSES:
-            chosen = cells[cells["hotspot_class"] == kind.key]
-            if kind.key in HOT_STYLES and len(chosen):
-                grey, hatch = HOT_STYLES[kind.key]
-                chosen.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
-                label = "Cold spot (may be under-reporting)" if kind.key == "cold" else kind.label
-                handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=label))
+        hexagons = figure.hexagons
+        if hexagons is not None and len(hexagons):
+            hexagons = hexagons.to_crs(crs)
+            for label, chosen in hexagons.groupby("label", sort=False):
+                grey = chosen["grey"].iloc[0]
+                chosen.plot(ax=ax, facecolor=grey, edgecolor="0.45", linewidth=0.3, zorder=2)
+                handles.append(Patch(facecolor=grey, edgecolor="0.45", label=f"{figure.hexagon_title}: {label}"))
 
-        outside = area.geometry.iloc[0].envelope.buffer(pad * 3).difference(area.geometry.iloc[0])
+        if figure.hotspots is not None and len(figure.hotspots):
+            cells = figure.hotspots
+            classes = (
+                cells["hotspot_class"]
+                if "hotspot_class" in cells
+                else hotspot_classes(cells["gi_bin"], cells["emerging"], sufficient=figure.sufficient)
+            )
+            cells = cells.assign(hotspot_class=np.asarray(classes)).to_crs(crs)
+            for kind in HOTSPOT_CLASSES:
+                chosen = cells[cells["hotspot_class"] == kind.key]
+                if kind.key in HOT_STYLES and len(chosen):
+                    grey, hatch = HOT_STYLES[kind.key]
+                    chosen.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
+                    label = "Cold spot (may be under-reporting)" if kind.key == "cold" else kind.label
+                    handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=label))
+
+        shape = area.geometry.union_all()
+        outside = shape.envelope.buffer(pad * 3).difference(shape)
         gpd.GeoSeries([outside], crs=crs).plot(ax=ax, facecolor="white", alpha=0.55, edgecolor="none", zorder=3)
-        area.boundary.plot(ax=ax, color="black", linewidth=2.2, zorder=4)
-        handles.append(Line2D([], [], color="black", linewidth=2.2, label=f"{context.name} boundary"))
+        area.boundary.plot(ax=ax, color="black", linewidth=2.2 if len(area) == 1 else 1.0, zorder=4)
+        handles.append(Line2D([], [], color="black", linewidth=2.2 if len(area) == 1 else 1.0, label=figure.area_label))
 
-        groups = agenda.hotspot_groups.to_crs(crs) if len(agenda.hotspot_groups) else agenda.hotspot_groups
-        for row in groups.itertuples():
+        groups = figure.groups
+        groups = groups.to_crs(crs) if groups is not None and len(groups) else None
+        for row in () if groups is None else groups.itertuples():
             gpd.GeoSeries([row.geometry], crs=crs).boundary.plot(
                 ax=ax, color="black", linewidth=2.6, linestyle=(0, (4, 2)), zorder=5
             )
@@ -143,7 +218,7 @@ def neighbourhood_map(
                 bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "black", "linewidth": 1.2},
                 zorder=9,
             )
-        if len(groups):
+        if groups is not None:
             handles.append(
                 Line2D(
                     [],
@@ -155,61 +230,62 @@ def neighbourhood_map(
                 )
             )
 
-        in_view = _in_view(context.assets.to_crs(crs), view)
-        for category, marker in ASSET_MARKERS.items():
-            chosen = in_view[in_view["abcd_category"] == category]
-            if len(chosen):
-                ax.scatter(
-                    chosen.geometry.x,
-                    chosen.geometry.y,
-                    marker=marker,
-                    s=34,
-                    facecolor="white",
-                    edgecolor="black",
-                    linewidth=1.0,
-                    zorder=6,
-                )
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
+        if figure.assets is not None and len(figure.assets):
+            in_view = _in_view(figure.assets.to_crs(crs), view)
+            for category, marker in ASSET_MARKERS.items():
+                chosen = in_view[in_view["abcd_category"] == category]
+                if len(chosen):
+                    ax.scatter(
+                        chosen.geometry.x,
+                        chosen.geometry.y,
                         marker=marker,
-                        linestyle="",
-                        markersize=6,
-                        markerfacecolor="white",
-                        markeredgecolor="black",
-                        label=f"Asset: {category}",
+                        s=34,
+                        facecolor="white",
+                        edgecolor="black",
+                        linewidth=1.0,
+                        zorder=6,
                     )
-                )
+                    handles.append(
+                        Line2D(
+                            [],
+                            [],
+                            marker=marker,
+                            linestyle="",
+                            markersize=6,
+                            markerfacecolor="white",
+                            markeredgecolor="black",
+                            label=f"Asset: {category}",
+                        )
+                    )
 
-        interventions = _in_view(context.interventions.to_crs(crs), view)
-        labels = intervention_labels(context.neighbourhood_interventions)
         kinds = set()
-        for row in interventions.itertuples():
-            geom = row.geometry
-            kind = geom.geom_type.removeprefix("Multi")
-            kinds.add(kind)
-            if kind == "Point":
-                ax.scatter([geom.x], [geom.y], marker="*", s=170, facecolor="black", edgecolor="white", zorder=7)
-            elif kind == "LineString":
-                gpd.GeoSeries([geom], crs=crs).plot(ax=ax, color="black", linewidth=2.4, linestyle="-.", zorder=7)
-            else:
-                gpd.GeoSeries([geom], crs=crs).plot(
-                    ax=ax, facecolor="none", edgecolor="black", hatch="xx", linewidth=1.4, zorder=7
-                )
-            label = labels.get(row.intervention_id)
-            if label:
-                anchor = geom.representative_point() if kind != "Point" else geom
-                text = ax.annotate(
-                    label,
-                    (anchor.x, anchor.y),
-                    xytext=(7, 7),
-                    textcoords="offset points",
-                    fontsize=FONT_PT + 1,
-                    fontweight="bold",
-                    zorder=9,
-                )
-                text.set_path_effects([path_effects.withStroke(linewidth=3, foreground="white")])
+        if figure.interventions is not None and len(figure.interventions):
+            interventions = _in_view(figure.interventions.to_crs(crs), view)
+            for row in interventions.itertuples():
+                geom = row.geometry
+                kind = geom.geom_type.removeprefix("Multi")
+                kinds.add(kind)
+                if kind == "Point":
+                    ax.scatter([geom.x], [geom.y], marker="*", s=170, facecolor="black", edgecolor="white", zorder=7)
+                elif kind == "LineString":
+                    gpd.GeoSeries([geom], crs=crs).plot(ax=ax, color="black", linewidth=2.4, linestyle="-.", zorder=7)
+                else:
+                    gpd.GeoSeries([geom], crs=crs).plot(
+                        ax=ax, facecolor="none", edgecolor="black", hatch="xx", linewidth=1.4, zorder=7
+                    )
+                label = figure.intervention_labels.get(row.intervention_id)
+                if label:
+                    anchor = geom.representative_point() if kind != "Point" else geom
+                    text = ax.annotate(
+                        label,
+                        (anchor.x, anchor.y),
+                        xytext=(7, 7),
+                        textcoords="offset points",
+                        fontsize=FONT_PT + 1,
+                        fontweight="bold",
+                        zorder=9,
+                    )
+                    text.set_path_effects([path_effects.withStroke(linewidth=3, foreground="white")])
         for kind, handle in (
             (
                 "Point",
@@ -237,6 +313,8 @@ def neighbourhood_map(
         ax.set_xlabel("")
         ax.set_ylabel("")
         legend_ax.legend(handles=handles, loc="upper center", ncols=3, frameon=False, handlelength=2.4, borderaxespad=0)
+        if figure.note:
+            legend_ax.text(0.5, 0.02, figure.note, ha="center", va="bottom", fontsize=FONT_PT - 1, wrap=True)
         return _png(fig)
 
 
