@@ -66,6 +66,14 @@ def running_dashboard(store_url: str, log_path: Path, *, wait_s: float = 90) -> 
             proc.wait(timeout=20)
 
 
+def _record_failure(page, request) -> None:
+    """Record a failed request, except one the browser itself cancelled (``net::ERR_ABORTED``): a
+    navigation (``page.goto``, a reload, Streamlit's own page switch) cancels the script chunks still
+    loading for the page it leaves, and a busy machine makes that likelier, not the dashboard worse."""
+    if request.failure != "net::ERR_ABORTED":
+        page.failed.append(f"{request.url} {request.failure}")
+
+
 @contextlib.contextmanager
 def recording_page(browser, **context_options) -> Iterator:
     """A page that records failed requests (``page.failed``) and any request leaving the machine
@@ -73,7 +81,7 @@ def recording_page(browser, **context_options) -> Iterator:
     context = browser.new_context(**context_options)
     page = context.new_page()
     page.failed, page.external = [], []
-    page.on("requestfailed", lambda r: page.failed.append(f"{r.url} {r.failure}"))
+    page.on("requestfailed", lambda r: _record_failure(page, r))
     page.on("request", lambda r: None if r.url.startswith(LOCAL) else page.external.append(r.url))
     try:
         yield page
