@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, not the repository root
     sys.path.insert(0, str(ROOT))
 
-from dashboard import common  # noqa: E402 - needs the repository root on the path
+from dashboard import common, layout  # noqa: E402 - needs the repository root on the path
 
 # Not named "pages": Streamlit lists every file of a "pages" folder next to the main script in the sidebar
 # whenever the registered page set changes (here: at login), whatever st.navigation says.
@@ -40,6 +40,7 @@ NAVIGATION = (
 st.set_page_config(
     page_title="AreaSafe", page_icon=str(Path(__file__).parent / "static" / "areasafe.png"), layout="wide"
 )
+layout.apply()  # the app's own styles (projector and phone) and the phone's sidebar behaviour
 viewer = common.viewer()
 sections: dict[str, list] = {}
 for section, file, title, icon, action in NAVIGATION:

@@ -176,11 +176,14 @@ class MapResult:
     stats: dict[str, int | bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: H3 cell -> its count as the hexagon layer shows it (``"<5"`` for a suppressed one), for the record
+    #: of a clicked hexagon (:func:`pipelines.views.feature_record`).
+    cell_counts: dict[str, str] = field(default_factory=dict)
 
     def clicked(self, text: str | None) -> tuple[str, str] | None:
         """``(kind, id)`` of the feature whose popup text st_folium returned (see :func:`parse_ref`)."""
         ref = parse_ref(text)
-        if ref is not None and ref[0] in ("hotspot", "hexagon"):
+        if ref is not None and ref[0] in ("hotspot", "hexagon", "area"):
             return self.refs.get(f"{ref[0]}:{ref[1]}")
         return ref
 
@@ -200,6 +203,7 @@ def build_map(
     options: MapOptions | None = None,
     counts: PublishedCounts | None = None,
     population_source: str | None = None,
+    counted_in: str | None = None,
 ) -> MapResult:
     """Build the explorer map.
 
@@ -225,6 +229,9 @@ def build_map(
     population_source
         Where the residents behind the rates come from (:func:`pipelines.hotspots.rates.population_source`),
         shown under the legend when areas are coloured by a rate.
+    counted_in
+        Code of the Safe Neighbourhood the incidents (and ``counts``) were filtered to: the areas outside it
+        are drawn grey with their name and "outside the chosen Safe Neighbourhood", not as 0 incidents.
     """
     options = options or MapOptions()
     layers = set(options.layers)
@@ -242,7 +249,7 @@ def build_map(
     if "roads" in layers and roads is not None and len(roads):
         _add_roads(m, roads, m_bounds(areas, focus), options, result)
     if "areas" in layers:
-        _add_areas(m, areas, everywhere, options, result, counts, population_source)
+        _add_areas(m, areas, everywhere, options, result, counts, population_source, counted_in)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         _add_hotspots(m, hotspots, options, result)
     if "heat" in layers and len(lon):
@@ -430,6 +437,11 @@ def _xy(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _base_map(areas: gpd.GeoDataFrame, focus: str | None, options: MapOptions) -> folium.Map:
     # tiles=None needs an explicit max_zoom, or marker clustering fails (NOTES.md).
     m = folium.Map(tiles=None, control_scale=True)
+    # The map fills its frame, however tall the page makes it (the explorer sizes the frame from the
+    # screen); streamlit-folium sets a fixed pixel height on the map's div, which this overrides.
+    m.get_root().header.add_child(
+        folium.Element(f"<style>html,body{{overflow:hidden}}#{m.get_name()}{{height:100vh!important}}</style>")
+    )
     # Without a tile layer folium 0.20 drops max_zoom, and marker clustering then fails with
     # "Map has no maxZoom specified": set the Leaflet options directly.
     m.options["max_zoom"], m.options["min_zoom"] = 19, 9
@@ -507,7 +519,12 @@ def _palette(n: int) -> tuple[str, ...]:
 
 
 def area_summary(
-    areas: gpd.GeoDataFrame, incidents: pd.DataFrame, *, kind: str, counts: PublishedCounts | None = None
+    areas: gpd.GeoDataFrame,
+    incidents: pd.DataFrame,
+    *,
+    kind: str,
+    counts: PublishedCounts | None = None,
+    counted_in: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Areas of ``kind`` with ``count``, ``shown`` (the count as displayed), ``rate`` (incidents per 1,000
     residents, Empirical Bayes smoothed), ``crude_rate`` and ``rate_note`` (why a rate is missing or
@@ -516,6 +533,10 @@ def area_summary(
     With ``counts`` the published counts are used: a suppressed count is NaN and shown as ``"<5"``; its rates
     are NaN too, and it is left out of the smoothing (:func:`pipelines.hotspots.rates.rate_table`), so no rate
     on the map gives a hidden count back.
+
+    With ``counted_in`` (the Safe Neighbourhood the incidents were filtered to) an area that lies outside it
+    was not counted at all: its count is NaN (left out of the smoothing too), ``outside`` is True and
+    ``shown`` says so in words instead of "0".
     """
     column = f"{kind}_code"
     chosen = areas[areas["kind"] == kind].copy()
@@ -527,17 +548,39 @@ def area_summary(
         found = incidents[column].value_counts() if column in incidents and len(incidents) else pd.Series(dtype=int)
         chosen["count"] = chosen["code"].map(found).fillna(0).astype(int)
         chosen["shown"] = chosen["count"].map("{:,}".format)
+    chosen["outside"] = _outside(chosen, areas, counted_in)
+    chosen.loc[chosen["outside"], "count"] = np.nan
+    chosen.loc[chosen["outside"], "shown"] = OUTSIDE_WORDS
     rates = rate_table(chosen, chosen.set_index("code")["count"], kind=kind).table.set_index("code")
     chosen["rate"] = chosen["code"].map(rates[EB_RATE]).round(2)
     chosen["crude_rate"] = chosen["code"].map(rates[CRUDE_RATE]).round(2)
-    chosen["rate_note"] = chosen["code"].map(rates[NOTE]).fillna("")
+    chosen["rate_note"] = chosen["code"].map(rates[NOTE]).fillna("").where(~chosen["outside"], "")
     return chosen
 
 
+#: What an area outside the chosen Safe Neighbourhood shows instead of a count.
+OUTSIDE_WORDS = "not counted: outside the chosen Safe Neighbourhood"
+
+
+def _outside(chosen: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, counted_in: str | None) -> pd.Series:
+    """Which of ``chosen`` lie outside the neighbourhood ``counted_in``: every other neighbourhood, and the
+    precincts that share no more than a boundary sliver (under 1% of the neighbourhood) with it."""
+    if counted_in is None:
+        return pd.Series(False, index=chosen.index)
+    focus = areas[(areas["kind"] == "neighbourhood") & (areas["code"] == counted_in)]
+    if not len(focus):
+        return pd.Series(False, index=chosen.index)
+    if (chosen["kind"] == "neighbourhood").all():
+        return chosen["code"] != counted_in
+    shape = focus.geometry.union_all()
+    shared = chosen.geometry.intersection(shape).area.to_numpy()
+    return pd.Series(shared < 0.01 * shape.area, index=chosen.index)
+
+
 def _add_areas(
-    m, areas, incidents, options: MapOptions, result: MapResult, counts=None, population_source=None
+    m, areas, incidents, options: MapOptions, result: MapResult, counts=None, population_source=None, counted_in=None
 ) -> None:
-    summary = area_summary(areas, incidents, kind=options.area_kind, counts=counts)
+    summary = area_summary(areas, incidents, kind=options.area_kind, counts=counts, counted_in=counted_in)
     if not len(summary):
         return
     decimals = 0 if options.metric == "count" else 1
@@ -549,9 +592,14 @@ def _add_areas(
     summary["colour"] = [
         "#d9d9d9" if np.isnan(v) else palette[c] for c, v in zip(classes, values.to_numpy(), strict=True)
     ]
-    summary["ref"] = "area:" + options.area_kind + ":" + summary["code"].astype(str)
+    # a short reference in the popup (no area code on screen), read back by MapResult.clicked
+    summary["ref"] = [f"area:{number}" for number in range(1, len(summary) + 1)]
+    result.refs |= {
+        ref: ("area", f"{options.area_kind}:{code}") for ref, code in zip(summary["ref"], summary["code"], strict=True)
+    }
     for column in ("rate", "crude_rate"):
         summary[column] = summary[column].map(lambda v: "no rate" if pd.isna(v) else f"{v:,.1f}")
+        summary.loc[summary["outside"], column] = ""
     for column in ("name", "ref", "rate_note"):
         summary[column] = summary[column].map(safe_text)
     rate = "crude_rate" if options.metric == "crude_rate" else "rate"
@@ -560,7 +608,11 @@ def _add_areas(
         columns={"shown": "count", rate: "per_1000", "rate_note": "note"}
     )
     label = "Safe Neighbourhoods" if options.area_kind == "neighbourhood" else "Police precincts"
-    fields, aliases = ["name", "count", "per_1000", "note"], ["Area", "Incidents", rate_alias, ""]
+    # precincts around a chosen neighbourhood hold only its incidents: the label says so
+    counted = (
+        "Incidents in the chosen Safe Neighbourhood" if counted_in and options.area_kind == "precinct" else "Incidents"
+    )
+    fields, aliases = ["name", "count", "per_1000", "note"], ["Area", counted, rate_alias, ""]
     folium.GeoJson(
         data,
         name=f"{label} ({METRIC_NAMES[options.metric].split(' (')[0]})",
@@ -574,6 +626,7 @@ def _add_areas(
         tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
         popup=folium.GeoJsonPopup([*fields, "ref"], aliases=[*aliases, "Ref"]),
     ).add_to(m)
+    _add_area_names(m, summary, label)
     entries = tuple(zip(class_labels(lows, decimals=decimals), palette, strict=True))
     note = ""
     if options.metric != "count":
@@ -585,8 +638,36 @@ def _add_areas(
             )
         if summary[rate].eq("no rate").any():
             note += " Grey: no rate (no population figure, or too few incidents to publish)."
+    if summary["outside"].any():
+        note = (note + " Grey: outside the chosen Safe Neighbourhood, not counted; choose All areas in the "
+                "sidebar to compare areas.").strip()  # fmt: skip
     result.legend.append(LegendSection(f"{label}: {METRIC_NAMES[options.metric]}", entries, note))
     result.stats["areas"] = len(summary)
+
+
+# Names drawn on the map at each area's inner point: dark on a white halo, readable on a projector over any
+# fill; the label takes no clicks, so a click on it selects the area beneath.
+_AREA_NAME_STYLE = (
+    "transform:translate(-50%,-50%);white-space:nowrap;font:600 14px/1.2 sans-serif;color:#111;"
+    "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;pointer-events:none"
+)
+
+
+def _add_area_names(m, summary: gpd.GeoDataFrame, label: str) -> None:
+    """A switchable layer of area names (``summary["name"]`` is already escaped by :func:`safe_text`)."""
+    names = folium.FeatureGroup(name=f"{label}: names", show=True)
+    for name, point in zip(summary["name"], summary.geometry.representative_point(), strict=True):
+        if not name or point is None or point.is_empty:
+            continue
+        folium.Marker(
+            [round(point.y, 5), round(point.x, 5)],
+            icon=folium.DivIcon(
+                html=f'<div style="{_AREA_NAME_STYLE}">{name}</div>', icon_size=(0, 0), class_name="areasafe-name"
+            ),
+            interactive=False,
+            keyboard=False,
+        ).add_to(names)
+    names.add_to(m)
 
 
 def _add_heat(m, incidents: gpd.GeoDataFrame, lon, lat, options: MapOptions, result: MapResult) -> None:
@@ -632,6 +713,7 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published
             result.notes.append("Hexagons: no incidents with a location in this view.")
         result.stats["hexagons"] = 0
         return
+    result.cell_counts |= {cell: str(labels[cell]) for cell in shown.index}
     first = 5 if published is not None and published.suppressed else None
     lows = nice_breaks(shown.to_numpy(dtype=float), first=first)
     palette = _palette(len(lows))

@@ -328,15 +328,17 @@ def feature_record(
     interventions,
     incidents,
     hotspots: pd.DataFrame | None = None,
+    cell_counts: dict[str, str] | None = None,
     statistics: bool = False,
 ) -> dict | None:
     """The stored record behind a clicked map feature (see :meth:`pipelines.mapview.MapResult.clicked`);
     ``None`` when nothing (``kind`` None) or nothing known was clicked. ``incidents`` are the viewer's rows,
     so an incident the viewer may not see has no record.
 
-    A hexagon of the hot-spot layer (a cell of ``hotspots``) reads as its class in words and its count;
-    with ``statistics`` (analysts) also its H3 id, Gi* bin, z-score, p-value and emerging category. Without
-    it no H3 id is shown."""
+    A hexagon reads as what it is, the Safe Neighbourhood it lies in and its count as the map showed it
+    (``cell_counts``, :attr:`pipelines.mapview.MapResult.cell_counts`, made from what the viewer may see);
+    a cell of the hot-spot layer (``hotspots``) also as its class in words. With ``statistics`` (analysts)
+    also its H3 id, Gi* bin, z-score, p-value and emerging category. Without it no H3 id is shown."""
     if kind is None:
         return None
     if kind == "area":
@@ -349,7 +351,7 @@ def feature_record(
     elif kind == "incident":
         match = incidents[incidents["incident_id"] == ref]
     elif kind == "cell":
-        return _cell_record(ref, hotspots, statistics=statistics)
+        return _cell_record(ref, hotspots, areas=areas, cell_counts=cell_counts, statistics=statistics)
     else:
         return None
     if not len(match):
@@ -358,21 +360,35 @@ def feature_record(
     return {k: (None if pd.isna(v) else str(v)) for k, v in record.items() if not isinstance(v, list | dict)}
 
 
-def _cell_record(cell: str, hotspots: pd.DataFrame | None, *, statistics: bool) -> dict:
+def _cell_record(
+    cell: str, hotspots: pd.DataFrame | None, *, areas, cell_counts: dict[str, str] | None, statistics: bool
+) -> dict:
     import h3
+    import shapely
 
     from pipelines.hotspots.emerging import HOTSPOT_CLASS
 
     lat, lon = h3.cell_to_latlng(cell)
-    record = {"hexagon": cell} if statistics else {}
-    record["centre"] = f"{lat:.5f}, {lon:.5f}"
+    across = 2 * h3.average_hexagon_edge_length(h3.get_resolution(cell), unit="m")
+    record = {"what": f"A hexagon of the map, about {_round_metres(across)} m across"}
+    if statistics:
+        record["hexagon"] = cell
+    hoods = areas[areas["kind"] == "neighbourhood"] if areas is not None and len(areas) else None
+    if hoods is not None:
+        inside = hoods[hoods.geometry.contains(shapely.Point(lon, lat))]
+        if len(inside):
+            record["safe neighbourhood"] = str(inside["name"].iloc[0])
     found = hotspots[hotspots["cell_id"] == cell] if hotspots is not None and len(hotspots) else None
+    if cell_counts and cell in cell_counts:
+        record["incidents in the period"] = cell_counts[cell]
     if found is None or not len(found):
+        record["centre"] = f"{lat:.5f}, {lon:.5f}"
         return record
     row = found.iloc[0]
     kind = HOTSPOT_CLASS[row.get("hotspot_class", "none")]
     record["hot spot"] = f"{kind.label}: {kind.meaning}"
     record["incidents in the period"] = str(row["shown"]) if "shown" in row else f"{int(row['count']):,}"
+    record["centre"] = f"{lat:.5f}, {lon:.5f}"
     if statistics:
         record |= {
             "Gi* bin": str(int(row["gi_bin"])),
@@ -383,8 +399,18 @@ def _cell_record(cell: str, hotspots: pd.DataFrame | None, *, statistics: bool) 
     return record
 
 
-#: Stored columns that mean nothing to the person who clicked a feature (the analyst export keeps them).
-_INTERNAL_FIELDS = ("fid", "batch_id", "dedupe_key", "raw", "generalised", "sensitive")
+def _round_metres(metres: float) -> str:
+    return f"{round(metres, -1 if metres < 1_000 else -2):,.0f}"
+
+
+#: Stored columns that mean nothing to the person who clicked a feature (the analyst export keeps them):
+#: internal keys and codes. An area's code is replaced by its name.
+_INTERNAL_FIELDS = (
+    "fid", "batch_id", "dedupe_key", "raw", "generalised", "sensitive", "code", "asset_id", "intervention_id",
+    "incident_id",
+)  # fmt: skip
+_AREA_FIELDS = {"precinct_code": "precinct", "neighbourhood_code": "neighbourhood"}
+_AREA_KIND_WORDS = {"neighbourhood": "Safe Neighbourhood", "precinct": "Police precinct"}
 _FIELD_LABELS = {
     "occurred_at": "When",
     "abcd_category": "ABCD asset category",
@@ -408,6 +434,9 @@ _FIELD_LABELS = {
     "at": "When",
     "lat": "Latitude",
     "lon": "Longitude",
+    "raw_category": "Category as reported",
+    "sharing_consent": "Consent to share",
+    "safe neighbourhood": "Safe Neighbourhood",
 }
 
 
@@ -421,18 +450,35 @@ def field_label(field: str) -> str:
     return _FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
 
 
-def record_rows(record: dict) -> pd.DataFrame:
-    """A clicked feature's record as a two-column table of text for people: internal fields left out,
-    names in words, times in local time, whole numbers without a decimal point."""
+def record_rows(record: dict, *, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A clicked feature's record as a two-column table of text for people: internal fields and codes left
+    out, an area's code shown as its name (from ``areas``), names and categories in words, times in local
+    time, whole numbers with thousands separators and without a decimal point."""
+    names = {}
+    if areas is not None and len(areas):
+        names = {
+            (kind, code): name for kind, code, name in zip(areas["kind"], areas["code"], areas["name"], strict=True)
+        }
+    categories = category_labels()
     rows = []
     for field, value in record.items():
         if field in _INTERNAL_FIELDS or value is None or value == "":
             continue
         text = str(value)
-        if field.endswith("_at"):
+        if field in _AREA_FIELDS:
+            text = str(names.get((_AREA_FIELDS[field], text), "")) or "not named"
+        elif field == "kind" and text in _AREA_KIND_WORDS:
+            text = _AREA_KIND_WORDS[text]
+        elif field == "category":
+            text = categories.get(text, text)
+        elif field == "raw_category" and text.casefold() == str(categories.get(record.get("category"), "")).casefold():
+            continue  # the file's own word for it says nothing more
+        elif field == "status":
+            text = str(status_words(text))
+        elif field.endswith("_at"):
             when = pd.to_datetime(text, utc=True, errors="coerce")
             text = text if pd.isna(when) else when.tz_convert(SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
-        elif field in ("population", "budget_zar"):
+        elif field in ("population", "budget_zar", "count"):
             number = pd.to_numeric(text, errors="coerce")
             text = text if pd.isna(number) else f"{number:,.0f}"
         rows.append((field_label(field), text))

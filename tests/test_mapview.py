@@ -394,3 +394,28 @@ def test_allowed_layers_by_viewer():
     assert "heat" not in mapview.allowed_layers(Viewer("c", "cso", "X"))
     assert "points" in mapview.allowed_layers(Viewer("c", "cso", "X"))
     assert not {"heat", "points"} & set(mapview.allowed_layers(PUBLIC))
+
+
+def test_areas_outside_the_chosen_neighbourhood_say_so_instead_of_zero():
+    """Filtered to Alpha, Beta was not counted: it shows its name and says why, not "0" (issue 18)."""
+    alpha = _incidents(20).query("neighbourhood_code == 'A'")
+    summary = mapview.area_summary(_areas(), alpha, kind="neighbourhood", counted_in="A").set_index("code")
+    assert summary.loc["A", "shown"] == f"{len(alpha):,}" and not summary.loc["A", "outside"]
+    assert summary.loc["B", "shown"] == mapview.OUTSIDE_WORDS and np.isnan(summary.loc["B", "count"])
+    result = mapview.build_map(_areas(), alpha, counted_in="A", options=mapview.MapOptions(layers=("areas",)))
+    html = result.map.get_root().render()
+    assert mapview.OUTSIDE_WORDS in html and '"count": "0"' not in html
+    assert "outside the chosen Safe Neighbourhood" in result.legend[0].note
+    everywhere = mapview.area_summary(_areas(), _incidents(20), kind="neighbourhood").set_index("code")
+    assert not everywhere["outside"].any()  # all areas: every count is real
+
+
+def test_area_names_are_drawn_as_escaped_text_and_read_back_by_short_reference():
+    areas = _areas().assign(name=["Alpha <b>x</b>", "Beta"])
+    result = mapview.build_map(areas, _incidents(10), options=mapview.MapOptions(layers=("areas",)))
+    html = result.map.get_root().render()
+    labels = [json.loads(f'"{text}"') for text in re.findall(r'L\.divIcon\(\{\s*"html": "((?:[^"\\]|\\.)*)"', html)]
+    assert len(labels) == 2 and "areasafe-name" in html
+    assert labels[0].endswith(">Alpha &lt;b&gt;x&lt;/b&gt;</div>")  # shown as text, never parsed
+    assert "area:neighbourhood:A" not in html  # no area code on screen
+    assert result.clicked("Area\tBeta\nRef\tarea:2") == ("area", "neighbourhood:B")

@@ -156,7 +156,7 @@ def test_a_clicked_record_reads_as_text_for_people(demo_store):
     assert "." not in fields["Population"] and "," in fields["Population"]
     cell = views.record_rows(views.feature_record("cell", "89ad361200bffff", areas=areas, assets=None,
                                                   interventions=None, incidents=None))  # fmt: skip
-    assert list(cell["field"]) == ["Centre"]  # no H3 id for planners and ACT members
+    assert list(cell["field"]) == ["What", "Centre"]  # no H3 id for planners and ACT members (a cell out of town)
     hot = pd.DataFrame({"cell_id": ["89ad361200bffff"], "count": [12], "gi_z": [3.1], "gi_p": [0.002], "gi_bin": [3],
                         "emerging": ["intensifying_hot"], "hotspot_class": ["worse"]})  # fmt: skip
     kwargs = {"areas": areas, "assets": None, "interventions": None, "incidents": None, "hotspots": hot}
@@ -229,3 +229,29 @@ def test_admin_tables_show_no_utc_offsets_or_json(demo_store, monkeypatch, page,
     for table in at.dataframe:
         text = table.value.astype(str).to_string()
         assert "+00:00" not in text and '{"' not in text, page
+
+
+def test_a_clicked_record_names_areas_and_hides_codes(demo_store):
+    """No internal id or code on screen: areas by name, categories and area kinds in words; a hexagon says
+    what it is, where it lies and its count as the map showed it (issue 18)."""
+    import h3
+
+    areas = demo_store.read_areas()
+    incidents = demo_store.read_incidents()
+    row = incidents.dropna(subset=["neighbourhood_code"]).iloc[0]
+    kwargs = {"areas": areas, "assets": None, "interventions": None, "incidents": incidents}
+    shown = views.record_rows(views.feature_record("incident", row["incident_id"], **kwargs), areas=areas)
+    fields = dict(shown.values)
+    names = areas.set_index(["kind", "code"])["name"]
+    assert fields["Safe Neighbourhood"] == names[("neighbourhood", row["neighbourhood_code"])]
+    assert fields["Police precinct"] == names[("precinct", row["precinct_code"])]
+    assert fields["Category"] == views.category_labels()[row["category"]]
+    assert row["incident_id"] not in shown["value"].tolist() and "Reference" not in fields
+    area = dict(views.record_rows(views.feature_record("area", "precinct:PD199011", **kwargs), areas=areas).values)
+    assert area == {"Name": "Harare", "What": "Police precinct", "Municipality": "City of Cape Town",
+                    "Population": "180,564"}  # fmt: skip
+    point = areas.set_index("code").geometry["KHA-HARARE-HOLOMISA"].representative_point()
+    cell = h3.latlng_to_cell(point.y, point.x, 9)
+    hexagon = dict(views.record_rows(views.feature_record("cell", cell, cell_counts={cell: "<5"}, **kwargs)).values)
+    assert hexagon["What"] == "A hexagon of the map, about 400 m across"
+    assert hexagon["Safe Neighbourhood"] == "Harare Holomisa" and hexagon["Incidents in the period"] == "<5"

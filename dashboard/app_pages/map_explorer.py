@@ -15,45 +15,49 @@ from pipelines import downloads, mapview, privacy, views
 
 viewer = common.require("map")
 filters = common.sidebar()
-st.title("Map explorer")
+with st.container(key="map_heading"):
+    st.title("Map explorer")
 
-left, right = st.columns([3, 1])
 allowed = mapview.allowed_layers(viewer)
-with right:
-    metric = st.radio(
+# One row of map controls above the map (two to a row on a phone): the map starts high on a projector.
+with st.container(key="map_controls"):
+    colour_by, kind_of_area, layer_choice, switches = st.columns([10, 11, 8, 6], vertical_alignment="bottom")
+    metric = colour_by.segmented_control(
         "Colour areas by",
         ["count", "rate"],
-        horizontal=True,
+        default="count",
+        required=True,
         key="m_metric",
         format_func=lambda m: "Incidents" if m == "count" else "Per 1,000 residents",
         help="Per 1,000 residents is smoothed: an area with few residents is pulled towards the overall rate, "
         "so a handful of incidents cannot put it on top.",
     )
+    area_kind = kind_of_area.segmented_control(
+        "Areas",
+        ["neighbourhood", "precinct"],
+        default="neighbourhood",
+        required=True,
+        key="m_kind",
+        format_func=lambda k: "Safe Neighbourhoods" if k == "neighbourhood" else "Precincts",
+    )
+    default = [layer for layer in mapview.DEFAULT_LAYERS if layer in allowed]
+    layers = layer_choice.multiselect(
+        "Layers", allowed, default=default, key="m_layers", format_func=lambda k: mapview.LAYER_LABELS.get(k, k)
+    )
+    online = switches.toggle(
+        "Street map",
+        value=False,
+        key="m_osm",
+        help="OpenStreetMap tiles under the layers. Needs internet; offline the roads layer shows the main roads.",
+    )
     if metric == "rate" and viewer.may("crude_rates"):
-        crude = st.toggle(
+        crude = switches.toggle(
             "Crude rates",
             value=False,
             key="m_crude",
             help="Not smoothed: incidents per 1,000 residents as counted. Small areas can top the map by chance.",
         )
         metric = "crude_rate" if crude else metric
-    area_kind = st.radio(
-        "Areas",
-        ["neighbourhood", "precinct"],
-        horizontal=True,
-        key="m_kind",
-        format_func=lambda k: "Safe Neighbourhoods" if k == "neighbourhood" else "Precincts",
-    )
-    default = [layer for layer in mapview.DEFAULT_LAYERS if layer in allowed]
-    layers = st.multiselect(
-        "Layers", allowed, default=default, key="m_layers", format_func=lambda k: mapview.LAYER_LABELS.get(k, k)
-    )
-    online = st.toggle(
-        "Street map",
-        value=False,
-        key="m_osm",
-        help="OpenStreetMap tiles under the layers. Needs internet; offline the roads layer shows the main roads.",
-    )
 
 incidents = common.incidents(filters.query())
 counts = common.counts(filters.query()) if viewer.suppressed else None
@@ -75,6 +79,7 @@ result = mapview.build_map(
     roads=mapview.load_context_roads(),
     hotspots=None if hot is None else hot.cells,
     focus=filters.neighbourhood,
+    counted_in=filters.neighbourhood,
     options=mapview.MapOptions(
         layers=tuple(layers),
         metric=metric,
@@ -86,12 +91,19 @@ result = mapview.build_map(
     population_source=common.population_source(area_kind),
 )
 
+# The map and, beside it, what was clicked; on a phone the panel comes under the map.
+left, right = st.columns([5, 2])
 with left:
-    st.metric("Incidents matching the filters", counts.total_shown if counts else f"{len(incidents):,}")
-    if viewer.is_public:
-        st.caption("Public view: counts per area and hexagon; fewer than 5 are shown as <5. Log in for more.")
-    elif viewer.role == "cso":
-        st.caption(f"Points: {viewer.org}'s own incidents ({len(incidents):,}); everything else as counts.")
+    # Only clicks come back: panning and zooming never rerun the page. The frame's height comes from the
+    # screen (dashboard/static/areasafe.css); this one is for a browser without the styles.
+    with st.container(key="map_frame"):
+        clicked = st_folium(
+            result.map,
+            height=520,
+            use_container_width=True,
+            key="explorer_map",
+            returned_objects=["last_object_clicked_popup"],
+        )
     for note in [*result.notes, *(counts.notes if counts else [])]:
         st.caption(note)
     if hot is not None:
@@ -102,17 +114,13 @@ with left:
             st.warning(message)
     elif "hotspots" in layers:
         st.caption("Hot spots: choose a Safe Neighbourhood in the sidebar to see its hot spots.")
-    # Only clicks come back: panning and zooming never rerun the page.
-    clicked = st_folium(
-        result.map,
-        height=620,
-        use_container_width=True,
-        key="explorer_map",
-        returned_objects=["last_object_clicked_popup"],
-    )
 
 with right:
-    st.markdown(mapview.legend_html(result.legend), unsafe_allow_html=True)
+    st.metric("Incidents matching the filters", counts.total_shown if counts else f"{len(incidents):,}")
+    if viewer.is_public:
+        st.caption("Public view: counts per area and hexagon; fewer than 5 are shown as <5. Log in for more.")
+    elif viewer.role == "cso":
+        st.caption(f"Points: {viewer.org}'s own incidents ({len(incidents):,}); everything else as counts.")
     st.subheader("Selected feature")
     ref = result.clicked((clicked or {}).get("last_object_clicked_popup"))
     assets, interventions = common.table("assets"), common.table("interventions")
@@ -123,15 +131,19 @@ with right:
         interventions=interventions,
         incidents=incidents,
         hotspots=None if hot is None else hot.cells,
+        cell_counts=result.cell_counts,
         statistics=viewer.may("statistics"),
     )
     if record and st.session_state.get("m_seen") != ref:
         st.session_state["m_seen"] = ref  # audited once per click, not on every rerun
         privacy.note_detail_view(common.store(), viewer, ref[0], record)
     if record:
-        st.table(views.record_rows(record).set_index("field"))
+        # two columns of text: a column mixing numbers and words made pyarrow raise ArrowTypeError
+        st.table(views.record_rows(record, areas=areas), hide_index=True, hide_header=True)
     else:
         st.caption("Click an area, hexagon, asset, intervention or point to see its record here.")
+    with st.expander("Legend", expanded=True):
+        st.markdown(mapview.legend_html(result.legend), unsafe_allow_html=True)
 
 common.offer_downloads(
     downloads.map_view(

@@ -1,0 +1,46 @@
+"""The dashboard's page chrome: its own styles and the phone's sidebar behaviour, applied by ``app.py`` on
+every run before the page draws.
+
+Place in the data flow: show (presentation only; no data passes through here). The styles are
+``static/areasafe.css`` (served with the app, never from a CDN): they give the projector's height to the
+map and make the phone usable with one thumb. On a screen narrow enough that the sidebar lies over the
+page, choosing a page in it closes it; Streamlit does that only for a browser that calls itself a phone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+STYLES = Path(__file__).parent / "static" / "areasafe.css"
+#: Streamlit's "md" breakpoint: at or below it the sidebar overlays the page instead of sitting beside it.
+OVERLAY_MAX_WIDTH_PX = 768
+
+# Installed once per browser tab (the flag survives reruns and page changes); it waits for Streamlit's
+# own handling of the click, then closes the sidebar only if it is still open over the page.
+_CLOSE_SIDEBAR_ON_NAVIGATION = f"""
+<script>
+(() => {{
+  const root = window.parent && window.parent.document ? window.parent : window;
+  if (root.__areasafeSidebarClose) return;
+  root.__areasafeSidebarClose = true;
+  root.document.addEventListener("click", (event) => {{
+    const link = event.target.closest && event.target.closest('[data-testid="stSidebarNav"] a');
+    if (!link || root.innerWidth > {OVERLAY_MAX_WIDTH_PX}) return;
+    root.setTimeout(() => {{
+      const sidebar = root.document.querySelector('[data-testid="stSidebar"]');
+      const close = root.document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (sidebar && close && sidebar.getAttribute("data-collapsed") !== "true") close.click();
+    }}, 50);
+  }}, true);
+}})();
+</script>
+"""
+
+
+def apply() -> None:
+    """Add the styles and the phone's sidebar behaviour to the page being drawn (takes no space)."""
+    st.html(STYLES)
+    with st.sidebar.container(key="areasafe_chrome"):
+        st.html(_CLOSE_SIDEBAR_ON_NAVIGATION, unsafe_allow_javascript=True)
