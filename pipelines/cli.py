@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
+from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, ROLES, SOURCES
 from pipelines.settings import SETTINGS, default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
@@ -25,7 +25,11 @@ _COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id
 #: arguments declared with their own help keep it. A test checks every argument has one.
 _HELP = {
     "file": "the file to load (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile ...)",
-    "area_kind": "which kind of area the file holds: precinct or neighbourhood (Safe Neighbourhood)",
+    "area_kind": "which kind of area the file holds: precinct, neighbourhood (Safe Neighbourhood) or ward",
+    "boundary_version": (
+        "the boundary version in words, e.g. 'CCT wards 2021 demarcation' (default: the kind, municipality and "
+        "the demarcation year the file names); figures on wards say which version they used"
+    ),
     "code_field": "the column holding each area's code (default: detected)",
     "name_field": "the column holding each feature's name (default: detected)",
     "layer": "the layer to read from a file with several (GeoPackage layer, File Geodatabase feature class, "
@@ -113,13 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="load a file into the store")
     kinds = ingest.add_subparsers(dest="kind", required=True)
 
-    boundaries = kinds.add_parser("boundaries", help="precinct or Safe Neighbourhood polygons")
+    boundaries = kinds.add_parser("boundaries", help="precinct, Safe Neighbourhood or ward polygons")
     boundaries.add_argument("file")
     boundaries.add_argument("--kind", required=True, choices=AREA_KINDS, dest="area_kind")
     boundaries.add_argument("--code-field")
     boundaries.add_argument("--name-field")
     boundaries.add_argument("--layer")
     boundaries.add_argument("--municipality")
+    boundaries.add_argument("--version", dest="boundary_version", metavar="LABEL")
 
     incidents = kinds.add_parser("incidents", help="incident records (CSV, Excel, GeoJSON; Kobo/ODK/police.uk)")
     incidents.add_argument("file")
@@ -152,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     incidents.add_argument(
         "--area-kind",
         default=SETTINGS.area_kind,
-        choices=AREA_KINDS,
+        choices=PLACED_KINDS,
         help="which stored areas --area-col names: neighbourhood (Safe Neighbourhoods, the default) or precinct "
         "(police stations)",
     )
@@ -354,6 +359,7 @@ def _ingest(store, args) -> int:
             name_field=args.name_field,
             layer=args.layer,
             municipality=args.municipality,
+            version=args.boundary_version,
         )
     elif args.kind == "incidents":
         overrides = {role: getattr(args, f"{role}_col") for role in _COLUMN_OVERRIDES}
