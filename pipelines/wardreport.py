@@ -34,7 +34,7 @@ from pipelines.store.base import Store
 from pipelines.ward import WardView, ward_view
 
 FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".png": "png"}
-MAX_ROWS = 6
+MAX_ROWS = 5
 PUBLIC_NOTICE = (
     "Public version: made by the public rules. Incident counts of 1 to 4 are shown as <5, counts that would "
     "give a handful of incidents away are withheld, sensitive categories are combined, and there are no names, "
@@ -133,9 +133,10 @@ def _points(view: WardView) -> tuple[str, ...]:
     ]
     if len(view.hotspots):
         parts = [
-            f"{n} {kind.lower()}" for kind, n in zip(view.hotspots.iloc[:, 0], view.hotspots.iloc[:, 1], strict=True)
+            f"{kind} ({n} hexagon{'' if n == 1 else 's'})"
+            for kind, n in zip(view.hotspots.iloc[:, 0], view.hotspots.iloc[:, 1], strict=True)
         ]
-        points.append(f"Hot spots touching the ward (hexagons of the map): {', '.join(parts)}.")
+        points.append(f"Hot spots touching the ward: {', '.join(parts)}.")
     else:
         points.append("No hot spot touches the ward in the last 12 months.")
     points.append(_intervention_summary(view))
@@ -373,7 +374,7 @@ def render_pdf(report: WardReport) -> bytes:
         image(report.map_png, 130 * mm),
         Paragraph(escape(report.map_caption), styles["small"]),
     ]
-    second = [image(report.trend_png, 55 * mm)]
+    second = [image(report.trend_png, 48 * mm)]
     for title, summary, frame in report.sections:
         second += [Paragraph(escape(title), styles["h2"]), Paragraph(escape(summary), styles["body"]), table(frame)]
     second.append(Paragraph("How these figures were made", styles["h2"]))
