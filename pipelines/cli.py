@@ -77,6 +77,16 @@ _HELP = {
     "meetings": "a meetings file to load with the actions",
     "sheet": "the Excel sheet to read (default: the sheet holding the submissions, not a repeat group's); "
     "a wrong name lists the sheets",
+    "ward": "the ward: its number (99), 'Ward 99' or its code (2021-099)",
+    "ward_month": "the month the report is for, YYYY-MM (local calendar month)",
+    "ward_out": "FILE.pdf, FILE.html or FILE.png (the suffix picks the format); a PDF or HTML report also writes "
+    "FILE-summary.png, the WhatsApp-sized summary",
+    "ward_version": "the ward boundary version to use, by name or year (default: the version loaded last); "
+    "'areasafe ward-report --list-versions' lists them",
+    "list_versions": "list the stored ward boundary versions and exit",
+    "report_role": "make the report as this role sees the data (default: the public rules)",
+    "report_org": "the organisation, with --role cso",
+    "no_summary": "do not write the WhatsApp-sized PNG summary beside a PDF or HTML report",
     "include_partial": (
         "keep the last month in trends even when it looks incomplete (a source has not uploaded since it "
         "ended, or it has far fewer reports than usual); by default it is left out and named"
@@ -296,6 +306,16 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the dashboard (builds the demo first when the store is empty)")
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1")
+
+    ward = commands.add_parser("ward-report", help="write a ward councillor's report (2 A4 pages) for one month")
+    ward.add_argument("--ward", metavar="CODE")
+    ward.add_argument("--month", dest="ward_month", metavar="YYYY-MM")
+    ward.add_argument("--out", dest="ward_out", metavar="FILE")
+    ward.add_argument("--boundary-version", dest="ward_version", metavar="NAME")
+    ward.add_argument("--list-versions", action="store_true")
+    ward.add_argument("--role", dest="report_role", choices=ROLES)
+    ward.add_argument("--org", dest="report_org")
+    ward.add_argument("--no-summary", action="store_true")
 
     try:
         from pipelines.hotspots import cli as hotspots_cli
@@ -687,6 +707,8 @@ def _run(args) -> int:
             return _taxonomy(store, args)
         if args.command == "areas":
             return _areas(store, args)
+        if args.command == "ward-report":
+            return _ward_report(store, args)
         if args.command == "hotspots":
             from pipelines.hotspots import cli as hotspots_cli
 
@@ -696,6 +718,44 @@ def _run(args) -> int:
 
             return act_cli.run(args, store)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _ward_report(store, args: argparse.Namespace) -> int:
+    from pipelines import crosswalk, wardreport
+
+    if args.list_versions:
+        versions = crosswalk.boundary_versions(store, "ward")
+        if versions.empty:
+            print("no ward boundaries are stored; load them with 'areasafe ingest boundaries --kind ward FILE'")
+        for row in versions.itertuples():
+            loaded = (
+                ""
+                if pd.isna(row.loaded_at)
+                else f", loaded {row.loaded_at.tz_convert(SETTINGS.local_timezone):%Y-%m-%d}"
+            )
+            print(f"{row.version}: {row.areas} wards from {row.file_name}{loaded}")
+        return 0
+    missing = [
+        f"--{name}"
+        for name, value in (("ward", args.ward), ("month", args.ward_month), ("out", args.ward_out))
+        if not value
+    ]
+    if missing:
+        raise crosswalk.WardError(f"ward-report needs {', '.join(missing)} (or --list-versions).")
+    wardreport.report_format(args.ward_out)  # a wrong suffix fails before any work
+    viewer = wardreport.report_viewer(args.report_role, args.report_org)
+    written = wardreport.write_report(
+        store,
+        args.ward,
+        args.ward_month,
+        args.ward_out,
+        viewer=viewer,
+        version=args.ward_version,
+        summary_png=not args.no_summary,
+    )
+    who = "the public rules" if viewer.is_public else f"the {viewer.role} role"
+    print(f"wrote the ward report ({who}) to {', '.join(str(p) for p in written)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
