@@ -20,7 +20,7 @@ Viewers whose counts are suppressed (the public, a cso) see the ward as the publ
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +33,7 @@ from pipelines.act.agenda import HOTSPOT_MONTHS, MeetingContext
 from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.rates import EB_RATE, rate_table
-from pipelines.hotspots.recipe import NeighbourhoodHotspots, neighbourhood_hotspots
+from pipelines.hotspots.recipe import NeighbourhoodHotspots, hotspots_for_neighbourhood, neighbourhood_hotspots
 from pipelines.privacy import suppress
 from pipelines.privacy.public import PERSONAL_COLUMNS, SENSITIVE_CODE, SENSITIVE_LABEL
 from pipelines.privacy.published import count_threshold
@@ -162,7 +162,7 @@ def ward_view(
         f"about {residents:,.0f} residents (estimated: {_population_basis(walk, code)})" if residents else "unknown"
     )
     ward_rows = rows[rows["ward"] == code]
-    hot = _hotspots(store, who, rows, area, period)
+    hot, hot_source = _hotspots(store, who, rows, area, period)
     cells = hot.cells[hot.cells.intersects(area.geometry.iloc[0])] if len(hot.cells) else hot.cells
     interventions = crosswalk.in_ward(privacy.read_table(store, who, "interventions"), area)
     assets = crosswalk.in_ward(privacy.read_table(store, who, "assets"), area)
@@ -200,7 +200,7 @@ def ward_view(
         actions=_action_table(store, area, public=public, as_of=period.end_time.date()),
         reports=_report_table(rows, code, period, threshold),
         method=walk.sentence(list(walk.for_target(code)["source"])),
-        notes=tuple([*notes, *hot.messages[:2]]),
+        notes=tuple([*notes, f"Hot spots over the 12 months to {period:%B %Y}, {hot_source}.", *hot.messages[:2]]),
         map_input=map_input,
         trend_series=series,
     )
@@ -281,8 +281,25 @@ def _trend(
 
 def _hotspots(
     store: Store, viewer: privacy.Viewer, rows: pd.DataFrame, area: gpd.GeoDataFrame, period: pd.Period
-) -> NeighbourhoodHotspots:
-    """Hot spots over the ward and :data:`HOTSPOT_MARGIN_M` around it, on the grid the viewer may see."""
+) -> tuple[NeighbourhoodHotspots, str]:
+    """The hot spots that touch the ward, and where they come from in words.
+
+    Viewers whose counts are suppressed get exactly what the public map shows: the hot spots of each Safe
+    Neighbourhood the ward overlaps (:func:`pipelines.hotspots.recipe.hotspots_for_neighbourhood`, as the map
+    computes them), nothing else. Other viewers get hot spots found over the ward and :data:`HOTSPOT_MARGIN_M`
+    around it (so one on the ward's edge is found whole), on the grid their role may see.
+    """
+    if viewer.suppressed:
+        hoods = crosswalk.in_ward(store.read_areas("neighbourhood"), area)
+        found = [
+            hotspots_for_neighbourhood(store, code, viewer=viewer, months=HOTSPOT_MONTHS, until=period, resolution=None)
+            for code in sorted(hoods["code"])
+        ]
+        if found:
+            cells = pd.concat([f.cells for f in found], ignore_index=True)
+            messages = tuple(dict.fromkeys(m for f in found for m in f.messages))
+            merged = replace(found[0], cells=gpd.GeoDataFrame(cells, geometry="geometry", crs=found[0].cells.crs))
+            return replace(merged, messages=messages), "as the public map shows them for the neighbourhoods it overlaps"
     metric = area.estimate_utm_crs()
     around = gpd.GeoDataFrame(
         {"code": area["code"], "name": area["name"], "kind": "ward"},
@@ -290,13 +307,16 @@ def _hotspots(
         crs="EPSG:4326",
     )
     nearby = crosswalk.in_ward(rows.drop(columns=["ward", "month"]), around)
-    return neighbourhood_hotspots(
+    found = neighbourhood_hotspots(
         nearby,
         around,
         months=HOTSPOT_MONTHS,
         until=period,
         resolution=privacy.hotspot_resolution(store, viewer),
         batches=store.read_table("batches"),
+    )
+    return replace(found, cells=privacy.published_hotspots(found.cells, viewer)), (
+        f"found over the ward and {HOTSPOT_MARGIN_M} m around it"
     )
 
 

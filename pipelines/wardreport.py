@@ -137,6 +137,8 @@ def _points(view: WardView) -> tuple[str, ...]:
             for kind, n in zip(view.hotspots.iloc[:, 0], view.hotspots.iloc[:, 1], strict=True)
         ]
         points.append(f"Hot spots touching the ward: {', '.join(parts)}.")
+    elif any("no hot or cold spots are shown" in note for note in view.notes):
+        points.append("Hot spots: too few reports or map cells at this scale to tell a cluster from chance.")
     else:
         points.append("No hot spot touches the ward in the last 12 months.")
     points.append(_intervention_summary(view))

@@ -75,6 +75,10 @@ def test_the_view_has_what_a_councillor_asks_for(views):
 def test_the_public_view_shows_nothing_the_public_map_does_not(views, demo_store):
     public, exact = views["public"], views["analyst"]
     assert public.public and not exact.public
+    # Hot spots are those of the public map (none at the public's scale in these neighbourhoods), not the
+    # analyst's ward-wide analysis.
+    assert len(public.hotspots) == 0 and len(exact.hotspots) > 0
+    assert any("as the public map shows them" in note for note in public.notes)
     names = set(demo_store.read_table("actions")["owner_person"].dropna())
     shown = " ".join(public.actions.astype(str).to_numpy().ravel())
     assert not any(name in shown for name in names)
