@@ -177,3 +177,24 @@ def test_two_demarcations_side_by_side_and_the_user_picks(cape_town, tmp_path):
     assert walk.sentence().endswith("Wards: City of Cape Town wards, 2021 demarcation.")
     assert np.isclose(crosswalk.combined_rate([1, 2], [0, 0]), np.nan, equal_nan=True)
     assert isinstance(crosswalk.apportion(pd.DataFrame(columns=["area_code", "count"]), walk), pd.DataFrame)
+
+
+def test_points_are_not_stored_in_wards_on_either_backend(any_store, tmp_path, capsys):
+    """A ward covers the metro; an incident inside a ward but outside every precinct is still outside the
+    areas, and nothing swaps or snaps to a ward, in Python and in PostGIS's own placement."""
+    from pipelines import cli
+    from pipelines.ingest.incidents import ingest_incidents
+    from tests._helpers import write_csv
+
+    if not WARDS.exists():
+        pytest.skip(f"{WARDS} is not present")
+    assert cli.main(["--store", any_store.url, "ingest", "boundaries", str(WARDS), "--kind", "ward"]) == 0
+    assert "116 accepted" in capsys.readouterr().out
+    ingest_boundaries(any_store, PRECINCTS, kind="precinct")
+    rows = "id,date,category,lat,lon\n1,2025-03-01,Robbery,-34.04,18.66\n2,2025-03-01,Robbery,-33.92,18.42\n"
+    rows += "3,2025-03-01,Robbery,18.42,-33.92\n"  # swapped, in a ward (Cape Town centre) and no precinct
+    batch = ingest_incidents(any_store, write_csv(tmp_path, "i.csv", rows), source="community", org="A")
+    assert batch.outside_areas == 2 and "swapped_coordinates" not in batch.warnings
+    stored = any_store.read_incidents().set_index("external_id").sort_index()
+    assert stored["precinct_code"].tolist() == ["PD199017", None, None]  # Lingelethu-West
+    assert list(crosswalk.boundary_versions(any_store)["version"]) == ["Wards, 2021 demarcation"]
