@@ -161,6 +161,12 @@ def ward_view(
     headline["residents"] = (
         f"about {residents:,.0f} residents (estimated: {_population_basis(walk, code)})" if residents else "unknown"
     )
+    covered = walk.for_target(code)["km2"].sum() / area.to_crs(crosswalk.EQUAL_AREA).area.iloc[0] * 1e6
+    if covered < 0.95:
+        notes.append(
+            f"Only {covered:.0%} of {name} lies inside the police precincts AreaSafe holds: its residents, rates and "
+            "SAPS figures are for that part, and incidents elsewhere in the ward are not recorded here."
+        )
     ward_rows = rows[rows["ward"] == code]
     hot, hot_source = _hotspots(store, who, rows, area, period)
     cells = hot.cells[hot.cells.intersects(area.geometry.iloc[0])] if len(hot.cells) else hot.cells
@@ -204,6 +210,12 @@ def ward_view(
         map_input=map_input,
         trend_series=series,
     )
+
+
+def busiest_ward(store: Store, wards: gpd.GeoDataFrame, version: str) -> str | None:
+    """The code of the ward with the most residents within the stored precincts (the page's first choice)."""
+    population = _ward_population(store.read_areas("precinct"), crosswalk.store_crosswalk(store, wards, version))
+    return max(population, key=population.get) if population else None
 
 
 def _local_start(period: pd.Period) -> pd.Timestamp:

@@ -14,7 +14,7 @@ from dashboard import common
 from pipelines import crosswalk, privacy
 from pipelines.act import figures
 from pipelines.errors import AreaSafeError
-from pipelines.ward import ward_view
+from pipelines.ward import busiest_ward, ward_view
 from pipelines.wardreport import build_report, render
 
 
@@ -37,12 +37,14 @@ if not months:
     st.warning("No incidents are stored yet.")
     st.stop()
 names = wards.sort_values("code").set_index("code")["name"]
-code = st.sidebar.selectbox("Ward", list(names.index), format_func=names.get, key="ward_code")
+first = busiest_ward(common.store(), wards, boundaries)
+index = list(names.index).index(first) if first in names.index else 0
+code = st.sidebar.selectbox("Ward", list(names.index), index=index, format_func=names.get, key="ward_code")
 month = st.sidebar.selectbox("Month", months, format_func=lambda m: f"{m:%B %Y}", key="ward_month")
 view = _view(common.store().url, common.store().data_version(), code, str(month), boundaries, viewer)
 
 st.header(view.title)
-st.caption(f"Boundaries: {view.version}. {view.method}")
+st.caption(view.method)
 if view.public:
     st.caption(
         "Shown by the public rules: counts of 1 to 4 read <5, and counts that would give a few incidents away are withheld."
