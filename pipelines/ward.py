@@ -158,6 +158,7 @@ def ward_view(
     rows["month"] = local_months(rows["occurred_at"]) if len(rows) else pd.Series(dtype="period[M]")
 
     trend, series, headline, notes = _trend(rows, wards, precincts, code, period, threshold)
+    headline["residents_count"] = f"{residents:,.0f}" if residents else "unknown"
     headline["residents"] = (
         f"about {residents:,.0f} residents (estimated: {_population_basis(walk, code)})" if residents else "unknown"
     )
