@@ -434,7 +434,8 @@ def _action_table(store: Store, area: gpd.GeoDataFrame, *, public: bool, as_of: 
             "Neighbourhood": actions["neighbourhood_code"].map(names).to_numpy(),
         }
     )
-    return table.sort_values("Due", ignore_index=True)
+    order = np.lexsort((due.fillna(pd.Timestamp.max).to_numpy(), ~late.to_numpy()))  # overdue first, then by date
+    return table.iloc[order].reset_index(drop=True)
 
 
 def _report_table(rows: pd.DataFrame, code: str, period: pd.Period, threshold: int) -> pd.DataFrame:

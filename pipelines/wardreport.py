@@ -101,7 +101,11 @@ def build_report(
         trend_png=_trend_chart(view),
         sections=(
             ("What is being done: interventions in the ward", _intervention_summary(view), view.interventions),
-            ("Open ACT actions", _action_summary(view), _shorten(view.actions, "Neighbourhood")),
+            (
+                "Open ACT actions",
+                _action_summary(view) + _more(view.actions, 3),
+                _shorten(view.actions, "Neighbourhood", 3),
+            ),
             ("What residents reported this month", _report_summary(view), view.reports),
             ("SAPS crime statistics, shared out to the ward", _saps_summary(view), view.saps),
         ),
@@ -191,9 +195,14 @@ def _saps_summary(view: WardView) -> str:
     )
 
 
-def _shorten(table: pd.DataFrame, drop: str | None = None) -> pd.DataFrame:
+def _shorten(table: pd.DataFrame, drop: str | None = None, rows: int = MAX_ROWS) -> pd.DataFrame:
     table = table.drop(columns=[drop]) if drop and drop in table else table
-    return table.head(MAX_ROWS)
+    return table.head(rows)
+
+
+def _more(table: pd.DataFrame, rows: int) -> str:
+    """A phone screen holds few rows: say how many more the ward page lists."""
+    return f" The first {rows} are listed; the ward page lists all {len(table)}." if len(table) > rows else ""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -376,7 +385,7 @@ def render_pdf(report: WardReport) -> bytes:
         image(report.map_png, 130 * mm),
         Paragraph(escape(report.map_caption), styles["small"]),
     ]
-    second = [image(report.trend_png, 48 * mm)]
+    second = [image(report.trend_png, 42 * mm)]
     for title, summary, frame in report.sections:
         second += [Paragraph(escape(title), styles["h2"]), Paragraph(escape(summary), styles["body"]), table(frame)]
     second.append(Paragraph("How these figures were made", styles["h2"]))

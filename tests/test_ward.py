@@ -68,6 +68,8 @@ def test_the_view_has_what_a_councillor_asks_for(views):
     assert set(view.interventions["Status"]) >= {"stalled", "planned"}  # status in words, not codes
     assert view.interventions["Budget"].str.startswith("R ").all()
     assert len(view.actions) == 5 and view.actions["Due"].str.contains("overdue").sum() == 3
+    assert view.actions["Due"].str.contains("overdue").tolist()[:3] == [True] * 3  # overdue first, by date
+    assert view.actions["Due"].iloc[0] == "31 Aug 2026 (overdue)"
     assert list(view.precincts["Police precinct"]) == ["Lingelethu-West", "Harare"]  # largest share first
     assert view.saps["SAPS year (April to March)"].tolist() == ["2013/14", "2014/15", "2015/16"]
 
