@@ -25,6 +25,7 @@ PAGES = Path(__file__).parent / "app_pages"
 NAVIGATION = (
     ("Explore", "map_explorer.py", "Map explorer", ":material/map:", "map"),
     ("Explore", "profile.py", "Neighbourhood profile", ":material/insights:", "profile"),
+    ("Explore", "ward.py", "Ward view", ":material/account_balance:", "ward"),
     ("Explore", "act_review.py", "ACT meeting review", ":material/groups:", "act_review"),
     ("Explore", "glossary.py", "What the words mean", ":material/menu_book:", "glossary"),
     ("ACT", "meeting.py", "Meeting mode", ":material/co_present:", "meeting"),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, ROLES, SOURCES
+from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, ROLES, SOURCES
 from pipelines.settings import SETTINGS, default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
@@ -25,7 +25,11 @@ _COLUMN_OVERRIDES = ("lat", "lon", "geopoint", "x", "y", "date", "category", "id
 #: arguments declared with their own help keep it. A test checks every argument has one.
 _HELP = {
     "file": "the file to load (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile ...)",
-    "area_kind": "which kind of area the file holds: precinct or neighbourhood (Safe Neighbourhood)",
+    "area_kind": "which kind of area the file holds: precinct, neighbourhood (Safe Neighbourhood) or ward",
+    "boundary_version": (
+        "the boundary version in words, e.g. 'CCT wards 2021 demarcation' (default: the kind, municipality and "
+        "the demarcation year the file names); figures on wards say which version they used"
+    ),
     "code_field": "the column holding each area's code (default: detected)",
     "name_field": "the column holding each feature's name (default: detected)",
     "layer": "the layer to read from a file with several (GeoPackage layer, File Geodatabase feature class, "
@@ -73,6 +77,16 @@ _HELP = {
     "meetings": "a meetings file to load with the actions",
     "sheet": "the Excel sheet to read (default: the sheet holding the submissions, not a repeat group's); "
     "a wrong name lists the sheets",
+    "ward": "the ward: its number (99), 'Ward 99' or its code (2021-099)",
+    "ward_month": "the month the report is for, YYYY-MM (local calendar month)",
+    "ward_out": "FILE.pdf, FILE.html or FILE.png (the suffix picks the format); a PDF or HTML report also writes "
+    "FILE-summary.png, the WhatsApp-sized summary",
+    "ward_version": "the ward boundary version to use, by name or year (default: the version loaded last); "
+    "'areasafe ward-report --list-versions' lists them",
+    "list_versions": "list the stored ward boundary versions and exit",
+    "report_role": "make the report as this role sees the data (default: the public rules)",
+    "report_org": "the organisation, with --role cso",
+    "no_summary": "do not write the WhatsApp-sized PNG summary beside a PDF or HTML report",
     "include_partial": (
         "keep the last month in trends even when it looks incomplete (a source has not uploaded since it "
         "ended, or it has far fewer reports than usual); by default it is left out and named"
@@ -113,13 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="load a file into the store")
     kinds = ingest.add_subparsers(dest="kind", required=True)
 
-    boundaries = kinds.add_parser("boundaries", help="precinct or Safe Neighbourhood polygons")
+    boundaries = kinds.add_parser("boundaries", help="precinct, Safe Neighbourhood or ward polygons")
     boundaries.add_argument("file")
     boundaries.add_argument("--kind", required=True, choices=AREA_KINDS, dest="area_kind")
     boundaries.add_argument("--code-field")
     boundaries.add_argument("--name-field")
     boundaries.add_argument("--layer")
     boundaries.add_argument("--municipality")
+    boundaries.add_argument("--version", dest="boundary_version", metavar="LABEL")
 
     incidents = kinds.add_parser("incidents", help="incident records (CSV, Excel, GeoJSON; Kobo/ODK/police.uk)")
     incidents.add_argument("file")
@@ -152,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     incidents.add_argument(
         "--area-kind",
         default=SETTINGS.area_kind,
-        choices=AREA_KINDS,
+        choices=PLACED_KINDS,
         help="which stored areas --area-col names: neighbourhood (Safe Neighbourhoods, the default) or precinct "
         "(police stations)",
     )
@@ -292,6 +307,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1")
 
+    ward = commands.add_parser("ward-report", help="write a ward councillor's report (2 A4 pages) for one month")
+    ward.add_argument("--ward", metavar="CODE")
+    ward.add_argument("--month", dest="ward_month", metavar="YYYY-MM")
+    ward.add_argument("--out", dest="ward_out", metavar="FILE")
+    ward.add_argument("--boundary-version", dest="ward_version", metavar="NAME")
+    ward.add_argument("--list-versions", action="store_true")
+    ward.add_argument("--role", dest="report_role", choices=ROLES)
+    ward.add_argument("--org", dest="report_org")
+    ward.add_argument("--no-summary", action="store_true")
+
     try:
         from pipelines.hotspots import cli as hotspots_cli
     except ImportError:
@@ -354,6 +379,7 @@ def _ingest(store, args) -> int:
             name_field=args.name_field,
             layer=args.layer,
             municipality=args.municipality,
+            version=args.boundary_version,
         )
     elif args.kind == "incidents":
         overrides = {role: getattr(args, f"{role}_col") for role in _COLUMN_OVERRIDES}
@@ -681,6 +707,8 @@ def _run(args) -> int:
             return _taxonomy(store, args)
         if args.command == "areas":
             return _areas(store, args)
+        if args.command == "ward-report":
+            return _ward_report(store, args)
         if args.command == "hotspots":
             from pipelines.hotspots import cli as hotspots_cli
 
@@ -690,6 +718,44 @@ def _run(args) -> int:
 
             return act_cli.run(args, store)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _ward_report(store, args: argparse.Namespace) -> int:
+    from pipelines import crosswalk, wardreport
+
+    if args.list_versions:
+        versions = crosswalk.boundary_versions(store, "ward")
+        if versions.empty:
+            print("no ward boundaries are stored; load them with 'areasafe ingest boundaries --kind ward FILE'")
+        for row in versions.itertuples():
+            loaded = (
+                ""
+                if pd.isna(row.loaded_at)
+                else f", loaded {row.loaded_at.tz_convert(SETTINGS.local_timezone):%Y-%m-%d}"
+            )
+            print(f"{row.version}: {row.areas} wards from {row.file_name}{loaded}")
+        return 0
+    missing = [
+        f"--{name}"
+        for name, value in (("ward", args.ward), ("month", args.ward_month), ("out", args.ward_out))
+        if not value
+    ]
+    if missing:
+        raise crosswalk.WardError(f"ward-report needs {', '.join(missing)} (or --list-versions).")
+    wardreport.report_format(args.ward_out)  # a wrong suffix fails before any work
+    viewer = wardreport.report_viewer(args.report_role, args.report_org)
+    written = wardreport.write_report(
+        store,
+        args.ward,
+        args.ward_month,
+        args.ward_out,
+        viewer=viewer,
+        version=args.ward_version,
+        summary_png=not args.no_summary,
+    )
+    who = "the public rules" if viewer.is_public else f"the {viewer.role} role"
+    print(f"wrote the ward report ({who}) to {', '.join(str(p) for p in written)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

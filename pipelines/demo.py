@@ -23,6 +23,7 @@ MUNICIPALITY = "City of Cape Town"
 MUNICIPAL_ORG = "City of Cape Town (simulated records)"
 CSO_ORG = "Khayelitsha Community Safety Forum (simulated survey)"
 DEMO_USER = "demo"
+WARDS_VERSION = "City of Cape Town wards, 2021 demarcation"
 
 
 def build_demo(store: Store, *, demo_dir: str | Path | None = None) -> list[Batch]:
@@ -40,6 +41,15 @@ def build_demo(store: Store, *, demo_dir: str | Path | None = None) -> list[Batc
     batches = [
         ingest_boundaries(store, folder / "precincts.geojson", kind="precinct", user=DEMO_USER),
         ingest_boundaries(store, folder / "neighbourhoods.geojson", kind="neighbourhood", user=DEMO_USER),
+        # The real City of Cape Town wards around the precincts (data/demo/WARDS-PROVENANCE.md).
+        ingest_boundaries(
+            store,
+            folder / "wards.geojson",
+            kind="ward",
+            user=DEMO_USER,
+            municipality=MUNICIPALITY,
+            version=WARDS_VERSION,
+        ),
         ingest_counts(store, folder / "saps_station_stats.csv", org="SAPS", user=DEMO_USER),
         ingest_assets(store, folder / "schools.csv", abcd_category="institutions", asset_type="school", user=DEMO_USER),
         ingest_assets(store, folder / "assets_other.csv", user=DEMO_USER),
@@ -65,6 +75,7 @@ def build_demo(store: Store, *, demo_dir: str | Path | None = None) -> list[Batc
 _FILES = (
     "precincts.geojson",
     "neighbourhoods.geojson",
+    "wards.geojson",
     "saps_station_stats.csv",
     "schools.csv",
     "assets_other.csv",

@@ -70,6 +70,15 @@ def entries() -> list[Entry]:
             "overall rate. The map names where the resident numbers come from.",
         ),
         Entry(
+            "Shared out to the ward",
+            "Police figures come per police precinct, and wards do not follow precinct lines. A ward gets the share "
+            "of each precinct's figures that matches the part of the precinct inside it.",
+            "Each precinct's figures are split over the wards it overlaps in proportion to the residents of each part "
+            "where AreaSafe holds population figures finer than the precinct, otherwise in proportion to area. The "
+            "shares of a precinct add up to the whole, so no incident is counted twice or lost. The ward page says "
+            "which way was used and which ward boundaries (2021 or later demarcation).",
+        ),
+        Entry(
             "Partial month",
             "A month whose reports are not all in yet. It is left out of trends and hot spots, and named.",
             "A month is partial when a source has not uploaded since the month ended, or when it has far fewer "

@@ -33,10 +33,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.schemas import AREA_KINDS, LAT, LON, has_coordinates, points_from_xy
+from pipelines.schemas import LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
 from pipelines.settings import SETTINGS
 
 _CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
+assert tuple(_CODE_COLUMN) == PLACED_KINDS
 
 
 class _BoxGrid:
@@ -108,7 +109,7 @@ class AreaIndex:
     @classmethod
     def build(cls, areas: gpd.GeoDataFrame) -> AreaIndex:
         trees, grids, codes, prepared = {}, {}, {}, {}
-        for kind in AREA_KINDS:
+        for kind in PLACED_KINDS:  # wards are placed when read, in the version asked for
             subset = areas[areas["kind"] == kind]
             subset = subset[~(subset.geometry.isna() | subset.geometry.is_empty)]
             if not len(subset):
@@ -217,7 +218,7 @@ def place_xy(x: np.ndarray, y: np.ndarray, index: AreaIndex, *, snap_m: float | 
     within_deg = snap_degrees(snap_m)
     n = len(x)
     if index.empty:
-        nothing = {kind: np.full(n, None, dtype=object) for kind in AREA_KINDS}
+        nothing = {kind: np.full(n, None, dtype=object) for kind in PLACED_KINDS}
         return Placement(nothing, x, y, np.zeros(n, bool), np.ones(n, bool), np.zeros(n, bool))
     codes = index.assign(x, y)
     inside = np.zeros(n, bool)

@@ -19,7 +19,11 @@ import shapely
 # --------------------------------------------------------------------------------------------------
 # Controlled vocabularies
 # --------------------------------------------------------------------------------------------------
-AREA_KINDS = ("precinct", "neighbourhood")
+AREA_KINDS = ("precinct", "neighbourhood", "ward")
+#: The kinds every incident, asset and intervention is placed in when stored (their ``<kind>_code`` columns).
+#: Wards are not: a ward demarcation changes every five years, so points are placed in the version the
+#: reader picks when it is read (:mod:`pipelines.crosswalk`).
+PLACED_KINDS = ("precinct", "neighbourhood")
 SOURCES = ("municipal", "community")
 ABCD_CATEGORIES = ("individuals", "associations", "institutions", "physical", "economic", "cultural")
 # Who a person (an ABCD "individuals" asset) agreed may see their asset: admins only, the officials
@@ -145,7 +149,7 @@ _row_number = Field("row_number", "int", "1-based data row number in the uploade
 
 AREAS = Table(
     "areas",
-    "Police precincts and Safe Neighbourhood polygons.",
+    "Police precincts, Safe Neighbourhood and ward polygons.",
     (
         Field("code", "text", "Stable area code, unique within its kind.", nullable=False),
         Field("name", "text", "Human-readable area name.", nullable=False),
@@ -448,6 +452,24 @@ ACTION_LOG = Table(
     append_only=True,
 )
 
+BOUNDARY_VERSIONS = Table(
+    "boundary_versions",
+    "Which demarcation each boundary file is (CCT wards 2021, 2026 ...): one row per boundary batch, so every "
+    "figure on wards can say which version it used.",
+    (
+        _batch_id,
+        Field("kind", "text", "Kind of area the file holds.", nullable=False, isin=AREA_KINDS),
+        Field("version", "text", "The version in words, e.g. CCT wards 2021 demarcation.", nullable=False),
+        Field("year", "int", "Year the demarcation took effect, when the file says."),
+        Field("file_name", "text", "The file it was loaded from.", nullable=False),
+        Field("sha256", "text", "SHA-256 of the file bytes.", nullable=False),
+        Field("loaded_at", "datetime", "When it was loaded (UTC).", nullable=False),
+        Field("loaded_by", "text", "Who loaded it."),
+        Field("areas", "int", "Areas stored from it.", nullable=False),
+    ),
+    key="batch_id",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -467,6 +489,7 @@ TABLES: dict[str, Table] = {
         ACTION_LOG,
         TERM_MAPPINGS,
         AREA_ALIASES,
+        BOUNDARY_VERSIONS,
     )
 }
 

@@ -178,7 +178,7 @@ def test_registers_map_click_sets_the_point(server, page, demo_store):
 # --------------------------------------------------------------------------------------------------
 # Access control and hostile text
 # --------------------------------------------------------------------------------------------------
-PUBLIC_PAGES = {"Map explorer", "Neighbourhood profile", "What the words mean", "Log in"}
+PUBLIC_PAGES = {"Map explorer", "Neighbourhood profile", "Ward view", "What the words mean", "Log in"}
 
 
 def test_each_role_sees_its_pages(server, page, demo_store):
@@ -189,10 +189,11 @@ def test_each_role_sees_its_pages(server, page, demo_store):
     assert page.get_by_text("Public view: aggregated counts only").count() == 1
     page.screenshot(path=str(ARTIFACTS / "public_map.png"), full_page=True)
     expected = {
-        "cso": {"Map explorer", "Neighbourhood profile", "What the words mean", "Upload", "Batches", "Account"},
-        "planner": {"Map explorer", "Neighbourhood profile", "ACT meeting review", "What the words mean",
+        "cso": {"Map explorer", "Neighbourhood profile", "Ward view", "What the words mean", "Upload", "Batches",
+                "Account"},
+        "planner": {"Map explorer", "Neighbourhood profile", "Ward view", "ACT meeting review", "What the words mean",
                     "Meeting mode", "Actions register", "Upload", "Batches", "Registers", "Data quality", "Account"},
-        "admin": {"Map explorer", "Neighbourhood profile", "ACT meeting review", "What the words mean",
+        "admin": {"Map explorer", "Neighbourhood profile", "Ward view", "ACT meeting review", "What the words mean",
                   "Meeting mode", "Actions register", "Upload", "Batches", "Registers", "Data quality", "Users",
                   "Audit log", "Account"},
     }  # fmt: skip

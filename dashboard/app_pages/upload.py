@@ -19,7 +19,7 @@ from dashboard import common
 from pipelines import access, privacy, views
 from pipelines.errors import AreaSafeError, MissingLocationError
 from pipelines.ingest import rejections, report
-from pipelines.schemas import AREA_KINDS, SOURCES
+from pipelines.schemas import PLACED_KINDS, SOURCES
 from pipelines.sources import tabular
 from pipelines.sources.mapping import FORMATS, ROLES
 
@@ -97,7 +97,7 @@ if upload is not None:
     if not overrides.get("area"):
         overrides.pop("area", None)
     else:
-        options["area_kind"] = state.get(f"u_{tag}_area_kind") or AREA_KINDS[0]
+        options["area_kind"] = state.get(f"u_{tag}_area_kind") or PLACED_KINDS[0]
 
     prepared = problem = None
     try:
@@ -148,7 +148,7 @@ if upload is not None:
         for role in MORE_ROLES:
             choose(role, st)
         if state.get(f"u_{tag}_area") not in (None, NONE):
-            st.selectbox("Kind of area the names are", AREA_KINDS, key=f"u_{tag}_area_kind")
+            st.selectbox("Kind of area the names are", PLACED_KINDS, key=f"u_{tag}_area_kind")
     with st.expander("The first rows of the file", expanded=prepared is None):
         st.dataframe(views.blank_missing(preview), hide_index=True, width="stretch")
     if prepared is None:

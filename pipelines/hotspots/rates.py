@@ -122,6 +122,8 @@ def area_rates(
         Areas with fewer residents get a note that even the smoothed rate is uncertain.
     """
     _check(kind, per)
+    if kind not in _CODE_COLUMN:  # wards: incidents carry no ward code; count them with pipelines.crosswalk
+        raise HotspotInputError(f"`kind` must be one of {', '.join(_CODE_COLUMN)}; got {kind!r}.")
     selected = select_incidents(incidents, start=start, end=end, categories=categories, sources=sources)
     counts = selected[_CODE_COLUMN[kind]].value_counts()
     return rate_table(areas, counts, kind=kind, per=per, min_population=min_population)

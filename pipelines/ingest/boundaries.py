@@ -38,6 +38,9 @@ _NAME_FIELDS = (
 )
 _POP_FIELDS = ("population", "pop", "usualres", "total_population", "pop_2022", "census_population")
 _MUNI_FIELDS = ("municipality", "muni", "municipality_name", "lad11nm", "lmunname", "dmunname")
+# Wards: the ward's number (the City of Cape Town's layer keeps it in WARD_NAME) and the demarcation year.
+_WARD_NUMBER_FIELDS = ("ward_name", "ward_no", "wardno", "ward_number", "ward_num", "ward")
+_WARD_YEAR_FIELDS = ("ward_year", "demarcation_year", "delimitation_year", "year")
 
 
 def _field(frame: pd.DataFrame, explicit: str | None, candidates: tuple[str, ...], what: str) -> str | None:
@@ -127,6 +130,8 @@ def read_boundaries(
     )
     if municipality:
         areas["municipality"] = municipality
+    if kind == "ward" and code_field is None:
+        areas = _ward_labels(frame, areas)
     duplicated = areas["code"].duplicated(keep=False)
     warnings = {"repaired_geometry": len(repaired)} if repaired else {}
     if duplicated.any():
@@ -157,6 +162,40 @@ def read_boundaries(
     return areas, warnings, notes
 
 
+def _ward_labels(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Wards coded by demarcation year and number (``2021-099``, named "Ward 99"), so the wards of two
+    demarcations can be stored side by side; ``areas.attrs["year"]`` keeps the year when the file has one.
+    Files without a ward-number column keep the codes and names read."""
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    number_col = first(columns, _WARD_NUMBER_FIELDS)
+    if number_col is None:
+        return areas
+    year_col = first(columns, _WARD_YEAR_FIELDS)
+    numbers = frame[number_col].astype("object").to_numpy()
+    years = pd.to_numeric(frame[year_col], errors="coerce").to_numpy() if year_col else np.full(len(frame), np.nan)
+
+    def number_text(value: object) -> str:
+        text = str(value).strip()
+        return text.lstrip("0") or text if text.isdigit() else text
+
+    labels = [number_text(n) for n in numbers]
+    codes = [
+        (f"{int(y)}-{n:0>3}" if n.isdigit() else f"{int(y)}-{n}") if np.isfinite(y) else n
+        for n, y in zip(labels, years, strict=True)
+    ]
+    areas = areas.assign(code=codes, name=[f"Ward {n}" if n.isdigit() else n for n in labels])
+    known = sorted({int(y) for y in years if np.isfinite(y)})
+    areas.attrs["year"] = known[-1] if len(known) == 1 else None
+    return areas
+
+
+def boundary_version_label(kind: str, year: int | None, municipality: str | None, file_name: str) -> str:
+    """The version's name in words when the user gave none: "City of Cape Town wards, 2021 demarcation"."""
+    plural = {"precinct": "police precincts", "neighbourhood": "Safe Neighbourhoods", "ward": "wards"}[kind]
+    who = f"{municipality} {plural}" if municipality else plural[0].upper() + plural[1:]
+    return f"{who}, {year} demarcation" if year else f"{who} from {file_name}"
+
+
 def _merge_note(shared: pd.DataFrame, code_col: str | None) -> str:
     """Every code several features share, with how many, in words (they are stored as one area each)."""
     parts = []
@@ -176,14 +215,26 @@ def _merge_note(shared: pd.DataFrame, code_col: str | None) -> str:
     )
 
 
-def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | None = None, **options) -> Batch:
+def ingest_boundaries(
+    store: Store,
+    path: str | Path,
+    *,
+    kind: str,
+    user: str | None = None,
+    version: str | None = None,
+    **options,
+) -> Batch:
     """Load a boundary file as areas of ``kind``, replacing stored areas with the same codes.
 
     ``rows_read`` and ``accepted`` count features: features that share a code are stored as one area,
     and the batch notes say which codes and how many features (``merged_features`` counts them).
+    The file is recorded in ``boundary_versions`` as ``version`` (default: the kind, the municipality and
+    the demarcation year the file names, e.g. "City of Cape Town wards, 2021 demarcation"). Wards are
+    coded by year and number (``2021-099``): two demarcations are kept side by side.
     """
     path = Path(path)
     areas, warnings, notes = read_boundaries(path, kind=kind, **options)
+    year = areas.attrs.get("year")
     content = path.read_bytes() if path.is_file() else b""
     features = areas.attrs.get("features_read", len(areas))
     not_areas = areas.attrs.get("not_areas")
@@ -218,4 +269,19 @@ def ingest_boundaries(store: Store, path: str | Path, *, kind: str, user: str | 
     frames = {"areas": areas.assign(batch_id=batch.batch_id)}
     if rejections is not None:
         frames["rejections"] = rejections.assign(batch_id=batch.batch_id)
-    return commit_once(store, batch, **frames)
+    stored = commit_once(store, batch, **frames)
+    municipality = options.get("municipality") or next(iter(areas["municipality"].dropna()), None)
+    label = version or boundary_version_label(kind, year, municipality, batch.file_name)
+    record = {
+        "batch_id": stored.batch_id,
+        "kind": kind,
+        "version": label,
+        "year": year,
+        "file_name": batch.file_name,
+        "sha256": batch.sha256,
+        "loaded_at": stored.created_at,
+        "loaded_by": user,
+        "areas": len(areas),
+    }
+    store.save(boundary_versions=pd.DataFrame([record]))
+    return stored

@@ -194,8 +194,8 @@ def _start_incidents(
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
     area_kind = SETTINGS.area_kind if area_kind is None else area_kind
-    if area_kind not in schemas.AREA_KINDS:
-        raise MappingError(f"--area-kind must be one of {', '.join(schemas.AREA_KINDS)}; got {area_kind!r}")
+    if area_kind not in schemas.PLACED_KINDS:  # incidents keep the codes of these kinds (wards: when read)
+        raise MappingError(f"--area-kind must be one of {', '.join(schemas.PLACED_KINDS)}; got {area_kind!r}")
     try:
         snap_degrees(snap_m)
     except ValueError as exc:

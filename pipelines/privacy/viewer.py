@@ -21,6 +21,8 @@ SENSITIVE_ROLES = ("analyst", "admin")
 PERMISSIONS: dict[str, tuple[str | None, ...]] = {
     "map": (None, *ROLES),
     "profile": (None, *ROLES),
+    # A ward's page and its councillor's report: everyone, the public and csos by the public rules.
+    "ward": (None, *ROLES),
     "glossary": (None, *ROLES),
     "upload": ("cso", "planner", "analyst", "admin"),
     "batches": ("cso", "planner", "analyst", "admin"),

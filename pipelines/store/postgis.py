@@ -642,6 +642,10 @@ def _placement_sql() -> tuple[sql.Composed, sql.Composed, sql.Composed]:
     outside = sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(_ident(c)) for _, c in kinds)
     assign = sql.SQL(", ").join(sql.SQL("{0} = h.{0}").format(_ident(c)) for _, c in kinds)
 
+    # Wards are not placed when stored (schemas.PLACED_KINDS): only the kinds with a code column count.
+    areas = sql.SQL("(SELECT kind, code, geometry FROM areas WHERE kind IN ({}))").format(
+        sql.SQL(", ").join(sql.Literal(kind) for kind, _ in kinds)
+    )
     # 1. Containment, boundary included: loop over the polygons, look their points up in the index.
     by_kind = sql.SQL(", ").join(
         sql.SQL("min(a.code) FILTER (WHERE a.kind = {}) AS {}").format(sql.Literal(kind), _ident(column))
@@ -649,13 +653,14 @@ def _placement_sql() -> tuple[sql.Composed, sql.Composed, sql.Composed]:
     )
     inside = sql.SQL(
         "CREATE TEMP TABLE {placed} ON COMMIT DROP AS WITH h AS ("
-        " SELECT s._rn, {by_kind} FROM areas AS a"
+        " SELECT s._rn, {by_kind} FROM {areas} AS a"
         " CROSS JOIN LATERAL (SELECT i._rn FROM {points} AS i WHERE ST_Intersects(a.geometry, i.geometry) OFFSET 0) AS s"
         " GROUP BY s._rn"
         ") SELECT p._rn, p.geometry, {codes}, false AS _swapped, false AS _near"
         " FROM {points} AS p LEFT JOIN h USING (_rn)"
     ).format(
         placed=stage,
+        areas=areas,
         by_kind=by_kind,
         points=_ident(_STAGE_POINTS),
         codes=sql.SQL(", ").join(_ident("h", c) for _, c in kinds),
@@ -667,18 +672,18 @@ def _placement_sql() -> tuple[sql.Composed, sql.Composed, sql.Composed]:
         " SELECT _rn, ST_FlipCoordinates(geometry) AS flipped FROM {placed}"
         " WHERE {outside} AND abs(ST_X(geometry)) <= 90 AND abs(ST_Y(geometry)) <= 180"
         "), h AS ("
-        " SELECT c._rn, {by_kind} FROM c JOIN areas AS a ON ST_Intersects(a.geometry, c.flipped) GROUP BY c._rn"
+        " SELECT c._rn, {by_kind} FROM c JOIN {areas} AS a ON ST_Intersects(a.geometry, c.flipped) GROUP BY c._rn"
         ") UPDATE {placed} AS i SET geometry = ST_FlipCoordinates(i.geometry), {assign}, _swapped = true"
         " FROM h WHERE i._rn = h._rn"
-    ).format(placed=stage, outside=outside, by_kind=by_kind, assign=assign)
+    ).format(placed=stage, areas=areas, outside=outside, by_kind=by_kind, assign=assign)
     # 3. Near a boundary: per kind, the nearest area within the tolerance (ties: the smallest code).
     near = sql.SQL(
         "WITH c AS (SELECT _rn, geometry FROM {placed} WHERE {outside} AND geometry IS NOT NULL),"
         " nearest AS ("
         " SELECT DISTINCT ON (c._rn, a.kind) c._rn, a.kind, a.code FROM c"
-        " JOIN areas AS a ON ST_DWithin(a.geometry, c.geometry, %(tolerance)s)"
+        " JOIN {areas} AS a ON ST_DWithin(a.geometry, c.geometry, %(tolerance)s)"
         " ORDER BY c._rn, a.kind, ST_Distance(a.geometry, c.geometry), a.code"
         "), h AS (SELECT a._rn, {by_kind} FROM nearest AS a GROUP BY a._rn)"
         " UPDATE {placed} AS i SET {assign}, _near = true FROM h WHERE i._rn = h._rn"
-    ).format(placed=stage, outside=outside, by_kind=by_kind, assign=assign)
+    ).format(placed=stage, areas=areas, outside=outside, by_kind=by_kind, assign=assign)
     return inside, swapped, near
