@@ -275,13 +275,17 @@ def item_map(
 ) -> bytes | None:
     """The small map of one agenda item (meeting mode, ACT review), drawn as the pack draws its map from the
     agenda, which holds only what its viewer may see; ``None`` for an item with no place
-    (:data:`MAPPED_KINDS`). A hot spot's map is zoomed to the hot spot and the walking distance around it."""
+    (:data:`MAPPED_KINDS`). A hot spot's map is zoomed to the hot spot, the interventions' map to those the
+    item lists, each with the walking distance around it; the counts' map shows the whole neighbourhood."""
     if item.kind not in MAPPED_KINDS:
         return None
     focus = None
     groups = agenda.hotspot_groups
     if item.kind == "hotspot" and len(groups):
         focus = groups[groups["label"] == item.key.removeprefix("hotspot-")].geometry
+    elif item.kind == "interventions" and "intervention" in item.table:
+        listed = agenda.context.neighbourhood_interventions
+        focus = listed[listed["name"].isin(item.table["intervention"])].geometry
     return neighbourhood_map(
         agenda, roads_path=roads_path, width_in=width_in, height_in=height_in, focus=focus, dpi=dpi
     )
