@@ -321,6 +321,45 @@ def neighbourhood_incidents(filters: Filters) -> tuple[gpd.GeoDataFrame, list[pd
     return found, months
 
 
+#: Meeting views on a 1280x720 projector: the whole width, tables that wrap inside their column (a column
+#: never runs off the right edge), and a map no taller than the room an agenda item has.
+_MEETING_CSS = """<style>
+[data-testid='stMainBlockContainer'] {max-width: 100%; padding: 3.6rem 1.5rem 1rem;}
+[data-testid='stMain'] [data-testid='stHeading'] h1 {font-weight: 800; color: #000; line-height: 1.15;
+  font-size: 2.75rem; padding: 0.1rem 0;}
+[data-testid='stMain'] [data-testid='stHeading'] h2 {font-size: 1.6rem; color: #000; padding: 0.2rem 0;}
+[data-testid='stHeading'] h1 span, [data-testid='stHeading'] h2 span {font-size: inherit;}
+[data-testid='stMain'] [data-testid='stTable'] table {width: 100%; table-layout: auto;}
+[data-testid='stMain'] [data-testid='stTable'] td, [data-testid='stMain'] [data-testid='stTable'] th
+  {font-size: 1.05rem; color: #000; white-space: normal; overflow-wrap: break-word; padding: 0.3rem 0.45rem;}
+[data-testid='stMain'] [class*='st-key-map'] img {max-height: 430px; width: auto; max-width: 100%; margin: 0 auto;}
+[data-testid='stMain'] [data-testid='stForm'] [data-testid='stVerticalBlock'] {gap: 0.45rem;}
+</style>"""
+
+
+def meeting_view() -> None:
+    """Lay a page out for the projector (ACT meeting review, meeting mode): the sidebar collapsed (its
+    filters one click away), the whole width used, tables wrapped in their columns."""
+    st.set_page_config(initial_sidebar_state="collapsed")
+    st.markdown(_MEETING_CSS, unsafe_allow_html=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _item_map(url: str, version: tuple, code: str, month: str, key: str, viewer: Viewer, partial: bool) -> bytes | None:
+    from pipelines.act import figures
+
+    built = _agenda(url, version, code, month, False, viewer, partial)
+    item = next((i for i in built.items if i.key == key), None)
+    return None if item is None else figures.item_map(built, item)
+
+
+def item_map(code: str, month: pd.Period | str, key: str, *, include_partial: bool = False) -> bytes | None:
+    """The small offline map (PNG) of the agenda item ``key`` as the viewer may see it, or ``None`` for an item
+    with no place (:func:`pipelines.act.figures.item_map`: the pack's map renderer, from the viewer's agenda)."""
+    url, version = store().url, _act_version()
+    return _item_map(url, version, code, str(month), key, viewer(), bool(include_partial))
+
+
 def show_error(exc: AreaSafeError) -> None:
     """Errors users can act on are shown as they are, never as a traceback."""
     st.error(str(exc))
@@ -358,12 +397,20 @@ def pager(count: int, *, key: str, reset_on: str) -> int:
 
 
 def action_form(
-    key: str, defaults: dict, *, interventions: pd.DataFrame, assets: pd.DataFrame, submit: str
+    key: str,
+    defaults: dict,
+    *,
+    interventions: pd.DataFrame,
+    assets: pd.DataFrame,
+    submit: str,
+    compact: bool = False,
 ) -> dict | None:
     """The actions-register form (meeting mode and the register page); the entered record on submit, else None.
 
     ``defaults`` pre-fills it (a stored action, or an agenda item's links); validation is
     :func:`pipelines.act.actions.save_action`'s, so the page shows its message when a rule is broken.
+    ``compact`` (meeting mode, beside an agenda item on one screen) keeps the decision, owner, due date and
+    status in view and puts budget, blockers, links and the note one click away.
     """
     from pipelines.schemas import ACTION_STATUSES, FUNDING_SPHERES
 
@@ -376,15 +423,21 @@ def action_form(
         return keys.index(value) if value in keys else 0
 
     with st.form(key, clear_on_submit=True):
-        decision = st.text_area("Decision", value=defaults.get("decision") or "", height=90)
+        decision = st.text_area("Decision", value=defaults.get("decision") or "", height=68 if compact else 90)
+        if compact:
+            owner_org = st.text_input("Owner (department or organisation)", value=defaults.get("owner_org") or "")
+            owner_person = st.text_input("Person responsible", value=defaults.get("owner_person") or "")
         cols = st.columns(2)
-        owner_org = cols[0].text_input("Owner (department or organisation)", value=defaults.get("owner_org") or "")
-        owner_person = cols[1].text_input("Person responsible", value=defaults.get("owner_person") or "")
+        if not compact:
+            owner_org = cols[0].text_input("Owner (department or organisation)", value=defaults.get("owner_org") or "")
+            owner_person = cols[1].text_input("Person responsible", value=defaults.get("owner_person") or "")
         due_default = pd.to_datetime(defaults.get("due"), errors="coerce")
         due = cols[0].date_input("Due", value=None if pd.isna(due_default) else due_default.date(), format="YYYY-MM-DD")
         status = cols[1].selectbox(
             "Status", ACTION_STATUSES, index=ACTION_STATUSES.index(defaults.get("status") or "open")
         )
+        if compact:
+            cols = st.expander("More: budget, blockers, links").columns(2)
         sphere = cols[0].selectbox(
             "Whose budget",
             [None, *FUNDING_SPHERES],
@@ -409,7 +462,7 @@ def action_form(
             format_func=lambda v: "none" if v is None else asset_names[v],
         )
         cell = cols[0].text_input("Hot spot cell", value=defaults.get("hotspot_cell") or "")
-        note = st.text_input("Note for the history (why it changed)", value="")
+        note = (cols[1] if compact else st).text_input("Note for the history (why it changed)", value="")
         if not st.form_submit_button(submit, type="primary"):
             return None
     return {

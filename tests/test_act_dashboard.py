@@ -145,3 +145,42 @@ def test_too_little_data_is_not_shown_as_no_hot_spot(app):
     assert any("at least 30 are needed" in w.value for w in at.warning)
     at.sidebar.selectbox(key="f_hood").set_value("KHA-HARARE-HOLOMISA").run()
     assert not [i.value for i in at.info if "too little data" in i.value]
+
+
+HEADER_WORDS = r"^[A-Z][A-Za-z0-9 ,()'/-]*$"  # words a person reads: no snake_case, no lone symbols
+
+
+@pytest.mark.parametrize("role", ["planner", "act_member"])
+def test_meeting_views_head_every_column_in_words_and_map_each_place(store, monkeypatch, role):
+    """Planners and ACT members read words in every column header, never "p" or "z" (the analyst's figures
+    are one click away on the ACT review page); meeting mode draws a map for each item about a place."""
+    import re
+
+    from pipelines.act.figures import MAPPED_KINDS
+    from tests._helpers import page_as
+
+    monkeypatch.setenv(STORE_ENV, store.url)
+    review = page_as(store, "act_review", role, timeout=120)
+    headers = [str(c) for t in review.table for c in (*t.value.columns, t.value.index.name) if c]
+    assert "Days overdue" not in headers  # the actions are meeting mode's; here the month's numbers
+    assert {"Category", "This month", "Reading", "Hot spot", "Hexagons", "What it means"} <= set(headers)
+    assert "How we know: each hexagon's statistics" not in [e.label for e in review.expander]
+    assert len(review.get("image")) == 2  # the hot spots' map and the interventions' map
+
+    meeting = page_as(store, "meeting", role, timeout=120)
+    seen = []
+    while True:
+        headers += [str(c) for t in meeting.table for c in (*t.value.columns, t.value.index.name) if c]
+        seen.append((meeting.title[0].value, len(meeting.get("image"))))
+        before = meeting.session_state["mm_index"]
+        meeting.button(key="mm_next").click().run()
+        if meeting.session_state["mm_index"] == before:  # the last item
+            break
+    assert {"Action", "Days overdue", "Bottleneck", "Question", "Answer"} <= set(headers)
+    for header in headers:
+        assert re.match(HEADER_WORDS, header) and header not in ("P", "Z"), header
+    kinds = {"Interventions": "interventions", "H1": "hotspot", "Changes in counts": "counts"}
+    for title, maps in seen:
+        mapped = any(word in title for word in kinds)
+        assert maps == (1 if mapped else 0), (title, maps)
+    assert sum(m for _, m in seen) == len(MAPPED_KINDS)

@@ -19,6 +19,7 @@ from pipelines.act.pack import PackError, build_pack, render_html, write_pack
 from pipelines.cli import main
 from pipelines.privacy import operator
 from pipelines.settings import DEMO_DIR, PROJECT_ROOT
+from tests._dashboard import CHROMIUM
 
 PLANTED = json.loads((DEMO_DIR / "planted.json").read_text())["emerging_hotspot"]
 CODE = PLANTED["neighbourhood_code"]
@@ -65,13 +66,12 @@ def test_pdf_has_map_page_agenda_and_tables(pdf):
 
     pages = _pages(pdf, ARTIFACTS / "internal")
     assert len(pages) >= 6
-    cover, map_page = _text(pdf, 1), _text(pdf, 2)
+    cover, trends = _text(pdf, 1), _text(pdf, 2)
     assert f"ACT meeting pack: Harare Holomisa, October {MONTH[:4]}" in cover
     assert "Agenda" in cover and "Actions from last time" in cover and "Internal: for ACT members" in cover
-    assert "Map" in map_page and "H1..." in map_page and "I1..." in map_page  # the caption under the map
-    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
-    images = [line.split() for line in listing.splitlines()[2:]]
-    assert [(int(row[0]), int(row[3]) >= 1200) for row in images if row[2] == "image"] == [(2, True), (3, True)]
+    assert "Map" in cover and "H1..." in cover and "I1..." in cover  # the map and its caption, under the agenda
+    assert "Trends" in trends
+    assert [(page, width >= 1200) for page, width, _ in _images(pdf)] == [(1, True), (2, True)]
     assert Image.open(pages[1]).size == Image.open(pages[0]).size  # the map page rendered like the others
     text = " ".join(_text(pdf).split())
     for expected in (
@@ -91,6 +91,53 @@ def test_pdf_has_map_page_agenda_and_tables(pdf):
         "MFMA s72(1)",
     ):
         assert expected in text, expected
+
+
+def _images(pdf: Path) -> list[tuple[int, int, float]]:
+    """(page, width in pixels, pixels per inch) of each image in ``pdf`` (pdfimages)."""
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:]]
+    return [(int(row[0]), int(row[3]), float(row[12])) for row in rows if row[2] == "image"]
+
+
+def _inked_share(png: Path) -> float:
+    """How far down page ``png`` its content reaches, as a share of the page height (the footer left out)."""
+    from PIL import Image
+
+    grey = np.asarray(Image.open(png).convert("L"), dtype=int)
+    footer = int(grey.shape[0] * 0.93)  # the footer line: on every page, whatever the page holds
+    inked = np.flatnonzero((grey[:footer] < 200).any(axis=1))
+    return (inked.max() + 1) / grey.shape[0] if len(inked) else 0.0
+
+
+@needs_poppler
+def test_page_one_carries_the_agenda_and_the_map(pdf, tmp_path):
+    """Page 1 held the title, the agenda and then blank paper (two thirds of the page): the map now fills it,
+    drawn at the size it is printed (its labels at 9.5 pt, not shrunk)."""
+    first = _pages(pdf, tmp_path, dpi=40)[0]
+    assert _inked_share(first) > 0.8, f"page 1 ends {_inked_share(first):.0%} down the page"
+    page, _, ppi = _images(pdf)[0]
+    assert page == 1 and abs(ppi - 200) <= 2, f"the map is printed at {ppi} ppi, not at the 200 it was drawn for"
+
+
+@needs_poppler
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+def test_html_pack_prints_the_map_on_page_one(store, tmp_path, browser):
+    """The HTML pack printed from a browser (Chromium's print to PDF) starts with the agenda and the map too."""
+    document = tmp_path / "pack.html"
+    document.write_text(render_html(build_pack(store, CODE, MONTH, viewer=operator())))
+    page = browser.new_page()
+    try:
+        page.goto(document.as_uri())
+        page.pdf(path=str(tmp_path / "printed.pdf"), format="A4")
+    finally:
+        page.close()
+    printed = tmp_path / "printed.pdf"
+    assert [p for p, _, _ in _images(printed)][:2] == [1, 2]  # the map on page 1, the trends on page 2
+    cover = _text(printed, 1)
+    assert "Actions from last time" in cover and "H1..." in cover
+    assert _inked_share(_pages(printed, tmp_path / "printed", dpi=40)[0]) > 0.75
 
 
 @needs_poppler

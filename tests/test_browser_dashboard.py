@@ -59,7 +59,12 @@ def login_as(page, server: str, store, role: str, **account) -> str:
 
 
 def open_page(page, title: str) -> None:
-    """Go to a page through the sidebar, as a person would (a reload starts a new, logged-out session)."""
+    """Go to a page through the sidebar, as a person would (a reload starts a new, logged-out session); the
+    sidebar is opened first when it is shut (the meeting views shut it, as does a phone)."""
+    expand = page.locator('[data-testid="stExpandSidebarButton"]')
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+        page.wait_for_timeout(500)
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     _wait_idle(page)
 

@@ -17,11 +17,9 @@ from pipelines.act.actions import save_action, save_meeting
 from pipelines.act.pack import agenda_section
 from pipelines.errors import AreaSafeError
 
+common.meeting_view()  # sidebar collapsed, whole width: one agenda item per 1280x720 screen
 st.markdown(
-    "<style>[data-testid='stMain'] [data-testid='stHeading'] h1 {font-size: 3rem; font-weight: 800; color: #000;}"
-    " [data-testid='stHeading'] h1 span {font-size: inherit;} .mm-summary {font-size: 1.9rem !important;"
-    " line-height: 1.35; color: #000;} [data-testid='stTable'] td, [data-testid='stTable'] th"
-    " {font-size: 1.15rem; color: #000;}</style>",
+    "<style>.mm-summary {font-size: 1.3rem !important; line-height: 1.35; color: #000; margin-bottom: 0.4rem;}</style>",
     unsafe_allow_html=True,
 )
 viewer = common.require("meeting")
@@ -45,25 +43,45 @@ item = agenda.items[index]
 section = agenda_section(str(index + 1), item, agenda)
 if flash := st.session_state.pop("mm_flash", None):
     st.success(flash)
-st.title(f"{section.number}. {section.title}")
-st.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
-shown, form_col = st.columns([3, 2]) if item.kind != "decisions" else (st.container(), None)
-with shown:
-    if len(section.table):
-        st.table(section.table.head(15).set_index(section.table.columns[0]))
-    for caveat in section.caveats:
-        st.caption(caveat)
-if form_col is not None:
-    with form_col:
-        st.subheader("Record a decision")
-        context = agenda.context
-        record = common.action_form(
-            f"mm_form_{item.key}",
-            item.links,
-            interventions=context.neighbourhood_interventions,
-            assets=context.assets[context.assets["neighbourhood_code"] == code],
-            submit="Record decision",
-        )
+with st.container(key="mm_item"):  # one screen: heading, numbers, map and decision controls
+    st.title(f"{section.number}. {section.title}")
+    png = common.item_map(code, month, item.key, include_partial=filters.include_partial)
+    if item.kind == "decisions":
+        spans, shown, where, form_col = [12], st.container(), None, None
+    elif png is not None:  # a table of many columns takes room from the map, not from the form
+        spans = [6, 3, 3] if len(section.table.columns) > 3 else [5, 4, 3]
+        shown, where, form_col = st.columns(spans)
+    else:
+        spans = [8, 4]
+        shown, form_col = st.columns(spans)
+        where = None
+    with shown:
+        st.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
+        if len(section.table):  # long tables scroll inside their box: the item stays on one 1280x720 screen
+            rows = section.table.head(15).set_index(section.table.columns[0])
+            # about 100 summary characters a line per 12 columns at 1280 px, 28 px a line
+            lines = -(-len(section.summary) * 12 // (100 * spans[0])) if item.kind != "decisions" else 2
+            room = 440 - 28 * lines - (50 if section.caveats else 0)
+            st.table(rows, height=max(140, min(46 + 110 * len(rows), room)))
+        if section.caveats:
+            with st.expander("Notes on these numbers"):
+                for caveat in section.caveats:
+                    st.caption(caveat)
+    if where is not None:
+        with where, st.container(key="map_mm"):
+            st.image(png, width="stretch")
+    if form_col is not None:
+        with form_col:
+            st.markdown("**Record a decision**")
+            context = agenda.context
+            record = common.action_form(
+                f"mm_form_{item.key}",
+                item.links,
+                interventions=context.neighbourhood_interventions,
+                assets=context.assets[context.assets["neighbourhood_code"] == code],
+                submit="Record decision",
+                compact=True,
+            )
         if record is not None:
             note = record.pop("_note") or f"Recorded in meeting mode ({item.title})"
             user = viewer.username  # the logged-in account records it, never a typed name

@@ -25,8 +25,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from pipelines.act.agenda import Agenda  # noqa: E402
+from pipelines.act.agenda import Agenda, AgendaItem  # noqa: E402
 from pipelines.hotspots._time import local_months  # noqa: E402
+from pipelines.hotspots.act import WALKING_DISTANCE_M  # noqa: E402
 from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes  # noqa: E402
 from pipelines.hotspots.months import first_data_month  # noqa: E402
 from pipelines.privacy import suppress  # noqa: E402
@@ -110,13 +111,20 @@ class MapFigure:
 
 
 def neighbourhood_map(
-    agenda: Agenda, *, roads_path: str | Path | None = None, width_in: float = 7.0, height_in: float = 7.6
+    agenda: Agenda,
+    *,
+    roads_path: str | Path | None = None,
+    width_in: float = 7.0,
+    height_in: float = 7.6,
+    focus: gpd.GeoSeries | None = None,
+    dpi: int = DPI,
 ) -> bytes:
     """The neighbourhood with its hot spots by class (as the web map names them), the agenda's hot spots
     (H1...), assets and interventions (I1...).
 
     ``roads_path`` is the offline road file (default ``data/demo/context_roads.fgb``); roads are left out
-    when it is absent.
+    when it is absent. ``focus`` (a geometry series) zooms the view to it and the walking distance
+    around it (meeting mode's map of one hot spot); the legend takes as many rows as it needs.
     """
     context = agenda.context
     figure = MapFigure(
@@ -130,27 +138,38 @@ def neighbourhood_map(
         interventions=context.interventions,
         intervention_labels=intervention_labels(context.neighbourhood_interventions),
     )
-    return map_png(figure, roads_path=roads_path, width_in=width_in, height_in=height_in)
+    return map_png(figure, roads_path=roads_path, width_in=width_in, height_in=height_in, focus=focus, dpi=dpi)
 
 
 def map_png(
-    figure: MapFigure, *, roads_path: str | Path | None = None, width_in: float = 7.0, height_in: float = 7.6
+    figure: MapFigure,
+    *,
+    roads_path: str | Path | None = None,
+    width_in: float = 7.0,
+    height_in: float = 7.6,
+    focus: gpd.GeoSeries | None = None,
+    dpi: int = DPI,
 ) -> bytes:
     """``figure`` drawn offline (no tiles, no network) as a PNG with its legend below the map, readable in
-    black and white: the meeting pack's map and the dashboard's map image."""
+    black and white: the meeting pack's map and the dashboard's map image. ``focus`` (a geometry series)
+    zooms the view to it and the walking distance around it; the legend takes as many rows as it needs."""
     from pipelines.mapview import CONTEXT_ROADS_PATH, load_context_roads
 
     crs = figure.metric_crs
     area = figure.area.to_crs(crs)
-    minx, miny, maxx, maxy = area.total_bounds
-    pad = max(maxx - minx, maxy - miny) * 0.08 + 150
+    if focus is not None and len(focus):
+        minx, miny, maxx, maxy = focus.to_crs(crs).total_bounds
+        pad = WALKING_DISTANCE_M + 100  # the nearest assets the item lists are within walking distance
+    else:
+        minx, miny, maxx, maxy = area.total_bounds
+        pad = max(maxx - minx, maxy - miny) * 0.08 + 150
     view = (minx - pad, miny - pad, maxx + pad, maxy + pad)
     lonlat = gpd.GeoSeries(gpd.points_from_xy(view[::2], view[1::2]), crs=crs).to_crs(4326)
     bbox = (lonlat.x.min(), lonlat.y.min(), lonlat.x.max(), lonlat.y.max())
     top = 0.93 if figure.title else 0.99
 
     with plt.rc_context(_STYLE):
-        fig = plt.figure(figsize=(width_in, height_in), dpi=DPI)
+        fig = plt.figure(figsize=(width_in, height_in), dpi=dpi)
         ax = fig.add_axes((0.01, 0.22, 0.98, top - 0.22))
         legend_ax = fig.add_axes((0.01, 0.0, 0.98, 0.2))
         legend_ax.axis("off")
@@ -312,10 +331,50 @@ def map_png(
         )
         ax.set_xlabel("")
         ax.set_ylabel("")
-        legend_ax.legend(handles=handles, loc="upper center", ncols=3, frameon=False, handlelength=2.4, borderaxespad=0)
+        ncols = 3 if width_in >= 6 else 2
+        rows = -(-len(handles) // ncols)
+        note_rows = 2 if figure.note else 0
+        share = min(0.4, ((rows + note_rows) * FONT_PT * 1.5 / 72 + 0.1) / height_in)  # no blank band
+        ax.set_position((0.01, share + 0.01, 0.98, top - share - 0.01))
+        legend_ax.set_position((0.01, 0.0, 0.98, share))
+        legend_ax.legend(
+            handles=handles, loc="upper center", ncols=ncols, frameon=False, handlelength=2.4, borderaxespad=0
+        )
         if figure.note:
             legend_ax.text(0.5, 0.02, figure.note, ha="center", va="bottom", fontsize=FONT_PT - 1, wrap=True)
-        return _png(fig)
+        return _png(fig, dpi)
+
+
+#: Agenda item kinds that are about places, each drawn on its own small map in meeting mode: a hot spot
+#: (zoomed to it), the interventions (labelled I1... as in the item's table) and the counts of the area.
+MAPPED_KINDS = ("hotspot", "interventions", "counts")
+
+
+def item_map(
+    agenda: Agenda,
+    item: AgendaItem,
+    *,
+    roads_path: str | Path | None = None,
+    width_in: float = 4.4,
+    height_in: float = 4.6,
+    dpi: int = 150,
+) -> bytes | None:
+    """The small map of one agenda item (meeting mode, ACT review), drawn as the pack draws its map from the
+    agenda, which holds only what its viewer may see; ``None`` for an item with no place
+    (:data:`MAPPED_KINDS`). A hot spot's map is zoomed to the hot spot, the interventions' map to those the
+    item lists, each with the walking distance around it; the counts' map shows the whole neighbourhood."""
+    if item.kind not in MAPPED_KINDS:
+        return None
+    focus = None
+    groups = agenda.hotspot_groups
+    if item.kind == "hotspot" and len(groups):
+        focus = groups[groups["label"] == item.key.removeprefix("hotspot-")].geometry
+    elif item.kind == "interventions" and "intervention" in item.table:
+        listed = agenda.context.neighbourhood_interventions
+        focus = listed[listed["name"].isin(item.table["intervention"])].geometry
+    return neighbourhood_map(
+        agenda, roads_path=roads_path, width_in=width_in, height_in=height_in, focus=focus, dpi=dpi
+    )
 
 
 def missing_before(values: pd.Series, began: pd.Period | None) -> pd.Series:
@@ -422,8 +481,8 @@ def _short(text: str, n: int = 42) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _png(fig) -> bytes:
+def _png(fig, dpi: int = DPI) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     plt.close(fig)
     return buffer.getvalue()

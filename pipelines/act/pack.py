@@ -39,6 +39,9 @@ from pipelines.settings import SETTINGS
 from pipelines.store.base import Store
 
 FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html"}
+#: Height of the map figure (7 inches wide): drawn at the size it has on page 1, under the agenda, so its
+#: 9.5 pt labels print at 9.5 pt.
+COVER_MAP_HEIGHT_IN = 5.2
 MAX_REPORT_ROWS = 25
 INTERNAL_NOTICE = (
     "Internal: for ACT members. Contains names, notes and community reports; do not publish. "
@@ -198,7 +201,7 @@ def pack_from_agenda(
         facts=facts,
         notice=PUBLIC_NOTICE if public else INTERNAL_NOTICE,
         public=public,
-        map_png=figures.neighbourhood_map(agenda, roads_path=roads_path),
+        map_png=figures.neighbourhood_map(agenda, roads_path=roads_path, height_in=COVER_MAP_HEIGHT_IN),
         trend_png=figures.trend_chart(agenda, public=public),
         map_caption=(
             f"{context.name}. Hot spots over {window} (annex E says what each kind means); H1... are the "
@@ -509,7 +512,10 @@ th { background: #d9d9d9; font-weight: bold; } tr { page-break-inside: avoid; }
 figure { margin: 8pt 0; } figure img { width: 100%; height: auto; border: 0.75pt solid #000; }
 ol.contents { font-size: 10.5pt; } section { page-break-inside: auto; }
 @page { size: A4; margin: 14mm; }
-@media print { body { padding: 0; } h2 { page-break-after: avoid; } .page { page-break-before: always; } }
+@media print { body { padding: 0; } h2 { page-break-after: avoid; } .page { page-break-before: always; }
+  .cover-map figure img { width: auto; max-width: 100%; max-height: 115mm; margin: 0 auto; display: block;
+    border: none; }
+  .cover-map { page-break-inside: avoid; } }
 """
 
 
@@ -527,7 +533,7 @@ def render_html(pack: MeetingPack) -> str:
         "<h2>Agenda</h2>",
         '<ol class="contents">' + "".join(f"<li>{e(s.title)}</li>" for s in pack.agenda) + "</ol>",
         '<p class="facts">Annexes: ' + "; ".join(f"{s.number}. {e(s.title)}" for s in pack.annexes) + "</p>",
-        '<section class="page"><h2>Map</h2>',
+        '<section class="cover-map"><h2>Map</h2>',  # on page 1, under the agenda
         _figure(pack.map_png, "Map of the neighbourhood with hot spots, assets and interventions", pack.map_caption),
         "</section>",
         '<section class="page"><h2>Trends</h2>',
@@ -655,9 +661,9 @@ def render_pdf(pack: MeetingPack) -> bytes:
             bulletFontSize=10,
         ),
         Paragraph("Annexes: " + escape("; ".join(f"{s.number}. {s.title}" for s in pack.annexes)), styles["small"]),
-        PageBreak(),
+        # The map fills the rest of page 1 (a cover of a few lines left it mostly blank).
         Paragraph("Map", styles["h2"]),
-        image(pack.map_png, 215 * mm),
+        _fitted_image(pack.map_png, width, reserve=22 * mm, smallest=110 * mm),
         Paragraph(escape(pack.map_caption), styles["small"]),
         PageBreak(),
         Paragraph("Trends", styles["h2"]),
@@ -673,6 +679,37 @@ def render_pdf(pack: MeetingPack) -> bytes:
         story.extend(Paragraph(escape(c), styles["caveat"]) for c in section.caveats)
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
+
+
+def _fitted_image_class():
+    from reportlab.platypus import Image
+
+    class FittedImage(Image):
+        """An image as large as the room left on the page allows (less ``reserve`` for its caption), never
+        smaller than ``smallest`` high: with less room it goes to the next page whole."""
+
+        def __init__(self, png: bytes, width: float, *, reserve: float, smallest: float) -> None:
+            from reportlab.lib.utils import ImageReader
+
+            self._size = ImageReader(io.BytesIO(png)).getSize()
+            self._room = (width, reserve, smallest)
+            super().__init__(io.BytesIO(png), width=width, height=width * self._size[1] / self._size[0])
+
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            width, reserve, smallest = self._room
+            w, h = self._size
+            room = avail_height - reserve
+            scale = min(min(width, avail_width) / w, (room if room >= smallest else 10 * smallest) / h)
+            self.drawWidth, self.drawHeight = w * scale, h * scale
+            self.hAlign = "CENTER"
+            return self.drawWidth, self.drawHeight
+
+    return FittedImage
+
+
+def _fitted_image(png: bytes, width: float, *, reserve: float, smallest: float):
+    """A flowable of ``png`` that fills the room left on its page (:func:`_fitted_image_class`)."""
+    return _fitted_image_class()(png, width, reserve=reserve, smallest=smallest)
 
 
 _FONT = "DejaVuSans"
