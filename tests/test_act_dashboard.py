@@ -118,7 +118,7 @@ def test_actions_register_edits_with_history(app, store):
 def test_act_review_offers_the_pack(app):
     at = app("act_review")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Pack PDF", "Pack HTML", "Public PDF"]
+    assert labels == ["Pack PDF", "Pack HTML", "Public PDF", "CSV"]  # the pack, then the page's tables
 
 
 def test_meeting_details_set_the_meeting_day(app, store):
