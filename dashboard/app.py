@@ -40,7 +40,8 @@ NAVIGATION = (
 st.set_page_config(
     page_title="AreaSafe", page_icon=str(Path(__file__).parent / "static" / "areasafe.png"), layout="wide"
 )
-viewer = common.viewer()
+viewer = common.check_session()  # once per run: pages then ask common.viewer()
+common.sync_cookie()
 sections: dict[str, list] = {}
 for section, file, title, icon, action in NAVIGATION:
     if viewer.may(action):

@@ -63,8 +63,8 @@ _USER_VERSION = 10400  # GeoPackage 1.4.0
 # 5: login_failures and the login salt (throttling of names without an account);
 # 6: term_mappings, and incidents stored under the fallback category made sensitive (fail closed);
 # 7: assets.sharing_consent (people's assets by consent);
-# 8: area_aliases (station renames and merges) and batches.notes
-_SCHEMA_VERSION = "8"
+# 8: area_aliases (station renames and merges) and batches.notes; 9: sessions (kept across reloads)
+_SCHEMA_VERSION = "9"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
@@ -419,6 +419,12 @@ class GeoPackageStore(Store):
     def clear_login_failures(self, username: str) -> None:
         with self._transaction() as conn:
             conn.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = ?", (username,))
+
+    def _session_statement(self, statement: str, params: tuple) -> str | None:
+        values = tuple(format_datetime(v) if isinstance(v, dt.datetime) else v for v in params)
+        with self._transaction() as conn:
+            row = conn.execute(statement.format(p="?"), values).fetchone()
+        return None if row is None else row[0]
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         conn = self._conn
