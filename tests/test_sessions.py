@@ -100,9 +100,7 @@ def test_logout_ends_the_session_for_every_tab(accounts):
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        pytest.param(
-            lambda s: auth.set_disabled(s, "ana", True, actor=ADMIN), "account was disabled", id="disabled"
-        ),
+        pytest.param(lambda s: auth.set_disabled(s, "ana", True, actor=ADMIN), "account was disabled", id="disabled"),
         pytest.param(lambda s: auth.set_role(s, "ana", "planner", actor=ADMIN), "role was changed", id="role"),
         pytest.param(
             lambda s: auth.set_password(s, "ana", "a brand new passphrase", actor=ADMIN), "logged out", id="password"
