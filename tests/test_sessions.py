@@ -176,3 +176,25 @@ def test_end_sessions_needs_a_condition(accounts):
 
     with pytest.raises(StoreError, match="end_sessions needs session_id, username"):
         accounts.end_sessions()
+
+
+def test_a_page_view_does_not_wait_for_an_upload_holding_the_geopackage(store):
+    """The GeoPackage locks the whole file while a batch commits; a page view then goes unrecorded
+    instead of waiting (the next view records it), and the session still works."""
+    import sqlite3
+
+    auth.add_user(store, "ana", role="analyst", password=PASSWORD, actor=ADMIN, now=T0)
+    session, token = _logged_in(store, "ana")
+    upload = sqlite3.connect(store.path, isolation_level=None)
+    upload.execute("BEGIN IMMEDIATE")  # another process's commit in progress
+    try:
+        viewed = auth.resume_session(store, token, now=later(minutes=5))
+    finally:
+        upload.execute("ROLLBACK")
+        upload.close()
+    assert viewed.viewer.username == "ana"
+    stored = store.read_table("sessions", where={"session_id": session.session_id})
+    assert pd.Timestamp(stored["last_seen_at"].iloc[0]) == pd.Timestamp(later(seconds=1))  # not recorded ...
+    auth.resume_session(store, token, now=later(minutes=6))
+    stored = store.read_table("sessions", where={"session_id": session.session_id})
+    assert pd.Timestamp(stored["last_seen_at"].iloc[0]) == pd.Timestamp(later(minutes=6))  # ... until the next

@@ -249,8 +249,11 @@ class Store(abc.ABC):
         )
 
     def touch_session(self, session_id: str, *, at: dt.datetime) -> None:
-        """Record a page view of a session (its ``last_seen_at``)."""
-        self._session_statement("UPDATE sessions SET last_seen_at = {p} WHERE session_id = {p}", (at, session_id))
+        """Record a page view of a session (its ``last_seen_at``). It never waits for a long write (an upload
+        holding the GeoPackage's lock): that view then goes unrecorded, and the next one records it."""
+        self._session_statement(
+            "UPDATE sessions SET last_seen_at = {p} WHERE session_id = {p}", (at, session_id), wait=False
+        )
 
     def end_sessions(
         self,
@@ -274,9 +277,10 @@ class Store(abc.ABC):
         self._session_statement(f"DELETE FROM sessions WHERE {' OR '.join(given)}", tuple(given.values()))
 
     @abc.abstractmethod
-    def _session_statement(self, statement: str, params: tuple) -> str | None:
+    def _session_statement(self, statement: str, params: tuple, *, wait: bool = True) -> str | None:
         """Run one statement on ``sessions`` (``{p}`` marks each parameter; datetimes are UTC) in its own
-        transaction; return the first column of its first row, if it returns one."""
+        transaction; return the first column of its first row, if it returns one. Without ``wait``, a
+        statement that would wait for another writer's lock is skipped."""
 
     @abc.abstractmethod
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:

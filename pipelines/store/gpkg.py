@@ -72,6 +72,7 @@ _WGS84_WKT = (
 )
 _KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
 _BUSY_TIMEOUT_S = 120
+_NO_WAIT_MS = 50  # how long a write that may be skipped (a session's page view) waits for the lock
 _PAGE_SIZE = 65536
 _KEY_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"  # "source|org|" of a dedupe key
 # Batches of at least this many rows, and at least 1/ratio of the rows already indexed, rebuild the
@@ -420,10 +421,21 @@ class GeoPackageStore(Store):
         with self._transaction() as conn:
             conn.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = ?", (username,))
 
-    def _session_statement(self, statement: str, params: tuple) -> str | None:
+    def _session_statement(self, statement: str, params: tuple, *, wait: bool = True) -> str | None:
         values = tuple(format_datetime(v) if isinstance(v, dt.datetime) else v for v in params)
-        with self._transaction() as conn:
-            row = conn.execute(statement.format(p="?"), values).fetchone()
+        conn = self._conn
+        if not wait:  # the whole file is locked while a batch commits: do not hold up a page view for it
+            conn.execute(f"PRAGMA busy_timeout = {_NO_WAIT_MS}")
+        try:
+            with self._transaction() as conn:
+                row = conn.execute(statement.format(p="?"), values).fetchone()
+        except sqlite3.OperationalError as exc:
+            if wait or "locked" not in str(exc):
+                raise
+            return None
+        finally:
+            if not wait:
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
         return None if row is None else row[0]
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
