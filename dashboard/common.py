@@ -174,9 +174,10 @@ def _sso_session() -> auth.Session | None:
 
 def _cookie_token() -> str | None:
     try:
-        return st.context.cookies.get(auth.COOKIE)
+        token = st.context.cookies.get(auth.COOKIE)
     except Exception:  # no browser behind this run (AppTest, bare mode): no cookie
         return None
+    return token if isinstance(token, str) else None
 
 
 def start_session(session: auth.Session) -> None:

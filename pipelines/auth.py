@@ -421,7 +421,7 @@ def refresh_session(
 def resume_session(store: Store, token: str | None, *, now: dt.datetime | None = None) -> Session | None:
     """The session whose cookie carries ``token`` after one more page view, ``None`` when no stored
     session has that token (logged out, ended, or never valid); :class:`SessionExpired` when it is over."""
-    if not token:
+    if not isinstance(token, str) or not token:
         return None
     rows = store.read_table("sessions", where={"token_hash": _digest(token)})
     if not len(rows):
@@ -432,7 +432,7 @@ def resume_session(store: Store, token: str | None, *, now: dt.datetime | None =
 def exchange_ticket(store: Store, ticket: str | None, *, now: dt.datetime | None = None) -> str | None:
     """The session token for the cookie, in exchange for a login's one-time ticket; ``None`` when the
     ticket is unknown, used already, older than :data:`TICKET_SECONDS`, or its session is over."""
-    if not ticket or len(ticket) > 128:
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 128:
         return None
     at = _now(now)
     token = secrets.token_urlsafe(32)
@@ -449,7 +449,7 @@ def exchange_ticket(store: Store, ticket: str | None, *, now: dt.datetime | None
 
 def end_session_by_token(store: Store, token: str | None) -> None:
     """Delete the session whose cookie carries ``token``, if any (the cookie is cleared on logout)."""
-    if token:
+    if isinstance(token, str) and token:
         rows = store.read_table("sessions", where={"token_hash": _digest(token)})
         for session_id in rows["session_id"]:
             store.end_sessions(session_id=session_id)

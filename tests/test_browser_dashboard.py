@@ -6,6 +6,8 @@ Screenshots go to ``test-artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipelines.settings import SETTINGS
@@ -50,8 +52,9 @@ def login(page, server: str, username: str, password: str = PASSWORD, *, expect_
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()
-    if expect_success:  # a login lands on the map
+    if expect_success:  # a login lands on the map: wait until it is drawn, or leaving it aborts its loads
         page.get_by_role("heading", name="Map explorer").wait_for(timeout=60_000)
+        page.frame_locator(MAP_FRAME).locator(".leaflet-container").wait_for(timeout=60_000)
     _wait_idle(page)
 
 
@@ -64,7 +67,8 @@ def login_as(page, server: str, store, role: str, **account) -> str:
 
 def open_page(page, title: str) -> None:
     """Go to a page through the sidebar, as a person would (a reload starts a new Streamlit session)."""
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    exact = re.compile(rf"{re.escape(title)}\s*$")  # "Account" is not the Users page's "manage_accounts"
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=exact).first.click()
     _wait_idle(page)
 
 

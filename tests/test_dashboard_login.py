@@ -103,7 +103,10 @@ def test_an_expired_session_falls_back_to_the_public_view(demo_store, monkeypatc
 def test_logout(login_app, demo_store):
     username = ensure_user(demo_store, "cso")
     at = _submit(login_app, username, PASSWORD)
+    at.switch_page("app_pages/login.py").run()  # the account page (a login lands on the map)
+    session_id = at.session_state[SESSION_KEY].session_id
     at.button(key="logout").click().run()
     assert at.title[0].value == "Log in" and SESSION_KEY not in at.session_state
+    assert not len(demo_store.read_table("sessions", where={"session_id": session_id}))  # over for every tab
     log = audit.read_log(demo_store, operator("tests"), event="logout", user=username)
     assert len(log) >= 1
