@@ -198,3 +198,22 @@ def test_a_page_view_does_not_wait_for_an_upload_holding_the_geopackage(store):
     auth.resume_session(store, token, now=later(minutes=6))
     stored = store.read_table("sessions", where={"session_id": session.session_id})
     assert pd.Timestamp(stored["last_seen_at"].iloc[0]) == pd.Timestamp(later(minutes=6))  # ... until the next
+
+
+def test_a_version_8_geopackage_gains_the_sessions_table(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "v8.gpkg"
+    GeoPackageStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP TABLE sessions; DELETE FROM gpkg_contents WHERE table_name = 'sessions';"
+        "UPDATE areasafe_meta SET value = '8' WHERE key = 'schema_version';"
+    )
+    conn.close()
+    store = GeoPackageStore(path)
+    auth.add_user(store, "ana", role="analyst", password=PASSWORD, actor=ADMIN, now=T0)
+    _, token = _logged_in(store, "ana")
+    assert auth.resume_session(store, token, now=later(minutes=1)).viewer.username == "ana"
+    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "9"
+    store.close()
