@@ -42,7 +42,8 @@ st.set_page_config(
     page_title="AreaSafe", page_icon=str(Path(__file__).parent / "static" / "areasafe.png"), layout="wide"
 )
 layout.apply()  # the app's own styles (projector and phone) and the phone's sidebar behaviour
-viewer = common.viewer()
+viewer = common.check_session()  # once per run: pages then ask common.viewer()
+common.sync_cookie()
 sections: dict[str, list] = {}
 for section, file, title, icon, action in NAVIGATION:
     if viewer.may(action):

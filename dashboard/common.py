@@ -10,6 +10,8 @@ on the same PostGIS database) and the viewer.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from functools import partial
 
@@ -30,6 +32,11 @@ from pipelines.views import available_months, category_labels, month_bounds
 #: ``st.session_state`` key of the :class:`pipelines.auth.Session` of a logged-in user.
 SESSION_KEY = "areasafe_session"
 FLASH_KEY = "areasafe_auth_flash"
+_VIEWER_KEY = "areasafe_viewer"  # who check_session found this run
+_TICKET_KEY = "areasafe_login_ticket"  # a login's ticket, until the page has traded it for the cookie
+_CLEAR_COOKIE_KEY = "areasafe_clear_cookie"  # a logout, until the page has cleared the cookie
+#: Where a login lands (relative to app.py): the map, every role's main page.
+LANDING_PAGE = "app_pages/map_explorer.py"
 
 SOURCE_CHOICES = {"Both": None, "Municipal": ("municipal",), "Community": ("community",)}
 assert set(SOURCES) == {"municipal", "community"}  # the choices above name both sources
@@ -166,19 +173,84 @@ def _sso_session() -> auth.Session | None:
     return auth.sso_session(store(), email)
 
 
-def viewer() -> Viewer:
-    """The logged-in account's viewer, or the public; an expired session ends here (with a message)."""
-    session = st.session_state.get(SESSION_KEY) or _sso_session()
-    if session is None:
-        return PUBLIC
+def _cookie_token() -> str | None:
     try:
-        session = auth.refresh_session(store(), session)
+        token = st.context.cookies.get(auth.COOKIE)
+    except Exception:  # no browser behind this run (AppTest, bare mode): no cookie
+        return None
+    return token if isinstance(token, str) else None
+
+
+def start_session(session: auth.Session) -> None:
+    """Keep a new session (from a login) in this browser tab, and have the page trade its one-time
+    ticket for the session cookie on the next run (:func:`sync_cookie`), so a reload finds it again."""
+    if session.ticket:
+        st.session_state[_TICKET_KEY] = session.ticket
+    st.session_state[SESSION_KEY] = dataclasses.replace(session, ticket=None)
+    st.session_state.pop(_VIEWER_KEY, None)
+
+
+def end_session() -> None:
+    """Log out: end the session in the store (audited) and have the page clear the cookie."""
+    session = st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(_VIEWER_KEY, None)
+    st.session_state.pop(_TICKET_KEY, None)
+    st.session_state[_CLEAR_COOKIE_KEY] = True
+    if session is not None:
+        auth.logout(store(), session)
+
+
+def check_session() -> Viewer:
+    """Who is looking, checked against the store once per run (``app.py`` calls it first): this tab's
+    session, else the one the session cookie names (after a reload), else single sign-on, else the
+    public. An expired or revoked session ends here, with a message for the login page."""
+    session = st.session_state.get(SESSION_KEY)
+    try:
+        if session is None:
+            session = auth.resume_session(store(), _cookie_token())
+            if session is None and (session := _sso_session()) is not None:
+                start_session(session)
+        if session is not None:
+            session = auth.refresh_session(store(), session)
     except auth.SessionExpired as exc:
         st.session_state.pop(SESSION_KEY, None)
         st.session_state[FLASH_KEY] = str(exc)
+        session = None
+    if session is None:
+        st.session_state[_VIEWER_KEY] = PUBLIC
         return PUBLIC
     st.session_state[SESSION_KEY] = session
+    st.session_state[_VIEWER_KEY] = session.viewer
     return session.viewer
+
+
+def viewer() -> Viewer:
+    """The logged-in account's viewer, or the public, as :func:`check_session` found it this run."""
+    current = st.session_state.get(_VIEWER_KEY)
+    return check_session() if current is None else current
+
+
+def sync_cookie() -> None:
+    """Write the page's part of a login or logout: a same-origin POST that trades the login's ticket for
+    the session cookie, or clears the cookie (:mod:`dashboard.session_routes`). Nothing secret is in it:
+    the ticket works once, for a minute, and only from this origin; the token never reaches the page."""
+    from dashboard import session_routes
+
+    ticket = st.session_state.pop(_TICKET_KEY, None)
+    clear = st.session_state.pop(_CLEAR_COOKIE_KEY, False)
+    if ticket:
+        body = json.dumps({"ticket": ticket})
+        url = session_routes.route_url(session_routes.START)
+    elif clear:
+        body, url = "{}", session_routes.route_url(session_routes.END)
+    else:
+        return
+    st.html(
+        f"<script>fetch({json.dumps(url)}, {{method: 'POST', credentials: 'same-origin', "
+        f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(body)}}});</script>",
+        width="content",
+        unsafe_allow_javascript=True,
+    )
 
 
 def require(action: str) -> Viewer:

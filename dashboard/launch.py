@@ -1,5 +1,8 @@
 """Start the dashboard on a store: what ``areasafe serve`` calls.
 
+It runs ``dashboard/areasafe_server.py``: Streamlit's app plus the routes that set and clear the
+session cookie (:mod:`dashboard.session_routes`), so a login survives a reload.
+
 Streamlit serves the ``static`` folder next to the main script (``dashboard/static``) at
 ``/app/static/`` when static serving is on; the vendored map assets are at ``/app/static/vendor``.
 The app is started from the repository root so ``.streamlit/config.toml`` is read too.
@@ -13,7 +16,8 @@ from pathlib import Path
 
 from pipelines.settings import PROJECT_ROOT, STORE_ENV
 
-APP = Path(__file__).resolve().parent / "app.py"
+#: What ``streamlit run`` is given: the st.App that serves app.py with the session-cookie routes.
+APP = Path(__file__).resolve().parent / "areasafe_server.py"
 
 
 def command(*, port: int = 8501, address: str = "127.0.0.1") -> list[str]:

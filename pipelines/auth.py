@@ -16,9 +16,16 @@ passwords are checked than the rule allows, and a throttled attempt never reache
 without an account is counted the same way (under a salted hash of the name) and costs the same
 argon2 check, so neither the answers nor their timing say which usernames exist.
 
-Sessions expire after ``SETTINGS.session_idle_minutes`` without a page view and
-``SETTINGS.session_absolute_hours`` after login; :func:`refresh_session` also re-reads the account on
-every page view, so disabling an account or changing its role takes effect at the next click.
+Sessions live in the store's ``sessions`` table, so a reload (F5) or another dashboard replica finds
+them again. A login starts one and hands back a one-time ticket (:attr:`Session.ticket`, good for
+:data:`TICKET_SECONDS`); the browser trades it, in a same-origin POST, for a random token in an HttpOnly
+cookie (:func:`exchange_ticket`, ``dashboard/session_routes.py``), and a reload finds the session by
+that token (:func:`resume_session`). The store keeps SHA-256 hashes of the ticket and the token, never
+either. Sessions expire after ``SETTINGS.session_idle_minutes`` without a page view and
+``SETTINGS.session_absolute_hours`` after login; :func:`refresh_session` checks the stored row and the
+account on every page view, so logging out deletes the session everywhere, and disabling an account,
+changing its role or setting its password deletes all of its sessions (and a session whose role no
+longer matches the account's is refused).
 
 Single sign-on (Streamlit's ``st.login``): :func:`viewer_for_identity` maps an OIDC identity to the
 account whose username is the identity's e-mail address (case-insensitive); an unknown or disabled
@@ -28,10 +35,12 @@ identity gets the public view (``docs/privacy.md``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import math
 import re
-from dataclasses import dataclass, replace
+import secrets
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from argon2 import PasswordHasher
@@ -49,6 +58,10 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("areasafe-no-such-user")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,63}$")
 WRONG = "wrong username or password"
+#: How long a login ticket may wait to be exchanged for the session cookie.
+TICKET_SECONDS = 60
+#: The cookie that carries a session's token (HttpOnly; dashboard/session_routes.py sets it).
+COOKIE = "areasafe_session"
 
 
 class AuthError(AreaSafeError):
@@ -69,12 +82,18 @@ class SessionExpired(AuthError):
 
 @dataclass(frozen=True)
 class Session:
-    """A logged-in viewer and when the session started and was last used (UTC)."""
+    """A logged-in viewer and when the session started and was last used (UTC).
+
+    ``session_id`` names its row in the store's ``sessions`` table; ``ticket`` is set only on the
+    session a login returns: the one-time ticket the browser trades for the session cookie.
+    """
 
     viewer: Viewer
     started_at: dt.datetime
     last_seen: dt.datetime
     via: str = "password"  # or "sso"
+    session_id: str = ""
+    ticket: str | None = field(default=None, repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -199,7 +218,8 @@ def _enabled_admins(store: Store) -> set[str]:
 def set_role(
     store: Store, username: str, role: str, *, actor: Viewer, org: str | None = None, now: dt.datetime | None = None
 ) -> None:
-    """Change an account's role (and organisation; a cso needs one). The last enabled admin stays admin."""
+    """Change an account's role (and organisation; a cso needs one) and end its sessions. The last enabled
+    admin stays admin."""
     actor.require("users")
     row = _require_user(store, username)
     org = org if org is not None else (row["org"].iloc[0] if role == "cso" else None)
@@ -211,6 +231,7 @@ def set_role(
     row = row.assign(role=role, org=org, updated_at=at)
     detail = {"action": "set_role", "from": before, "role": role, "org": org}
     _save(store, row, "user_admin", viewer=actor, target=username, detail=detail, now=at)
+    store.end_sessions(username=username)
 
 
 def set_disabled(store: Store, username: str, disabled: bool, *, actor: Viewer, now: dt.datetime | None = None) -> None:
@@ -226,16 +247,19 @@ def set_disabled(store: Store, username: str, disabled: bool, *, actor: Viewer, 
         row = row.assign(failed_logins=0, last_failed_at=pd.NaT)
     detail = {"action": "disable" if disabled else "enable"}
     _save(store, row, "user_admin", viewer=actor, target=username, detail=detail, now=at)
+    if disabled:
+        store.end_sessions(username=username)
 
 
 def set_password(store: Store, username: str, password: str, *, actor: Viewer, now: dt.datetime | None = None) -> None:
-    """Set a new password (admins only); clears the failed-login count."""
+    """Set a new password (admins only); clears the failed-login count and ends the account's sessions."""
     actor.require("users")
     row = _require_user(store, username)
     check_password(password)
     at = _now(now)
     row = row.assign(password_hash=hash_password(password), failed_logins=0, last_failed_at=pd.NaT, updated_at=at)
     _save(store, row, "user_admin", viewer=actor, target=username, detail={"action": "set_password"}, now=at)
+    store.end_sessions(username=username)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -310,32 +334,130 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
     if _HASHER.check_needs_rehash(row["password_hash"]):
         store.save(users=found.assign(password_hash=hash_password(password), failed_logins=0, last_failed_at=pd.NaT))
     audit.record(store, "login", viewer=viewer, target=username, detail={"via": "password"}, now=at)
-    return Session(viewer, at.to_pydatetime(), at.to_pydatetime())
+    return _start_session(store, viewer, "password", at)
+
+
+def _digest(secret: str) -> str:
+    """What the store keeps of a token or ticket: its SHA-256. Both are 256 random bits, so a plain
+    hash is as good as a slow one, and a leaked store opens no session."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _start_session(store: Store, viewer: Viewer, via: str, at: pd.Timestamp, *, settings=SETTINGS) -> Session:
+    """Store a new session of ``viewer`` with a one-time ticket (returned on the session, hashed in the
+    store), and delete the sessions that have expired meanwhile."""
+    ticket = secrets.token_urlsafe(32)
+    session_id = secrets.token_hex(16)
+    store.end_sessions(
+        seen_before=(at - pd.Timedelta(minutes=settings.session_idle_minutes)).to_pydatetime(),
+        started_before=(at - pd.Timedelta(hours=settings.session_absolute_hours)).to_pydatetime(),
+    )
+    row = {
+        "session_id": session_id,
+        "token_hash": None,
+        "ticket_hash": _digest(ticket),
+        "ticket_expires_at": at + pd.Timedelta(seconds=TICKET_SECONDS),
+        "username": viewer.username,
+        "role": viewer.role,
+        "org": viewer.org,
+        "via": via,
+        "created_at": at,
+        "last_seen_at": at,
+    }
+    store.save(sessions=pd.DataFrame([row]))
+    return Session(viewer, at.to_pydatetime(), at.to_pydatetime(), via=via, session_id=session_id, ticket=ticket)
+
+
+def _stored_session(row: pd.Series) -> Session:
+    viewer = _viewer(row)  # the account as it was when the session began
+    started, seen = (pd.Timestamp(row[c]).to_pydatetime() for c in ("created_at", "last_seen_at"))
+    return Session(viewer, started, seen, via=str(row["via"]), session_id=str(row["session_id"]))
+
+
+def _why_gone(store: Store, session: Session) -> str:
+    """Why a session's row is no longer stored, as far as the account tells."""
+    found = _user(store, session.viewer.username)
+    if not len(found) or bool(found["disabled"].iloc[0]):
+        return "your account was disabled or removed; ask an administrator"
+    if _viewer(found.iloc[0]) != session.viewer:
+        return "your role was changed; log in again to use it"
+    return "you were logged out; log in again"
 
 
 def refresh_session(
     store: Store, session: Session, *, now: dt.datetime | None = None, settings: Settings = SETTINGS
 ) -> Session:
-    """The session after one more page view, or :class:`SessionExpired` when it is over.
+    """The session after one more page view (recorded in the store), or :class:`SessionExpired` when it is over.
 
-    It is over after ``session_idle_minutes`` without a view, ``session_absolute_hours`` after login,
-    or when the account was deleted or disabled; a changed role or organisation applies at once.
+    It is over when its stored row is gone (logged out, or the account was disabled, its role changed or
+    its password set), after ``session_idle_minutes`` without a view, ``session_absolute_hours`` after
+    login, or when the account's role or organisation is no longer the one the session began with; an
+    expired session's row is deleted.
     """
     at = _now(now)
-    if at - pd.Timestamp(session.last_seen) > pd.Timedelta(minutes=settings.session_idle_minutes):
-        raise SessionExpired(
-            f"you were logged out after {settings.session_idle_minutes} minutes without activity; log in again"
-        )
-    if at - pd.Timestamp(session.started_at) > pd.Timedelta(hours=settings.session_absolute_hours):
-        raise SessionExpired(f"sessions last at most {settings.session_absolute_hours} hours; log in again")
-    found = _user(store, session.viewer.username)
-    if not len(found) or bool(found["disabled"].iloc[0]):
-        raise SessionExpired("your account was disabled or removed; ask an administrator")
-    return replace(session, viewer=_viewer(found.iloc[0]), last_seen=at.to_pydatetime())
+    rows = store.read_table("sessions", where={"session_id": session.session_id}) if session.session_id else ()
+    if not len(rows):
+        raise SessionExpired(_why_gone(store, session))
+    row = rows.iloc[0]
+    stored = _stored_session(row)
+    reason = None
+    if at - pd.Timestamp(stored.last_seen) > pd.Timedelta(minutes=settings.session_idle_minutes):
+        reason = f"you were logged out after {settings.session_idle_minutes} minutes without activity; log in again"
+    elif at - pd.Timestamp(stored.started_at) > pd.Timedelta(hours=settings.session_absolute_hours):
+        reason = f"sessions last at most {settings.session_absolute_hours} hours; log in again"
+    else:
+        found = _user(store, stored.viewer.username)
+        if not len(found) or bool(found["disabled"].iloc[0]):
+            reason = "your account was disabled or removed; ask an administrator"
+        elif _viewer(found.iloc[0]) != stored.viewer:
+            reason = "your role was changed; log in again to use it"
+    if reason:
+        store.end_sessions(session_id=stored.session_id)
+        raise SessionExpired(reason)
+    store.touch_session(stored.session_id, at=at.to_pydatetime())
+    return replace(stored, last_seen=at.to_pydatetime())
+
+
+def resume_session(store: Store, token: str | None, *, now: dt.datetime | None = None) -> Session | None:
+    """The session whose cookie carries ``token`` after one more page view, ``None`` when no stored
+    session has that token (logged out, ended, or never valid); :class:`SessionExpired` when it is over."""
+    if not isinstance(token, str) or not token:
+        return None
+    rows = store.read_table("sessions", where={"token_hash": _digest(token)})
+    if not len(rows):
+        return None
+    return refresh_session(store, _stored_session(rows.iloc[0]), now=now)
+
+
+def exchange_ticket(store: Store, ticket: str | None, *, now: dt.datetime | None = None) -> str | None:
+    """The session token for the cookie, in exchange for a login's one-time ticket; ``None`` when the
+    ticket is unknown, used already, older than :data:`TICKET_SECONDS`, or its session is over."""
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 128:
+        return None
+    at = _now(now)
+    token = secrets.token_urlsafe(32)
+    session_id = store.exchange_session_ticket(_digest(ticket), _digest(token), at=at.to_pydatetime())
+    if session_id is None:
+        return None
+    rows = store.read_table("sessions", where={"session_id": session_id})
+    try:
+        refresh_session(store, _stored_session(rows.iloc[0]), now=at)
+    except SessionExpired:
+        return None
+    return token
+
+
+def end_session_by_token(store: Store, token: str | None) -> None:
+    """Delete the session whose cookie carries ``token``, if any (the cookie is cleared on logout)."""
+    if isinstance(token, str) and token:
+        rows = store.read_table("sessions", where={"token_hash": _digest(token)})
+        for session_id in rows["session_id"]:
+            store.end_sessions(session_id=session_id)
 
 
 def logout(store: Store, session: Session, *, now: dt.datetime | None = None) -> None:
-    """Audit the end of a session (the dashboard forgets it)."""
+    """End a session: delete it from the store, so no reload or other tab finds it again, and audit it."""
+    store.end_sessions(session_id=session.session_id or "-")
     audit.record(store, "logout", viewer=session.viewer, target=session.viewer.username, now=_now(now))
 
 
@@ -358,4 +480,4 @@ def sso_session(store: Store, email: str | None, *, now: dt.datetime | None = No
         return None
     at = _now(now)
     audit.record(store, "login", viewer=viewer, target=viewer.username, detail={"via": "sso"}, now=at)
-    return Session(viewer, at.to_pydatetime(), at.to_pydatetime(), via="sso")
+    return _start_session(store, viewer, "sso", at)

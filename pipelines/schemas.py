@@ -351,6 +351,32 @@ LOGIN_FAILURES = Table(
     key="name_key",
 )
 
+SESSIONS = Table(
+    "sessions",
+    "Logged-in dashboard sessions (pipelines.auth). The browser holds the session token in an HttpOnly "
+    "cookie; the store holds only its SHA-256 hash, and of the one-time login ticket likewise.",
+    (
+        Field(
+            "session_id",
+            "text",
+            "Random id of the session (not a secret: it opens nothing).",
+            nullable=False,
+            unique=True,
+        ),
+        Field("token_hash", "text", "SHA-256 of the cookie's token; empty until the ticket is exchanged.", unique=True),
+        Field("ticket_hash", "text", "SHA-256 of the one-time login ticket; empty once exchanged.", unique=True),
+        Field("ticket_expires_at", "datetime", "When the ticket stops working (UTC)."),
+        Field("username", "text", "The account.", nullable=False),
+        Field("role", "text", "The account's role when the session began.", nullable=False, isin=ROLES),
+        Field("org", "text", "The account's organisation when the session began."),
+        Field("via", "text", "How the user logged in.", nullable=False, isin=("password", "sso")),
+        Field("created_at", "datetime", "When the session began (UTC).", nullable=False),
+        Field("last_seen_at", "datetime", "The last page view (UTC).", nullable=False),
+    ),
+    key="session_id",
+    indexes=(("username",),),
+)
+
 AUDIT_LOG = Table(
     "audit_log",
     "Who logged in, uploaded, edited, exported or viewed sensitive detail, and when. Append-only.",
@@ -483,6 +509,7 @@ TABLES: dict[str, Table] = {
         REJECTIONS,
         USERS,
         LOGIN_FAILURES,
+        SESSIONS,
         AUDIT_LOG,
         MEETINGS,
         ACTIONS,

@@ -95,7 +95,7 @@ def test_record_a_decision_in_meeting_mode_and_find_it_in_the_pack(server, page,
     saved = store.read_table("actions", where={"action_id": f"{CODE}-2026-10-A01"})
     assert saved["decision"].item() == DECISION and saved["hotspot_cell"].item()
 
-    open_page(page, "ACT meeting review")  # a reload would start a new, logged-out session
+    open_page(page, "ACT meeting review")  # through the sidebar, as a person would
     with page.expect_download(timeout=90_000) as download:
         page.get_by_role("button", name="Pack PDF").click()
     pdf = tmp_path / "pack.pdf"

@@ -123,14 +123,14 @@ def test_disabled_accounts_cannot_log_in_and_their_sessions_end(accounts):
     assert auth.authenticate(accounts, "ana", PASSWORD).viewer.username == "ana"
 
 
-def test_sessions_expire_when_idle_or_old_and_follow_role_changes(accounts):
+def test_sessions_expire_when_idle_or_old_and_end_on_role_changes(accounts):
     session = auth.authenticate(accounts, "ana", PASSWORD, now=T0)
     idle = SETTINGS.session_idle_minutes
     kept = auth.refresh_session(accounts, session, now=later(minutes=idle - 1))
     assert kept.last_seen == later(minutes=idle - 1)
     with pytest.raises(auth.SessionExpired, match=f"after {idle} minutes without activity"):
-        auth.refresh_session(accounts, session, now=later(minutes=idle + 1))
-    active = session
+        auth.refresh_session(accounts, session, now=later(minutes=2 * idle))  # idle since the last view
+    active = auth.authenticate(accounts, "ana", PASSWORD, now=T0)
     for step in range(1, 2 * SETTINGS.session_absolute_hours + 2):  # a view every 30 minutes
         now = later(minutes=30 * step - 1)
         if now - T0 > dt.timedelta(hours=SETTINGS.session_absolute_hours):
@@ -140,8 +140,11 @@ def test_sessions_expire_when_idle_or_old_and_follow_role_changes(accounts):
         active = auth.refresh_session(accounts, active, now=now)
     else:
         pytest.fail("the session never reached its absolute limit")
+    session = auth.authenticate(accounts, "ana", PASSWORD, now=T0)
     auth.set_role(accounts, "ana", "cso", org="Harare CSF", actor=ADMIN, now=T0)
-    moved = auth.refresh_session(accounts, session, now=later(minutes=1))
+    with pytest.raises(auth.SessionExpired, match="your role was changed; log in again"):
+        auth.refresh_session(accounts, session, now=later(minutes=1))
+    moved = auth.authenticate(accounts, "ana", PASSWORD, now=later(minutes=2))
     assert moved.viewer == Viewer("ana", "cso", "Harare CSF")
 
 

@@ -53,7 +53,7 @@ def _shoot(page, name: str) -> None:
 
 def test_planner_legend_names_classes_in_words_with_real_ranges(server, page, demo_store):
     login_as(page, server, demo_store, "planner")
-    open_page(page, "Map explorer")  # a reload would start a new, logged-out session
+    open_page(page, "Map explorer")  # through the sidebar, as a person would
     page.get_by_text("Per 1,000 residents", exact=True).first.click()
     _wait_idle(page)
     text = _map_page_text(page)

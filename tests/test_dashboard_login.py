@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -62,6 +61,9 @@ def test_login_shows_the_roles_pages(login_app, demo_store):
     username = ensure_user(demo_store, "planner")
     at = _submit(login_app, username, PASSWORD)
     assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Map explorer"  # a login lands on the map, not the account page
+    assert at.sidebar.caption[0].value == f"Signed in as {username} (planner)"
+    at.switch_page("app_pages/login.py").run()
     assert at.title[0].value == "Account"
     assert at.markdown[0].value == f"Signed in as **{username}**, role **planner**"
     assert _usable(at) == {"act_review", "meeting", "actions", "upload", "registers", "data_quality", "batches"}
@@ -88,8 +90,10 @@ def test_an_expired_session_falls_back_to_the_public_view(demo_store, monkeypatc
     monkeypatch.setenv(STORE_ENV, demo_store.url)
     session = auth.authenticate(demo_store, ensure_user(demo_store, "analyst"), PASSWORD)
     stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=SETTINGS.session_idle_minutes + 1)
+    stored = demo_store.read_table("sessions", where={"session_id": session.session_id})
+    demo_store.save(sessions=stored.assign(last_seen_at=stale))  # the store's row is what counts
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state[SESSION_KEY] = dataclasses.replace(session, last_seen=stale)
+    at.session_state[SESSION_KEY] = session
     at.run()
     assert at.sidebar.caption[0].value.startswith("Public view")
     at.switch_page("app_pages/login.py").run()
@@ -99,7 +103,10 @@ def test_an_expired_session_falls_back_to_the_public_view(demo_store, monkeypatc
 def test_logout(login_app, demo_store):
     username = ensure_user(demo_store, "cso")
     at = _submit(login_app, username, PASSWORD)
+    at.switch_page("app_pages/login.py").run()  # the account page (a login lands on the map)
+    session_id = at.session_state[SESSION_KEY].session_id
     at.button(key="logout").click().run()
     assert at.title[0].value == "Log in" and SESSION_KEY not in at.session_state
+    assert not len(demo_store.read_table("sessions", where={"session_id": session_id}))  # over for every tab
     log = audit.read_log(demo_store, operator("tests"), event="logout", user=username)
     assert len(log) >= 1

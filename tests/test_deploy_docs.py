@@ -215,3 +215,31 @@ def test_the_dashboard_and_its_map_work_through_the_proxy(proxied, browser):
         assert requests and [url for url in requests if not url.startswith(local)] == []
     finally:
         context.close()
+
+
+def test_a_login_through_the_proxy_survives_a_reload_with_a_secure_cookie(proxied, browser, demo_store):
+    """Over https the session cookie is Secure (the proxy's X-Forwarded-Proto), the page's cookie POST
+    passes the Content-Security-Policy, and a reload keeps the login (issue 18)."""
+    from pipelines import auth
+    from tests._helpers import PASSWORD, ensure_user
+
+    base, _ = proxied
+    username = ensure_user(demo_store, "planner", username="proxied-planner")
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        page.goto(f"{base}/login")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        with page.expect_response(lambda r: r.url.endswith("/api/session/start"), timeout=60_000) as traded:
+            page.get_by_role("button", name="Log in", exact=True).click()
+        assert traded.value.status == 204
+        (cookie,) = [c for c in context.cookies() if c["name"] == auth.COOKIE]
+        assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+        page.reload()
+        page.get_by_text(f"Signed in as {username} (planner)").wait_for(timeout=60_000)
+        assert not violations, violations
+    finally:
+        context.close()

@@ -1,6 +1,8 @@
 """Log in (username and password, or single sign-on when configured) and log out.
 
-Throttling, session expiry and the audit entries live in ``pipelines.auth``; this page only reads the form.
+Throttling, session expiry and the audit entries live in ``pipelines.auth``, keeping the session across
+reloads in ``dashboard.common`` (start_session, end_session); this page only reads the form. A login
+lands on the map.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ if not viewer.is_public:
     st.title("Account")
     st.write(f"Signed in as **{viewer.username}**, role **{viewer.role}**" + (f", {viewer.org}" if viewer.org else ""))
     if st.button("Log out", key="logout", type="primary"):
-        session = st.session_state.pop(common.SESSION_KEY)
-        auth.logout(common.store(), session)
-        if session.via == "sso":
+        via = st.session_state[common.SESSION_KEY].via
+        common.end_session()
+        if via == "sso":
             st.logout()
         st.rerun()
     st.stop()
@@ -33,11 +35,12 @@ with st.form("login"):
     submitted = st.form_submit_button("Log in", type="primary")
 if submitted:
     try:
-        st.session_state[common.SESSION_KEY] = auth.authenticate(common.store(), username, password)
+        session = auth.authenticate(common.store(), username, password)
     except auth.AuthError as exc:
         common.show_error(exc)
     else:
-        st.rerun()
+        common.start_session(session)
+        st.switch_page(common.LANDING_PAGE)  # where the work is, not this near-empty page
 if common.sso_configured():
     st.button("Log in with single sign-on", key="login_sso", on_click=st.login)
     user = getattr(st, "user", None)

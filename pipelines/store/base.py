@@ -234,6 +234,54 @@ class Store(abc.ABC):
     def clear_login_failures(self, username: str) -> None:
         """Set an account's count of failed logins back to zero (after a correct password)."""
 
+    # -- sessions (pipelines.auth) -------------------------------------------------------------------
+    # A session row is written with :meth:`save` (``sessions``, keyed by ``session_id``); these change
+    # one column of it, or delete it, without rewriting the rest: a page view and the ticket exchange
+    # may touch the same row at the same moment.
+    def exchange_session_ticket(self, ticket_hash: str, token_hash: str, *, at: dt.datetime) -> str | None:
+        """Give the session whose one-time ticket hashes to ``ticket_hash`` the cookie token ``token_hash``
+        and forget the ticket, in one atomic statement; return the session's id, or ``None`` when no
+        session holds that ticket or it expired before ``at``. A ticket therefore works once."""
+        return self._session_statement(
+            "UPDATE sessions SET token_hash = {p}, ticket_hash = NULL, ticket_expires_at = NULL "
+            "WHERE ticket_hash = {p} AND ticket_expires_at >= {p} RETURNING session_id",
+            (token_hash, ticket_hash, at),
+        )
+
+    def touch_session(self, session_id: str, *, at: dt.datetime) -> None:
+        """Record a page view of a session (its ``last_seen_at``). It never waits for a long write (an upload
+        holding the GeoPackage's lock): that view then goes unrecorded, and the next one records it."""
+        self._session_statement(
+            "UPDATE sessions SET last_seen_at = {p} WHERE session_id = {p}", (at, session_id), wait=False
+        )
+
+    def end_sessions(
+        self,
+        *,
+        session_id: str | None = None,
+        username: str | None = None,
+        seen_before: dt.datetime | None = None,
+        started_before: dt.datetime | None = None,
+    ) -> None:
+        """Delete the sessions that match any of the conditions given: this id, this account's, last seen
+        before ``seen_before`` or started before ``started_before`` (expired ones)."""
+        tests = {
+            "session_id = {p}": session_id,
+            "username = {p}": username,
+            "last_seen_at < {p}": seen_before,
+            "created_at < {p}": started_before,
+        }
+        given = {test: value for test, value in tests.items() if value is not None}
+        if not given:
+            raise StoreError("end_sessions needs session_id, username, seen_before or started_before")
+        self._session_statement(f"DELETE FROM sessions WHERE {' OR '.join(given)}", tuple(given.values()))
+
+    @abc.abstractmethod
+    def _session_statement(self, statement: str, params: tuple, *, wait: bool = True) -> str | None:
+        """Run one statement on ``sessions`` (``{p}`` marks each parameter; datetimes are UTC) in its own
+        transaction; return the first column of its first row, if it returns one. Without ``wait``, a
+        statement that would wait for another writer's lock is skipped."""
+
     @abc.abstractmethod
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are already stored (for dry runs; :meth:`commit` re-checks)."""

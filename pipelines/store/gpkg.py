@@ -64,7 +64,7 @@ _USER_VERSION = 10400  # GeoPackage 1.4.0
 # 6: term_mappings, and incidents stored under the fallback category made sensitive (fail closed);
 # 7: assets.sharing_consent (people's assets by consent);
 # 8: area_aliases (station renames and merges) and batches.notes
-# 9: boundary_versions (ward demarcations), wards as an area kind
+# 9: boundary_versions (ward demarcations), wards as an area kind; sessions (kept across reloads)
 _SCHEMA_VERSION = "9"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
@@ -73,6 +73,7 @@ _WGS84_WKT = (
 )
 _KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
 _BUSY_TIMEOUT_S = 120
+_NO_WAIT_MS = 50  # how long a write that may be skipped (a session's page view) waits for the lock
 _PAGE_SIZE = 65536
 _KEY_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"  # "source|org|" of a dedupe key
 # Batches of at least this many rows, and at least 1/ratio of the rows already indexed, rebuild the
@@ -420,6 +421,23 @@ class GeoPackageStore(Store):
     def clear_login_failures(self, username: str) -> None:
         with self._transaction() as conn:
             conn.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = ?", (username,))
+
+    def _session_statement(self, statement: str, params: tuple, *, wait: bool = True) -> str | None:
+        values = tuple(format_datetime(v) if isinstance(v, dt.datetime) else v for v in params)
+        conn = self._conn
+        if not wait:  # the whole file is locked while a batch commits: do not hold up a page view for it
+            conn.execute(f"PRAGMA busy_timeout = {_NO_WAIT_MS}")
+        try:
+            with self._transaction() as conn:
+                row = conn.execute(statement.format(p="?"), values).fetchone()
+        except sqlite3.OperationalError as exc:
+            if wait or "locked" not in str(exc):
+                raise
+            return None
+        finally:
+            if not wait:
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
+        return None if row is None else row[0]
 
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         conn = self._conn

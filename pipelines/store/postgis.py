@@ -363,6 +363,13 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             conn.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = %s", (username,))
 
+    def _session_statement(self, statement: str, params: tuple, *, wait: bool = True) -> str | None:
+        # Row locks only: a page view never waits for an upload here, only for another view of its session.
+        with self._pool.connection() as conn:
+            cursor = conn.execute(statement.format(p="%s"), params)
+            row = cursor.fetchone() if cursor.description else None
+        return None if row is None else row[0]
+
     def existing_dedupe_keys(self, keys: Iterable[str]) -> set[str]:
         with self._pool.connection() as conn:
             return _stored_keys(conn, [str(k) for k in keys])
