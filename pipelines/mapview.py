@@ -23,6 +23,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
+from folium.plugins import FastMarkerCluster, HeatMap
 
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.density import density_surface
@@ -283,7 +284,15 @@ def load_context_roads(
     ``bbox`` (min lon, min lat, max lon, max lat) reads only the lines that cross it (the file's spatial index).
     """
     path = Path(path)
-    return gpd.read_file(path, bbox=bbox) if path.exists() else None
+    if not path.exists():
+        return None
+    return _read_roads(str(path), path.stat().st_mtime_ns, bbox).copy()
+
+
+@lru_cache(maxsize=8)
+def _read_roads(path: str, mtime_ns: int, bbox: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
+    """The road lines, read once per file version: every map page draws them."""
+    return gpd.read_file(path, bbox=bbox)
 
 
 def parse_ref(text: str | None) -> tuple[str, str] | None:
@@ -796,8 +805,28 @@ def point_labels(incidents: pd.DataFrame) -> pd.Series:
     return labels.fillna("")
 
 
+# One cluster layer drawn by a callback instead of a folium Marker (with its Icon, Popup and Tooltip) per
+# asset: each folium element is a Jinja template compiled again on every render, and streamlit-folium
+# renders the map several times per page run (143 demo assets took ~1 s a run). The markers, icons, popups
+# and tooltips are the ones folium drew; the popup is a DOM element, whose text streamlit-folium reads back
+# on a click. Its HTML is built from :func:`safe_text` values, as folium pasted it.
+_ASSET_CALLBACK = """
+function (row) {
+    var icon = L.AwesomeMarkers.icon(
+        {extraClasses: 'fa-rotate-0', icon: row[3], iconColor: 'white', markerColor: row[2], prefix: 'fa'});
+    var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
+    var box = document.createElement('div');
+    box.style.width = '100.0%';
+    box.style.height = '100.0%';
+    box.innerHTML = row[5];
+    marker.bindPopup(L.popup({maxWidth: 260}).setContent(box));
+    marker.bindTooltip('<div>' + row[4] + '</div>', {sticky: true});
+    return marker;
+}"""
+
+
 def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
-    layer = MarkerCluster(name="ABCD assets", options={"disableClusteringAtZoom": 15})
+    data = []
     for row in assets.itertuples():
         colour, icon, _ = ABCD_STYLE.get(row.abcd_category, ("gray", "circle", "#777"))
         point = row.geometry.representative_point()
@@ -805,13 +834,10 @@ def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
             f"<b>{safe_text(row.name)}</b><br>{safe_text(row.abcd_category)} · {safe_text(row.type)}"
             f"<br>asset:{safe_text(row.asset_id)}"
         )
-        folium.Marker(
-            [point.y, point.x],
-            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-            tooltip=safe_text(row.name),
-            popup=folium.Popup(popup, max_width=260),
-        ).add_to(layer)
-    layer.add_to(m)
+        data.append([point.y, point.x, colour, icon, safe_text(row.name), popup])
+    FastMarkerCluster(
+        data, callback=_ASSET_CALLBACK, name="ABCD assets", options={"disableClusteringAtZoom": 15}
+    ).add_to(m)
     present = [c for c in ABCD_CATEGORIES if c in set(assets["abcd_category"])]
     result.legend.append(LegendSection("ABCD assets", tuple((c, ABCD_STYLE[c][2]) for c in present)))
     result.stats["assets"] = len(assets)
