@@ -3,7 +3,7 @@
 Place in the data flow: show. :func:`viewer` is who is looking (the logged-in account, or the public);
 every loader of incident data passes it to :mod:`pipelines.access`, which decides what comes back, and
 pages call :func:`require` first so a page a role may not use stops with a message (the navigation
-hides it too). Cached reads are keyed by the store URL, the number of stored batches (a committed upload
+hides it too). Cached reads are keyed by the store URL, the store's data version (a committed upload
 or a deleted batch invalidates them without a restart, also when it went through another dashboard replica
 on the same PostGIS database) and the viewer's audience (:func:`audience`: what the disclosure rules
 depend on, so two planners share one cached read, an analyst's audited read stays theirs).
@@ -227,7 +227,7 @@ def _agenda(url: str, version: tuple, code: str, month: str, public: bool, viewe
 def agenda(code: str, month: pd.Period | str, *, public: bool = False, include_partial: bool = False):
     """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes; an
     incomplete meeting month is read as such unless ``include_partial``."""
-    who = PUBLIC if public else viewer()  # the public variant is the same for everyone: built once
+    who = PUBLIC if public else audience(viewer())  # the public variant is the same for everyone: built once
     return _agenda(store().url, _act_version(), code, str(month), public, who, bool(include_partial))
 
 
