@@ -494,22 +494,43 @@ def default_period(months: list[pd.Period]) -> tuple[pd.Period, pd.Period] | Non
 def warm() -> None:
     """Fill the caches a visitor's first map page reads, for the sidebar's default filters, as the public and
     as the stand-ins of the row-seeing roles (:func:`audience`): what :func:`start_warming` runs at start."""
+    import plotly.express  # noqa: F401 - the pages' heavier imports, paid here and not by the first visitor
+    import streamlit_folium  # noqa: F401
+
+    from pipelines import mapview
+
     url, version = store().url, _version()
     every = _areas(url, version)
     months, _ = _choices(url, version)
     _population_sources(url, version)
     code, period = default_neighbourhood(every), default_period(months)
     filters = Filters(code, None, period, None, None)
-    for who in (PUBLIC, audience(Viewer("warm", "planner")), audience(Viewer("warm", "act_member"))):
-        _incidents(url, version, filters.query(), who)
-        if who.suppressed:
-            _counts(url, version, filters.query(), who)
+    span, until = ((period[1] - period[0]).n + 1, str(period[1])) if period else (12, None)
+
+    def read(who: Viewer):
         for name in ("assets", "interventions"):
             _table(url, version, name, who)
-        if code is not None:
-            span = (period[1] - period[0]).n + 1 if period else 12
-            until = str(period[1]) if period else None
-            _hotspots(url, version, code, span, until, who, False)
+        hot = _hotspots(url, version, code, span, until, who, False) if code is not None else None
+        counts = _counts(url, version, filters.query(), who) if who.suppressed else None
+        return _incidents(url, version, filters.query(), who), counts, hot
+
+    incidents, counts, hot = read(PUBLIC)
+    # The public map built and rendered once, thrown away: folium compiles its templates and the road lines'
+    # GeoJSON is made once per process, so the first visitor's map pays for neither.
+    layers = tuple(layer for layer in mapview.DEFAULT_LAYERS if layer in mapview.allowed_layers(PUBLIC))
+    mapview.build_map(
+        every,
+        incidents,
+        assets=_table(url, version, "assets", PUBLIC),
+        interventions=_table(url, version, "interventions", PUBLIC),
+        roads=mapview.load_context_roads(),
+        hotspots=None if hot is None else hot.cells,
+        focus=code,
+        options=mapview.MapOptions(layers=layers),
+        counts=counts,
+    ).map.get_root().render()
+    for role in ("planner", "act_member"):  # then what a logged-in planner or ACT member reads first
+        read(audience(Viewer("warm", role)))
 
 
 def _warm_when_running() -> None:

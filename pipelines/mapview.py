@@ -20,6 +20,7 @@ before this module, in :mod:`pipelines.access`: ``build_map`` draws the rows it 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -286,7 +287,13 @@ def load_context_roads(
     path = Path(path)
     if not path.exists():
         return None
-    return _read_roads(str(path), path.stat().st_mtime_ns, bbox).copy()
+    source = (str(path), path.stat().st_mtime_ns, bbox)
+    roads = _read_roads(*source).copy()
+    roads.attrs[_ROADS_SOURCE] = source  # lets the map reuse the lines' GeoJSON (_roads_geojson_of)
+    return roads
+
+
+_ROADS_SOURCE = "areasafe_roads_source"
 
 
 @lru_cache(maxsize=8)
@@ -872,24 +879,44 @@ def _add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) ->
 
 
 def _add_roads(m, roads: gpd.GeoDataFrame, bounds, options: MapOptions, result: MapResult) -> None:
-    if bounds is not None:
-        pad = 0.01
-        roads = roads.cx[bounds[0] - pad : bounds[2] + pad, bounds[1] - pad : bounds[3] + pad]
-    vertices = shapely.get_num_coordinates(roads.geometry.to_numpy())
-    if vertices.sum() > options.max_road_vertices:
-        # keep the longest lines (main roads) until the vertex budget is spent
-        order = np.argsort(-roads.geometry.length.to_numpy())
-        keep = order[np.cumsum(vertices[order]) <= options.max_road_vertices]
-        roads = roads.iloc[np.sort(keep)]
+    source = roads.attrs.get(_ROADS_SOURCE)
+    if source is not None:  # the context file: its GeoJSON for this extent is made once per process
+        lines, trimmed = _roads_geojson_of(source, bounds, options.max_road_vertices)
+    else:
+        lines, trimmed = _roads_geojson(roads, bounds, options.max_road_vertices)
+    if trimmed:
         result.notes.append("Roads: only the longest lines are drawn at this extent.")
-    if not len(roads):
+    if not lines["features"]:
         return
     folium.GeoJson(
-        roads[["geometry"]],
+        lines,
         name="Roads (offline context)",
         style_function=lambda f: {"color": "#9e9e9e", "weight": 1.2, "opacity": 0.9},
         interactive=False,
         control=True,
     ).add_to(m)
-    result.stats["road_lines"] = len(roads)
+    result.stats["road_lines"] = len(lines["features"])
     result.legend.append(LegendSection("Context", (("Roads (SJC / City of Cape Town)", "#9e9e9e"),)))
+
+
+def _roads_geojson(roads: gpd.GeoDataFrame, bounds, max_vertices: int) -> tuple[dict, bool]:
+    """The road lines near ``bounds`` as GeoJSON, the longest first up to ``max_vertices`` vertices, and
+    whether lines were left out for that budget."""
+    if bounds is not None:
+        pad = 0.01
+        roads = roads.cx[bounds[0] - pad : bounds[2] + pad, bounds[1] - pad : bounds[3] + pad]
+    vertices = shapely.get_num_coordinates(roads.geometry.to_numpy())
+    trimmed = bool(vertices.sum() > max_vertices)
+    if trimmed:
+        # keep the longest lines (main roads) until the vertex budget is spent
+        order = np.argsort(-roads.geometry.length.to_numpy())
+        keep = order[np.cumsum(vertices[order]) <= max_vertices]
+        roads = roads.iloc[np.sort(keep)]
+    # As folium converts a frame; each feature keeps geopandas' "id", so folium never adds one to a shared dict.
+    lines = roads[["geometry"]].to_crs("EPSG:4326")
+    return json.loads(json.dumps(lines.__geo_interface__)), trimmed
+
+
+@lru_cache(maxsize=32)
+def _roads_geojson_of(source: tuple, bounds, max_vertices: int) -> tuple[dict, bool]:
+    return _roads_geojson(_read_roads(*source), bounds, max_vertices)

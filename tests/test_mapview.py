@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import replace
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -395,3 +396,45 @@ def test_allowed_layers_by_viewer():
     assert "heat" not in mapview.allowed_layers(Viewer("c", "cso", "X"))
     assert "points" in mapview.allowed_layers(Viewer("c", "cso", "X"))
     assert not {"heat", "points"} & set(mapview.allowed_layers(PUBLIC))
+
+
+def _layer(result, name: str):
+    return next(child for child in result.map._children.values() if getattr(child, "layer_name", None) == name)
+
+
+def test_context_roads_are_read_and_converted_once_per_process():
+    if mapview.load_context_roads() is None:
+        pytest.skip("data/demo/context_roads.fgb is absent")
+    options = mapview.MapOptions(layers=("roads",))
+    first, second = (
+        mapview.build_map(_areas(), _incidents(3), roads=mapview.load_context_roads(), options=options)
+        for _ in range(2)
+    )
+    name = "Roads (offline context)"
+    assert _layer(first, name).data is _layer(second, name).data  # one GeoJSON per extent, not one per page run
+    plain = mapview.load_context_roads()
+    plain.attrs.clear()  # any other frame of lines is converted as it comes, to the same lines
+    third = mapview.build_map(_areas(), _incidents(3), roads=plain, options=options)
+    assert _layer(third, name).data == _layer(first, name).data
+    assert first.stats["road_lines"] == len(_layer(first, name).data["features"]) > 0
+
+
+def test_assets_are_one_layer_with_their_icons_tooltips_and_popups():
+    assets = gpd.GeoDataFrame(
+        {
+            "asset_id": [f"A-{i}" for i in range(40)],
+            "name": [f"Asset {i}" for i in range(40)],
+            "abcd_category": ["institutions", "physical"] * 20,
+            "type": ["school", "park"] * 20,
+        },
+        geometry=[shapely.Point(18.6 + i / 1000, -34.04) for i in range(40)],
+        crs=4326,
+    )
+    result = mapview.build_map(_areas(), _incidents(3), assets=assets, options=mapview.MapOptions(layers=("assets",)))
+    elements = list(mapview._walk(result.map))
+    assert not [e for e in elements if isinstance(e, folium.Marker)]  # no element (and template) per asset
+    page = result.map.get_root().render()
+    assert page.count("asset:A-") == 40 and "L.AwesomeMarkers.icon" in page and "bindTooltip" in page
+    assert '"darkblue", "school"' in page and '"green", "tree"' in page  # each category's colour and icon
+    assert result.stats["assets"] == 40
+    assert mapview.parse_ref("Asset 3\ninstitutions · school\nasset:A-3") == ("asset", "A-3")
