@@ -99,6 +99,7 @@ _IDLE_JS = """async ([since, needMap, holdMs]) => {
   let first = null;
   for (;;) {
     const now = performance.now();
+    if (now - since > 180000) throw new Error('the page was not idle within 180 s');
     if (ready()) { if (first === null) first = now; if (now - first >= holdMs) return first - since; }
     else first = null;
     await new Promise(r => setTimeout(r, 20));

@@ -494,8 +494,9 @@ def default_period(months: list[pd.Period]) -> tuple[pd.Period, pd.Period] | Non
 def warm() -> None:
     """Fill the caches a visitor's first map page reads, for the sidebar's default filters, as the public and
     as the stand-ins of the row-seeing roles (:func:`audience`): what :func:`start_warming` runs at start."""
-    import plotly.express  # noqa: F401 - the pages' heavier imports, paid here and not by the first visitor
-    import streamlit_folium  # noqa: F401
+    # The pages' heavier imports, paid here and not by the first visitor. Not streamlit-folium: a component
+    # declared outside a script run is not registered with the server (its frame gets a 404).
+    import plotly.express  # noqa: F401
 
     from pipelines import mapview
 
