@@ -3,15 +3,20 @@
 Place in the data flow: show. :func:`viewer` is who is looking (the logged-in account, or the public);
 every loader of incident data passes it to :mod:`pipelines.access`, which decides what comes back, and
 pages call :func:`require` first so a page a role may not use stops with a message (the navigation
-hides it too). Cached reads are keyed by the store URL, the number of stored batches (a committed upload
+hides it too). Cached reads are keyed by the store URL, the store's data version (a committed upload
 or a deleted batch invalidates them without a restart, also when it went through another dashboard replica
-on the same PostGIS database) and the viewer.
+on the same PostGIS database) and the viewer's audience (:func:`audience`: what the disclosure rules
+depend on, so two planners share one cached read, an analyst's audited read stays theirs).
+:func:`start_warming` fills the caches of the public's first page in a background thread once per
+server process, so the first visit does not wait for work the server could do at start.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from functools import partial
 
@@ -40,6 +45,9 @@ LANDING_PAGE = "app_pages/map_explorer.py"
 
 SOURCE_CHOICES = {"Both": None, "Municipal": ("municipal",), "Community": ("community",)}
 assert set(SOURCES) == {"municipal", "community"}  # the choices above name both sources
+
+
+_LOG = logging.getLogger(__name__)
 
 
 @st.cache_resource
@@ -128,27 +136,36 @@ def hotspots(
     (the resolution is chosen so a small neighbourhood still has enough cells); an incomplete last month is
     left out unless ``include_partial`` (:mod:`pipelines.hotspots.months`)."""
     until = None if until is None else str(until)
-    return _hotspots(store().url, _version(), code, int(months), until, viewer(), bool(include_partial))
+    return _hotspots(store().url, _version(), code, int(months), until, audience(viewer()), bool(include_partial))
 
 
 def areas() -> gpd.GeoDataFrame:
     return _areas(store().url, _version())
 
 
+def audience(who: Viewer) -> Viewer:
+    """The viewer a cached read is keyed on: one stand-in per role (and organisation, for a cso), since
+    what the disclosure core returns depends on nothing else, except for the roles that see sensitive rows,
+    whose reads are audited under their own name (so they stay keyed on the account)."""
+    if who.is_public or who.sees_sensitive:
+        return who
+    return Viewer(username=f"role:{who.role}", role=who.role, org=who.org if who.role == "cso" else None)
+
+
 def incidents(query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
     """Incident rows the viewer may see (:func:`pipelines.privacy.read_incidents`; none for the public)."""
-    return _incidents(store().url, _version(), query or IncidentQuery(), viewer())
+    return _incidents(store().url, _version(), query or IncidentQuery(), audience(viewer()))
 
 
 def counts(query: IncidentQuery | None = None) -> privacy.PublishedCounts:
     """Counts per area and hexagon as the viewer may see them (:func:`pipelines.privacy.published_counts`)."""
-    return _counts(store().url, _version(), query or IncidentQuery(), viewer())
+    return _counts(store().url, _version(), query or IncidentQuery(), audience(viewer()))
 
 
 def table(name: str) -> pd.DataFrame:
     """A stored table that is not incident data (assets, interventions, intervention_log, batches, rejections),
     as the viewer may see it (:func:`pipelines.privacy.read_table`)."""
-    return _table(store().url, _version(), name, viewer())
+    return _table(store().url, _version(), name, audience(viewer()))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -283,7 +300,7 @@ def _agenda(url: str, version: tuple, code: str, month: str, public: bool, viewe
 def agenda(code: str, month: pd.Period | str, *, public: bool = False, include_partial: bool = False):
     """The meeting agenda (:mod:`pipelines.act.agenda`), rebuilt when any record behind it changes; an
     incomplete meeting month is read as such unless ``include_partial``."""
-    who = PUBLIC if public else viewer()  # the public variant is the same for everyone: built once
+    who = PUBLIC if public else audience(viewer())  # the public variant is the same for everyone: built once
     return _agenda(store().url, _act_version(), code, str(month), public, who, bool(include_partial))
 
 
@@ -324,8 +341,7 @@ def sidebar() -> Filters:
     side.header("Filters")
     codes = [None, *hoods["code"]]
     names = dict(zip(hoods["code"], hoods["name"], strict=True))
-    harare = [i for i, n in enumerate(hoods["name"], start=1) if "harare" in str(n).lower()]  # the demo SN
-    default = harare[0] if harare else (1 if len(hoods) else 0)
+    default = codes.index(default_neighbourhood(hoods))
     code = side.selectbox(
         "Safe Neighbourhood",
         codes,
@@ -336,9 +352,8 @@ def sidebar() -> Filters:
     months, present = _choices(store().url, _version())
     period = None
     if months:
-        oldest = max(0, min(len(months) - 1, 11))
         chosen = side.select_slider(
-            "Period (months)", options=months[::-1], key="f_period", value=(months[oldest], months[0]), format_func=str
+            "Period (months)", options=months[::-1], key="f_period", value=default_period(months), format_func=str
         )
         period = (chosen[0], chosen[1])
     labels = category_labels()
@@ -368,12 +383,22 @@ def profile_stats(filters: Filters, month: pd.Period) -> privacy.ProfileStats:
     start = end = None
     if filters.months:
         start, end = month_bounds(filters.months[0])[0], month_bounds(filters.months[1])[1]
+    query = filters.query(whole_period=True)
+    return _profile_stats(
+        store().url, _version(), query, audience(viewer()), str(month), filters.population, start, end
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _profile_stats(
+    url: str, version: tuple[int, int], query: IncidentQuery, viewer: Viewer, month: str, population, start, end
+) -> privacy.ProfileStats:
     return privacy.profile_stats(
         store(),
-        viewer(),
-        filters.query(whole_period=True),
-        month=month,
-        population=filters.population,
+        viewer,
+        query,
+        month=pd.Period(month, freq="M"),
+        population=population,
         trend_start=start,
         trend_end=end,
     )
@@ -616,3 +641,91 @@ def offer_downloads(view: downloads.DownloadView, *, key: str) -> None:
                 key=f"{key}_{fmt}",
                 width="content",
             )
+
+
+# --------------------------------------------------------------------------------------------------
+# Warming the caches at server start
+# --------------------------------------------------------------------------------------------------
+def default_neighbourhood(hoods: gpd.GeoDataFrame) -> str | None:
+    """The Safe Neighbourhood the sidebar starts on: the demo's (Harare) when present, else the first by name."""
+    hoods = hoods[hoods["kind"] == "neighbourhood"].sort_values("name")
+    harare = [code for code, name in zip(hoods["code"], hoods["name"], strict=True) if "harare" in str(name).lower()]
+    return harare[0] if harare else (hoods["code"].iloc[0] if len(hoods) else None)
+
+
+def default_period(months: list[pd.Period]) -> tuple[pd.Period, pd.Period] | None:
+    """The period the sidebar starts on: the last 12 stored months (``months`` newest first)."""
+    return (months[max(0, min(len(months) - 1, 11))], months[0]) if months else None
+
+
+def warm() -> None:
+    """Fill the caches a visitor's first map page reads, for the sidebar's default filters, as the public and
+    as the stand-ins of the row-seeing roles (:func:`audience`): what :func:`start_warming` runs at start."""
+    # The pages' heavier imports, paid here and not by the first visitor. Not streamlit-folium: a component
+    # declared outside a script run is not registered with the server (its frame gets a 404).
+    import plotly.express  # noqa: F401
+
+    from pipelines import mapview
+
+    url, version = store().url, _version()
+    every = _areas(url, version)
+    months, _ = _choices(url, version)
+    _population_sources(url, version)
+    code, period = default_neighbourhood(every), default_period(months)
+    filters = Filters(code, None, period, None, None)
+    span, until = ((period[1] - period[0]).n + 1, str(period[1])) if period else (12, None)
+
+    def read(who: Viewer):
+        for name in ("assets", "interventions"):
+            _table(url, version, name, who)
+        hot = _hotspots(url, version, code, span, until, who, False) if code is not None else None
+        counts = _counts(url, version, filters.query(), who) if who.suppressed else None
+        return _incidents(url, version, filters.query(), who), counts, hot
+
+    incidents, counts, hot = read(PUBLIC)
+    # The public map built and rendered once, thrown away: folium compiles its templates and the road lines'
+    # GeoJSON is made once per process, so the first visitor's map pays for neither.
+    layers = tuple(layer for layer in mapview.DEFAULT_LAYERS if layer in mapview.allowed_layers(PUBLIC))
+    mapview.build_map(
+        every,
+        incidents,
+        assets=_table(url, version, "assets", PUBLIC),
+        interventions=_table(url, version, "interventions", PUBLIC),
+        roads=mapview.load_context_roads(),
+        hotspots=None if hot is None else hot.cells,
+        focus=code,
+        options=mapview.MapOptions(layers=layers),
+        counts=counts,
+    ).map.get_root().render()
+    for role in ("planner", "act_member"):  # then what a logged-in planner or ACT member reads first
+        read(audience(Viewer("warm", role)))
+
+
+def _warm_when_running() -> None:
+    from streamlit.runtime import Runtime
+
+    for _ in range(600):  # the caches belong to the runtime: wait for the server to create it
+        if Runtime.exists():
+            break
+        threading.Event().wait(0.1)
+    else:
+        return  # no server (an AppTest, a script): nobody to warm the caches for
+    try:
+        warm()
+    except Exception:  # a store that cannot be read now is reported by the page that reads it
+        _LOG.exception("warming the dashboard caches failed")
+
+
+def start_warming() -> threading.Thread:
+    """Start :func:`warm` in a background thread, once per process: ``areasafe serve``
+    (:func:`dashboard.launch.main`) calls it before the server starts."""
+    global _WARMING
+    with _WARM_LOCK:
+        if _WARMING is None:
+            _WARMING = threading.Thread(target=_warm_when_running, name="areasafe-warm", daemon=True)
+            _WARMING.start()
+        return _WARMING
+
+
+_WARM_LOCK = threading.Lock()
+_WARMING: threading.Thread | None = None

@@ -21,9 +21,10 @@ APP = Path(__file__).resolve().parent / "areasafe_server.py"
 
 
 def command(*, port: int = 8501, address: str = "127.0.0.1") -> list[str]:
-    """The ``streamlit run`` command line (headless; static serving comes from .streamlit/config.toml)."""
+    """The ``streamlit run`` command line (headless; static serving comes from .streamlit/config.toml), run
+    through :func:`main`, which starts warming the caches first."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.launch", "run", str(APP),
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", address,
@@ -43,3 +44,21 @@ def serve(store_url: str, *, port: int = 8501, address: str = "127.0.0.1") -> in
     os.chdir(PROJECT_ROOT)
     os.execve(sys.executable, args, env)
     return 1  # not reached
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``streamlit``'s command line, with :func:`dashboard.common.start_warming` started first: the caches of
+    the first page fill while the server starts, not when the first visitor arrives."""
+    from streamlit.web import cli
+
+    root = str(PROJECT_ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from dashboard import common
+
+    common.start_warming()
+    cli.main(argv if argv is not None else sys.argv[1:], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()

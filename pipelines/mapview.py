@@ -20,9 +20,11 @@ before this module, in :mod:`pipelines.access`: ``build_map`` draws the rows it 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +34,7 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
+from folium.plugins import FastMarkerCluster, HeatMap
 
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.density import density_surface
@@ -290,7 +292,21 @@ def load_context_roads(
     ``bbox`` (min lon, min lat, max lon, max lat) reads only the lines that cross it (the file's spatial index).
     """
     path = Path(path)
-    return gpd.read_file(path, bbox=bbox) if path.exists() else None
+    if not path.exists():
+        return None
+    source = (str(path), path.stat().st_mtime_ns, bbox)
+    roads = _read_roads(*source).copy()
+    roads.attrs[_ROADS_SOURCE] = source  # lets the map reuse the lines' GeoJSON (_roads_geojson_of)
+    return roads
+
+
+_ROADS_SOURCE = "areasafe_roads_source"
+
+
+@lru_cache(maxsize=8)
+def _read_roads(path: str, mtime_ns: int, bbox: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
+    """The road lines, read once per file version: every map page draws them."""
+    return gpd.read_file(path, bbox=bbox)
 
 
 def parse_ref(text: str | None) -> tuple[str, str] | None:
@@ -878,8 +894,28 @@ def point_labels(incidents: pd.DataFrame) -> pd.Series:
     return labels.fillna("")
 
 
+# One cluster layer drawn by a callback instead of a folium Marker (with its Icon, Popup and Tooltip) per
+# asset: each folium element is a Jinja template compiled again on every render, and streamlit-folium
+# renders the map several times per page run (143 demo assets took ~1 s a run). The markers, icons, popups
+# and tooltips are the ones folium drew; the popup is a DOM element, whose text streamlit-folium reads back
+# on a click. Its HTML is built from :func:`safe_text` values, as folium pasted it.
+_ASSET_CALLBACK = """
+function (row) {
+    var icon = L.AwesomeMarkers.icon(
+        {extraClasses: 'fa-rotate-0', icon: row[3], iconColor: 'white', markerColor: row[2], prefix: 'fa'});
+    var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
+    var box = document.createElement('div');
+    box.style.width = '100.0%';
+    box.style.height = '100.0%';
+    box.innerHTML = row[5];
+    marker.bindPopup(L.popup({maxWidth: 260}).setContent(box));
+    marker.bindTooltip('<div>' + row[4] + '</div>', {sticky: true});
+    return marker;
+}"""
+
+
 def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
-    layer = MarkerCluster(name="ABCD assets", options={"disableClusteringAtZoom": 15})
+    data = []
     for row in assets.itertuples():
         colour, icon, _ = ABCD_STYLE.get(row.abcd_category, ("gray", "circle", "#777"))
         point = row.geometry.representative_point()
@@ -887,13 +923,10 @@ def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
             f"<b>{safe_text(row.name)}</b><br>{safe_text(row.abcd_category)} · {safe_text(row.type)}"
             f"<br>asset:{safe_text(row.asset_id)}"
         )
-        folium.Marker(
-            [point.y, point.x],
-            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-            tooltip=safe_text(row.name),
-            popup=folium.Popup(popup, max_width=260),
-        ).add_to(layer)
-    layer.add_to(m)
+        data.append([point.y, point.x, colour, icon, safe_text(row.name), popup])
+    FastMarkerCluster(
+        data, callback=_ASSET_CALLBACK, name="ABCD assets", options={"disableClusteringAtZoom": 15}
+    ).add_to(m)
     present = [c for c in ABCD_CATEGORIES if c in set(assets["abcd_category"])]
     result.legend.append(LegendSection("ABCD assets", tuple((c, ABCD_STYLE[c][2]) for c in present)))
     result.stats["assets"] = len(assets)
@@ -928,24 +961,44 @@ def _add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) ->
 
 
 def _add_roads(m, roads: gpd.GeoDataFrame, bounds, options: MapOptions, result: MapResult) -> None:
-    if bounds is not None:
-        pad = 0.01
-        roads = roads.cx[bounds[0] - pad : bounds[2] + pad, bounds[1] - pad : bounds[3] + pad]
-    vertices = shapely.get_num_coordinates(roads.geometry.to_numpy())
-    if vertices.sum() > options.max_road_vertices:
-        # keep the longest lines (main roads) until the vertex budget is spent
-        order = np.argsort(-roads.geometry.length.to_numpy())
-        keep = order[np.cumsum(vertices[order]) <= options.max_road_vertices]
-        roads = roads.iloc[np.sort(keep)]
+    source = roads.attrs.get(_ROADS_SOURCE)
+    if source is not None:  # the context file: its GeoJSON for this extent is made once per process
+        lines, trimmed = _roads_geojson_of(source, bounds, options.max_road_vertices)
+    else:
+        lines, trimmed = _roads_geojson(roads, bounds, options.max_road_vertices)
+    if trimmed:
         result.notes.append("Roads: only the longest lines are drawn at this extent.")
-    if not len(roads):
+    if not lines["features"]:
         return
     folium.GeoJson(
-        roads[["geometry"]],
+        lines,
         name="Roads (offline context)",
         style_function=lambda f: {"color": "#9e9e9e", "weight": 1.2, "opacity": 0.9},
         interactive=False,
         control=True,
     ).add_to(m)
-    result.stats["road_lines"] = len(roads)
+    result.stats["road_lines"] = len(lines["features"])
     result.legend.append(LegendSection("Context", (("Roads (SJC / City of Cape Town)", "#9e9e9e"),)))
+
+
+def _roads_geojson(roads: gpd.GeoDataFrame, bounds, max_vertices: int) -> tuple[dict, bool]:
+    """The road lines near ``bounds`` as GeoJSON, the longest first up to ``max_vertices`` vertices, and
+    whether lines were left out for that budget."""
+    if bounds is not None:
+        pad = 0.01
+        roads = roads.cx[bounds[0] - pad : bounds[2] + pad, bounds[1] - pad : bounds[3] + pad]
+    vertices = shapely.get_num_coordinates(roads.geometry.to_numpy())
+    trimmed = bool(vertices.sum() > max_vertices)
+    if trimmed:
+        # keep the longest lines (main roads) until the vertex budget is spent
+        order = np.argsort(-roads.geometry.length.to_numpy())
+        keep = order[np.cumsum(vertices[order]) <= max_vertices]
+        roads = roads.iloc[np.sort(keep)]
+    # As folium converts a frame; each feature keeps geopandas' "id", so folium never adds one to a shared dict.
+    lines = roads[["geometry"]].to_crs("EPSG:4326")
+    return json.loads(json.dumps(lines.__geo_interface__)), trimmed
+
+
+@lru_cache(maxsize=32)
+def _roads_geojson_of(source: tuple, bounds, max_vertices: int) -> tuple[dict, bool]:
+    return _roads_geojson(_read_roads(*source), bounds, max_vertices)

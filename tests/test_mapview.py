@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import replace
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -348,7 +349,8 @@ def test_uploaded_text_never_reaches_the_map_as_markup():
     result = mapview.build_map(areas, incidents, assets=assets, interventions=interventions, options=options)
     page = result.map.get_root().render()
     assert "<img src=x" not in page and "${alert(2)}" not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # escaped where folium inserts HTML
+    # escaped where folium inserts HTML, and where the assets' popups are filled in (their data is JSON)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page or "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
     assert "textContent = row[2]" in page  # incident popups are text, and their data is plain JSON
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page or '"<img' not in page
     picker = mapview.pick_map(areas, assets=assets, interventions=interventions).get_root().render()
@@ -419,3 +421,45 @@ def test_area_names_are_drawn_as_escaped_text_and_read_back_by_short_reference()
     assert labels[0].endswith(">Alpha &lt;b&gt;x&lt;/b&gt;</div>")  # shown as text, never parsed
     assert "area:neighbourhood:A" not in html  # no area code on screen
     assert result.clicked("Area\tBeta\nRef\tarea:2") == ("area", "neighbourhood:B")
+
+
+def _layer(result, name: str):
+    return next(child for child in result.map._children.values() if getattr(child, "layer_name", None) == name)
+
+
+def test_context_roads_are_read_and_converted_once_per_process():
+    if mapview.load_context_roads() is None:
+        pytest.skip("data/demo/context_roads.fgb is absent")
+    options = mapview.MapOptions(layers=("roads",))
+    first, second = (
+        mapview.build_map(_areas(), _incidents(3), roads=mapview.load_context_roads(), options=options)
+        for _ in range(2)
+    )
+    name = "Roads (offline context)"
+    assert _layer(first, name).data is _layer(second, name).data  # one GeoJSON per extent, not one per page run
+    plain = mapview.load_context_roads()
+    plain.attrs.clear()  # any other frame of lines is converted as it comes, to the same lines
+    third = mapview.build_map(_areas(), _incidents(3), roads=plain, options=options)
+    assert _layer(third, name).data == _layer(first, name).data
+    assert first.stats["road_lines"] == len(_layer(first, name).data["features"]) > 0
+
+
+def test_assets_are_one_layer_with_their_icons_tooltips_and_popups():
+    assets = gpd.GeoDataFrame(
+        {
+            "asset_id": [f"A-{i}" for i in range(40)],
+            "name": [f"Asset {i}" for i in range(40)],
+            "abcd_category": ["institutions", "physical"] * 20,
+            "type": ["school", "park"] * 20,
+        },
+        geometry=[shapely.Point(18.6 + i / 1000, -34.04) for i in range(40)],
+        crs=4326,
+    )
+    result = mapview.build_map(_areas(), _incidents(3), assets=assets, options=mapview.MapOptions(layers=("assets",)))
+    elements = list(mapview._walk(result.map))
+    assert not [e for e in elements if isinstance(e, folium.Marker)]  # no element (and template) per asset
+    page = result.map.get_root().render()
+    assert page.count("asset:A-") == 40 and "L.AwesomeMarkers.icon" in page and "bindTooltip" in page
+    assert '"darkblue", "school"' in page and '"green", "tree"' in page  # each category's colour and icon
+    assert result.stats["assets"] == 40
+    assert mapview.parse_ref("Asset 3\ninstitutions · school\nasset:A-3") == ("asset", "A-3")

@@ -342,3 +342,55 @@ def test_incidents_given_as_coordinates_store_like_geometries(tmp_path):
     assert store._conn.execute('SELECT count(*) FROM "rtree_incidents_geometry"').fetchone()[0] == n + 1
     store.close()
     np.testing.assert_array_equal(stored["coordinates"].geometry.x.to_numpy(), expected[schemas.LON].to_numpy())
+
+
+def _summary_rows(path) -> pd.DataFrame:
+    with sqlite3.connect(path) as conn:
+        return pd.read_sql("SELECT batch_id, month, category, incidents FROM incident_months", conn)
+
+
+def _counted(store) -> pd.DataFrame:
+    from pipelines.store.base import Store
+
+    return Store.incident_months(store)  # counted from every stored incident
+
+
+def test_month_summary_is_stored_and_kept_with_uploads_erasure_and_remapping(area_store, tmp_path):
+    from pipelines import access, terms
+    from pipelines.privacy import operator
+
+    first = ingest_incidents(area_store, _csv(tmp_path, "a.csv", range(30)), source="community", org="A")
+    second = ingest_incidents(area_store, _csv(tmp_path, "b.csv", range(100, 112)), source="municipal", org="B")
+    rows = _summary_rows(area_store.url)
+    assert rows.groupby("batch_id")["incidents"].sum().to_dict() == {first.batch_id: 30, second.batch_id: 12}
+    assert area_store.incident_months().equals(_counted(area_store))
+
+    access.delete_batch(area_store, operator("tests"), first.batch_id, reason="test")  # erasure
+    assert set(_summary_rows(area_store.url)["batch_id"]) == {second.batch_id}
+    assert area_store.incident_months().equals(_counted(area_store))
+    assert area_store.incident_months()["incidents"].sum() == 12
+
+    # An unmapped term is mapped later: the summary follows the new category in the same transaction
+    odd = "id,date,category,latitude,longitude,description\n900,2025-03-04,Zxqwv flumph,-34.05,18.55,odd\n"
+    ingest_incidents(area_store, write_csv(tmp_path, "odd.csv", odd), source="community", org="A")
+    assert area_store.incident_months().equals(_counted(area_store))
+    terms.map_term(area_store, operator("tests"), "Zxqwv flumph", "anti_social_behaviour")
+    assert "anti_social_behaviour" in set(area_store.read_incidents()["category"])
+    assert set(_summary_rows(area_store.url)["category"]) == set(area_store.read_incidents()["category"])
+    assert area_store.incident_months().equals(_counted(area_store))
+
+
+def test_an_older_store_gets_its_month_summary_when_upgraded(area_store, tmp_path):
+    ingest_incidents(area_store, _csv(tmp_path, "a.csv", range(25)), source="community", org="A")
+    expected = area_store.incident_months()
+    path = area_store.url
+    area_store.close()
+    with sqlite3.connect(path) as conn:  # as version 8 wrote it: no summary
+        conn.execute("DROP TABLE incident_months")
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'incident_months'")
+        conn.execute("UPDATE areasafe_meta SET value = '8' WHERE key = 'schema_version'")
+    upgraded = open_store(path)
+    upgraded.initialise()
+    assert _summary_rows(path)["incidents"].sum() == 25
+    assert upgraded.incident_months().equals(expected)
+    upgraded.close()

@@ -36,6 +36,7 @@ from pipelines.store import _rtree as _rt
 from pipelines.store._process_writer import SORTED_BY, ProcessWriter
 from pipelines.store.base import (
     DATA_VERSION_SQL,
+    MONTH_KEYS,
     Batch,
     BatchWriter,
     IncidentQuery,
@@ -45,6 +46,7 @@ from pipelines.store.base import (
     ThreadedWriter,
     WriterAborted,
     claim_login_in,
+    count_months,
 )
 from pipelines.taxonomy import OTHER
 
@@ -209,6 +211,7 @@ class GeoPackageStore(Store):
             conn.execute("CREATE TABLE areasafe_meta (key TEXT PRIMARY KEY, value TEXT)")
             conn.execute("INSERT INTO areasafe_meta VALUES ('schema_version', ?)", (_SCHEMA_VERSION,))
             _add_login_salt(conn)
+            _create_summary(conn)
         # GDAL reads the GeoPackage header bytes from the main file, not the WAL: checkpoint now.
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -246,6 +249,9 @@ class GeoPackageStore(Store):
             if before < 6:
                 # Unmapped terms were stored as 'other' and not sensitive; they are sensitive until mapped.
                 conn.execute("UPDATE incidents SET sensitive = 1 WHERE category = ? AND NOT sensitive", (OTHER,))
+            if before < 9:
+                _create_summary(conn)
+                _summarise(conn, None)
             conn.execute("UPDATE areasafe_meta SET value = ? WHERE key = 'schema_version'", (_SCHEMA_VERSION,))
 
     def is_empty(self) -> bool:
@@ -372,6 +378,7 @@ class GeoPackageStore(Store):
                 outside_areas=batch.outside_areas - session.outside_dropped,
             )
         self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
+        _summarise(conn, [batch.batch_id])  # the batch's rows in the month summary, in this transaction
         return batch
 
     def _existing_keys(
@@ -526,6 +533,7 @@ class GeoPackageStore(Store):
                         removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
                         if table.geometry_type and removed:
                             self._touch_contents(conn, table.name)
+                conn.execute(f"DELETE FROM {_SUMMARY} WHERE batch_id = ?", (batch_id,))
                 if then is not None:
                     self._save(conn, then(removed))
         finally:
@@ -554,6 +562,11 @@ class GeoPackageStore(Store):
                 "WHERE incidents.incident_id = r.incident_id "
                 "AND (incidents.category IS NOT r.category OR incidents.sensitive IS NOT r.sensitive)"
             ).rowcount
+            if changed:  # the categories moved between the month summary's rows: count those batches again
+                batches = conn.execute(
+                    "SELECT DISTINCT batch_id FROM incidents WHERE incident_id IN (SELECT incident_id FROM _reclassify)"
+                ).fetchall()
+                _summarise(conn, [b for (b,) in batches])
             conn.execute("DELETE FROM _reclassify")
             if changed:
                 self._touch_contents(conn, "incidents")
@@ -571,6 +584,21 @@ class GeoPackageStore(Store):
 
     def read_areas(self, kind: str | None = None) -> gpd.GeoDataFrame:
         return self.read_table("areas", where={"kind": kind} if kind else None)
+
+    def incident_months(self) -> pd.DataFrame:
+        conn = self._conn
+        stored = conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{_SUMMARY_TIMEZONE}'").fetchone()
+        if stored is None or stored[0] != SETTINGS.local_timezone:
+            return super().incident_months()  # kept in another time zone: count the incidents (slower, still right)
+        keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
+        rows = conn.execute(
+            f"SELECT month, {keys}, SUM(incidents) FROM {_SUMMARY} GROUP BY month, {keys} HAVING SUM(incidents) > 0"
+        ).fetchall()
+        frame = pd.DataFrame(rows, columns=["month", *MONTH_KEYS, "incidents"], dtype=object)
+        frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m").dt.to_period("M")  # vectorised parse
+        # In the order of the counted default (pandas' groupby: missing keys last), so both compare equal.
+        frame = frame.sort_values(["month", *MONTH_KEYS], na_position="last", ignore_index=True)
+        return frame.astype({"incidents": "int64"})
 
     def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
         spec = _check_table(table)
@@ -826,6 +854,63 @@ def _with_optional_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every nullable column it lacks added as empty (required ones are checked on insert)."""
     missing = [f.name for f in table.fields if f.nullable and f.name not in frame.columns]
     return frame.assign(**dict.fromkeys(missing)) if missing else frame
+
+
+#: The derived month summary behind :meth:`GeoPackageStore.incident_months` (as PostGIS keeps one): not one
+#: of ``schemas.TABLES``. Rows are per batch, so erasing a batch deletes its rows in the same transaction.
+_SUMMARY = "incident_months"
+_SUMMARY_TIMEZONE = "incident_months_timezone"
+
+
+def _create_summary(conn: sqlite3.Connection) -> None:
+    keys = ", ".join(f'"{k}" TEXT' for k in MONTH_KEYS)
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {_SUMMARY} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+        f"batch_id TEXT NOT NULL, month TEXT, {keys}, incidents INTEGER NOT NULL)"
+    )
+    conn.execute(f'CREATE INDEX IF NOT EXISTS "ix_{_SUMMARY}_batch_id" ON {_SUMMARY} (batch_id)')
+    conn.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
+        f"('{_SUMMARY}', 'attributes', '{_SUMMARY}', 'Derived: incidents per batch, local month, neighbourhood, "
+        "category, source and org (kept in step with incidents).')"
+    )
+    conn.execute(f"INSERT OR REPLACE INTO areasafe_meta VALUES ('{_SUMMARY_TIMEZONE}', ?)", (SETTINGS.local_timezone,))
+
+
+def _summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> None:
+    """(Re)count the month summary rows of ``batch_ids`` (``None``: every batch) from the stored incidents,
+    in the summary's time zone, inside the caller's transaction."""
+    timezone = conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{_SUMMARY_TIMEZONE}'").fetchone()[0]
+    keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
+    where, params = "", []
+    if batch_ids is not None:
+        if not batch_ids:
+            return
+        where = f" WHERE batch_id IN ({', '.join('?' for _ in batch_ids)})"
+        params = list(batch_ids)
+    conn.execute(f"DELETE FROM {_SUMMARY}{where}", params)
+    rows = conn.execute(f"SELECT batch_id, occurred_at, {keys} FROM incidents{where}", params).fetchall()
+    if not rows:
+        return
+    columns = ["batch_id", "occurred_at", *MONTH_KEYS]
+    incidents = pd.DataFrame(rows, columns=columns, dtype=object)
+    incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True, format="ISO8601")
+    parts = []
+    for batch_id, part in incidents.groupby("batch_id", sort=False):
+        parts.append(count_months(part, timezone=timezone).assign(batch_id=batch_id))
+    counted = pd.concat(parts, ignore_index=True)
+    months = counted["month"].astype(str).where(counted["month"].notna(), None)
+    values = zip(
+        counted["batch_id"],
+        months,
+        *(counted[k] for k in MONTH_KEYS),
+        counted["incidents"].astype(int).tolist(),
+        strict=True,
+    )
+    conn.executemany(
+        f"INSERT INTO {_SUMMARY} (batch_id, month, {keys}, incidents) VALUES (?, ?, {', '.join('?' for _ in MONTH_KEYS)}, ?)",
+        values,
+    )
 
 
 def _check_table(table: str) -> Table:

@@ -1,0 +1,326 @@
+"""Benchmark: the dashboard in headless Chromium on the demo store plus generated incidents.
+
+Times, from navigation start until the page is idle (Streamlit's running indicator gone and, on the map,
+the map iframe rendered), median of 3 runs: the first public visit on a freshly started server, the map
+explorer logged in as a planner (warm), changing a sidebar filter on it, and the ACT review and
+neighbourhood profile pages. The dashboard runs from this checkout and from a baseline commit (checked
+out with ``git worktree add --detach``), on copies of the same store file, one after the other.
+
+The store is the demo (:func:`pipelines.demo.build_demo`) plus ``--extra`` municipal incidents made by
+resampling the demo's municipal records (their places jittered by up to ~300 m, their times spread over
+the demo's two years), ingested as one batch through the ordinary pipeline.
+
+    python bench/bench_dashboard.py [--extra 1000000] [--baseline c8d2d8e] [--runs 3]
+    python bench/bench_dashboard.py --postgis --extra 5000000
+
+Writes ``bench/RESULTS-dashboard.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+OUT = Path(__file__).resolve().parent / "RESULTS-dashboard.md"
+DEMO_INCIDENTS = ROOT / "data" / "demo" / "incidents_municipal.csv"
+GENERATED_ORG = "City of Cape Town (generated benchmark records)"
+
+
+def make_csv(path: Path, rows: int, *, seed: int = 0) -> Path:
+    """``rows`` municipal incidents in the demo's CSV layout, resampled from the demo's own records."""
+    demo = pd.read_csv(DEMO_INCIDENTS)
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(demo), rows)
+    base = demo.iloc[pick].reset_index(drop=True)
+    start = pd.Timestamp("2024-11-01")
+    seconds = rng.integers(0, int((pd.Timestamp("2026-10-31") - start).total_seconds()), rows)
+    frame = pd.DataFrame(
+        {
+            "case_number": [f"GEN/CAS/{i:07d}" for i in range(rows)],
+            "date_time": (start + pd.to_timedelta(seconds, "s")).strftime("%Y-%m-%d %H:%M"),
+            "crime_type": base["crime_type"],
+            "latitude": (base["latitude"] + rng.uniform(-0.0027, 0.0027, rows)).round(6),
+            "longitude": (base["longitude"] + rng.uniform(-0.0032, 0.0032, rows)).round(6),
+            "description": base["description"],
+            "station": base["station"],
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def make_store(url: str, extra: int, *, work: Path) -> None:
+    """The demo plus ``extra`` generated incidents in the store at ``url`` (a GeoPackage path or a PostGIS URL)."""
+    from pipelines.demo import build_demo
+    from pipelines.ingest.incidents import ingest_incidents
+    from pipelines.store import open_store
+
+    store = open_store(url)
+    store.initialise()
+    build_demo(store)
+    if extra:
+        csv = make_csv(work / f"generated-{extra}.csv", extra)
+        ingest_incidents(store, csv, source="municipal", org=GENERATED_ORG, user="bench", snap_m=500)
+    store.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Serving and driving the browser
+# --------------------------------------------------------------------------------------------------
+#: Idle: the script has finished (``data-test-script-state`` of the app, what Streamlit's running indicator
+#: shows), the page has its title and, with a map on the page, the map's Leaflet container has drawn inside
+#: its iframe; held for HOLD_MS so a rerun that starts late is seen.
+_IDLE_JS = """async ([since, needMap, holdMs]) => {
+  const frameReady = () => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    if (!f) return false;
+    try {
+      const d = f.contentDocument;
+      return !!(d && d.querySelector('.leaflet-container .leaflet-pane path, .leaflet-container .leaflet-marker-icon'));
+    } catch (e) { return true; }
+  };
+  const ready = () => !!document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    && !!document.querySelector('[data-testid="stMainBlockContainer"] h1')
+    && (!needMap || frameReady());
+  let first = null;
+  for (;;) {
+    const now = performance.now();
+    if (now - since > 180000) throw new Error('the page was not idle within 180 s');
+    if (ready()) { if (first === null) first = now; if (now - first >= holdMs) return first - since; }
+    else first = null;
+    await new Promise(r => setTimeout(r, 20));
+  }
+}"""
+HOLD_MS = 1500
+
+
+def _serve(checkout: Path, store_url: str, port: int, log: Path) -> subprocess.Popen:
+    """``areasafe serve``'s command line of ``checkout`` on ``port`` (started the way that checkout starts it)."""
+    code = f"import json; from dashboard.launch import command; print(json.dumps(command(port={port})))"
+    args = subprocess.run([sys.executable, "-c", code], cwd=checkout, capture_output=True, text=True, check=True)
+    import json
+
+    env = {**os.environ, "AREASAFE_STORE": store_url, "PYTHONPATH": str(checkout)}
+    return subprocess.Popen(
+        json.loads(args.stdout), cwd=checkout, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
+
+
+def _wait_healthy(port: int, timeout: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _idle_after(page, since: float, *, map_page: bool) -> float:
+    return page.evaluate(_IDLE_JS, [since, map_page, HOLD_MS]) / 1000
+
+
+def _click_timed(page, locator, *, map_page: bool) -> float:
+    since = page.evaluate("performance.now()")
+    locator.click()
+    return _idle_after(page, since, map_page=map_page)
+
+
+def _nav(page, title: str):
+    return page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first
+
+
+def _login(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    _idle_after(page, 0, map_page=False)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("heading", name="Account").wait_for(timeout=120_000)
+
+
+def measure(checkout: Path, store_url: str, *, runs: int, username: str, password: str, work: Path) -> dict:
+    """The four timings (lists of ``runs`` seconds each) of the dashboard in ``checkout`` on ``store_url``."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from _dashboard import CHROMIUM, FLAGS
+    from _pgcluster import free_port
+
+    times: dict[str, list[float]] = {k: [] for k in ("first", "map", "filter", "act", "profile")}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        for run in range(runs):  # a fresh server each run: the first visit
+            port = free_port()
+            server = _serve(checkout, store_url, port, work / f"server-{checkout.name}-{run}.log")
+            try:
+                _wait_healthy(port)
+                base = f"http://127.0.0.1:{port}"
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(base)
+                times["first"].append(_idle_after(page, 0, map_page=True))
+                page.close()
+                if run:
+                    continue
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                _login(page, base, username, password)
+                _click_timed(page, _nav(page, "Map explorer"), map_page=True)  # fills the caches: not timed
+                for _ in range(runs):
+                    _click_timed(page, _nav(page, "What the words mean"), map_page=False)
+                    times["map"].append(_click_timed(page, _nav(page, "Map explorer"), map_page=True))
+                sidebar = page.locator('[data-testid="stSidebar"]')
+                for choice in ("Municipal", "Community", "Both")[:runs]:
+                    times["filter"].append(_click_timed(page, sidebar.get_by_text(choice, exact=True), map_page=True))
+                for title, key in (("ACT meeting review", "act"), ("Neighbourhood profile", "profile")):
+                    _click_timed(page, _nav(page, title), map_page=False)  # fills the caches: not timed
+                    for _ in range(runs):
+                        _click_timed(page, _nav(page, "What the words mean"), map_page=False)
+                        times[key].append(_click_timed(page, _nav(page, title), map_page=False))
+                page.close()
+            finally:
+                server.terminate()
+                try:
+                    server.wait(30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+    return times
+
+
+# --------------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------------
+GOALS = {  # issue 18's table
+    "first": ("First public visit, fresh server", 3.0),
+    "map": ("Map explorer, logged in (planner), warm", 1.0),
+    "filter": ("Changing a sidebar filter (Source)", 0.7),
+    "act": ("ACT meeting review (planner), warm", 0.7),
+    "profile": ("Neighbourhood profile (planner), warm", 0.7),
+}
+PASSWORD = "bench-password-123"
+NOTES = "## Where the time went"
+
+
+def _baseline_checkout(commit: str, work: Path) -> Path:
+    target = work / f"baseline-{commit}"
+    if not target.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(target), commit], cwd=ROOT, check=True)
+    return target
+
+
+def _copy(store_file: Path, target: Path) -> Path:
+    import sqlite3
+
+    target.unlink(missing_ok=True)
+    source, copy = sqlite3.connect(store_file), sqlite3.connect(target)
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return target
+
+
+def _table(rows: list[tuple], *, header: str) -> str:
+    lines = [
+        header,
+        "",
+        "| where | baseline (s) | now (s) | baseline / now | goal (s) | met? |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, before, now, goal in rows:
+        ratio = f"{before / now:.1f}x" if now else ""
+        lines.append(f"| {name} | {before:.2f} | {now:.2f} | {ratio} | ≤ {goal} | {'yes' if now <= goal else 'no'} |")
+    return "\n".join(lines)
+
+
+def _run(args, store_url: str, work: Path) -> tuple[dict, int]:
+    """Build the store at ``store_url`` unless it exists, then measure the baseline and this checkout on it
+    (a GeoPackage: each on its own copy; PostGIS: the same database, one after the other)."""
+    from pipelines import auth, privacy
+    from pipelines.store import open_store
+
+    started = time.perf_counter()
+    postgis = store_url.startswith("postgresql")
+    if postgis or not Path(store_url).exists():
+        make_store(store_url, args.extra, work=work)
+    print(f"store {store_url} ready in {time.perf_counter() - started:.0f} s", flush=True)
+    with open_store(store_url) as store:
+        if not len(store.read_table("users", where={"username": "bench-planner"})):
+            auth.add_user(store, "bench-planner", role="planner", password=PASSWORD, actor=privacy.operator("bench"))
+        incidents = store.count("incidents")
+    results = {}
+    for label, checkout in (("baseline", _baseline_checkout(args.baseline, work)), ("now", ROOT)):
+        url = store_url if postgis else str(_copy(Path(store_url), work / f"store-{label}.gpkg"))
+        results[label] = measure(checkout, url, runs=args.runs, username="bench-planner", password=PASSWORD, work=work)
+        print(label, {k: [round(v, 2) for v in vals] for k, vals in results[label].items()}, flush=True)
+    return results, incidents
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extra", type=int, default=1_000_000, help="generated incidents on top of the demo")
+    parser.add_argument("--baseline", default="c8d2d8e", help="commit to compare with")
+    parser.add_argument("--runs", type=int, default=3, help="runs per timing (the median is reported)")
+    parser.add_argument(
+        "--store", type=Path, help="reuse this GeoPackage (made by an earlier run) instead of building one"
+    )
+    parser.add_argument("--work", type=Path, help="folder for the stores, logs and the baseline checkout")
+    parser.add_argument("--postgis", action="store_true", help="a throwaway PostGIS cluster instead of a GeoPackage")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cluster = None
+    if args.postgis:
+        sys.path.insert(0, str(ROOT))
+        from tests._pgcluster import TempCluster
+
+        cluster = TempCluster().start()
+        store_url = cluster.migrated_template("bench_dashboard")
+    else:
+        store_url = str(args.store or work / f"demo-plus-{args.extra}.gpkg")
+    try:
+        results, incidents = _run(args, store_url, work)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    rows = [
+        (name, statistics.median(results["baseline"][key]), statistics.median(results["now"][key]), goal)
+        for key, (name, goal) in GOALS.items()
+    ]
+    header = (
+        f"# Dashboard in the browser (`python bench/bench_dashboard.py --extra {args.extra}`)\n\n"
+        f"{dt.date.today()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"headless Chromium (/usr/bin/chromium), {'PostGIS' if args.postgis else 'GeoPackage'} store: the demo plus {args.extra:,} generated "
+        f"incidents ({incidents:,} in all). Median of {args.runs} runs; seconds from navigation (or the click) "
+        "until the page is idle: Streamlit's running indicator gone and, on the map, the map drawn in its frame "
+        f"(held {HOLD_MS / 1000:.1f} s, not counted). Baseline: commit {args.baseline}, on a copy of the same store, "
+        "run first; each first visit is on a freshly started server."
+    )
+    table = _table(rows, header=header)
+    print(table)
+    # The written sections (the profile of a page run, what changed) are kept: only the table is measured.
+    kept = args.out.read_text().partition(NOTES)[2] if args.out.exists() else ""
+    args.out.write_text(table + "\n" + (f"\n{NOTES}{kept}" if kept else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

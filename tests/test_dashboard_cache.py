@@ -1,0 +1,120 @@
+"""dashboard.common's caches: keyed on what the disclosure rules depend on, warmed at start, and showing
+exactly what the disclosure core gives each role (also after a batch was erased)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import common
+from pipelines import access, privacy
+from pipelines.demo import CSO_ORG
+from pipelines.privacy import PUBLIC, Viewer
+from pipelines.settings import STORE_ENV
+from pipelines.views import month_bounds
+from tests._helpers import copy_store, ensure_user, page_as
+
+ROLES = (None, "cso", "planner", "act_member", "analyst")
+
+
+@pytest.fixture(scope="module")
+def erased_store(demo_store, tmp_path_factory):
+    """The demo with its community survey batch erased."""
+    store = copy_store(demo_store, tmp_path_factory.mktemp("erased") / "erased.gpkg")
+    batches = store.read_batches()
+    survey = batches.loc[batches["source"].eq("community") & batches["kind"].eq("incidents"), "batch_id"].iloc[0]
+    access.delete_batch(store, privacy.operator("tests"), survey, reason="test erasure")
+    yield store
+    store.close()
+
+
+def _viewer(store, role: str | None) -> Viewer:
+    if role is None:
+        return PUBLIC
+    org = CSO_ORG if role == "cso" else None
+    return Viewer(ensure_user(store, role), role, org)
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _default_filters(store) -> common.Filters:
+    months = sorted(store.incident_months()["month"].dropna().unique(), reverse=True)
+    areas = store.read_areas()
+    code = common.default_neighbourhood(areas)
+    population = areas.set_index("code")["population"].get(code)
+    return common.Filters(code, float(population), common.default_period(months), None, None)
+
+
+@pytest.mark.parametrize("which", ["demo", "erased"])
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "public")
+def test_pages_show_what_the_disclosure_core_gives_each_role(request, monkeypatch, which, role):
+    store = request.getfixturevalue("demo_store" if which == "demo" else "erased_store")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    who = _viewer(store, role)
+    filters = _default_filters(store)
+
+    at = page_as(store, "map_explorer", role)
+    if who.suppressed:
+        expected = privacy.published_counts(store, who, filters.query()).total_shown
+    else:
+        expected = f"{len(privacy.read_incidents(store, who, filters.query(), audit_view=False)):,}"
+    assert _metric(at, "Incidents matching the filters") == expected
+
+    at = page_as(store, "profile", role)
+    month = filters.months[1]
+    start, end = (month_bounds(filters.months[0])[0], month_bounds(month)[1])
+    stats = privacy.profile_stats(
+        store,
+        who,
+        filters.query(whole_period=True),
+        month=month,
+        population=filters.population,
+        trend_start=start,
+        trend_end=end,
+    )
+    assert _metric(at, f"Incidents in {month}") == stats.incidents
+    assert _metric(at, "Per 1,000 residents") == stats.rate_per_1000
+    assert _metric(at, "Community share of reports") == stats.community_share
+    period = at.select_slider(key="f_period")
+    assert [str(m) for m in period.options] == [str(m) for m in sorted(store.incident_months()["month"].unique())]
+
+
+def _counting(monkeypatch, module, name: str) -> list:
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_row_roles_share_one_cached_read_and_analysts_keep_their_own(demo_store, tmp_path, monkeypatch):
+    store = copy_store(demo_store, tmp_path / "shared.gpkg")  # a store no other test has cached reads of
+    monkeypatch.setenv(STORE_ENV, store.url)
+    reads = _counting(monkeypatch, privacy, "read_incidents")
+    page_as(store, "map_explorer", "planner", username="planner-one")
+    page_as(store, "map_explorer", "planner", username="planner-two")
+    reads[:] = [args for args in reads if not args[1].is_public]
+    assert len(reads) == 1  # the second planner gets the first one's read: the same rows by the same rules
+    page_as(store, "map_explorer", "analyst", username="analyst-one")
+    page_as(store, "map_explorer", "analyst", username="analyst-two")
+    reads[:] = [args for args in reads if not args[1].is_public]
+    assert len(reads) == 3  # an analyst's read of sensitive rows is their own, and audited as theirs
+    audited = store.read_table("audit_log", where={"event": "view_sensitive"})
+    assert {"analyst-one", "analyst-two"} <= set(audited["user"])
+
+
+def test_warming_fills_the_first_public_page(demo_store, tmp_path, monkeypatch):
+    store = copy_store(demo_store, tmp_path / "warm.gpkg")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    common.warm()
+    counts = _counting(monkeypatch, privacy, "published_counts")
+    hotspots = _counting(monkeypatch, common, "hotspots_for_neighbourhood")
+    choices = _counting(monkeypatch, privacy, "filter_choices")
+    at = page_as(store, "map_explorer", None)
+    assert at.metric[0].value and not at.exception
+    assert (counts, hotspots, choices) == ([], [], [])  # everything the page needed was computed at start
