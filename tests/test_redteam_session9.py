@@ -55,3 +55,35 @@ def test_two_boundary_versions_of_a_ward_do_not_give_a_sliver_away(demo_store, t
         assert _numbers(exact.trend)[-1] == 133  # the analyst still sees the exact count
     finally:
         store.close()
+
+
+def test_a_planners_map_download_holds_no_free_text_of_a_sensitive_row(demo_store, tmp_path):
+    """A community report's category as the reporter wrote it is free text ("Thandi at no 12 was raped"). The
+    map popup shows only the mapped category, but read_incidents handed planners and ACT members the raw one, and
+    the map download's "Category as reported" column carried it."""
+    from pipelines import downloads
+    from pipelines.ingest.incidents import ingest_incidents
+    from tests._helpers import write_csv
+
+    store = copy_store(demo_store, tmp_path / "raw.gpkg")
+    try:
+        csv = write_csv(
+            tmp_path,
+            "raw.csv",
+            "id,date,category,description,latitude,longitude\n"
+            "R1,2026-10-03 21:00,ZQXRAW Thandi at no 12 was raped,statement,-34.0353,18.6702\n",
+        )
+        assert ingest_incidents(store, csv, source="community", org="Planted CSO").accepted == 1
+        areas = store.read_areas()
+        for role in ("planner", "act_member"):
+            viewer = privacy.Viewer(f"test-{role}", role)
+            rows = privacy.read_incidents(store, viewer, IncidentQuery())
+            view = downloads.map_view(
+                store, viewer, IncidentQuery(), areas=areas, incidents=rows, layers=("areas", "points")
+            )
+            for fmt in ("csv", "geojson", "gpkg"):
+                assert b"ZQXRAW" not in downloads.to_bytes(view, fmt, "incidents"), (role, fmt)
+        analyst = privacy.read_incidents(store, privacy.Viewer("a", "analyst"), IncidentQuery(), audit_view=False)
+        assert analyst["raw_category"].astype(str).str.contains("ZQXRAW").any()  # the analyst keeps it
+    finally:
+        store.close()
