@@ -87,3 +87,14 @@ def test_a_planners_map_download_holds_no_free_text_of_a_sensitive_row(demo_stor
         assert analyst["raw_category"].astype(str).str.contains("ZQXRAW").any()  # the analyst keeps it
     finally:
         store.close()
+
+
+def test_a_name_with_dollar_signs_draws_as_text_not_as_a_formula(demo_store):
+    """Matplotlib reads text between two $ as a formula: a neighbourhood, ward or version named with
+    "$\\x$" made the map image, the meeting pack and the councillor's report fail for everyone."""
+    from pipelines.act.figures import MapFigure, map_png
+
+    hoods = demo_store.read_areas("neighbourhood").head(1)
+    name = "Site $\\badcmd{x}$ (R5)"
+    figure = MapFigure(area=hoods, area_label=name, metric_crs=hoods.estimate_utm_crs(), title=name)
+    assert map_png(figure, width_in=4, height_in=4, dpi=60).startswith(b"\x89PNG")
