@@ -38,7 +38,7 @@ from pipelines.privacy import suppress
 from pipelines.privacy.public import PERSONAL_COLUMNS, SENSITIVE_CODE, SENSITIVE_LABEL
 from pipelines.privacy.published import count_threshold
 from pipelines.privacy.rows import sensitive_mask
-from pipelines.privacy.wards import differencing_leaks, publish_ward_counts
+from pipelines.privacy.wards import differencing_leaks, overlapping_codes, publish_ward_counts
 from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import category_labels, status_words
@@ -155,9 +155,10 @@ def ward_view(
     rows = privacy.counting_rows(store, who, query)
     rows = rows.reset_index(drop=True)
     rows["ward"] = crosswalk.ward_of_points(rows.geometry, wards)
+    other_wards = _other_versions(store, label, rows.geometry) if threshold else {}
     rows["month"] = local_months(rows["occurred_at"]) if len(rows) else pd.Series(dtype="period[M]")
 
-    trend, series, headline, notes = _trend(rows, wards, precincts, code, period, threshold)
+    trend, series, headline, notes = _trend(rows, other_wards, wards, precincts, code, period, threshold)
     headline["residents_count"] = f"{residents:,.0f}" if residents else "unknown"
     headline["residents"] = (
         f"about {residents:,.0f} residents (estimated: {_population_basis(walk, code)})" if residents else "unknown"
@@ -205,7 +206,7 @@ def ward_view(
         budget=_budget_table(interventions, period),
         assets=_asset_table(assets),
         actions=_action_table(store, area, public=public, as_of=period.end_time.date()),
-        reports=_report_table(rows, code, period, threshold),
+        reports=_report_table(rows, other_wards, code, period, threshold),
         method=walk.sentence(list(walk.for_target(code)["source"])),
         notes=tuple([*notes, f"Hot spots over the 12 months to {period:%B %Y}, {hot_source}.", *hot.messages[:2]]),
         map_input=map_input,
@@ -217,6 +218,17 @@ def busiest_ward(store: Store, wards: gpd.GeoDataFrame, version: str) -> str | N
     """The code of the ward with the most residents within the stored precincts (the page's first choice)."""
     population = _ward_population(store.read_areas("precinct"), crosswalk.store_crosswalk(store, wards, version))
     return max(population, key=population.get) if population else None
+
+
+def _other_versions(store: Store, version: str, points: gpd.GeoSeries) -> dict[str, np.ndarray]:
+    """Each point's ward in every stored boundary version but ``version`` (the page offers them all, so their
+    counts are published too: :func:`pipelines.privacy.wards.publish_ward_counts` checks against them)."""
+    others = crosswalk.boundary_versions(store, "ward")["version"]
+    return {
+        other: crosswalk.ward_of_points(points, crosswalk.ward_areas(store, other)[0])
+        for other in others
+        if other != version
+    }
 
 
 def _local_start(period: pd.Period) -> pd.Timestamp:
@@ -240,6 +252,7 @@ def _population_basis(walk: crosswalk.Crosswalk, code: str) -> str:
 
 def _trend(
     rows: pd.DataFrame,
+    other_wards: dict[str, np.ndarray],
     wards: gpd.GeoDataFrame,
     precincts: gpd.GeoDataFrame,
     code: str,
@@ -251,8 +264,12 @@ def _trend(
     city_population = pd.to_numeric(precincts["population"], errors="coerce").sum()
     records, series = [], []
     for month in pd.period_range(end=period, periods=TREND_MONTHS, freq="M"):
-        chosen = rows[rows["month"] == month]
-        published = publish_ward_counts(chosen, chosen["ward"].to_numpy(), codes, threshold=threshold)
+        in_month = (rows["month"] == month).to_numpy()
+        chosen = rows[in_month]
+        others = {version: codes_in[in_month] for version, codes_in in other_wards.items()}
+        published = publish_ward_counts(
+            chosen, chosen["ward"].to_numpy(), codes, threshold=threshold, other_wards=others
+        )
         counts = published.set_index("code")["count"]
         rates = rate_table(wards.assign(kind="ward"), counts, kind="ward").table.set_index("code")
         shown = published.set_index("code").loc[code, "shown"]
@@ -438,11 +455,14 @@ def _action_table(store: Store, area: gpd.GeoDataFrame, *, public: bool, as_of: 
     return table.iloc[order].reset_index(drop=True)
 
 
-def _report_table(rows: pd.DataFrame, code: str, period: pd.Period, threshold: int) -> pd.DataFrame:
+def _report_table(
+    rows: pd.DataFrame, other_wards: dict[str, np.ndarray], code: str, period: pd.Period, threshold: int
+) -> pd.DataFrame:
     """Community reports in the ward this month per category; for the public, small counts as ``<5`` and a
     category whose count would give a small number away against the map's areas withheld."""
     columns = ["Category", "Community reports"]
-    reports = rows[(rows["source"] == "community") & (rows["month"] == period)]
+    chosen = ((rows["source"] == "community") & (rows["month"] == period)).to_numpy()
+    reports = rows[chosen]
     in_ward = reports["ward"].to_numpy() == code
     if not in_ward.any():
         return pd.DataFrame(columns=columns)
@@ -454,7 +474,7 @@ def _report_table(rows: pd.DataFrame, code: str, period: pd.Period, threshold: i
         )
     counted = reports[in_ward].groupby("category").size()
     shown = suppress.suppress(counted.reset_index(drop=True), threshold=threshold)["shown"].to_numpy()
-    codes = {k: reports[f"{k}_code"].to_numpy(dtype=object) for k in ("precinct", "neighbourhood")}
+    codes = overlapping_codes(reports, {version: found[chosen] for version, found in other_wards.items()})
     out = []
     for (category, _n), text in zip(counted.items(), shown, strict=True):
         same = (reports["category"] == category).to_numpy()

@@ -51,6 +51,7 @@ LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 TREND_MARKERS = ("o", "s", "^", "D", "v", "x", "P")
 TREND_MONTHS = 24
 _STYLE = {
+    "text.parse_math": False,  # names are text: "$...$" in a name is not a formula (it failed the drawing)
     "font.size": FONT_PT,
     "axes.titlesize": FONT_PT + 1.5,
     "axes.labelsize": FONT_PT,

@@ -32,8 +32,9 @@ from pipelines.privacy.viewer import Viewer
 from pipelines.schemas import INCIDENTS
 from pipelines.store.base import IncidentQuery, Store
 
-#: Columns withheld from sensitive rows below ``analyst`` (free text and links back to the source record).
-WITHHELD_COLUMNS = ("description", "raw", "external_id")
+#: Columns withheld from sensitive rows below ``analyst`` (free text, the category as the reporter wrote it,
+#: and links back to the source record).
+WITHHELD_COLUMNS = ("description", "raw", "raw_category", "external_id")
 #: Columns emptied in a count's input for viewers who do not see rows (free text, who reported).
 COUNT_ONLY_DROPPED = (*WITHHELD_COLUMNS, "org", "dedupe_key", "batch_id")
 GENERALISED = "generalised"

@@ -6,7 +6,9 @@ by, so a ward's count and an overlapping area's count, both shown, can give away
 between them: a ward that is a neighbourhood plus a strip, with 40 and 42 incidents, says the strip holds 2.
 For viewers whose counts are suppressed (public, cso) a ward count is therefore **withheld** when, for any
 precinct or neighbourhood it overlaps, one side of the difference is empty and the other holds 1 to 4
-incidents (:func:`differencing_leaks`). Sums of several areas against several wards are not checked; see
+incidents (:func:`differencing_leaks`). The wards of every other stored boundary version count as such areas
+too: the page offers each version, and a ward redrawn by a sliver, shown with 133 incidents beside its old self's
+131, says the sliver holds 2. Sums of several areas against several wards are not checked; see
 ``docs/privacy.md``.
 
 Counts are made from :func:`~pipelines.privacy.rows.counting_rows` (sensitive incidents at their generalised
@@ -15,6 +17,8 @@ rows without a point are in no ward.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -59,19 +63,34 @@ def differencing_leaks(
     return False
 
 
+def overlapping_codes(rows: pd.DataFrame, other_wards: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Per published layer a ward's count could be subtracted from, each row's area code: the map's precincts and
+    Safe Neighbourhoods (``rows``' area codes) and ``other_wards`` (boundary version -> each row's ward in it)."""
+    codes = {kind: rows[f"{kind}_code"].to_numpy(dtype=object) for kind in PLACED_KINDS if f"{kind}_code" in rows}
+    for version, ward_codes in (other_wards or {}).items():
+        codes[f"ward ({version})"] = np.asarray(ward_codes, dtype=object)
+    return codes
+
+
 def publish_ward_counts(
-    rows: pd.DataFrame, ward_codes: np.ndarray, wards: list[str], *, threshold: int
+    rows: pd.DataFrame,
+    ward_codes: np.ndarray,
+    wards: list[str],
+    *,
+    threshold: int,
+    other_wards: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Published counts per ward of ``rows`` (``ward_codes`` aligned to them): ``code``, ``count`` (NaN where
     not shown) and ``shown``. With a ``threshold`` (suppressed viewers) small counts read ``<5``, a ward whose
-    count would give away a small number by differencing reads ``withheld``, and a table that secondary
+    count would give away a small number by differencing (against the map's areas and ``other_wards``, each
+    row's ward in the other stored boundary versions) reads ``withheld``, and a table that secondary
     suppression cannot protect against its total is withheld whole.
     """
     ward_codes = np.asarray(ward_codes, dtype=object)
     values = pd.Series(ward_codes).value_counts().reindex(wards, fill_value=0).astype(int)
     published = suppress.suppress(values.reset_index(drop=True), threshold=threshold)
     if threshold:
-        codes = {kind: rows[f"{kind}_code"].to_numpy(dtype=object) for kind in PLACED_KINDS if f"{kind}_code" in rows}
+        codes = overlapping_codes(rows, other_wards)
         for i, code in enumerate(wards):
             if (
                 pd.notna(published.loc[i, "count"])
