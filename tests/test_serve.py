@@ -35,7 +35,9 @@ def _serving_processes(port: int) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:  # not a process, or it ended meanwhile
             continue
-        if str(port).encode() in argv and any(b"streamlit" in a or b"pipelines.cli" in a for a in argv):
+        if str(port).encode() in argv and any(
+            name in a for a in argv for name in (b"streamlit", b"pipelines.cli", b"dashboard.launch")
+        ):
             found.append(int(entry.name))
     return found
 
