@@ -914,6 +914,19 @@ function (row) {
 }"""
 
 
+# A group of assets reads "12 assets" in a white label, not a coloured bubble with a bare number: on a
+# safety map a bubble with a number reads as a count of incidents.
+_ASSET_GROUP_ICON = """
+function (cluster) {
+    var n = cluster.getChildCount();
+    return L.divIcon({
+        html: '<div style="background:#fff;border:2px solid #08519c;border-radius:11px;color:#08519c;'
+            + 'font:600 12px sans-serif;padding:1px 6px;white-space:nowrap;display:inline-block">'
+            + n + ' assets</div>',
+        className: 'areasafe-asset-group', iconSize: null});
+}"""
+
+
 def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
     data = []
     for row in assets.itertuples():
@@ -925,10 +938,20 @@ def _add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
         )
         data.append([point.y, point.x, colour, icon, safe_text(row.name), popup])
     FastMarkerCluster(
-        data, callback=_ASSET_CALLBACK, name="ABCD assets", options={"disableClusteringAtZoom": 15}
+        data,
+        callback=_ASSET_CALLBACK,
+        name="ABCD assets",
+        options={"disableClusteringAtZoom": 15},
+        icon_create_function=_ASSET_GROUP_ICON,
     ).add_to(m)
     present = [c for c in ABCD_CATEGORIES if c in set(assets["abcd_category"])]
-    result.legend.append(LegendSection("ABCD assets", tuple((c, ABCD_STYLE[c][2]) for c in present)))
+    result.legend.append(
+        LegendSection(
+            "ABCD assets",
+            tuple((c, ABCD_STYLE[c][2]) for c in present),
+            "Zoomed out, nearby assets are grouped in a white label that says how many (assets, not incidents).",
+        )
+    )
     result.stats["assets"] = len(assets)
 
 

@@ -463,3 +463,18 @@ def test_assets_are_one_layer_with_their_icons_tooltips_and_popups():
     assert '"darkblue", "school"' in page and '"green", "tree"' in page  # each category's colour and icon
     assert result.stats["assets"] == 40
     assert mapview.parse_ref("Asset 3\ninstitutions · school\nasset:A-3") == ("asset", "A-3")
+
+
+def test_a_group_of_assets_says_assets_not_a_bare_number():
+    """A coloured bubble with a number on a safety map reads as a count of incidents: asset groups are
+    labelled "N assets" (issue 18: the public map showed bubbles of 4, 5, 6 that were schools)."""
+    assets = gpd.GeoDataFrame(
+        {"asset_id": ["A-1", "A-2"], "name": ["School", "Park"], "abcd_category": ["institutions", "physical"]},
+        geometry=[shapely.Point(18.6, -34.04), shapely.Point(18.601, -34.04)],
+        crs=4326,
+    ).assign(type=["school", "park"])
+    result = mapview.build_map(_areas(), _incidents(3), assets=assets, options=mapview.MapOptions(layers=("assets",)))
+    page = result.map.get_root().render()
+    assert "iconCreateFunction" in page and "' assets</div>'" in page
+    assets_legend = next(section for section in result.legend if section.title == "ABCD assets")
+    assert "assets, not incidents" in assets_legend.note
