@@ -352,6 +352,59 @@ def payload_bytes(m: folium.Map) -> int:
     return len(m.get_root().render().encode())
 
 
+def component_args(m: folium.Map, *, key: str, returned_objects: Sequence[str]) -> tuple[dict, str]:
+    """What ``streamlit_folium.st_folium(m, key=key, returned_objects=...)`` sends to its component, rendered
+    once (st_folium renders the map several times per call), and the component's widget key: the dashboard
+    keeps both with its cached map (``dashboard.common.drawn_map``)."""
+    import streamlit_folium as sf
+
+    m.get_root().render()
+    html, header = sf._get_html(m), sf._get_header(m)
+    script = sf._get_map_string(m)
+    bounds = m.get_bounds()
+    every = {
+        "last_clicked": None,
+        "last_object_clicked": None,
+        "last_object_clicked_count": None,
+        "last_object_clicked_tooltip": None,
+        "last_object_clicked_popup": None,
+        "all_drawings": None,
+        "last_active_drawing": None,
+        "bounds": {
+            "_southWest": {"lat": bounds[0][0], "lng": bounds[0][1]},
+            "_northEast": {"lat": bounds[1][0], "lng": bounds[1][1]},
+        },
+        "zoom": m.options.get("zoom"),
+        "last_circle_radius": None,
+        "last_circle_polygon": None,
+        "selected_layers": None,
+        "selected_tags": None,
+        "last_geocoder_result": None,
+    }
+    css, js = [], []
+    for element in _walk(m):
+        css.extend(href for _, href in getattr(element, "default_css", []))
+        js.extend(src for _, src in getattr(element, "default_js", []))
+    args = {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(m),
+        "returned_objects": list(returned_objects),
+        "default": {k: v for k, v in every.items() if k in returned_objects},
+        "zoom": None,
+        "center": None,
+        "feature_group": None,
+        "return_on_hover": False,
+        "layer_control": None,
+        "pixelated": False,
+        "css_links": list(dict.fromkeys(css)),
+        "js_links": list(dict.fromkeys(js)),
+        "wrap_longitude": False,
+    }
+    return args, sf.generate_js_hash(script, key, False)
+
+
 def asset_links(m: folium.Map) -> list[str]:
     """Every JS and CSS URL the map declares (what streamlit-folium loads before drawing it)."""
     links = []
