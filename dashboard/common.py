@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -245,10 +246,16 @@ def explorer_map(
             area_kind=area_kind,
             online_tiles=online,
             statistics=who.may("statistics"),
+            roads_files=ROADS_FILES,
         ),
         counts=counts,
         population_source=population_source,
     )
+
+
+#: Where the map's road lines are written once and the URL the browser loads them from (Streamlit serves
+#: dashboard/static at /app/static/): each map then carries no road lines of its own.
+ROADS_FILES = (str(Path(__file__).resolve().parent / "static" / "cache"), "/app/static/cache")
 
 
 def explorer_inputs(filters: Filters, who: Viewer, *, layers, metric: str, area_kind: str, online: bool) -> tuple:
