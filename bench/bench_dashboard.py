@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         "until the page is idle: Streamlit's running indicator gone and, on the map, the map drawn in its frame "
         f"(held {HOLD_MS / 1000:.1f} s, not counted). "
         + (
-            "No baseline in this run. "
+            "No baseline in this run; "
             if args.now_only
             else f"Baseline: commit {args.baseline}, on a copy of the same store, run first; "
         )
