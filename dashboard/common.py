@@ -17,8 +17,10 @@ import dataclasses
 import json
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -166,6 +168,117 @@ def table(name: str) -> pd.DataFrame:
     """A stored table that is not incident data (assets, interventions, intervention_log, batches, rejections),
     as the viewer may see it (:func:`pipelines.privacy.read_table`)."""
     return _table(store().url, _version(), name, audience(viewer()))
+
+
+@dataclass(frozen=True)
+class DrawnMap:
+    """A built map (:class:`pipelines.mapview.MapResult`) and what streamlit-folium sends for it, rendered once."""
+
+    result: object  # pipelines.mapview.MapResult
+    args: dict  # the component's arguments (script, header, html, defaults ...), the same on every rerun
+    hash_key: str  # streamlit-folium's widget key: the same map keeps its frame (and its last click)
+
+
+#: The map explorer's map: its widget key and what its clicks return (also what :func:`warm` renders).
+EXPLORER_MAP = "explorer_map"
+EXPLORER_RETURNS = ("last_object_clicked_popup",)
+
+
+def _map_key(url: str, version, who: Viewer, key: str, returned_objects, inputs: tuple) -> tuple:
+    return (url, version, who, key, tuple(returned_objects), *inputs)
+
+
+def drawn_map(inputs: tuple, build, *, key: str, returned_objects) -> DrawnMap:
+    """The map ``build()`` makes, built and rendered once per data version, audience (:func:`audience`) and
+    ``inputs`` (everything else the map depends on: filters, layers, options): a rerun with the same inputs,
+    another planner's visit, or a click reuses the rendered map instead of building and rendering it again
+    (streamlit-folium renders a map several times per call)."""
+    return _drawn(_map_key(store().url, _version(), audience(viewer()), key, returned_objects, inputs), build)
+
+
+def _drawn(full: tuple, build) -> DrawnMap:
+    from pipelines import mapview
+
+    with _MAPS_LOCK:
+        if full in _MAPS:
+            _MAPS.move_to_end(full)
+            return _MAPS[full]
+    result = build()
+    drawn = DrawnMap(result, *mapview.component_args(result.map, key=full[3], returned_objects=full[4]))
+    with _MAPS_LOCK:
+        _MAPS[full] = drawn
+        while len(_MAPS) > _MAPS_MAX:
+            _MAPS.popitem(last=False)
+    return drawn
+
+
+def explorer_map(
+    filters: Filters,
+    who: Viewer,
+    *,
+    layers,
+    metric: str,
+    area_kind: str,
+    online: bool,
+    areas: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    counts,
+    hot: HotspotCells | None,
+    assets: pd.DataFrame,
+    interventions: pd.DataFrame,
+    population_source: str,
+):
+    """The map explorer's map (:func:`pipelines.mapview.build_map`) of what ``who`` may see."""
+    from pipelines import mapview
+
+    return mapview.build_map(
+        areas,
+        incidents,
+        assets=assets,
+        interventions=interventions,
+        roads=mapview.load_context_roads(),
+        hotspots=None if hot is None else hot.cells,
+        focus=filters.neighbourhood,
+        counted_in=filters.neighbourhood,
+        options=mapview.MapOptions(
+            layers=tuple(layers),
+            metric=metric,
+            area_kind=area_kind,
+            online_tiles=online,
+            statistics=who.may("statistics"),
+            roads_files=ROADS_FILES,
+        ),
+        counts=counts,
+        population_source=population_source,
+    )
+
+
+#: Where the map's road lines are written once and the URL the browser loads them from (Streamlit serves
+#: dashboard/static at /app/static/): each map then carries no road lines of its own.
+ROADS_FILES = (str(Path(__file__).resolve().parent / "static" / "cache"), "/app/static/cache")
+
+
+def explorer_inputs(filters: Filters, who: Viewer, *, layers, metric: str, area_kind: str, online: bool) -> tuple:
+    """What the map explorer's map depends on besides the data version and the audience."""
+    return (filters, tuple(layers), metric, area_kind, bool(online), who.may("statistics"))
+
+
+def show_map(drawn: DrawnMap, *, key: str, height: int):
+    """Draw ``drawn`` with streamlit-folium's component (as ``st_folium(..., use_container_width=True)``);
+    returns what it returns (the last click's popup text)."""
+    import streamlit_folium
+
+    def on_change() -> None:
+        st.session_state[key] = st.session_state.get(drawn.hash_key, {})
+
+    return streamlit_folium._component_func(
+        **drawn.args, key=drawn.hash_key, height=height, width=None, on_change=on_change
+    )
+
+
+_MAPS: OrderedDict = OrderedDict()
+_MAPS_LOCK = threading.Lock()
+_MAPS_MAX = 24  # rendered maps kept per process (about 1 MB each)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -661,8 +774,7 @@ def default_period(months: list[pd.Period]) -> tuple[pd.Period, pd.Period] | Non
 def warm() -> None:
     """Fill the caches a visitor's first map page reads, for the sidebar's default filters, as the public and
     as the stand-ins of the row-seeing roles (:func:`audience`): what :func:`start_warming` runs at start."""
-    # The pages' heavier imports, paid here and not by the first visitor. Not streamlit-folium: a component
-    # declared outside a script run is not registered with the server (its frame gets a 404).
+    # The pages' heavier imports, paid here and not by the first visitor.
     import plotly.express  # noqa: F401
 
     from pipelines import mapview
@@ -672,7 +784,8 @@ def warm() -> None:
     months, _ = _choices(url, version)
     _population_sources(url, version)
     code, period = default_neighbourhood(every), default_period(months)
-    filters = Filters(code, None, period, None, None)
+    population = every.set_index("code")["population"].get(code) if code else None
+    filters = Filters(code, None if pd.isna(population) else float(population), period, None, None, False)
     span, until = ((period[1] - period[0]).n + 1, str(period[1])) if period else (12, None)
 
     def read(who: Viewer):
@@ -682,23 +795,31 @@ def warm() -> None:
         counts = _counts(url, version, filters.query(), who) if who.suppressed else None
         return _incidents(url, version, filters.query(), who), counts, hot
 
-    incidents, counts, hot = read(PUBLIC)
-    # The public map built and rendered once, thrown away: folium compiles its templates and the road lines'
-    # GeoJSON is made once per process, so the first visitor's map pays for neither.
-    layers = tuple(layer for layer in mapview.DEFAULT_LAYERS if layer in mapview.allowed_layers(PUBLIC))
-    mapview.build_map(
-        every,
-        incidents,
-        assets=_table(url, version, "assets", PUBLIC),
-        interventions=_table(url, version, "interventions", PUBLIC),
-        roads=mapview.load_context_roads(),
-        hotspots=None if hot is None else hot.cells,
-        focus=code,
-        options=mapview.MapOptions(layers=layers),
-        counts=counts,
-    ).map.get_root().render()
-    for role in ("planner", "act_member"):  # then what a logged-in planner or ACT member reads first
-        read(audience(Viewer("warm", role)))
+    # The public's first map built and rendered as the page would (same inputs, same cache entry), so the
+    # first visitor's run neither builds nor renders it. The component is registered as a script run would.
+    import streamlit_folium
+    from streamlit.runtime import Runtime
+
+    if Runtime.exists():
+        Runtime.instance().component_registry.register_component(streamlit_folium._component_func)
+    for who in (PUBLIC, *(audience(Viewer("warm", role)) for role in ("planner", "act_member"))):
+        incidents, counts, hot = read(who)
+        allowed = mapview.allowed_layers(who)
+        choices = dict(
+            layers=tuple(layer for layer in mapview.DEFAULT_LAYERS if layer in allowed),
+            metric="count",
+            area_kind="neighbourhood",
+            online=False,
+        )
+        inputs = explorer_inputs(filters, who, **choices)
+        _drawn(
+            _map_key(url, version, who, EXPLORER_MAP, EXPLORER_RETURNS, inputs),
+            partial(
+                explorer_map, filters, who, **choices, areas=every, incidents=incidents, counts=counts, hot=hot,
+                assets=_table(url, version, "assets", who), interventions=_table(url, version, "interventions", who),
+                population_source=_population_sources(url, version)["neighbourhood"],
+            ),
+        )  # fmt: skip
 
 
 def _warm_when_running() -> None:

@@ -19,8 +19,10 @@ before this module, in :mod:`pipelines.access`: ``build_map`` draws the rows it 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,7 +36,9 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
+from jinja2 import Template
 
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.density import density_surface
@@ -144,6 +148,9 @@ class MapOptions:
     max_road_vertices: int = 30_000
     online_tiles: bool = False
     static_url: str = STATIC_URL
+    #: ``(folder, URL of that folder)``: the context road lines are written there once as a GeoJSON file and
+    #: the map loads them by URL (the browser keeps the file), instead of carrying them in every map.
+    roads_files: tuple[str, str] | None = None
     height: int = 620
     seed: int = 0
     #: Show the statistics behind the map (H3 ids, Gi* bins, z-scores, emerging categories) in popups and
@@ -350,6 +357,59 @@ def legend_html(legend: Sequence[LegendSection]) -> str:
 def payload_bytes(m: folium.Map) -> int:
     """Size of the map's generated HTML/JS: what streamlit-folium sends to the browser per render."""
     return len(m.get_root().render().encode())
+
+
+def component_args(m: folium.Map, *, key: str, returned_objects: Sequence[str]) -> tuple[dict, str]:
+    """What ``streamlit_folium.st_folium(m, key=key, returned_objects=...)`` sends to its component, rendered
+    once (st_folium renders the map several times per call), and the component's widget key: the dashboard
+    keeps both with its cached map (``dashboard.common.drawn_map``)."""
+    import streamlit_folium as sf
+
+    m.get_root().render()
+    html, header = sf._get_html(m), sf._get_header(m)
+    script = sf._get_map_string(m)
+    bounds = m.get_bounds()
+    every = {
+        "last_clicked": None,
+        "last_object_clicked": None,
+        "last_object_clicked_count": None,
+        "last_object_clicked_tooltip": None,
+        "last_object_clicked_popup": None,
+        "all_drawings": None,
+        "last_active_drawing": None,
+        "bounds": {
+            "_southWest": {"lat": bounds[0][0], "lng": bounds[0][1]},
+            "_northEast": {"lat": bounds[1][0], "lng": bounds[1][1]},
+        },
+        "zoom": m.options.get("zoom"),
+        "last_circle_radius": None,
+        "last_circle_polygon": None,
+        "selected_layers": None,
+        "selected_tags": None,
+        "last_geocoder_result": None,
+    }
+    css, js = [], []
+    for element in _walk(m):
+        css.extend(href for _, href in getattr(element, "default_css", []))
+        js.extend(src for _, src in getattr(element, "default_js", []))
+    args = {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(m),
+        "returned_objects": list(returned_objects),
+        "default": {k: v for k, v in every.items() if k in returned_objects},
+        "zoom": None,
+        "center": None,
+        "feature_group": None,
+        "return_on_hover": False,
+        "layer_control": None,
+        "pixelated": False,
+        "css_links": list(dict.fromkeys(css)),
+        "js_links": list(dict.fromkeys(js)),
+        "wrap_longitude": False,
+    }
+    return args, sf.generate_js_hash(script, key, False)
 
 
 def asset_links(m: folium.Map) -> list[str]:
@@ -993,13 +1053,17 @@ def _add_roads(m, roads: gpd.GeoDataFrame, bounds, options: MapOptions, result: 
         result.notes.append("Roads: only the longest lines are drawn at this extent.")
     if not lines["features"]:
         return
-    folium.GeoJson(
-        lines,
-        name="Roads (offline context)",
-        style_function=lambda f: {"color": "#9e9e9e", "weight": 1.2, "opacity": 0.9},
-        interactive=False,
-        control=True,
-    ).add_to(m)
+    if source is not None and options.roads_files is not None:
+        group = folium.FeatureGroup(name="Roads (offline context)", control=True).add_to(m)
+        _RoadsByUrl(_roads_file(source, bounds, options.max_road_vertices, options.roads_files)).add_to(group)
+    else:
+        folium.GeoJson(
+            lines,
+            name="Roads (offline context)",
+            style_function=lambda f: {"color": "#9e9e9e", "weight": 1.2, "opacity": 0.9},
+            interactive=False,
+            control=True,
+        ).add_to(m)
     result.stats["road_lines"] = len(lines["features"])
     result.legend.append(LegendSection("Context", (("Roads (SJC / City of Cape Town)", "#9e9e9e"),)))
 
@@ -1020,6 +1084,37 @@ def _roads_geojson(roads: gpd.GeoDataFrame, bounds, max_vertices: int) -> tuple[
     # As folium converts a frame; each feature keeps geopandas' "id", so folium never adds one to a shared dict.
     lines = roads[["geometry"]].to_crs("EPSG:4326")
     return json.loads(json.dumps(lines.__geo_interface__)), trimmed
+
+
+@lru_cache(maxsize=32)
+def _roads_file(source: tuple, bounds, max_vertices: int, files: tuple[str, str]) -> str:
+    """The URL of the road lines' GeoJSON for this extent, written once into ``files[0]`` (named by content)."""
+    text = json.dumps(_roads_geojson_of(source, bounds, max_vertices)[0], separators=(",", ":"))
+    name = f"roads-{hashlib.sha256(text.encode()).hexdigest()[:16]}.geojson"
+    folder = Path(files[0])
+    if not (folder / name).exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f".{name}.{os.getpid()}"
+        part.write_text(text)
+        part.replace(folder / name)  # whole or absent: a reader never sees half a file
+    return f"{files[1].rstrip('/')}/{name}"
+
+
+class _RoadsByUrl(MacroElement):
+    """The road lines loaded from a static file into the enclosing layer (not clickable)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        fetch({{ this.url|tojson }}).then(r => r.json()).then(d => L.geoJSON(d, {
+            style: {color: "#9e9e9e", weight: 1.2, opacity: 0.9}, interactive: false
+        }).addTo({{ this._parent.get_name() }}));
+        {% endmacro %}"""
+    )
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._name = "RoadsByUrl"
+        self.url = url
 
 
 @lru_cache(maxsize=32)

@@ -115,6 +115,41 @@ def test_warming_fills_the_first_public_page(demo_store, tmp_path, monkeypatch):
     counts = _counting(monkeypatch, privacy, "published_counts")
     hotspots = _counting(monkeypatch, common, "hotspots_for_neighbourhood")
     choices = _counting(monkeypatch, privacy, "filter_choices")
+    from pipelines import mapview
+
+    maps = _counting(monkeypatch, mapview, "build_map")
     at = page_as(store, "map_explorer", None)
     assert at.metric[0].value and not at.exception
-    assert (counts, hotspots, choices) == ([], [], [])  # everything the page needed was computed at start
+    # everything the page needed was computed at start, the map built and rendered too
+    assert (counts, hotspots, choices, maps) == ([], [], [], [])
+    page_as(store, "map_explorer", "planner")
+    assert maps == []  # and the planners' first map
+
+
+def test_rendered_maps_are_shared_only_within_an_audience_and_a_data_version(demo_store, tmp_path, monkeypatch):
+    from pipelines import mapview
+
+    store = copy_store(demo_store, tmp_path / "maps.gpkg")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    builds = _counting(monkeypatch, mapview, "build_map")
+
+    def script(role, **account):
+        at = page_as(store, "map_explorer", role, **account)
+        drawn = [d for key, d in common._MAPS.items() if key[0] == store.url]
+        return at, drawn[-1].args["script"]
+
+    _, public = script(None)
+    _, planner = script("planner", username="planner-one")
+    assert len(builds) == 2 and public != planner  # the public never gets a planner's map, nor the reverse
+    at, again = script("planner", username="planner-two")
+    assert len(builds) == 2 and again == planner  # the second planner gets the same map, rendered once
+    at.run()
+    assert len(builds) == 2  # a rerun (a click) does not build the map again
+    _, cso = script("cso")
+    _, analyst = script("analyst", username="analyst-one")
+    assert len(builds) == 4 and len({public, planner, cso, analyst}) == 4
+    batches = store.read_batches()
+    survey = batches.loc[batches["source"].eq("community") & batches["kind"].eq("incidents"), "batch_id"].iloc[0]
+    access.delete_batch(store, privacy.operator("tests"), survey, reason="test erasure")
+    script("planner", username="planner-one")
+    assert len(builds) == 5  # an erased batch makes a new map at once

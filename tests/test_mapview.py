@@ -444,6 +444,23 @@ def test_context_roads_are_read_and_converted_once_per_process():
     assert first.stats["road_lines"] == len(_layer(first, name).data["features"]) > 0
 
 
+def test_context_roads_can_be_loaded_by_url_instead_of_carried_in_every_map(tmp_path):
+    if mapview.load_context_roads() is None:
+        pytest.skip("data/demo/context_roads.fgb is absent")
+    roads = mapview.load_context_roads()
+    inline = mapview.build_map(_areas(), _incidents(3), roads=roads, options=mapview.MapOptions(layers=("roads",)))
+    options = mapview.MapOptions(layers=("roads",), roads_files=(str(tmp_path / "static"), "/app/static/x"))
+    by_url = mapview.build_map(_areas(), _incidents(3), roads=roads, options=options)
+    files = list((tmp_path / "static").glob("roads-*.geojson"))
+    assert len(files) == 1  # written once, named by its content
+    assert json.loads(files[0].read_text()) == _layer(inline, "Roads (offline context)").data  # the same lines
+    page = by_url.map.get_root().render()
+    assert f"/app/static/x/{files[0].name}" in page
+    assert '"LineString"' not in page and "Roads (offline context)" in page  # in the layer list, not the map
+    assert by_url.stats["road_lines"] == inline.stats["road_lines"] and by_url.legend == inline.legend
+    assert len(page) < len(inline.map.get_root().render()) / 3
+
+
 def test_assets_are_one_layer_with_their_icons_tooltips_and_popups():
     assets = gpd.GeoDataFrame(
         {

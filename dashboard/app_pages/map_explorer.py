@@ -8,7 +8,6 @@ ones generalised; analysts everything.
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import common
 from pipelines import downloads, mapview, privacy, views
@@ -71,25 +70,23 @@ if "hotspots" in layers and filters.neighbourhood:
         until=filters.months[1] if filters.months else None,
         include_partial=filters.include_partial,
     )
-result = mapview.build_map(
-    areas,
-    incidents,
-    assets=common.table("assets"),
-    interventions=common.table("interventions"),
-    roads=mapview.load_context_roads(),
-    hotspots=None if hot is None else hot.cells,
-    focus=filters.neighbourhood,
-    counted_in=filters.neighbourhood,
-    options=mapview.MapOptions(
-        layers=tuple(layers),
-        metric=metric,
-        area_kind=area_kind,
-        online_tiles=online,
-        statistics=viewer.may("statistics"),
-    ),
-    counts=counts,
-    population_source=common.population_source(area_kind),
-)
+
+
+choices = dict(layers=layers, metric=metric, area_kind=area_kind, online=online)
+
+
+def build() -> mapview.MapResult:
+    return common.explorer_map(
+        filters, viewer, **choices, areas=areas, incidents=incidents, counts=counts, hot=hot,
+        assets=common.table("assets"), interventions=common.table("interventions"),
+        population_source=common.population_source(area_kind),
+    )  # fmt: skip
+
+
+# Built and rendered once per data version, audience and inputs: a click or a revisit reuses it.
+inputs = common.explorer_inputs(filters, viewer, **choices)
+drawn = common.drawn_map(inputs, build, key=common.EXPLORER_MAP, returned_objects=common.EXPLORER_RETURNS)
+result = drawn.result
 
 # The map and, beside it, what was clicked; on a phone the panel comes under the map.
 left, right = st.columns([5, 2])
@@ -97,13 +94,7 @@ with left:
     # Only clicks come back: panning and zooming never rerun the page. The frame's height comes from the
     # screen (dashboard/static/areasafe.css); this one is for a browser without the styles.
     with st.container(key="map_frame"):
-        clicked = st_folium(
-            result.map,
-            height=520,
-            use_container_width=True,
-            key="explorer_map",
-            returned_objects=["last_object_clicked_popup"],
-        )
+        clicked = common.show_map(drawn, key=common.EXPLORER_MAP, height=520)
     for note in [*result.notes, *(counts.notes if counts else [])]:
         st.caption(note)
     if hot is not None:
