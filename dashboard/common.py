@@ -536,7 +536,7 @@ def neighbourhood_incidents(filters: Filters) -> tuple[gpd.GeoDataFrame, list[pd
 _MEETING_CSS = """<style>
 [data-testid='stMainBlockContainer'] {max-width: 100%; padding: 3.6rem 1.5rem 1rem;}
 [data-testid='stMain'] [data-testid='stHeading'] h1 {font-weight: 800; color: #000; line-height: 1.15;
-  font-size: 2.75rem; padding: 0.1rem 0;}
+  font-size: 3rem; padding: 0.1rem 0;}
 [data-testid='stMain'] [data-testid='stHeading'] h2 {font-size: 1.6rem; color: #000; padding: 0.2rem 0;}
 [data-testid='stHeading'] h1 span, [data-testid='stHeading'] h2 span {font-size: inherit;}
 [data-testid='stMain'] [data-testid='stTable'] table {width: 100%; table-layout: auto;}

@@ -59,6 +59,8 @@ SURFACES: dict[str, tuple[str, ...]] = {
     "page:batches": ("cso", "planner"),
     "page:login": ("public",),
     "page:glossary": ("public", "act_member"),
+    "page:ward": ("public", "cso", "planner", "act_member"),
+    "cli:ward-report": ("public", "cso", "planner", "act_member"),
     "page:users": (),  # admins only
     "page:audit_log": (),  # admins only
     "pack:html": ("public", "planner", "act_member"),
@@ -71,7 +73,7 @@ SURFACES: dict[str, tuple[str, ...]] = {
     "cli:pack --public": ("public",),
 }
 #: CLI commands that write or print stored data for someone other than the operator.
-CLI_PUBLICATIONS = {"export", "pack"}
+CLI_PUBLICATIONS = {"export", "pack", "ward-report"}
 VIEWERS = {
     "public": PUBLIC,
     "cso": Viewer(username="test-cso-other", role="cso", org="Another CSO"),
@@ -177,6 +179,24 @@ def test_meeting_pack_holds_nothing_the_role_may_not_see(planted, tmp_path, role
     pdf.write_bytes(render_pdf(pack))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Harare" in text and not _leaks(text, points)
+
+
+@pytest.mark.parametrize("role", SURFACES["cli:ward-report"])
+def test_ward_report_holds_nothing_the_role_may_not_see(planted, tmp_path, role):
+    """The councillor's report (``areasafe ward-report``), HTML and PDF, for the ward holding the planted rows."""
+    from pipelines import crosswalk, wardreport
+
+    store, points = planted
+    wards, _ = crosswalk.ward_areas(store)
+    where = crosswalk.ward_of_points(shapely.points(points), wards)
+    ward = str(pd.Series(where).dropna().iloc[0])
+    report = wardreport.build_report(store, ward, MONTH, viewer=VIEWERS[role])
+    html = wardreport.render_html(report)
+    assert report.title in html and not _leaks(html, points)
+    pdf = tmp_path / "ward.pdf"
+    pdf.write_bytes(wardreport.render_pdf(report))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Ward" in text and not _leaks(text, points)
 
 
 @pytest.mark.parametrize("role", SURFACES["hotspots:json"])

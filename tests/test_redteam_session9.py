@@ -51,8 +51,11 @@ def test_two_boundary_versions_of_a_ward_do_not_give_a_sliver_away(demo_store, t
         new = ward_view(store, "98", MONTH, viewer=privacy.PUBLIC, version="2026")
         for a, b in zip(_numbers(old.trend), _numbers(new.trend), strict=True):
             assert a is None or b is None or not 0 < abs(a - b) < 5, (a, b)
-        exact = ward_view(store, "98", MONTH, viewer=privacy.Viewer("a", "analyst"), version="2021")
-        assert _numbers(exact.trend)[-1] == 133  # the analyst still sees the exact count
+        analyst = privacy.Viewer("a", "analyst")
+        exact = ward_view(store, "98", MONTH, viewer=analyst, version="2021")
+        everything = privacy.counting_rows(store, analyst, query)
+        in_ward = int((crosswalk.ward_of_points(everything.geometry, wards) == code).sum())
+        assert _numbers(exact.trend)[-1] == in_ward > 100  # the analyst still sees the exact count
     finally:
         store.close()
 
