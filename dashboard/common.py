@@ -671,7 +671,11 @@ def action_form(
             index=pick(asset_names, defaults.get("asset_id")),
             format_func=lambda v: "none" if v is None else asset_names[v],
         )
-        cell = cols[0].text_input("Hot spot cell", value=defaults.get("hotspot_cell") or "")
+        cell = defaults.get("hotspot_cell") or ""
+        if viewer().may("statistics"):  # an analyst may type an H3 index; nobody else sees one
+            cell = cols[0].text_input("Hot spot cell (H3 index)", value=cell)
+        elif cell:
+            cols[0].caption("Linked to this item's hot spot (its place on the map).")
         note = (cols[1] if compact else st).text_input("Note for the history (why it changed)", value="")
         if not st.form_submit_button(submit, type="primary"):
             return None
