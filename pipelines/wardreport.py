@@ -316,7 +316,6 @@ def render_pdf(report: WardReport) -> bytes:
         SimpleDocTemplate,
         Spacer,
         Table,
-        TableStyle,
     )
 
     styles = pack._pdf_styles()
@@ -350,25 +349,8 @@ def render_pdf(report: WardReport) -> bytes:
         return Image(io.BytesIO(png), width=w * scale, height=h * scale)
 
     def table(frame: pd.DataFrame):
-        if not len(frame):
-            return Paragraph("Nothing to list.", styles["caveat"])
         frame = frame.head(MAX_ROWS).astype(str)
-        widths = pack._column_widths(frame, tuple(1.0 for _ in frame.columns), width)
-        data = [[Paragraph(escape(str(c)), styles["th"]) for c in frame.columns]]
-        data += [[Paragraph(escape(str(v)), styles["td"]) for v in row] for row in frame.itertuples(index=False)]
-        grid = Table(data, colWidths=widths, repeatRows=1)
-        grid.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.85, 0.85, 0.85)),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 2),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ]
-            )
-        )
-        return grid
+        return pack.pdf_table(frame, tuple(1.0 for _ in frame.columns), width, styles)
 
     first = [
         Paragraph(escape(report.title), styles["title"]),

@@ -573,6 +573,34 @@ def _html_table(table: pd.DataFrame) -> str:
 # --------------------------------------------------------------------------------------------------
 # PDF
 # --------------------------------------------------------------------------------------------------
+def pdf_table(frame: pd.DataFrame, widths: tuple[float, ...], width: float, styles: dict):
+    """``frame`` as a boxed PDF table ``width`` wide, its columns shared by ``widths`` (relative): the pack's
+    and the ward report's tables."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    if not len(frame):
+        return Paragraph("Nothing to list.", styles["caveat"])
+    col_widths = _column_widths(frame, widths, width)
+    data = [[Paragraph(escape(str(c)), styles["th"]) for c in frame.columns]]
+    data += [[Paragraph(escape(str(v)), styles["td"]) for v in row] for row in frame.itertuples(index=False)]
+    grid = Table(data, colWidths=col_widths, repeatRows=1)
+    grid.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.85, 0.85, 0.85)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return grid
+
+
 def render_pdf(pack: MeetingPack) -> bytes:
     """The pack as an A4 PDF (reportlab), fonts embedded, every page marked internal or public."""
     from reportlab.lib import colors
@@ -588,7 +616,6 @@ def render_pdf(pack: MeetingPack) -> bytes:
         SimpleDocTemplate,
         Spacer,
         Table,
-        TableStyle,
     )
 
     styles = _pdf_styles()
@@ -623,26 +650,7 @@ def render_pdf(pack: MeetingPack) -> bytes:
         return Image(io.BytesIO(png), width=w * scale, height=h * scale)
 
     def table(frame: pd.DataFrame, widths: tuple[float, ...]):
-        if not len(frame):
-            return Paragraph("Nothing to list.", styles["caveat"])
-        col_widths = _column_widths(frame, widths, width)
-        data = [[Paragraph(escape(str(c)), styles["th"]) for c in frame.columns]]
-        data += [[Paragraph(escape(str(v)), styles["td"]) for v in row] for row in frame.itertuples(index=False)]
-        grid = Table(data, colWidths=col_widths, repeatRows=1)
-        grid.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.85, 0.85, 0.85)),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                    ("TOPPADDING", (0, 0), (-1, -1), 2),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ]
-            )
-        )
-        return grid
+        return pdf_table(frame, widths, width, styles)
 
     story = [
         Paragraph(escape(pack.title), styles["title"]),
