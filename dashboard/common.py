@@ -155,8 +155,16 @@ def audience(who: Viewer) -> Viewer:
 
 
 def incidents(query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
-    """Incident rows the viewer may see (:func:`pipelines.privacy.read_incidents`; none for the public)."""
-    return _incidents(store().url, _version(), query or IncidentQuery(), audience(viewer()))
+    """Incident rows the viewer may see (:func:`pipelines.privacy.read_incidents`; none for the public).
+
+    A shared audience's rows for a category or source choice are its cached rows for every category and
+    source, narrowed in memory (:meth:`IncidentQuery.widened`): changing those filters reads nothing.
+    An analyst's or admin's read stays as asked, since it is audited with its filters and count."""
+    query, who = query or IncidentQuery(), audience(viewer())
+    wide = None if who.sees_sensitive else query.widened()
+    if wide is None:
+        return _incidents(store().url, _version(), query, who)
+    return query.narrow(_incidents(store().url, _version(), wide, who))
 
 
 def counts(query: IncidentQuery | None = None) -> privacy.PublishedCounts:
@@ -850,6 +858,13 @@ def start_warming() -> threading.Thread:
             _WARMING = threading.Thread(target=_warm_when_running, name="areasafe-warm", daemon=True)
             _WARMING.start()
         return _WARMING
+
+
+def warmed() -> bool:
+    """Whether the start-up work is over: :func:`start_warming` was never called, or its :func:`warm` has
+    finished (or failed). What ``/api/ready`` (:mod:`dashboard.readiness`) answers."""
+    with _WARM_LOCK:
+        return _WARMING is None or not _WARMING.is_alive()
 
 
 _WARM_LOCK = threading.Lock()

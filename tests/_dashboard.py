@@ -44,7 +44,8 @@ def launched_chromium() -> Iterator:
 
 @contextlib.contextmanager
 def running_dashboard(store_url: str, log_path: Path, *, wait_s: float = 90) -> Iterator[str]:
-    """``areasafe serve``'s command on a free port and ``store_url``; yields the base URL once healthy."""
+    """``areasafe serve``'s command on a free port and ``store_url``; yields the base URL once the server says
+    it is ready (``/api/ready``: up, and its caches filled at start)."""
     port = free_port()
     env = {**os.environ, STORE_ENV: str(store_url)}
     with log_path.open("w") as log:
@@ -54,7 +55,7 @@ def running_dashboard(store_url: str, log_path: Path, *, wait_s: float = 90) -> 
             deadline = time.monotonic() + wait_s
             while True:
                 try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                    urllib.request.urlopen(f"{url}/api/ready", timeout=1)  # 503 (an OSError) until ready
                     break
                 except OSError:
                     if time.monotonic() > deadline:

@@ -3,6 +3,8 @@ exactly what the disclosure core gives each role (also after a batch was erased)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dashboard import common
@@ -153,3 +155,61 @@ def test_rendered_maps_are_shared_only_within_an_audience_and_a_data_version(dem
     access.delete_batch(store, privacy.operator("tests"), survey, reason="test erasure")
     script("planner", username="planner-one")
     assert len(builds) == 5  # an erased batch makes a new map at once
+
+
+@pytest.mark.parametrize(
+    "sources, categories",
+    [
+        (["community"], None),
+        (["municipal"], None),
+        (None, ["assault_common", "carjacking"]),
+        (["community"], ["domestic_violence", "arson"]),
+        ([], None),
+    ],
+)
+def test_a_narrowed_wide_read_is_the_read_itself(demo_store, sources, categories):
+    query = _default_filters(demo_store).query()
+    query = replace(query, sources=sources, categories=categories)
+    wide = query.widened()
+    assert wide is not None and wide.sources is None and wide.categories is None
+    direct = demo_store.read_incidents(query)
+    assert len(direct) > 0 or sources == []
+    narrowed = query.narrow(demo_store.read_incidents(wide))
+    assert list(narrowed.index) == list(range(len(direct)))
+    assert narrowed["incident_id"].tolist() == direct["incident_id"].tolist()
+    assert narrowed.geometry.to_wkb().tolist() == direct.geometry.to_wkb().tolist()
+
+
+def test_nothing_to_widen_without_those_filters_or_their_columns(demo_store):
+    query = _default_filters(demo_store).query()
+    assert query.widened() is None
+    assert replace(query, sources=["community"], columns=["incident_id", "category"]).widened() is None
+
+
+@pytest.mark.parametrize("role", ["cso", "planner", "act_member"])
+def test_changing_source_reads_no_rows_again_and_shows_the_same_rows(demo_store, tmp_path, monkeypatch, role):
+    store = copy_store(demo_store, tmp_path / "narrow.gpkg")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    at = page_as(store, "map_explorer", role)
+    reads = _counting(monkeypatch, privacy, "read_incidents")
+    who = _viewer(store, role)
+    for choice in ("Community", "Municipal", "Both"):
+        at.radio(key="f_source").set_value(choice).run()
+        assert not at.exception
+        query = _default_filters(store).query()
+        if choice != "Both":
+            query = replace(query, sources=[choice.lower()])
+        if not who.suppressed:
+            expected = f"{len(privacy.read_incidents(store, who, query, audit_view=False)):,}"
+            reads.pop()  # the test's own read
+            assert _metric(at, "Incidents matching the filters") == expected
+    assert reads == []  # the three choices were narrowed from the page's first read
+
+
+def test_an_analysts_source_choice_is_read_and_audited_as_asked(demo_store, tmp_path, monkeypatch):
+    store = copy_store(demo_store, tmp_path / "analyst.gpkg")
+    monkeypatch.setenv(STORE_ENV, store.url)
+    at = page_as(store, "map_explorer", "analyst")
+    reads = _counting(monkeypatch, privacy, "read_incidents")
+    at.radio(key="f_source").set_value("Community").run()
+    assert [list(args[2].sources) for args in reads] == [["community"]]

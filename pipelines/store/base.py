@@ -104,6 +104,25 @@ class IncidentQuery:
     bbox: tuple[float, float, float, float] | None = None
     columns: Sequence[str] | None = None  # None: every column except ``raw`` and ``dedupe_key``
 
+    def widened(self) -> IncidentQuery | None:
+        """This query without its category and source filters, whose rows :meth:`narrow` brings back to this
+        query's in memory (a cache of the wider read then serves every choice of those two filters); ``None``
+        when there is nothing to widen or the columns read would not hold ``category`` and ``source``."""
+        if self.categories is None and self.sources is None:
+            return None
+        if self.columns is not None and not {"category", "source"} <= set(self.columns):
+            return None
+        return replace(self, categories=None, sources=None)
+
+    def narrow(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows, read with :meth:`widened`, that this query reads: those of its categories and sources
+        (the same test as the stores' ``IN (...)``), in their order, numbered from 0 as a read numbers them."""
+        keep = pd.Series(True, index=rows.index)
+        for column, values in (("category", self.categories), ("source", self.sources)):
+            if values is not None:
+                keep &= rows[column].isin(list(values))
+        return rows[keep.to_numpy()].reset_index(drop=True)
+
 
 @dataclass(frozen=True)
 class LoginCount:
