@@ -263,7 +263,7 @@ def _table(rows: list[tuple], *, header: str) -> str:
         "|---|---:|---:|---:|---:|---|",
     ]
     for name, before, now, goal in rows:
-        ratio = f"{before / now:.1f}x" if now and before is not None else ""
+        ratio = f"{before / now:.1f}x" if now and before is not None and goal is not None else ""
         was = "not run" if before is None else f"{before:.2f}"
         aim, met = ("", "") if goal is None else (f"≤ {goal}", "yes" if now <= goal else "no")
         lines.append(f"| {name} | {was} | {now:.2f} | {ratio} | {aim} | {met} |")
