@@ -26,7 +26,7 @@ from pipelines.schemas import AUDIT_EVENTS
 from pipelines.store.base import Store
 
 if TYPE_CHECKING:
-    from pipelines.privacy import Viewer
+    from pipelines.privacy.viewer import Viewer
 
 #: Longest text kept in ``user`` and ``target`` (a failed login's username is whatever was typed).
 _MAX_TEXT = 200

@@ -37,7 +37,7 @@ from pipelines.sources.mapping import (
     refuse_repeat_table,
     require_location,
 )
-from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, read_tabular
+from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, preview_rows, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy
 from pipelines.terms import store_taxonomy
@@ -123,8 +123,6 @@ def resolve_mapping(
     try:
         require_location(mapping, columns, file_name)
     except MissingLocationError as exc:  # what a page needs to let the person choose the columns
-        from pipelines.ingest.report import preview_rows
-
         exc.preview = preview_rows(raw.frame, personal=mapping.personal)
         raise
     return mapping

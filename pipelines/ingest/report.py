@@ -12,7 +12,7 @@ the column mapping found, or could not find, in words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from pipelines.dates import _HAS_TIME
 from pipelines.ingest.rejections import describe
 from pipelines.pii import redact_frame
 from pipelines.sources.mapping import ColumnMapping
-from pipelines.sources.tabular import ROW_NUMBER
+from pipelines.sources.tabular import ROW_NUMBER, preview_rows  # noqa: F401 - the upload page's preview
 from pipelines.validate import ACCEPTED, DUPLICATE, REJECTED
 from pipelines.views import local_times
 
@@ -242,17 +242,6 @@ def mapping_notes(mapping: ColumnMapping) -> list[str]:
 def mapping_lines(mapping: ColumnMapping) -> list[str]:
     """Which column plays which role, one ``Label: column`` line each (roles without a column left out)."""
     return [f"{ROLE_LABELS.get(role, role)}: {column}" for role, column in mapping.roles().items() if column]
-
-
-def preview_rows(frame: pd.DataFrame, *, personal: Sequence[str] = (), n: int = 5) -> pd.DataFrame:
-    """The first ``n`` rows of a file as read, for a person choosing its columns: the row number in the
-    spreadsheet first, personal columns left out, phone numbers, ID numbers and e-mails redacted."""
-    columns = [c for c in frame.columns if c != ROW_NUMBER and c not in set(personal)]
-    head = frame.head(n)
-    shown, _ = redact_frame(head[columns], columns)
-    if ROW_NUMBER in head:
-        shown.insert(0, "Row", head[ROW_NUMBER].to_numpy())
-    return shown.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -29,21 +29,24 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import pandas as pd
 
-from pipelines.privacy.rows import WITHHELD_COLUMNS
 from pipelines.privacy.suppress import published_order, suppress_counts
 from pipelines.privacy.viewer import Viewer
 from pipelines.schemas import ASSET_CONSENT
 
-if TYPE_CHECKING:
-    from pipelines.act.agenda import MeetingContext
+#: A meeting context (:class:`pipelines.act.agenda.MeetingContext`): not imported, since the agenda reads
+#: through this package and the privacy rules stand below everything that uses them.
+MeetingContext = TypeVar("MeetingContext")
 
 SENSITIVE_LABEL = "Sensitive categories (combined)"
 SENSITIVE_CODE = "sensitive_combined"
 PERSONAL_ASSETS = "individuals"  # the ABCD category whose assets are people
+#: Columns withheld from sensitive rows below ``analyst`` (free text, the category as the reporter wrote it,
+#: and links back to the source record).
+WITHHELD_COLUMNS = ("description", "raw", "raw_category", "external_id")
 #: Columns blanked in the public variant, per table.
 PERSONAL_COLUMNS = {
     "actions": ("owner_person", "blocked_by", "unblocker", "updated_by"),

@@ -28,13 +28,11 @@ import pandas as pd
 
 from pipelines import audit
 from pipelines.privacy import generalise
+from pipelines.privacy.public import PERSONAL_COLUMNS, WITHHELD_COLUMNS, visible_assets
 from pipelines.privacy.viewer import Viewer
 from pipelines.schemas import INCIDENTS
 from pipelines.store.base import IncidentQuery, Store
 
-#: Columns withheld from sensitive rows below ``analyst`` (free text, the category as the reporter wrote it,
-#: and links back to the source record).
-WITHHELD_COLUMNS = ("description", "raw", "raw_category", "external_id")
 #: Columns emptied in a count's input for viewers who do not see rows (free text, who reported).
 COUNT_ONLY_DROPPED = (*WITHHELD_COLUMNS, "org", "dedupe_key", "batch_id")
 GENERALISED = "generalised"
@@ -209,8 +207,6 @@ def read_table(store: Store, viewer: Viewer, name: str) -> pd.DataFrame:
     - ``rejections``: for the data-quality roles; a cso its own organisation's; the rejected content
       (``raw``) only for analysts and admins, and for a cso its own.
     """
-    from pipelines.privacy.public import PERSONAL_COLUMNS, visible_assets
-
     if name not in REGISTER_TABLES:
         raise KeyError(f"read_table reads {', '.join(REGISTER_TABLES)}; got {name!r} (incidents: read_incidents)")
     if name == "batches":

@@ -41,6 +41,7 @@ import json
 import re
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -51,6 +52,7 @@ import pyarrow.csv as pacsv
 
 from pipelines.errors import UnusableFileError
 from pipelines.ingest.columns import is_repeat_table
+from pipelines.pii import redact_frame
 from pipelines.sources.archive import (
     MAX_UNZIPPED_BYTES,
     TABLE_SUFFIXES,
@@ -685,3 +687,14 @@ def read_grid(path: str | Path, *, data: bytes | None = None) -> list[tuple[str 
     except csv.Error as exc:
         raise UnusableFileError(f"{path.name} could not be read as CSV ({exc}); save it again as CSV UTF-8.") from exc
     return [(None, rows)]
+
+
+def preview_rows(frame: pd.DataFrame, *, personal: Sequence[str] = (), n: int = 5) -> pd.DataFrame:
+    """The first ``n`` rows of a file as read, for a person choosing its columns: the row number in the
+    spreadsheet first, personal columns left out, phone numbers, ID numbers and e-mails redacted."""
+    columns = [c for c in frame.columns if c != ROW_NUMBER and c not in set(personal)]
+    head = frame.head(n)
+    shown, _ = redact_frame(head[columns], columns)
+    if ROW_NUMBER in head:
+        shown.insert(0, "Row", head[ROW_NUMBER].to_numpy())
+    return shown.reset_index(drop=True)
