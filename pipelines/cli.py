@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from pipelines import settings
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, ROLES, SOURCES
-from pipelines.settings import SETTINGS, default_store_url
+from pipelines.settings import default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
 
@@ -166,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     incidents.add_argument(
         "--area-kind",
-        default=SETTINGS.area_kind,
+        default=settings.SETTINGS.area_kind,
         choices=PLACED_KINDS,
         help="which stored areas --area-col names: neighbourhood (Safe Neighbourhoods, the default) or precinct "
         "(police stations)",
@@ -176,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="METRES",
         help="points outside every area but within this many metres of one are placed in the nearest "
-        f"(default: {SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
+        f"(default: {settings.SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
     )
     incidents.add_argument("--dry-run", action="store_true")
 
@@ -731,7 +732,7 @@ def _ward_report(store, args: argparse.Namespace) -> int:
             loaded = (
                 ""
                 if pd.isna(row.loaded_at)
-                else f", loaded {row.loaded_at.tz_convert(SETTINGS.local_timezone):%Y-%m-%d}"
+                else f", loaded {row.loaded_at.tz_convert(settings.SETTINGS.local_timezone):%Y-%m-%d}"
             )
             print(f"{row.version}: {row.areas} wards from {row.file_name}{loaded}")
         return 0
