@@ -50,7 +50,7 @@ import pipelines.settings
 from pipelines import audit
 from pipelines.errors import AreaSafeError
 from pipelines.privacy import PUBLIC, Viewer
-from pipelines.schemas import ROLES
+from pipelines.schemas import USER_ROLES
 from pipelines.settings import Settings
 from pipelines.store.base import Store
 
@@ -140,8 +140,8 @@ def _require_user(store: Store, username: str) -> pd.DataFrame:
 
 
 def _check_role(role: str, org: str | None) -> None:
-    if role not in ROLES:
-        raise AuthError(f"--role must be one of {', '.join(ROLES)}; got {role!r}")
+    if role not in USER_ROLES:
+        raise AuthError(f"--role must be one of {', '.join(USER_ROLES)}; got {role!r}")
     if role == "cso" and not (org and org.strip()):
         raise AuthError("a cso account belongs to one organisation: give it with --org ORG")
 

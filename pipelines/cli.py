@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, ROLES, SOURCES
+from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, SOURCES, USER_ROLES
 from pipelines.settings import default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
@@ -240,7 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     user_commands = users.add_subparsers(dest="user_command", required=True)
     add = user_commands.add_parser("add", help="create an account (the password is read from standard input)")
     add.add_argument("name")
-    add.add_argument("--role", required=True, help=f"one of {', '.join(ROLES)}")
+    add.add_argument("--role", required=True, help=f"one of {', '.join(USER_ROLES)}")
     add.add_argument("--org", help="organisation (required for cso)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--sso-only", action="store_true", help="no password: the account logs in through SSO only")
@@ -250,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
         user_commands.add_parser(verb, help=text).add_argument("name")
     set_role = user_commands.add_parser("set-role", help="change an account's role")
     set_role.add_argument("name")
-    set_role.add_argument("role", help=f"one of {', '.join(ROLES)}")
+    set_role.add_argument("role", help=f"one of {', '.join(USER_ROLES)}")
     set_role.add_argument("--org", help="organisation (required when the new role is cso)")
     set_password = user_commands.add_parser("set-password", help="set a new password (read from standard input)")
     set_password.add_argument("name")
@@ -314,7 +314,7 @@ def _parser() -> argparse.ArgumentParser:
     ward.add_argument("--out", dest="ward_out", metavar="FILE")
     ward.add_argument("--boundary-version", dest="ward_version", metavar="NAME")
     ward.add_argument("--list-versions", action="store_true")
-    ward.add_argument("--role", dest="report_role", choices=ROLES)
+    ward.add_argument("--role", dest="report_role", choices=USER_ROLES)
     ward.add_argument("--org", dest="report_org")
     ward.add_argument("--no-summary", action="store_true")
 
