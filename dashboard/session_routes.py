@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipelines import auth
-from pipelines.settings import SETTINGS, default_store_url
+from pipelines import auth, settings
+from pipelines.settings import default_store_url
 from pipelines.store import Store, open_store
 
 #: Where the routes answer, below the app's base path.
@@ -93,7 +93,7 @@ async def start(request: Request) -> Response:
     response.set_cookie(
         auth.COOKIE,
         token,
-        max_age=SETTINGS.session_absolute_hours * 3600,
+        max_age=settings.SETTINGS.session_absolute_hours * 3600,
         path=base_path(),
         secure=_https(request),
         httponly=True,

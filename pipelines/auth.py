@@ -46,11 +46,12 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+import pipelines.settings
 from pipelines import audit
 from pipelines.errors import AreaSafeError
 from pipelines.privacy import PUBLIC, Viewer
-from pipelines.schemas import ROLES
-from pipelines.settings import SETTINGS, Settings
+from pipelines.schemas import USER_ROLES
+from pipelines.settings import Settings
 from pipelines.store.base import Store
 
 _HASHER = PasswordHasher()
@@ -112,8 +113,9 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def check_password(password: str, *, settings: Settings = SETTINGS) -> None:
+def check_password(password: str, *, settings: Settings | None = None) -> None:
     """Refuse passwords that are too short or blank."""
+    settings = settings or pipelines.settings.SETTINGS
     if not password or not password.strip():
         raise AuthError("the password is empty; pipe one in, e.g. `printf '%s' \"$PASSWORD\" | areasafe users ...`")
     if len(password) < settings.min_password_length:
@@ -138,8 +140,8 @@ def _require_user(store: Store, username: str) -> pd.DataFrame:
 
 
 def _check_role(role: str, org: str | None) -> None:
-    if role not in ROLES:
-        raise AuthError(f"--role must be one of {', '.join(ROLES)}; got {role!r}")
+    if role not in USER_ROLES:
+        raise AuthError(f"--role must be one of {', '.join(USER_ROLES)}; got {role!r}")
     if role == "cso" and not (org and org.strip()):
         raise AuthError("a cso account belongs to one organisation: give it with --org ORG")
 
@@ -265,15 +267,18 @@ def set_password(store: Store, username: str, password: str, *, actor: Viewer, n
 # --------------------------------------------------------------------------------------------------
 # Login
 # --------------------------------------------------------------------------------------------------
-def lockout_seconds(failed: int, *, settings: Settings = SETTINGS) -> int:
+def lockout_seconds(failed: int, *, settings: Settings | None = None) -> int:
     """How long the next attempt must wait after the last of ``failed`` failures in a row (0: no wait)."""
+    settings = settings or pipelines.settings.SETTINGS
     if failed < settings.max_failed_logins:
         return 0
     doublings = min(failed - settings.max_failed_logins, 32)  # 2**32 lockouts exceed any cap
     return min(settings.lockout_seconds * 2**doublings, settings.max_lockout_seconds)
 
 
-def wait_seconds(failed: int, last_failed_at: pd.Timestamp | None, now: pd.Timestamp, *, settings=SETTINGS) -> int:
+def wait_seconds(
+    failed: int, last_failed_at: pd.Timestamp | None, now: pd.Timestamp, *, settings: Settings | None = None
+) -> int:
     """Seconds before another attempt is allowed after ``failed`` failures in a row (0: go ahead)."""
     lockout = lockout_seconds(failed, settings=settings)
     if not lockout or last_failed_at is None or pd.isna(last_failed_at):
@@ -282,9 +287,10 @@ def wait_seconds(failed: int, last_failed_at: pd.Timestamp | None, now: pd.Times
     return max(0, math.ceil(remaining))
 
 
-def _cutoffs(at: pd.Timestamp, *, settings: Settings = SETTINGS) -> list[dt.datetime | None]:
+def _cutoffs(at: pd.Timestamp, *, settings: Settings | None = None) -> list[dt.datetime | None]:
     """:func:`lockout_seconds` as the store applies it (:meth:`Store.claim_login_attempt`): after ``n``
     failures an attempt at ``at`` may go ahead if the last failure was at or before ``cutoffs[n]``."""
+    settings = settings or pipelines.settings.SETTINGS
     cutoffs: list[dt.datetime | None] = []
     for failed in itertools.count():
         lockout = lockout_seconds(failed, settings=settings)
@@ -343,9 +349,12 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _start_session(store: Store, viewer: Viewer, via: str, at: pd.Timestamp, *, settings=SETTINGS) -> Session:
+def _start_session(
+    store: Store, viewer: Viewer, via: str, at: pd.Timestamp, *, settings: Settings | None = None
+) -> Session:
     """Store a new session of ``viewer`` with a one-time ticket (returned on the session, hashed in the
     store), and delete the sessions that have expired meanwhile."""
+    settings = settings or pipelines.settings.SETTINGS
     ticket = secrets.token_urlsafe(32)
     session_id = secrets.token_hex(16)
     store.end_sessions(
@@ -385,7 +394,7 @@ def _why_gone(store: Store, session: Session) -> str:
 
 
 def refresh_session(
-    store: Store, session: Session, *, now: dt.datetime | None = None, settings: Settings = SETTINGS
+    store: Store, session: Session, *, now: dt.datetime | None = None, settings: Settings | None = None
 ) -> Session:
     """The session after one more page view (recorded in the store), or :class:`SessionExpired` when it is over.
 
@@ -394,6 +403,7 @@ def refresh_session(
     login, or when the account's role or organisation is no longer the one the session began with; an
     expired session's row is deleted.
     """
+    settings = settings or pipelines.settings.SETTINGS
     at = _now(now)
     rows = store.read_table("sessions", where={"session_id": session.session_id}) if session.session_id else ()
     if not len(rows):

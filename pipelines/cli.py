@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from pipelines import settings
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, ROLES, SOURCES
-from pipelines.settings import SETTINGS, default_store_url
+from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, SOURCES, USER_ROLES
+from pipelines.settings import default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
 
@@ -166,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     incidents.add_argument(
         "--area-kind",
-        default=SETTINGS.area_kind,
+        default=settings.SETTINGS.area_kind,
         choices=PLACED_KINDS,
         help="which stored areas --area-col names: neighbourhood (Safe Neighbourhoods, the default) or precinct "
         "(police stations)",
@@ -176,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="METRES",
         help="points outside every area but within this many metres of one are placed in the nearest "
-        f"(default: {SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
+        f"(default: {settings.SETTINGS.edge_tolerance_m:g}; 0 turns it off)",
     )
     incidents.add_argument("--dry-run", action="store_true")
 
@@ -239,7 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     user_commands = users.add_subparsers(dest="user_command", required=True)
     add = user_commands.add_parser("add", help="create an account (the password is read from standard input)")
     add.add_argument("name")
-    add.add_argument("--role", required=True, help=f"one of {', '.join(ROLES)}")
+    add.add_argument("--role", required=True, help=f"one of {', '.join(USER_ROLES)}")
     add.add_argument("--org", help="organisation (required for cso)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--sso-only", action="store_true", help="no password: the account logs in through SSO only")
@@ -249,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
         user_commands.add_parser(verb, help=text).add_argument("name")
     set_role = user_commands.add_parser("set-role", help="change an account's role")
     set_role.add_argument("name")
-    set_role.add_argument("role", help=f"one of {', '.join(ROLES)}")
+    set_role.add_argument("role", help=f"one of {', '.join(USER_ROLES)}")
     set_role.add_argument("--org", help="organisation (required when the new role is cso)")
     set_password = user_commands.add_parser("set-password", help="set a new password (read from standard input)")
     set_password.add_argument("name")
@@ -313,7 +314,7 @@ def _parser() -> argparse.ArgumentParser:
     ward.add_argument("--out", dest="ward_out", metavar="FILE")
     ward.add_argument("--boundary-version", dest="ward_version", metavar="NAME")
     ward.add_argument("--list-versions", action="store_true")
-    ward.add_argument("--role", dest="report_role", choices=ROLES)
+    ward.add_argument("--role", dest="report_role", choices=USER_ROLES)
     ward.add_argument("--org", dest="report_org")
     ward.add_argument("--no-summary", action="store_true")
 
@@ -731,7 +732,7 @@ def _ward_report(store, args: argparse.Namespace) -> int:
             loaded = (
                 ""
                 if pd.isna(row.loaded_at)
-                else f", loaded {row.loaded_at.tz_convert(SETTINGS.local_timezone):%Y-%m-%d}"
+                else f", loaded {row.loaded_at.tz_convert(settings.SETTINGS.local_timezone):%Y-%m-%d}"
             )
             print(f"{row.version}: {row.areas} wards from {row.file_name}{loaded}")
         return 0

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines import settings
 from pipelines.schemas import LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
-from pipelines.settings import SETTINGS
 
 _CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
 assert tuple(_CODE_COLUMN) == PLACED_KINDS
@@ -203,7 +203,7 @@ def snap_degrees(snap_m: float | None = None) -> float:
     """The near-boundary distance in degrees: ``snap_m`` metres (``Settings.edge_tolerance_m`` when
     ``None``; 0 turns snapping off). A degree of latitude is the longest, so this never reaches
     further than the distance asked for."""
-    metres = SETTINGS.edge_tolerance_m if snap_m is None else float(snap_m)
+    metres = settings.SETTINGS.edge_tolerance_m if snap_m is None else float(snap_m)
     if not metres >= 0:  # NaN too
         raise ValueError(f"snap_m must be 0 (no snapping) or a positive number of metres; got {snap_m!r}")
     return metres / 111_320.0

@@ -45,7 +45,7 @@ REJECTION_REASONS = (
     "not_an_area",
 )
 DUPLICATE_REASONS = ("repeated_in_file", "already_stored")
-ROLES = ("admin", "analyst", "planner", "act_member", "cso")  # the public is "not logged in", not a role
+USER_ROLES = ("admin", "analyst", "planner", "act_member", "cso")  # the public is "not logged in", not a role
 AUDIT_EVENTS = (
     "login",
     "login_failed",
@@ -321,7 +321,7 @@ USERS = Table(
     "Local accounts. Passwords are stored as argon2 hashes only.",
     (
         Field("username", "text", "Login name.", nullable=False, unique=True),
-        Field("role", "text", "What the account may see and do.", nullable=False, isin=ROLES),
+        Field("role", "text", "What the account may see and do.", nullable=False, isin=USER_ROLES),
         Field("org", "text", "Organisation of a cso account (its rows and batches)."),
         Field("password_hash", "text", "argon2 hash; never the password."),
         Field("disabled", "bool", "A disabled account cannot log in.", nullable=False),
@@ -367,7 +367,7 @@ SESSIONS = Table(
         Field("ticket_hash", "text", "SHA-256 of the one-time login ticket; empty once exchanged.", unique=True),
         Field("ticket_expires_at", "datetime", "When the ticket stops working (UTC)."),
         Field("username", "text", "The account.", nullable=False),
-        Field("role", "text", "The account's role when the session began.", nullable=False, isin=ROLES),
+        Field("role", "text", "The account's role when the session began.", nullable=False, isin=USER_ROLES),
         Field("org", "text", "The account's organisation when the session began."),
         Field("via", "text", "How the user logged in.", nullable=False, isin=("password", "sso")),
         Field("created_at", "datetime", "When the session began (UTC).", nullable=False),

@@ -2,13 +2,24 @@
 
 Place in the data flow: read by the CLI and the dashboard when they open a store or load the
 taxonomy; nothing else reads environment variables.
+
+Read settings when they are used, through the module: ``from pipelines import settings`` and then
+``settings.SETTINGS.chunk_rows`` inside the function, never ``from pipelines.settings import SETTINGS``
+(that binds the object at import, so an override would have to reach each module separately). A
+function that takes ``settings=`` defaults it to ``None`` and reads ``SETTINGS`` when called. Then one
+override reaches every module: ``with settings.override(chunk_rows=2): ...``, or in a test
+``monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, chunk_rows=2))``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -98,7 +109,34 @@ class Settings:
     persons_per_household: float = 3.3
 
 
+#: The settings in force. Read it as ``settings.SETTINGS`` when used (see the module docstring).
 SETTINGS = Settings()
+
+
+@contextmanager
+def override(**changes: Any) -> Iterator[Settings]:
+    """Use ``SETTINGS`` with ``changes`` in every module until the block ends.
+
+    Parameters
+    ----------
+    **changes
+        Field names of :class:`Settings` and their values for the block, e.g. ``chunk_rows=2``.
+
+    Yields
+    ------
+    Settings
+        The settings in force inside the block.
+    """
+    global SETTINGS
+    unknown = sorted(set(changes) - {field.name for field in dataclasses.fields(Settings)})
+    if unknown:
+        raise TypeError(f"Settings has no field {', '.join(unknown)}; see pipelines/settings.py for the names.")
+    before = SETTINGS
+    SETTINGS = dataclasses.replace(before, **changes)
+    try:
+        yield SETTINGS
+    finally:
+        SETTINGS = before
 
 
 def default_store_url() -> str:

@@ -38,14 +38,13 @@ import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from pipelines import schemas
+from pipelines import schemas, settings
 from pipelines.areanames import AreaMatcher
 from pipelines.dates import DateFormat, ambiguous_dates, parse_dates, resolve_date_format
 from pipelines.errors import MappingError
 from pipelines.ingest.rejections import rejection_rows, unsplit_row
 from pipelines.pii import redact_frame
 from pipelines.place import AreaIndex, lands_in_areas
-from pipelines.settings import SETTINGS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable
 from pipelines.taxonomy import Taxonomy, sensitive_wording, sensitive_wording_mask
@@ -469,7 +468,7 @@ def validate_incidents(
     date_missing_v = date_missing.to_numpy(dtype=bool)
     flags[date_missing_v & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
     date_values = functools.cache(lambda: _text(redacted, mapping.date).to_numpy(dtype=object))
-    earliest = pd.Timestamp(SETTINGS.earliest_date, tz="UTC")
+    earliest = pd.Timestamp(settings.SETTINGS.earliest_date, tz="UTC")
     invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
     if fmt.pattern:
         expected = f"does not fit the date format {fmt.pattern!r} chosen for this file"
@@ -482,9 +481,9 @@ def validate_incidents(
     reject(
         invalid_date,
         "invalid_date",
-        lambda i: f"Date {date_values()[i]!r} {expected} (or is before {SETTINGS.earliest_date}); {advice}.",
+        lambda i: f"Date {date_values()[i]!r} {expected} (or is before {settings.SETTINGS.earliest_date}); {advice}.",
     )
-    latest = now + pd.Timedelta(hours=SETTINGS.future_tolerance_hours)
+    latest = now + pd.Timedelta(hours=settings.SETTINGS.future_tolerance_hours)
     future = (occurred > latest).fillna(False).to_numpy(dtype=bool)
     reject(
         future,

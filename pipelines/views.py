@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines import settings
 from pipelines.hotspots import change as change_rule
 from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import baseline_months
 from pipelines.schemas import SOURCES, STATUS_WORDS
-from pipelines.settings import SETTINGS
 from pipelines.taxonomy import load_taxonomy
 
 MONTH = "month"
@@ -28,14 +28,14 @@ MONTH = "month"
 
 def local_month(occurred_at: pd.Series) -> pd.Series:
     """Local calendar month (``pd.Period``) of tz-aware UTC timestamps."""
-    local = occurred_at.dt.tz_convert(SETTINGS.local_timezone).dt.tz_localize(None)
+    local = occurred_at.dt.tz_convert(settings.SETTINGS.local_timezone).dt.tz_localize(None)
     return local.dt.to_period("M")
 
 
 def month_bounds(month: pd.Period) -> tuple[dt.datetime, dt.datetime]:
     """UTC ``[start, end)`` of a local calendar month, for :class:`~pipelines.store.IncidentQuery`."""
-    start = pd.Timestamp(month.start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
-    end = pd.Timestamp((month + 1).start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
+    start = pd.Timestamp(month.start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
+    end = pd.Timestamp((month + 1).start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
     return start.to_pydatetime(), end.to_pydatetime()
 
 
@@ -204,7 +204,7 @@ def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.Da
     months = local_month(incidents["occurred_at"])
     rows = incidents[(months == month) & (incidents["source"] == "community")].sort_values("occurred_at")
     labels = category_labels()
-    local = rows["occurred_at"].dt.tz_convert(SETTINGS.local_timezone)
+    local = rows["occurred_at"].dt.tz_convert(settings.SETTINGS.local_timezone)
     return pd.DataFrame(
         {
             "date": local.dt.strftime("%Y-%m-%d"),
@@ -477,7 +477,9 @@ def record_rows(record: dict, *, areas: pd.DataFrame | None = None) -> pd.DataFr
             text = str(status_words(text))
         elif field.endswith("_at"):
             when = pd.to_datetime(text, utc=True, errors="coerce")
-            text = text if pd.isna(when) else when.tz_convert(SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
+            text = (
+                text if pd.isna(when) else when.tz_convert(settings.SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
+            )
         elif field in ("population", "budget_zar", "count"):
             number = pd.to_numeric(text, errors="coerce")
             text = text if pd.isna(number) else f"{number:,.0f}"
@@ -498,7 +500,7 @@ def status_history(
     when = pd.to_datetime(log["changed_at"], utc=True, format="ISO8601")
     table = pd.DataFrame(
         {
-            "when": when.dt.tz_convert(SETTINGS.local_timezone).dt.strftime("%Y-%m-%d %H:%M"),
+            "when": when.dt.tz_convert(settings.SETTINGS.local_timezone).dt.strftime("%Y-%m-%d %H:%M"),
             "intervention": log["intervention_id"].map(names).fillna(log["intervention_id"]),
             "status": log["status"],
             "note": log["note"],
@@ -535,7 +537,7 @@ def local_times(values: pd.Series, *, date_only: pd.Series | None = None) -> pd.
     without a UTC offset; where ``date_only`` is true (the report gave a day and no time) as
     ``YYYY-MM-DD``. Missing or unreadable values become ``None``."""
     when = pd.to_datetime(pd.Series(values), utc=True, errors="coerce", format="mixed")
-    local = when.dt.tz_convert(SETTINGS.local_timezone)
+    local = when.dt.tz_convert(settings.SETTINGS.local_timezone)
     text = local.dt.strftime("%Y-%m-%d %H:%M")
     if date_only is not None:
         day_only = pd.Series(date_only, index=text.index).fillna(False).astype(bool)
@@ -562,7 +564,7 @@ def _words(value: object) -> str:
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", value):
         when = pd.to_datetime(value, utc=True, errors="coerce")
         if pd.notna(when):
-            return when.tz_convert(SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
+            return when.tz_convert(settings.SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 

@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines import crosswalk, privacy
+from pipelines import crosswalk, privacy, settings
 from pipelines.act import finance
 from pipelines.act.actions import OPEN_STATUSES, read_actions
 from pipelines.act.agenda import HOTSPOT_MONTHS, MeetingContext
@@ -39,7 +39,6 @@ from pipelines.privacy.public import PERSONAL_COLUMNS, SENSITIVE_CODE, SENSITIVE
 from pipelines.privacy.published import count_threshold
 from pipelines.privacy.rows import sensitive_mask
 from pipelines.privacy.wards import differencing_leaks, overlapping_codes, publish_ward_counts
-from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import category_labels, status_words
 
@@ -232,7 +231,7 @@ def _other_versions(store: Store, version: str, points: gpd.GeoSeries) -> dict[s
 
 
 def _local_start(period: pd.Period) -> pd.Timestamp:
-    return pd.Timestamp(period.start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
+    return pd.Timestamp(period.start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
 
 
 def _ward_population(precincts: gpd.GeoDataFrame, walk: crosswalk.Crosswalk) -> dict[str, float]:

@@ -418,9 +418,9 @@ def test_kept_identical_rows_are_separate_events_and_a_reupload_adds_nothing(any
 def test_copies_are_numbered_across_chunks(any_area_store, tmp_path, monkeypatch):
     import dataclasses
 
-    from pipelines.ingest import incidents as ingest
+    from pipelines import settings
 
-    monkeypatch.setattr(ingest, "SETTINGS", dataclasses.replace(ingest.SETTINGS, chunk_rows=2))
+    monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, chunk_rows=2))
     path = write_csv(tmp_path, "same.csv", IDENTICAL + "2025-03-04 18:30,Robbery,-34.05,18.55\n")
     prepared = prepare_incidents(any_area_store, path, source="community", org="cso", now=NOW, keep_identical_rows=True)
     keys = prepared.incidents["dedupe_key"].tolist()

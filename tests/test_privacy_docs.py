@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.privacy import PERMISSIONS
-from pipelines.schemas import AUDIT_EVENTS, ROLES
+from pipelines.schemas import AUDIT_EVENTS, USER_ROLES
 from pipelines.settings import PROJECT_ROOT, SETTINGS
 
 DOC = (PROJECT_ROOT / "docs" / "privacy.md").read_text()
@@ -30,7 +30,7 @@ def test_privacy_doc_matches_the_settings():
 
 
 def test_privacy_doc_names_every_role_event_and_action():
-    for name in (*ROLES, *AUDIT_EVENTS):
+    for name in (*USER_ROLES, *AUDIT_EVENTS):
         assert f"`{name}`" in DOC, name
     assert "PERMISSIONS" in DOC and set(PERMISSIONS) >= {"users", "audit", "delete_batch"}
 

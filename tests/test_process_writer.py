@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines import settings
 from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
-from pipelines.store import StoreError, gpkg
+from pipelines.store import StoreError
 from pipelines.store._process_writer import ProcessWriter
 from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import load_areas, write_csv
@@ -46,7 +47,7 @@ def own_tempdir(tmp_path, monkeypatch):
 
 
 def _process_from(monkeypatch, rows: int) -> list[ProcessWriter]:
-    monkeypatch.setattr(gpkg, "SETTINGS", dataclasses.replace(gpkg.SETTINGS, process_writer_rows=rows))
+    monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, process_writer_rows=rows))
     made: list[ProcessWriter] = []
     original = ProcessWriter.__init__
 
@@ -133,10 +134,10 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import dataclasses, sys, time
     from pipelines.ingest import incidents as ingest
-    from pipelines.store import gpkg, open_store
+    from pipelines import settings
+    from pipelines.store import open_store
     from pipelines.store._process_writer import ProcessWriter
-    gpkg.SETTINGS = dataclasses.replace(gpkg.SETTINGS, process_writer_rows=1)
-    ingest.SETTINGS = dataclasses.replace(ingest.SETTINGS, chunk_rows=100)
+    settings.SETTINGS = dataclasses.replace(settings.SETTINGS, process_writer_rows=1, chunk_rows=100)
     original = ProcessWriter.add
     def add(self, **frames):
         original(self, **frames)

@@ -3,7 +3,6 @@ concurrency, crash safety, queries, record tables, and placement with the same c
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import multiprocessing
 import random
@@ -97,15 +96,14 @@ def test_sigkill_during_commit_leaves_store_as_before(any_area_store, tmp_path):
 
 def _upload_and_report(url: str, csv: str, started) -> None:
     """Child of the kill test: ingest in small chunks and say when the first chunk goes to the writer."""
-    from pipelines.ingest import incidents as ingest
-
-    ingest.SETTINGS = dataclasses.replace(ingest.SETTINGS, chunk_rows=400)
+    from pipelines import settings
 
     def progress(step: str, fraction: float) -> None:
         if step == "validating and placing":
             started.set()
 
-    ingest_incidents(open_store(url), csv, source="community", org="A", progress=progress)
+    with settings.override(chunk_rows=400):
+        ingest_incidents(open_store(url), csv, source="community", org="A", progress=progress)
 
 
 def _consistent(store: Store) -> tuple[int, int]:

@@ -9,6 +9,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
+from pipelines import settings
 from pipelines.ingest import incidents as ingest
 from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
 from pipelines.store import IncidentQuery, StoreError
@@ -52,7 +53,7 @@ def _file(tmp_path, rows=ROWS, name="c.csv"):
 
 
 def _chunks(monkeypatch, rows: int) -> None:
-    monkeypatch.setattr(ingest, "SETTINGS", dataclasses.replace(ingest.SETTINGS, chunk_rows=rows))
+    monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, chunk_rows=rows))
 
 
 def _stored(store: Store) -> tuple[list, list]:

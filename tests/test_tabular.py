@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipelines import settings
 from pipelines.errors import AreaSafeError, UnusableFileError
 from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
-from pipelines.settings import SETTINGS
 from pipelines.sources import limits
 from pipelines.sources.tabular import ROW_NUMBER, default_sheet, detect_encoding, read_tabular, sheet_names
 
@@ -113,14 +113,14 @@ def test_hostile_containers_are_refused_in_words(data, match):
 
 
 def test_upload_limits_apply_to_the_unpacked_table(monkeypatch):
-    monkeypatch.setattr(limits, "SETTINGS", dataclasses.replace(SETTINGS, max_upload_rows=3))
+    monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, max_upload_rows=3))
     body = HEADER + "".join(GOOD.replace("1,", f"{i},", 1) for i in range(5))
     packed = gzip.compress(body.encode())
     with pytest.raises(AreaSafeError, match="Row limit: survey.csv.gz has at least 4 data rows"):
         limits.check_upload("survey.csv.gz", packed)
     with pytest.raises(AreaSafeError, match="Row limit: survey.zip has at least 4 data rows"):
         limits.check_upload("survey.zip", _zip({"survey.csv": body}))
-    monkeypatch.setattr(limits, "SETTINGS", dataclasses.replace(SETTINGS, max_upload_unzipped_bytes=10_000))
+    monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, max_upload_unzipped_bytes=10_000))
     with pytest.raises(AreaSafeError, match="zip bomb"):
         limits.check_upload("big.csv.gz", gzip.compress(HEADER.encode() + b"1" * 20_000))
     assert limits.check_upload("ok.csv.gz", gzip.compress((HEADER + GOOD).encode())).name == "ok.csv.gz"

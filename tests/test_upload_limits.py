@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import access
+from pipelines import access, settings
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import registers
 from pipelines.privacy.viewer import Viewer
@@ -230,7 +230,7 @@ def test_a_hostile_file_on_the_page_shows_the_limit_and_stores_nothing(demo_copy
 
 def test_files_at_the_limits_pass(monkeypatch):
     small = dataclasses.replace(SETTINGS, max_upload_rows=3, max_upload_columns=3, max_line_bytes=20)
-    monkeypatch.setattr(limits, "SETTINGS", small)
+    monkeypatch.setattr(settings, "SETTINGS", small)
     limits.check_upload("ok.csv", b'a,b,c\n1,2,3\n4,"x\ny",6\n7,8,9\n')  # a quoted line break is one row
     limits.check_upload("ok.xlsx", hostile.workbook([["a", "b", "c"], ["1", "2", "3"], ["4"], ["7"]]))
     with pytest.raises(AreaSafeError, match="Row limit: ok.csv has at least 4 data rows"):

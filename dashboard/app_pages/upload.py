@@ -21,11 +21,11 @@ from pipelines.errors import AreaSafeError, MissingLocationError
 from pipelines.ingest import rejections, report
 from pipelines.schemas import PLACED_KINDS, SOURCES
 from pipelines.sources import tabular
-from pipelines.sources.mapping import FORMATS, ROLES
+from pipelines.sources.mapping import COLUMN_ROLES, FORMATS
 
 NONE = "(none)"
 MAIN_ROLES = ("lat", "lon", "date", "category", "description", "geopoint")
-MORE_ROLES = tuple(r for r in ROLES if r not in MAIN_ROLES)
+MORE_ROLES = tuple(r for r in COLUMN_ROLES if r not in MAIN_ROLES)
 DATE_ORDERS = {
     "auto": "Work it out from the file",
     "dmy": "Day first (31/12/2025)",
@@ -92,7 +92,7 @@ if upload is not None:
         options["sheet"] = sheet
     if keep_identical is not None:
         options["keep_identical_rows"] = keep_identical
-    chosen = {role: state.get(f"u_{tag}_{role}") for role in ROLES}
+    chosen = {role: state.get(f"u_{tag}_{role}") for role in COLUMN_ROLES}
     overrides = {role: ("" if value == NONE else value) for role, value in chosen.items() if value is not None}
     if not overrides.get("area"):
         overrides.pop("area", None)

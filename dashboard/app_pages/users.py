@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import common
 from pipelines import auth, views
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ROLES
+from pipelines.schemas import USER_ROLES
 
 viewer = common.require("users")
 st.title("Users")
@@ -34,7 +34,7 @@ left, right = st.columns(2)
 with left, st.form("add_user", clear_on_submit=True):
     st.subheader("Add an account")
     name = st.text_input("Username", key="us_name")
-    role = st.selectbox("Role", ROLES, index=None, key="us_role")
+    role = st.selectbox("Role", USER_ROLES, index=None, key="us_role")
     org = st.text_input("Organisation (cso accounts)", key="us_org") or None
     password = st.text_input("Password", type="password", key="us_password")
     if st.form_submit_button("Add", type="primary"):
@@ -47,7 +47,7 @@ with right:
     chosen = st.selectbox("Account", list(users["username"]), index=None, key="us_chosen")
     if chosen:
         row = users.set_index("username").loc[chosen]
-        new_role = st.selectbox("Role", ROLES, index=ROLES.index(row["role"]), key="us_new_role")
+        new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(row["role"]), key="us_new_role")
         new_org = st.text_input("Organisation", value=row["org"] or "", key="us_new_org") or None
         cols = st.columns(3)
         if cols[0].button("Save role", key="us_set_role"):

@@ -43,7 +43,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from pipelines import privacy
+from pipelines import privacy, settings
 from pipelines.act import finance
 from pipelines.act.actions import OPEN_STATUSES, meeting_id, overdue
 from pipelines.errors import AreaSafeError
@@ -57,7 +57,6 @@ from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoo
 from pipelines.privacy import Viewer, suppress
 from pipelines.privacy import public as rules
 from pipelines.schemas import STATUS_WORDS
-from pipelines.settings import SETTINGS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import HOT_TRENDS, category_labels
 
@@ -245,7 +244,7 @@ def load_meeting(
     if area.empty:
         known = ", ".join(sorted(map(str, areas["code"]))) or "none (load neighbourhood boundaries first)"
         raise UnknownNeighbourhoodError(f"Unknown neighbourhood {code!r} for --neighbourhood; known codes: {known}.")
-    end = pd.Timestamp((period + 1).start_time).tz_localize(SETTINGS.local_timezone).tz_convert("UTC")
+    end = pd.Timestamp((period + 1).start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
     query = IncidentQuery(neighbourhood=code, end=end, columns=list(_INCIDENT_COLUMNS))
     incidents = privacy.counting_rows(store, viewer, query)
     resolution = privacy.hotspot_resolution(store, viewer)
@@ -365,7 +364,7 @@ def action_review(actions: pd.DataFrame, *, this_meeting: str, as_of: dt.date, s
     if not len(actions):
         return pd.DataFrame(columns=list(ACTION_REVIEW_COLUMNS))
     earlier = actions[actions["meeting_id"].fillna("") != this_meeting]
-    updated = pd.to_datetime(earlier["updated_at"], utc=True).dt.tz_convert(SETTINGS.local_timezone).dt.date
+    updated = pd.to_datetime(earlier["updated_at"], utc=True).dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
     still_open = earlier["status"].isin(OPEN_STATUSES)
     closed_since = ~still_open & (updated > since) & (updated <= as_of)
     chosen = earlier[still_open | closed_since].copy()
@@ -448,7 +447,9 @@ def intervention_review(
     if not len(interventions):
         return pd.DataFrame(columns=[*INTERVENTION_REVIEW_COLUMNS, "_id"])
     entries = (
-        log.assign(_day=pd.to_datetime(log["changed_at"], utc=True).dt.tz_convert(SETTINGS.local_timezone).dt.date)
+        log.assign(
+            _day=pd.to_datetime(log["changed_at"], utc=True).dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
+        )
         if len(log)
         else log.assign(_day=[])
     )
@@ -883,7 +884,7 @@ def community_reports(
     """
     if not len(incidents):
         return pd.DataFrame(columns=list(REPORT_COLUMNS))
-    day = incidents["occurred_at"].dt.tz_convert(SETTINGS.local_timezone).dt.date
+    day = incidents["occurred_at"].dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
     rows = incidents[(incidents["source"] == "community") & (day > since) & (day <= as_of)]
     rows = rows.sort_values("occurred_at", ascending=False)
     labels = _labels()
@@ -896,7 +897,10 @@ def community_reports(
         ]
     return pd.DataFrame(
         {
-            "date": rows["occurred_at"].dt.tz_convert(SETTINGS.local_timezone).dt.strftime("%Y-%m-%d").to_numpy(),
+            "date": rows["occurred_at"]
+            .dt.tz_convert(settings.SETTINGS.local_timezone)
+            .dt.strftime("%Y-%m-%d")
+            .to_numpy(),
             "category": rows["category"].map(labels).fillna(rows["category"]).to_numpy(),
             "org": rows["org"].to_numpy(),
             "in_hotspot": where,

@@ -12,8 +12,8 @@ import re
 
 import pandas as pd
 
+from pipelines import settings
 from pipelines.errors import AreaSafeError
-from pipelines.settings import SETTINGS
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
@@ -46,7 +46,7 @@ def to_utc(value: TimeLike) -> pd.Timestamp | None:
         value = value.start_time
     ts = pd.Timestamp(value)
     if ts.tzinfo is None:
-        ts = ts.tz_localize(SETTINGS.local_timezone)
+        ts = ts.tz_localize(settings.SETTINGS.local_timezone)
     return ts.tz_convert("UTC")
 
 
@@ -58,7 +58,7 @@ def month_start(period: pd.Period) -> pd.Timestamp:
 def local_months(occurred_at: pd.Series) -> pd.Series:
     """The local calendar month of each UTC timestamp (``NaT`` stays missing)."""
     values = pd.to_datetime(occurred_at, utc=True)
-    return values.dt.tz_convert(SETTINGS.local_timezone).dt.tz_localize(None).dt.to_period("M")
+    return values.dt.tz_convert(settings.SETTINGS.local_timezone).dt.tz_localize(None).dt.to_period("M")
 
 
 def month_window(until: pd.Period, months: int) -> tuple[pd.Timestamp, pd.Timestamp, pd.PeriodIndex]:

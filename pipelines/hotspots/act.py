@@ -108,7 +108,9 @@ EFFECT_COLUMNS = (
     "reason",
     *_ESTIMATE_FIELDS,
 )
-MIN_COUNT = 10
+#: Fewest reports near an intervention before it started that give an effect verdict (not the
+#: privacy threshold, ``Settings.min_published_count``).
+MIN_REPORTS_BEFORE = 10
 MIN_MONTHS = 3
 #: Comparison places matched to an intervention's area, and the fewest that give a verdict.
 PLACES = 20
@@ -379,7 +381,7 @@ def did_estimate(
     places_after: Sequence[int] | np.ndarray,
     *,
     level: float = 0.95,
-    min_count: int = MIN_COUNT,
+    min_count: int = MIN_REPORTS_BEFORE,
     min_places: int = MIN_PLACES,
 ) -> DidEstimate:
     """The estimate and verdict of :class:`DidEstimate` from the counts near the intervention and in each
@@ -538,7 +540,7 @@ def intervention_effect(
     until: pd.Period | str | None = None,
     batches: pd.DataFrame | None = None,
     level: float = 0.95,
-    min_count: int = MIN_COUNT,
+    min_count: int = MIN_REPORTS_BEFORE,
 ) -> InterventionEffect:
     """Did incidents near an intervention fall after it started, compared with similar places?
 

@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines import schemas
+from pipelines import schemas, settings
 from pipelines.areanames import AreaMatcher, aliases
 from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError, MissingLocationError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.ingest.rejections import reason_column
 from pipelines.place import AreaIndex, place_incidents, snap_degrees
-from pipelines.settings import SETTINGS
 from pipelines.sources.archive import holds_tables
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.mapping import (
@@ -191,7 +190,7 @@ def _start_incidents(
 ) -> _IncidentRun:
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
-    area_kind = SETTINGS.area_kind if area_kind is None else area_kind
+    area_kind = settings.SETTINGS.area_kind if area_kind is None else area_kind
     if area_kind not in schemas.PLACED_KINDS:  # incidents keep the codes of these kinds (wards: when read)
         raise MappingError(f"--area-kind must be one of {', '.join(schemas.PLACED_KINDS)}; got {area_kind!r}")
     try:
@@ -248,7 +247,7 @@ def _parts(run: _IncidentRun, *, place: bool = True) -> Iterator[_Part]:
     Without ``place`` the chunks stay unplaced: the store places them (``Store.places_in_database``)."""
     frame = run.raw.frame
     n, seen = len(frame), set()
-    for start, stop in _chunk_bounds(n, SETTINGS.chunk_rows):
+    for start, stop in _chunk_bounds(n, settings.SETTINGS.chunk_rows):
         raw = replace(
             run.raw,
             frame=frame.iloc[start:stop].reset_index(drop=True),
@@ -466,7 +465,7 @@ def _with_notes(batch: Batch, run: _IncidentRun, totals: _Totals) -> Batch:
     """``batch`` with sentences for the rows placed other than by their own point: snapped to the nearest
     area, placed by the area they name, or by the closest area name (each to check)."""
     notes = []
-    metres = SETTINGS.edge_tolerance_m if run.snap_m is None else run.snap_m
+    metres = settings.SETTINGS.edge_tolerance_m if run.snap_m is None else run.snap_m
     snapped = batch.warnings.get("near_boundary", 0)
     if snapped:
         notes.append(

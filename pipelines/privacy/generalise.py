@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+import pipelines.settings
 from pipelines.schemas import STORE_CRS
-from pipelines.settings import SETTINGS, Settings
+from pipelines.settings import Settings
 
 #: Equal-area CRS for area sizes (WGS 84 / NSIDC EASE-Grid 2.0 Global).
 _EQUAL_AREA = "EPSG:6933"
@@ -62,12 +63,13 @@ def generalised_points(geoms: gpd.GeoSeries, resolution: int) -> gpd.GeoSeries:
     return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs or STORE_CRS)
 
 
-def households_per_cell(areas: gpd.GeoDataFrame, resolution: int, *, settings: Settings = SETTINGS) -> pd.Series:
+def households_per_cell(areas: gpd.GeoDataFrame, resolution: int, *, settings: Settings | None = None) -> pd.Series:
     """Estimated households in an average H3 cell at ``resolution`` in each populated area (by code).
 
     Households are the area's population over ``settings.persons_per_household``, spread evenly over
     its land; areas without a population are left out.
     """
+    settings = settings or pipelines.settings.SETTINGS
     population = pd.to_numeric(areas["population"], errors="coerce")
     populated = areas[population.notna() & (population > 0)]
     if not len(populated):
@@ -78,7 +80,7 @@ def households_per_cell(areas: gpd.GeoDataFrame, resolution: int, *, settings: S
     return pd.Series(per_cell, index=populated["code"].to_numpy(), name="households").dropna()
 
 
-def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings = SETTINGS) -> int:
+def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings | None = None) -> int:
     """The H3 resolution of generalised locations for these areas.
 
     The finest of ``settings.generalise_resolutions`` at which the *least* densely populated Safe
@@ -86,6 +88,7 @@ def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings = SETTI
     ``settings.min_households_per_cell`` households per cell; the coarsest when none does or no
     population is known.
     """
+    settings = settings or pipelines.settings.SETTINGS
     resolutions = settings.generalise_resolutions
     chosen = areas[areas["kind"] == "neighbourhood"] if "kind" in areas else areas
     if not len(households_per_cell(chosen, resolutions[0], settings=settings)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.settings import SETTINGS
+from pipelines import settings
 
 COUNT, SHOWN = "count", "shown"
 #: A count left out because its table could not be protected against subtraction from its total. Unlike
@@ -26,7 +26,7 @@ WITHHELD = "withheld"
 
 def threshold() -> int:
     """Counts from 1 to this minus one are suppressed (``SETTINGS.min_published_count``)."""
-    return SETTINGS.min_published_count
+    return settings.SETTINGS.min_published_count
 
 
 def is_small(values: object, *, limit: int | None = None) -> np.ndarray:
@@ -65,7 +65,7 @@ def suppress(
         (:func:`_protect_group`): with one suppressed count, its smallest non-zero neighbour is hidden
         too, and more while the hidden counts' sum would still narrow one of them.
     """
-    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    threshold = settings.SETTINGS.min_published_count if threshold is None else threshold
     values = np.asarray(counts, dtype=float)
     index = counts.index if isinstance(counts, pd.Series) else pd.RangeIndex(len(values))
     small = (values > 0) & (values < threshold)
@@ -88,7 +88,7 @@ def suppress(
 
 def shown_total(total: int, *, threshold: int | None = None) -> str:
     """A single published total: ``"<5"`` below the threshold, else the number."""
-    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    threshold = settings.SETTINGS.min_published_count if threshold is None else threshold
     return f"<{threshold}" if 0 < total < threshold else f"{total:,}"
 
 
@@ -111,7 +111,7 @@ def protected(values: np.ndarray, hidden: np.ndarray, *, threshold: int | None =
     six: each holds 1). A table that cannot be protected by hiding more of it must not be shown beside
     its total.
     """
-    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    threshold = settings.SETTINGS.min_published_count if threshold is None else threshold
     held = np.asarray(values, dtype=float)[np.asarray(hidden, dtype=bool)]
     if not len(held):
         return True
@@ -128,7 +128,7 @@ def unprotected(
     """Which rows belong to a group that :func:`suppress` could not make :func:`protected` (every non-zero
     count already hidden): such a group must not be shown beside its total. A group whose total is itself
     below the threshold is left alone, since that total reads ``"<5"`` and gives nothing to subtract from."""
-    threshold = SETTINGS.min_published_count if threshold is None else threshold
+    threshold = settings.SETTINGS.min_published_count if threshold is None else threshold
     values, hidden = np.asarray(counts, dtype=float), np.asarray(hidden, dtype=bool)
     labels = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
     out = np.zeros(len(values), dtype=bool)

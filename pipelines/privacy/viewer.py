@@ -11,7 +11,7 @@ import getpass
 from dataclasses import dataclass
 
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ROLES
+from pipelines.schemas import USER_ROLES
 
 #: Roles that receive incident rows (points and free text) of every organisation.
 ROW_ROLES = ("planner", "act_member", "analyst", "admin")
@@ -19,11 +19,11 @@ ROW_ROLES = ("planner", "act_member", "analyst", "admin")
 SENSITIVE_ROLES = ("analyst", "admin")
 #: Action -> who may do it (``None`` is the public). Pages and core functions both check this table.
 PERMISSIONS: dict[str, tuple[str | None, ...]] = {
-    "map": (None, *ROLES),
-    "profile": (None, *ROLES),
+    "map": (None, *USER_ROLES),
+    "profile": (None, *USER_ROLES),
     # A ward's page and its councillor's report: everyone, the public and csos by the public rules.
-    "ward": (None, *ROLES),
-    "glossary": (None, *ROLES),
+    "ward": (None, *USER_ROLES),
+    "glossary": (None, *USER_ROLES),
     "upload": ("cso", "planner", "analyst", "admin"),
     "batches": ("cso", "planner", "analyst", "admin"),
     "act_review": ("planner", "act_member", "analyst", "admin"),
@@ -61,8 +61,8 @@ class Viewer:
     org: str | None = None
 
     def __post_init__(self) -> None:
-        if self.role is not None and self.role not in ROLES:
-            raise AccessDenied(f"role must be one of {', '.join(ROLES)}; got {self.role!r}")
+        if self.role is not None and self.role not in USER_ROLES:
+            raise AccessDenied(f"role must be one of {', '.join(USER_ROLES)}; got {self.role!r}")
         if self.role == "cso" and not self.org:
             raise AccessDenied(f"a cso account must belong to an organisation; {self.username!r} has none")
         if self.role is None and self.username is not None:

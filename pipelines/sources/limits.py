@@ -26,8 +26,8 @@ import numpy as np
 import pyogrio
 import shapely
 
+from pipelines import settings
 from pipelines.errors import AreaSafeError
-from pipelines.settings import SETTINGS
 from pipelines.sources.archive import check_archive, holds_tables, megabytes
 from pipelines.sources.geofile import pick_layer, suffix_of, uploaded_dataset
 from pipelines.sources.tabular import as_text, is_geo_file, is_workbook, sniff_delimiter, unpack
@@ -77,7 +77,7 @@ def check_upload(name: str | None, data: bytes) -> Upload:
         _check_vector(label, data)
         return Upload(label, data)
     # A table: the limits apply to what is read, once a gzip or zip container is opened.
-    table = unpack(data, label, max_unzipped_bytes=SETTINGS.max_upload_unzipped_bytes).data
+    table = unpack(data, label, max_unzipped_bytes=settings.SETTINGS.max_upload_unzipped_bytes).data
     if is_workbook(table):
         _check_workbook(label, table)
     else:
@@ -87,7 +87,7 @@ def check_upload(name: str | None, data: bytes) -> Upload:
 
 def check_size(label: str, size: int, *, max_bytes: int | None = None) -> None:
     """Refuse a file larger than ``Settings.max_upload_bytes``."""
-    limit = SETTINGS.max_upload_bytes if max_bytes is None else max_bytes
+    limit = settings.SETTINGS.max_upload_bytes if max_bytes is None else max_bytes
     if size > limit:
         raise UploadLimitError(
             f"Size limit: {label} is {size / 2**20:,.1f} MB; the dashboard accepts files up to "
@@ -99,7 +99,7 @@ def check_rows(
     label: str, rows: int, *, max_rows: int | None = None, what: str = "data rows", at_least: bool = False
 ) -> None:
     """Refuse a file with more than ``Settings.max_upload_rows`` rows (``at_least``: counting stopped there)."""
-    limit = SETTINGS.max_upload_rows if max_rows is None else max_rows
+    limit = settings.SETTINGS.max_upload_rows if max_rows is None else max_rows
     if rows > limit:
         figure = f"at least {rows:,}" if at_least else f"{rows:,}"
         raise UploadLimitError(
@@ -109,7 +109,7 @@ def check_rows(
 
 
 def _check_columns(label: str, columns: int, where: str) -> None:
-    limit = SETTINGS.max_upload_columns
+    limit = settings.SETTINGS.max_upload_columns
     if columns > limit:
         raise UploadLimitError(
             f"Column limit: {label} has {columns:,} columns {where}; the dashboard accepts up to {limit:,}. "
@@ -127,7 +127,7 @@ def _check_delimited(label: str, data: bytes) -> None:
     text = as_text(data)  # UTF-16 as UTF-8, CR-only line ends as LF: the bytes the reader parses
     data = text.data
     longest, line_number = _longest_line(data)
-    limit = SETTINGS.max_line_bytes
+    limit = settings.SETTINGS.max_line_bytes
     if longest > limit:
         raise UploadLimitError(
             f"Line length limit: {label} has a line of {megabytes(longest)} (line {line_number:,}); the dashboard "
@@ -145,7 +145,10 @@ def _check_delimited(label: str, data: bytes) -> None:
     # Physical lines and delimiters per line bound rows and columns from above; only a file over a
     # bound is parsed (quoted fields may hold line breaks and delimiters), and only up to the limit.
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    if lines - 1 <= SETTINGS.max_upload_rows and _most_per_line(data, delimiter) < SETTINGS.max_upload_columns:
+    if (
+        lines - 1 <= settings.SETTINGS.max_upload_rows
+        and _most_per_line(data, delimiter) < settings.SETTINGS.max_upload_columns
+    ):
         return
     _count_records(label, data.decode(text.codec, errors="replace"), delimiter, lines)
 
@@ -197,7 +200,7 @@ def _count_records(label: str, text: str, delimiter: str, lines: int) -> None:
             _check_columns(label, len(row), f"on line {reader.line_num:,}")
             if row:
                 rows += 1
-                if rows > SETTINGS.max_upload_rows:
+                if rows > settings.SETTINGS.max_upload_rows:
                     check_rows(label, rows, at_least=True)
     except csv.Error:
         # A field the csv module refuses (longer than csv.field_size_limit()): judge by the line count,
@@ -226,12 +229,12 @@ def _check_workbook(label: str, data: bytes) -> None:
     except zipfile.BadZipFile:
         return  # the reader says it is not a workbook
     with archive:
-        check_archive(archive, label, max_unzipped_bytes=SETTINGS.max_upload_unzipped_bytes)
+        check_archive(archive, label, max_unzipped_bytes=settings.SETTINGS.max_upload_unzipped_bytes)
         sheets, strings = _workbook_parts(archive, data)
-        if strings is not False and len(sheets) > SETTINGS.max_upload_sheets:
+        if strings is not False and len(sheets) > settings.SETTINGS.max_upload_sheets:
             raise UploadLimitError(
                 f"Sheet limit: {label} has {len(sheets):,} sheets; the dashboard accepts up to "
-                f"{SETTINGS.max_upload_sheets:,}. Save the sheet that holds the incidents as a workbook of its own "
+                f"{settings.SETTINGS.max_upload_sheets:,}. Save the sheet that holds the incidents as a workbook of its own "
                 f"(or as CSV UTF-8), {_ADMIN}"
             )
         text_cells = sum(_check_sheet(label, archive, sheet) for sheet in sheets)
@@ -273,13 +276,13 @@ class _SheetCounter:
         if tag == "row":
             self.row = _int(attrs.get("r"), self.row + 1)
             self.column = 0
-            if self.row - 1 > SETTINGS.max_upload_rows:  # the first row is the header
+            if self.row - 1 > settings.SETTINGS.max_upload_rows:  # the first row is the header
                 check_rows(self.label, self.row - 1, at_least=True)
         elif tag == "c":
             ref = attrs.get("r")
             self.column = _column_number(ref) if ref else self.column + 1
             self.text += attrs.get("t") == "s"
-            if self.column > SETTINGS.max_upload_columns:
+            if self.column > settings.SETTINGS.max_upload_columns:
                 _check_columns(self.label, self.column, f"in row {self.row:,} of one of its sheets")
 
 
@@ -360,7 +363,7 @@ def _check_vector(label: str, data: bytes) -> None:
     if suffix_of(label) == ".zip":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                check_archive(archive, label, max_unzipped_bytes=SETTINGS.max_upload_unzipped_bytes)
+                check_archive(archive, label, max_unzipped_bytes=settings.SETTINGS.max_upload_unzipped_bytes)
         except zipfile.BadZipFile:
             return  # the reader says so
     with uploaded_dataset(label, data) as dataset:
@@ -373,7 +376,7 @@ def _check_vector(label: str, data: bytes) -> None:
         else:
             features, vertices = _count_gdal(dataset.source, label)
     check_rows(label, features, what="features")
-    limit = SETTINGS.max_upload_vertices
+    limit = settings.SETTINGS.max_upload_vertices
     if vertices > limit:
         raise UploadLimitError(
             f"Vertex limit: {label} has {vertices:,} vertices; the dashboard accepts up to {limit:,} per file. "
@@ -401,7 +404,7 @@ def _count_gdal(source: str, label: str) -> tuple[int, int]:
     except Exception:
         return 0, 0  # the reader says what is wrong
     features = int(info.get("features") or 0)
-    if features > SETTINGS.max_upload_rows:
+    if features > settings.SETTINGS.max_upload_rows:
         return features, 0
     try:
         _, table = pyogrio.raw.read_arrow(source, layer=layer, columns=[])
@@ -411,7 +414,7 @@ def _count_gdal(source: str, label: str) -> tuple[int, int]:
     if column is None or not len(column):
         return features, 0
     # 16 bytes per 2D vertex bounds the count from above; only a file over the bound is counted exactly.
-    if column.nbytes // 16 <= SETTINGS.max_upload_vertices:
+    if column.nbytes // 16 <= settings.SETTINGS.max_upload_vertices:
         return features, 0
     geoms = shapely.from_wkb(column.to_numpy(zero_copy_only=False), on_invalid="ignore")
     return features, int(shapely.get_num_coordinates(geoms).sum())

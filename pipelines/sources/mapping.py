@@ -30,7 +30,7 @@ from pipelines.ingest.columns import (
 )
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
-ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description", "area")
+COLUMN_ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description", "area")
 
 _POLICE_UK = {"crime id", "month", "crime type", "longitude", "latitude", "lsoa code"}
 _POLICE_UK_STOP_SEARCH = {"type", "date", "part of a policing operation", "latitude", "longitude", "object of search"}
@@ -289,7 +289,7 @@ class ColumnMapping:
         return bool((self.lat and self.lon) or self.geopoint or (self.x and self.y))
 
     def roles(self) -> dict[str, str | None]:
-        return {role: getattr(self, role) for role in ROLES}
+        return {role: getattr(self, role) for role in COLUMN_ROLES}
 
     def structural_columns(self) -> set[str]:
         """Columns whose values are coordinates, dates or identifiers (not free text)."""
@@ -549,7 +549,7 @@ def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> 
             continue
         if role not in valid:
             raise MappingError(f"unknown mapping key {role!r}; use one of {', '.join(sorted(valid))}")
-        if role in ROLES and value != "" and value not in columns:
+        if role in COLUMN_ROLES and value != "" and value not in columns:
             close = [c for c in columns if key(c) == key(value) or leaf(c) == leaf(value)]
             if len(close) == 1:
                 value = close[0]
@@ -558,7 +558,7 @@ def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> 
                     f"--{role.replace('_', '-')}-col {value!r} is not a column of this file; "
                     f"columns are: {', '.join(columns[:40])}"
                 )
-        changes[role] = (value or None) if role in ROLES else value
+        changes[role] = (value or None) if role in COLUMN_ROLES else value
     if "personal" in changes:
         changes["personal"] = tuple(changes["personal"])
     mapping = replace(mapping, **changes)
@@ -604,9 +604,11 @@ def load_mapping_file(path: str | Path) -> dict:
                 f"mapping file {path}: '{section}' must be a YAML {'mapping' if expected is dict else 'list'}; "
                 f"got {type(value).__name__}"
             )
-    bad = {str(k) for k in columns} - set(ROLES)
+    bad = {str(k) for k in columns} - set(COLUMN_ROLES)
     if bad:
-        raise MappingError(f"mapping file {path}: unknown column roles {sorted(bad)}; roles are {', '.join(ROLES)}")
+        raise MappingError(
+            f"mapping file {path}: unknown column roles {sorted(bad)}; roles are {', '.join(COLUMN_ROLES)}"
+        )
     out: dict = dict(columns)
     if "format" in doc:
         out["format"] = doc["format"]

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field, replace
 import geopandas as gpd
 import pandas as pd
 
+from pipelines import settings
+
 
 class StoreError(RuntimeError):
     """The store could not be opened or written; the message says what to do."""
@@ -353,10 +355,10 @@ class Store(abc.ABC):
         without reading every incident. This default counts the stored incidents;
         a store with a maintained summary overrides it.
         """
-        from pipelines.settings import SETTINGS
-
         columns = ["occurred_at", *MONTH_KEYS]
-        return count_months(self.read_incidents(IncidentQuery(columns=columns)), timezone=SETTINGS.local_timezone)
+        return count_months(
+            self.read_incidents(IncidentQuery(columns=columns)), timezone=settings.SETTINGS.local_timezone
+        )
 
     def read_batches(self) -> pd.DataFrame:
         """Batch history, newest first."""

@@ -27,9 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from pipelines import private_files, schemas
+from pipelines import private_files, schemas, settings
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
-from pipelines.settings import SETTINGS
 from pipelines.store import _adbc
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
@@ -288,7 +287,7 @@ class GeoPackageStore(Store):
         # Preparing chunk k+1 and inserting chunk k overlap: in a child process for large files (see
         # _process_writer), otherwise on a thread with its own connection, closed when it ends.
         self._check_place(place)
-        if (expected_rows or 0) >= SETTINGS.process_writer_rows:
+        if (expected_rows or 0) >= settings.SETTINGS.process_writer_rows:
             return ProcessWriter(self.path, expected_rows=expected_rows)
         return ThreadedWriter(
             functools.partial(self._write_stream, expected_rows=expected_rows or 0),
@@ -588,7 +587,7 @@ class GeoPackageStore(Store):
     def incident_months(self) -> pd.DataFrame:
         conn = self._conn
         stored = conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{_SUMMARY_TIMEZONE}'").fetchone()
-        if stored is None or stored[0] != SETTINGS.local_timezone:
+        if stored is None or stored[0] != settings.SETTINGS.local_timezone:
             return super().incident_months()  # kept in another time zone: count the incidents (slower, still right)
         keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
         rows = conn.execute(
@@ -733,8 +732,8 @@ class _TableInsert:
         if table.geometry_type and crs is not None and not crs.equals(STORE_CRS):
             raise StoreError(f"{table.name} CRS is {crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
-        for offset in range(0, len(frame), SETTINGS.chunk_rows):
-            chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
+        for offset in range(0, len(frame), settings.SETTINGS.chunk_rows):
+            chunk = frame.iloc[offset : offset + settings.SETTINGS.chunk_rows]
             if self.key_order and chunk.attrs.get(SORTED_BY) != self.key_order:  # else sorted by the uploader
                 chunk = chunk.iloc[pc.sort_indices(pa.array(chunk[self.key_order], pa.large_string())).to_numpy()]
             if table.geometry_type:
@@ -874,7 +873,9 @@ def _create_summary(conn: sqlite3.Connection) -> None:
         f"('{_SUMMARY}', 'attributes', '{_SUMMARY}', 'Derived: incidents per batch, local month, neighbourhood, "
         "category, source and org (kept in step with incidents).')"
     )
-    conn.execute(f"INSERT OR REPLACE INTO areasafe_meta VALUES ('{_SUMMARY_TIMEZONE}', ?)", (SETTINGS.local_timezone,))
+    conn.execute(
+        f"INSERT OR REPLACE INTO areasafe_meta VALUES ('{_SUMMARY_TIMEZONE}', ?)", (settings.SETTINGS.local_timezone,)
+    )
 
 
 def _summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> None:

@@ -43,10 +43,9 @@ import pyarrow as pa
 import shapely
 from psycopg import sql
 
-from pipelines import schemas
+from pipelines import schemas, settings
 from pipelines.place import _CODE_COLUMN, snap_degrees
 from pipelines.schemas import STORE_SRID, TABLES, Table
-from pipelines.settings import SETTINGS
 from pipelines.store import _pg_copy
 from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
@@ -242,8 +241,10 @@ class PostGISStore(Store):
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(_ident(target), _idents(_pg_copy.copy_columns(table)))
         _pg_copy.check_frame(table, frame)
         with session.conn.cursor().copy(statement) as copy:
-            for offset in range(0, len(frame), SETTINGS.chunk_rows):
-                copy.write(_pg_copy.encode(table, frame.iloc[offset : offset + SETTINGS.chunk_rows], **options))
+            for offset in range(0, len(frame), settings.SETTINGS.chunk_rows):
+                copy.write(
+                    _pg_copy.encode(table, frame.iloc[offset : offset + settings.SETTINGS.chunk_rows], **options)
+                )
 
     def _append(self, session: _Session, table: Table, frame: pd.DataFrame) -> None:
         self._copy_in(session, table, table.name, frame)
@@ -484,7 +485,7 @@ class PostGISStore(Store):
     def incident_months(self) -> pd.DataFrame:
         with self._pool.connection() as conn:
             stored = _summary_timezone(conn)
-            if stored == SETTINGS.local_timezone:
+            if stored == settings.SETTINGS.local_timezone:
                 rows = conn.execute(
                     sql.SQL("SELECT {}, incidents FROM {}").format(_idents(_SUMMARY_KEYS), _ident(_SUMMARY))
                 ).fetchall()
@@ -492,7 +493,7 @@ class PostGISStore(Store):
                 rows = conn.execute(
                     "SELECT neighbourhood_code, date_trunc('month', occurred_at AT TIME ZONE %s)::date, "
                     "category, source, org, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5",
-                    (SETTINGS.local_timezone,),
+                    (settings.SETTINGS.local_timezone,),
                 ).fetchall()
         frame = pd.DataFrame(rows, columns=[*_SUMMARY_KEYS, "incidents"], dtype=object)
         months = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M")
