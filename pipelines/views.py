@@ -215,49 +215,6 @@ def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.Da
     ).reset_index(drop=True)
 
 
-def intervention_review(
-    interventions: pd.DataFrame, log: pd.DataFrame, *, month: pd.Period, today: dt.date | None = None
-) -> pd.DataFrame:
-    """Interventions needing the ACT's attention: status changed this month, overdue, or stalled.
-
-    ``overdue`` means the end date has passed and the intervention is not complete.
-    """
-    columns = ["name", "lead", "status", "end", "flags", "last_note"]
-    if not len(interventions):
-        return pd.DataFrame(columns=columns)
-    today = today or dt.date.today()
-    start, end = month_bounds(month)
-    changed_ids: set[str] = set()
-    notes: dict[str, str] = {}
-    if len(log):
-        changed_at = pd.to_datetime(log["changed_at"], utc=True)
-        changed_ids = set(log.loc[(changed_at >= start) & (changed_at < end), "intervention_id"])
-        latest = log.assign(changed_at=changed_at).sort_values("changed_at").groupby("intervention_id").last()
-        notes = latest["note"].dropna().to_dict()
-    due = pd.to_datetime(interventions["end"], errors="coerce").dt.date
-    flags = []
-    for iid, status, end_date in zip(interventions["intervention_id"], interventions["status"], due, strict=True):
-        found = []
-        if iid in changed_ids:
-            found.append("status changed")
-        if pd.notna(end_date) and end_date < today and status != "complete":
-            found.append("overdue")
-        if status == "stalled":
-            found.append("stalled")
-        flags.append(", ".join(found))
-    table = pd.DataFrame(
-        {
-            "name": interventions["name"].to_numpy(),
-            "lead": interventions["lead"].to_numpy(),
-            "status": interventions["status"].to_numpy(),
-            "end": interventions["end"].to_numpy(),
-            "flags": flags,
-            "last_note": interventions["intervention_id"].map(notes).to_numpy(),
-        }
-    )
-    return table[table["flags"] != ""].reset_index(drop=True)
-
-
 # --------------------------------------------------------------------------------------------------
 # Data quality
 # --------------------------------------------------------------------------------------------------

@@ -47,32 +47,6 @@ def test_profile_kpis():
     assert kpis.community_share == 0.5
 
 
-@pytest.mark.parametrize(
-    ("status", "end", "changed", "expected"),
-    [
-        pytest.param("in_progress", "2025-01-31", None, "overdue", id="overdue"),
-        pytest.param("complete", "2025-01-31", None, None, id="complete-not-overdue"),
-        pytest.param("stalled", "2026-01-31", None, "stalled", id="stalled"),
-        pytest.param("in_progress", "2026-01-31", "2025-04-10", "status changed", id="changed"),
-        pytest.param("in_progress", "2026-01-31", "2025-02-10", None, id="changed-earlier"),
-    ],
-)
-def test_intervention_review(status, end, changed, expected):
-    interventions = pd.DataFrame(
-        {"intervention_id": ["I1"], "name": ["Lights"], "lead": ["Electricity"], "status": [status], "end": [end]}
-    )
-    log = pd.DataFrame(
-        {
-            "intervention_id": ["I1"] if changed else [],
-            "changed_at": [changed] if changed else [],
-            "note": ["n"] if changed else [],
-            "status": [status] if changed else [],
-        }
-    )
-    table = views.intervention_review(interventions, log, month=pd.Period("2025-04", "M"), today=dt.date(2025, 4, 20))
-    assert (table["flags"].iloc[0] if len(table) else None) == expected
-
-
 def test_coverage_by_source_fills_missing_sources():
     incidents = _incidents([("2025-04-02", "murder", "municipal")])
     table = views.coverage_by_source(incidents)
