@@ -19,7 +19,8 @@ from pipelines.act.agenda import (
     intervention_review,
     load_meeting,
 )
-from pipelines.hotspots import BadMonthError, UnknownNeighbourhoodError
+from pipelines.hotspots import UnknownNeighbourhoodError
+from pipelines.periods import BadMonthError
 from pipelines.privacy import operator
 from pipelines.settings import DEMO_DIR
 

@@ -1,8 +1,6 @@
-"""pipelines.views: local months, KPIs, ACT review and data-quality tables on hand-built frames."""
+"""pipelines.views: KPIs, ACT review and data-quality tables on hand-built frames."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pandas as pd
 import pytest
@@ -16,18 +14,6 @@ def _incidents(rows):
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     frame["org"] = None
     return frame
-
-
-def test_local_month_uses_johannesburg_time():
-    # 22:30 UTC on 31 March is 00:30 on 1 April in Khayelitsha: the ACT counts it in April.
-    at = pd.Series(pd.to_datetime(["2025-03-31T22:30:00Z", "2025-03-31T21:30:00Z"], utc=True))
-    assert [str(p) for p in views.local_month(at)] == ["2025-04", "2025-03"]
-
-
-def test_month_bounds_are_local_midnights_in_utc():
-    start, end = views.month_bounds(pd.Period("2025-04", "M"))
-    assert start == dt.datetime(2025, 3, 31, 22, tzinfo=dt.UTC)
-    assert end == dt.datetime(2025, 4, 30, 22, tzinfo=dt.UTC)
 
 
 def test_profile_kpis():

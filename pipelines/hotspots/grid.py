@@ -33,7 +33,7 @@ from scipy import sparse
 
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots._columns import CATEGORY, CELL_ID, COUNT, LAT, LON, OCCURRED_AT, SOURCE
-from pipelines.hotspots._time import TimeLike, to_utc
+from pipelines.periods import TimeLike, to_utc
 from pipelines.schemas import SOURCES, STORE_CRS
 
 GRID_KINDS = ("h3", "fishnet")

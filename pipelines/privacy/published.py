@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines import periods
 from pipelines.hotspots.change import BASELINE_MONTHS, Change
 from pipelines.privacy import generalise, suppress
 from pipelines.privacy.rows import counting_rows, location_resolution
@@ -227,7 +228,7 @@ def smoothed_rate(store: Store, viewer: Viewer, query: IncidentQuery, *, month: 
     counts ``viewer`` may see (:func:`published_counts`; a withheld count gives ``None``). ``None`` without
     an area or a population."""
     from pipelines.hotspots.rates import EB_RATE, rate_table
-    from pipelines.views import month_bounds
+    from pipelines.periods import month_bounds
 
     kind, code = ("neighbourhood", query.neighbourhood) if query.neighbourhood else ("precinct", query.precinct)
     if code is None:
@@ -294,7 +295,7 @@ def profile_stats(
     incidents = counting_rows(store, viewer, replace(query, columns=["occurred_at", "category", "source"]))
     kpis = views.profile_kpis(incidents, month=month, population=population)
     threshold = count_threshold(viewer)
-    local = views.local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    local = periods.local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     before = [int((local == month - i).sum()) for i in range(1, BASELINE_MONTHS + 1)]
     hidden = any(0 < n < threshold for n in (kpis.incidents, *before))
     period = incidents
