@@ -42,8 +42,9 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 
-from pipelines import privacy
+from pipelines import hexes, privacy
 from pipelines.act import finance
 from pipelines.act.actions import OPEN_STATUSES, meeting_id, overdue
 from pipelines.errors import AreaSafeError
@@ -884,11 +885,12 @@ def community_reports(
     labels = _labels()
     where = [""] * len(rows)
     if hotspot_cells:
-        points = rows.geometry
-        where = [
-            hotspot_cells.get(h3.latlng_to_cell(p.y, p.x, resolution), "") if p is not None and not p.is_empty else ""
-            for p in points
-        ]
+        points = rows.geometry.to_numpy()
+        placed = ~(shapely.is_missing(points) | shapely.is_empty(points))
+        cells = hexes.point_cells(shapely.get_x(points[placed]), shapely.get_y(points[placed]), resolution)
+        where = np.full(len(rows), "", dtype=object)
+        where[placed] = [hotspot_cells.get(cell, "") for cell in cells]
+        where = where.tolist()
     return pd.DataFrame(
         {
             "date": to_local(rows["occurred_at"]).dt.strftime("%Y-%m-%d").to_numpy(),

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines import periods
+from pipelines import hexes, periods
 from pipelines.hotspots.change import BASELINE_MONTHS, Change
-from pipelines.privacy import generalise, suppress
+from pipelines.privacy import suppress
 from pipelines.privacy.rows import counting_rows, location_resolution
 from pipelines.privacy.viewer import Viewer
 from pipelines.store.base import IncidentQuery, Store
@@ -120,7 +120,7 @@ def published_counts(
     points = incidents.geometry.to_numpy()
     no_point = shapely.is_missing(points) | shapely.is_empty(points)
     points = points[~no_point]
-    cells = pd.Series(generalise.points_to_cells(shapely.get_x(points), shapely.get_y(points), resolution))
+    cells = pd.Series(hexes.point_cells(shapely.get_x(points), shapely.get_y(points), resolution, snap=True))
     by_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
     per_cell = by_cell.reset_index(drop=True)
     # Rows without a point are in the total but in no cell, so the total minus the cells is their number.
