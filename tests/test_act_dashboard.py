@@ -195,7 +195,7 @@ def test_meeting_views_head_every_column_in_words_and_map_each_place(store, monk
 def _overdue(table) -> set[str]:
     """The interventions a page's table flags overdue (names without the map's I1, I2 labels)."""
     frame = table.value.reset_index()
-    flags = next(c for c in frame.columns if str(c).lower() in ("why on the agenda", "flags"))
+    flags = next(c for c in frame.columns if frame[c].astype(str).str.contains("overdue").any())
     names = frame[frame.columns[0]].astype(str).str.replace(r"^I\d+ ", "", regex=True)
     return set(names[frame[flags].astype(str).str.contains("overdue")])
 
