@@ -169,8 +169,8 @@ def _joins(url: str) -> dict:
 def _page_load(store, code: str, months) -> dict[str, float]:
     """The store calls of one map-page load for ``code`` with cold dashboard caches, timed."""
     from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+    from pipelines.periods import month_bounds
     from pipelines.store import IncidentQuery
-    from pipelines.views import month_bounds
 
     times = {}
 
@@ -202,8 +202,8 @@ def _page_load(store, code: str, months) -> dict[str, float]:
 
 
 def _reads(url_or_path: str, *, repeat: int, explain: bool) -> dict:
+    from pipelines.periods import month_bounds
     from pipelines.store import IncidentQuery, open_store
-    from pipelines.views import month_bounds
 
     with open_store(url_or_path) as store:
         summary = store.incident_months()

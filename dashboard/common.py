@@ -30,11 +30,12 @@ from pipelines import auth, downloads, glossary, privacy
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.change import BASELINE_MONTHS, DOWN, MEANINGS, NO_CLEAR_CHANGE, TOO_FEW, UP, Change
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+from pipelines.periods import month_bounds
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.schemas import SOURCES
 from pipelines.settings import default_store_url
 from pipelines.store import IncidentQuery, Store, open_store
-from pipelines.views import available_months, category_labels, month_bounds
+from pipelines.views import available_months, category_labels
 
 #: ``st.session_state`` key of the :class:`pipelines.auth.Session` of a logged-in user.
 SESSION_KEY = "areasafe_session"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from pipelines import settings
+from pipelines import periods, settings
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, SOURCES, USER_ROLES
 from pipelines.settings import default_store_url
@@ -602,8 +602,8 @@ def _export(store, args) -> int:
         n = export.export_layer(store, args.format, args.out, layer=args.layer, viewer=privacy.operator())
         print(f"wrote {n} {args.layer} to {args.out}")
         return 0
+    from pipelines.periods import month_bounds
     from pipelines.store import IncidentQuery
-    from pipelines.views import month_bounds
 
     start = end = None
     try:
@@ -729,11 +729,7 @@ def _ward_report(store, args: argparse.Namespace) -> int:
         if versions.empty:
             print("no ward boundaries are stored; load them with 'areasafe ingest boundaries --kind ward FILE'")
         for row in versions.itertuples():
-            loaded = (
-                ""
-                if pd.isna(row.loaded_at)
-                else f", loaded {row.loaded_at.tz_convert(settings.SETTINGS.local_timezone):%Y-%m-%d}"
-            )
+            loaded = "" if pd.isna(row.loaded_at) else f", loaded {periods.to_local(row.loaded_at):%Y-%m-%d}"
             print(f"{row.version}: {row.areas} wards from {row.file_name}{loaded}")
         return 0
     missing = [

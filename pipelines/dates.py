@@ -38,8 +38,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines import settings
 from pipelines.errors import DateOrderError, MappingError
+from pipelines.periods import local_zone
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _ARROW_STR = "string[pyarrow]"
@@ -225,9 +225,7 @@ def ambiguous_dates(values: pd.Series) -> np.ndarray:
 
 def _localise(ts: pd.Timestamp, zone: str | None = None) -> pd.Timestamp:
     if ts.tzinfo is None:
-        return ts.tz_localize(
-            zone or settings.SETTINGS.local_timezone, nonexistent="shift_forward", ambiguous="NaT"
-        ).tz_convert("UTC")
+        return ts.tz_localize(zone or local_zone(), nonexistent="shift_forward", ambiguous="NaT").tz_convert("UTC")
     return ts.tz_convert("UTC")
 
 
@@ -448,7 +446,7 @@ def parse_dates(
     text = values.astype(_ARROW_STR).fillna("").str.strip()
     missing = text.eq("").to_numpy(dtype=bool)
     codes, uniques = pd.factorize(text, sort=False)
-    zone = timezone or settings.SETTINGS.local_timezone
+    zone = timezone or local_zone()
     parsed_uniques = _parse_uniques(pd.Series(uniques, dtype=_ARROW_STR), zone, fmt, this_year)
     parsed = pd.Series(parsed_uniques.array.take(codes), index=values.index)
     return parsed, pd.Series(missing, index=values.index)

@@ -28,13 +28,12 @@ from functools import cached_property, partial
 from pathlib import Path
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
-from pipelines import audit, export, mapview, privacy
+from pipelines import audit, export, hexes, mapview, privacy
 from pipelines.privacy import Viewer
 from pipelines.schemas import STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
@@ -396,7 +395,7 @@ def map_figure(
     classes = mapview.class_of(shown.to_numpy(), lows)
     greys = [_GREYS[i] for i in np.round(np.linspace(0, len(_GREYS) - 1, len(lows))).astype(int)]
     order = np.argsort(classes, kind="stable")
-    polygons = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in hexagons.index[order]]
+    polygons = hexes.cell_polygons(hexagons.index[order].to_numpy())
     cells = gpd.GeoDataFrame(
         {"label": [labels[c] for c in classes[order]], "grey": [greys[c] for c in classes[order]]},
         geometry=polygons,
@@ -459,7 +458,7 @@ def _hexagon_layer(incidents: gpd.GeoDataFrame, *, statistics: bool) -> gpd.GeoD
     layer = pd.DataFrame({"Incidents": counts.to_numpy(dtype=int)})
     if statistics:
         layer["Hexagon"] = counts.index.to_numpy()
-    polygons = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in counts.index]
+    polygons = hexes.cell_polygons(counts.index.to_numpy())
     return gpd.GeoDataFrame(layer, geometry=polygons, crs=STORE_CRS)
 
 

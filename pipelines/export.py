@@ -15,12 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import h3
 import pandas as pd
 import pyogrio
-import shapely
 
-from pipelines import audit, privacy, private_files
+from pipelines import audit, hexes, privacy, private_files
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
@@ -128,7 +126,7 @@ def public_view(
         crs=STORE_CRS,
     )
     cells = counts.cells
-    hexagons = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in cells["cell"]]
+    hexagons = hexes.cell_polygons(cells["cell"].to_numpy())
     cell_features = gpd.GeoDataFrame(
         {
             "feature": "hexagon",

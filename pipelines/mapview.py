@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -40,11 +39,11 @@ from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
 from jinja2 import Template
 
+from pipelines import hexes
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots.density import density_surface
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_classes
 from pipelines.hotspots.rates import CRUDE_RATE, EB_RATE, NOTE, rate_table
-from pipelines.privacy.generalise import points_to_cells
 from pipelines.privacy.published import unmapped_note
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STATUS_WORDS
 from pipelines.settings import DEMO_DIR
@@ -767,10 +766,10 @@ def _add_heat(m, incidents: gpd.GeoDataFrame, lon, lat, options: MapOptions, res
 
 def hexagon_counts(lon: np.ndarray, lat: np.ndarray, resolution: int = 9) -> pd.Series:
     """Incident count per H3 cell (index: cell as a hex string), largest first
-    (cells from :func:`pipelines.privacy.generalise.points_to_cells`)."""
+    (cells from :func:`pipelines.hexes.point_cells`, snapped as the published counts are)."""
     if not len(lon):
         return pd.Series(dtype=int, name="count")
-    cells = pd.Series(points_to_cells(lon, lat, resolution))
+    cells = pd.Series(hexes.point_cells(lon, lat, resolution, snap=True))
     return cells.value_counts().sort_values(ascending=False, kind="stable").rename("count").rename_axis(None)
 
 
@@ -795,13 +794,14 @@ def _add_hexagons(m, lon, lat, options: MapOptions, result: MapResult, published
     palette = _palette(len(lows))
     classes = class_of(shown.to_numpy(dtype=float), lows)
     features = []
-    for number, ((cell, _), cls) in enumerate(zip(shown.items(), classes, strict=True), start=1):
-        ring = [[round(x, 5), round(y, 5)] for y, x in h3.cell_to_boundary(cell)]
+    polygons = hexes.cell_polygons(shown.index.to_numpy())
+    for number, ((cell, _), cls, polygon) in enumerate(zip(shown.items(), classes, polygons, strict=True), start=1):
+        ring = [[round(x, 5), round(y, 5)] for x, y in polygon.exterior.coords]  # closed: ends where it starts
         ref = _ref(result, options, "hexagon", number, cell)
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": {"count": labels[cell], "ref": ref, "colour": palette[cls]},
             }
         )

@@ -2,48 +2,34 @@
 
 Place in the data flow: show. Each function takes frames read from the store (incidents, areas,
 interventions, batches) and returns a small frame or dict that a page renders as is; pages hold no
-pandas logic. Months are local calendar months (``SETTINGS.local_timezone``): 00:30 on 1 April in
+pandas logic. Months are local calendar months (:mod:`pipelines.periods`): 00:30 on 1 April in
 Khayelitsha is 22:30 on 31 March in UTC, and the ACT counts it in April.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines import settings
 from pipelines.hotspots import change as change_rule
 from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import baseline_months
+from pipelines.periods import local_months, to_local
 from pipelines.schemas import SOURCES, STATUS_WORDS
 from pipelines.taxonomy import load_taxonomy
 
 MONTH = "month"
 
 
-def local_month(occurred_at: pd.Series) -> pd.Series:
-    """Local calendar month (``pd.Period``) of tz-aware UTC timestamps."""
-    local = occurred_at.dt.tz_convert(settings.SETTINGS.local_timezone).dt.tz_localize(None)
-    return local.dt.to_period("M")
-
-
-def month_bounds(month: pd.Period) -> tuple[dt.datetime, dt.datetime]:
-    """UTC ``[start, end)`` of a local calendar month, for :class:`~pipelines.store.IncidentQuery`."""
-    start = pd.Timestamp(month.start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
-    end = pd.Timestamp((month + 1).start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
-    return start.to_pydatetime(), end.to_pydatetime()
-
-
 def available_months(incidents: pd.DataFrame) -> list[pd.Period]:
     """Local months that hold at least one incident, newest first."""
     if not len(incidents):
         return []
-    return sorted(local_month(incidents["occurred_at"].dropna()).unique(), reverse=True)
+    return sorted(local_months(incidents["occurred_at"].dropna()).unique(), reverse=True)
 
 
 def category_labels() -> dict[str, str]:
@@ -73,7 +59,7 @@ class Kpis:
 
 def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float | None) -> Kpis:
     """This month against the months before, the rate per 1,000 residents and the community share."""
-    months = local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    months = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     this = incidents[months == month]
     previous = int((months == month - 1).sum())
     before = baseline_months(incidents, month, change_rule.BASELINE_MONTHS)  # none before the data began
@@ -91,7 +77,7 @@ def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
     category = incidents["category"].map(labels).fillna(incidents["category"])
     leaders = category.value_counts().head(top).index
     category = category.where(category.isin(leaders), "Other")
-    frame = pd.DataFrame({MONTH: local_month(incidents["occurred_at"]).dt.start_time, "category": category})
+    frame = pd.DataFrame({MONTH: local_months(incidents["occurred_at"]).dt.start_time, "category": category})
     return frame.groupby([MONTH, "category"]).size().rename("count").reset_index()
 
 
@@ -201,10 +187,10 @@ def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.Da
     """Community-sourced incidents of the month (the CSO's voice at the ACT)."""
     if not len(incidents):
         return pd.DataFrame(columns=["date", "category", "org", "description"])
-    months = local_month(incidents["occurred_at"])
+    months = local_months(incidents["occurred_at"])
     rows = incidents[(months == month) & (incidents["source"] == "community")].sort_values("occurred_at")
     labels = category_labels()
-    local = rows["occurred_at"].dt.tz_convert(settings.SETTINGS.local_timezone)
+    local = to_local(rows["occurred_at"])
     return pd.DataFrame(
         {
             "date": local.dt.strftime("%Y-%m-%d"),
@@ -213,49 +199,6 @@ def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.Da
             "description": rows.get("description"),
         }
     ).reset_index(drop=True)
-
-
-def intervention_review(
-    interventions: pd.DataFrame, log: pd.DataFrame, *, month: pd.Period, today: dt.date | None = None
-) -> pd.DataFrame:
-    """Interventions needing the ACT's attention: status changed this month, overdue, or stalled.
-
-    ``overdue`` means the end date has passed and the intervention is not complete.
-    """
-    columns = ["name", "lead", "status", "end", "flags", "last_note"]
-    if not len(interventions):
-        return pd.DataFrame(columns=columns)
-    today = today or dt.date.today()
-    start, end = month_bounds(month)
-    changed_ids: set[str] = set()
-    notes: dict[str, str] = {}
-    if len(log):
-        changed_at = pd.to_datetime(log["changed_at"], utc=True)
-        changed_ids = set(log.loc[(changed_at >= start) & (changed_at < end), "intervention_id"])
-        latest = log.assign(changed_at=changed_at).sort_values("changed_at").groupby("intervention_id").last()
-        notes = latest["note"].dropna().to_dict()
-    due = pd.to_datetime(interventions["end"], errors="coerce").dt.date
-    flags = []
-    for iid, status, end_date in zip(interventions["intervention_id"], interventions["status"], due, strict=True):
-        found = []
-        if iid in changed_ids:
-            found.append("status changed")
-        if pd.notna(end_date) and end_date < today and status != "complete":
-            found.append("overdue")
-        if status == "stalled":
-            found.append("stalled")
-        flags.append(", ".join(found))
-    table = pd.DataFrame(
-        {
-            "name": interventions["name"].to_numpy(),
-            "lead": interventions["lead"].to_numpy(),
-            "status": interventions["status"].to_numpy(),
-            "end": interventions["end"].to_numpy(),
-            "flags": flags,
-            "last_note": interventions["intervention_id"].map(notes).to_numpy(),
-        }
-    )
-    return table[table["flags"] != ""].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -289,7 +232,7 @@ def rejections_over_time(rejections: pd.DataFrame, batches: pd.DataFrame) -> pd.
         return pd.DataFrame(columns=[MONTH, "reason", "rows"])
     created = batches.set_index("batch_id")["created_at"]
     when = pd.to_datetime(rejections["batch_id"].map(created), utc=True)
-    frame = pd.DataFrame({MONTH: local_month(when).dt.start_time, "reason": rejections["reason"]})
+    frame = pd.DataFrame({MONTH: local_months(when).dt.start_time, "reason": rejections["reason"]})
     return frame.groupby([MONTH, "reason"]).size().rename("rows").reset_index()
 
 
@@ -303,7 +246,7 @@ def coverage_by_source(incidents: pd.DataFrame) -> pd.DataFrame:
     """Incidents per local month and source (gaps show months a source did not report)."""
     if not len(incidents):
         return pd.DataFrame(columns=[MONTH, *SOURCES])
-    frame = pd.DataFrame({MONTH: local_month(incidents["occurred_at"]).dt.start_time, "source": incidents["source"]})
+    frame = pd.DataFrame({MONTH: local_months(incidents["occurred_at"]).dt.start_time, "source": incidents["source"]})
     table = frame.groupby([MONTH, "source"]).size().unstack(fill_value=0)
     return table.reindex(columns=list(SOURCES), fill_value=0).reset_index()
 
@@ -477,9 +420,7 @@ def record_rows(record: dict, *, areas: pd.DataFrame | None = None) -> pd.DataFr
             text = str(status_words(text))
         elif field.endswith("_at"):
             when = pd.to_datetime(text, utc=True, errors="coerce")
-            text = (
-                text if pd.isna(when) else when.tz_convert(settings.SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
-            )
+            text = text if pd.isna(when) else to_local(when).strftime("%Y-%m-%d %H:%M")
         elif field in ("population", "budget_zar", "count"):
             number = pd.to_numeric(text, errors="coerce")
             text = text if pd.isna(number) else f"{number:,.0f}"
@@ -500,7 +441,7 @@ def status_history(
     when = pd.to_datetime(log["changed_at"], utc=True, format="ISO8601")
     table = pd.DataFrame(
         {
-            "when": when.dt.tz_convert(settings.SETTINGS.local_timezone).dt.strftime("%Y-%m-%d %H:%M"),
+            "when": to_local(when).dt.strftime("%Y-%m-%d %H:%M"),
             "intervention": log["intervention_id"].map(names).fillna(log["intervention_id"]),
             "status": log["status"],
             "note": log["note"],
@@ -537,7 +478,7 @@ def local_times(values: pd.Series, *, date_only: pd.Series | None = None) -> pd.
     without a UTC offset; where ``date_only`` is true (the report gave a day and no time) as
     ``YYYY-MM-DD``. Missing or unreadable values become ``None``."""
     when = pd.to_datetime(pd.Series(values), utc=True, errors="coerce", format="mixed")
-    local = when.dt.tz_convert(settings.SETTINGS.local_timezone)
+    local = to_local(when)
     text = local.dt.strftime("%Y-%m-%d %H:%M")
     if date_only is not None:
         day_only = pd.Series(date_only, index=text.index).fillna(False).astype(bool)
@@ -564,7 +505,7 @@ def _words(value: object) -> str:
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", value):
         when = pd.to_datetime(value, utc=True, errors="coerce")
         if pd.notna(when):
-            return when.tz_convert(settings.SETTINGS.local_timezone).strftime("%Y-%m-%d %H:%M")
+            return to_local(when).strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 

@@ -26,14 +26,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines import crosswalk, privacy, settings
-from pipelines.act import finance
+from pipelines import crosswalk, periods, privacy
 from pipelines.act.actions import OPEN_STATUSES, read_actions
 from pipelines.act.agenda import HOTSPOT_MONTHS, MeetingContext
-from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.rates import EB_RATE, rate_table
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, hotspots_for_neighbourhood, neighbourhood_hotspots
+from pipelines.periods import local_months, month_start, parse_month
 from pipelines.privacy import suppress
 from pipelines.privacy.public import PERSONAL_COLUMNS, SENSITIVE_CODE, SENSITIVE_LABEL
 from pipelines.privacy.published import count_threshold
@@ -149,8 +148,8 @@ def ward_view(
     residents = population.get(code)
     wards = wards.assign(population=wards["code"].map(population))
 
-    start = _local_start(period - (max(TREND_MONTHS, HOTSPOT_MONTHS) - 1))
-    query = IncidentQuery(start=start, end=_local_start(period + 1), columns=_ROW_COLUMNS)
+    start = month_start(period - (max(TREND_MONTHS, HOTSPOT_MONTHS) - 1))
+    query = IncidentQuery(start=start, end=month_start(period + 1), columns=_ROW_COLUMNS)
     rows = privacy.counting_rows(store, who, query)
     rows = rows.reset_index(drop=True)
     rows["ward"] = crosswalk.ward_of_points(rows.geometry, wards)
@@ -228,10 +227,6 @@ def _other_versions(store: Store, version: str, points: gpd.GeoSeries) -> dict[s
         for other in others
         if other != version
     }
-
-
-def _local_start(period: pd.Period) -> pd.Timestamp:
-    return pd.Timestamp(period.start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
 
 
 def _ward_population(precincts: gpd.GeoDataFrame, walk: crosswalk.Crosswalk) -> dict[str, float]:
@@ -390,7 +385,7 @@ def _budget_table(interventions: pd.DataFrame, period: pd.Period) -> pd.DataFram
     if not len(interventions):
         return pd.DataFrame(columns=columns)
     current = {
-        sphere: finance.financial_year_of(period.end_time.date(), sphere).label
+        sphere: periods.financial_year_of(period.end_time.date(), sphere).label
         for sphere in ("municipal", "provincial")
     }
     frame = interventions.assign(

@@ -25,9 +25,10 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from pipelines import privacy, settings
+from pipelines import privacy
 from pipelines.act import figures, pack
 from pipelines.errors import AreaSafeError
+from pipelines.periods import local_zone
 from pipelines.privacy import suppress
 from pipelines.store.base import Store
 from pipelines.ward import WardView, ward_view
@@ -81,7 +82,7 @@ def build_report(
 ) -> WardReport:
     """Read the store (as ``viewer`` may see it, :func:`pipelines.ward.ward_view`) and build the report."""
     view = ward_view(store, ward, month, viewer=viewer, version=version)
-    now = (now or dt.datetime.now(dt.UTC)).astimezone(pd.Timestamp.now(tz=settings.SETTINGS.local_timezone).tzinfo)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(pd.Timestamp.now(tz=local_zone()).tzinfo)
     notice = PUBLIC_NOTICE if view.public else f"For {viewer.role}s: not for publication. Made for {viewer.label}."
     return WardReport(
         title=f"{view.name}: {view.month:%B %Y}",

@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike
 from shapely.geometry import LineString, mapping
 from shapely.ops import linemerge, substring
 
-from pipelines.act.finance import financial_year_of
+from pipelines.periods import financial_year_of
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 from pipelines.settings import DEMO_DIR, PROJECT_ROOT
 

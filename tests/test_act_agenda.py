@@ -19,7 +19,8 @@ from pipelines.act.agenda import (
     intervention_review,
     load_meeting,
 )
-from pipelines.hotspots import BadMonthError, UnknownNeighbourhoodError
+from pipelines.hotspots import UnknownNeighbourhoodError
+from pipelines.periods import BadMonthError
 from pipelines.privacy import operator
 from pipelines.settings import DEMO_DIR
 
@@ -211,6 +212,37 @@ def test_intervention_review_ignores_the_future_and_spares_complete_work():
     assert "Walkway" not in table.index  # complete: never stale, never overdue
     assert table.loc["Box", "flags"] == "updated, overdue"  # the 15 November entry had not happened yet
     assert table.loc["Box", "status"] == "in progress"
+
+
+@pytest.mark.parametrize(
+    ("status", "end", "changed", "expected"),
+    [
+        pytest.param("in_progress", "2025-01-31", None, "stale, overdue", id="overdue"),
+        pytest.param("planned", "2025-01-31", None, "stale, overdue", id="planned-overdue"),
+        pytest.param("stalled", "2025-01-31", None, "stale, stalled, overdue", id="stalled-overdue"),
+        pytest.param("maintenance", "2025-01-31", None, "stale", id="maintenance-not-overdue"),
+        pytest.param("complete", "2025-01-31", None, None, id="complete-not-overdue"),
+        pytest.param("in_progress", "2026-01-31", "2025-04-10", "updated", id="updated"),
+        pytest.param("in_progress", "2026-01-31", "2025-02-10", "stale", id="updated-earlier"),
+    ],
+)
+def test_intervention_review_flags(status, end, changed, expected):
+    """Overdue is work still being delivered (planned, in progress, stalled) past its end date; maintenance
+    is delivered work kept up, so its end date passing is no news (docs/act.md). The ACT review page and
+    meeting mode both show this function's rows."""
+    interventions = pd.DataFrame(
+        {"intervention_id": ["I1"], "name": ["Lights"], "lead": ["Electricity"], "status": [status], "end": [end]}
+    )
+    log = pd.DataFrame(
+        {
+            "intervention_id": ["I1"] if changed else [],
+            "changed_at": pd.to_datetime([changed] if changed else [], utc=True),
+            "note": ["n"] if changed else [],
+            "status": [status] if changed else [],
+        }
+    )
+    table = intervention_review(interventions, log, as_of=dt.date(2025, 4, 20), since=dt.date(2025, 3, 31))
+    assert (table["flags"].iloc[0] if len(table) else None) == expected
 
 
 def test_public_agenda_has_no_people_no_free_text_and_no_small_counts(context):

@@ -190,3 +190,31 @@ def test_meeting_views_head_every_column_in_words_and_map_each_place(store, monk
         mapped = any(word in title for word in kinds)
         assert maps == (1 if mapped else 0), (title, maps)
     assert sum(m for _, m in seen) == len(MAPPED_KINDS)
+
+
+def _overdue(table) -> set[str]:
+    """The interventions a page's table flags overdue (names without the map's I1, I2 labels)."""
+    frame = table.value.reset_index()
+    flags = next(c for c in frame.columns if frame[c].astype(str).str.contains("overdue").any())
+    names = frame[frame.columns[0]].astype(str).str.replace(r"^I\d+ ", "", regex=True)
+    return set(names[frame[flags].astype(str).str.contains("overdue")])
+
+
+def test_act_review_and_meeting_mode_show_the_same_overdue_interventions(store, monkeypatch):
+    """One review (pipelines.act.agenda.intervention_review) for both pages: the ACT review page used to
+    call maintenance work overdue once its end date had passed (the Harare Square active box, in
+    maintenance since June 2024) while meeting mode did not."""
+    from tests._helpers import page_as
+
+    monkeypatch.setenv(STORE_ENV, store.url)
+    review = page_as(store, "act_review", "act_member", timeout=120)
+    review.sidebar.selectbox(key="f_hood").set_value(CODE).run()
+    shown = [t for t in review.table if any("overdue" in str(v) for v in t.value.to_numpy().ravel())]
+    meeting = page_as(store, "meeting", "act_member", timeout=120)
+    meeting.sidebar.selectbox(key="f_hood").set_value(CODE).run()
+    meeting.button(key="mm_next").click().run()
+    assert meeting.title[0].value == "2. Interventions: changes and stale updates"
+    assert len(shown) == 1 and len(meeting.table) == 1
+    on_review, in_meeting = _overdue(shown[0]), _overdue(meeting.table[0])
+    assert on_review == in_meeting and in_meeting  # the demo has overdue work (the stalled Ncumo Road lights)
+    assert "Harare Square active box" not in on_review

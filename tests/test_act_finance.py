@@ -8,16 +8,13 @@ import pandas as pd
 import pytest
 
 from pipelines.act.finance import (
-    FinancialYear,
-    FinancialYearError,
     budget_cycles,
     budget_items,
-    financial_year_of,
     normalise_financial_year,
-    parse_financial_year,
     statutory_deadlines,
     upcoming_deadlines,
 )
+from pipelines.periods import FinancialYear, FinancialYearError, financial_year_of, parse_financial_year
 
 D = dt.date
 

@@ -10,9 +10,9 @@ import pytest
 from dashboard import common
 from pipelines import access, privacy
 from pipelines.demo import CSO_ORG
+from pipelines.periods import month_bounds
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
-from pipelines.views import month_bounds
 from tests._helpers import copy_store, ensure_user, page_as
 
 ROLES = (None, "cso", "planner", "act_member", "analyst")

@@ -16,10 +16,10 @@ from PIL import Image
 
 from pipelines import audit, downloads, export, mapview, privacy
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+from pipelines.periods import month_bounds
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
 from pipelines.store import IncidentQuery
-from pipelines.views import month_bounds
 from tests._helpers import copy_store, page_as
 
 HOOD = "KHA-HARARE-HOLOMISA"  # the sidebar's default Safe Neighbourhood

@@ -10,7 +10,6 @@ import shapely
 from numpy.testing import assert_allclose
 from scipy import sparse
 
-from pipelines.hotspots._time import local_months
 from pipelines.hotspots.act import (
     COVERING_STATUSES,
     HotspotInputError,
@@ -31,6 +30,7 @@ from pipelines.hotspots.synthetic import (
     overdispersed_places,
     to_lonlat,
 )
+from pipelines.periods import local_months
 
 SIDE = 20
 SPEC = GridSpec(kind="fishnet", cell_size_m=100, crs=CAPE_TOWN_CRS)

@@ -14,13 +14,13 @@ import pytest
 import shapely
 
 from pipelines.hotspots import cli as hotspots_cli
-from pipelines.hotspots._time import BadMonthError
 from pipelines.hotspots.recipe import (
     UnknownCategoryError,
     UnknownNeighbourhoodError,
     hotspots_for_neighbourhood,
 )
 from pipelines.hotspots.synthetic import incidents_from_counts, origin_metric, to_lonlat
+from pipelines.periods import BadMonthError
 from pipelines.privacy import operator
 from pipelines.store.base import Batch
 

@@ -11,7 +11,6 @@ import shapely
 from scipy import stats
 
 from pipelines.act.agenda import count_changes
-from pipelines.hotspots._time import local_months
 from pipelines.hotspots.emerging import emerging_hotspots, space_time_cube
 from pipelines.hotspots.grid import GridSpec, build_grid
 from pipelines.hotspots.months import complete_until, first_data_month, month_completeness
@@ -24,6 +23,7 @@ from pipelines.hotspots.synthetic import (
     planted_city,
     to_lonlat,
 )
+from pipelines.periods import local_months
 
 SIDE = 30
 LON, LAT = lattice_lonlat(SIDE)

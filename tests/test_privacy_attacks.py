@@ -15,10 +15,10 @@ import shapely
 
 from pipelines import export, privacy
 from pipelines.hotspots.recipe import hotspots_for_neighbourhood
+from pipelines.periods import local_months as month_of
+from pipelines.periods import month_bounds
 from pipelines.privacy import PUBLIC, Viewer, suppress
 from pipelines.store import IncidentQuery
-from pipelines.views import local_month as month_of
-from pipelines.views import month_bounds
 
 PLANNER = Viewer(username="attacker-planner", role="planner")
 ACT = Viewer(username="attacker-act", role="act_member")

@@ -48,14 +48,6 @@ def test_shown_total_and_custom_threshold():
     assert list(suppress.suppress([2, 9], threshold=0)["shown"]) == ["2", "9"]
 
 
-def test_points_to_cells_and_centres_round_trip():
-    lon, lat = np.array([18.6, 18.6001, 18.7]), np.array([-34.05, -34.05, -34.0])
-    cells = generalise.points_to_cells(lon, lat, 9)
-    assert cells[0] == h3.latlng_to_cell(-34.05, 18.6, 9) and cells[0] == cells[1] != cells[2]
-    clon, clat = generalise.cell_centres(cells)
-    assert (clat[2], clon[2]) == pytest.approx(h3.cell_to_latlng(cells[2]))
-
-
 def test_generalised_points_are_cell_centres_and_keep_missing():
     geoms = gpd.GeoSeries([shapely.Point(18.6123, -34.0456), None], crs=4326)
     moved = generalise.generalised_points(geoms, 8)

@@ -236,7 +236,7 @@ def test_map_downloads_hold_nothing_the_role_may_not_see(planted, tmp_path, role
     import pyogrio
 
     from pipelines import downloads, mapview
-    from pipelines.views import month_bounds
+    from pipelines.periods import month_bounds
 
     store, points = planted
     viewer = VIEWERS[role]

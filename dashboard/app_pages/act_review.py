@@ -119,17 +119,14 @@ with st.container(key="act_item_hotspots"):
 with st.container(key="act_item_interventions"):
     st.header("Interventions needing attention")
     listed, where = st.columns([3, 2])
-    review = views.intervention_review(
-        common.table("interventions").query("neighbourhood_code == @filters.neighbourhood"),
-        common.table("intervention_log"),
-        month=month,
-    )
+    # the agenda's review (meeting mode and the pack show the same rows): one rule for "overdue"
+    review = pack.agenda_section("", next(i for i in agendas[False].items if i.kind == "interventions"), agendas[False])
     with listed:
-        if len(review):
-            review["status"] = review["status"].map(views.status_words)
-            st.table(views.for_people(review).set_index("Name"), height=min(480, 60 + 90 * len(review)))
+        if len(review.table):
+            st.caption(review.summary)
+            st.table(review.table.set_index(review.table.columns[0]), height=min(480, 60 + 90 * len(review.table)))
         else:
-            st.success("No intervention changed status, is overdue or stalled.")
+            st.success(review.summary)
     with where:
         _item_map("interventions")
 
@@ -142,7 +139,7 @@ with st.container(key="act_item_reports"):
 
 common.offer_downloads(
     downloads.table_view(
-        "act-review", {"by_category": section.table, "hot_spots": summary, "interventions_needing_attention": review,
+        "act-review", {"by_category": section.table, "hot_spots": summary, "interventions_needing_attention": review.table,
                        "community_reports": views.for_people(reports)},
         place=name, period=str(month), filters={"neighbourhood": name, "month": str(month)},
     ),

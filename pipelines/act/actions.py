@@ -28,10 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import settings
-from pipelines.act.finance import FinancialYearError, check_sphere, normalise_financial_year
+from pipelines.act.finance import normalise_financial_year
 from pipelines.errors import AreaSafeError
-from pipelines.hotspots._time import parse_month
+from pipelines.periods import FinancialYearError, check_sphere, parse_month, to_local
 from pipelines.schemas import ACTION_LOG, ACTION_STATUSES, ACTIONS, MEETINGS
 from pipelines.sources.tabular import ROW_NUMBER, read_tabular
 from pipelines.store.base import Store
@@ -286,6 +285,7 @@ def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd
     Columns :data:`HISTORY_COLUMNS`; ``changes`` reads "status: open -> blocked; due: 2026-09-30 ->
     2026-11-30" (``created`` for the first version).
     """
+
     if not len(log):
         return pd.DataFrame(columns=list(HISTORY_COLUMNS))
     log = log.sort_values(["action_id", "updated_at"], kind="stable")
@@ -316,7 +316,7 @@ def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd
             )
             previous = version
     table = pd.DataFrame(rows).sort_values("_at", ascending=False, kind="stable", ignore_index=True)
-    when = pd.to_datetime(table.pop("_at"), utc=True).dt.tz_convert(local_timezone or settings.SETTINGS.local_timezone)
+    when = to_local(table.pop("_at"), timezone=local_timezone)
     table.insert(0, "when", when.dt.strftime("%Y-%m-%d %H:%M"))
     return table[list(HISTORY_COLUMNS)]
 

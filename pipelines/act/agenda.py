@@ -42,18 +42,19 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 
-from pipelines import privacy, settings
+from pipelines import hexes, privacy
 from pipelines.act import finance
 from pipelines.act.actions import OPEN_STATUSES, meeting_id, overdue
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots import change
-from pipelines.hotspots._time import local_months, parse_month
 from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
+from pipelines.periods import local_days, local_months, month_start, parse_month, to_local
 from pipelines.privacy import Viewer, suppress
 from pipelines.privacy import public as rules
 from pipelines.schemas import STATUS_WORDS
@@ -244,7 +245,7 @@ def load_meeting(
     if area.empty:
         known = ", ".join(sorted(map(str, areas["code"]))) or "none (load neighbourhood boundaries first)"
         raise UnknownNeighbourhoodError(f"Unknown neighbourhood {code!r} for --neighbourhood; known codes: {known}.")
-    end = pd.Timestamp((period + 1).start_time).tz_localize(settings.SETTINGS.local_timezone).tz_convert("UTC")
+    end = month_start(period + 1)
     query = IncidentQuery(neighbourhood=code, end=end, columns=list(_INCIDENT_COLUMNS))
     incidents = privacy.counting_rows(store, viewer, query)
     resolution = privacy.hotspot_resolution(store, viewer)
@@ -364,7 +365,7 @@ def action_review(actions: pd.DataFrame, *, this_meeting: str, as_of: dt.date, s
     if not len(actions):
         return pd.DataFrame(columns=list(ACTION_REVIEW_COLUMNS))
     earlier = actions[actions["meeting_id"].fillna("") != this_meeting]
-    updated = pd.to_datetime(earlier["updated_at"], utc=True).dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
+    updated = local_days(earlier["updated_at"])
     still_open = earlier["status"].isin(OPEN_STATUSES)
     closed_since = ~still_open & (updated > since) & (updated <= as_of)
     chosen = earlier[still_open | closed_since].copy()
@@ -446,13 +447,7 @@ def intervention_review(
     """
     if not len(interventions):
         return pd.DataFrame(columns=[*INTERVENTION_REVIEW_COLUMNS, "_id"])
-    entries = (
-        log.assign(
-            _day=pd.to_datetime(log["changed_at"], utc=True).dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
-        )
-        if len(log)
-        else log.assign(_day=[])
-    )
+    entries = log.assign(_day=local_days(log["changed_at"])) if len(log) else log.assign(_day=[])
     entries = entries[entries["_day"] <= as_of].sort_values(["intervention_id", "changed_at"], kind="stable")
     rows = []
     for record in pd.DataFrame(interventions).to_dict("records"):
@@ -884,23 +879,21 @@ def community_reports(
     """
     if not len(incidents):
         return pd.DataFrame(columns=list(REPORT_COLUMNS))
-    day = incidents["occurred_at"].dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
+    day = local_days(incidents["occurred_at"])
     rows = incidents[(incidents["source"] == "community") & (day > since) & (day <= as_of)]
     rows = rows.sort_values("occurred_at", ascending=False)
     labels = _labels()
     where = [""] * len(rows)
     if hotspot_cells:
-        points = rows.geometry
-        where = [
-            hotspot_cells.get(h3.latlng_to_cell(p.y, p.x, resolution), "") if p is not None and not p.is_empty else ""
-            for p in points
-        ]
+        points = rows.geometry.to_numpy()
+        placed = ~(shapely.is_missing(points) | shapely.is_empty(points))
+        cells = hexes.point_cells(shapely.get_x(points[placed]), shapely.get_y(points[placed]), resolution)
+        where = np.full(len(rows), "", dtype=object)
+        where[placed] = [hotspot_cells.get(cell, "") for cell in cells]
+        where = where.tolist()
     return pd.DataFrame(
         {
-            "date": rows["occurred_at"]
-            .dt.tz_convert(settings.SETTINGS.local_timezone)
-            .dt.strftime("%Y-%m-%d")
-            .to_numpy(),
+            "date": to_local(rows["occurred_at"]).dt.strftime("%Y-%m-%d").to_numpy(),
             "category": rows["category"].map(labels).fillna(rows["category"]).to_numpy(),
             "org": rows["org"].to_numpy(),
             "in_hotspot": where,

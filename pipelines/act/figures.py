@@ -26,10 +26,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from pipelines.act.agenda import Agenda, AgendaItem  # noqa: E402
-from pipelines.hotspots._time import local_months  # noqa: E402
 from pipelines.hotspots.act import WALKING_DISTANCE_M  # noqa: E402
 from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes  # noqa: E402
 from pipelines.hotspots.months import first_data_month  # noqa: E402
+from pipelines.periods import local_months  # noqa: E402
 from pipelines.privacy import suppress  # noqa: E402
 from pipelines.schemas import ABCD_CATEGORIES  # noqa: E402
 from pipelines.views import monthly_trend  # noqa: E402

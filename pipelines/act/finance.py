@@ -10,8 +10,9 @@ South Africa's spheres of government budget on different years:
   starts 1 April 2025.
 
 So the same day can fall in different financial years: 15 May 2026 is municipal 2025/26 but national
-2026/27. :func:`financial_year_of` and :func:`parse_financial_year` turn days and labels into
-:class:`FinancialYear` objects that know their first and last day.
+2026/27. :func:`pipelines.periods.financial_year_of` and :func:`pipelines.periods.parse_financial_year`
+(the one place for financial years) turn days and labels into :class:`~pipelines.periods.FinancialYear`
+objects that know their first and last day; this module places budgets and deadlines in them.
 
 Deadlines (:func:`statutory_deadlines`). Every sphere's year end. For the municipal budget, only dates
 fixed in law, each with its source:
@@ -31,21 +32,22 @@ so only their year end (31 March) is listed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.errors import AreaSafeError
+from pipelines.periods import (
+    FY_START_MONTH,
+    FinancialYear,
+    FinancialYearError,
+    as_date,
+    check_sphere,
+    financial_year_of,
+    parse_financial_year,
+)
 from pipelines.schemas import ACTIONS, FUNDING_SPHERES, INTERVENTIONS
 
-#: First calendar month of each sphere's financial year.
-FY_START_MONTH = {"municipal": 7, "provincial": 4, "national": 4}
-if set(FY_START_MONTH) != set(FUNDING_SPHERES):  # the schema's vocabulary changed: decide again
-    raise ImportError(f"FY_START_MONTH covers {sorted(FY_START_MONTH)}, FUNDING_SPHERES is {FUNDING_SPHERES}")
-
 NOT_RECORDED = "not recorded"
-_LABEL = re.compile(r"^\s*(?:FY\s*)?(\d{4})\s*[/\-]\s*(\d{2}|\d{4})\s*$", re.IGNORECASE)
 
 _SPHERE = ACTIONS.field("funding_sphere").name
 _FY = ACTIONS.field("financial_year").name
@@ -55,95 +57,6 @@ _START = INTERVENTIONS.field("start").name
 
 ITEM_COLUMNS = ("kind", "id", "title", "status", "sphere", "financial_year", "fy_start", "fy_end", "date", "note")
 DEADLINE_COLUMNS = ("date", "days", "sphere", "financial_year", "what", "source")
-
-
-class FinancialYearError(AreaSafeError):
-    """A financial year or funding sphere is not valid; the message shows the expected form."""
-
-
-@dataclass(frozen=True, order=True)
-class FinancialYear:
-    """One financial year of one sphere.
-
-    Attributes
-    ----------
-    sphere : str
-        ``municipal``, ``provincial`` or ``national``.
-    first_year : int
-        The calendar year it starts in: 2025 for "2025/26".
-    """
-
-    sphere: str
-    first_year: int
-
-    @property
-    def label(self) -> str:
-        """``2025/26``."""
-        return f"{self.first_year}/{(self.first_year + 1) % 100:02d}"
-
-    @property
-    def start(self) -> dt.date:
-        """First day (1 July for municipal, 1 April otherwise)."""
-        return dt.date(self.first_year, FY_START_MONTH[self.sphere], 1)
-
-    @property
-    def end(self) -> dt.date:
-        """Last day (30 June or 31 March of the next calendar year)."""
-        return dt.date(self.first_year + 1, FY_START_MONTH[self.sphere], 1) - dt.timedelta(days=1)
-
-    def contains(self, day: dt.date) -> bool:
-        return self.start <= _as_date(day) <= self.end
-
-    def next(self) -> FinancialYear:
-        return FinancialYear(self.sphere, self.first_year + 1)
-
-    def __str__(self) -> str:
-        return f"{self.sphere} {self.label} ({self.start:%d %b %Y} to {self.end:%d %b %Y})"
-
-
-def check_sphere(sphere: str, *, argument: str = "funding_sphere") -> str:
-    """``sphere`` lower-cased, or :class:`FinancialYearError` naming ``argument``."""
-    value = str(sphere).strip().lower()
-    if value not in FUNDING_SPHERES:
-        raise FinancialYearError(
-            f"{argument} must be one of {', '.join(FUNDING_SPHERES)} (whose budget pays); got {sphere!r}."
-        )
-    return value
-
-
-def financial_year_of(day: dt.date | str | pd.Timestamp, sphere: str) -> FinancialYear:
-    """The financial year of ``sphere`` that contains ``day``.
-
-    >>> financial_year_of("2025-06-30", "municipal").label, financial_year_of("2025-07-01", "municipal").label
-    ('2024/25', '2025/26')
-    >>> financial_year_of("2025-03-31", "national").label, financial_year_of("2025-04-01", "national").label
-    ('2024/25', '2025/26')
-    """
-    sphere = check_sphere(sphere)
-    day = _as_date(day)
-    first = day.year if day.month >= FY_START_MONTH[sphere] else day.year - 1
-    return FinancialYear(sphere, first)
-
-
-def parse_financial_year(label: str, sphere: str, *, argument: str = "financial_year") -> FinancialYear:
-    """Read ``2025/26`` (also ``2025/2026``, ``2025-26``, ``FY2025/26``) as a financial year of ``sphere``.
-
-    Raises
-    ------
-    FinancialYearError
-        The label is not two consecutive years, or the sphere is unknown.
-    """
-    sphere = check_sphere(sphere)
-    match = _LABEL.match(str(label))
-    if match is not None:
-        first, second = int(match.group(1)), int(match.group(2))
-        expected = (first + 1) % 100 if second < 100 else first + 1
-        if second == expected:
-            return FinancialYear(sphere, first)
-    raise FinancialYearError(
-        f"{argument} must be two consecutive years written like 2025/26; got {label!r}. A {sphere} year "
-        f"starts on 1 {dt.date(2000, FY_START_MONTH[sphere], 1):%B}."
-    )
 
 
 def normalise_financial_year(label: str | None, sphere: str | None, day: object = None) -> str | None:
@@ -183,7 +96,7 @@ class Deadline:
 def statutory_deadlines(sphere: str, start: dt.date, end: dt.date) -> list[Deadline]:
     """Budget milestones of ``sphere`` from ``start`` to ``end`` inclusive (see the module docstring)."""
     sphere = check_sphere(sphere)
-    start, end = _as_date(start), _as_date(end)
+    start, end = as_date(start), as_date(end)
     found: list[Deadline] = []
     fy = financial_year_of(start, sphere)
     while fy.start <= end:
@@ -272,7 +185,7 @@ def budget_cycles(items: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
     columns = ["sphere", "financial_year", "period", "state", "interventions", "actions", "open_actions", "flagged"]
     if not len(items):
         return pd.DataFrame(columns=columns)
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     rows = []
     order = {s: i for i, s in enumerate((*FUNDING_SPHERES, NOT_RECORDED))}
     for (sphere, label), group in items.groupby(["sphere", items["financial_year"].fillna(NOT_RECORDED)]):
@@ -320,7 +233,7 @@ def upcoming_deadlines(items: pd.DataFrame, *, as_of: dt.date, months: int = 6) 
     """
     if months < 1:
         raise FinancialYearError(f"months must be at least 1; got {months}.")
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     until = (pd.Timestamp(as_of) + pd.DateOffset(months=months)).date()
     spheres = ["municipal", *sorted(set(items["sphere"]) & set(FUNDING_SPHERES) - {"municipal"})] if len(items) else []
     spheres = spheres or ["municipal"]
@@ -349,17 +262,6 @@ def upcoming_deadlines(items: pd.DataFrame, *, as_of: dt.date, months: int = 6) 
 # --------------------------------------------------------------------------------------------------
 # Private helpers
 # --------------------------------------------------------------------------------------------------
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        raise FinancialYearError(f"expected a date written YYYY-MM-DD; got {value!r}.") from None
-
-
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
 
@@ -385,7 +287,7 @@ def _item(kind: str, record: dict, id_col: str, title_col: str, date_col: str, f
         notes.append(f"financial year {label!r} is not readable (write it like 2025/26)")
     if fy is not None and day is not None:
         try:
-            if _as_date(day) > fy.end:
+            if as_date(day) > fy.end:
                 notes.append(f"date is after {fy.label} ends on {fy.end:%d %b %Y}")
         except FinancialYearError:
             notes.append(f"date {day!r} is not readable")

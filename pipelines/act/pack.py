@@ -29,11 +29,12 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from pipelines import glossary, settings
+from pipelines import glossary
 from pipelines.act import figures
 from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda import Agenda, AgendaItem, agenda_for
 from pipelines.errors import AreaSafeError
+from pipelines.periods import local_days, local_zone
 from pipelines.privacy import Viewer
 from pipelines.store.base import Store
 
@@ -184,7 +185,7 @@ def pack_from_agenda(
     """The pack of an agenda already built (meeting mode builds one per run)."""
     context = agenda.context
     public = agenda.public
-    now = (now or dt.datetime.now(dt.UTC)).astimezone(pd.Timestamp.now(tz=settings.SETTINGS.local_timezone).tzinfo)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(pd.Timestamp.now(tz=local_zone()).tzinfo)
     previous = context.previous_meeting
     facts = f"Meeting of {_day(context.as_of)}; data to {_day(context.month.end_time.date())}; "
     facts += (
@@ -378,7 +379,7 @@ def _interventions_annex(agenda: Agenda, labels: dict[str, str]) -> Section:
     as_of = agenda.context.as_of
     last = {}
     if len(log):
-        day = pd.to_datetime(log["changed_at"], utc=True).dt.tz_convert(settings.SETTINGS.local_timezone).dt.date
+        day = local_days(log["changed_at"])
         kept = log.assign(_day=day)[day <= as_of]
         last = kept.groupby("intervention_id")["_day"].max().astype(str).to_dict()
     rows = [

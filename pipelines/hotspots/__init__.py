@@ -81,7 +81,6 @@ _EXPORTS = {
         "hotspots_for_neighbourhood",
         "neighbourhood_hotspots",
     ),
-    "_time": ("BadMonthError", "month_window", "parse_month"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

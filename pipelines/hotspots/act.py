@@ -55,10 +55,10 @@ from pipelines.hotspots._columns import (
     STATUS,
 )
 from pipelines.hotspots._inference import bh_threshold
-from pipelines.hotspots._time import local_months
 from pipelines.hotspots.gistar import HotspotInputError, HotSpots
 from pipelines.hotspots.grid import Grid, _point_xy
 from pipelines.hotspots.months import complete_until, first_data_month
+from pipelines.periods import local_months
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STORE_CRS
 
 WALKING_DISTANCE_M = 400.0

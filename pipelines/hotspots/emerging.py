@@ -56,9 +56,9 @@ from scipy import sparse, stats
 
 from pipelines.hotspots._columns import CELL_ID, COUNT, EMERGING, LAT, LON, OCCURRED_AT
 from pipelines.hotspots._inference import confidence_bins
-from pipelines.hotspots._time import local_months
 from pipelines.hotspots.gistar import MIN_INCIDENTS, HotspotInputError, analytical_gi_star
 from pipelines.hotspots.grid import Grid
+from pipelines.periods import local_months
 
 PATTERNS = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical")
 NO_PATTERN = "no_pattern"

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -31,9 +30,10 @@ from h3.api import basic_int as h3i
 from pyproj import CRS, Transformer
 from scipy import sparse
 
+from pipelines import hexes
 from pipelines.errors import AreaSafeError
 from pipelines.hotspots._columns import CATEGORY, CELL_ID, COUNT, LAT, LON, OCCURRED_AT, SOURCE
-from pipelines.hotspots._time import TimeLike, to_utc
+from pipelines.periods import TimeLike, to_utc
 from pipelines.schemas import SOURCES, STORE_CRS
 
 GRID_KINDS = ("h3", "fishnet")
@@ -322,9 +322,7 @@ def _point_keys(lon: np.ndarray, lat: np.ndarray, spec: GridSpec, metric_crs: st
     if len(lon) == 0:
         return np.empty(0, dtype=np.int64)
     if spec.kind == "h3":
-        to_cell, res = h3i.latlng_to_cell, int(spec.resolution)
-        # h3 4.x has no vectorised call; a list comprehension over plain floats is the fastest loop.
-        return np.array([to_cell(y, x, res) for y, x in zip(lat.tolist(), lon.tolist(), strict=True)], np.int64)
+        return hexes.point_cell_ints(lon, lat, int(spec.resolution))
     x, y = _to_metric(lon, lat, metric_crs)
     return _pack(np.floor(x / spec.cell_size_m).astype(np.int64), np.floor(y / spec.cell_size_m).astype(np.int64))
 
@@ -369,14 +367,9 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 def _cells_frame(keys: np.ndarray, spec: GridSpec, metric_crs: str, counts: np.ndarray) -> gpd.GeoDataFrame:
     if spec.kind == "h3":
-        ids = [h3.int_to_str(int(k)) for k in keys.tolist()]
-        centres = np.array([h3i.cell_to_latlng(int(k)) for k in keys.tolist()]).reshape(-1, 2)
-        lat, lon = centres[:, 0], centres[:, 1]
-        boundaries = [h3i.cell_to_boundary(k) for k in keys.tolist()]
-        sizes = np.fromiter((len(b) for b in boundaries), dtype=np.int64, count=len(boundaries))
-        latlng = np.array([vertex for boundary in boundaries for vertex in boundary], dtype=float).reshape(-1, 2)
-        rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(keys)), sizes))
-        geoms = shapely.polygons(rings)
+        ids = hexes.cell_names(keys)
+        lon, lat = hexes.cell_centres(keys)
+        geoms = hexes.cell_polygons(keys)
     else:
         size = spec.cell_size_m
         cols, rows = _unpack(keys)

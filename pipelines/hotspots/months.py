@@ -43,9 +43,8 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats
 
-from pipelines import settings
 from pipelines.hotspots._columns import OCCURRED_AT, SOURCE
-from pipelines.hotspots._time import local_months, month_start
+from pipelines.periods import local_months, month_start, to_local
 
 #: Months before the one judged that make its usual level.
 BASELINE_MONTHS = 6
@@ -124,7 +123,7 @@ class MonthCompleteness:
             if when is None:
                 text += f" {name} have not been uploaded since it ended."
             else:
-                day = pd.Timestamp(when).tz_convert(settings.SETTINGS.local_timezone)
+                day = to_local(when)
                 text += f" {name} were last uploaded on {day.day} {day:%B %Y}."
         return text
 

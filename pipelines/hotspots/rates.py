@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.hotspots._columns import AREA_CODE, AREA_KIND, AREA_NAME, NEIGHBOURHOOD_CODE, POPULATION, PRECINCT_CODE
-from pipelines.hotspots._time import TimeLike
 from pipelines.hotspots.gistar import HotspotInputError
 from pipelines.hotspots.grid import select_incidents
+from pipelines.periods import TimeLike
 from pipelines.schemas import AREA_KINDS
 
 RATE_PER = 1000.0

@@ -46,7 +46,6 @@ from pipelines.hotspots._columns import (
     PRECINCT_CODE,
     SOURCE,
 )
-from pipelines.hotspots._time import local_months, month_start, month_window, parse_month
 from pipelines.hotspots.emerging import (
     EMERGING_CATEGORIES,
     EmergingHotspots,
@@ -57,6 +56,7 @@ from pipelines.hotspots.emerging import (
 from pipelines.hotspots.gistar import HotSpots, hot_spots
 from pipelines.hotspots.grid import Grid, GridSpec, build_grid, suggest_resolution
 from pipelines.hotspots.months import MonthCompleteness, complete_until, first_data_month
+from pipelines.periods import local_months, month_start, month_window, parse_month
 from pipelines.privacy import Viewer
 from pipelines.store.base import IncidentQuery, Store
 

@@ -14,7 +14,7 @@ from pyproj import Transformer
 from scipy import sparse
 
 from pipelines.hotspots._columns import CATEGORY, INCIDENT_ID, NEIGHBOURHOOD_CODE, OCCURRED_AT, PRECINCT_CODE, SOURCE
-from pipelines.hotspots._time import month_start
+from pipelines.periods import month_start
 from pipelines.schemas import INCIDENTS, STORE_CRS
 
 #: A metric CRS for Cape Town (WGS 84 / UTM 34S) and a point in Khayelitsha to build grids around.

@@ -35,6 +35,7 @@ from pipelines.errors import UnusableFileError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.ingest.columns import explicit_or_first, first, key
 from pipelines.ingest.rejections import rejection_rows
+from pipelines.periods import FinancialYear
 from pipelines.sources.tabular import ROW_NUMBER, read_grid, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy, load_taxonomy
@@ -44,8 +45,6 @@ Progress = Callable[[str, float], None]
 
 AREA_NAMES = ("station", "police_station", "precinct", "area", "area_name", "name", "code", "area_code")
 CATEGORY_NAMES = ("category", "crime_category", "crime_type", "crime")
-#: SAPS's financial year: 1 April to 31 March.
-_FY_START, _FY_END = "04-01", "03-31"
 _YEAR_SPAN = re.compile(r"^((?:19|20)\d{2})\s*[-/]\s*(\d{2}|\d{4})$")
 _MONTH_SPAN = re.compile(
     r"^(?:apr(?:il)?)\.?\s+((?:19|20)\d{2})\s*(?:to|-|–)\s*(?:mar(?:ch)?)\.?\s+((?:19|20)\d{2})$", re.I
@@ -94,17 +93,15 @@ def financial_year(label: object) -> int | None:
     return start
 
 
-def period_label(start: int) -> str:
-    """SAPS's label for the financial year starting in ``start``: ``2015/16``."""
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def period_bounds(label: object) -> tuple[str, str | None, str | None]:
-    """The stored label and first and last day of a period as delivered (unknown periods kept as they are)."""
+    """The stored label and first and last day of a period as delivered (unknown periods kept as they are).
+
+    SAPS counts by the national financial year (1 April to 31 March, :mod:`pipelines.periods`)."""
     start = financial_year(label)
     if start is None:
         return str(label).strip(), None, None
-    return period_label(start), f"{start}-{_FY_START}", f"{start + 1}-{_FY_END}"
+    year = FinancialYear("national", start)
+    return year.label, year.start.isoformat(), year.end.isoformat()
 
 
 @dataclass

@@ -18,37 +18,12 @@ import pandas as pd
 import shapely
 
 import pipelines.settings
+from pipelines import hexes
 from pipelines.schemas import STORE_CRS
 from pipelines.settings import Settings
 
 #: Equal-area CRS for area sizes (WGS 84 / NSIDC EASE-Grid 2.0 Global).
 _EQUAL_AREA = "EPSG:6933"
-
-
-def points_to_cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
-    """The H3 cell (hex string) of each point, as an object array aligned to the input.
-
-    Coordinates are first snapped to 1e-4 degrees (about 11 m) so H3, which has no vectorised call,
-    indexes each distinct snapped location once; at resolution 9 (edge about 174 m) this moves only
-    points within a few metres of a cell edge.
-    """
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    if not len(lon):
-        return np.empty(0, dtype=object)
-    keys = np.round(lat * 1e4).astype(np.int64) * 10_000_000 + np.round(lon * 1e4).astype(np.int64)
-    unique, inverse = np.unique(keys, return_inverse=True)
-    ulat, ulon = (unique // 10_000_000) / 1e4, (unique % 10_000_000) / 1e4
-    cells = np.array(
-        [h3.latlng_to_cell(a, b, resolution) for a, b in zip(ulat.tolist(), ulon.tolist(), strict=True)], dtype=object
-    )
-    return cells[inverse.ravel()]
-
-
-def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(lon, lat)`` of the centres of H3 ``cells``."""
-    unique, inverse = np.unique(np.asarray(cells, dtype=object).astype(str), return_inverse=True)
-    centres = np.array([h3.cell_to_latlng(c) for c in unique], dtype=float).reshape(-1, 2)
-    return centres[inverse.ravel(), 1], centres[inverse.ravel(), 0]
 
 
 def generalised_points(geoms: gpd.GeoSeries, resolution: int) -> gpd.GeoSeries:
@@ -58,7 +33,7 @@ def generalised_points(geoms: gpd.GeoSeries, resolution: int) -> gpd.GeoSeries:
     out = np.full(len(values), None, dtype=object)
     if present.any():
         lon, lat = shapely.get_x(values[present]), shapely.get_y(values[present])
-        clon, clat = cell_centres(points_to_cells(lon, lat, resolution))
+        clon, clat = hexes.cell_centres(hexes.point_cells(lon, lat, resolution, snap=True))
         out[present] = shapely.points(clon, clat)
     return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs or STORE_CRS)
 

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines import hexes, periods
 from pipelines.hotspots.change import BASELINE_MONTHS, Change
-from pipelines.privacy import generalise, suppress
+from pipelines.privacy import suppress
 from pipelines.privacy.rows import counting_rows, location_resolution
 from pipelines.privacy.viewer import Viewer
 from pipelines.store.base import IncidentQuery, Store
@@ -119,7 +120,7 @@ def published_counts(
     points = incidents.geometry.to_numpy()
     no_point = shapely.is_missing(points) | shapely.is_empty(points)
     points = points[~no_point]
-    cells = pd.Series(generalise.points_to_cells(shapely.get_x(points), shapely.get_y(points), resolution))
+    cells = pd.Series(hexes.point_cells(shapely.get_x(points), shapely.get_y(points), resolution, snap=True))
     by_cell = cells.value_counts().sort_values(ascending=False, kind="stable")
     per_cell = by_cell.reset_index(drop=True)
     # Rows without a point are in the total but in no cell, so the total minus the cells is their number.
@@ -227,7 +228,7 @@ def smoothed_rate(store: Store, viewer: Viewer, query: IncidentQuery, *, month: 
     counts ``viewer`` may see (:func:`published_counts`; a withheld count gives ``None``). ``None`` without
     an area or a population."""
     from pipelines.hotspots.rates import EB_RATE, rate_table
-    from pipelines.views import month_bounds
+    from pipelines.periods import month_bounds
 
     kind, code = ("neighbourhood", query.neighbourhood) if query.neighbourhood else ("precinct", query.precinct)
     if code is None:
@@ -294,7 +295,7 @@ def profile_stats(
     incidents = counting_rows(store, viewer, replace(query, columns=["occurred_at", "category", "source"]))
     kpis = views.profile_kpis(incidents, month=month, population=population)
     threshold = count_threshold(viewer)
-    local = views.local_month(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    local = periods.local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     before = [int((local == month - i).sum()) for i in range(1, BASELINE_MONTHS + 1)]
     hidden = any(0 < n < threshold for n in (kpis.incidents, *before))
     period = incidents

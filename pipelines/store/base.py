@@ -462,11 +462,12 @@ DATA_VERSION_SQL = (
 def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:
     """Incidents counted per local month in ``timezone`` and :data:`MONTH_KEYS` (the shape of
     :meth:`Store.incident_months`); missing dates and codes are groups of their own."""
+    from pipelines.periods import local_months
+
     keys = list(MONTH_KEYS)
-    local = pd.to_datetime(incidents["occurred_at"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
     counted = (
         incidents[keys]
-        .assign(month=local.dt.to_period("M"))
+        .assign(month=local_months(incidents["occurred_at"], timezone=timezone))
         .groupby(["month", *keys], dropna=False)
         .size()
         .rename("incidents")
