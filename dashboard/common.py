@@ -172,10 +172,12 @@ def counts(query: IncidentQuery | None = None) -> privacy.PublishedCounts:
     return _counts(store().url, _version(), query or IncidentQuery(), audience(viewer()))
 
 
-def table(name: str) -> pd.DataFrame:
+def table(name: str, who: Viewer) -> pd.DataFrame:
     """A stored table that is not incident data (assets, interventions, intervention_log, batches, rejections),
-    as the viewer may see it (:func:`pipelines.privacy.read_table`)."""
-    return _table(store().url, _version(), name, audience(viewer()))
+    as ``who`` may see it (:func:`pipelines.privacy.read_table` applies the rules). The page names whose eyes
+    the read is for (the viewer :func:`require` returned), so no read of a table falls back on a session
+    nobody named."""
+    return _table(store().url, _version(), name, audience(who))
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,8 @@ with st.container(key="act_item_interventions"):
     st.header("Interventions needing attention")
     listed, where = st.columns([3, 2])
     review = views.intervention_review(
-        common.table("interventions").query("neighbourhood_code == @filters.neighbourhood"),
-        common.table("intervention_log"),
+        common.table("interventions", viewer).query("neighbourhood_code == @filters.neighbourhood"),
+        common.table("intervention_log", viewer),
         month=month,
     )
     with listed:

@@ -58,8 +58,8 @@ month = st.text_input("Meeting month of a new action (YYYY-MM, blank: none)", ke
 record = common.action_form(
     f"ar_form_{chosen}",
     stored,
-    interventions=common.table("interventions").query("neighbourhood_code == @code"),
-    assets=common.table("assets").query("neighbourhood_code == @code"),
+    interventions=common.table("interventions", viewer).query("neighbourhood_code == @code"),
+    assets=common.table("assets", viewer).query("neighbourhood_code == @code"),
     submit="Save action",
 )
 if record is not None:

@@ -29,7 +29,7 @@ st.title("Registers")
 kind = st.radio("Register", list(TEXT), horizontal=True, key="r_kind", format_func=str.capitalize)
 id_col = "asset_id" if kind == "assets" else "intervention_id"
 choice_field, choices = CHOICE[kind]
-frame = common.table(kind)
+frame = common.table(kind, viewer)
 key = lambda field: f"r_{kind}_{field}"  # noqa: E731 - widget keys per register
 
 shown_filter = st.multiselect(views.field_label(choice_field), choices, key=key("filter"))
@@ -111,7 +111,9 @@ if saved:
 if kind == "interventions":
     st.header("Status history")
     st.dataframe(
-        views.blank_missing(views.status_history(common.table("intervention_log"), frame, intervention_id=chosen)),
+        views.blank_missing(
+            views.status_history(common.table("intervention_log", viewer), frame, intervention_id=chosen)
+        ),
         hide_index=True,
         width="stretch",
     )
