@@ -14,6 +14,7 @@ server process, so the first visit does not wait for work the server could do at
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import threading
@@ -727,6 +728,63 @@ def change_term(change: Change | None) -> str | None:
     return {UP: "Up / Down", DOWN: "Up / Down", NO_CLEAR_CHANGE: "No clear change", TOO_FEW: "Too few reports to tell"}[
         change.reading
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Uploads: each file prepared once
+# --------------------------------------------------------------------------------------------------
+_PREPARED_KEY = "areasafe_prepared_uploads"
+#: Prepared uploads one browser session keeps (each holds a parsed file): the one on screen and the one before
+#: it, so going back to the previous options does not read the file again.
+PREPARED_KEPT = 2
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """An uploaded file prepared for the store (:func:`pipelines.access.prepare_upload`: decoded, validated,
+    placed; nothing written) and its dry run in words (:func:`pipelines.ingest.report.dry_run_report`)."""
+
+    prepared: object  # pipelines.ingest.incidents.PreparedIncidents
+    dry_run: object  # pipelines.ingest.report.DryRunReport
+
+
+def _frozen(value: object) -> object:
+    """Options as a hashable key (the column choices are a dict)."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    return value
+
+
+def prepared_upload(who: Viewer, name: str, data: bytes, *, confirming: bool = False, **options) -> PreparedUpload:
+    """The upload page's file prepared once: per content (its bytes' hash), viewer, options and store data
+    version, kept in this browser session (the newest :data:`PREPARED_KEPT`), so a rerun of the page (another
+    row filter, an expander opened) reads nothing again. An error is kept too, and raised again.
+
+    ``confirming`` (the Confirm button was clicked) reuses the file as the dry run on screen showed it even
+    when the store changed since, so the batch committed is the one the user read; otherwise a changed store
+    (this upload committed, another one elsewhere) prepares the file again, so the dry run says what is
+    already stored. ``name`` only labels the batch: the bytes are what is read and what the key is made of.
+    """
+    from pipelines import access
+    from pipelines.ingest import report
+
+    key = (hashlib.sha256(data).hexdigest(), name, store().url, who, _frozen(options))
+    kept: OrderedDict = st.session_state.setdefault(_PREPARED_KEY, OrderedDict())
+    version = _version()
+    found = kept.get(key)
+    if found is None or not (confirming or found[0] == version):
+        try:
+            prepared = access.prepare_upload(store(), who, name, data, **options)
+            found = (version, PreparedUpload(prepared, report.dry_run_report(prepared)))
+        except AreaSafeError as exc:
+            found = (version, exc)
+        kept[key] = found
+    kept.move_to_end(key)
+    while len(kept) > PREPARED_KEPT:
+        kept.popitem(last=False)
+    if isinstance(found[1], AreaSafeError):
+        raise found[1]
+    return found[1]
 
 
 # --------------------------------------------------------------------------------------------------
