@@ -1,14 +1,16 @@
-"""Uploads, register edits and erasure: the operations that change what is stored, checked and audited.
+"""Uploads, register edits and imports, ACT records and erasure: the operations that change what is stored.
 
-Place in the data flow: between the pages (or CLI) and ingest/the store. Who may see what lives in the
-disclosure core (:mod:`pipelines.privacy`); this module asks it who may *do* what
-(:meth:`~pipelines.privacy.Viewer.require`) and records each change in the audit log.
+Place in the data flow: between the pages (or CLI) and ingest/the store. Each operation is one call that
+checks, does and records: it asks the disclosure core (:mod:`pipelines.privacy`, where who may see what
+lives) whether the viewer may *do* it (:meth:`~pipelines.privacy.Viewer.require`), calls the core function
+that changes the store, and records the change in the audit log. A page, a CLI command and a test call the
+same function, so none of them runs that sequence itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -20,7 +22,7 @@ from pipelines.store.base import Batch, Store
 
 
 # --------------------------------------------------------------------------------------------------
-# Batches, uploads and erasure
+# Uploads
 # --------------------------------------------------------------------------------------------------
 def upload_org(viewer: Viewer, org: str | None) -> str | None:
     """The organisation an upload is stored under: a cso always uploads as its own organisation."""
@@ -63,13 +65,57 @@ def commit_upload(store: Store, viewer: Viewer, prepared) -> Batch:
 
     upload_org(viewer, prepared.batch.org)
     batch = commit_incidents(store, prepared)
+    record_upload(store, viewer, batch)
+    return batch
+
+
+def record_upload(store: Store, viewer: Viewer, batch: Batch) -> None:
+    """Audit a stored file (``upload``): the dashboard's confirmed upload and ``areasafe ingest``, alike."""
+    detail = {"kind": batch.kind, "file": batch.file_name, "org": batch.org}
     audit.record(
         store,
         "upload",
         viewer=viewer,
         target=batch.batch_id,
-        detail={"file": batch.file_name, "org": batch.org, "accepted": batch.accepted, "rejected": batch.rejected},
+        detail={**detail, "accepted": batch.accepted, "rejected": batch.rejected},
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Registers (assets, interventions): form saves and file imports
+# --------------------------------------------------------------------------------------------------
+#: Register -> the column that identifies one of its records.
+REGISTER_IDS = {"assets": "asset_id", "interventions": "intervention_id"}
+
+
+def save_register_record(store: Store, viewer: Viewer, kind: str, record: dict, *, note: str | None = None) -> Batch:
+    """Add or edit one asset or intervention (``kind``) from a form, as ``viewer``, and audit it (``edit``).
+
+    ``record`` is what :func:`pipelines.ingest.forms.save_asset` or
+    :func:`~pipelines.ingest.forms.save_intervention` takes (with the record's id to edit it); ``note``
+    goes into an intervention's status history. The viewer's account is recorded with the batch.
+    """
+    from pipelines.ingest import forms
+
+    viewer.require("registers")
+    if kind == "assets":
+        batch = forms.save_asset(store, record, user=viewer.username)
+    elif kind == "interventions":
+        batch = forms.save_intervention(store, record, user=viewer.username, note=note)
+    else:
+        raise AreaSafeError(f"kind must be one of {', '.join(REGISTER_IDS)}; got {kind!r}")
+    record_edit(store, viewer, batch, what=kind, record_id=record.get(REGISTER_IDS[kind]))
+    return batch
+
+
+def import_register(store: Store, viewer: Viewer, kind: str, name: str, data: bytes, **options) -> Batch:
+    """Import a register file uploaded through the dashboard (:func:`pipelines.ingest.registers.import_upload`:
+    the upload limits, then the bytes are read), as ``viewer``, and audit it (``edit``). ``name`` only labels it."""
+    from pipelines.ingest.registers import import_upload
+
+    viewer.require("registers")
+    batch = import_upload(store, kind, name, data, user=viewer.username, **options)
+    record_edit(store, viewer, batch, what=f"{kind} import")
     return batch
 
 
@@ -82,6 +128,40 @@ def record_edit(store: Store, viewer: Viewer, batch: Batch, *, what: str, record
     audit.record(store, "edit", viewer=viewer, target=batch.batch_id, detail=detail)
 
 
+# --------------------------------------------------------------------------------------------------
+# ACT records: actions and meetings
+# --------------------------------------------------------------------------------------------------
+def save_action(
+    store: Store, viewer: Viewer, record: Mapping, *, note: str | None = None, user: str | None = None
+) -> dict:
+    """Add or edit one ACT action (:func:`pipelines.act.actions.save_action`: the version and its history
+    entry in one transaction), as ``viewer``, and audit it (``edit``). Returns the stored version.
+
+    ``user`` is the name recorded with the version (the command line's ``--user``); by default the viewer's
+    account, which is all a page passes: the logged-in account records it, never a typed name.
+    """
+    from pipelines.act import actions
+
+    viewer.require("actions")
+    saved = actions.save_action(store, record, user=user or viewer.username, note=note)
+    audit.record(store, "edit", viewer=viewer, target=saved["action_id"], detail={"table": "actions"})
+    return saved
+
+
+def save_meeting(store: Store, viewer: Viewer, record: Mapping) -> dict:
+    """Add or update one ACT meeting's details (:func:`pipelines.act.actions.save_meeting`: date held, chair,
+    minutes), as ``viewer``, and audit it (``edit``). Returns the stored row."""
+    from pipelines.act import actions
+
+    viewer.require("meeting")
+    saved = actions.save_meeting(store, record)
+    audit.record(store, "edit", viewer=viewer, target=saved["meeting_id"], detail={"table": "meetings"})
+    return saved
+
+
+# --------------------------------------------------------------------------------------------------
+# Erasure
+# --------------------------------------------------------------------------------------------------
 def delete_batch(
     store: Store, viewer: Viewer, batch_id: str, *, reason: str | None = None, now: dt.datetime | None = None
 ) -> int:

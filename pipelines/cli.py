@@ -367,7 +367,7 @@ def _print_batch(batch, *, as_json: bool) -> None:
 
 
 def _ingest(store, args) -> int:
-    from pipelines import audit, privacy
+    from pipelines import access, privacy
     from pipelines.ingest import assets, boundaries, counts, incidents, interventions
 
     if args.kind == "boundaries":
@@ -427,13 +427,7 @@ def _ingest(store, args) -> int:
         )
     else:
         batch = interventions.ingest_interventions(store, args.file, user=args.user)
-    audit.record(
-        store,
-        "upload",
-        viewer=privacy.operator(args.user),
-        target=batch.batch_id,
-        detail={"kind": args.kind, "file": batch.file_name, "accepted": batch.accepted, "rejected": batch.rejected},
-    )
+    access.record_upload(store, privacy.operator(args.user), batch)  # the same audit entry as the dashboard's
     _print_batch(batch, as_json=args.json)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import h3
 import numpy as np
@@ -278,6 +279,112 @@ def test_upload_through_access_is_audited_under_the_csos_org(two_csos):
     assert batch.org == "CSO A" and batch.accepted == 1 and batch.user == "a"
     entry = two_csos.read_table("audit_log", where={"event": "upload"}).iloc[-1]
     assert entry["user"] == "a" and entry["target"] == batch.batch_id
+
+
+def test_the_dashboard_and_the_command_line_audit_an_upload_alike(two_csos, tmp_path):
+    """One upload audit entry (:func:`access.record_upload`): the dashboard's used to leave out the kind of
+    file and the command line's the organisation."""
+    data = (HEADER + "c2,2025-03-09,Robbery,-34.05,18.56,Taken\n").encode()
+    page = access.commit_upload(
+        two_csos, CSO_A, access.prepare_upload(two_csos, CSO_A, "p.csv", data, source="community", now=NOW)
+    )
+    path = write_csv(tmp_path, "cli.csv", HEADER + "c3,2025-03-09,Robbery,-34.05,18.56,Taken\n")
+    cli = ingest_incidents(two_csos, path, source="community", org="CSO A", now=NOW)
+    access.record_upload(two_csos, privacy.operator("ops"), cli)
+    for batch in (page, cli):
+        entry = _audited(two_csos, "upload", batch.batch_id)
+        assert json.loads(entry["detail"]) == {
+            "kind": "incidents", "file": batch.file_name, "org": "CSO A", "accepted": 1, "rejected": 0,
+        }  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------
+# Services: what the pages and the CLI do, each one call that checks, changes the store and audits
+# --------------------------------------------------------------------------------------------------
+IN_WEST = {"lon": 18.56, "lat": -34.05}  # inside precinct West and neighbourhood N-1 of the test areas
+ASSET = {"name": "Church hall", "abcd_category": "associations", "type": "hall", **IN_WEST}
+ASSETS_CSV = (
+    b"name,abcd_category,type,latitude,longitude\nChurch,associations,church,-34.05,18.55\nNo place,physical,field,,\n"
+)
+ACTION = {
+    "neighbourhood_code": "N-1",
+    "month": "2026-10",
+    "decision": "Fix the lights on Main Road",
+    "owner_org": "Energy",
+}
+MEETING = {"neighbourhood_code": "N-1", "month": "2026-10", "held_on": dt.date(2026, 10, 29), "chair": "T. Chair"}
+
+
+def _audited(store, event: str, target: str) -> pd.Series:
+    found = store.read_table("audit_log", where={"event": event, "target": target})
+    assert len(found) == 1, (event, target, len(found))
+    return found.iloc[0]
+
+
+def _stored(store) -> dict[str, int]:
+    return {t: store.count(t) for t in ("assets", "batches", "actions", "action_log", "meetings", "audit_log")}
+
+
+@pytest.mark.parametrize(
+    ("call", "refused"),
+    [
+        pytest.param(lambda s, v: access.save_register_record(s, v, "assets", ASSET), (PUBLIC, CSO_A), id="asset"),
+        pytest.param(lambda s, v: access.import_register(s, v, "assets", "a.csv", ASSETS_CSV), (PUBLIC, CSO_A), id="import"),
+        pytest.param(lambda s, v: access.save_action(s, v, ACTION), (PUBLIC, CSO_A), id="action"),
+        pytest.param(lambda s, v: access.save_meeting(s, v, MEETING), (PUBLIC, CSO_A), id="meeting"),
+    ],
+)  # fmt: skip
+def test_services_refuse_a_role_that_may_not_and_change_nothing(area_store, call, refused):
+    before = _stored(area_store)
+    for viewer in refused:
+        with pytest.raises(AccessDenied, match="may not use"):
+            call(area_store, viewer)
+    assert _stored(area_store) == before
+
+
+def test_saving_a_register_record_stores_it_under_the_account_and_audits_it(area_store):
+    batch = access.save_register_record(area_store, ACT, "assets", ASSET)
+    asset = area_store.read_assets().iloc[-1]
+    assert (asset["name"], asset["neighbourhood_code"], batch.user) == ("Church hall", "N-1", "m")
+    entry = _audited(area_store, "edit", batch.batch_id)
+    assert entry["user"] == "m" and json.loads(entry["detail"])["register"] == "assets"
+
+    edited = access.save_register_record(
+        area_store, PLANNER, "assets", {**ASSET, "name": "Hall", "asset_id": asset["asset_id"]}
+    )
+    assert area_store.read_assets()["name"].tolist() == ["Hall"]
+    assert json.loads(_audited(area_store, "edit", edited.batch_id)["detail"])["id"] == asset["asset_id"]
+    with pytest.raises(AreaSafeError, match="kind must be one of assets, interventions; got 'actions'"):
+        access.save_register_record(area_store, PLANNER, "actions", ASSET)
+
+
+def test_importing_a_register_file_stores_its_rows_and_audits_it(area_store):
+    batch = access.import_register(area_store, ACT, "assets", "a.csv", ASSETS_CSV)
+    assert (batch.accepted, batch.rejected, batch.user) == (1, 1, "m")
+    assert area_store.read_assets()["name"].tolist() == ["Church"]
+    detail = json.loads(_audited(area_store, "edit", batch.batch_id)["detail"])
+    assert detail == {"register": "assets import", "accepted": 1, "rejected": 1}
+
+
+def test_saving_an_action_records_the_account_and_audits_it(area_store):
+    saved = access.save_action(area_store, ACT, ACTION, note="agreed")
+    stored = area_store.read_table("actions").iloc[0]
+    assert (stored["action_id"], stored["updated_by"]) == (saved["action_id"], "m")
+    assert area_store.read_table("action_log")["note"].tolist() == ["agreed"]
+    entry = _audited(area_store, "edit", saved["action_id"])
+    assert entry["user"] == "m" and json.loads(entry["detail"]) == {"table": "actions"}
+    # the command line records the name it was given, and audits as its operator
+    again = access.save_action(area_store, privacy.operator("ops"), {**ACTION, "decision": "Second"}, user="clerk")
+    assert area_store.read_table("actions", where={"action_id": again["action_id"]})["updated_by"].item() == "clerk"
+    assert _audited(area_store, "edit", again["action_id"])["user"] == "cli:ops"
+
+
+def test_saving_a_meeting_stores_it_and_audits_it(area_store):
+    saved = access.save_meeting(area_store, PLANNER, MEETING)
+    stored = area_store.read_table("meetings").iloc[0]
+    assert (stored["meeting_id"], stored["chair"]) == (saved["meeting_id"], "T. Chair")
+    entry = _audited(area_store, "edit", saved["meeting_id"])
+    assert entry["user"] == "p" and json.loads(entry["detail"]) == {"table": "meetings"}
 
 
 @pytest.fixture

@@ -155,3 +155,17 @@ def test_a_bad_row_stops_the_whole_import(area_store, tmp_path):
     path.write_text(header + good)
     assert import_actions(area_store, path) == (0, 1)
     assert read_actions(area_store)["decision"].tolist() == ["Patrols"]
+
+
+def test_the_command_line_saves_an_action_through_the_dashboards_service(area_store, capsys):
+    """``areasafe actions add`` is :func:`pipelines.access.save_action`: the name given is recorded with the
+    version, and the save is audited as the command line's operator, as a page's save is as its account."""
+    from pipelines.cli import main
+
+    argv = ["--store", str(area_store.url), "actions", "add", "--neighbourhood", "N-1", "--month", "2026-10"]
+    argv += ["--decision", "Fix the lights", "--owner-org", "Energy", "--user", "clerk"]
+    assert main(argv) == 0, capsys.readouterr().err
+    saved = read_actions(area_store).iloc[0]
+    assert saved["updated_by"] == "clerk"
+    entry = area_store.read_table("audit_log", where={"event": "edit", "target": saved["action_id"]})
+    assert entry["user"].tolist() == ["cli:clerk"] and entry["detail"].tolist() == ['{"table": "actions"}']

@@ -213,3 +213,19 @@ def test_an_analysts_source_choice_is_read_and_audited_as_asked(demo_store, tmp_
     reads = _counting(monkeypatch, privacy, "read_incidents")
     at.radio(key="f_source").set_value("Community").run()
     assert [list(args[2].sources) for args in reads] == [["community"]]
+
+
+def test_a_page_reads_a_table_for_the_viewer_it_names(demo_store, monkeypatch):
+    """``common.table`` takes whose eyes the read is for (issue 19, item 8): the named viewer gets what the
+    disclosure core gives it, whoever the session is, and a read without a viewer is refused."""
+    monkeypatch.setenv(STORE_ENV, demo_store.url)
+    for role in ROLES + ("admin",):
+        who = _viewer(demo_store, role)
+        for name in ("assets", "interventions", "intervention_log"):
+            shown = common.table(name, who)
+            expected = privacy.read_table(demo_store, who, name)
+            assert shown.equals(expected), (role, name)
+    public, admin = common.table("assets", PUBLIC), common.table("assets", _viewer(demo_store, "admin"))
+    assert len(public) < len(admin)  # people's assets: never for the public, every one for an admin
+    with pytest.raises(TypeError):
+        common.table("assets")  # no read of a table without naming the viewer

@@ -69,6 +69,11 @@ def test_kobo_upload_commits_one_batch(upload_store):
     assert upload_store.count("rejections") == 1
 
 
+def _dry_run_rows(at: AppTest):
+    """The dry run's table of rows, as the page shows it."""
+    return next(d.value for d in at.dataframe if "Outcome" in d.value.columns)
+
+
 def test_mapping_correction_changes_the_dry_run(upload_store):
     hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
     at = AppTest.from_file(APP, default_timeout=60)
@@ -76,11 +81,52 @@ def test_mapping_correction_changes_the_dry_run(upload_store):
     at.run()
     at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
+    next(r for r in at.radio if r.label == "Show").set_value("All rows").run()
+    assert list(_dry_run_rows(at)["Type"]) == ["drug dealing", "stabbing", "broken street light", "gunshots"]
     category = next(s for s in at.selectbox if s.label == "Type of incident")
     assert category.value == "incident/incident_type"
     category.set_value("incident/description").run()  # the user says the category is in another column
     assert not at.exception
-    assert next(s for s in at.selectbox if s.label == "Type of incident").value == "incident/description"
+    # the dry run the user reads changed with it, not only the choice
+    assert list(_dry_run_rows(at)["Type"]) == [
+        "Tik sold near the school",
+        "Man stabbed outside the tavern",
+        "Dark walkway",
+        "Shots at night",
+    ]
+
+
+def test_a_file_is_prepared_once_and_confirm_stores_the_dry_run_shown(upload_store, monkeypatch, tmp_path):
+    """Reruns (another row filter) read nothing again; Confirm commits the file the dry run on screen was made
+    from, even after another batch changed the store; the next visit prepares it again and says it is stored."""
+    from pipelines import access
+    from pipelines.ingest.incidents import ingest_incidents
+
+    prepared, original = [], access.prepare_upload
+    monkeypatch.setattr(access, "prepare_upload", lambda *a, **k: prepared.append(a[2]) or original(*a, **k))
+    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
+    at = AppTest.from_file(APP, default_timeout=60)
+    app_login(at, upload_store, "planner")
+    at.run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
+    next(r for r in at.radio if r.label == "Show").set_value("All rows").run()
+    assert prepared == ["survey.csv"]  # the rerun reused the prepared file
+    shown = {m.label: m.value for m in at.metric}
+    other = tmp_path / "other.csv"  # meanwhile, another upload changes the store
+    other.write_text(
+        f"id,date,category,latitude,longitude,description\nx1,2025-10-01,Robbery,{hood.y},{hood.x},Taken\n"
+    )
+    ingest_incidents(upload_store, other, source="municipal")
+    at.button(key="u_confirm").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert prepared == ["survey.csv"]  # Confirm committed the dry run on screen, not a second reading
+    batches = upload_store.read_batches()
+    batch = batches[batches["file_name"] == "survey.csv"].iloc[0]
+    assert (f"{batch['accepted']}", f"{batch['rejected']}") == (shown["Accepted"], shown["Rejected"])
+    at.run()  # the store changed: the file is prepared again, and the dry run says it is stored
+    assert prepared == ["survey.csv", "survey.csv"]
+    assert {m.label: m.value for m in at.metric}["Accepted"] == "0"
 
 
 def test_missing_location_offers_the_columns_instead_of_a_dead_end(upload_store):

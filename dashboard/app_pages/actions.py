@@ -1,7 +1,8 @@
 """Actions register: every ACT action of a neighbourhood, editable, with its full history.
 
 Validation and the one-transaction save (current version plus history entry) are
-``pipelines.act.actions.save_action``'s; this page reads widgets and shows what the core returns.
+``pipelines.act.actions.save_action``'s, called through :func:`pipelines.access.save_action` (permission,
+save, audit entry); this page reads widgets and shows what the core returns.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import common
-from pipelines import audit, downloads, views
+from pipelines import access, downloads, views
 from pipelines.act import actions as register
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ACTION_STATUSES
@@ -58,20 +59,18 @@ month = st.text_input("Meeting month of a new action (YYYY-MM, blank: none)", ke
 record = common.action_form(
     f"ar_form_{chosen}",
     stored,
-    interventions=common.table("interventions").query("neighbourhood_code == @code"),
-    assets=common.table("assets").query("neighbourhood_code == @code"),
+    interventions=common.table("interventions", viewer).query("neighbourhood_code == @code"),
+    assets=common.table("assets", viewer).query("neighbourhood_code == @code"),
     submit="Save action",
 )
 if record is not None:
     note = record.pop("_note") or None
-    user = viewer.username  # the logged-in account records it, never a typed name
     record |= {"neighbourhood_code": code, "action_id": chosen} | ({"month": month} if month else {})
     try:
-        saved = register.save_action(store, record, user=user, note=note)
+        saved = access.save_action(store, viewer, record, note=note)  # recorded and audited as the account
     except AreaSafeError as exc:
         common.show_error(exc)
     else:
-        audit.record(store, "edit", viewer=viewer, target=saved["action_id"], detail={"table": "actions"})
         st.session_state["ar_flash"] = f"Saved {saved['action_id']} ({saved['status']})."
         st.rerun()
 

@@ -13,7 +13,7 @@ from pipelines.taxonomy import load_taxonomy
 
 viewer = common.require("data_quality")
 st.title("Data quality")
-batches = common.table("batches")
+batches = common.table("batches", viewer)
 incidents = common.incidents()
 
 cols = st.columns(3)
@@ -30,7 +30,7 @@ st.dataframe(
 )
 
 st.subheader("Rejected rows over time")
-rejections = views.rejections_over_time(common.table("rejections"), batches)
+rejections = views.rejections_over_time(common.table("rejections", viewer), batches)
 if len(rejections):
     chart = px.bar(rejections, x="month", y="rows", color="reason", labels={"rows": "Rejected rows"})
     chart.update_traces(xperiod="M1", xperiodalignment="middle")  # a bar is a whole month, not an instant

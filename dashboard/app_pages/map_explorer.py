@@ -78,7 +78,7 @@ choices = dict(layers=layers, metric=metric, area_kind=area_kind, online=online)
 def build() -> mapview.MapResult:
     return common.explorer_map(
         filters, viewer, **choices, areas=areas, incidents=incidents, counts=counts, hot=hot,
-        assets=common.table("assets"), interventions=common.table("interventions"),
+        assets=common.table("assets", viewer), interventions=common.table("interventions", viewer),
         population_source=common.population_source(area_kind),
     )  # fmt: skip
 
@@ -114,7 +114,7 @@ with right:
         st.caption(f"Points: {viewer.org}'s own incidents ({len(incidents):,}); everything else as counts.")
     st.subheader("Selected feature")
     ref = result.clicked((clicked or {}).get("last_object_clicked_popup"))
-    assets, interventions = common.table("assets"), common.table("interventions")
+    assets, interventions = common.table("assets", viewer), common.table("interventions", viewer)
     record = views.feature_record(
         *(ref or (None, None)),
         areas=areas,

@@ -2,7 +2,8 @@
 
 Next/previous: PageDown/PageUp (presentation clickers send these) or the right/left arrow keys
 (``common.pager``, Streamlit's own button shortcuts: no custom script). The agenda comes from ``pipelines.act.agenda``; the
-form saves through ``pipelines.act.actions.save_action`` (one transaction with its history entry).
+form saves through :func:`pipelines.access.save_action` (permission, ``pipelines.act.actions.save_action``:
+one transaction with its history entry, then the audit entry).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import html
 import streamlit as st
 
 from dashboard import common
-from pipelines import audit
-from pipelines.act.actions import save_action, save_meeting
+from pipelines import access
 from pipelines.act.pack import agenda_section
 from pipelines.errors import AreaSafeError
 
@@ -31,8 +31,10 @@ with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meet
     held_on, chair = st.date_input("Held on", value=None, format="YYYY-MM-DD"), st.text_input("Chair")
     if st.form_submit_button("Save meeting details"):
         try:
-            save_meeting(
-                common.store(), {"neighbourhood_code": code, "month": str(month), "held_on": held_on, "chair": chair}
+            access.save_meeting(
+                common.store(),
+                viewer,
+                {"neighbourhood_code": code, "month": str(month), "held_on": held_on, "chair": chair},
             )
         except AreaSafeError as exc:
             common.show_error(exc)
@@ -84,17 +86,12 @@ with st.container(key="mm_item"):  # one screen: heading, numbers, map and decis
             )
         if record is not None:
             note = record.pop("_note") or f"Recorded in meeting mode ({item.title})"
-            user = viewer.username  # the logged-in account records it, never a typed name
+            record |= {"neighbourhood_code": code, "month": str(month)}
             try:
-                saved = save_action(
-                    common.store(), {**record, "neighbourhood_code": code, "month": str(month)}, user=user, note=note
-                )
+                saved = access.save_action(common.store(), viewer, record, note=note)  # as the logged-in account
             except AreaSafeError as exc:
                 common.show_error(exc)
             else:
-                audit.record(
-                    common.store(), "edit", viewer=viewer, target=saved["action_id"], detail={"table": "actions"}
-                )
                 st.session_state["mm_flash"] = f"Recorded {saved['action_id']}: {saved['decision']}"
                 st.rerun()
 st.caption(

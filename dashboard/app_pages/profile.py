@@ -80,14 +80,14 @@ if viewer.may("statistics"):
         st.caption(mapview.hotspot_caption(hot.months, hot.resolution, statistics=True))
         st.dataframe(views.top_hotspots(hot.cells, statistics=True), hide_index=True, width="stretch")
 right.subheader("Assets")
-assets = common.table("assets")
+assets = common.table("assets", viewer)
 right.dataframe(
     views.register_rows(assets[assets["neighbourhood_code"] == filters.neighbourhood], views.ASSET_FIELDS),
     hide_index=True,
     width="stretch",
 )
 st.subheader("Interventions")
-interventions = common.table("interventions")
+interventions = common.table("interventions", viewer)
 st.dataframe(
     views.register_rows(
         interventions[interventions["neighbourhood_code"] == filters.neighbourhood], views.INTERVENTION_FIELDS

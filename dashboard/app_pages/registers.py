@@ -1,8 +1,9 @@
 """Registers: view, add and edit ABCD assets and interventions; click the map to set a point.
 
-Validation, placing and the status log live in ``pipelines.ingest.forms`` (``save_asset``,
-``save_intervention``, ``import_upload``: the upload limits, then the file's bytes are read); this page
-only reads widgets.
+Saves and imports are :func:`pipelines.access.save_register_record` and
+:func:`~pipelines.access.import_register` (permission, then ``pipelines.ingest.forms`` or the register
+import: validation, placing, the status log, the upload limits; then the audit entry, under the logged-in
+account); this page only reads widgets.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from streamlit_folium import st_folium
 from dashboard import common
 from pipelines import access, downloads, mapview, views
 from pipelines.errors import AreaSafeError
-from pipelines.ingest import forms, registers
+from pipelines.ingest import forms
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
 
 TEXT = {
@@ -27,9 +28,9 @@ viewer = common.require("registers")
 filters = common.sidebar()
 st.title("Registers")
 kind = st.radio("Register", list(TEXT), horizontal=True, key="r_kind", format_func=str.capitalize)
-id_col = "asset_id" if kind == "assets" else "intervention_id"
+id_col = access.REGISTER_IDS[kind]
 choice_field, choices = CHOICE[kind]
-frame = common.table(kind)
+frame = common.table(kind, viewer)
 key = lambda field: f"r_{kind}_{field}"  # noqa: E731 - widget keys per register
 
 shown_filter = st.multiselect(views.field_label(choice_field), choices, key=key("filter"))
@@ -44,7 +45,6 @@ if flash := st.session_state.pop("r_flash", None):
     st.success(flash)
 
 st.header("Add or edit")
-user = viewer.username  # recorded with each change, and in the audit log
 names = dict(zip(frame[id_col], frame["name"], strict=True))
 chosen = st.selectbox(
     "Edit", [None, *sorted(names, key=names.get)], key=key("edit"), format_func=lambda i: names.get(i, "(add new)")
@@ -95,14 +95,10 @@ if saved:
     fields = (*TEXT[kind], choice_field, "lon", "lat", *(["sharing_consent"] if kind == "assets" else []))
     entered = {field: st.session_state[key(field)] for field in fields}
     try:
-        if kind == "assets":
-            batch = forms.save_asset(common.store(), {**entered, id_col: chosen}, user=user)
-        else:
-            batch = forms.save_intervention(common.store(), {**entered, id_col: chosen}, user=user, note=note)
+        batch = access.save_register_record(common.store(), viewer, kind, {**entered, id_col: chosen}, note=note)
     except AreaSafeError as exc:
         common.show_error(exc)
     else:
-        access.record_edit(common.store(), viewer, batch, what=kind, record_id=chosen)
         where = "outside every area" if batch.outside_areas else "placed in its neighbourhood"
         st.session_state["r_flash"] = f"Saved {entered['name']!r} ({where}; batch {batch.batch_id})."
         st.session_state[key("loaded")] = "-"  # reload the form from the store
@@ -111,7 +107,9 @@ if saved:
 if kind == "interventions":
     st.header("Status history")
     st.dataframe(
-        views.blank_missing(views.status_history(common.table("intervention_log"), frame, intervention_id=chosen)),
+        views.blank_missing(
+            views.status_history(common.table("intervention_log", viewer), frame, intervention_id=chosen)
+        ),
         hide_index=True,
         width="stretch",
     )
@@ -123,11 +121,10 @@ with st.expander(f"Import {kind} from a file (CSV, Excel, GeoJSON)"):
     if upload is not None and st.button("Import", key=key("import")):
         try:
             options = {"abcd_category": fill} if kind == "assets" else {}
-            batch = registers.import_upload(common.store(), kind, upload.name, upload.getvalue(), user=user, **options)
+            batch = access.import_register(common.store(), viewer, kind, upload.name, upload.getvalue(), **options)
         except AreaSafeError as exc:
             common.show_error(exc)
         else:
-            access.record_edit(common.store(), viewer, batch, what=f"{kind} import")
             st.success(f"Batch {batch.batch_id}: {batch.accepted:,} accepted, {batch.rejected:,} rejected.")
             st.json(batch.summary())
             rejected = common.store().read_rejections(batch.batch_id)

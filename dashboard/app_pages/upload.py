@@ -2,7 +2,8 @@
 
 Uses the same ``pipelines.ingest`` functions as ``areasafe ingest`` (through ``pipelines.access``, which
 adds the size and row limits, stores a cso's upload under its own organisation and audits the commit),
-so a file gives the same batch here as on the command line. The page never dead-ends: when the
+so a file gives the same batch here as on the command line. A file is prepared once per content and
+options (``common.prepared_upload``), not on every rerun, and Confirm commits the one the dry run showed. The page never dead-ends: when the
 columns cannot be found, or an option does not fit the file, it says so in words and keeps the column
 choices and a preview of the file on screen. The dry run is :func:`pipelines.ingest.report.dry_run_report`,
 the same report ``areasafe ingest incidents --dry-run`` prints.
@@ -101,17 +102,18 @@ if upload is not None:
 
     prepared = problem = None
     try:
-        prepared = access.prepare_upload(
-            common.store(),
+        ready = common.prepared_upload(  # once per file and options; Confirm commits the dry run on screen
             viewer,
             upload.name,
             data,
+            confirming=bool(state.get("u_confirm")),
             source=source,
             org=org,
             format=fmt,
             overrides=overrides,
             **options,
         )
+        prepared, found = ready.prepared, ready.dry_run
         columns, mapping, preview = prepared.columns, prepared.mapping, report.preview_rows(prepared.raw.frame)
         state[f"u_{tag}_file"] = (columns, mapping, preview)
     except MissingLocationError as exc:
@@ -155,7 +157,6 @@ if upload is not None:
         st.stop()
 
     st.subheader("Dry run")
-    found = report.dry_run_report(prepared)
     for sentence in found.warnings:
         st.warning(plain(sentence))
     st.markdown(f"**{plain(found.headline)}**")

@@ -94,6 +94,7 @@ def run(args: argparse.Namespace, store) -> int:
 def _actions(args: argparse.Namespace, store) -> int:
     import datetime as dt
 
+    from pipelines import access, privacy
     from pipelines.act import actions as register
 
     if args.verb == "list":
@@ -129,6 +130,7 @@ def _actions(args: argparse.Namespace, store) -> int:
         record |= {"neighbourhood_code": args.neighbourhood, "month": args.month}
     else:
         record["action_id"] = args.action_id
-    saved = register.save_action(store, record, user=args.user, note=args.note)
+    # The dashboard's save: checked, stored with its history entry, and audited (as the command line's operator).
+    saved = access.save_action(store, privacy.operator(args.user), record, note=args.note, user=args.user)
     print(f"saved {saved['action_id']}: {saved['status']}, due {saved['due'] or 'not set'}")
     return 0
