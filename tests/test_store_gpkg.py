@@ -278,9 +278,6 @@ def test_point_blobs_from_coordinates_match_the_geometry_encoding():
     x, y = np.array([18.5, np.nan, 180.0, 18.6]), np.array([-34.1, -34.0, 90.0, np.nan])
     points = np.array([shapely.Point(18.5, -34.1), None, shapely.Point(180, 90), None], dtype=object)
     assert gpb.encode_xy(x, y, 4326) == gpb.encode(points, 4326)  # a missing coordinate is a null geometry
-    arrow = gpb.encode_xy_arrow(x, y, 4326)
-    assert arrow.to_pylist() == gpb.encode(points, 4326)
-    assert arrow.null_count == 2
 
 
 def test_incidents_given_as_coordinates_store_like_geometries(tmp_path):

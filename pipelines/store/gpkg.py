@@ -30,10 +30,8 @@ import shapely
 from pipelines import private_files, schemas
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
 from pipelines.settings import SETTINGS
-from pipelines.store import _adbc
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _rtree as _rt
-from pipelines.store._process_writer import SORTED_BY, ProcessWriter
 from pipelines.store.base import (
     DATA_VERSION_SQL,
     MONTH_KEYS,
@@ -110,15 +108,11 @@ class GeoPackageStore(Store):
     ----------
     path
         The ``.gpkg`` file; created with its schema when missing.
-    adbc
-        Connect through ADBC (:mod:`pipelines.store._adbc`), which binds Arrow columns in C. Only for
-        a process that opens this file in no other way: the batch writer process.
     """
 
-    def __init__(self, path: str | Path, *, adbc: bool = False) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.url = str(self.path)
-        self._adbc = adbc
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Password hashes and incidents: owner-only, with the -wal and -shm files SQLite makes beside it.
@@ -128,10 +122,7 @@ class GeoPackageStore(Store):
 
     # -- connection --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        if self._adbc:
-            conn = _adbc.Connection(self.path)
-        else:
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
         # Only takes effect while the file is still empty (a new store): 64 KiB pages make bulk inserts,
         # index builds and checkpoints of large batches ~30% faster than SQLite's default 4 KiB.
@@ -140,15 +131,9 @@ class GeoPackageStore(Store):
         # NORMAL in WAL mode: a killed process never corrupts or half-applies a transaction.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits. The
-        # writer process (ADBC) keeps a smaller one: its indexes fit, and the rows it spills to the
-        # write-ahead log during the batch are flushed to disk in the background (_process_writer).
-        conn.execute(f"PRAGMA cache_size = {-262144 if self._adbc else -524288}")
+        # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits.
+        conn.execute("PRAGMA cache_size = -524288")
         conn.execute("PRAGMA temp_store = MEMORY")
-        if self._adbc:
-            # Its writes never fire the R-tree insert or update triggers that call the functions below:
-            # feature inserts drop the insert trigger and index the rows themselves (_TableInsert).
-            return conn
         # The R-tree triggers of the GeoPackage spec call these SQL functions (GDAL provides them in
         # its own connections; plain SQLite needs them registered).
         conn.create_function(
@@ -285,11 +270,9 @@ class GeoPackageStore(Store):
     def batch_writer(
         self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
     ) -> BatchWriter:
-        # Preparing chunk k+1 and inserting chunk k overlap: in a child process for large files (see
-        # _process_writer), otherwise on a thread with its own connection, closed when it ends.
+        # Preparing chunk k+1 and inserting chunk k overlap: the inserts run on a thread with its own
+        # connection, closed when it ends.
         self._check_place(place)
-        if (expected_rows or 0) >= SETTINGS.process_writer_rows:
-            return ProcessWriter(self.path, expected_rows=expected_rows)
         return ThreadedWriter(
             functools.partial(self._write_stream, expected_rows=expected_rows or 0),
             name="areasafe-gpkg-writer",
@@ -678,8 +661,7 @@ class _TableInsert:
     each and grow with the tree); a small one inserts its cells row by row. A large
     insert through ``sqlite3`` also drops the table's indexes and rebuilds them by sorting at
     :meth:`finish` (DDL is transactional, so a failure such as a duplicate key rolls the drop back
-    too); with ``keep_unique`` the unique indexes stay, because later chunks still look keys up. A
-    large insert through ADBC keeps every index and inserts each chunk in unique-key order.
+    too); with ``keep_unique`` the unique indexes stay, because later chunks still look keys up.
     """
 
     def __init__(
@@ -690,7 +672,6 @@ class _TableInsert:
         self.indexes: list[tuple[str, str]] = []
         self.tree: _rt.TreeBuilder | None = None
         self.bulk = False
-        self.key_order: str | None = None
         if table.geometry_type:
             columns = ["fid", *columns, GEOMETRY]
             self.next_fid = conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0] + 1
@@ -705,16 +686,6 @@ class _TableInsert:
                 ).fetchall()
                 if keep_unique:
                     self.indexes = [(n, q) for n, q in self.indexes if not q.upper().startswith("CREATE UNIQUE")]
-                if isinstance(conn, _adbc.Connection):
-                    # Binding in C leaves the writer process time to keep the indexes up to date while
-                    # the uploader prepares the next chunk, which beats sorting them afterwards (1M rows,
-                    # random Kobo ids: 12.0 s end to end against 12.9 s with the unique index sorted
-                    # afterwards; 13.1 s unsorted). Rows go in unique-key order, so each chunk fills
-                    # the unique index page by page instead of at random places. The batch index is the
-                    # exception: every row of the batch has the same key, so it is sorted in no time
-                    # afterwards (0.25 s per 1M rows) but costs a B-tree descent per row (0.6 s).
-                    self.indexes = [(n, q) for n, q in self.indexes if n == f"ix_{table.name}_batch_id"]
-                    self.key_order = table.unique_key
                 for name, _ in self.indexes:
                     conn.execute(f'DROP INDEX "{name}"')
                 old = _rt.read_entries(conn, self.rtree) if self.stored else None
@@ -735,23 +706,15 @@ class _TableInsert:
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
         for offset in range(0, len(frame), SETTINGS.chunk_rows):
             chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
-            if self.key_order and chunk.attrs.get(SORTED_BY) != self.key_order:  # else sorted by the uploader
-                chunk = chunk.iloc[pc.sort_indices(pa.array(chunk[self.key_order], pa.large_string())).to_numpy()]
             if table.geometry_type:
                 geometry = _Geometry(chunk)
                 fids = np.arange(self.next_fid, self.next_fid + len(chunk))
                 self.next_fid += len(chunk)
-            if isinstance(conn, _adbc.Connection):
-                columns = {name: _arrow_values(table, name, chunk[name]) for name in table.columns}
-                if table.geometry_type:
-                    columns = {"fid": pa.array(fids), **columns, GEOMETRY: geometry.blobs_arrow()}
-                conn.ingest(table.name, pa.table(columns))
-            else:
-                values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
-                if table.geometry_type:
-                    values = [fids.tolist(), *values, geometry.blobs()]
-                conn.executemany(self.sql, zip(*values, strict=True))
-                del values
+            values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
+            if table.geometry_type:
+                values = [fids.tolist(), *values, geometry.blobs()]
+            conn.executemany(self.sql, zip(*values, strict=True))
+            del values
             if table.geometry_type:
                 minx, miny, maxx, maxy = geometry.bounds()
                 present = ~np.isnan(minx)
@@ -801,29 +764,11 @@ class _Geometry:
             return gpb.encode_xy(self.x, self.y, STORE_SRID)
         return gpb.encode(self.geoms, STORE_SRID)
 
-    def blobs_arrow(self) -> pa.Array:
-        if self.geoms is None:
-            return gpb.encode_xy_arrow(self.x, self.y, STORE_SRID)
-        return gpb.encode_arrow(self.geoms, STORE_SRID)
-
     def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """minx, miny, maxx, maxy (NaN for a missing or empty geometry)."""
         if self.geoms is None:
             return self.x, self.y, self.x, self.y
         return tuple(shapely.bounds(self.geoms).T)
-
-
-_ARROW_TYPES = {"int": pa.int64(), "bool": pa.int64(), "float": pa.float64()}
-
-
-def _arrow_values(table: Table, name: str, values: pd.Series) -> pa.Array:
-    """A column as ADBC binds it: the same values as :meth:`GeoPackageStore._column_values`."""
-    kind = table.field(name).dtype
-    if kind == "text" and isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return pa.array(values, pa.large_string())  # already Arrow: no Python object per row
-    if kind in ("float", "int"):
-        return pa.array(pd.to_numeric(values, errors="coerce"), _ARROW_TYPES[kind], from_pandas=True)
-    return pa.array(GeoPackageStore._column_values(table, name, values), _ARROW_TYPES.get(kind, pa.string()))
 
 
 def _add_login_salt(conn: sqlite3.Connection) -> None:
