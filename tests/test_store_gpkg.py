@@ -55,6 +55,14 @@ def test_paths_that_are_not_geopackages_are_refused(tmp_path, name):
         open_store(tmp_path / name)
 
 
+def test_store_errors_are_areasafe_errors_that_pages_show(tmp_path):
+    """The dashboard's pages catch the AreaSafeError family only: a store error must be one of it."""
+    from pipelines.errors import AreaSafeError
+
+    with pytest.raises(AreaSafeError, match=r"must end in \.gpkg"):
+        open_store(tmp_path / "store.txt")
+
+
 def test_non_geopackage_file_is_refused(tmp_path):
     path = tmp_path / "x.gpkg"
     path.write_text("not a database at all " * 100)

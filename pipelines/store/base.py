@@ -21,9 +21,14 @@ from dataclasses import asdict, dataclass, field, replace
 import geopandas as gpd
 import pandas as pd
 
+from pipelines.errors import AreaSafeError
 
-class StoreError(RuntimeError):
-    """The store could not be opened or written; the message says what to do."""
+
+class StoreError(AreaSafeError):
+    """The store could not be opened or written; the message says what to do.
+
+    One of the :class:`~pipelines.errors.AreaSafeError` family: the CLI prints it and the dashboard shows it.
+    """
 
 
 @dataclass(frozen=True)
