@@ -42,9 +42,19 @@ from pipelines.store.base import (
     Store,
     StoreError,
     ThreadedWriter,
-    WriterAborted,
+    WriteSession,
     claim_login_in,
     count_months,
+)
+from pipelines.store.frames import (
+    DEDUPE_PREFIX,
+    check_frame,
+    check_table,
+    datetime_texts,
+    format_datetime,
+    outside_areas,
+    text_values,
+    with_optional_columns,
 )
 from pipelines.taxonomy import OTHER
 
@@ -71,30 +81,13 @@ _WGS84_WKT = (
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
     'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
 )
-_KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
 _BUSY_TIMEOUT_S = 120
 _NO_WAIT_MS = 50  # how long a write that may be skipped (a session's page view) waits for the lock
 _PAGE_SIZE = 65536
-_KEY_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"  # "source|org|" of a dedupe key
 # Batches of at least this many rows, and at least 1/ratio of the rows already indexed, rebuild the
 # R-tree as a packed tree and the table's indexes by sorting, instead of inserting row by row.
 _RTREE_BULK_MIN_ROWS = 5_000
 _RTREE_REBUILD_RATIO = 10
-
-
-def format_datetime(value: dt.datetime | pd.Timestamp) -> str:
-    """The GeoPackage DATETIME text form, UTC with milliseconds: sortable as text."""
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
-
-
-def _format_datetimes(values: pd.Series) -> list[str | None]:
-    """:func:`format_datetime` for a whole column (milliseconds truncated, as there); NaT -> None."""
-    utc = pd.to_datetime(values, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
-    text = np.datetime_as_string(utc, unit="ms", timezone="UTC").astype(object)
-    text[np.isnat(utc)] = None
-    return text.tolist()
 
 
 def _rtree(table: str) -> str:
@@ -243,30 +236,7 @@ class GeoPackageStore(Store):
         return self.count("areas") == 0 and self.count("incidents") == 0
 
     # -- writes ------------------------------------------------------------------------------------
-    def commit(
-        self,
-        batch: Batch,
-        *,
-        incidents: gpd.GeoDataFrame | None = None,
-        rejections: pd.DataFrame | None = None,
-        areas: gpd.GeoDataFrame | None = None,
-        area_counts: pd.DataFrame | None = None,
-        assets: gpd.GeoDataFrame | None = None,
-        interventions: gpd.GeoDataFrame | None = None,
-        intervention_log: pd.DataFrame | None = None,
-    ) -> Batch:
-        frames = {
-            "incidents": incidents,
-            "rejections": rejections,
-            "areas": areas,
-            "area_counts": area_counts,
-            "assets": assets,
-            "interventions": interventions,
-            "intervention_log": intervention_log,
-        }
-        expected = len(incidents) if incidents is not None else 0
-        return self._write_stream([frames, batch], expected_rows=expected)
-
+    # -- writes (Store._write_stream runs a batch; these are its GeoPackage statements) -------------
     def batch_writer(
         self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
     ) -> BatchWriter:
@@ -279,64 +249,44 @@ class GeoPackageStore(Store):
             on_exit=self.close,
         )
 
-    def _write_stream(self, items: Iterable[dict | Batch], *, expected_rows: int) -> Batch:
-        """Write chunks of frames, then the batch record, in one transaction (the only write path).
-
-        ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one rolls back.
-        """
+    @contextlib.contextmanager
+    def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_Session]:
         with self._transaction() as conn:
-            session = self._local.session = _Session(expected_rows)
+            session = self._local.session = _Session(conn, expected_rows)
             try:
-                for item in items:
-                    if isinstance(item, Batch):
-                        return self._finish(conn, session, item)
-                    self._write(conn, session, item)
-                raise WriterAborted
+                yield session
             finally:
                 self._local.session = None
 
-    def _write(self, conn: sqlite3.Connection, session: _Session, frames: dict) -> None:
-        incidents = frames.get("incidents")
-        if incidents is not None and len(incidents):
-            stored = self._existing_keys(conn, incidents["dedupe_key"], session.prefixes)
-            if stored:
-                fresh = ~incidents["dedupe_key"].isin(stored)
-                session.stored += int((~fresh).sum())
-                session.outside_dropped += int(
-                    (
-                        incidents.loc[~fresh, "precinct_code"].isna()
-                        & incidents.loc[~fresh, "neighbourhood_code"].isna()
-                    ).sum()
-                )
-                incidents = incidents.loc[fresh]
-            self._insert(conn, schemas.INCIDENTS, incidents)
-        areas = frames.get("areas")
-        if areas is not None and len(areas):
-            self._delete_where_in(conn, "areas", "kind || '|' || code", areas["kind"] + "|" + areas["code"])
-            self._insert(conn, schemas.AREAS, areas)
-        for table in ("assets", "interventions"):
-            frame = frames.get(table)
-            if frame is not None and len(frame):
-                self._delete_where_in(conn, table, _KEY_COLUMN[table], frame[_KEY_COLUMN[table]])
-                self._insert(conn, TABLES[table], frame)
-        area_counts = frames.get("area_counts")
-        if area_counts is not None and len(area_counts):
-            keys = schemas.AREA_COUNTS.unique_together[0]
-            expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in keys)
-            values = [
-                "|".join("" if pd.isna(v) else str(v) for v in row)
-                for row in area_counts[list(keys)].itertuples(index=False)
-            ]
-            self._delete_where_in(conn, "area_counts", expr, pd.Series(values))
-            self._insert(conn, schemas.AREA_COUNTS, area_counts)
-        for name in ("intervention_log", "rejections"):
-            frame = frames.get(name)
-            if frame is not None and len(frame):
-                self._insert(conn, TABLES[name], frame)
+    def _write_incidents(self, session: _Session, incidents: pd.DataFrame) -> None:
+        stored = self._existing_keys(session.conn, incidents["dedupe_key"], session.prefixes)
+        if stored:
+            fresh = ~incidents["dedupe_key"].isin(stored)
+            session.count_stored(~fresh.to_numpy(), outside_areas(incidents))
+            incidents = incidents.loc[fresh]
+        self._insert(session.conn, schemas.INCIDENTS, incidents)
+
+    def _replace(self, session: _Session, table: Table, frame: pd.DataFrame, key: Sequence[str]) -> None:
+        """Rows of ``frame`` replace stored rows with the same ``key`` (an empty key value matches ``''``)."""
+        if len(key) == 1:
+            expr, values = f'"{key[0]}"', frame[key[0]]
+        else:
+            expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in key)
+            values = pd.Series(
+                [
+                    "|".join("" if pd.isna(v) else str(v) for v in row)
+                    for row in frame[list(key)].itertuples(index=False)
+                ]
+            )
+        self._delete_where_in(session.conn, table.name, expr, values)
+        self._insert(session.conn, table, frame)
+
+    def _append(self, session: _Session, table: Table, frame: pd.DataFrame) -> None:
+        self._insert(session.conn, table, frame)
 
     def save(self, **frames: pd.DataFrame | None) -> None:
         for name in frames:
-            _check_table(name)
+            check_table(name)
         with self._transaction() as conn:
             self._save(conn, frames)
 
@@ -344,22 +294,17 @@ class GeoPackageStore(Store):
         for name, frame in frames.items():
             if frame is None or not len(frame):
                 continue
-            table = _check_table(name)
-            frame = _with_optional_columns(table, frame)
+            table = check_table(name)
+            frame = with_optional_columns(table, frame)
             if table.key:
                 self._delete_where_in(conn, name, f'"{table.key}"', frame[table.key])
             self._insert(conn, table, frame)
 
-    def _finish(self, conn: sqlite3.Connection, session: _Session, batch: Batch) -> Batch:
+    def _finish_batch(self, session: _Session, batch: Batch) -> Batch:
         for pending in session.inserts.values():
             pending.finish()
         session.inserts.clear()
-        if session.stored:
-            batch = batch.with_counts(
-                accepted=batch.accepted - session.stored,
-                duplicates=batch.duplicates + session.stored,
-                outside_areas=batch.outside_areas - session.outside_dropped,
-            )
+        conn = session.conn
         self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
         _summarise(conn, [batch.batch_id])  # the batch's rows in the month summary, in this transaction
         return batch
@@ -379,7 +324,7 @@ class GeoPackageStore(Store):
         prefixes = {} if prefixes is None else prefixes
         # Keys start with "source|org|": when no stored key has one of this file's prefixes (a new
         # organisation, an empty store) the per-key lookup is skipped entirely.
-        matches = pc.extract_regex(values, _KEY_PREFIX)
+        matches = pc.extract_regex(values, DEDUPE_PREFIX)
         found_prefixes = [p for p in pc.unique(matches.field(0)).to_pylist() if p]
         probe = "SELECT 1 FROM incidents WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1"
         for p in found_prefixes:
@@ -466,7 +411,10 @@ class GeoPackageStore(Store):
     def _column_values(table: Table, name: str, values: pd.Series) -> list:
         kind = table.field(name).dtype
         if kind == "datetime":
-            return _format_datetimes(values)
+            text, missing = datetime_texts(values)
+            text = text.astype(object)
+            text[missing] = None
+            return text.tolist()
         if kind == "text" and isinstance(values.dtype, pd.StringDtype):
             return values.to_numpy(dtype=object, na_value=None).tolist()  # already str or missing
         missing = values.isna().to_numpy(dtype=bool)
@@ -477,13 +425,7 @@ class GeoPackageStore(Store):
         elif kind == "float":
             out = pd.to_numeric(values, errors="coerce").astype(float).astype(object).to_numpy()
         else:
-            out = values.astype(object).to_numpy(copy=True)
-            if not missing.all():
-                present = out[~missing]
-                not_str = np.fromiter((not isinstance(v, str) for v in present), bool, len(present))
-                if not_str.any():
-                    idx = np.flatnonzero(~missing)[not_str]
-                    out[idx] = [str(v) for v in out[idx]]
+            return text_values(values).tolist()
         if missing.any():
             out = out.copy()
             out[missing] = None
@@ -559,7 +501,7 @@ class GeoPackageStore(Store):
 
     # -- reads -------------------------------------------------------------------------------------
     def count(self, table: str) -> int:
-        _check_table(table)
+        check_table(table)
         return self._conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
 
     def data_version(self) -> tuple[int, int]:
@@ -584,7 +526,7 @@ class GeoPackageStore(Store):
         return frame.astype({"incidents": "int64"})
 
     def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
-        spec = _check_table(table)
+        spec = check_table(table)
         clauses, params = [], []
         for column, value in (where or {}).items():
             spec.field(column)
@@ -640,16 +582,16 @@ class GeoPackageStore(Store):
         return gpd.GeoDataFrame(frame, geometry=gpb.decode(data[-1]), crs=STORE_CRS)
 
 
-class _Session:
-    """State of one write transaction: feature-table inserts whose index work is still open, the
-    dedupe-prefix probes, and the count corrections for incidents found already stored."""
+class _Session(WriteSession):
+    """State of one write transaction: its connection, feature-table inserts whose index work is
+    still open, and the dedupe-prefix probes."""
 
-    def __init__(self, expected_rows: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, expected_rows: int) -> None:
+        super().__init__()
+        self.conn = conn
         self.expected_rows = expected_rows
         self.inserts: dict[str, _TableInsert] = {}
         self.prefixes: dict[str, bool] = {}
-        self.stored = 0
-        self.outside_dropped = 0
 
 
 class _TableInsert:
@@ -697,12 +639,7 @@ class _TableInsert:
 
     def write(self, frame: pd.DataFrame) -> None:
         table, conn = self.table, self.conn
-        missing = [c for c in table.columns if c not in frame.columns]
-        if missing:
-            raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
-        crs = getattr(frame, "crs", None)  # frames with coordinate columns are in STORE_CRS by contract
-        if table.geometry_type and crs is not None and not crs.equals(STORE_CRS):
-            raise StoreError(f"{table.name} CRS is {crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
+        check_frame(table, frame)
         # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
         for offset in range(0, len(frame), SETTINGS.chunk_rows):
             chunk = frame.iloc[offset : offset + SETTINGS.chunk_rows]
@@ -795,12 +732,6 @@ def _from_sql(table: Table, name: str, values) -> pd.Series:
     return pd.Series(values, dtype="object")
 
 
-def _with_optional_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every nullable column it lacks added as empty (required ones are checked on insert)."""
-    missing = [f.name for f in table.fields if f.nullable and f.name not in frame.columns]
-    return frame.assign(**dict.fromkeys(missing)) if missing else frame
-
-
 #: The derived month summary behind :meth:`GeoPackageStore.incident_months` (as PostGIS keeps one): not one
 #: of ``schemas.TABLES``. Rows are per batch, so erasing a batch deletes its rows in the same transaction.
 _SUMMARY = "incident_months"
@@ -856,13 +787,6 @@ def _summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> Non
         f"INSERT INTO {_SUMMARY} (batch_id, month, {keys}, incidents) VALUES (?, ?, {', '.join('?' for _ in MONTH_KEYS)}, ?)",
         values,
     )
-
-
-def _check_table(table: str) -> Table:
-    try:
-        return TABLES[table]
-    except KeyError:
-        raise StoreError(f"unknown table {table!r}; tables are {', '.join(TABLES)}") from None
 
 
 def _gpkg_core_ddl() -> list[str]:
