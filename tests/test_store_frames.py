@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from pipelines import schemas
-from pipelines.store import StoreError, frames
+from pipelines.store import StoreError, _gpkg_write, frames
 from pipelines.store.base import Store
 from pipelines.store.gpkg import GeoPackageStore
 from pipelines.store.postgis import PostGISStore
@@ -41,7 +41,7 @@ def test_datetimes_are_one_text_on_both_backends():
     assert text[0] == frames.format_datetime(values[0]) == "2025-03-04T08:00:00.123Z"  # UTC, truncated to ms
     assert text[2] == frames.format_datetime(values[2]) == "1999-12-31T00:00:00.000Z"  # naive means UTC
     spec = schemas.INCIDENTS
-    assert GeoPackageStore._column_values(spec, "occurred_at", values) == [text[0], None, text[2]]
+    assert _gpkg_write.column_values(spec, "occurred_at", values) == [text[0], None, text[2]]
     assert _pg_copy._encode_column("datetime", values).to_pylist() == [text[0], None, text[2]]
 
 
@@ -51,7 +51,7 @@ def test_text_columns_store_non_text_as_its_str_on_both_backends():
     values = pd.Series([17, "a", None, 2.5, np.nan, "b"], dtype=object)
     expected = ["17", "a", None, "2.5", None, "b"]
     assert frames.text_values(values).tolist() == expected
-    assert GeoPackageStore._column_values(schemas.INCIDENTS, "external_id", values) == expected
+    assert _gpkg_write.column_values(schemas.INCIDENTS, "external_id", values) == expected
     assert _pg_copy._encode_column("text", values).to_pylist() == expected
 
 
