@@ -23,11 +23,19 @@ from pipelines.store.postgis import PostGISStore
 STORE_PACKAGE = Path(frames.__file__).parent
 
 
-def test_commit_and_the_batch_write_loop_are_written_once():
+def test_commit_save_and_the_batch_write_loop_are_written_once():
     for backend in (GeoPackageStore, PostGISStore):
         assert backend.commit is Store.commit
         assert backend._write_stream is Store._write_stream
         assert backend._write_frames is Store._write_frames
+        assert backend.save is Store.save and backend._save is Store._save
+
+
+def test_store_error_is_one_of_the_errors_pages_show():
+    from pipelines.errors import AreaSafeError
+    from pipelines.store import base
+
+    assert issubclass(StoreError, AreaSafeError) and base.StoreError is StoreError
 
 
 def test_datetimes_are_one_text_on_both_backends():

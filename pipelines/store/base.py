@@ -24,14 +24,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines import schemas
-from pipelines.errors import AreaSafeError
-
-
-class StoreError(AreaSafeError):
-    """The store could not be opened or written; the message says what to do.
-
-    One of the :class:`~pipelines.errors.AreaSafeError` family: the CLI prints it and the dashboard shows it.
-    """
+from pipelines.errors import StoreError
+from pipelines.store.frames import check_table, with_optional_columns
 
 
 @dataclass(frozen=True)
@@ -308,7 +302,6 @@ class Store(abc.ABC):
         """Write the batch record (``batch`` already corrected for stored keys) and what goes with it;
         return the batch as stored."""
 
-    @abc.abstractmethod
     def save(self, **frames: pd.DataFrame | None) -> None:
         """Write rows of record tables (``users``, ``audit_log``, ``meetings``, ``actions``, ...) in one transaction.
 
@@ -317,6 +310,28 @@ class Store(abc.ABC):
         empty. Append-only tables (``audit_log``, ``action_log``) refuse updates and deletes at the
         database level, so even a bug elsewhere cannot rewrite history.
         """
+        for name in frames:
+            check_table(name)
+        with self._record_session() as session:
+            self._save(session, frames)
+
+    def _save(self, session: WriteSession, frames: dict[str, pd.DataFrame | None]) -> None:
+        """:meth:`save` inside an open transaction (also the ``then`` of a deletion or a reclassification)."""
+        # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
+        for name in sorted(frames):
+            frame = frames[name]
+            if frame is None or not len(frame):
+                continue
+            table = check_table(name)
+            frame = with_optional_columns(table, frame)
+            if table.key:
+                self._replace(session, table, frame, (table.key,))
+            else:
+                self._append(session, table, frame)
+
+    @abc.abstractmethod
+    def _record_session(self) -> contextlib.AbstractContextManager[WriteSession]:
+        """Open a write transaction for record tables (no batch) and its session."""
 
     @abc.abstractmethod
     def claim_login_attempt(

@@ -14,9 +14,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from pipelines.errors import StoreError
 from pipelines.place import CODE_COLUMN
 from pipelines.schemas import STORE_CRS, TABLES, Table
-from pipelines.store.base import StoreError
 
 #: The "source|org|" prefix of a dedupe key (a named group, for Arrow's ``extract_regex``).
 DEDUPE_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"

@@ -44,7 +44,7 @@ from pipelines.store.base import (
     ThreadedWriter,
     claim_login_in,
 )
-from pipelines.store.frames import check_table, format_datetime, outside_areas, with_optional_columns
+from pipelines.store.frames import check_table, format_datetime, outside_areas
 
 _BUSY_TIMEOUT_S = 120
 _NO_WAIT_MS = 50  # how long a write that may be skipped (a session's page view) waits for the lock
@@ -201,21 +201,10 @@ class GeoPackageStore(Store):
     def _append(self, session: _write.BatchSession, table: Table, frame: pd.DataFrame) -> None:
         self._insert(session.conn, table, frame)
 
-    def save(self, **frames: pd.DataFrame | None) -> None:
-        for name in frames:
-            check_table(name)
+    @contextlib.contextmanager
+    def _record_session(self) -> Iterator[_write.BatchSession]:
         with self._transaction() as conn:
-            self._save(conn, frames)
-
-    def _save(self, conn: sqlite3.Connection, frames: dict[str, pd.DataFrame | None]) -> None:
-        for name, frame in frames.items():
-            if frame is None or not len(frame):
-                continue
-            table = check_table(name)
-            frame = with_optional_columns(table, frame)
-            if table.key:
-                _write.delete_where_in(conn, name, f'"{table.key}"', frame[table.key])
-            self._insert(conn, table, frame)
+            yield _write.BatchSession(conn, 0)  # not the thread's batch: inserts finish at once
 
     def _finish_batch(self, session: _write.BatchSession, batch: Batch) -> Batch:
         session.finish_inserts()
@@ -278,7 +267,8 @@ class GeoPackageStore(Store):
         # free list, and copy the WAL back so no old page survives there either.
         conn.execute("PRAGMA secure_delete = ON")
         try:
-            with self._transaction() as conn:
+            with self._record_session() as session:
+                conn = session.conn
                 for table in TABLES.values():
                     if "batch_id" in table.columns and not table.append_only:
                         removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
@@ -286,7 +276,7 @@ class GeoPackageStore(Store):
                             _write.touch_contents(conn, table.name)
                 conn.execute(f"DELETE FROM {_schema.SUMMARY} WHERE batch_id = ?", (batch_id,))
                 if then is not None:
-                    self._save(conn, then(removed))
+                    self._save(session, then(removed))
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -301,7 +291,8 @@ class GeoPackageStore(Store):
             changes["sensitive"].astype(bool).astype(int),
             strict=True,
         )
-        with self._transaction() as conn:
+        with self._record_session() as session:
+            conn = session.conn
             conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS _reclassify "
                 "(incident_id TEXT PRIMARY KEY, category TEXT NOT NULL, sensitive INTEGER NOT NULL)"
@@ -322,7 +313,7 @@ class GeoPackageStore(Store):
             if changed:
                 _write.touch_contents(conn, "incidents")
             if then is not None:
-                self._save(conn, then(changed))
+                self._save(session, then(changed))
         return changed
 
     # -- reads -------------------------------------------------------------------------------------

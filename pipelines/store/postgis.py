@@ -71,7 +71,6 @@ from pipelines.store.frames import (
     check_table,
     format_datetime,
     outside_areas,
-    with_optional_columns,
 )
 
 _CASTS = {
@@ -148,24 +147,10 @@ class PostGISStore(Store):
         with self._pool.connection() as conn, conn.transaction():
             yield _Session(conn, place=place, snap_m=snap_m)
 
-    def save(self, **frames: pd.DataFrame | None) -> None:
-        for name in frames:
-            check_table(name)
+    @contextlib.contextmanager
+    def _record_session(self) -> Iterator[_Session]:
         with self._pool.connection() as conn, conn.transaction():
-            self._save(_Session(conn, place=False), frames)
-
-    def _save(self, session: _Session, frames: dict[str, pd.DataFrame | None]) -> None:
-        # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
-        for name in sorted(frames):
-            frame = frames[name]
-            if frame is None or not len(frame):
-                continue
-            table = check_table(name)
-            frame = with_optional_columns(table, frame)
-            if table.key:
-                self._replace(session, table, frame, (table.key,))
-            else:
-                self._append(session, table, frame)
+            yield _Session(conn, place=False)
 
     def _finish_batch(self, session: _Session, batch: Batch) -> Batch:
         if session.place:
