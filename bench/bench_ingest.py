@@ -120,15 +120,12 @@ def _settle(folder: Path, keep: tuple[Path, ...] = ()) -> None:
 
 def _run_with_rss(code: str, *args: str) -> tuple[float, float, str]:
     """Wall time and the child's peak RSS in MB (Linux ru_maxrss is in kB)."""
-    # Peak memory counts the process and its largest child (AreaSafe writes big files from a child
-    # process), as if both peaked at once: an upper bound.
     wrapper = (
         "import resource, runpy, sys, time, json\n"
         "t = time.perf_counter()\n"
         f"exec(compile({code!r}, 'bench', 'exec'))\n"
         "sys.stderr.write(json.dumps({'s': time.perf_counter() - t, "
-        "'rss': (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss "
-        "+ resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024}))\n"
+        "'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
     out = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, cwd=ROOT)
     if out.returncode:

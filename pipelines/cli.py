@@ -753,7 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except (AreaSafeError, StoreError, TaxonomyError, FileNotFoundError, ValueError) as exc:
+    except (AreaSafeError, TaxonomyError, FileNotFoundError, ValueError) as exc:
         if os.environ.get("AREASAFE_DEBUG"):
             raise
         message = " ".join(str(exc).split())

@@ -7,6 +7,10 @@ class AreaSafeError(ValueError):
     """Base class: the CLI prints the message and exits 2; the dashboard shows it as is."""
 
 
+class StoreError(AreaSafeError):
+    """The store could not be opened or written; the message says what to do (:mod:`pipelines.store`)."""
+
+
 class UnusableFileError(AreaSafeError):
     """The file as a whole cannot be ingested (no location columns, not a CSV, unreadable)."""
 

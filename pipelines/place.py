@@ -36,8 +36,9 @@ import shapely
 from pipelines import settings
 from pipelines.schemas import LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
 
-_CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
-assert tuple(_CODE_COLUMN) == PLACED_KINDS
+#: The column that holds each placed kind's area code (the stores place incidents with it too).
+CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
+assert tuple(CODE_COLUMN) == PLACED_KINDS
 
 
 class _BoxGrid:
@@ -302,7 +303,7 @@ def place_incidents(
         placed = incidents.set_geometry(gpd.GeoSeries(placement.points, index=incidents.index, crs=incidents.crs))
     no_point = np.isnan(placement.x) | np.isnan(placement.y)
     by_name = np.zeros(len(placed), bool)
-    for kind, column in _CODE_COLUMN.items():
+    for kind, column in CODE_COLUMN.items():
         codes = placement.codes.get(kind, np.full(len(placed), None, dtype=object))
         if no_point.any() and column in incidents:
             given = incidents[column].to_numpy(dtype=object)

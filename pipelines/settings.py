@@ -56,12 +56,6 @@ class Settings:
     area_kind: str = "neighbourhood"
     #: Rows per progress-bar step and per insert chunk.
     chunk_rows: int = 100_000
-    #: Files with at least this many rows are written to a GeoPackage by a child process (it binds
-    #: Arrow columns through ADBC in C, and its inserts run beside the preparation of the next
-    #: chunk); smaller ones by a thread, which starts without the process's ~0.6 s start-up
-    #: (measured: the thread wins at 100k rows, 1.9 s against 2.2 s; the process at 200k, 3.2 s
-    #: against 3.4 s, and 300k, 4.2 s against 4.8 s; BENCHMARKS.md).
-    process_writer_rows: int = 150_000
 
     # -- uploads through the dashboard (the CLI has no limit: bulk loads are an operator's job) ----
     # Checked on the bytes before anything is parsed (pipelines.sources.limits); messages say MB for MiB.

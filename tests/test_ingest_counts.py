@@ -16,7 +16,7 @@ from pipelines.ingest.boundaries import ingest_boundaries
 from pipelines.ingest.counts import financial_year, ingest_counts, period_bounds
 from pipelines.sources.tabular import read_grid
 from pipelines.store import open_store
-from pipelines.store.gpkg import _SCHEMA_VERSION
+from pipelines.store._gpkg_schema import SCHEMA_VERSION
 from tests._helpers import write_csv
 
 #: Real third-party exports kept with the tests (each folder has its PROVENANCE.md).
@@ -230,5 +230,5 @@ def test_a_schema_7_store_gains_aliases_and_batch_notes_when_opened(tmp_path):
     with open_store(path) as store:
         assert store.count("area_aliases") == 0 and "notes" in store.read_batches().columns
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == _SCHEMA_VERSION
+    assert conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == SCHEMA_VERSION
     conn.close()

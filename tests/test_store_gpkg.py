@@ -12,7 +12,8 @@ import shapely
 
 from pipelines.ingest.incidents import ingest_incidents
 from pipelines.store import StoreError, open_store
-from pipelines.store.gpkg import _SCHEMA_VERSION, GeoPackageStore
+from pipelines.store._gpkg_schema import SCHEMA_VERSION
+from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import write_csv
 
 
@@ -55,6 +56,14 @@ def test_paths_that_are_not_geopackages_are_refused(tmp_path, name):
         open_store(tmp_path / name)
 
 
+def test_store_errors_are_areasafe_errors_that_pages_show(tmp_path):
+    """The dashboard's pages catch the AreaSafeError family only: a store error must be one of it."""
+    from pipelines.errors import AreaSafeError
+
+    with pytest.raises(AreaSafeError, match=r"must end in \.gpkg"):
+        open_store(tmp_path / "store.txt")
+
+
 def test_non_geopackage_file_is_refused(tmp_path):
     path = tmp_path / "x.gpkg"
     path.write_text("not a database at all " * 100)
@@ -87,12 +96,13 @@ def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeyp
     agree on."""
     import dataclasses
 
-    from pipelines import settings
-    from pipelines.store import gpkg
+    from pipelines.ingest import incidents as ingest
+    from pipelines.store import _gpkg_write, gpkg
 
-    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 500)
     if chunk_rows:
-        monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, chunk_rows=chunk_rows))
+        for module in (ingest, _gpkg_write):
+            monkeypatch.setattr(module, "SETTINGS", dataclasses.replace(module.SETTINGS, chunk_rows=chunk_rows))
     start = 0
     for i, n in enumerate(batches):
         ingest_incidents(
@@ -126,9 +136,9 @@ def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeyp
 def test_packed_rtree_with_one_leaf_or_none_is_a_valid_tree(area_store, tmp_path, monkeypatch, rows, located):
     """A large batch whose rows mostly fail leaves a tree of one leaf (that leaf is the root) or an
     empty root; SQLite and the row-by-row edits that follow must accept either."""
-    from pipelines.store import gpkg
+    from pipelines.store import _gpkg_write
 
-    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 500)
     body = "".join(
         f"{i},2025-03-04,Robbery,{'-34.05' if i < located else ''},{'18.6' if i < located else ''},row {i}\n"
         for i in range(rows)
@@ -155,9 +165,9 @@ def test_packed_rtree_with_one_leaf_or_none_is_a_valid_tree(area_store, tmp_path
 def test_packed_rebuild_after_deletions_keeps_every_stored_row(area_store, tmp_path, monkeypatch):
     """Stored rows with gaps in their fids (deleted rows) go back into the rebuilt tree through the
     sorting path, not the unbroken-range one; the tree must still hold exactly the rows there are."""
-    from pipelines.store import gpkg
+    from pipelines.store import _gpkg_write
 
-    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 500)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 500)
     ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(0, 900)), source="community", org="A")
     area_store._conn.execute("DELETE FROM incidents WHERE CAST(external_id AS INTEGER) % 7 = 0")
     ingest_incidents(area_store, _scattered_csv(tmp_path, "b.csv", range(900, 1500)), source="community", org="A")
@@ -169,9 +179,9 @@ def test_packed_rebuild_after_deletions_keeps_every_stored_row(area_store, tmp_p
 
 
 def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_path, monkeypatch):
-    from pipelines.store import gpkg
+    from pipelines.store import _gpkg_write, gpkg
 
-    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 10)
     ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(50)), source="community", org="A")
     conn = sqlite3.connect(area_store.url)
     before = conn.execute("SELECT COUNT(*), (SELECT COUNT(*) FROM rtree_incidents_geometry) FROM incidents").fetchone()
@@ -213,7 +223,7 @@ def test_older_store_is_upgraded_in_place(tmp_path):
     assert store.count("users") == 1
     assert store.count("login_failures") == 0
     meta = dict(store._conn.execute("SELECT key, value FROM areasafe_meta"))
-    assert meta["schema_version"] == _SCHEMA_VERSION and len(meta["login_salt"]) == 64
+    assert meta["schema_version"] == SCHEMA_VERSION and len(meta["login_salt"]) == 64
 
 
 def test_area_indexes_leave_out_rows_without_that_area_and_serve_area_reads(tmp_path):
@@ -277,9 +287,6 @@ def test_point_blobs_from_coordinates_match_the_geometry_encoding():
     x, y = np.array([18.5, np.nan, 180.0, 18.6]), np.array([-34.1, -34.0, 90.0, np.nan])
     points = np.array([shapely.Point(18.5, -34.1), None, shapely.Point(180, 90), None], dtype=object)
     assert gpb.encode_xy(x, y, 4326) == gpb.encode(points, 4326)  # a missing coordinate is a null geometry
-    arrow = gpb.encode_xy_arrow(x, y, 4326)
-    assert arrow.to_pylist() == gpb.encode(points, 4326)
-    assert arrow.null_count == 2
 
 
 def test_incidents_given_as_coordinates_store_like_geometries(tmp_path):

@@ -128,9 +128,9 @@ def test_chunked_dry_run_matches_one_chunk(two_stores, tmp_path, monkeypatch):
 def test_chunked_reupload_finds_stored_rows_in_every_chunk(any_area_store, tmp_path, monkeypatch):
     """The second file overlaps the first: every chunk is checked against the stored keys inside the
     transaction, with the GeoPackage bulk (packed R-tree) path on."""
-    from pipelines.store import gpkg
+    from pipelines.store import _gpkg_write, gpkg
 
-    monkeypatch.setattr(gpkg, "_RTREE_BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 10)
     _chunks(monkeypatch, 25)
     first = [f"{i},2025-03-04,Robbery,-34.0{i % 9 + 1},18.5{i % 9 + 1}," for i in range(100)]
     second = [f"{i},2025-03-04,Robbery,-34.0{i % 9 + 1},18.6{i % 9 + 1}," for i in range(50, 250)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-import pyarrow as pa
 import shapely
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -94,30 +93,12 @@ def _all_plain_points(geoms: np.ndarray) -> bool:
     )
 
 
-def encode_arrow(geoms: np.ndarray, srid: int) -> pa.Array:
-    """:func:`encode` as an Arrow binary array (plain points without a Python object per row)."""
-    geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) and _all_plain_points(geoms):
-        return encode_xy_arrow(shapely.get_x(geoms), shapely.get_y(geoms), srid)
-    return pa.array(encode(geoms, srid), pa.binary())
-
-
 def encode_xy(x: np.ndarray, y: np.ndarray, srid: int) -> list[bytes | None]:
     """Blobs of the points ``(x, y)``; ``None`` where a coordinate is NaN."""
     blobs: list[bytes | None] = _encode_points(x, y, srid)
     for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
         blobs[i] = None
     return blobs
-
-
-def encode_xy_arrow(x: np.ndarray, y: np.ndarray, srid: int) -> pa.Array:
-    """:func:`encode_xy` as an Arrow binary array, without a Python object per row."""
-    blobs = _point_blobs(x, y, srid)
-    missing = np.isnan(x) | np.isnan(y)
-    validity = pa.array(~missing).buffers()[1] if missing.any() else None
-    size = _POINT_BLOB.itemsize
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), len(blobs), [validity, pa.py_buffer(blobs)])
-    return fixed.cast(pa.binary())
 
 
 def _point_blobs(x: np.ndarray, y: np.ndarray, srid: int) -> np.ndarray:

@@ -27,6 +27,7 @@ from psycopg import sql
 
 from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, Table
 from pipelines.store.base import StoreError
+from pipelines.store.frames import check_frame, datetime_texts, text_values
 
 _NULL = "\\N"
 # Backslash first: the later replacements insert backslashes that must stay.
@@ -42,17 +43,6 @@ _POINT_HEADER = np.frombuffer(
 def copy_columns(table: Table) -> list[str]:
     """The columns a COPY of ``table`` carries, in order (the geometry last)."""
     return [*table.columns, GEOMETRY] if table.geometry_type else list(table.columns)
-
-
-def check_frame(table: Table, frame: pd.DataFrame) -> None:
-    """The frame has every column of ``table`` and its geometry is in the store's CRS."""
-    missing = [c for c in table.columns if c not in frame.columns]
-    if missing:
-        raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
-    if table.geometry_type:
-        crs = getattr(frame, "crs", None)
-        if crs is not None and not crs.equals(STORE_CRS):
-            raise StoreError(f"{table.name} CRS is {crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
 
 
 def encode(table: Table, frame: pd.DataFrame, *, blank: frozenset[str] = frozenset()) -> memoryview:
@@ -103,13 +93,7 @@ def _text(values: pd.Series) -> pa.Array:
     if isinstance(values.dtype, pd.StringDtype):
         array = pa.array(values.array, type=pa.string(), from_pandas=True)
     else:
-        out = values.astype(object).to_numpy(copy=True)
-        missing = pd.isna(out)
-        for i in np.flatnonzero(~missing):
-            if not isinstance(out[i], str):
-                out[i] = str(out[i])
-        out[missing] = None
-        array = pa.array(out, type=pa.string())
+        array = pa.array(text_values(values), type=pa.string())
     return _escape(array)
 
 
@@ -124,9 +108,8 @@ def _encode_column(kind: str, values: pd.Series) -> pa.Array:
     if kind == "bool":
         return pc.cast(pa.array(values.fillna(False).astype(bool).to_numpy()), pa.string())
     if kind == "datetime":
-        utc = pd.to_datetime(values, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
-        text = np.datetime_as_string(utc, unit="ms", timezone="UTC")
-        return pa.array(text, type=pa.string(), mask=np.isnat(utc))
+        text, missing = datetime_texts(values)
+        return pa.array(text, type=pa.string(), mask=missing)
     raise StoreError(f"no COPY encoding for field type {kind!r}")
 
 

@@ -167,19 +167,14 @@ class TreeBuilder:
         owner_table, (member_col, owner_col) = (
             (f"{rtree}_rowid", ("rowid", "nodeno")) if leaves else (f"{rtree}_parent", ("nodeno", "parentnode"))
         )
-        ingest = getattr(conn, "ingest", None)  # an ADBC connection binds Arrow columns in C
-        if ingest is not None:
-            ingest(f"{rtree}_node", pa.table({"nodeno": nodenos, "data": blobs}))
-            ingest(owner_table, pa.table({member_col: members, owner_col: owners}))
-        else:
-            conn.executemany(
-                f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)',
-                zip(nodenos.tolist(), blobs.to_pylist(), strict=True),
-            )
-            conn.executemany(
-                f'INSERT INTO "{owner_table}" ({member_col}, {owner_col}) VALUES (?, ?)',
-                zip(members.tolist(), owners.tolist(), strict=True),
-            )
+        conn.executemany(
+            f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)',
+            zip(nodenos.tolist(), blobs.to_pylist(), strict=True),
+        )
+        conn.executemany(
+            f'INSERT INTO "{owner_table}" ({member_col}, {owner_col}) VALUES (?, ?)',
+            zip(members.tolist(), owners.tolist(), strict=True),
+        )
 
 
 def _node_blobs(ids: np.ndarray, boxes: np.ndarray, bounds: np.ndarray, size: int, root_depth: int) -> pa.BinaryArray:

@@ -9,6 +9,7 @@ the same interface.
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -19,13 +20,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from pipelines import settings
-
-
-class StoreError(RuntimeError):
-    """The store could not be opened or written; the message says what to do."""
+from pipelines import schemas, settings
+from pipelines.errors import StoreError
+from pipelines.store.frames import check_table, with_optional_columns
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,6 @@ class Store(abc.ABC):
         self.close()
 
     # -- writes ------------------------------------------------------------------------------------
-    @abc.abstractmethod
     def commit(
         self,
         batch: Batch,
@@ -198,6 +197,17 @@ class Store(abc.ABC):
         rows with the same id. Rejections whose raw content was already rejected for the same org
         are not stored twice.
         """
+        frames = {
+            "incidents": incidents,
+            "rejections": rejections,
+            "areas": areas,
+            "area_counts": area_counts,
+            "assets": assets,
+            "interventions": interventions,
+            "intervention_log": intervention_log,
+        }
+        expected = len(incidents) if incidents is not None else 0
+        return self._write_stream(iter([frames, batch]), expected_rows=expected)
 
     def batch_writer(
         self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
@@ -226,7 +236,72 @@ class Store(abc.ABC):
                 "before writing (open the batch writer without place=True)."
             )
 
+    # The one batch write path (commit and the batch writers): the loop and the order of the tables here,
+    # each backend's statements in the methods below it.
+    def _write_stream(
+        self,
+        items: Iterator[dict | Batch],
+        *,
+        expected_rows: int = 0,
+        place: bool = False,
+        snap_m: float | None = None,
+    ) -> Batch:
+        """Write chunks of frames, then the batch record, in one transaction.
+
+        ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one raises
+        :class:`WriterAborted`, which rolls the transaction back.
+        """
+        with self._batch_session(expected_rows=expected_rows, place=place, snap_m=snap_m) as session:
+            for item in items:
+                if isinstance(item, Batch):
+                    return self._finish_batch(session, session.corrected(item))
+                self._write_frames(session, item)
+            raise WriterAborted
+
+    def _write_frames(self, session: WriteSession, frames: dict[str, pd.DataFrame | None]) -> None:
+        """One chunk's frames, table by table (the same order on every backend)."""
+        check_frame_kinds(frames)
+
+        def present(name: str) -> pd.DataFrame | None:
+            frame = frames.get(name)
+            return frame if frame is not None and len(frame) else None
+
+        if (incidents := present("incidents")) is not None:
+            self._write_incidents(session, incidents)
+        if (areas := present("areas")) is not None:
+            self._replace(session, schemas.AREAS, areas, ("kind", "code"))
+        for table in (schemas.ASSETS, schemas.INTERVENTIONS):
+            if (frame := present(table.name)) is not None:
+                self._replace(session, table, frame, (table.key,))
+        if (area_counts := present("area_counts")) is not None:
+            self._replace(session, schemas.AREA_COUNTS, area_counts, schemas.AREA_COUNTS.unique_together[0])
+        for table in (schemas.INTERVENTION_LOG, schemas.REJECTIONS):
+            if (frame := present(table.name)) is not None:
+                self._append(session, table, frame)
+
     @abc.abstractmethod
+    def _batch_session(
+        self, *, expected_rows: int, place: bool, snap_m: float | None
+    ) -> contextlib.AbstractContextManager[WriteSession]:
+        """Open the write transaction of one batch and its session; leaving with an exception rolls it back."""
+
+    @abc.abstractmethod
+    def _write_incidents(self, session: WriteSession, incidents: pd.DataFrame) -> None:
+        """Insert a chunk of incidents, skipping (and counting in ``session``) keys already stored."""
+
+    @abc.abstractmethod
+    def _replace(self, session: WriteSession, table: schemas.Table, frame: pd.DataFrame, key: Sequence[str]) -> None:
+        """Rows of ``frame`` replace stored rows of ``table`` with the same ``key`` columns."""
+
+    @abc.abstractmethod
+    def _append(self, session: WriteSession, table: schemas.Table, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame`` to ``table``."""
+
+    @abc.abstractmethod
+    def _finish_batch(self, session: WriteSession, batch: Batch) -> Batch:
+        """Write the batch record (``batch`` already corrected for stored keys) and what goes with it;
+        return the batch as stored."""
+
     def save(self, **frames: pd.DataFrame | None) -> None:
         """Write rows of record tables (``users``, ``audit_log``, ``meetings``, ``actions``, ...) in one transaction.
 
@@ -235,6 +310,28 @@ class Store(abc.ABC):
         empty. Append-only tables (``audit_log``, ``action_log``) refuse updates and deletes at the
         database level, so even a bug elsewhere cannot rewrite history.
         """
+        for name in frames:
+            check_table(name)
+        with self._record_session() as session:
+            self._save(session, frames)
+
+    def _save(self, session: WriteSession, frames: dict[str, pd.DataFrame | None]) -> None:
+        """:meth:`save` inside an open transaction (also the ``then`` of a deletion or a reclassification)."""
+        # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
+        for name in sorted(frames):
+            frame = frames[name]
+            if frame is None or not len(frame):
+                continue
+            table = check_table(name)
+            frame = with_optional_columns(table, frame)
+            if table.key:
+                self._replace(session, table, frame, (table.key,))
+            else:
+                self._append(session, table, frame)
+
+    @abc.abstractmethod
+    def _record_session(self) -> contextlib.AbstractContextManager[WriteSession]:
+        """Open a write transaction for record tables (no batch) and its session."""
 
     @abc.abstractmethod
     def claim_login_attempt(
@@ -478,7 +575,39 @@ def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:
     return counted[["month", *keys, "incidents"]].astype({"incidents": "int64"})
 
 
-_FRAME_KINDS = ("incidents", "rejections", "areas", "area_counts", "assets", "interventions", "intervention_log")
+#: The frames :meth:`Store.commit` and :meth:`BatchWriter.add` take.
+FRAME_KINDS = ("incidents", "rejections", "areas", "area_counts", "assets", "interventions", "intervention_log")
+
+
+def check_frame_kinds(frames: dict[str, object]) -> None:
+    """A ``TypeError`` for a frame name that is not one of :data:`FRAME_KINDS` (a programming error)."""
+    unknown = [kind for kind in frames if kind not in FRAME_KINDS]
+    if unknown:
+        raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(FRAME_KINDS)}")
+
+
+class WriteSession:
+    """What every backend counts in one batch's write transaction: the incidents found already stored
+    (skipped, and counted as duplicates instead of accepted). Backends add their own state."""
+
+    def __init__(self) -> None:
+        self.stored = 0
+        self.outside_dropped = 0
+
+    def count_stored(self, stored: np.ndarray, outside: np.ndarray) -> None:
+        """Count the rows of a chunk marked ``stored``, and those of them ``outside`` every area."""
+        self.stored += int(stored.sum())
+        self.outside_dropped += int((stored & outside).sum())
+
+    def corrected(self, batch: Batch) -> Batch:
+        """``batch`` with the rows found already stored moved from accepted (and outside) to duplicates."""
+        if not self.stored:
+            return batch
+        return batch.with_counts(
+            accepted=batch.accepted - self.stored,
+            duplicates=batch.duplicates + self.stored,
+            outside_areas=batch.outside_areas - self.outside_dropped,
+        )
 
 
 class BatchWriter(abc.ABC):
@@ -568,9 +697,7 @@ class ThreadedWriter(BatchWriter):
         self._queue.put(item)
 
     def add(self, **frames: pd.DataFrame | None) -> None:
-        unknown = [kind for kind in frames if kind not in _FRAME_KINDS]
-        if unknown:
-            raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(_FRAME_KINDS)}")
+        check_frame_kinds(frames)
         self._put(frames)
 
     def finish(self, batch: Batch) -> Batch:
@@ -591,12 +718,11 @@ class ThreadedWriter(BatchWriter):
 class _CollectingWriter(BatchWriter):
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in _FRAME_KINDS}
+        self._parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in FRAME_KINDS}
 
     def add(self, **frames: pd.DataFrame | None) -> None:
+        check_frame_kinds(frames)
         for kind, frame in frames.items():
-            if kind not in self._parts:
-                raise TypeError(f"unknown frame {kind!r}; expected one of {', '.join(_FRAME_KINDS)}")
             if frame is not None and len(frame):
                 self._parts[kind].append(frame)
 

@@ -7,6 +7,10 @@ killed mid-commit leaves the file as it was. The tables, the ``gpkg_*`` metadata
 spatial indexes (with the standard triggers) follow the GeoPackage 1.4 specification, so GDAL and
 QGIS read and edit the file normally. The database runs in WAL mode so readers see the last
 committed state while a writer works.
+
+:class:`GeoPackageStore` owns the connections and the transactions; the statements live in three
+private modules: :mod:`._gpkg_schema` (create and upgrade), :mod:`._gpkg_write` (inserts, the packed
+R-tree, duplicate keys) and :mod:`._gpkg_read` (queries back to frames).
 """
 
 from __future__ import annotations
@@ -14,28 +18,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import shapely
 
 from pipelines import private_files, schemas, settings
-from pipelines.schemas import GEOMETRY, STORE_CRS, STORE_SRID, TABLES, Table
-from pipelines.store import _adbc
+from pipelines.schemas import TABLES, Table
 from pipelines.store import _gpkg_binary as gpb
-from pipelines.store import _rtree as _rt
-from pipelines.store._process_writer import SORTED_BY, ProcessWriter
+from pipelines.store import _gpkg_read as _read
+from pipelines.store import _gpkg_schema as _schema
+from pipelines.store import _gpkg_write as _write
 from pipelines.store.base import (
     DATA_VERSION_SQL,
-    MONTH_KEYS,
     Batch,
     BatchWriter,
     IncidentQuery,
@@ -43,63 +41,13 @@ from pipelines.store.base import (
     Store,
     StoreError,
     ThreadedWriter,
-    WriterAborted,
     claim_login_in,
-    count_months,
 )
-from pipelines.taxonomy import OTHER
+from pipelines.store.frames import check_table, format_datetime, outside_areas
 
-_SQL_TYPES = {
-    "text": "TEXT",
-    "int": "INTEGER",
-    "float": "REAL",
-    "bool": "BOOLEAN",
-    "datetime": "DATETIME",
-    "date": "DATE",
-}
-_APPLICATION_ID = 0x47504B47  # "GPKG"
-_USER_VERSION = 10400  # GeoPackage 1.4.0
-# 2: users, audit_log, meetings, actions, action_log, funding_sphere; 3: batch tombstones;
-# 4: area-and-period indexes leave out rows without that area (partial indexes);
-# 5: login_failures and the login salt (throttling of names without an account);
-# 6: term_mappings, and incidents stored under the fallback category made sensitive (fail closed);
-# 7: assets.sharing_consent (people's assets by consent);
-# 8: area_aliases (station renames and merges) and batches.notes
-# 9: boundary_versions (ward demarcations), wards as an area kind; sessions (kept across reloads)
-_SCHEMA_VERSION = "9"
-_WGS84_WKT = (
-    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
-    'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
-    'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
-)
-_KEY_COLUMN = {"incidents": "incident_id", "assets": "asset_id", "interventions": "intervention_id"}
 _BUSY_TIMEOUT_S = 120
 _NO_WAIT_MS = 50  # how long a write that may be skipped (a session's page view) waits for the lock
 _PAGE_SIZE = 65536
-_KEY_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"  # "source|org|" of a dedupe key
-# Batches of at least this many rows, and at least 1/ratio of the rows already indexed, rebuild the
-# R-tree as a packed tree and the table's indexes by sorting, instead of inserting row by row.
-_RTREE_BULK_MIN_ROWS = 5_000
-_RTREE_REBUILD_RATIO = 10
-
-
-def format_datetime(value: dt.datetime | pd.Timestamp) -> str:
-    """The GeoPackage DATETIME text form, UTC with milliseconds: sortable as text."""
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
-
-
-def _format_datetimes(values: pd.Series) -> list[str | None]:
-    """:func:`format_datetime` for a whole column (milliseconds truncated, as there); NaT -> None."""
-    utc = pd.to_datetime(values, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
-    text = np.datetime_as_string(utc, unit="ms", timezone="UTC").astype(object)
-    text[np.isnat(utc)] = None
-    return text.tolist()
-
-
-def _rtree(table: str) -> str:
-    return f"rtree_{table}_{GEOMETRY}"
 
 
 class GeoPackageStore(Store):
@@ -109,15 +57,11 @@ class GeoPackageStore(Store):
     ----------
     path
         The ``.gpkg`` file; created with its schema when missing.
-    adbc
-        Connect through ADBC (:mod:`pipelines.store._adbc`), which binds Arrow columns in C. Only for
-        a process that opens this file in no other way: the batch writer process.
     """
 
-    def __init__(self, path: str | Path, *, adbc: bool = False) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.url = str(self.path)
-        self._adbc = adbc
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Password hashes and incidents: owner-only, with the -wal and -shm files SQLite makes beside it.
@@ -127,10 +71,7 @@ class GeoPackageStore(Store):
 
     # -- connection --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        if self._adbc:
-            conn = _adbc.Connection(self.path)
-        else:
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
         # Only takes effect while the file is still empty (a new store): 64 KiB pages make bulk inserts,
         # index builds and checkpoints of large batches ~30% faster than SQLite's default 4 KiB.
@@ -139,15 +80,9 @@ class GeoPackageStore(Store):
         # NORMAL in WAL mode: a killed process never corrupts or half-applies a transaction.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits. The
-        # writer process (ADBC) keeps a smaller one: its indexes fit, and the rows it spills to the
-        # write-ahead log during the batch are flushed to disk in the background (_process_writer).
-        conn.execute(f"PRAGMA cache_size = {-262144 if self._adbc else -524288}")
+        # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits.
+        conn.execute("PRAGMA cache_size = -524288")
         conn.execute("PRAGMA temp_store = MEMORY")
-        if self._adbc:
-            # Its writes never fire the R-tree insert or update triggers that call the functions below:
-            # feature inserts drop the insert trigger and index the rows themselves (_TableInsert).
-            return conn
         # The R-tree triggers of the GeoPackage spec call these SQL functions (GDAL provides them in
         # its own connections; plain SQLite needs them registered).
         conn.create_function(
@@ -197,218 +132,85 @@ class GeoPackageStore(Store):
             self._upgrade()
             return
         # These header pragmas do not take effect inside a transaction; they are idempotent.
-        conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
+        conn.execute(f"PRAGMA application_id = {_schema.APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {_schema.USER_VERSION}")
         with self._transaction() as conn:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'areasafe_meta'").fetchone():
                 return  # another process created it while we waited for the lock
-            for statement in _gpkg_core_ddl():
-                conn.execute(statement)
-            for table in TABLES.values():
-                for statement in _table_ddl(table):
-                    conn.execute(statement)
-            conn.execute("CREATE TABLE areasafe_meta (key TEXT PRIMARY KEY, value TEXT)")
-            conn.execute("INSERT INTO areasafe_meta VALUES ('schema_version', ?)", (_SCHEMA_VERSION,))
-            _add_login_salt(conn)
-            _create_summary(conn)
+            _schema.create(conn)
         # GDAL reads the GeoPackage header bytes from the main file, not the WAL: checkpoint now.
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _upgrade(self) -> None:
-        """Bring a store written by an older version up to date: add missing tables and columns.
-
-        Only additions happen here (new tables, new nullable columns, indexes rebuilt to their
-        current definition), so an older file is upgraded in place, in one transaction, the first
-        time a newer AreaSafe opens it.
-        """
-        version = self._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()
-        if version and version[0] == _SCHEMA_VERSION:
+        """Bring a store written by an older version up to date, in one transaction (:func:`._gpkg_schema.upgrade`)."""
+        version = _schema.stored_version(self._conn)
+        if version == _schema.SCHEMA_VERSION:
             return
-        before = int(version[0]) if version and version[0].isdigit() else 0
         with self._transaction() as conn:
-            for table in TABLES.values():
-                present = [r[1] for r in conn.execute(f'PRAGMA table_info("{table.name}")')]
-                if not present:
-                    for statement in _table_ddl(table):
-                        conn.execute(statement)
-                    continue
-                for f in table.fields:
-                    if f.name not in present:
-                        conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{f.name}" {_SQL_TYPES[f.dtype]}')
-                stored = dict(
-                    conn.execute(
-                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table.name,)
-                    )
-                )
-                for name, statement in _index_ddl(table).items():
-                    if stored.get(name) != statement:
-                        conn.execute(f'DROP INDEX IF EXISTS "{name}"')
-                        conn.execute(statement)
-            _add_login_salt(conn)
-            if before < 6:
-                # Unmapped terms were stored as 'other' and not sensitive; they are sensitive until mapped.
-                conn.execute("UPDATE incidents SET sensitive = 1 WHERE category = ? AND NOT sensitive", (OTHER,))
-            if before < 9:
-                _create_summary(conn)
-                _summarise(conn, None)
-            conn.execute("UPDATE areasafe_meta SET value = ? WHERE key = 'schema_version'", (_SCHEMA_VERSION,))
+            _schema.upgrade(conn, version)
 
     def is_empty(self) -> bool:
         return self.count("areas") == 0 and self.count("incidents") == 0
 
-    # -- writes ------------------------------------------------------------------------------------
-    def commit(
-        self,
-        batch: Batch,
-        *,
-        incidents: gpd.GeoDataFrame | None = None,
-        rejections: pd.DataFrame | None = None,
-        areas: gpd.GeoDataFrame | None = None,
-        area_counts: pd.DataFrame | None = None,
-        assets: gpd.GeoDataFrame | None = None,
-        interventions: gpd.GeoDataFrame | None = None,
-        intervention_log: pd.DataFrame | None = None,
-    ) -> Batch:
-        frames = {
-            "incidents": incidents,
-            "rejections": rejections,
-            "areas": areas,
-            "area_counts": area_counts,
-            "assets": assets,
-            "interventions": interventions,
-            "intervention_log": intervention_log,
-        }
-        expected = len(incidents) if incidents is not None else 0
-        return self._write_stream([frames, batch], expected_rows=expected)
-
+    # -- writes (Store._write_stream runs a batch; these are its GeoPackage statements) -------------
     def batch_writer(
         self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
     ) -> BatchWriter:
-        # Preparing chunk k+1 and inserting chunk k overlap: in a child process for large files (see
-        # _process_writer), otherwise on a thread with its own connection, closed when it ends.
+        # Preparing chunk k+1 and inserting chunk k overlap: the inserts run on a thread with its own
+        # connection, closed when it ends.
         self._check_place(place)
-        if (expected_rows or 0) >= settings.SETTINGS.process_writer_rows:
-            return ProcessWriter(self.path, expected_rows=expected_rows)
         return ThreadedWriter(
             functools.partial(self._write_stream, expected_rows=expected_rows or 0),
             name="areasafe-gpkg-writer",
             on_exit=self.close,
         )
 
-    def _write_stream(self, items: Iterable[dict | Batch], *, expected_rows: int) -> Batch:
-        """Write chunks of frames, then the batch record, in one transaction (the only write path).
-
-        ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one rolls back.
-        """
+    @contextlib.contextmanager
+    def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_write.BatchSession]:
         with self._transaction() as conn:
-            session = self._local.session = _Session(expected_rows)
+            session = self._local.session = _write.BatchSession(conn, expected_rows)
             try:
-                for item in items:
-                    if isinstance(item, Batch):
-                        return self._finish(conn, session, item)
-                    self._write(conn, session, item)
-                raise WriterAborted
+                yield session
             finally:
                 self._local.session = None
 
-    def _write(self, conn: sqlite3.Connection, session: _Session, frames: dict) -> None:
-        incidents = frames.get("incidents")
-        if incidents is not None and len(incidents):
-            stored = self._existing_keys(conn, incidents["dedupe_key"], session.prefixes)
-            if stored:
-                fresh = ~incidents["dedupe_key"].isin(stored)
-                session.stored += int((~fresh).sum())
-                session.outside_dropped += int(
-                    (
-                        incidents.loc[~fresh, "precinct_code"].isna()
-                        & incidents.loc[~fresh, "neighbourhood_code"].isna()
-                    ).sum()
-                )
-                incidents = incidents.loc[fresh]
-            self._insert(conn, schemas.INCIDENTS, incidents)
-        areas = frames.get("areas")
-        if areas is not None and len(areas):
-            self._delete_where_in(conn, "areas", "kind || '|' || code", areas["kind"] + "|" + areas["code"])
-            self._insert(conn, schemas.AREAS, areas)
-        for table in ("assets", "interventions"):
-            frame = frames.get(table)
-            if frame is not None and len(frame):
-                self._delete_where_in(conn, table, _KEY_COLUMN[table], frame[_KEY_COLUMN[table]])
-                self._insert(conn, TABLES[table], frame)
-        area_counts = frames.get("area_counts")
-        if area_counts is not None and len(area_counts):
-            keys = schemas.AREA_COUNTS.unique_together[0]
-            expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in keys)
-            values = [
-                "|".join("" if pd.isna(v) else str(v) for v in row)
-                for row in area_counts[list(keys)].itertuples(index=False)
-            ]
-            self._delete_where_in(conn, "area_counts", expr, pd.Series(values))
-            self._insert(conn, schemas.AREA_COUNTS, area_counts)
-        for name in ("intervention_log", "rejections"):
-            frame = frames.get(name)
-            if frame is not None and len(frame):
-                self._insert(conn, TABLES[name], frame)
+    def _write_incidents(self, session: _write.BatchSession, incidents: pd.DataFrame) -> None:
+        stored = _write.existing_keys(session.conn, incidents["dedupe_key"], session.prefixes)
+        if stored:
+            fresh = ~incidents["dedupe_key"].isin(stored)
+            session.count_stored(~fresh.to_numpy(), outside_areas(incidents))
+            incidents = incidents.loc[fresh]
+        self._insert(session.conn, schemas.INCIDENTS, incidents)
 
-    def save(self, **frames: pd.DataFrame | None) -> None:
-        for name in frames:
-            _check_table(name)
-        with self._transaction() as conn:
-            self._save(conn, frames)
-
-    def _save(self, conn: sqlite3.Connection, frames: dict[str, pd.DataFrame | None]) -> None:
-        for name, frame in frames.items():
-            if frame is None or not len(frame):
-                continue
-            table = _check_table(name)
-            frame = _with_optional_columns(table, frame)
-            if table.key:
-                self._delete_where_in(conn, name, f'"{table.key}"', frame[table.key])
-            self._insert(conn, table, frame)
-
-    def _finish(self, conn: sqlite3.Connection, session: _Session, batch: Batch) -> Batch:
-        for pending in session.inserts.values():
-            pending.finish()
-        session.inserts.clear()
-        if session.stored:
-            batch = batch.with_counts(
-                accepted=batch.accepted - session.stored,
-                duplicates=batch.duplicates + session.stored,
-                outside_areas=batch.outside_areas - session.outside_dropped,
+    def _replace(self, session: _write.BatchSession, table: Table, frame: pd.DataFrame, key: Sequence[str]) -> None:
+        """Rows of ``frame`` replace stored rows with the same ``key`` (an empty key value matches ``''``)."""
+        if len(key) == 1:
+            expr, values = f'"{key[0]}"', frame[key[0]]
+        else:
+            expr = " || '|' || ".join(f"COALESCE(\"{k}\", '')" for k in key)
+            values = pd.Series(
+                [
+                    "|".join("" if pd.isna(v) else str(v) for v in row)
+                    for row in frame[list(key)].itertuples(index=False)
+                ]
             )
-        self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
-        _summarise(conn, [batch.batch_id])  # the batch's rows in the month summary, in this transaction
-        return batch
+        _write.delete_where_in(session.conn, table.name, expr, values)
+        self._insert(session.conn, table, frame)
 
-    def _existing_keys(
-        self, conn: sqlite3.Connection, keys: pd.Series | Iterable[str], prefixes: dict[str, bool] | None = None
-    ) -> set[str]:
-        """Which ``keys`` are stored. ``prefixes`` caches, per "source|org|" prefix, whether any key
-        with it was stored when first asked in this transaction: a batch then never probes again
-        (its own rows would answer yes, and the index may be dropped for a bulk build)."""
-        # Arrow text as it comes (a chunk's keys: no Python string per key unless they are looked up)
-        values = pa.array(keys if isinstance(keys, pd.Series) else list(keys), pa.large_string())
-        if isinstance(values, pa.ChunkedArray):  # an Arrow-backed column hands over its chunks
-            values = values.combine_chunks()
-        if not len(values):
-            return set()
-        prefixes = {} if prefixes is None else prefixes
-        # Keys start with "source|org|": when no stored key has one of this file's prefixes (a new
-        # organisation, an empty store) the per-key lookup is skipped entirely.
-        matches = pc.extract_regex(values, _KEY_PREFIX)
-        found_prefixes = [p for p in pc.unique(matches.field(0)).to_pylist() if p]
-        probe = "SELECT 1 FROM incidents WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1"
-        for p in found_prefixes:
-            if p not in prefixes:
-                prefixes[p] = conn.execute(probe, (p, p + "\uffff")).fetchone() is not None
-        if not any(prefixes[p] for p in found_prefixes):
-            return set()
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM _keys")
-        conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", ((k,) for k in values.to_pylist()))
-        found = {r[0] for r in conn.execute("SELECT k FROM _keys JOIN incidents ON incidents.dedupe_key = _keys.k")}
-        conn.execute("DELETE FROM _keys")
-        return found
+    def _append(self, session: _write.BatchSession, table: Table, frame: pd.DataFrame) -> None:
+        self._insert(session.conn, table, frame)
+
+    @contextlib.contextmanager
+    def _record_session(self) -> Iterator[_write.BatchSession]:
+        with self._transaction() as conn:
+            yield _write.BatchSession(conn, 0)  # not the thread's batch: inserts finish at once
+
+    def _finish_batch(self, session: _write.BatchSession, batch: Batch) -> Batch:
+        session.finish_inserts()
+        conn = session.conn
+        self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
+        _schema.summarise(conn, [batch.batch_id])  # the batch's rows in the month summary, in this transaction
+        return batch
 
     def claim_login_attempt(
         self, username: str, *, at: dt.datetime, cutoffs: Sequence[dt.datetime | None]
@@ -449,75 +251,13 @@ class GeoPackageStore(Store):
         conn = self._conn
         conn.execute("BEGIN")  # a read transaction: one consistent snapshot, no write lock
         try:
-            return self._existing_keys(conn, keys)
+            return _write.existing_keys(conn, keys)
         finally:
             conn.execute("ROLLBACK")
 
-    def _delete_where_in(self, conn: sqlite3.Connection, table: str, expr: str, values: pd.Series) -> None:
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _del (k TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM _del")
-        conn.executemany("INSERT OR IGNORE INTO _del VALUES (?)", ((str(v),) for v in values))
-        conn.execute(f'DELETE FROM "{table}" WHERE {expr} IN (SELECT k FROM _del)')
-        conn.execute("DELETE FROM _del")
-
     def _insert(self, conn: sqlite3.Connection, table: Table, frame: pd.DataFrame) -> None:
-        """Insert rows. Inside a batch writer, a feature table's index work is left open across
-        chunks and finished once, with the batch; otherwise it is finished here."""
-        if not len(frame):
-            return
-        session = getattr(self._local, "session", None)
-        if session is None or not table.geometry_type:
-            pending = _TableInsert(self, conn, table, len(frame), keep_unique=False)
-            pending.write(frame)
-            pending.finish()
-            return
-        pending = session.inserts.get(table.name)
-        if pending is None:
-            expected = max(len(frame), session.expected_rows if table is schemas.INCIDENTS else 0)
-            keep_unique = any(session.prefixes.values())  # later chunks still look keys up
-            pending = session.inserts[table.name] = _TableInsert(self, conn, table, expected, keep_unique=keep_unique)
-        pending.write(frame)
-
-    @staticmethod
-    def _column_values(table: Table, name: str, values: pd.Series) -> list:
-        kind = table.field(name).dtype
-        if kind == "datetime":
-            return _format_datetimes(values)
-        if kind == "text" and isinstance(values.dtype, pd.StringDtype):
-            return values.to_numpy(dtype=object, na_value=None).tolist()  # already str or missing
-        missing = values.isna().to_numpy(dtype=bool)
-        if kind == "bool":
-            out = values.fillna(False).astype(bool).astype(int).astype(object).to_numpy()
-        elif kind == "int":
-            out = pd.to_numeric(values, errors="coerce").astype("Int64").astype(object).to_numpy()
-        elif kind == "float":
-            out = pd.to_numeric(values, errors="coerce").astype(float).astype(object).to_numpy()
-        else:
-            out = values.astype(object).to_numpy(copy=True)
-            if not missing.all():
-                present = out[~missing]
-                not_str = np.fromiter((not isinstance(v, str) for v in present), bool, len(present))
-                if not_str.any():
-                    idx = np.flatnonzero(~missing)[not_str]
-                    out[idx] = [str(v) for v in out[idx]]
-        if missing.any():
-            out = out.copy()
-            out[missing] = None
-        return out.tolist()
-
-    def _touch_contents(
-        self, conn: sqlite3.Connection, table: str, extent: tuple[float, float, float, float] | None = None
-    ) -> None:
-        """Record the change time and the extent in ``gpkg_contents``: ``extent`` (min x, min y, max
-        x, max y) when it covers every entry of the R-tree, else read back from the tree."""
-        if extent is None:
-            extent = conn.execute(
-                f'SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM "{_rtree(table)}"'
-            ).fetchone()
-        conn.execute(
-            "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
-            (format_datetime(dt.datetime.now(dt.UTC)), *extent, table),
-        )
+        """Insert rows, in the open batch's session when there is one (see :func:`._gpkg_write.insert`)."""
+        _write.insert(conn, table, frame, getattr(self._local, "session", None))
 
     def delete_batch(self, batch_id: str, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None) -> int:
         removed = 0
@@ -526,15 +266,16 @@ class GeoPackageStore(Store):
         # free list, and copy the WAL back so no old page survives there either.
         conn.execute("PRAGMA secure_delete = ON")
         try:
-            with self._transaction() as conn:
+            with self._record_session() as session:
+                conn = session.conn
                 for table in TABLES.values():
                     if "batch_id" in table.columns and not table.append_only:
                         removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
                         if table.geometry_type and removed:
-                            self._touch_contents(conn, table.name)
-                conn.execute(f"DELETE FROM {_SUMMARY} WHERE batch_id = ?", (batch_id,))
+                            _write.touch_contents(conn, table.name)
+                conn.execute(f"DELETE FROM {_schema.SUMMARY} WHERE batch_id = ?", (batch_id,))
                 if then is not None:
-                    self._save(conn, then(removed))
+                    self._save(session, then(removed))
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -549,7 +290,8 @@ class GeoPackageStore(Store):
             changes["sensitive"].astype(bool).astype(int),
             strict=True,
         )
-        with self._transaction() as conn:
+        with self._record_session() as session:
+            conn = session.conn
             conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS _reclassify "
                 "(incident_id TEXT PRIMARY KEY, category TEXT NOT NULL, sensitive INTEGER NOT NULL)"
@@ -565,17 +307,17 @@ class GeoPackageStore(Store):
                 batches = conn.execute(
                     "SELECT DISTINCT batch_id FROM incidents WHERE incident_id IN (SELECT incident_id FROM _reclassify)"
                 ).fetchall()
-                _summarise(conn, [b for (b,) in batches])
+                _schema.summarise(conn, [b for (b,) in batches])
             conn.execute("DELETE FROM _reclassify")
             if changed:
-                self._touch_contents(conn, "incidents")
+                _write.touch_contents(conn, "incidents")
             if then is not None:
-                self._save(conn, then(changed))
+                self._save(session, then(changed))
         return changed
 
     # -- reads -------------------------------------------------------------------------------------
     def count(self, table: str) -> int:
-        _check_table(table)
+        check_table(table)
         return self._conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
 
     def data_version(self) -> tuple[int, int]:
@@ -585,439 +327,16 @@ class GeoPackageStore(Store):
         return self.read_table("areas", where={"kind": kind} if kind else None)
 
     def incident_months(self) -> pd.DataFrame:
-        conn = self._conn
-        stored = conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{_SUMMARY_TIMEZONE}'").fetchone()
-        if stored is None or stored[0] != settings.SETTINGS.local_timezone:
-            return super().incident_months()  # kept in another time zone: count the incidents (slower, still right)
-        keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
-        rows = conn.execute(
-            f"SELECT month, {keys}, SUM(incidents) FROM {_SUMMARY} GROUP BY month, {keys} HAVING SUM(incidents) > 0"
-        ).fetchall()
-        frame = pd.DataFrame(rows, columns=["month", *MONTH_KEYS, "incidents"], dtype=object)
-        frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m").dt.to_period("M")  # vectorised parse
-        # In the order of the counted default (pandas' groupby: missing keys last), so both compare equal.
-        frame = frame.sort_values(["month", *MONTH_KEYS], na_position="last", ignore_index=True)
-        return frame.astype({"incidents": "int64"})
+        months = _read.summary_months(self._conn, settings.SETTINGS.local_timezone)
+        if months is None:  # kept in another time zone: count the incidents (slower, still right)
+            return super().incident_months()
+        return months
 
     def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
-        spec = _check_table(table)
-        clauses, params = [], []
-        for column, value in (where or {}).items():
-            spec.field(column)
-            clauses.append(f'"{column}" = ?')
-            params.append(value)
-        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._select(spec, list(spec.columns), sql_where, params)
+        spec = check_table(table)
+        sql_where, params = _read.table_where(spec, where)
+        return _read.select(self._conn, spec, list(spec.columns), sql_where, params)
 
     def read_incidents(self, query: IncidentQuery | None = None) -> gpd.GeoDataFrame:
-        query = query or IncidentQuery()
-        table = schemas.INCIDENTS
-        columns = list(query.columns) if query.columns else [c for c in table.columns if c not in ("raw", "dedupe_key")]
-        for c in columns:
-            table.field(c)
-        clauses, params = [], []
-        for column, value in (
-            ("neighbourhood_code", query.neighbourhood),
-            ("precinct_code", query.precinct),
-            ("batch_id", query.batch_id),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if query.start is not None:
-            clauses.append("occurred_at >= ?")
-            params.append(format_datetime(query.start))
-        if query.end is not None:
-            clauses.append("occurred_at < ?")
-            params.append(format_datetime(query.end))
-        for column, values in (("category", query.categories), ("source", query.sources), ("org", query.orgs)):
-            if values is not None:
-                values = list(values)
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})" if values else "0")
-                params.extend(values)
-        if query.bbox is not None:
-            minx, miny, maxx, maxy = query.bbox
-            clauses.append(
-                f"fid IN (SELECT id FROM {_rtree('incidents')} WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
-            )
-            params.extend([minx, maxx, miny, maxy])
-        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._select(table, columns, sql_where, params)
-
-    def _select(self, table: Table, columns: list[str], sql_where: str, params: list) -> pd.DataFrame:
-        names = [f'"{c}"' for c in columns]
-        if table.geometry_type:
-            names.append(f'"{GEOMETRY}"')
-        rows = self._conn.execute(f'SELECT {", ".join(names)} FROM "{table.name}"{sql_where}', params).fetchall()
-        data = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-        frame = pd.DataFrame({c: _from_sql(table, c, data[i]) for i, c in enumerate(columns)})
-        if not table.geometry_type:
-            return frame
-        return gpd.GeoDataFrame(frame, geometry=gpb.decode(data[-1]), crs=STORE_CRS)
-
-
-class _Session:
-    """State of one write transaction: feature-table inserts whose index work is still open, the
-    dedupe-prefix probes, and the count corrections for incidents found already stored."""
-
-    def __init__(self, expected_rows: int) -> None:
-        self.expected_rows = expected_rows
-        self.inserts: dict[str, _TableInsert] = {}
-        self.prefixes: dict[str, bool] = {}
-        self.stored = 0
-        self.outside_dropped = 0
-
-
-class _TableInsert:
-    """Rows appended to one table, in chunks, inside an open transaction.
-
-    A feature table's R-tree is maintained in bulk instead of through the per-row insert trigger: a
-    large insert rebuilds the whole index as a packed tree, each chunk's leaves as it is written and
-    the levels above them at :meth:`finish` (row-by-row R*Tree inserts cost tens of microseconds
-    each and grow with the tree); a small one inserts its cells row by row. A large
-    insert through ``sqlite3`` also drops the table's indexes and rebuilds them by sorting at
-    :meth:`finish` (DDL is transactional, so a failure such as a duplicate key rolls the drop back
-    too); with ``keep_unique`` the unique indexes stay, because later chunks still look keys up. A
-    large insert through ADBC keeps every index and inserts each chunk in unique-key order.
-    """
-
-    def __init__(
-        self, store: GeoPackageStore, conn: sqlite3.Connection, table: Table, expected: int, *, keep_unique: bool
-    ) -> None:
-        self.store, self.conn, self.table = store, conn, table
-        columns = list(table.columns)
-        self.indexes: list[tuple[str, str]] = []
-        self.tree: _rt.TreeBuilder | None = None
-        self.bulk = False
-        self.key_order: str | None = None
-        if table.geometry_type:
-            columns = ["fid", *columns, GEOMETRY]
-            self.next_fid = conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table.name}"').fetchone()[0] + 1
-            conn.execute(f'DROP TRIGGER "{_rtree(table.name)}_insert"')
-            self.rtree = _rtree(table.name)
-            self.stored = conn.execute(f'SELECT COUNT(*) FROM "{self.rtree}_rowid"').fetchone()[0]
-            self.bulk = expected >= _RTREE_BULK_MIN_ROWS and expected * _RTREE_REBUILD_RATIO >= self.stored
-            if self.bulk:
-                self.indexes = conn.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                    (table.name,),
-                ).fetchall()
-                if keep_unique:
-                    self.indexes = [(n, q) for n, q in self.indexes if not q.upper().startswith("CREATE UNIQUE")]
-                if isinstance(conn, _adbc.Connection):
-                    # Binding in C leaves the writer process time to keep the indexes up to date while
-                    # the uploader prepares the next chunk, which beats sorting them afterwards (1M rows,
-                    # random Kobo ids: 12.0 s end to end against 12.9 s with the unique index sorted
-                    # afterwards; 13.1 s unsorted). Rows go in unique-key order, so each chunk fills
-                    # the unique index page by page instead of at random places. The batch index is the
-                    # exception: every row of the batch has the same key, so it is sorted in no time
-                    # afterwards (0.25 s per 1M rows) but costs a B-tree descent per row (0.6 s).
-                    self.indexes = [(n, q) for n, q in self.indexes if n == f"ix_{table.name}_batch_id"]
-                    self.key_order = table.unique_key
-                for name, _ in self.indexes:
-                    conn.execute(f'DROP INDEX "{name}"')
-                old = _rt.read_entries(conn, self.rtree) if self.stored else None
-                self.tree = _rt.TreeBuilder(conn, self.rtree)  # empties the tree: the stored rows go back in
-                if old is not None:
-                    self.tree.add(old)
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
-
-    def write(self, frame: pd.DataFrame) -> None:
-        table, conn = self.table, self.conn
-        missing = [c for c in table.columns if c not in frame.columns]
-        if missing:
-            raise StoreError(f"cannot store {table.name}: columns {missing} are missing from the frame")
-        crs = getattr(frame, "crs", None)  # frames with coordinate columns are in STORE_CRS by contract
-        if table.geometry_type and crs is not None and not crs.equals(STORE_CRS):
-            raise StoreError(f"{table.name} CRS is {crs.to_string()}, expected {STORE_CRS}; call to_crs() first")
-        # Convert and insert in chunks: Python objects for a million rows at once would need gigabytes.
-        for offset in range(0, len(frame), settings.SETTINGS.chunk_rows):
-            chunk = frame.iloc[offset : offset + settings.SETTINGS.chunk_rows]
-            if self.key_order and chunk.attrs.get(SORTED_BY) != self.key_order:  # else sorted by the uploader
-                chunk = chunk.iloc[pc.sort_indices(pa.array(chunk[self.key_order], pa.large_string())).to_numpy()]
-            if table.geometry_type:
-                geometry = _Geometry(chunk)
-                fids = np.arange(self.next_fid, self.next_fid + len(chunk))
-                self.next_fid += len(chunk)
-            if isinstance(conn, _adbc.Connection):
-                columns = {name: _arrow_values(table, name, chunk[name]) for name in table.columns}
-                if table.geometry_type:
-                    columns = {"fid": pa.array(fids), **columns, GEOMETRY: geometry.blobs_arrow()}
-                conn.ingest(table.name, pa.table(columns))
-            else:
-                values = [self.store._column_values(table, name, chunk[name]) for name in table.columns]
-                if table.geometry_type:
-                    values = [fids.tolist(), *values, geometry.blobs()]
-                conn.executemany(self.sql, zip(*values, strict=True))
-                del values
-            if table.geometry_type:
-                minx, miny, maxx, maxy = geometry.bounds()
-                present = ~np.isnan(minx)
-                if self.bulk:
-                    self.tree.add(_rt.cells(fids[present], minx[present], maxx[present], miny[present], maxy[present]))
-                else:
-                    conn.executemany(
-                        f'INSERT INTO "{self.rtree}" VALUES (?, ?, ?, ?, ?)',
-                        zip(
-                            fids[present].tolist(),
-                            minx[present].tolist(),
-                            maxx[present].tolist(),
-                            miny[present].tolist(),
-                            maxy[present].tolist(),
-                            strict=True,
-                        ),
-                    )
-
-    def finish(self) -> None:
-        if not self.table.geometry_type:
-            return
-        conn = self.conn
-        extent = None
-        if self.bulk:
-            extent = self.tree.finish()
-            for _, index_sql in self.indexes:
-                conn.execute(index_sql)
-        conn.execute(_rtree_triggers(self.table.name)["insert"])
-        self.store._touch_contents(conn, self.table.name, extent)
-
-
-class _Geometry:
-    """A chunk's geometry column as blobs and bounds, from shapely geometries or from the point
-    coordinate columns of :func:`schemas.has_coordinates` (no geometry objects made)."""
-
-    def __init__(self, chunk: pd.DataFrame) -> None:
-        if schemas.has_coordinates(chunk):
-            self.geoms = None
-            x, y = chunk[schemas.LON].to_numpy(dtype=float), chunk[schemas.LAT].to_numpy(dtype=float)
-            missing = np.isnan(x) | np.isnan(y)  # a point missing one coordinate is missing: no blob, no box
-            self.x, self.y = np.where(missing, np.nan, x), np.where(missing, np.nan, y)
-        else:
-            self.geoms = chunk.geometry.to_numpy()
-
-    def blobs(self) -> list[bytes | None]:
-        if self.geoms is None:
-            return gpb.encode_xy(self.x, self.y, STORE_SRID)
-        return gpb.encode(self.geoms, STORE_SRID)
-
-    def blobs_arrow(self) -> pa.Array:
-        if self.geoms is None:
-            return gpb.encode_xy_arrow(self.x, self.y, STORE_SRID)
-        return gpb.encode_arrow(self.geoms, STORE_SRID)
-
-    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """minx, miny, maxx, maxy (NaN for a missing or empty geometry)."""
-        if self.geoms is None:
-            return self.x, self.y, self.x, self.y
-        return tuple(shapely.bounds(self.geoms).T)
-
-
-_ARROW_TYPES = {"int": pa.int64(), "bool": pa.int64(), "float": pa.float64()}
-
-
-def _arrow_values(table: Table, name: str, values: pd.Series) -> pa.Array:
-    """A column as ADBC binds it: the same values as :meth:`GeoPackageStore._column_values`."""
-    kind = table.field(name).dtype
-    if kind == "text" and isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return pa.array(values, pa.large_string())  # already Arrow: no Python object per row
-    if kind in ("float", "int"):
-        return pa.array(pd.to_numeric(values, errors="coerce"), _ARROW_TYPES[kind], from_pandas=True)
-    return pa.array(GeoPackageStore._column_values(table, name, values), _ARROW_TYPES.get(kind, pa.string()))
-
-
-def _add_login_salt(conn: sqlite3.Connection) -> None:
-    """The random salt of :func:`login_key`, made once per store."""
-    conn.execute("INSERT OR IGNORE INTO areasafe_meta VALUES ('login_salt', ?)", (secrets.token_hex(32),))
-
-
-def _from_sql(table: Table, name: str, values) -> pd.Series:
-    kind = table.field(name).dtype
-    if kind == "datetime":  # microseconds, as from PostGIS, also when every value is missing
-        return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601").astype(
-            "datetime64[us, UTC]"
-        )
-    if kind == "bool":
-        return (
-            pd.Series(values, dtype="object").astype("boolean").astype(bool)
-            if len(values)
-            else pd.Series([], dtype=bool)
-        )
-    if kind == "int":
-        return pd.Series(values, dtype="Int64")
-    if kind == "float":
-        return pd.Series(values, dtype="float64")
-    return pd.Series(values, dtype="object")
-
-
-def _with_optional_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every nullable column it lacks added as empty (required ones are checked on insert)."""
-    missing = [f.name for f in table.fields if f.nullable and f.name not in frame.columns]
-    return frame.assign(**dict.fromkeys(missing)) if missing else frame
-
-
-#: The derived month summary behind :meth:`GeoPackageStore.incident_months` (as PostGIS keeps one): not one
-#: of ``schemas.TABLES``. Rows are per batch, so erasing a batch deletes its rows in the same transaction.
-_SUMMARY = "incident_months"
-_SUMMARY_TIMEZONE = "incident_months_timezone"
-
-
-def _create_summary(conn: sqlite3.Connection) -> None:
-    keys = ", ".join(f'"{k}" TEXT' for k in MONTH_KEYS)
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {_SUMMARY} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-        f"batch_id TEXT NOT NULL, month TEXT, {keys}, incidents INTEGER NOT NULL)"
-    )
-    conn.execute(f'CREATE INDEX IF NOT EXISTS "ix_{_SUMMARY}_batch_id" ON {_SUMMARY} (batch_id)')
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
-        f"('{_SUMMARY}', 'attributes', '{_SUMMARY}', 'Derived: incidents per batch, local month, neighbourhood, "
-        "category, source and org (kept in step with incidents).')"
-    )
-    conn.execute(
-        f"INSERT OR REPLACE INTO areasafe_meta VALUES ('{_SUMMARY_TIMEZONE}', ?)", (settings.SETTINGS.local_timezone,)
-    )
-
-
-def _summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> None:
-    """(Re)count the month summary rows of ``batch_ids`` (``None``: every batch) from the stored incidents,
-    in the summary's time zone, inside the caller's transaction."""
-    timezone = conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{_SUMMARY_TIMEZONE}'").fetchone()[0]
-    keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
-    where, params = "", []
-    if batch_ids is not None:
-        if not batch_ids:
-            return
-        where = f" WHERE batch_id IN ({', '.join('?' for _ in batch_ids)})"
-        params = list(batch_ids)
-    conn.execute(f"DELETE FROM {_SUMMARY}{where}", params)
-    rows = conn.execute(f"SELECT batch_id, occurred_at, {keys} FROM incidents{where}", params).fetchall()
-    if not rows:
-        return
-    columns = ["batch_id", "occurred_at", *MONTH_KEYS]
-    incidents = pd.DataFrame(rows, columns=columns, dtype=object)
-    incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True, format="ISO8601")
-    parts = []
-    for batch_id, part in incidents.groupby("batch_id", sort=False):
-        parts.append(count_months(part, timezone=timezone).assign(batch_id=batch_id))
-    counted = pd.concat(parts, ignore_index=True)
-    months = counted["month"].astype(str).where(counted["month"].notna(), None)
-    values = zip(
-        counted["batch_id"],
-        months,
-        *(counted[k] for k in MONTH_KEYS),
-        counted["incidents"].astype(int).tolist(),
-        strict=True,
-    )
-    conn.executemany(
-        f"INSERT INTO {_SUMMARY} (batch_id, month, {keys}, incidents) VALUES (?, ?, {', '.join('?' for _ in MONTH_KEYS)}, ?)",
-        values,
-    )
-
-
-def _check_table(table: str) -> Table:
-    try:
-        return TABLES[table]
-    except KeyError:
-        raise StoreError(f"unknown table {table!r}; tables are {', '.join(TABLES)}") from None
-
-
-def _gpkg_core_ddl() -> list[str]:
-    return [
-        """CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
-           organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
-           description TEXT)""",
-        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', NULL)",
-        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', NULL)",
-        f"INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{_WGS84_WKT}', NULL)",
-        """CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
-           identifier TEXT UNIQUE, description TEXT DEFAULT '',
-           last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-           min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
-           CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
-        """CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
-           geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-           CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-           CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-           CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
-        """CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
-           definition TEXT NOT NULL, scope TEXT NOT NULL,
-           CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
-    ]
-
-
-def _table_ddl(table: Table) -> list[str]:
-    cols = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
-    for f in table.fields:
-        cols.append(
-            f'"{f.name}" {_SQL_TYPES[f.dtype]}{"" if f.nullable else " NOT NULL"}'
-            f"{' UNIQUE' if f.unique and table.name != 'incidents' else ''}"
-        )
-    if table.geometry_type:
-        cols.append(f'"{GEOMETRY}" {table.geometry_type}')
-    statements = [f'CREATE TABLE "{table.name}" ({", ".join(cols)})']
-    for i, group in enumerate(table.unique_together):
-        quoted = ", ".join(f'"{c}"' for c in group)
-        statements.append(f'CREATE UNIQUE INDEX "ux_{table.name}_{i}" ON "{table.name}" ({quoted})')
-    statements += _index_ddl(table).values()
-    if table.append_only:
-        for op in ("UPDATE", "DELETE"):
-            statements.append(
-                f'CREATE TRIGGER "{table.name}_append_only_{op.lower()}" BEFORE {op} ON "{table.name}" '
-                f"BEGIN SELECT RAISE(ABORT, '{table.name} is append-only'); END"
-            )
-    data_type = "features" if table.geometry_type else "attributes"
-    srs = STORE_SRID if table.geometry_type else None
-    statements.append(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES "
-        f"('{table.name}', '{data_type}', '{table.name}', '{table.description.replace(chr(39), chr(39) * 2)}', "
-        f"{'NULL' if srs is None else srs})"
-    )
-    if table.geometry_type:
-        rtree = _rtree(table.name)
-        statements += [
-            f"INSERT INTO gpkg_geometry_columns VALUES ('{table.name}', '{GEOMETRY}', '{table.geometry_type}', {srs}, 0, 0)",
-            f"INSERT INTO gpkg_extensions VALUES ('{table.name}', '{GEOMETRY}', 'gpkg_rtree_index', "
-            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-            f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)',
-            *_rtree_triggers(table.name).values(),
-        ]
-    return statements
-
-
-def _index_ddl(table: Table) -> dict[str, str]:
-    """``CREATE INDEX`` statements by index name. An index whose leading column may be empty leaves
-    those rows out (most incidents lie in no Safe Neighbourhood); reads filter that column by
-    equality, which lets SQLite use the partial index, and the index costs nothing for empty rows."""
-    statements = {}
-    for group in table.indexes:
-        name = f"ix_{table.name}_{'_'.join(group)}"
-        quoted = ", ".join(f'"{c}"' for c in group)
-        where = f' WHERE "{group[0]}" IS NOT NULL' if table.field(group[0]).nullable else ""
-        statements[name] = f'CREATE INDEX "{name}" ON "{table.name}" ({quoted}){where}'
-    return statements
-
-
-def _rtree_triggers(table: str) -> dict[str, str]:
-    """The R-tree maintenance triggers from the GeoPackage spec (F.3), as GDAL writes them."""
-    r, g, t = _rtree(table), GEOMETRY, table
-    return {
-        "insert": f"""CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}" WHEN (new."{g}" NOT NULL AND NOT ST_IsEmpty(NEW."{g}"))
-            BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW.fid, ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
-            ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END""",
-        "update1": f"""CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}"
-            WHEN OLD.fid = NEW.fid AND (NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))
-            BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW.fid, ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
-            ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END""",
-        "update2": f"""CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}"
-            WHEN OLD.fid = NEW.fid AND (NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))
-            BEGIN DELETE FROM "{r}" WHERE id = OLD.fid; END""",
-        "update3": f"""CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}"
-            WHEN OLD.fid != NEW.fid AND (NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))
-            BEGIN DELETE FROM "{r}" WHERE id = OLD.fid; INSERT OR REPLACE INTO "{r}" VALUES (NEW.fid,
-            ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END""",
-        "update4": f"""CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}"
-            WHEN OLD.fid != NEW.fid AND (NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))
-            BEGIN DELETE FROM "{r}" WHERE id IN (OLD.fid, NEW.fid); END""",
-        "delete": f"""CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}" WHEN old."{g}" NOT NULL
-            BEGIN DELETE FROM "{r}" WHERE id = OLD.fid; END""",
-    }
+        columns, sql_where, params = _read.incidents_where(query or IncidentQuery())
+        return _read.select(self._conn, schemas.INCIDENTS, columns, sql_where, params)

@@ -29,6 +29,7 @@ is not at the head revision raises a :class:`StoreError` that says to run the up
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import io
@@ -44,13 +45,12 @@ import shapely
 from psycopg import sql
 
 from pipelines import schemas, settings
-from pipelines.place import _CODE_COLUMN, snap_degrees
+from pipelines.place import CODE_COLUMN, snap_degrees
 from pipelines.schemas import STORE_SRID, TABLES, Table
 from pipelines.store import _pg_copy
 from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
 from pipelines.store.base import (
-    _FRAME_KINDS,
     DATA_VERSION_SQL,
     MONTH_KEYS,
     Batch,
@@ -60,13 +60,18 @@ from pipelines.store.base import (
     Store,
     StoreError,
     ThreadedWriter,
-    WriterAborted,
+    WriteSession,
     claim_login_in,
     count_months,
 )
-from pipelines.store.gpkg import _check_table, _with_optional_columns, format_datetime
+from pipelines.store.frames import (
+    DEDUPE_PREFIX,
+    check_frame,
+    check_table,
+    format_datetime,
+    outside_areas,
+)
 
-_KEY_COLUMN = {"assets": "asset_id", "interventions": "intervention_id"}
 _CASTS = {
     "text": "text",
     "int": "bigint",
@@ -75,7 +80,6 @@ _CASTS = {
     "datetime": "timestamptz",
     "date": "date",
 }
-_PREFIX = r"^([^|]*\|[^|]*\|)"  # "source|org|" at the start of a dedupe key
 _SUMMARY = "incident_months"
 _SUMMARY_KEYS = ("neighbourhood_code", "month", "category", "source", "org")
 _STAGE_MONTHS = "_stage_months"
@@ -127,30 +131,7 @@ class PostGISStore(Store):
             query = "SELECT NOT EXISTS (SELECT 1 FROM areas) AND NOT EXISTS (SELECT 1 FROM incidents)"
             return bool(conn.execute(query).fetchone()[0])
 
-    # -- writes ------------------------------------------------------------------------------------
-    def commit(
-        self,
-        batch: Batch,
-        *,
-        incidents: gpd.GeoDataFrame | None = None,
-        rejections: pd.DataFrame | None = None,
-        areas: gpd.GeoDataFrame | None = None,
-        area_counts: pd.DataFrame | None = None,
-        assets: gpd.GeoDataFrame | None = None,
-        interventions: gpd.GeoDataFrame | None = None,
-        intervention_log: pd.DataFrame | None = None,
-    ) -> Batch:
-        frames = {
-            "incidents": incidents,
-            "rejections": rejections,
-            "areas": areas,
-            "area_counts": area_counts,
-            "assets": assets,
-            "interventions": interventions,
-            "intervention_log": intervention_log,
-        }
-        return self._write_stream(iter([frames, batch]), place=False)
-
+    # -- writes (Store._write_stream runs a batch; these are its PostGIS statements) ----------------
     def batch_writer(
         self, *, expected_rows: int | None = None, place: bool = False, snap_m: float | None = None
     ) -> BatchWriter:
@@ -160,61 +141,17 @@ class PostGISStore(Store):
         write = functools.partial(self._write_stream, place=place, snap_m=snap_m)
         return ThreadedWriter(write, name="areasafe-postgis-writer")
 
-    def _write_stream(self, items: Iterator[dict | Batch], *, place: bool, snap_m: float | None = None) -> Batch:
-        """Write chunks of frames, then the batch record, in one transaction (the only batch write path).
-
-        ``items`` yields frame dicts and ends with the :class:`Batch`; ending without one rolls back.
-        """
+    @contextlib.contextmanager
+    def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_Session]:
         with self._pool.connection() as conn, conn.transaction():
-            session = _Session(conn, place=place, snap_m=snap_m)
-            for item in items:
-                if isinstance(item, Batch):
-                    return self._finish(session, item)
-                self._write(session, item)
-            raise WriterAborted
+            yield _Session(conn, place=place, snap_m=snap_m)
 
-    def _write(self, session: _Session, frames: dict) -> None:
-        unknown = [kind for kind in frames if kind not in _FRAME_KINDS]
-        if unknown:
-            raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(_FRAME_KINDS)}")
-
-        def present(name: str) -> pd.DataFrame | None:
-            frame = frames.get(name)
-            return frame if frame is not None and len(frame) else None
-
-        if (incidents := present("incidents")) is not None:
-            self._write_incidents(session, incidents)
-        if (areas := present("areas")) is not None:
-            self._replace(session, schemas.AREAS, areas, ("kind", "code"))
-        for name in ("assets", "interventions"):
-            if (frame := present(name)) is not None:
-                self._replace(session, TABLES[name], frame, (_KEY_COLUMN[name],))
-        if (area_counts := present("area_counts")) is not None:
-            self._replace(session, schemas.AREA_COUNTS, area_counts, schemas.AREA_COUNTS.unique_together[0])
-        for name in ("intervention_log", "rejections"):
-            if (frame := present(name)) is not None:
-                self._append(session, TABLES[name], frame)
-
-    def save(self, **frames: pd.DataFrame | None) -> None:
-        for name in frames:
-            _check_table(name)
+    @contextlib.contextmanager
+    def _record_session(self) -> Iterator[_Session]:
         with self._pool.connection() as conn, conn.transaction():
-            self._save(_Session(conn, place=False), frames)
+            yield _Session(conn, place=False)
 
-    def _save(self, session: _Session, frames: dict[str, pd.DataFrame | None]) -> None:
-        # Sorted by name: two saves of the same tables lock them in the same order (no deadlock).
-        for name in sorted(frames):
-            frame = frames[name]
-            if frame is None or not len(frame):
-                continue
-            table = _check_table(name)
-            frame = _with_optional_columns(table, frame)
-            if table.key:
-                self._replace(session, table, frame, (table.key,))
-            else:
-                self._append(session, table, frame)
-
-    def _finish(self, session: _Session, batch: Batch) -> Batch:
+    def _finish_batch(self, session: _Session, batch: Batch) -> Batch:
         if session.place:
             warnings = Counter(batch.warnings)
             warnings.update(
@@ -223,12 +160,6 @@ class PostGISStore(Store):
             batch = batch.with_counts(
                 outside_areas=batch.outside_areas + session.outside,
                 warnings=dict(sorted((k, v) for k, v in warnings.items() if v)),
-            )
-        if session.stored:
-            batch = batch.with_counts(
-                accepted=batch.accepted - session.stored,
-                duplicates=batch.duplicates + session.stored,
-                outside_areas=batch.outside_areas - session.outside_dropped,
             )
         if session.months:
             session.stage_months()
@@ -239,7 +170,7 @@ class PostGISStore(Store):
     def _copy_in(self, session: _Session, table: Table, target: str, frame: pd.DataFrame, **options) -> None:
         """COPY ``frame`` into ``target`` (the table itself or its staging table), in chunks."""
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(_ident(target), _idents(_pg_copy.copy_columns(table)))
-        _pg_copy.check_frame(table, frame)
+        check_frame(table, frame)
         with session.conn.cursor().copy(statement) as copy:
             for offset in range(0, len(frame), settings.SETTINGS.chunk_rows):
                 copy.write(
@@ -271,7 +202,7 @@ class PostGISStore(Store):
     def _write_incidents(self, session: _Session, incidents: pd.DataFrame) -> None:
         table = schemas.INCIDENTS
         incidents = schemas.as_geoframe(incidents)  # COPY and placement here work on geometries
-        _pg_copy.check_frame(table, incidents)
+        check_frame(table, incidents)
         keys = pd.Series(incidents["dedupe_key"].to_numpy(dtype=object))
         repeated = keys[keys.duplicated()]
         if len(repeated):
@@ -279,21 +210,18 @@ class PostGISStore(Store):
                 f"cannot store incidents: dedupe_key {repeated.iloc[0]!r} appears more than once in one batch; "
                 "keep the first row of each key (validation does this for files)."
             )
-        prefixes = sorted(set(keys.str.extract(_PREFIX, expand=False).fillna("")))
+        prefixes = sorted(set(keys.str.extract(DEDUPE_PREFIX, expand=False).fillna("")))
         for prefix in prefixes:
             session.lock(f"incidents:{prefix}")
         if session.place:
             incidents = self._place(session, incidents)
-        outside = np.ones(len(incidents), dtype=bool)
-        for column in _CODE_COLUMN.values():
-            outside &= incidents[column].isna().to_numpy()
+        outside = outside_areas(incidents)
         session.outside += int(outside.sum())
         # Under the prefix lock no other upload writes these keys, so the keys stored now are the
         # keys stored at commit: drop them here, then COPY (the unique index still guards).
         if any(session.prefix_stored(prefix) for prefix in prefixes):
             stored = keys.isin(_stored_keys(session.conn, keys.tolist())).to_numpy()
-            session.stored += int(stored.sum())
-            session.outside_dropped += int((stored & outside).sum())
+            session.count_stored(stored, outside)
             incidents = incidents.loc[~stored]
         if len(incidents):
             self._copy_in(session, table, table.name, incidents)
@@ -305,7 +233,7 @@ class PostGISStore(Store):
         geoms = incidents.geometry.to_numpy()
         session.stage_points(geoms)
         statement = sql.SQL("COPY (SELECT _rn, {}, _swapped, _near FROM {} ORDER BY _rn) TO STDOUT (FORMAT csv)")
-        codes = list(_CODE_COLUMN.values())
+        codes = list(CODE_COLUMN.values())
         buffer = io.BytesIO()
         with session.conn.cursor().copy(statement.format(_idents(codes), _ident(_STAGE_PLACED))) as copy:
             for data in copy:
@@ -432,7 +360,7 @@ class PostGISStore(Store):
 
     # -- reads -------------------------------------------------------------------------------------
     def count(self, table: str) -> int:
-        _check_table(table)
+        check_table(table)
         with self._pool.connection() as conn:
             return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_ident(table))).fetchone()[0]
 
@@ -444,7 +372,7 @@ class PostGISStore(Store):
         return self.read_table("areas", where={"kind": kind} if kind else None)
 
     def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
-        spec = _check_table(table)
+        spec = check_table(table)
         clauses, params = [], []
         for column, value in (where or {}).items():
             kind = spec.field(column).dtype
@@ -537,11 +465,12 @@ def _incidents_select(query: IncidentQuery) -> tuple[list[str], sql.Composed, li
     return columns, statement + sql.SQL(" ORDER BY fid"), params
 
 
-class _Session:
+class _Session(WriteSession):
     """State of one write transaction: its connection, the advisory locks and staging tables it
-    holds, and the counts that correct the batch at ``finish``."""
+    holds, and the placement counts added to the batch at ``finish``."""
 
     def __init__(self, conn: psycopg.Connection, *, place: bool, snap_m: float | None = None) -> None:
+        super().__init__()
         self.conn = conn
         self.place = place
         self.snap_m = snap_m
@@ -550,7 +479,6 @@ class _Session:
         self._timezone: str | None = None
         self._prefixes: dict[str, bool] = {}
         self.months: list[pd.DataFrame] = []
-        self.stored = self.outside_dropped = 0
         self.outside = self.swapped = self.near = 0
 
     def lock(self, name: str) -> None:
@@ -646,7 +574,7 @@ def _stored_keys(conn: psycopg.Connection, keys: list[str]) -> set[str]:
 def _placement_sql() -> tuple[sql.Composed, sql.Composed, sql.Composed]:
     """The three placement steps of :func:`pipelines.place.place_points`, on the staged chunk's points."""
     stage = _ident(_STAGE_PLACED)
-    kinds = list(_CODE_COLUMN.items())
+    kinds = list(CODE_COLUMN.items())
     outside = sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(_ident(c)) for _, c in kinds)
     assign = sql.SQL(", ").join(sql.SQL("{0} = h.{0}").format(_ident(c)) for _, c in kinds)
 
