@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from pipelines import audit
-from pipelines.errors import AreaSafeError
+from pipelines.errors import AreaSafeError, MappingError
 from pipelines.privacy.viewer import AccessDenied, Viewer
 from pipelines.sources import limits
 from pipelines.store.base import Batch, Store
@@ -109,12 +109,19 @@ def save_register_record(store: Store, viewer: Viewer, kind: str, record: dict, 
 
 
 def import_register(store: Store, viewer: Viewer, kind: str, name: str, data: bytes, **options) -> Batch:
-    """Import a register file uploaded through the dashboard (:func:`pipelines.ingest.registers.import_upload`:
-    the upload limits, then the bytes are read), as ``viewer``, and audit it (``edit``). ``name`` only labels it."""
-    from pipelines.ingest.registers import import_upload
+    """Import a register file uploaded through the dashboard, as ``viewer``, and audit it (``edit``): the upload
+    limits are checked on its bytes (:func:`pipelines.sources.limits.check_upload`), then
+    :func:`~pipelines.ingest.assets.ingest_assets` or :func:`~pipelines.ingest.interventions.ingest_interventions`
+    (``kind``) reads those bytes. ``name`` only labels the file."""
+    from pipelines.ingest.assets import ingest_assets
+    from pipelines.ingest.interventions import ingest_interventions
 
     viewer.require("registers")
-    batch = import_upload(store, kind, name, data, user=viewer.username, **options)
+    if kind not in ("assets", "interventions"):
+        raise MappingError(f"kind must be 'assets' or 'interventions'; got {kind!r}")
+    upload = limits.check_upload(name, data)
+    ingest = ingest_assets if kind == "assets" else ingest_interventions
+    batch = ingest(store, upload.name, data=upload.data, user=viewer.username, **options)
     record_edit(store, viewer, batch, what=f"{kind} import")
     return batch
 

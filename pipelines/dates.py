@@ -46,7 +46,7 @@ _ARROW_STR = "string[pyarrow]"
 _MIDDAY = pd.Timedelta(hours=12)
 _EARLIEST_HELD = pd.Timestamp.min.tz_localize("UTC") + pd.Timedelta(days=1)
 _LATEST_HELD = pd.Timestamp.max.tz_localize("UTC") - pd.Timedelta(days=1)
-_HAS_TIME = r"\d:\d\d|^\d{5}\.\d"
+HAS_TIME = r"\d:\d\d|^\d{5}\.\d"
 
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 # Patterns avoid \s (values are stripped; spaces are written as [ \t]) so that pandas matches them
@@ -411,7 +411,7 @@ def _parse_pattern(uniques: pd.Series, todo: pd.Series, pattern: str, zone: str,
 def _at_midday(uniques: pd.Series, out: pd.Series) -> pd.Series:
     """A date without a time means "some time that day": placed at local midday, so the calendar day
     (and month) survives the conversion to UTC in every time zone."""
-    date_only = ~uniques.str.contains(_HAS_TIME, regex=True).fillna(False).astype(bool)
+    date_only = ~uniques.str.contains(HAS_TIME, regex=True).fillna(False).astype(bool)
     out.loc[date_only] = out.loc[date_only] + _MIDDAY
     return out
 

@@ -34,11 +34,9 @@ import pandas as pd
 import shapely
 
 from pipelines import settings
-from pipelines.schemas import LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
+from pipelines.schemas import CODE_COLUMN, LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
 
 #: The column that holds each placed kind's area code (the stores place incidents with it too).
-CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
-assert tuple(CODE_COLUMN) == PLACED_KINDS
 
 
 class _BoxGrid:

@@ -24,6 +24,9 @@ AREA_KINDS = ("precinct", "neighbourhood", "ward")
 #: Wards are not: a ward demarcation changes every five years, so points are placed in the version the
 #: reader picks when it is read (:mod:`pipelines.crosswalk`).
 PLACED_KINDS = ("precinct", "neighbourhood")
+#: The column that holds a placed kind's area code, in every table placed in areas: the one map.
+CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
+assert tuple(CODE_COLUMN) == PLACED_KINDS
 SOURCES = ("municipal", "community")
 ABCD_CATEGORIES = ("individuals", "associations", "institutions", "physical", "economic", "cultural")
 # Who a person (an ABCD "individuals" asset) agreed may see their asset: admins only, the officials

@@ -140,7 +140,7 @@ def _text(frame: pd.DataFrame, column: str | None, *, nulls: bool = False) -> pd
 _PLAIN_NUMBER = r"^-?\d+(\.\d+)?$"
 
 
-def _to_float(values: pd.Series) -> pd.Series:
+def to_float(values: pd.Series) -> pd.Series:
     """Numbers as delivered, tolerating decimal commas from South African Excel.
 
     Plain decimals (nearly every value) are converted by Arrow's parser; anything else goes through
@@ -156,12 +156,12 @@ def _to_float(values: pd.Series) -> pd.Series:
     return pd.Series(numbers, index=values.index, dtype="float64")
 
 
-def _split_geopoint(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def split_geopoint(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``"lat lon alt acc"`` (Kobo/ODK geopoint), ``"[lat, lon]"`` or ``"(lat, lon)"`` to two columns."""
     parts = values.str.replace(r"[\[\]()]", " ", regex=True).str.strip().str.split(r"[\s,;]+", regex=True)
     lat = parts.str.get(0).fillna("")
     lon = parts.str.get(1).fillna("")
-    return _to_float(lat.astype("string[pyarrow]")), _to_float(lon.astype("string[pyarrow]"))
+    return to_float(lat.astype("string[pyarrow]")), to_float(lon.astype("string[pyarrow]"))
 
 
 def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
@@ -170,11 +170,11 @@ def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series
         lat_text, lon_text = _text(frame, mapping.lat, nulls=True), _text(frame, mapping.lon, nulls=True)
         given = lat_text.ne("") | lon_text.ne("")
         numeric = lat_text.str.match(_NUMBER) & lon_text.str.match(_NUMBER)
-        return _to_float(lat_text), _to_float(lon_text), given, numeric
+        return to_float(lat_text), to_float(lon_text), given, numeric
     if mapping.geopoint:
         text = _text(frame, mapping.geopoint, nulls=True)
         given = text.ne("")
-        lat, lon = _split_geopoint(text)
+        lat, lon = split_geopoint(text)
         return lat, lon, given, lat.notna() & lon.notna()
     if mapping.x and mapping.y:
         if not mapping.crs:
@@ -186,7 +186,7 @@ def _coordinates(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.Series
         x_text, y_text = _text(frame, mapping.x, nulls=True), _text(frame, mapping.y, nulls=True)
         given = x_text.ne("") | y_text.ne("")
         numeric = x_text.str.match(_NUMBER) & y_text.str.match(_NUMBER)
-        lon, lat = transformer.transform(_to_float(x_text).to_numpy(), _to_float(y_text).to_numpy())
+        lon, lat = transformer.transform(to_float(x_text).to_numpy(), to_float(y_text).to_numpy())
         return pd.Series(lat, index=frame.index), pd.Series(lon, index=frame.index), given, numeric
     if mapping.area:  # rows are placed by the area they name; no point to read
         nothing = pd.Series(np.nan, index=frame.index, dtype="float64")

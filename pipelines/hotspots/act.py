@@ -56,7 +56,7 @@ from pipelines.hotspots._columns import (
 )
 from pipelines.hotspots._inference import bh_threshold
 from pipelines.hotspots.gistar import HotspotInputError, HotSpots
-from pipelines.hotspots.grid import Grid, _point_xy
+from pipelines.hotspots.grid import Grid, point_xy
 from pipelines.hotspots.months import complete_until, first_data_month
 from pipelines.periods import local_months
 from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STORE_CRS
@@ -622,7 +622,7 @@ def intervention_effect(
 
     # where each incident is, and in which window
     placed = gpd.GeoSeries([geometry], crs=interventions.crs or STORE_CRS).to_crs(crs).values[0]
-    lon, lat, ok = _point_xy(incidents)
+    lon, lat, ok = point_xy(incidents)
     points = np.full(len(incidents), None, dtype=object)
     points[ok] = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs=STORE_CRS).to_crs(crs).values
     near = np.zeros(len(incidents), dtype=bool)

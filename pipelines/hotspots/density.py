@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from pipelines.hotspots._columns import LAT, LON
 from pipelines.hotspots.gistar import HotspotInputError
-from pipelines.hotspots.grid import _area_geometry, _point_xy, utm_crs
+from pipelines.hotspots.grid import area_geometry, point_xy, utm_crs
 from pipelines.schemas import STORE_CRS
 
 DENSITY = "density"
@@ -102,9 +102,9 @@ def density_surface(
         raise HotspotInputError(
             f"`cell_size_m` and `bandwidth_m` must be positive metres; got {cell_size_m!r} and {bandwidth_m!r}."
         )
-    lon, lat, ok = _point_xy(incidents)
+    lon, lat, ok = point_xy(incidents)
     lon, lat = lon[ok], lat[ok]
-    area_geom = _area_geometry(area)
+    area_geom = area_geometry(area)
     if crs is None:
         if area_geom is not None:
             crs = utm_crs(area_geom.centroid.x, area_geom.centroid.y)

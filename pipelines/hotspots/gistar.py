@@ -218,7 +218,7 @@ def gi_star(
     bins = confidence_bins(sign, p, fdr=fdr)
     few = (bins > 0) & (local_count < min_local_count)
     bins[few] = 0
-    guard = _guard_message(y, z, min_incidents)
+    guard = guard_message(y, z, min_incidents)
     message = guard
     if guard is not None:
         bins[:] = 0
@@ -313,7 +313,7 @@ def _analytical(y: np.ndarray, weights: sparse.csr_array) -> tuple[np.ndarray, n
     return g, z
 
 
-def _guard_message(y: np.ndarray, z: np.ndarray, min_incidents: int) -> str | None:
+def guard_message(y: np.ndarray, z: np.ndarray, min_incidents: int) -> str | None:
     total = int(round(y.sum()))
     advice = "Widen the period or the area, or include more categories."
     if total < min_incidents:

@@ -136,7 +136,7 @@ class Grid:
 
     def locate_incidents(self, incidents: gpd.GeoDataFrame) -> np.ndarray:
         """:meth:`locate` for an incidents frame; rows without a usable point get ``-1``."""
-        lon, lat, ok = _point_xy(incidents)
+        lon, lat, ok = point_xy(incidents)
         out = np.full(len(incidents), -1, dtype=np.int64)
         out[ok] = self.locate(lon[ok], lat[ok])
         return out
@@ -185,8 +185,8 @@ def build_grid(
     spec = spec or GridSpec()
     _check_incidents(incidents)
     selected = select_incidents(incidents, start=start, end=end, categories=categories, sources=sources)
-    area_geom = _area_geometry(area)
-    lon, lat, ok = _point_xy(selected)
+    area_geom = area_geometry(area)
+    lon, lat, ok = point_xy(selected)
     if area_geom is not None:
         ok[ok] = shapely.contains_xy(area_geom, lon[ok], lat[ok])
     selected = selected.loc[ok]
@@ -247,7 +247,7 @@ def suggest_resolution(
     A Safe Neighbourhood of 1.7 km² holds about 16 resolution-9 cells, too few for Gi*, but about 110 at
     resolution 10; a 20 km² precinct holds about 190 at resolution 9.
     """
-    geom = _area_geometry(area)
+    geom = area_geometry(area)
     if geom is None:
         raise GridError("`area` is required to suggest a resolution; pass the neighbourhood or precinct boundary.")
     for resolution in range(coarsest, finest + 1):
@@ -275,7 +275,7 @@ def _check_incidents(incidents) -> None:
         raise GridError(f"`incidents` CRS is {incidents.crs.to_string()}, expected {STORE_CRS}; call to_crs() first.")
 
 
-def _point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """lon, lat of each row and a mask of rows with a non-empty point."""
     geoms = frame.geometry.values
     ok = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
@@ -287,7 +287,7 @@ def _point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return lon, lat, ok
 
 
-def _area_geometry(area):
+def area_geometry(area):
     if area is None:
         return None
     if isinstance(area, (gpd.GeoDataFrame, gpd.GeoSeries)):

@@ -34,7 +34,7 @@ from scipy import sparse
 
 from pipelines.hotspots._columns import CELL_ID, COUNT, LAT, LON
 from pipelines.hotspots._inference import bh_threshold, conditional_permutation, resolve_seed
-from pipelines.hotspots.gistar import MIN_INCIDENTS, HotspotInputError, _guard_message
+from pipelines.hotspots.gistar import MIN_INCIDENTS, HotspotInputError, guard_message
 from pipelines.hotspots.grid import Grid
 
 MORAN_LABELS = ("HH", "LH", "LL", "HL")  # esda's quadrant order 1..4
@@ -198,7 +198,7 @@ def local_moran(
     p = tally.p_two_sided
     critical = bh_threshold(p, alpha) if fdr else alpha
     significant = p <= critical
-    message = _guard_message(y, local_i, min_incidents)
+    message = guard_message(y, local_i, min_incidents)
     if message is not None:
         significant[:] = False
     labels = np.where(significant, np.array(MORAN_LABELS, dtype=object)[quadrant - 1], NOT_SIGNIFICANT)

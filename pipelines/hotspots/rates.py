@@ -28,18 +28,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.hotspots._columns import AREA_CODE, AREA_KIND, AREA_NAME, NEIGHBOURHOOD_CODE, POPULATION, PRECINCT_CODE
+from pipelines.hotspots._columns import AREA_CODE, AREA_KIND, AREA_NAME, POPULATION
 from pipelines.hotspots.gistar import HotspotInputError
 from pipelines.hotspots.grid import select_incidents
 from pipelines.periods import TimeLike
-from pipelines.schemas import AREA_KINDS
+from pipelines.schemas import AREA_KINDS, CODE_COLUMN
 
 RATE_PER = 1000.0
 CRUDE_RATE = "crude_rate"
 EB_RATE = "eb_rate"
 SHRINKAGE = "weight"
 NOTE = "note"
-_CODE_COLUMN = {"precinct": PRECINCT_CODE, "neighbourhood": NEIGHBOURHOOD_CODE}
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,10 +121,10 @@ def area_rates(
         Areas with fewer residents get a note that even the smoothed rate is uncertain.
     """
     _check(kind, per)
-    if kind not in _CODE_COLUMN:  # wards: incidents carry no ward code; count them with pipelines.crosswalk
-        raise HotspotInputError(f"`kind` must be one of {', '.join(_CODE_COLUMN)}; got {kind!r}.")
+    if kind not in CODE_COLUMN:  # wards: incidents carry no ward code; count them with pipelines.crosswalk
+        raise HotspotInputError(f"`kind` must be one of {', '.join(CODE_COLUMN)}; got {kind!r}.")
     selected = select_incidents(incidents, start=start, end=end, categories=categories, sources=sources)
-    counts = selected[_CODE_COLUMN[kind]].value_counts()
+    counts = selected[CODE_COLUMN[kind]].value_counts()
     return rate_table(areas, counts, kind=kind, per=per, min_population=min_population)
 
 

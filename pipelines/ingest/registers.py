@@ -9,15 +9,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.errors import MappingError, UnusableFileError
+from pipelines.errors import UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch, read_bytes
 from pipelines.ingest.columns import first
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.sources.geofile import read_vector
-from pipelines.sources.limits import check_upload
 from pipelines.sources.tabular import ROW_NUMBER, is_geo_file, read_tabular
 from pipelines.store.base import Batch, Store
-from pipelines.validate import _split_geopoint, _to_float
+from pipelines.validate import split_geopoint, to_float
 
 _LAT = ("latitude", "lat", "gis_latitude", "y")
 _LON = ("longitude", "lon", "lng", "long", "gis_longitude", "x")
@@ -46,8 +45,8 @@ def read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.ndar
         geoms = shapely.from_wkt(table[wkt_col].astype(str).to_numpy(), on_invalid="ignore")
     elif lat_col and lon_col:
         lat, lon = (
-            _to_float(table[lat_col].astype("string[pyarrow]").fillna("")),
-            _to_float(table[lon_col].astype("string[pyarrow]").fillna("")),
+            to_float(table[lat_col].astype("string[pyarrow]").fillna("")),
+            to_float(table[lon_col].astype("string[pyarrow]").fillna("")),
         )
         geoms = shapely.points(lon.to_numpy(), lat.to_numpy())
     else:
@@ -56,24 +55,10 @@ def read_register(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.ndar
             raise UnusableFileError(
                 f"{path.name}: no latitude/longitude, WKT or GPS column found; columns are: {', '.join(columns)}"
             )
-        lat, lon = _split_geopoint(table[geo].astype("string[pyarrow]").fillna(""))
+        lat, lon = split_geopoint(table[geo].astype("string[pyarrow]").fillna(""))
         geoms = shapely.points(lon.to_numpy(), lat.to_numpy())
     table = table.astype("object").where(table.notna(), "")
     return table, np.asarray(geoms, dtype=object), content
-
-
-def import_upload(store: Store, kind: str, name: str, data: bytes, *, user: str | None = None, **options) -> Batch:
-    """A register file uploaded through the dashboard: the upload limits are checked on its bytes
-    (:func:`pipelines.sources.limits.check_upload`), then :func:`ingest_assets` or
-    :func:`ingest_interventions` (``kind``) reads those bytes. ``name`` only labels the file."""
-    if kind not in ("assets", "interventions"):
-        raise MappingError(f"kind must be 'assets' or 'interventions'; got {kind!r}")
-    upload = check_upload(name, data)
-    from pipelines.ingest.assets import ingest_assets
-    from pipelines.ingest.interventions import ingest_interventions
-
-    ingest = ingest_assets if kind == "assets" else ingest_interventions
-    return ingest(store, upload.name, data=upload.data, user=user, **options)
 
 
 def location_problems(geoms: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pipelines.dates import _HAS_TIME
+from pipelines.dates import HAS_TIME
 from pipelines.ingest.rejections import describe
 from pipelines.pii import redact_frame
 from pipelines.sources.mapping import ColumnMapping
@@ -279,7 +279,7 @@ def report_rows(
     if stored is not None:
         hit = rows["row_number"].isin(stored.index).to_numpy()
         numbers = rows.loc[hit, "row_number"]
-        date_only = fields.loc[hit, "date"].fillna("").map(lambda t: bool(t) and not re.search(_HAS_TIME, t))
+        date_only = fields.loc[hit, "date"].fillna("").map(lambda t: bool(t) and not re.search(HAS_TIME, t))
         read_as[hit] = local_times(
             stored.loc[numbers, "occurred_at"].reset_index(drop=True), date_only=date_only.reset_index(drop=True)
         ).to_numpy()

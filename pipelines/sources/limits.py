@@ -1,7 +1,7 @@
 """Upload limits: what the dashboard refuses before it parses a file.
 
 Place in the data flow: the gate in front of ``read`` for every dashboard upload (incident files through
-:func:`pipelines.access.prepare_upload`, register files through :func:`pipelines.ingest.registers.import_upload`).
+:func:`pipelines.access.prepare_upload`, register files through :func:`pipelines.access.import_register`).
 :func:`check_upload` looks at the raw bytes only - it counts lines, delimiters, spreadsheet rows and cells,
 zip sizes, features and vertices without building a frame - so a hostile file is refused in well under a
 second instead of after minutes of parsing (a 0.9 MB workbook holding 1M rows took 113 s and 500 MB to

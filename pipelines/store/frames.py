@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import StoreError
-from pipelines.place import CODE_COLUMN
-from pipelines.schemas import STORE_CRS, TABLES, Table
+from pipelines.schemas import CODE_COLUMN, STORE_CRS, TABLES, Table
 
 #: The "source|org|" prefix of a dedupe key (a named group, for Arrow's ``extract_regex``).
 DEDUPE_PREFIX = r"^(?P<prefix>[^|]*\|[^|]*\|)"
@@ -52,7 +51,7 @@ def with_optional_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def outside_areas(incidents: pd.DataFrame) -> np.ndarray:
-    """Which incidents lie in no placed area (no code of any :data:`~pipelines.place.CODE_COLUMN` kind)."""
+    """Which incidents lie in no placed area (no code of any :data:`~pipelines.schemas.CODE_COLUMN` kind)."""
     outside = np.ones(len(incidents), dtype=bool)
     for column in CODE_COLUMN.values():
         outside &= incidents[column].isna().to_numpy()

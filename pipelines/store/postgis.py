@@ -45,8 +45,8 @@ import shapely
 from psycopg import sql
 
 from pipelines import schemas, settings
-from pipelines.place import CODE_COLUMN, snap_degrees
-from pipelines.schemas import STORE_SRID, TABLES, Table
+from pipelines.place import snap_degrees
+from pipelines.schemas import CODE_COLUMN, STORE_SRID, TABLES, Table
 from pipelines.store import _pg_copy
 from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
