@@ -11,9 +11,10 @@ import shapely
 
 from pipelines import crosswalk, privacy
 from pipelines.ingest.boundaries import ingest_boundaries
+from pipelines.periods import month_start
 from pipelines.settings import DEMO_DIR
 from pipelines.store.base import IncidentQuery
-from pipelines.ward import _local_start, ward_view
+from pipelines.ward import ward_view
 from tests._helpers import copy_store
 
 MONTH = pd.Period("2026-10", freq="M")
@@ -32,7 +33,7 @@ def test_two_boundary_versions_of_a_ward_do_not_give_a_sliver_away(demo_store, t
     try:
         wards, _ = crosswalk.ward_areas(store)
         code = crosswalk.resolve_ward(wards, "98")["code"]
-        query = IncidentQuery(start=_local_start(MONTH), end=_local_start(MONTH + 1), columns=["sensitive"])
+        query = IncidentQuery(start=month_start(MONTH), end=month_start(MONTH + 1), columns=["sensitive"])
         rows = privacy.counting_rows(store, privacy.PUBLIC, query)
         inside = rows[crosswalk.ward_of_points(rows.geometry, wards) == code].geometry
         alone = inside[~inside.to_wkb().duplicated(keep=False)].iloc[:2]  # two incidents at places of their own
