@@ -96,13 +96,12 @@ def test_packed_rtree_matches_brute_force_and_gdal(area_store, tmp_path, monkeyp
     agree on."""
     import dataclasses
 
-    from pipelines.ingest import incidents as ingest
+    from pipelines import settings
     from pipelines.store import _gpkg_write, gpkg
 
     monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 500)
-    if chunk_rows:
-        for module in (ingest, _gpkg_write):
-            monkeypatch.setattr(module, "SETTINGS", dataclasses.replace(module.SETTINGS, chunk_rows=chunk_rows))
+    if chunk_rows:  # one override reaches the uploader's chunks and the writer's
+        monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, chunk_rows=chunk_rows))
     start = 0
     for i, n in enumerate(batches):
         ingest_incidents(

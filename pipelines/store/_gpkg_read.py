@@ -13,7 +13,6 @@ import sqlite3
 import geopandas as gpd
 import pandas as pd
 
-from pipelines import schemas
 from pipelines.schemas import GEOMETRY, STORE_CRS, Table
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store._gpkg_schema import SUMMARY, SUMMARY_TIMEZONE, rtree_name
@@ -46,19 +45,10 @@ def table_where(table: Table, where: dict[str, object] | None) -> tuple[str, lis
 
 def incidents_where(query: IncidentQuery) -> tuple[list[str], str, list]:
     """The columns, ``WHERE`` clause (or ``""``) and parameters that answer ``query``."""
-    table = schemas.INCIDENTS
-    columns = list(query.columns) if query.columns else [c for c in table.columns if c not in ("raw", "dedupe_key")]
-    for c in columns:
-        table.field(c)
-    clauses, params = [], []
-    for column, value in (
-        ("neighbourhood_code", query.neighbourhood),
-        ("precinct_code", query.precinct),
-        ("batch_id", query.batch_id),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
+    columns, clauses, params = query.read_columns(), [], []
+    for column, value in query.equal_to():
+        clauses.append(f"{column} = ?")
+        params.append(value)
     if query.start is not None:
         clauses.append("occurred_at >= ?")
         params.append(format_datetime(query.start))

@@ -106,6 +106,24 @@ class IncidentQuery:
     bbox: tuple[float, float, float, float] | None = None
     columns: Sequence[str] | None = None  # None: every column except ``raw`` and ``dedupe_key``
 
+    def read_columns(self) -> list[str]:
+        """The incident columns this query reads (every one but ``raw`` and ``dedupe_key`` by default), each
+        checked against the schema: what both stores select."""
+        table = schemas.INCIDENTS
+        columns = list(self.columns) if self.columns else [c for c in table.columns if c not in ("raw", "dedupe_key")]
+        for column in columns:
+            table.field(column)
+        return columns
+
+    def equal_to(self) -> list[tuple[str, str]]:
+        """The ``(column, value)`` filters that are one value (neighbourhood, precinct, batch)."""
+        pairs = (
+            ("neighbourhood_code", self.neighbourhood),
+            ("precinct_code", self.precinct),
+            ("batch_id", self.batch_id),
+        )
+        return [(column, value) for column, value in pairs if value is not None]
+
     def widened(self) -> IncidentQuery | None:
         """This query without its category and source filters, whose rows :meth:`narrow` brings back to this
         query's in memory (a cache of the wider read then serves every choice of those two filters); ``None``

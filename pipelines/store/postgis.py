@@ -432,19 +432,10 @@ class PostGISStore(Store):
 
 def _incidents_select(query: IncidentQuery) -> tuple[list[str], sql.Composed, list]:
     """The columns, SELECT statement and parameters that answer ``query``."""
-    table = schemas.INCIDENTS
-    columns = list(query.columns) if query.columns else [c for c in table.columns if c not in ("raw", "dedupe_key")]
-    for c in columns:
-        table.field(c)
-    clauses, params = [], []
-    for column, value in (
-        ("neighbourhood_code", query.neighbourhood),
-        ("precinct_code", query.precinct),
-        ("batch_id", query.batch_id),
-    ):
-        if value is not None:
-            clauses.append(sql.SQL("{} = %s").format(_ident(column)))
-            params.append(value)
+    table, columns, clauses, params = schemas.INCIDENTS, query.read_columns(), [], []
+    for column, value in query.equal_to():
+        clauses.append(sql.SQL("{} = %s").format(_ident(column)))
+        params.append(value)
     # Bounds at millisecond precision, as stored (and as the GeoPackage store compares them).
     for bound, op in ((query.start, ">="), (query.end, "<")):
         if bound is not None:
