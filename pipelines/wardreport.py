@@ -214,7 +214,7 @@ def _trend_chart(view: WardView, *, width_in: float = 7.0, height_in: float = 2.
     import matplotlib.pyplot as plt
 
     series = view.trend_series
-    with plt.rc_context(figures._STYLE):
+    with plt.rc_context(figures.STYLE):
         fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=figures.DPI)
         x = pd.PeriodIndex(series["month"], freq="M").to_timestamp()
         ax.plot(x, series["ward"], color="black", marker="o", markersize=4, linewidth=1.6, label=view.name)
@@ -229,11 +229,11 @@ def _trend_chart(view: WardView, *, width_in: float = 7.0, height_in: float = 2.
             linewidth=1.3,
             label="Whole area",
         )
-        figures._month_axis(ax, x, view.month)
+        figures.month_axis(ax, x, view.month)
         ax.set_ylabel("per 1,000 residents")
         ax.set_title("Incidents per 1,000 residents, per month")
         fig.tight_layout()
-        return figures._png(fig)
+        return figures.png_bytes(fig)
 
 
 def render_png(report: WardReport) -> bytes:
@@ -241,7 +241,7 @@ def render_png(report: WardReport) -> bytes:
     import matplotlib.pyplot as plt
     from matplotlib.image import imread
 
-    with plt.rc_context(figures._STYLE):
+    with plt.rc_context(figures.STYLE):
         fig = plt.figure(figsize=(5.4, 6.75), dpi=200)
         fig.text(0.05, 0.955, report.title, fontsize=17, fontweight="bold", va="top")
         fig.text(0.05, 0.905, "Ward committee brief" + (" (public)" if report.public else ""), fontsize=10, va="top")
@@ -283,18 +283,20 @@ def render_html(report: WardReport) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(report.title)}</title>",
-        f"<style>{pack._CSS}{_PHONE_CSS}</style></head><body>",
+        f"<style>{pack.CSS}{_PHONE_CSS}</style></head><body>",
         f"<h1>{e(report.title)}</h1>",
         f'<p class="facts">{e(report.subtitle)}</p>',
         f'<p class="notice">{e(report.notice)}</p>',
         "<h2>In one minute</h2>",
         '<ul class="points">' + "".join(f"<li>{e(p)}</li>" for p in report.points) + "</ul>",
-        pack._figure(report.map_png, f"Map of {report.view.name}", report.map_caption),
+        pack.figure_html(report.map_png, f"Map of {report.view.name}", report.map_caption),
         '<section class="page">',
-        pack._figure(report.trend_png, "Incidents per 1,000 residents per month", "The ward against the whole area."),
+        pack.figure_html(
+            report.trend_png, "Incidents per 1,000 residents per month", "The ward against the whole area."
+        ),
     ]
     for title, summary, table in report.sections:
-        parts += [f"<h2>{e(title)}</h2>", f"<p>{e(summary)}</p>", pack._html_table(table.head(MAX_ROWS))]
+        parts += [f"<h2>{e(title)}</h2>", f"<p>{e(summary)}</p>", pack.html_table(table.head(MAX_ROWS))]
     parts.append("<h2>How these figures were made</h2>")
     parts += [f'<p class="caveat">{e(line)}</p>' for line in report.method]
     parts.append(f'<p class="facts">{e(report.notice)}</p></section></body></html>')
@@ -318,7 +320,7 @@ def render_pdf(report: WardReport) -> bytes:
         Table,
     )
 
-    styles = pack._pdf_styles()
+    styles = pack.pdf_styles()
     big = ParagraphStyle("point", parent=styles["body"], fontSize=11.5, leading=15, leftIndent=10, bulletIndent=0)
     margin = 13 * mm
     width, height = A4[0] - 2 * margin, A4[1] - 2 * margin - 6 * mm
@@ -338,7 +340,7 @@ def render_pdf(report: WardReport) -> bytes:
 
     def on_page(canvas, document) -> None:
         canvas.saveState()
-        canvas.setFont(pack._FONT, 9)
+        canvas.setFont(pack.PDF_FONT, 9)
         canvas.drawString(margin, margin - 2 * mm, footer[:100])
         canvas.drawRightString(A4[0] - margin, margin - 2 * mm, f"page {document.page} of 2")
         canvas.restoreState()

@@ -75,7 +75,32 @@ def _imports() -> tuple[dict[str, set[str]], dict[str, set[str]], list[tuple[str
                 inner[name].add(owner)
                 if member and member.startswith("_") and not member.startswith("__") and full not in MODULES:
                     private.append((name, module, member))
+        private += _private_attributes(name, path)
     return inner, outer, private
+
+
+def _private_attributes(name: str, path: Path) -> list[tuple[str, str, str]]:
+    """``module._name`` where ``module`` is another project module imported by name (``from pipelines.act
+    import pack`` then ``pack._css``): the same reach into another module's privates as importing them."""
+    tree = ast.parse(path.read_text(), str(path))
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in MODULES:
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and alias.name in MODULES:
+                    aliases[alias.asname] = alias.name
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            target, attr = aliases[node.value.id], node.attr
+            private = attr.startswith("_") and not attr.startswith("__") and f"{target}.{attr}" not in MODULES
+            if private and target != name:
+                found.append((name, target, attr))
+    return found
 
 
 INNER, OUTER, PRIVATE = _imports()

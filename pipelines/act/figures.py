@@ -50,7 +50,7 @@ HOT_STYLES = {
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 TREND_MARKERS = ("o", "s", "^", "D", "v", "x", "P")
 TREND_MONTHS = 24
-_STYLE = {
+STYLE = {
     "text.parse_math": False,  # names are text: "$...$" in a name is not a formula (it failed the drawing)
     "font.size": FONT_PT,
     "axes.titlesize": FONT_PT + 1.5,
@@ -169,7 +169,7 @@ def map_png(
     bbox = (lonlat.x.min(), lonlat.y.min(), lonlat.x.max(), lonlat.y.max())
     top = 0.93 if figure.title else 0.99
 
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(STYLE):
         fig = plt.figure(figsize=(width_in, height_in), dpi=dpi)
         ax = fig.add_axes((0.01, 0.22, 0.98, top - 0.22))
         legend_ax = fig.add_axes((0.01, 0.0, 0.98, 0.2))
@@ -343,7 +343,7 @@ def map_png(
         )
         if figure.note:
             legend_ax.text(0.5, 0.02, figure.note, ha="center", va="bottom", fontsize=FONT_PT - 1, wrap=True)
-        return _png(fig, dpi)
+        return png_bytes(fig, dpi)
 
 
 #: Agenda item kinds that are about places, each drawn on its own small map in meeting mode: a hot spot
@@ -400,7 +400,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
     began = first_data_month(incidents)  # months before it have no data: not drawn, never drawn as 0
     local = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
     window = incidents[local.isin(months).to_numpy()]
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(STYLE):
         panels = 1 if public else 2
         fig, axes = plt.subplots(panels, 1, figsize=(width_in, height_in if panels == 2 else height_in * 0.55), dpi=DPI)
         axes = np.atleast_1d(axes)
@@ -423,7 +423,7 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
                 label=label,
             )
         axes[0].set_title("Incidents per month by source")
-        _month_axis(axes[0], x, context.month)
+        month_axis(axes[0], x, context.month)
         note = f" Months with 1-{suppress.threshold() - 1} incidents are not drawn." if public else ""
         axes[0].text(0, -0.3, f"Local calendar months.{note}", transform=axes[0].transAxes, fontsize=FONT_PT)
         if not public:
@@ -444,12 +444,14 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
                     label=_short(category),
                 )
             axes[1].set_title("Five most frequent categories")
-            _month_axis(axes[1], x, context.month)
+            month_axis(axes[1], x, context.month)
         fig.tight_layout(h_pad=2.5)
-        return _png(fig)
+        return png_bytes(fig)
 
 
-def _month_axis(ax, x: pd.DatetimeIndex, month: pd.Period) -> None:
+def month_axis(ax, x: pd.DatetimeIndex, month: pd.Period) -> None:
+    """The trend charts' month axis: incidents from 0, a tick every third month, the meeting month marked
+    (the pack's and the ward report's charts)."""
     ax.set_ylabel("incidents")
     ax.set_ylim(bottom=0)
     ticks = x[::3]
@@ -482,7 +484,8 @@ def _short(text: str, n: int = 42) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _png(fig, dpi: int = DPI) -> bytes:
+def png_bytes(fig, dpi: int = DPI) -> bytes:
+    """A matplotlib figure as PNG bytes on white, closed after: every figure of the pack and the ward report."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     plt.close(fig)

@@ -500,7 +500,7 @@ def _day(day: dt.date) -> str:
 # --------------------------------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------------------------------
-_CSS = """
+CSS = """
 body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; font-size: 10.5pt; color: #000; background: #fff;
        max-width: 190mm; margin: 0 auto; padding: 8mm; line-height: 1.35; }
 h1 { font-size: 19pt; margin: 0 0 4pt; } h2 { font-size: 14pt; margin: 18pt 0 4pt; border-bottom: 1.5pt solid #000; }
@@ -526,7 +526,7 @@ def render_html(pack: MeetingPack) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(pack.title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{CSS}</style></head><body>",
         f"<h1>{e(pack.title)}</h1>",
         f'<p class="facts">{e(pack.facts)}</p>',
         f'<p class="notice">{e(pack.notice)}</p>',
@@ -534,24 +534,27 @@ def render_html(pack: MeetingPack) -> str:
         '<ol class="contents">' + "".join(f"<li>{e(s.title)}</li>" for s in pack.agenda) + "</ol>",
         '<p class="facts">Annexes: ' + "; ".join(f"{s.number}. {e(s.title)}" for s in pack.annexes) + "</p>",
         '<section class="cover-map"><h2>Map</h2>',  # on page 1, under the agenda
-        _figure(pack.map_png, "Map of the neighbourhood with hot spots, assets and interventions", pack.map_caption),
+        figure_html(
+            pack.map_png, "Map of the neighbourhood with hot spots, assets and interventions", pack.map_caption
+        ),
         "</section>",
         '<section class="page"><h2>Trends</h2>',
-        _figure(pack.trend_png, "Incidents per month", pack.trend_caption),
+        figure_html(pack.trend_png, "Incidents per month", pack.trend_caption),
         "</section>",
     ]
     for i, section in enumerate((*pack.agenda, *pack.annexes)):
         page = ' class="page"' if i in (0, len(pack.agenda)) else ""
         parts.append(f"<section{page}><h2>{e(section.number)}. {e(section.title)}</h2>")
         parts.append(f"<p>{e(section.summary)}</p>")
-        parts.append(_html_table(section.table))
+        parts.append(html_table(section.table))
         parts.extend(f'<p class="caveat">{e(c)}</p>' for c in section.caveats)
         parts.append("</section>")
     parts.append(f'<p class="facts">{e(pack.notice)}</p></body></html>')
     return "\n".join(parts)
 
 
-def _figure(png: bytes, alt: str, caption: str) -> str:
+def figure_html(png: bytes, alt: str, caption: str) -> str:
+    """A PNG as an inline ``<figure>`` with its alt text and caption (the pack's and the ward report's HTML)."""
     data = base64.b64encode(png).decode("ascii")
     return (
         f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
@@ -559,7 +562,8 @@ def _figure(png: bytes, alt: str, caption: str) -> str:
     )
 
 
-def _html_table(table: pd.DataFrame) -> str:
+def html_table(table: pd.DataFrame) -> str:
+    """A table as escaped HTML, or a 'Nothing to list.' line (the pack's and the ward report's HTML)."""
     if not len(table):
         return '<p class="caveat">Nothing to list.</p>'
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
@@ -618,7 +622,7 @@ def render_pdf(pack: MeetingPack) -> bytes:
         Table,
     )
 
-    styles = _pdf_styles()
+    styles = pdf_styles()
     margin = 14 * mm
     width = A4[0] - 2 * margin
     buffer = io.BytesIO()
@@ -637,7 +641,7 @@ def render_pdf(pack: MeetingPack) -> bytes:
 
     def on_page(canvas, document) -> None:
         canvas.saveState()
-        canvas.setFont(_FONT, 9)
+        canvas.setFont(PDF_FONT, 9)
         canvas.drawString(margin, margin - 2 * mm, footer[:110])
         canvas.drawRightString(A4[0] - margin, margin - 2 * mm, f"page {document.page}")
         canvas.restoreState()
@@ -665,7 +669,7 @@ def render_pdf(pack: MeetingPack) -> bytes:
         ListFlowable(
             [ListItem(Paragraph(escape(s.title), styles["body"]), leftIndent=14) for s in pack.agenda],
             bulletType="1",
-            bulletFontName=_FONT,
+            bulletFontName=PDF_FONT,
             bulletFontSize=10,
         ),
         Paragraph("Annexes: " + escape("; ".join(f"{s.number}. {s.title}" for s in pack.annexes)), styles["small"]),
@@ -720,7 +724,7 @@ def _fitted_image(png: bytes, width: float, *, reserve: float, smallest: float):
     return _fitted_image_class()(png, width, reserve=reserve, smallest=smallest)
 
 
-_FONT = "DejaVuSans"
+PDF_FONT = "DejaVuSans"
 _PAD = 7.0  # left + right cell padding, points
 
 
@@ -734,7 +738,8 @@ def _column_widths(frame: pd.DataFrame, weights: tuple[float, ...], width: float
         return max((stringWidth(w, font, 9) for w in words), default=0.0) + _PAD
 
     minimum = [
-        min(max(longest([c], f"{_FONT}-Bold"), longest(frame[c].head(200), _FONT)), width / 3) for c in frame.columns
+        min(max(longest([c], f"{PDF_FONT}-Bold"), longest(frame[c].head(200), PDF_FONT)), width / 3)
+        for c in frame.columns
     ]
     total = sum(weights)
     widths = [width * w / total for w in weights]
@@ -755,33 +760,39 @@ def _column_widths(frame: pd.DataFrame, weights: tuple[float, ...], width: float
     return [w * scale for w in widths]
 
 
-def _pdf_styles() -> dict:
+def pdf_styles() -> dict:
     """Paragraph styles on the DejaVu fonts shipped with matplotlib (registered once, embedded in the PDF)."""
     from matplotlib import font_manager
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    if _FONT not in pdfmetrics.getRegisteredFontNames():
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
         folder = Path(font_manager.findfont("DejaVu Sans")).parent
         for name, file in (
-            (_FONT, "DejaVuSans.ttf"),
-            (f"{_FONT}-Bold", "DejaVuSans-Bold.ttf"),
-            (f"{_FONT}-Oblique", "DejaVuSans-Oblique.ttf"),
-            (f"{_FONT}-BoldOblique", "DejaVuSans-BoldOblique.ttf"),
+            (PDF_FONT, "DejaVuSans.ttf"),
+            (f"{PDF_FONT}-Bold", "DejaVuSans-Bold.ttf"),
+            (f"{PDF_FONT}-Oblique", "DejaVuSans-Oblique.ttf"),
+            (f"{PDF_FONT}-BoldOblique", "DejaVuSans-BoldOblique.ttf"),
         ):
             pdfmetrics.registerFont(TTFont(name, str(folder / file)))
         pdfmetrics.registerFontFamily(
-            _FONT, normal=_FONT, bold=f"{_FONT}-Bold", italic=f"{_FONT}-Oblique", boldItalic=f"{_FONT}-BoldOblique"
+            PDF_FONT,
+            normal=PDF_FONT,
+            bold=f"{PDF_FONT}-Bold",
+            italic=f"{PDF_FONT}-Oblique",
+            boldItalic=f"{PDF_FONT}-BoldOblique",
         )
-    base = ParagraphStyle("body", fontName=_FONT, fontSize=10, leading=13.5, spaceAfter=3)
+    base = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10, leading=13.5, spaceAfter=3)
     return {
         "body": base,
-        "title": ParagraphStyle("title", parent=base, fontName=f"{_FONT}-Bold", fontSize=18, leading=22, spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=base, fontName=f"{_FONT}-Bold", fontSize=13.5, leading=17, spaceBefore=8),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=f"{PDF_FONT}-Bold", fontSize=18, leading=22, spaceAfter=4
+        ),
+        "h2": ParagraphStyle("h2", parent=base, fontName=f"{PDF_FONT}-Bold", fontSize=13.5, leading=17, spaceBefore=8),
         "small": ParagraphStyle("small", parent=base, fontSize=9.5, leading=12),
-        "notice": ParagraphStyle("notice", parent=base, fontName=f"{_FONT}-Bold", fontSize=10, leading=13),
-        "caveat": ParagraphStyle("caveat", parent=base, fontName=f"{_FONT}-Oblique", fontSize=9, leading=11.5),
-        "th": ParagraphStyle("th", parent=base, fontName=f"{_FONT}-Bold", fontSize=9, leading=11, spaceAfter=0),
+        "notice": ParagraphStyle("notice", parent=base, fontName=f"{PDF_FONT}-Bold", fontSize=10, leading=13),
+        "caveat": ParagraphStyle("caveat", parent=base, fontName=f"{PDF_FONT}-Oblique", fontSize=9, leading=11.5),
+        "th": ParagraphStyle("th", parent=base, fontName=f"{PDF_FONT}-Bold", fontSize=9, leading=11, spaceAfter=0),
         "td": ParagraphStyle("td", parent=base, fontSize=9, leading=11, spaceAfter=0),
     }
