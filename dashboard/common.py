@@ -831,7 +831,7 @@ def period_words(filters: Filters) -> str | None:
 def offer_downloads(view: downloads.DownloadView, *, key: str) -> None:
     """Download buttons for what the page shows (:mod:`pipelines.downloads`): GeoPackage, GeoJSON and CSV,
     and the map as a PNG image. Each file is built when its button is clicked, and audited as an export."""
-    current, where = viewer(), store()
+    current, where, session = viewer(), store(), st.session_state.get(SESSION_KEY)
     st.caption("Download what this page shows, with the filters above (audited).")
     layer = None
     if len(view.names) > 1:
@@ -848,7 +848,7 @@ def offer_downloads(view: downloads.DownloadView, *, key: str) -> None:
                 continue  # a table without a place: CSV only
             st.download_button(
                 downloads.FORMATS[fmt].label,
-                data=partial(downloads.deliver, where, current, view, fmt, chosen),
+                data=partial(downloads.deliver, where, current, view, fmt, chosen, session=session),
                 file_name=view.file_name(fmt, chosen),
                 mime=downloads.FORMATS[fmt].mime,
                 on_click="ignore",

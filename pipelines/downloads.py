@@ -33,7 +33,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from pipelines import audit, export, hexes, mapview, privacy
+from pipelines import audit, auth, export, hexes, mapview, privacy
 from pipelines.privacy import Viewer
 from pipelines.schemas import STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
@@ -152,9 +152,25 @@ def to_bytes(view: DownloadView, fmt: str, layer: str | None = None) -> bytes:
     return _text_times(frame).to_crs(STORE_CRS).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
-def deliver(store: Store, viewer: Viewer, view: DownloadView, fmt: str, layer: str | None = None) -> bytes:
+def deliver(
+    store: Store,
+    viewer: Viewer,
+    view: DownloadView,
+    fmt: str,
+    layer: str | None = None,
+    *,
+    session: auth.Session | None = None,
+) -> bytes:
     """:func:`to_bytes`, recorded in the audit log as an ``export`` by ``viewer`` (file, format, filters,
-    rows per layer, sensitive rows)."""
+    rows per layer, sensitive rows).
+
+    A button is drawn before it is clicked: with the ``session`` that drew it, the file is built only if
+    that session is still live when it is clicked (:func:`pipelines.auth.refresh_session`), so a logout, a
+    disabled account or a changed role after the page drew delivers nothing (:class:`~pipelines.auth.SessionExpired`)."""
+    if session is not None:
+        if session.viewer != viewer:
+            raise auth.SessionExpired("this download was drawn for another account; reload the page")
+        auth.refresh_session(store, session)
     data = to_bytes(view, fmt, layer)
     chosen = layer or view.names[0]
     rows = view.rows() if fmt in ("gpkg", "png") else {chosen: len(view.layers[chosen])}

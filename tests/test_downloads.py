@@ -257,3 +257,34 @@ def test_a_planner_downloads_the_map_as_a_geopackage_in_chromium(store, browser,
     assert pyogrio.read_info(path, layer="incidents")["features"] == len(seen)
     log = audit.read_log(store, privacy.operator("tests"), event="export", limit=5)
     assert path.name in set(log["target"])
+
+
+@pytest.mark.parametrize("revoke", ["logout", "disable", "new role"])
+def test_a_download_drawn_before_a_session_ended_delivers_nothing(store, revoke):
+    from pipelines import auth
+
+    username = f"dl-{revoke.replace(' ', '-')}"
+    auth.add_user(store, username, role="planner", password="download-password-1", actor=privacy.operator("tests"))
+    session = auth.authenticate(store, username, "download-password-1")
+    view = _map_view(store, session.viewer)
+    assert downloads.deliver(store, session.viewer, view, "csv", "incidents", session=session)  # while live
+    admin = privacy.operator("tests")
+    if revoke == "logout":
+        auth.logout(store, session)
+    elif revoke == "disable":
+        auth.set_disabled(store, username, True, actor=admin)
+    else:
+        auth.set_role(store, username, "act_member", actor=admin)
+    exports = len(store.read_table("audit_log", where={"event": "export", "user": username}))
+    with pytest.raises(auth.SessionExpired):
+        downloads.deliver(store, session.viewer, view, "csv", "incidents", session=session)
+    assert len(store.read_table("audit_log", where={"event": "export", "user": username})) == exports
+
+
+def test_a_download_for_another_account_than_its_session_delivers_nothing(store):
+    from pipelines import auth
+
+    auth.add_user(store, "dl-other", role="planner", password="download-password-1", actor=privacy.operator("tests"))
+    session = auth.authenticate(store, "dl-other", "download-password-1")
+    with pytest.raises(auth.SessionExpired):
+        downloads.deliver(store, _viewer("analyst"), _map_view(store, _viewer("analyst")), "csv", session=session)
