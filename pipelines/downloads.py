@@ -206,32 +206,13 @@ def map_view(
     """
     layers = set(layers)
     names = _area_names(areas)
-    statistics = viewer.may("statistics")
-    plan: dict[str, tuple[bool, Callable[[], pd.DataFrame]]] = {}
-    if viewer.suppressed:
-        if counts is None or not counts.suppressed:
-            raise ValueError("a suppressed viewer's map download needs the page's published counts")
-        made = partial(export.public_view, store, query, period=period or "all", counts=counts)
-        plan[MAP_LAYERS["counts"]] = (True, made)
-    elif "areas" in layers:
-        made = partial(_area_layer, areas, incidents, area_kind, crude=viewer.may("crude_rates"))
-        plan[MAP_LAYERS[area_kind]] = (True, made)
-    if not viewer.is_public and len(incidents) and ({"points", "heat"} & layers or not viewer.sees_rows):
-        plan[MAP_LAYERS["incidents"]] = (
-            True,
-            partial(incident_rows, incidents, names, sensitive=viewer.sees_sensitive),
-        )
-    if viewer.sees_rows and "hexagons" in layers:
-        plan[MAP_LAYERS["hexagons"]] = (True, partial(_hexagon_layer, incidents, statistics=statistics))
-    if hotspots is not None and len(hotspots) and "hotspots" in layers:
-        plan[MAP_LAYERS["hotspots"]] = (True, partial(hotspot_layer, hotspots, statistics=statistics))
+    plan = _area_plan(store, viewer, query, areas, incidents, counts, layers, area_kind, period)
+    _add_row_layers(plan, viewer, incidents, names, hotspots, layers)
     for name, frame in (("assets", assets), ("interventions", interventions)):
         if frame is not None and name in layers:
             plan[MAP_LAYERS[name]] = (True, partial(in_words, frame, names))
     place = names["neighbourhood"].get(query.neighbourhood) if query.neighbourhood else None
-    sensitive = 0
-    if viewer.sees_sensitive and len(incidents) and (MAP_LAYERS["incidents"] in plan):
-        sensitive = int(privacy.rows.sensitive_mask(incidents).sum())
+    sensitive = _sensitive_rows(viewer, incidents, plan)
     figure = partial(
         map_figure,
         areas,
@@ -246,6 +227,60 @@ def map_view(
     return DownloadView(
         "map", plan, place=place, period=period, filters=describe(query, names), figure=figure, sensitive_rows=sensitive
     )
+
+
+def _area_plan(
+    store: Store,
+    viewer: Viewer,
+    query: IncidentQuery,
+    areas: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    counts: privacy.PublishedCounts | None,
+    layers: set[str],
+    area_kind: str,
+    period: str | None,
+) -> dict[str, tuple[bool, Callable[[], pd.DataFrame]]]:
+    """The map download's plan, begun with its area layer: the published counts for a suppressed viewer
+    (who must come with them), else the areas' counts when the areas are shown."""
+    plan: dict[str, tuple[bool, Callable[[], pd.DataFrame]]] = {}
+    if viewer.suppressed:
+        if counts is None or not counts.suppressed:
+            raise ValueError("a suppressed viewer's map download needs the page's published counts")
+        made = partial(export.public_view, store, query, period=period or "all", counts=counts)
+        plan[MAP_LAYERS["counts"]] = (True, made)
+    elif "areas" in layers:
+        made = partial(_area_layer, areas, incidents, area_kind, crude=viewer.may("crude_rates"))
+        plan[MAP_LAYERS[area_kind]] = (True, made)
+    return plan
+
+
+def _add_row_layers(
+    plan: dict,
+    viewer: Viewer,
+    incidents: gpd.GeoDataFrame,
+    names: Mapping[str, Mapping[str, str]],
+    hotspots: gpd.GeoDataFrame | None,
+    layers: set[str],
+) -> None:
+    """Add to ``plan`` the layers drawn from rows the viewer may see: the incidents, the hexagon counts and
+    the hot spots."""
+    statistics = viewer.may("statistics")
+    if not viewer.is_public and len(incidents) and ({"points", "heat"} & layers or not viewer.sees_rows):
+        plan[MAP_LAYERS["incidents"]] = (
+            True,
+            partial(incident_rows, incidents, names, sensitive=viewer.sees_sensitive),
+        )
+    if viewer.sees_rows and "hexagons" in layers:
+        plan[MAP_LAYERS["hexagons"]] = (True, partial(_hexagon_layer, incidents, statistics=statistics))
+    if hotspots is not None and len(hotspots) and "hotspots" in layers:
+        plan[MAP_LAYERS["hotspots"]] = (True, partial(hotspot_layer, hotspots, statistics=statistics))
+
+
+def _sensitive_rows(viewer: Viewer, incidents: gpd.GeoDataFrame, plan: dict) -> int:
+    """How many sensitive incident rows the download holds (for the audit log)."""
+    if viewer.sees_sensitive and len(incidents) and (MAP_LAYERS["incidents"] in plan):
+        return int(privacy.rows.sensitive_mask(incidents).sum())
+    return 0
 
 
 def table_view(

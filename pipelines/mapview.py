@@ -243,11 +243,8 @@ def build_map(
     """
     options = options or MapOptions()
     layers = set(options.layers)
-    # Rows without a point (placed by the area their file named) count in the areas only.
     everywhere = incidents
-    if len(incidents):
-        geoms = incidents.geometry.to_numpy()
-        incidents = incidents[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    incidents = _with_points(incidents)
     lon, lat = _xy(incidents)
     m = _base_map(areas, focus, options)
     legend: list[LegendSection] = []
@@ -260,19 +257,53 @@ def build_map(
         _add_areas(m, areas, everywhere, options, result, counts, population_source, counted_in)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         _add_hotspots(m, hotspots, options, result)
+    _add_incident_layers(m, incidents, lon, lat, options, result, counts)
+    _add_place_layers(m, assets, interventions, layers, result)
+    folium.LayerControl(collapsed=True).add_to(m)  # open, it covered a quarter of a projector's map
+    localise_assets(m, options.static_url)
+    return result
+
+
+def _with_points(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The incidents that have a point: rows placed by the area their file named count in the areas only."""
+    if not len(incidents):
+        return incidents
+    geoms = incidents.geometry.to_numpy()
+    return incidents[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+
+
+def _add_incident_layers(
+    m: folium.Map,
+    incidents: gpd.GeoDataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    options: MapOptions,
+    result: MapResult,
+    counts: PublishedCounts | None,
+) -> None:
+    """The layers drawn from the incidents' points, those switched on: heat, hexagons (or their published
+    counts) and points."""
+    layers = set(options.layers)
     if "heat" in layers and len(lon):
         _add_heat(m, incidents, lon, lat, options, result)
     if "hexagons" in layers and (len(lon) or counts is not None):
         _add_hexagons(m, lon, lat, options, result, counts)
     if "points" in layers and len(lon):
         _add_points(m, incidents, lon, lat, options, result)
+
+
+def _add_place_layers(
+    m: folium.Map,
+    assets: gpd.GeoDataFrame | None,
+    interventions: gpd.GeoDataFrame | None,
+    layers: set[str],
+    result: MapResult,
+) -> None:
+    """The assets and interventions layers, when switched on and not empty."""
     if "assets" in layers and assets is not None and len(assets):
         _add_assets(m, assets, result)
     if "interventions" in layers and interventions is not None and len(interventions):
         _add_interventions(m, interventions, result)
-    folium.LayerControl(collapsed=True).add_to(m)  # open, it covered a quarter of a projector's map
-    localise_assets(m, options.static_url)
-    return result
 
 
 def hotspot_caption(months: Sequence[str], resolution: int, *, statistics: bool = False) -> str:
@@ -655,10 +686,27 @@ def _outside(chosen: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, counted_in: str 
 def _add_areas(
     m, areas, incidents, options: MapOptions, result: MapResult, counts=None, population_source=None, counted_in=None
 ) -> None:
+    """The areas coloured by ``options.metric``, with their names and a legend section."""
     summary = area_summary(areas, incidents, kind=options.area_kind, counts=counts, counted_in=counted_in)
     if not len(summary):
         return
     decimals = 0 if options.metric == "count" else 1
+    lows, palette = _colour_areas(summary, options, counts, decimals)
+    _refer_areas(summary, options, result)
+    _area_texts(summary)
+    rate = "crude_rate" if options.metric == "crude_rate" else "rate"
+    label = "Safe Neighbourhoods" if options.area_kind == "neighbourhood" else "Police precincts"
+    _area_geojson(m, summary, rate, label, options, counted_in)
+    _add_area_names(m, summary, label)
+    entries = tuple(zip(class_labels(lows, decimals=decimals), palette, strict=True))
+    note = _area_note(summary, rate, options, population_source)
+    result.legend.append(LegendSection(f"{label}: {METRIC_NAMES[options.metric]}", entries, note))
+    result.stats["areas"] = len(summary)
+
+
+def _colour_areas(summary: gpd.GeoDataFrame, options: MapOptions, counts, decimals: int) -> tuple[list, list]:
+    """Give each area its class colour (``summary["colour"]``, grey for no value); returns the classes'
+    lower bounds and the palette."""
     values = summary[options.metric].astype(float)
     threshold = 5 if counts is not None and counts.suppressed and options.metric == "count" else None
     lows = nice_breaks(values, decimals=decimals, first=threshold)
@@ -667,22 +715,35 @@ def _add_areas(
     summary["colour"] = [
         "#d9d9d9" if np.isnan(v) else palette[c] for c, v in zip(classes, values.to_numpy(), strict=True)
     ]
-    # a short reference in the popup (no area code on screen), read back by MapResult.clicked
+    return lows, palette
+
+
+def _refer_areas(summary: gpd.GeoDataFrame, options: MapOptions, result: MapResult) -> None:
+    """Give each area a short reference for its popup (no area code on screen), read back by
+    :meth:`MapResult.clicked`."""
     summary["ref"] = [f"area:{number}" for number in range(1, len(summary) + 1)]
     result.refs |= {
         ref: ("area", f"{options.area_kind}:{code}") for ref, code in zip(summary["ref"], summary["code"], strict=True)
     }
+
+
+def _area_texts(summary: gpd.GeoDataFrame) -> None:
+    """The rates in words (none outside the chosen area) and the texts escaped for the popup."""
     for column in ("rate", "crude_rate"):
         summary[column] = summary[column].map(lambda v: "no rate" if pd.isna(v) else f"{v:,.1f}")
         summary.loc[summary["outside"], column] = ""
     for column in ("name", "ref", "rate_note"):
         summary[column] = summary[column].map(safe_text)
-    rate = "crude_rate" if options.metric == "crude_rate" else "rate"
+
+
+def _area_geojson(
+    m, summary: gpd.GeoDataFrame, rate: str, label: str, options: MapOptions, counted_in: str | None
+) -> None:
+    """The areas' layer: filled by colour, with a tooltip and a popup of count, rate and note."""
     rate_alias = "Per 1,000 residents (crude)" if rate == "crude_rate" else "Per 1,000 residents (smoothed)"
     data = summary[["name", "shown", rate, "rate_note", "ref", "colour", "geometry"]].rename(
         columns={"shown": "count", rate: "per_1000", "rate_note": "note"}
     )
-    label = "Safe Neighbourhoods" if options.area_kind == "neighbourhood" else "Police precincts"
     # precincts around a chosen neighbourhood hold only its incidents: the label says so
     counted = (
         "Incidents in the chosen Safe Neighbourhood" if counted_in and options.area_kind == "precinct" else "Incidents"
@@ -701,8 +762,11 @@ def _add_areas(
         tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
         popup=folium.GeoJsonPopup([*fields, "ref"], aliases=[*aliases, "Ref"]),
     ).add_to(m)
-    _add_area_names(m, summary, label)
-    entries = tuple(zip(class_labels(lows, decimals=decimals), palette, strict=True))
+
+
+def _area_note(summary: gpd.GeoDataFrame, rate: str, options: MapOptions, population_source: str | None) -> str:
+    """The line under the areas' legend: where the residents come from, what smoothing does, and what grey
+    means."""
     note = ""
     if options.metric != "count":
         note = population_source or "Residents: population figures as loaded with the boundaries."
@@ -716,8 +780,7 @@ def _add_areas(
     if summary["outside"].any():
         note = (note + " Grey: outside the chosen Safe Neighbourhood, not counted; choose All areas in the "
                 "sidebar to compare areas.").strip()  # fmt: skip
-    result.legend.append(LegendSection(f"{label}: {METRIC_NAMES[options.metric]}", entries, note))
-    result.stats["areas"] = len(summary)
+    return note
 
 
 # Names drawn on the map at each area's inner point: dark on a white halo, readable on a projector over any

@@ -210,40 +210,13 @@ def validate_action(record: Mapping, *, links: Mapping[str, set[str]] | None = N
     """
     clean = {k: (_text(v) if isinstance(v, str) or v is None else v) for k, v in dict(record).items()}
     decision = clean.get("decision")
-    if not decision:
-        raise ActionError(
-            "decision is required; write what was decided, e.g. 'Repair the 6 broken lights on Ncumo Rd'."
-        )
-    if not clean.get("owner_org"):
-        raise ActionError("owner_org is required; name the department or organisation that will do it.")
-    status = (clean.get("status") or "open").lower()
-    if status not in ACTION_STATUSES:
-        raise ActionError(f"status must be one of {', '.join(ACTION_STATUSES)}; got {clean.get('status')!r}.")
-    if status == "blocked":
-        missing = [f for f in ("blocked_by", "unblocker") if not clean.get(f)]
-        if missing:
-            raise ActionError(
-                "a blocked action must say what blocks it (blocked_by) and who can unblock it (unblocker); "
-                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} empty."
-            )
+    _check_required(clean)
+    status = _checked_status(clean)
     due = _date_text(clean.get("due"), "due")
-    try:
-        sphere = None if not clean.get("funding_sphere") else check_sphere(clean["funding_sphere"])
-        year = normalise_financial_year(clean.get("financial_year"), sphere, due)
-    except FinancialYearError as exc:
-        raise ActionError(str(exc)) from None
+    sphere, year = _checked_funding(clean, due)
     cell = clean.get("hotspot_cell")
-    if cell:
-        import h3
-
-        if not h3.is_valid_cell(str(cell)):
-            raise ActionError(f"hotspot_cell must be an H3 cell index such as 8aad3689eceffff; got {cell!r}.")
-    for field, what in (("intervention_id", "intervention"), ("asset_id", "asset")):
-        value = clean.get(field)
-        if value and links is not None and value not in links.get(field, set()):
-            raise ActionError(
-                f"{field} {value!r} is not a stored {what}; choose one from the register or leave it empty."
-            )
+    _check_cell(cell)
+    _check_links(clean, links)
     return {
         "neighbourhood_code": clean.get("neighbourhood_code"),
         "meeting_id": clean.get("meeting_id"),
@@ -260,6 +233,62 @@ def validate_action(record: Mapping, *, links: Mapping[str, set[str]] | None = N
         "hotspot_cell": cell,
         "asset_id": clean.get("asset_id"),
     }
+
+
+def _check_required(clean: Mapping) -> None:
+    """Raise :class:`ActionError` unless the action says what was decided and who will do it."""
+    if not clean.get("decision"):
+        raise ActionError(
+            "decision is required; write what was decided, e.g. 'Repair the 6 broken lights on Ncumo Rd'."
+        )
+    if not clean.get("owner_org"):
+        raise ActionError("owner_org is required; name the department or organisation that will do it.")
+
+
+def _checked_status(clean: Mapping) -> str:
+    """The action's status in lower case (``open`` by default); a blocked action must say what blocks it
+    and who can unblock it."""
+    status = (clean.get("status") or "open").lower()
+    if status not in ACTION_STATUSES:
+        raise ActionError(f"status must be one of {', '.join(ACTION_STATUSES)}; got {clean.get('status')!r}.")
+    if status == "blocked":
+        missing = [f for f in ("blocked_by", "unblocker") if not clean.get(f)]
+        if missing:
+            raise ActionError(
+                "a blocked action must say what blocks it (blocked_by) and who can unblock it (unblocker); "
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} empty."
+            )
+    return status
+
+
+def _checked_funding(clean: Mapping, due: object) -> tuple[str | None, object]:
+    """The funding sphere and the financial year (from the due date when not given), checked."""
+    try:
+        sphere = None if not clean.get("funding_sphere") else check_sphere(clean["funding_sphere"])
+        year = normalise_financial_year(clean.get("financial_year"), sphere, due)
+    except FinancialYearError as exc:
+        raise ActionError(str(exc)) from None
+    return sphere, year
+
+
+def _check_cell(cell: object) -> None:
+    """Raise :class:`ActionError` when a hot-spot cell is given that is not an H3 cell index."""
+    if cell:
+        import h3
+
+        if not h3.is_valid_cell(str(cell)):
+            raise ActionError(f"hotspot_cell must be an H3 cell index such as 8aad3689eceffff; got {cell!r}.")
+
+
+def _check_links(clean: Mapping, links: Mapping[str, set[str]] | None) -> None:
+    """Raise :class:`ActionError` when a linked intervention or asset is not in the store (when ``links``
+    is given)."""
+    for field, what in (("intervention_id", "intervention"), ("asset_id", "asset")):
+        value = clean.get(field)
+        if value and links is not None and value not in links.get(field, set()):
+            raise ActionError(
+                f"{field} {value!r} is not a stored {what}; choose one from the register or leave it empty."
+            )
 
 
 def next_action_id(store: Store, neighbourhood_code: str, meeting: str | None = None) -> str:

@@ -447,64 +447,88 @@ def intervention_review(
     """
     if not len(interventions):
         return pd.DataFrame(columns=[*INTERVENTION_REVIEW_COLUMNS, "_id"])
-    entries = log.assign(_day=local_days(log["changed_at"])) if len(log) else log.assign(_day=[])
-    entries = entries[entries["_day"] <= as_of].sort_values(["intervention_id", "changed_at"], kind="stable")
+    entries = _log_until(log, as_of)
     rows = []
     for record in pd.DataFrame(interventions).to_dict("records"):
-        iid = record["intervention_id"]
-        mine = entries[entries["intervention_id"] == iid]
-        before = mine[mine["_day"] <= since]
-        recent = mine[mine["_day"] > since]
-        flags, change_news, update_news = [], "", ""
-        previous_status = before["status"].iloc[-1] if len(before) else None
-        for entry in recent.to_dict("records"):
-            note = f": {entry['note']}" if isinstance(entry.get("note"), str) and entry["note"] else ""
-            if previous_status is not None and entry["status"] != previous_status:
-                flags.append("status changed")
-                change_news = (
-                    f"{STATUS_WORDS.get(previous_status, previous_status)} -> "
-                    f"{STATUS_WORDS.get(entry['status'], entry['status'])} on {entry['_day']}{note}"
-                )
-            else:
-                update_news = f"update on {entry['_day']}{note}"
-            previous_status = entry["status"]
-        news = change_news or update_news
-        if len(recent) and "status changed" not in flags:
-            flags.append("updated")
-        last_day = mine["_day"].iloc[-1] if len(mine) else None
-        weeks = None if last_day is None else (as_of - last_day).days // 7
-        if record["status"] != "complete" and (last_day is None or weeks >= stale_weeks):
-            flags.append("stale")
-            if not news:
-                news = (
-                    "no update recorded"
-                    if last_day is None
-                    else f"last update {last_day}"
-                    + (f": {mine['note'].iloc[-1]}" if isinstance(mine["note"].iloc[-1], str) else "")
-                )
-        if record["status"] == "stalled":
-            flags.append("stalled")
-        end = pd.to_datetime(record.get("end"), errors="coerce")
-        if not pd.isna(end) and end.date() < as_of and record["status"] in DELIVERY_STATUSES:
-            flags.append("overdue")
-        if flags:
-            rows.append(
-                {
-                    "intervention": record["name"],
-                    "lead": record.get("lead"),
-                    "status": STATUS_WORDS.get(record["status"], record["status"]),
-                    "flags": ", ".join(dict.fromkeys(flags)),
-                    "last_update": "" if last_day is None else str(last_day),
-                    "weeks": weeks,
-                    "news": news,
-                    "_order": (0 if "status changed" in flags else 1 if "stalled" in flags else 2, str(record["name"])),
-                    "_id": iid,
-                }
-            )
+        mine = entries[entries["intervention_id"] == record["intervention_id"]]
+        row = _review_row(record, mine, as_of=as_of, since=since, stale_weeks=stale_weeks)
+        if row is not None:
+            rows.append(row)
     rows.sort(key=lambda r: r["_order"])
     table = pd.DataFrame(rows, columns=[*INTERVENTION_REVIEW_COLUMNS, "_id"])
     table["weeks"] = pd.array(table["weeks"], dtype="Int64")
     return table
+
+
+def _log_until(log: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The status-log entries up to ``as_of`` (by local day, ``_day``), per intervention in time order."""
+    entries = log.assign(_day=local_days(log["changed_at"])) if len(log) else log.assign(_day=[])
+    return entries[entries["_day"] <= as_of].sort_values(["intervention_id", "changed_at"], kind="stable")
+
+
+def _recent_news(mine: pd.DataFrame, since: dt.date) -> tuple[list[str], str]:
+    """The flags (``status changed``, ``updated``) and the news of one intervention's log entries after
+    ``since``: the latest status change, else the latest note."""
+    before = mine[mine["_day"] <= since]
+    recent = mine[mine["_day"] > since]
+    flags, change_news, update_news = [], "", ""
+    previous_status = before["status"].iloc[-1] if len(before) else None
+    for entry in recent.to_dict("records"):
+        note = f": {entry['note']}" if isinstance(entry.get("note"), str) and entry["note"] else ""
+        if previous_status is not None and entry["status"] != previous_status:
+            flags.append("status changed")
+            change_news = (
+                f"{STATUS_WORDS.get(previous_status, previous_status)} -> "
+                f"{STATUS_WORDS.get(entry['status'], entry['status'])} on {entry['_day']}{note}"
+            )
+        else:
+            update_news = f"update on {entry['_day']}{note}"
+        previous_status = entry["status"]
+    if len(recent) and "status changed" not in flags:
+        flags.append("updated")
+    return flags, change_news or update_news
+
+
+def _stale_news(mine: pd.DataFrame, last_day: dt.date | None) -> str:
+    """The news of a stale intervention with none: its last update (and note), or that there was none."""
+    if last_day is None:
+        return "no update recorded"
+    return f"last update {last_day}" + (f": {mine['note'].iloc[-1]}" if isinstance(mine["note"].iloc[-1], str) else "")
+
+
+def _is_overdue(record: dict, as_of: dt.date) -> bool:
+    """Whether an intervention ended before ``as_of`` and is still being delivered."""
+    end = pd.to_datetime(record.get("end"), errors="coerce")
+    return not pd.isna(end) and end.date() < as_of and record["status"] in DELIVERY_STATUSES
+
+
+def _review_row(record: dict, mine: pd.DataFrame, *, as_of: dt.date, since: dt.date, stale_weeks: int) -> dict | None:
+    """One intervention's row of :func:`intervention_review` from its log entries ``mine``; ``None`` when
+    nothing flags it."""
+    flags, news = _recent_news(mine, since)
+    last_day = mine["_day"].iloc[-1] if len(mine) else None
+    weeks = None if last_day is None else (as_of - last_day).days // 7
+    if record["status"] != "complete" and (last_day is None or weeks >= stale_weeks):
+        flags.append("stale")
+        if not news:
+            news = _stale_news(mine, last_day)
+    if record["status"] == "stalled":
+        flags.append("stalled")
+    if _is_overdue(record, as_of):
+        flags.append("overdue")
+    if not flags:
+        return None
+    return {
+        "intervention": record["name"],
+        "lead": record.get("lead"),
+        "status": STATUS_WORDS.get(record["status"], record["status"]),
+        "flags": ", ".join(dict.fromkeys(flags)),
+        "last_update": "" if last_day is None else str(last_day),
+        "weeks": weeks,
+        "news": news,
+        "_order": (0 if "status changed" in flags else 1 if "stalled" in flags else 2, str(record["name"])),
+        "_id": record["intervention_id"],
+    }
 
 
 def _interventions_item(context: MeetingContext, stale_weeks: int) -> AgendaItem:
@@ -641,18 +665,8 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
         f"Hot spots over {window}: small hexagons compared with those around them, listed when they are new "
         f"or getting worse. Assets and interventions within {WALKING_DISTANCE_M:.0f} m."
     )
-    if groups.empty and not result.hotspots.sufficient:
-        summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."
-        caveats = (*result.messages, method)
-        return groups, [
-            AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)
-        ]
     if groups.empty:
-        summary = f"No new or intensifying hot spot in {context.name} over {window}."
-        caveats = (*result.messages, method)
-        return groups, [
-            AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)
-        ]
+        return groups, [_no_hotspot_item(context, window, method)]
     group_cells = result.hotspots.cells[result.hotspots.cells["cell_id"].isin({c for g in groups["cells"] for c in g})]
     subset = replace(result.hotspots, cells=group_cells)
     near = assets_near_hotspots(subset, context.assets, min_bin=-3).table
@@ -660,66 +674,95 @@ def _hotspot_items(context: MeetingContext, fmt: _Counts) -> tuple[gpd.GeoDataFr
     names = [_place_name(g, near) for g in groups.itertuples()]
     groups = groups.assign(place=names)
     status_of = dict(zip(context.interventions["name"], context.interventions["status"], strict=True))
-    items = []
-    for g in groups.itertuples():
-        assets = near[near["cell_id"].isin(g.cells)].sort_values("distance_m").drop_duplicates("asset_id")
-        covered = cover.covered[cover.covered["cell_id"].isin(g.cells)]
-        uncovered = cover.table[cover.table["cell_id"].isin(g.cells)]
-        covering = "; ".join(
-            f"{n} ({status_of.get(n, 'status unknown')})" for n in _joined(covered["interventions"]).split("; ") if n
-        )
-        stalled = _joined(pd.concat([covered["stalled_nearby"], uncovered["stalled_nearby"]]))
-        linked = context.actions[context.actions["hotspot_cell"].isin(g.cells)]
-        since = g.hot_since.strftime("%b %Y") if g.hot_since is not None else str(result.months[-1])
-        summary = (
-            f"{TREND_SENTENCES.get(g.trend, HOT_TRENDS.get(g.trend, g.trend)).format(since=since)}: {fmt(g.incidents)} incident(s) in {len(g.cells)} cell(s) over the "
-            f"last {len(result.months)} months, {fmt(g.recent)} in the last 3. Mostly {g.top_categories}."
-        )
-        rows = [
-            {"question": "Nearest assets (partners)", "answer": _asset_list(assets)},
-            {
-                "question": "Covered by an intervention?",
-                "answer": f"Yes: {covering}"
-                if covering
-                else "No: no planned, running or finished intervention within 400 m",
-            },
-        ]
-        if not covering and len(uncovered) and pd.notna(uncovered["nearest_m"]).any():
-            nearest = uncovered.sort_values("nearest_m").iloc[0]
-            rows.append(
-                {
-                    "question": "Nearest intervention",
-                    "answer": f"{nearest['nearest_name']} ({nearest['nearest_status']}, {nearest['nearest_m']:.0f} m)",
-                }
-            )
-        if stalled:
-            rows.append({"question": "Stalled projects nearby", "answer": stalled})
+    items = [_hotspot_item(context, g, near, cover, status_of, fmt, method) for g in groups.itertuples()]
+    return groups, items
+
+
+def _no_hotspot_item(context: MeetingContext, window: str, method: str) -> AgendaItem:
+    """The one hot-spot item when there is none to list: too few reports to look, or none found."""
+    result = context.hotspots
+    if not result.hotspots.sufficient:
+        summary = f"Not enough reports in {context.name} over {window} to look for hot spots: see the note below."
+    else:
+        summary = f"No new or intensifying hot spot in {context.name} over {window}."
+    caveats = (*result.messages, method)
+    return AgendaItem("hotspot-none", "hotspot", "New and intensifying hot spots", summary, caveats=caveats)
+
+
+def _hotspot_item(
+    context: MeetingContext, g, near: pd.DataFrame, cover, status_of: dict, fmt: _Counts, method: str
+) -> AgendaItem:
+    """The agenda item of one hot spot ``g``: what is happening, the nearest assets, the interventions
+    covering it (or the nearest), stalled projects nearby and the actions already on it."""
+    result = context.hotspots
+    assets = near[near["cell_id"].isin(g.cells)].sort_values("distance_m").drop_duplicates("asset_id")
+    covered = cover.covered[cover.covered["cell_id"].isin(g.cells)]
+    uncovered = cover.table[cover.table["cell_id"].isin(g.cells)]
+    covering = "; ".join(
+        f"{n} ({status_of.get(n, 'status unknown')})" for n in _joined(covered["interventions"]).split("; ") if n
+    )
+    stalled = _joined(pd.concat([covered["stalled_nearby"], uncovered["stalled_nearby"]]))
+    since = g.hot_since.strftime("%b %Y") if g.hot_since is not None else str(result.months[-1])
+    summary = (
+        f"{TREND_SENTENCES.get(g.trend, HOT_TRENDS.get(g.trend, g.trend)).format(since=since)}: {fmt(g.incidents)} incident(s) in {len(g.cells)} cell(s) over the "
+        f"last {len(result.months)} months, {fmt(g.recent)} in the last 3. Mostly {g.top_categories}."
+    )
+    rows = _hotspot_questions(context, g.cells, assets, covering, uncovered, stalled)
+    links = {"hotspot_cell": g.core_cell}
+    if len(assets):
+        links["asset_id"] = str(assets["asset_id"].iloc[0])
+    return AgendaItem(
+        f"hotspot-{g.label}",
+        "hotspot",
+        f"{g.label}: {HOTSPOT_CLASS[g.hotspot_class].label} near {g.place}",
+        summary,
+        pd.DataFrame(rows, columns=["question", "answer"]),
+        (*(p.sentence(included=result.include_partial, fmt=fmt) for p in result.partial), method)
+        + tuple(m for m in (cover.message,) if m),
+        links,
+    )
+
+
+def _hotspot_questions(
+    context: MeetingContext,
+    cells: list,
+    assets: pd.DataFrame,
+    covering: str,
+    uncovered: pd.DataFrame,
+    stalled: str,
+) -> list[dict[str, str]]:
+    """The question-and-answer rows of one hot spot's table."""
+    linked = context.actions[context.actions["hotspot_cell"].isin(cells)]
+    rows = [
+        {"question": "Nearest assets (partners)", "answer": _asset_list(assets)},
+        {
+            "question": "Covered by an intervention?",
+            "answer": f"Yes: {covering}"
+            if covering
+            else "No: no planned, running or finished intervention within 400 m",
+        },
+    ]
+    if not covering and len(uncovered) and pd.notna(uncovered["nearest_m"]).any():
+        nearest = uncovered.sort_values("nearest_m").iloc[0]
         rows.append(
             {
-                "question": "Actions already on it",
-                "answer": "; ".join(
-                    f"{a.removeprefix(context.code + '-')} ({s})"
-                    for a, s in zip(linked["action_id"], linked["status"], strict=True)
-                )
-                or "none",
+                "question": "Nearest intervention",
+                "answer": f"{nearest['nearest_name']} ({nearest['nearest_status']}, {nearest['nearest_m']:.0f} m)",
             }
         )
-        links = {"hotspot_cell": g.core_cell}
-        if len(assets):
-            links["asset_id"] = str(assets["asset_id"].iloc[0])
-        items.append(
-            AgendaItem(
-                f"hotspot-{g.label}",
-                "hotspot",
-                f"{g.label}: {HOTSPOT_CLASS[g.hotspot_class].label} near {g.place}",
-                summary,
-                pd.DataFrame(rows, columns=["question", "answer"]),
-                (*(p.sentence(included=result.include_partial, fmt=fmt) for p in result.partial), method)
-                + tuple(m for m in (cover.message,) if m),
-                links,
+    if stalled:
+        rows.append({"question": "Stalled projects nearby", "answer": stalled})
+    rows.append(
+        {
+            "question": "Actions already on it",
+            "answer": "; ".join(
+                f"{a.removeprefix(context.code + '-')} ({s})"
+                for a, s in zip(linked["action_id"], linked["status"], strict=True)
             )
-        )
-    return groups, items
+            or "none",
+        }
+    )
+    return rows
 
 
 def _place_name(group, near: pd.DataFrame) -> str:

@@ -154,196 +154,253 @@ def map_png(
     """``figure`` drawn offline (no tiles, no network) as a PNG with its legend below the map, readable in
     black and white: the meeting pack's map and the dashboard's map image. ``focus`` (a geometry series)
     zooms the view to it and the walking distance around it; the legend takes as many rows as it needs."""
-    from pipelines.mapview import CONTEXT_ROADS_PATH, load_context_roads
-
     crs = figure.metric_crs
     area = figure.area.to_crs(crs)
+    view, pad = _map_view(area, focus, crs)
+    top = 0.93 if figure.title else 0.99
+
+    with plt.rc_context(STYLE):
+        fig, ax, legend_ax = _map_axes(figure.title, view, width_in=width_in, height_in=height_in, dpi=dpi, top=top)
+        handles: list = []
+        _draw_roads(ax, handles, roads_path, view, crs)
+        _draw_hexagons(ax, handles, figure, crs)
+        _draw_hotspot_cells(ax, handles, figure, crs)
+        _draw_area(ax, handles, figure, area, pad, crs)
+        _draw_groups(ax, handles, figure.groups, crs)
+        _draw_assets(ax, handles, figure.assets, view, crs)
+        _draw_interventions(ax, handles, figure, view, crs)
+        _scale_bar(ax, view)
+        _north_arrow(ax)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        _place_legend(ax, legend_ax, handles, figure.note, width_in=width_in, height_in=height_in, top=top)
+        return png_bytes(fig, dpi)
+
+
+def _map_view(
+    area: gpd.GeoDataFrame, focus: gpd.GeoSeries | None, crs: object
+) -> tuple[tuple[float, float, float, float], float]:
+    """The map's extent in ``crs`` (the focus and the walking distance around it, or the padded area) and
+    the padding it added."""
     if focus is not None and len(focus):
         minx, miny, maxx, maxy = focus.to_crs(crs).total_bounds
         pad = WALKING_DISTANCE_M + 100  # the nearest assets the item lists are within walking distance
     else:
         minx, miny, maxx, maxy = area.total_bounds
         pad = max(maxx - minx, maxy - miny) * 0.08 + 150
-    view = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    return (minx - pad, miny - pad, maxx + pad, maxy + pad), pad
+
+
+def _map_axes(title: str, view: tuple, *, width_in: float, height_in: float, dpi: int, top: float) -> tuple:
+    """The figure, its map axes (set to ``view``, no ticks) and the legend axes below, with the title."""
+    fig = plt.figure(figsize=(width_in, height_in), dpi=dpi)
+    ax = fig.add_axes((0.01, 0.22, 0.98, top - 0.22))
+    legend_ax = fig.add_axes((0.01, 0.0, 0.98, 0.2))
+    legend_ax.axis("off")
+    if title:
+        fig.text(0.5, 0.965, title, ha="center", va="center", fontsize=FONT_PT + 2.5, fontweight="bold")
+    ax.set_xlim(view[0], view[2])
+    ax.set_ylim(view[1], view[3])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig, ax, legend_ax
+
+
+def _draw_roads(ax, handles: list, roads_path: str | Path | None, view: tuple, crs: object) -> None:
+    """The offline context roads in the view (left out when the road file is absent)."""
+    from pipelines.mapview import CONTEXT_ROADS_PATH, load_context_roads
+
     lonlat = gpd.GeoSeries(gpd.points_from_xy(view[::2], view[1::2]), crs=crs).to_crs(4326)
     bbox = (lonlat.x.min(), lonlat.y.min(), lonlat.x.max(), lonlat.y.max())
-    top = 0.93 if figure.title else 0.99
+    roads = load_context_roads(roads_path or CONTEXT_ROADS_PATH, bbox=bbox)
+    if roads is not None and len(roads):
+        roads.to_crs(crs).plot(ax=ax, color="0.72", linewidth=0.5, zorder=1)
+        handles.append(Line2D([], [], color="0.72", linewidth=0.8, label="Roads"))
 
-    with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(width_in, height_in), dpi=dpi)
-        ax = fig.add_axes((0.01, 0.22, 0.98, top - 0.22))
-        legend_ax = fig.add_axes((0.01, 0.0, 0.98, 0.2))
-        legend_ax.axis("off")
-        if figure.title:
-            fig.text(0.5, 0.965, figure.title, ha="center", va="center", fontsize=FONT_PT + 2.5, fontweight="bold")
-        ax.set_xlim(view[0], view[2])
-        ax.set_ylim(view[1], view[3])
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        handles: list = []
 
-        roads = load_context_roads(roads_path or CONTEXT_ROADS_PATH, bbox=bbox)
-        if roads is not None and len(roads):
-            roads.to_crs(crs).plot(ax=ax, color="0.72", linewidth=0.5, zorder=1)
-            handles.append(Line2D([], [], color="0.72", linewidth=0.8, label="Roads"))
+def _draw_hexagons(ax, handles: list, figure: MapFigure, crs: object) -> None:
+    """The incident counts per hexagon, one grey per class."""
+    hexagons = figure.hexagons
+    if hexagons is None or not len(hexagons):
+        return
+    hexagons = hexagons.to_crs(crs)
+    for label, chosen in hexagons.groupby("label", sort=False):
+        grey = chosen["grey"].iloc[0]
+        chosen.plot(ax=ax, facecolor=grey, edgecolor="0.45", linewidth=0.3, zorder=2)
+        handles.append(Patch(facecolor=grey, edgecolor="0.45", label=f"{figure.hexagon_title}: {label}"))
 
-        hexagons = figure.hexagons
-        if hexagons is not None and len(hexagons):
-            hexagons = hexagons.to_crs(crs)
-            for label, chosen in hexagons.groupby("label", sort=False):
-                grey = chosen["grey"].iloc[0]
-                chosen.plot(ax=ax, facecolor=grey, edgecolor="0.45", linewidth=0.3, zorder=2)
-                handles.append(Patch(facecolor=grey, edgecolor="0.45", label=f"{figure.hexagon_title}: {label}"))
 
-        if figure.hotspots is not None and len(figure.hotspots):
-            cells = figure.hotspots
-            classes = (
-                cells["hotspot_class"]
-                if "hotspot_class" in cells
-                else hotspot_classes(cells["gi_bin"], cells["emerging"], sufficient=figure.sufficient)
+def _draw_hotspot_cells(ax, handles: list, figure: MapFigure, crs: object) -> None:
+    """The hot-spot cells by class, each a grey and a hatching (:data:`HOT_STYLES`)."""
+    cells = figure.hotspots
+    if cells is None or not len(cells):
+        return
+    classes = (
+        cells["hotspot_class"]
+        if "hotspot_class" in cells
+        else hotspot_classes(cells["gi_bin"], cells["emerging"], sufficient=figure.sufficient)
+    )
+    cells = cells.assign(hotspot_class=np.asarray(classes)).to_crs(crs)
+    for kind in HOTSPOT_CLASSES:
+        chosen = cells[cells["hotspot_class"] == kind.key]
+        if kind.key in HOT_STYLES and len(chosen):
+            grey, hatch = HOT_STYLES[kind.key]
+            chosen.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
+            label = "Cold spot (may be under-reporting)" if kind.key == "cold" else kind.label
+            handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=label))
+
+
+def _draw_area(ax, handles: list, figure: MapFigure, area: gpd.GeoDataFrame, pad: float, crs: object) -> None:
+    """The area's outline, with everything outside it greyed."""
+    shape = area.geometry.union_all()
+    outside = shape.envelope.buffer(pad * 3).difference(shape)
+    gpd.GeoSeries([outside], crs=crs).plot(ax=ax, facecolor="white", alpha=0.55, edgecolor="none", zorder=3)
+    area.boundary.plot(ax=ax, color="black", linewidth=2.2 if len(area) == 1 else 1.0, zorder=4)
+    handles.append(Line2D([], [], color="black", linewidth=2.2 if len(area) == 1 else 1.0, label=figure.area_label))
+
+
+def _draw_groups(ax, handles: list, groups: gpd.GeoDataFrame | None, crs: object) -> None:
+    """The agenda's hot spots, outlined dashed and labelled H1...."""
+    if groups is None or not len(groups):
+        return
+    groups = groups.to_crs(crs)
+    for row in groups.itertuples():
+        gpd.GeoSeries([row.geometry], crs=crs).boundary.plot(
+            ax=ax, color="black", linewidth=2.6, linestyle=(0, (4, 2)), zorder=5
+        )
+        x, y = row.geometry.centroid.x, row.geometry.centroid.y
+        ax.annotate(
+            row.label,
+            (x, y),
+            xytext=(-46, 34),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": "black", "linewidth": 1.2},
+            fontsize=FONT_PT + 3,
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "black", "linewidth": 1.2},
+            zorder=9,
+        )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="black",
+            linewidth=2.6,
+            linestyle=(0, (4, 2)),
+            label="Agenda hot spot (H1...)",
+        )
+    )
+
+
+def _draw_assets(ax, handles: list, assets: gpd.GeoDataFrame | None, view: tuple, crs: object) -> None:
+    """The assets in view, one marker shape per ABCD category (:data:`ASSET_MARKERS`)."""
+    if assets is None or not len(assets):
+        return
+    in_view = _in_view(assets.to_crs(crs), view)
+    for category, marker in ASSET_MARKERS.items():
+        chosen = in_view[in_view["abcd_category"] == category]
+        if len(chosen):
+            ax.scatter(
+                chosen.geometry.x,
+                chosen.geometry.y,
+                marker=marker,
+                s=34,
+                facecolor="white",
+                edgecolor="black",
+                linewidth=1.0,
+                zorder=6,
             )
-            cells = cells.assign(hotspot_class=np.asarray(classes)).to_crs(crs)
-            for kind in HOTSPOT_CLASSES:
-                chosen = cells[cells["hotspot_class"] == kind.key]
-                if kind.key in HOT_STYLES and len(chosen):
-                    grey, hatch = HOT_STYLES[kind.key]
-                    chosen.plot(ax=ax, facecolor=grey, edgecolor="0.3", hatch=hatch, linewidth=0.3, zorder=2)
-                    label = "Cold spot (may be under-reporting)" if kind.key == "cold" else kind.label
-                    handles.append(Patch(facecolor=grey, edgecolor="0.3", hatch=hatch, label=label))
-
-        shape = area.geometry.union_all()
-        outside = shape.envelope.buffer(pad * 3).difference(shape)
-        gpd.GeoSeries([outside], crs=crs).plot(ax=ax, facecolor="white", alpha=0.55, edgecolor="none", zorder=3)
-        area.boundary.plot(ax=ax, color="black", linewidth=2.2 if len(area) == 1 else 1.0, zorder=4)
-        handles.append(Line2D([], [], color="black", linewidth=2.2 if len(area) == 1 else 1.0, label=figure.area_label))
-
-        groups = figure.groups
-        groups = groups.to_crs(crs) if groups is not None and len(groups) else None
-        for row in () if groups is None else groups.itertuples():
-            gpd.GeoSeries([row.geometry], crs=crs).boundary.plot(
-                ax=ax, color="black", linewidth=2.6, linestyle=(0, (4, 2)), zorder=5
-            )
-            x, y = row.geometry.centroid.x, row.geometry.centroid.y
-            ax.annotate(
-                row.label,
-                (x, y),
-                xytext=(-46, 34),
-                textcoords="offset points",
-                ha="center",
-                va="center",
-                arrowprops={"arrowstyle": "-", "color": "black", "linewidth": 1.2},
-                fontsize=FONT_PT + 3,
-                fontweight="bold",
-                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "black", "linewidth": 1.2},
-                zorder=9,
-            )
-        if groups is not None:
             handles.append(
                 Line2D(
                     [],
                     [],
-                    color="black",
-                    linewidth=2.6,
-                    linestyle=(0, (4, 2)),
-                    label="Agenda hot spot (H1...)",
+                    marker=marker,
+                    linestyle="",
+                    markersize=6,
+                    markerfacecolor="white",
+                    markeredgecolor="black",
+                    label=f"Asset: {category}",
                 )
             )
 
-        if figure.assets is not None and len(figure.assets):
-            in_view = _in_view(figure.assets.to_crs(crs), view)
-            for category, marker in ASSET_MARKERS.items():
-                chosen = in_view[in_view["abcd_category"] == category]
-                if len(chosen):
-                    ax.scatter(
-                        chosen.geometry.x,
-                        chosen.geometry.y,
-                        marker=marker,
-                        s=34,
-                        facecolor="white",
-                        edgecolor="black",
-                        linewidth=1.0,
-                        zorder=6,
-                    )
-                    handles.append(
-                        Line2D(
-                            [],
-                            [],
-                            marker=marker,
-                            linestyle="",
-                            markersize=6,
-                            markerfacecolor="white",
-                            markeredgecolor="black",
-                            label=f"Asset: {category}",
-                        )
-                    )
 
-        kinds = set()
-        if figure.interventions is not None and len(figure.interventions):
-            interventions = _in_view(figure.interventions.to_crs(crs), view)
-            for row in interventions.itertuples():
-                geom = row.geometry
-                kind = geom.geom_type.removeprefix("Multi")
-                kinds.add(kind)
-                if kind == "Point":
-                    ax.scatter([geom.x], [geom.y], marker="*", s=170, facecolor="black", edgecolor="white", zorder=7)
-                elif kind == "LineString":
-                    gpd.GeoSeries([geom], crs=crs).plot(ax=ax, color="black", linewidth=2.4, linestyle="-.", zorder=7)
-                else:
-                    gpd.GeoSeries([geom], crs=crs).plot(
-                        ax=ax, facecolor="none", edgecolor="black", hatch="xx", linewidth=1.4, zorder=7
-                    )
-                label = figure.intervention_labels.get(row.intervention_id)
-                if label:
-                    anchor = geom.representative_point() if kind != "Point" else geom
-                    text = ax.annotate(
-                        label,
-                        (anchor.x, anchor.y),
-                        xytext=(7, 7),
-                        textcoords="offset points",
-                        fontsize=FONT_PT + 1,
-                        fontweight="bold",
-                        zorder=9,
-                    )
-                    text.set_path_effects([path_effects.withStroke(linewidth=3, foreground="white")])
-        for kind, handle in (
-            (
-                "Point",
-                Line2D([], [], marker="*", linestyle="", markersize=11, color="black", label="Intervention (point)"),
-            ),
-            ("LineString", Line2D([], [], color="black", linewidth=2.4, linestyle="-.", label="Intervention (route)")),
-            ("Polygon", Patch(facecolor="none", edgecolor="black", hatch="xx", label="Intervention (area)")),
-        ):
-            if kind in kinds:
-                handles.append(handle)
+def _draw_interventions(ax, handles: list, figure: MapFigure, view: tuple, crs: object) -> None:
+    """The interventions in view by geometry kind (star, dash-dot route, hatched area), labelled I1...,
+    with a legend entry for each kind drawn."""
+    kinds = set()
+    if figure.interventions is not None and len(figure.interventions):
+        interventions = _in_view(figure.interventions.to_crs(crs), view)
+        for row in interventions.itertuples():
+            kinds.add(_draw_intervention(ax, row.geometry, figure.intervention_labels.get(row.intervention_id), crs))
+    for kind, handle in (
+        (
+            "Point",
+            Line2D([], [], marker="*", linestyle="", markersize=11, color="black", label="Intervention (point)"),
+        ),
+        ("LineString", Line2D([], [], color="black", linewidth=2.4, linestyle="-.", label="Intervention (route)")),
+        ("Polygon", Patch(facecolor="none", edgecolor="black", hatch="xx", label="Intervention (area)")),
+    ):
+        if kind in kinds:
+            handles.append(handle)
 
-        _scale_bar(ax, view)
-        ax.annotate(
-            "N",
-            xy=(0.95, 0.16),
-            xytext=(0.95, 0.05),
-            xycoords="axes fraction",
-            ha="center",
-            fontsize=FONT_PT + 3,
+
+def _draw_intervention(ax, geom, label: str | None, crs: object) -> str:
+    """One intervention drawn by its geometry kind and labelled; returns the kind (``Point``, ``LineString``
+    or ``Polygon``)."""
+    kind = geom.geom_type.removeprefix("Multi")
+    if kind == "Point":
+        ax.scatter([geom.x], [geom.y], marker="*", s=170, facecolor="black", edgecolor="white", zorder=7)
+    elif kind == "LineString":
+        gpd.GeoSeries([geom], crs=crs).plot(ax=ax, color="black", linewidth=2.4, linestyle="-.", zorder=7)
+    else:
+        gpd.GeoSeries([geom], crs=crs).plot(
+            ax=ax, facecolor="none", edgecolor="black", hatch="xx", linewidth=1.4, zorder=7
+        )
+    if label:
+        anchor = geom.representative_point() if kind != "Point" else geom
+        text = ax.annotate(
+            label,
+            (anchor.x, anchor.y),
+            xytext=(7, 7),
+            textcoords="offset points",
+            fontsize=FONT_PT + 1,
             fontweight="bold",
-            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
-            arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
-            zorder=10,
+            zorder=9,
         )
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        ncols = 3 if width_in >= 6 else 2
-        rows = -(-len(handles) // ncols)
-        note_rows = 2 if figure.note else 0
-        share = min(0.4, ((rows + note_rows) * FONT_PT * 1.5 / 72 + 0.1) / height_in)  # no blank band
-        ax.set_position((0.01, share + 0.01, 0.98, top - share - 0.01))
-        legend_ax.set_position((0.01, 0.0, 0.98, share))
-        legend_ax.legend(
-            handles=handles, loc="upper center", ncols=ncols, frameon=False, handlelength=2.4, borderaxespad=0
-        )
-        if figure.note:
-            legend_ax.text(0.5, 0.02, figure.note, ha="center", va="bottom", fontsize=FONT_PT - 1, wrap=True)
-        return png_bytes(fig, dpi)
+        text.set_path_effects([path_effects.withStroke(linewidth=3, foreground="white")])
+    return kind
+
+
+def _north_arrow(ax) -> None:
+    """The north arrow in the map's lower right corner."""
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.16),
+        xytext=(0.95, 0.05),
+        xycoords="axes fraction",
+        ha="center",
+        fontsize=FONT_PT + 3,
+        fontweight="bold",
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
+        arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
+        zorder=10,
+    )
+
+
+def _place_legend(ax, legend_ax, handles: list, note: str, *, width_in: float, height_in: float, top: float) -> None:
+    """The legend (and the note under it) below the map, given as many rows as it needs and no blank band."""
+    ncols = 3 if width_in >= 6 else 2
+    rows = -(-len(handles) // ncols)
+    note_rows = 2 if note else 0
+    share = min(0.4, ((rows + note_rows) * FONT_PT * 1.5 / 72 + 0.1) / height_in)  # no blank band
+    ax.set_position((0.01, share + 0.01, 0.98, top - share - 0.01))
+    legend_ax.set_position((0.01, 0.0, 0.98, share))
+    legend_ax.legend(handles=handles, loc="upper center", ncols=ncols, frameon=False, handlelength=2.4, borderaxespad=0)
+    if note:
+        legend_ax.text(0.5, 0.02, note, ha="center", va="bottom", fontsize=FONT_PT - 1, wrap=True)
 
 
 #: Agenda item kinds that are about places, each drawn on its own small map in meeting mode: a hot spot
