@@ -285,6 +285,40 @@ def _take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
     return taken.mask(taken.eq(""))
 
 
+@dataclass
+class _Outcomes:
+    """Each input row's status, reason, message and warning bits, filled in as the checks run."""
+
+    status: np.ndarray
+    reason: np.ndarray
+    message: np.ndarray
+    flags: np.ndarray
+
+    @classmethod
+    def all_accepted(cls, n: int) -> _Outcomes:
+        """``n`` rows, every one accepted with no warning until a check says otherwise."""
+        return cls(
+            np.full(n, ACCEPTED, dtype=object),
+            np.full(n, None, dtype=object),
+            np.full(n, None, dtype=object),
+            np.zeros(n, dtype=np.uint16),
+        )
+
+    def reject(self, mask: np.ndarray, code: str, build_message) -> None:
+        """Reject the still-accepted rows of ``mask`` as ``code``, each with ``build_message(row)``."""
+        mask = mask & (self.status == ACCEPTED)
+        if not mask.any():
+            return
+        self.status[mask] = REJECTED
+        self.reason[mask] = code
+        for i in np.flatnonzero(mask):
+            self.message[i] = build_message(i)
+
+    def warn(self, mask: np.ndarray, code: str) -> None:
+        """Flag the still-accepted rows of ``mask`` with the warning ``code``."""
+        self.flags[mask & (self.status == ACCEPTED)] |= WARNING_BITS[code]
+
+
 def validate_incidents(
     raw: RawTable,
     mapping: ColumnMapping,
@@ -316,204 +350,36 @@ def validate_incidents(
     """
     if source not in schemas.SOURCES:
         raise MappingError(f"source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
-    now = pd.Timestamp(now or dt.datetime.now(dt.UTC))
-    now = now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+    now = _as_utc(pd.Timestamp(now or dt.datetime.now(dt.UTC)))
     frame = raw.frame
     row_number = frame[ROW_NUMBER].to_numpy(dtype=np.int64)
     kept = [c for c in frame.columns if c != ROW_NUMBER and c not in set(mapping.personal)]
     # Values are parsed from ``frame``; whatever is stored or shown comes from ``redacted``.
     redacted, redacted_flag = redact_frame(frame[kept], kept)
     raw_lines = _raw_json(redacted)
-
     n = len(frame)
-    status = np.full(n, ACCEPTED, dtype=object)
-    reason = np.full(n, None, dtype=object)
-    message = np.full(n, None, dtype=object)
-    flags = np.zeros(n, dtype=np.uint16)
+    outcomes = _Outcomes.all_accepted(n)
 
     # 1. Duplicates within the file: the same external id, or the same row content, seen earlier.
-    #    Rows without an id, or whose id held personal data, are keyed by a hash of their (redacted)
-    #    content: still the same key when the same file comes again, and no personal data in it.
-    external_id = _text(redacted, mapping.id)
-    has_id = external_id.ne("").to_numpy(dtype=bool)
-    if mapping.id is not None and redacted_flag.any():
-        has_id &= external_id.eq(_text(frame, mapping.id)).to_numpy(dtype=bool)
-    prefix = f"{source}|{org or ''}|"
-    dedupe = (prefix + "id:" + external_id).reset_index(drop=True)
-    no_id = np.flatnonzero(~has_id)
-    if len(no_id):
-        hashes = _hash(raw_lines.take(no_id).to_pylist())
-        dedupe.iloc[no_id] = [prefix + "row:" + h for h in hashes]
-    dedupe_key = dedupe.to_numpy(dtype=object)  # Python strings, for the set of keys seen so far
-    key_hashes = _key_hashes(dedupe_key)
-    # Equal keys have equal hashes, so no repeated hash means no repeated key (the usual case, and
-    # cheaper to find out than with strings); otherwise the strings decide, so a hash collision changes nothing.
-    repeated = pd.Series(key_hashes).duplicated().to_numpy(dtype=bool, copy=True)
-    if repeated.any():
-        repeated = pd.Series(dedupe_key, dtype=object).duplicated().to_numpy(dtype=bool, copy=True)
-    keys = dedupe_key.tolist()
-    if seen is not None and not seen.isdisjoint(keys):
-        # a C loop (100k keys: 0.01 s); the usual answer spares the per-row one
-        repeated |= np.fromiter((key in seen for key in keys), bool, len(keys))
-    identical = repeated & ~has_id
-    if keep_identical_rows and identical.any():
-        _number_copies(dedupe, identical, taken=set(keys) | (seen or set()))
-        dedupe_key = dedupe.to_numpy(dtype=object)
-        key_hashes = _key_hashes(dedupe_key)
-        repeated &= ~identical
-        flags[identical] |= WARNING_BITS["identical_row"]
-    else:
-        flags[identical] |= WARNING_BITS["identical_row_dropped"]
-    if seen is not None:
-        seen.update(dedupe_key.tolist())
-    status[repeated] = DUPLICATE
-    reason[repeated] = "repeated_in_file"
-    message[repeated] = "The same record appears earlier in this file; only the first copy is kept."
-    message[identical & repeated] = (
-        "This row is identical to an earlier row of the file and has no record id, so it was dropped as a copy. "
-        "If identical rows are separate events (people searched together, say), upload the file again keeping "
-        "identical rows."
+    external_id, has_id, dedupe = _dedupe_keys(
+        frame, redacted, redacted_flag, raw_lines, mapping, prefix=f"{source}|{org or ''}|"
     )
-
-    def reject(mask: np.ndarray, code: str, build_message) -> None:
-        mask = mask & (status == ACCEPTED)
-        if not mask.any():
-            return
-        status[mask] = REJECTED
-        reason[mask] = code
-        for i in np.flatnonzero(mask):
-            message[i] = build_message(i)
-
+    key_hashes = _mark_repeats(outcomes, dedupe, has_id, seen=seen, keep_identical_rows=keep_identical_rows)
     # 2. Location: a point, or else the area the row names.
-    lat, lon, given, numeric = _coordinates(frame, mapping)
-    lat_v, lon_v = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
-    given_v, numeric_v = given.to_numpy(dtype=bool), numeric.to_numpy(dtype=bool)
-    # The text of a row's location and date is only needed to explain a rejection: made on first use.
-    location_text = functools.cache(lambda: _location_text(redacted, mapping))
-    # A latitude beyond +-90 with a longitude that would be a valid latitude reads as swapped; with areas
-    # loaded, only if the swapped point lands in (or within the snap distance of) one of them.
-    swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
-    lat_v, lon_v = np.where(swap_now, lon_v, lat_v), np.where(swap_now, lat_v, lon_v)
-    bad_swap = np.zeros(n, bool)
-    if index is not None and swap_now.any():
-        rows = np.flatnonzero(swap_now)
-        bad_swap[rows] = ~lands_in_areas(lon_v[rows], lat_v[rows], index, snap_m=snap_m)
-    zero = (np.abs(lat_v) < 1e-9) & (np.abs(lon_v) < 1e-9)
-    out_of_range = ~((np.abs(lat_v) <= 90) & (np.abs(lon_v) <= 180)) | np.isnan(lat_v) | np.isnan(lon_v)
-    area_text = _text(frame, mapping.area, nulls=True)
-    no_point = ~given_v | ~numeric_v | bad_swap | zero | out_of_range
-    by_area = no_point & area_text.ne("").to_numpy(dtype=bool)
-    empty = "the GPS/latitude/longitude fields" + (f" and the area column {mapping.area!r}" if mapping.area else "")
-    reject(
-        ~given_v & ~by_area,
-        "missing_location",
-        lambda i: f"No location: {empty} are empty. Add the point (or the area) and upload the row again.",
+    lat_v, lon_v, area_codes, closest_areas = _check_location(
+        outcomes, frame, redacted, mapping, areas=areas, index=index, snap_m=snap_m
     )
-    reject(
-        ~numeric_v & ~by_area,
-        "invalid_coordinates",
-        lambda i: (
-            f"Location {location_text()[i]!r} is not a pair of numbers; use decimal degrees such as -34.05, 18.65."
-        ),
-    )
-    reject(
-        bad_swap & ~by_area,
-        "invalid_coordinates",
-        lambda i: (
-            f"Location {location_text()[i]!r} has a latitude beyond 90, and read the other way round it is "
-            "still outside every stored area, so it is not simply swapped; check both numbers and upload the "
-            "row again."
-        ),
-    )
-    flags[swap_now & ~bad_swap & ~by_area & (status == ACCEPTED)] |= WARNING_BITS["swapped_coordinates"]
-    reject(
-        zero & ~by_area,
-        "invalid_coordinates",
-        lambda i: "Location 0, 0 is a GPS placeholder, not a real place; record the point again and re-upload.",
-    )
-    reject(
-        out_of_range & ~by_area,
-        "invalid_coordinates",
-        lambda i: (
-            f"Location {location_text()[i]!r} is out of range (latitude must be -90..90, longitude "
-            "-180..180); check for a missing decimal point or swapped columns."
-        ),
-    )
-    lat_v[by_area], lon_v[by_area] = np.nan, np.nan
-    area_codes, closest_areas = _place_by_area(
-        by_area & (status == ACCEPTED), area_text, _text(redacted, mapping.area), areas, reject
-    )
-    flags[pd.notna(area_codes) & (status == ACCEPTED)] |= WARNING_BITS["placed_by_area"]
-
     # 3. Date, falling back to the submission time when the incident date is empty (or "n/a").
-    date_text = _text(frame, mapping.date)
-    fmt = resolve_date_format(date_text, date_format, row_numbers=row_number, column=mapping.date)
-    occurred, date_missing = parse_dates(date_text, date_format=fmt, now=now)
-    unread = np.flatnonzero(occurred.isna().to_numpy() & ~date_missing.to_numpy())
-    if len(unread):  # "n/a" and the like are no date, not a bad one (looked for only where no date was read)
-        date_missing.iloc[unread] = date_text.iloc[unread].str.lower().isin(NULL_MARKERS).to_numpy()
-    if mapping.fallback_date and date_missing.any():
-        rows_missing = date_missing[date_missing].index
-        # Kobo's _submission_time is the server's UTC clock written without a zone.
-        zone = "UTC" if mapping.fallback_date.rsplit("/", 1)[-1].lower() == "_submission_time" else None
-        # Submission times are ISO; any other form of them is read day first, never refused.
-        fallback_text = _text(frame, mapping.fallback_date).loc[rows_missing]
-        fallback, _ = parse_dates(fallback_text, timezone=zone, date_format=DateFormat("dmy"), now=now)
-        use_fallback = pd.Series(False, index=frame.index)
-        use_fallback.loc[rows_missing] = fallback.notna().to_numpy()
-        occurred = occurred.copy()
-        occurred.loc[use_fallback] = fallback[fallback.notna()].to_numpy()
-        date_missing = date_missing & ~use_fallback
-        flags[use_fallback.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
-    date_missing_v = date_missing.to_numpy(dtype=bool)
-    flags[date_missing_v & (status == ACCEPTED)] |= WARNING_BITS["missing_date"]
-    date_values = functools.cache(lambda: _text(redacted, mapping.date).to_numpy(dtype=object))
-    earliest = pd.Timestamp(settings.SETTINGS.earliest_date, tz="UTC")
-    invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
-    if fmt.pattern:
-        expected = f"does not fit the date format {fmt.pattern!r} chosen for this file"
-        advice = "fix the row, or choose the date format that fits the file"
-        order = f"the file's dates are read with {fmt.describe()}"
-    else:
-        expected = "is not a date AreaSafe can read"
-        advice = f"this file's dates are read {fmt.describe()}; write it that way or as yyyy-mm-dd"
-        order = f"this file's dates are read {fmt.describe()}"
-    reject(
-        invalid_date,
-        "invalid_date",
-        lambda i: f"Date {date_values()[i]!r} {expected} (or is before {settings.SETTINGS.earliest_date}); {advice}.",
-    )
-    latest = now + pd.Timedelta(hours=settings.SETTINGS.future_tolerance_hours)
-    future = (occurred > latest).fillna(False).to_numpy(dtype=bool)
-    reject(
-        future,
-        "future_date",
-        lambda i: f"Date {date_values()[i]!r} is in the future; check the year, and the order: {order}.",
-    )
-    if fmt.guessed:  # every date in the file reads both ways: say which rows the day-first guess decided
-        flags[ambiguous_dates(date_text) & (status == ACCEPTED)] |= WARNING_BITS["ambiguous_date_order"]
-
+    occurred = _check_dates(outcomes, frame, redacted, mapping, date_format=date_format, now=now, row_number=row_number)
     # 4. Category through the taxonomy (unknown terms become 'other', sensitive, with a warning).
-    #    Sensitivity fails closed: wording that names a sensitive offence, in the raw category or the
-    #    description, makes the row sensitive whatever category it maps to (an override cannot undo it).
-    raw_category = _text(frame, mapping.category)
-    overrides = {k.strip().lower(): v for k, v in mapping.category_overrides.items()}
-    category, sensitive, unknown = taxonomy.map_series(raw_category)
-    if overrides:
-        lowered = raw_category.str.lower()
-        for term, code in overrides.items():
-            hit = lowered.eq(term).to_numpy(dtype=bool)
-            category[hit] = code
-            sensitive[hit] = code in taxonomy.sensitive_codes or sensitive_wording(term) is not None
-            unknown[hit] = False
-    flags[unknown.to_numpy(dtype=bool) & (status == ACCEPTED)] |= WARNING_BITS["unknown_category"]
-    flags[redacted_flag.to_numpy(dtype=bool) & (status != DUPLICATE)] |= WARNING_BITS["redacted_pii"]
+    category, sensitive = _map_categories(outcomes, frame, mapping, taxonomy)
+    outcomes.flags[redacted_flag.to_numpy(dtype=bool) & (outcomes.status != DUPLICATE)] |= WARNING_BITS["redacted_pii"]
 
     description = redacted[mapping.description] if mapping.description in redacted.columns else None
     if description is not None:
         # the text as stored (after PII redaction), so a later re-classification reads the same words
         sensitive |= sensitive_wording_mask(description)
-    accepted = status == ACCEPTED
+    accepted = outcomes.status == ACCEPTED
     idx = np.flatnonzero(accepted)
     incidents = pd.DataFrame(
         {
@@ -538,15 +404,296 @@ def validate_incidents(
     )
     incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True)
 
-    rejected_idx = np.flatnonzero(status == REJECTED)
+    rejected_idx = np.flatnonzero(outcomes.status == REJECTED)
     rejections = rejection_rows(
-        row_number[rejected_idx], reason[rejected_idx], message[rejected_idx], org=org, raw=raw_lines.take(rejected_idx)
+        row_number[rejected_idx],
+        outcomes.reason[rejected_idx],
+        outcomes.message[rejected_idx],
+        org=org,
+        raw=raw_lines.take(rejected_idx),
     )
     rows = pd.DataFrame(
-        {"row_number": row_number, "status": status, "reason": reason, "message": message, "flags": flags}
+        {
+            "row_number": row_number,
+            "status": outcomes.status,
+            "reason": outcomes.reason,
+            "message": outcomes.message,
+            "flags": outcomes.flags,
+        }
     )
     validated = Validated(incidents, rejections, rows, notes=list(raw.notes), closest_areas=closest_areas)
     return _with_malformed(validated, raw, org, personal=mapping.personal)
+
+
+def _as_utc(now: pd.Timestamp) -> pd.Timestamp:
+    """``now`` in UTC; a time without a zone is read as UTC."""
+    return now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+
+
+def _dedupe_keys(
+    frame: pd.DataFrame,
+    redacted: pd.DataFrame,
+    redacted_flag: pd.Series,
+    raw_lines: pa.Array,
+    mapping: ColumnMapping,
+    *,
+    prefix: str,
+) -> tuple[pd.Series, np.ndarray, pd.Series]:
+    """Each row's external id, whether it has a usable one, and its dedupe key.
+
+    Rows without an id, or whose id held personal data, are keyed by a hash of their (redacted)
+    content: still the same key when the same file comes again, and no personal data in it.
+    """
+    external_id = _text(redacted, mapping.id)
+    has_id = external_id.ne("").to_numpy(dtype=bool)
+    if mapping.id is not None and redacted_flag.any():
+        has_id &= external_id.eq(_text(frame, mapping.id)).to_numpy(dtype=bool)
+    dedupe = (prefix + "id:" + external_id).reset_index(drop=True)
+    no_id = np.flatnonzero(~has_id)
+    if len(no_id):
+        hashes = _hash(raw_lines.take(no_id).to_pylist())
+        dedupe.iloc[no_id] = [prefix + "row:" + h for h in hashes]
+    return external_id, has_id, dedupe
+
+
+def _repeated_keys(dedupe_key: np.ndarray, key_hashes: np.ndarray, seen: set[str] | None) -> np.ndarray:
+    """Which keys appeared earlier in this part, or in an earlier part (``seen``)."""
+    # Equal keys have equal hashes, so no repeated hash means no repeated key (the usual case, and
+    # cheaper to find out than with strings); otherwise the strings decide, so a hash collision changes nothing.
+    repeated = pd.Series(key_hashes).duplicated().to_numpy(dtype=bool, copy=True)
+    if repeated.any():
+        repeated = pd.Series(dedupe_key, dtype=object).duplicated().to_numpy(dtype=bool, copy=True)
+    keys = dedupe_key.tolist()
+    if seen is not None and not seen.isdisjoint(keys):
+        # a C loop (100k keys: 0.01 s); the usual answer spares the per-row one
+        repeated |= np.fromiter((key in seen for key in keys), bool, len(keys))
+    return repeated
+
+
+def _mark_repeats(
+    outcomes: _Outcomes,
+    dedupe: pd.Series,
+    has_id: np.ndarray,
+    *,
+    seen: set[str] | None,
+    keep_identical_rows: bool,
+) -> np.ndarray:
+    """Mark rows repeated in the file as duplicates (step 1), numbering kept identical rows'
+    ``dedupe`` keys in place; returns the hash of each row's final key."""
+    dedupe_key = dedupe.to_numpy(dtype=object)  # Python strings, for the set of keys seen so far
+    key_hashes = _key_hashes(dedupe_key)
+    repeated = _repeated_keys(dedupe_key, key_hashes, seen)
+    identical = repeated & ~has_id
+    if keep_identical_rows and identical.any():
+        _number_copies(dedupe, identical, taken=set(dedupe_key.tolist()) | (seen or set()))
+        dedupe_key = dedupe.to_numpy(dtype=object)
+        key_hashes = _key_hashes(dedupe_key)
+        repeated &= ~identical
+        outcomes.flags[identical] |= WARNING_BITS["identical_row"]
+    else:
+        outcomes.flags[identical] |= WARNING_BITS["identical_row_dropped"]
+    if seen is not None:
+        seen.update(dedupe_key.tolist())
+    outcomes.status[repeated] = DUPLICATE
+    outcomes.reason[repeated] = "repeated_in_file"
+    outcomes.message[repeated] = "The same record appears earlier in this file; only the first copy is kept."
+    outcomes.message[identical & repeated] = (
+        "This row is identical to an earlier row of the file and has no record id, so it was dropped as a copy. "
+        "If identical rows are separate events (people searched together, say), upload the file again keeping "
+        "identical rows."
+    )
+    return key_hashes
+
+
+def _unswap(
+    lat_v: np.ndarray, lon_v: np.ndarray, index: AreaIndex | None, snap_m: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Latitudes and longitudes with swapped pairs put right, which rows were swapped, and which of
+    those land in no stored area (nor within ``snap_m`` metres of one) read either way round.
+
+    A latitude beyond +-90 with a longitude that would be a valid latitude reads as swapped; with areas
+    loaded, only if the swapped point lands in (or within the snap distance of) one of them.
+    """
+    swap_now = (np.abs(lat_v) > 90) & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
+    lat_v, lon_v = np.where(swap_now, lon_v, lat_v), np.where(swap_now, lat_v, lon_v)
+    bad_swap = np.zeros(len(lat_v), bool)
+    if index is not None and swap_now.any():
+        rows = np.flatnonzero(swap_now)
+        bad_swap[rows] = ~lands_in_areas(lon_v[rows], lat_v[rows], index, snap_m=snap_m)
+    return lat_v, lon_v, swap_now, bad_swap
+
+
+def _check_location(
+    outcomes: _Outcomes,
+    frame: pd.DataFrame,
+    redacted: pd.DataFrame,
+    mapping: ColumnMapping,
+    *,
+    areas: AreaMatcher | None,
+    index: AreaIndex | None,
+    snap_m: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[str, int]]]:
+    """Step 2: reject rows with no usable point and no area to place them by; return each row's
+    latitude and longitude (missing where placed by area), area code and the closest-name reads."""
+    lat, lon, given, numeric = _coordinates(frame, mapping)
+    given_v, numeric_v = given.to_numpy(dtype=bool), numeric.to_numpy(dtype=bool)
+    # The text of a row's location is only needed to explain a rejection: made on first use.
+    location_text = functools.cache(lambda: _location_text(redacted, mapping))
+    lat_v, lon_v, swap_now, bad_swap = _unswap(lat.to_numpy(dtype=float), lon.to_numpy(dtype=float), index, snap_m)
+    zero = (np.abs(lat_v) < 1e-9) & (np.abs(lon_v) < 1e-9)
+    out_of_range = ~((np.abs(lat_v) <= 90) & (np.abs(lon_v) <= 180)) | np.isnan(lat_v) | np.isnan(lon_v)
+    area_text = _text(frame, mapping.area, nulls=True)
+    no_point = ~given_v | ~numeric_v | bad_swap | zero | out_of_range
+    by_area = no_point & area_text.ne("").to_numpy(dtype=bool)
+    empty = "the GPS/latitude/longitude fields" + (f" and the area column {mapping.area!r}" if mapping.area else "")
+    reject = outcomes.reject
+    reject(
+        ~given_v & ~by_area,
+        "missing_location",
+        lambda i: f"No location: {empty} are empty. Add the point (or the area) and upload the row again.",
+    )
+    reject(
+        ~numeric_v & ~by_area,
+        "invalid_coordinates",
+        lambda i: (
+            f"Location {location_text()[i]!r} is not a pair of numbers; use decimal degrees such as -34.05, 18.65."
+        ),
+    )
+    reject(
+        bad_swap & ~by_area,
+        "invalid_coordinates",
+        lambda i: (
+            f"Location {location_text()[i]!r} has a latitude beyond 90, and read the other way round it is "
+            "still outside every stored area, so it is not simply swapped; check both numbers and upload the "
+            "row again."
+        ),
+    )
+    outcomes.warn(swap_now & ~bad_swap & ~by_area, "swapped_coordinates")
+    reject(
+        zero & ~by_area,
+        "invalid_coordinates",
+        lambda i: "Location 0, 0 is a GPS placeholder, not a real place; record the point again and re-upload.",
+    )
+    reject(
+        out_of_range & ~by_area,
+        "invalid_coordinates",
+        lambda i: (
+            f"Location {location_text()[i]!r} is out of range (latitude must be -90..90, longitude "
+            "-180..180); check for a missing decimal point or swapped columns."
+        ),
+    )
+    lat_v[by_area], lon_v[by_area] = np.nan, np.nan
+    area_codes, closest_areas = _place_by_area(
+        by_area & (outcomes.status == ACCEPTED), area_text, _text(redacted, mapping.area), areas, reject
+    )
+    outcomes.warn(pd.notna(area_codes), "placed_by_area")
+    return lat_v, lon_v, area_codes, closest_areas
+
+
+def _fall_back_dates(
+    outcomes: _Outcomes,
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    occurred: pd.Series,
+    date_missing: pd.Series,
+    *,
+    now: pd.Timestamp,
+) -> tuple[pd.Series, pd.Series]:
+    """Fill the rows with no incident date from the mapping's fallback (submission time) column,
+    flagged ``missing_date``; returns the dates and which rows still have none."""
+    rows_missing = date_missing[date_missing].index
+    # Kobo's _submission_time is the server's UTC clock written without a zone.
+    zone = "UTC" if mapping.fallback_date.rsplit("/", 1)[-1].lower() == "_submission_time" else None
+    # Submission times are ISO; any other form of them is read day first, never refused.
+    fallback_text = _text(frame, mapping.fallback_date).loc[rows_missing]
+    fallback, _ = parse_dates(fallback_text, timezone=zone, date_format=DateFormat("dmy"), now=now)
+    use_fallback = pd.Series(False, index=frame.index)
+    use_fallback.loc[rows_missing] = fallback.notna().to_numpy()
+    occurred = occurred.copy()
+    occurred.loc[use_fallback] = fallback[fallback.notna()].to_numpy()
+    date_missing = date_missing & ~use_fallback
+    outcomes.warn(use_fallback.to_numpy(dtype=bool), "missing_date")
+    return occurred, date_missing
+
+
+def _date_advice(fmt: DateFormat) -> tuple[str, str, str]:
+    """What a date that cannot be read does wrong, what to do about it, and the order dates are read in."""
+    if fmt.pattern:
+        expected = f"does not fit the date format {fmt.pattern!r} chosen for this file"
+        advice = "fix the row, or choose the date format that fits the file"
+        order = f"the file's dates are read with {fmt.describe()}"
+    else:
+        expected = "is not a date AreaSafe can read"
+        advice = f"this file's dates are read {fmt.describe()}; write it that way or as yyyy-mm-dd"
+        order = f"this file's dates are read {fmt.describe()}"
+    return expected, advice, order
+
+
+def _check_dates(
+    outcomes: _Outcomes,
+    frame: pd.DataFrame,
+    redacted: pd.DataFrame,
+    mapping: ColumnMapping,
+    *,
+    date_format: str | DateFormat,
+    now: pd.Timestamp,
+    row_number: np.ndarray,
+) -> pd.Series:
+    """Step 3: each row's date, falling back to the submission time when the incident date is empty
+    (or "n/a"); unreadable, too early and future dates are rejected."""
+    date_text = _text(frame, mapping.date)
+    fmt = resolve_date_format(date_text, date_format, row_numbers=row_number, column=mapping.date)
+    occurred, date_missing = parse_dates(date_text, date_format=fmt, now=now)
+    unread = np.flatnonzero(occurred.isna().to_numpy() & ~date_missing.to_numpy())
+    if len(unread):  # "n/a" and the like are no date, not a bad one (looked for only where no date was read)
+        date_missing.iloc[unread] = date_text.iloc[unread].str.lower().isin(NULL_MARKERS).to_numpy()
+    if mapping.fallback_date and date_missing.any():
+        occurred, date_missing = _fall_back_dates(outcomes, frame, mapping, occurred, date_missing, now=now)
+    date_missing_v = date_missing.to_numpy(dtype=bool)
+    outcomes.warn(date_missing_v, "missing_date")
+    # The text of a row's date is only needed to explain a rejection: made on first use.
+    date_values = functools.cache(lambda: _text(redacted, mapping.date).to_numpy(dtype=object))
+    earliest = pd.Timestamp(settings.SETTINGS.earliest_date, tz="UTC")
+    invalid_date = (~date_missing_v & occurred.isna().to_numpy()) | (occurred < earliest).fillna(False).to_numpy()
+    expected, advice, order = _date_advice(fmt)
+    outcomes.reject(
+        invalid_date,
+        "invalid_date",
+        lambda i: f"Date {date_values()[i]!r} {expected} (or is before {settings.SETTINGS.earliest_date}); {advice}.",
+    )
+    latest = now + pd.Timedelta(hours=settings.SETTINGS.future_tolerance_hours)
+    future = (occurred > latest).fillna(False).to_numpy(dtype=bool)
+    outcomes.reject(
+        future,
+        "future_date",
+        lambda i: f"Date {date_values()[i]!r} is in the future; check the year, and the order: {order}.",
+    )
+    if fmt.guessed:  # every date in the file reads both ways: say which rows the day-first guess decided
+        outcomes.warn(ambiguous_dates(date_text), "ambiguous_date_order")
+    return occurred
+
+
+def _map_categories(
+    outcomes: _Outcomes, frame: pd.DataFrame, mapping: ColumnMapping, taxonomy: Taxonomy
+) -> tuple[pd.Series, pd.Series]:
+    """Step 4: each row's category and sensitivity through the taxonomy and the mapping's overrides;
+    unknown terms become 'other', sensitive, flagged ``unknown_category``.
+
+    Sensitivity fails closed: wording that names a sensitive offence, in the raw category or the
+    description, makes the row sensitive whatever category it maps to (an override cannot undo it).
+    """
+    raw_category = _text(frame, mapping.category)
+    overrides = {k.strip().lower(): v for k, v in mapping.category_overrides.items()}
+    category, sensitive, unknown = taxonomy.map_series(raw_category)
+    if overrides:
+        lowered = raw_category.str.lower()
+        for term, code in overrides.items():
+            hit = lowered.eq(term).to_numpy(dtype=bool)
+            category[hit] = code
+            sensitive[hit] = code in taxonomy.sensitive_codes or sensitive_wording(term) is not None
+            unknown[hit] = False
+    outcomes.warn(unknown.to_numpy(dtype=bool), "unknown_category")
+    return category, sensitive
 
 
 def _number_copies(dedupe: pd.Series, copies: np.ndarray, *, taken: set[str]) -> None:

@@ -93,23 +93,7 @@ def ingest_assets(
             f"--abcd-category must be one of {', '.join(schemas.ABCD_CATEGORIES)}; got {abcd_category!r}"
         )
     table, geoms, content = read_register(path, data)
-    columns = [c for c in table.columns if c != ROW_NUMBER]
-    is_school_list = {"NatEmis", "Institution_Name"} <= set(columns)
-    if is_school_list:
-        abcd_category = abcd_category or "institutions"
-    fields = {
-        role: explicit_or_first(columns, names, name_field if role == "name" else None, option="--name-field")
-        for role, names in _ASSET_FIELDS.items()
-    }
-    if is_school_list:
-        fields.update(name="Institution_Name", external_id="NatEmis", type="Phase", custodian="Sector")
-        fields["abcd_category"] = None
-    if fields["name"] is None:
-        raise UnusableFileError(f"{path.name}: no name column found; use --name-field. Columns: {', '.join(columns)}")
-    if fields["abcd_category"] is None and abcd_category is None:
-        raise UnusableFileError(
-            f"{path.name}: no abcd_category column; pass --abcd-category ({', '.join(schemas.ABCD_CATEGORIES)})."
-        )
+    fields, abcd_category = _asset_fields(table, path, abcd_category=abcd_category, name_field=name_field)
 
     def col(role: str) -> pd.Series:
         c = fields[role]
@@ -149,6 +133,32 @@ def ingest_assets(
     bad = np.flatnonzero(~ok)
     messages = [_asset_message(r, names.iat[i]) for i, r in zip(bad, reasons[bad], strict=True)]
     return commit_file(store, "assets", path, content, table, ok, reasons, messages, user=user, org=org, assets=assets)
+
+
+def _asset_fields(
+    table: pd.DataFrame, path: Path, *, abcd_category: str | None, name_field: str | None
+) -> tuple[dict[str, str | None], str | None]:
+    """The column of each role of an asset file, and the ABCD category for rows without one (the DBE
+    school master list is recognised: its columns, and ``institutions``); refused without a name
+    column, or with neither an ABCD column nor a category given."""
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    is_school_list = {"NatEmis", "Institution_Name"} <= set(columns)
+    if is_school_list:
+        abcd_category = abcd_category or "institutions"
+    fields = {
+        role: explicit_or_first(columns, names, name_field if role == "name" else None, option="--name-field")
+        for role, names in _ASSET_FIELDS.items()
+    }
+    if is_school_list:
+        fields.update(name="Institution_Name", external_id="NatEmis", type="Phase", custodian="Sector")
+        fields["abcd_category"] = None
+    if fields["name"] is None:
+        raise UnusableFileError(f"{path.name}: no name column found; use --name-field. Columns: {', '.join(columns)}")
+    if fields["abcd_category"] is None and abcd_category is None:
+        raise UnusableFileError(
+            f"{path.name}: no abcd_category column; pass --abcd-category ({', '.join(schemas.ABCD_CATEGORIES)})."
+        )
+    return fields, abcd_category
 
 
 def _asset_message(reason: str, name: str) -> str:

@@ -84,9 +84,34 @@ def read_boundaries(
     if kind not in schemas.AREA_KINDS:
         raise MappingError(f"--kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
     frame = read_vector(path, layer=layer, polygons=True)
+    features_read = len(frame)
+    polygons = _polygon_rows(frame, path)
+    not_areas = frame[~polygons]
+    frame = frame[polygons]
+    code_col = _field(frame, code_field, _CODE_FIELDS, "code")
+    codes, names = _codes_and_names(frame, kind, code_col, _name_field(frame, name_field, code_col))
+    geoms, repaired = repair(frame.geometry)
+    notes = []
+    if repaired:
+        notes.append(f"repaired {len(repaired)} invalid geometries: {', '.join(str(names[i]) for i in repaired[:20])}")
+    areas = _area_frame(frame, codes, names, to_multipolygons(geoms), kind=kind, municipality=municipality)
+    if kind == "ward" and code_field is None:
+        areas = _ward_labels(frame, areas)
+    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
+    areas = _merge_shared_codes(areas, code_col, notes, warnings)
+    if len(not_areas):  # an overpass-turbo export mixes the polygons with points of interest
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in not_areas.geom_type.value_counts().items())
+        notes.append(f"Left aside {len(not_areas):,} features that are not areas ({kinds}): boundaries are polygons.")
+    areas.attrs["features_read"] = features_read
+    areas.attrs["not_areas"] = not_areas
+    areas.attrs["polygons"] = polygons
+    return areas, warnings, notes
+
+
+def _polygon_rows(frame: gpd.GeoDataFrame, path: str | Path) -> np.ndarray:
+    """Which features are polygons; a file with no features, or no polygons, is refused."""
     if not len(frame):
         raise UnusableFileError(f"{Path(path).name} has no features with a geometry.")
-    features_read = len(frame)
     polygons = frame.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if not polygons.any():
         kinds = ", ".join(sorted(set(frame.geom_type)))
@@ -94,12 +119,15 @@ def read_boundaries(
             f"{Path(path).name} holds no areas, only {kinds} features: boundaries are polygons. Points of "
             "interest go in with 'areasafe ingest assets', incident points with 'areasafe ingest incidents'."
         )
-    not_areas = frame[~polygons]
-    frame = frame[polygons]
-    code_col = _field(frame, code_field, _CODE_FIELDS, "code")
-    name_col = _name_field(frame, name_field, code_col)
-    pop_col = _field(frame, None, _POP_FIELDS, "population")
-    muni_col = _field(frame, None, _MUNI_FIELDS, "municipality")
+    return polygons
+
+
+def _codes_and_names(
+    frame: gpd.GeoDataFrame, kind: str, code_col: str | None, name_col: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each area's code and name: from their columns, a code made from the name when there is no
+    code column, ``PRE-3`` (kind and feature number) when there is no code, "Unnamed area ..." when
+    there is no name."""
     names = frame[name_col].astype("object") if name_col else pd.Series(None, index=frame.index, dtype=object)
     names = names.where(names.notna() & names.astype(str).str.strip().ne(""), None)
     if name_col == code_col or (name_col and leaf(name_col) == "id"):
@@ -111,10 +139,22 @@ def read_boundaries(
     codes[missing] = [f"{kind[:3].upper()}-{i + 1}" for i in np.flatnonzero(missing)]
     names = names.to_numpy(dtype=object).copy()
     names[pd.isna(names)] = [f"Unnamed area {c}" for c in codes[pd.isna(names)]]
-    geoms, repaired = repair(frame.geometry)
-    notes = []
-    if repaired:
-        notes.append(f"repaired {len(repaired)} invalid geometries: {', '.join(str(names[i]) for i in repaired[:20])}")
+    return codes, names
+
+
+def _area_frame(
+    frame: gpd.GeoDataFrame,
+    codes: np.ndarray,
+    names: np.ndarray,
+    geometry: gpd.GeoSeries,
+    *,
+    kind: str,
+    municipality: str | None,
+) -> gpd.GeoDataFrame:
+    """The areas in the ``areas`` shape, with population and municipality from their columns when
+    the file has them (``municipality``, when given, for every area)."""
+    pop_col = _field(frame, None, _POP_FIELDS, "population")
+    muni_col = _field(frame, None, _MUNI_FIELDS, "municipality")
     population = pd.to_numeric(frame[pop_col], errors="coerce") if pop_col else np.nan
     areas = gpd.GeoDataFrame(
         {
@@ -125,41 +165,40 @@ def read_boundaries(
             "population": population,
             "batch_id": None,
         },
-        geometry=to_multipolygons(geoms).to_numpy(),
+        geometry=geometry.to_numpy(),
         crs=schemas.STORE_CRS,
     )
     if municipality:
         areas["municipality"] = municipality
-    if kind == "ward" and code_field is None:
-        areas = _ward_labels(frame, areas)
+    return areas
+
+
+def _merge_shared_codes(
+    areas: gpd.GeoDataFrame, code_col: str | None, notes: list[str], warnings: dict[str, int]
+) -> gpd.GeoDataFrame:
+    """Merge the features that share a code into one area each (populations summed), noting each
+    code in ``notes`` and the features merged in ``warnings``."""
     duplicated = areas["code"].duplicated(keep=False)
-    warnings = {"repaired_geometry": len(repaired)} if repaired else {}
-    if duplicated.any():
-        notes.append(_merge_note(areas[duplicated], code_col))
-        warnings["merged_features"] = int(duplicated.sum())
-        parts = (
-            areas[duplicated]
-            .dissolve(
-                by="code",
-                aggfunc={
-                    "name": "first",
-                    "kind": "first",
-                    "municipality": "first",
-                    "population": "sum",
-                    "batch_id": "first",
-                },
-            )
-            .reset_index()
+    if not duplicated.any():
+        return areas
+    notes.append(_merge_note(areas[duplicated], code_col))
+    warnings["merged_features"] = int(duplicated.sum())
+    parts = (
+        areas[duplicated]
+        .dissolve(
+            by="code",
+            aggfunc={
+                "name": "first",
+                "kind": "first",
+                "municipality": "first",
+                "population": "sum",
+                "batch_id": "first",
+            },
         )
-        parts = parts.set_geometry(to_multipolygons(parts.geometry))
-        areas = pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
-    if len(not_areas):  # an overpass-turbo export mixes the polygons with points of interest
-        kinds = ", ".join(f"{n:,} {kind}" for kind, n in not_areas.geom_type.value_counts().items())
-        notes.append(f"Left aside {len(not_areas):,} features that are not areas ({kinds}): boundaries are polygons.")
-    areas.attrs["features_read"] = features_read
-    areas.attrs["not_areas"] = not_areas
-    areas.attrs["polygons"] = polygons
-    return areas, warnings, notes
+        .reset_index()
+    )
+    parts = parts.set_geometry(to_multipolygons(parts.geometry))
+    return pd.concat([areas[~duplicated], parts[areas.columns]], ignore_index=True)
 
 
 def _ward_labels(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

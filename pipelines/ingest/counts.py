@@ -306,22 +306,50 @@ def _match_notes(matched: dict, matcher: AreaMatcher, kind: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 def _read_counts(path: Path, content: bytes, *, area_field: str | None, category_col: str | None) -> _Long:
     if not area_field:
-        tables, start = [], 0
-        for sheet, grid in read_grid(path, data=content):
-            table = _published(grid, sheet, start=start)
-            if table is not None:
-                tables.append(table)
-                start += len(table.rows)
-        if tables:
-            return _Long(
-                pd.concat([t.rows for t in tables], ignore_index=True),
-                pd.concat([t.counts for t in tables], ignore_index=True),
-                "saps-tables",
-                [note for t in tables for note in t.notes],
-            )
+        published = _published_tables(path, content)
+        if published is not None:
+            return published
     raw = read_tabular(path, data=content)
     frame = raw.frame
     columns = [c for c in frame.columns if c != ROW_NUMBER]
+    area_col, category = _station_and_category(path, columns, area_field=area_field, category_col=category_col)
+    province = first([c for c in columns if c not in (area_col, category)], ("province", "prov"))
+    base = pd.DataFrame(
+        {
+            "_id": np.arange(len(frame)),
+            ROW_NUMBER: frame[ROW_NUMBER].to_numpy(),
+            "station": frame[area_col].astype(object).str.strip().to_numpy(),
+            "category": frame[category].astype(object).str.strip().to_numpy(),
+            "province": frame[province].astype(object).to_numpy() if province else None,
+            "raw": frame.drop(columns=[ROW_NUMBER]).astype(object).to_dict(orient="records"),
+        }
+    )
+    counts, layout = _period_counts(path, frame, columns, base["_id"].to_numpy())
+    return _Long(_with_blocks(base), counts, layout, [])
+
+
+def _published_tables(path: Path, content: bytes) -> _Long | None:
+    """Every sheet in SAPS's own table layout, as one set of rows and counts (None: no sheet is)."""
+    tables, start = [], 0
+    for sheet, grid in read_grid(path, data=content):
+        table = _published(grid, sheet, start=start)
+        if table is not None:
+            tables.append(table)
+            start += len(table.rows)
+    if not tables:
+        return None
+    return _Long(
+        pd.concat([t.rows for t in tables], ignore_index=True),
+        pd.concat([t.counts for t in tables], ignore_index=True),
+        "saps-tables",
+        [note for t in tables for note in t.notes],
+    )
+
+
+def _station_and_category(
+    path: Path, columns: list[str], *, area_field: str | None, category_col: str | None
+) -> tuple[str, str]:
+    """The station (area) column and the crime category column; a file without either is refused."""
     area_col = explicit_or_first(columns, AREA_NAMES, area_field, option="--area-field")
     if area_col is None:
         raise UnusableFileError(
@@ -339,36 +367,27 @@ def _read_counts(path: Path, content: bytes, *, area_field: str | None, category
             f"{path.name}: no crime category column found (looked for {', '.join(CATEGORY_NAMES)}); columns are: "
             f"{', '.join(columns)}. Name it with --category-col COLUMN."
         )
-    province = first([c for c in columns if c not in (area_col, category)], ("province", "prov"))
+    return area_col, category
+
+
+def _period_counts(path: Path, frame: pd.DataFrame, columns: list[str], ids: np.ndarray) -> tuple[pd.DataFrame, str]:
+    """The counts, one row per row ``_id`` and period, and the layout: a column per year
+    (``counts-wide``) or a period and a count column (``counts-long``); a file with neither is refused."""
     period_cols = [c for c in columns if financial_year(c) is not None]
     period = first(columns, ("period", "year", "financial_year"))
     count = first(columns, ("count", "counts", "incidents", "value", "number"))
-    base = pd.DataFrame(
-        {
-            "_id": np.arange(len(frame)),
-            ROW_NUMBER: frame[ROW_NUMBER].to_numpy(),
-            "station": frame[area_col].astype(object).str.strip().to_numpy(),
-            "category": frame[category].astype(object).str.strip().to_numpy(),
-            "province": frame[province].astype(object).to_numpy() if province else None,
-            "raw": frame.drop(columns=[ROW_NUMBER]).astype(object).to_dict(orient="records"),
-        }
-    )
     if period_cols:
-        counts = frame.assign(_id=base["_id"].to_numpy()).melt(
+        counts = frame.assign(_id=ids).melt(
             id_vars=["_id"], value_vars=period_cols, var_name="period", value_name="count"
         )
-        layout = "counts-wide"
-    elif period and count:
-        counts = pd.DataFrame(
-            {"_id": base["_id"].to_numpy(), "period": frame[period].to_numpy(), "count": frame[count].to_numpy()}
-        )
-        layout = "counts-long"
-    else:
-        raise UnusableFileError(
-            f"{path.name}: no year columns (like 2015/2016, 2015-2016 or 2015) and no period and count columns "
-            f"found; columns are: {', '.join(columns)}."
-        )
-    return _Long(_with_blocks(base), counts, layout, [])
+        return counts, "counts-wide"
+    if period and count:
+        counts = pd.DataFrame({"_id": ids, "period": frame[period].to_numpy(), "count": frame[count].to_numpy()})
+        return counts, "counts-long"
+    raise UnusableFileError(
+        f"{path.name}: no year columns (like 2015/2016, 2015-2016 or 2015) and no period and count columns "
+        f"found; columns are: {', '.join(columns)}."
+    )
 
 
 def _with_blocks(rows: pd.DataFrame) -> pd.DataFrame:
@@ -392,41 +411,68 @@ def _published(grid: list[list[str]], sheet: str | None, *, start: int = 0) -> _
         first_cell = cells[0] if cells else ""
         found = _TITLE.match(first_cell)
         if found:
-            title = (" ".join(found.group("name").split()), found.group("province"))
-            in_total = key(title[0]) in _TOTALS and not title[1]
-            if in_total:
-                totals.append(title[0])
+            title, in_total = _block_title(found, totals)
             periods = None
             continue
         if key(first_cell) in CATEGORY_NAMES:
-            header = [(j, c) for j, c in enumerate(cells) if j and financial_year(c) is not None]
-            periods = header or None
+            periods = _header_periods(cells)
             continue
         if title is None or periods is None or in_total or not first_cell:
             continue
-        values = {label: cells[j] if j < len(cells) else "" for j, label in periods}
-        if not any(v for v in values.values()):
+        values = _period_values(cells, periods)
+        if values is None:
             continue  # a section heading ("CONTACT CRIME ...") or a blank row
-        raw = {"station": title[0], "province": title[1], "category": first_cell, **values}
-        if sheet is not None:
-            raw = {"sheet": sheet, **raw}
-        rows.append(
-            {
-                "_id": start + len(rows),
-                ROW_NUMBER: i + 1,
-                "station": title[0],
-                "category": first_cell,
-                "province": title[1],
-                "raw": raw,
-            }
-        )
+        rows.append(_published_row(i + 1, title, first_cell, values, sheet, row_id=start + len(rows)))
         counts += [{"_id": start + len(rows) - 1, "period": label, "count": v} for label, v in values.items()]
     if not rows:
         return None
-    notes = []
-    if totals:
-        where = f" on sheet {sheet}" if sheet else ""
-        notes.append(
-            f"Left aside the total block{'s' if len(totals) > 1 else ''} {', '.join(totals)}{where}: not a station."
-        )
-    return _Long(_with_blocks(pd.DataFrame(rows)), pd.DataFrame(counts), "saps-tables", notes)
+    return _Long(_with_blocks(pd.DataFrame(rows)), pd.DataFrame(counts), "saps-tables", _totals_notes(totals, sheet))
+
+
+def _header_periods(cells: list[str]) -> list[tuple[int, str]] | None:
+    """The year columns (position and label) of a block's header row (None: it has none)."""
+    header = [(j, c) for j, c in enumerate(cells) if j and financial_year(c) is not None]
+    return header or None
+
+
+def _period_values(cells: list[str], periods: list[tuple[int, str]]) -> dict[str, str] | None:
+    """A category row's value under each year column (None: no values, a heading or a blank row)."""
+    values = {label: cells[j] if j < len(cells) else "" for j, label in periods}
+    if not any(v for v in values.values()):
+        return None
+    return values
+
+
+def _block_title(found: re.Match, totals: list[str]) -> tuple[tuple[str, str | None], bool]:
+    """A block's station and province from its title row, and whether it is a total block (then
+    its name is added to ``totals``)."""
+    title = (" ".join(found.group("name").split()), found.group("province"))
+    in_total = key(title[0]) in _TOTALS and not title[1]
+    if in_total:
+        totals.append(title[0])
+    return title, in_total
+
+
+def _published_row(
+    number: int, title: tuple[str, str | None], category: str, values: dict, sheet: str | None, *, row_id: int
+) -> dict:
+    """One category row of a station's block, with the copy of it kept as ``raw``."""
+    raw = {"station": title[0], "province": title[1], "category": category, **values}
+    if sheet is not None:
+        raw = {"sheet": sheet, **raw}
+    return {
+        "_id": row_id,
+        ROW_NUMBER: number,
+        "station": title[0],
+        "category": category,
+        "province": title[1],
+        "raw": raw,
+    }
+
+
+def _totals_notes(totals: list[str], sheet: str | None) -> list[str]:
+    """The note that the total blocks were left aside (none when there were none)."""
+    if not totals:
+        return []
+    where = f" on sheet {sheet}" if sheet else ""
+    return [f"Left aside the total block{'s' if len(totals) > 1 else ''} {', '.join(totals)}{where}: not a station."]

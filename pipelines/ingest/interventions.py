@@ -199,12 +199,7 @@ def ingest_status_updates(
     path = Path(path)
     content = read_bytes(path, data)
     table = read_tabular(path, data=content).frame
-    columns = [c for c in table.columns if c != ROW_NUMBER]
-    fields = {role: first(columns, names) for role, names in _UPDATE_FIELDS.items()}
-    for required in ("intervention", "status", "changed_at"):
-        if fields[required] is None:
-            names = " or ".join(_UPDATE_FIELDS[required][:2])
-            raise UnusableFileError(f"{path.name}: no {names} column found; columns are: {', '.join(columns)}")
+    fields = _update_fields(table, path)
 
     def col(role: str) -> pd.Series:
         c = fields[role]
@@ -216,32 +211,9 @@ def ingest_status_updates(
     ids = col("intervention").map(lambda v: v if v in known else by_name.get(v))
     status = col("status").map(normalise_status)
     changed_at, _ = parse_dates(col("changed_at"))
-    reasons = np.full(len(table), None, dtype=object)
-    messages = [""] * len(table)
-    log = store.read_table("intervention_log")
-    last_logged = pd.to_datetime(log["changed_at"], utc=True).groupby(log["intervention_id"]).max() if len(log) else {}
-    latest_in_file = changed_at.groupby(ids).transform("max") if ids.notna().any() else changed_at
-    current = dict(zip(stored["intervention_id"], stored["status"], strict=True))
-    for i in range(len(table)):
-        name, iid = col("intervention").iat[i], ids.iat[i]
-        if iid is None or pd.isna(iid):
-            reasons[i], messages[i] = "invalid_value", f"Intervention {name!r} is not in the register; add it first."
-        elif status.iat[i] is None or pd.isna(status.iat[i]):
-            reasons[i] = "invalid_value"
-            messages[i] = f"{name}: status must be one of {', '.join(schemas.INTERVENTION_STATUSES)}."
-        elif pd.isna(changed_at.iat[i]):
-            reasons[i] = "invalid_date"
-            messages[i] = f"{name}: changed_at {col('changed_at').iat[i]!r} is not a date; write it as YYYY-MM-DD."
-        elif (
-            changed_at.iat[i] == latest_in_file.iat[i]
-            and (iid not in last_logged or changed_at.iat[i] > last_logged[iid])
-            and status.iat[i] != current[iid]
-        ):
-            reasons[i] = "invalid_value"
-            messages[i] = (
-                f"{name}: this is the latest update but says {status.iat[i]!r} while the register says "
-                f"{current[iid]!r}; edit the intervention to change its status."
-            )
+    reasons, messages = _update_problems(
+        stored, store.read_table("intervention_log"), col("intervention"), ids, status, changed_at, col("changed_at")
+    )
     ok = pd.isna(reasons)
     updates = pd.DataFrame(
         {
@@ -266,6 +238,68 @@ def ingest_status_updates(
         org=org,
         intervention_log=updates,
     )
+
+
+def _update_fields(table: pd.DataFrame, path: Path) -> dict[str, str | None]:
+    """The column of each role of a status-update file; refused without an intervention, status or
+    date column."""
+    columns = [c for c in table.columns if c != ROW_NUMBER]
+    fields = {role: first(columns, names) for role, names in _UPDATE_FIELDS.items()}
+    for required in ("intervention", "status", "changed_at"):
+        if fields[required] is None:
+            names = " or ".join(_UPDATE_FIELDS[required][:2])
+            raise UnusableFileError(f"{path.name}: no {names} column found; columns are: {', '.join(columns)}")
+    return fields
+
+
+def _update_problems(
+    stored: pd.DataFrame,
+    log: pd.DataFrame,
+    names: pd.Series,
+    ids: pd.Series,
+    status: pd.Series,
+    changed_at: pd.Series,
+    dates: pd.Series,
+) -> tuple[np.ndarray, list[str]]:
+    """Each update's rejection reason (None: accepted) and message ("" when accepted)."""
+    reasons = np.full(len(ids), None, dtype=object)
+    messages = [""] * len(ids)
+    last_logged = pd.to_datetime(log["changed_at"], utc=True).groupby(log["intervention_id"]).max() if len(log) else {}
+    latest_in_file = changed_at.groupby(ids).transform("max") if ids.notna().any() else changed_at
+    current = dict(zip(stored["intervention_id"], stored["status"], strict=True))
+    for i in range(len(ids)):
+        problem = _update_problem(
+            names.iat[i],
+            ids.iat[i],
+            status.iat[i],
+            changed_at.iat[i],
+            dates.iat[i],
+            latest=latest_in_file.iat[i],
+            last_logged=last_logged,
+            current=current,
+        )
+        if problem is not None:
+            reasons[i], messages[i] = problem
+    return reasons, messages
+
+
+def _update_problem(
+    name: str, iid, status, changed_at, date_text: str, *, latest, last_logged, current: dict
+) -> tuple[str, str] | None:
+    """Why one update is rejected, and the message (None: it is accepted). The latest update of an
+    intervention, later than every logged one, must agree with the register's current status."""
+    if iid is None or pd.isna(iid):
+        return "invalid_value", f"Intervention {name!r} is not in the register; add it first."
+    if status is None or pd.isna(status):
+        return "invalid_value", f"{name}: status must be one of {', '.join(schemas.INTERVENTION_STATUSES)}."
+    if pd.isna(changed_at):
+        return "invalid_date", f"{name}: changed_at {date_text!r} is not a date; write it as YYYY-MM-DD."
+    if changed_at == latest and (iid not in last_logged or changed_at > last_logged[iid]) and status != current[iid]:
+        return "invalid_value", (
+            f"{name}: this is the latest update but says {status!r} while the register says "
+            f"{current[iid]!r}; edit the intervention to change its status."
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------------------

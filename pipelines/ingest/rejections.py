@@ -173,21 +173,32 @@ def unsplit_row(
     fields = [str(f) for f in fields]
     emptied = False
     if personal and any(name is None for name in names):
-        extra = max(len(fields) - len(header), 0)
-        inside = [f.count(delimiter or ",") for f in fields]
-        before = np.cumsum([0, *inside])  # delimiters inside the fields before each one
-        unsafe = {
-            i
-            for p, name in enumerate(names)
-            if name is None
-            for i in range(len(fields))
-            if i + before[i] >= p and i <= p + extra + before[-1]
-        }
-        unsafe |= {i for i, f in enumerate(fields) if "\n" in f or "\r" in f}
-        emptied = any(fields[i] and (i >= len(names) or names[i] is not None) for i in unsafe if i < len(fields))
+        unsafe = _unsafe_fields(fields, names, extra=max(len(fields) - len(header), 0), delimiter=delimiter)
+        emptied = _empties_others(fields, names, unsafe)
         fields = ["" if i in unsafe else f for i, f in enumerate(fields)]
     copy = {_UNPARSED: redact_text(json.dumps(fields, ensure_ascii=False)), _HEADER: names}
     return json.dumps(copy, ensure_ascii=False), emptied
+
+
+def _unsafe_fields(fields: list[str], names: list[str | None], *, extra: int, delimiter: str | None) -> set[int]:
+    """The fields a personal column's value (``None`` in ``names``) could have moved to, and those
+    holding a line break (see :func:`unsplit_row`)."""
+    inside = [f.count(delimiter or ",") for f in fields]
+    before = np.cumsum([0, *inside])  # delimiters inside the fields before each one
+    unsafe = {
+        i
+        for p, name in enumerate(names)
+        if name is None
+        for i in range(len(fields))
+        if i + before[i] >= p and i <= p + extra + before[-1]
+    }
+    unsafe |= {i for i, f in enumerate(fields) if "\n" in f or "\r" in f}
+    return unsafe
+
+
+def _empties_others(fields: list[str], names: list[str | None], unsafe: set[int]) -> bool:
+    """Whether emptying the ``unsafe`` fields empties a cell other than the personal columns' own."""
+    return any(fields[i] and (i >= len(names) or names[i] is not None) for i in unsafe if i < len(fields))
 
 
 def _record(text: object) -> dict:

@@ -157,46 +157,64 @@ def _by_reason(rows: pd.DataFrame) -> list[str]:
 
 
 def _warnings(prepared: PreparedIncidents, rows: pd.DataFrame) -> list[str]:
+    """One sentence per warning code the kept (not duplicate) rows carry, the usual codes first."""
     kept = rows[rows["status"] != DUPLICATE]
+    by_code = _rows_by_warning(kept)
+    order = [c for c in _FIRST if c in by_code] + [c for c in by_code if c not in _FIRST]
+    return [_warning_sentence(code, by_code[code], prepared, kept) for code in order]
+
+
+def _rows_by_warning(kept: pd.DataFrame) -> dict[str, list[int]]:
+    """The row numbers carrying each warning code, codes in the order first met."""
     by_code: dict[str, list[int]] = {}
     for number, codes in zip(kept["row_number"], kept["warnings"], strict=True):
         for code in codes:
             by_code.setdefault(code, []).append(int(number))
-    order = [c for c in _FIRST if c in by_code] + [c for c in by_code if c not in _FIRST]
-    out = []
-    for code in order:
-        numbers = by_code[code]
-        singular, plural = _VERBS.get(code, ("has", "have"))
-        subject = f"{rows_text(numbers).capitalize()} {singular if len(numbers) == 1 else plural}"
-        template = _WARNING_SENTENCES.get(code)
-        if code == "missing_date" and not prepared.mapping.fallback_date:
-            template = "{rows} no date of the incident; {They_lower} will be stored without one."
-        if template is None:
-            out.append(f"{rows_text(numbers).capitalize()}: {describe(code)}")
-            continue
-        terms = ""
-        if code == "unknown_category":
-            found = prepared.incidents.loc[prepared.incidents["row_number"].isin(numbers), "raw_category"]
-            distinct = list(dict.fromkeys(str(t) for t in found.dropna() if str(t).strip()))
-            if distinct:
-                terms = " (" + ", ".join(f"'{t}'" for t in distinct[:5]) + (", ..." if len(distinct) > 5 else "") + ")"
-        one = len(numbers) == 1
-        if code == "swapped_coordinates" and len(numbers) > 1 and len(numbers) == len(kept[kept["status"] == ACCEPTED]):
-            template += (
-                " Every row was: the latitude and longitude columns may be the wrong way round. If so, swap them "
-                "under 'Which column is which' (or in the file)."
-            )
-        out.append(
-            template.format(
-                rows=subject,
-                terms=terms,
-                They="It" if one else "They",
-                They_lower="it" if one else "they",
-                their="its" if one else "their",
-                these="this row" if one else "these rows",
-            )
+    return by_code
+
+
+def _warning_template(code: str, numbers: list[int], prepared: PreparedIncidents, kept: pd.DataFrame) -> str | None:
+    """The sentence template for ``code`` (None: no sentence, the code's description is used)."""
+    template = _WARNING_SENTENCES.get(code)
+    if code == "missing_date" and not prepared.mapping.fallback_date:
+        template = "{rows} no date of the incident; {They_lower} will be stored without one."
+    if template is None:
+        return None
+    if code == "swapped_coordinates" and len(numbers) > 1 and len(numbers) == len(kept[kept["status"] == ACCEPTED]):
+        template += (
+            " Every row was: the latitude and longitude columns may be the wrong way round. If so, swap them "
+            "under 'Which column is which' (or in the file)."
         )
-    return out
+    return template
+
+
+def _unknown_terms(code: str, numbers: list[int], prepared: PreparedIncidents) -> str:
+    """For ``unknown_category``, the first five distinct category terms of those rows in brackets."""
+    if code != "unknown_category":
+        return ""
+    found = prepared.incidents.loc[prepared.incidents["row_number"].isin(numbers), "raw_category"]
+    distinct = list(dict.fromkeys(str(t) for t in found.dropna() if str(t).strip()))
+    if not distinct:
+        return ""
+    return " (" + ", ".join(f"'{t}'" for t in distinct[:5]) + (", ..." if len(distinct) > 5 else "") + ")"
+
+
+def _warning_sentence(code: str, numbers: list[int], prepared: PreparedIncidents, kept: pd.DataFrame) -> str:
+    """The sentence about the rows ``numbers`` carrying the warning ``code``."""
+    template = _warning_template(code, numbers, prepared, kept)
+    if template is None:
+        return f"{rows_text(numbers).capitalize()}: {describe(code)}"
+    singular, plural = _VERBS.get(code, ("has", "have"))
+    subject = f"{rows_text(numbers).capitalize()} {singular if len(numbers) == 1 else plural}"
+    one = len(numbers) == 1
+    return template.format(
+        rows=subject,
+        terms=_unknown_terms(code, numbers, prepared),
+        They="It" if one else "They",
+        They_lower="it" if one else "they",
+        their="its" if one else "their",
+        these="this row" if one else "these rows",
+    )
 
 
 # --------------------------------------------------------------------------------------------------

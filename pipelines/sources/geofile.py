@@ -185,24 +185,12 @@ def pick_layer(source: str, layer: str | None, *, polygons: bool, label: str | N
     names = [str(name) for name, _ in layers]
     objects = _topojson_objects(source) if source.startswith("TopoJSON:") and len(names) > 1 else {}
     if layer is not None:
-        if layer in names:
-            return layer
-        if objects.get(layer) not in (None, "GeometryCollection") and _TOPOJSON_REST in names:
-            return _TOPOJSON_REST  # the object the user named, as GDAL reads it
-        known = ", ".join(_layer_words(n, objects) for n in names)
-        raise UnusableFileError(f"{label}: layer {layer!r} not found; its layers are: {known}")
+        return _named_layer(layer, names, objects, label)
     if len(names) <= 1:
         return names[0] if names else None
     if not polygons:
         return names[0]
-    candidates = []
-    for name, geom_type in layers:
-        kind = str(geom_type).lower()
-        if geom_type is None or not ("polygon" in kind or kind == "unknown"):
-            continue
-        features = _feature_count(source, str(name))
-        if features:
-            candidates.append((str(name), features))
+    candidates = _polygon_layers(source, layers)
     if len(candidates) <= 1:
         return candidates[0][0] if candidates else names[0]
     listed = ", ".join(f"{_layer_words(name, objects)} ({_features(n)})" for name, n in candidates)
@@ -211,6 +199,31 @@ def pick_layer(source: str, layer: str | None, *, polygons: bool, label: str | N
         f"{label} holds {len(candidates)} layers that could be the areas: {listed}. Nothing was loaded. "
         f"Choose one with --layer NAME, e.g. --layer {example}."
     )
+
+
+def _named_layer(layer: str, names: list[str], objects: dict[str, str], label: str) -> str:
+    """The layer the user named (a TopoJSON object as the layer GDAL reads it in); refused, with the
+    source's layers, when there is none by that name."""
+    if layer in names:
+        return layer
+    if objects.get(layer) not in (None, "GeometryCollection") and _TOPOJSON_REST in names:
+        return _TOPOJSON_REST  # the object the user named, as GDAL reads it
+    known = ", ".join(_layer_words(n, objects) for n in names)
+    raise UnusableFileError(f"{label}: layer {layer!r} not found; its layers are: {known}")
+
+
+def _polygon_layers(source: str, layers) -> list[tuple[str, int]]:
+    """The layers that may hold polygons and are not empty, each with its feature count (-1: not
+    counted)."""
+    candidates = []
+    for name, geom_type in layers:
+        kind = str(geom_type).lower()
+        if geom_type is None or not ("polygon" in kind or kind == "unknown"):
+            continue
+        features = _feature_count(source, str(name))
+        if features:
+            candidates.append((str(name), features))
+    return candidates
 
 
 def _features(n: int) -> str:

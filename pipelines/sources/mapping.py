@@ -549,16 +549,7 @@ def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> 
             continue
         if role not in valid:
             raise MappingError(f"unknown mapping key {role!r}; use one of {', '.join(sorted(valid))}")
-        if role in COLUMN_ROLES and value != "" and value not in columns:
-            close = [c for c in columns if key(c) == key(value) or leaf(c) == leaf(value)]
-            if len(close) == 1:
-                value = close[0]
-            else:
-                raise MappingError(
-                    f"--{role.replace('_', '-')}-col {value!r} is not a column of this file; "
-                    f"columns are: {', '.join(columns[:40])}"
-                )
-        changes[role] = (value or None) if role in COLUMN_ROLES else value
+        changes[role] = _override_value(role, value, columns)
     if "personal" in changes:
         changes["personal"] = tuple(changes["personal"])
     mapping = replace(mapping, **changes)
@@ -567,6 +558,22 @@ def apply_overrides(mapping: ColumnMapping, columns: list[str], **overrides) -> 
     # A column chosen for a role is never dropped as personal.
     chosen = {c for c in mapping.roles().values() if c}
     return replace(mapping, personal=tuple(c for c in mapping.personal if c not in chosen))
+
+
+def _override_value(role: str, value, columns: list[str]):
+    """The value an override sets: for a column role, the column named (or the one column whose
+    name matches it but for case, spacing or group path; ``None`` for an empty string)."""
+    if role not in COLUMN_ROLES:
+        return value
+    if value != "" and value not in columns:
+        close = [c for c in columns if key(c) == key(value) or leaf(c) == leaf(value)]
+        if len(close) != 1:
+            raise MappingError(
+                f"--{role.replace('_', '-')}-col {value!r} is not a column of this file; "
+                f"columns are: {', '.join(columns[:40])}"
+            )
+        value = close[0]
+    return value or None
 
 
 def load_mapping_file(path: str | Path) -> dict:

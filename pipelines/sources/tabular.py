@@ -142,6 +142,8 @@ def unpack(data: bytes, label: str, *, max_unzipped_bytes: int = MAX_UNZIPPED_BY
 
 
 def _table_member(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -> Unpacked:
+    """The one table an archive holds, with notes on what was left aside; refused when there is no
+    table, more than one main table, or the table is itself an archive."""
     members = [i for i in infos if not skipped_member(i.filename)]
     tables = [i for i in members if i.filename.lower().endswith(TABLE_SUFFIXES)]
     others = [i.filename for i in members if i not in tables]
@@ -150,34 +152,46 @@ def _table_member(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label:
             f"{label} holds no table (CSV or Excel) and no Shapefile, GeoJSON, GeoPackage or File Geodatabase; "
             "zip the file itself, or send it unzipped."
         )
-    notes: list[str] = []
-    chosen = tables[0]
-    if len(tables) > 1:
-        heads = {i.filename: _header_of(archive.read(i)) for i in tables}
-        repeats = [i for i in tables if is_repeat_table(heads[i.filename])]
-        mains = [i for i in tables if i not in repeats]
-        if len(mains) != 1:
-            names = ", ".join(i.filename for i in tables[:10])
-            raise UnusableFileError(
-                f"{label} holds {len(tables)} tables ({names}); AreaSafe reads one table per upload. "
-                "Upload the one that holds the incidents, on its own or zipped alone."
-            )
-        chosen = mains[0]
-        left = [f"{i.filename} ({_count_rows(archive.read(i)):,} rows)" for i in repeats]
-        tables_word = "tables" if len(left) > 1 else "table"
-        notes.append(
-            f"left aside the repeat-group {tables_word} {', '.join(left)}: one row per repeated answer of a "
-            "submission, not submissions"
-        )
+    chosen, notes = _main_table(archive, tables, label)
     if others:
-        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-        notes.append(f"left aside {len(others)} other file{'s' if len(others) != 1 else ''} in {label}: {shown}")
+        notes.append(_others_note(others, label))
     table = archive.read(chosen)
     if is_gzip(table) or (is_zip(table) and not is_workbook(table)):
         raise UnusableFileError(
             f"{label}: {chosen.filename} is itself an archive inside the archive; unpack it and send the table itself."
         )
     return Unpacked(table, [f"read {chosen.filename} from {label}", *notes])
+
+
+def _main_table(
+    archive: zipfile.ZipFile, tables: list[zipfile.ZipInfo], label: str
+) -> tuple[zipfile.ZipInfo, list[str]]:
+    """The one table that is not a repeat group (Kobo's one row per repeated answer), and a note on
+    the repeat-group tables left aside; refused when that is not exactly one table."""
+    if len(tables) == 1:
+        return tables[0], []
+    heads = {i.filename: _header_of(archive.read(i)) for i in tables}
+    repeats = [i for i in tables if is_repeat_table(heads[i.filename])]
+    mains = [i for i in tables if i not in repeats]
+    if len(mains) != 1:
+        names = ", ".join(i.filename for i in tables[:10])
+        raise UnusableFileError(
+            f"{label} holds {len(tables)} tables ({names}); AreaSafe reads one table per upload. "
+            "Upload the one that holds the incidents, on its own or zipped alone."
+        )
+    left = [f"{i.filename} ({_count_rows(archive.read(i)):,} rows)" for i in repeats]
+    tables_word = "tables" if len(left) > 1 else "table"
+    note = (
+        f"left aside the repeat-group {tables_word} {', '.join(left)}: one row per repeated answer of a "
+        "submission, not submissions"
+    )
+    return mains[0], [note]
+
+
+def _others_note(others: list[str], label: str) -> str:
+    """The note naming the first five files of an archive that are not tables."""
+    shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    return f"left aside {len(others)} other file{'s' if len(others) != 1 else ''} in {label}: {shown}"
 
 
 def _header_of(data: bytes) -> list[str]:
@@ -422,37 +436,67 @@ def _all_text(table: pa.Table, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _read_delimited_slow(label: str, text: Text, delimiter: str, notes: list[str]) -> RawTable:
-    reader = csv.reader(io.StringIO(text.decode(), newline=""), delimiter=delimiter)
+@dataclass
+class _SlowRows:
+    """What the slow reader kept so far: rows and their numbers, malformed rows (number, JSON copy)
+    and the message of each malformed row that has its own."""
+
+    rows: list[list[str]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    messages: dict[int, str] = field(default_factory=dict)
+
+    def add(self, number: int, row: list[str], *, start: int, names: list[str], bad_bytes: bool) -> None:
+        """Keep row ``number`` (which starts on line ``start``), fitted to the header, or set it
+        aside as malformed; blank rows are skipped."""
+        if not any(cell.strip() for cell in row):
+            return
+        bad = _bad_byte_message(row, names, start) if bad_bytes else None
+        if bad:
+            row = [_BAD_BYTE.sub("\ufffd", cell) for cell in row]
+            self.malformed.append((number, json.dumps(row, ensure_ascii=False)))
+            self.messages[number] = bad
+            return
+        fitted = _fit_row(row, len(names))
+        if fitted is None:
+            self.malformed.append((number, json.dumps(row, ensure_ascii=False)))
+            return
+        self.rows.append(fitted)
+        self.numbers.append(number)
+
+
+def _fit_row(row: list[str], width: int) -> list[str] | None:
+    """``row`` with ``width`` cells: trailing empty cells dropped or added (None: it holds more
+    values than the header names)."""
+    if len(row) > width:
+        if any(cell.strip() for cell in row[width:]):
+            return None
+        return row[:width]  # trailing delimiters, as some Kobo exports write them
+    if len(row) < width:
+        return row + [""] * (width - len(row))  # spreadsheets drop trailing empty cells
+    return row
+
+
+def _slow_header(reader, label: str) -> list[str]:
+    """The header row (bytes that fit nothing shown as U+FFFD), checked; refused when there is none."""
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         raise UnusableFileError(f"{label} has no header row; the first line must name the columns.") from None
     header = [_BAD_BYTE.sub("\ufffd", h) for h in header]
     _check_header(label, header)
-    names = _unique_names(header)
-    rows, numbers, malformed, messages = [], [], [], {}
+    return header
+
+
+def _read_delimited_slow(label: str, text: Text, delimiter: str, notes: list[str]) -> RawTable:
+    reader = csv.reader(io.StringIO(text.decode(), newline=""), delimiter=delimiter)
+    names = _unique_names(_slow_header(reader, label))
+    read = _SlowRows()
     number, line, start = 1, reader.line_num, 2
     try:
         for number, row in enumerate(reader, start=2):
             start, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            bad = _bad_byte_message(row, names, start) if text.bad_bytes else None
-            if bad:
-                row = [_BAD_BYTE.sub("\ufffd", cell) for cell in row]
-                malformed.append((number, json.dumps(row, ensure_ascii=False)))
-                messages[number] = bad
-                continue
-            if len(row) > len(header):
-                if any(cell.strip() for cell in row[len(header) :]):
-                    malformed.append((number, json.dumps(row, ensure_ascii=False)))
-                    continue
-                row = row[: len(header)]  # trailing delimiters, as some Kobo exports write them
-            elif len(row) < len(header):
-                row = row + [""] * (len(header) - len(row))  # spreadsheets drop trailing empty cells
-            rows.append(row)
-            numbers.append(number)
+            read.add(number, row, start=start, names=names, bad_bytes=text.bad_bytes)
     except csv.Error:
         # The only errors left with newline="" are a cell over csv.field_size_limit() and a NUL byte.
         raise UnusableFileError(
@@ -460,6 +504,7 @@ def _read_delimited_slow(label: str, text: Text, delimiter: str, notes: list[str
             f'{csv.field_size_limit():,} characters or a NUL byte, usually a quote mark (") opened on that line '
             "and never closed. Fix the quotes on that line and upload the file again."
         ) from None
+    rows, numbers, messages = read.rows, read.numbers, read.messages
     if text.data.count(b'"') % 2 and rows and numbers[-1] == number and any("\n" in cell for cell in rows[-1]):
         raise UnusableFileError(
             f'{label}: the quote mark (") opened on line {start:,} is never closed, so every line after it '
@@ -480,7 +525,7 @@ def _read_delimited_slow(label: str, text: Text, delimiter: str, notes: list[str
         frame,
         encoding=text.encoding,
         delimiter=delimiter,
-        malformed=malformed,
+        malformed=read.malformed,
         notes=notes,
         malformed_messages=messages,
     )
