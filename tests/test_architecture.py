@@ -197,3 +197,16 @@ def test_the_architecture_document_names_every_module():
         if named not in text:
             missing.append(named)
     assert not missing, f"docs/ARCHITECTURE.md does not name {missing}"
+
+
+def test_no_function_is_more_complex_than_grade_c():
+    """Radon's cyclomatic complexity: every function in the core and the dashboard at C (20) or below."""
+    from radon.complexity import cc_rank, cc_visit
+
+    worst = []
+    for path in MODULES.values():
+        blocks = cc_visit(path.read_text())
+        for block in [*blocks, *(m for b in blocks for m in getattr(b, "methods", ()))]:
+            if cc_rank(block.complexity) not in "ABC":
+                worst.append(f"{path.relative_to(PROJECT_ROOT)}:{block.lineno} {block.name} {block.complexity}")
+    assert not worst, worst
