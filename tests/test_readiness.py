@@ -16,7 +16,11 @@ from tests._dashboard import running_dashboard
 
 def _ask() -> tuple[int, dict, str]:
     request = Request({"type": "http", "method": "GET", "path": readiness.READY, "headers": [], "query_string": b""})
-    response = asyncio.run(readiness.ready(request))
+    answers = []  # in a thread of its own: a browser test's Playwright may hold this thread's event loop
+    asker = threading.Thread(target=lambda: answers.append(asyncio.run(readiness.ready(request))))
+    asker.start()
+    asker.join()
+    response = answers[0]
     return response.status_code, json.loads(response.body), response.headers["cache-control"]
 
 
