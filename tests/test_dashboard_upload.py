@@ -74,14 +74,20 @@ def _dry_run_rows(at: AppTest):
     return next(d.value for d in at.dataframe if "Outcome" in d.value.columns)
 
 
-def test_mapping_correction_changes_the_dry_run(upload_store):
-    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
+def _survey_uploaded(store) -> AppTest:
+    """A planner's upload page with a Kobo survey of four rows uploaded and every row of its dry run shown."""
+    hood = store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
     at = AppTest.from_file(APP, default_timeout=60)
-    app_login(at, upload_store, "planner")
+    app_login(at, store, "planner")
     at.run()
     at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
     next(r for r in at.radio if r.label == "Show").set_value("All rows").run()
+    return at
+
+
+def test_mapping_correction_changes_the_dry_run(upload_store):
+    at = _survey_uploaded(upload_store)
     assert list(_dry_run_rows(at)["Type"]) == ["drug dealing", "stabbing", "broken street light", "gunshots"]
     category = next(s for s in at.selectbox if s.label == "Type of incident")
     assert category.value == "incident/incident_type"
@@ -104,15 +110,10 @@ def test_a_file_is_prepared_once_and_confirm_stores_the_dry_run_shown(upload_sto
 
     prepared, original = [], access.prepare_upload
     monkeypatch.setattr(access, "prepare_upload", lambda *a, **k: prepared.append(a[2]) or original(*a, **k))
-    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
-    at = AppTest.from_file(APP, default_timeout=60)
-    app_login(at, upload_store, "planner")
-    at.run()
-    at.switch_page("app_pages/upload.py").run()
-    at.file_uploader(key="u_file").set_value(("survey.csv", kobo_csv(hood), "text/csv")).run()
-    next(r for r in at.radio if r.label == "Show").set_value("All rows").run()
+    at = _survey_uploaded(upload_store)
     assert prepared == ["survey.csv"]  # the rerun reused the prepared file
     shown = {m.label: m.value for m in at.metric}
+    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
     other = tmp_path / "other.csv"  # meanwhile, another upload changes the store
     other.write_text(
         f"id,date,category,latitude,longitude,description\nx1,2025-10-01,Robbery,{hood.y},{hood.x},Taken\n"
