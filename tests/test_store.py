@@ -507,3 +507,50 @@ def test_a_deletion_and_its_tombstone_are_one_transaction(any_area_store, tmp_pa
     assert record["withdrawn_by"].tolist() == ["root"] and any_area_store.count("incidents") == 0
     logged = any_area_store.read_table("audit_log", where={"event": "delete_batch"})
     assert len(logged) == 1 and '"rows_deleted": 5' in logged["detail"].iloc[0]
+
+
+def test_a_writer_failing_while_it_finishes_the_batch_raises_instead_of_hanging():
+    """The writer thread takes the batch, then fails (say, on the month summary): the caller's finish()
+    gets the error. It used to wait for one more item that never came, and hung the upload."""
+    from pipelines.store.base import Batch, ThreadedWriter
+
+    def write_stream(items):
+        for item in items:
+            if isinstance(item, Batch):
+                raise ValueError("failed while finishing")
+        raise AssertionError("no batch")
+
+    writer = ThreadedWriter(write_stream, name="test-writer")
+    writer.add(incidents=pd.DataFrame({"a": [1]}))
+    outcome: list[BaseException] = []
+
+    def finish() -> None:
+        try:
+            writer.finish(Batch.__new__(Batch))
+        except ValueError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=finish, daemon=True)
+    caller.start()
+    caller.join(timeout=20)
+    assert not caller.is_alive(), "finish() hung"
+    assert [str(e) for e in outcome] == ["failed while finishing"]
+
+
+def test_the_month_summary_counted_while_writing_equals_a_recount_from_the_stored_rows(tmp_path):
+    """A batch's month summary is counted from its chunks as they are written, not read back: it must be
+    what counting the stored rows gives (duplicates already stored left out)."""
+    from pipelines.store import _gpkg_schema
+
+    store = open_store(tmp_path / "s.gpkg")
+    load_areas(store, tmp_path)
+    ingest_incidents(store, _csv(tmp_path, "a.csv", range(0, 6_000)), source="community", org="A")
+    second = ingest_incidents(store, _csv(tmp_path, "b.csv", range(3_000, 9_000)), source="community", org="A")
+    assert second.duplicates >= 3_000  # the stored half is skipped, and must not be counted again
+    written = store.incident_months().sort_values(list(store.incident_months().columns)).reset_index(drop=True)
+    with store._transaction() as conn:
+        _gpkg_schema.summarise(conn, None)
+    recounted = store.incident_months().sort_values(list(written.columns)).reset_index(drop=True)
+    store.close()
+    assert written["incidents"].sum() > 0
+    pd.testing.assert_frame_equal(written, recounted)

@@ -133,7 +133,7 @@ def create_summary(conn: sqlite3.Connection) -> None:
 def summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> None:
     """(Re)count the month summary rows of ``batch_ids`` (``None``: every batch) from the stored incidents,
     in the summary's time zone, inside the caller's transaction."""
-    timezone = conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{SUMMARY_TIMEZONE}'").fetchone()[0]
+    timezone = summary_timezone(conn)
     keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
     where, params = "", []
     if batch_ids is not None:
@@ -148,13 +148,21 @@ def summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> None
     columns = ["batch_id", "occurred_at", *MONTH_KEYS]
     incidents = pd.DataFrame(rows, columns=columns, dtype=object)
     incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True, format="ISO8601")
-    parts = []
     for batch_id, part in incidents.groupby("batch_id", sort=False):
-        parts.append(count_months(part, timezone=timezone).assign(batch_id=batch_id))
-    counted = pd.concat(parts, ignore_index=True)
+        insert_summary(conn, batch_id, count_months(part, timezone=timezone))
+
+
+def summary_timezone(conn: sqlite3.Connection) -> str:
+    """The time zone the month summary counts in (fixed when the store was made)."""
+    return conn.execute(f"SELECT value FROM areasafe_meta WHERE key = '{SUMMARY_TIMEZONE}'").fetchone()[0]
+
+
+def insert_summary(conn: sqlite3.Connection, batch_id: str, counted: pd.DataFrame) -> None:
+    """Add one batch's month counts (the shape of :func:`pipelines.store.base.count_months`) to the summary."""
+    keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
     months = counted["month"].astype(str).where(counted["month"].notna(), None)
     values = zip(
-        counted["batch_id"],
+        [batch_id] * len(counted),
         months,
         *(counted[k] for k in MONTH_KEYS),
         counted["incidents"].astype(int).tolist(),

@@ -42,6 +42,7 @@ class BatchSession(WriteSession):
         self.expected_rows = expected_rows
         self.inserts: dict[str, TableInsert] = {}
         self.prefixes: dict[str, bool] = {}
+        self.timezone: str | None = None  # the month summary's, read once per batch
 
     def finish_inserts(self) -> None:
         """Finish the index work of every feature table this batch wrote to."""

@@ -611,6 +611,22 @@ class WriteSession:
     def __init__(self) -> None:
         self.stored = 0
         self.outside_dropped = 0
+        self.months: list[pd.DataFrame] = []
+
+    def count_written(self, incidents: pd.DataFrame, *, timezone: str) -> None:
+        """Count a chunk of incidents just written into the batch's month summary (as they are
+        written, so the summary never reads the batch back)."""
+        if len(incidents):
+            self.months.append(count_months(incidents, timezone=timezone))
+
+    def month_counts(self) -> pd.DataFrame:
+        """The batch's month counts (the shape of :func:`count_months`), summed over its chunks (at
+        least one chunk counted: check :attr:`months`)."""
+        months = pd.concat(self.months, ignore_index=True)
+        summed = months.groupby(["month", *MONTH_KEYS], dropna=False, sort=False)["incidents"].sum().reset_index()
+        for key in MONTH_KEYS:
+            summed[key] = summed[key].astype(object).where(summed[key].notna(), None)
+        return summed.astype({"incidents": "int64"})
 
     def count_stored(self, stored: np.ndarray, outside: np.ndarray) -> None:
         """Count the rows of a chunk marked ``stored``, and those of them ``outside`` every area."""
@@ -687,11 +703,16 @@ class ThreadedWriter(BatchWriter):
         self._result: Batch | None = None
 
     def _run(self) -> None:
+        ended = False  # the caller has sent its last item (the batch, or _DONE)
+
         def items() -> Iterator[dict | Batch]:
+            nonlocal ended
             while (item := self._queue.get()) is not _DONE:
+                ended = isinstance(item, Batch)
                 yield item
-                if isinstance(item, Batch):
+                if ended:
                     return
+            ended = True
 
         try:
             self._result = self._write_stream(items())
@@ -699,9 +720,11 @@ class ThreadedWriter(BatchWriter):
             pass
         except BaseException as exc:  # handed to the caller by add()/finish()
             self._error = exc
-            for item in iter(self._queue.get, _DONE):  # let the caller's put() return
-                if isinstance(item, Batch):
-                    break
+            # Let the caller's put() return; once the last item is taken (a failure while finishing
+            # the batch) nothing more comes, and waiting for it would hang the caller's join().
+            while not ended:
+                item = self._queue.get()
+                ended = item is _DONE or isinstance(item, Batch)
         finally:
             if self._on_exit is not None:
                 self._on_exit()

@@ -181,6 +181,9 @@ class GeoPackageStore(Store):
             session.count_stored(~fresh.to_numpy(), outside_areas(incidents))
             incidents = incidents.loc[fresh]
         self._insert(session.conn, schemas.INCIDENTS, incidents)
+        if session.timezone is None:
+            session.timezone = _schema.summary_timezone(session.conn)
+        session.count_written(incidents, timezone=session.timezone)
 
     def _replace(self, session: _write.BatchSession, table: Table, frame: pd.DataFrame, key: Sequence[str]) -> None:
         """Rows of ``frame`` replace stored rows with the same ``key`` (an empty key value matches ``''``)."""
@@ -209,7 +212,8 @@ class GeoPackageStore(Store):
         session.finish_inserts()
         conn = session.conn
         self._insert(conn, schemas.BATCHES, pd.DataFrame([batch.to_record()]))
-        _schema.summarise(conn, [batch.batch_id])  # the batch's rows in the month summary, in this transaction
+        if session.months:  # the batch's rows in the month summary, in this transaction
+            _schema.insert_summary(conn, batch.batch_id, session.month_counts())
         return batch
 
     def claim_login_attempt(

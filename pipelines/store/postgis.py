@@ -52,7 +52,6 @@ from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
 from pipelines.store.base import (
     DATA_VERSION_SQL,
-    MONTH_KEYS,
     Batch,
     BatchWriter,
     IncidentQuery,
@@ -62,7 +61,6 @@ from pipelines.store.base import (
     ThreadedWriter,
     WriteSession,
     claim_login_in,
-    count_months,
 )
 from pipelines.store.frames import (
     DEDUPE_PREFIX,
@@ -225,7 +223,7 @@ class PostGISStore(Store):
             incidents = incidents.loc[~stored]
         if len(incidents):
             self._copy_in(session, table, table.name, incidents)
-            session.months.append(count_months(incidents, timezone=session.timezone()))
+            session.count_written(incidents, timezone=session.timezone())
 
     def _place(self, session: _Session, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``incidents`` with area codes and swapped points as the database placed them (the rules of
@@ -469,7 +467,6 @@ class _Session(WriteSession):
         self._staged: set[str] = set()
         self._timezone: str | None = None
         self._prefixes: dict[str, bool] = {}
-        self.months: list[pd.DataFrame] = []
         self.outside = self.swapped = self.near = 0
 
     def lock(self, name: str) -> None:
@@ -529,8 +526,7 @@ class _Session(WriteSession):
 
     def stage_months(self) -> None:
         """The batch's month counts (summed over its chunks) in ``_stage_months``."""
-        months = pd.concat(self.months, ignore_index=True)
-        months = months.groupby(["month", *MONTH_KEYS], dropna=False)["incidents"].sum().reset_index()
+        months = self.month_counts()
         first_day = months["month"].dt.start_time.dt.strftime("%Y-%m-%d")
         self.conn.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {}, incidents FROM {} WITH NO DATA").format(
