@@ -3,7 +3,7 @@
 Place in the data flow: show. :func:`build_report` turns a :class:`~pipelines.ward.WardView` (read through the
 disclosure core, by the public rules unless a role is given) into a :class:`WardReport`; :func:`render_pdf`,
 :func:`render_html` and :func:`render_png` make bytes of it offline. The rendering is the meeting pack's
-(:mod:`pipelines.act.pack`: its DejaVu fonts, paragraph styles, table widths, HTML tables and inline
+(:mod:`pipelines.act.pack.pdf_doc` and :mod:`pipelines.act.pack.html_doc`: its DejaVu fonts, paragraph styles, table widths, A4 document, HTML tables and inline
 figures; :mod:`pipelines.act.figures`: the offline map, drawn with the ward as the area): no second renderer.
 
 Written to be read on a phone before a ward committee meeting: page 1 says what is happening in one minute
@@ -26,7 +26,8 @@ from xml.sax.saxutils import escape
 import pandas as pd
 
 from pipelines import privacy
-from pipelines.act import figures, pack
+from pipelines.act import figures
+from pipelines.act.pack import html_doc, pdf_doc
 from pipelines.errors import AreaSafeError
 from pipelines.periods import local_zone
 from pipelines.privacy import suppress
@@ -283,20 +284,20 @@ def render_html(report: WardReport) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(report.title)}</title>",
-        f"<style>{pack.CSS}{_PHONE_CSS}</style></head><body>",
+        f"<style>{html_doc.CSS}{_PHONE_CSS}</style></head><body>",
         f"<h1>{e(report.title)}</h1>",
         f'<p class="facts">{e(report.subtitle)}</p>',
         f'<p class="notice">{e(report.notice)}</p>',
         "<h2>In one minute</h2>",
         '<ul class="points">' + "".join(f"<li>{e(p)}</li>" for p in report.points) + "</ul>",
-        pack.figure_html(report.map_png, f"Map of {report.view.name}", report.map_caption),
+        html_doc.figure_html(report.map_png, f"Map of {report.view.name}", report.map_caption),
         '<section class="page">',
-        pack.figure_html(
+        html_doc.figure_html(
             report.trend_png, "Incidents per 1,000 residents per month", "The ward against the whole area."
         ),
     ]
     for title, summary, table in report.sections:
-        parts += [f"<h2>{e(title)}</h2>", f"<p>{e(summary)}</p>", pack.html_table(table.head(MAX_ROWS))]
+        parts += [f"<h2>{e(title)}</h2>", f"<p>{e(summary)}</p>", html_doc.html_table(table.head(MAX_ROWS))]
     parts.append("<h2>How these figures were made</h2>")
     parts += [f'<p class="caveat">{e(line)}</p>' for line in report.method]
     parts.append(f'<p class="facts">{e(report.notice)}</p></section></body></html>')
@@ -305,71 +306,32 @@ def render_html(report: WardReport) -> str:
 
 def render_pdf(report: WardReport) -> bytes:
     """The report as exactly two A4 pages (reportlab, fonts embedded), every page marked public or not."""
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import (
-        Image,
-        KeepInFrame,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-    )
+    from reportlab.platypus import KeepInFrame, PageBreak, Paragraph, Spacer
 
-    styles = pack.pdf_styles()
+    styles = pdf_doc.pdf_styles()
     big = ParagraphStyle("point", parent=styles["body"], fontSize=11.5, leading=15, leftIndent=10, bulletIndent=0)
     margin = 13 * mm
     width, height = A4[0] - 2 * margin, A4[1] - 2 * margin - 6 * mm
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=margin + 6 * mm,
-        title=report.title,
-        author="AreaSafe",
-        subject="Ward councillor's report",
-    )
-    footer = ("PUBLIC" if report.public else "NOT FOR PUBLICATION") + f" | {report.title} | {report.view.version}"
-
-    def on_page(canvas, document) -> None:
-        canvas.saveState()
-        canvas.setFont(pack.PDF_FONT, 9)
-        canvas.drawString(margin, margin - 2 * mm, footer[:100])
-        canvas.drawRightString(A4[0] - margin, margin - 2 * mm, f"page {document.page} of 2")
-        canvas.restoreState()
-
-    def image(png: bytes, max_height: float) -> Image:
-        w, h = ImageReader(io.BytesIO(png)).getSize()
-        scale = min(width / w, max_height / h)
-        return Image(io.BytesIO(png), width=w * scale, height=h * scale)
 
     def table(frame: pd.DataFrame):
         frame = frame.head(MAX_ROWS).astype(str)
-        return pack.pdf_table(frame, tuple(1.0 for _ in frame.columns), width, styles)
+        return pdf_doc.pdf_table(frame, tuple(1.0 for _ in frame.columns), width, styles)
 
     first = [
         Paragraph(escape(report.title), styles["title"]),
         Paragraph(escape(report.subtitle), styles["small"]),
         Spacer(1, 2 * mm),
-        Table(
-            [[Paragraph(escape(report.notice), styles["notice"])]],
-            colWidths=[width],
-            style=[("BOX", (0, 0), (-1, -1), 1.2, colors.black), ("LEFTPADDING", (0, 0), (-1, -1), 5)],
-        ),
+        pdf_doc.notice_box(report.notice, width, styles),
         Paragraph("In one minute", styles["h2"]),
         *[Paragraph(escape(p), big, bulletText="•") for p in report.points],
         Spacer(1, 2 * mm),
-        image(report.map_png, 130 * mm),
+        pdf_doc.pdf_image(report.map_png, width, 130 * mm),
         Paragraph(escape(report.map_caption), styles["small"]),
     ]
-    second = [image(report.trend_png, 42 * mm)]
+    second = [pdf_doc.pdf_image(report.trend_png, width, 42 * mm)]
     for title, summary, frame in report.sections:
         second += [Paragraph(escape(title), styles["h2"]), Paragraph(escape(summary), styles["body"]), table(frame)]
     second.append(Paragraph("How these figures were made", styles["h2"]))
@@ -379,8 +341,16 @@ def render_pdf(report: WardReport) -> bytes:
         PageBreak(),
         KeepInFrame(width, height, second, mode="shrink"),
     ]
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+    footer = ("PUBLIC" if report.public else "NOT FOR PUBLICATION") + f" | {report.title} | {report.view.version}"
+    return pdf_doc.a4_pdf(
+        story,
+        title=report.title,
+        subject="Ward councillor's report",
+        footer=footer[:100],
+        margin=margin,
+        footer_room=6 * mm,
+        pages=2,
+    )
 
 
 def report_format(out: str | Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 
 import pytest
 
@@ -13,8 +14,21 @@ DOC = (PROJECT_ROOT / "docs" / "act.md").read_text()
 MODULES = ("finance", "actions", "agenda", "figures", "pack")  # the public rules: pipelines.privacy.public
 
 
-def _public():
+def _module_names():
+    """The modules of ``MODULES``, and the modules inside those that are packages (the agenda's items, the
+    pack's sections, HTML and PDF)."""
     for name in MODULES:
+        yield name
+        module = importlib.import_module(f"pipelines.act.{name}")
+        yield from (f"{name}.{part.name}" for part in pkgutil.iter_modules(getattr(module, "__path__", [])))
+
+
+def test_the_packages_modules_are_read():
+    assert {"agenda.context", "agenda.review", "pack.sections", "pack.pdf_doc"} <= set(_module_names())
+
+
+def _public():
+    for name in _module_names():
         module = importlib.import_module(f"pipelines.act.{name}")
         assert inspect.getdoc(module), f"pipelines.act.{name} has no module docstring"
         for attr, value in vars(module).items():

@@ -245,3 +245,24 @@ def test_the_trend_chart_draws_no_month_before_the_data_began():
     drawn = missing_before(values, pd.Period("2026-03", "M"))
     assert np.isnan(drawn.iloc[:2]).all() and drawn.iloc[2:].tolist() == [12.0, 12.0]
     assert missing_before(values, None).isna().all()  # no data at all: nothing to draw
+
+
+@needs_poppler
+def test_one_a4_document_for_the_pack_and_the_ward_report(pdf, tmp_path):
+    """``a4_pdf`` lays out both documents: A4, titled by AreaSafe, the footer and page number on every page
+    ("page N", or "page N of M" when the document says how many pages it has)."""
+    from reportlab.platypus import PageBreak, Paragraph
+
+    from pipelines.act.pack.pdf_doc import a4_pdf, pdf_styles
+
+    body = pdf_styles()["body"]
+    story = [Paragraph("one", body), PageBreak(), Paragraph("two", body)]
+    out = tmp_path / "two.pdf"
+    out.write_bytes(a4_pdf(story, title="T", subject="S", footer="FOOT | T", margin=40, footer_room=10, pages=2))
+    info = subprocess.run(["pdfinfo", str(out)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"Title:\s+T\n", info) and re.search(r"Author:\s+AreaSafe", info) and "A4" in info
+    assert "FOOT | T" in _text(out, 2) and "page 2 of 2" in _text(out, 2)
+    pack_info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", pack_info)[1])
+    last = _text(pdf, pages)
+    assert "INTERNAL: ACT members only" in last and re.search(rf"page {pages}\s*$", last)
