@@ -10,18 +10,11 @@ import shapely
 from numpy.testing import assert_allclose
 from scipy import sparse
 
-from pipelines.hotspots.act import (
-    COVERING_STATUSES,
-    HotspotInputError,
-    assets_near_hotspots,
-    did_estimate,
-    hotspots_without_intervention,
-    intervention_effect,
-    intervention_effects,
-    matched_places,
-    reporting_gap,
-)
-from pipelines.hotspots.gistar import hot_spots
+from pipelines.hotspots.coverage import COVERING_STATUSES, assets_near_hotspots, hotspots_without_intervention
+from pipelines.hotspots.did import did_estimate, matched_places
+from pipelines.hotspots.effect import intervention_effect, intervention_effects
+from pipelines.hotspots.gap import reporting_gap
+from pipelines.hotspots.gistar import HotspotInputError, hot_spots
 from pipelines.hotspots.grid import GridSpec, build_grid
 from pipelines.hotspots.synthetic import (
     CAPE_TOWN_CRS,

@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from pipelines.act.agenda import Agenda, AgendaItem  # noqa: E402
-from pipelines.hotspots.act import WALKING_DISTANCE_M  # noqa: E402
+from pipelines.hotspots.coverage import WALKING_DISTANCE_M  # noqa: E402
 from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes  # noqa: E402
 from pipelines.hotspots.months import first_data_month  # noqa: E402
 from pipelines.periods import local_months  # noqa: E402

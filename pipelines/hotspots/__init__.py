@@ -12,9 +12,10 @@ One module per statistic:
   :func:`hotspot_classes` (the map's classes in words)
 - :mod:`.density`: :func:`density_surface`
 - :mod:`.rates`: :func:`area_rates`, :func:`empirical_bayes`
-- :mod:`.act`: :func:`hotspots_without_intervention`, :func:`assets_near_hotspots`,
-  :func:`intervention_effect`, :func:`intervention_effects`, :func:`did_estimate`, :func:`matched_places`,
-  :func:`reporting_gap`
+- :mod:`.coverage`: :func:`hotspots_without_intervention`, :func:`assets_near_hotspots`
+- :mod:`.effect`: :func:`intervention_effect`, :func:`intervention_effects`; :mod:`.did`: :func:`did_estimate`,
+  :func:`matched_places`
+- :mod:`.gap`: :func:`reporting_gap`
 - :mod:`.months`: :func:`month_completeness`, :func:`complete_until`, :func:`first_data_month`
 - :mod:`.recipe`: :func:`hotspots_for_neighbourhood`, :func:`neighbourhood_hotspots`
 - :mod:`.cli`: ``areasafe hotspots``
@@ -57,22 +58,17 @@ _EXPORTS = {
     ),
     "density": ("DensitySurface", "density_surface"),
     "rates": ("AreaRates", "area_rates", "empirical_bayes"),
-    "act": (
+    "_nearby": ("WALKING_DISTANCE_M",),
+    "coverage": (
         "COVERING_STATUSES",
-        "WALKING_DISTANCE_M",
         "AssetsNearHotspots",
-        "DidEstimate",
-        "InterventionEffect",
         "InterventionGaps",
-        "ReportingGap",
         "assets_near_hotspots",
-        "did_estimate",
         "hotspots_without_intervention",
-        "intervention_effect",
-        "intervention_effects",
-        "matched_places",
-        "reporting_gap",
     ),
+    "did": ("DidEstimate", "did_estimate", "matched_places"),
+    "effect": ("InterventionEffect", "intervention_effect", "intervention_effects"),
+    "gap": ("ReportingGap", "reporting_gap"),
     "months": ("MonthCompleteness", "complete_until", "first_data_month", "month_completeness"),
     "recipe": (
         "NeighbourhoodHotspots",

@@ -1,7 +1,8 @@
 """Shared inference machinery: False Discovery Rate, confidence bins and conditional permutation.
 
-Place in the data flow: used by :mod:`.gistar`, :mod:`.moran` and :mod:`.emerging`; nothing outside the
-package calls it.
+Place in the data flow: used by :mod:`.gistar`, :mod:`.moran`, :mod:`.emerging` and :mod:`.gap`; nothing
+outside the package calls it. :func:`on_grid` runs a local statistic on a grid the same way for Gi* and
+Local Moran.
 
 Conditional permutation
 -----------------------
@@ -23,14 +24,38 @@ current block of sites; no ``n × permutations × k`` array is ever built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from scipy import sparse
 
+from pipelines.hotspots._columns import CELL_ID, COUNT, LAT, LON
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from pipelines.hotspots.grid import Grid
+
+Result = TypeVar("Result")
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # bin, alpha: 99 %, 95 %, 90 % confidence
 _CHUNK = 1024
+
+
+def on_grid(
+    grid: Grid, statistic: Callable[..., Result], columns: Mapping[str, str], **options: Any
+) -> tuple[Result, gpd.GeoDataFrame]:
+    """A local statistic (:func:`~.gistar.gi_star`, :func:`~.moran.local_moran`) run on a grid's counts and
+    adjacency, and ``grid.cells`` with its per-cell arrays added.
+
+    ``columns`` maps each new column to the result's attribute that fills it; the cells come back as
+    ``cell_id``, ``count``, ``lat``, ``lon``, those columns, geometry. ``options`` go to ``statistic``, whose
+    signature holds the defaults.
+    """
+    result = statistic(grid.counts, grid.neighbours, **options)
+    cells = grid.cells.assign(**{column: getattr(result, attribute) for column, attribute in columns.items()})
+    return result, cells[[CELL_ID, COUNT, LAT, LON, *columns, cells.geometry.name]]
 
 
 def bh_threshold(p: np.ndarray, alpha: float) -> float:

@@ -29,14 +29,15 @@ incidents is not marked either, and is flagged in :attr:`GiStar.few`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 from scipy import sparse, stats
 
 from pipelines.errors import AreaSafeError
-from pipelines.hotspots._columns import CELL_ID, COUNT, GI_BIN, GI_P, GI_Z, LAT, LON
-from pipelines.hotspots._inference import conditional_permutation, confidence_bins, resolve_seed
+from pipelines.hotspots._columns import GI_BIN, GI_P, GI_Z
+from pipelines.hotspots._inference import conditional_permutation, confidence_bins, on_grid, resolve_seed
 from pipelines.hotspots.grid import MIN_CELLS, Grid
 
 MIN_INCIDENTS = 30
@@ -139,30 +140,14 @@ class HotSpots:
         return self.cells[self.cells[GI_BIN] < 0].sort_values([GI_BIN, GI_Z])
 
 
-def hot_spots(
-    grid: Grid,
-    *,
-    permutations: int = 0,
-    seed: int | None = None,
-    fdr: bool = True,
-    transform: str = "B",
-    min_incidents: int = MIN_INCIDENTS,
-    min_local_count: int = MIN_LOCAL_COUNT,
-) -> HotSpots:
-    """Gi* hot and cold spots of a grid's incident counts; parameters as for :func:`gi_star`."""
-    gi = gi_star(
-        grid.counts,
-        grid.neighbours,
-        permutations=permutations,
-        seed=seed,
-        fdr=fdr,
-        transform=transform,
-        min_incidents=min_incidents,
-        min_local_count=min_local_count,
-    )
-    cells = grid.cells.assign(**{GI_Z: gi.z, GI_P: gi.p, GI_BIN: gi.bins, LOCAL_COUNT: gi.local_count})
-    order = [CELL_ID, COUNT, LAT, LON, GI_Z, GI_P, GI_BIN, LOCAL_COUNT, cells.geometry.name]
-    return HotSpots(grid=grid, gi=gi, cells=cells[order])
+def hot_spots(grid: Grid, **options: Any) -> HotSpots:
+    """Gi* hot and cold spots of a grid's incident counts.
+
+    ``options`` are :func:`gi_star`'s keywords, with its defaults: ``permutations`` (0: analytical),
+    ``seed``, ``fdr`` (True), ``transform`` ("B"), ``min_incidents`` (30) and ``min_local_count`` (3).
+    """
+    gi, cells = on_grid(grid, gi_star, {GI_Z: "z", GI_P: "p", GI_BIN: "bins", LOCAL_COUNT: "local_count"}, **options)
+    return HotSpots(grid=grid, gi=gi, cells=cells)
 
 
 def gi_star(

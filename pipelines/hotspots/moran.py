@@ -27,13 +27,13 @@ it (at ``alpha = 0.05``). With ``fdr=True`` use 9,999 permutations or more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 from scipy import sparse
 
-from pipelines.hotspots._columns import CELL_ID, COUNT, LAT, LON
-from pipelines.hotspots._inference import bh_threshold, conditional_permutation, resolve_seed
+from pipelines.hotspots._inference import bh_threshold, conditional_permutation, on_grid, resolve_seed
 from pipelines.hotspots.gistar import MIN_INCIDENTS, HotspotInputError, guard_message
 from pipelines.hotspots.grid import Grid
 
@@ -105,30 +105,14 @@ class ClustersAndOutliers:
     cells: gpd.GeoDataFrame
 
 
-def clusters_and_outliers(
-    grid: Grid,
-    *,
-    permutations: int = 999,
-    seed: int | None = None,
-    alpha: float = 0.05,
-    fdr: bool = False,
-    transform: str = "R",
-    min_incidents: int = MIN_INCIDENTS,
-) -> ClustersAndOutliers:
-    """Local Moran clusters and outliers of a grid's incident counts; see :func:`local_moran`."""
-    moran = local_moran(
-        grid.counts,
-        grid.neighbours,
-        permutations=permutations,
-        seed=seed,
-        alpha=alpha,
-        fdr=fdr,
-        transform=transform,
-        min_incidents=min_incidents,
-    )
-    cells = grid.cells.assign(**{MORAN_I: moran.I, MORAN_P: moran.p, MORAN_LABEL: moran.labels})
-    order = [CELL_ID, COUNT, LAT, LON, MORAN_I, MORAN_P, MORAN_LABEL, cells.geometry.name]
-    return ClustersAndOutliers(grid=grid, moran=moran, cells=cells[order])
+def clusters_and_outliers(grid: Grid, **options: Any) -> ClustersAndOutliers:
+    """Local Moran clusters and outliers of a grid's incident counts.
+
+    ``options`` are :func:`local_moran`'s keywords, with its defaults: ``permutations`` (999), ``seed``,
+    ``alpha`` (0.05), ``fdr`` (False), ``transform`` ("R") and ``min_incidents`` (30).
+    """
+    moran, cells = on_grid(grid, local_moran, {MORAN_I: "I", MORAN_P: "p", MORAN_LABEL: "labels"}, **options)
+    return ClustersAndOutliers(grid=grid, moran=moran, cells=cells)
 
 
 def local_moran(

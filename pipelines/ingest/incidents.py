@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -188,6 +189,8 @@ def _start_incidents(
     area_kind: str | None = None,
     snap_m: float | None = None,
 ) -> _IncidentRun:
+    """Read the file and settle its mapping, date order and batch, before any row is validated; the options
+    of :func:`prepare_incidents` and :func:`ingest_incidents`, typed here once and documented there."""
     if source not in schemas.SOURCES:
         raise MappingError(f"--source must be one of {', '.join(schemas.SOURCES)}; got {source!r}")
     area_kind = settings.SETTINGS.area_kind if area_kind is None else area_kind
@@ -350,27 +353,7 @@ class _Totals:
         )
 
 
-def prepare_incidents(
-    store: Store,
-    path: str | Path,
-    *,
-    source: str,
-    org: str | None = None,
-    user: str | None = None,
-    format: str = "auto",
-    mapping_file: str | Path | None = None,
-    overrides: dict[str, str | None] | None = None,
-    data: bytes | None = None,
-    file_name: str | None = None,
-    taxonomy: Taxonomy | None = None,
-    now: dt.datetime | None = None,
-    progress: Progress | None = None,
-    sheet: str | None = None,
-    date_format: str = "auto",
-    keep_identical_rows: bool | None = None,
-    area_kind: str | None = None,
-    snap_m: float | None = None,
-) -> PreparedIncidents:
+def prepare_incidents(store: Store, path: str | Path, **options: Any) -> PreparedIncidents:
     """Read, validate and place an incident file without writing anything.
 
     Parameters
@@ -415,27 +398,7 @@ def prepare_incidents(
         Points outside every area but this many metres from one are placed in the nearest
         (default ``Settings.edge_tolerance_m``; 0: never).
     """
-    run = _start_incidents(
-        store,
-        path,
-        source=source,
-        org=org,
-        user=user,
-        format=format,
-        mapping_file=mapping_file,
-        overrides=overrides,
-        data=data,
-        file_name=file_name,
-        taxonomy=taxonomy,
-        now=now,
-        progress=progress,
-        sheet=sheet,
-        date_format=date_format,
-        keep_identical_rows=keep_identical_rows,
-        area_kind=area_kind,
-        snap_m=snap_m,
-    )
-    return _prepared(store, run)
+    return _prepared(store, _start_incidents(store, path, **options))
 
 
 def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
 from pipelines.act.agenda.wording import Counts, category_names
-from pipelines.hotspots.act import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
+from pipelines.hotspots.coverage import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.recipe import NeighbourhoodHotspots
 from pipelines.periods import local_months

@@ -1,22 +1,18 @@
 """${message}
 
 Write the DDL as literal SQL (print the current shape with ``python -m pipelines.store._pg_schema TABLE``),
-never generated at run time: a revision must not change when schemas.py changes later. Bump
-``pipelines.store._pg_migrate.HEAD_REVISION`` to this revision.
+never generated at run time: a revision must not change when schemas.py changes later. The patterns every
+table repeats (``create_table`` with its ``fid`` key, ``comment_on_table``, ``spatial_index``,
+``append_only``) are in pipelines/store/migrations/ddl.py. Bump ``pipelines.store._pg_migrate.HEAD_REVISION``
+to this revision.
 
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
+Revision ${up_revision} (after ${down_revision | comma,n}), ${create_date}.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import run
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:

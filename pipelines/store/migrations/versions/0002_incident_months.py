@@ -6,19 +6,13 @@ transaction (``PostGISStore._finish`` adds a batch's counts, ``delete_batch`` su
 months are local months in the time zone recorded in ``areasafe_settings``; when
 ``Settings.local_timezone`` differs from it the store computes months from the incidents instead.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-21
+Revision 0002 (after 0001), 2026-11-21.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import run
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 _UPGRADE = [
     """CREATE TABLE "areasafe_settings" (
@@ -50,10 +44,8 @@ _DOWNGRADE = ['DROP TABLE IF EXISTS "incident_months"', 'DROP TABLE IF EXISTS "a
 
 
 def upgrade() -> None:
-    for statement in _UPGRADE:
-        op.execute(statement)
+    run(_UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in _DOWNGRADE:
-        op.execute(statement)
+    run(_DOWNGRADE)

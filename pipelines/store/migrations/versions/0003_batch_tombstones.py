@@ -4,19 +4,13 @@ The access-control work (issue 5) lets an admin erase a batch (``areasafe batche
 batch record stays so the history shows what was withdrawn. The GeoPackage store gained the same
 columns in its schema version 3.
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-21
+Revision 0003 (after 0002), 2026-11-21.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import comment_on_column, run
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 _COLUMNS = (
     ("withdrawn_at", "timestamp with time zone", "When an admin deleted the batch's rows (UTC); empty while live."),
@@ -27,10 +21,8 @@ _COLUMNS = (
 
 def upgrade() -> None:
     for name, sql_type, comment in _COLUMNS:
-        op.execute(f'ALTER TABLE "batches" ADD COLUMN "{name}" {sql_type}')
-        op.execute(f'COMMENT ON COLUMN "batches"."{name}" IS \'{comment.replace(chr(39), chr(39) * 2)}\'')
+        run([f'ALTER TABLE "batches" ADD COLUMN "{name}" {sql_type}', comment_on_column("batches", name, comment)])
 
 
 def downgrade() -> None:
-    for name, _, _ in _COLUMNS:
-        op.execute(f'ALTER TABLE "batches" DROP COLUMN IF EXISTS "{name}"')
+    run(f'ALTER TABLE "batches" DROP COLUMN IF EXISTS "{name}"' for name, _, _ in _COLUMNS)

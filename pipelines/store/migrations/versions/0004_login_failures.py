@@ -5,30 +5,27 @@ throttling must not reveal which usernames exist), in ``login_failures`` keyed b
 typed name with a random salt kept in ``areasafe_settings`` (``login_salt``), so the table never holds
 what was typed. The GeoPackage store gained the same in its schema version 5.
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-22
+Revision 0004 (after 0003), 2026-11-22.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import comment_on_table, create_table, run
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 _UPGRADE = [
-    """CREATE TABLE "login_failures" (
-    "fid" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    "name_key" text COLLATE "C" NOT NULL,
-    "failed_logins" bigint,
-    "last_failed_at" timestamp with time zone,
-    CONSTRAINT "uq_login_failures_name_key" UNIQUE ("name_key")
-)""",
-    'COMMENT ON TABLE "login_failures" IS \'Failed logins for names that have no account, counted as on an '
-    "account (throttling); keyed by a salted hash of the typed name, never the text.'",
+    create_table(
+        "login_failures",
+        '"name_key" text COLLATE "C" NOT NULL',
+        '"failed_logins" bigint',
+        '"last_failed_at" timestamp with time zone',
+        'CONSTRAINT "uq_login_failures_name_key" UNIQUE ("name_key")',
+    ),
+    comment_on_table(
+        "login_failures",
+        "Failed logins for names that have no account, counted as on an account (throttling); keyed by a salted "
+        "hash of the typed name, never the text.",
+    ),
     # gen_random_uuid() draws from the server's strong random source (PostgreSQL 13+): 244 random bits.
     "INSERT INTO \"areasafe_settings\" VALUES ('login_salt', "
     "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')) ON CONFLICT DO NOTHING",
@@ -41,10 +38,8 @@ _DOWNGRADE = [
 
 
 def upgrade() -> None:
-    for statement in _UPGRADE:
-        op.execute(statement)
+    run(_UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in _DOWNGRADE:
-        op.execute(statement)
+    run(_DOWNGRADE)

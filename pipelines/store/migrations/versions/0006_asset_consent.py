@@ -5,19 +5,13 @@ role sees it only where the person's recorded consent covers that role (``none``
 ``partners``; see ``pipelines.privacy.public``). Rows stored before this revision have no consent
 recorded, which counts as ``none``. The GeoPackage store gained the column in its schema version 7.
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-06
+Revision 0006 (after 0005), 2026-12-06.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import comment_on_column, run
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 _COMMENT = (
     "For a person's asset (ABCD individuals): who the person agreed may see it: none (admins only), act "
@@ -26,9 +20,13 @@ _COMMENT = (
 
 
 def upgrade() -> None:
-    op.execute('ALTER TABLE "assets" ADD COLUMN "sharing_consent" text COLLATE "C"')
-    op.execute(f'COMMENT ON COLUMN "assets"."sharing_consent" IS \'{_COMMENT.replace(chr(39), chr(39) * 2)}\'')
+    run(
+        [
+            'ALTER TABLE "assets" ADD COLUMN "sharing_consent" text COLLATE "C"',
+            comment_on_column("assets", "sharing_consent", _COMMENT),
+        ]
+    )
 
 
 def downgrade() -> None:
-    op.execute('ALTER TABLE "assets" DROP COLUMN IF EXISTS "sharing_consent"')
+    run(['ALTER TABLE "assets" DROP COLUMN IF EXISTS "sharing_consent"'])

@@ -5,45 +5,40 @@ changes); ``boundary_versions`` records which demarcation each boundary file is 
 when and from which file it was loaded, so every figure on wards can say which version it used. The
 GeoPackage store gained it in its schema version 9.
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-06
+Revision 0008 (after 0007), 2026-12-06.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import comment_on_table, create_table, run
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 _UPGRADE = [
-    """CREATE TABLE "boundary_versions" (
-    "fid" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    "batch_id" text COLLATE "C" NOT NULL,
-    "kind" text COLLATE "C" NOT NULL,
-    "version" text COLLATE "C" NOT NULL,
-    "year" bigint,
-    "file_name" text COLLATE "C" NOT NULL,
-    "sha256" text COLLATE "C" NOT NULL,
-    "loaded_at" timestamp with time zone NOT NULL,
-    "loaded_by" text COLLATE "C",
-    "areas" bigint NOT NULL
-)""",
-    'COMMENT ON TABLE "boundary_versions" IS \'Which demarcation each boundary file is (CCT wards 2021, 2026 ...): '
-    "one row per boundary batch, so every figure on wards can say which version it used.'",
+    create_table(
+        "boundary_versions",
+        '"batch_id" text COLLATE "C" NOT NULL',
+        '"kind" text COLLATE "C" NOT NULL',
+        '"version" text COLLATE "C" NOT NULL',
+        '"year" bigint',
+        '"file_name" text COLLATE "C" NOT NULL',
+        '"sha256" text COLLATE "C" NOT NULL',
+        '"loaded_at" timestamp with time zone NOT NULL',
+        '"loaded_by" text COLLATE "C"',
+        '"areas" bigint NOT NULL',
+    ),
+    comment_on_table(
+        "boundary_versions",
+        "Which demarcation each boundary file is (CCT wards 2021, 2026 ...): one row per boundary batch, so every "
+        "figure on wards can say which version it used.",
+    ),
 ]
 
 _DOWNGRADE = ['DROP TABLE IF EXISTS "boundary_versions"']
 
 
 def upgrade() -> None:
-    for statement in _UPGRADE:
-        op.execute(statement)
+    run(_UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in _DOWNGRADE:
-        op.execute(statement)
+    run(_DOWNGRADE)

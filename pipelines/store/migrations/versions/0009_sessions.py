@@ -5,40 +5,36 @@ the browser's HttpOnly cookie; logging out, disabling the account or changing it
 The table holds SHA-256 hashes of the cookie's token and of the one-time login ticket, never either
 value. The GeoPackage store gained the same in its schema version 9.
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-06
+Revision 0009 (after 0008), 2026-12-06.
 """
 
-from __future__ import annotations
-
-from alembic import op
+from pipelines.store.migrations.ddl import comment_on_table, create_table, run
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 _UPGRADE = [
-    """CREATE TABLE "sessions" (
-    "fid" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    "session_id" text COLLATE "C" NOT NULL,
-    "token_hash" text COLLATE "C",
-    "ticket_hash" text COLLATE "C",
-    "ticket_expires_at" timestamp with time zone,
-    "username" text COLLATE "C" NOT NULL,
-    "role" text COLLATE "C" NOT NULL,
-    "org" text COLLATE "C",
-    "via" text COLLATE "C" NOT NULL,
-    "created_at" timestamp with time zone NOT NULL,
-    "last_seen_at" timestamp with time zone NOT NULL,
-    CONSTRAINT "uq_sessions_session_id" UNIQUE ("session_id"),
-    CONSTRAINT "uq_sessions_token_hash" UNIQUE ("token_hash"),
-    CONSTRAINT "uq_sessions_ticket_hash" UNIQUE ("ticket_hash")
-)""",
-    'COMMENT ON TABLE "sessions" IS \'Logged-in dashboard sessions (pipelines.auth). The browser holds the '
-    "session token in an HttpOnly cookie; the store holds only its SHA-256 hash, and of the one-time login "
-    "ticket likewise.'",
+    create_table(
+        "sessions",
+        '"session_id" text COLLATE "C" NOT NULL',
+        '"token_hash" text COLLATE "C"',
+        '"ticket_hash" text COLLATE "C"',
+        '"ticket_expires_at" timestamp with time zone',
+        '"username" text COLLATE "C" NOT NULL',
+        '"role" text COLLATE "C" NOT NULL',
+        '"org" text COLLATE "C"',
+        '"via" text COLLATE "C" NOT NULL',
+        '"created_at" timestamp with time zone NOT NULL',
+        '"last_seen_at" timestamp with time zone NOT NULL',
+        'CONSTRAINT "uq_sessions_session_id" UNIQUE ("session_id")',
+        'CONSTRAINT "uq_sessions_token_hash" UNIQUE ("token_hash")',
+        'CONSTRAINT "uq_sessions_ticket_hash" UNIQUE ("ticket_hash")',
+    ),
+    comment_on_table(
+        "sessions",
+        "Logged-in dashboard sessions (pipelines.auth). The browser holds the session token in an HttpOnly "
+        "cookie; the store holds only its SHA-256 hash, and of the one-time login ticket likewise.",
+    ),
     'CREATE INDEX "ix_sessions_username" ON "sessions" ("username")',
 ]
 
@@ -46,10 +42,8 @@ _DOWNGRADE = ['DROP TABLE IF EXISTS "sessions"']
 
 
 def upgrade() -> None:
-    for statement in _UPGRADE:
-        op.execute(statement)
+    run(_UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in _DOWNGRADE:
-        op.execute(statement)
+    run(_DOWNGRADE)
