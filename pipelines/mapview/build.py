@@ -52,8 +52,8 @@ def build_map(
     incidents
         Filtered incidents the viewer may see (:func:`pipelines.privacy.read_incidents`), EPSG:4326 points
         with ``precinct_code``/``neighbourhood_code``; drawn as points and heat. Without ``counts`` the
-        disclosure core counts them for the area and hexagon layers (:func:`pipelines.mapview.map_counts`). A ``description`` column, when present, is shown in
-        the point's popup as text.
+        disclosure core counts them for the area and hexagon layers (:func:`pipelines.mapview.map_counts`).
+        A ``description`` column, when present, is shown in the point's popup as text.
     hotspots
         ``cells`` of :func:`pipelines.hotspots.hotspots_for_neighbourhood` (``cell_id``, ``count``,
         ``gi_z``, ``gi_bin``, ``emerging``, ``hotspot_class``, hexagon geometry), drawn by their class in
