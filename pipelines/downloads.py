@@ -31,7 +31,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from pipelines import audit, auth, export, hexes, mapview, privacy
 from pipelines.privacy import Viewer
@@ -207,7 +206,7 @@ def map_view(
     layers = set(layers)
     names = _area_names(areas)
     plan = _area_plan(store, viewer, query, areas, incidents, counts, layers, area_kind, period)
-    _add_row_layers(plan, viewer, incidents, names, hotspots, layers)
+    _add_row_layers(plan, viewer, incidents, areas, names, hotspots, layers)
     for name, frame in (("assets", assets), ("interventions", interventions)):
         if frame is not None and name in layers:
             plan[MAP_LAYERS[name]] = (True, partial(in_words, frame, names))
@@ -217,7 +216,7 @@ def map_view(
         map_figure,
         areas,
         query.neighbourhood,
-        hexagons=partial(_image_hexagons, incidents, counts),
+        hexagons=partial(_image_hexagons, incidents, areas, counts),
         suppressed=viewer.suppressed,
         hotspots=hotspots if "hotspots" in layers else None,
         assets=assets if "assets" in layers else None,
@@ -258,6 +257,7 @@ def _add_row_layers(
     plan: dict,
     viewer: Viewer,
     incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
     names: Mapping[str, Mapping[str, str]],
     hotspots: gpd.GeoDataFrame | None,
     layers: set[str],
@@ -271,7 +271,7 @@ def _add_row_layers(
             partial(incident_rows, incidents, names, sensitive=viewer.sees_sensitive),
         )
     if viewer.sees_rows and "hexagons" in layers:
-        plan[MAP_LAYERS["hexagons"]] = (True, partial(_hexagon_layer, incidents, statistics=statistics))
+        plan[MAP_LAYERS["hexagons"]] = (True, partial(_hexagon_layer, incidents, areas, statistics=statistics))
     if hotspots is not None and len(hotspots) and "hotspots" in layers:
         plan[MAP_LAYERS["hotspots"]] = (True, partial(hotspot_layer, hotspots, statistics=statistics))
 
@@ -495,17 +495,9 @@ def _area_layer(areas: gpd.GeoDataFrame, incidents: pd.DataFrame, kind: str, *, 
     return gpd.GeoDataFrame(layer, geometry=summary.geometry.to_numpy(), crs=STORE_CRS)
 
 
-def _points(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    if not len(incidents):
-        return np.empty(0), np.empty(0)
-    geoms = incidents.geometry.to_numpy()
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    return shapely.get_x(geoms), shapely.get_y(geoms)
-
-
-def _hexagon_layer(incidents: gpd.GeoDataFrame, *, statistics: bool) -> gpd.GeoDataFrame:
+def _hexagon_layer(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, statistics: bool) -> gpd.GeoDataFrame:
     """Incidents per hexagon from the viewer's rows, as the map's hexagon layer counts them."""
-    counts = mapview.hexagon_counts(*_points(incidents))
+    counts = _row_hexagons(incidents, areas)
     layer = pd.DataFrame({"Incidents": counts.to_numpy(dtype=int)})
     if statistics:
         layer["Hexagon"] = counts.index.to_numpy()
@@ -513,11 +505,19 @@ def _hexagon_layer(incidents: gpd.GeoDataFrame, *, statistics: bool) -> gpd.GeoD
     return gpd.GeoDataFrame(layer, geometry=polygons, crs=STORE_CRS)
 
 
-def _image_hexagons(incidents: gpd.GeoDataFrame, counts: privacy.PublishedCounts | None) -> pd.Series:
+def _image_hexagons(
+    incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, counts: privacy.PublishedCounts | None
+) -> pd.Series:
     """The counts per hexagon the image shades: the published ones for suppressed viewers, else the rows'."""
     if counts is not None and counts.suppressed:
         return counts.cells.set_index("cell")["count"]
-    return mapview.hexagon_counts(*_points(incidents))
+    return _row_hexagons(incidents, areas)
+
+
+def _row_hexagons(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """Incidents per H3 cell of the viewer's rows (index: cell), busiest first: the map's own counts
+    (:func:`pipelines.mapview.map_counts`)."""
+    return mapview.map_counts(incidents, areas).cells.set_index("cell")["count"].astype(int).rename_axis(None)
 
 
 def _text_times(frame: pd.DataFrame) -> pd.DataFrame:

@@ -67,7 +67,7 @@ def test_payload_is_bounded_and_assets_are_local(n):
 
 def test_hexagon_counts_sum_to_the_number_of_points():
     incidents = _incidents(1_000)
-    counts = mapview.hexagon_counts(incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy(), 9)
+    counts = mapview.map_counts(incidents, _areas(), resolution=9).cells["count"]
     assert counts.sum() == 1_000
     assert counts.is_monotonic_decreasing
 
@@ -125,7 +125,7 @@ def _hot_cells():
 
 
 def _features(result, layer_name):
-    layer = next(c for c in mapview._walk(result.map) if getattr(c, "layer_name", None) == layer_name)
+    layer = next(c for c in mapview.walk(result.map) if getattr(c, "layer_name", None) == layer_name)
     return layer, layer.data["features"]
 
 
@@ -319,7 +319,7 @@ def test_heat_layer_peaks_on_the_densest_cluster():
     )
     incidents = pd.concat([background, cluster], ignore_index=True)
     result = mapview.build_map(_areas(), incidents, options=mapview.MapOptions(layers=("heat",)))
-    heat = next(c for c in mapview._walk(result.map) if type(c).__name__ == "HeatMap")
+    heat = next(c for c in mapview.walk(result.map) if type(c).__name__ == "HeatMap")
     lat, lon, weight = max(heat.data, key=lambda row: row[2])
     assert weight == 1.0
     assert abs(lat + 34.04) < 0.002 and abs(lon - 18.61) < 0.002  # within ~200 m of the cluster centre
@@ -473,7 +473,7 @@ def test_assets_are_one_layer_with_their_icons_tooltips_and_popups():
         crs=4326,
     )
     result = mapview.build_map(_areas(), _incidents(3), assets=assets, options=mapview.MapOptions(layers=("assets",)))
-    elements = list(mapview._walk(result.map))
+    elements = list(mapview.walk(result.map))
     assert not [e for e in elements if isinstance(e, folium.Marker)]  # no element (and template) per asset
     page = result.map.get_root().render()
     assert page.count("asset:A-") == 40 and "L.AwesomeMarkers.icon" in page and "bindTooltip" in page
@@ -495,3 +495,53 @@ def test_a_group_of_assets_says_assets_not_a_bare_number():
     assert "iconCreateFunction" in page and "' assets</div>'" in page
     assets_legend = next(section for section in result.legend if section.title == "ABCD assets")
     assert "assets, not incidents" in assets_legend.note
+
+
+def _drawn_counts(result, kind: str) -> dict[str, str]:
+    """What the map shows per area (``kind="area"``, by code) or hexagon (``"hexagon"``, by H3 cell), read back
+    from the drawn layers' popups through the map's references, as a click would read them."""
+    drawn = {}
+    for element in mapview.walk(result.map):
+        data = getattr(element, "data", None)
+        if not isinstance(data, dict):
+            continue
+        for feature in data.get("features", []):
+            properties = feature.get("properties", {})
+            ref = str(properties.get("ref", ""))
+            if ref.startswith(f"{kind}:") and "count" in properties:
+                drawn[result.clicked(ref)[1]] = str(properties["count"])
+    return drawn
+
+
+@pytest.mark.parametrize("role", [None, "cso", "planner", "analyst"])
+@pytest.mark.parametrize("area_kind", ["neighbourhood", "precinct"])
+def test_the_maps_numbers_are_the_published_counts(demo_store, role, area_kind):
+    """One counting path: every number the map shows for an area or a hexagon is the viewer's published count
+    (:func:`pipelines.privacy.published_counts`), a suppressed one ("<5") staying suppressed, whether the
+    page hands the map the published counts (suppressed viewers) or only the rows (the others)."""
+    from pipelines import privacy
+    from pipelines.periods import month_bounds
+    from pipelines.privacy import Viewer
+    from pipelines.store.base import IncidentQuery
+
+    viewer = privacy.PUBLIC if role is None else Viewer("v", role, org="Khayelitsha CPF" if role == "cso" else None)
+    months, _ = privacy.filter_choices(demo_store)
+    start, end = month_bounds(months[0])  # one month: some Safe Neighbourhoods hold fewer than 5
+    query = IncidentQuery(start=start, end=end)
+    published = privacy.published_counts(demo_store, viewer, query)
+    rows = privacy.read_incidents(demo_store, viewer, query, audit_view=False)
+    areas = demo_store.read_areas()
+    options = mapview.MapOptions(layers=("areas", "hexagons"), area_kind=area_kind, max_hexagons=100_000)
+    result = mapview.build_map(areas, rows, counts=published if viewer.suppressed else None, options=options)
+
+    expected = published.area_counts(area_kind)
+    shown = _drawn_counts(result, "area")
+    assert shown == {f"{area_kind}:{code}": s for code, s in zip(expected["code"], expected["shown"], strict=True)}
+    cells = _drawn_counts(result, "hexagon")
+    assert cells == dict(zip(published.cells["cell"], published.cells["shown"], strict=True))
+    assert cells and shown
+    if viewer.suppressed and area_kind == "neighbourhood":
+        hidden = expected.loc[expected["count"].isna(), "code"]
+        assert len(hidden) and {shown[f"neighbourhood:{code}"] for code in hidden} == {"<5"}
+        summary = mapview.area_summary(areas, rows, kind=area_kind, counts=published).set_index("code")
+        assert summary.loc[hidden, "count"].isna().all() and summary.loc[hidden, "rate"].isna().all()

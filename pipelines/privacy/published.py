@@ -102,14 +102,40 @@ def published_counts(
     finest = location_resolution(store)
     resolution = finest if resolution is None else min(int(resolution), finest)
     incidents = counting_rows(store, viewer, query)
-    areas = store.read_areas()[["kind", "code"]]
-    threshold = count_threshold(viewer)
+    return _count(
+        incidents,
+        store.read_areas(),
+        threshold=count_threshold(viewer),
+        resolution=resolution,
+        suppressed=viewer.suppressed,
+    )
+
+
+def exact_counts(rows: pd.DataFrame, areas: pd.DataFrame, *, resolution: int) -> PublishedCounts:
+    """Counts per area (both kinds, every one of ``areas``) and per H3 cell of ``rows``, exact: the counting
+    of :func:`published_counts` with nothing suppressed.
+
+    Only for rows the viewer already receives (:func:`~pipelines.privacy.rows.read_incidents`), when they
+    come without their published counts: for a viewer who sees rows these are the rows
+    :func:`~pipelines.privacy.rows.counting_rows` counts, so the numbers are the published ones. A map of
+    those rows (:func:`pipelines.mapview.build_map`) counts them here and nowhere else.
+    """
+    return _count(rows, areas, threshold=0, resolution=resolution, suppressed=False)
+
+
+def _count(
+    incidents: pd.DataFrame, areas: pd.DataFrame, *, threshold: int, resolution: int, suppressed: bool
+) -> PublishedCounts:
+    """The counts of ``incidents`` per area and cell, those below ``threshold`` suppressed (0: none); for a
+    ``suppressed`` viewer the cells in :func:`~pipelines.privacy.suppress.published_order`."""
+    areas = areas[["kind", "code"]]
     total = len(incidents)
     total_shown = not (0 < total < threshold)
     withheld = []
     by_area = []
     for kind in ("precinct", "neighbourhood"):
-        counts = incidents[f"{kind}_code"].value_counts()
+        column = f"{kind}_code"
+        counts = incidents[column].value_counts() if column in incidents else pd.Series(dtype=int)
         chosen = areas[areas["kind"] == kind].reset_index(drop=True)
         values = chosen["code"].map(counts).fillna(0).astype(int)
         published = suppress.suppress(values, threshold=threshold)
@@ -117,7 +143,8 @@ def published_counts(
             published = _withhold(published)
             withheld.append(f"{kind} counts")
         by_area.append(pd.concat([chosen, published], axis=1))
-    points = incidents.geometry.to_numpy()
+    # a frame without a geometry column holds rows without a point
+    points = incidents.geometry.to_numpy() if isinstance(incidents, gpd.GeoDataFrame) else np.full(total, None)
     no_point = shapely.is_missing(points) | shapely.is_empty(points)
     points = points[~no_point]
     cells = pd.Series(hexes.point_cells(shapely.get_x(points), shapely.get_y(points), resolution, snap=True))
@@ -134,7 +161,7 @@ def published_counts(
     hidden_all = published_all["count"].isna()
     published = published_all.iloc[: len(per_cell)].reset_index(drop=True)
     cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
-    if viewer.suppressed:
+    if suppressed:
         cell_frame = suppress.published_order(cell_frame, "shown", "cell").reset_index(drop=True)
     hidden = published["count"].isna()
     small_sum_public = unmapped >= threshold and 0 < per_cell.sum() < threshold
@@ -150,7 +177,7 @@ def published_counts(
         areas=pd.concat(by_area, ignore_index=True),
         cells=cell_frame,
         resolution=resolution,
-        suppressed=viewer.suppressed,
+        suppressed=suppressed,
         withheld=tuple(withheld),
         unmapped=unmapped_note(unmapped, threshold=threshold),
     )
