@@ -1,10 +1,11 @@
 """Checks on the committed demo data set in ``data/demo/`` and on its generator.
 
-Place in the data flow: ``scripts/make_demo_data.py`` writes ``data/demo/``; ``areasafe demo`` ingests it.
+Place in the data flow: ``scripts/make_demo_data.py`` (the package ``scripts/demo_data/``, its specification
+``spec.yaml``) writes ``data/demo/``; ``areasafe demo`` ingests it.
 These tests read the committed files the way an independent user would (geopandas, csv, json), check
 that they have the promised shape and that the planted features (emerging hotspot, dirty rows, PII) are
-there in the numbers ``planted.json`` states, and re-run the generator to prove the files are
-byte-for-byte reproducible.
+there in the numbers ``planted.json`` states, re-run the generator to prove the files are byte-for-byte
+reproducible, and run it on an edited copy of the specification to prove the YAML is what drives them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 import shapely
 import yaml
 
+from scripts.demo_data import FILES, load_spec
 from tests.test_taxonomy_data import SAPS_CATEGORIES as TAXONOMY_SAPS_CATEGORIES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,17 +36,7 @@ SHARED = REPO_ROOT.parent / "shared" / "data" / "real"
 GENERATOR = REPO_ROOT / "scripts" / "make_demo_data.py"
 TAXONOMY = REPO_ROOT / "data" / "taxonomy.yaml"
 
-GENERATED = (
-    "precincts.geojson",
-    "neighbourhoods.geojson",
-    "schools.csv",
-    "assets_other.csv",
-    "incidents_municipal.csv",
-    "cso_survey_kobo.csv",
-    "interventions.geojson",
-    "planted.json",
-    "PROVENANCE.md",
-)
+GENERATED = (*FILES, "PROVENANCE.md")  # what the generator writes, PROVENANCE.md (their sha256) last
 PRECINCT_CODES = {
     "PD199011": "Harare",
     "PD199017": "Lingelethu-West",
@@ -55,32 +47,7 @@ PRECINCT_CODES = {
 }
 SAPS_CATEGORIES = set(TAXONOMY_SAPS_CATEGORIES)  # one list, kept in the taxonomy tests
 WINDOW = ("2024-11-01", "2026-10-31")
-KOBO_COLUMNS = [
-    "start",
-    "end",
-    "today",
-    "incident/incident_date",
-    "incident/incident_type",
-    "incident/description",
-    "incident/location",
-    "incident/_location_latitude",
-    "incident/_location_longitude",
-    "incident/_location_altitude",
-    "incident/_location_precision",
-    "reporter/reporter_name",
-    "reporter/reporter_phone",
-    "reporter/consent",
-    "meta/instanceID",
-    "_id",
-    "_uuid",
-    "_submission_time",
-    "_tags",
-    "_notes",
-    "_validation_status",
-    "_status",
-    "_submitted_by",
-]
-LOCATION_COLUMNS = [c for c in KOBO_COLUMNS if c.startswith("incident/") and "location" in c]
+SPEC = load_spec()  # scripts/demo_data/spec.yaml: the one list of the Kobo export columns, among others
 
 
 def _sha256(path: Path) -> str:
@@ -177,6 +144,57 @@ def test_generator_is_byte_reproducible(tmp_path: Path) -> None:
     )
     differing = [name for name in GENERATED if _sha256(tmp_path / name) != _sha256(DEMO / name)]
     assert not differing, f"regenerated files differ from the committed ones: {differing}"
+
+
+@pytest.mark.slow
+def test_the_yaml_spec_drives_the_output(tmp_path: Path) -> None:
+    """An edited copy of spec.yaml (700 fewer municipal rows, one asset renamed) changes exactly what it says."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent, so the demo cannot be regenerated here")
+    text = (REPO_ROOT / "scripts" / "demo_data" / "spec.yaml").read_text(encoding="utf-8")
+    assert text.count("\n  rows: 19700\n") == 1 and text.count("- name: Harare Library\n") == 1
+    edited = text.replace("\n  rows: 19700\n", "\n  rows: 19000\n").replace(
+        "- name: Harare Library\n", "- name: Harare Public Library\n"
+    )
+    (tmp_path / "spec.yaml").write_text(edited, encoding="utf-8")
+    out = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "--shared", str(SHARED), "--out", str(out), "--spec", str(tmp_path / "spec.yaml")],
+        check=True, capture_output=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    planted = json.loads((out / "planted.json").read_text(encoding="utf-8"))
+    hotspot = sum(planted["emerging_hotspot"]["incidents_per_month"].values())
+    duplicates = planted["incidents_municipal"]["dirty_rows"]["duplicate_rows"]
+    incidents = pd.read_csv(out / "incidents_municipal.csv", dtype=str, keep_default_na=False)
+    assert len(incidents) == planted["incidents_municipal"]["rows"] == 19_000 + hotspot + duplicates
+    assets = pd.read_csv(out / "assets_other.csv", dtype=str, keep_default_na=False)
+    assert "Harare Public Library" in set(assets["name"]) and "Harare Library" not in set(assets["name"])
+    # Each file draws from its own random stream: what the edit does not touch stays byte for byte.
+    same = [
+        "precincts.geojson",
+        "neighbourhoods.geojson",
+        "schools.csv",
+        "cso_survey_kobo.csv",
+        "interventions.geojson",
+    ]
+    assert [name for name in same if _sha256(out / name) != _sha256(DEMO / name)] == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        pytest.param(
+            "\n  rows: 1500\n", "\n  rows: 1500\n  row: 1600\n", r"Survey has unknown keys \['row'\]", id="typo"
+        ),
+        pytest.param("\n  duplicates: 8\n", "\n", r"Survey has .*missing keys \['duplicates'\]", id="missing"),
+    ],
+)
+def test_the_spec_refuses_unknown_and_missing_keys(tmp_path: Path, old: str, new: str, match: str) -> None:
+    text = (REPO_ROOT / "scripts" / "demo_data" / "spec.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (tmp_path / "spec.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        load_spec(tmp_path / "spec.yaml")
 
 
 # ------------------------------------------------------------------------------------------- areas
@@ -319,7 +337,8 @@ def test_emerging_hotspot(incidents: pd.DataFrame, planted: dict, precincts, hoo
 
 # ------------------------------------------------------------------------------------------- survey
 def test_survey_layout(survey: pd.DataFrame, planted: dict) -> None:
-    assert list(survey.columns) == KOBO_COLUMNS
+    assert list(survey.columns) == list(SPEC.survey.columns)
+    assert list(survey.columns[:3]) == ["start", "end", "today"] and survey.columns[-1] == "_submitted_by"
     assert len(survey) == planted["cso_survey_kobo"]["rows"]
     assert 1_400 <= len(survey) <= 1_600
     assert (survey["meta/instanceID"] == "uuid:" + survey["_uuid"]).all()
