@@ -392,7 +392,7 @@ def payload_bytes(m: folium.Map) -> int:
 def component_args(m: folium.Map, *, key: str, returned_objects: Sequence[str]) -> tuple[dict, str]:
     """What ``streamlit_folium.st_folium(m, key=key, returned_objects=...)`` sends to its component, rendered
     once (st_folium renders the map several times per call), and the component's widget key: the dashboard
-    keeps both with its cached map (``dashboard.common.drawn_map``)."""
+    keeps both with its cached map (``dashboard.maps.drawn_map``)."""
     import streamlit_folium as sf
 
     m.get_root().render()

@@ -11,14 +11,14 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, forms, loaders, sidebar
 from pipelines import access, downloads, views
 from pipelines.act import actions as register
 from pipelines.errors import AreaSafeError
 from pipelines.schemas import ACTION_STATUSES
 
 viewer = common.require("actions")
-filters = common.sidebar()
+filters = sidebar.filters()
 st.title("Actions register")
 code = filters.neighbourhood
 store = common.store()
@@ -56,11 +56,11 @@ chosen = st.selectbox(
 )
 stored = current[current["action_id"] == chosen].iloc[0].to_dict() if chosen else {}
 month = st.text_input("Meeting month of a new action (YYYY-MM, blank: none)", key="ar_month") if not chosen else None
-record = common.action_form(
+record = forms.action_form(
     f"ar_form_{chosen}",
     stored,
-    interventions=common.table("interventions", viewer).query("neighbourhood_code == @code"),
-    assets=common.table("assets", viewer).query("neighbourhood_code == @code"),
+    interventions=loaders.table("interventions", viewer).query("neighbourhood_code == @code"),
+    assets=loaders.table("assets", viewer).query("neighbourhood_code == @code"),
     submit="Save action",
 )
 if record is not None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, loaders
 from pipelines import downloads, terms, views
 from pipelines.errors import AreaSafeError
 from pipelines.taxonomy import load_taxonomy
 
 viewer = common.require("data_quality")
 st.title("Data quality")
-batches = common.table("batches", viewer)
-incidents = common.incidents()
+batches = loaders.table("batches", viewer)
+incidents = loaders.incidents()
 
 cols = st.columns(3)
 cols[0].metric("Batches", f"{len(batches):,}")
@@ -30,7 +30,7 @@ st.dataframe(
 )
 
 st.subheader("Rejected rows over time")
-rejections = views.rejections_over_time(common.table("rejections", viewer), batches)
+rejections = views.rejections_over_time(loaders.table("rejections", viewer), batches)
 if len(rejections):
     chart = px.bar(rejections, x="month", y="rows", color="reason", labels={"rows": "Rejected rows"})
     chart.update_traces(xperiod="M1", xperiodalignment="middle")  # a bar is a whole month, not an instant

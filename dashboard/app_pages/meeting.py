@@ -12,19 +12,19 @@ import html
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, forms, layout, loaders, sidebar
 from pipelines import access
 from pipelines.act.pack import agenda_section
 from pipelines.errors import AreaSafeError
 
-common.meeting_view()  # sidebar collapsed, whole width: one agenda item per 1280x720 screen
+layout.meeting_view()  # sidebar collapsed, whole width: one agenda item per 1280x720 screen
 st.markdown(
     "<style>.mm-summary {font-size: 1.3rem !important; line-height: 1.35; color: #000; margin-bottom: 0.4rem;}</style>",
     unsafe_allow_html=True,
 )
 viewer = common.require("meeting")
-filters = common.sidebar()
-_, months = common.neighbourhood_incidents(filters)
+filters = sidebar.filters()
+_, months = loaders.neighbourhood_incidents(filters)
 month = st.sidebar.selectbox("Meeting month", months, key="mm_month", format_func=str)
 code = filters.neighbourhood
 with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meeting", border=False):
@@ -38,7 +38,7 @@ with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meet
             )
         except AreaSafeError as exc:
             common.show_error(exc)
-agenda = common.agenda(code, month, include_partial=filters.include_partial)
+agenda = loaders.agenda(code, month, include_partial=filters.include_partial)
 count = len(agenda.items)
 index = common.pager(count, key="mm", reset_on=f"{code}|{month}")
 item = agenda.items[index]
@@ -47,7 +47,7 @@ if flash := st.session_state.pop("mm_flash", None):
     st.success(flash)
 with st.container(key="mm_item"):  # one screen: heading, numbers, map and decision controls
     st.title(f"{section.number}. {section.title}")
-    png = common.item_map(code, month, item.key, include_partial=filters.include_partial)
+    png = loaders.item_map(code, month, item.key, include_partial=filters.include_partial)
     if item.kind == "decisions":
         spans, shown, where, form_col = [12], st.container(), None, None
     elif png is not None:  # a table of many columns takes room from the map, not from the form
@@ -76,7 +76,7 @@ with st.container(key="mm_item"):  # one screen: heading, numbers, map and decis
         with form_col:
             st.markdown("**Record a decision**")
             context = agenda.context
-            record = common.action_form(
+            record = forms.action_form(
                 f"mm_form_{item.key}",
                 item.links,
                 interventions=context.neighbourhood_interventions,

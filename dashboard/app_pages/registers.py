@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import common
+from dashboard import common, loaders, sidebar
 from pipelines import access, downloads, mapview, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import forms
@@ -25,12 +25,12 @@ CHOICE = {"assets": ("abcd_category", ABCD_CATEGORIES), "interventions": ("statu
 CONSENT = {"none": "No consent recorded: admins only", "act": "Officials (ACT, planners)", "partners": "All partners"}
 
 viewer = common.require("registers")
-filters = common.sidebar()
+filters = sidebar.filters()
 st.title("Registers")
 kind = st.radio("Register", list(TEXT), horizontal=True, key="r_kind", format_func=str.capitalize)
 id_col = access.REGISTER_IDS[kind]
 choice_field, choices = CHOICE[kind]
-frame = common.table(kind, viewer)
+frame = loaders.table(kind, viewer)
 key = lambda field: f"r_{kind}_{field}"  # noqa: E731 - widget keys per register
 
 shown_filter = st.multiselect(views.field_label(choice_field), choices, key=key("filter"))
@@ -38,7 +38,7 @@ shown = frame[frame[choice_field].isin(shown_filter)] if shown_filter else frame
 st.metric(kind.capitalize(), f"{len(shown):,}")
 st.dataframe(views.blank_missing(shown), hide_index=True, width="stretch")
 common.offer_downloads(
-    downloads.table_view(kind, {kind: shown}, areas=common.areas(), filters={views.field_label(choice_field): shown_filter}),
+    downloads.table_view(kind, {kind: shown}, areas=loaders.areas(), filters={views.field_label(choice_field): shown_filter}),
     key=key("download"),
 )  # fmt: skip
 if flash := st.session_state.pop("r_flash", None):
@@ -63,7 +63,7 @@ with map_col:
     point = (st.session_state.get(key("lon")), st.session_state.get(key("lat")))
     picked = st_folium(
         mapview.pick_map(
-            common.areas(), focus=filters.neighbourhood, point=point if None not in point else None, **{kind: frame}
+            loaders.areas(), focus=filters.neighbourhood, point=point if None not in point else None, **{kind: frame}
         ),
         height=430,
         use_container_width=True,
@@ -108,7 +108,7 @@ if kind == "interventions":
     st.header("Status history")
     st.dataframe(
         views.blank_missing(
-            views.status_history(common.table("intervention_log", viewer), frame, intervention_id=chosen)
+            views.status_history(loaders.table("intervention_log", viewer), frame, intervention_id=chosen)
         ),
         hide_index=True,
         width="stretch",

@@ -3,7 +3,7 @@
 Uses the same ``pipelines.ingest`` functions as ``areasafe ingest`` (through ``pipelines.access``, which
 adds the size and row limits, stores a cso's upload under its own organisation and audits the commit),
 so a file gives the same batch here as on the command line. A file is prepared once per content and
-options (``common.prepared_upload``), not on every rerun, and Confirm commits the one the dry run showed. The page never dead-ends: when the
+options (``uploads.prepared_upload``), not on every rerun, and Confirm commits the one the dry run showed. The page never dead-ends: when the
 columns cannot be found, or an option does not fit the file, it says so in words and keeps the column
 choices and a preview of the file on screen. The dry run is :func:`pipelines.ingest.report.dry_run_report`,
 the same report ``areasafe ingest incidents --dry-run`` prints.
@@ -16,7 +16,7 @@ import re
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, loaders, uploads
 from pipelines import access, privacy, views
 from pipelines.errors import AreaSafeError, MissingLocationError
 from pipelines.ingest import rejections, report
@@ -102,7 +102,7 @@ if upload is not None:
 
     prepared = problem = None
     try:
-        ready = common.prepared_upload(  # once per file and options; Confirm commits the dry run on screen
+        ready = uploads.prepared_upload(  # once per file and options; Confirm commits the dry run on screen
             viewer,
             upload.name,
             data,
@@ -169,7 +169,7 @@ if upload is not None:
     for note in found.notes:
         st.info(plain(note))
     which = st.radio("Show", ["Rows to check", "All rows"], horizontal=True, key=f"u_{tag}_which")
-    rows = report.report_rows(prepared, areas=common.areas(), only_problems=which == "Rows to check")
+    rows = report.report_rows(prepared, areas=loaders.areas(), only_problems=which == "Rows to check")
     st.dataframe(views.blank_missing(rows), hide_index=True, width="stretch")
     if len(prepared.rejections):
         st.download_button(
