@@ -47,16 +47,16 @@ def serve(store_url: str, *, port: int = 8501, address: str = "127.0.0.1") -> in
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``streamlit``'s command line, with :func:`dashboard.common.start_warming` started first: the caches of
+    """``streamlit``'s command line, with :func:`dashboard.warming.start_warming` started first: the caches of
     the first page fill while the server starts, not when the first visitor arrives."""
     from streamlit.web import cli
 
     root = str(PROJECT_ROOT)
     if root not in sys.path:
         sys.path.insert(0, root)
-    from dashboard import common
+    from dashboard import warming
 
-    common.start_warming()
+    warming.start_warming()
     cli.main(argv if argv is not None else sys.argv[1:], prog_name="streamlit")
 
 

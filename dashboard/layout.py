@@ -44,3 +44,26 @@ def apply() -> None:
     st.html(STYLES)
     with st.sidebar.container(key="areasafe_chrome"):
         st.html(_CLOSE_SIDEBAR_ON_NAVIGATION, unsafe_allow_javascript=True)
+
+
+#: Meeting views on a 1280x720 projector: the whole width, tables that wrap inside their column (a column
+#: never runs off the right edge), and a map no taller than the room an agenda item has.
+_MEETING_CSS = """<style>
+[data-testid='stMainBlockContainer'] {max-width: 100%; padding: 3.6rem 1.5rem 1rem;}
+[data-testid='stMain'] [data-testid='stHeading'] h1 {font-weight: 800; color: #000; line-height: 1.15;
+  font-size: 3rem; padding: 0.1rem 0;}
+[data-testid='stMain'] [data-testid='stHeading'] h2 {font-size: 1.6rem; color: #000; padding: 0.2rem 0;}
+[data-testid='stHeading'] h1 span, [data-testid='stHeading'] h2 span {font-size: inherit;}
+[data-testid='stMain'] [data-testid='stTable'] table {width: 100%; table-layout: auto;}
+[data-testid='stMain'] [data-testid='stTable'] td, [data-testid='stMain'] [data-testid='stTable'] th
+  {font-size: 1.05rem; color: #000; white-space: normal; overflow-wrap: break-word; padding: 0.3rem 0.45rem;}
+[data-testid='stMain'] [class*='st-key-map'] img {max-height: 430px; width: auto; max-width: 100%; margin: 0 auto;}
+[data-testid='stMain'] [data-testid='stForm'] [data-testid='stVerticalBlock'] {gap: 0.45rem;}
+</style>"""
+
+
+def meeting_view() -> None:
+    """Lay a page out for the projector (ACT meeting review, meeting mode): the sidebar collapsed (its
+    filters one click away), the whole width used, tables wrapped in their columns."""
+    st.set_page_config(initial_sidebar_state="collapsed")
+    st.markdown(_MEETING_CSS, unsafe_allow_html=True)

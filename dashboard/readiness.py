@@ -1,7 +1,7 @@
 """``GET /api/ready``: whether this server has done its start-up work and a first visit will be fast.
 
 Place in the data flow: show. ``/_stcore/health`` (Streamlit's) answers as soon as the port is open;
-the caches of the first map page (:func:`dashboard.common.warm`, started by ``areasafe serve``) fill a
+the caches of the first map page (:func:`dashboard.warming.warm`, started by ``areasafe serve``) fill a
 few seconds later (about 3.5 s on a store of a million incidents, 2 cores). A load balancer or service
 manager that sends visitors only once this route says 200 never makes a visitor wait for that work.
 
@@ -22,9 +22,9 @@ READY = "/api/ready"
 
 async def ready(request: Request) -> JSONResponse:
     """200 once the start-up work is done, 503 until then; never cached by a proxy."""
-    from dashboard import common
+    from dashboard import warming
 
-    done = common.warmed()
+    done = warming.warmed()
     return JSONResponse({"ready": done}, status_code=200 if done else 503, headers={"Cache-Control": "no-store"})
 
 

@@ -513,3 +513,83 @@ def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame for display: empty cells shown blank, not as ``None``/``NaN`` (geometry dropped)."""
     shown = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore")
     return shown.astype(object).where(shown.notna(), "")
+
+
+# --------------------------------------------------------------------------------------------------
+# Data pages: registers, batches, data quality, the meeting screen
+# --------------------------------------------------------------------------------------------------
+def rows_with(frame: pd.DataFrame, column: str, values) -> pd.DataFrame:
+    """The rows whose ``column`` is one of ``values``; every row when ``values`` is empty (a filter nobody set)."""
+    if values is None or not len(values):
+        return frame
+    return frame[frame[column].isin(list(values))]
+
+
+def names_by_id(frame: pd.DataFrame, id_column: str, name_column: str = "name") -> dict:
+    """``{id: name}`` for a choice box that shows names and returns ids."""
+    return dict(zip(frame[id_column], frame[name_column], strict=True))
+
+
+def batch_history(batches: pd.DataFrame) -> pd.DataFrame:
+    """:func:`batch_table` with the day each withdrawn batch was withdrawn (blank for a live one)."""
+    shown = batch_table(batches)
+    shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
+    return shown
+
+
+def fixable_batches(batches: pd.DataFrame) -> dict[str, str]:
+    """Live batches with rejected rows to fix: ``{batch_id: "file.csv · 3 rejected"}``."""
+    if not len(batches):
+        return {}
+    fixable = batches[(batches["rejected"] > 0) & batches["withdrawn_at"].isna()]
+    labels = fixable["file_name"].fillna("file") + " · " + fixable["rejected"].map("{:,} rejected".format)
+    return dict(zip(fixable["batch_id"], labels, strict=True))
+
+
+def live_batches(batches: pd.DataFrame) -> dict[str, str]:
+    """Batches not withdrawn, that an admin may delete: ``{batch_id: "file.csv · org"}``."""
+    if not len(batches):
+        return {}
+    live = batches[batches["withdrawn_at"].isna()]
+    return dict(zip(live["batch_id"], live["file_name"] + " · " + live["org"].fillna("-"), strict=True))
+
+
+def first_rows(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first ``n`` rows of a table, indexed by its first column (what a projector table shows)."""
+    return table.head(n).set_index(table.columns[0])
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What the data-quality page shows, each part a table it draws as is."""
+
+    batches: pd.DataFrame  # newest first, in words
+    incidents: int
+    outside: pd.DataFrame  # incidents outside every area, by source and organisation
+    outside_total: int
+    rejections: pd.DataFrame  # rejected rows per month and reason
+    warnings: pd.DataFrame
+    unmapped: pd.DataFrame  # category terms the taxonomy cannot place
+    mappable: list[str]  # their spellings that can be mapped (not the empty term)
+    coverage: pd.DataFrame  # incidents per month and source
+    coverage_sources: list[str]
+
+
+def data_quality(
+    batches: pd.DataFrame, incidents: pd.DataFrame, rejections: pd.DataFrame, unmapped: pd.DataFrame
+) -> DataQuality:
+    """The data-quality page's tables from what the viewer may read of the store."""
+    outside = outside_areas(incidents)
+    coverage = coverage_by_source(incidents)
+    return DataQuality(
+        batches=for_people(batch_table(batches.sort_values("created_at", ascending=False))),
+        incidents=len(incidents),
+        outside=outside,
+        outside_total=int(outside["incidents"].sum()),
+        rejections=rejections_over_time(rejections, batches),
+        warnings=for_people(batch_warnings(batches)),
+        unmapped=unmapped,
+        mappable=unmapped.loc[unmapped["term"].ne(""), "raw_category"].tolist(),
+        coverage=coverage,
+        coverage_sources=[c for c in coverage.columns if c != MONTH],
+    )

@@ -8,12 +8,14 @@ import pandas as pd
 import pytest
 
 from pipelines.act.actions import (
+    REGISTER_COLUMNS,
     ActionError,
     history_table,
     import_actions,
     meeting_record,
     read_actions,
     read_history,
+    register_view,
     save_action,
     save_meeting,
 )
@@ -169,3 +171,21 @@ def test_the_command_line_saves_an_action_through_the_dashboards_service(area_st
     assert saved["updated_by"] == "clerk"
     entry = area_store.read_table("audit_log", where={"event": "edit", "target": saved["action_id"]})
     assert entry["user"].tolist() == ["cli:clerk"] and entry["detail"].tolist() == ['{"table": "actions"}']
+
+
+def test_the_register_view_marks_overdue_on_the_day_and_counts_what_it_shows():
+    actions = pd.DataFrame(
+        {
+            "action_id": ["A1", "A2", "A3"],
+            "decision": ["Lights", "Patrol", "Fence"],
+            "status": ["open", "blocked", "done"],
+            "due": ["2026-10-01", "2026-12-01", "2026-09-01"],
+        }
+    ).reindex(columns=[c for c in REGISTER_COLUMNS if c != "overdue"])
+    view = register_view(actions, statuses=["open", "blocked"], as_of=dt.date(2026, 10, 29))
+    assert view.shown["action_id"].tolist() == ["A1", "A2"]
+    assert view.shown["overdue"].tolist() == [True, False]  # A3 is done: never overdue
+    assert (view.overdue, view.blocked) == (1, 1)
+    assert view.decisions == {"A1": "Lights", "A2": "Patrol", "A3": "Fence"}  # every action, for editing
+    everything = register_view(actions, statuses=[], as_of=dt.date(2026, 12, 2))
+    assert everything.shown["action_id"].tolist() == ["A1", "A2", "A3"] and everything.overdue == 2

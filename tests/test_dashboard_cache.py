@@ -1,4 +1,4 @@
-"""dashboard.common's caches: keyed on what the disclosure rules depend on, warmed at start, and showing
+"""The dashboard's caches (dashboard.loaders, dashboard.maps, dashboard.warming): keyed on what the disclosure rules depend on, warmed at start, and showing
 exactly what the disclosure core gives each role (also after a batch was erased)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard import common
+from dashboard import loaders, maps, sidebar, warming
 from pipelines import access, privacy
 from pipelines.demo import CSO_ORG
 from pipelines.periods import month_bounds
@@ -40,12 +40,12 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def _default_filters(store) -> common.Filters:
+def _default_filters(store) -> loaders.Filters:
     months = sorted(store.incident_months()["month"].dropna().unique(), reverse=True)
     areas = store.read_areas()
-    code = common.default_neighbourhood(areas)
+    code = sidebar.default_neighbourhood(areas)
     population = areas.set_index("code")["population"].get(code)
-    return common.Filters(code, float(population), common.default_period(months), None, None)
+    return loaders.Filters(code, float(population), sidebar.default_period(months), None, None)
 
 
 @pytest.mark.parametrize("which", ["demo", "erased"])
@@ -113,9 +113,9 @@ def test_row_roles_share_one_cached_read_and_analysts_keep_their_own(demo_store,
 def test_warming_fills_the_first_public_page(demo_store, tmp_path, monkeypatch):
     store = copy_store(demo_store, tmp_path / "warm.gpkg")
     monkeypatch.setenv(STORE_ENV, store.url)
-    common.warm()
+    warming.warm()
     counts = _counting(monkeypatch, privacy, "published_counts")
-    hotspots = _counting(monkeypatch, common, "hotspots_for_neighbourhood")
+    hotspots = _counting(monkeypatch, loaders, "hotspots_for_neighbourhood")
     choices = _counting(monkeypatch, privacy, "filter_choices")
     from pipelines import mapview
 
@@ -137,7 +137,7 @@ def test_rendered_maps_are_shared_only_within_an_audience_and_a_data_version(dem
 
     def script(role, **account):
         at = page_as(store, "map_explorer", role, **account)
-        drawn = [d for key, d in common._MAPS.items() if key[0] == store.url]
+        drawn = [d for key, d in maps._MAPS.items() if key[0] == store.url]
         return at, drawn[-1].args["script"]
 
     _, public = script(None)
@@ -216,16 +216,16 @@ def test_an_analysts_source_choice_is_read_and_audited_as_asked(demo_store, tmp_
 
 
 def test_a_page_reads_a_table_for_the_viewer_it_names(demo_store, monkeypatch):
-    """``common.table`` takes whose eyes the read is for (issue 19, item 8): the named viewer gets what the
+    """``loaders.table`` takes whose eyes the read is for (issue 19, item 8): the named viewer gets what the
     disclosure core gives it, whoever the session is, and a read without a viewer is refused."""
     monkeypatch.setenv(STORE_ENV, demo_store.url)
     for role in ROLES + ("admin",):
         who = _viewer(demo_store, role)
         for name in ("assets", "interventions", "intervention_log"):
-            shown = common.table(name, who)
+            shown = loaders.table(name, who)
             expected = privacy.read_table(demo_store, who, name)
             assert shown.equals(expected), (role, name)
-    public, admin = common.table("assets", PUBLIC), common.table("assets", _viewer(demo_store, "admin"))
+    public, admin = loaders.table("assets", PUBLIC), loaders.table("assets", _viewer(demo_store, "admin"))
     assert len(public) < len(admin)  # people's assets: never for the public, every one for an admin
     with pytest.raises(TypeError):
-        common.table("assets")  # no read of a table without naming the viewer
+        loaders.table("assets")  # no read of a table without naming the viewer

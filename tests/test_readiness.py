@@ -10,7 +10,7 @@ import urllib.request
 
 from starlette.requests import Request
 
-from dashboard import common, readiness
+from dashboard import readiness, warming
 from tests._dashboard import running_dashboard
 
 
@@ -26,17 +26,17 @@ def _ask() -> tuple[int, dict, str]:
 
 def test_not_ready_while_the_caches_fill_and_ready_after(monkeypatch):
     release = threading.Event()
-    warming = threading.Thread(target=release.wait, daemon=True)
-    warming.start()
-    monkeypatch.setattr(common, "_WARMING", warming)
+    filling = threading.Thread(target=release.wait, daemon=True)
+    filling.start()
+    monkeypatch.setattr(warming, "_WARMING", filling)
     assert _ask() == (503, {"ready": False}, "no-store")
     release.set()
-    warming.join()
+    filling.join()
     assert _ask() == (200, {"ready": True}, "no-store")
 
 
 def test_a_server_that_never_warms_is_ready(monkeypatch):
-    monkeypatch.setattr(common, "_WARMING", None)  # `streamlit run dashboard/app.py`: nothing to wait for
+    monkeypatch.setattr(warming, "_WARMING", None)  # `streamlit run dashboard/app.py`: nothing to wait for
     assert _ask()[:2] == (200, {"ready": True})
 
 

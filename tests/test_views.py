@@ -215,3 +215,62 @@ def test_a_clicked_record_names_areas_and_hides_codes(demo_store):
     hexagon = dict(views.record_rows(views.feature_record("cell", cell, cell_counts={cell: "<5"}, **kwargs)).values)
     assert hexagon["What"] == "A hexagon of the map, about 400 m across"
     assert hexagon["Safe Neighbourhood"] == "Harare Holomisa" and hexagon["Incidents in the period"] == "<5"
+
+
+def _batches() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "batch_id": ["b1", "b2", "b3"],
+            "file_name": ["old.csv", "new.csv", "gone.csv"],
+            "org": ["Harare CSF", None, "X"],
+            "created_at": pd.to_datetime(["2025-01-01", "2025-03-01", "2025-02-01"], utc=True),
+            "rejected": [0, 3, 2],
+            "withdrawn_at": pd.to_datetime([None, None, "2025-04-02 10:00"], utc=True),
+        }
+    )
+
+
+def test_rows_with_narrows_only_when_values_are_chosen():
+    frame = pd.DataFrame({"status": ["open", "done", "blocked"], "id": [1, 2, 3]})
+    assert views.rows_with(frame, "status", ["open", "blocked"])["id"].tolist() == [1, 3]
+    assert views.rows_with(frame, "status", [])["id"].tolist() == [1, 2, 3]  # nothing chosen: every row
+    assert views.rows_with(frame, "status", None) is frame
+    assert views.names_by_id(frame, "id", "status") == {1: "open", 2: "done", 3: "blocked"}
+
+
+def test_batches_to_fix_and_to_delete_leave_out_withdrawn_ones():
+    batches = _batches()
+    assert views.fixable_batches(batches) == {"b2": "new.csv · 3 rejected"}  # b1 has none, b3 is withdrawn
+    assert views.live_batches(batches) == {"b1": "old.csv · Harare CSF", "b2": "new.csv · -"}
+    assert views.batch_history(batches)["withdrawn"].tolist() == ["", "", "2025-04-02"]
+    assert views.fixable_batches(batches.iloc[:0]) == {} and views.live_batches(batches.iloc[:0]) == {}
+    assert views.batch_history(batches.iloc[:0])["withdrawn"].tolist() == []
+
+
+def test_first_rows_index_a_projector_table_by_its_first_column():
+    table = pd.DataFrame({"Place": list("abcd"), "Reports": [4, 3, 2, 1]})
+    shown = views.first_rows(table, 2)
+    assert shown.index.tolist() == ["a", "b"] and shown.columns.tolist() == ["Reports"]
+
+
+def test_data_quality_counts_what_is_outside_and_what_can_be_mapped():
+    batches = _batches().assign(warnings=['{"no_date": 2}', "{}", "{}"])
+    incidents = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2025-01-05", "2025-01-06", "2025-02-01"], utc=True),
+            "source": ["community", "municipal", "community"],
+            "org": ["A", None, "A"],
+            "precinct_code": [None, "P1", None],
+            "neighbourhood_code": [None, None, None],
+        }
+    )
+    unmapped = pd.DataFrame({"term": ["", "skelm"], "raw_category": ["(no category)", "Skelm"], "incidents": [4, 2]})
+    rejections = pd.DataFrame({"batch_id": ["b2", "b2"], "reason": ["no_date", "no_place"]})
+    found = views.data_quality(batches, incidents, rejections, unmapped)
+    assert found.incidents == 3 and found.outside_total == 2  # two community rows in neither area
+    assert found.outside["incidents"].tolist() == [2]
+    assert found.mappable == ["Skelm"]  # the empty term cannot be mapped
+    assert found.coverage_sources == ["municipal", "community"]
+    assert found.rejections["rows"].sum() == 2
+    assert len(found.warnings) == 1  # one warning code in one batch
+    assert len(found.batches) == 3

@@ -11,36 +11,34 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, forms, loaders, sidebar
 from pipelines import access, downloads, views
 from pipelines.act import actions as register
 from pipelines.errors import AreaSafeError
+from pipelines.ingest.forms import record_for_form
 from pipelines.schemas import ACTION_STATUSES
 
 viewer = common.require("actions")
-filters = common.sidebar()
+filters = sidebar.filters()
 st.title("Actions register")
 code = filters.neighbourhood
 store = common.store()
 current = register.read_actions(store, code)  # small, and edited here: read fresh, not cached
 today = dt.date.today()
-current = current.assign(overdue=register.overdue(current, as_of=today))
 chosen_statuses = st.multiselect("Status", ACTION_STATUSES, default=["open", "blocked"], key="ar_status")
-shown = current[current["status"].isin(chosen_statuses)] if chosen_statuses else current
+view = register.register_view(current, statuses=chosen_statuses, as_of=today)
 cols = st.columns(3)
-cols[0].metric("Actions shown", f"{len(shown):,}")
+cols[0].metric("Actions shown", f"{len(view.shown):,}")
 cols[1].metric(
     "Overdue today",
-    f"{int(shown['overdue'].sum()):,}",
+    f"{view.overdue:,}",
     help=f"Past their due date on {today.day} {today:%B %Y}. The meeting agenda counts what was overdue on the "
     "day of the meeting, so it can show fewer.",
 )
-cols[2].metric("Blocked", f"{int((shown['status'] == 'blocked').sum()):,}")
-columns = ["action_id", "status", "overdue", "due", "decision", "owner_org", "owner_person", "blocked_by", "unblocker"]
-columns += ["financial_year", "funding_sphere", "meeting_id", "updated_at", "updated_by"]
-st.dataframe(views.blank_missing(shown[columns]), hide_index=True, width="stretch")
+cols[2].metric("Blocked", f"{view.blocked:,}")
+st.dataframe(views.blank_missing(view.shown), hide_index=True, width="stretch")
 common.offer_downloads(
-    downloads.table_view("actions", {"actions": shown[columns]}, filters={"neighbourhood": code, "status": chosen_statuses}),
+    downloads.table_view("actions", {"actions": view.shown}, filters={"neighbourhood": code, "status": chosen_statuses}),
     key="ar_download",
 )  # fmt: skip
 if flash := st.session_state.pop("ar_flash", None):
@@ -50,17 +48,16 @@ st.header("Add or edit")
 if code is None:
     st.info("Choose a Safe Neighbourhood in the sidebar to add or edit its actions.")
     st.stop()
-labels = dict(zip(current["action_id"], current["decision"], strict=True))
+labels = view.decisions
 chosen = st.selectbox(
     "Action", [None, *labels], key="ar_edit", format_func=lambda a: "(add new)" if a is None else f"{a}: {labels[a]}"
 )
-stored = current[current["action_id"] == chosen].iloc[0].to_dict() if chosen else {}
 month = st.text_input("Meeting month of a new action (YYYY-MM, blank: none)", key="ar_month") if not chosen else None
-record = common.action_form(
+record = forms.action_form(
     f"ar_form_{chosen}",
-    stored,
-    interventions=common.table("interventions", viewer).query("neighbourhood_code == @code"),
-    assets=common.table("assets", viewer).query("neighbourhood_code == @code"),
+    record_for_form(current, "action_id", chosen),
+    interventions=views.rows_with(loaders.table("interventions", viewer), "neighbourhood_code", [code]),
+    assets=views.rows_with(loaders.table("assets", viewer), "neighbourhood_code", [code]),
     submit="Save action",
 )
 if record is not None:

@@ -19,26 +19,17 @@ from pipelines.ingest import rejections
 viewer = common.require("batches")
 st.title("Batches")
 batches = privacy.read_batches(common.store(), viewer)
-shown = views.batch_table(batches)
-shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
+shown = views.batch_history(batches)
 st.dataframe(views.for_people(shown), hide_index=True, width="stretch")
 common.offer_downloads(downloads.table_view("batches", {"batches": views.for_people(shown)}), key="b_download_all")
 if flash := st.session_state.pop("b_flash", None):
     st.success(flash)
 
-fixable = batches[(batches["rejected"] > 0) & batches["withdrawn_at"].isna()] if len(batches) else batches
-if len(fixable):
+labels = views.fixable_batches(batches)
+if labels:
     st.header("Rejected rows")
-    labels = dict(
-        zip(
-            fixable["batch_id"],
-            fixable["file_name"].fillna("file") + " · " + fixable["rejected"].map("{:,} rejected".format),
-            strict=True,
-        )
-    )
     pick = st.selectbox("Batch", list(labels), format_func=lambda b: f"{labels[b]} ({b[:8]})", key="b_rejected")
-    rows = privacy.read_table(common.store(), viewer, "rejections")
-    rows = rows[rows["batch_id"] == pick]
+    rows = views.rows_with(privacy.read_table(common.store(), viewer, "rejections"), "batch_id", [pick])
     if rows["raw"].isna().all():
         st.caption("Only the organisation that uploaded these rows, analysts and admins can download them.")
     else:
@@ -61,8 +52,7 @@ if viewer.may("delete_batch"):
         "(incidents, rejected rows, raw copies). The batch stays in this list marked withdrawn, and the "
         "deletion is recorded in the audit log. This cannot be undone."
     )
-    live = batches[batches["withdrawn_at"].isna()]
-    names = dict(zip(live["batch_id"], live["file_name"] + " · " + live["org"].fillna("-"), strict=True))
+    names = views.live_batches(batches)
     with st.form("delete_batch"):
         chosen = st.selectbox("Batch", list(names), index=None, format_func=lambda b: f"{names[b]} ({b[:8]})")
         reason = st.text_input("Reason (kept with the record)", key="b_reason")

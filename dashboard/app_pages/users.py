@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import common
 from pipelines import auth, views
 from pipelines.errors import AreaSafeError
+from pipelines.ingest import forms
 from pipelines.schemas import USER_ROLES
 
 viewer = common.require("users")
@@ -46,7 +47,7 @@ with right:
     st.subheader("Change an account")
     chosen = st.selectbox("Account", list(users["username"]), index=None, key="us_chosen")
     if chosen:
-        row = users.set_index("username").loc[chosen]
+        row = forms.record_for_form(users, "username", chosen)
         new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(row["role"]), key="us_new_role")
         new_org = st.text_input("Organisation", value=row["org"] or "", key="us_new_org") or None
         cols = st.columns(3)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -306,6 +307,36 @@ def overdue(actions: pd.DataFrame, *, as_of: dt.date) -> pd.Series:
         return pd.Series([], dtype=bool)
     due = pd.to_datetime(actions["due"], errors="coerce").dt.date
     return (actions["status"].isin(OPEN_STATUSES) & due.notna() & (due < as_of)).fillna(False).astype(bool)
+
+
+#: The columns of the actions register as the page lists them.
+REGISTER_COLUMNS = (
+    "action_id", "status", "overdue", "due", "decision", "owner_org", "owner_person", "blocked_by", "unblocker",
+    "financial_year", "funding_sphere", "meeting_id", "updated_at", "updated_by",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    """The actions register as a page lists it: the actions of the chosen statuses and their counts."""
+
+    shown: pd.DataFrame  # :data:`REGISTER_COLUMNS`, ``overdue`` as of the day asked
+    overdue: int
+    blocked: int
+    decisions: dict[str, str]  # every action's id -> its decision, for choosing one to edit
+
+
+def register_view(actions: pd.DataFrame, *, statuses, as_of: dt.date) -> RegisterView:
+    """``actions`` (:func:`read_actions`) with those of ``statuses`` shown (all when none is chosen), each
+    marked overdue or not on ``as_of`` (:func:`overdue`)."""
+    marked = actions.assign(overdue=overdue(actions, as_of=as_of))
+    shown = marked[marked["status"].isin(list(statuses))] if statuses else marked
+    return RegisterView(
+        shown=shown[list(REGISTER_COLUMNS)],
+        overdue=int(shown["overdue"].sum()),
+        blocked=int((shown["status"] == "blocked").sum()),
+        decisions=dict(zip(actions["action_id"], actions["decision"], strict=True)),
+    )
 
 
 def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Also what streamlit-folium sends for a map, rendered once.
 
 Place in the data flow: show, last step. :func:`pipelines.mapview.build_map` and
 :func:`pipelines.mapview.pick_map` call :func:`localise_assets` on the finished map; the dashboard keeps
-:func:`component_args` with its cached map (``dashboard.common.drawn_map``).
+:func:`component_args` with its cached map (``dashboard.maps.drawn_map``).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def payload_bytes(m: folium.Map) -> int:
 def component_args(m: folium.Map, *, key: str, returned_objects: Sequence[str]) -> tuple[dict, str]:
     """What ``streamlit_folium.st_folium(m, key=key, returned_objects=...)`` sends to its component, rendered
     once (st_folium renders the map several times per call), and the component's widget key: the dashboard
-    keeps both with its cached map (``dashboard.common.drawn_map``)."""
+    keeps both with its cached map (``dashboard.maps.drawn_map``)."""
     import streamlit_folium as sf
 
     m.get_root().render()

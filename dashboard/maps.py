@@ -1,0 +1,133 @@
+"""The map explorer's map, built and rendered once per data version, audience and inputs, and drawn.
+
+Place in the data flow: show. :func:`explorer_map` asks :func:`pipelines.mapview.build_map` for the map of
+what a viewer may see; :func:`drawn_map` keeps the built map and what streamlit-folium sends for it (a
+rerun, a click or another planner's visit reuses it); :func:`show_map` draws it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard.common import store, viewer
+from dashboard.loaders import Filters, HotspotCells, audience, data_version
+from pipelines.privacy import Viewer
+
+
+@dataclass(frozen=True)
+class DrawnMap:
+    """A built map (:class:`pipelines.mapview.MapResult`) and what streamlit-folium sends for it, rendered once."""
+
+    result: object  # pipelines.mapview.MapResult
+    args: dict  # the component's arguments (script, header, html, defaults ...), the same on every rerun
+    hash_key: str  # streamlit-folium's widget key: the same map keeps its frame (and its last click)
+
+
+#: The map explorer's map: its widget key and what its clicks return (also what :func:`dashboard.warming.warm` renders).
+EXPLORER_MAP = "explorer_map"
+EXPLORER_RETURNS = ("last_object_clicked_popup",)
+
+
+def _map_key(url: str, version, who: Viewer, key: str, returned_objects, inputs: tuple) -> tuple:
+    return (url, version, who, key, tuple(returned_objects), *inputs)
+
+
+def drawn_map(inputs: tuple, build, *, key: str, returned_objects, who: Viewer | None = None) -> DrawnMap:
+    """The map ``build()`` makes, built and rendered once per data version, audience (:func:`audience`) and
+    ``inputs`` (everything else the map depends on: filters, layers, options): a rerun with the same inputs,
+    another planner's visit, or a click reuses the rendered map instead of building and rendering it again
+    (streamlit-folium renders a map several times per call). For ``who`` (the session's viewer unless given)."""
+    who = audience(viewer() if who is None else who)
+    return _drawn(_map_key(store().url, data_version(), who, key, returned_objects, inputs), build)
+
+
+def _drawn(full: tuple, build) -> DrawnMap:
+    from pipelines import mapview
+
+    with _MAPS_LOCK:
+        if full in _MAPS:
+            _MAPS.move_to_end(full)
+            return _MAPS[full]
+    result = build()
+    drawn = DrawnMap(result, *mapview.component_args(result.map, key=full[3], returned_objects=full[4]))
+    with _MAPS_LOCK:
+        _MAPS[full] = drawn
+        while len(_MAPS) > _MAPS_MAX:
+            _MAPS.popitem(last=False)
+    return drawn
+
+
+def explorer_map(
+    filters: Filters,
+    who: Viewer,
+    *,
+    layers,
+    metric: str,
+    area_kind: str,
+    online: bool,
+    areas: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    counts,
+    hot: HotspotCells | None,
+    assets: pd.DataFrame,
+    interventions: pd.DataFrame,
+    population_source: str,
+):
+    """The map explorer's map (:func:`pipelines.mapview.build_map`) of what ``who`` may see."""
+    from pipelines import mapview
+
+    return mapview.build_map(
+        areas,
+        incidents,
+        assets=assets,
+        interventions=interventions,
+        roads=mapview.load_context_roads(),
+        hotspots=None if hot is None else hot.cells,
+        focus=filters.neighbourhood,
+        counted_in=filters.neighbourhood,
+        options=mapview.MapOptions(
+            layers=tuple(layers),
+            metric=metric,
+            area_kind=area_kind,
+            online_tiles=online,
+            statistics=who.may("statistics"),
+            roads_files=ROADS_FILES,
+        ),
+        counts=counts,
+        population_source=population_source,
+    )
+
+
+#: Where the map's road lines are written once and the URL the browser loads them from (Streamlit serves
+#: dashboard/static at /app/static/): each map then carries no road lines of its own.
+ROADS_FILES = (str(Path(__file__).resolve().parent / "static" / "cache"), "/app/static/cache")
+
+
+def explorer_inputs(filters: Filters, who: Viewer, *, layers, metric: str, area_kind: str, online: bool) -> tuple:
+    """What the map explorer's map depends on besides the data version and the audience."""
+    return (filters, tuple(layers), metric, area_kind, bool(online), who.may("statistics"))
+
+
+def show_map(drawn: DrawnMap, *, key: str, height: int):
+    """Draw ``drawn`` with streamlit-folium's component (as ``st_folium(..., use_container_width=True)``);
+    returns what it returns (the last click's popup text)."""
+    import streamlit_folium
+
+    def on_change() -> None:
+        st.session_state[key] = st.session_state.get(drawn.hash_key, {})
+
+    return streamlit_folium._component_func(
+        **drawn.args, key=drawn.hash_key, height=height, width=None, on_change=on_change
+    )
+
+
+_MAPS: OrderedDict = OrderedDict()
+_MAPS_LOCK = threading.Lock()
+_MAPS_MAX = 24  # rendered maps kept per process (about 1 MB each)

@@ -1,0 +1,91 @@
+"""Meeting mode's screen for one agenda item: its columns, its summary and table, the decision form.
+
+Place in the data flow: show. The page (``dashboard/app_pages/meeting.py``) picks the item; the parts
+here draw it on one 1280x720 projector screen and save a decision through
+:func:`pipelines.access.save_action` (permission, ``pipelines.act.actions.save_action``, audit entry).
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from dashboard import common, forms
+from pipelines import access, views
+from pipelines.errors import AreaSafeError
+from pipelines.privacy import Viewer
+
+#: The summary's type on the projector.
+SUMMARY_CSS = (
+    "<style>.mm-summary {font-size: 1.3rem !important; line-height: 1.35; color: #000; margin-bottom: 0.4rem;}</style>"
+)
+
+
+def meeting_details(who: Viewer, code: str, month) -> None:
+    """The sidebar's form for the meeting's date held and chair (:func:`pipelines.access.save_meeting`)."""
+    with st.sidebar.expander("Meeting details (date held, chair)"), st.form("mm_meeting", border=False):
+        held_on, chair = st.date_input("Held on", value=None, format="YYYY-MM-DD"), st.text_input("Chair")
+        if st.form_submit_button("Save meeting details"):
+            try:
+                access.save_meeting(
+                    common.store(),
+                    who,
+                    {"neighbourhood_code": code, "month": str(month), "held_on": held_on, "chair": chair},
+                )
+            except AreaSafeError as exc:
+                common.show_error(exc)
+
+
+def item_columns(item, section, png: bytes | None) -> tuple[list[int], object, object, object]:
+    """The item's columns: (their spans, the summary's, the map's or None, the form's or None)."""
+    if item.kind == "decisions":
+        return [12], st.container(), None, None
+    if png is not None:  # a table of many columns takes room from the map, not from the form
+        spans = [6, 3, 3] if len(section.table.columns) > 3 else [5, 4, 3]
+        shown, where, form_col = st.columns(spans)
+        return spans, shown, where, form_col
+    shown, form_col = st.columns([8, 4])
+    return [8, 4], shown, None, form_col
+
+
+def item_summary(item, section, span: int) -> None:
+    """The item's summary sentence, its table (scrolling inside its box) and its notes."""
+    st.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
+    if len(section.table):  # long tables scroll inside their box: the item stays on one 1280x720 screen
+        rows = views.first_rows(section.table, 15)
+        # about 100 summary characters a line per 12 columns at 1280 px, 28 px a line
+        lines = -(-len(section.summary) * 12 // (100 * span)) if item.kind != "decisions" else 2
+        room = 440 - 28 * lines - (50 if section.caveats else 0)
+        st.table(rows, height=max(140, min(46 + 110 * len(rows), room)))
+    if section.caveats:
+        with st.expander("Notes on these numbers"):
+            for caveat in section.caveats:
+                st.caption(caveat)
+
+
+def decision_form(agenda, item, code: str) -> dict | None:
+    """The compact action form beside the item, pre-linked to it; the entered decision on submit."""
+    st.markdown("**Record a decision**")
+    context = agenda.context
+    return forms.action_form(
+        f"mm_form_{item.key}",
+        item.links,
+        interventions=context.neighbourhood_interventions,
+        assets=views.rows_with(context.assets, "neighbourhood_code", [code]),
+        submit="Record decision",
+        compact=True,
+    )
+
+
+def save_decision(who: Viewer, record: dict, item, code: str, month) -> None:
+    """Save a decision from :func:`decision_form` as an action of this meeting, as the logged-in account."""
+    note = record.pop("_note") or f"Recorded in meeting mode ({item.title})"
+    record |= {"neighbourhood_code": code, "month": str(month)}
+    try:
+        saved = access.save_action(common.store(), who, record, note=note)  # as the logged-in account
+    except AreaSafeError as exc:
+        common.show_error(exc)
+    else:
+        st.session_state["mm_flash"] = f"Recorded {saved['action_id']}: {saved['decision']}"
+        st.rerun()
