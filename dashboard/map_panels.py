@@ -46,7 +46,15 @@ def map_controls(viewer: privacy.Viewer) -> dict:
     return dict(layers=layers, metric=metric, area_kind=area_kind, online=online)
 
 
-def map_notes(result: mapview.MapResult, *, counts, hot, filters: common.Filters, layers, viewer) -> None:
+def map_notes(
+    result: mapview.MapResult,
+    *,
+    counts: privacy.PublishedCounts | None,
+    hot: common.HotspotCells | None,
+    filters: common.Filters,
+    layers: list[str],
+    viewer: privacy.Viewer,
+) -> None:
     """Under the map: what the layers left out and why, and how the hot spots were found."""
     for note in [*result.notes, *(counts.notes if counts else [])]:
         st.caption(note)
@@ -60,7 +68,7 @@ def map_notes(result: mapview.MapResult, *, counts, hot, filters: common.Filters
         st.caption("Hot spots: choose a Safe Neighbourhood in the sidebar to see its hot spots.")
 
 
-def map_total(viewer: privacy.Viewer, incidents, counts) -> None:
+def map_total(viewer: privacy.Viewer, incidents, counts: privacy.PublishedCounts | None) -> None:
     """How many incidents match the filters, as the viewer may count them, and what the viewer sees of them."""
     st.metric("Incidents matching the filters", counts.total_shown if counts else f"{len(incidents):,}")
     if viewer.is_public:
@@ -83,5 +91,6 @@ def selected_feature(ref: tuple | None, record: dict | None, *, areas, viewer: p
 
 
 def legend(result: mapview.MapResult) -> None:
+    """The map's legend beside it, open."""
     with st.expander("Legend", expanded=True):
         st.markdown(mapview.legend_html(result.legend), unsafe_allow_html=True)

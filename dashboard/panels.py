@@ -76,7 +76,9 @@ def profile_numbers(stats: privacy.ProfileStats, *, month, population: float | N
     )  # fmt: skip
 
 
-def profile_hotspots(hot, stats: privacy.ProfileStats, *, filters: common.Filters, viewer, where) -> None:
+def profile_hotspots(
+    hot: common.HotspotCells, stats: privacy.ProfileStats, *, filters: common.Filters, viewer: privacy.Viewer, where
+) -> None:
     """The neighbourhood's hot spots over the period, in the map's classes."""
     where.subheader("Hot spots this period")
     common.explain("Hot spot", where=where)

@@ -7,12 +7,17 @@ agenda's items as the pack shows them); the small maps are the pack's, through `
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from dashboard import common, panels
 from pipelines import privacy, views
 from pipelines.act import pack, review
+from pipelines.act.agenda import Agenda
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PACKS = (("Pack PDF", False, "pdf"), ("Pack HTML", False, "html"), ("Public PDF", True, "pdf"))
 
@@ -27,7 +32,7 @@ def pack_buttons(agendas: dict, *, stem: str) -> None:
         )  # fmt: skip
 
 
-def item_map(agenda, kind: str, *, filters: common.Filters, month) -> None:
+def item_map(agenda: Agenda, kind: str, *, filters: common.Filters, month: pd.Period) -> None:
     """The small map of the agenda's first item of ``kind``, when it has a place."""
     item = review.first_item(agenda, kind)
     if item is None:
@@ -91,6 +96,7 @@ def review_interventions(shown: review.MonthReview) -> None:
 
 
 def review_reports(shown: review.MonthReview) -> None:
+    """The month's community reports in date order, the first screenful (the download has them all)."""
     if len(shown.reports):  # an if statement: Streamlit's magic would write a conditional expression's value out
         st.table(shown.report_table, height=min(520, 50 + 44 * len(shown.report_table)))
     else:
