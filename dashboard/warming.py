@@ -29,7 +29,7 @@ def warm() -> None:
     import streamlit_folium
     from streamlit.runtime import Runtime
 
-    from pipelines import mapview
+    from pipelines import mapview, periods
 
     every = loaders.areas()
     months, _ = loaders.filter_choices()
@@ -37,7 +37,7 @@ def warm() -> None:
     code, period = sidebar.default_neighbourhood(every), sidebar.default_period(months)
     population = every.set_index("code")["population"].get(code) if code else None
     filters = loaders.Filters(code, None if pd.isna(population) else float(population), period, None, None, False)
-    span, until = ((period[1] - period[0]).n + 1, str(period[1])) if period else (12, None)
+    span, until = (periods.month_span(*period), str(period[1])) if period else (12, None)
 
     # The public's first map built and rendered as the page would (same inputs, same cache entry), so the
     # first visitor's run neither builds nor renders it. The component is registered as a script run would.

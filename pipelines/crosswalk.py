@@ -98,6 +98,11 @@ def boundary_versions(store: Store, kind: str = "ward") -> pd.DataFrame:
     return table.sort_values("loaded_at", ascending=False, na_position="last", ignore_index=True)
 
 
+def version_names(store: Store, kind: str = "ward") -> list[str]:
+    """The names of the stored versions of ``kind`` boundaries, newest first (:func:`boundary_versions`)."""
+    return [str(name) for name in boundary_versions(store, kind)["version"]]
+
+
 def ward_areas(store: Store, version: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
     """The wards of one boundary version, and its name. ``version``: its name or its year (``"2021"``);
     ``None``: the version loaded last.

@@ -117,6 +117,11 @@ def month_bounds(month: pd.Period) -> tuple[dt.datetime, dt.datetime]:
     return month_start(month).to_pydatetime(), month_start(month + 1).to_pydatetime()
 
 
+def month_span(first: pd.Period, last: pd.Period) -> int:
+    """How many local months run from ``first`` to ``last``, both counted (2026-01 to 2026-03: 3)."""
+    return (last - first).n + 1
+
+
 def month_window(until: pd.Period, months: int) -> tuple[pd.Timestamp, pd.Timestamp, pd.PeriodIndex]:
     """``months`` whole local months ending with ``until``: (start UTC, end UTC exclusive, the months)."""
     if months < 1:

@@ -19,7 +19,7 @@ from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import baseline_months
 from pipelines.periods import local_months, to_local
-from pipelines.schemas import SOURCES, STATUS_WORDS
+from pipelines.schemas import CODE_COLUMN, SOURCES, STATUS_WORDS
 from pipelines.taxonomy import load_taxonomy
 
 MONTH = "month"
@@ -148,6 +148,23 @@ def register_rows(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
         budget = pd.to_numeric(shown["budget_zar"], errors="coerce")
         shown["budget_zar"] = budget.map(lambda v: f"{v:,.0f}" if pd.notna(v) else None)
     return for_people(shown.reset_index(drop=True))
+
+
+def neighbourhood_rows(frame: pd.DataFrame, code: str | None, fields: tuple[str, ...]) -> pd.DataFrame:
+    """The assets or interventions of the Safe Neighbourhood ``code``, as :func:`register_rows` shows them."""
+    return register_rows(frame[frame[CODE_COLUMN["neighbourhood"]] == code], fields)
+
+
+def area_name(areas: pd.DataFrame, code: str | None) -> str | None:
+    """The name of the stored area ``code`` (``None`` when there is no such area)."""
+    return areas.set_index("code")["name"].get(code)
+
+
+def first_column_as_index(table: pd.DataFrame, *, head: int | None = None) -> pd.DataFrame:
+    """A display table with its first column as the row names, so a page's table reads it in bold down
+    the left (``Hot spot``, ``Category``), its first ``head`` rows when given."""
+    shown = table if head is None else table.head(head)
+    return shown.set_index(shown.columns[0])
 
 
 def hotspot_summary(cells: pd.DataFrame) -> pd.DataFrame:

@@ -218,10 +218,45 @@ def busiest_ward(store: Store, wards: gpd.GeoDataFrame, version: str) -> str | N
     return max(population, key=population.get) if population else None
 
 
+@dataclass(frozen=True)
+class WardChoices:
+    """The wards the ward page offers on one boundary version: ``codes`` in code order, their ``names``,
+    and ``first``, the index of the ward the page starts on (:func:`busiest_ward`)."""
+
+    codes: list[str]
+    names: dict[str, str]
+    first: int
+
+
+def ward_choices(store: Store, version: str | None) -> WardChoices:
+    """The wards of ``version`` (its name or year; ``None``: the latest loaded) for the ward page's choice.
+
+    Raises
+    ------
+    WardError
+        No wards are stored, or ``version`` is not one of them.
+    """
+    wards, label = crosswalk.ward_areas(store, version)
+    ordered = wards.sort_values("code")
+    names = dict(zip(ordered["code"].astype(str), ordered["name"].astype(str), strict=True))
+    codes = list(names)
+    busiest = busiest_ward(store, wards, label)
+    return WardChoices(codes, names, codes.index(busiest) if busiest in names else 0)
+
+
+def trend_lines(view: WardView) -> pd.DataFrame:
+    """The ward's and the whole area's smoothed rate month by month, one row per month and line, for a
+    chart: ``month`` (its first day), ``where`` (the ward's name or "Whole area") and ``rate``."""
+    series = view.trend_series.assign(month=lambda f: pd.PeriodIndex(f["month"], freq="M").to_timestamp())
+    lines = series.melt(id_vars="month", value_vars=["ward", "city"], var_name="where", value_name="rate")
+    lines["where"] = lines["where"].map({"ward": view.name, "city": "Whole area"})
+    return lines
+
+
 def _other_versions(store: Store, version: str, points: gpd.GeoSeries) -> dict[str, np.ndarray]:
     """Each point's ward in every stored boundary version but ``version`` (the page offers them all, so their
     counts are published too: :func:`pipelines.privacy.wards.publish_ward_counts` checks against them)."""
-    others = crosswalk.boundary_versions(store, "ward")["version"]
+    others = crosswalk.version_names(store, "ward")
     return {
         other: crosswalk.ward_of_points(points, crosswalk.ward_areas(store, other)[0])
         for other in others

@@ -11,7 +11,7 @@ import pytest
 from pipelines.settings import PROJECT_ROOT
 
 DOC = (PROJECT_ROOT / "docs" / "act.md").read_text()
-MODULES = ("finance", "actions", "agenda", "figures", "pack")  # the public rules: pipelines.privacy.public
+MODULES = ("finance", "actions", "agenda", "figures", "pack", "review")  # the public rules: pipelines.privacy.public
 
 
 def _module_names():

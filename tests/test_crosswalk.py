@@ -169,6 +169,7 @@ def test_two_demarcations_side_by_side_and_the_user_picks(cape_town, tmp_path):
         "CCT wards 2026 demarcation (test copy)",
         "City of Cape Town wards, 2021 demarcation",
     ]
+    assert crosswalk.version_names(cape_town) == list(crosswalk.boundary_versions(cape_town)["version"])
     latest, label = crosswalk.ward_areas(cape_town)
     assert label.startswith("CCT wards 2026") and len(latest) == 34 and latest["code"].str.startswith("2026-").all()
     older, label = crosswalk.ward_areas(cape_town, "2021")

@@ -37,6 +37,19 @@ def test_month_window_is_whole_local_months():
     assert (start, end) == (pd.Timestamp("2026-07-31T22:00Z"), pd.Timestamp("2026-10-31T22:00Z"))
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "months"),
+    [
+        pytest.param("2026-10", "2026-10", 1, id="one-month"),
+        pytest.param("2026-01", "2026-03", 3, id="both-ends-counted"),
+        pytest.param("2025-11", "2026-10", 12, id="across-a-year"),
+    ],
+)
+def test_a_period_of_months_counts_both_ends(first, last, months):
+    """The months the map and the profile look for hot spots over: the sidebar's first to last, both counted."""
+    assert periods.month_span(pd.Period(first, "M"), pd.Period(last, "M")) == months
+
+
 def test_the_store_counts_months_by_the_same_rule():
     """The store's month summary (``count_months``) and the pages' months agree at the local midnight."""
     incidents = pd.DataFrame(

@@ -145,6 +145,36 @@ def test_tables_for_people_show_local_times_short_ids_and_words():
     assert list(views.for_people(frame, headers=False).columns) == ["created_at", "batch_id", "detail"]
 
 
+def test_a_neighbourhoods_register_rows_are_its_own_only():
+    frame = pd.DataFrame(
+        {
+            "name": ["Lights", "Park", "Hall"],
+            "status": ["in_progress", "planned", "stalled"],
+            "neighbourhood_code": ["KHA-X", "KHA-Y", "KHA-X"],
+        }
+    )
+    shown = views.neighbourhood_rows(frame, "KHA-X", views.INTERVENTION_FIELDS)
+    assert shown.to_dict("records") == [
+        {"Name": "Lights", "Status": "in progress"},
+        {"Name": "Hall", "Status": "stalled"},
+    ]
+    assert views.neighbourhood_rows(frame, "KHA-Z", views.INTERVENTION_FIELDS).empty
+
+
+def test_an_areas_name_comes_from_its_code():
+    areas = pd.DataFrame({"code": ["KHA-X", "PD1"], "name": ["Harare", "Lingelethu-West"]})
+    assert views.area_name(areas, "PD1") == "Lingelethu-West"
+    assert views.area_name(areas, "KHA-Z") is None and views.area_name(areas, None) is None
+
+
+def test_a_display_table_is_named_down_the_left_by_its_first_column():
+    table = pd.DataFrame({"Hot spot": ["New hot spot", "Fading"], "Hexagons": [3, 1]})
+    shown = views.first_column_as_index(table)
+    assert shown.index.name == "Hot spot" and list(shown.index) == ["New hot spot", "Fading"]
+    assert list(shown.columns) == ["Hexagons"]
+    assert list(views.first_column_as_index(table, head=1).index) == ["New hot spot"]
+
+
 def test_register_rows_leave_out_ids_and_say_statuses_in_words():
     frame = pd.DataFrame(
         {

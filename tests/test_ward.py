@@ -95,6 +95,32 @@ def test_the_public_view_shows_nothing_the_public_map_does_not(views, demo_store
     assert (exact.reports["Community reports"].astype(int) < 5).any()  # the analyst sees the small counts
 
 
+def test_the_page_offers_the_wards_in_code_order_starting_on_the_busiest(demo_store):
+    from pipelines import crosswalk
+    from pipelines.ward import busiest_ward, ward_choices
+
+    assert crosswalk.version_names(demo_store) == ["City of Cape Town wards, 2021 demarcation"]
+    wards, label = crosswalk.ward_areas(demo_store)
+    choices = ward_choices(demo_store, label)
+    assert choices.codes == sorted(wards["code"]) and len(choices.codes) == len(wards)
+    assert choices.names == dict(zip(wards["code"], wards["name"], strict=True))
+    assert choices.codes[choices.first] == busiest_ward(demo_store, wards, label)
+    assert ward_choices(demo_store, "2021") == choices  # the version by its year, as the CLI takes it
+
+
+def test_the_trend_chart_has_the_ward_and_the_whole_area_month_by_month(views):
+    from pipelines.ward import trend_lines
+
+    view = views["analyst"]
+    lines = trend_lines(view)
+    series = view.trend_series
+    assert len(lines) == 2 * len(series) and set(lines["where"]) == {view.name, "Whole area"}
+    ward_line = lines[lines["where"] == view.name]
+    assert list(ward_line["month"]) == [m.start_time for m in series["month"]]
+    assert ward_line["rate"].tolist() == series["ward"].tolist()
+    assert lines.loc[lines["where"] == "Whole area", "rate"].tolist() == series["city"].tolist()
+
+
 def test_no_viewer_may_open_a_ward_without_the_permission():
     assert privacy.PUBLIC.may("ward") and all(privacy.Viewer("x", r, "o").may("ward") for r in ROLES[1:])
 
