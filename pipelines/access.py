@@ -17,6 +17,7 @@ import pandas as pd
 from pipelines import audit
 from pipelines.errors import AreaSafeError, MappingError
 from pipelines.privacy.viewer import AccessDenied, Viewer
+from pipelines.schemas import ASSETS, INTERVENTIONS
 from pipelines.sources import limits
 from pipelines.store.base import Batch, Store
 
@@ -85,7 +86,7 @@ def record_upload(store: Store, viewer: Viewer, batch: Batch) -> None:
 # Registers (assets, interventions): form saves and file imports
 # --------------------------------------------------------------------------------------------------
 #: Register -> the column that identifies one of its records.
-REGISTER_IDS = {"assets": "asset_id", "interventions": "intervention_id"}
+REGISTER_IDS = {table.name: table.key for table in (ASSETS, INTERVENTIONS)}
 
 
 def save_register_record(store: Store, viewer: Viewer, kind: str, record: dict, *, note: str | None = None) -> Batch:

@@ -34,7 +34,7 @@ import pyogrio
 
 from pipelines import audit, auth, export, hexes, mapview, privacy
 from pipelines.privacy import Viewer
-from pipelines.schemas import STORE_CRS
+from pipelines.schemas import CODE_COLUMN, STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import category_labels, field_label, local_times, status_words
 
@@ -373,8 +373,7 @@ def in_words(frame: pd.DataFrame, names: Mapping[str, Mapping[str, str]] | None 
     names = names or {}
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
     table = pd.DataFrame(frame).drop(columns=["geometry", *_INTERNAL], errors="ignore").copy()
-    for kind in ("precinct", "neighbourhood"):
-        column = f"{kind}_code"
+    for kind, column in CODE_COLUMN.items():
         if column in table and names.get(kind):
             table[column] = table[column].map(lambda c, k=kind: names[k].get(c, c))
     for column in table.columns:

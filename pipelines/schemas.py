@@ -3,11 +3,14 @@
 Place in the data flow: readers produce raw frames; ``validate``/``normalise`` turn them into frames
 that match these tables; the store creates its tables from these definitions and pandera validators
 are generated from them (:func:`validator`). Nothing else in the code base spells a column name as a
-string literal: import the constants below instead.
+string literal: import the constants below instead, :data:`COLUMNS` (``COLUMNS.neighbourhood_code``)
+for every column name, ``Table.key`` for a table's key and :data:`CODE_COLUMN` for an area kind's code.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -522,6 +525,58 @@ TABLES: dict[str, Table] = {
         BOUNDARY_VERSIONS,
     )
 }
+
+
+class Columns:
+    """Every column name this module defines, as attributes: ``COLUMNS.neighbourhood_code`` is
+    ``"neighbourhood_code"``.
+
+    Built from the tables' fields (and :data:`GEOMETRY`, :data:`LON`, :data:`LAT`), so a name exists
+    here exactly when a table stores it, and a misspelt one raises :class:`AttributeError` where it is
+    written (at import, for a module-level use) instead of a ``KeyError`` or an empty frame later.
+    Read-only; iterating gives the names in sorted order.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: Iterable[str]) -> None:
+        object.__setattr__(self, "_names", frozenset(names))
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):  # copy, pickle and friends probing for hooks; no column starts so
+            raise AttributeError(name)
+        if name in self._names:
+            return name
+        close = difflib.get_close_matches(name, self._names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "; add the field to its Table in pipelines/schemas.py"
+        raise AttributeError(f"no stored column is called {name!r}{hint}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("COLUMNS is read-only: a column is added by adding its Field to a Table")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._names)
+
+    def __repr__(self) -> str:
+        return f"Columns({len(self._names)} names)"
+
+    def __reduce__(self) -> str:
+        return "COLUMNS"  # pickled by reference to the one instance
+
+
+#: Every stored column's name (and the geometry and point-coordinate columns), e.g.
+#: ``frame[COLUMNS.neighbourhood_code]``: the one spelling of each column outside this module.
+COLUMNS = Columns([*(name for table in TABLES.values() for name in table.columns), GEOMETRY, LON, LAT])
+assert set(CODE_COLUMN.values()) <= set(COLUMNS)
 
 
 @cache

@@ -9,6 +9,8 @@ output contract.
 from __future__ import annotations
 
 from pipelines.schemas import AREAS, ASSETS, INCIDENTS, INTERVENTIONS
+from pipelines.schemas import LAT as LAT
+from pipelines.schemas import LON as LON
 
 # Incidents
 INCIDENT_ID = INCIDENTS.field("incident_id").name
@@ -41,8 +43,6 @@ START = INTERVENTIONS.field("start").name
 # Added by this package
 CELL_ID = "cell_id"
 COUNT = "count"
-LAT = "lat"
-LON = "lon"
 GI_Z = "gi_z"
 GI_P = "gi_p"
 GI_BIN = "gi_bin"

@@ -29,6 +29,7 @@ from pipelines.hotspots.change import BASELINE_MONTHS, Change
 from pipelines.privacy import suppress
 from pipelines.privacy.rows import counting_rows, location_resolution
 from pipelines.privacy.viewer import Viewer
+from pipelines.schemas import CODE_COLUMN
 from pipelines.store.base import IncidentQuery, Store
 
 #: What a suppressed viewer reads in place of a hot-spot cell's count.
@@ -98,7 +99,7 @@ def published_counts(
     and each table gets secondary suppression against its total; other viewers get exact counts. The
     cells are never finer than :func:`~pipelines.privacy.rows.location_resolution`.
     """
-    query = replace(query or IncidentQuery(), columns=["precinct_code", "neighbourhood_code"])
+    query = replace(query or IncidentQuery(), columns=list(CODE_COLUMN.values()))
     finest = location_resolution(store)
     resolution = finest if resolution is None else min(int(resolution), finest)
     incidents = counting_rows(store, viewer, query)
@@ -133,8 +134,7 @@ def _count(
     total_shown = not (0 < total < threshold)
     withheld = []
     by_area = []
-    for kind in ("precinct", "neighbourhood"):
-        column = f"{kind}_code"
+    for kind, column in CODE_COLUMN.items():
         counts = incidents[column].value_counts() if column in incidents else pd.Series(dtype=int)
         chosen = areas[areas["kind"] == kind].reset_index(drop=True)
         values = chosen["code"].map(counts).fillna(0).astype(int)

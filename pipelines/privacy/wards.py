@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.privacy import suppress
-from pipelines.schemas import PLACED_KINDS
+from pipelines.schemas import CODE_COLUMN
 
 WITHHELD = suppress.WITHHELD
 
@@ -66,7 +66,7 @@ def differencing_leaks(
 def overlapping_codes(rows: pd.DataFrame, other_wards: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Per published layer a ward's count could be subtracted from, each row's area code: the map's precincts and
     Safe Neighbourhoods (``rows``' area codes) and ``other_wards`` (boundary version -> each row's ward in it)."""
-    codes = {kind: rows[f"{kind}_code"].to_numpy(dtype=object) for kind in PLACED_KINDS if f"{kind}_code" in rows}
+    codes = {kind: rows[column].to_numpy(dtype=object) for kind, column in CODE_COLUMN.items() if column in rows}
     for version, ward_codes in (other_wards or {}).items():
         codes[f"ward ({version})"] = np.asarray(ward_codes, dtype=object)
     return codes
