@@ -4,6 +4,7 @@ import that runs against the layering, and no module taking another module's pri
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -241,3 +242,140 @@ def test_no_function_is_more_complex_than_grade_c():
             if cc_rank(block.complexity) not in "ABC":
                 worst.append(f"{path.relative_to(PROJECT_ROOT)}:{block.lineno} {block.name} {block.complexity}")
     assert not worst, worst
+
+
+# --------------------------------------------------------------------------------------------------
+# Column names are spelt once (pipelines/schemas.py): code spells them COLUMNS.<name>
+# --------------------------------------------------------------------------------------------------
+#: Keyword -> which part of its value names columns: "names" (a name or a list/tuple of names), "dict-keys",
+#: "dict-both" (a rename map's keys and values, or a list of names).
+COLUMN_KEYWORDS = {
+    **dict.fromkeys(
+        ("on", "left_on", "right_on", "by", "subset", "usecols", "index_col", "id_vars", "value_vars"), "names"
+    ),
+    **dict.fromkeys(("column_order", "x", "y", "color", "hover_data", "hover_name"), "names"),
+    "columns": "dict-both",
+    **dict.fromkeys(("where", "labels", "column_config", "aggfunc"), "dict-keys"),
+}
+#: Frame method -> what its positional arguments hold.
+COLUMN_METHODS = {
+    **dict.fromkeys(
+        ("groupby", "sort_values", "set_index", "drop_duplicates", "duplicated", "nlargest", "nsmallest"), "names"
+    ),
+    **dict.fromkeys(("pivot_table", "explode", "insert"), "names"),
+    "rename": "dict-both",
+    **dict.fromkeys(("astype", "fillna"), "dict-keys"),
+}
+#: Receivers that are not frames or records: Streamlit and process state, typing, parsed YAML/JSON documents and
+#: GeoPackage blob frames (whose ``type`` is a WKB type); an ALL-CAPS name is a module's table of words.
+NOT_FRAMES = {"session_state", "environ", "secrets", "query_params", "Literal", "Annotated", "doc", "obj", "blobs"}
+
+
+def _is_frame(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        if isinstance(node, ast.Attribute) and node.attr in NOT_FRAMES:
+            return False
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return not (isinstance(node, ast.Name) and (node.id in NOT_FRAMES or re.fullmatch(r"_?[A-Z][A-Z0-9_]*", node.id)))
+
+
+def _column_parts(value: ast.expr, how: str) -> list[ast.expr]:
+    if how == "names" or (how == "dict-both" and not isinstance(value, ast.Dict)):
+        return list(value.elts) if isinstance(value, ast.List | ast.Tuple | ast.Set) else [value]
+    if isinstance(value, ast.Dict):
+        return [k for k in value.keys if k is not None] + (list(value.values) if how == "dict-both" else [])
+    return []
+
+
+def _in_column_context(tree: ast.AST, names: set[str]) -> list[ast.expr]:
+    """What a frame's column is named by: subscripts, ``.get``, ``in``, the column keywords, frame methods' names
+    and ``DataFrame({...})``'s keys, and lists of column names (the contexts /work/s11/codemod_names.py rewrites)."""
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and _is_frame(node.value):
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            found += [e for part in parts for e in (part.elts if isinstance(part, ast.List) else [part])]
+        elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn):
+            found += [node.left] if _is_frame(node.comparators[0]) else []
+        elif isinstance(node, ast.Call):
+            method = node.func.attr if isinstance(node.func, ast.Attribute) and _is_frame(node.func.value) else None
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if method == "get" and node.args:
+                found.append(node.args[0])
+            elif method in COLUMN_METHODS:
+                found += [e for arg in node.args for e in _column_parts(arg, COLUMN_METHODS[method])]
+            elif called in ("DataFrame", "GeoDataFrame") and node.args and isinstance(node.args[0], ast.Dict):
+                found += _column_parts(node.args[0], "dict-keys")
+            for keyword in node.keywords:
+                if keyword.arg in COLUMN_KEYWORDS:
+                    found += _column_parts(keyword.value, COLUMN_KEYWORDS[keyword.arg])
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and _column_list(node.value, names):
+            found += node.value.elts
+    return found
+
+
+def _column_list(value: ast.expr | None, names: set[str]) -> bool:
+    """A list or tuple of two or more literals, every one a stored column name (``_ROW_COLUMNS = [...]``)."""
+    if not isinstance(value, ast.List | ast.Tuple) or len(value.elts) < 2:
+        return False
+    return all(isinstance(e, ast.Constant) and e.value in names for e in value.elts)
+
+
+def _bare_column_names(source: str, names: set[str]) -> list[tuple[int, str]]:
+    tree = ast.parse(source)
+    fstrings = {id(n) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for n in ast.walk(node)}
+    return sorted(
+        {
+            (node.lineno, node.value)
+            for node in _in_column_context(tree, names)
+            if isinstance(node, ast.Constant) and node.value in names and id(node) not in fstrings
+        }
+    )
+
+
+def test_column_names_are_spelt_through_schemas():
+    """A stored column used as a frame's column is written ``COLUMNS.<name>``, never ``"name"``, outside
+    pipelines/schemas.py (migrations are frozen history and are not read): a new ``df["neighbourhood_code"]``
+    fails here. /work/s11/codemod_names.py rewrote the 1,292 there were."""
+    from pipelines.schemas import COLUMNS
+
+    found = []
+    for path in MODULES.values():
+        rel = path.relative_to(PROJECT_ROOT)
+        if rel.as_posix() != "pipelines/schemas.py":
+            found += [f"{rel}:{line} {name!r}" for line, name in _bare_column_names(path.read_text(), set(COLUMNS))]
+    assert not found, f"spell these COLUMNS.<name> (from pipelines.schemas import COLUMNS): {found}"
+
+
+@pytest.mark.parametrize(
+    ("source", "hits"),
+    [
+        pytest.param('frame["neighbourhood_code"]', [(1, "neighbourhood_code")], id="subscript"),
+        pytest.param('frame.loc[mask, ["code", "name"]] = 1', [(1, "code"), (1, "name")], id="loc-list"),
+        pytest.param('row.get("status")\n"geometry" in frame', [(1, "status"), (2, "geometry")], id="get-in"),
+        pytest.param('f.merge(g, on="code").sort_values(["month"])', [(1, "code"), (1, "month")], id="on-by"),
+        pytest.param('f.rename(columns={"raw": "code"})', [(1, "code"), (1, "raw")], id="rename"),
+        pytest.param('pd.DataFrame({"org": [1]})', [(1, "org")], id="frame-keys"),
+        pytest.param('KEYS = ("org", "month")\nkinds = ("org", "ward")', [(1, "month"), (1, "org")], id="column-list"),
+        pytest.param('f[COLUMNS.code]\nTABLES["incidents"]\nst.session_state["role"]', [], id="not-columns"),
+        pytest.param("f\"{row['code']}\"\nx = ('code', 'ward')\nc == 'status'\nf['shown']", [], id="left-alone"),
+    ],
+)
+def test_the_column_name_check_finds_what_it_should(source, hits):
+    from pipelines.schemas import COLUMNS
+
+    assert _bare_column_names(source, set(COLUMNS)) == hits
+
+
+def test_every_columns_name_used_is_a_stored_column():
+    """``COLUMNS.<name>`` anywhere in the code names a stored column, so a misspelling fails here even in a
+    function no other test calls."""
+    from pipelines.schemas import COLUMNS
+
+    unknown = []
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text())):
+            named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "COLUMNS"
+            if named and node.attr not in COLUMNS:
+                unknown.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} COLUMNS.{node.attr}")
+    assert not unknown, unknown
