@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import common, loaders
 from pipelines import mapview, periods, privacy, views
+from pipelines.schemas import COLUMNS
 
 RATE_HELP = "Smoothed: a neighbourhood with few residents is pulled towards the rate of all neighbourhoods. "
 
@@ -68,9 +69,9 @@ def profile_numbers(stats: privacy.ProfileStats, *, month, population: float | N
         )
     st.plotly_chart(
         px.line(
-            stats.trend, x="month", y="count", color="category", markers=True,
+            stats.trend, x=COLUMNS.month, y=COLUMNS.count, color=COLUMNS.category, markers=True,
             hover_data={"shown": True, "count": False}, title="Incidents per month by category",
-            labels={"month": "Month", "count": "Incidents", "category": "Category", "shown": "Incidents"},
+            labels={COLUMNS.month: "Month", COLUMNS.count: "Incidents", COLUMNS.category: "Category", "shown": "Incidents"},
         ),
         width="stretch",
     )  # fmt: skip

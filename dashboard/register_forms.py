@@ -14,7 +14,7 @@ from dashboard import common
 from pipelines import access, mapview, views
 from pipelines.errors import AreaSafeError
 from pipelines.privacy import Viewer
-from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES
+from pipelines.schemas import ABCD_CATEGORIES, COLUMNS, INTERVENTION_STATUSES
 
 TEXT = {
     "assets": ("name", "type", "custodian", "external_id"),
@@ -118,4 +118,6 @@ def import_file(who: Viewer, kind: str) -> None:
             st.success(f"Batch {batch.batch_id}: {batch.accepted:,} accepted, {batch.rejected:,} rejected.")
             st.json(batch.summary())
             rejected = common.store().read_rejections(batch.batch_id)
-            st.dataframe(views.blank_missing(rejected[["row_number", "reason", "message"]]), hide_index=True)
+            st.dataframe(
+                views.blank_missing(rejected[[COLUMNS.row_number, COLUMNS.reason, COLUMNS.message]]), hide_index=True
+            )

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.loaders import Filters, areas, filter_choices
-from pipelines.schemas import SOURCES
+from pipelines.schemas import COLUMNS, SOURCES
 from pipelines.views import category_labels
 
 SOURCE_CHOICES = {"Both": None, "Municipal": ("municipal",), "Community": ("community",)}
@@ -22,9 +22,13 @@ assert set(SOURCES) == {"municipal", "community"}  # the choices above name both
 
 def default_neighbourhood(hoods: gpd.GeoDataFrame) -> str | None:
     """The Safe Neighbourhood the sidebar starts on: the demo's (Harare) when present, else the first by name."""
-    hoods = hoods[hoods["kind"] == "neighbourhood"].sort_values("name")
-    harare = [code for code, name in zip(hoods["code"], hoods["name"], strict=True) if "harare" in str(name).lower()]
-    return harare[0] if harare else (hoods["code"].iloc[0] if len(hoods) else None)
+    hoods = hoods[hoods[COLUMNS.kind] == "neighbourhood"].sort_values(COLUMNS.name)
+    harare = [
+        code
+        for code, name in zip(hoods[COLUMNS.code], hoods[COLUMNS.name], strict=True)
+        if "harare" in str(name).lower()
+    ]
+    return harare[0] if harare else (hoods[COLUMNS.code].iloc[0] if len(hoods) else None)
 
 
 def default_period(months: list[pd.Period]) -> tuple[pd.Period, pd.Period] | None:
@@ -35,11 +39,11 @@ def default_period(months: list[pd.Period]) -> tuple[pd.Period, pd.Period] | Non
 def filters() -> Filters:
     """Neighbourhood, period, categories and source: the filters every page shares."""
     hoods = areas()
-    hoods = hoods[hoods["kind"] == "neighbourhood"].sort_values("name")
+    hoods = hoods[hoods[COLUMNS.kind] == "neighbourhood"].sort_values(COLUMNS.name)
     side = st.sidebar
     side.header("Filters")
-    codes = [None, *hoods["code"]]
-    names = dict(zip(hoods["code"], hoods["name"], strict=True))
+    codes = [None, *hoods[COLUMNS.code]]
+    names = dict(zip(hoods[COLUMNS.code], hoods[COLUMNS.name], strict=True))
     default = codes.index(default_neighbourhood(hoods))
     code = side.selectbox(
         "Safe Neighbourhood",
@@ -66,7 +70,7 @@ def filters() -> Filters:
         help="A month whose reports are not all in yet is left out of trends and hot spots, and named on the "
         "page. Turn this on to include it anyway; it may then read low.",
     )
-    population = hoods.set_index("code")["population"].get(code) if code else None
+    population = hoods.set_index(COLUMNS.code)[COLUMNS.population].get(code) if code else None
     return Filters(
         code,
         None if pd.isna(population) else float(population),

@@ -22,7 +22,7 @@ from pipelines import views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import rejections, report
 from pipelines.privacy import Viewer
-from pipelines.schemas import PLACED_KINDS
+from pipelines.schemas import COLUMNS, PLACED_KINDS
 from pipelines.sources import tabular
 from pipelines.sources.mapping import COLUMN_ROLES, FORMATS
 
@@ -173,10 +173,10 @@ def column_overrides(tag: str, options: dict) -> dict:
     state = st.session_state
     chosen = {role: state.get(f"u_{tag}_{role}") for role in COLUMN_ROLES}
     overrides = {role: ("" if value == NONE else value) for role, value in chosen.items() if value is not None}
-    if not overrides.get("area"):
+    if not overrides.get(COLUMNS.area):
         overrides.pop("area", None)
     else:
-        options["area_kind"] = state.get(f"u_{tag}_area_kind") or PLACED_KINDS[0]
+        options[COLUMNS.area_kind] = state.get(f"u_{tag}_area_kind") or PLACED_KINDS[0]
     return overrides
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import common
 from pipelines import views, ward, wardreport
 from pipelines.act import figures
+from pipelines.schemas import COLUMNS
 
 WARD_TABLES = (
     ("Interventions in the ward", "interventions"),
@@ -35,7 +36,7 @@ def ward_headline(view: ward.WardView) -> None:
             "are withheld."
         )
     head, cols = view.headline, st.columns(4)
-    cols[0].metric(f"Incidents in {view.month:%B %Y}", head["incidents"])
+    cols[0].metric(f"Incidents in {view.month:%B %Y}", head[COLUMNS.incidents])
     cols[1].metric("Per 1,000 residents (smoothed)", head["rate"])
     cols[2].metric("Whole area per 1,000 residents", head["city_rate"])
     cols[3].metric("Residents (estimate)", head["residents_count"], help=head["residents"])
@@ -47,7 +48,7 @@ def ward_headline(view: ward.WardView) -> None:
 def ward_trend(view: ward.WardView) -> None:
     """The ward's rate against the whole area's, month by month, and the numbers behind it."""
     chart = px.line(
-        ward.trend_lines(view), x="month", y="rate", color="where", markers=True,
+        ward.trend_lines(view), x=COLUMNS.month, y="rate", color="where", markers=True,
         title="Incidents per 1,000 residents, per month",
     )  # fmt: skip
     st.plotly_chart(

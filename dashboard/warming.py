@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard import loaders, maps, sidebar
 from pipelines.privacy import PUBLIC, Viewer
+from pipelines.schemas import COLUMNS
 
 _LOG = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def warm() -> None:
     months, _ = loaders.filter_choices()
     source = loaders.population_source("neighbourhood")
     code, period = sidebar.default_neighbourhood(every), sidebar.default_period(months)
-    population = every.set_index("code")["population"].get(code) if code else None
+    population = every.set_index(COLUMNS.code)[COLUMNS.population].get(code) if code else None
     filters = loaders.Filters(code, None if pd.isna(population) else float(population), period, None, None, False)
     span, until = (periods.month_span(*period), str(period[1])) if period else (12, None)
 

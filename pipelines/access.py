@@ -17,7 +17,7 @@ import pandas as pd
 from pipelines import audit
 from pipelines.errors import AreaSafeError, MappingError
 from pipelines.privacy.viewer import AccessDenied, Viewer
-from pipelines.schemas import ASSETS, INTERVENTIONS
+from pipelines.schemas import ASSETS, COLUMNS, INTERVENTIONS
 from pipelines.sources import limits
 from pipelines.store.base import Batch, Store
 
@@ -152,7 +152,7 @@ def save_action(
 
     viewer.require("actions")
     saved = actions.save_action(store, record, user=user or viewer.username, note=note)
-    audit.record(store, "edit", viewer=viewer, target=saved["action_id"], detail={"table": "actions"})
+    audit.record(store, "edit", viewer=viewer, target=saved[COLUMNS.action_id], detail={"table": "actions"})
     return saved
 
 
@@ -163,7 +163,7 @@ def save_meeting(store: Store, viewer: Viewer, record: Mapping) -> dict:
 
     viewer.require("meeting")
     saved = actions.save_meeting(store, record)
-    audit.record(store, "edit", viewer=viewer, target=saved["meeting_id"], detail={"table": "meetings"})
+    audit.record(store, "edit", viewer=viewer, target=saved[COLUMNS.meeting_id], detail={"table": "meetings"})
     return saved
 
 
@@ -180,19 +180,19 @@ def delete_batch(
     the number of rows deleted.
     """
     viewer.require("delete_batch")
-    batches = store.read_table("batches", where={"batch_id": batch_id})
+    batches = store.read_table("batches", where={COLUMNS.batch_id: batch_id})
     if not len(batches):
         raise AreaSafeError(f"no batch {batch_id!r}; list batch ids with 'areasafe batches'")
     record = batches.iloc[[0]].copy()
-    if pd.notna(record["withdrawn_at"].iloc[0]):
+    if pd.notna(record[COLUMNS.withdrawn_at].iloc[0]):
         raise AreaSafeError(f"batch {batch_id} was already deleted on {record['withdrawn_at'].iloc[0]:%Y-%m-%d}")
     now = pd.Timestamp(now or dt.datetime.now(dt.UTC))
-    record["withdrawn_at"] = now
-    record["withdrawn_by"] = viewer.username
-    record["withdrawn_reason"] = reason
+    record[COLUMNS.withdrawn_at] = now
+    record[COLUMNS.withdrawn_by] = viewer.username
+    record[COLUMNS.withdrawn_reason] = reason
 
     def tombstone_and_audit(removed: int) -> dict[str, pd.DataFrame]:
-        detail = {"rows_deleted": removed - 1, "kind": record["kind"].iloc[0], "org": record["org"].iloc[0]}
+        detail = {"rows_deleted": removed - 1, "kind": record[COLUMNS.kind].iloc[0], "org": record[COLUMNS.org].iloc[0]}
         entry = audit.entry(
             "delete_batch", viewer=viewer, target=batch_id, detail={**detail, "reason": reason}, now=now
         )
@@ -205,6 +205,6 @@ def delete_batch(
 
 def live_batch_ids(batches: pd.DataFrame) -> Sequence[str]:
     """Ids of batches that were not withdrawn."""
-    if "withdrawn_at" not in batches:
-        return list(batches["batch_id"])
-    return list(batches.loc[batches["withdrawn_at"].isna(), "batch_id"])
+    if COLUMNS.withdrawn_at not in batches:
+        return list(batches[COLUMNS.batch_id])
+    return list(batches.loc[batches[COLUMNS.withdrawn_at].isna(), COLUMNS.batch_id])

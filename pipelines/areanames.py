@@ -30,6 +30,7 @@ import yaml
 
 from pipelines import schemas
 from pipelines.errors import AreaSafeError
+from pipelines.schemas import COLUMNS
 from pipelines.settings import AREA_ALIASES_PATH
 from pipelines.store.base import Store
 from pipelines.taxonomy import normalise_term
@@ -90,7 +91,15 @@ def _shipped(path: str, mtime: float) -> tuple[Alias, ...]:
     aliases = []
     for kind, entries in (doc.get("aliases") or {}).items():
         for entry in entries or []:
-            aliases.append(Alias(kind, str(entry["name"]), str(entry["area"]), str(entry["change"]), entry.get("note")))
+            aliases.append(
+                Alias(
+                    kind,
+                    str(entry[COLUMNS.name]),
+                    str(entry[COLUMNS.area]),
+                    str(entry[COLUMNS.change]),
+                    entry.get(COLUMNS.note),
+                )
+            )
     return tuple(aliases)
 
 
@@ -104,10 +113,10 @@ def shipped_aliases(kind: str, path: str | Path | None = None) -> list[Alias]:
 
 def stored_aliases(store: Store, kind: str) -> list[Alias]:
     """The aliases of ``kind`` added to ``store``: the latest row of each alias."""
-    rows = store.read_table("area_aliases", where={"kind": kind})
+    rows = store.read_table("area_aliases", where={COLUMNS.kind: kind})
     if not len(rows):
         return []
-    latest = rows.sort_values("added_at", kind="stable").drop_duplicates("alias_key", keep="last")
+    latest = rows.sort_values(COLUMNS.added_at, kind="stable").drop_duplicates(COLUMNS.alias_key, keep="last")
     return [
         Alias(kind, str(r.alias), str(r.area), str(r.change), None if pd.isna(r.note) else str(r.note))
         for r in latest.itertuples(index=False)
@@ -157,8 +166,11 @@ class AreaMatcher:
         self.kind = kind
         self.other_kinds = other_kinds or {}  # name_key of another kind's code or name -> that kind
         self._placed: dict[object, AreaMatch] = {}
-        names = [n if pd.notna(n) and str(n).strip() else c for c, n in zip(areas["code"], areas["name"], strict=True)]
-        self.names = dict(zip(areas["code"].astype(str), map(str, names), strict=True))
+        names = [
+            n if pd.notna(n) and str(n).strip() else c
+            for c, n in zip(areas[COLUMNS.code], areas[COLUMNS.name], strict=True)
+        ]
+        self.names = dict(zip(areas[COLUMNS.code].astype(str), map(str, names), strict=True))
         self._exact: dict[str, str] = {}
         for code, name in self.names.items():
             self._exact.setdefault(normalise_term(name), code)
@@ -196,10 +208,10 @@ class AreaMatcher:
         to say when a name belongs to another kind."""
         if kind not in schemas.AREA_KINDS:
             raise ValueError(f"area kind must be one of {', '.join(schemas.AREA_KINDS)}; got {kind!r}")
-        own = areas[areas["kind"] == kind].sort_values("code", kind="stable")
+        own = areas[areas[COLUMNS.kind] == kind].sort_values(COLUMNS.code, kind="stable")
         others = {
             name_key(value): row_kind
-            for row_kind, code, name in zip(areas["kind"], areas["code"], areas["name"], strict=True)
+            for row_kind, code, name in zip(areas[COLUMNS.kind], areas[COLUMNS.code], areas[COLUMNS.name], strict=True)
             if row_kind != kind
             for value in (code, name)
             if pd.notna(value)
@@ -366,14 +378,14 @@ def add_alias(
         )
     row = pd.DataFrame(
         {
-            "kind": [kind],
-            "alias": [name],
-            "alias_key": [name_key(name)],
-            "area": [matcher.names[target.code]],
-            "change": [change],
-            "note": [note],
-            "added_at": [pd.Timestamp(now or dt.datetime.now(dt.UTC))],
-            "added_by": [user],
+            COLUMNS.kind: [kind],
+            COLUMNS.alias: [name],
+            COLUMNS.alias_key: [name_key(name)],
+            COLUMNS.area: [matcher.names[target.code]],
+            COLUMNS.change: [change],
+            COLUMNS.note: [note],
+            COLUMNS.added_at: [pd.Timestamp(now or dt.datetime.now(dt.UTC))],
+            COLUMNS.added_by: [user],
         }
     )
     store.save(area_aliases=row)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from pipelines.errors import AreaSafeError
 from pipelines.pii import unknown_user_marker
-from pipelines.schemas import AUDIT_EVENTS
+from pipelines.schemas import AUDIT_EVENTS, COLUMNS
 from pipelines.store.base import Store
 
 if TYPE_CHECKING:
@@ -62,12 +62,12 @@ def entry(
         role = role if role is not None else viewer.role
     return pd.DataFrame(
         {
-            "at": [pd.Timestamp(now or dt.datetime.now(dt.UTC))],
-            "user": [None if user is None else str(user)[:_MAX_TEXT]],
-            "role": [role],
-            "event": [event],
-            "target": [None if target is None else str(target)[:_MAX_TEXT]],
-            "detail": [json.dumps(detail, sort_keys=True, default=str) if detail else None],
+            COLUMNS.at: [pd.Timestamp(now or dt.datetime.now(dt.UTC))],
+            COLUMNS.user: [None if user is None else str(user)[:_MAX_TEXT]],
+            COLUMNS.role: [role],
+            COLUMNS.event: [event],
+            COLUMNS.target: [None if target is None else str(target)[:_MAX_TEXT]],
+            COLUMNS.detail: [json.dumps(detail, sort_keys=True, default=str) if detail else None],
         }
     )
 
@@ -83,11 +83,15 @@ def record(store: Store, event: str, **fields) -> None:
 
 
 def _without_typed_name(store: Store, fields: dict) -> dict:
-    typed = fields.get("user")
-    if typed is None or len(store.read_table("users", where={"username": str(typed)})):
+    typed = fields.get(COLUMNS.user)
+    if typed is None or len(store.read_table("users", where={COLUMNS.username: str(typed)})):
         return fields
     marker = unknown_user_marker(str(typed))
-    return {**fields, "user": marker, "target": marker if fields.get("target") == typed else fields.get("target")}
+    return {
+        **fields,
+        "user": marker,
+        "target": marker if fields.get(COLUMNS.target) == typed else fields.get(COLUMNS.target),
+    }
 
 
 def read_log(
@@ -102,5 +106,5 @@ def read_log(
     viewer.require("audit")
     where = {k: v for k, v in (("event", event), ("user", user)) if v}
     log = store.read_table("audit_log", where=where or None)
-    log = log.sort_values("at", ascending=False, kind="stable", ignore_index=True)
+    log = log.sort_values(COLUMNS.at, ascending=False, kind="stable", ignore_index=True)
     return log.head(limit) if limit else log

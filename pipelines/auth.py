@@ -50,7 +50,7 @@ import pipelines.settings
 from pipelines import audit
 from pipelines.errors import AreaSafeError
 from pipelines.privacy import PUBLIC, Viewer
-from pipelines.schemas import USER_ROLES
+from pipelines.schemas import COLUMNS, USER_ROLES
 from pipelines.settings import Settings
 from pipelines.store.base import Store
 
@@ -129,7 +129,7 @@ def check_password(password: str, *, settings: Settings | None = None) -> None:
 # Accounts
 # --------------------------------------------------------------------------------------------------
 def _user(store: Store, username: str) -> pd.DataFrame:
-    return store.read_table("users", where={"username": username})
+    return store.read_table("users", where={COLUMNS.username: username})
 
 
 def _require_user(store: Store, username: str) -> pd.DataFrame:
@@ -187,15 +187,15 @@ def add_user(
     at = _now(now)
     row = pd.DataFrame(
         {
-            "username": [username],
-            "role": [role],
-            "org": [org.strip() if org else None],
-            "password_hash": [password_hash],
-            "disabled": [False],
-            "failed_logins": [0],
-            "last_failed_at": [pd.NaT],
-            "created_at": [at],
-            "updated_at": [at],
+            COLUMNS.username: [username],
+            COLUMNS.role: [role],
+            COLUMNS.org: [org.strip() if org else None],
+            COLUMNS.password_hash: [password_hash],
+            COLUMNS.disabled: [False],
+            COLUMNS.failed_logins: [0],
+            COLUMNS.last_failed_at: [pd.NaT],
+            COLUMNS.created_at: [at],
+            COLUMNS.updated_at: [at],
         }
     )
     detail = {"action": "add", "role": role, "org": org, "sso_only": sso_only}
@@ -206,15 +206,15 @@ def list_users(store: Store, viewer: Viewer) -> pd.DataFrame:
     """Accounts without their hashes: ``username``, ``role``, ``org``, ``disabled``, ``sso_only``,
     ``failed_logins``, ``created_at``, ``updated_at`` (admins only)."""
     viewer.require("users")
-    users = store.read_table("users").sort_values("username", ignore_index=True)
-    users["sso_only"] = users["password_hash"].isna()
+    users = store.read_table("users").sort_values(COLUMNS.username, ignore_index=True)
+    users["sso_only"] = users[COLUMNS.password_hash].isna()
     columns = ["username", "role", "org", "disabled", "sso_only", "failed_logins", "created_at", "updated_at"]
     return users[columns]
 
 
 def _enabled_admins(store: Store) -> set[str]:
     users = store.read_table("users")
-    return set(users.loc[(users["role"] == "admin") & ~users["disabled"].astype(bool), "username"])
+    return set(users.loc[(users[COLUMNS.role] == "admin") & ~users[COLUMNS.disabled].astype(bool), COLUMNS.username])
 
 
 def set_role(
@@ -224,11 +224,11 @@ def set_role(
     admin stays admin."""
     actor.require("users")
     row = _require_user(store, username)
-    org = org if org is not None else (row["org"].iloc[0] if role == "cso" else None)
+    org = org if org is not None else (row[COLUMNS.org].iloc[0] if role == "cso" else None)
     _check_role(role, org)
     if role != "admin" and _enabled_admins(store) == {username}:
         raise AuthError(f"{username!r} is the last enabled admin; make another admin first")
-    before = row["role"].iloc[0]
+    before = row[COLUMNS.role].iloc[0]
     at = _now(now)
     row = row.assign(role=role, org=org, updated_at=at)
     detail = {"action": "set_role", "from": before, "role": role, "org": org}
@@ -300,8 +300,8 @@ def _cutoffs(at: pd.Timestamp, *, settings: Settings | None = None) -> list[dt.d
 
 
 def _viewer(row: pd.Series) -> Viewer:
-    org = row["org"] if isinstance(row["org"], str) and row["org"] else None
-    return Viewer(username=str(row["username"]), role=str(row["role"]), org=org)
+    org = row[COLUMNS.org] if isinstance(row[COLUMNS.org], str) and row[COLUMNS.org] else None
+    return Viewer(username=str(row[COLUMNS.username]), role=str(row[COLUMNS.role]), org=org)
 
 
 def authenticate(store: Store, username: str, password: str, *, now: dt.datetime | None = None) -> Session:
@@ -321,7 +321,9 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
         audit.record(store, "login_failed", user=username, target=username, detail={"reason": "throttled"}, now=at)
         raise ThrottledError(f"too many failed logins for {username!r}; try again in {wait} s", retry_after=wait)
     row = found.iloc[0] if len(found) else None
-    if not verify_password(None if row is None else row["password_hash"], password or ""):  # dummy hash if unknown
+    if not verify_password(
+        None if row is None else row[COLUMNS.password_hash], password or ""
+    ):  # dummy hash if unknown
         if row is None:
             audit.record(store, "login_failed", user=username, target=username, detail={"reason": "unknown"}, now=at)
         else:
@@ -333,11 +335,11 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
             )
         raise AuthError(WRONG)
     store.clear_login_failures(username)  # the right password: this attempt was no failure
-    if bool(row["disabled"]):
+    if bool(row[COLUMNS.disabled]):
         audit.record(store, "login_failed", user=username, target=username, detail={"reason": "disabled"}, now=at)
         raise AuthError(f"the account {username!r} is disabled; ask an administrator to enable it")
     viewer = _viewer(row)
-    if _HASHER.check_needs_rehash(row["password_hash"]):
+    if _HASHER.check_needs_rehash(row[COLUMNS.password_hash]):
         store.save(users=found.assign(password_hash=hash_password(password), failed_logins=0, last_failed_at=pd.NaT))
     audit.record(store, "login", viewer=viewer, target=username, detail={"via": "password"}, now=at)
     return _start_session(store, viewer, "password", at)
@@ -380,13 +382,13 @@ def _start_session(
 def _stored_session(row: pd.Series) -> Session:
     viewer = _viewer(row)  # the account as it was when the session began
     started, seen = (pd.Timestamp(row[c]).to_pydatetime() for c in ("created_at", "last_seen_at"))
-    return Session(viewer, started, seen, via=str(row["via"]), session_id=str(row["session_id"]))
+    return Session(viewer, started, seen, via=str(row[COLUMNS.via]), session_id=str(row[COLUMNS.session_id]))
 
 
 def _why_gone(store: Store, session: Session) -> str:
     """Why a session's row is no longer stored, as far as the account tells."""
     found = _user(store, session.viewer.username)
-    if not len(found) or bool(found["disabled"].iloc[0]):
+    if not len(found) or bool(found[COLUMNS.disabled].iloc[0]):
         return "your account was disabled or removed; ask an administrator"
     if _viewer(found.iloc[0]) != session.viewer:
         return "your role was changed; log in again to use it"
@@ -405,7 +407,7 @@ def refresh_session(
     """
     settings = settings or pipelines.settings.SETTINGS
     at = _now(now)
-    rows = store.read_table("sessions", where={"session_id": session.session_id}) if session.session_id else ()
+    rows = store.read_table("sessions", where={COLUMNS.session_id: session.session_id}) if session.session_id else ()
     if not len(rows):
         raise SessionExpired(_why_gone(store, session))
     row = rows.iloc[0]
@@ -417,7 +419,7 @@ def refresh_session(
         reason = f"sessions last at most {settings.session_absolute_hours} hours; log in again"
     else:
         found = _user(store, stored.viewer.username)
-        if not len(found) or bool(found["disabled"].iloc[0]):
+        if not len(found) or bool(found[COLUMNS.disabled].iloc[0]):
             reason = "your account was disabled or removed; ask an administrator"
         elif _viewer(found.iloc[0]) != stored.viewer:
             reason = "your role was changed; log in again to use it"
@@ -433,7 +435,7 @@ def resume_session(store: Store, token: str | None, *, now: dt.datetime | None =
     session has that token (logged out, ended, or never valid); :class:`SessionExpired` when it is over."""
     if not isinstance(token, str) or not token:
         return None
-    rows = store.read_table("sessions", where={"token_hash": _digest(token)})
+    rows = store.read_table("sessions", where={COLUMNS.token_hash: _digest(token)})
     if not len(rows):
         return None
     return refresh_session(store, _stored_session(rows.iloc[0]), now=now)
@@ -449,7 +451,7 @@ def exchange_ticket(store: Store, ticket: str | None, *, now: dt.datetime | None
     session_id = store.exchange_session_ticket(_digest(ticket), _digest(token), at=at.to_pydatetime())
     if session_id is None:
         return None
-    rows = store.read_table("sessions", where={"session_id": session_id})
+    rows = store.read_table("sessions", where={COLUMNS.session_id: session_id})
     try:
         refresh_session(store, _stored_session(rows.iloc[0]), now=at)
     except SessionExpired:
@@ -460,8 +462,8 @@ def exchange_ticket(store: Store, ticket: str | None, *, now: dt.datetime | None
 def end_session_by_token(store: Store, token: str | None) -> None:
     """Delete the session whose cookie carries ``token``, if any (the cookie is cleared on logout)."""
     if isinstance(token, str) and token:
-        rows = store.read_table("sessions", where={"token_hash": _digest(token)})
-        for session_id in rows["session_id"]:
+        rows = store.read_table("sessions", where={COLUMNS.token_hash: _digest(token)})
+        for session_id in rows[COLUMNS.session_id]:
             store.end_sessions(session_id=session_id)
 
 
@@ -477,8 +479,8 @@ def viewer_for_identity(store: Store, email: str | None) -> Viewer:
     if not email:
         return PUBLIC
     users = store.read_table("users")
-    match = users[users["username"].str.lower() == email.strip().lower()]
-    if not len(match) or bool(match["disabled"].iloc[0]):
+    match = users[users[COLUMNS.username].str.lower() == email.strip().lower()]
+    if not len(match) or bool(match[COLUMNS.disabled].iloc[0]):
         return PUBLIC
     return _viewer(match.iloc[0])
 

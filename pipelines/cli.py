@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines import periods, settings
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, PLACED_KINDS, SOURCES, USER_ROLES
+from pipelines.schemas import ALIAS_CHANGES, AREA_KINDS, AUDIT_EVENTS, COLUMNS, PLACED_KINDS, SOURCES, USER_ROLES
 from pipelines.settings import default_store_url
 from pipelines.store import StoreError, open_store
 from pipelines.taxonomy import TaxonomyError
@@ -356,13 +356,13 @@ def _print_batch(batch, *, as_json: bool) -> None:
         f"{summary['rejected']} rejected, {summary['duplicates']} duplicates, "
         f"{summary['outside_areas']} outside every area"
     )
-    for label, counts in (("rejections", summary["rejections"]), ("warnings", summary["warnings"])):
+    for label, counts in (("rejections", summary[COLUMNS.rejections]), ("warnings", summary[COLUMNS.warnings])):
         if counts:
             print(f"  {label}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    for note in summary["notes"]:
+    for note in summary[COLUMNS.notes]:
         print(f"  note: {note}")
     for code, sentence in _IN_WORDS.items():
-        if summary["warnings"].get(code):
+        if summary[COLUMNS.warnings].get(code):
             print(f"  {sentence.format(n=summary['warnings'][code])}")
 
 
@@ -467,19 +467,29 @@ def _batches(store, args) -> int:
         return 0
     batches = store.read_batches()
     if args.json:
-        records = batches.assign(created_at=batches["created_at"].astype(str)).to_dict(orient="records")
+        records = batches.assign(created_at=batches[COLUMNS.created_at].astype(str)).to_dict(orient="records")
         for record in records:
             for key in ("warnings", "rejections"):
                 record[key] = json.loads(record[key] or "{}")
-            record["notes"] = json.loads(record.get("notes") or "[]")
+            record[COLUMNS.notes] = json.loads(record.get(COLUMNS.notes) or "[]")
         print(json.dumps(records, default=str))
         return 0
     if batches.empty:
         print("no batches yet; load data with 'areasafe ingest ...' or 'areasafe demo'")
         return 0
-    columns = ["created_at", "batch_id", "kind", "file_name", "org", "rows_read", "accepted", "rejected", "duplicates"]
+    columns = [
+        COLUMNS.created_at,
+        COLUMNS.batch_id,
+        COLUMNS.kind,
+        COLUMNS.file_name,
+        COLUMNS.org,
+        COLUMNS.rows_read,
+        COLUMNS.accepted,
+        COLUMNS.rejected,
+        COLUMNS.duplicates,
+    ]
     shown = batches[columns].astype(object)
-    shown["withdrawn"] = batches["withdrawn_at"].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d}")
+    shown["withdrawn"] = batches[COLUMNS.withdrawn_at].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d}")
     print(shown.to_string(index=False))
     return 0
 
@@ -582,7 +592,8 @@ def _areas(store, args) -> int:
         return 0
     for r in records:
         print(
-            f"{r['name']!r} -> {r['area']!r}  ({r['change']}, {r['where']})" + (f": {r['note']}" if r["note"] else "")
+            f"{r['name']!r} -> {r['area']!r}  ({r['change']}, {r['where']})"
+            + (f": {r['note']}" if r[COLUMNS.note] else "")
         )
     return 0
 

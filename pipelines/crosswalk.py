@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 
 from pipelines.errors import AreaSafeError
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import Store
 
 #: Equal-area CRS for the areas of pieces (WGS 84 / NSIDC EASE-Grid 2.0 Global), as the privacy core uses.
@@ -61,29 +62,38 @@ def boundary_versions(store: Store, kind: str = "ward") -> pd.DataFrame:
     """
     areas = store.read_areas(kind)
     if not len(areas):
-        return pd.DataFrame(columns=["version", "year", "file_name", "loaded_at", "batch_id", "areas"])
-    stored = areas.groupby("batch_id").size().rename("areas")
-    recorded = store.read_table("boundary_versions", where={"kind": kind})
-    batches = store.read_batches().set_index("batch_id")
+        return pd.DataFrame(
+            columns=[
+                COLUMNS.version,
+                COLUMNS.year,
+                COLUMNS.file_name,
+                COLUMNS.loaded_at,
+                COLUMNS.batch_id,
+                COLUMNS.areas,
+            ]
+        )
+    stored = areas.groupby(COLUMNS.batch_id).size().rename(COLUMNS.areas)
+    recorded = store.read_table("boundary_versions", where={COLUMNS.kind: kind})
+    batches = store.read_batches().set_index(COLUMNS.batch_id)
     rows = []
     for batch_id, count in stored.items():
-        match = recorded[recorded["batch_id"] == batch_id]
+        match = recorded[recorded[COLUMNS.batch_id] == batch_id]
         if len(match):
             row = match.iloc[-1]
             rows.append(
                 {
-                    "version": row["version"],
-                    "year": row["year"],
-                    "file_name": row["file_name"],
-                    "loaded_at": pd.Timestamp(row["loaded_at"]),
+                    "version": row[COLUMNS.version],
+                    "year": row[COLUMNS.year],
+                    "file_name": row[COLUMNS.file_name],
+                    "loaded_at": pd.Timestamp(row[COLUMNS.loaded_at]),
                     "batch_id": batch_id,
                     "areas": int(count),
                 }
             )
         else:
             batch = batches.loc[batch_id] if batch_id in batches.index else None
-            name = batch["file_name"] if batch is not None else "an unrecorded file"
-            loaded = pd.Timestamp(batch["created_at"]) if batch is not None else pd.NaT
+            name = batch[COLUMNS.file_name] if batch is not None else "an unrecorded file"
+            loaded = pd.Timestamp(batch[COLUMNS.created_at]) if batch is not None else pd.NaT
             rows.append(
                 {
                     "version": f"{kind}s from {name}",
@@ -95,12 +105,12 @@ def boundary_versions(store: Store, kind: str = "ward") -> pd.DataFrame:
                 }
             )
     table = pd.DataFrame(rows)
-    return table.sort_values("loaded_at", ascending=False, na_position="last", ignore_index=True)
+    return table.sort_values(COLUMNS.loaded_at, ascending=False, na_position="last", ignore_index=True)
 
 
 def version_names(store: Store, kind: str = "ward") -> list[str]:
     """The names of the stored versions of ``kind`` boundaries, newest first (:func:`boundary_versions`)."""
-    return [str(name) for name in boundary_versions(store, kind)["version"]]
+    return [str(name) for name in boundary_versions(store, kind)[COLUMNS.version]]
 
 
 def ward_areas(store: Store, version: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
@@ -123,16 +133,16 @@ def ward_areas(store: Store, version: str | None = None) -> tuple[gpd.GeoDataFra
     else:
         wanted = str(version).strip().casefold()
         match = versions[
-            (versions["version"].str.casefold() == wanted)
-            | (versions["year"].map(lambda y: pd.notna(y) and str(int(y)) == wanted))
+            (versions[COLUMNS.version].str.casefold() == wanted)
+            | (versions[COLUMNS.year].map(lambda y: pd.notna(y) and str(int(y)) == wanted))
         ]
         if not len(match):
-            known = "; ".join(f"{v!r}" for v in versions["version"])
+            known = "; ".join(f"{v!r}" for v in versions[COLUMNS.version])
             raise WardError(f"--boundary-version {version!r} is not stored; stored ward versions: {known}.")
         chosen = match.iloc[0]
     wards = store.read_areas("ward")
-    wards = wards[wards["batch_id"] == chosen["batch_id"]].reset_index(drop=True)
-    return wards, str(chosen["version"])
+    wards = wards[wards[COLUMNS.batch_id] == chosen[COLUMNS.batch_id]].reset_index(drop=True)
+    return wards, str(chosen[COLUMNS.version])
 
 
 def resolve_ward(wards: pd.DataFrame, text: str) -> pd.Series:
@@ -146,13 +156,13 @@ def resolve_ward(wards: pd.DataFrame, text: str) -> pd.Series:
     wanted = str(text).strip()
     number = wanted.casefold().removeprefix("ward").strip().lstrip("0")
     for test in (
-        wards["code"].astype(str) == wanted,
-        wards["name"].astype(str).str.casefold() == wanted.casefold(),
-        wards["name"].astype(str).str.casefold() == f"ward {number}",
+        wards[COLUMNS.code].astype(str) == wanted,
+        wards[COLUMNS.name].astype(str).str.casefold() == wanted.casefold(),
+        wards[COLUMNS.name].astype(str).str.casefold() == f"ward {number}",
     ):
         if test.any():
             return wards[test].iloc[0]
-    some = ", ".join(sorted(wards["code"].astype(str))[:8])
+    some = ", ".join(sorted(wards[COLUMNS.code].astype(str))[:8])
     raise WardError(f"--ward {text!r} is not a stored ward of this version; give a ward number or code ({some} ...).")
 
 
@@ -187,7 +197,9 @@ class Crosswalk:
 
     def for_target(self, code: str) -> pd.DataFrame:
         """The pieces that make up one target (ward), largest share first."""
-        return self.pieces[self.pieces["target"] == code].sort_values("weight", ascending=False, ignore_index=True)
+        return self.pieces[self.pieces[COLUMNS.target] == code].sort_values(
+            "weight", ascending=False, ignore_index=True
+        )
 
     def sentence(self, sources: Sequence[str] | None = None) -> str:
         """How the figures of ``sources`` (default: all) were shared out, in one or two plain sentences."""
@@ -234,25 +246,29 @@ def crosswalk(
         its area) is shared out by the residents of each piece (each fine area's people spread evenly over
         it), any other source by area.
     """
-    src = sources[["code", "name", "geometry"]].to_crs(EQUAL_AREA).reset_index(drop=True)
-    tgt = targets[["code", "geometry"]].to_crs(EQUAL_AREA).reset_index(drop=True)
+    src = sources[[COLUMNS.code, COLUMNS.name, COLUMNS.geometry]].to_crs(EQUAL_AREA).reset_index(drop=True)
+    tgt = targets[[COLUMNS.code, COLUMNS.geometry]].to_crs(EQUAL_AREA).reset_index(drop=True)
     src_geoms, tgt_geoms = src.geometry.to_numpy(), tgt.geometry.to_numpy()
     s_idx, t_idx = shapely.STRtree(tgt_geoms).query(src_geoms, predicate="intersects")
     overlaps = shapely.intersection(src_geoms[s_idx], tgt_geoms[t_idx])
     km2 = shapely.area(overlaps) / 1e6
     pieces = pd.DataFrame(
-        {"source": src["code"].to_numpy()[s_idx], "target": tgt["code"].to_numpy()[t_idx], "km2": km2}
+        {
+            COLUMNS.source: src[COLUMNS.code].to_numpy()[s_idx],
+            COLUMNS.target: tgt[COLUMNS.code].to_numpy()[t_idx],
+            "km2": km2,
+        }
     )
-    pieces["geometry"] = overlaps
+    pieces[COLUMNS.geometry] = overlaps
     pieces = pieces[pieces["km2"] > 0].reset_index(drop=True)
-    src_km2 = pd.Series(shapely.area(src_geoms) / 1e6, index=src["code"].to_numpy())
-    covered = pieces.groupby("source")["km2"].sum().reindex(src_km2.index, fill_value=0.0)
+    src_km2 = pd.Series(shapely.area(src_geoms) / 1e6, index=src[COLUMNS.code].to_numpy())
+    covered = pieces.groupby(COLUMNS.source)["km2"].sum().reindex(src_km2.index, fill_value=0.0)
     uncovered = (1 - covered / src_km2).clip(lower=0.0)
 
     people = _residents_in(pieces, residents) if residents is not None and len(residents) else None
     methods, weights = {}, np.zeros(len(pieces))
     for code in src_km2.index:
-        rows = np.flatnonzero(pieces["source"].to_numpy() == code)
+        rows = np.flatnonzero(pieces[COLUMNS.source].to_numpy() == code)
         if not len(rows):
             continue
         use_people = False
@@ -264,27 +280,27 @@ def crosswalk(
         methods[code] = BY_RESIDENTS if use_people else BY_AREA
     pieces["weight"] = weights
     return Crosswalk(
-        pieces=pieces.drop(columns="geometry"),
+        pieces=pieces.drop(columns=COLUMNS.geometry),
         methods=methods,
         uncovered=uncovered,
         version=version,
         residents_from=residents_from,
-        source_names=dict(zip(src["code"], src["name"], strict=True)),
+        source_names=dict(zip(src[COLUMNS.code], src[COLUMNS.name], strict=True)),
     )
 
 
 def _residents_in(pieces: pd.DataFrame, residents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per piece: the residents in it (each fine area's population spread evenly over its area) and the km²
     of the piece the fine areas cover."""
-    fine = residents[pd.to_numeric(residents["population"], errors="coerce") > 0].to_crs(EQUAL_AREA)
+    fine = residents[pd.to_numeric(residents[COLUMNS.population], errors="coerce") > 0].to_crs(EQUAL_AREA)
     geoms = fine.geometry.to_numpy()
-    population = pd.to_numeric(fine["population"]).to_numpy(dtype=float)
+    population = pd.to_numeric(fine[COLUMNS.population]).to_numpy(dtype=float)
     fine_km2 = shapely.area(geoms) / 1e6
-    p_idx, f_idx = shapely.STRtree(geoms).query(pieces["geometry"].to_numpy(), predicate="intersects")
-    parts = shapely.area(shapely.intersection(pieces["geometry"].to_numpy()[p_idx], geoms[f_idx])) / 1e6
+    p_idx, f_idx = shapely.STRtree(geoms).query(pieces[COLUMNS.geometry].to_numpy(), predicate="intersects")
+    parts = shapely.area(shapely.intersection(pieces[COLUMNS.geometry].to_numpy()[p_idx], geoms[f_idx])) / 1e6
     people = np.bincount(p_idx, weights=population[f_idx] * parts / fine_km2[f_idx], minlength=len(pieces))
     cover = np.bincount(p_idx, weights=parts, minlength=len(pieces))
-    return pd.DataFrame({"population": people, "coverage": np.minimum(cover, pieces["km2"].to_numpy())})
+    return pd.DataFrame({COLUMNS.population: people, "coverage": np.minimum(cover, pieces["km2"].to_numpy())})
 
 
 def apportion(
@@ -296,9 +312,9 @@ def apportion(
     A source that overlaps no target is left out (no ward holds it); each other source's figure is shared
     in full, so summing the result over targets gives back the source totals.
     """
-    joined = values[[code, *by, value]].merge(walk.pieces, left_on=code, right_on="source", how="inner")
+    joined = values[[code, *by, value]].merge(walk.pieces, left_on=code, right_on=COLUMNS.source, how="inner")
     joined["share"] = pd.to_numeric(joined[value], errors="coerce").astype(float) * joined["weight"]
-    grouped = joined.groupby(["target", *by], dropna=False, sort=True)
+    grouped = joined.groupby([COLUMNS.target, *by], dropna=False, sort=True)
     return (
         grouped.agg(**{value: ("share", "sum"), "sources": ("source", "nunique")})
         .reset_index()
@@ -330,9 +346,9 @@ def ward_of_points(geoms: Sequence | np.ndarray | gpd.GeoSeries, wards: gpd.GeoD
     usable = ~(shapely.is_missing(values) | shapely.is_empty(values))
     if not usable.any() or not len(wards):
         return out
-    ordered = wards.sort_values("code", kind="stable")
+    ordered = wards.sort_values(COLUMNS.code, kind="stable")
     polygons = ordered.geometry.to_crs(4326).to_numpy() if ordered.crs else ordered.geometry.to_numpy()
-    codes = ordered["code"].to_numpy(dtype=object)
+    codes = ordered[COLUMNS.code].to_numpy(dtype=object)
     points = values[usable]
     p_idx, w_idx = shapely.STRtree(polygons).query(points, predicate="intersects")
     order = np.lexsort((w_idx, p_idx))  # per point, the ward with the smallest code first
@@ -366,11 +382,13 @@ def store_crosswalk(store: Store, wards: gpd.GeoDataFrame, version: str) -> Cros
     precincts = store.read_areas("precinct")
     fine = store.read_areas("neighbourhood")
     residents, described = None, None
-    if len(fine) and pd.to_numeric(fine["population"], errors="coerce").gt(0).any():
+    if len(fine) and pd.to_numeric(fine[COLUMNS.population], errors="coerce").gt(0).any():
         batches = store.read_batches()
-        hashes = set(batches.loc[batches["batch_id"].isin(set(fine["batch_id"].dropna())), "sha256"])
+        hashes = set(batches.loc[batches[COLUMNS.batch_id].isin(set(fine[COLUMNS.batch_id].dropna())), COLUMNS.sha256])
         if not hashes & AREAL_ESTIMATES:
             residents = fine
-            files = ", ".join(sorted(set(batches.loc[batches["batch_id"].isin(set(fine["batch_id"])), "file_name"])))
+            files = ", ".join(
+                sorted(set(batches.loc[batches[COLUMNS.batch_id].isin(set(fine[COLUMNS.batch_id])), COLUMNS.file_name]))
+            )
             described = f"population figures of the Safe Neighbourhoods in {files}"
     return crosswalk(precincts, wards, version=version, residents=residents, residents_from=described)

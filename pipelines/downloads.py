@@ -34,7 +34,7 @@ import pyogrio
 
 from pipelines import audit, auth, export, hexes, mapview, privacy
 from pipelines.privacy import Viewer
-from pipelines.schemas import CODE_COLUMN, STORE_CRS
+from pipelines.schemas import CODE_COLUMN, COLUMNS, STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import category_labels, field_label, local_times, status_words
 
@@ -247,7 +247,7 @@ def _area_plan(
             raise ValueError("a suppressed viewer's map download needs the page's published counts")
         made = partial(export.public_view, store, query, period=period or "all", counts=counts)
         plan[MAP_LAYERS["counts"]] = (True, made)
-    elif "areas" in layers:
+    elif COLUMNS.areas in layers:
         made = partial(_area_layer, areas, incidents, area_kind, crude=viewer.may("crude_rates"))
         plan[MAP_LAYERS[area_kind]] = (True, made)
     return plan
@@ -316,13 +316,16 @@ def profile_view(
     """The neighbourhood profile as shown: the monthly trend by category (suppressed as on the chart), the hot
     spots by class, and the neighbourhood's assets and interventions."""
     names = _area_names(areas)
-    trend = stats.trend.assign(month=stats.trend["month"].astype(str))[["month", "category", "shown"]]
-    trend = trend.rename(columns={"month": "Month", "category": "Category", "shown": "Incidents"})
+    trend = stats.trend.assign(month=stats.trend[COLUMNS.month].astype(str))[[COLUMNS.month, COLUMNS.category, "shown"]]
+    trend = trend.rename(columns={COLUMNS.month: "Month", COLUMNS.category: "Category", "shown": "Incidents"})
     plan = {
         "incidents_per_month": (False, lambda: trend),
         "hot_spots": (True, partial(hotspot_layer, hotspots, statistics=statistics)),
-        "assets": (True, partial(in_words, assets[assets["neighbourhood_code"] == code], names)),
-        "interventions": (True, partial(in_words, interventions[interventions["neighbourhood_code"] == code], names)),
+        "assets": (True, partial(in_words, assets[assets[COLUMNS.neighbourhood_code] == code], names)),
+        "interventions": (
+            True,
+            partial(in_words, interventions[interventions[COLUMNS.neighbourhood_code] == code], names),
+        ),
     }
     place = names["neighbourhood"].get(code, code)
     return DownloadView("profile", plan, place=place, period=period, filters={"neighbourhood": place, "period": period})
@@ -348,18 +351,18 @@ def incident_rows(
     by name, and whether the place is exact or generalised (as the map's popup says)."""
     labels = category_labels()
     rows = pd.DataFrame(index=incidents.index)
-    rows["Reference"] = incidents["incident_id"].astype(str)
-    rows["When"] = local_times(incidents["occurred_at"])
-    rows["Category"] = incidents["category"].map(lambda c: labels.get(c, c))
+    rows["Reference"] = incidents[COLUMNS.incident_id].astype(str)
+    rows["When"] = local_times(incidents[COLUMNS.occurred_at])
+    rows["Category"] = incidents[COLUMNS.category].map(lambda c: labels.get(c, c))
     for column, label in (("raw_category", "Category as reported"), ("source", "Source"), ("org", "Organisation")):
         if column in incidents:
             rows[label] = incidents[column]
-    if "description" in incidents:
-        rows["Description"] = incidents["description"]
-    rows["Police precinct"] = incidents["precinct_code"].map(names["precinct"])
-    rows["Safe Neighbourhood"] = incidents["neighbourhood_code"].map(names["neighbourhood"])
-    if "external_id" in incidents:
-        rows["Id in the source data"] = incidents["external_id"]
+    if COLUMNS.description in incidents:
+        rows["Description"] = incidents[COLUMNS.description]
+    rows["Police precinct"] = incidents[COLUMNS.precinct_code].map(names["precinct"])
+    rows["Safe Neighbourhood"] = incidents[COLUMNS.neighbourhood_code].map(names["neighbourhood"])
+    if COLUMNS.external_id in incidents:
+        rows["Id in the source data"] = incidents[COLUMNS.external_id]
     generalised = incidents["generalised"].astype(bool) if "generalised" in incidents else False
     rows["Location"] = np.where(generalised, "generalised to its hexagon centre", "as reported")
     if sensitive:
@@ -372,7 +375,7 @@ def in_words(frame: pd.DataFrame, names: Mapping[str, Mapping[str, str]] | None 
     words, column names in words (:func:`pipelines.views.field_label`). Rows are not touched."""
     names = names or {}
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
-    table = pd.DataFrame(frame).drop(columns=["geometry", *_INTERNAL], errors="ignore").copy()
+    table = pd.DataFrame(frame).drop(columns=[COLUMNS.geometry, *_INTERNAL], errors="ignore").copy()
     for kind, column in CODE_COLUMN.items():
         if column in table and names.get(kind):
             table[column] = table[column].map(lambda c, k=kind: names[k].get(c, c))
@@ -408,7 +411,7 @@ def hotspot_layer(cells: gpd.GeoDataFrame, *, statistics: bool = False) -> gpd.G
             "What it means": [HOTSPOT_CLASS[c].meaning for c in classes],
             "Incidents in the period": cells["shown"].astype(str)
             if "shown" in cells
-            else cells["count"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
+            else cells[COLUMNS.count].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
         }
     )
     if statistics:
@@ -433,8 +436,8 @@ def map_figure(
     one), incidents per hexagon in the map's classes, hot spots, assets and interventions."""
     from pipelines.act.figures import MapFigure
 
-    hoods = areas[areas["kind"] == "neighbourhood"]
-    area = hoods[hoods["code"] == focus] if focus else hoods
+    hoods = areas[areas[COLUMNS.kind] == "neighbourhood"]
+    area = hoods[hoods[COLUMNS.code] == focus] if focus else hoods
     if not len(area):
         area = areas
     label = f"{area['name'].iloc[0]} boundary" if focus and len(area) == 1 else "Safe Neighbourhood boundaries"
@@ -472,8 +475,8 @@ def map_figure(
 # --------------------------------------------------------------------------------------------------
 def _area_names(areas: gpd.GeoDataFrame) -> dict[str, dict[str, str]]:
     return {
-        kind: dict(zip(chosen["code"], chosen["name"].fillna(chosen["code"]), strict=True))
-        for kind, chosen in ((k, areas[areas["kind"] == k]) for k in ("precinct", "neighbourhood"))
+        kind: dict(zip(chosen[COLUMNS.code], chosen[COLUMNS.name].fillna(chosen[COLUMNS.code]), strict=True))
+        for kind, chosen in ((k, areas[areas[COLUMNS.kind] == k]) for k in ("precinct", "neighbourhood"))
     }
 
 
@@ -482,9 +485,12 @@ def _area_layer(areas: gpd.GeoDataFrame, incidents: pd.DataFrame, kind: str, *, 
     summary = mapview.area_summary(areas, incidents, kind=kind)
     layer = pd.DataFrame(
         {
-            "Name": summary["name"].to_numpy(),
-            "Incidents": summary["count"].astype(int).to_numpy(),
-            "Residents": pd.to_numeric(summary["population"], errors="coerce").round(0).astype("Int64").to_numpy(),
+            "Name": summary[COLUMNS.name].to_numpy(),
+            "Incidents": summary[COLUMNS.count].astype(int).to_numpy(),
+            "Residents": pd.to_numeric(summary[COLUMNS.population], errors="coerce")
+            .round(0)
+            .astype("Int64")
+            .to_numpy(),
             "Per 1,000 residents (smoothed)": summary["rate"].to_numpy(),
         }
     )
@@ -509,14 +515,14 @@ def _image_hexagons(
 ) -> pd.Series:
     """The counts per hexagon the image shades: the published ones for suppressed viewers, else the rows'."""
     if counts is not None and counts.suppressed:
-        return counts.cells.set_index("cell")["count"]
+        return counts.cells.set_index("cell")[COLUMNS.count]
     return _row_hexagons(incidents, areas)
 
 
 def _row_hexagons(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
     """Incidents per H3 cell of the viewer's rows (index: cell), busiest first: the map's own counts
     (:func:`pipelines.mapview.map_counts`)."""
-    return mapview.map_counts(incidents, areas).cells.set_index("cell")["count"].astype(int).rename_axis(None)
+    return mapview.map_counts(incidents, areas).cells.set_index("cell")[COLUMNS.count].astype(int).rename_axis(None)
 
 
 def _text_times(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pyogrio
 
 from pipelines import audit, hexes, privacy, private_files
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import STORE_CRS
+from pipelines.schemas import COLUMNS, STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
 
 EXPORT_FORMATS = ("geojson", "csv", "gpkg")
@@ -85,8 +85,8 @@ def export_layer(store: Store, fmt: str, out: str | Path, *, layer: str = "incid
     frame = read_layer(store, layer, viewer=viewer)
     _write(frame, fmt, Path(out), layer=layer)
     detail = {"layer": layer, "format": fmt, "features": len(frame)}
-    if "sensitive" in frame:
-        detail["sensitive_rows"] = int(frame["sensitive"].astype(bool).sum())
+    if COLUMNS.sensitive in frame:
+        detail["sensitive_rows"] = int(frame[COLUMNS.sensitive].astype(bool).sum())
     audit.record(store, "export", viewer=viewer, target=Path(out).name, detail=detail)
     return len(frame)
 
@@ -112,15 +112,15 @@ def public_view(
         counts = privacy.published_counts(store, privacy.PUBLIC, query)
     if not counts.suppressed:
         raise AreaSafeError("public_view takes suppressed counts (the public's or a cso's); these are exact")
-    areas = store.read_areas()[["kind", "code", "name", "geometry"]]
-    by_area = areas.merge(counts.areas, on=["kind", "code"], how="left")
+    areas = store.read_areas()[[COLUMNS.kind, COLUMNS.code, COLUMNS.name, COLUMNS.geometry]]
+    by_area = areas.merge(counts.areas, on=[COLUMNS.kind, COLUMNS.code], how="left")
     area_features = gpd.GeoDataFrame(
         {
             "feature": "area",
-            "kind": by_area["kind"].to_numpy(),
-            "code": by_area["code"].to_numpy(),
-            "name": by_area["name"].to_numpy(),
-            "incidents": _plain(by_area),
+            COLUMNS.kind: by_area[COLUMNS.kind].to_numpy(),
+            COLUMNS.code: by_area[COLUMNS.code].to_numpy(),
+            COLUMNS.name: by_area[COLUMNS.name].to_numpy(),
+            COLUMNS.incidents: _plain(by_area),
         },
         geometry=by_area.geometry.to_numpy(),
         crs=STORE_CRS,
@@ -130,16 +130,16 @@ def public_view(
     cell_features = gpd.GeoDataFrame(
         {
             "feature": "hexagon",
-            "kind": f"h3 resolution {counts.resolution}",
-            "code": cells["cell"].to_numpy(),
-            "name": None,
-            "incidents": _plain(cells),
+            COLUMNS.kind: f"h3 resolution {counts.resolution}",
+            COLUMNS.code: cells["cell"].to_numpy(),
+            COLUMNS.name: None,
+            COLUMNS.incidents: _plain(cells),
         },
         geometry=hexagons,
         crs=STORE_CRS,
     )
     features = pd.concat([area_features, cell_features], ignore_index=True)
-    features["period"] = period
+    features[COLUMNS.period] = period
     features["categories"] = ", ".join(query.categories) if query.categories else "all"
     return gpd.GeoDataFrame(features[list(PUBLIC_COLUMNS)], geometry=features.geometry.to_numpy(), crs=STORE_CRS)
 
@@ -170,7 +170,7 @@ def _plain(published: pd.DataFrame) -> list[str]:
     """Published counts as open-data text: digits without separators, or the suppression label."""
     return [
         shown if pd.isna(count) else str(int(count))
-        for count, shown in zip(published["count"], published["shown"].fillna("0"), strict=True)
+        for count, shown in zip(published[COLUMNS.count], published["shown"].fillna("0"), strict=True)
     ]
 
 

@@ -34,7 +34,7 @@ import pandas as pd
 import shapely
 
 from pipelines import settings
-from pipelines.schemas import CODE_COLUMN, LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
+from pipelines.schemas import CODE_COLUMN, COLUMNS, LAT, LON, PLACED_KINDS, has_coordinates, points_from_xy
 
 #: The column that holds each placed kind's area code (the stores place incidents with it too).
 
@@ -109,17 +109,17 @@ class AreaIndex:
     def build(cls, areas: gpd.GeoDataFrame) -> AreaIndex:
         trees, grids, codes, prepared = {}, {}, {}, {}
         for kind in PLACED_KINDS:  # wards are placed when read, in the version asked for
-            subset = areas[areas["kind"] == kind]
+            subset = areas[areas[COLUMNS.kind] == kind]
             subset = subset[~(subset.geometry.isna() | subset.geometry.is_empty)]
             if not len(subset):
                 continue
             # Sort by code so "first match" means "smallest code": the tie-break for borders.
-            subset = subset.sort_values("code", kind="stable")
+            subset = subset.sort_values(COLUMNS.code, kind="stable")
             geoms = subset.geometry.to_numpy()
             shapely.prepare(geoms)
             trees[kind] = shapely.STRtree(geoms)
             grids[kind] = _BoxGrid(shapely.bounds(geoms))
-            codes[kind] = subset["code"].to_numpy(dtype=object)
+            codes[kind] = subset[COLUMNS.code].to_numpy(dtype=object)
             prepared[kind] = geoms
         return cls(trees, grids, codes, prepared)
 

@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from pipelines.errors import AreaSafeError
+from pipelines.schemas import COLUMNS
 from pipelines.settings import TAXONOMY_PATH
 
 #: The fallback for terms that match nothing: sensitive until the term is mapped (see the module docstring).
@@ -167,10 +168,10 @@ def _load_cached(path: str, mtime: float) -> Taxonomy:
         try:
             categories.append(
                 Category(
-                    code=str(entry["code"]),
-                    label=str(entry.get("label", entry["code"])),
+                    code=str(entry[COLUMNS.code]),
+                    label=str(entry.get("label", entry[COLUMNS.code])),
                     group=str(entry.get("group", "other")),
-                    sensitive=bool(entry.get("sensitive", False)),
+                    sensitive=bool(entry.get(COLUMNS.sensitive, False)),
                     terms=tuple(str(t) for t in entry.get("terms") or ()),
                 )
             )

@@ -20,6 +20,7 @@ import pandas as pd
 from pipelines import audit
 from pipelines.errors import AreaSafeError
 from pipelines.privacy import PERMISSIONS, AccessDenied, Viewer
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.taxonomy import (
     OTHER,
@@ -37,7 +38,7 @@ MAP_TERMS = "map_terms"
 MAPPER_ROLES = tuple(r for r in PERMISSIONS[MAP_TERMS] if r)
 #: How to map a term from the command line (shown wherever unmapped terms are listed).
 MAP_COMMAND = 'areasafe taxonomy map "TERM" CATEGORY'
-_READ_COLUMNS = ["incident_id", "raw_category", "description", "category", "sensitive"]
+_READ_COLUMNS = [COLUMNS.incident_id, COLUMNS.raw_category, COLUMNS.description, COLUMNS.category, COLUMNS.sensitive]
 
 
 class TermMappingError(AreaSafeError):
@@ -72,8 +73,8 @@ def mapped_terms(store: Store) -> dict[str, str]:
     mappings = store.read_table("term_mappings")
     if not len(mappings):
         return {}
-    latest = mappings.sort_values("mapped_at", kind="stable").drop_duplicates("term", keep="last")
-    return dict(zip(latest["term"], latest["category"], strict=True))
+    latest = mappings.sort_values(COLUMNS.mapped_at, kind="stable").drop_duplicates(COLUMNS.term, keep="last")
+    return dict(zip(latest[COLUMNS.term], latest[COLUMNS.category], strict=True))
 
 
 def store_taxonomy(store: Store, taxonomy: Taxonomy | None = None) -> Taxonomy:
@@ -88,16 +89,18 @@ def unmapped_terms(store: Store) -> pd.DataFrame:
     ``raw_category`` (its most frequent spelling) and ``incidents``. Those incidents are sensitive until
     the term is mapped (:func:`map_term`).
     """
-    rows = store.read_incidents(IncidentQuery(categories=[OTHER], columns=["raw_category"]))
-    raw = rows["raw_category"].astype(object).where(rows["raw_category"].notna(), "")
-    frame = pd.DataFrame({"term": raw.map(normalise_term), "raw_category": raw})
-    spelling = frame.groupby(["term", "raw_category"]).size().rename("n").reset_index()
-    spelling = spelling.sort_values(["term", "n"], ascending=[True, False], kind="stable").drop_duplicates("term")
-    counts = frame.groupby("term").size()
-    out = spelling.drop(columns="n").assign(incidents=lambda f: f["term"].map(counts).astype("int64"))
-    out["raw_category"] = out["raw_category"].replace("", "(no category)")
-    return out.sort_values(["incidents", "term"], ascending=[False, True], ignore_index=True)[
-        ["term", "raw_category", "incidents"]
+    rows = store.read_incidents(IncidentQuery(categories=[OTHER], columns=[COLUMNS.raw_category]))
+    raw = rows[COLUMNS.raw_category].astype(object).where(rows[COLUMNS.raw_category].notna(), "")
+    frame = pd.DataFrame({COLUMNS.term: raw.map(normalise_term), COLUMNS.raw_category: raw})
+    spelling = frame.groupby([COLUMNS.term, COLUMNS.raw_category]).size().rename("n").reset_index()
+    spelling = spelling.sort_values([COLUMNS.term, "n"], ascending=[True, False], kind="stable").drop_duplicates(
+        COLUMNS.term
+    )
+    counts = frame.groupby(COLUMNS.term).size()
+    out = spelling.drop(columns="n").assign(incidents=lambda f: f[COLUMNS.term].map(counts).astype("int64"))
+    out[COLUMNS.raw_category] = out[COLUMNS.raw_category].replace("", "(no category)")
+    return out.sort_values([COLUMNS.incidents, COLUMNS.term], ascending=[False, True], ignore_index=True)[
+        [COLUMNS.term, COLUMNS.raw_category, COLUMNS.incidents]
     ]
 
 
@@ -146,19 +149,19 @@ def map_term(
     mapped = base.with_terms({**mapped_terms(store), key: category})
     # The rows with this term are under 'other' (unmapped) or under the term's previous mapping.
     rows = store.read_incidents(IncidentQuery(categories=sorted({OTHER, previous or OTHER}), columns=_READ_COLUMNS))
-    rows = rows[rows["raw_category"].astype(object).map(normalise_term).eq(key).to_numpy(dtype=bool)]
+    rows = rows[rows[COLUMNS.raw_category].astype(object).map(normalise_term).eq(key).to_numpy(dtype=bool)]
     changes = _classified(rows, mapped)
     at = pd.Timestamp(now or dt.datetime.now(dt.UTC))
 
     def then(changed: int) -> dict[str, pd.DataFrame]:
         mapping = pd.DataFrame(
             {
-                "term": [key],
-                "raw_term": [str(term)],
-                "category": [category],
-                "mapped_at": [at],
-                "mapped_by": [viewer.username],
-                "incidents": [changed],
+                COLUMNS.term: [key],
+                COLUMNS.raw_term: [str(term)],
+                COLUMNS.category: [category],
+                COLUMNS.mapped_at: [at],
+                COLUMNS.mapped_by: [viewer.username],
+                COLUMNS.incidents: [changed],
             }
         )
         detail = {"category": category, "previous": previous, "incidents": changed}
@@ -181,13 +184,13 @@ def reclassify_stored(store: Store, viewer: Viewer, *, taxonomy: Taxonomy | None
     mapped = store_taxonomy(store, taxonomy)
     rows = store.read_incidents(IncidentQuery(columns=_READ_COLUMNS))
     changes = _classified(rows, mapped)
-    unplaced = rows["category"].eq(OTHER).to_numpy(dtype=bool)
-    changes["category"] = np.where(unplaced, changes["category"], rows["category"].astype(object))
-    changes["sensitive"] = (
-        changes["sensitive"].to_numpy(dtype=bool) | rows["sensitive"].to_numpy(dtype=bool) & ~unplaced
+    unplaced = rows[COLUMNS.category].eq(OTHER).to_numpy(dtype=bool)
+    changes[COLUMNS.category] = np.where(unplaced, changes[COLUMNS.category], rows[COLUMNS.category].astype(object))
+    changes[COLUMNS.sensitive] = (
+        changes[COLUMNS.sensitive].to_numpy(dtype=bool) | rows[COLUMNS.sensitive].to_numpy(dtype=bool) & ~unplaced
     )
-    differs = changes["category"].ne(rows["category"].astype(object).to_numpy()).to_numpy() | (
-        changes["sensitive"].to_numpy(dtype=bool) != rows["sensitive"].to_numpy(dtype=bool)
+    differs = changes[COLUMNS.category].ne(rows[COLUMNS.category].astype(object).to_numpy()).to_numpy() | (
+        changes[COLUMNS.sensitive].to_numpy(dtype=bool) != rows[COLUMNS.sensitive].to_numpy(dtype=bool)
     )
     changes = changes[differs]
 
@@ -222,13 +225,13 @@ def _check_mapping(taxonomy: Taxonomy, term: str, category: str) -> str:
 
 def _classified(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """``incident_id``, ``category`` and ``sensitive`` of ``rows`` as an ingest would set them now."""
-    category, sensitive, _ = taxonomy.map_series(rows["raw_category"].reset_index(drop=True))
-    described = sensitive_wording_mask(rows["description"].reset_index(drop=True))
+    category, sensitive, _ = taxonomy.map_series(rows[COLUMNS.raw_category].reset_index(drop=True))
+    described = sensitive_wording_mask(rows[COLUMNS.description].reset_index(drop=True))
     return pd.DataFrame(
         {
-            "incident_id": rows["incident_id"].astype(object).to_numpy(),
-            "category": category.to_numpy(dtype=object),
-            "sensitive": sensitive.to_numpy(dtype=bool) | described,
+            COLUMNS.incident_id: rows[COLUMNS.incident_id].astype(object).to_numpy(),
+            COLUMNS.category: category.to_numpy(dtype=object),
+            COLUMNS.sensitive: sensitive.to_numpy(dtype=bool) | described,
         }
     )
 
@@ -238,7 +241,7 @@ def unmapped_notice(unmapped: pd.DataFrame) -> str:
     who = f"{' and '.join(MAPPER_ROLES)} accounts".capitalize()
     if not len(unmapped):
         return f"Every stored category term is mapped. {who} map new ones here or with `{MAP_COMMAND}`."
-    incidents, n = int(unmapped["incidents"].sum()), len(unmapped)
+    incidents, n = int(unmapped[COLUMNS.incidents].sum()), len(unmapped)
     return (
         f"{incidents:,} incidents under {n:,} raw category {'term' if n == 1 else 'terms'} that the taxonomy "
         "cannot place are treated as sensitive (exact points and descriptions withheld below analyst) until "

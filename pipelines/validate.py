@@ -45,6 +45,7 @@ from pipelines.errors import MappingError
 from pipelines.ingest.rejections import rejection_rows, unsplit_row
 from pipelines.pii import redact_frame
 from pipelines.place import AreaIndex, lands_in_areas
+from pipelines.schemas import COLUMNS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, RawTable
 from pipelines.taxonomy import Taxonomy, sensitive_wording, sensitive_wording_mask
@@ -105,7 +106,7 @@ class Validated:
     def rows(self) -> pd.DataFrame:
         """One row per input row: ``row_number``, ``status``, ``reason``, ``message``, ``warnings``."""
         rows = self.outcomes.drop(columns="flags")
-        rows["warnings"] = warning_lists(self.outcomes["flags"].to_numpy())
+        rows[COLUMNS.warnings] = warning_lists(self.outcomes["flags"].to_numpy())
         return rows
 
     @property
@@ -113,7 +114,7 @@ class Validated:
         return len(self.outcomes)
 
     def counts(self) -> dict[str, int]:
-        status = self.outcomes["status"]
+        status = self.outcomes[COLUMNS.status]
         return status.value_counts().reindex([ACCEPTED, REJECTED, DUPLICATE], fill_value=0).to_dict()
 
     def warning_counts(self) -> dict[str, int]:
@@ -121,7 +122,7 @@ class Validated:
 
     def rejection_counts(self) -> dict[str, int]:
         outcomes = self.outcomes
-        return outcomes.loc[outcomes["status"] == REJECTED, "reason"].value_counts().sort_index().to_dict()
+        return outcomes.loc[outcomes[COLUMNS.status] == REJECTED, COLUMNS.reason].value_counts().sort_index().to_dict()
 
 
 #: Values that mean "no value" in survey and spreadsheet exports (Kobo writes n/a, the DBE lists ".").
@@ -383,26 +384,26 @@ def validate_incidents(
     idx = np.flatnonzero(accepted)
     incidents = pd.DataFrame(
         {
-            "incident_id": _short_ids(key_hashes[idx]),
-            "source": source,
-            "org": org,
-            "batch_id": None,
-            "external_id": _take_text(external_id, idx),
-            "occurred_at": occurred.iloc[idx].reset_index(drop=True),
-            "category": _take_text(category, idx),
-            "raw_category": _take_text(_text(redacted, mapping.category), idx),
-            "description": None if description is None else _take_text(description, idx),
-            "sensitive": sensitive.iloc[idx].to_numpy(dtype=bool),
-            "precinct_code": _area_column(area_codes, areas, "precinct", idx),
-            "neighbourhood_code": _area_column(area_codes, areas, "neighbourhood", idx),
-            "raw": _arrow_text(raw_lines if len(idx) == n else raw_lines.take(idx)),
-            "dedupe_key": dedupe.iloc[idx].reset_index(drop=True),
-            "row_number": row_number[idx],
+            COLUMNS.incident_id: _short_ids(key_hashes[idx]),
+            COLUMNS.source: source,
+            COLUMNS.org: org,
+            COLUMNS.batch_id: None,
+            COLUMNS.external_id: _take_text(external_id, idx),
+            COLUMNS.occurred_at: occurred.iloc[idx].reset_index(drop=True),
+            COLUMNS.category: _take_text(category, idx),
+            COLUMNS.raw_category: _take_text(_text(redacted, mapping.category), idx),
+            COLUMNS.description: None if description is None else _take_text(description, idx),
+            COLUMNS.sensitive: sensitive.iloc[idx].to_numpy(dtype=bool),
+            COLUMNS.precinct_code: _area_column(area_codes, areas, "precinct", idx),
+            COLUMNS.neighbourhood_code: _area_column(area_codes, areas, "neighbourhood", idx),
+            COLUMNS.raw: _arrow_text(raw_lines if len(idx) == n else raw_lines.take(idx)),
+            COLUMNS.dedupe_key: dedupe.iloc[idx].reset_index(drop=True),
+            COLUMNS.row_number: row_number[idx],
             schemas.LON: lon_v[idx],
             schemas.LAT: lat_v[idx],
         }
     )
-    incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True)
+    incidents[COLUMNS.occurred_at] = pd.to_datetime(incidents[COLUMNS.occurred_at], utc=True)
 
     rejected_idx = np.flatnonzero(outcomes.status == REJECTED)
     rejections = rejection_rows(
@@ -414,10 +415,10 @@ def validate_incidents(
     )
     rows = pd.DataFrame(
         {
-            "row_number": row_number,
-            "status": outcomes.status,
-            "reason": outcomes.reason,
-            "message": outcomes.message,
+            COLUMNS.row_number: row_number,
+            COLUMNS.status: outcomes.status,
+            COLUMNS.reason: outcomes.reason,
+            COLUMNS.message: outcomes.message,
             "flags": outcomes.flags,
         }
     )
@@ -818,15 +819,17 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None, *, per
     extra_rej = rejection_rows(numbers, "malformed_row", messages, org=org, raw=texts)
     extra_rows = pd.DataFrame(
         {
-            "row_number": numbers,
-            "status": REJECTED,
-            "reason": "malformed_row",
-            "message": messages,
+            COLUMNS.row_number: numbers,
+            COLUMNS.status: REJECTED,
+            COLUMNS.reason: "malformed_row",
+            COLUMNS.message: messages,
             "flags": np.zeros(len(numbers), dtype=np.uint16),
         }
     )
-    rows = pd.concat([validated.outcomes, extra_rows], ignore_index=True).sort_values("row_number", ignore_index=True)
+    rows = pd.concat([validated.outcomes, extra_rows], ignore_index=True).sort_values(
+        COLUMNS.row_number, ignore_index=True
+    )
     rejections = pd.concat([validated.rejections, extra_rej], ignore_index=True).sort_values(
-        "row_number", ignore_index=True
+        COLUMNS.row_number, ignore_index=True
     )
     return Validated(validated.incidents, rejections, rows, validated.notes)

@@ -19,7 +19,7 @@ from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import baseline_months
 from pipelines.periods import local_months, to_local
-from pipelines.schemas import CODE_COLUMN, SOURCES, STATUS_WORDS
+from pipelines.schemas import CODE_COLUMN, COLUMNS, SOURCES, STATUS_WORDS
 from pipelines.taxonomy import load_taxonomy
 
 MONTH = "month"
@@ -29,7 +29,7 @@ def available_months(incidents: pd.DataFrame) -> list[pd.Period]:
     """Local months that hold at least one incident, newest first."""
     if not len(incidents):
         return []
-    return sorted(local_months(incidents["occurred_at"].dropna()).unique(), reverse=True)
+    return sorted(local_months(incidents[COLUMNS.occurred_at].dropna()).unique(), reverse=True)
 
 
 def category_labels() -> dict[str, str]:
@@ -59,26 +59,28 @@ class Kpis:
 
 def profile_kpis(incidents: pd.DataFrame, *, month: pd.Period, population: float | None) -> Kpis:
     """This month against the months before, the rate per 1,000 residents and the community share."""
-    months = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    months = local_months(incidents[COLUMNS.occurred_at]) if len(incidents) else pd.Series(dtype="period[M]")
     this = incidents[months == month]
     previous = int((months == month - 1).sum())
     before = baseline_months(incidents, month, change_rule.BASELINE_MONTHS)  # none before the data began
     baseline = int(months.isin(before).sum())
     rate = round(len(this) / population * 1000, 2) if population and population > 0 else None
-    share = round(float((this["source"] == "community").mean()), 3) if len(this) else None
+    share = round(float((this[COLUMNS.source] == "community").mean()), 3) if len(this) else None
     return Kpis(month, len(this), previous, rate, share, baseline, len(before))
 
 
 def monthly_trend(incidents: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
     """Counts per local month and category (the ``top`` categories; the rest as ``Other``), long format."""
     if not len(incidents):
-        return pd.DataFrame(columns=[MONTH, "category", "count"])
+        return pd.DataFrame(columns=[MONTH, COLUMNS.category, COLUMNS.count])
     labels = category_labels()
-    category = incidents["category"].map(labels).fillna(incidents["category"])
+    category = incidents[COLUMNS.category].map(labels).fillna(incidents[COLUMNS.category])
     leaders = category.value_counts().head(top).index
     category = category.where(category.isin(leaders), "Other")
-    frame = pd.DataFrame({MONTH: local_months(incidents["occurred_at"]).dt.start_time, "category": category})
-    return frame.groupby([MONTH, "category"]).size().rename("count").reset_index()
+    frame = pd.DataFrame(
+        {MONTH: local_months(incidents[COLUMNS.occurred_at]).dt.start_time, COLUMNS.category: category}
+    )
+    return frame.groupby([MONTH, COLUMNS.category]).size().rename(COLUMNS.count).reset_index()
 
 
 #: Emerging hot spot categories the ACT acts on, in plain words (new or persisting heat).
@@ -114,13 +116,13 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10, statistics: bool = False) 
         return pd.DataFrame(columns=columns)
     hot = cells[cells[HOTSPOT_CLASS_COLUMN].isin(_HOT_ORDER)].copy()
     hot["_rank"] = hot[HOTSPOT_CLASS_COLUMN].map(_HOT_ORDER.index)
-    hot = hot.sort_values(["_rank", "count"], ascending=[True, False], na_position="last").head(n)
+    hot = hot.sort_values(["_rank", COLUMNS.count], ascending=[True, False], na_position="last").head(n)
     kinds = hot[HOTSPOT_CLASS_COLUMN].map(HOTSPOT_CLASS)
     table = pd.DataFrame(
         {
             "Kind of hot spot": [k.label for k in kinds],
             "What it means": [k.meaning[:1].upper() + k.meaning[1:] for k in kinds],
-            "Reports": (hot["shown"] if "shown" in hot else hot["count"].astype(int)).astype(str).to_numpy(),
+            "Reports": (hot["shown"] if "shown" in hot else hot[COLUMNS.count].astype(int)).astype(str).to_numpy(),
         }
     )
     if statistics:
@@ -128,25 +130,35 @@ def top_hotspots(cells: pd.DataFrame, *, n: int = 10, statistics: bool = False) 
         table["Gi* bin"] = hot["gi_bin"].to_numpy()
         table["z"] = hot["gi_z"].round(2).to_numpy()
         table["Emerging category"] = hot["emerging"].to_numpy()
-        table["Latitude"] = hot["lat"].round(5).to_numpy()
-        table["Longitude"] = hot["lon"].round(5).to_numpy()
+        table["Latitude"] = hot[COLUMNS.lat].round(5).to_numpy()
+        table["Longitude"] = hot[COLUMNS.lon].round(5).to_numpy()
     return table[columns]
 
 
 #: What the profile lists of a neighbourhood's assets and interventions: what a person reads, no ids or codes.
-ASSET_FIELDS = ("name", "abcd_category", "type", "custodian")
-INTERVENTION_FIELDS = ("name", "type", "lead", "partners", "status", "budget_zar", "financial_year", "start", "end")
+ASSET_FIELDS = (COLUMNS.name, COLUMNS.abcd_category, COLUMNS.type, COLUMNS.custodian)
+INTERVENTION_FIELDS = (
+    COLUMNS.name,
+    COLUMNS.type,
+    COLUMNS.lead,
+    COLUMNS.partners,
+    COLUMNS.status,
+    COLUMNS.budget_zar,
+    COLUMNS.financial_year,
+    COLUMNS.start,
+    COLUMNS.end,
+)
 
 
 def register_rows(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
     """Assets or interventions for a person's screen: only ``fields`` (no record ids, area codes or batch
     ids), statuses in words, budgets as whole rands, headers in words (:func:`for_people`)."""
     shown = pd.DataFrame(frame)[[f for f in fields if f in frame]].copy()
-    if "status" in shown:
-        shown["status"] = shown["status"].map(status_words)
-    if "budget_zar" in shown:
-        budget = pd.to_numeric(shown["budget_zar"], errors="coerce")
-        shown["budget_zar"] = budget.map(lambda v: f"{v:,.0f}" if pd.notna(v) else None)
+    if COLUMNS.status in shown:
+        shown[COLUMNS.status] = shown[COLUMNS.status].map(status_words)
+    if COLUMNS.budget_zar in shown:
+        budget = pd.to_numeric(shown[COLUMNS.budget_zar], errors="coerce")
+        shown[COLUMNS.budget_zar] = budget.map(lambda v: f"{v:,.0f}" if pd.notna(v) else None)
     return for_people(shown.reset_index(drop=True))
 
 
@@ -157,7 +169,7 @@ def neighbourhood_rows(frame: pd.DataFrame, code: str | None, fields: tuple[str,
 
 def area_name(areas: pd.DataFrame, code: str | None) -> str | None:
     """The name of the stored area ``code`` (``None`` when there is no such area)."""
-    return areas.set_index("code")["name"].get(code)
+    return areas.set_index(COLUMNS.code)[COLUMNS.name].get(code)
 
 
 def first_column_as_index(table: pd.DataFrame, *, head: int | None = None) -> pd.DataFrame:
@@ -192,7 +204,7 @@ def hotspot_summary(cells: pd.DataFrame) -> pd.DataFrame:
         mine = classes == kind.key
         if kind.key == "none" or not mine.any():
             continue
-        reports = [] if suppressed else [int(cells.loc[mine, "count"].sum())]
+        reports = [] if suppressed else [int(cells.loc[mine, COLUMNS.count].sum())]
         rows.append([kind.label, int(mine.sum()), *reports, kind.meaning[0].upper() + kind.meaning[1:]])
     return pd.DataFrame(rows, columns=columns)
 
@@ -203,17 +215,17 @@ def hotspot_summary(cells: pd.DataFrame) -> pd.DataFrame:
 def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.DataFrame:
     """Community-sourced incidents of the month (the CSO's voice at the ACT)."""
     if not len(incidents):
-        return pd.DataFrame(columns=["date", "category", "org", "description"])
-    months = local_months(incidents["occurred_at"])
-    rows = incidents[(months == month) & (incidents["source"] == "community")].sort_values("occurred_at")
+        return pd.DataFrame(columns=["date", COLUMNS.category, COLUMNS.org, COLUMNS.description])
+    months = local_months(incidents[COLUMNS.occurred_at])
+    rows = incidents[(months == month) & (incidents[COLUMNS.source] == "community")].sort_values(COLUMNS.occurred_at)
     labels = category_labels()
-    local = to_local(rows["occurred_at"])
+    local = to_local(rows[COLUMNS.occurred_at])
     return pd.DataFrame(
         {
             "date": local.dt.strftime("%Y-%m-%d"),
-            "category": rows["category"].map(labels).fillna(rows["category"]),
-            "org": rows["org"],
-            "description": rows.get("description"),
+            COLUMNS.category: rows[COLUMNS.category].map(labels).fillna(rows[COLUMNS.category]),
+            COLUMNS.org: rows[COLUMNS.org],
+            COLUMNS.description: rows.get(COLUMNS.description),
         }
     ).reset_index(drop=True)
 
@@ -225,18 +237,18 @@ def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
     """Batch history for display, newest first: the file, when, and what became of its rows first (what a
     phone shows without scrolling sideways), then where it came from."""
     columns = [
-        "file_name",
-        "created_at",
-        "rows_read",
-        "accepted",
-        "rejected",
-        "duplicates",
-        "outside_areas",
-        "kind",
-        "source",
-        "org",
-        "format",
-        "batch_id",
+        COLUMNS.file_name,
+        COLUMNS.created_at,
+        COLUMNS.rows_read,
+        COLUMNS.accepted,
+        COLUMNS.rejected,
+        COLUMNS.duplicates,
+        COLUMNS.outside_areas,
+        COLUMNS.kind,
+        COLUMNS.source,
+        COLUMNS.org,
+        COLUMNS.format,
+        COLUMNS.batch_id,
     ]
     if not len(batches):
         return pd.DataFrame(columns=columns)
@@ -246,25 +258,27 @@ def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
 def rejections_over_time(rejections: pd.DataFrame, batches: pd.DataFrame) -> pd.DataFrame:
     """Rejected rows per local month of the batch and reason (long format)."""
     if not len(rejections):
-        return pd.DataFrame(columns=[MONTH, "reason", "rows"])
-    created = batches.set_index("batch_id")["created_at"]
-    when = pd.to_datetime(rejections["batch_id"].map(created), utc=True)
-    frame = pd.DataFrame({MONTH: local_months(when).dt.start_time, "reason": rejections["reason"]})
-    return frame.groupby([MONTH, "reason"]).size().rename("rows").reset_index()
+        return pd.DataFrame(columns=[MONTH, COLUMNS.reason, "rows"])
+    created = batches.set_index(COLUMNS.batch_id)[COLUMNS.created_at]
+    when = pd.to_datetime(rejections[COLUMNS.batch_id].map(created), utc=True)
+    frame = pd.DataFrame({MONTH: local_months(when).dt.start_time, COLUMNS.reason: rejections[COLUMNS.reason]})
+    return frame.groupby([MONTH, COLUMNS.reason]).size().rename("rows").reset_index()
 
 
 def outside_areas(incidents: pd.DataFrame) -> pd.DataFrame:
     """Incidents outside every precinct and neighbourhood, by source and org."""
-    outside = incidents[incidents["precinct_code"].isna() & incidents["neighbourhood_code"].isna()]
-    return outside.groupby(["source", "org"], dropna=False).size().rename("incidents").reset_index()
+    outside = incidents[incidents[COLUMNS.precinct_code].isna() & incidents[COLUMNS.neighbourhood_code].isna()]
+    return outside.groupby([COLUMNS.source, COLUMNS.org], dropna=False).size().rename(COLUMNS.incidents).reset_index()
 
 
 def coverage_by_source(incidents: pd.DataFrame) -> pd.DataFrame:
     """Incidents per local month and source (gaps show months a source did not report)."""
     if not len(incidents):
         return pd.DataFrame(columns=[MONTH, *SOURCES])
-    frame = pd.DataFrame({MONTH: local_months(incidents["occurred_at"]).dt.start_time, "source": incidents["source"]})
-    table = frame.groupby([MONTH, "source"]).size().unstack(fill_value=0)
+    frame = pd.DataFrame(
+        {MONTH: local_months(incidents[COLUMNS.occurred_at]).dt.start_time, COLUMNS.source: incidents[COLUMNS.source]}
+    )
+    table = frame.groupby([MONTH, COLUMNS.source]).size().unstack(fill_value=0)
     return table.reindex(columns=list(SOURCES), fill_value=0).reset_index()
 
 
@@ -272,11 +286,14 @@ def batch_warnings(batches: pd.DataFrame) -> pd.DataFrame:
     """Warning counts per batch, one row per (batch, warning)."""
     rows = []
     for batch_id, file_name, text in zip(
-        batches.get("batch_id", []), batches.get("file_name", []), batches.get("warnings", []), strict=True
+        batches.get(COLUMNS.batch_id, []),
+        batches.get(COLUMNS.file_name, []),
+        batches.get(COLUMNS.warnings, []),
+        strict=True,
     ):
         for code, count in json.loads(text or "{}").items():
             rows.append({"batch_id": batch_id, "file_name": file_name, "warning": code, "rows": count})
-    return pd.DataFrame(rows, columns=["batch_id", "file_name", "warning", "rows"])
+    return pd.DataFrame(rows, columns=[COLUMNS.batch_id, COLUMNS.file_name, "warning", "rows"])
 
 
 def feature_record(
@@ -303,20 +320,20 @@ def feature_record(
         return None
     if kind == "area":
         area_kind, _, code = ref.partition(":")
-        match = areas[(areas["kind"] == area_kind) & (areas["code"] == code)]
+        match = areas[(areas[COLUMNS.kind] == area_kind) & (areas[COLUMNS.code] == code)]
     elif kind == "asset":
-        match = assets[assets["asset_id"] == ref]
+        match = assets[assets[COLUMNS.asset_id] == ref]
     elif kind == "intervention":
-        match = interventions[interventions["intervention_id"] == ref]
+        match = interventions[interventions[COLUMNS.intervention_id] == ref]
     elif kind == "incident":
-        match = incidents[incidents["incident_id"] == ref]
+        match = incidents[incidents[COLUMNS.incident_id] == ref]
     elif kind == "cell":
         return _cell_record(ref, hotspots, areas=areas, cell_counts=cell_counts, statistics=statistics)
     else:
         return None
     if not len(match):
         return None
-    record = pd.DataFrame(match).drop(columns=["geometry"], errors="ignore").iloc[0]
+    record = pd.DataFrame(match).drop(columns=[COLUMNS.geometry], errors="ignore").iloc[0]
     return {k: (None if pd.isna(v) else str(v)) for k, v in record.items() if not isinstance(v, list | dict)}
 
 
@@ -333,11 +350,11 @@ def _cell_record(
     record = {"what": f"A hexagon of the map, about {_round_metres(across)} m across"}
     if statistics:
         record["hexagon"] = cell
-    hoods = areas[areas["kind"] == "neighbourhood"] if areas is not None and len(areas) else None
+    hoods = areas[areas[COLUMNS.kind] == "neighbourhood"] if areas is not None and len(areas) else None
     if hoods is not None:
         inside = hoods[hoods.geometry.contains(shapely.Point(lon, lat))]
         if len(inside):
-            record["safe neighbourhood"] = str(inside["name"].iloc[0])
+            record["safe neighbourhood"] = str(inside[COLUMNS.name].iloc[0])
     found = hotspots[hotspots["cell_id"] == cell] if hotspots is not None and len(hotspots) else None
     if cell_counts and cell in cell_counts:
         record["incidents in the period"] = cell_counts[cell]
@@ -417,7 +434,8 @@ def record_rows(record: dict, *, areas: pd.DataFrame | None = None) -> pd.DataFr
     names = {}
     if areas is not None and len(areas):
         names = {
-            (kind, code): name for kind, code, name in zip(areas["kind"], areas["code"], areas["name"], strict=True)
+            (kind, code): name
+            for kind, code, name in zip(areas[COLUMNS.kind], areas[COLUMNS.code], areas[COLUMNS.name], strict=True)
         }
     categories = category_labels()
     rows = []
@@ -431,7 +449,10 @@ def record_rows(record: dict, *, areas: pd.DataFrame | None = None) -> pd.DataFr
             text = _AREA_KIND_WORDS[text]
         elif field == "category":
             text = categories.get(text, text)
-        elif field == "raw_category" and text.casefold() == str(categories.get(record.get("category"), "")).casefold():
+        elif (
+            field == "raw_category"
+            and text.casefold() == str(categories.get(record.get(COLUMNS.category), "")).casefold()
+        ):
             continue  # the file's own word for it says nothing more
         elif field == "status":
             text = str(status_words(text))
@@ -451,18 +472,18 @@ def status_history(
     """Dated status entries (local time), newest first, with the intervention's name: progress over time."""
     columns = ["when", "intervention", "status", "note", "user"]
     if intervention_id is not None and len(log):
-        log = log[log["intervention_id"] == intervention_id]
+        log = log[log[COLUMNS.intervention_id] == intervention_id]
     if not len(log):
         return pd.DataFrame(columns=columns)
-    names = dict(zip(interventions["intervention_id"], interventions["name"], strict=True))
-    when = pd.to_datetime(log["changed_at"], utc=True, format="ISO8601")
+    names = dict(zip(interventions[COLUMNS.intervention_id], interventions[COLUMNS.name], strict=True))
+    when = pd.to_datetime(log[COLUMNS.changed_at], utc=True, format="ISO8601")
     table = pd.DataFrame(
         {
             "when": to_local(when).dt.strftime("%Y-%m-%d %H:%M"),
-            "intervention": log["intervention_id"].map(names).fillna(log["intervention_id"]),
-            "status": log["status"],
-            "note": log["note"],
-            "user": log["user"],
+            "intervention": log[COLUMNS.intervention_id].map(names).fillna(log[COLUMNS.intervention_id]),
+            COLUMNS.status: log[COLUMNS.status],
+            COLUMNS.note: log[COLUMNS.note],
+            COLUMNS.user: log[COLUMNS.user],
             "_at": when,
         }
     )
@@ -476,7 +497,7 @@ def for_people(
     shortened to the 8 characters the Batches page shows, JSON details as ``key: value`` text, empty
     cells blank (:func:`blank_missing`), and (``headers``) column names in words (:func:`field_label`:
     "File", "Rows read", not ``file_name``, ``rows_read``)."""
-    shown = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore").copy()
+    shown = pd.DataFrame(frame).drop(columns=[COLUMNS.geometry], errors="ignore").copy()
     for column in shown.columns:
         values = shown[column]
         if column.endswith("_at") or pd.api.types.is_datetime64_any_dtype(values):
@@ -528,7 +549,7 @@ def _words(value: object) -> str:
 
 def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame for display: empty cells shown blank, not as ``None``/``NaN`` (geometry dropped)."""
-    shown = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore")
+    shown = pd.DataFrame(frame).drop(columns=[COLUMNS.geometry], errors="ignore")
     return shown.astype(object).where(shown.notna(), "")
 
 
@@ -550,7 +571,7 @@ def names_by_id(frame: pd.DataFrame, id_column: str, name_column: str = "name") 
 def batch_history(batches: pd.DataFrame) -> pd.DataFrame:
     """:func:`batch_table` with the day each withdrawn batch was withdrawn (blank for a live one)."""
     shown = batch_table(batches)
-    shown["withdrawn"] = batches["withdrawn_at"].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
+    shown["withdrawn"] = batches[COLUMNS.withdrawn_at].dt.strftime("%Y-%m-%d").fillna("") if len(batches) else []
     return shown
 
 
@@ -558,17 +579,19 @@ def fixable_batches(batches: pd.DataFrame) -> dict[str, str]:
     """Live batches with rejected rows to fix: ``{batch_id: "file.csv · 3 rejected"}``."""
     if not len(batches):
         return {}
-    fixable = batches[(batches["rejected"] > 0) & batches["withdrawn_at"].isna()]
-    labels = fixable["file_name"].fillna("file") + " · " + fixable["rejected"].map("{:,} rejected".format)
-    return dict(zip(fixable["batch_id"], labels, strict=True))
+    fixable = batches[(batches[COLUMNS.rejected] > 0) & batches[COLUMNS.withdrawn_at].isna()]
+    labels = fixable[COLUMNS.file_name].fillna("file") + " · " + fixable[COLUMNS.rejected].map("{:,} rejected".format)
+    return dict(zip(fixable[COLUMNS.batch_id], labels, strict=True))
 
 
 def live_batches(batches: pd.DataFrame) -> dict[str, str]:
     """Batches not withdrawn, that an admin may delete: ``{batch_id: "file.csv · org"}``."""
     if not len(batches):
         return {}
-    live = batches[batches["withdrawn_at"].isna()]
-    return dict(zip(live["batch_id"], live["file_name"] + " · " + live["org"].fillna("-"), strict=True))
+    live = batches[batches[COLUMNS.withdrawn_at].isna()]
+    return dict(
+        zip(live[COLUMNS.batch_id], live[COLUMNS.file_name] + " · " + live[COLUMNS.org].fillna("-"), strict=True)
+    )
 
 
 def first_rows(table: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -599,14 +622,14 @@ def data_quality(
     outside = outside_areas(incidents)
     coverage = coverage_by_source(incidents)
     return DataQuality(
-        batches=for_people(batch_table(batches.sort_values("created_at", ascending=False))),
+        batches=for_people(batch_table(batches.sort_values(COLUMNS.created_at, ascending=False))),
         incidents=len(incidents),
         outside=outside,
-        outside_total=int(outside["incidents"].sum()),
+        outside_total=int(outside[COLUMNS.incidents].sum()),
         rejections=rejections_over_time(rejections, batches),
         warnings=for_people(batch_warnings(batches)),
         unmapped=unmapped,
-        mappable=unmapped.loc[unmapped["term"].ne(""), "raw_category"].tolist(),
+        mappable=unmapped.loc[unmapped[COLUMNS.term].ne(""), COLUMNS.raw_category].tolist(),
         coverage=coverage,
         coverage_sources=[c for c in coverage.columns if c != MONTH],
     )

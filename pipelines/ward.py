@@ -38,6 +38,7 @@ from pipelines.privacy.public import PERSONAL_COLUMNS, SENSITIVE_CODE, SENSITIVE
 from pipelines.privacy.published import count_threshold
 from pipelines.privacy.rows import sensitive_mask
 from pipelines.privacy.wards import differencing_leaks, overlapping_codes, publish_ward_counts
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import category_labels, status_words
 
@@ -45,7 +46,15 @@ TREND_MONTHS = 12
 SAPS_YEARS = 3
 #: Hot spots are looked for over the ward and this far around it, so one on the ward's edge is found whole.
 HOTSPOT_MARGIN_M = 500
-_ROW_COLUMNS = ["incident_id", "source", "occurred_at", "category", "sensitive", "precinct_code", "neighbourhood_code"]
+_ROW_COLUMNS = [
+    COLUMNS.incident_id,
+    COLUMNS.source,
+    COLUMNS.occurred_at,
+    COLUMNS.category,
+    COLUMNS.sensitive,
+    COLUMNS.precinct_code,
+    COLUMNS.neighbourhood_code,
+]
 _SHOWN_CLASSES = ("new", "worse", "persistent", "fading", "cold")
 
 
@@ -136,8 +145,8 @@ def ward_view(
     period = parse_month(str(month), argument="--month")
     wards, label = crosswalk.ward_areas(store, version)
     row = crosswalk.resolve_ward(wards, ward)
-    code, name = str(row["code"]), str(row["name"])
-    area = wards[wards["code"] == code].reset_index(drop=True)
+    code, name = str(row[COLUMNS.code]), str(row[COLUMNS.name])
+    area = wards[wards[COLUMNS.code] == code].reset_index(drop=True)
     public = viewer.suppressed
     who = privacy.PUBLIC if public else viewer
     threshold = count_threshold(who)
@@ -146,7 +155,7 @@ def ward_view(
     precincts = store.read_areas("precinct")
     population = _ward_population(precincts, walk)
     residents = population.get(code)
-    wards = wards.assign(population=wards["code"].map(population))
+    wards = wards.assign(population=wards[COLUMNS.code].map(population))
 
     start = month_start(period - (max(TREND_MONTHS, HOTSPOT_MONTHS) - 1))
     query = IncidentQuery(start=start, end=month_start(period + 1), columns=_ROW_COLUMNS)
@@ -154,7 +163,7 @@ def ward_view(
     rows = rows.reset_index(drop=True)
     rows["ward"] = crosswalk.ward_of_points(rows.geometry, wards)
     other_wards = _other_versions(store, label, rows.geometry) if threshold else {}
-    rows["month"] = local_months(rows["occurred_at"]) if len(rows) else pd.Series(dtype="period[M]")
+    rows[COLUMNS.month] = local_months(rows[COLUMNS.occurred_at]) if len(rows) else pd.Series(dtype="period[M]")
 
     trend, series, headline, notes = _trend(rows, other_wards, wards, precincts, code, period, threshold)
     headline["residents_count"] = f"{residents:,.0f}" if residents else "unknown"
@@ -182,7 +191,7 @@ def ward_view(
         assets=privacy.read_table(store, who, "assets"),
         intervention_log=privacy.read_table(store, who, "intervention_log"),
         actions=pd.DataFrame(),
-        meetings=pd.DataFrame(columns=["meeting_id", "month", "held_on"]),
+        meetings=pd.DataFrame(columns=[COLUMNS.meeting_id, COLUMNS.month, COLUMNS.held_on]),
         hotspots=hot,
         ward_interventions=interventions,
     )
@@ -205,7 +214,7 @@ def ward_view(
         assets=_asset_table(assets),
         actions=_action_table(store, area, public=public, as_of=period.end_time.date()),
         reports=_report_table(rows, other_wards, code, period, threshold),
-        method=walk.sentence(list(walk.for_target(code)["source"])),
+        method=walk.sentence(list(walk.for_target(code)[COLUMNS.source])),
         notes=tuple([*notes, f"Hot spots over the 12 months to {period:%B %Y}, {hot_source}.", *hot.messages[:2]]),
         map_input=map_input,
         trend_series=series,
@@ -237,8 +246,8 @@ def ward_choices(store: Store, version: str | None) -> WardChoices:
         No wards are stored, or ``version`` is not one of them.
     """
     wards, label = crosswalk.ward_areas(store, version)
-    ordered = wards.sort_values("code")
-    names = dict(zip(ordered["code"].astype(str), ordered["name"].astype(str), strict=True))
+    ordered = wards.sort_values(COLUMNS.code)
+    names = dict(zip(ordered[COLUMNS.code].astype(str), ordered[COLUMNS.name].astype(str), strict=True))
     codes = list(names)
     busiest = busiest_ward(store, wards, label)
     return WardChoices(codes, names, codes.index(busiest) if busiest in names else 0)
@@ -247,8 +256,8 @@ def ward_choices(store: Store, version: str | None) -> WardChoices:
 def trend_lines(view: WardView) -> pd.DataFrame:
     """The ward's and the whole area's smoothed rate month by month, one row per month and line, for a
     chart: ``month`` (its first day), ``where`` (the ward's name or "Whole area") and ``rate``."""
-    series = view.trend_series.assign(month=lambda f: pd.PeriodIndex(f["month"], freq="M").to_timestamp())
-    lines = series.melt(id_vars="month", value_vars=["ward", "city"], var_name="where", value_name="rate")
+    series = view.trend_series.assign(month=lambda f: pd.PeriodIndex(f[COLUMNS.month], freq="M").to_timestamp())
+    lines = series.melt(id_vars=COLUMNS.month, value_vars=["ward", "city"], var_name="where", value_name="rate")
     lines["where"] = lines["where"].map({"ward": view.name, "city": "Whole area"})
     return lines
 
@@ -266,15 +275,15 @@ def _other_versions(store: Store, version: str, points: gpd.GeoSeries) -> dict[s
 
 def _ward_population(precincts: gpd.GeoDataFrame, walk: crosswalk.Crosswalk) -> dict[str, float]:
     """Residents per ward: the precincts' populations shared out as their counts are."""
-    known = precincts.assign(population=pd.to_numeric(precincts["population"], errors="coerce")).dropna(
-        subset=["population"]
+    known = precincts.assign(population=pd.to_numeric(precincts[COLUMNS.population], errors="coerce")).dropna(
+        subset=[COLUMNS.population]
     )
-    shared = crosswalk.apportion(known.rename(columns={"code": "area_code"}), walk, value="population")
-    return dict(zip(shared["target"], shared["population"], strict=True))
+    shared = crosswalk.apportion(known.rename(columns={COLUMNS.code: COLUMNS.area_code}), walk, value="population")
+    return dict(zip(shared[COLUMNS.target], shared[COLUMNS.population], strict=True))
 
 
 def _population_basis(walk: crosswalk.Crosswalk, code: str) -> str:
-    methods = {walk.methods.get(s) for s in walk.for_target(code)["source"]}
+    methods = {walk.methods.get(s) for s in walk.for_target(code)[COLUMNS.source]}
     how = "by residents" if methods == {crosswalk.BY_RESIDENTS} else "by area"
     return f"the police precincts' Census 2022 populations shared out {how}"
 
@@ -289,21 +298,21 @@ def _trend(
     threshold: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
     """Month by month: the ward's published count and smoothed rate, and the whole area's rate."""
-    codes = list(wards["code"])
-    city_population = pd.to_numeric(precincts["population"], errors="coerce").sum()
+    codes = list(wards[COLUMNS.code])
+    city_population = pd.to_numeric(precincts[COLUMNS.population], errors="coerce").sum()
     records, series = [], []
     for month in pd.period_range(end=period, periods=TREND_MONTHS, freq="M"):
-        in_month = (rows["month"] == month).to_numpy()
+        in_month = (rows[COLUMNS.month] == month).to_numpy()
         chosen = rows[in_month]
         others = {version: codes_in[in_month] for version, codes_in in other_wards.items()}
         published = publish_ward_counts(
             chosen, chosen["ward"].to_numpy(), codes, threshold=threshold, other_wards=others
         )
-        counts = published.set_index("code")["count"]
-        rates = rate_table(wards.assign(kind="ward"), counts, kind="ward").table.set_index("code")
-        shown = published.set_index("code").loc[code, "shown"]
+        counts = published.set_index(COLUMNS.code)[COLUMNS.count]
+        rates = rate_table(wards.assign(kind="ward"), counts, kind="ward").table.set_index(COLUMNS.code)
+        shown = published.set_index(COLUMNS.code).loc[code, "shown"]
         rate = rates.loc[code, EB_RATE] if code in rates.index else np.nan
-        in_city = int(chosen["precinct_code"].notna().sum())
+        in_city = int(chosen[COLUMNS.precinct_code].notna().sum())
         city = crosswalk.combined_rate([in_city], [city_population])
         series.append({"month": month, "ward": rate, "city": city, "count": counts.get(code, np.nan)})
         records.append(
@@ -352,7 +361,7 @@ def _hotspots(
         hoods = crosswalk.in_ward(store.read_areas("neighbourhood"), area)
         found = [
             hotspots_for_neighbourhood(store, code, viewer=viewer, months=HOTSPOT_MONTHS, until=period, resolution=None)
-            for code in sorted(hoods["code"])
+            for code in sorted(hoods[COLUMNS.code])
         ]
         if found:
             cells = pd.concat([f.cells for f in found], ignore_index=True)
@@ -361,11 +370,11 @@ def _hotspots(
             return replace(merged, messages=messages), "as the public map shows them for the neighbourhoods it overlaps"
     metric = area.estimate_utm_crs()
     around = gpd.GeoDataFrame(
-        {"code": area["code"], "name": area["name"], "kind": "ward"},
+        {COLUMNS.code: area[COLUMNS.code], COLUMNS.name: area[COLUMNS.name], COLUMNS.kind: "ward"},
         geometry=area.to_crs(metric).buffer(HOTSPOT_MARGIN_M).to_crs(4326),
         crs="EPSG:4326",
     )
-    nearby = crosswalk.in_ward(rows.drop(columns=["ward", "month"]), around)
+    nearby = crosswalk.in_ward(rows.drop(columns=["ward", COLUMNS.month]), around)
     found = neighbourhood_hotspots(
         nearby,
         around,
@@ -401,15 +410,15 @@ def _intervention_table(interventions: pd.DataFrame) -> pd.DataFrame:
     columns = ["Intervention", "Status", "Budget", "Financial year", "Whose budget", "Lead"]
     if not len(interventions):
         return pd.DataFrame(columns=columns)
-    ordered = interventions.sort_values(["status", "name"])
+    ordered = interventions.sort_values([COLUMNS.status, COLUMNS.name])
     return pd.DataFrame(
         {
-            "Intervention": ordered["name"].to_numpy(),
-            "Status": ordered["status"].map(status_words).to_numpy(),
-            "Budget": ordered["budget_zar"].map(_rand).to_numpy(),
-            "Financial year": ordered["financial_year"].fillna("").to_numpy(),
-            "Whose budget": ordered["funding_sphere"].fillna("").to_numpy(),
-            "Lead": ordered["lead"].fillna("").to_numpy(),
+            "Intervention": ordered[COLUMNS.name].to_numpy(),
+            "Status": ordered[COLUMNS.status].map(status_words).to_numpy(),
+            "Budget": ordered[COLUMNS.budget_zar].map(_rand).to_numpy(),
+            "Financial year": ordered[COLUMNS.financial_year].fillna("").to_numpy(),
+            "Whose budget": ordered[COLUMNS.funding_sphere].fillna("").to_numpy(),
+            "Lead": ordered[COLUMNS.lead].fillna("").to_numpy(),
         }
     )
 
@@ -424,9 +433,9 @@ def _budget_table(interventions: pd.DataFrame, period: pd.Period) -> pd.DataFram
         for sphere in ("municipal", "provincial")
     }
     frame = interventions.assign(
-        fy=interventions["financial_year"].fillna("not set"),
-        sphere=interventions["funding_sphere"].fillna("municipal"),
-        budget=pd.to_numeric(interventions["budget_zar"], errors="coerce"),
+        fy=interventions[COLUMNS.financial_year].fillna("not set"),
+        sphere=interventions[COLUMNS.funding_sphere].fillna("municipal"),
+        budget=pd.to_numeric(interventions[COLUMNS.budget_zar], errors="coerce"),
     )
     rows = []
     for (sphere, fy), group in frame.groupby(["sphere", "fy"], sort=True):
@@ -440,8 +449,8 @@ def _asset_table(assets: pd.DataFrame) -> pd.DataFrame:
     if not len(assets):
         return pd.DataFrame(columns=columns)
     rows = []
-    for category, group in assets.groupby("abcd_category", sort=True):
-        names = sorted(group["name"].astype(str))
+    for category, group in assets.groupby(COLUMNS.abcd_category, sort=True):
+        names = sorted(group[COLUMNS.name].astype(str))
         rows.append((str(category).capitalize(), len(group), ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")))
     return pd.DataFrame(rows, columns=columns)
 
@@ -456,28 +465,28 @@ def _action_table(store: Store, area: gpd.GeoDataFrame, *, public: bool, as_of: 
         metric = area.estimate_utm_crs()
         shared = touching.to_crs(metric).intersection(area.to_crs(metric).geometry.iloc[0]).area
         touching = touching[(shared > 0.01 * area.to_crs(metric).area.iloc[0]).to_numpy()]
-    names = dict(zip(touching["code"], touching["name"], strict=True))
+    names = dict(zip(touching[COLUMNS.code], touching[COLUMNS.name], strict=True))
     actions = read_actions(store)
-    actions = actions[actions["neighbourhood_code"].isin(names) & actions["status"].isin(OPEN_STATUSES)]
+    actions = actions[actions[COLUMNS.neighbourhood_code].isin(names) & actions[COLUMNS.status].isin(OPEN_STATUSES)]
     if public:
         actions = actions.assign(**dict.fromkeys(c for c in PERSONAL_COLUMNS["actions"] if c in actions))
     if not len(actions):
         return pd.DataFrame(columns=columns)
-    due = pd.to_datetime(actions["due"], errors="coerce")
+    due = pd.to_datetime(actions[COLUMNS.due], errors="coerce")
     late = due.dt.date < as_of
-    who = actions["owner_org"].fillna("")
-    if not public and "owner_person" in actions:
-        who = who + actions["owner_person"].map(lambda p: f" ({p})" if isinstance(p, str) and p else "")
+    who = actions[COLUMNS.owner_org].fillna("")
+    if not public and COLUMNS.owner_person in actions:
+        who = who + actions[COLUMNS.owner_person].map(lambda p: f" ({p})" if isinstance(p, str) and p else "")
     table = pd.DataFrame(
         {
-            "Decision": actions["decision"].to_numpy(),
+            "Decision": actions[COLUMNS.decision].to_numpy(),
             "Who does it": who.to_numpy(),
             "Due": [
                 "" if pd.isna(d) else f"{d:%d %b %Y}" + (" (overdue)" if overdue else "")
                 for d, overdue in zip(due, late, strict=True)
             ],
-            "Status": actions["status"].map(status_words).to_numpy(),
-            "Neighbourhood": actions["neighbourhood_code"].map(names).to_numpy(),
+            "Status": actions[COLUMNS.status].map(status_words).to_numpy(),
+            "Neighbourhood": actions[COLUMNS.neighbourhood_code].map(names).to_numpy(),
         }
     )
     order = np.lexsort((due.fillna(pd.Timestamp.max).to_numpy(), ~late.to_numpy()))  # overdue first, then by date
@@ -490,7 +499,7 @@ def _report_table(
     """Community reports in the ward this month per category; for the public, small counts as ``<5`` and a
     category whose count would give a small number away against the map's areas withheld."""
     columns = ["Category", "Community reports"]
-    chosen = ((rows["source"] == "community") & (rows["month"] == period)).to_numpy()
+    chosen = ((rows[COLUMNS.source] == "community") & (rows[COLUMNS.month] == period)).to_numpy()
     reports = rows[chosen]
     in_ward = reports["ward"].to_numpy() == code
     if not in_ward.any():
@@ -499,14 +508,14 @@ def _report_table(
     if threshold:  # the public rules: sensitive categories are one row (rule 4 of pipelines.privacy.public)
         sensitive = sensitive_mask(reports)
         reports = reports.assign(
-            category=np.where(sensitive, SENSITIVE_CODE, reports["category"].to_numpy(dtype=object))
+            category=np.where(sensitive, SENSITIVE_CODE, reports[COLUMNS.category].to_numpy(dtype=object))
         )
-    counted = reports[in_ward].groupby("category").size()
+    counted = reports[in_ward].groupby(COLUMNS.category).size()
     shown = suppress.suppress(counted.reset_index(drop=True), threshold=threshold)["shown"].to_numpy()
     codes = overlapping_codes(reports, {version: found[chosen] for version, found in other_wards.items()})
     out = []
     for (category, _n), text in zip(counted.items(), shown, strict=True):
-        same = (reports["category"] == category).to_numpy()
+        same = (reports[COLUMNS.category] == category).to_numpy()
         sub_codes = {k: v[same] for k, v in codes.items()}
         if threshold and differencing_leaks(in_ward[same], sub_codes, threshold=threshold):
             text = suppress.WITHHELD
@@ -526,22 +535,22 @@ def _report_table(
 def _saps(store: Store, walk: crosswalk.Crosswalk, code: str) -> pd.DataFrame:
     """The latest SAPS financial years' crimes, shared out from the precincts to the ward."""
     columns = ["SAPS year (April to March)", "Crimes recorded (estimate for the ward)", "From police precincts"]
-    counts = store.read_table("area_counts", where={"area_kind": "precinct"})
+    counts = store.read_table("area_counts", where={COLUMNS.area_kind: "precinct"})
     if not len(counts):
         return pd.DataFrame(columns=columns)
-    per_year = counts.groupby(["area_code", "period"], as_index=False)["count"].sum()
-    shared = crosswalk.apportion(per_year, walk, by=["period"])
-    mine = shared[shared["target"] == code].sort_values("period").tail(SAPS_YEARS)
+    per_year = counts.groupby([COLUMNS.area_code, COLUMNS.period], as_index=False)[COLUMNS.count].sum()
+    shared = crosswalk.apportion(per_year, walk, by=[COLUMNS.period])
+    mine = shared[shared[COLUMNS.target] == code].sort_values(COLUMNS.period).tail(SAPS_YEARS)
     pieces = walk.for_target(code)
     names = ", ".join(
         f"{walk.source_names.get(s, s)} ({w:.0%})"
-        for s, w in zip(pieces["source"], pieces["weight"], strict=True)
+        for s, w in zip(pieces[COLUMNS.source], pieces["weight"], strict=True)
         if w >= 0.005
     )
     return pd.DataFrame(
         {
-            columns[0]: mine["period"].to_numpy(),
-            columns[1]: [f"about {v:,.0f}" for v in mine["count"]],
+            columns[0]: mine[COLUMNS.period].to_numpy(),
+            columns[1]: [f"about {v:,.0f}" for v in mine[COLUMNS.count]],
             columns[2]: names,
         }
     )
@@ -552,9 +561,9 @@ def _precinct_shares(walk: crosswalk.Crosswalk, code: str) -> pd.DataFrame:
     pieces = walk.for_target(code)
     return pd.DataFrame(
         {
-            "Police precinct": [walk.source_names.get(s, s) for s in pieces["source"]],
+            "Police precinct": [walk.source_names.get(s, s) for s in pieces[COLUMNS.source]],
             "Share of the precinct's figures": [f"{w:.1%}" for w in pieces["weight"]],
-            "Shared out by": [walk.methods.get(s, "") for s in pieces["source"]],
+            "Shared out by": [walk.methods.get(s, "") for s in pieces[COLUMNS.source]],
             "Overlap (km²)": [f"{k:.2f}" for k in pieces["km2"]],
         }
     )

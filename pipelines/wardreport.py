@@ -31,6 +31,7 @@ from pipelines.act.pack import html_doc, pdf_doc
 from pipelines.errors import AreaSafeError
 from pipelines.periods import local_zone
 from pipelines.privacy import suppress
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import Store
 from pipelines.ward import WardView, ward_view
 
@@ -217,7 +218,7 @@ def _trend_chart(view: WardView, *, width_in: float = 7.0, height_in: float = 2.
     series = view.trend_series
     with plt.rc_context(figures.STYLE):
         fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=figures.DPI)
-        x = pd.PeriodIndex(series["month"], freq="M").to_timestamp()
+        x = pd.PeriodIndex(series[COLUMNS.month], freq="M").to_timestamp()
         ax.plot(x, series["ward"], color="black", marker="o", markersize=4, linewidth=1.6, label=view.name)
         ax.plot(
             x,

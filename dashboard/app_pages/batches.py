@@ -15,6 +15,7 @@ from dashboard import common
 from pipelines import access, downloads, privacy, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import rejections
+from pipelines.schemas import COLUMNS
 
 viewer = common.require("batches")
 st.title("Batches")
@@ -30,7 +31,7 @@ if labels:
     st.header("Rejected rows")
     pick = st.selectbox("Batch", list(labels), format_func=lambda b: f"{labels[b]} ({b[:8]})", key="b_rejected")
     rows = views.rows_with(privacy.read_table(common.store(), viewer, "rejections"), "batch_id", [pick])
-    if rows["raw"].isna().all():
+    if rows[COLUMNS.raw].isna().all():
         st.caption("Only the organisation that uploaded these rows, analysts and admins can download them.")
     else:
         st.download_button(

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import common, loaders
 from pipelines import downloads, terms, views
 from pipelines.errors import AreaSafeError
+from pipelines.schemas import COLUMNS
 
 viewer = common.require("data_quality")
 st.title("Data quality")
@@ -27,7 +28,9 @@ st.dataframe(quality.batches, hide_index=True, width="stretch")
 
 st.subheader("Rejected rows over time")
 if len(quality.rejections):
-    chart = px.bar(quality.rejections, x="month", y="rows", color="reason", labels={"rows": "Rejected rows"})
+    chart = px.bar(
+        quality.rejections, x=COLUMNS.month, y="rows", color=COLUMNS.reason, labels={"rows": "Rejected rows"}
+    )
     chart.update_traces(xperiod="M1", xperiodalignment="middle")  # a bar is a whole month, not an instant
     chart.update_xaxes(dtick="M1", tickformat="%b %Y", title=None)
     st.plotly_chart(chart, width="stretch")
@@ -64,4 +67,4 @@ common.offer_downloads(
     key="dq_download",
 )  # fmt: skip
 st.subheader("Coverage by source (incidents per month)")
-st.plotly_chart(px.bar(quality.coverage, x="month", y=quality.coverage_sources, barmode="group"), width="stretch")
+st.plotly_chart(px.bar(quality.coverage, x=COLUMNS.month, y=quality.coverage_sources, barmode="group"), width="stretch")

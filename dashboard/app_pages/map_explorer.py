@@ -11,13 +11,14 @@ import streamlit as st
 
 from dashboard import common, loaders, map_panels, maps, panels, sidebar
 from pipelines import downloads, mapview, views
+from pipelines.schemas import COLUMNS
 
 viewer = common.require("map")
 filters = sidebar.filters()
 with st.container(key="map_heading"):
     st.title("Map explorer")
 choices = map_panels.map_controls(viewer)
-layers, area_kind = choices["layers"], choices["area_kind"]
+layers, area_kind = choices["layers"], choices[COLUMNS.area_kind]
 
 incidents = loaders.incidents(filters.query())
 counts = loaders.counts(filters.query()) if viewer.suppressed else None

@@ -11,7 +11,7 @@ from dashboard import common
 from pipelines import auth, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import forms
-from pipelines.schemas import USER_ROLES
+from pipelines.schemas import COLUMNS, USER_ROLES
 
 viewer = common.require("users")
 st.title("Users")
@@ -45,18 +45,18 @@ with left, st.form("add_user", clear_on_submit=True):
         )
 with right:
     st.subheader("Change an account")
-    chosen = st.selectbox("Account", list(users["username"]), index=None, key="us_chosen")
+    chosen = st.selectbox("Account", list(users[COLUMNS.username]), index=None, key="us_chosen")
     if chosen:
         row = forms.record_for_form(users, "username", chosen)
-        new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(row["role"]), key="us_new_role")
-        new_org = st.text_input("Organisation", value=row["org"] or "", key="us_new_org") or None
+        new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(row[COLUMNS.role]), key="us_new_role")
+        new_org = st.text_input("Organisation", value=row[COLUMNS.org] or "", key="us_new_org") or None
         cols = st.columns(3)
         if cols[0].button("Save role", key="us_set_role"):
             attempt(lambda: auth.set_role(common.store(), chosen, new_role, org=new_org, actor=viewer), "Role saved.")
-        verb = "Enable" if row["disabled"] else "Disable"
+        verb = "Enable" if row[COLUMNS.disabled] else "Disable"
         if cols[1].button(verb, key="us_toggle"):
             attempt(
-                lambda: auth.set_disabled(common.store(), chosen, not row["disabled"], actor=viewer),
+                lambda: auth.set_disabled(common.store(), chosen, not row[COLUMNS.disabled], actor=viewer),
                 f"{verb}d {chosen}.",
             )
         new_password = st.text_input("New password", type="password", key="us_new_password")

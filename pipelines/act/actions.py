@@ -32,37 +32,37 @@ import pandas as pd
 from pipelines.act.finance import normalise_financial_year
 from pipelines.errors import AreaSafeError
 from pipelines.periods import FinancialYearError, check_sphere, parse_month, to_local
-from pipelines.schemas import ACTION_LOG, ACTION_STATUSES, ACTIONS, MEETINGS
+from pipelines.schemas import ACTION_LOG, ACTION_STATUSES, ACTIONS, COLUMNS, MEETINGS
 from pipelines.sources.tabular import ROW_NUMBER, read_tabular
 from pipelines.store.base import Store
 
 OPEN_STATUSES = ("open", "blocked")  # still to be done: these can be overdue
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TEXT_FIELDS = (
-    "decision",
-    "owner_org",
-    "owner_person",
-    "blocked_by",
-    "unblocker",
-    "intervention_id",
-    "hotspot_cell",
-    "asset_id",
-    "meeting_id",
+    COLUMNS.decision,
+    COLUMNS.owner_org,
+    COLUMNS.owner_person,
+    COLUMNS.blocked_by,
+    COLUMNS.unblocker,
+    COLUMNS.intervention_id,
+    COLUMNS.hotspot_cell,
+    COLUMNS.asset_id,
+    COLUMNS.meeting_id,
 )
 #: Fields a person edits; the others (ids, times, who) are set by :func:`save_action`.
 EDITABLE = (
-    "decision",
-    "owner_org",
-    "owner_person",
-    "due",
-    "status",
-    "blocked_by",
-    "unblocker",
-    "financial_year",
-    "funding_sphere",
-    "intervention_id",
-    "hotspot_cell",
-    "asset_id",
+    COLUMNS.decision,
+    COLUMNS.owner_org,
+    COLUMNS.owner_person,
+    COLUMNS.due,
+    COLUMNS.status,
+    COLUMNS.blocked_by,
+    COLUMNS.unblocker,
+    COLUMNS.financial_year,
+    COLUMNS.funding_sphere,
+    COLUMNS.intervention_id,
+    COLUMNS.hotspot_cell,
+    COLUMNS.asset_id,
 )
 HISTORY_COLUMNS = ("when", "action_id", "status", "changes", "note", "by")
 
@@ -105,17 +105,17 @@ def meeting_record(
 def _meeting_from(record: Mapping) -> dict:
     """:func:`meeting_record` from a form or CSV row (``neighbourhood_code``, ``month``, optional fields)."""
     return meeting_record(
-        record["neighbourhood_code"],
-        record["month"],
-        held_on=record.get("held_on"),
-        chair=record.get("chair"),
-        notes=record.get("notes"),
+        record[COLUMNS.neighbourhood_code],
+        record[COLUMNS.month],
+        held_on=record.get(COLUMNS.held_on),
+        chair=record.get(COLUMNS.chair),
+        notes=record.get(COLUMNS.notes),
     )
 
 
 def save_meeting(store: Store, record: Mapping) -> dict:
     """Add or update one meeting (date held, chair, minutes). Returns the stored row."""
-    _check_neighbourhood(store, record["neighbourhood_code"])
+    _check_neighbourhood(store, record[COLUMNS.neighbourhood_code])
     row = _meeting_from(record)
     store.save(meetings=pd.DataFrame([row]))
     return row
@@ -126,7 +126,7 @@ def read_meetings(store: Store, neighbourhood_code: str | None = None) -> pd.Dat
     meetings = store.read_table(
         "meetings", where={"neighbourhood_code": neighbourhood_code} if neighbourhood_code else None
     )
-    return meetings.sort_values(["neighbourhood_code", "month"], ignore_index=True)
+    return meetings.sort_values([COLUMNS.neighbourhood_code, COLUMNS.month], ignore_index=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -136,14 +136,14 @@ def read_actions(store: Store, neighbourhood_code: str | None = None) -> pd.Data
     """The register (current versions), oldest action first."""
     where = {"neighbourhood_code": neighbourhood_code} if neighbourhood_code else None
     actions = store.read_table("actions", where=where)
-    return actions.sort_values("action_id", ignore_index=True)
+    return actions.sort_values(COLUMNS.action_id, ignore_index=True)
 
 
 def read_history(store: Store, *, action_id: str | None = None, neighbourhood_code: str | None = None) -> pd.DataFrame:
     """Every stored version (``action_log``), oldest first."""
     where = {k: v for k, v in (("action_id", action_id), ("neighbourhood_code", neighbourhood_code)) if v}
     log = store.read_table("action_log", where=where or None)
-    return log.sort_values(["updated_at", "action_id"], kind="stable", ignore_index=True)
+    return log.sort_values([COLUMNS.updated_at, COLUMNS.action_id], kind="stable", ignore_index=True)
 
 
 def save_action(
@@ -174,28 +174,28 @@ def save_action(
     now = _utc(now)
     clean = {k: _text(v) if isinstance(v, str) or v is None else v for k, v in dict(record).items()}
     stored = None
-    if clean.get("action_id"):
-        found = store.read_table("actions", where={"action_id": clean["action_id"]})
+    if clean.get(COLUMNS.action_id):
+        found = store.read_table("actions", where={COLUMNS.action_id: clean[COLUMNS.action_id]})
         if not len(found):
             raise ActionError(f"action_id {clean['action_id']!r} is not stored; leave it empty to add a new action.")
         stored = found.iloc[0].to_dict()
         clean = {**{k: stored.get(k) for k in (*EDITABLE, "neighbourhood_code", "meeting_id")}, **clean}
-    code = clean.get("neighbourhood_code")
+    code = clean.get(COLUMNS.neighbourhood_code)
     if not code:
         raise ActionError("neighbourhood_code is required; choose the Safe Neighbourhood the action belongs to.")
     _check_neighbourhood(store, code)
-    if clean.get("month") and not clean.get("meeting_id"):
-        clean["meeting_id"] = meeting_id(code, clean["month"])
-    meetings = _meeting_for(store, code, clean.get("meeting_id"))
+    if clean.get(COLUMNS.month) and not clean.get(COLUMNS.meeting_id):
+        clean[COLUMNS.meeting_id] = meeting_id(code, clean[COLUMNS.month])
+    meetings = _meeting_for(store, code, clean.get(COLUMNS.meeting_id))
     row = validate_action(clean, links=_links(store))
     if stored is not None:
-        row["action_id"] = stored["action_id"]
+        row[COLUMNS.action_id] = stored[COLUMNS.action_id]
         if _same(row, stored) and not _text(note):
             return {k: stored.get(k) for k in ACTIONS.columns}
     else:
-        row["action_id"] = next_action_id(store, code, row.get("meeting_id"))
-    row["updated_at"] = now
-    row["updated_by"] = _text(user)
+        row[COLUMNS.action_id] = next_action_id(store, code, row.get(COLUMNS.meeting_id))
+    row[COLUMNS.updated_at] = now
+    row[COLUMNS.updated_by] = _text(user)
     version = pd.DataFrame([row], columns=list(ACTIONS.columns))
     store.save(
         meetings=meetings if len(meetings) else None, actions=version, action_log=version.assign(note=_text(note))
@@ -210,46 +210,46 @@ def validate_action(record: Mapping, *, links: Mapping[str, set[str]] | None = N
     checked against the store (used for tests of the rules alone).
     """
     clean = {k: (_text(v) if isinstance(v, str) or v is None else v) for k, v in dict(record).items()}
-    decision = clean.get("decision")
+    decision = clean.get(COLUMNS.decision)
     _check_required(clean)
     status = _checked_status(clean)
-    due = _date_text(clean.get("due"), "due")
+    due = _date_text(clean.get(COLUMNS.due), "due")
     sphere, year = _checked_funding(clean, due)
-    cell = clean.get("hotspot_cell")
+    cell = clean.get(COLUMNS.hotspot_cell)
     _check_cell(cell)
     _check_links(clean, links)
     return {
-        "neighbourhood_code": clean.get("neighbourhood_code"),
-        "meeting_id": clean.get("meeting_id"),
+        "neighbourhood_code": clean.get(COLUMNS.neighbourhood_code),
+        "meeting_id": clean.get(COLUMNS.meeting_id),
         "decision": decision,
-        "owner_org": clean["owner_org"],
-        "owner_person": clean.get("owner_person"),
+        "owner_org": clean[COLUMNS.owner_org],
+        "owner_person": clean.get(COLUMNS.owner_person),
         "due": due,
         "status": status,
-        "blocked_by": clean.get("blocked_by"),
-        "unblocker": clean.get("unblocker"),
+        "blocked_by": clean.get(COLUMNS.blocked_by),
+        "unblocker": clean.get(COLUMNS.unblocker),
         "financial_year": year,
         "funding_sphere": sphere,
-        "intervention_id": clean.get("intervention_id"),
+        "intervention_id": clean.get(COLUMNS.intervention_id),
         "hotspot_cell": cell,
-        "asset_id": clean.get("asset_id"),
+        "asset_id": clean.get(COLUMNS.asset_id),
     }
 
 
 def _check_required(clean: Mapping) -> None:
     """Raise :class:`ActionError` unless the action says what was decided and who will do it."""
-    if not clean.get("decision"):
+    if not clean.get(COLUMNS.decision):
         raise ActionError(
             "decision is required; write what was decided, e.g. 'Repair the 6 broken lights on Ncumo Rd'."
         )
-    if not clean.get("owner_org"):
+    if not clean.get(COLUMNS.owner_org):
         raise ActionError("owner_org is required; name the department or organisation that will do it.")
 
 
 def _checked_status(clean: Mapping) -> str:
     """The action's status in lower case (``open`` by default); a blocked action must say what blocks it
     and who can unblock it."""
-    status = (clean.get("status") or "open").lower()
+    status = (clean.get(COLUMNS.status) or "open").lower()
     if status not in ACTION_STATUSES:
         raise ActionError(f"status must be one of {', '.join(ACTION_STATUSES)}; got {clean.get('status')!r}.")
     if status == "blocked":
@@ -265,8 +265,8 @@ def _checked_status(clean: Mapping) -> str:
 def _checked_funding(clean: Mapping, due: object) -> tuple[str | None, object]:
     """The funding sphere and the financial year (from the due date when not given), checked."""
     try:
-        sphere = None if not clean.get("funding_sphere") else check_sphere(clean["funding_sphere"])
-        year = normalise_financial_year(clean.get("financial_year"), sphere, due)
+        sphere = None if not clean.get(COLUMNS.funding_sphere) else check_sphere(clean[COLUMNS.funding_sphere])
+        year = normalise_financial_year(clean.get(COLUMNS.financial_year), sphere, due)
     except FinancialYearError as exc:
         raise ActionError(str(exc)) from None
     return sphere, year
@@ -295,7 +295,9 @@ def _check_links(clean: Mapping, links: Mapping[str, set[str]] | None) -> None:
 def next_action_id(store: Store, neighbourhood_code: str, meeting: str | None = None) -> str:
     """The next free id: ``<meeting id>-A01``, ``-A02``... (or ``<code>-A01`` without a meeting)."""
     prefix = f"{meeting or neighbourhood_code}-A"
-    ids = store.read_table("actions", where={"neighbourhood_code": neighbourhood_code})["action_id"].astype(str)
+    ids = store.read_table("actions", where={COLUMNS.neighbourhood_code: neighbourhood_code})[COLUMNS.action_id].astype(
+        str
+    )
     numbers = ids[ids.str.startswith(prefix)].str.removeprefix(prefix)
     taken = pd.to_numeric(numbers, errors="coerce").dropna()
     return f"{prefix}{int(taken.max()) + 1 if len(taken) else 1:02d}"
@@ -305,8 +307,8 @@ def overdue(actions: pd.DataFrame, *, as_of: dt.date) -> pd.Series:
     """True for open or blocked actions whose due date is before ``as_of``."""
     if not len(actions):
         return pd.Series([], dtype=bool)
-    due = pd.to_datetime(actions["due"], errors="coerce").dt.date
-    return (actions["status"].isin(OPEN_STATUSES) & due.notna() & (due < as_of)).fillna(False).astype(bool)
+    due = pd.to_datetime(actions[COLUMNS.due], errors="coerce").dt.date
+    return (actions[COLUMNS.status].isin(OPEN_STATUSES) & due.notna() & (due < as_of)).fillna(False).astype(bool)
 
 
 #: The columns of the actions register as the page lists them.
@@ -330,12 +332,12 @@ def register_view(actions: pd.DataFrame, *, statuses, as_of: dt.date) -> Registe
     """``actions`` (:func:`read_actions`) with those of ``statuses`` shown (all when none is chosen), each
     marked overdue or not on ``as_of`` (:func:`overdue`)."""
     marked = actions.assign(overdue=overdue(actions, as_of=as_of))
-    shown = marked[marked["status"].isin(list(statuses))] if statuses else marked
+    shown = marked[marked[COLUMNS.status].isin(list(statuses))] if statuses else marked
     return RegisterView(
         shown=shown[list(REGISTER_COLUMNS)],
         overdue=int(shown["overdue"].sum()),
-        blocked=int((shown["status"] == "blocked").sum()),
-        decisions=dict(zip(actions["action_id"], actions["decision"], strict=True)),
+        blocked=int((shown[COLUMNS.status] == "blocked").sum()),
+        decisions=dict(zip(actions[COLUMNS.action_id], actions[COLUMNS.decision], strict=True)),
     )
 
 
@@ -348,9 +350,9 @@ def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd
 
     if not len(log):
         return pd.DataFrame(columns=list(HISTORY_COLUMNS))
-    log = log.sort_values(["action_id", "updated_at"], kind="stable")
+    log = log.sort_values([COLUMNS.action_id, COLUMNS.updated_at], kind="stable")
     rows = []
-    for _, versions in log.groupby("action_id", sort=False):
+    for _, versions in log.groupby(COLUMNS.action_id, sort=False):
         previous = None
         for version in versions.to_dict("records"):
             if previous is None:
@@ -366,12 +368,12 @@ def history_table(log: pd.DataFrame, *, local_timezone: str | None = None) -> pd
                 )
             rows.append(
                 {
-                    "_at": version["updated_at"],
-                    "action_id": version["action_id"],
-                    "status": version["status"],
+                    "_at": version[COLUMNS.updated_at],
+                    "action_id": version[COLUMNS.action_id],
+                    "status": version[COLUMNS.status],
                     "changes": changes,
-                    "note": _text(version.get("note")),
-                    "by": _text(version.get("updated_by")),
+                    "note": _text(version.get(COLUMNS.note)),
+                    "by": _text(version.get(COLUMNS.updated_by)),
                 }
             )
             previous = version
@@ -399,7 +401,7 @@ def import_actions(store: Store, path: str | Path, *, meetings: str | Path | Non
         checked = []
         for number, record in enumerate(raw_meetings.to_dict("records"), start=2):
             try:
-                if record.get("neighbourhood_code") not in codes:
+                if record.get(COLUMNS.neighbourhood_code) not in codes:
                     raise ActionError(f"neighbourhood_code {record.get('neighbourhood_code')!r} is not stored")
                 row = _meeting_from(record)
             except (AreaSafeError, KeyError) as exc:
@@ -414,16 +416,18 @@ def import_actions(store: Store, path: str | Path, *, meetings: str | Path | Non
         )
     links = _links(store)
     codes = _neighbourhoods(store)
-    known_meetings = set(store.read_table("meetings")["meeting_id"]) | set(meeting_rows.get("meeting_id", []))
-    when = pd.to_datetime(raw["updated_at"], utc=True, errors="coerce", format="ISO8601")
+    known_meetings = set(store.read_table("meetings")[COLUMNS.meeting_id]) | set(
+        meeting_rows.get(COLUMNS.meeting_id, [])
+    )
+    when = pd.to_datetime(raw[COLUMNS.updated_at], utc=True, errors="coerce", format="ISO8601")
     versions = []
     for number, (record, at) in enumerate(zip(raw.to_dict("records"), when, strict=True), start=2):
         try:
             if pd.isna(at):
                 raise ActionError(f"updated_at {record.get('updated_at')!r} is not a date and time")
-            if record.get("neighbourhood_code") not in codes:
+            if record.get(COLUMNS.neighbourhood_code) not in codes:
                 raise ActionError(f"neighbourhood_code {record.get('neighbourhood_code')!r} is not stored")
-            if record.get("meeting_id") and record["meeting_id"] not in known_meetings:
+            if record.get(COLUMNS.meeting_id) and record[COLUMNS.meeting_id] not in known_meetings:
                 raise ActionError(f"meeting_id {record['meeting_id']!r} is neither stored nor in the meetings file")
             row = validate_action(record, links=links)
         except AreaSafeError as exc:
@@ -431,24 +435,24 @@ def import_actions(store: Store, path: str | Path, *, meetings: str | Path | Non
         versions.append(
             {
                 **row,
-                "action_id": record["action_id"],
+                "action_id": record[COLUMNS.action_id],
                 "updated_at": at,
-                "updated_by": _text(record.get("updated_by")),
-                "note": _text(record.get("note")),
+                "updated_by": _text(record.get(COLUMNS.updated_by)),
+                "note": _text(record.get(COLUMNS.note)),
             }
         )
-    log = pd.DataFrame(versions, columns=list(ACTION_LOG.columns)).sort_values(["updated_at"], kind="stable")
+    log = pd.DataFrame(versions, columns=list(ACTION_LOG.columns)).sort_values([COLUMNS.updated_at], kind="stable")
     stored = store.read_table("action_log")
-    seen = set(zip(stored["action_id"], pd.to_datetime(stored["updated_at"], utc=True), strict=True))
-    new = log[[(a, t) not in seen for a, t in zip(log["action_id"], log["updated_at"], strict=True)]]
+    seen = set(zip(stored[COLUMNS.action_id], pd.to_datetime(stored[COLUMNS.updated_at], utc=True), strict=True))
+    new = log[[(a, t) not in seen for a, t in zip(log[COLUMNS.action_id], log[COLUMNS.updated_at], strict=True)]]
     # the register holds each touched action's latest version, whether that came from this file or not
     everything = (
-        pd.concat([stored.assign(updated_at=pd.to_datetime(stored["updated_at"], utc=True)), new])
+        pd.concat([stored.assign(updated_at=pd.to_datetime(stored[COLUMNS.updated_at], utc=True)), new])
         if len(stored)
         else new
     )
-    latest = everything[everything["action_id"].isin(set(new["action_id"]))]
-    latest = latest.sort_values("updated_at", kind="stable").groupby("action_id").tail(1)
+    latest = everything[everything[COLUMNS.action_id].isin(set(new[COLUMNS.action_id]))]
+    latest = latest.sort_values(COLUMNS.updated_at, kind="stable").groupby(COLUMNS.action_id).tail(1)
     store.save(
         meetings=meeting_rows if len(meeting_rows) else None,
         actions=latest[list(ACTIONS.columns)] if len(latest) else None,
@@ -495,7 +499,7 @@ def _same(row: Mapping, stored: Mapping) -> bool:
 
 
 def _neighbourhoods(store: Store) -> set[str]:
-    return set(store.read_table("areas", where={"kind": "neighbourhood"})["code"])
+    return set(store.read_table("areas", where={COLUMNS.kind: "neighbourhood"})[COLUMNS.code])
 
 
 def _check_neighbourhood(store: Store, code: str) -> None:
@@ -507,8 +511,8 @@ def _check_neighbourhood(store: Store, code: str) -> None:
 
 def _links(store: Store) -> dict[str, set[str]]:
     return {
-        "intervention_id": set(store.read_table("interventions")["intervention_id"]),
-        "asset_id": set(store.read_table("assets")["asset_id"]),
+        "intervention_id": set(store.read_table("interventions")[COLUMNS.intervention_id]),
+        "asset_id": set(store.read_table("assets")[COLUMNS.asset_id]),
     }
 
 
@@ -516,9 +520,9 @@ def _meeting_for(store: Store, code: str, meeting: str | None) -> pd.DataFrame:
     """The meetings row to write with an action: none when stored, a new one when the id names a month."""
     if not meeting:
         return pd.DataFrame()
-    stored = store.read_table("meetings", where={"meeting_id": meeting})
+    stored = store.read_table("meetings", where={COLUMNS.meeting_id: meeting})
     if len(stored):
-        if stored["neighbourhood_code"].iloc[0] != code:
+        if stored[COLUMNS.neighbourhood_code].iloc[0] != code:
             raise ActionError(f"meeting_id {meeting!r} belongs to {stored['neighbourhood_code'].iloc[0]}, not {code}.")
         return pd.DataFrame()
     month = meeting.removeprefix(f"{code}-")

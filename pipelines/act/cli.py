@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipelines.schemas import ACTION_STATUSES, FUNDING_SPHERES
+from pipelines.schemas import ACTION_STATUSES, COLUMNS, FUNDING_SPHERES
 
 _FIELDS = (
     ("decision", "what was decided"),
@@ -100,15 +100,19 @@ def _actions(args: argparse.Namespace, store) -> int:
     if args.verb == "list":
         table = register.read_actions(store, args.neighbourhood)
         if args.status:
-            table = table[table["status"] == args.status]
+            table = table[table[COLUMNS.status] == args.status]
         late = register.overdue(table, as_of=dt.date.today())
-        table = table.assign(overdue=late).sort_values(["overdue", "due"], ascending=[False, True])
+        table = table.assign(overdue=late).sort_values(["overdue", COLUMNS.due], ascending=[False, True])
         if args.json:
             print(table.to_json(orient="records", date_format="iso"))
         elif table.empty:
             print("no actions; record one with 'areasafe actions add ...' or in the dashboard's meeting mode")
         else:
-            print(table[["action_id", "status", "overdue", "due", "owner_org", "decision"]].to_string(index=False))
+            print(
+                table[
+                    [COLUMNS.action_id, COLUMNS.status, "overdue", COLUMNS.due, COLUMNS.owner_org, COLUMNS.decision]
+                ].to_string(index=False)
+            )
         return 0
     if args.verb == "history":
         log = register.read_history(store, action_id=args.action_id, neighbourhood_code=args.neighbourhood)
@@ -129,7 +133,7 @@ def _actions(args: argparse.Namespace, store) -> int:
     if args.verb == "add":
         record |= {"neighbourhood_code": args.neighbourhood, "month": args.month}
     else:
-        record["action_id"] = args.action_id
+        record[COLUMNS.action_id] = args.action_id
     # The dashboard's save: checked, stored with its history entry, and audited (as the command line's operator).
     saved = access.save_action(store, privacy.operator(args.user), record, note=args.note, user=args.user)
     print(f"saved {saved['action_id']}: {saved['status']}, due {saved['due'] or 'not set'}")

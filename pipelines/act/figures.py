@@ -31,7 +31,7 @@ from pipelines.hotspots.emerging import HOTSPOT_CLASSES, hotspot_classes  # noqa
 from pipelines.hotspots.months import first_data_month  # noqa: E402
 from pipelines.periods import local_months  # noqa: E402
 from pipelines.privacy import suppress  # noqa: E402
-from pipelines.schemas import ABCD_CATEGORIES  # noqa: E402
+from pipelines.schemas import ABCD_CATEGORIES, COLUMNS  # noqa: E402
 from pipelines.views import monthly_trend  # noqa: E402
 
 FONT_PT = 9.5
@@ -66,7 +66,7 @@ STYLE = {
 
 def intervention_labels(interventions: pd.DataFrame) -> dict[str, str]:
     """``intervention_id`` -> ``I1``, ``I2``... in name order: the map and the interventions table share them."""
-    ordered = interventions.sort_values("name")["intervention_id"]
+    ordered = interventions.sort_values(COLUMNS.name)[COLUMNS.intervention_id]
     return {iid: f"I{i}" for i, iid in enumerate(ordered, start=1)}
 
 
@@ -301,7 +301,7 @@ def _draw_assets(ax, handles: list, assets: gpd.GeoDataFrame | None, view: tuple
         return
     in_view = _in_view(assets.to_crs(crs), view)
     for category, marker in ASSET_MARKERS.items():
-        chosen = in_view[in_view["abcd_category"] == category]
+        chosen = in_view[in_view[COLUMNS.abcd_category] == category]
         if len(chosen):
             ax.scatter(
                 chosen.geometry.x,
@@ -429,7 +429,7 @@ def item_map(
         focus = groups[groups["label"] == item.key.removeprefix("hotspot-")].geometry
     elif item.kind == "interventions" and "intervention" in item.table:
         listed = agenda.context.neighbourhood_interventions
-        focus = listed[listed["name"].isin(item.table["intervention"])].geometry
+        focus = listed[listed[COLUMNS.name].isin(item.table["intervention"])].geometry
     return neighbourhood_map(
         agenda, roads_path=roads_path, width_in=width_in, height_in=height_in, focus=focus, dpi=dpi
     )
@@ -455,14 +455,14 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
     months = pd.period_range(end=context.month, periods=TREND_MONTHS, freq="M")
     incidents = context.incidents
     began = first_data_month(incidents)  # months before it have no data: not drawn, never drawn as 0
-    local = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    local = local_months(incidents[COLUMNS.occurred_at]) if len(incidents) else pd.Series(dtype="period[M]")
     window = incidents[local.isin(months).to_numpy()]
     with plt.rc_context(STYLE):
         panels = 1 if public else 2
         fig, axes = plt.subplots(panels, 1, figsize=(width_in, height_in if panels == 2 else height_in * 0.55), dpi=DPI)
         axes = np.atleast_1d(axes)
         x = months.to_timestamp()
-        by_source = pd.crosstab(local[local.isin(months)], window["source"]).reindex(months, fill_value=0)
+        by_source = pd.crosstab(local[local.isin(months)], window[COLUMNS.source]).reindex(months, fill_value=0)
         for i, (source, label) in enumerate((("municipal", "Municipal records"), ("community", "Community reports"))):
             values = by_source[source].astype(float) if source in by_source else pd.Series(0.0, index=months)
             values = missing_before(values, began)
@@ -485,9 +485,9 @@ def trend_chart(agenda: Agenda, *, public: bool = False, width_in: float = 7.0, 
         axes[0].text(0, -0.3, f"Local calendar months.{note}", transform=axes[0].transAxes, fontsize=FONT_PT)
         if not public:
             trend = monthly_trend(window, top=5)
-            trend = trend[trend["category"] != "Other"]
-            for i, (category, group) in enumerate(trend.groupby("category", sort=False)):
-                series = group.set_index("month")["count"].reindex(x, fill_value=0).astype(float)
+            trend = trend[trend[COLUMNS.category] != "Other"]
+            for i, (category, group) in enumerate(trend.groupby(COLUMNS.category, sort=False)):
+                series = group.set_index(COLUMNS.month)[COLUMNS.count].reindex(x, fill_value=0).astype(float)
                 series = missing_before(series.set_axis(months), began)
                 axes[1].plot(
                     x,

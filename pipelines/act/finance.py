@@ -45,7 +45,7 @@ from pipelines.periods import (
     financial_year_of,
     parse_financial_year,
 )
-from pipelines.schemas import ACTIONS, FUNDING_SPHERES, INTERVENTIONS
+from pipelines.schemas import ACTIONS, COLUMNS, FUNDING_SPHERES, INTERVENTIONS
 
 NOT_RECORDED = "not recorded"
 
@@ -169,7 +169,7 @@ def budget_items(interventions: pd.DataFrame, actions: pd.DataFrame) -> pd.DataF
     ):
         if frame is None or not len(frame):
             continue
-        for record in pd.DataFrame(frame).drop(columns="geometry", errors="ignore").to_dict("records"):
+        for record in pd.DataFrame(frame).drop(columns=COLUMNS.geometry, errors="ignore").to_dict("records"):
             rows.append(_item(kind, record, id_col, title_col, date_col, fallback_col))
     return pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
 
@@ -188,7 +188,7 @@ def budget_cycles(items: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
     as_of = as_date(as_of)
     rows = []
     order = {s: i for i, s in enumerate((*FUNDING_SPHERES, NOT_RECORDED))}
-    for (sphere, label), group in items.groupby(["sphere", items["financial_year"].fillna(NOT_RECORDED)]):
+    for (sphere, label), group in items.groupby(["sphere", items[COLUMNS.financial_year].fillna(NOT_RECORDED)]):
         start, end = group["fy_start"].iloc[0], group["fy_end"].iloc[0]
         placed = not pd.isna(start)
         if placed:
@@ -206,7 +206,7 @@ def budget_cycles(items: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
             period = f"{start:%d %b %Y} to {end:%d %b %Y}"
         else:
             state, period = "", "cannot be placed"
-        is_action = group["kind"] == "action"
+        is_action = group[COLUMNS.kind] == "action"
         rows.append(
             {
                 "sphere": sphere,
@@ -215,8 +215,8 @@ def budget_cycles(items: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
                 "state": state,
                 "interventions": int((~is_action).sum()),
                 "actions": int(is_action.sum()),
-                "open_actions": int((is_action & group["status"].isin(["open", "blocked"])).sum()),
-                "flagged": int((group["note"] != "").sum()),
+                "open_actions": int((is_action & group[COLUMNS.status].isin(["open", "blocked"])).sum()),
+                "flagged": int((group[COLUMNS.note] != "").sum()),
                 "_order": (order.get(sphere, len(order)), not placed, str(label)),
             }
         )
@@ -240,8 +240,8 @@ def upcoming_deadlines(items: pd.DataFrame, *, as_of: dt.date, months: int = 6) 
     rows = [vars(d) for s in spheres for d in statutory_deadlines(s, as_of, until)]
     if len(items):
         due = pd.to_datetime(items["date"], errors="coerce").dt.date
-        pending = (items["kind"] == "action") & items["status"].isin(["open", "blocked"])
-        pending |= (items["kind"] == "intervention") & ~items["status"].isin(["complete"])
+        pending = (items[COLUMNS.kind] == "action") & items[COLUMNS.status].isin(["open", "blocked"])
+        pending |= (items[COLUMNS.kind] == "intervention") & ~items[COLUMNS.status].isin(["complete"])
         chosen = items[pending & due.notna() & (due >= as_of) & (due <= until)]
         for row, day in zip(chosen.itertuples(index=False), due[chosen.index], strict=True):
             what = f"Action due: {row.title}" if row.kind == "action" else f"Planned end: {row.title}"
@@ -295,7 +295,7 @@ def _item(kind: str, record: dict, id_col: str, title_col: str, date_col: str, f
         "kind": kind,
         "id": record.get(id_col),
         "title": record.get(title_col),
-        "status": record.get("status"),
+        "status": record.get(COLUMNS.status),
         "sphere": sphere if sphere in FY_START_MONTH else NOT_RECORDED,
         "financial_year": fy.label if fy else (None if _blank(label) else str(label)),
         "fy_start": fy.start if fy else None,

@@ -17,6 +17,7 @@ import pandas as pd
 from pipelines import views
 from pipelines.act.agenda import Agenda, AgendaItem
 from pipelines.act.pack import Section, agenda_section
+from pipelines.schemas import COLUMNS
 
 #: The categories the review lists beside the month's numbers; the download holds them all.
 CATEGORY_ROWS = 11
@@ -79,7 +80,7 @@ def month_review(
 ) -> MonthReview:
     """The review of ``agenda``'s neighbourhood in ``month`` from its ``incidents`` (every month, as the viewer
     may see them), its residents and its hot-spot ``cells`` (:func:`pipelines.hotspots.hotspots_for_neighbourhood`)."""
-    titles = tuple(i.title for i in agenda.items if i.kind == "hotspot" and i.links.get("hotspot_cell"))
+    titles = tuple(i.title for i in agenda.items if i.kind == "hotspot" and i.links.get(COLUMNS.hotspot_cell))
     return MonthReview(
         kpis=views.profile_kpis(incidents, month=month, population=population),
         by_category=agenda_section("", first_item(agenda, "counts"), agenda),

@@ -44,7 +44,7 @@ from pipelines.hotspots._columns import (
 )
 from pipelines.hotspots._nearby import WALKING_DISTANCE_M, check_distance, located, within
 from pipelines.hotspots.gistar import HotspotInputError, HotSpots
-from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STORE_CRS
+from pipelines.schemas import ABCD_CATEGORIES, COLUMNS, INTERVENTION_STATUSES, STORE_CRS
 
 COVERING_STATUSES = ("planned", "in_progress", "complete", "maintenance")
 NOT_COVERING_STATUSES = tuple(s for s in INTERVENTION_STATUSES if s not in COVERING_STATUSES)  # ("stalled",)
@@ -222,7 +222,7 @@ def assets_near_hotspots(
     for category in ABCD_CATEGORIES:
         in_category = table[table[ABCD_CATEGORY] == category]
         summary[category] = np.bincount(in_category["_cell"], minlength=len(hot)) if len(in_category) else 0
-    summary["partners"] = [_partners(group) for group in _groups(table, len(hot))]
+    summary[COLUMNS.partners] = [_partners(group) for group in _groups(table, len(hot))]
     return AssetsNearHotspots(
         table=table.drop(columns=["_cell", "_rank"]),
         summary=summary,

@@ -45,6 +45,7 @@ from scipy import stats
 
 from pipelines.hotspots._columns import OCCURRED_AT, SOURCE
 from pipelines.periods import local_months, month_start, to_local
+from pipelines.schemas import COLUMNS
 
 #: Months before the one judged that make its usual level.
 BASELINE_MONTHS = 6
@@ -237,11 +238,11 @@ def _last_uploads(batches: pd.DataFrame | None, sources: list[str]) -> dict[str,
     if batches is None or not len(batches) or not sources:
         return {}
     live = batches
-    if "kind" in live.columns:
-        live = live[live["kind"] == "incidents"]
-    if "withdrawn_at" in live.columns:
-        live = live[live["withdrawn_at"].isna() | (live["withdrawn_at"].astype(str) == "")]
-    created = pd.to_datetime(live["created_at"], utc=True, errors="coerce")
+    if COLUMNS.kind in live.columns:
+        live = live[live[COLUMNS.kind] == "incidents"]
+    if COLUMNS.withdrawn_at in live.columns:
+        live = live[live[COLUMNS.withdrawn_at].isna() | (live[COLUMNS.withdrawn_at].astype(str) == "")]
+    created = pd.to_datetime(live[COLUMNS.created_at], utc=True, errors="coerce")
     out = {}
     for source in sources:
         mine = created[(live[SOURCE] == source).to_numpy()].dropna()

@@ -32,7 +32,7 @@ from pipelines.hotspots._columns import AREA_CODE, AREA_KIND, AREA_NAME, POPULAT
 from pipelines.hotspots.gistar import HotspotInputError
 from pipelines.hotspots.grid import select_incidents
 from pipelines.periods import TimeLike
-from pipelines.schemas import AREA_KINDS, CODE_COLUMN
+from pipelines.schemas import AREA_KINDS, CODE_COLUMN, COLUMNS
 
 RATE_PER = 1000.0
 CRUDE_RATE = "crude_rate"
@@ -147,18 +147,18 @@ def rate_table(
     table = pd.DataFrame(areas.loc[areas[AREA_KIND] == kind, [AREA_CODE, AREA_NAME, AREA_KIND, POPULATION]])
     table[POPULATION] = pd.to_numeric(table[POPULATION], errors="coerce")
     known = pd.Series(counts, dtype=float)
-    table["count"] = table[AREA_CODE].map(known).where(table[AREA_CODE].isin(known.index), 0.0).to_numpy()
-    hidden = table["count"].isna().to_numpy()
+    table[COLUMNS.count] = table[AREA_CODE].map(known).where(table[AREA_CODE].isin(known.index), 0.0).to_numpy()
+    hidden = table[COLUMNS.count].isna().to_numpy()
     has_pop = (table[POPULATION] > 0).to_numpy() & ~hidden
-    eb, weights, b, a = empirical_bayes(table["count"].to_numpy()[has_pop], table[POPULATION].to_numpy()[has_pop])
-    table[CRUDE_RATE] = np.where(has_pop, table["count"] / table[POPULATION].where(has_pop) * per, np.nan)
+    eb, weights, b, a = empirical_bayes(table[COLUMNS.count].to_numpy()[has_pop], table[POPULATION].to_numpy()[has_pop])
+    table[CRUDE_RATE] = np.where(has_pop, table[COLUMNS.count] / table[POPULATION].where(has_pop) * per, np.nan)
     table[EB_RATE] = np.nan
     table[SHRINKAGE] = np.nan
     table.loc[has_pop, EB_RATE] = eb * per
     table.loc[has_pop, SHRINKAGE] = weights
     table[NOTE] = _notes(table, has_pop, hidden, min_population)
     if not hidden.any():
-        table["count"] = table["count"].astype(np.int64)
+        table[COLUMNS.count] = table[COLUMNS.count].astype(np.int64)
     table = table.sort_values(EB_RATE, ascending=False, na_position="last", ignore_index=True)
     return AreaRates(table=table, per=float(per), overall_rate=b * per, between_variance=a, kind=kind)
 
@@ -187,12 +187,16 @@ def population_source(areas: pd.DataFrame, batches: pd.DataFrame, *, kind: str) 
     chosen = areas[(areas[AREA_KIND] == kind) & (pd.to_numeric(areas[POPULATION], errors="coerce") > 0)]
     if not len(chosen):
         return "Residents: no population figures are loaded for these areas, so no rate can be shown."
-    ids = set(chosen["batch_id"].dropna()) if "batch_id" in chosen else set()
-    loaded = batches[batches["batch_id"].isin(ids)] if len(batches) and "batch_id" in batches else batches.iloc[0:0]
-    known = [KNOWN_POPULATION_SOURCES[h] for h in loaded.get("sha256", []) if h in KNOWN_POPULATION_SOURCES]
+    ids = set(chosen[COLUMNS.batch_id].dropna()) if COLUMNS.batch_id in chosen else set()
+    loaded = (
+        batches[batches[COLUMNS.batch_id].isin(ids)]
+        if len(batches) and COLUMNS.batch_id in batches
+        else batches.iloc[0:0]
+    )
+    known = [KNOWN_POPULATION_SOURCES[h] for h in loaded.get(COLUMNS.sha256, []) if h in KNOWN_POPULATION_SOURCES]
     if known and len(known) == len(loaded):
         return "Residents: " + "; ".join(dict.fromkeys(known)) + "."
-    files = ", ".join(dict.fromkeys(str(f) for f in loaded.get("file_name", []))) or "the boundary file"
+    files = ", ".join(dict.fromkeys(str(f) for f in loaded.get(COLUMNS.file_name, []))) or "the boundary file"
     return (
         f"Residents: the population figures in {files}, as loaded; the file does not say where they come from "
         "or which year they describe."
@@ -208,7 +212,7 @@ def _check(kind: str, per: float) -> None:
 
 def _notes(table: pd.DataFrame, has_pop: np.ndarray, hidden: np.ndarray, min_population: float) -> list[str]:
     notes = []
-    rows = zip(table[POPULATION], table["count"], table[SHRINKAGE], has_pop, hidden, strict=True)
+    rows = zip(table[POPULATION], table[COLUMNS.count], table[SHRINKAGE], has_pop, hidden, strict=True)
     for pop, count, weight, ok, withheld in rows:
         if withheld:
             notes.append("Too few incidents to publish, so no rate: the rate would give the number back.")

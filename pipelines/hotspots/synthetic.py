@@ -15,7 +15,7 @@ from scipy import sparse
 
 from pipelines.hotspots._columns import CATEGORY, INCIDENT_ID, NEIGHBOURHOOD_CODE, OCCURRED_AT, PRECINCT_CODE, SOURCE
 from pipelines.periods import month_start
-from pipelines.schemas import INCIDENTS, STORE_CRS
+from pipelines.schemas import COLUMNS, INCIDENTS, STORE_CRS
 
 #: A metric CRS for Cape Town (WGS 84 / UTM 34S) and a point in Khayelitsha to build grids around.
 CAPE_TOWN_CRS = "EPSG:32734"
@@ -64,9 +64,9 @@ def incidents_frame(
     frame[OCCURRED_AT] = pd.to_datetime(occurred, utc=True)
     frame[PRECINCT_CODE] = precinct_code
     frame[NEIGHBOURHOOD_CODE] = neighbourhood_code
-    frame["sensitive"] = False
-    frame["batch_id"] = "synthetic"
-    frame["dedupe_key"] = frame[INCIDENT_ID]
+    frame[COLUMNS.sensitive] = False
+    frame[COLUMNS.batch_id] = "synthetic"
+    frame[COLUMNS.dedupe_key] = frame[INCIDENT_ID]
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=STORE_CRS)
 
 

@@ -14,6 +14,7 @@ from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.columns import explicit_or_first
 from pipelines.ingest.registers import commit_file, location_problems, read_register, stable_id
 from pipelines.place import AreaIndex, place_points
+from pipelines.schemas import COLUMNS
 from pipelines.sources.tabular import ROW_NUMBER
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import normalise_term
@@ -115,21 +116,21 @@ def ingest_assets(
         types = types.where(types != "", asset_type)
     assets = gpd.GeoDataFrame(
         {
-            "asset_id": np.asarray(ids, dtype=object)[ok],
-            "name": names[ok].to_numpy(dtype=object),
-            "abcd_category": abcd[ok].to_numpy(dtype=object),
-            "type": types[ok].replace("", None).to_numpy(dtype=object),
-            "custodian": col("custodian")[ok].replace("", None).to_numpy(dtype=object),
-            "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
-            "sharing_consent": col("sharing_consent")[ok].map(normalise_consent).to_numpy(dtype=object),
-            "precinct_code": placement.codes.get("precinct") if placement else None,
-            "neighbourhood_code": placement.codes.get("neighbourhood") if placement else None,
-            "batch_id": None,
+            COLUMNS.asset_id: np.asarray(ids, dtype=object)[ok],
+            COLUMNS.name: names[ok].to_numpy(dtype=object),
+            COLUMNS.abcd_category: abcd[ok].to_numpy(dtype=object),
+            COLUMNS.type: types[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.custodian: col("custodian")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.external_id: ext[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.sharing_consent: col("sharing_consent")[ok].map(normalise_consent).to_numpy(dtype=object),
+            COLUMNS.precinct_code: placement.codes.get("precinct") if placement else None,
+            COLUMNS.neighbourhood_code: placement.codes.get("neighbourhood") if placement else None,
+            COLUMNS.batch_id: None,
         },
         geometry=placement.points if placement else [],
         crs=schemas.STORE_CRS,
     )
-    assets = assets.drop_duplicates("asset_id")
+    assets = assets.drop_duplicates(COLUMNS.asset_id)
     bad = np.flatnonzero(~ok)
     messages = [_asset_message(r, names.iat[i]) for i, r in zip(bad, reasons[bad], strict=True)]
     return commit_file(store, "assets", path, content, table, ok, reasons, messages, user=user, org=org, assets=assets)
@@ -151,10 +152,10 @@ def _asset_fields(
     }
     if is_school_list:
         fields.update(name="Institution_Name", external_id="NatEmis", type="Phase", custodian="Sector")
-        fields["abcd_category"] = None
-    if fields["name"] is None:
+        fields[COLUMNS.abcd_category] = None
+    if fields[COLUMNS.name] is None:
         raise UnusableFileError(f"{path.name}: no name column found; use --name-field. Columns: {', '.join(columns)}")
-    if fields["abcd_category"] is None and abcd_category is None:
+    if fields[COLUMNS.abcd_category] is None and abcd_category is None:
         raise UnusableFileError(
             f"{path.name}: no abcd_category column; pass --abcd-category ({', '.join(schemas.ABCD_CATEGORIES)})."
         )

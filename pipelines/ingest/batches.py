@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.errors import UnusableFileError
 from pipelines.pii import redact_file_name
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import Batch, Store
 
 Progress = Callable[[str, float], None]
@@ -40,14 +41,14 @@ def earlier_identical_batch(store: Store, batch: Batch) -> str | None:
     A withdrawn batch (its rows deleted, the record kept as a tombstone) does not count: uploading the
     file again stores it again.
     """
-    earlier = store.read_table("batches", where={"sha256": batch.sha256, "kind": batch.kind})
+    earlier = store.read_table("batches", where={COLUMNS.sha256: batch.sha256, COLUMNS.kind: batch.kind})
     same = earlier[
-        (earlier["source"].fillna("") == (batch.source or ""))
-        & (earlier["org"].fillna("") == (batch.org or ""))
-        & (earlier["format"].fillna("") == (batch.format or ""))
-        & earlier["withdrawn_at"].isna()
+        (earlier[COLUMNS.source].fillna("") == (batch.source or ""))
+        & (earlier[COLUMNS.org].fillna("") == (batch.org or ""))
+        & (earlier[COLUMNS.format].fillna("") == (batch.format or ""))
+        & earlier[COLUMNS.withdrawn_at].isna()
     ]
-    return str(same["batch_id"].iloc[0]) if len(same) else None
+    return str(same[COLUMNS.batch_id].iloc[0]) if len(same) else None
 
 
 def commit_once(store: Store, batch: Batch, **frames) -> Batch:

@@ -15,6 +15,7 @@ from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch
 from pipelines.ingest.columns import explicit_or_first, first, leaf, name_like, with_values
 from pipelines.ingest.rejections import rejection_rows
+from pipelines.schemas import COLUMNS
 from pipelines.sources.geofile import read_vector, repair, to_multipolygons
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import normalise_term
@@ -158,18 +159,18 @@ def _area_frame(
     population = pd.to_numeric(frame[pop_col], errors="coerce") if pop_col else np.nan
     areas = gpd.GeoDataFrame(
         {
-            "code": [str(c) for c in codes],
-            "name": [str(n) for n in names],
-            "kind": kind,
-            "municipality": frame[muni_col].astype("object").to_numpy() if muni_col else municipality,
-            "population": population,
-            "batch_id": None,
+            COLUMNS.code: [str(c) for c in codes],
+            COLUMNS.name: [str(n) for n in names],
+            COLUMNS.kind: kind,
+            COLUMNS.municipality: frame[muni_col].astype("object").to_numpy() if muni_col else municipality,
+            COLUMNS.population: population,
+            COLUMNS.batch_id: None,
         },
         geometry=geometry.to_numpy(),
         crs=schemas.STORE_CRS,
     )
     if municipality:
-        areas["municipality"] = municipality
+        areas[COLUMNS.municipality] = municipality
     return areas
 
 
@@ -178,7 +179,7 @@ def _merge_shared_codes(
 ) -> gpd.GeoDataFrame:
     """Merge the features that share a code into one area each (populations summed), noting each
     code in ``notes`` and the features merged in ``warnings``."""
-    duplicated = areas["code"].duplicated(keep=False)
+    duplicated = areas[COLUMNS.code].duplicated(keep=False)
     if not duplicated.any():
         return areas
     notes.append(_merge_note(areas[duplicated], code_col))
@@ -186,13 +187,13 @@ def _merge_shared_codes(
     parts = (
         areas[duplicated]
         .dissolve(
-            by="code",
+            by=COLUMNS.code,
             aggfunc={
-                "name": "first",
-                "kind": "first",
-                "municipality": "first",
-                "population": "sum",
-                "batch_id": "first",
+                COLUMNS.name: "first",
+                COLUMNS.kind: "first",
+                COLUMNS.municipality: "first",
+                COLUMNS.population: "sum",
+                COLUMNS.batch_id: "first",
             },
         )
         .reset_index()
@@ -224,7 +225,7 @@ def _ward_labels(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDat
     ]
     areas = areas.assign(code=codes, name=[f"Ward {n}" if n.isdigit() else n for n in labels])
     known = sorted({int(y) for y in years if np.isfinite(y)})
-    areas.attrs["year"] = known[-1] if len(known) == 1 else None
+    areas.attrs[COLUMNS.year] = known[-1] if len(known) == 1 else None
     return areas
 
 
@@ -238,8 +239,8 @@ def boundary_version_label(kind: str, year: int | None, municipality: str | None
 def _merge_note(shared: pd.DataFrame, code_col: str | None) -> str:
     """Every code several features share, with how many, in words (they are stored as one area each)."""
     parts = []
-    for code, group in shared.groupby("code", sort=True):
-        names = list(dict.fromkeys(group["name"]))
+    for code, group in shared.groupby(COLUMNS.code, sort=True):
+        names = list(dict.fromkeys(group[COLUMNS.name]))
         differ = (
             f", named {', '.join(repr(n) for n in names[:5])}{' ...' if len(names) > 5 else ''}"
             if len(names) > 1
@@ -273,7 +274,7 @@ def ingest_boundaries(
     """
     path = Path(path)
     areas, warnings, notes = read_boundaries(path, kind=kind, **options)
-    year = areas.attrs.get("year")
+    year = areas.attrs.get(COLUMNS.year)
     content = path.read_bytes() if path.is_file() else b""
     features = areas.attrs.get("features_read", len(areas))
     not_areas = areas.attrs.get("not_areas")
@@ -307,9 +308,9 @@ def ingest_boundaries(
     )
     frames = {"areas": areas.assign(batch_id=batch.batch_id)}
     if rejections is not None:
-        frames["rejections"] = rejections.assign(batch_id=batch.batch_id)
+        frames[COLUMNS.rejections] = rejections.assign(batch_id=batch.batch_id)
     stored = commit_once(store, batch, **frames)
-    municipality = options.get("municipality") or next(iter(areas["municipality"].dropna()), None)
+    municipality = options.get(COLUMNS.municipality) or next(iter(areas[COLUMNS.municipality].dropna()), None)
     label = version or boundary_version_label(kind, year, municipality, batch.file_name)
     record = {
         "batch_id": stored.batch_id,

@@ -36,6 +36,7 @@ from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_b
 from pipelines.ingest.columns import explicit_or_first, first, key
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.periods import FinancialYear
+from pipelines.schemas import COLUMNS
 from pipelines.sources.tabular import ROW_NUMBER, read_grid, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy, load_taxonomy
@@ -153,35 +154,39 @@ def ingest_counts(
         for b, station, province in blocks[["block", "station", "province"]].itertuples(index=False)
     }
     rows = rows.assign(area_code=rows["block"].map({b: m.code for b, m in matches.items()}))
-    unknown = rows["area_code"].isna().to_numpy()
-    counts = long.counts.merge(rows.loc[~unknown, ["_id", "block", "station", "category", "area_code"]], on="_id")
-    values = pd.to_numeric(counts["count"].astype("object").replace("", np.nan), errors="coerce")
+    unknown = rows[COLUMNS.area_code].isna().to_numpy()
+    counts = long.counts.merge(
+        rows.loc[~unknown, ["_id", "block", "station", COLUMNS.category, COLUMNS.area_code]], on="_id"
+    )
+    values = pd.to_numeric(counts[COLUMNS.count].astype("object").replace("", np.nan), errors="coerce")
     counts = counts.assign(count=values)[values.notna()]
-    bounds = {p: period_bounds(p) for p in counts["period"].unique()}
+    bounds = {p: period_bounds(p) for p in counts[COLUMNS.period].unique()}
     counts = counts.assign(
-        period=[bounds[p][0] for p in counts["period"]],
-        period_start=[bounds[p][1] for p in counts["period"]],
-        period_end=[bounds[p][2] for p in counts["period"]],
+        period=[bounds[p][0] for p in counts[COLUMNS.period]],
+        period_start=[bounds[p][1] for p in counts[COLUMNS.period]],
+        period_end=[bounds[p][2] for p in counts[COLUMNS.period]],
     )
     clashes = _clashes(rows, counts)
     ambiguous = rows["block"].isin(clashes).to_numpy() & ~unknown
     accepted = ~unknown & ~ambiguous
     counts = counts[~counts["block"].isin(clashes)]
-    category, _, unknown_category = (taxonomy or store_taxonomy(store, load_taxonomy())).map_series(counts["category"])
+    category, _, unknown_category = (taxonomy or store_taxonomy(store, load_taxonomy())).map_series(
+        counts[COLUMNS.category]
+    )
     area_counts = pd.DataFrame(
         {
-            "area_kind": area_kind,
-            "area_code": counts["area_code"].to_numpy(dtype=object),
-            "area_name": counts["station"].to_numpy(dtype=object),
-            "category": category.to_numpy(dtype=object),
-            "raw_category": counts["category"].to_numpy(dtype=object),
-            "period": counts["period"].to_numpy(dtype=object),
-            "period_start": counts["period_start"].to_numpy(dtype=object),
-            "period_end": counts["period_end"].to_numpy(dtype=object),
-            "count": counts["count"].astype("int64").to_numpy(),
-            "source": source,
-            "org": org,
-            "batch_id": None,
+            COLUMNS.area_kind: area_kind,
+            COLUMNS.area_code: counts[COLUMNS.area_code].to_numpy(dtype=object),
+            COLUMNS.area_name: counts["station"].to_numpy(dtype=object),
+            COLUMNS.category: category.to_numpy(dtype=object),
+            COLUMNS.raw_category: counts[COLUMNS.category].to_numpy(dtype=object),
+            COLUMNS.period: counts[COLUMNS.period].to_numpy(dtype=object),
+            COLUMNS.period_start: counts[COLUMNS.period_start].to_numpy(dtype=object),
+            COLUMNS.period_end: counts[COLUMNS.period_end].to_numpy(dtype=object),
+            COLUMNS.count: counts[COLUMNS.count].astype("int64").to_numpy(),
+            COLUMNS.source: source,
+            COLUMNS.org: org,
+            COLUMNS.batch_id: None,
         }
     )
     rejections = pd.concat(
@@ -229,8 +234,8 @@ def _earlier_had_rejections(store: Store, batch: Batch) -> bool:
     earlier = earlier_identical_batch(store, batch)
     if earlier is None:
         return False
-    stored = store.read_table("batches", where={"batch_id": earlier})
-    return bool(len(stored)) and int(stored["rejected"].iloc[0]) > 0
+    stored = store.read_table("batches", where={COLUMNS.batch_id: earlier})
+    return bool(len(stored)) and int(stored[COLUMNS.rejected].iloc[0]) > 0
 
 
 def _match(matcher: AreaMatcher, station: object, province: object) -> Match:
@@ -250,7 +255,7 @@ def _rejected(rows: pd.DataFrame, reason: str, message: Callable, org: str | Non
         reason,
         [message(r) for r in rows.itertuples(index=False)],
         org=org,
-        raw=pd.DataFrame(list(rows["raw"])) if len(rows) else [],
+        raw=pd.DataFrame(list(rows[COLUMNS.raw])) if len(rows) else [],
     )
 
 
@@ -259,12 +264,12 @@ def _clashes(rows: pd.DataFrame, counts: pd.DataFrame) -> dict[str, str]:
     with other counts of the file: block -> the message for its rows. Which count is right cannot be
     told, so none of those blocks is stored (two stations called Balfour, one in the Eastern Cape and one
     in Mpumalanga, both match a stored precinct called Balfour)."""
-    repeated = counts[counts.duplicated(["area_code", "category", "period"], keep=False)]
+    repeated = counts[counts.duplicated([COLUMNS.area_code, COLUMNS.category, COLUMNS.period], keep=False)]
     if not len(repeated):
         return {}
     described = rows.drop_duplicates("block").set_index("block")
     messages = {}
-    for code, group in repeated.groupby("area_code", sort=False):
+    for code, group in repeated.groupby(COLUMNS.area_code, sort=False):
         blocks = list(dict.fromkeys(group["block"]))
         if len(blocks) == 1:
             station = described.loc[blocks[0]]
@@ -319,9 +324,9 @@ def _read_counts(path: Path, content: bytes, *, area_field: str | None, category
             "_id": np.arange(len(frame)),
             ROW_NUMBER: frame[ROW_NUMBER].to_numpy(),
             "station": frame[area_col].astype(object).str.strip().to_numpy(),
-            "category": frame[category].astype(object).str.strip().to_numpy(),
+            COLUMNS.category: frame[category].astype(object).str.strip().to_numpy(),
             "province": frame[province].astype(object).to_numpy() if province else None,
-            "raw": frame.drop(columns=[ROW_NUMBER]).astype(object).to_dict(orient="records"),
+            COLUMNS.raw: frame.drop(columns=[ROW_NUMBER]).astype(object).to_dict(orient="records"),
         }
     )
     counts, layout = _period_counts(path, frame, columns, base["_id"].to_numpy())
@@ -382,7 +387,9 @@ def _period_counts(path: Path, frame: pd.DataFrame, columns: list[str], ids: np.
         )
         return counts, "counts-wide"
     if period and count:
-        counts = pd.DataFrame({"_id": ids, "period": frame[period].to_numpy(), "count": frame[count].to_numpy()})
+        counts = pd.DataFrame(
+            {"_id": ids, COLUMNS.period: frame[period].to_numpy(), COLUMNS.count: frame[count].to_numpy()}
+        )
         return counts, "counts-long"
     raise UnusableFileError(
         f"{path.name}: no year columns (like 2015/2016, 2015-2016 or 2015) and no period and count columns "

@@ -18,6 +18,7 @@ from pipelines.ingest.batches import new_batch
 from pipelines.ingest.interventions import funding_sphere, normalise_status, status_changes
 from pipelines.ingest.registers import stable_id
 from pipelines.place import AreaIndex, place_points
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import Batch, Store
 
 FORM_FILE_NAME = "form"
@@ -53,16 +54,18 @@ def save_asset(
     """
     clean = _clean(record)
     name = _required(clean, "name", "asset")
-    category = normalise_abcd(clean.get("abcd_category") or "", None) if clean.get("abcd_category") else None
+    category = (
+        normalise_abcd(clean.get(COLUMNS.abcd_category) or "", None) if clean.get(COLUMNS.abcd_category) else None
+    )
     if category is None:
         raise RecordError(
             f"abcd_category must be one of {', '.join(schemas.ABCD_CATEGORIES)}; got {clean.get('abcd_category')!r}."
         )
     stored = store.read_assets()
-    existing = _existing(stored, "asset_id", clean.get("asset_id"), "asset")
+    existing = _existing(stored, "asset_id", clean.get(COLUMNS.asset_id), "asset")
     point = _point(clean, None if existing is None else existing.geometry, "asset")
-    asset_id = clean.get("asset_id") or stable_id("A", clean.get("external_id") or f"{name}|{point.wkt}")
-    if existing is None and asset_id in set(stored["asset_id"]):
+    asset_id = clean.get(COLUMNS.asset_id) or stable_id("A", clean.get(COLUMNS.external_id) or f"{name}|{point.wkt}")
+    if existing is None and asset_id in set(stored[COLUMNS.asset_id]):
         raise RecordError(
             f"An asset like {name!r} is already registered ({asset_id}); choose it under Edit to change it."
         )
@@ -71,16 +74,16 @@ def save_asset(
     batch = _form_batch("assets", clean, user=user, org=org, now=now, outside=all(v is None for v in codes.values()))
     assets = gpd.GeoDataFrame(
         {
-            "asset_id": [asset_id],
-            "name": [name],
-            "abcd_category": [category],
-            "type": [(clean.get("type") or "").lower() or None],
-            "custodian": [clean.get("custodian")],
-            "external_id": [clean.get("external_id")],
-            "sharing_consent": [normalise_consent(clean.get("sharing_consent"))],
-            "precinct_code": [codes["precinct"]],
-            "neighbourhood_code": [codes["neighbourhood"]],
-            "batch_id": [batch.batch_id],
+            COLUMNS.asset_id: [asset_id],
+            COLUMNS.name: [name],
+            COLUMNS.abcd_category: [category],
+            COLUMNS.type: [(clean.get(COLUMNS.type) or "").lower() or None],
+            COLUMNS.custodian: [clean.get(COLUMNS.custodian)],
+            COLUMNS.external_id: [clean.get(COLUMNS.external_id)],
+            COLUMNS.sharing_consent: [normalise_consent(clean.get(COLUMNS.sharing_consent))],
+            COLUMNS.precinct_code: [codes["precinct"]],
+            COLUMNS.neighbourhood_code: [codes["neighbourhood"]],
+            COLUMNS.batch_id: [batch.batch_id],
         },
         geometry=[placement.points[0]],
         crs=schemas.STORE_CRS,
@@ -118,20 +121,20 @@ def save_intervention(
     """
     clean = _clean(record)
     name = _required(clean, "name", "intervention")
-    status = normalise_status(clean.get("status") or "")
+    status = normalise_status(clean.get(COLUMNS.status) or "")
     if status is None:
         raise RecordError(
             f"status must be one of {', '.join(schemas.INTERVENTION_STATUSES)}; got {clean.get('status')!r}."
         )
-    budget = _budget(clean.get("budget_zar"))
+    budget = _budget(clean.get(COLUMNS.budget_zar))
     start, end = _date(clean, "start"), _date(clean, "end")
     if start and end and end < start:
         raise RecordError(f"end ({end}) is before start ({start}); correct one of the dates.")
     stored = store.read_interventions()
-    existing = _existing(stored, "intervention_id", clean.get("intervention_id"), "intervention")
+    existing = _existing(stored, "intervention_id", clean.get(COLUMNS.intervention_id), "intervention")
     geometry = _point(clean, None if existing is None else existing.geometry, "intervention")
-    intervention_id = clean.get("intervention_id") or stable_id("I", clean.get("external_id") or name)
-    if existing is None and intervention_id in set(stored["intervention_id"]):
+    intervention_id = clean.get(COLUMNS.intervention_id) or stable_id("I", clean.get(COLUMNS.external_id) or name)
+    if existing is None and intervention_id in set(stored[COLUMNS.intervention_id]):
         raise RecordError(
             f"An intervention named {name!r} is already registered ({intervention_id}); choose it under Edit to change it."
         )
@@ -143,20 +146,20 @@ def save_intervention(
     )
     interventions = gpd.GeoDataFrame(
         {
-            "intervention_id": [intervention_id],
-            "name": [name],
-            "type": [clean.get("type")],
-            "lead": [clean.get("lead")],
-            "partners": [clean.get("partners")],
-            "status": [status],
-            "budget_zar": [budget],
-            "financial_year": [clean.get("financial_year")],
-            "funding_sphere": funding_sphere(pd.Series([clean.get("funding_sphere") or ""])),
-            "start": [start],
-            "end": [end],
-            "external_id": [clean.get("external_id")],
-            "neighbourhood_code": [neighbourhood],
-            "batch_id": [batch.batch_id],
+            COLUMNS.intervention_id: [intervention_id],
+            COLUMNS.name: [name],
+            COLUMNS.type: [clean.get(COLUMNS.type)],
+            COLUMNS.lead: [clean.get(COLUMNS.lead)],
+            COLUMNS.partners: [clean.get(COLUMNS.partners)],
+            COLUMNS.status: [status],
+            COLUMNS.budget_zar: [budget],
+            COLUMNS.financial_year: [clean.get(COLUMNS.financial_year)],
+            COLUMNS.funding_sphere: funding_sphere(pd.Series([clean.get(COLUMNS.funding_sphere) or ""])),
+            COLUMNS.start: [start],
+            COLUMNS.end: [end],
+            COLUMNS.external_id: [clean.get(COLUMNS.external_id)],
+            COLUMNS.neighbourhood_code: [neighbourhood],
+            COLUMNS.batch_id: [batch.batch_id],
         },
         geometry=[geometry],
         crs=schemas.STORE_CRS,
@@ -181,7 +184,7 @@ def record_for_form(frame: pd.DataFrame, id_column: str, record_id: str | None) 
         return {}
     row = match.iloc[0]
     record = {k: (None if _missing(v) else v) for k, v in row.items() if k not in ("geometry", "batch_id")}
-    geometry = row.get("geometry")
+    geometry = row.get(COLUMNS.geometry)
     record["geometry_type"] = None if geometry is None or geometry.is_empty else geometry.geom_type
     if record["geometry_type"] == "Point":
         record.update(lon=round(geometry.x, 6), lat=round(geometry.y, 6))
@@ -219,7 +222,7 @@ def _existing(stored: pd.DataFrame, id_column: str, record_id: str | None, what:
 
 
 def _point(record: dict, stored_geometry, what: str):
-    lon, lat = record.get("lon"), record.get("lat")
+    lon, lat = record.get(COLUMNS.lon), record.get(COLUMNS.lat)
     if lon is None and lat is None:
         if stored_geometry is not None and not stored_geometry.is_empty:
             return stored_geometry

@@ -27,6 +27,7 @@ from pipelines.errors import MappingError, MissingLocationError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.ingest.rejections import reason_column
 from pipelines.place import AreaIndex, place_incidents, snap_degrees
+from pipelines.schemas import COLUMNS
 from pipelines.sources.archive import holds_tables
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.mapping import (
@@ -303,7 +304,7 @@ def _chunk_bounds(n: int, step: int) -> Iterator[tuple[int, int]]:
 
 
 def _flag_placement(outcomes: pd.DataFrame, placed: gpd.GeoDataFrame, placement) -> None:
-    positions = _positions(outcomes, placed["row_number"])
+    positions = _positions(outcomes, placed[COLUMNS.row_number])
     flags = outcomes["flags"].to_numpy(copy=True)
     for hit, code in (
         (placement.swapped, "swapped_coordinates"),
@@ -316,7 +317,7 @@ def _flag_placement(outcomes: pd.DataFrame, placed: gpd.GeoDataFrame, placement)
 
 def _positions(outcomes: pd.DataFrame, row_numbers: pd.Series) -> np.ndarray:
     """Positions in ``outcomes`` of the given row numbers (each present once)."""
-    numbers = outcomes["row_number"].to_numpy()
+    numbers = outcomes[COLUMNS.row_number].to_numpy()
     if len(numbers) and np.all(numbers[1:] > numbers[:-1]):  # sorted: the usual case, no hash table
         return np.searchsorted(numbers, row_numbers.to_numpy())
     return pd.Index(numbers).get_indexer(row_numbers.to_numpy())
@@ -412,8 +413,8 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
         rows = pd.concat([p.validated.outcomes for p in parts], ignore_index=True)
         rejections = pd.concat([p.validated.rejections for p in parts], ignore_index=True)
         if run.raw.malformed:  # reported with the first chunk; put them back in file order
-            rows = rows.sort_values("row_number", ignore_index=True)
-            rejections = rejections.sort_values("row_number", ignore_index=True)
+            rows = rows.sort_values(COLUMNS.row_number, ignore_index=True)
+            rejections = rejections.sort_values(COLUMNS.row_number, ignore_index=True)
         incidents = pd.concat([p.validated.incidents for p in parts], ignore_index=True)
         validated = Validated(incidents, rejections, rows, parts[0].validated.notes)
         placed = pd.concat([p.placed for p in parts], ignore_index=True)
@@ -462,24 +463,24 @@ def _rows(n: int, noun: str) -> str:
 
 def _mark_stored_duplicates(store: Store, prepared: PreparedIncidents) -> PreparedIncidents:
     """Dry-run view of ``already_stored`` duplicates (the commit re-checks inside its transaction)."""
-    stored = store.existing_dedupe_keys(prepared.incidents["dedupe_key"])
+    stored = store.existing_dedupe_keys(prepared.incidents[COLUMNS.dedupe_key])
     prepared.already_ingested = earlier_identical_batch(store, prepared.batch)
     if not stored:
         return prepared
-    is_stored = prepared.incidents["dedupe_key"].isin(stored).to_numpy()
+    is_stored = prepared.incidents[COLUMNS.dedupe_key].isin(stored).to_numpy()
     rows = prepared.validated.outcomes
-    hit = _positions(rows, prepared.incidents["row_number"][is_stored])
-    rows.loc[hit, "status"] = DUPLICATE
-    rows.loc[hit, "reason"] = "already_stored"
-    rows.loc[hit, "message"] = "Already in AreaSafe from an earlier upload (same record id or identical row)."
-    outside = prepared.incidents["precinct_code"].isna() & prepared.incidents["neighbourhood_code"].isna()
+    hit = _positions(rows, prepared.incidents[COLUMNS.row_number][is_stored])
+    rows.loc[hit, COLUMNS.status] = DUPLICATE
+    rows.loc[hit, COLUMNS.reason] = "already_stored"
+    rows.loc[hit, COLUMNS.message] = "Already in AreaSafe from an earlier upload (same record id or identical row)."
+    outside = prepared.incidents[COLUMNS.precinct_code].isna() & prepared.incidents[COLUMNS.neighbourhood_code].isna()
     batch = prepared.batch.with_counts(
         accepted=prepared.batch.accepted - int(is_stored.sum()),
         duplicates=prepared.batch.duplicates + int(is_stored.sum()),
         outside_areas=prepared.batch.outside_areas - int((outside.to_numpy() & is_stored).sum()),
     )
     # rows now found already stored carry no warnings; copies dropped within the file keep theirs
-    warnings = count_warnings(rows["flags"].to_numpy()[(rows["reason"] != "already_stored").to_numpy()])
+    warnings = count_warnings(rows["flags"].to_numpy()[(rows[COLUMNS.reason] != "already_stored").to_numpy()])
     batch = batch.with_counts(warnings=warnings)
     incidents = prepared.incidents.loc[~is_stored]
     return replace(prepared, batch=batch, incidents=incidents)

@@ -17,6 +17,7 @@ from pipelines.ingest.batches import read_bytes
 from pipelines.ingest.columns import first
 from pipelines.ingest.registers import commit_file, location_problems, read_register, stable_id
 from pipelines.place import AreaIndex, place_points
+from pipelines.schemas import COLUMNS
 from pipelines.sources.tabular import ROW_NUMBER, read_tabular
 from pipelines.store.base import Batch, Store
 
@@ -99,24 +100,24 @@ def ingest_interventions(
     budget = pd.to_numeric(col("budget_zar").str.replace(r"[R\s,]", "", regex=True), errors="coerce")
     interventions = gpd.GeoDataFrame(
         {
-            "intervention_id": ids[ok],
-            "name": names[ok].to_numpy(dtype=object),
-            "type": col("type")[ok].replace("", None).to_numpy(dtype=object),
-            "lead": col("lead")[ok].replace("", None).to_numpy(dtype=object),
-            "partners": col("partners")[ok].replace("", None).to_numpy(dtype=object),
-            "status": status[ok].to_numpy(dtype=object),
-            "budget_zar": budget[ok].to_numpy(dtype=float),
-            "financial_year": col("financial_year")[ok].replace("", None).to_numpy(dtype=object),
-            "funding_sphere": funding_sphere(col("funding_sphere")[ok]),
-            "start": col("start")[ok].replace("", None).to_numpy(dtype=object),
-            "end": col("end")[ok].replace("", None).to_numpy(dtype=object),
-            "external_id": ext[ok].replace("", None).to_numpy(dtype=object),
-            "neighbourhood_code": placement.codes.get("neighbourhood") if placement else None,
-            "batch_id": None,
+            COLUMNS.intervention_id: ids[ok],
+            COLUMNS.name: names[ok].to_numpy(dtype=object),
+            COLUMNS.type: col("type")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.lead: col("lead")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.partners: col("partners")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.status: status[ok].to_numpy(dtype=object),
+            COLUMNS.budget_zar: budget[ok].to_numpy(dtype=float),
+            COLUMNS.financial_year: col("financial_year")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.funding_sphere: funding_sphere(col("funding_sphere")[ok]),
+            COLUMNS.start: col("start")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.end: col("end")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.external_id: ext[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.neighbourhood_code: placement.codes.get("neighbourhood") if placement else None,
+            COLUMNS.batch_id: None,
         },
         geometry=geoms[ok] if ok.any() else [],
         crs=schemas.STORE_CRS,
-    ).drop_duplicates("intervention_id")
+    ).drop_duplicates(COLUMNS.intervention_id)
     log = status_changes(store.read_interventions(), interventions, user=user, now=now)
     bad = np.flatnonzero(~ok)
     messages = [
@@ -153,17 +154,19 @@ def status_changes(
     note: str | None = None,
 ) -> pd.DataFrame:
     """Log entries for interventions that are new or whose status differs from the stored one."""
-    previous = dict(zip(stored["intervention_id"], stored["status"], strict=True)) if len(stored) else {}
-    changed = [previous.get(i) != s for i, s in zip(incoming["intervention_id"], incoming["status"], strict=True)]
+    previous = dict(zip(stored[COLUMNS.intervention_id], stored[COLUMNS.status], strict=True)) if len(stored) else {}
+    changed = [
+        previous.get(i) != s for i, s in zip(incoming[COLUMNS.intervention_id], incoming[COLUMNS.status], strict=True)
+    ]
     subset = incoming.loc[changed]
     return pd.DataFrame(
         {
-            "intervention_id": subset["intervention_id"].to_numpy(dtype=object),
-            "status": subset["status"].to_numpy(dtype=object),
-            "changed_at": pd.Timestamp(now or dt.datetime.now(dt.UTC)),
-            "note": note,
-            "user": user,
-            "batch_id": None,
+            COLUMNS.intervention_id: subset[COLUMNS.intervention_id].to_numpy(dtype=object),
+            COLUMNS.status: subset[COLUMNS.status].to_numpy(dtype=object),
+            COLUMNS.changed_at: pd.Timestamp(now or dt.datetime.now(dt.UTC)),
+            COLUMNS.note: note,
+            COLUMNS.user: user,
+            COLUMNS.batch_id: None,
         }
     )
 
@@ -206,8 +209,8 @@ def ingest_status_updates(
         return table[c].astype(str).str.strip() if c else pd.Series("", index=table.index)
 
     stored = store.read_interventions()
-    by_name = dict(zip(stored["name"], stored["intervention_id"], strict=True))
-    known = set(stored["intervention_id"])
+    by_name = dict(zip(stored[COLUMNS.name], stored[COLUMNS.intervention_id], strict=True))
+    known = set(stored[COLUMNS.intervention_id])
     ids = col("intervention").map(lambda v: v if v in known else by_name.get(v))
     status = col("status").map(normalise_status)
     changed_at, _ = parse_dates(col("changed_at"))
@@ -217,12 +220,12 @@ def ingest_status_updates(
     ok = pd.isna(reasons)
     updates = pd.DataFrame(
         {
-            "intervention_id": ids[ok].to_numpy(dtype=object),
-            "status": status[ok].to_numpy(dtype=object),
-            "changed_at": changed_at[ok].to_numpy(),
-            "note": col("note")[ok].replace("", None).to_numpy(dtype=object),
-            "user": [v or user for v in col("user")[ok]],
-            "batch_id": None,
+            COLUMNS.intervention_id: ids[ok].to_numpy(dtype=object),
+            COLUMNS.status: status[ok].to_numpy(dtype=object),
+            COLUMNS.changed_at: changed_at[ok].to_numpy(),
+            COLUMNS.note: col("note")[ok].replace("", None).to_numpy(dtype=object),
+            COLUMNS.user: [v or user for v in col("user")[ok]],
+            COLUMNS.batch_id: None,
         }
     )
     return commit_file(
@@ -264,9 +267,13 @@ def _update_problems(
     """Each update's rejection reason (None: accepted) and message ("" when accepted)."""
     reasons = np.full(len(ids), None, dtype=object)
     messages = [""] * len(ids)
-    last_logged = pd.to_datetime(log["changed_at"], utc=True).groupby(log["intervention_id"]).max() if len(log) else {}
+    last_logged = (
+        pd.to_datetime(log[COLUMNS.changed_at], utc=True).groupby(log[COLUMNS.intervention_id]).max()
+        if len(log)
+        else {}
+    )
     latest_in_file = changed_at.groupby(ids).transform("max") if ids.notna().any() else changed_at
-    current = dict(zip(stored["intervention_id"], stored["status"], strict=True))
+    current = dict(zip(stored[COLUMNS.intervention_id], stored[COLUMNS.status], strict=True))
     for i in range(len(ids)):
         problem = _update_problem(
             names.iat[i],

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.pii import redact_series, redact_text
+from pipelines.schemas import COLUMNS
 
 # Reason code -> what it means for the person fixing the file (rejections, duplicates, warnings).
 SENTENCES = {
@@ -93,12 +94,12 @@ def rejection_rows(
     messages[has_message] = [redact_text(str(m)) for m in messages[has_message]]
     return pd.DataFrame(
         {
-            "batch_id": None,
-            "row_number": np.asarray(row_number, dtype=np.int64),
-            "reason": reason,
-            "message": messages,
-            "org": org,
-            "raw": redact_series(raw_text.astype("string[pyarrow]").fillna(""))[0].astype(object),
+            COLUMNS.batch_id: None,
+            COLUMNS.row_number: np.asarray(row_number, dtype=np.int64),
+            COLUMNS.reason: reason,
+            COLUMNS.message: messages,
+            COLUMNS.org: org,
+            COLUMNS.raw: redact_series(raw_text.astype("string[pyarrow]").fillna(""))[0].astype(object),
         }
     )
 
@@ -137,13 +138,13 @@ def as_original_file(
     """
     from pipelines.export import csv_text
 
-    rows = rejections.sort_values("row_number", kind="stable") if len(rejections) else rejections
-    records = [_record(text) for text in rows.get("raw", pd.Series(dtype=object))]
+    rows = rejections.sort_values(COLUMNS.row_number, kind="stable") if len(rejections) else rejections
+    records = [_record(text) for text in rows.get(COLUMNS.raw, pd.Series(dtype=object))]
     header = list(columns) if columns is not None else _header(records)
     table = pd.DataFrame([_cells(record, header) for record in records], columns=header, dtype=object)
     table[[c for c in header if c in set(empty)]] = None
     reason = ALT_REASON_COLUMN if REASON_COLUMN in header else REASON_COLUMN
-    table[reason] = [describe(code) for code in rows.get("reason", pd.Series(dtype=object))]
+    table[reason] = [describe(code) for code in rows.get(COLUMNS.reason, pd.Series(dtype=object))]
     return csv_text(table)
 
 

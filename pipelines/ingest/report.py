@@ -22,6 +22,7 @@ import pandas as pd
 from pipelines.dates import HAS_TIME
 from pipelines.ingest.rejections import describe
 from pipelines.pii import redact_frame
+from pipelines.schemas import COLUMNS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, preview_rows  # noqa: F401 - the upload page's preview
 from pipelines.validate import ACCEPTED, DUPLICATE, REJECTED
@@ -143,22 +144,22 @@ def dry_run_report(prepared: PreparedIncidents) -> DryRunReport:
         duplicates=batch.duplicates,
         headline=headline,
         warnings=_warnings(prepared, rows),
-        rejections=_by_reason(rows[rows["status"] == REJECTED]),
-        duplicate_reasons=_by_reason(rows[rows["status"] == DUPLICATE]),
+        rejections=_by_reason(rows[rows[COLUMNS.status] == REJECTED]),
+        duplicate_reasons=_by_reason(rows[rows[COLUMNS.status] == DUPLICATE]),
         notes=notes,
     )
 
 
 def _by_reason(rows: pd.DataFrame) -> list[str]:
     out = []
-    for code, group in rows.groupby("reason", sort=False):
+    for code, group in rows.groupby(COLUMNS.reason, sort=False):
         out.append(f"{_count(len(group)).capitalize()} ({rows_text(group['row_number'])}): {describe(code)}")
     return out
 
 
 def _warnings(prepared: PreparedIncidents, rows: pd.DataFrame) -> list[str]:
     """One sentence per warning code the kept (not duplicate) rows carry, the usual codes first."""
-    kept = rows[rows["status"] != DUPLICATE]
+    kept = rows[rows[COLUMNS.status] != DUPLICATE]
     by_code = _rows_by_warning(kept)
     order = [c for c in _FIRST if c in by_code] + [c for c in by_code if c not in _FIRST]
     return [_warning_sentence(code, by_code[code], prepared, kept) for code in order]
@@ -167,7 +168,7 @@ def _warnings(prepared: PreparedIncidents, rows: pd.DataFrame) -> list[str]:
 def _rows_by_warning(kept: pd.DataFrame) -> dict[str, list[int]]:
     """The row numbers carrying each warning code, codes in the order first met."""
     by_code: dict[str, list[int]] = {}
-    for number, codes in zip(kept["row_number"], kept["warnings"], strict=True):
+    for number, codes in zip(kept[COLUMNS.row_number], kept[COLUMNS.warnings], strict=True):
         for code in codes:
             by_code.setdefault(code, []).append(int(number))
     return by_code
@@ -180,7 +181,11 @@ def _warning_template(code: str, numbers: list[int], prepared: PreparedIncidents
         template = "{rows} no date of the incident; {They_lower} will be stored without one."
     if template is None:
         return None
-    if code == "swapped_coordinates" and len(numbers) > 1 and len(numbers) == len(kept[kept["status"] == ACCEPTED]):
+    if (
+        code == "swapped_coordinates"
+        and len(numbers) > 1
+        and len(numbers) == len(kept[kept[COLUMNS.status] == ACCEPTED])
+    ):
         template += (
             " Every row was: the latitude and longitude columns may be the wrong way round. If so, swap them "
             "under 'Which column is which' (or in the file)."
@@ -192,7 +197,7 @@ def _unknown_terms(code: str, numbers: list[int], prepared: PreparedIncidents) -
     """For ``unknown_category``, the first five distinct category terms of those rows in brackets."""
     if code != "unknown_category":
         return ""
-    found = prepared.incidents.loc[prepared.incidents["row_number"].isin(numbers), "raw_category"]
+    found = prepared.incidents.loc[prepared.incidents[COLUMNS.row_number].isin(numbers), COLUMNS.raw_category]
     distinct = list(dict.fromkeys(str(t) for t in found.dropna() if str(t).strip()))
     if not distinct:
         return ""
@@ -281,36 +286,38 @@ def report_rows(
     names the area each stored row falls in (codes without it). Values are redacted as stored."""
     rows = prepared.rows
     if only_problems:
-        rows = rows[(rows["status"] != ACCEPTED) | rows["warnings"].map(bool)]
+        rows = rows[(rows[COLUMNS.status] != ACCEPTED) | rows[COLUMNS.warnings].map(bool)]
     if limit is not None:
         rows = rows.head(limit)
     rows = rows.reset_index(drop=True)
     mapping = prepared.mapping
-    fields = _fields(prepared, rows["row_number"])
+    fields = _fields(prepared, rows[COLUMNS.row_number])
     why = [
         describe(reason) if status != ACCEPTED else " ".join(describe(w) for w in warnings)
-        for status, reason, warnings in zip(rows["status"], rows["reason"], rows["warnings"], strict=True)
+        for status, reason, warnings in zip(
+            rows[COLUMNS.status], rows[COLUMNS.reason], rows[COLUMNS.warnings], strict=True
+        )
     ]
-    stored = prepared.incidents.set_index("row_number") if len(prepared.incidents) else None
+    stored = prepared.incidents.set_index(COLUMNS.row_number) if len(prepared.incidents) else None
     read_as = pd.Series([None] * len(rows), dtype=object)
     where = fields["location"].copy()
     if stored is not None:
-        hit = rows["row_number"].isin(stored.index).to_numpy()
-        numbers = rows.loc[hit, "row_number"]
+        hit = rows[COLUMNS.row_number].isin(stored.index).to_numpy()
+        numbers = rows.loc[hit, COLUMNS.row_number]
         date_only = fields.loc[hit, "date"].fillna("").map(lambda t: bool(t) and not re.search(HAS_TIME, t))
         read_as[hit] = local_times(
-            stored.loc[numbers, "occurred_at"].reset_index(drop=True), date_only=date_only.reset_index(drop=True)
+            stored.loc[numbers, COLUMNS.occurred_at].reset_index(drop=True), date_only=date_only.reset_index(drop=True)
         ).to_numpy()
         where[hit] = _area_names(stored.loc[numbers], areas).to_numpy()
     return pd.DataFrame(
         {
-            "Row": rows["row_number"].to_numpy(),
-            "Outcome": rows["status"].map(OUTCOMES).to_numpy(),
+            "Row": rows[COLUMNS.row_number].to_numpy(),
+            "Outcome": rows[COLUMNS.status].map(OUTCOMES).to_numpy(),
             "Why": why,
             "Date in the file": fields["date"].to_numpy() if mapping.date else None,
             "Read as": read_as.to_numpy(),
-            "Type": fields["category"].to_numpy(),
-            "What happened": fields["description"].to_numpy(),
+            "Type": fields[COLUMNS.category].to_numpy(),
+            "What happened": fields[COLUMNS.description].to_numpy(),
             "Where": where.to_numpy(),
         },
         columns=list(ROW_COLUMNS),
@@ -346,8 +353,8 @@ def _fields(prepared: PreparedIncidents, numbers: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "date": column(mapping.date),
-            "category": column(mapping.category),
-            "description": column(mapping.description),
+            COLUMNS.category: column(mapping.category),
+            COLUMNS.description: column(mapping.description),
             "location": location,
         }
     ).replace("", None)
@@ -367,8 +374,14 @@ def _location_columns(mapping: ColumnMapping) -> list[str]:
 def _area_names(stored: pd.DataFrame, areas: pd.DataFrame | None) -> pd.Series:
     names = {}
     if areas is not None and len(areas):
-        names = dict(zip(areas["kind"] + ":" + areas["code"], areas["name"].fillna(areas["code"]), strict=True))
-    hood = stored["neighbourhood_code"].map(lambda c: names.get(f"neighbourhood:{c}", c) if pd.notna(c) else None)
-    precinct = stored["precinct_code"].map(lambda c: names.get(f"precinct:{c}", c) if pd.notna(c) else None)
+        names = dict(
+            zip(
+                areas[COLUMNS.kind] + ":" + areas[COLUMNS.code],
+                areas[COLUMNS.name].fillna(areas[COLUMNS.code]),
+                strict=True,
+            )
+        )
+    hood = stored[COLUMNS.neighbourhood_code].map(lambda c: names.get(f"neighbourhood:{c}", c) if pd.notna(c) else None)
+    precinct = stored[COLUMNS.precinct_code].map(lambda c: names.get(f"precinct:{c}", c) if pd.notna(c) else None)
     place = hood.where(hood.notna(), precinct)
     return place.where(place.notna(), "Outside every area").reset_index(drop=True)

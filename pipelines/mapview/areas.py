@@ -19,6 +19,7 @@ from pipelines.hotspots.rates import CRUDE_RATE, EB_RATE, NOTE, rate_table
 from pipelines.mapview.click import refer_areas
 from pipelines.mapview.legend import LegendSection, class_labels, class_of, nice_breaks, palette
 from pipelines.mapview.model import METRIC_NAMES, MapOptions, MapResult, map_counts, safe_text
+from pipelines.schemas import COLUMNS
 
 if TYPE_CHECKING:
     from pipelines.privacy import PublishedCounts
@@ -45,17 +46,17 @@ def area_summary(
     was not counted at all: its count is NaN (left out of the smoothing too), ``outside`` is True and
     ``shown`` says so in words instead of "0".
     """
-    chosen = areas[areas["kind"] == kind].copy()
-    published = map_counts(incidents, areas, counts).area_counts(kind).set_index("code")
-    chosen["count"] = chosen["code"].map(published["count"]).astype(float)
-    chosen["shown"] = chosen["code"].map(published["shown"]).fillna("0")
+    chosen = areas[areas[COLUMNS.kind] == kind].copy()
+    published = map_counts(incidents, areas, counts).area_counts(kind).set_index(COLUMNS.code)
+    chosen[COLUMNS.count] = chosen[COLUMNS.code].map(published[COLUMNS.count]).astype(float)
+    chosen["shown"] = chosen[COLUMNS.code].map(published["shown"]).fillna("0")
     chosen["outside"] = _outside(chosen, areas, counted_in)
-    chosen.loc[chosen["outside"], "count"] = np.nan
+    chosen.loc[chosen["outside"], COLUMNS.count] = np.nan
     chosen.loc[chosen["outside"], "shown"] = OUTSIDE_WORDS
-    rates = rate_table(chosen, chosen.set_index("code")["count"], kind=kind).table.set_index("code")
-    chosen["rate"] = chosen["code"].map(rates[EB_RATE]).round(2)
-    chosen["crude_rate"] = chosen["code"].map(rates[CRUDE_RATE]).round(2)
-    chosen["rate_note"] = chosen["code"].map(rates[NOTE]).fillna("").where(~chosen["outside"], "")
+    rates = rate_table(chosen, chosen.set_index(COLUMNS.code)[COLUMNS.count], kind=kind).table.set_index(COLUMNS.code)
+    chosen["rate"] = chosen[COLUMNS.code].map(rates[EB_RATE]).round(2)
+    chosen["crude_rate"] = chosen[COLUMNS.code].map(rates[CRUDE_RATE]).round(2)
+    chosen["rate_note"] = chosen[COLUMNS.code].map(rates[NOTE]).fillna("").where(~chosen["outside"], "")
     return chosen
 
 
@@ -68,11 +69,11 @@ def _outside(chosen: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, counted_in: str 
     precincts that share no more than a boundary sliver (under 1% of the neighbourhood) with it."""
     if counted_in is None:
         return pd.Series(False, index=chosen.index)
-    focus = areas[(areas["kind"] == "neighbourhood") & (areas["code"] == counted_in)]
+    focus = areas[(areas[COLUMNS.kind] == "neighbourhood") & (areas[COLUMNS.code] == counted_in)]
     if not len(focus):
         return pd.Series(False, index=chosen.index)
-    if (chosen["kind"] == "neighbourhood").all():
-        return chosen["code"] != counted_in
+    if (chosen[COLUMNS.kind] == "neighbourhood").all():
+        return chosen[COLUMNS.code] != counted_in
     shape = focus.geometry.union_all()
     shared = chosen.geometry.intersection(shape).area.to_numpy()
     return pd.Series(shared < 0.01 * shape.area, index=chosen.index)
@@ -104,7 +105,7 @@ def add_areas(
     entries = tuple(zip(class_labels(lows, decimals=decimals), colours, strict=True))
     note = _area_note(summary, rate, options, population_source)
     result.legend.append(LegendSection(f"{label}: {METRIC_NAMES[options.metric]}", entries, note))
-    result.stats["areas"] = len(summary)
+    result.stats[COLUMNS.areas] = len(summary)
 
 
 def _colour_areas(
@@ -137,8 +138,8 @@ def _area_geojson(
 ) -> None:
     """The areas' layer: filled by colour, with a tooltip and a popup of count, rate and note."""
     rate_alias = "Per 1,000 residents (crude)" if rate == "crude_rate" else "Per 1,000 residents (smoothed)"
-    data = summary[["name", "shown", rate, "rate_note", "ref", "colour", "geometry"]].rename(
-        columns={"shown": "count", rate: "per_1000", "rate_note": "note"}
+    data = summary[[COLUMNS.name, "shown", rate, "rate_note", "ref", "colour", COLUMNS.geometry]].rename(
+        columns={"shown": COLUMNS.count, rate: "per_1000", "rate_note": COLUMNS.note}
     )
     # precincts around a chosen neighbourhood hold only its incidents: the label says so
     counted = (
@@ -190,7 +191,7 @@ _AREA_NAME_STYLE = (
 def _add_area_names(m, summary: gpd.GeoDataFrame, label: str) -> None:
     """A switchable layer of area names (``summary["name"]`` is already escaped by :func:`safe_text`)."""
     names = folium.FeatureGroup(name=f"{label}: names", show=True)
-    for name, point in zip(summary["name"], summary.geometry.representative_point(), strict=True):
+    for name, point in zip(summary[COLUMNS.name], summary.geometry.representative_point(), strict=True):
         if not name or point is None or point.is_empty:
             continue
         folium.Marker(

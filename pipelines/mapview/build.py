@@ -24,6 +24,7 @@ from pipelines.mapview.model import STATIC_URL, MapOptions, MapResult, map_count
 from pipelines.mapview.offline import localise_assets
 from pipelines.mapview.places import add_assets, add_interventions
 from pipelines.mapview.roads import add_roads
+from pipelines.schemas import COLUMNS
 
 if TYPE_CHECKING:
     from pipelines.privacy import PublishedCounts
@@ -85,7 +86,7 @@ def build_map(
         result.notes.append(counts.unmapped)
     if "roads" in layers and roads is not None and len(roads):
         add_roads(m, roads, m_bounds(areas, focus), options, result)
-    if "areas" in layers:
+    if COLUMNS.areas in layers:
         add_areas(m, areas, counts, options, result, population_source=population_source, counted_in=counted_in)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         add_hotspots(m, hotspots, options, result)
@@ -153,10 +154,10 @@ def pick_map(
     existing register entries for orientation, and the chosen ``point`` (``(lon, lat)``) as a marker.
     A click is read back with :func:`clicked_point`."""
     m = _base_map(areas, focus, MapOptions(layers=()))
-    outlines = areas[areas["kind"] == "neighbourhood"][["name", "geometry"]]
+    outlines = areas[areas[COLUMNS.kind] == "neighbourhood"][[COLUMNS.name, COLUMNS.geometry]]
     if len(outlines):
         folium.GeoJson(
-            outlines.assign(name=outlines["name"].map(safe_text)),
+            outlines.assign(name=outlines[COLUMNS.name].map(safe_text)),
             name="Safe Neighbourhoods",
             style_function=lambda f: {"color": "#222", "weight": 2, "fillOpacity": 0.03},
             tooltip=folium.GeoJsonTooltip(["name"], aliases=["Area"]),
@@ -178,7 +179,7 @@ def pick_map(
 
 def m_bounds(areas: gpd.GeoDataFrame, focus: str | None) -> tuple[float, float, float, float] | None:
     """The extent to show: the focus area, else every area."""
-    chosen = areas[areas["code"] == focus] if focus else areas
+    chosen = areas[areas[COLUMNS.code] == focus] if focus else areas
     if not len(chosen):
         return None
     return tuple(float(v) for v in chosen.total_bounds)

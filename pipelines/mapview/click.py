@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from pipelines.schemas import COLUMNS
+
 _REF = re.compile(r"\b(area|asset|intervention|incident|cell|hotspot|hexagon):([A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)?)")
 #: The kinds whose popup carries a short number, resolved through the map's ``refs``.
 NUMBERED = ("hotspot", "hexagon", "area")
@@ -29,9 +31,9 @@ def parse_ref(text: str | None) -> tuple[str, str] | None:
 def clicked_point(returned: dict | None) -> tuple[float, float] | None:
     """``(lon, lat)`` rounded to 6 decimals (about 0.1 m) from st_folium's ``last_clicked``, or ``None``."""
     clicked = (returned or {}).get("last_clicked")
-    if not clicked or clicked.get("lat") is None or clicked.get("lng") is None:
+    if not clicked or clicked.get(COLUMNS.lat) is None or clicked.get("lng") is None:
         return None
-    return round(float(clicked["lng"]), 6), round(float(clicked["lat"]), 6)
+    return round(float(clicked["lng"]), 6), round(float(clicked[COLUMNS.lat]), 6)
 
 
 def reference(refs: dict[str, tuple[str, str]], kind: str, number: int, cell: str, *, statistics: bool) -> str:
@@ -48,5 +50,5 @@ def refer_areas(summary: pd.DataFrame, area_kind: str, refs: dict[str, tuple[str
     in ``refs`` as ``("area", "<kind>:<code>")``."""
     summary["ref"] = [f"area:{number}" for number in range(1, len(summary) + 1)]
     refs.update(
-        {ref: ("area", f"{area_kind}:{code}") for ref, code in zip(summary["ref"], summary["code"], strict=True)}
+        {ref: ("area", f"{area_kind}:{code}") for ref, code in zip(summary["ref"], summary[COLUMNS.code], strict=True)}
     )

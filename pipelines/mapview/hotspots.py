@@ -18,6 +18,7 @@ from pipelines.hotspots.emerging import HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_
 from pipelines.mapview.click import reference
 from pipelines.mapview.legend import LegendSection
 from pipelines.mapview.model import MapOptions, MapResult
+from pipelines.schemas import COLUMNS
 
 
 def hotspot_caption(months: Sequence[str], resolution: int, *, statistics: bool = False) -> str:
@@ -46,7 +47,7 @@ def add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapRes
     rank = {c.key: i for i, c in enumerate(HOTSPOT_CLASSES)}
     drawn = cells.assign(map_class=classes, map_rank=[rank[c] for c in classes])
     drawn = drawn[drawn["map_class"] != "none"]
-    order = np.lexsort((-drawn["count"].fillna(0).to_numpy(), drawn["map_rank"].to_numpy()))
+    order = np.lexsort((-drawn[COLUMNS.count].fillna(0).to_numpy(), drawn["map_rank"].to_numpy()))
     shown = drawn.iloc[order[: options.max_hotspot_cells]]
     result.stats["hotspot_cells"] = len(shown)
     if not len(shown):

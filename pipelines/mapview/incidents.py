@@ -21,6 +21,7 @@ from pipelines.hotspots.density import density_surface
 from pipelines.mapview.click import reference
 from pipelines.mapview.legend import LegendSection, class_labels, class_of, nice_breaks, palette
 from pipelines.mapview.model import MapOptions, MapResult
+from pipelines.schemas import COLUMNS
 
 if TYPE_CHECKING:
     from pipelines.privacy import PublishedCounts
@@ -41,7 +42,7 @@ def add_heat(m, incidents: gpd.GeoDataFrame, lon, lat, options: MapOptions, resu
     if frame.empty:
         return
     weights = frame["density"] / frame["density"].max()
-    data = np.column_stack([frame["lat"].round(5), frame["lon"].round(5), weights.round(3)]).tolist()
+    data = np.column_stack([frame[COLUMNS.lat].round(5), frame[COLUMNS.lon].round(5), weights.round(3)]).tolist()
     HeatMap(data, name="Incident density (heat)", radius=18, blur=15, min_opacity=0.3, max_zoom=16).add_to(m)
     result.stats["heat_cells"] = len(data)
 
@@ -51,7 +52,7 @@ def add_hexagons(m, published: PublishedCounts, options: MapOptions, result: Map
     coloured by their count as shown (``"<5"`` in the lowest class), with a legend section."""
     resolution = published.resolution
     cells = published.cells.set_index("cell")
-    counts, labels = cells["count"].fillna(0), cells["shown"]
+    counts, labels = cells[COLUMNS.count].fillna(0), cells["shown"]
     shown = counts.head(options.max_hexagons)
     if not len(shown):  # folium refuses a tooltip on an empty layer; say why nothing is drawn instead
         if not published.withheld:
@@ -144,13 +145,19 @@ def add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) -
 def point_labels(incidents: pd.DataFrame) -> pd.Series:
     """The text of each incident's popup: category, local date, ``incident:ID`` and, when the viewer may
     see it, the description on its own line (plain text; the browser shows it with ``textContent``)."""
-    when = incidents["occurred_at"].dt.strftime("%Y-%m-%d") if "occurred_at" in incidents else ""
-    labels = incidents["category"].astype(str) + " · " + when + " · incident:" + incidents["incident_id"].astype(str)
+    when = incidents[COLUMNS.occurred_at].dt.strftime("%Y-%m-%d") if COLUMNS.occurred_at in incidents else ""
+    labels = (
+        incidents[COLUMNS.category].astype(str)
+        + " · "
+        + when
+        + " · incident:"
+        + incidents[COLUMNS.incident_id].astype(str)
+    )
     if "generalised" in incidents:
         labels = labels.where(
             ~incidents["generalised"].astype(bool), labels + "\nLocation generalised to its hexagon centre"
         )
-    if "description" in incidents:
-        text = incidents["description"].astype(object)
+    if COLUMNS.description in incidents:
+        text = incidents[COLUMNS.description].astype(object)
         labels = labels.where(text.isna(), labels + "\n" + text.astype(str).str.slice(0, 500))
     return labels.fillna("")

@@ -14,7 +14,7 @@ from folium.plugins import FastMarkerCluster
 
 from pipelines.mapview.legend import LegendSection
 from pipelines.mapview.model import MapResult, safe_text
-from pipelines.schemas import ABCD_CATEGORIES, INTERVENTION_STATUSES, STATUS_WORDS
+from pipelines.schemas import ABCD_CATEGORIES, COLUMNS, INTERVENTION_STATUSES, STATUS_WORDS
 
 ABCD_STYLE = {  # category -> (awesome-markers colour, Font Awesome icon, hex for the legend)
     "individuals": ("blue", "user", "#38aadd"),
@@ -84,7 +84,7 @@ def add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
         options={"disableClusteringAtZoom": 15},
         icon_create_function=_ASSET_GROUP_ICON,
     ).add_to(m)
-    present = [c for c in ABCD_CATEGORIES if c in set(assets["abcd_category"])]
+    present = [c for c in ABCD_CATEGORIES if c in set(assets[COLUMNS.abcd_category])]
     result.legend.append(
         LegendSection(
             "ABCD assets",
@@ -97,13 +97,13 @@ def add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
 
 def add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) -> None:
     """The interventions coloured by status, with their legend section."""
-    data = interventions[["intervention_id", "name", "status", "lead", "geometry"]].copy()
-    data["ref"] = "intervention:" + data["intervention_id"].astype(str)
-    data["colour"] = data["status"].map(STATUS_COLOURS).fillna("#000")
-    data["status"] = data["status"].map(lambda s: STATUS_WORDS.get(s, s))
+    data = interventions[[COLUMNS.intervention_id, COLUMNS.name, COLUMNS.status, COLUMNS.lead, COLUMNS.geometry]].copy()
+    data["ref"] = "intervention:" + data[COLUMNS.intervention_id].astype(str)
+    data["colour"] = data[COLUMNS.status].map(STATUS_COLOURS).fillna("#000")
+    data[COLUMNS.status] = data[COLUMNS.status].map(lambda s: STATUS_WORDS.get(s, s))
     for column in ("name", "status", "lead", "ref"):
         data[column] = data[column].map(safe_text)
-    data = data.drop(columns="intervention_id")
+    data = data.drop(columns=COLUMNS.intervention_id)
     folium.GeoJson(
         data,
         name="Interventions (by status)",
@@ -117,7 +117,7 @@ def add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) -> 
         tooltip=folium.GeoJsonTooltip(["name", "status"], aliases=["Intervention", "Status"]),
         popup=folium.GeoJsonPopup(["name", "status", "lead", "ref"], aliases=["Intervention", "Status", "Lead", "Ref"]),
     ).add_to(m)
-    present = [s for s in INTERVENTION_STATUSES if s in set(interventions["status"])]
+    present = [s for s in INTERVENTION_STATUSES if s in set(interventions[COLUMNS.status])]
     result.legend.append(
         LegendSection("Interventions", tuple((STATUS_WORDS.get(s, s), STATUS_COLOURS[s]) for s in present))
     )

@@ -22,6 +22,7 @@ from jinja2 import Template
 
 from pipelines.mapview.legend import LegendSection
 from pipelines.mapview.model import MapOptions, MapResult
+from pipelines.schemas import COLUMNS
 from pipelines.settings import DEMO_DIR
 
 CONTEXT_ROADS_PATH = DEMO_DIR / "context_roads.fgb"
@@ -92,7 +93,7 @@ def _roads_geojson(roads: gpd.GeoDataFrame, bounds, max_vertices: int) -> tuple[
         keep = order[np.cumsum(vertices[order]) <= max_vertices]
         roads = roads.iloc[np.sort(keep)]
     # As folium converts a frame; each feature keeps geopandas' "id", so folium never adds one to a shared dict.
-    lines = roads[["geometry"]].to_crs("EPSG:4326")
+    lines = roads[[COLUMNS.geometry]].to_crs("EPSG:4326")
     return json.loads(json.dumps(lines.__geo_interface__)), trimmed
 
 

@@ -19,7 +19,7 @@ import shapely
 
 import pipelines.settings
 from pipelines import hexes
-from pipelines.schemas import STORE_CRS
+from pipelines.schemas import COLUMNS, STORE_CRS
 from pipelines.settings import Settings
 
 #: Equal-area CRS for area sizes (WGS 84 / NSIDC EASE-Grid 2.0 Global).
@@ -45,14 +45,14 @@ def households_per_cell(areas: gpd.GeoDataFrame, resolution: int, *, settings: S
     its land; areas without a population are left out.
     """
     settings = settings or pipelines.settings.SETTINGS
-    population = pd.to_numeric(areas["population"], errors="coerce")
+    population = pd.to_numeric(areas[COLUMNS.population], errors="coerce")
     populated = areas[population.notna() & (population > 0)]
     if not len(populated):
         return pd.Series(dtype=float)
     km2 = populated.geometry.to_crs(_EQUAL_AREA).area.to_numpy() / 1e6
-    density = pd.to_numeric(populated["population"]).to_numpy() / np.where(km2 > 0, km2, np.nan)
+    density = pd.to_numeric(populated[COLUMNS.population]).to_numpy() / np.where(km2 > 0, km2, np.nan)
     per_cell = density / settings.persons_per_household * h3.average_hexagon_area(resolution, unit="km^2")
-    return pd.Series(per_cell, index=populated["code"].to_numpy(), name="households").dropna()
+    return pd.Series(per_cell, index=populated[COLUMNS.code].to_numpy(), name="households").dropna()
 
 
 def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings | None = None) -> int:
@@ -65,9 +65,9 @@ def generalise_resolution(areas: gpd.GeoDataFrame, *, settings: Settings | None 
     """
     settings = settings or pipelines.settings.SETTINGS
     resolutions = settings.generalise_resolutions
-    chosen = areas[areas["kind"] == "neighbourhood"] if "kind" in areas else areas
+    chosen = areas[areas[COLUMNS.kind] == "neighbourhood"] if COLUMNS.kind in areas else areas
     if not len(households_per_cell(chosen, resolutions[0], settings=settings)):
-        chosen = areas[areas["kind"] == "precinct"] if "kind" in areas else areas
+        chosen = areas[areas[COLUMNS.kind] == "precinct"] if COLUMNS.kind in areas else areas
     for resolution in resolutions:
         per_cell = households_per_cell(chosen, resolution, settings=settings)
         if len(per_cell) and per_cell.min() >= settings.min_households_per_cell:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from pipelines.privacy.suppress import published_order, suppress_counts
 from pipelines.privacy.viewer import Viewer
-from pipelines.schemas import ASSET_CONSENT
+from pipelines.schemas import ASSET_CONSENT, COLUMNS
 
 #: A meeting context (:class:`pipelines.act.agenda.MeetingContext`): not imported, since the agenda reads
 #: through this package and the privacy rules stand below everything that uses them.
@@ -46,7 +46,7 @@ SENSITIVE_CODE = "sensitive_combined"
 PERSONAL_ASSETS = "individuals"  # the ABCD category whose assets are people
 #: Columns withheld from sensitive rows below ``analyst`` (free text, the category as the reporter wrote it,
 #: and links back to the source record).
-WITHHELD_COLUMNS = ("description", "raw", "raw_category", "external_id")
+WITHHELD_COLUMNS = (COLUMNS.description, COLUMNS.raw, COLUMNS.raw_category, COLUMNS.external_id)
 #: Columns blanked in the public variant, per table.
 PERSONAL_COLUMNS = {
     "actions": ("owner_person", "blocked_by", "unblocker", "updated_by"),
@@ -67,8 +67,8 @@ assert tuple(CONSENT_ROLES) == ASSET_CONSENT, "one rule per recorded consent"
 def public_context(context: MeetingContext) -> MeetingContext:
     """The meeting context with rules 3-5 applied to its frames (rules 1-2 apply when formatting)."""
     incidents = context.incidents.copy()
-    sensitive = incidents["sensitive"].fillna(False).astype(bool)
-    incidents["category"] = incidents["category"].where(~sensitive, SENSITIVE_CODE)
+    sensitive = incidents[COLUMNS.sensitive].fillna(False).astype(bool)
+    incidents[COLUMNS.category] = incidents[COLUMNS.category].where(~sensitive, SENSITIVE_CODE)
     incidents = _blank(incidents, "incidents")
     return replace(
         context,
@@ -84,8 +84,8 @@ def report_counts(reports: pd.DataFrame) -> pd.DataFrame:
     """Community reports as counts per category (rule 3), suppressed (rule 2), largest shown first (the
     suppressed ones after them by name: an order by the true counts would rank the hidden ones)."""
     if not len(reports):
-        return pd.DataFrame(columns=["category", "reports"])
-    table = reports.groupby("category").size().rename("reports").reset_index()
+        return pd.DataFrame(columns=[COLUMNS.category, "reports"])
+    table = reports.groupby(COLUMNS.category).size().rename("reports").reset_index()
     return published_order(suppress_counts(table, ["reports"]), "reports", "category").reset_index(drop=True)
 
 
@@ -97,9 +97,9 @@ def _blank(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 def visible_assets(assets: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     """The assets ``viewer`` may see: every asset but people's (ABCD ``individuals``), which only the roles
     their recorded consent names may see (rule 6), and the public never."""
-    if not len(assets) or "abcd_category" not in assets:
+    if not len(assets) or COLUMNS.abcd_category not in assets:
         return assets
-    person = assets["abcd_category"].astype(str).eq(PERSONAL_ASSETS).to_numpy()
+    person = assets[COLUMNS.abcd_category].astype(str).eq(PERSONAL_ASSETS).to_numpy()
     if not person.any():
         return assets
     consent = assets[CONSENT_COLUMN] if CONSENT_COLUMN in assets else pd.Series(None, index=assets.index)

@@ -29,7 +29,7 @@ from pipelines.hotspots.change import BASELINE_MONTHS, Change
 from pipelines.privacy import suppress
 from pipelines.privacy.rows import counting_rows, location_resolution
 from pipelines.privacy.viewer import Viewer
-from pipelines.schemas import CODE_COLUMN
+from pipelines.schemas import CODE_COLUMN, COLUMNS
 from pipelines.store.base import IncidentQuery, Store
 
 #: What a suppressed viewer reads in place of a hot-spot cell's count.
@@ -87,7 +87,7 @@ class PublishedCounts:
         return [*notes, self.unmapped] if self.unmapped else notes
 
     def area_counts(self, kind: str) -> pd.DataFrame:
-        return self.areas[self.areas["kind"] == kind].reset_index(drop=True)
+        return self.areas[self.areas[COLUMNS.kind] == kind].reset_index(drop=True)
 
 
 def published_counts(
@@ -129,17 +129,17 @@ def _count(
 ) -> PublishedCounts:
     """The counts of ``incidents`` per area and cell, those below ``threshold`` suppressed (0: none); for a
     ``suppressed`` viewer the cells in :func:`~pipelines.privacy.suppress.published_order`."""
-    areas = areas[["kind", "code"]]
+    areas = areas[[COLUMNS.kind, COLUMNS.code]]
     total = len(incidents)
     total_shown = not (0 < total < threshold)
     withheld = []
     by_area = []
     for kind, column in CODE_COLUMN.items():
         counts = incidents[column].value_counts() if column in incidents else pd.Series(dtype=int)
-        chosen = areas[areas["kind"] == kind].reset_index(drop=True)
-        values = chosen["code"].map(counts).fillna(0).astype(int)
+        chosen = areas[areas[COLUMNS.kind] == kind].reset_index(drop=True)
+        values = chosen[COLUMNS.code].map(counts).fillna(0).astype(int)
         published = suppress.suppress(values, threshold=threshold)
-        if total_shown and suppress.unprotected(values, published["count"].isna(), threshold=threshold).any():
+        if total_shown and suppress.unprotected(values, published[COLUMNS.count].isna(), threshold=threshold).any():
             published = _withhold(published)
             withheld.append(f"{kind} counts")
         by_area.append(pd.concat([chosen, published], axis=1))
@@ -158,12 +158,12 @@ def _count(
     unmapped = int(no_point.sum())
     in_table = pd.concat([per_cell, pd.Series([unmapped] if 0 < unmapped < threshold else [])], ignore_index=True)
     published_all = suppress.suppress(in_table.astype(int), threshold=threshold)
-    hidden_all = published_all["count"].isna()
+    hidden_all = published_all[COLUMNS.count].isna()
     published = published_all.iloc[: len(per_cell)].reset_index(drop=True)
     cell_frame = pd.concat([pd.DataFrame({"cell": by_cell.index.astype(str)}), published], axis=1)
     if suppressed:
         cell_frame = suppress.published_order(cell_frame, "shown", "cell").reset_index(drop=True)
-    hidden = published["count"].isna()
+    hidden = published[COLUMNS.count].isna()
     small_sum_public = unmapped >= threshold and 0 < per_cell.sum() < threshold
     if total_shown and (
         suppress.unprotected(in_table, hidden_all, threshold=threshold).any()
@@ -226,7 +226,7 @@ def published_hotspots(cells: gpd.GeoDataFrame, viewer: Viewer) -> gpd.GeoDataFr
     cells = cells.copy()
     if not viewer.suppressed:
         return cells
-    cells["count"] = np.nan
+    cells[COLUMNS.count] = np.nan
     cells["shown"] = COUNT_NOT_SHOWN
     for column in _HOTSPOT_STATISTICS:
         if column in cells:
@@ -245,7 +245,7 @@ def population_sources(store: Store) -> dict[str, str]:
 
     areas = store.read_areas()
     batches = store.read_batches()
-    boundaries = batches[batches["kind"] == "boundaries"] if len(batches) else batches
+    boundaries = batches[batches[COLUMNS.kind] == "boundaries"] if len(batches) else batches
     return {kind: population_source(areas, boundaries, kind=kind) for kind in ("precinct", "neighbourhood")}
 
 
@@ -262,9 +262,9 @@ def smoothed_rate(store: Store, viewer: Viewer, query: IncidentQuery, *, month: 
         return None
     start, end = month_bounds(month)
     counts = published_counts(store, viewer, replace(query, neighbourhood=None, precinct=None, start=start, end=end))
-    published = counts.area_counts(kind).set_index("code")["count"]
+    published = counts.area_counts(kind).set_index(COLUMNS.code)[COLUMNS.count]
     table = rate_table(store.read_areas(kind), published, kind=kind).table
-    rate = table.loc[table["code"] == code, EB_RATE]
+    rate = table.loc[table[COLUMNS.code] == code, EB_RATE]
     return float(rate.iloc[0]) if len(rate) and pd.notna(rate.iloc[0]) else None
 
 
@@ -274,8 +274,8 @@ def filter_choices(store: Store) -> tuple[list[pd.Period], list[str]]:
     Which months and categories occur at all is not personal information; every viewer gets them.
     """
     summary = store.incident_months()  # a maintained summary where the store has one: no full scan
-    months = sorted(summary["month"].dropna().unique(), reverse=True)
-    return months, sorted(summary["category"].dropna().unique())
+    months = sorted(summary[COLUMNS.month].dropna().unique(), reverse=True)
+    return months, sorted(summary[COLUMNS.category].dropna().unique())
 
 
 @dataclass(frozen=True)
@@ -319,24 +319,28 @@ def profile_stats(
     """
     from pipelines import views
 
-    incidents = counting_rows(store, viewer, replace(query, columns=["occurred_at", "category", "source"]))
+    incidents = counting_rows(
+        store, viewer, replace(query, columns=[COLUMNS.occurred_at, COLUMNS.category, COLUMNS.source])
+    )
     kpis = views.profile_kpis(incidents, month=month, population=population)
     threshold = count_threshold(viewer)
-    local = periods.local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    local = periods.local_months(incidents[COLUMNS.occurred_at]) if len(incidents) else pd.Series(dtype="period[M]")
     before = [int((local == month - i).sum()) for i in range(1, BASELINE_MONTHS + 1)]
     hidden = any(0 < n < threshold for n in (kpis.incidents, *before))
     period = incidents
     if trend_start is not None:
-        period = period[period["occurred_at"] >= pd.Timestamp(trend_start)]
+        period = period[period[COLUMNS.occurred_at] >= pd.Timestamp(trend_start)]
     if trend_end is not None:
-        period = period[period["occurred_at"] < pd.Timestamp(trend_end)]
+        period = period[period[COLUMNS.occurred_at] < pd.Timestamp(trend_end)]
     trend = views.monthly_trend(period).reset_index(drop=True)
-    published = suppress.suppress(trend["count"], groups=trend["month"], threshold=threshold)
+    published = suppress.suppress(trend[COLUMNS.count], groups=trend[COLUMNS.month], threshold=threshold)
     # Every month's total is public (the KPI, or the map with that month chosen): a month whose categories
     # cannot be protected against it is left out of the trend (its listed categories would each be >= 1).
-    months = pd.to_datetime(trend["month"]).dt.to_period("M")
-    keep = ~suppress.unprotected(trend["count"], published["count"].isna(), groups=months, threshold=threshold)
-    trend = pd.concat([trend.drop(columns="count"), published], axis=1)[keep].reset_index(drop=True)
+    months = pd.to_datetime(trend[COLUMNS.month]).dt.to_period("M")
+    keep = ~suppress.unprotected(
+        trend[COLUMNS.count], published[COLUMNS.count].isna(), groups=months, threshold=threshold
+    )
+    trend = pd.concat([trend.drop(columns=COLUMNS.count), published], axis=1)[keep].reset_index(drop=True)
     rate = None
     if not hidden and population:
         rate = smoothed_rate(store, viewer, query, month=month)

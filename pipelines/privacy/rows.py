@@ -30,7 +30,7 @@ from pipelines import audit
 from pipelines.privacy import generalise
 from pipelines.privacy.public import PERSONAL_COLUMNS, WITHHELD_COLUMNS, visible_assets
 from pipelines.privacy.viewer import Viewer
-from pipelines.schemas import INCIDENTS
+from pipelines.schemas import COLUMNS, INCIDENTS
 from pipelines.store.base import IncidentQuery, Store
 
 #: Columns emptied in a count's input for viewers who do not see rows (free text, who reported).
@@ -188,7 +188,7 @@ def read_batches(store: Store, viewer: Viewer) -> pd.DataFrame:
     viewer.require("batches")
     batches = store.read_batches()
     if viewer.role == "cso":
-        batches = batches[batches["org"] == viewer.org].reset_index(drop=True)
+        batches = batches[batches[COLUMNS.org] == viewer.org].reset_index(drop=True)
     return batches
 
 
@@ -213,7 +213,7 @@ def read_table(store: Store, viewer: Viewer, name: str) -> pd.DataFrame:
         return read_batches(store, viewer)
     if name == "rejections":
         if viewer.role == "cso":
-            return store.read_table(name, where={"org": viewer.org})
+            return store.read_table(name, where={COLUMNS.org: viewer.org})
         viewer.require("data_quality")
         table = store.read_table(name)
         return table if viewer.sees_sensitive else table.assign(raw=None)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
+from pipelines.schemas import COLUMNS
 
 COUNT, SHOWN = "count", "shown"
 #: A count left out because its table could not be protected against subtraction from its total. Unlike
@@ -147,8 +148,8 @@ def published_order(table: pd.DataFrame, shown: str, name: str) -> pd.DataFrame:
     hidden ones, and with the total that pins them (four hidden cells adding up to 7, in falling order,
     make the last exactly 1)."""
     numbers = pd.to_numeric(table[shown].astype(str).str.replace(",", ""), errors="coerce")
-    key = pd.DataFrame({"hidden": numbers.isna(), "value": -numbers.fillna(0), "name": table[name].astype(str)})
-    return table.iloc[key.sort_values(["hidden", "value", "name"], kind="stable").index.map(table.index.get_loc)]
+    key = pd.DataFrame({"hidden": numbers.isna(), "value": -numbers.fillna(0), COLUMNS.name: table[name].astype(str)})
+    return table.iloc[key.sort_values(["hidden", "value", COLUMNS.name], kind="stable").index.map(table.index.get_loc)]
 
 
 def format_count(value: object, *, public: bool) -> str:
@@ -208,7 +209,7 @@ def suppress_against_total(
         labels = [suppressed_label()] * len(out)
         if len(out) > 1:
             parts = counts[1:]
-            part_hidden = suppress(parts)["count"].isna().to_numpy()
+            part_hidden = suppress(parts)[COLUMNS.count].isna().to_numpy()
             if not hidden[0] and unprotected(parts, part_hidden).any():
                 part_hidden = np.ones(len(parts), dtype=bool)
                 labels[1:] = [WITHHELD] * len(parts)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.privacy import suppress
-from pipelines.schemas import CODE_COLUMN
+from pipelines.schemas import CODE_COLUMN, COLUMNS
 
 WITHHELD = suppress.WITHHELD
 
@@ -93,16 +93,16 @@ def publish_ward_counts(
         codes = overlapping_codes(rows, other_wards)
         for i, code in enumerate(wards):
             if (
-                pd.notna(published.loc[i, "count"])
+                pd.notna(published.loc[i, COLUMNS.count])
                 and values.iloc[i]
                 and differencing_leaks(ward_codes == code, codes, threshold=threshold)
             ):
-                published.loc[i, ["count", "shown"]] = [np.nan, WITHHELD]
-        hidden = published["count"].isna()
+                published.loc[i, [COLUMNS.count, "shown"]] = [np.nan, WITHHELD]
+        hidden = published[COLUMNS.count].isna()
         total = int(len(rows))
         if (
             not 0 < total < threshold
             and suppress.unprotected(values.to_numpy(), hidden.to_numpy(), threshold=threshold).any()
         ):
             published = published.assign(count=np.nan, shown=WITHHELD)
-    return pd.concat([pd.DataFrame({"code": wards}), published.reset_index(drop=True)], axis=1)
+    return pd.concat([pd.DataFrame({COLUMNS.code: wards}), published.reset_index(drop=True)], axis=1)

@@ -28,7 +28,7 @@ import pyogrio
 import shapely
 
 from pipelines.errors import UnusableFileError
-from pipelines.schemas import STORE_CRS
+from pipelines.schemas import COLUMNS, STORE_CRS
 from pipelines.sources.archive import DATASET_SUFFIXES, MAX_UNZIPPED_BYTES, check_archive
 
 #: What an upload may be; KML and TopoJSON files are loaded with ``areasafe ingest``.
@@ -160,7 +160,7 @@ def _topojson_objects(source: str) -> dict[str, str]:
         objects = json.loads(path.read_bytes()).get("objects") or {}
     except (ValueError, AttributeError):
         return {}
-    return {str(name): str((obj or {}).get("type")) for name, obj in objects.items()}
+    return {str(name): str((obj or {}).get(COLUMNS.type)) for name, obj in objects.items()}
 
 
 def _layer_words(name: str, objects: dict[str, str]) -> str:

@@ -28,6 +28,7 @@ from pipelines.ingest.columns import (
     most_unique,
     odk_leaf,
 )
+from pipelines.schemas import COLUMNS
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 COLUMN_ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description", "area")
@@ -399,7 +400,7 @@ def _police_uk(columns: list[str], personal: tuple[str, ...]) -> ColumnMapping:
         format="police-uk",
         lat=get["latitude"],
         lon=get["longitude"],
-        date=get["month"],
+        date=get[COLUMNS.month],
         category=get["crime type"],
         id=get["crime id"],
         description=get.get("location"),
@@ -618,7 +619,7 @@ def load_mapping_file(path: str | Path) -> dict:
         )
     out: dict = dict(columns)
     if "format" in doc:
-        out["format"] = doc["format"]
+        out[COLUMNS.format] = doc["format"]
     if "crs" in doc:
         out["crs"] = str(doc["crs"])
     if "personal" in doc:

@@ -13,7 +13,7 @@ import sqlite3
 import geopandas as gpd
 import pandas as pd
 
-from pipelines.schemas import GEOMETRY, STORE_CRS, Table
+from pipelines.schemas import COLUMNS, GEOMETRY, STORE_CRS, Table
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store._gpkg_schema import SUMMARY, SUMMARY_TIMEZONE, rtree_name
 from pipelines.store.base import MONTH_KEYS, IncidentQuery
@@ -80,11 +80,11 @@ def summary_months(conn: sqlite3.Connection, timezone: str) -> pd.DataFrame | No
     rows = conn.execute(
         f"SELECT month, {keys}, SUM(incidents) FROM {SUMMARY} GROUP BY month, {keys} HAVING SUM(incidents) > 0"
     ).fetchall()
-    frame = pd.DataFrame(rows, columns=["month", *MONTH_KEYS, "incidents"], dtype=object)
-    frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m").dt.to_period("M")  # vectorised parse
+    frame = pd.DataFrame(rows, columns=[COLUMNS.month, *MONTH_KEYS, COLUMNS.incidents], dtype=object)
+    frame[COLUMNS.month] = pd.to_datetime(frame[COLUMNS.month], format="%Y-%m").dt.to_period("M")  # vectorised parse
     # In the order of the counted default (pandas' groupby: missing keys last), so both compare equal.
-    frame = frame.sort_values(["month", *MONTH_KEYS], na_position="last", ignore_index=True)
-    return frame.astype({"incidents": "int64"})
+    frame = frame.sort_values([COLUMNS.month, *MONTH_KEYS], na_position="last", ignore_index=True)
+    return frame.astype({COLUMNS.incidents: "int64"})
 
 
 def _from_sql(table: Table, name: str, values) -> pd.Series:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipelines import settings
-from pipelines.schemas import GEOMETRY, STORE_SRID, TABLES, Table
+from pipelines.schemas import COLUMNS, GEOMETRY, STORE_SRID, TABLES, Table
 from pipelines.store.base import MONTH_KEYS, count_months
 from pipelines.taxonomy import OTHER
 
@@ -147,8 +147,8 @@ def summarise(conn: sqlite3.Connection, batch_ids: Sequence[str] | None) -> None
         return
     columns = ["batch_id", "occurred_at", *MONTH_KEYS]
     incidents = pd.DataFrame(rows, columns=columns, dtype=object)
-    incidents["occurred_at"] = pd.to_datetime(incidents["occurred_at"], utc=True, format="ISO8601")
-    for batch_id, part in incidents.groupby("batch_id", sort=False):
+    incidents[COLUMNS.occurred_at] = pd.to_datetime(incidents[COLUMNS.occurred_at], utc=True, format="ISO8601")
+    for batch_id, part in incidents.groupby(COLUMNS.batch_id, sort=False):
         insert_summary(conn, batch_id, count_months(part, timezone=timezone))
 
 
@@ -160,12 +160,12 @@ def summary_timezone(conn: sqlite3.Connection) -> str:
 def insert_summary(conn: sqlite3.Connection, batch_id: str, counted: pd.DataFrame) -> None:
     """Add one batch's month counts (the shape of :func:`pipelines.store.base.count_months`) to the summary."""
     keys = ", ".join(f'"{k}"' for k in MONTH_KEYS)
-    months = counted["month"].astype(str).where(counted["month"].notna(), None)
+    months = counted[COLUMNS.month].astype(str).where(counted[COLUMNS.month].notna(), None)
     values = zip(
         [batch_id] * len(counted),
         months,
         *(counted[k] for k in MONTH_KEYS),
-        counted["incidents"].astype(int).tolist(),
+        counted[COLUMNS.incidents].astype(int).tolist(),
         strict=True,
     )
     conn.executemany(

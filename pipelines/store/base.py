@@ -25,6 +25,7 @@ import pandas as pd
 
 from pipelines import schemas, settings
 from pipelines.errors import StoreError
+from pipelines.schemas import COLUMNS
 from pipelines.store.frames import check_table, with_optional_columns
 
 
@@ -65,12 +66,12 @@ class Batch:
     def to_record(self) -> dict:
         """The batch as a flat record for storage (counts dicts and notes as JSON)."""
         record = asdict(self)
-        record["warnings"] = json.dumps(self.warnings, sort_keys=True)
-        record["rejections"] = json.dumps(self.rejections, sort_keys=True)
-        record["notes"] = json.dumps(list(self.notes)) if self.notes else None
-        record["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
+        record[COLUMNS.warnings] = json.dumps(self.warnings, sort_keys=True)
+        record[COLUMNS.rejections] = json.dumps(self.rejections, sort_keys=True)
+        record[COLUMNS.notes] = json.dumps(list(self.notes)) if self.notes else None
+        record[COLUMNS.created_at] = self.created_at.astimezone(dt.UTC).isoformat()
         if self.withdrawn_at is not None:
-            record["withdrawn_at"] = self.withdrawn_at.astimezone(dt.UTC).isoformat()
+            record[COLUMNS.withdrawn_at] = self.withdrawn_at.astimezone(dt.UTC).isoformat()
         return record
 
     def summary(self) -> dict:
@@ -478,7 +479,7 @@ class Store(abc.ABC):
     def read_batches(self) -> pd.DataFrame:
         """Batch history, newest first."""
         batches = self.read_table("batches")
-        return batches.sort_values("created_at", ascending=False, ignore_index=True)
+        return batches.sort_values(COLUMNS.created_at, ascending=False, ignore_index=True)
 
     def read_assets(self) -> gpd.GeoDataFrame:
         return self.read_table("assets")
@@ -563,7 +564,7 @@ def count_failure_sql(table: str, placeholder: str) -> str:
 
 
 #: What :meth:`Store.incident_months` counts by, besides the month.
-MONTH_KEYS = ("neighbourhood_code", "category", "source", "org")
+MONTH_KEYS = (COLUMNS.neighbourhood_code, COLUMNS.category, COLUMNS.source, COLUMNS.org)
 
 
 #: Batches recorded plus terms mapped (each mapping re-classifies stored incidents), and batches
@@ -582,15 +583,15 @@ def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:
     keys = list(MONTH_KEYS)
     counted = (
         incidents[keys]
-        .assign(month=local_months(incidents["occurred_at"], timezone=timezone))
-        .groupby(["month", *keys], dropna=False)
+        .assign(month=local_months(incidents[COLUMNS.occurred_at], timezone=timezone))
+        .groupby([COLUMNS.month, *keys], dropna=False)
         .size()
-        .rename("incidents")
+        .rename(COLUMNS.incidents)
         .reset_index()
     )
     for key in keys:  # plain objects with None for missing, as stores return text
         counted[key] = counted[key].astype(object).where(counted[key].notna(), None)
-    return counted[["month", *keys, "incidents"]].astype({"incidents": "int64"})
+    return counted[[COLUMNS.month, *keys, COLUMNS.incidents]].astype({COLUMNS.incidents: "int64"})
 
 
 #: The frames :meth:`Store.commit` and :meth:`BatchWriter.add` take.
@@ -623,10 +624,14 @@ class WriteSession:
         """The batch's month counts (the shape of :func:`count_months`), summed over its chunks (at
         least one chunk counted: check :attr:`months`)."""
         months = pd.concat(self.months, ignore_index=True)
-        summed = months.groupby(["month", *MONTH_KEYS], dropna=False, sort=False)["incidents"].sum().reset_index()
+        summed = (
+            months.groupby([COLUMNS.month, *MONTH_KEYS], dropna=False, sort=False)[COLUMNS.incidents]
+            .sum()
+            .reset_index()
+        )
         for key in MONTH_KEYS:
             summed[key] = summed[key].astype(object).where(summed[key].notna(), None)
-        return summed.astype({"incidents": "int64"})
+        return summed.astype({COLUMNS.incidents: "int64"})
 
     def count_stored(self, stored: np.ndarray, outside: np.ndarray) -> None:
         """Count the rows of a chunk marked ``stored``, and those of them ``outside`` every area."""

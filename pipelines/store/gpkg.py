@@ -27,7 +27,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines import private_files, schemas, settings
-from pipelines.schemas import TABLES, Table
+from pipelines.schemas import COLUMNS, TABLES, Table
 from pipelines.store import _gpkg_binary as gpb
 from pipelines.store import _gpkg_read as _read
 from pipelines.store import _gpkg_schema as _schema
@@ -175,9 +175,9 @@ class GeoPackageStore(Store):
                 self._local.session = None
 
     def _write_incidents(self, session: _write.BatchSession, incidents: pd.DataFrame) -> None:
-        stored = _write.existing_keys(session.conn, incidents["dedupe_key"], session.prefixes)
+        stored = _write.existing_keys(session.conn, incidents[COLUMNS.dedupe_key], session.prefixes)
         if stored:
-            fresh = ~incidents["dedupe_key"].isin(stored)
+            fresh = ~incidents[COLUMNS.dedupe_key].isin(stored)
             session.count_stored(~fresh.to_numpy(), outside_areas(incidents))
             incidents = incidents.loc[fresh]
         self._insert(session.conn, schemas.INCIDENTS, incidents)
@@ -273,7 +273,7 @@ class GeoPackageStore(Store):
             with self._record_session() as session:
                 conn = session.conn
                 for table in TABLES.values():
-                    if "batch_id" in table.columns and not table.append_only:
+                    if COLUMNS.batch_id in table.columns and not table.append_only:
                         removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
                         if table.geometry_type and removed:
                             _write.touch_contents(conn, table.name)
@@ -289,9 +289,9 @@ class GeoPackageStore(Store):
         self, changes: pd.DataFrame, *, then: Callable[[int], dict[str, pd.DataFrame]] | None = None
     ) -> int:
         rows = zip(
-            changes["incident_id"].astype(str),
-            changes["category"].astype(str),
-            changes["sensitive"].astype(bool).astype(int),
+            changes[COLUMNS.incident_id].astype(str),
+            changes[COLUMNS.category].astype(str),
+            changes[COLUMNS.sensitive].astype(bool).astype(int),
             strict=True,
         )
         with self._record_session() as session:

@@ -46,7 +46,7 @@ from psycopg import sql
 
 from pipelines import schemas, settings
 from pipelines.place import snap_degrees
-from pipelines.schemas import CODE_COLUMN, STORE_SRID, TABLES, Table
+from pipelines.schemas import CODE_COLUMN, COLUMNS, STORE_SRID, TABLES, Table
 from pipelines.store import _pg_copy
 from pipelines.store._pg_conn import Pool, redact
 from pipelines.store._pg_migrate import check_revision, upgrade
@@ -79,7 +79,7 @@ _CASTS = {
     "date": "date",
 }
 _SUMMARY = "incident_months"
-_SUMMARY_KEYS = ("neighbourhood_code", "month", "category", "source", "org")
+_SUMMARY_KEYS = (COLUMNS.neighbourhood_code, COLUMNS.month, COLUMNS.category, COLUMNS.source, COLUMNS.org)
 _STAGE_MONTHS = "_stage_months"
 _STAGE_PLACED = "_stage_placed"
 _STAGE_POINTS = "_stage_points"
@@ -201,7 +201,7 @@ class PostGISStore(Store):
         table = schemas.INCIDENTS
         incidents = schemas.as_geoframe(incidents)  # COPY and placement here work on geometries
         check_frame(table, incidents)
-        keys = pd.Series(incidents["dedupe_key"].to_numpy(dtype=object))
+        keys = pd.Series(incidents[COLUMNS.dedupe_key].to_numpy(dtype=object))
         repeated = keys[keys.duplicated()]
         if len(repeated):
             raise StoreError(
@@ -312,7 +312,7 @@ class PostGISStore(Store):
             )
             self._add_to_summary(conn, gone, (session.timezone(), batch_id))
             for table in TABLES.values():
-                if "batch_id" in table.columns and not table.append_only:
+                if COLUMNS.batch_id in table.columns and not table.append_only:
                     statement = sql.SQL("DELETE FROM {} WHERE batch_id = %s").format(_ident(table.name))
                     removed += conn.execute(statement, (batch_id,)).rowcount
             if then is not None:
@@ -330,9 +330,9 @@ class PostGISStore(Store):
             )
             with conn.cursor().copy("COPY _reclassify (incident_id, category, sensitive) FROM STDIN") as copy:
                 for row in zip(
-                    changes["incident_id"].astype(str),
-                    changes["category"].astype(str),
-                    changes["sensitive"].astype(bool),
+                    changes[COLUMNS.incident_id].astype(str),
+                    changes[COLUMNS.category].astype(str),
+                    changes[COLUMNS.sensitive].astype(bool),
                     strict=True,
                 ):
                     copy.write_row(row)
@@ -421,11 +421,18 @@ class PostGISStore(Store):
                     "category, source, org, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5",
                     (settings.SETTINGS.local_timezone,),
                 ).fetchall()
-        frame = pd.DataFrame(rows, columns=[*_SUMMARY_KEYS, "incidents"], dtype=object)
-        months = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M")
-        frame["month"] = pd.Series(months, index=frame.index)
-        order = ["month", "neighbourhood_code", "category", "source", "org", "incidents"]
-        return frame[order].astype({"incidents": "int64"})
+        frame = pd.DataFrame(rows, columns=[*_SUMMARY_KEYS, COLUMNS.incidents], dtype=object)
+        months = pd.PeriodIndex(pd.to_datetime(frame[COLUMNS.month]), freq="M")
+        frame[COLUMNS.month] = pd.Series(months, index=frame.index)
+        order = [
+            COLUMNS.month,
+            COLUMNS.neighbourhood_code,
+            COLUMNS.category,
+            COLUMNS.source,
+            COLUMNS.org,
+            COLUMNS.incidents,
+        ]
+        return frame[order].astype({COLUMNS.incidents: "int64"})
 
 
 def _incidents_select(query: IncidentQuery) -> tuple[list[str], sql.Composed, list]:
@@ -527,7 +534,7 @@ class _Session(WriteSession):
     def stage_months(self) -> None:
         """The batch's month counts (summed over its chunks) in ``_stage_months``."""
         months = self.month_counts()
-        first_day = months["month"].dt.start_time.dt.strftime("%Y-%m-%d")
+        first_day = months[COLUMNS.month].dt.start_time.dt.strftime("%Y-%m-%d")
         self.conn.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {}, incidents FROM {} WITH NO DATA").format(
                 _ident(_STAGE_MONTHS), _idents(_SUMMARY_KEYS), _ident(_SUMMARY)
@@ -536,8 +543,8 @@ class _Session(WriteSession):
         statement = sql.SQL("COPY {} ({}, incidents) FROM STDIN").format(_ident(_STAGE_MONTHS), _idents(_SUMMARY_KEYS))
         with self.conn.cursor().copy(statement) as copy:
             for row in zip(
-                months["neighbourhood_code"], first_day, months["category"], months["source"], months["org"],
-                months["incidents"], strict=True,
+                months[COLUMNS.neighbourhood_code], first_day, months[COLUMNS.category], months[COLUMNS.source], months[COLUMNS.org],
+                months[COLUMNS.incidents], strict=True,
             ):  # fmt: skip
                 copy.write_row([None if pd.isna(v) else v for v in row])
 

@@ -21,12 +21,21 @@ from pipelines.errors import AreaSafeError
 from pipelines.hotspots.recipe import NeighbourhoodHotspots, UnknownNeighbourhoodError, neighbourhood_hotspots
 from pipelines.periods import month_start, parse_month
 from pipelines.privacy import Viewer
+from pipelines.schemas import COLUMNS
 from pipelines.store.base import IncidentQuery, Store
 
 HOTSPOT_MONTHS = 12
 ITEM_KINDS = ("actions", "interventions", "hotspot", "counts", "reports", "budget", "decisions")
-_INCIDENT_COLUMNS = ("incident_id", "source", "org", "occurred_at", "category", "description", "sensitive")
-_INCIDENT_COLUMNS += ("precinct_code", "neighbourhood_code")
+_INCIDENT_COLUMNS = (
+    COLUMNS.incident_id,
+    COLUMNS.source,
+    COLUMNS.org,
+    COLUMNS.occurred_at,
+    COLUMNS.category,
+    COLUMNS.description,
+    COLUMNS.sensitive,
+)
+_INCIDENT_COLUMNS += (COLUMNS.precinct_code, COLUMNS.neighbourhood_code)
 
 
 class AgendaError(AreaSafeError):
@@ -84,12 +93,12 @@ class MeetingContext:
     @property
     def as_of(self) -> dt.date:
         """The day the meeting was held, or the last day of the month."""
-        held = self.meetings.loc[self.meetings["meeting_id"] == self.meeting_id, "held_on"].dropna()
+        held = self.meetings.loc[self.meetings[COLUMNS.meeting_id] == self.meeting_id, COLUMNS.held_on].dropna()
         return dt.date.fromisoformat(str(held.iloc[0])[:10]) if len(held) else self.month.end_time.date()
 
     @property
     def previous_meeting(self) -> pd.Series | None:
-        earlier = self.meetings[self.meetings["month"].astype(str) < str(self.month)].sort_values("month")
+        earlier = self.meetings[self.meetings[COLUMNS.month].astype(str) < str(self.month)].sort_values(COLUMNS.month)
         return earlier.iloc[-1] if len(earlier) else None
 
     @property
@@ -98,13 +107,13 @@ class MeetingContext:
         previous = self.previous_meeting
         if previous is None:
             return self.month.start_time.date() - dt.timedelta(days=1)
-        if isinstance(previous["held_on"], str) and previous["held_on"]:
-            return dt.date.fromisoformat(previous["held_on"][:10])
-        return pd.Period(previous["month"], freq="M").end_time.date()
+        if isinstance(previous[COLUMNS.held_on], str) and previous[COLUMNS.held_on]:
+            return dt.date.fromisoformat(previous[COLUMNS.held_on][:10])
+        return pd.Period(previous[COLUMNS.month], freq="M").end_time.date()
 
     @property
     def neighbourhood_interventions(self) -> gpd.GeoDataFrame:
-        return self.interventions[self.interventions["neighbourhood_code"] == self.code]
+        return self.interventions[self.interventions[COLUMNS.neighbourhood_code] == self.code]
 
 
 @dataclass(frozen=True)
@@ -190,9 +199,9 @@ def load_meeting(
     """
     period = parse_month(str(month), argument="--month")
     areas = store.read_areas("neighbourhood")
-    area = areas[areas["code"] == code]
+    area = areas[areas[COLUMNS.code] == code]
     if area.empty:
-        known = ", ".join(sorted(map(str, areas["code"]))) or "none (load neighbourhood boundaries first)"
+        known = ", ".join(sorted(map(str, areas[COLUMNS.code]))) or "none (load neighbourhood boundaries first)"
         raise UnknownNeighbourhoodError(f"Unknown neighbourhood {code!r} for --neighbourhood; known codes: {known}.")
     end = month_start(period + 1)
     query = IncidentQuery(neighbourhood=code, end=end, columns=list(_INCIDENT_COLUMNS))
@@ -200,15 +209,15 @@ def load_meeting(
     resolution = privacy.hotspot_resolution(store, viewer)
     return MeetingContext(
         code=code,
-        name=str(area["name"].iloc[0]),
+        name=str(area[COLUMNS.name].iloc[0]),
         month=period,
         area=area,
         incidents=incidents,
         interventions=store.read_table("interventions"),
         assets=privacy.read_table(store, viewer, "assets"),
         intervention_log=privacy.read_table(store, viewer, "intervention_log"),
-        actions=store.read_table("actions", where={"neighbourhood_code": code}),
-        meetings=store.read_table("meetings", where={"neighbourhood_code": code}),
+        actions=store.read_table("actions", where={COLUMNS.neighbourhood_code: code}),
+        meetings=store.read_table("meetings", where={COLUMNS.neighbourhood_code: code}),
         hotspots=neighbourhood_hotspots(
             incidents,
             area,

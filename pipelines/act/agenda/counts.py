@@ -17,6 +17,7 @@ from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
 from pipelines.periods import local_months
 from pipelines.privacy import suppress
+from pipelines.schemas import COLUMNS
 
 BASELINE_MONTHS = change.BASELINE_MONTHS
 COUNT_COLUMNS = ("category", "this_month", "previous_month", "baseline_mean", "change", "p", "reading")
@@ -41,20 +42,22 @@ def count_changes(
 
     The first row is every category together (``All incidents``), then categories by this month's count.
     """
-    months = local_months(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="period[M]")
+    months = local_months(incidents[COLUMNS.occurred_at]) if len(incidents) else pd.Series(dtype="period[M]")
     baseline = months_with_data_before(incidents, month, baseline_months)
     k = len(baseline)
     labels = category_names()
-    category = incidents["category"].map(labels).fillna(incidents["category"]) if len(incidents) else pd.Series()
+    category = (
+        incidents[COLUMNS.category].map(labels).fillna(incidents[COLUMNS.category]) if len(incidents) else pd.Series()
+    )
     this = category[months == month].value_counts()
     previous = category[months == month - 1].value_counts()
     base = category[months.isin(baseline)].value_counts()
     names = sorted(set(this.index) | set(base.index), key=lambda c: (-this.get(c, 0), -base.get(c, 0), c))
     rows = [("All incidents", int(this.sum()), int(previous.sum()), int(base.sum()))]
     rows += [(c, int(this.get(c, 0)), int(previous.get(c, 0)), int(base.get(c, 0))) for c in names]
-    table = pd.DataFrame(rows, columns=["category", "this_month", "previous_month", "_base"])
+    table = pd.DataFrame(rows, columns=[COLUMNS.category, "this_month", "previous_month", "_base"])
     table["baseline_mean"] = (table["_base"] / k).round(1) if k else np.nan
-    table["change"] = table["this_month"] - table["baseline_mean"]
+    table[COLUMNS.change] = table["this_month"] - table["baseline_mean"]
     if k:
         readings = change.read_changes(table["this_month"], table["_base"], k, alpha=alpha)
         table["p"] = np.round([r.p for r in readings], 4)

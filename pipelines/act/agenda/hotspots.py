@@ -20,6 +20,7 @@ from pipelines.hotspots.coverage import WALKING_DISTANCE_M, assets_near_hotspots
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.recipe import NeighbourhoodHotspots
 from pipelines.periods import local_months
+from pipelines.schemas import COLUMNS
 from pipelines.views import HOT_TRENDS
 
 #: Map classes that put a hot spot on the agenda, heat that is new or growing (emerging ``new_hot``,
@@ -67,7 +68,7 @@ def hotspot_groups(
     ids = set(cells["cell_id"])
     groups: list[list[str]] = []
     seen: set[str] = set()
-    for start in cells.sort_values("count", ascending=False)["cell_id"]:
+    for start in cells.sort_values(COLUMNS.count, ascending=False)["cell_id"]:
         if start in seen:
             continue
         group, todo = [], [start]
@@ -82,16 +83,16 @@ def hotspot_groups(
         groups.append(group)
     by_id = cells.set_index("cell_id")
     grid_incidents = result.grid.incidents
-    months = local_months(grid_incidents["occurred_at"])
+    months = local_months(grid_incidents[COLUMNS.occurred_at])
     recent_months = set(result.months[-3:])
     labels = category_names()
-    category = grid_incidents["category"]
+    category = grid_incidents[COLUMNS.category]
     if categories is not None:
-        category = grid_incidents["incident_id"].map(categories).fillna(category)
+        category = grid_incidents[COLUMNS.incident_id].map(categories).fillna(category)
     hot_since = _hot_since(result)
     rows, geoms = [], []
-    for group in sorted(groups, key=lambda g: -by_id.loc[g, "count"].sum()):
-        ordered = list(by_id.loc[group].sort_values("count", ascending=False).index)
+    for group in sorted(groups, key=lambda g: -by_id.loc[g, COLUMNS.count].sum()):
+        ordered = list(by_id.loc[group].sort_values(COLUMNS.count, ascending=False).index)
         inside = grid_incidents["cell_id"].isin(ordered).to_numpy()
         top = category[inside].value_counts().head(3)
         rows.append(
@@ -100,7 +101,7 @@ def hotspot_groups(
                 "core_cell": ordered[0],
                 "trend": by_id.loc[ordered, "emerging"].value_counts().index[0],
                 "hotspot_class": next(c for c in classes if (by_id.loc[ordered, "hotspot_class"] == c).any()),
-                "incidents": int(by_id.loc[ordered, "count"].sum()),
+                "incidents": int(by_id.loc[ordered, COLUMNS.count].sum()),
                 "recent": int((inside & months.isin(recent_months).to_numpy()).sum()),
                 "hot_since": min((hot_since[c] for c in ordered if c in hot_since), default=None),
                 "top_categories": ", ".join(f"{labels.get(c, c)} ({fmt(n)})" for c, n in top.items()),
@@ -131,7 +132,7 @@ def hotspot_items(context: MeetingContext, fmt: Counts) -> tuple[gpd.GeoDataFram
     """Item 3: the :func:`hotspot_groups` of the context (with the ``place`` each is near) and one item per
     group, or a single item saying there is none (or too few reports to look)."""
     result = context.hotspots
-    categories = context.incidents.set_index("incident_id")["category"]
+    categories = context.incidents.set_index(COLUMNS.incident_id)[COLUMNS.category]
     groups = hotspot_groups(result, categories=categories, fmt=fmt)
     window = f"{result.months[0]} to {result.months[-1]}" if len(result.months) else "no months"
     method = (
@@ -146,7 +147,7 @@ def hotspot_items(context: MeetingContext, fmt: Counts) -> tuple[gpd.GeoDataFram
     cover = hotspots_without_intervention(subset, context.interventions, min_bin=-3)
     names = [_place_name(g, near) for g in groups.itertuples()]
     groups = groups.assign(place=names)
-    status_of = dict(zip(context.interventions["name"], context.interventions["status"], strict=True))
+    status_of = dict(zip(context.interventions[COLUMNS.name], context.interventions[COLUMNS.status], strict=True))
     items = [_hotspot_item(context, g, near, cover, status_of, fmt, method) for g in groups.itertuples()]
     return groups, items
 
@@ -168,7 +169,7 @@ def _hotspot_item(
     """The agenda item of one hot spot ``g``: what is happening, the nearest assets, the interventions
     covering it (or the nearest), stalled projects nearby and the actions already on it."""
     result = context.hotspots
-    assets = near[near["cell_id"].isin(g.cells)].sort_values("distance_m").drop_duplicates("asset_id")
+    assets = near[near["cell_id"].isin(g.cells)].sort_values("distance_m").drop_duplicates(COLUMNS.asset_id)
     covered = cover.covered[cover.covered["cell_id"].isin(g.cells)]
     uncovered = cover.table[cover.table["cell_id"].isin(g.cells)]
     covering = "; ".join(
@@ -183,7 +184,7 @@ def _hotspot_item(
     rows = _hotspot_questions(context, g.cells, assets, covering, uncovered, stalled)
     links = {"hotspot_cell": g.core_cell}
     if len(assets):
-        links["asset_id"] = str(assets["asset_id"].iloc[0])
+        links[COLUMNS.asset_id] = str(assets[COLUMNS.asset_id].iloc[0])
     return AgendaItem(
         f"hotspot-{g.label}",
         "hotspot",
@@ -205,7 +206,7 @@ def _hotspot_questions(
     stalled: str,
 ) -> list[dict[str, str]]:
     """The question-and-answer rows of one hot spot's table."""
-    linked = context.actions[context.actions["hotspot_cell"].isin(cells)]
+    linked = context.actions[context.actions[COLUMNS.hotspot_cell].isin(cells)]
     rows = [
         {"question": "Nearest assets (partners)", "answer": _asset_list(assets)},
         {
@@ -230,7 +231,7 @@ def _hotspot_questions(
             "question": "Actions already on it",
             "answer": "; ".join(
                 f"{a.removeprefix(context.code + '-')} ({s})"
-                for a, s in zip(linked["action_id"], linked["status"], strict=True)
+                for a, s in zip(linked[COLUMNS.action_id], linked[COLUMNS.status], strict=True)
             )
             or "none",
         }
@@ -241,7 +242,7 @@ def _hotspot_questions(
 def _place_name(group, near: pd.DataFrame) -> str:
     mine = near[near["cell_id"].isin(group.cells)].sort_values("distance_m")
     if len(mine):
-        return str(mine["name"].iloc[0])
+        return str(mine[COLUMNS.name].iloc[0])
     lat, lon = h3.cell_to_latlng(group.core_cell)
     return f"{lat:.4f}, {lon:.4f}"
 
@@ -252,7 +253,10 @@ def _asset_list(assets: pd.DataFrame, n: int = 5) -> str:
     return "; ".join(
         f"{name} ({category}, {distance:.0f} m)"
         for name, category, distance in zip(
-            assets["name"].head(n), assets["abcd_category"].head(n), assets["distance_m"].head(n), strict=True
+            assets[COLUMNS.name].head(n),
+            assets[COLUMNS.abcd_category].head(n),
+            assets["distance_m"].head(n),
+            strict=True,
         )
     )
 

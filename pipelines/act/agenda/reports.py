@@ -18,6 +18,7 @@ from pipelines.act.agenda.context import AgendaItem, MeetingContext
 from pipelines.act.agenda.wording import Counts, category_names
 from pipelines.periods import local_days, to_local
 from pipelines.privacy import public as rules
+from pipelines.schemas import COLUMNS
 
 REPORT_COLUMNS = ("date", "category", "org", "in_hotspot", "description", "sensitive")
 
@@ -37,9 +38,9 @@ def community_reports(
     """
     if not len(incidents):
         return pd.DataFrame(columns=list(REPORT_COLUMNS))
-    day = local_days(incidents["occurred_at"])
-    rows = incidents[(incidents["source"] == "community") & (day > since) & (day <= as_of)]
-    rows = rows.sort_values("occurred_at", ascending=False)
+    day = local_days(incidents[COLUMNS.occurred_at])
+    rows = incidents[(incidents[COLUMNS.source] == "community") & (day > since) & (day <= as_of)]
+    rows = rows.sort_values(COLUMNS.occurred_at, ascending=False)
     labels = category_names()
     where = [""] * len(rows)
     if hotspot_cells:
@@ -51,12 +52,12 @@ def community_reports(
         where = where.tolist()
     return pd.DataFrame(
         {
-            "date": to_local(rows["occurred_at"]).dt.strftime("%Y-%m-%d").to_numpy(),
-            "category": rows["category"].map(labels).fillna(rows["category"]).to_numpy(),
-            "org": rows["org"].to_numpy(),
+            "date": to_local(rows[COLUMNS.occurred_at]).dt.strftime("%Y-%m-%d").to_numpy(),
+            COLUMNS.category: rows[COLUMNS.category].map(labels).fillna(rows[COLUMNS.category]).to_numpy(),
+            COLUMNS.org: rows[COLUMNS.org].to_numpy(),
             "in_hotspot": where,
-            "description": rows["description"].to_numpy(),
-            "sensitive": rows["sensitive"].astype(bool).to_numpy(),
+            COLUMNS.description: rows[COLUMNS.description].to_numpy(),
+            COLUMNS.sensitive: rows[COLUMNS.sensitive].astype(bool).to_numpy(),
         }
     )
 
@@ -78,7 +79,7 @@ def reports_item(context: MeetingContext, groups: gpd.GeoDataFrame, fmt: Counts)
     in_hot = table["in_hotspot"] != ""
     summary += f", {fmt(int(in_hot.sum()))} inside the hot spots above." if in_hot.any() else "."
     if len(table):
-        top = table["category"].value_counts().head(3)
+        top = table[COLUMNS.category].value_counts().head(3)
         summary += " Most often: " + ", ".join(f"{c} ({fmt(n)})" for c, n in top.items()) + "."
     caveats = ()
     if fmt.public:

@@ -17,7 +17,7 @@ from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
 from pipelines.act.agenda.wording import bottleneck, owner
 from pipelines.periods import local_days
-from pipelines.schemas import STATUS_WORDS
+from pipelines.schemas import COLUMNS, STATUS_WORDS
 
 STALE_WEEKS = 8
 #: Statuses of work still being delivered: past its end date, it is overdue (maintenance is delivered work).
@@ -38,36 +38,46 @@ def action_review(actions: pd.DataFrame, *, this_meeting: str, as_of: dt.date, s
     """
     if not len(actions):
         return pd.DataFrame(columns=list(ACTION_REVIEW_COLUMNS))
-    earlier = actions[actions["meeting_id"].fillna("") != this_meeting]
-    updated = local_days(earlier["updated_at"])
-    still_open = earlier["status"].isin(OPEN_STATUSES)
+    earlier = actions[actions[COLUMNS.meeting_id].fillna("") != this_meeting]
+    updated = local_days(earlier[COLUMNS.updated_at])
+    still_open = earlier[COLUMNS.status].isin(OPEN_STATUSES)
     closed_since = ~still_open & (updated > since) & (updated <= as_of)
     chosen = earlier[still_open | closed_since].copy()
-    due = pd.to_datetime(chosen["due"], errors="coerce").dt.date
+    due = pd.to_datetime(chosen[COLUMNS.due], errors="coerce").dt.date
     late = overdue(chosen, as_of=as_of)
     days = [(as_of - d).days if is_late else None for d, is_late in zip(due, late, strict=True)]
     chosen["_rank"] = np.select(
-        [late.to_numpy(), (chosen["status"] == "blocked").to_numpy(), chosen["status"].isin(OPEN_STATUSES).to_numpy()],
+        [
+            late.to_numpy(),
+            (chosen[COLUMNS.status] == "blocked").to_numpy(),
+            chosen[COLUMNS.status].isin(OPEN_STATUSES).to_numpy(),
+        ],
         [0, 1, 2],
         3,
     )
     chosen["_days"] = [-(d or 0) for d in days]
     chosen["_due"] = due.fillna(dt.date.max)
     chosen["overdue_days"] = days
-    chosen = chosen.sort_values(["_rank", "_days", "_due", "action_id"], kind="stable")
+    chosen = chosen.sort_values(["_rank", "_days", "_due", COLUMNS.action_id], kind="stable")
     return pd.DataFrame(
         {
-            "action": chosen["action_id"].to_numpy(),
-            "decision": chosen["decision"].to_numpy(),
-            "owner": [owner(o, p) for o, p in zip(chosen["owner_org"], chosen["owner_person"], strict=True)],
-            "due": chosen["due"].fillna("").to_numpy(),
-            "status": [s if s in OPEN_STATUSES else f"{s} since last meeting" for s in chosen["status"].to_numpy()],
+            "action": chosen[COLUMNS.action_id].to_numpy(),
+            COLUMNS.decision: chosen[COLUMNS.decision].to_numpy(),
+            "owner": [
+                owner(o, p) for o, p in zip(chosen[COLUMNS.owner_org], chosen[COLUMNS.owner_person], strict=True)
+            ],
+            COLUMNS.due: chosen[COLUMNS.due].fillna("").to_numpy(),
+            COLUMNS.status: [
+                s if s in OPEN_STATUSES else f"{s} since last meeting" for s in chosen[COLUMNS.status].to_numpy()
+            ],
             "overdue_days": pd.array(chosen["overdue_days"].to_numpy(), dtype="Int64"),
             "bottleneck": [
                 bottleneck(s, b, u)
-                for s, b, u in zip(chosen["status"], chosen["blocked_by"], chosen["unblocker"], strict=True)
+                for s, b, u in zip(
+                    chosen[COLUMNS.status], chosen[COLUMNS.blocked_by], chosen[COLUMNS.unblocker], strict=True
+                )
             ],
-            "from": chosen["meeting_id"].fillna("").str.extract(r"(\d{4}-\d{2})$")[0].fillna("").to_numpy(),
+            "from": chosen[COLUMNS.meeting_id].fillna("").str.extract(r"(\d{4}-\d{2})$")[0].fillna("").to_numpy(),
         }
     )
 
@@ -76,9 +86,9 @@ def actions_item(context: MeetingContext) -> AgendaItem:
     """Item 1: :func:`action_review` of the context's actions, with a summary (open, overdue on the meeting
     day, blocked and its bottleneck, closed since the last meeting)."""
     table = action_review(context.actions, this_meeting=context.meeting_id, as_of=context.as_of, since=context.since)
-    open_ = table["status"].isin(OPEN_STATUSES)
+    open_ = table[COLUMNS.status].isin(OPEN_STATUSES)
     late = table["overdue_days"].notna()
-    blocked = table["status"] == "blocked"
+    blocked = table[COLUMNS.status] == "blocked"
     closed = (~open_).sum()
     if not len(table):
         summary = "No actions from earlier meetings are open."
@@ -126,7 +136,7 @@ def intervention_review(
     entries = _log_until(log, as_of)
     rows = []
     for record in pd.DataFrame(interventions).to_dict("records"):
-        mine = entries[entries["intervention_id"] == record["intervention_id"]]
+        mine = entries[entries[COLUMNS.intervention_id] == record[COLUMNS.intervention_id]]
         row = _review_row(record, mine, as_of=as_of, since=since, stale_weeks=stale_weeks)
         if row is not None:
             rows.append(row)
@@ -138,8 +148,8 @@ def intervention_review(
 
 def _log_until(log: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The status-log entries up to ``as_of`` (by local day, ``_day``), per intervention in time order."""
-    entries = log.assign(_day=local_days(log["changed_at"])) if len(log) else log.assign(_day=[])
-    return entries[entries["_day"] <= as_of].sort_values(["intervention_id", "changed_at"], kind="stable")
+    entries = log.assign(_day=local_days(log[COLUMNS.changed_at])) if len(log) else log.assign(_day=[])
+    return entries[entries["_day"] <= as_of].sort_values([COLUMNS.intervention_id, COLUMNS.changed_at], kind="stable")
 
 
 def _recent_news(mine: pd.DataFrame, since: dt.date) -> tuple[list[str], str]:
@@ -148,10 +158,10 @@ def _recent_news(mine: pd.DataFrame, since: dt.date) -> tuple[list[str], str]:
     before = mine[mine["_day"] <= since]
     recent = mine[mine["_day"] > since]
     flags, change_news, update_news = [], "", ""
-    previous_status = before["status"].iloc[-1] if len(before) else None
+    previous_status = before[COLUMNS.status].iloc[-1] if len(before) else None
     for entry in recent.to_dict("records"):
-        note = f": {entry['note']}" if isinstance(entry.get("note"), str) and entry["note"] else ""
-        if previous_status is not None and entry["status"] != previous_status:
+        note = f": {entry['note']}" if isinstance(entry.get(COLUMNS.note), str) and entry[COLUMNS.note] else ""
+        if previous_status is not None and entry[COLUMNS.status] != previous_status:
             flags.append("status changed")
             change_news = (
                 f"{STATUS_WORDS.get(previous_status, previous_status)} -> "
@@ -159,7 +169,7 @@ def _recent_news(mine: pd.DataFrame, since: dt.date) -> tuple[list[str], str]:
             )
         else:
             update_news = f"update on {entry['_day']}{note}"
-        previous_status = entry["status"]
+        previous_status = entry[COLUMNS.status]
     if len(recent) and "status changed" not in flags:
         flags.append("updated")
     return flags, change_news or update_news
@@ -169,13 +179,15 @@ def _stale_news(mine: pd.DataFrame, last_day: dt.date | None) -> str:
     """The news of a stale intervention with none: its last update (and note), or that there was none."""
     if last_day is None:
         return "no update recorded"
-    return f"last update {last_day}" + (f": {mine['note'].iloc[-1]}" if isinstance(mine["note"].iloc[-1], str) else "")
+    return f"last update {last_day}" + (
+        f": {mine['note'].iloc[-1]}" if isinstance(mine[COLUMNS.note].iloc[-1], str) else ""
+    )
 
 
 def _is_overdue(record: dict, as_of: dt.date) -> bool:
     """Whether an intervention ended before ``as_of`` and is still being delivered."""
-    end = pd.to_datetime(record.get("end"), errors="coerce")
-    return not pd.isna(end) and end.date() < as_of and record["status"] in DELIVERY_STATUSES
+    end = pd.to_datetime(record.get(COLUMNS.end), errors="coerce")
+    return not pd.isna(end) and end.date() < as_of and record[COLUMNS.status] in DELIVERY_STATUSES
 
 
 def _review_row(record: dict, mine: pd.DataFrame, *, as_of: dt.date, since: dt.date, stale_weeks: int) -> dict | None:
@@ -184,26 +196,26 @@ def _review_row(record: dict, mine: pd.DataFrame, *, as_of: dt.date, since: dt.d
     flags, news = _recent_news(mine, since)
     last_day = mine["_day"].iloc[-1] if len(mine) else None
     weeks = None if last_day is None else (as_of - last_day).days // 7
-    if record["status"] != "complete" and (last_day is None or weeks >= stale_weeks):
+    if record[COLUMNS.status] != "complete" and (last_day is None or weeks >= stale_weeks):
         flags.append("stale")
         if not news:
             news = _stale_news(mine, last_day)
-    if record["status"] == "stalled":
+    if record[COLUMNS.status] == "stalled":
         flags.append("stalled")
     if _is_overdue(record, as_of):
         flags.append("overdue")
     if not flags:
         return None
     return {
-        "intervention": record["name"],
-        "lead": record.get("lead"),
-        "status": STATUS_WORDS.get(record["status"], record["status"]),
+        "intervention": record[COLUMNS.name],
+        "lead": record.get(COLUMNS.lead),
+        "status": STATUS_WORDS.get(record[COLUMNS.status], record[COLUMNS.status]),
         "flags": ", ".join(dict.fromkeys(flags)),
         "last_update": "" if last_day is None else str(last_day),
         "weeks": weeks,
         "news": news,
-        "_order": (0 if "status changed" in flags else 1 if "stalled" in flags else 2, str(record["name"])),
-        "_id": record["intervention_id"],
+        "_order": (0 if "status changed" in flags else 1 if "stalled" in flags else 2, str(record[COLUMNS.name])),
+        "_id": record[COLUMNS.intervention_id],
     }
 
 
@@ -245,16 +257,16 @@ def interventions_item(context: MeetingContext, stale_weeks: int) -> AgendaItem:
 # --------------------------------------------------------------------------------------------------
 def decisions_item(context: MeetingContext) -> AgendaItem | None:
     """Item 7: the actions recorded at this meeting, or ``None`` before any is recorded."""
-    mine = context.actions[context.actions["meeting_id"] == context.meeting_id].sort_values("action_id")
+    mine = context.actions[context.actions[COLUMNS.meeting_id] == context.meeting_id].sort_values(COLUMNS.action_id)
     if mine.empty:
         return None
     table = pd.DataFrame(
         {
-            "action": mine["action_id"].to_numpy(),
-            "decision": mine["decision"].to_numpy(),
-            "owner": [owner(o, p) for o, p in zip(mine["owner_org"], mine["owner_person"], strict=True)],
-            "due": mine["due"].fillna("").to_numpy(),
-            "status": mine["status"].to_numpy(),
+            "action": mine[COLUMNS.action_id].to_numpy(),
+            COLUMNS.decision: mine[COLUMNS.decision].to_numpy(),
+            "owner": [owner(o, p) for o, p in zip(mine[COLUMNS.owner_org], mine[COLUMNS.owner_person], strict=True)],
+            COLUMNS.due: mine[COLUMNS.due].fillna("").to_numpy(),
+            COLUMNS.status: mine[COLUMNS.status].to_numpy(),
         }
     )
     summary = f"{len(mine)} decision(s) recorded at this meeting."

@@ -18,6 +18,7 @@ from pipelines.act import figures
 from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda import Agenda, AgendaItem
 from pipelines.periods import local_days
+from pipelines.schemas import COLUMNS
 
 MAX_REPORT_ROWS = 25
 #: The heading of each column the pack shows (a table may rename one: annex D's ``date``).
@@ -173,8 +174,10 @@ def agenda_section(number: str, item: AgendaItem, agenda: Agenda, *, labels: dic
     if kind == "reports" and agenda.public:
         kind = "reports_public"
     elif kind == "reports" and len(table):
-        withheld = table["sensitive"].astype(bool)
-        table["description"] = table["description"].where(~withheld, "(sensitive category: not shown in the pack)")
+        withheld = table[COLUMNS.sensitive].astype(bool)
+        table[COLUMNS.description] = table[COLUMNS.description].where(
+            ~withheld, "(sensitive category: not shown in the pack)"
+        )
         if len(table) > MAX_REPORT_ROWS:
             caveats.append(
                 f"The {MAX_REPORT_ROWS} newest of {len(table)} reports are listed; the dashboard has them all."
@@ -203,43 +206,48 @@ def _actions_annex(agenda: Agenda, labels: dict[str, str]) -> Section:
     code = agenda.context.code
     as_of = agenda.context.as_of
     late = overdue(actions, as_of=as_of)
-    assets = dict(zip(agenda.context.assets["asset_id"], agenda.context.assets["name"], strict=True))
+    assets = dict(zip(agenda.context.assets[COLUMNS.asset_id], agenda.context.assets[COLUMNS.name], strict=True))
     groups = {
         c: g
         for g, cells in zip(agenda.hotspot_groups.get("label", []), agenda.hotspot_groups.get("cells", []), strict=True)
         for c in cells
     }
     rank = [
-        0 if is_late else 1 if s in OPEN_STATUSES else 2 for is_late, s in zip(late, actions["status"], strict=True)
+        0 if is_late else 1 if s in OPEN_STATUSES else 2
+        for is_late, s in zip(late, actions[COLUMNS.status], strict=True)
     ]
-    actions = actions.assign(_rank=rank).sort_values(["_rank", "due", "action_id"], na_position="last")
+    actions = actions.assign(_rank=rank).sort_values(["_rank", COLUMNS.due, COLUMNS.action_id], na_position="last")
     late = late.reindex(actions.index)
     rows = []
     for record, is_late in zip(actions.to_dict("records"), late, strict=True):
         link = []
-        if _present(record.get("intervention_id")):
-            link.append(labels.get(record["intervention_id"], record["intervention_id"]))
-        if _present(record.get("hotspot_cell")):
+        if _present(record.get(COLUMNS.intervention_id)):
+            link.append(labels.get(record[COLUMNS.intervention_id], record[COLUMNS.intervention_id]))
+        if _present(record.get(COLUMNS.hotspot_cell)):
             link.append(f"hot spot {groups.get(record['hotspot_cell'], 'cell ' + record['hotspot_cell'])}")
-        if _present(record.get("asset_id")):
-            link.append(assets.get(record["asset_id"], record["asset_id"]))
-        status = record["status"] + (" (overdue)" if is_late else "")
-        if record["status"] == "blocked":
+        if _present(record.get(COLUMNS.asset_id)):
+            link.append(assets.get(record[COLUMNS.asset_id], record[COLUMNS.asset_id]))
+        status = record[COLUMNS.status] + (" (overdue)" if is_late else "")
+        if record[COLUMNS.status] == "blocked":
             status += (
                 f": {record['blocked_by']}; can unblock: {record['unblocker']}"
-                if _present(record.get("blocked_by"))
+                if _present(record.get(COLUMNS.blocked_by))
                 else " (details not published)"
             )
-        owner = record["owner_org"] + (f" ({record['owner_person']})" if _present(record.get("owner_person")) else "")
+        owner = record[COLUMNS.owner_org] + (
+            f" ({record['owner_person']})" if _present(record.get(COLUMNS.owner_person)) else ""
+        )
         year = (
-            f"{record['funding_sphere']} {record['financial_year']}" if _present(record.get("financial_year")) else ""
+            f"{record['funding_sphere']} {record['financial_year']}"
+            if _present(record.get(COLUMNS.financial_year))
+            else ""
         )
         rows.append(
             {
-                "action": short_action_id(record["action_id"], code),
-                "decision": record["decision"],
+                "action": short_action_id(record[COLUMNS.action_id], code),
+                "decision": record[COLUMNS.decision],
                 "owner": owner,
-                "due": record.get("due") or "",
+                "due": record.get(COLUMNS.due) or "",
                 "status": status,
                 "budget": year,
                 "link": "; ".join(link),
@@ -253,30 +261,30 @@ def _actions_annex(agenda: Agenda, labels: dict[str, str]) -> Section:
 
 
 def _interventions_annex(agenda: Agenda, labels: dict[str, str]) -> Section:
-    interventions = agenda.context.neighbourhood_interventions.sort_values("name")
+    interventions = agenda.context.neighbourhood_interventions.sort_values(COLUMNS.name)
     log = agenda.context.intervention_log
     as_of = agenda.context.as_of
     last = {}
     if len(log):
-        day = local_days(log["changed_at"])
+        day = local_days(log[COLUMNS.changed_at])
         kept = log.assign(_day=day)[day <= as_of]
-        last = kept.groupby("intervention_id")["_day"].max().astype(str).to_dict()
+        last = kept.groupby(COLUMNS.intervention_id)["_day"].max().astype(str).to_dict()
     rows = [
         {
-            "label": labels.get(r["intervention_id"], ""),
-            "name": r["name"],
-            "type": r.get("type") or "",
-            "lead": r.get("lead") or "",
-            "status": r["status"],
+            "label": labels.get(r[COLUMNS.intervention_id], ""),
+            "name": r[COLUMNS.name],
+            "type": r.get(COLUMNS.type) or "",
+            "lead": r.get(COLUMNS.lead) or "",
+            "status": r[COLUMNS.status],
             "budget": f"{r['funding_sphere'] or 'sphere not recorded'} {r['financial_year'] or ''}".strip(),
             "dates": f"{r.get('start') or '?'} to {r.get('end') or '?'}",
-            "budget_zar": "" if pd.isna(r.get("budget_zar")) else f"R {r['budget_zar']:,.0f}",
-            "last_update": last.get(r["intervention_id"], ""),
+            "budget_zar": "" if pd.isna(r.get(COLUMNS.budget_zar)) else f"R {r['budget_zar']:,.0f}",
+            "last_update": last.get(r[COLUMNS.intervention_id], ""),
         }
-        for r in interventions.drop(columns="geometry").to_dict("records")
+        for r in interventions.drop(columns=COLUMNS.geometry).to_dict("records")
     ]
     columns = _COLUMNS["annex_interventions"]
-    total = interventions["budget_zar"].sum()
+    total = interventions[COLUMNS.budget_zar].sum()
     summary = f"{len(rows)} intervention(s) in {agenda.context.name}, budgets totalling R {total:,.0f}."
     table = pd.DataFrame(rows, columns=[c for c, _, _ in columns])
     return Section("B", "Interventions", summary, _display(table, columns), tuple(w for _, _, w in columns))
@@ -320,7 +328,7 @@ def short_action_id(action_id: str, code: str) -> str:
 
 def _names_ids(agenda: Agenda) -> tuple[list[str], list[str]]:
     frame = agenda.context.neighbourhood_interventions
-    return list(frame["name"]), list(frame["intervention_id"])
+    return list(frame[COLUMNS.name]), list(frame[COLUMNS.intervention_id])
 
 
 def _display(table: pd.DataFrame, columns: _Columns) -> pd.DataFrame:
