@@ -12,7 +12,7 @@ from pipelines.privacy import COUNT_NOT_SHOWN
 from pipelines.settings import STORE_ENV
 from tests._helpers import app_login, copy_store, page_as
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
 PAGES = ["map_explorer", "profile", "glossary", "act_review", "upload", "registers", "data_quality", "batches"]
 # The least role that may use each page (pipelines.privacy.PERMISSIONS); the public gets the others.

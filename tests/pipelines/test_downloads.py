@@ -231,7 +231,7 @@ def test_a_planner_downloads_the_map_as_a_geopackage_in_chromium(store, browser,
     """A real click on the map page's GeoPackage button: the file arrives, opens in GDAL, holds the
     planner's rows of the default filters, and the click is in the audit log."""
     from tests._dashboard import CHROMIUM, recording_page, running_dashboard
-    from tests.test_browser_dashboard import login_as, open_page
+    from tests.dashboard.browser.test_dashboard import login_as, open_page
 
     if not CHROMIUM.exists():
         pytest.skip("needs Debian chromium at /usr/bin/chromium")

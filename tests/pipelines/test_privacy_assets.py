@@ -14,7 +14,7 @@ from pipelines.ingest import assets as registers
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.settings import STORE_ENV
 from tests._helpers import app_login, write_csv
-from tests.test_dashboard_pages import APP
+from tests.dashboard.test_app_pages import APP
 
 NURSE = "Community first-aid volunteer (retired nurse)"
 PLAYGROUP = "Home-based early learning playgroup"

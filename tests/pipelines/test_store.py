@@ -418,7 +418,7 @@ def test_tricky_points_get_the_same_codes(any_area_store, tmp_path):
 
 def test_same_file_gives_the_same_batch_and_rows_on_both_backends(pg_url, tmp_path):
     """The placement inside PostGIS and the Python placement agree row by row, with chunks and re-uploads."""
-    from tests.test_streaming import ROWS, _file, _stored, _summary
+    from tests.pipelines.ingest.test_incidents_streaming import ROWS, _file, _stored, _summary
 
     gpkg, postgis = open_store(tmp_path / "g.gpkg"), open_store(pg_url)
     rows = [*ROWS, *(f"{100 + i},2025-03-04,Robbery,{lat},{lon}," for i, (lat, lon, *_) in enumerate(TRICKY))]

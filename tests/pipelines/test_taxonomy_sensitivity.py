@@ -16,7 +16,7 @@ from pipelines.privacy import AccessDenied, Viewer
 from pipelines.taxonomy import load_taxonomy, sensitive_wording
 from tests._helpers import write_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
 HEADER = "id,date,category,latitude,longitude,description\n"
 PLANNER = Viewer(username="p", role="planner")

@@ -26,9 +26,9 @@ import pytest
 import shapely
 import yaml
 
-from tests.test_taxonomy_data import SAPS_CATEGORIES as TAXONOMY_SAPS_CATEGORIES
+from tests.system.test_taxonomy_data import SAPS_CATEGORIES as TAXONOMY_SAPS_CATEGORIES
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / "data" / "demo"
 SHARED = REPO_ROOT.parent / "shared" / "data" / "real"
 GENERATOR = REPO_ROOT / "scripts" / "make_demo_data.py"

@@ -40,7 +40,7 @@ def test_skip_switch_skips_the_postgis_half():
             "-p",
             "no:cacheprovider",
             "-rs",
-            "tests/test_store.py::test_load_areas_twice_replaces",
+            "tests/pipelines/test_store.py::test_load_areas_twice_replaces",
         ],
         capture_output=True,
         text=True,

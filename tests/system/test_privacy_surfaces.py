@@ -5,7 +5,7 @@ unmapped category, and a person's asset with no recorded consent are planted in 
 Then each role below analyst renders every page it may open, the meeting pack (HTML and PDF), the
 public export, the hot-spot JSON and the CLI's public outputs, and each is searched for the markers and
 for the planted coordinates at a precision finer than the generalisation rule. The public's numbers are
-checked for what subtraction gives back in ``tests/test_privacy_attacks.py``.
+checked for what subtraction gives back in ``tests/system/test_privacy_attacks.py``.
 
 A page, export layer or CLI command that is not listed in :data:`SURFACES` fails
 :func:`test_every_surface_is_listed`, so a new surface cannot skip this test.
@@ -38,7 +38,7 @@ from pipelines.store import IncidentQuery
 from tests._dashboard import CHROMIUM, recording_page, running_dashboard
 from tests._helpers import app_login, copy_store, page_as, write_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
 HOOD = "KHA-HARARE-HOLOMISA"  # the sidebar's default Safe Neighbourhood
 MONTH = "2026-10"  # the demo's last month: inside every default window
@@ -331,7 +331,7 @@ def test_every_surface_is_listed():
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
 def test_the_map_in_a_real_browser_holds_nothing_the_role_may_not_see(planted, browser, tmp_path):
     """What the browser received for the map page (the page and the map's frame), as each role."""
-    from tests.test_browser_dashboard import MAP_FRAME, _wait_idle, login_as
+    from tests.dashboard.browser.test_dashboard import MAP_FRAME, _wait_idle, login_as
 
     store, points = planted
     with running_dashboard(store.url, tmp_path / "server.log") as server:

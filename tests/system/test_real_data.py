@@ -157,7 +157,7 @@ def test_cape_town_schools_as_assets(store, real_data):
 
 
 # --- real third-party exports kept in the repository (tests/data/real, each with its PROVENANCE.md) ---
-EXPORTS = Path(__file__).resolve().parent / "data" / "real"
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "real"
 
 
 def test_real_ushahidi_month_first_export_is_read_month_first(store):

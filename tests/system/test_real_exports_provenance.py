@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REAL_EXPORTS = Path(__file__).resolve().parent / "data" / "real"
+REAL_EXPORTS = Path(__file__).resolve().parents[1] / "data" / "real"
 _SHA_LINE = re.compile(r"^\s+([0-9a-f]{64})\s+\./(\S.*)$", re.MULTILINE)
 
 FOLDERS = sorted(p for p in REAL_EXPORTS.iterdir() if p.is_dir())

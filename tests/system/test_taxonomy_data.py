@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TAXONOMY_PATH = REPO_ROOT / "data" / "taxonomy.yaml"
 REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
 

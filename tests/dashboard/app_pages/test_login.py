@@ -14,7 +14,7 @@ from pipelines.privacy import operator
 from pipelines.settings import SETTINGS, STORE_ENV
 from tests._helpers import PASSWORD, ensure_user
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parents[3] / "dashboard" / "app.py")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pipelines.privacy import Viewer
 from pipelines.settings import STORE_ENV
 from tests._helpers import app_login
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parents[3] / "dashboard" / "app.py")
 CODE = "KHA-HARARE-HOLOMISA"
 
 

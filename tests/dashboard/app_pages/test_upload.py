@@ -12,7 +12,7 @@ from pipelines.settings import STORE_ENV
 from pipelines.store import Batch
 from tests._helpers import app_login
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parents[3] / "dashboard" / "app.py")
 
 KOBO_CSV = (
     "start,today,incident/incident_date,incident/incident_type,incident/description,"

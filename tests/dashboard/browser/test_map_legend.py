@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
-from tests.test_browser_dashboard import MAP_FRAME, _wait_idle, login_as, open_page
+from tests.dashboard.browser.test_dashboard import MAP_FRAME, _wait_idle, login_as, open_page
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 SHOTS = Path("/tmp/shots-map")

@@ -19,7 +19,7 @@ from pipelines.act.agenda import agenda_for
 from pipelines.act.figures import MAPPED_KINDS
 from pipelines.privacy import Viewer
 from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
-from tests.test_browser_dashboard import _wait_idle, login_as, open_page
+from tests.dashboard.browser.test_dashboard import _wait_idle, login_as, open_page
 
 CODE = "KHA-HARARE-HOLOMISA"
 MONTH = "2026-10"

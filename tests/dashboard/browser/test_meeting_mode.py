@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
-from tests.test_browser_dashboard import _wait_idle, login_as, open_page
+from tests.dashboard.browser.test_dashboard import _wait_idle, login_as, open_page
 
 CODE = "KHA-HARARE-HOLOMISA"
 DECISION = "Solar floodlight on the footpath behind Luleka Primary"

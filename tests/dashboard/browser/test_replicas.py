@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.store import open_store
 from tests._dashboard import ARTIFACTS, CHROMIUM, running_dashboard
-from tests.test_browser_dashboard import login_as, open_page, upload_through_page
+from tests.dashboard.browser.test_dashboard import login_as, open_page, upload_through_page
 
 pytestmark = [
     pytest.mark.browser,

@@ -20,7 +20,7 @@ from pipelines.privacy import operator
 from pipelines.settings import PROJECT_ROOT, SETTINGS
 from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
 from tests._helpers import PASSWORD, ensure_user
-from tests.test_browser_dashboard import _wait_idle, login_as, open_page
+from tests.dashboard.browser.test_dashboard import _wait_idle, login_as, open_page
 
 pytestmark = [
     pytest.mark.browser,

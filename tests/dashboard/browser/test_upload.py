@@ -16,7 +16,7 @@ import pytest
 
 from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
 from tests._helpers import copy_store
-from tests.test_browser_dashboard import _wait_idle, login_as
+from tests.dashboard.browser.test_dashboard import _wait_idle, login_as
 
 pytestmark = [
     pytest.mark.browser,

@@ -14,7 +14,7 @@ from pipelines.hotspots import change
 from pipelines.privacy import PUBLIC
 from pipelines.privacy.published import profile_stats
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_issue_power_figure_holds():

@@ -14,7 +14,7 @@ from pipelines.errors import UnusableFileError
 from pipelines.ingest.boundaries import ingest_boundaries
 from tests._helpers import EAST, HOOD, WEST
 
-REAL_EXPORTS = Path(__file__).resolve().parent / "data" / "real"
+REAL_EXPORTS = Path(__file__).resolve().parents[2] / "data" / "real"
 WORLD = REAL_EXPORTS / "world-atlas-topojson" / "countries-110m.json"
 
 

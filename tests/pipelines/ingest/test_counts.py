@@ -20,7 +20,7 @@ from pipelines.store._gpkg_schema import SCHEMA_VERSION
 from tests._helpers import write_csv
 
 #: Real third-party exports kept with the tests (each folder has its PROVENANCE.md).
-REAL_EXPORTS = Path(__file__).resolve().parent / "data" / "real"
+REAL_EXPORTS = Path(__file__).resolve().parents[2] / "data" / "real"
 SAPS_2013 = REAL_EXPORTS / "za-saps-station-stats-2003-2013"
 
 

@@ -11,7 +11,7 @@ from pipelines.sources.mapping import detect_mapping
 from pipelines.sources.tabular import read_tabular
 from tests._helpers import REAL
 
-USHAHIDI = Path(__file__).resolve().parent / "data" / "real" / "ushahidi-haiti-2010" / "Haiti_first472.csv"
+USHAHIDI = Path(__file__).resolve().parents[2] / "data" / "real" / "ushahidi-haiti-2010" / "Haiti_first472.csv"
 
 TEXTS = [
     "A man was robbed of his phone near the taxi rank",

@@ -20,7 +20,7 @@ from pipelines.sources import limits
 from pipelines.sources.tabular import ROW_NUMBER, default_sheet, detect_encoding, read_tabular, sheet_names
 
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 ODK_REAL = DATA / "real" / "odk-central-csv-central-backend"
 ODK_FIXTURE = DATA / "odk-central-incidents"
 RNI = DATA / "real" / "ushahidi-rni-2015-month-first"
