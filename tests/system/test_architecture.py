@@ -1,5 +1,6 @@
 """The rules of the house (docs/ARCHITECTURE.md), read from the code's own imports: no import circles, no
-import that runs against the layering, and no module taking another module's private names."""
+import that runs against the layering, and no module taking another module's private names; and tests/ laid
+out like the packages, so that a module's tests are found by its name."""
 
 from __future__ import annotations
 
@@ -210,3 +211,44 @@ def test_no_function_is_more_complex_than_grade_c():
             if cc_rank(block.complexity) not in "ABC":
                 worst.append(f"{path.relative_to(PROJECT_ROOT)}:{block.lineno} {block.name} {block.complexity}")
     assert not worst, worst
+
+
+TESTS = PROJECT_ROOT / "tests"
+#: Test folders that mirror no package: the whole house (docs kept true, data files, real data, red team,
+#: these rules), and the dashboard driven in a real headless Chromium.
+CROSS_CUTTING = (Path("system"), Path("dashboard") / "browser")
+#: Folders of the project that hold modules (``pipelines/act``, ``dashboard/app_pages``), relative to the root.
+FOLDERS = {path.parent.relative_to(PROJECT_ROOT) for path in MODULES.values()}
+
+
+def _test_files() -> list[Path]:
+    """Every test module, relative to ``tests/`` (``tests/data`` holds files to test on, not tests)."""
+    return sorted(p.relative_to(TESTS) for p in TESTS.rglob("test_*.py") if p.relative_to(TESTS).parts[0] != "data")
+
+
+def test_every_test_file_mirrors_a_package_folder_or_is_cross_cutting():
+    """pipelines/act/agenda.py is tested in tests/pipelines/act/; a test of no one package goes to tests/system/."""
+    misplaced = [str(rel) for rel in _test_files() if rel.parent not in FOLDERS and rel.parent not in CROSS_CUTTING]
+    assert not misplaced, f"move these under tests/<package folder>/ or tests/system/: {misplaced}"
+
+
+def test_each_module_has_its_tests_found_by_name():
+    """In a mirroring folder a test file is named after a module or a sub-package there: ``test_agenda.py``, or
+    ``test_agenda_<topic>.py`` when one module has several."""
+    unnamed = []
+    for rel in _test_files():
+        if rel.parent in CROSS_CUTTING or rel.parent not in FOLDERS:
+            continue
+        names = {p.stem for p in MODULES.values() if p.parent == PROJECT_ROOT / rel.parent} - {"__init__"}
+        names |= {folder.name for folder in FOLDERS if folder.parent == rel.parent}
+        subject = rel.stem.removeprefix("test_")
+        if not any(subject == name or subject.startswith(f"{name}_") for name in names):
+            unnamed.append(str(rel))
+    assert not unnamed, f"name these test_<module>.py or test_<module>_<topic>.py: {unnamed}"
+
+
+def test_every_test_folder_is_a_package():
+    """So that two folders may each hold a ``test_cli.py``: pytest imports them as tests.pipelines.test_cli and
+    tests.pipelines.hotspots.test_cli."""
+    folders = {folder for rel in _test_files() for folder in rel.parents}
+    assert [str(f) for f in sorted(folders) if not (TESTS / f / "__init__.py").exists()] == []
