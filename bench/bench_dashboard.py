@@ -176,9 +176,8 @@ def measure(checkout: Path, store_url: str, *, runs: int, username: str, passwor
     """The four timings (lists of ``runs`` seconds each) of the dashboard in ``checkout`` on ``store_url``."""
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from _dashboard import CHROMIUM, FLAGS
-    from _pgcluster import free_port
+    from tests._dashboard import CHROMIUM, FLAGS
+    from tests._pgcluster import free_port
 
     times: dict[str, list[float]] = {k: [] for k in ("ready", "first", "map", "filter", "act", "profile")}
     with sync_playwright() as p:

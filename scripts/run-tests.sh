@@ -10,7 +10,7 @@ source scripts/python-env.sh  # sets PY (and as_root); a .venv on Debian's own P
 # poppler-utils (pdftoppm, pdftotext, pdfimages) renders and reads back the meeting pack PDF.
 # PostgreSQL + PostGIS serve the PostGIS half of the store tests: the tests start (and remove) a
 # throwaway cluster on 127.0.0.1 themselves, as the postgres user when run as root.
-# nginx runs deploy/nginx/areasafe.conf in front of the dashboard (tests/test_deploy_docs.py).
+# nginx runs deploy/nginx/areasafe.conf in front of the dashboard (tests/system/test_deploy_docs.py).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)

@@ -1,6 +1,6 @@
 """Hostile uploads, made in memory: small files that are expensive to parse (issue #15, finding 7).
 
-Shared by ``tests/test_upload_limits.py`` and ``bench/bench_upload_limits.py``. Each builder returns
+Shared by ``tests/pipelines/sources/test_limits.py`` and ``bench/bench_upload_limits.py``. Each builder returns
 the bytes a client would send.
 """
 

@@ -7,7 +7,7 @@ the next migration, print the DDL of the changed tables and paste what is new::
 
     python -m pipelines.store._pg_schema incidents assets
 
-``tests/test_store_postgis.py`` compares a migrated database with :data:`pipelines.schemas.TABLES`
+``tests/pipelines/store/test_postgis.py`` compares a migrated database with :data:`pipelines.schemas.TABLES`
 (tables, columns, types, nullability, indexes), so a schema change without a migration fails a test.
 """
 

@@ -15,7 +15,7 @@ What is simulated is data, in ``spec.yaml`` (read by ``spec``); the modules hold
 ``generate`` (the recipe and the command line).
 
 The output is reproducible: one fixed seed, a fixed 24-month simulation window, stable sort orders and no reads
-of the clock, so running it twice gives byte-identical files (``tests/test_demo_data.py``).
+of the clock, so running it twice gives byte-identical files (``tests/system/test_demo_data.py``).
 
 Usage::
 

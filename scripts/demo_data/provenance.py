@@ -100,7 +100,7 @@ Regenerate with `python scripts/make_demo_data.py` (options `--shared PATH`, def
 next to the repository, and `--out PATH`, default `data/demo`). Seed {s.seed}; simulation window
 {s.window_start:%Y-%m-%d} .. {s.window_end:%Y-%m-%d} inclusive (24 months). No clock is read: the same inputs and
 library versions (numpy, shapely/GEOS, pyogrio/GDAL, pandas) give byte-identical files, which
-`tests/test_demo_data.py` checks against the sha256 list at the end of this file.
+`tests/system/test_demo_data.py` checks against the sha256 list at the end of this file.
 
 Files marked **SIMULATED** are invented for demonstration. They must never be presented as real crime,
 survey or project data. Names of real places are used for orientation only. This script writes only the

@@ -1,0 +1,148 @@
+"""The meeting views on a 1280x720 projector and a 390x844 phone, in a real headless Chromium (issue 18).
+
+At 1280x720, for an ACT member: the sidebar is collapsed, no button label is cut off, no table runs past
+its box, each agenda item (ACT meeting review: each part of the page) is no taller than the screen below
+the header and, in meeting mode, fits on the first screen; each item about a place has its small map, and
+nothing is fetched from any host but 127.0.0.1. At 390x844 no button label is cut off either.
+
+Screenshots go to ``test-artifacts/meeting/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+
+from pipelines.act.agenda import agenda_for
+from pipelines.act.figures import MAPPED_KINDS
+from pipelines.privacy import Viewer
+from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
+from tests.dashboard.browser.test_dashboard import _wait_idle, login_as, open_page
+
+CODE = "KHA-HARARE-HOLOMISA"
+MONTH = "2026-10"
+SHOTS = ARTIFACTS / "meeting"
+PROJECTOR = {"width": 1280, "height": 720}
+PHONE = {"width": 390, "height": 844}
+#: What the page shows, measured in the browser: the header's bottom edge, each item's key, top and height,
+#: the button labels cut off (wider than their box), tables wider than their box, the sidebar's right edge.
+MEASURE = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const header = document.querySelector('[data-testid="stHeader"]').getBoundingClientRect().bottom;
+  const items = [...main.querySelectorAll('[class*="st-key-mm_item"], [class*="st-key-act_item"]')].map(e => {
+    const r = e.getBoundingClientRect();
+    return {key: e.className.match(/st-key-(\\S+)/)[1], top: r.top, bottom: r.bottom, height: r.height,
+            maps: [...e.querySelectorAll('[class*="st-key-map"] img')].filter(i => i.naturalWidth > 0).length};
+  });
+  const labels = [...main.querySelectorAll('button, [data-testid="stDownloadButton"] button')].flatMap(b =>
+    [b, ...b.querySelectorAll('p, span, div')]).filter(e => e.clientWidth > 0);
+  const cut = labels.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.closest('button').innerText);
+  const tables = [...main.querySelectorAll('[data-testid="stTable"]')]
+    .filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.innerText.slice(0, 60));
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  return {header, items, cut, tables, sidebarRight: sidebar ? sidebar.getBoundingClientRect().right : 0};
+}"""
+
+LOADED_MAPS = """() => [...document.querySelectorAll('[data-testid="stMain"] [class*="st-key-map"] img')]
+  .some(i => i.complete && i.naturalWidth > 0)"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(demo_store, tmp_path_factory):
+    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit-meeting") / "server.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _opened(browser, server, store, title: str, viewport: dict) -> Iterator:
+    """A fresh ACT member's session on page ``title`` (a reload would log out: every view starts at login)."""
+    with recording_page(browser, viewport=viewport) as page:
+        login_as(page, server, store, "act_member")
+        open_page(page, title)
+        page.locator('[class*="st-key-mm_item"], [class*="st-key-act_item"]').first.wait_for(timeout=90_000)
+        _wait_idle(page)
+        yield page
+
+
+def _fits(shown: dict, *, first_screen: bool) -> None:
+    assert shown["items"], "no agenda item on the page"
+    room = PROJECTOR["height"] - shown["header"]
+    for item in shown["items"]:
+        assert item["height"] <= room, f"{item['key']} is {item['height']:.0f} px tall; the screen has {room:.0f}"
+        if first_screen:  # no scrolling to see the heading, the numbers, the map and the decision form
+            assert item["top"] >= shown["header"] - 1 and item["bottom"] <= PROJECTOR["height"], item
+    assert not shown["cut"], f"button labels cut off: {shown['cut']}"
+    assert not shown["tables"], f"tables wider than their box (columns clipped): {shown['tables']}"
+
+
+def test_meeting_mode_shows_each_item_on_one_projector_screen_with_its_map(server, browser, demo_store):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _opened(browser, server, demo_store, "Meeting mode", PROJECTOR) as page:
+        assert page.locator('[data-testid="stExpandSidebarButton"]').is_visible(), "the sidebar is open"
+        username = "test-act_member"
+        agenda = agenda_for(demo_store, CODE, MONTH, viewer=Viewer(username, "act_member"))
+        for number, item in enumerate(agenda.items, start=1):
+            heading = page.locator('[data-testid="stMain"] h1').first
+            assert heading.inner_text().startswith(f"{number}. "), heading.inner_text()
+            if item.kind in MAPPED_KINDS:  # drawn on the server when first shown: wait for it
+                page.wait_for_function(LOADED_MAPS, timeout=60_000)
+                _wait_idle(page)
+            page.screenshot(path=str(SHOTS / f"meeting_mode_1280_item{number}.png"))
+            shown = page.evaluate(MEASURE)
+            assert shown["sidebarRight"] <= 0, "the sidebar is open"
+            _fits(shown, first_screen=True)
+            maps = sum(i["maps"] for i in shown["items"])
+            assert maps == (1 if item.kind in MAPPED_KINDS else 0), f"{item.key}: {maps} map(s)"
+            if number < len(agenda.items):
+                heading.click()  # focus on the page, not in a form field
+                page.keyboard.press("PageDown")
+                page.wait_for_function(
+                    "t => document.querySelector('[data-testid=\"stMain\"] h1')?.innerText.startsWith(t)",
+                    arg=f"{number + 1}. ",
+                    timeout=60_000,
+                )
+                _wait_idle(page)
+        assert {"hotspot", "interventions", "counts"} <= {i.kind for i in agenda.items}  # maps were looked for
+        assert not page.failed, page.failed
+        assert not page.external, page.external
+
+
+def test_act_review_fits_the_projector_with_a_map_per_place(server, browser, demo_store):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _opened(browser, server, demo_store, "ACT meeting review", PROJECTOR) as page:
+        page.wait_for_function(LOADED_MAPS, timeout=60_000)
+        _wait_idle(page)
+        page.screenshot(path=str(SHOTS / "act_review_1280.png"))
+        shown = page.evaluate(MEASURE)
+        assert shown["sidebarRight"] <= 0, "the sidebar is open"
+        _fits(shown, first_screen=False)
+        assert shown["items"][0]["bottom"] <= PROJECTOR["height"], "the month's numbers need scrolling"
+        maps = {i["key"]: i["maps"] for i in shown["items"]}
+        assert maps == {"act_item_month": 0, "act_item_hotspots": 1, "act_item_interventions": 1, "act_item_reports": 0}
+        for key in ("act_item_hotspots", "act_item_interventions"):
+            page.locator(f".st-key-{key}").evaluate("e => e.scrollIntoView()")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(SHOTS / f"act_review_1280_{key.removeprefix('act_item_')}.png"))
+        assert not page.failed, page.failed
+        assert not page.external, page.external
+
+
+@pytest.mark.parametrize("title", ["ACT meeting review", "Meeting mode"])
+def test_no_button_label_is_cut_off_on_a_phone(server, browser, demo_store, title):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _opened(browser, server, demo_store, title, PHONE) as page:
+        close = page.locator('[data-testid="stSidebarCollapseButton"] button')
+        if close.count() and close.first.is_visible():  # the phone sidebar (another item of issue 18) may stay open
+            close.first.click()
+            page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / f"{'act_review' if 'ACT' in title else 'meeting_mode'}_390.png"))
+        shown = page.evaluate(MEASURE)
+        assert not shown["cut"], f"button labels cut off: {shown['cut']}"
+        assert not page.external, page.external
