@@ -412,6 +412,7 @@ def test_each_module_has_its_tests_found_by_name():
             continue
         names = {p.stem for p in MODULES.values() if p.parent == PROJECT_ROOT / rel.parent} - {"__init__"}
         names |= {folder.name for folder in FOLDERS if folder.parent == rel.parent}
+        names |= {p.name for p in (PROJECT_ROOT / rel.parent).iterdir() if p.is_dir() and not p.name.startswith("_")}
         subject = rel.stem.removeprefix("test_")
         if not any(subject == name or subject.startswith(f"{name}_") for name in names):
             unnamed.append(str(rel))
