@@ -8,5 +8,5 @@
 - :mod:`~pipelines.ingest.batches`: the batch record and committing a file once.
 
 Every importer stores its rejected rows through :func:`pipelines.ingest.rejections.rejection_rows`, and guesses
-columns with :mod:`pipelines.ingest.columns`.
+columns with :mod:`pipelines.sources.columns`.
 """

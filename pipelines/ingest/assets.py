@@ -11,10 +11,10 @@ import pandas as pd
 
 from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
-from pipelines.ingest.columns import explicit_or_first
 from pipelines.ingest.registers import commit_file, location_problems, read_register, stable_id
 from pipelines.place import AreaIndex, place_points
 from pipelines.schemas import COLUMNS
+from pipelines.sources.columns import explicit_or_first
 from pipelines.sources.tabular import ROW_NUMBER
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import normalise_term

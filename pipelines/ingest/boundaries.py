@@ -13,9 +13,9 @@ import pandas as pd
 from pipelines import schemas
 from pipelines.errors import MappingError, UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch
-from pipelines.ingest.columns import explicit_or_first, first, leaf, name_like, with_values
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.schemas import COLUMNS
+from pipelines.sources.columns import explicit_or_first, first, leaf, name_like, with_values
 from pipelines.sources.geofile import read_vector, repair, to_multipolygons
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import normalise_term

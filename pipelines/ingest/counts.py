@@ -33,10 +33,10 @@ import pandas as pd
 from pipelines.areanames import HOW, AreaMatcher, Match
 from pipelines.errors import UnusableFileError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
-from pipelines.ingest.columns import explicit_or_first, first, key
 from pipelines.ingest.rejections import rejection_rows
 from pipelines.periods import FinancialYear
 from pipelines.schemas import COLUMNS
+from pipelines.sources.columns import explicit_or_first, first, key
 from pipelines.sources.tabular import ROW_NUMBER, read_grid, read_tabular
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy, load_taxonomy

@@ -26,6 +26,16 @@ from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError, MissingLocationError
 from pipelines.ingest.batches import commit_once, earlier_identical_batch, new_batch, read_bytes
 from pipelines.ingest.rejections import reason_column
+from pipelines.ingest.validate import (
+    ACCEPTED,
+    DUPLICATE,
+    REJECTED,
+    WARNING_BITS,
+    Validated,
+    closest_area_notes,
+    count_warnings,
+    validate_incidents,
+)
 from pipelines.place import AreaIndex, place_incidents, snap_degrees
 from pipelines.schemas import COLUMNS
 from pipelines.sources.archive import holds_tables
@@ -42,16 +52,6 @@ from pipelines.sources.tabular import ROW_NUMBER, RawTable, is_geo_file, preview
 from pipelines.store.base import Batch, Store
 from pipelines.taxonomy import Taxonomy
 from pipelines.terms import store_taxonomy
-from pipelines.validate import (
-    ACCEPTED,
-    DUPLICATE,
-    REJECTED,
-    WARNING_BITS,
-    Validated,
-    closest_area_notes,
-    count_warnings,
-    validate_incidents,
-)
 
 Progress = Callable[[str, float], None]
 

@@ -14,10 +14,10 @@ import shapely
 from pipelines import schemas
 from pipelines.errors import UnusableFileError
 from pipelines.ingest.batches import read_bytes
-from pipelines.ingest.columns import first
 from pipelines.ingest.registers import commit_file, location_problems, read_register, stable_id
 from pipelines.place import AreaIndex, place_points
 from pipelines.schemas import COLUMNS
+from pipelines.sources.columns import first
 from pipelines.sources.tabular import ROW_NUMBER, read_tabular
 from pipelines.store.base import Batch, Store
 

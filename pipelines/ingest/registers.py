@@ -11,12 +11,12 @@ import shapely
 
 from pipelines.errors import UnusableFileError
 from pipelines.ingest.batches import commit_once, new_batch, read_bytes
-from pipelines.ingest.columns import first
 from pipelines.ingest.rejections import rejection_rows
+from pipelines.ingest.validate import split_geopoint, to_float
+from pipelines.sources.columns import first
 from pipelines.sources.geofile import read_vector
 from pipelines.sources.tabular import ROW_NUMBER, is_geo_file, read_tabular
 from pipelines.store.base import Batch, Store
-from pipelines.validate import split_geopoint, to_float
 
 _LAT = ("latitude", "lat", "gis_latitude", "y")
 _LON = ("longitude", "lon", "lng", "long", "gis_longitude", "x")

@@ -18,7 +18,8 @@ import yaml
 
 from pipelines.dates import DateFormat, parse_dates
 from pipelines.errors import MappingError, MissingLocationError, UnusableFileError
-from pipelines.ingest.columns import (
+from pipelines.schemas import COLUMNS
+from pipelines.sources.columns import (
     coordinate_pair,
     first,
     is_repeat_table,
@@ -28,7 +29,6 @@ from pipelines.ingest.columns import (
     most_unique,
     odk_leaf,
 )
-from pipelines.schemas import COLUMNS
 
 FORMATS = ("auto", "kobo", "odk", "police-uk", "plain")
 COLUMN_ROLES = ("lat", "lon", "geopoint", "x", "y", "date", "fallback_date", "category", "id", "description", "area")
@@ -364,7 +364,7 @@ def detect_mapping(columns: list[str], frame: pd.DataFrame | None = None, *, for
 
 def with_text_column(mapping: ColumnMapping, columns: list[str], frame: pd.DataFrame | None) -> ColumnMapping:
     """The mapping with a description column guessed from the content when no name matched: the
-    column whose values read as the longest free text (:func:`~pipelines.ingest.columns.longest_text`),
+    column whose values read as the longest free text (:func:`~pipelines.sources.columns.longest_text`),
     among those that play no other role and are not personal."""
     if mapping.description or frame is None:
         return mapping

@@ -51,7 +51,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from pipelines.errors import UnusableFileError
-from pipelines.ingest.columns import is_repeat_table
 from pipelines.pii import redact_frame
 from pipelines.sources.archive import (
     MAX_UNZIPPED_BYTES,
@@ -63,6 +62,7 @@ from pipelines.sources.archive import (
     is_zip,
     skipped_member,
 )
+from pipelines.sources.columns import is_repeat_table
 
 ROW_NUMBER = "__row__"
 TEXT = "string[pyarrow]"

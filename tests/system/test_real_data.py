@@ -116,7 +116,7 @@ def test_kobo_geopoint_column_and_trailing_delimiters(store, real_data):
 
 def test_kobo_api_json_geolocation_pairs(real_data):
     """The GPL Kobo JSON is read in place (never copied): its ``_geolocation`` "[lat, lon]" parses."""
-    from pipelines.validate import split_geopoint
+    from pipelines.ingest.validate import split_geopoint
 
     doc = json.loads((real_data / "kobo-odk-export-fixtures" / "formpack-gpl3" / "all_geo_types_v1.json").read_text())
     values = pd.Series([str(s["_geolocation"]) for s in doc["submissions"]], dtype="string[pyarrow]")

@@ -194,7 +194,7 @@ def test_a_key_hash_collision_is_not_a_duplicate(any_area_store, tmp_path, monke
     here: every key hashes to 0) must not make a row a duplicate: the keys themselves decide."""
     import numpy as np
 
-    from pipelines import validate
+    from pipelines.ingest import validate
 
     monkeypatch.setattr(validate, "_key_hashes", lambda keys: np.zeros(len(keys), dtype=np.uint64))
     body = GOOD + "2,2025-03-05,Robbery,-34.05,18.55,x\n" + "3,2025-03-06,Robbery,-34.05,18.55,y\n" + GOOD
@@ -304,7 +304,7 @@ def test_redaction_sees_numbers_spaced_with_unicode_spaces():
 
 
 def test_raw_copy_is_json_of_the_row_whatever_the_text_holds():
-    from pipelines.validate import _raw_json
+    from pipelines.ingest.validate import _raw_json
 
     texts = ['say "hi"', "back\\slash", "two\nlines\ttab", "bell\x07 and nul\x00", "plain", "", "émoji 🚨"]
     frame = pd.DataFrame({"a": texts, "b": ["1"] * len(texts), 'odd "name"': texts[::-1]}, dtype="string[pyarrow]")
@@ -317,7 +317,7 @@ def test_escaping_is_needed_wherever_the_special_byte_sits(text):
     the array is a slice of a bigger buffer or comes in chunks."""
     import pyarrow as pa
 
-    from pipelines.validate import _needs_escape
+    from pipelines.ingest.validate import _needs_escape
 
     clean = pa.array(["plain", "émoji 🚨", ""] * 3, pa.large_string())
     dirty = pa.array(["plain", text, "more"], pa.large_string())

@@ -83,7 +83,7 @@ def test_real_ushahidi_reports_under_an_unusual_name():
 
 def test_a_geoshape_is_not_the_report_text():
     """ODK's geoshape answers ("lat lon alt acc; lat lon ...") are long but are coordinates, not words."""
-    from pipelines.ingest.columns import longest_text
+    from pipelines.sources.columns import longest_text
 
     frame = pd.DataFrame(
         {
