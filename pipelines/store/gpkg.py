@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -83,6 +84,8 @@ class GeoPackageStore(Store):
         # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits.
         conn.execute("PRAGMA cache_size = -524288")
         conn.execute("PRAGMA temp_store = MEMORY")
+        # Index builds (a large batch rebuilds its table's indexes by sorting) may sort on a second thread.
+        conn.execute(f"PRAGMA threads = {min(2, os.cpu_count() or 1)}")
         # The R-tree triggers of the GeoPackage spec call these SQL functions (GDAL provides them in
         # its own connections; plain SQLite needs them registered).
         conn.create_function(
