@@ -181,6 +181,19 @@ def agenda(code: str, month: pd.Period | str, *, public: bool = False, include_p
     return _agenda(store().url, _act_version(), code, str(month), public, who, bool(include_partial))
 
 
+@st.cache_resource(show_spinner="Reading the ward ...", max_entries=16)
+def _ward_view(url: str, version: tuple, code: str, month: str, boundaries: str, who: Viewer):
+    from pipelines.ward import ward_view as build
+
+    return build(store(), code, month, viewer=who, version=boundaries)
+
+
+def ward_view(code: str, month: pd.Period | str, boundaries: str, who: Viewer):
+    """One ward's month (:func:`pipelines.ward.ward_view`) on the ``boundaries`` version, as ``who`` may see it;
+    read again when any record behind it changes (its interventions and open actions too)."""
+    return _ward_view(store().url, _act_version(), code, str(month), boundaries, who)
+
+
 @dataclass(frozen=True)
 class Filters:
     neighbourhood: str | None

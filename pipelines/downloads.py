@@ -33,7 +33,7 @@ import pandas as pd
 import pyogrio
 
 from pipelines import audit, auth, export, hexes, mapview, privacy
-from pipelines.privacy import Viewer
+from pipelines.privacy import Viewer, suppress
 from pipelines.schemas import CODE_COLUMN, COLUMNS, STORE_CRS
 from pipelines.store.base import IncidentQuery, Store
 from pipelines.views import category_labels, field_label, local_times, status_words
@@ -443,7 +443,7 @@ def map_figure(
     label = f"{area['name'].iloc[0]} boundary" if focus and len(area) == 1 else "Safe Neighbourhood boundaries"
     hexagons = hexagons()
     shown = hexagons.fillna(0).astype(float)
-    lows = mapview.nice_breaks(shown.to_numpy(), first=5 if suppressed else None)
+    lows = mapview.nice_breaks(shown.to_numpy(), first=suppress.threshold() if suppressed else None)
     labels = mapview.class_labels(lows)
     classes = mapview.class_of(shown.to_numpy(), lows)
     greys = [_GREYS[i] for i in np.round(np.linspace(0, len(_GREYS) - 1, len(lows))).astype(int)]

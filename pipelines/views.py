@@ -590,7 +590,11 @@ def live_batches(batches: pd.DataFrame) -> dict[str, str]:
         return {}
     live = batches[batches[COLUMNS.withdrawn_at].isna()]
     return dict(
-        zip(live[COLUMNS.batch_id], live[COLUMNS.file_name] + " · " + live[COLUMNS.org].fillna("-"), strict=True)
+        zip(
+            live[COLUMNS.batch_id],
+            live[COLUMNS.file_name].fillna("entered on a form") + " · " + live[COLUMNS.org].fillna("-"),
+            strict=True,
+        )
     )
 
 

@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import common, ward_panels
-from pipelines import crosswalk, privacy, ward, wardreport
+from dashboard import common, loaders, ward_panels
+from pipelines import crosswalk, ward, wardreport
 from pipelines.errors import AreaSafeError
-
-
-@st.cache_resource(show_spinner="Reading the ward ...", max_entries=16)
-def _view(url: str, version: tuple, code: str, month: str, boundaries: str, viewer: privacy.Viewer):
-    return ward.ward_view(common.store(), code, month, viewer=viewer, version=boundaries)
-
 
 viewer = common.require("ward")
 st.title("Ward view")
@@ -27,13 +21,13 @@ try:
 except AreaSafeError as exc:
     common.show_error(exc)
     st.stop()
-months, _ = privacy.filter_choices(common.store())
+months, _ = loaders.filter_choices()
 if not months:
     st.warning("No incidents are stored yet.")
     st.stop()
 code = st.sidebar.selectbox("Ward", wards.codes, index=wards.first, format_func=wards.names.get, key="ward_code")
 month = st.sidebar.selectbox("Month", months, format_func=lambda m: f"{m:%B %Y}", key="ward_month")
-view = _view(common.store().url, common.store().data_version(), code, str(month), boundaries, viewer)
+view = loaders.ward_view(code, month, boundaries, viewer)
 
 ward_panels.ward_headline(view)
 ward_panels.ward_trend(view)

@@ -19,6 +19,7 @@ from pipelines.hotspots.rates import CRUDE_RATE, EB_RATE, NOTE, rate_table
 from pipelines.mapview.click import refer_areas
 from pipelines.mapview.legend import LegendSection, class_labels, class_of, nice_breaks, palette
 from pipelines.mapview.model import METRIC_NAMES, MapOptions, MapResult, map_counts, safe_text
+from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def _colour_areas(
     """Give each area its class colour (``summary["colour"]``, grey for no value); returns the classes'
     lower bounds and the palette."""
     values = summary[options.metric].astype(float)
-    threshold = 5 if counts.suppressed and options.metric == "count" else None
+    threshold = suppress.threshold() if counts.suppressed and options.metric == "count" else None
     lows = nice_breaks(values, decimals=decimals, first=threshold)
     colours = palette(len(lows))
     classes = class_of(values, lows, decimals=decimals)

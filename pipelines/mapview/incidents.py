@@ -21,6 +21,7 @@ from pipelines.hotspots.density import density_surface
 from pipelines.mapview.click import reference
 from pipelines.mapview.legend import LegendSection, class_labels, class_of, nice_breaks, palette
 from pipelines.mapview.model import MapOptions, MapResult
+from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def add_hexagons(m, published: PublishedCounts, options: MapOptions, result: Map
         result.stats["hexagons"] = 0
         return
     result.cell_counts |= {cell: str(labels[cell]) for cell in shown.index}
-    first = 5 if published.suppressed else None
+    first = suppress.threshold() if published.suppressed else None
     lows = nice_breaks(shown.to_numpy(dtype=float), first=first)
     colours = palette(len(lows))
     classes = class_of(shown.to_numpy(dtype=float), lows)

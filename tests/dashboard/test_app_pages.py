@@ -14,7 +14,7 @@ from tests._helpers import app_login, copy_store, page_as
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ["map_explorer", "profile", "glossary", "act_review", "upload", "registers", "data_quality", "batches"]
+PAGES = ["map_explorer", "profile", "ward", "glossary", "act_review", "upload", "registers", "data_quality", "batches"]
 # The least role that may use each page (pipelines.privacy.PERMISSIONS); the public gets the others.
 ROLE_FOR = {"act_review": "act_member", "upload": "cso", "registers": "act_member", "data_quality": "planner",
             "batches": "cso", "users": "admin", "audit_log": "admin"}  # fmt: skip
@@ -293,3 +293,13 @@ def test_map_and_profile_say_how_many_reports_have_an_area_but_no_place(demo_sto
         at = page_as(store, page, role)
         at.selectbox(key="f_hood").set_value("KHA-TOWN-3").run()
         assert sentence in [c.value for c in at.caption], (page, role, [c.value for c in at.caption])
+
+
+@pytest.mark.parametrize("role", [None, "cso", "planner"])
+def test_ward_page_draws_a_ward_for_each_audience(app, role):
+    """The ward page (its ward read through loaders.ward_view) draws the demo's busiest ward for the public, a
+    CSO and a planner, with the councillor's report offered."""
+    at = app("ward", role)
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Ward view" and "Councillor's report" in [h.value for h in at.subheader]
+    assert at.sidebar.selectbox(key="ward_code").value  # a ward is chosen

@@ -545,3 +545,29 @@ def test_the_maps_numbers_are_the_published_counts(demo_store, role, area_kind):
         assert len(hidden) and {shown[f"neighbourhood:{code}"] for code in hidden} == {"<5"}
         summary = mapview.area_summary(areas, rows, kind=area_kind, counts=published).set_index("code")
         assert summary.loc[hidden, "count"].isna().all() and summary.loc[hidden, "rate"].isna().all()
+
+
+@pytest.mark.parametrize("threshold", [5, 10])
+def test_the_legends_first_class_is_the_suppression_threshold(threshold):
+    """A suppressed viewer's lowest class holds every hidden count, whatever the threshold is set to: the map
+    reads it from the disclosure core, not a 5 of its own."""
+    from pipelines import settings
+    from pipelines.privacy import PublishedCounts
+
+    counts = PublishedCounts(
+        total=200.0,
+        total_shown="200",
+        areas=pd.DataFrame(
+            {"kind": "neighbourhood", "code": ["A", "B"], "count": [np.nan, 150.0], "shown": ["<", "150"]}
+        ),
+        cells=pd.DataFrame(
+            {"cell": ["89ad361200bffff", "89ad361200fffff"], "count": [np.nan, 40.0], "shown": ["<", "40"]}
+        ),
+        resolution=9,
+    )
+    with settings.override(min_published_count=threshold):
+        result = mapview.build_map(
+            _areas(), _incidents(0), counts=counts, options=mapview.MapOptions(layers=("areas", "hexagons"))
+        )
+    firsts = [section.entries[0][0] for section in result.legend if section.entries]
+    assert len(firsts) == 2 and all(label == f"0–{threshold - 1}" for label in firsts), firsts

@@ -275,6 +275,8 @@ def test_batches_to_fix_and_to_delete_leave_out_withdrawn_ones():
     assert views.batch_history(batches)["withdrawn"].tolist() == ["", "", "2025-04-02"]
     assert views.fixable_batches(batches.iloc[:0]) == {} and views.live_batches(batches.iloc[:0]) == {}
     assert views.batch_history(batches.iloc[:0])["withdrawn"].tolist() == []
+    unnamed = batches.assign(file_name=[None, "new.csv", "x.csv"])  # a batch of records entered on a form
+    assert views.live_batches(unnamed)["b1"] == "entered on a form · Harare CSF"
 
 
 def test_first_rows_index_a_projector_table_by_its_first_column():
