@@ -71,3 +71,16 @@ def target(out: Path) -> Iterator[Path]:
         yield part
         part.chmod(OWNER_ONLY)
         os.replace(part, out)
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all, owner-only: a reader never sees half a file, and a
+    failure leaves the old file (or none) in place."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -17,15 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from pipelines import privacy
+from pipelines import privacy, private_files
 from pipelines.act import figures
 from pipelines.act.pack import html_doc, pdf_doc
 from pipelines.errors import AreaSafeError
@@ -395,16 +393,5 @@ def write_report(
     if summary_png and kind != "png":
         files.append((out.with_name(f"{out.stem}-summary.png"), render_png(report)))
     for path, data in files:
-        _write_whole(path, data)
+        private_files.write_whole(path, data)
     return [path for path, _ in files]
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -76,3 +76,18 @@ def test_a_failed_export_leaves_nothing(tmp_path):
         part.write_text("half")
         raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_whole_is_owner_only_and_leaves_the_old_file_when_it_fails(tmp_path):
+    import stat
+
+    from pipelines.private_files import write_whole
+
+    out = tmp_path / "pack.pdf"
+    write_whole(out, b"first")
+    assert out.read_bytes() == b"first" and stat.S_IMODE(out.stat().st_mode) == 0o600
+
+    with pytest.raises(TypeError):
+        write_whole(out, "not bytes")  # fails while writing
+    assert out.read_bytes() == b"first"  # the old file stands
+    assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]  # no half-written temporary left behind

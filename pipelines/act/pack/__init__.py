@@ -21,12 +21,11 @@ Black and white: tables are black on white with a grey header row; figures follo
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from pipelines import private_files
 from pipelines.act import figures
 from pipelines.act.agenda import Agenda, agenda_for
 from pipelines.act.pack.html_doc import CSS, figure_html, html_table, render_html
@@ -178,14 +177,7 @@ def write_pack(
         raise PackError(f"--out folder {str(out.parent)!r} does not exist; create it or choose another path.")
     pack = build_pack(store, code, month, viewer=viewer, public=public, stale_weeks=stale_weeks, roads_path=roads_path)
     data = render_pdf(pack) if kind == "pdf" else render_html(pack).encode("utf-8")
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    private_files.write_whole(out, data)
     return out
 
 
