@@ -247,7 +247,7 @@ def _area_plan(
             raise ValueError("a suppressed viewer's map download needs the page's published counts")
         made = partial(export.public_view, store, query, period=period or "all", counts=counts)
         plan[MAP_LAYERS["counts"]] = (True, made)
-    elif COLUMNS.areas in layers:
+    elif "areas" in layers:
         made = partial(_area_layer, areas, incidents, area_kind, crude=viewer.may("crude_rates"))
         plan[MAP_LAYERS[area_kind]] = (True, made)
     return plan

@@ -308,7 +308,7 @@ def ingest_boundaries(
     )
     frames = {"areas": areas.assign(batch_id=batch.batch_id)}
     if rejections is not None:
-        frames[COLUMNS.rejections] = rejections.assign(batch_id=batch.batch_id)
+        frames["rejections"] = rejections.assign(batch_id=batch.batch_id)
     stored = commit_once(store, batch, **frames)
     municipality = options.get(COLUMNS.municipality) or next(iter(areas[COLUMNS.municipality].dropna()), None)
     label = version or boundary_version_label(kind, year, municipality, batch.file_name)

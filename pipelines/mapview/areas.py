@@ -106,7 +106,7 @@ def add_areas(
     entries = tuple(zip(class_labels(lows, decimals=decimals), colours, strict=True))
     note = _area_note(summary, rate, options, population_source)
     result.legend.append(LegendSection(f"{label}: {METRIC_NAMES[options.metric]}", entries, note))
-    result.stats[COLUMNS.areas] = len(summary)
+    result.stats["areas"] = len(summary)
 
 
 def _colour_areas(

@@ -86,7 +86,7 @@ def build_map(
         result.notes.append(counts.unmapped)
     if "roads" in layers and roads is not None and len(roads):
         add_roads(m, roads, m_bounds(areas, focus), options, result)
-    if COLUMNS.areas in layers:
+    if "areas" in layers:
         add_areas(m, areas, counts, options, result, population_source=population_source, counted_in=counted_in)
     if "hotspots" in layers and hotspots is not None and len(hotspots):
         add_hotspots(m, hotspots, options, result)

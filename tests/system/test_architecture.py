@@ -272,6 +272,8 @@ COLUMN_METHODS = {
 #: Receivers that are not frames or records: Streamlit and process state, typing, parsed YAML/JSON documents and
 #: GeoPackage blob frames (whose ``type`` is a WKB type); an ALL-CAPS name is a module's table of words.
 NOT_FRAMES = {"session_state", "environ", "secrets", "query_params", "Literal", "Annotated", "doc", "obj", "blobs"}
+#: Names that hold other words than columns: a map's layer names and its stats, and a batch's frames by table name.
+NOT_FRAMES |= {"layers", "stats", "frames"}
 
 
 def _is_frame(node: ast.expr) -> bool:
