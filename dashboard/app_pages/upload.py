@@ -70,7 +70,7 @@ if upload is not None:
         except AreaSafeError as exc:
             common.show_error(exc)
             st.stop()
-        st.success(f"Stored batch {batch.batch_id[:8]}: {batch.accepted:,} reports accepted.")
+        st.success(f"Stored: {batch.accepted:,} reports accepted. The file is in the batch history below.")
         if batch.rejected:
             st.info("The rejected rows can be downloaded above, or later from the Batches page.")
 
