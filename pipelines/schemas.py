@@ -119,6 +119,7 @@ class Table:
     unique_together: tuple[tuple[str, ...], ...] = ()
     key: str | None = None  # rows written by Store.save replace stored rows with the same key
     append_only: bool = False  # the store refuses UPDATE and DELETE (audit trail)
+    copies: str | None = None  # a table whose rows this one keeps a copy of: not counted as rows of a batch
     columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -184,7 +185,12 @@ INCIDENTS = Table(
         Field("sensitive", "bool", "Category is sensitive (sexual offences, domestic violence, ...).", nullable=False),
         _precinct_code,
         _neighbourhood_code,
-        _raw,
+        Field(
+            "raw",
+            "text",
+            "Empty since schema version 10 (the row as the file gave it is kept in source_rows); before, the "
+            "original input row as JSON, after PII redaction.",
+        ),
         Field("dedupe_key", "text", "source|org|external id (or row hash); unique in the store.", nullable=False),
     ),
     geometry_type="POINT",
@@ -302,6 +308,25 @@ REJECTIONS = Table(
         _raw,
     ),
     indexes=(("batch_id",),),
+)
+
+SOURCE_ROWS = Table(
+    "source_rows",
+    "Each accepted incident's row as the file gave it (after PII redaction), in compressed blocks "
+    "(pipelines.store.source_rows).",
+    (
+        _batch_id,
+        Field("block_rows", "int", "How many incidents the block holds.", nullable=False),
+        Field("block_ids", "text", "Their incident ids, one per line; gzip, then base64.", nullable=False),
+        Field(
+            "block_csv",
+            "text",
+            "Their rows as CSV with the file's header, in the same order; gzip, then base64.",
+            nullable=False,
+        ),
+    ),
+    indexes=(("batch_id",),),
+    copies="incidents",
 )
 
 INTERVENTION_LOG = Table(
@@ -513,6 +538,7 @@ TABLES: dict[str, Table] = {
         INTERVENTION_LOG,
         BATCHES,
         REJECTIONS,
+        SOURCE_ROWS,
         USERS,
         LOGIN_FAILURES,
         SESSIONS,

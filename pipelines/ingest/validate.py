@@ -29,7 +29,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -101,6 +101,9 @@ class Validated:
     notes: list[str] = field(default_factory=list)
     #: Area names read as the closest stored name (:func:`_place_by_area`): value -> (stored name, rows).
     closest_areas: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: Each accepted row as the file gave it, after PII redaction and without the personal columns:
+    #: ``incident_id``, then the file's columns (what the store keeps: :meth:`Store.read_source_rows`).
+    source_rows: pd.DataFrame | None = None
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -357,14 +360,11 @@ def validate_incidents(
     kept = [c for c in frame.columns if c != ROW_NUMBER and c not in set(mapping.personal)]
     # Values are parsed from ``frame``; whatever is stored or shown comes from ``redacted``.
     redacted, redacted_flag = redact_frame(frame[kept], kept)
-    raw_lines = _raw_json(redacted)
     n = len(frame)
     outcomes = _Outcomes.all_accepted(n)
 
     # 1. Duplicates within the file: the same external id, or the same row content, seen earlier.
-    external_id, has_id, dedupe = _dedupe_keys(
-        frame, redacted, redacted_flag, raw_lines, mapping, prefix=f"{source}|{org or ''}|"
-    )
+    external_id, has_id, dedupe = _dedupe_keys(frame, redacted, redacted_flag, mapping, prefix=f"{source}|{org or ''}|")
     key_hashes = _mark_repeats(outcomes, dedupe, has_id, seen=seen, keep_identical_rows=keep_identical_rows)
     # 2. Location: a point, or else the area the row names.
     lat_v, lon_v, area_codes, closest_areas = _check_location(
@@ -396,7 +396,7 @@ def validate_incidents(
             COLUMNS.sensitive: sensitive.iloc[idx].to_numpy(dtype=bool),
             COLUMNS.precinct_code: _area_column(area_codes, areas, "precinct", idx),
             COLUMNS.neighbourhood_code: _area_column(area_codes, areas, "neighbourhood", idx),
-            COLUMNS.raw: _arrow_text(raw_lines if len(idx) == n else raw_lines.take(idx)),
+            COLUMNS.raw: None,  # the row as the file gave it travels in source_rows
             COLUMNS.dedupe_key: dedupe.iloc[idx].reset_index(drop=True),
             COLUMNS.row_number: row_number[idx],
             schemas.LON: lon_v[idx],
@@ -411,7 +411,7 @@ def validate_incidents(
         outcomes.reason[rejected_idx],
         outcomes.message[rejected_idx],
         org=org,
-        raw=raw_lines.take(rejected_idx),
+        raw=_raw_json(redacted.iloc[rejected_idx]),
     )
     rows = pd.DataFrame(
         {
@@ -422,7 +422,11 @@ def validate_incidents(
             "flags": outcomes.flags,
         }
     )
-    validated = Validated(incidents, rejections, rows, notes=list(raw.notes), closest_areas=closest_areas)
+    originals = redacted.iloc[idx].reset_index(drop=True)
+    originals.insert(0, COLUMNS.incident_id, incidents[COLUMNS.incident_id])
+    validated = Validated(
+        incidents, rejections, rows, notes=list(raw.notes), closest_areas=closest_areas, source_rows=originals
+    )
     return _with_malformed(validated, raw, org, personal=mapping.personal)
 
 
@@ -435,7 +439,6 @@ def _dedupe_keys(
     frame: pd.DataFrame,
     redacted: pd.DataFrame,
     redacted_flag: pd.Series,
-    raw_lines: pa.Array,
     mapping: ColumnMapping,
     *,
     prefix: str,
@@ -452,7 +455,7 @@ def _dedupe_keys(
     dedupe = (prefix + "id:" + external_id).reset_index(drop=True)
     no_id = np.flatnonzero(~has_id)
     if len(no_id):
-        hashes = _hash(raw_lines.take(no_id).to_pylist())
+        hashes = _hash(_raw_json(redacted.iloc[no_id]).to_pylist())
         dedupe.iloc[no_id] = [prefix + "row:" + h for h in hashes]
     return external_id, has_id, dedupe
 
@@ -832,4 +835,4 @@ def _with_malformed(validated: Validated, raw: RawTable, org: str | None, *, per
     rejections = pd.concat([validated.rejections, extra_rej], ignore_index=True).sort_values(
         COLUMNS.row_number, ignore_index=True
     )
-    return Validated(validated.incidents, rejections, rows, validated.notes)
+    return replace(validated, rejections=rejections, outcomes=rows)

@@ -37,7 +37,8 @@ USER_VERSION = 10400  # GeoPackage 1.4.0
 # 7: assets.sharing_consent (people's assets by consent);
 # 8: area_aliases (station renames and merges) and batches.notes
 # 9: boundary_versions (ward demarcations), wards as an area kind; sessions (kept across reloads)
-SCHEMA_VERSION = "9"
+# 10: source_rows (each incident's row as the file gave it, in compressed blocks; incidents.raw left empty)
+SCHEMA_VERSION = "10"
 _WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'

@@ -20,7 +20,7 @@ from pipelines.store.base import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Every revision, oldest first; the last is what this version of AreaSafe reads and writes.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
 HEAD_REVISION = REVISIONS[-1]
 
 

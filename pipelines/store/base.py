@@ -26,6 +26,7 @@ import pandas as pd
 from pipelines import schemas, settings
 from pipelines.errors import StoreError
 from pipelines.schemas import COLUMNS
+from pipelines.store import source_rows
 from pipelines.store.frames import check_table, with_optional_columns
 
 
@@ -207,6 +208,7 @@ class Store(abc.ABC):
         assets: gpd.GeoDataFrame | None = None,
         interventions: gpd.GeoDataFrame | None = None,
         intervention_log: pd.DataFrame | None = None,
+        source_rows: pd.DataFrame | None = None,
     ) -> Batch:
         """Write a batch and its rows in one transaction and return the batch as stored.
 
@@ -214,7 +216,9 @@ class Store(abc.ABC):
         that check runs inside the transaction, so overlapping uploads cannot both store a row.
         Areas replace stored areas with the same kind and code; assets and interventions replace
         rows with the same id. Rejections whose raw content was already rejected for the same org
-        are not stored twice.
+        are not stored twice. ``source_rows`` are the incidents' rows as the file gave them
+        (``incident_id`` and the file's columns, after PII redaction): the store keeps those of the
+        incidents it stores (:mod:`pipelines.store.source_rows`).
         """
         frames = {
             "incidents": incidents,
@@ -224,6 +228,7 @@ class Store(abc.ABC):
             "assets": assets,
             "interventions": interventions,
             "intervention_log": intervention_log,
+            "source_rows": source_rows,
         }
         expected = len(incidents) if incidents is not None else 0
         return self._write_stream(iter([frames, batch]), expected_rows=expected)
@@ -274,8 +279,19 @@ class Store(abc.ABC):
             for item in items:
                 if isinstance(item, Batch):
                     return self._finish_batch(session, session.corrected(item))
+                if isinstance(item, Prepared):
+                    session.bound, item = item.bound, item.frames
                 self._write_frames(session, item)
+                session.bound = {}
             raise WriterAborted
+
+    def _prepare(self, frames: dict[str, pd.DataFrame | None]) -> dict | Prepared:
+        """What a batch writer can do with a chunk in the caller's thread, before handing it to its
+        writer thread: pack its ``source_rows`` (:func:`source_rows.pack`); a backend may add its own work."""
+        copies, incidents = frames.get("source_rows"), frames.get("incidents")
+        if copies is None or incidents is None or not len(incidents) or isinstance(copies, source_rows.Packed):
+            return frames
+        return {**frames, "source_rows": source_rows.pack(copies, str(incidents[COLUMNS.batch_id].iloc[0]))}
 
     def _write_frames(self, session: WriteSession, frames: dict[str, pd.DataFrame | None]) -> None:
         """One chunk's frames, table by table (the same order on every backend)."""
@@ -285,8 +301,14 @@ class Store(abc.ABC):
             frame = frames.get(name)
             return frame if frame is not None and len(frame) else None
 
+        written = None
         if (incidents := present("incidents")) is not None:
-            self._write_incidents(session, incidents)
+            written = self._write_incidents(session, incidents)
+        if (copies := frames.get("source_rows")) is not None and written is not None and len(written):
+            batch_id = str(written[COLUMNS.batch_id].iloc[0])
+            self._append(
+                session, schemas.SOURCE_ROWS, source_rows.blocks(copies, written[COLUMNS.incident_id], batch_id)
+            )
         if (areas := present("areas")) is not None:
             self._replace(session, schemas.AREAS, areas, ("kind", "code"))
         for table in (schemas.ASSETS, schemas.INTERVENTIONS):
@@ -305,8 +327,9 @@ class Store(abc.ABC):
         """Open the write transaction of one batch and its session; leaving with an exception rolls it back."""
 
     @abc.abstractmethod
-    def _write_incidents(self, session: WriteSession, incidents: pd.DataFrame) -> None:
-        """Insert a chunk of incidents, skipping (and counting in ``session``) keys already stored."""
+    def _write_incidents(self, session: WriteSession, incidents: pd.DataFrame) -> pd.DataFrame:
+        """Insert a chunk of incidents, skipping (and counting in ``session``) keys already stored;
+        return the rows inserted."""
 
     @abc.abstractmethod
     def _replace(self, session: WriteSession, table: schemas.Table, frame: pd.DataFrame, key: Sequence[str]) -> None:
@@ -452,6 +475,17 @@ class Store(abc.ABC):
     def read_table(self, table: str, *, where: dict[str, object] | None = None) -> pd.DataFrame:
         """Any table (a GeoDataFrame if it has geometry), filtered by equality on columns."""
 
+    def read_source_rows(self, batch_id: str | None = None) -> pd.DataFrame:
+        """Each stored incident's row as the file gave it (after PII redaction), of batch ``batch_id`` or
+        of every batch: ``incident_id``, then the files' columns, every value text (empty where a row's
+        file had no such column). For audits and re-reading a batch; no page shows it."""
+        where = {COLUMNS.batch_id: batch_id} if batch_id else None
+        kept = source_rows.unpack(self.read_table(schemas.SOURCE_ROWS.name, where=where))
+        old = self.read_table(schemas.INCIDENTS.name, where=where)  # batches stored before schema version 10
+        old = old[old[COLUMNS.raw].notna()]
+        rows = pd.concat([kept, source_rows.from_json(old[COLUMNS.incident_id], old[COLUMNS.raw])], ignore_index=True)
+        return rows.fillna("")
+
     @abc.abstractmethod
     def count(self, table: str) -> int:
         """Number of rows in ``table``."""
@@ -595,7 +629,16 @@ def count_months(incidents: pd.DataFrame, *, timezone: str) -> pd.DataFrame:
 
 
 #: The frames :meth:`Store.commit` and :meth:`BatchWriter.add` take.
-FRAME_KINDS = ("incidents", "rejections", "areas", "area_counts", "assets", "interventions", "intervention_log")
+FRAME_KINDS = (
+    "incidents",
+    "rejections",
+    "areas",
+    "area_counts",
+    "assets",
+    "interventions",
+    "intervention_log",
+    "source_rows",
+)
 
 
 def check_frame_kinds(frames: dict[str, object]) -> None:
@@ -603,6 +646,15 @@ def check_frame_kinds(frames: dict[str, object]) -> None:
     unknown = [kind for kind in frames if kind not in FRAME_KINDS]
     if unknown:
         raise TypeError(f"unknown frame {unknown[0]!r}; expected one of {', '.join(FRAME_KINDS)}")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A chunk's frames and what a backend already made of them in the caller's thread
+    (:meth:`Store._prepare`), by table name; the writer thread hands ``bound`` to its session."""
+
+    frames: dict[str, pd.DataFrame | None]
+    bound: dict[str, object]
 
 
 class WriteSession:
@@ -613,6 +665,7 @@ class WriteSession:
         self.stored = 0
         self.outside_dropped = 0
         self.months: list[pd.DataFrame] = []
+        self.bound: dict[str, object] = {}  # the chunk being written, as prepared (Prepared.bound)
 
     def count_written(self, incidents: pd.DataFrame, *, timezone: str) -> None:
         """Count a chunk of incidents just written into the batch's month summary (as they are
@@ -688,18 +741,21 @@ class ThreadedWriter(BatchWriter):
     ``write_stream`` runs on that thread with an iterator of frame dicts that ends with the
     :class:`Batch`; it writes them in one transaction and returns the stored batch, or raises
     :class:`WriterAborted` when the iterator ends without a batch (the caller left without
-    ``finish``). At most one chunk waits in the queue, which bounds memory. ``on_exit`` runs on the
-    thread when it ends (to close a connection that belongs to it).
+    ``finish``). At most one chunk waits in the queue, which bounds memory. ``prepare`` runs on the
+    caller's thread for each chunk before it is queued (:meth:`Store._prepare`), so that work overlaps
+    the writer's inserts. ``on_exit`` runs on the thread when it ends (to close a connection that belongs to it).
     """
 
     def __init__(
         self,
-        write_stream: Callable[[Iterator[dict | Batch]], Batch],
+        write_stream: Callable[[Iterator[dict | Prepared | Batch]], Batch],
         *,
         name: str,
+        prepare: Callable[[dict[str, pd.DataFrame | None]], dict | Prepared] | None = None,
         on_exit: Callable[[], None] | None = None,
     ) -> None:
         self._write_stream = write_stream
+        self._prepare = prepare
         self._name = name
         self._on_exit = on_exit
         self._queue: queue.Queue = queue.Queue(maxsize=1)
@@ -744,7 +800,7 @@ class ThreadedWriter(BatchWriter):
 
     def add(self, **frames: pd.DataFrame | None) -> None:
         check_frame_kinds(frames)
-        self._put(frames)
+        self._put(frames if self._prepare is None else self._prepare(frames))
 
     def finish(self, batch: Batch) -> Batch:
         self._put(batch)

@@ -39,6 +39,7 @@ from pipelines.store.base import (
     BatchWriter,
     IncidentQuery,
     LoginCount,
+    Prepared,
     Store,
     StoreError,
     ThreadedWriter,
@@ -165,8 +166,16 @@ class GeoPackageStore(Store):
         return ThreadedWriter(
             functools.partial(self._write_stream, expected_rows=expected_rows or 0),
             name="areasafe-gpkg-writer",
+            prepare=self._prepare,
             on_exit=self.close,
         )
+
+    def _prepare(self, frames: dict[str, pd.DataFrame | None]) -> dict | Prepared:
+        frames = super()._prepare(frames)
+        incidents = frames.get("incidents")
+        if incidents is None or not len(incidents):
+            return frames
+        return Prepared(frames, {schemas.INCIDENTS.name: _write.bind(schemas.INCIDENTS, incidents)})
 
     @contextlib.contextmanager
     def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_write.BatchSession]:
@@ -177,7 +186,7 @@ class GeoPackageStore(Store):
             finally:
                 self._local.session = None
 
-    def _write_incidents(self, session: _write.BatchSession, incidents: pd.DataFrame) -> None:
+    def _write_incidents(self, session: _write.BatchSession, incidents: pd.DataFrame) -> pd.DataFrame:
         stored = _write.existing_keys(session.conn, incidents[COLUMNS.dedupe_key], session.prefixes)
         if stored:
             fresh = ~incidents[COLUMNS.dedupe_key].isin(stored)
@@ -187,6 +196,7 @@ class GeoPackageStore(Store):
         if session.timezone is None:
             session.timezone = _schema.summary_timezone(session.conn)
         session.count_written(incidents, timezone=session.timezone)
+        return incidents
 
     def _replace(self, session: _write.BatchSession, table: Table, frame: pd.DataFrame, key: Sequence[str]) -> None:
         """Rows of ``frame`` replace stored rows with the same ``key`` (an empty key value matches ``''``)."""
@@ -277,7 +287,8 @@ class GeoPackageStore(Store):
                 conn = session.conn
                 for table in TABLES.values():
                     if COLUMNS.batch_id in table.columns and not table.append_only:
-                        removed += conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+                        deleted = conn.execute(f'DELETE FROM "{table.name}" WHERE batch_id = ?', (batch_id,)).rowcount
+                        removed += 0 if table.copies else deleted
                         if table.geometry_type and removed:
                             _write.touch_contents(conn, table.name)
                 conn.execute(f"DELETE FROM {_schema.SUMMARY} WHERE batch_id = ?", (batch_id,))

@@ -137,7 +137,7 @@ class PostGISStore(Store):
         # caller validates chunk k+1; the transaction lives on the thread's pooled connection.
         self._check_place(place)
         write = functools.partial(self._write_stream, place=place, snap_m=snap_m)
-        return ThreadedWriter(write, name="areasafe-postgis-writer")
+        return ThreadedWriter(write, name="areasafe-postgis-writer", prepare=self._prepare)
 
     @contextlib.contextmanager
     def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_Session]:
@@ -197,7 +197,7 @@ class PostGISStore(Store):
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(_ident(table.name), columns, columns, _ident(stage))
         )
 
-    def _write_incidents(self, session: _Session, incidents: pd.DataFrame) -> None:
+    def _write_incidents(self, session: _Session, incidents: pd.DataFrame) -> pd.DataFrame:
         table = schemas.INCIDENTS
         incidents = schemas.as_geoframe(incidents)  # COPY and placement here work on geometries
         check_frame(table, incidents)
@@ -224,6 +224,7 @@ class PostGISStore(Store):
         if len(incidents):
             self._copy_in(session, table, table.name, incidents)
             session.count_written(incidents, timezone=session.timezone())
+        return incidents
 
     def _place(self, session: _Session, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``incidents`` with area codes and swapped points as the database placed them (the rules of
@@ -314,7 +315,8 @@ class PostGISStore(Store):
             for table in TABLES.values():
                 if COLUMNS.batch_id in table.columns and not table.append_only:
                     statement = sql.SQL("DELETE FROM {} WHERE batch_id = %s").format(_ident(table.name))
-                    removed += conn.execute(statement, (batch_id,)).rowcount
+                    deleted = conn.execute(statement, (batch_id,)).rowcount
+                    removed += 0 if table.copies else deleted
             if then is not None:
                 self._save(session, then(removed))
         return removed

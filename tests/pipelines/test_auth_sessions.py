@@ -12,6 +12,7 @@ import pytest
 from pipelines import auth
 from pipelines.privacy import Viewer, operator
 from pipelines.settings import SETTINGS
+from pipelines.store._gpkg_schema import SCHEMA_VERSION
 from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import file_bytes
 
@@ -215,5 +216,8 @@ def test_a_version_8_geopackage_gains_the_sessions_table(tmp_path):
     auth.add_user(store, "ana", role="analyst", password=PASSWORD, actor=ADMIN, now=T0)
     _, token = _logged_in(store, "ana")
     assert auth.resume_session(store, token, now=later(minutes=1)).viewer.username == "ana"
-    assert store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0] == "9"
+    assert (
+        store._conn.execute("SELECT value FROM areasafe_meta WHERE key = 'schema_version'").fetchone()[0]
+        == SCHEMA_VERSION
+    )
     store.close()

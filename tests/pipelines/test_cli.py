@@ -163,15 +163,15 @@ def test_db_upgrade_creates_the_schema_then_the_store_opens(pg_cluster, tmp_path
     assert (
         run("db", "upgrade", "--store", url)
         .stdout.strip()
-        .endswith("applied schema revisions 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009; now at 0009")
+        .endswith("applied schema revisions 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010; now at 0010")
     )
-    assert run("db", "upgrade", store=url).stdout.strip().endswith("already at schema revision 0009")
-    assert "schema revision 0009; this AreaSafe needs 0009" in run("db", "current", store=url).stdout
+    assert run("db", "upgrade", store=url).stdout.strip().endswith("already at schema revision 0010")
+    assert "schema revision 0010; this AreaSafe needs 0010" in run("db", "current", store=url).stdout
     bad = run("db", "upgrade", "--revision", "0099", store=url, check=False)
     assert (
         bad.returncode == 2
         and "cannot upgrade" in bad.stderr
-        and "revisions are 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009" in bad.stderr
+        and "revisions are 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010" in bad.stderr
     )
     assert "no batches yet" in run("batches", store=url).stdout
     pg_cluster.drop_database(url.rsplit("/", 1)[1])
@@ -181,7 +181,7 @@ def test_db_upgrade_sql_prints_the_migration_for_a_dba():
     sql = run("db", "upgrade", "--sql", "--store", "postgresql://dba@db.example.org/areasafe").stdout
     assert "CREATE EXTENSION IF NOT EXISTS postgis;" in sql and 'CREATE TABLE "incidents"' in sql
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
-    assert "UPDATE alembic_version SET version_num='0009'" in sql and sql.rstrip().endswith("COMMIT;")
+    assert "UPDATE alembic_version SET version_num='0010'" in sql and sql.rstrip().endswith("COMMIT;")
 
 
 def test_db_upgrade_on_a_geopackage_says_it_needs_none(tmp_path):

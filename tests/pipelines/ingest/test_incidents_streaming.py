@@ -230,12 +230,15 @@ def test_placing_writer_only_where_the_store_places(any_area_store, tmp_path):
         (0, 100, [(0, 0)]),  # an empty file still gets one (empty) chunk, so its batch is stored
         (80, 100, [(0, 80)]),
         (100, 100, [(0, 100)]),
-        (250, 100, [(0, 100), (100, 150), (150, 190), (190, 220), (220, 240), (240, 250)]),
+        (250, 100, [(0, 20), (20, 100), (100, 150), (150, 190), (190, 220), (220, 240), (240, 250)]),
+        (110, 100, [(0, 10), (10, 50), (50, 80), (80, 100), (100, 110)]),
         (
             1_000_000,
             100_000,
             [
-                *((k, k + 100_000) for k in range(0, 900_000, 100_000)),
+                (0, 20_000),
+                (20_000, 100_000),
+                *((k, k + 100_000) for k in range(100_000, 900_000, 100_000)),
                 (900_000, 940_000),
                 (940_000, 970_000),
                 (970_000, 990_000),
@@ -246,6 +249,7 @@ def test_placing_writer_only_where_the_store_places(any_area_store, tmp_path):
     ],
 )
 def test_chunks_cover_every_row_once_and_taper_at_the_end(rows, step, expected):
-    """The last ``step`` rows of a multi-chunk file go in shrinking pieces, so the writer has little
-    left once the last piece is prepared; every row is in exactly one chunk, in order."""
+    """The first chunk of a multi-chunk file is cut small, so the writer starts sooner, and the last
+    ``step`` rows go in shrinking pieces, so the writer has little left once the last piece is
+    prepared; every row is in exactly one chunk, in order."""
     assert list(ingest._chunk_bounds(rows, step)) == expected
