@@ -11,7 +11,7 @@ import re
 import pytest
 
 from pipelines.settings import SETTINGS
-from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
+from tests._dashboard import ARTIFACTS, CHROMIUM
 from tests._helpers import PASSWORD, ensure_user
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -22,16 +22,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(demo_store, tmp_path_factory):
-    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
-        yield url
-
-
 @pytest.fixture
-def page(browser):
-    with recording_page(browser, viewport={"width": 1500, "height": 1100}) as page:
-        yield page
+def viewport() -> dict:
+    """A large desktop screen: the pages' full content without scrolling."""
+    return {"width": 1500, "height": 1100}
 
 
 def _wait_idle(page, timeout: float = 60) -> None:
