@@ -88,6 +88,8 @@ def _nav_links(page) -> set[str]:
 
 def test_map_renders_offline(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
+    roads = []  # the road lines come from the server's cache folder, on its own origin (dashboard.map_files)
+    page.on("response", lambda r: roads.append((r.url, r.status)) if "/api/map-files/roads-" in r.url else None)
     page.goto(f"{server}/")
     _wait_idle(page)
     frame = page.frame_locator(MAP_FRAME)
@@ -101,6 +103,7 @@ def test_map_renders_offline(server, page):
     assert paths > 10, f"only {paths} vector paths drawn"
     assert markers > 0, "no markers or clusters drawn"
     assert frame.locator(".leaflet-control-layers").count() == 1
+    assert roads and all(url.startswith(server) and status == 200 for url, status in roads), roads
     assert not page.failed, page.failed
     assert not page.external, page.external
 
