@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from dashboard import map_files
 from dashboard.common import store, viewer
 from dashboard.loaders import Filters, HotspotCells, audience, data_version
 from pipelines.privacy import Viewer
@@ -98,16 +98,11 @@ def explorer_map(
             area_kind=area_kind,
             online_tiles=online,
             statistics=who.may("statistics"),
-            roads_files=ROADS_FILES,
+            roads_files=map_files.roads_files(),
         ),
         counts=counts,
         population_source=population_source,
     )
-
-
-#: Where the map's road lines are written once and the URL the browser loads them from (Streamlit serves
-#: dashboard/static at /app/static/): each map then carries no road lines of its own.
-ROADS_FILES = (str(Path(__file__).resolve().parent / "static" / "cache"), "/app/static/cache")
 
 
 def explorer_inputs(filters: Filters, who: Viewer, *, layers, metric: str, area_kind: str, online: bool) -> tuple:

@@ -8,10 +8,11 @@ here draw it on one 1280x720 projector screen and save a decision through
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import common, forms
+from dashboard import common, forms, layout, panels
 from pipelines import access, views
 from pipelines.errors import AreaSafeError
 from pipelines.privacy import Viewer
@@ -37,29 +38,59 @@ def meeting_details(who: Viewer, code: str, month) -> None:
                 common.show_error(exc)
 
 
-def item_columns(item, section, png: bytes | None) -> tuple[list[int], object, object, object]:
-    """The item's columns: (their spans, the summary's, the map's or None, the form's or None)."""
+#: A table of more columns than this is wide: it takes the width beside the form, its map sits beside the
+#: summary above it (at 1280 px, seven columns beside the map were squeezed to a word a line).
+WIDE_TABLE_COLUMNS = 5
+
+
+@dataclass(frozen=True)
+class ItemColumns:
+    """Where an item's parts go: the summary's place and span (of 12), the table's, the map's and the form's
+    (``None`` when the item has no map or no form), the table's height budget in pixels, and the key of the
+    map's container (its size comes from ``dashboard/layout.py``)."""
+
+    summary: object
+    span: int
+    table: object
+    map: object | None
+    form: object | None
+    room: int
+    map_key: str = "map_mm"
+
+
+def item_columns(item, section, png: bytes | None) -> ItemColumns:
+    """The item's columns. A wide table (:data:`WIDE_TABLE_COLUMNS`) with a map: the table under the summary
+    and its map, beside the form. Otherwise summary and table, the map and the form side by side."""
     if item.kind == "decisions":
-        return [12], st.container(), None, None
-    if png is not None:  # a table of many columns takes room from the map, not from the form
-        spans = [6, 3, 3] if len(section.table.columns) > 3 else [5, 4, 3]
-        shown, where, form_col = st.columns(spans)
-        return spans, shown, where, form_col
-    shown, form_col = st.columns([8, 4])
-    return [8, 4], shown, None, form_col
+        whole = st.container()
+        return ItemColumns(whole, 12, whole, None, None, 440)
+    if png is None:
+        shown, form_col = st.columns([8, 4])
+        return ItemColumns(shown, 8, shown, None, form_col, 440)
+    if len(section.table.columns) > WIDE_TABLE_COLUMNS:
+        left, form_col = st.columns([8, 4])
+        with left:
+            words, where = st.columns([5, 3])
+            table = st.container()
+        return ItemColumns(words, 5, table, where, form_col, 440 - layout.MAP_BESIDE_SUMMARY_PX, "map_mm_beside")
+    shown, where, form_col = st.columns([5, 4, 3])
+    return ItemColumns(shown, 5, shown, where, form_col, 440)
 
 
-def item_summary(item, section, span: int) -> None:
-    """The item's summary sentence, its table (scrolling inside its box) and its notes."""
-    st.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
+def item_summary(item, section, columns: ItemColumns) -> None:
+    """The item's summary sentence, its table (scrolling inside its box) and its notes (under the table, or
+    under the summary when the table starts under the map)."""
+    columns.summary.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
+    under_map = columns.table is not columns.summary
     if len(section.table):  # long tables scroll inside their box: the item stays on one 1280x720 screen
         rows = views.first_rows(section.table, 15)
         # about 100 summary characters a line per 12 columns at 1280 px, 28 px a line
-        lines = -(-len(section.summary) * 12 // (100 * span)) if item.kind != "decisions" else 2
-        room = 440 - 28 * lines - (50 if section.caveats else 0)
-        st.table(rows, height=max(140, min(46 + 110 * len(rows), room)))
+        lines = -(-len(section.summary) * 12 // (100 * columns.span)) if item.kind != "decisions" else 2
+        room = columns.room - (0 if under_map else 28 * lines + (50 if section.caveats else 0))
+        with columns.table:
+            panels.projector_table(rows, key="mm_table", height=max(140, min(46 + 110 * len(rows), room)))
     if section.caveats:
-        with st.expander("Notes on these numbers"):
+        with columns.summary if under_map else columns.table, st.expander("Notes on these numbers"):
             for caveat in section.caveats:
                 st.caption(caveat)
 

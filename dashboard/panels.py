@@ -43,6 +43,20 @@ def hotspot_statistics(hot: loaders.HotspotCells, viewer: privacy.Viewer, *, n: 
             st.dataframe(views.top_hotspots(hot.cells, n=n, statistics=True), hide_index=True, width="stretch")
 
 
+def projector_table(frame, *, key: str, height: int | str = "content") -> None:
+    """A static table for the projector, in a container of ``key``: the columns of one short word each
+    (dates, numbers, statuses: :func:`pipelines.views.unbroken_positions`) stay on one line; the others
+    wrap at their spaces."""
+    with st.container(key=key):
+        if positions := views.unbroken_positions(frame):
+            # the cell and the text inside it (Streamlit's markdown sets its own wrapping)
+            cells = ", ".join(
+                f".st-key-{key} tbody tr > :nth-child({p}) {inner}" for p in positions for inner in ("", "*")
+            )
+            st.html(f"<style>{cells} {{white-space: nowrap !important;}}</style>")
+        st.table(frame, height=height, hide_index=not views.has_row_names(frame))
+
+
 def register_table(frame, *, where=None) -> None:
     """Assets or interventions, as :func:`pipelines.views.register_rows` words them."""
     (where or st).dataframe(frame, hide_index=True, width="stretch")

@@ -58,7 +58,7 @@ def review_month(shown: review.MonthReview, stats: privacy.ProfileStats) -> None
     with by_category:
         st.header("By category")
         st.caption(shown.by_category.summary)
-        st.table(shown.category_table, height=320)
+        panels.projector_table(shown.category_table, key="act_table_categories", height=320)
         if shown.by_category.caveats:
             with st.expander("Notes on these numbers"):
                 for caveat in shown.by_category.caveats:
@@ -75,7 +75,7 @@ def review_hotspots(shown: review.MonthReview, hot: loaders.HotspotCells, viewer
         "around them, in the same classes as the map."
     )
     if len(shown.hotspots):
-        st.table(views.first_column_as_index(shown.hotspots))
+        panels.projector_table(views.first_column_as_index(shown.hotspots), key="act_table_hotspots")
         for title in shown.hotspot_titles:
             st.markdown(f"- **{title}**")
     elif hot.sufficient:
@@ -86,11 +86,15 @@ def review_hotspots(shown: review.MonthReview, hot: loaders.HotspotCells, viewer
 
 
 def review_interventions(shown: review.MonthReview) -> None:
-    """The agenda's interventions needing attention (meeting mode and the pack show the same rows)."""
+    """The agenda's interventions needing attention (meeting mode and the pack show the same rows), across the
+    page's whole width: on a 1280 px projector its seven columns beside the map were squeezed to a word a
+    line. The page puts the map under it."""
     table = shown.interventions.table
     if len(table):
         st.caption(shown.interventions.summary)
-        st.table(views.first_column_as_index(table), height=min(480, 60 + 90 * len(table)))
+        panels.projector_table(
+            views.first_column_as_index(table), key="act_table_interventions", height=min(330, 60 + 75 * len(table))
+        )
     else:
         st.success(shown.interventions.summary)
 
@@ -98,6 +102,8 @@ def review_interventions(shown: review.MonthReview) -> None:
 def review_reports(shown: review.MonthReview) -> None:
     """The month's community reports in date order, the first screenful (the download has them all)."""
     if len(shown.reports):  # an if statement: Streamlit's magic would write a conditional expression's value out
-        st.table(shown.report_table, height=min(520, 50 + 44 * len(shown.report_table)))
+        panels.projector_table(
+            shown.report_table, key="act_table_reports", height=min(520, 50 + 44 * len(shown.report_table))
+        )
     else:
         st.caption("None this month.")

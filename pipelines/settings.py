@@ -28,6 +28,9 @@ TAXONOMY_PATH = DATA_DIR / "taxonomy.yaml"
 AREA_ALIASES_PATH = DATA_DIR / "area_aliases.yaml"
 DEFAULT_STORE = DATA_DIR / "areasafe.gpkg"
 STORE_ENV = "AREASAFE_STORE"
+#: Where a running dashboard writes files it makes for browsers (the map's road lines), unless
+#: ``Settings.cache_dir`` says: see :func:`cache_dir`.
+CACHE_ENV = "AREASAFE_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,11 @@ class Settings:
     #: Persons per household, to turn area populations into households (Census 2022: 3.3 in Cape Town).
     persons_per_household: float = 3.3
 
+    # -- files a running dashboard writes (dashboard.map_files) --------------------------------------
+    #: The folder for them; ``None``: ``$AREASAFE_CACHE_DIR``, else ``$XDG_CACHE_HOME/areasafe``, else
+    #: ``~/.cache/areasafe`` (:func:`cache_dir`). Never inside the installed package.
+    cache_dir: str | None = None
+
 
 #: The settings in force. Read it as ``settings.SETTINGS`` when used (see the module docstring).
 SETTINGS = Settings()
@@ -136,3 +144,13 @@ def override(**changes: Any) -> Iterator[Settings]:
 def default_store_url() -> str:
     """``$AREASAFE_STORE`` when set, else ``data/areasafe.gpkg`` in the project."""
     return os.environ.get(STORE_ENV) or str(DEFAULT_STORE)
+
+
+def cache_dir() -> Path:
+    """The folder a running dashboard writes its own files into (the map's road lines, named by content, so
+    stores and replicas may share it): ``SETTINGS.cache_dir``, else ``$AREASAFE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/areasafe``, else ``~/.cache/areasafe``. Not created here."""
+    chosen = SETTINGS.cache_dir or os.environ.get(CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "areasafe"

@@ -172,6 +172,31 @@ def area_name(areas: pd.DataFrame, code: str | None) -> str | None:
     return areas.set_index(COLUMNS.code)[COLUMNS.name].get(code)
 
 
+#: Longest value a column may hold and still be kept on one line (a date, a number, a status, a short id).
+UNBROKEN_MAX_CHARS = 16
+
+
+def unbroken_positions(table: pd.DataFrame) -> list[int]:
+    """Where a display table's one-word columns sit in each row as the dashboard draws it (1-based, the row
+    names first when the table has them: :func:`first_column_as_index`): the columns whose every value is
+    one short word (no space, at most :data:`UNBROKEN_MAX_CHARS` characters: a date, a number, a status), to
+    be kept on one line. A browser squeezing a table into a projector's width otherwise breaks "2026-10-08"
+    after a hyphen. A default row number (0, 1, 2 ...) is not drawn and takes no place."""
+    named = has_row_names(table)
+    values = ([table.index.to_series()] if named else []) + [table[column] for column in table.columns]
+    positions = []
+    for position, column in enumerate(values, start=1):
+        text = column.astype(str)
+        if len(text) and not text.str.contains(r"\s").any() and text.str.len().max() <= UNBROKEN_MAX_CHARS:
+            positions.append(position)
+    return positions
+
+
+def has_row_names(table: pd.DataFrame) -> bool:
+    """Whether a display table's rows have names to draw (:func:`first_column_as_index`), not row numbers."""
+    return not isinstance(table.index, pd.RangeIndex)
+
+
 def first_column_as_index(table: pd.DataFrame, *, head: int | None = None) -> pd.DataFrame:
     """A display table with its first column as the row names, so a page's table reads it in bold down
     the left (``Hot spot``, ``Category``), its first ``head`` rows when given."""

@@ -3,7 +3,7 @@
 The sidebar is collapsed and the page uses the whole width (``layout.meeting_view``); each part (the month's
 numbers, hot spots, interventions, community reports) fits on one screen, tables scroll inside their box and
 the hot spots and interventions each have their small offline map (the pack's renderer, from the viewer's
-agenda).
+agenda): the interventions' seven columns take the whole width, their map under them.
 """
 
 from __future__ import annotations
@@ -46,13 +46,10 @@ with st.container(key="act_item_hotspots"):
     with where:
         review_panels.item_map(agenda, "hotspot", filters=filters, month=month)
 
-with st.container(key="act_item_interventions"):
+with st.container(key="act_item_interventions"):  # the table across the page, its map under it
     st.header("Interventions needing attention")
-    listed, where = st.columns([3, 2])
-    with listed:
-        review_panels.review_interventions(shown)
-    with where:
-        review_panels.item_map(agenda, "interventions", filters=filters, month=month)
+    review_panels.review_interventions(shown)
+    review_panels.item_map(agenda, "interventions", filters=filters, month=month)
 
 with st.container(key="act_item_reports"):
     st.header("Community reports this month")

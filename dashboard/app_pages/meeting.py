@@ -31,14 +31,13 @@ if flash := st.session_state.pop("mm_flash", None):
 with st.container(key="mm_item"):  # one screen: heading, numbers, map and decision controls
     st.title(f"{section.number}. {section.title}")
     png = loaders.item_map(code, month, item.key, include_partial=filters.include_partial)
-    spans, shown, where, form_col = meeting_screen.item_columns(item, section, png)
-    with shown:
-        meeting_screen.item_summary(item, section, spans[0])
-    if where is not None:
-        with where, st.container(key="map_mm"):
+    columns = meeting_screen.item_columns(item, section, png)
+    meeting_screen.item_summary(item, section, columns)
+    if columns.map is not None:
+        with columns.map, st.container(key=columns.map_key):
             st.image(png, width="stretch")
-    if form_col is not None:
-        with form_col:
+    if columns.form is not None:
+        with columns.form:
             record = meeting_screen.decision_form(agenda, item, code)
         if record is not None:
             meeting_screen.save_decision(viewer, record, item, code, month)

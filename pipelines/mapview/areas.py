@@ -18,7 +18,7 @@ import pandas as pd
 from pipelines.hotspots.rates import CRUDE_RATE, EB_RATE, NOTE, rate_table
 from pipelines.mapview.click import refer_areas
 from pipelines.mapview.legend import LegendSection, class_labels, class_of, nice_breaks, palette
-from pipelines.mapview.model import METRIC_NAMES, MapOptions, MapResult, map_counts, safe_text
+from pipelines.mapview.model import METRIC_NAMES, MapOptions, MapResult, hidden_reference, map_counts, safe_text
 from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
 
@@ -130,8 +130,9 @@ def _area_texts(summary: gpd.GeoDataFrame) -> None:
     for column in ("rate", "crude_rate"):
         summary[column] = summary[column].map(lambda v: "no rate" if pd.isna(v) else f"{v:,.1f}")
         summary.loc[summary["outside"], column] = ""
-    for column in ("name", "ref", "rate_note"):
+    for column in ("name", "rate_note"):
         summary[column] = summary[column].map(safe_text)
+    summary["ref"] = summary["ref"].map(hidden_reference)
 
 
 def _area_geojson(
@@ -158,7 +159,7 @@ def _area_geojson(
         },
         highlight_function=lambda f: {"weight": 4},
         tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
-        popup=folium.GeoJsonPopup([*fields, "ref"], aliases=[*aliases, "Ref"]),
+        popup=folium.GeoJsonPopup([*fields, "ref"], aliases=[*aliases, ""]),
     ).add_to(m)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_classes
 from pipelines.mapview.click import reference
 from pipelines.mapview.legend import LegendSection
-from pipelines.mapview.model import MapOptions, MapResult
+from pipelines.mapview.model import MapOptions, MapResult, hidden_reference
 from pipelines.schemas import COLUMNS
 
 
@@ -61,7 +61,9 @@ def add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapRes
             "label": kind.label,
             "meaning": kind.meaning,
             "count": str(row.shown) if has_shown else f"{int(row.count):,}",
-            "ref": reference(result.refs, "hotspot", number, row.cell_id, statistics=options.statistics),
+            "ref": hidden_reference(
+                reference(result.refs, "hotspot", number, row.cell_id, statistics=options.statistics)
+            ),
             "colour": kind.colour,
         }
         if options.statistics:
@@ -86,7 +88,7 @@ def add_hotspots(m, cells: gpd.GeoDataFrame, options: MapOptions, result: MapRes
             "fillOpacity": 0.8,
         },
         tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
-        popup=folium.GeoJsonPopup([*fields, *extra[0], "ref"], aliases=[*aliases, *extra[1], "Ref"]),
+        popup=folium.GeoJsonPopup([*fields, *extra[0], "ref"], aliases=[*aliases, *extra[1], ""]),
     ).add_to(m)
     note = ""
     if len(drawn) > len(shown):

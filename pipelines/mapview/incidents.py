@@ -20,9 +20,10 @@ from pipelines import hexes
 from pipelines.hotspots.density import density_surface
 from pipelines.mapview.click import reference
 from pipelines.mapview.legend import LegendSection, class_labels, class_of, nice_breaks, palette
-from pipelines.mapview.model import MapOptions, MapResult
+from pipelines.mapview.model import REF_CLASS, REF_STYLE, MapOptions, MapResult, hidden_reference
 from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
+from pipelines.views import category_labels
 
 if TYPE_CHECKING:
     from pipelines.privacy import PublishedCounts
@@ -74,7 +75,7 @@ def add_hexagons(m, published: PublishedCounts, options: MapOptions, result: Map
             {
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"count": labels[cell], "ref": ref, "colour": colours[cls]},
+                "properties": {"count": labels[cell], "ref": hidden_reference(ref), "colour": colours[cls]},
             }
         )
     folium.GeoJson(
@@ -87,7 +88,7 @@ def add_hexagons(m, published: PublishedCounts, options: MapOptions, result: Map
             "fillOpacity": 0.6,
         },
         tooltip=folium.GeoJsonTooltip(["count"], aliases=["Incidents"]),
-        popup=folium.GeoJsonPopup(["count", "ref"], aliases=["Incidents", "Ref"]),
+        popup=folium.GeoJsonPopup(["count", "ref"], aliases=["Incidents", ""]),
     ).add_to(m)
     note = ""
     if len(counts) > len(shown):
@@ -100,7 +101,9 @@ def add_hexagons(m, published: PublishedCounts, options: MapOptions, result: Map
 
 
 # The popup is filled with textContent: whatever a description holds is shown as text, never parsed as
-# HTML. (A DOM element as content also lets streamlit-folium read the clicked popup's text back.)
+# HTML. (A DOM element as content also lets streamlit-folium read the clicked popup's text back.) The
+# incident's reference is in that text but not on screen, as pipelines.mapview.model.hidden_reference
+# writes it for the other layers.
 _POINT_CALLBACK = """
 function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
@@ -110,9 +113,15 @@ function (row) {
     box.style.whiteSpace = 'pre-line';
     box.style.maxWidth = '280px';
     box.textContent = row[2];
+    var ref = document.createElement('span');
+    ref.className = '__REF_CLASS__';
+    ref.setAttribute('aria-hidden', 'true');
+    ref.style.cssText = '__REF_STYLE__';
+    ref.textContent = ' ' + row[3];
+    box.appendChild(ref);
     marker.bindPopup(box);
     return marker;
-}"""
+}""".replace("__REF_CLASS__", REF_CLASS).replace("__REF_STYLE__", REF_STYLE)
 
 
 def add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) -> None:
@@ -126,8 +135,11 @@ def add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) -
             "narrow the filters to see every point."
         )
     frame = incidents.iloc[positions]
-    labels = point_labels(frame)
-    data = [[round(y, 5), round(x, 5), lab] for y, x, lab in zip(lat[positions], lon[positions], labels, strict=True)]
+    labels, refs = point_labels(frame), "incident:" + frame[COLUMNS.incident_id].astype(str)
+    data = [
+        [round(y, 5), round(x, 5), label, ref]
+        for y, x, label, ref in zip(lat[positions], lon[positions], labels, refs, strict=True)
+    ]
     FastMarkerCluster(
         data,
         callback=_POINT_CALLBACK,
@@ -144,16 +156,12 @@ def add_points(m, incidents, lon, lat, options: MapOptions, result: MapResult) -
 
 
 def point_labels(incidents: pd.DataFrame) -> pd.Series:
-    """The text of each incident's popup: category, local date, ``incident:ID`` and, when the viewer may
-    see it, the description on its own line (plain text; the browser shows it with ``textContent``)."""
+    """The text of each incident's popup as a person reads it: the category in words, the local date and,
+    when the viewer may see it, the description on its own line (plain text; the browser shows it with
+    ``textContent``). No incident id: the popup carries it out of sight (see ``_POINT_CALLBACK``)."""
     when = incidents[COLUMNS.occurred_at].dt.strftime("%Y-%m-%d") if COLUMNS.occurred_at in incidents else ""
-    labels = (
-        incidents[COLUMNS.category].astype(str)
-        + " · "
-        + when
-        + " · incident:"
-        + incidents[COLUMNS.incident_id].astype(str)
-    )
+    category = incidents[COLUMNS.category].astype(str)
+    labels = category.map(category_labels()).fillna(category) + " · " + when
     if "generalised" in incidents:
         labels = labels.where(
             ~incidents["generalised"].astype(bool), labels + "\nLocation generalised to its hexagon centre"

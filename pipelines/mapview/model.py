@@ -1,5 +1,6 @@
 """What a map is asked for and what it gives back: the layers, :class:`MapOptions`, :class:`MapResult`, and
-the one rule for text that came from a file or a form (:func:`safe_text`).
+the one rule for text that came from a file or a form (:func:`safe_text`), and how a popup carries the
+reference a click reads back without showing it (:func:`hidden_reference`).
 
 Place in the data flow: show. Every other module of :mod:`pipelines.mapview` takes these.
 """
@@ -120,6 +121,22 @@ def safe_text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+#: The class of the element holding a popup's reference (the incident points' script makes the same).
+REF_CLASS = "areasafe-ref"
+# Clipped to nothing but rendered: streamlit-folium reads a clicked popup back with ``innerText``, which
+# leaves out an element hidden with ``display: none`` but keeps this one. The screen-reader-only pattern.
+REF_STYLE = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0)"
+
+
+def hidden_reference(ref: str) -> str:
+    """A popup's reference (``asset:A1``, ``hexagon:3``) as HTML that is in the popup's text, where a click
+    reads it back (:meth:`MapResult.clicked`), but not on screen: an internal id is not for planners, ACT
+    members or the public (an analyst sees a hexagon's H3 id in its record, one click away). Escaped with
+    :func:`safe_text`; ``aria-hidden``, so a screen reader does not read it out either. It starts with a
+    space, so that the popup's text before it never runs into it."""
+    return f'<span class="{REF_CLASS}" aria-hidden="true" style="{REF_STYLE}"> {safe_text(ref)}</span>'
 
 
 def map_counts(

@@ -13,7 +13,7 @@ import geopandas as gpd
 from folium.plugins import FastMarkerCluster
 
 from pipelines.mapview.legend import LegendSection
-from pipelines.mapview.model import MapResult, safe_text
+from pipelines.mapview.model import MapResult, hidden_reference, safe_text
 from pipelines.schemas import ABCD_CATEGORIES, COLUMNS, INTERVENTION_STATUSES, STATUS_WORDS
 
 ABCD_STYLE = {  # category -> (awesome-markers colour, Font Awesome icon, hex for the legend)
@@ -74,7 +74,7 @@ def add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
         point = row.geometry.representative_point()
         popup = (
             f"<b>{safe_text(row.name)}</b><br>{safe_text(row.abcd_category)} · {safe_text(row.type)}"
-            f"<br>asset:{safe_text(row.asset_id)}"
+            + hidden_reference(f"asset:{row.asset_id}")
         )
         data.append([point.y, point.x, colour, icon, safe_text(row.name), popup])
     FastMarkerCluster(
@@ -98,10 +98,10 @@ def add_assets(m, assets: gpd.GeoDataFrame, result: MapResult) -> None:
 def add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) -> None:
     """The interventions coloured by status, with their legend section."""
     data = interventions[[COLUMNS.intervention_id, COLUMNS.name, COLUMNS.status, COLUMNS.lead, COLUMNS.geometry]].copy()
-    data["ref"] = "intervention:" + data[COLUMNS.intervention_id].astype(str)
+    data["ref"] = ("intervention:" + data[COLUMNS.intervention_id].astype(str)).map(hidden_reference)
     data["colour"] = data[COLUMNS.status].map(STATUS_COLOURS).fillna("#000")
     data[COLUMNS.status] = data[COLUMNS.status].map(lambda s: STATUS_WORDS.get(s, s))
-    for column in ("name", "status", "lead", "ref"):
+    for column in ("name", "status", "lead"):
         data[column] = data[column].map(safe_text)
     data = data.drop(columns=COLUMNS.intervention_id)
     folium.GeoJson(
@@ -115,7 +115,7 @@ def add_interventions(m, interventions: gpd.GeoDataFrame, result: MapResult) -> 
             "fillOpacity": 0.35,
         },
         tooltip=folium.GeoJsonTooltip(["name", "status"], aliases=["Intervention", "Status"]),
-        popup=folium.GeoJsonPopup(["name", "status", "lead", "ref"], aliases=["Intervention", "Status", "Lead", "Ref"]),
+        popup=folium.GeoJsonPopup(["name", "status", "lead", "ref"], aliases=["Intervention", "Status", "Lead", ""]),
     ).add_to(m)
     present = [s for s in INTERVENTION_STATUSES if s in set(interventions[COLUMNS.status])]
     result.legend.append(

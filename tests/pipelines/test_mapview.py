@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import replace
@@ -15,6 +16,7 @@ import shapely
 
 from pipelines import mapview
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
+from pipelines.mapview.model import REF_CLASS, REF_STYLE, hidden_reference
 
 
 def _areas():
@@ -160,14 +162,85 @@ def test_a_click_on_a_hot_spot_reads_back_without_an_h3_id():
         _areas(), _incidents(10), hotspots=cells, options=mapview.MapOptions(layers=("hotspots",))
     )
     _, features = _features(result, "Hot spots")
-    ref = features[0]["properties"]["ref"]
-    assert ref == "hotspot:1" and result.clicked(f"Hot spot New hot spot Ref {ref}") == ("cell", cells["cell_id"][0])
+    ref = _hidden(features[0]["properties"]["ref"])
+    assert ref == "hotspot:1" and result.clicked(f"Hot spot New hot spot {ref}") == ("cell", cells["cell_id"][0])
     analyst = mapview.build_map(
         _areas(), _incidents(10), hotspots=cells, options=mapview.MapOptions(layers=("hotspots",), statistics=True)
     )
     _, features = _features(analyst, "Hot spots (Gi*, emerging)")
-    assert features[0]["properties"]["ref"] == f"cell:{cells['cell_id'][0]}"
+    assert _hidden(features[0]["properties"]["ref"]) == f"cell:{cells['cell_id'][0]}"
     assert {"gi", "z", "trend"} <= set(features[0]["properties"])  # analysts keep the figures
+
+
+_HIDDEN_REF = re.compile(rf'<span class="{REF_CLASS}" aria-hidden="true" style="{re.escape(REF_STYLE)}">(.*?)</span>')
+#: What a popup must not show a person: a reference (an internal id, an H3 id) or its "Ref" label.
+_REFERENCE_SHOWN = re.compile(r"\b(area|asset|intervention|incident|cell|hotspot|hexagon):|\bRef\b")
+
+
+def _hidden(popup_html: str) -> str:
+    """The reference a popup's HTML carries out of sight."""
+    return html.unescape(_HIDDEN_REF.search(popup_html).group(1)).strip()
+
+
+def _on_screen(popup_html: str) -> str:
+    """What a popup's HTML shows on screen: without the element clipped out of sight, tags as line breaks."""
+    return html.unescape(re.sub(r"<[^>]+>", "\n", _HIDDEN_REF.sub("", popup_html)))
+
+
+def _popups(result) -> dict[str, list[tuple[str, str]]]:
+    """Each clickable feature's popup per layer, as (what it shows, the text a click returns)."""
+    popups = {}
+    for layer in mapview.walk(result.map):
+        name = getattr(layer, "layer_name", None)
+        popup = next((c for c in layer._children.values() if isinstance(c, folium.GeoJsonPopup)), None)
+        if isinstance(layer, folium.GeoJson) and popup is not None:
+            rows = [
+                "".join(
+                    f"<tr><th>{a}</th><td>{f['properties'][k]}</td></tr>"
+                    for k, a in zip(popup.fields, popup.aliases, strict=True)
+                )
+                for f in layer.data["features"]
+            ]
+        elif name == "ABCD assets":  # row[5]: the popup's HTML
+            rows = [row[5] for row in layer.data]
+        elif name == "Incidents (clustered points)":  # row[2] as text, row[3] in the script's hidden element
+            rows = [f"{html.escape(row[2])}{hidden_reference(row[3])}" for row in layer.data]
+        else:
+            continue
+        popups[name] = [(_on_screen(row), re.sub(r"<[^>]+>", "\n", html.unescape(row))) for row in rows]
+    return popups
+
+
+def test_popups_show_no_internal_reference_and_a_click_still_reads_it_back():
+    """A planner or ACT member reads words in a popup, not ``asset:A-1`` or a "Ref" line (issue 18); the
+    reference is still in the popup's text, which a click returns, and reads back to the right feature."""
+    assets = gpd.GeoDataFrame(
+        {"asset_id": ["A-1"], "name": ["Library"], "abcd_category": ["institutions"], "type": ["library"]},
+        geometry=[shapely.Point(18.61, -34.04)],
+        crs=4326,
+    )
+    interventions = gpd.GeoDataFrame(
+        {"intervention_id": ["I-1"], "name": ["Lights"], "status": ["stalled"], "lead": ["Energy"]},
+        geometry=[shapely.Point(18.63, -34.04)],
+        crs=4326,
+    )
+    layers = ("areas", "hotspots", "hexagons", "points", "assets", "interventions")
+    for statistics in (False, True):  # an analyst's popups hold no id either: the record beside the map has it
+        options = mapview.MapOptions(layers=layers, statistics=statistics)
+        result = mapview.build_map(
+            _areas(), _incidents(5), hotspots=_hot_cells(), assets=assets, interventions=interventions, options=options
+        )
+        popups = _popups(result)
+        assert len(popups) == 6, sorted(popups)
+        for name, shown in popups.items():
+            for on_screen, text in shown:
+                assert not _REFERENCE_SHOWN.search(on_screen), (name, on_screen)
+                assert result.clicked(text) is not None, (name, text)
+        assert result.clicked(popups["ABCD assets"][0][1]) == ("asset", "A-1")
+        assert result.clicked(popups["Interventions (by status)"][0][1]) == ("intervention", "I-1")
+        assert result.clicked(popups["Incidents (clustered points)"][0][1]) == ("incident", "i0")
+        assert "Common assault · 2025-05-01" in popups["Incidents (clustered points)"][0][0]  # the category in words
+        assert "clip:rect(0 0 0 0)" in REF_STYLE and "width:1px" in REF_STYLE  # out of sight, yet rendered
 
 
 def test_public_map_shows_no_class_when_its_caption_says_none_are_shown(demo_store):
@@ -507,7 +580,7 @@ def _drawn_counts(result, kind: str) -> dict[str, str]:
             continue
         for feature in data.get("features", []):
             properties = feature.get("properties", {})
-            ref = str(properties.get("ref", ""))
+            ref = _hidden(properties["ref"]) if "ref" in properties else ""  # out of sight in the popup
             if ref.startswith(f"{kind}:") and "count" in properties:
                 drawn[result.clicked(ref)[1]] = str(properties["count"])
     return drawn

@@ -306,3 +306,23 @@ def test_data_quality_counts_what_is_outside_and_what_can_be_mapped():
     assert found.rejections["rows"].sum() == 2
     assert len(found.warnings) == 1  # one warning code in one batch
     assert len(found.batches) == 3
+
+
+def test_unbroken_positions_are_the_one_word_columns_as_drawn():
+    """Dates, numbers and statuses stay on one line on the projector; a column of sentences wraps. The row
+    names (a table's first column as its index) come first; row numbers are not drawn."""
+    table = pd.DataFrame(
+        {
+            "Intervention": ["I2 Ncumo Road lights", "I1 Harare Square box"],
+            "Status": ["stalled", "maintenance"],
+            "Last update": ["2026-10-08", "2026-06-11"],
+            "Weeks": [3, 20],
+            "News": ["in progress -> stalled", "stale"],
+            "Id": ["KHA-HARARE-HOLOMISA-2026-09-A01", "x"],  # one word, but too long to hold on one line
+        }
+    )
+    assert views.unbroken_positions(table) == [2, 3, 4]
+    assert views.unbroken_positions(views.first_column_as_index(table)) == [2, 3, 4]  # the names take place 1
+    dates = views.first_rows(table[["Last update", "News"]], 15)  # a date as the row names: kept whole too
+    assert views.unbroken_positions(dates) == [1]
+    assert views.has_row_names(dates) and not views.has_row_names(table)

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from pipelines.settings import SETTINGS
-from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
+from tests._dashboard import ARTIFACTS, CHROMIUM
 from tests._helpers import PASSWORD, ensure_user
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -22,16 +22,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(demo_store, tmp_path_factory):
-    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
-        yield url
-
-
 @pytest.fixture
-def page(browser):
-    with recording_page(browser, viewport={"width": 1500, "height": 1100}) as page:
-        yield page
+def viewport() -> dict:
+    """A large desktop screen: the pages' full content without scrolling."""
+    return {"width": 1500, "height": 1100}
 
 
 def _wait_idle(page, timeout: float = 60) -> None:
@@ -94,6 +88,8 @@ def _nav_links(page) -> set[str]:
 
 def test_map_renders_offline(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
+    roads = []  # the road lines come from the server's cache folder, on its own origin (dashboard.map_files)
+    page.on("response", lambda r: roads.append((r.url, r.status)) if "/api/map-files/roads-" in r.url else None)
     page.goto(f"{server}/")
     _wait_idle(page)
     frame = page.frame_locator(MAP_FRAME)
@@ -107,6 +103,7 @@ def test_map_renders_offline(server, page):
     assert paths > 10, f"only {paths} vector paths drawn"
     assert markers > 0, "no markers or clusters drawn"
     assert frame.locator(".leaflet-control-layers").count() == 1
+    assert roads and all(url.startswith(server) and status == 200 for url, status in roads), roads
     assert not page.failed, page.failed
     assert not page.external, page.external
 

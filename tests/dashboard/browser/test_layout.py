@@ -9,6 +9,8 @@ uploads on the phone with one thumb. Screenshots go to ``test-artifacts/layout/`
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
@@ -120,13 +122,40 @@ _CLICK_FEATURE = """
     map.eachLayer(layer => {
         if (found || !layer.feature) return;  // a GeoJSON feature: its layer's popup opens for it
         const p = layer.feature.properties || {};
-        if (String(p.ref || '').startsWith(kind + ':') && (!name || p.name === name)) found = layer;
+        const ref = String(p.ref || '').replace(/<[^>]*>/g, '').trim();  // the reference, out of sight in the popup
+        if (ref.startsWith(kind + ':') && (!name || p.name === name)) found = layer;
     });
     if (!found) return false;
     const at = found.getBounds ? found.getBounds().getCenter() : found.getLatLng();
     found.fire('click', {latlng: at}, true);  // true: on to the GeoJSON layer that holds the popup
     return true;
 }"""
+
+
+# The text a popup shows on screen: its text nodes inside elements more than a pixel wide and tall (an
+# element clipped out of sight, as the popup's reference for the click is, shows nothing).
+_POPUP_ON_SCREEN = """
+(popup) => {
+    const walker = document.createTreeWalker(popup, NodeFilter.SHOW_TEXT);
+    const shown = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const box = node.parentElement.getBoundingClientRect();
+        if (box.width > 1 && box.height > 1) shown.push(node.textContent);
+    }
+    return shown.join(' ');
+}"""
+#: An internal reference or its label, which no popup may show a person (issue 18).
+_REFERENCE = re.compile(r"\b(area|asset|intervention|incident|cell|hotspot|hexagon):|\bRef\b")
+
+
+def _popup_in_words(frame) -> str:
+    """The open popup's text on screen, checked for internal references; the text a click returned keeps one."""
+    popup = frame.locator(".leaflet-popup-content").last
+    popup.wait_for(timeout=30_000)
+    shown = popup.evaluate(_POPUP_ON_SCREEN)
+    assert shown.strip() and not _REFERENCE.search(shown), shown
+    assert _REFERENCE.search(popup.inner_text()), popup.inner_text()  # what streamlit-folium reads back
+    return shown
 
 
 def _record(page) -> str:
@@ -148,15 +177,14 @@ def test_clicked_features_read_in_words_and_the_log_stays_clean(server, browser,
         assert names.count() > 10  # the neighbours' too
 
         assert map_frame.evaluate(_CLICK_FEATURE, ["area", "Khayelitsha T2-V2B"])  # outside the chosen one
-        popup = frame.locator(".leaflet-popup-content").last
-        popup.wait_for(timeout=30_000)
-        assert "outside the chosen Safe Neighbourhood" in popup.inner_text()
+        assert "outside the chosen Safe Neighbourhood" in _popup_in_words(frame)
         record = _record(page)
         _shoot(page, "record-area")
         assert "Khayelitsha T2-V2B" in record and "31,974" in record, record
         assert "31974" not in record and "KHA-" not in record, record
 
         assert map_frame.evaluate(_CLICK_FEATURE, ["hotspot", None])
+        assert "Hot spot" in _popup_in_words(frame)
         page.get_by_text("A hexagon of the map").wait_for(timeout=60_000)
         record = _record(page)
         _shoot(page, "record-hotspot")

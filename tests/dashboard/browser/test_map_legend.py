@@ -12,24 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
+from tests._dashboard import ARTIFACTS, CHROMIUM
 from tests.dashboard.browser.test_dashboard import MAP_FRAME, _wait_idle, login_as, open_page
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 SHOTS = Path("/tmp/shots-map")
 JARGON = ("Gi*", "z-score", "p-value", "FDR", "Benjamini", "resolution", "≤", "gi_bin", "emerging")
-
-
-@pytest.fixture(scope="module")
-def server(demo_store, tmp_path_factory):
-    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser):
-    with recording_page(browser, viewport={"width": 1280, "height": 720}) as page:
-        yield page
 
 
 def _map_page_text(page) -> str:

@@ -1,7 +1,7 @@
 """The meeting views on a 1280x720 projector and a 390x844 phone, in a real headless Chromium (issue 18).
 
-At 1280x720, for an ACT member: the sidebar is collapsed, no button label is cut off, no table runs past
-its box, each agenda item (ACT meeting review: each part of the page) is no taller than the screen below
+At 1280x720, for an ACT member: the sidebar is collapsed (also in meeting mode reached from the ACT review),
+no button label is cut off, no table runs past its box, no table cell of the interventions is cut or split, each agenda item (ACT meeting review: each part of the page) is no taller than the screen below
 the header and, in meeting mode, fits on the first screen; each item about a place has its small map, and
 nothing is fetched from any host but 127.0.0.1. At 390x844 no button label is cut off either.
 
@@ -43,6 +43,32 @@ MEASURE = """() => {
     .filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.innerText.slice(0, 60));
   const sidebar = document.querySelector('[data-testid="stSidebar"]');
   return {header, items, cut, tables, sidebarRight: sidebar ? sidebar.getBoundingClientRect().right : 0};
+}"""
+
+#: Table text cut or broken at 1280 px inside ``root``: a cell whose text runs past it, a one-word cell (a date,
+#: a number, a status) split over lines, or a word broken inside itself (not at a space or a hyphen).
+CLIPPED = """(root) => {
+  const lines = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+  };
+  const found = [];
+  for (const cell of document.querySelectorAll(`${root} [data-testid="stTable"] :is(th, td)`)) {
+    const text = cell.innerText.trim();
+    if (!cell.offsetParent || !text) continue;
+    if (cell.scrollWidth > cell.clientWidth + 1) { found.push(`runs past its cell: ${text.slice(0, 40)}`); continue; }
+    const single = !/\\s/.test(text);
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parts = single ? /\\S+/g : /[^\\s\\-\\u2010-\\u2014\\/]+/g;
+      for (let m = parts.exec(node.textContent); m; m = parts.exec(node.textContent)) {
+        if (lines(node, m.index, m.index + m[0].length) > 1) found.push(`${single ? 'split' : 'broken'}: ${m[0]}`);
+      }
+    }
+  }
+  return found;
 }"""
 
 LOADED_MAPS = """() => [...document.querySelectorAll('[data-testid="stMain"] [class*="st-key-map"] img')]
@@ -98,6 +124,8 @@ def test_meeting_mode_shows_each_item_on_one_projector_screen_with_its_map(serve
             shown = page.evaluate(MEASURE)
             assert shown["sidebarRight"] <= 0, "the sidebar is open"
             _fits(shown, first_screen=True)
+            if item.kind == "interventions":  # seven columns: none squeezed until a word breaks
+                assert not page.evaluate(CLIPPED, ".st-key-mm_item"), page.evaluate(CLIPPED, ".st-key-mm_item")
             maps = sum(i["maps"] for i in shown["items"])
             assert maps == (1 if item.kind in MAPPED_KINDS else 0), f"{item.key}: {maps} map(s)"
             if number < len(agenda.items):
@@ -126,12 +154,30 @@ def test_act_review_fits_the_projector_with_a_map_per_place(server, browser, dem
         assert shown["items"][0]["bottom"] <= PROJECTOR["height"], "the month's numbers need scrolling"
         maps = {i["key"]: i["maps"] for i in shown["items"]}
         assert maps == {"act_item_month": 0, "act_item_hotspots": 1, "act_item_interventions": 1, "act_item_reports": 0}
+        # the interventions across the page, the map under them: no header or cell cut, no date split
+        assert not page.evaluate(CLIPPED, ".st-key-act_item_interventions")
+        assert not page.evaluate(CLIPPED, '[data-testid="stMain"]'), page.evaluate(CLIPPED, '[data-testid="stMain"]')
         for key in ("act_item_hotspots", "act_item_interventions"):
             page.locator(f".st-key-{key}").evaluate("e => e.scrollIntoView()")
             page.wait_for_timeout(500)
             page.screenshot(path=str(SHOTS / f"act_review_1280_{key.removeprefix('act_item_')}.png"))
         assert not page.failed, page.failed
         assert not page.external, page.external
+
+
+def test_meeting_mode_after_the_act_review_collapses_the_sidebar(server, browser, demo_store):
+    """From the ACT review straight to meeting mode through the sidebar, as a chair would: the second meeting
+    view closes the sidebar too (Streamlit collapses it only when the page's setting changes)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _opened(browser, server, demo_store, "ACT meeting review", PROJECTOR) as page:
+        assert page.evaluate(MEASURE)["sidebarRight"] <= 0, "the ACT review left the sidebar open"
+        open_page(page, "Meeting mode")  # opens the sidebar, then chooses the page in it
+        page.get_by_role("button", name="Next ▶").wait_for(timeout=90_000)
+        _wait_idle(page)
+        page.screenshot(path=str(SHOTS / "meeting_mode_1280_after_act_review.png"))
+        shown = page.evaluate(MEASURE)
+        assert shown["sidebarRight"] <= 0, f"the sidebar stayed open (its right edge at {shown['sidebarRight']} px)"
+        _fits(shown, first_screen=True)
 
 
 @pytest.mark.parametrize("title", ["ACT meeting review", "Meeting mode"])

@@ -18,7 +18,7 @@ from dashboard import session_routes
 from pipelines import auth
 from pipelines.privacy import operator
 from pipelines.settings import PROJECT_ROOT, SETTINGS
-from tests._dashboard import ARTIFACTS, CHROMIUM, recording_page, running_dashboard
+from tests._dashboard import ARTIFACTS, CHROMIUM
 from tests._helpers import PASSWORD, ensure_user
 from tests.dashboard.browser.test_dashboard import _wait_idle, login_as, open_page
 
@@ -27,18 +27,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
 ]
 PUBLIC = "Public view: aggregated counts only"
-
-
-@pytest.fixture(scope="module")
-def server(demo_store, tmp_path_factory):
-    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser):
-    with recording_page(browser, viewport={"width": 1280, "height": 720}) as page:
-        yield page
 
 
 def _log_in(page, server: str, store, username: str, role: str = "planner") -> str:
