@@ -134,13 +134,17 @@ def sync_cookie() -> None:
     elif clear:
         body, url = "{}", session_routes.route_url(session_routes.END)
     else:
-        return
-    st.html(
-        f"<script>fetch({json.dumps(url)}, {{method: 'POST', credentials: 'same-origin', "
-        f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(body)}}});</script>",
-        width="content",
-        unsafe_allow_javascript=True,
-    )
+        body = url = None
+    # In a place of its own that every run draws (hidden, dashboard/static/areasafe.css): the script comes and
+    # goes without moving the page's elements, which Streamlit would draw anew (the map a new frame).
+    with st.sidebar.container(key="areasafe_session"):
+        if url is not None:
+            st.html(
+                f"<script>fetch({json.dumps(url)}, {{method: 'POST', credentials: 'same-origin', "
+                f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(body)}}});</script>",
+                width="content",
+                unsafe_allow_javascript=True,
+            )
 
 
 def require(action: str) -> Viewer:

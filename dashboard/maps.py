@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ import streamlit as st
 from dashboard import map_files
 from dashboard.common import store, viewer
 from dashboard.loaders import Filters, HotspotCells, audience, data_version
+from dashboard.map_frame import COMPONENT, FrameArgs, frame_args
 from pipelines.privacy import Viewer
 
 
@@ -26,13 +28,22 @@ class DrawnMap:
     """A built map (:class:`pipelines.mapview.MapResult`) and what streamlit-folium sends for it, rendered once."""
 
     result: object  # pipelines.mapview.MapResult
-    args: dict  # the component's arguments (script, header, html, defaults ...), the same on every rerun
-    hash_key: str  # streamlit-folium's widget key: the same map keeps its frame (and its last click)
+    frame: FrameArgs  # the component's arguments: the base (the script) and the layers, replaced in place
+
+    @property
+    def args(self) -> dict:
+        return self.frame.args
+
+    @property
+    def hash_key(self) -> str:
+        """streamlit-folium's widget key: the same base keeps its frame, and only the layers are replaced."""
+        return self.frame.key
 
 
-#: The map explorer's map: its widget key and what its clicks return (also what :func:`dashboard.warming.warm` renders).
+#: The map explorer's map: its widget key and what its clicks return (also what :func:`dashboard.warming.warm` renders):
+#: the clicked popup's text, and where the click was, so a second click on the same feature is a new click.
 EXPLORER_MAP = "explorer_map"
-EXPLORER_RETURNS = ("last_object_clicked_popup",)
+EXPLORER_RETURNS = ("last_object_clicked_popup", "last_object_clicked")
 
 
 def _map_key(url: str, version, who: Viewer, key: str, returned_objects, inputs: tuple) -> tuple:
@@ -49,14 +60,12 @@ def drawn_map(inputs: tuple, build, *, key: str, returned_objects, who: Viewer |
 
 
 def _drawn(full: tuple, build) -> DrawnMap:
-    from pipelines import mapview
-
     with _MAPS_LOCK:
         if full in _MAPS:
             _MAPS.move_to_end(full)
             return _MAPS[full]
     result = build()
-    drawn = DrawnMap(result, *mapview.component_args(result.map, key=full[3], returned_objects=full[4]))
+    drawn = DrawnMap(result, frame_args(result.map, key=full[3], returned_objects=full[4]))
     with _MAPS_LOCK:
         _MAPS[full] = drawn
         while len(_MAPS) > _MAPS_MAX:
@@ -112,15 +121,31 @@ def explorer_inputs(filters: Filters, who: Viewer, *, layers, metric: str, area_
 
 def show_map(drawn: DrawnMap, *, key: str, height: int):
     """Draw ``drawn`` with streamlit-folium's component (as ``st_folium(..., use_container_width=True)``);
-    returns what it returns (the last click's popup text)."""
-    import streamlit_folium
+    returns what it returns (the last click's popup text and place). The frame stays while the base does:
+    a filter change replaces the layers in it."""
 
     def on_change() -> None:
         st.session_state[key] = st.session_state.get(drawn.hash_key, {})
 
-    return streamlit_folium._component_func(
-        **drawn.args, key=drawn.hash_key, height=height, width=None, on_change=on_change
-    )
+    return COMPONENT(**drawn.args, key=drawn.hash_key, height=height, width=None, on_change=on_change)
+
+
+def clicked(drawn: DrawnMap, returned: dict | None, state: MutableMapping, *, key: str) -> tuple[str, str] | None:
+    """``(kind, id)`` of the feature last clicked on ``drawn``'s layers (:meth:`pipelines.mapview.MapResult.clicked`),
+    or ``None``. ``returned`` is what :func:`show_map` returned; ``state`` keeps, under ``key``, each click with
+    the layers it was made on (the session state).
+
+    A filter change replaces the layers in the same frame, so the component still returns the last click,
+    made on the layers drawn before: their numbered references (``hexagon:12``) mean other features now. Such
+    a click selects nothing; the next click on the new layers does."""
+    returned = returned or {}
+    click = (returned.get("last_object_clicked_popup"), repr(returned.get("last_object_clicked")))
+    seen = state.get(key)
+    if seen is None or seen[0] != click:
+        seen = state[key] = (click, drawn.frame.layers_id)
+    if seen[1] != drawn.frame.layers_id:
+        return None
+    return drawn.result.clicked(click[0])
 
 
 _MAPS: OrderedDict = OrderedDict()

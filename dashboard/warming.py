@@ -14,7 +14,7 @@ from functools import partial
 
 import pandas as pd
 
-from dashboard import loaders, maps, sidebar
+from dashboard import loaders, map_frame, maps, sidebar
 from pipelines.privacy import PUBLIC, Viewer
 from pipelines.schemas import COLUMNS
 
@@ -27,7 +27,6 @@ def warm() -> None:
     runs at start."""
     # The pages' heavier imports, paid here and not by the first visitor.
     import plotly.express  # noqa: F401
-    import streamlit_folium
     from streamlit.runtime import Runtime
 
     from pipelines import mapview, periods
@@ -43,7 +42,7 @@ def warm() -> None:
     # The public's first map built and rendered as the page would (same inputs, same cache entry), so the
     # first visitor's run neither builds nor renders it. The component is registered as a script run would.
     if Runtime.exists():
-        Runtime.instance().component_registry.register_component(streamlit_folium._component_func)
+        Runtime.instance().component_registry.register_component(map_frame.COMPONENT)
     for who in (PUBLIC, *(loaders.audience(Viewer("warm", role)) for role in ("planner", "act_member"))):
         assets, interventions = loaders.table("assets", who), loaders.table("interventions", who)
         hot = loaders.hotspots(code, months=span, until=until, who=who) if code is not None else None

@@ -50,7 +50,7 @@ with left:
 
 with right:
     map_panels.map_total(viewer, incidents, counts)
-    ref = drawn.result.clicked((clicked or {}).get("last_object_clicked_popup"))
+    ref = maps.clicked(drawn, clicked, st.session_state, key="m_click")  # none from layers drawn before
     record = views.feature_record(
         *(ref or (None, None)), areas=areas, assets=assets, interventions=interventions, incidents=incidents,
         hotspots=hot_cells, cell_counts=drawn.result.cell_counts, statistics=viewer.may("statistics"),

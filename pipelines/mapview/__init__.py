@@ -22,7 +22,7 @@ One module per concern:
 - :mod:`.model`: the layers, :class:`MapOptions`, :class:`MapResult`, :func:`map_counts`, :func:`safe_text`;
 - :mod:`.areas`, :mod:`.hotspots`, :mod:`.incidents`, :mod:`.places`, :mod:`.roads`: the layers;
 - :mod:`.legend`: colour classes and the legend;
-- :mod:`.offline`: the vendored JS/CSS and what streamlit-folium sends;
+- :mod:`.offline`: the vendored JS/CSS, and the plugins every explorer map declares;
 - :mod:`.click`: which feature a click chose.
 """
 
@@ -49,7 +49,7 @@ from pipelines.mapview.model import (
     map_counts,
     safe_text,
 )
-from pipelines.mapview.offline import asset_links, component_args, localise_assets, payload_bytes, walk
+from pipelines.mapview.offline import LayerPlugins, asset_links, localise_assets, payload_bytes, walk
 from pipelines.mapview.places import ABCD_STYLE, STATUS_COLOURS
 from pipelines.mapview.roads import CONTEXT_ROADS_PATH, load_context_roads
 
@@ -66,6 +66,7 @@ __all__ = [
     "OUTSIDE_WORDS",
     "STATIC_URL",
     "STATUS_COLOURS",
+    "LayerPlugins",
     "LegendSection",
     "MapError",
     "MapOptions",
@@ -77,7 +78,6 @@ __all__ = [
     "class_labels",
     "class_of",
     "clicked_point",
-    "component_args",
     "hotspot_caption",
     "legend_html",
     "load_context_roads",

@@ -21,7 +21,7 @@ from pipelines.mapview.hotspots import add_hotspots
 from pipelines.mapview.incidents import add_heat, add_hexagons, add_points
 from pipelines.mapview.legend import LegendSection
 from pipelines.mapview.model import STATIC_URL, MapOptions, MapResult, map_counts, safe_text
-from pipelines.mapview.offline import localise_assets
+from pipelines.mapview.offline import LayerPlugins, localise_assets
 from pipelines.mapview.places import add_assets, add_interventions
 from pipelines.mapview.roads import add_roads
 from pipelines.schemas import COLUMNS
@@ -80,6 +80,7 @@ def build_map(
     incidents = _with_points(incidents)
     lon, lat = _xy(incidents)
     m = _base_map(areas, focus, options)
+    LayerPlugins().add_to(m)  # the dashboard replaces the layers in a loaded frame: every plugin loaded at first
     legend: list[LegendSection] = []
     result = MapResult(m, legend, {"incidents": len(everywhere)})
     if not given and counts.unmapped:  # given counts come with their notes, which the page shows

@@ -1,17 +1,18 @@
 """Offline assets: every JavaScript and CSS file a map loads comes from the copies vendored under
 ``static/vendor`` (served by Streamlit at ``/app/static/``), never from a CDN: the ACT meets with no internet.
-Also what streamlit-folium sends for a map, rendered once.
+The explorer's base map declares every plugin its layers may use (:class:`LayerPlugins`).
 
 Place in the data flow: show, last step. :func:`pipelines.mapview.build_map` and
-:func:`pipelines.mapview.pick_map` call :func:`localise_assets` on the finished map; the dashboard keeps
-:func:`component_args` with its cached map (``dashboard.maps.drawn_map``).
+:func:`pipelines.mapview.pick_map` call :func:`localise_assets` on the finished map.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import folium
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import HeatMap, MarkerCluster
+from jinja2 import Template
 
 from pipelines.mapview.model import STATIC_URL, MapError
 
@@ -51,57 +52,18 @@ def payload_bytes(m: folium.Map) -> int:
     return len(m.get_root().render().encode())
 
 
-def component_args(m: folium.Map, *, key: str, returned_objects: Sequence[str]) -> tuple[dict, str]:
-    """What ``streamlit_folium.st_folium(m, key=key, returned_objects=...)`` sends to its component, rendered
-    once (st_folium renders the map several times per call), and the component's widget key: the dashboard
-    keeps both with its cached map (``dashboard.maps.drawn_map``)."""
-    import streamlit_folium as sf
+class LayerPlugins(JSCSSMixin, MacroElement):
+    """Declares the JavaScript and CSS of every plugin a layer may use (marker clusters, the heat surface) on
+    the base map, which draws nothing itself: the dashboard loads a frame's scripts once and then replaces
+    its layers in place (``dashboard.map_frame``), so a layer switched on later finds its plugin loaded."""
 
-    m.get_root().render()
-    html, header = sf._get_html(m), sf._get_header(m)
-    script = sf._get_map_string(m)
-    bounds = m.get_bounds()
-    every = {
-        "last_clicked": None,
-        "last_object_clicked": None,
-        "last_object_clicked_count": None,
-        "last_object_clicked_tooltip": None,
-        "last_object_clicked_popup": None,
-        "all_drawings": None,
-        "last_active_drawing": None,
-        "bounds": {
-            "_southWest": {"lat": bounds[0][0], "lng": bounds[0][1]},
-            "_northEast": {"lat": bounds[1][0], "lng": bounds[1][1]},
-        },
-        "zoom": m.options.get("zoom"),
-        "last_circle_radius": None,
-        "last_circle_polygon": None,
-        "selected_layers": None,
-        "selected_tags": None,
-        "last_geocoder_result": None,
-    }
-    css, js = [], []
-    for element in walk(m):
-        css.extend(href for _, href in getattr(element, "default_css", []))
-        js.extend(src for _, src in getattr(element, "default_js", []))
-    args = {
-        "script": script,
-        "header": header,
-        "html": html,
-        "id": sf.get_full_id(m),
-        "returned_objects": list(returned_objects),
-        "default": {k: v for k, v in every.items() if k in returned_objects},
-        "zoom": None,
-        "center": None,
-        "feature_group": None,
-        "return_on_hover": False,
-        "layer_control": None,
-        "pixelated": False,
-        "css_links": list(dict.fromkeys(css)),
-        "js_links": list(dict.fromkeys(js)),
-        "wrap_longitude": False,
-    }
-    return args, sf.generate_js_hash(script, key, False)
+    _template = Template("{% macro script(this, kwargs) %}{% endmacro %}")
+    default_js = [*MarkerCluster.default_js, *HeatMap.default_js]
+    default_css = list(MarkerCluster.default_css)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "LayerPlugins"
 
 
 def asset_links(m: folium.Map) -> list[str]:

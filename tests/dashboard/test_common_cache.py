@@ -138,7 +138,8 @@ def test_rendered_maps_are_shared_only_within_an_audience_and_a_data_version(dem
     def script(role, **account):
         at = page_as(store, "map_explorer", role, **account)
         drawn = [d for key, d in maps._MAPS.items() if key[0] == store.url]
-        return at, drawn[-1].args["script"]
+        sent = drawn[-1].args  # the base, and the layers the frame evaluates in place
+        return at, sent["script"] + sent["feature_group"] + sent["layer_control"]
 
     _, public = script(None)
     _, planner = script("planner", username="planner-one")
