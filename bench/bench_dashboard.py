@@ -83,14 +83,18 @@ def make_store(url: str, extra: int, *, work: Path) -> None:
 # --------------------------------------------------------------------------------------------------
 #: Idle: the script has finished (``data-test-script-state`` of the app, what Streamlit's running indicator
 #: shows), the page has its title and, with a map on the page, the map's Leaflet container has drawn inside
-#: its iframe; held for HOLD_MS so a rerun that starts late is seen.
+#: its iframe a shape or marker that was not there before the click (:data:`_MARK_JS` marks those: a map
+#: whose layers are replaced in the frame it has is drawn when its new layers are); held for HOLD_MS so a
+#: rerun that starts late is seen.
 _IDLE_JS = """async ([since, needMap, holdMs]) => {
   const frameReady = () => {
     const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
     if (!f) return false;
     try {
       const d = f.contentDocument;
-      return !!(d && d.querySelector('.leaflet-container .leaflet-pane path, .leaflet-container .leaflet-marker-icon'));
+      const drawn = '.leaflet-container .leaflet-pane path:not([data-bench-old]), '
+        + '.leaflet-container .leaflet-marker-icon:not([data-bench-old])';
+      return !!(d && d.querySelector(drawn));
     } catch (e) { return true; }
   };
   const ready = () => !!document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
@@ -106,6 +110,12 @@ _IDLE_JS = """async ([since, needMap, holdMs]) => {
   }
 }"""
 HOLD_MS = 1500
+#: Marks what the map has drawn so far, before a click (see :data:`_IDLE_JS`).
+_MARK_JS = """() => {
+  const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+  const d = f && f.contentDocument;
+  if (d) d.querySelectorAll('.leaflet-pane path, .leaflet-marker-icon').forEach(e => e.setAttribute('data-bench-old', ''));
+}"""
 
 
 def _serve(checkout: Path, store_url: str, port: int, log: Path) -> subprocess.Popen:
@@ -148,6 +158,7 @@ def _idle_after(page, since: float, *, map_page: bool) -> float:
 
 
 def _click_timed(page, locator, *, map_page: bool) -> float:
+    page.evaluate(_MARK_JS)
     since = page.evaluate("performance.now()")
     if "stSidebarNav" in str(locator):  # a page link: the long page list may hold it outside the viewport
         locator.evaluate("e => e.click()")

@@ -19,7 +19,7 @@ _DRAWN_AREAS = """f => {
   const out = {};
   f.contentWindow.map.eachLayer(l => {
     const p = l.feature && l.feature.properties;
-    if (p && String(p.ref || '').startsWith('area:')) out[p.name] = String(p.count);
+    if (p && String(p.ref || '').includes('area:')) out[p.name] = String(p.count);  // ref: the hidden reference's markup
   });
   return out;
 }"""
