@@ -43,7 +43,13 @@ async def serve(request: Request) -> Response:
     """The named file of :func:`folder`; 404 for any other name. Named by content, so browsers keep it."""
     name = request.path_params["file"]
     path = folder() / name
-    if not _NAME.fullmatch(name) or not path.is_file():
+    # only a plain file in the folder itself: a link planted there could point at the store
+    if (
+        not _NAME.fullmatch(name)
+        or path.is_symlink()
+        or not path.is_file()
+        or path.resolve().parent != folder().resolve()
+    ):
         return Response("no such map file", status_code=404, media_type="text/plain")
     return FileResponse(
         path, media_type="application/geo+json", headers={"Cache-Control": "public, max-age=31536000, immutable"}

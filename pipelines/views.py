@@ -353,6 +353,10 @@ def feature_record(
     elif kind == "incident":
         match = incidents[incidents[COLUMNS.incident_id] == ref]
     elif kind == "cell":
+        import h3
+
+        if not h3.is_valid_cell(ref):  # a reference read from a click is text from the browser
+            return None
         return _cell_record(ref, hotspots, areas=areas, cell_counts=cell_counts, statistics=statistics)
     else:
         return None

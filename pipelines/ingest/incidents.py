@@ -420,7 +420,7 @@ def _prepared(store: Store, run: _IncidentRun) -> PreparedIncidents:
             rows = rows.sort_values(COLUMNS.row_number, ignore_index=True)
             rejections = rejections.sort_values(COLUMNS.row_number, ignore_index=True)
         incidents = pd.concat([p.validated.incidents for p in parts], ignore_index=True)
-        originals = pd.concat([p.validated.source_rows for p in parts], ignore_index=True)
+        originals = pd.concat([p.validated.source_rows for p in parts])
         validated = Validated(incidents, rejections, rows, parts[0].validated.notes, source_rows=originals)
         placed = pd.concat([p.placed for p in parts], ignore_index=True)
     placed = schemas.as_geoframe(placed)  # a preview and a commit of the whole file want geometries

@@ -102,7 +102,7 @@ class Validated:
     #: Area names read as the closest stored name (:func:`_place_by_area`): value -> (stored name, rows).
     closest_areas: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: Each accepted row as the file gave it, after PII redaction and without the personal columns:
-    #: ``incident_id``, then the file's columns (what the store keeps: :meth:`Store.read_source_rows`).
+    #: the file's columns, indexed by incident id (what the store keeps: :meth:`Store.read_source_rows`).
     source_rows: pd.DataFrame | None = None
 
     @property
@@ -422,8 +422,9 @@ def validate_incidents(
             "flags": outcomes.flags,
         }
     )
-    originals = redacted.iloc[idx].reset_index(drop=True)
-    originals.insert(0, COLUMNS.incident_id, incidents[COLUMNS.incident_id])
+    # indexed by incident id: a file may have a column of any name, incident_id too
+    ids = pd.Index(incidents[COLUMNS.incident_id].to_numpy(dtype=object), name=COLUMNS.incident_id)
+    originals = redacted.iloc[idx].set_axis(ids)
     validated = Validated(
         incidents, rejections, rows, notes=list(raw.notes), closest_areas=closest_areas, source_rows=originals
     )

@@ -102,9 +102,11 @@ def _roads_file(source: tuple, bounds, max_vertices: int, files: tuple[str, str]
     """The URL of the road lines' GeoJSON for this extent, written once into ``files[0]`` (named by content)."""
     text = json.dumps(_roads_geojson_of(source, bounds, max_vertices)[0], separators=(",", ":"))
     name = f"roads-{hashlib.sha256(text.encode()).hexdigest()[:16]}.geojson"
-    folder = Path(files[0])
-    if not (folder / name).exists():
-        folder.mkdir(parents=True, exist_ok=True)
+    folder, path = Path(files[0]), Path(files[0]) / name
+    # Written again unless it is a plain file holding exactly these lines: whatever else sits under the
+    # name (a link, another's content) is replaced, not served.
+    if path.is_symlink() or not path.is_file() or path.read_text() != text:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         part = folder / f".{name}.{os.getpid()}"
         part.write_text(text)
         part.replace(folder / name)  # whole or absent: a reader never sees half a file

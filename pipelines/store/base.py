@@ -217,7 +217,7 @@ class Store(abc.ABC):
         Areas replace stored areas with the same kind and code; assets and interventions replace
         rows with the same id. Rejections whose raw content was already rejected for the same org
         are not stored twice. ``source_rows`` are the incidents' rows as the file gave them
-        (``incident_id`` and the file's columns, after PII redaction): the store keeps those of the
+        (the file's columns after PII redaction, indexed by incident id): the store keeps those of the
         incidents it stores (:mod:`pipelines.store.source_rows`).
         """
         frames = {
@@ -477,14 +477,13 @@ class Store(abc.ABC):
 
     def read_source_rows(self, batch_id: str | None = None) -> pd.DataFrame:
         """Each stored incident's row as the file gave it (after PII redaction), of batch ``batch_id`` or
-        of every batch: ``incident_id``, then the files' columns, every value text (empty where a row's
-        file had no such column). For audits and re-reading a batch; no page shows it."""
+        of every batch: the files' columns, every value text (empty where a row's file had no such
+        column), indexed by incident id. For audits and re-reading a batch; no page shows it."""
         where = {COLUMNS.batch_id: batch_id} if batch_id else None
         kept = source_rows.unpack(self.read_table(schemas.SOURCE_ROWS.name, where=where))
         old = self.read_table(schemas.INCIDENTS.name, where=where)  # batches stored before schema version 10
         old = old[old[COLUMNS.raw].notna()]
-        rows = pd.concat([kept, source_rows.from_json(old[COLUMNS.incident_id], old[COLUMNS.raw])], ignore_index=True)
-        return rows.fillna("")
+        return pd.concat([kept, source_rows.from_json(old[COLUMNS.incident_id], old[COLUMNS.raw])]).fillna("")
 
     @abc.abstractmethod
     def count(self, table: str) -> int:

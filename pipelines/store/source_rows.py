@@ -58,11 +58,11 @@ def _decode(text: str) -> bytes:
 
 
 def _block(batch_id: str, rows: pd.DataFrame) -> dict:
-    ids = pa.array(rows[COLUMNS.incident_id], pa.large_string()).to_pylist()
-    values = rows.drop(columns=[COLUMNS.incident_id])
-    table = pa.table(
-        {str(c): pa.array(values[c].astype("string[pyarrow]").fillna(""), pa.large_string()) for c in values.columns}
-    )
+    ids = pa.array(rows.index.to_numpy(dtype=object), pa.large_string()).to_pylist()
+    columns = [
+        pa.array(rows.iloc[:, i].astype("string[pyarrow]").fillna(""), pa.large_string()) for i in range(rows.shape[1])
+    ]
+    table = pa.Table.from_arrays(columns, names=[str(c) for c in rows.columns])
     sink = io.BytesIO()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=True))
     return {
@@ -74,12 +74,14 @@ def _block(batch_id: str, rows: pd.DataFrame) -> dict:
 
 
 def pack(rows: pd.DataFrame, batch_id: str) -> Packed:
-    """``rows`` (``incident_id`` and the file's columns, as text) as ``source_rows`` blocks of batch ``batch_id``."""
+    """``rows`` (the file's columns, as text, indexed by incident id) as ``source_rows`` blocks of batch ``batch_id``.
+
+    The ids are the index, not a column: a file may have a column of any name, ``incident_id`` too."""
     step = settings.SETTINGS.chunk_rows
     blocks = [_block(batch_id, rows.iloc[start : start + step]) for start in range(0, len(rows), step)]
     return Packed(
         pd.DataFrame(blocks, columns=[COLUMNS.batch_id, COLUMNS.block_rows, COLUMNS.block_ids, COLUMNS.block_csv]),
-        rows[COLUMNS.incident_id].to_numpy(dtype=object),
+        rows.index.to_numpy(dtype=object),
         rows,
     )
 
@@ -91,24 +93,28 @@ def blocks(rows: Packed | pd.DataFrame, written: pd.Series, batch_id: str) -> pd
         return rows.blocks
     frame = rows.rows if isinstance(rows, Packed) else rows
     if len(written) != len(frame):
-        frame = frame.loc[frame[COLUMNS.incident_id].isin(written)]
+        frame = frame.loc[frame.index.isin(written)]
     return pack(frame, batch_id).blocks
 
 
 def unpack(blocks: pd.DataFrame) -> pd.DataFrame:
-    """The rows held in ``source_rows`` blocks: ``incident_id`` then the file's columns, every value text
-    (a column one block's file lacks is empty in the others' rows)."""
+    """The rows held in ``source_rows`` blocks: the file's columns, every value text, indexed by incident id
+    (a column one block's file lacks is missing in the others' rows)."""
     frames = [
         _unpack_one(ids, data) for ids, data in zip(blocks[COLUMNS.block_ids], blocks[COLUMNS.block_csv], strict=True)
     ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({COLUMNS.incident_id: []}, dtype=object)
+    return pd.concat(frames) if frames else _no_rows()
+
+
+def _no_rows() -> pd.DataFrame:
+    return pd.DataFrame(index=pd.Index([], dtype=object, name=COLUMNS.incident_id))
 
 
 def _unpack_one(ids_text: str, csv_text: str) -> pd.DataFrame:
-    ids = _decode(ids_text).decode("ascii").split("\n")
+    ids = pd.Index(_decode(ids_text).decode("ascii").split("\n"), dtype=object, name=COLUMNS.incident_id)
     data = _decode(csv_text)
     if not data.strip():  # a file with no column but the ones never kept
-        return pd.DataFrame({COLUMNS.incident_id: ids}, dtype=object)
+        return pd.DataFrame(index=ids)
     names = pacsv.open_csv(io.BytesIO(data), parse_options=_PARSE).schema.names
     table = pacsv.read_csv(
         io.BytesIO(data),
@@ -117,9 +123,7 @@ def _unpack_one(ids_text: str, csv_text: str) -> pd.DataFrame:
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
-    frame = table.to_pandas().astype(object)
-    frame.insert(0, COLUMNS.incident_id, ids)
-    return frame
+    return table.to_pandas().astype(object).set_axis(ids)
 
 
 _PARSE = pacsv.ParseOptions(newlines_in_values=True)
@@ -127,5 +131,8 @@ _PARSE = pacsv.ParseOptions(newlines_in_values=True)
 
 def from_json(incident_ids: Iterable[str], texts: Iterable[str]) -> pd.DataFrame:
     """Rows kept the old way (each incident's ``raw`` JSON object, before schema version 10), in the shape of :func:`unpack`."""
-    records = [{COLUMNS.incident_id: i, **json.loads(t)} for i, t in zip(incident_ids, texts, strict=True)]
-    return pd.DataFrame(records, dtype=object) if records else pd.DataFrame({COLUMNS.incident_id: []}, dtype=object)
+    ids = list(incident_ids)
+    if not ids:
+        return _no_rows()
+    records = [json.loads(t) for t in texts]
+    return pd.DataFrame(records, dtype=object).set_axis(pd.Index(ids, dtype=object, name=COLUMNS.incident_id))

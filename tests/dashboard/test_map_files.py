@@ -89,6 +89,48 @@ def test_the_route_serves_nothing_but_the_map_files(served, name):
     assert _get(name).status_code == 404
 
 
+def test_a_link_planted_in_the_cache_folder_is_not_followed(served, tmp_path):
+    """Whoever can write into the cache folder must not be able to publish the store through the route."""
+    served.mkdir(parents=True)
+    secret = tmp_path / "areasafe.gpkg"
+    secret.write_text("the whole store")
+    (served / "roads-0123456789abcdef.geojson").symlink_to(secret)
+    assert _get("roads-0123456789abcdef.geojson").status_code == 404
+
+
+def _roads_map():
+    areas = gpd.GeoDataFrame(
+        {"code": ["A"], "name": ["Alpha"], "kind": "neighbourhood", "population": [2000.0]},
+        geometry=[shapely.box(18.60, -34.05, 18.64, -34.03)],
+        crs=4326,
+    )
+    nothing = gpd.GeoDataFrame({"neighbourhood_code": []}, geometry=[], crs=4326)
+    return maps.explorer_map(
+        Filters(None, None, None, None, None), PUBLIC, layers=("roads",), metric="count", area_kind="neighbourhood",
+        online=False, areas=areas, incidents=nothing, counts=None, hot=None, assets=None, interventions=None,
+        population_source="",
+    )  # fmt: skip
+
+
+def test_a_planted_roads_file_is_written_over_with_the_real_lines(served):
+    if mapview.load_context_roads() is None:
+        pytest.skip("data/demo/context_roads.fgb is absent")
+    from pipelines.mapview import roads
+
+    roads._roads_file.cache_clear()
+    _roads_map()
+    (written,) = _files(served)
+    real = written.read_text()
+    written.unlink()
+    fake = served.parent / "elsewhere.geojson"
+    fake.write_text('{"type": "FeatureCollection", "features": []}')
+    written.symlink_to(fake)  # a link planted under the real name
+    roads._roads_file.cache_clear()  # as a new server process would
+    _roads_map()
+    assert not written.is_symlink() and written.read_text() == real
+    assert _get(written.name).status_code == 200
+
+
 def test_the_cache_folder_is_configured_outside_the_package(monkeypatch, tmp_path):
     monkeypatch.delenv(settings.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

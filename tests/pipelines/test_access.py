@@ -399,6 +399,9 @@ def test_admin_deletes_a_batch_everywhere_and_it_is_audited(demo_copy):
     cso_batch = batches.loc[batches["org"] == CSO_ORG, "batch_id"].iloc[0]
     text = demo_copy.read_incidents(IncidentQuery(orgs=[CSO_ORG]))["description"].dropna().iloc[0]
     assert text.encode() in file_bytes(demo_copy)
+    # the rows as the file gave them are compressed: look for the blocks' own bytes
+    blocks = demo_copy.read_table("source_rows", where={"batch_id": cso_batch})
+    assert len(blocks) and all(b[-64:].encode() in file_bytes(demo_copy) for b in blocks["block_csv"])
     incidents, rejections = demo_copy.count("incidents"), demo_copy.count("rejections")
     for viewer in (PLANNER, ANALYST, CSO_A):
         with pytest.raises(AccessDenied):
@@ -416,6 +419,8 @@ def test_admin_deletes_a_batch_everywhere_and_it_is_audited(demo_copy):
     assert entry["target"] == cso_batch and f'"rows_deleted": {removed}' in entry["detail"]
     # erased from the file itself, not only unlinked (SQLite secure_delete + WAL checkpoint)
     assert text.encode() not in file_bytes(demo_copy)
+    assert not any(b[-64:].encode() in file_bytes(demo_copy) for b in blocks["block_csv"])
+    assert not len(demo_copy.read_source_rows(cso_batch))
     with pytest.raises(AreaSafeError, match="already deleted"):
         access.delete_batch(demo_copy, ADMIN, cso_batch)
     with pytest.raises(AreaSafeError, match="no batch 'nope'"):

@@ -52,7 +52,7 @@ def test_kobo_survey_dirty_rows_pii_and_categories(built):
     assert batch.warnings["swapped_coordinates"] == dirty["swapped_coordinates"]
     assert batch.warnings["unknown_category"] == sum(planted["unmatched_types"].values())
     incidents = store.read_table("incidents", where={"source": "community"})
-    kept = store.read_source_rows().set_index("incident_id")
+    kept = store.read_source_rows()
     incidents["raw"] = incidents["incident_id"].map(lambda i: kept.loc[i].to_json())  # the row as the file gave it
     incidents = incidents.set_index("external_id")
     for kind, uuids in planted["pii_uuids"].items():

@@ -88,6 +88,8 @@ def test_legend_is_html_outside_the_map():
         pytest.param("School · asset:A-1", ("asset", "A-1"), id="asset"),
         pytest.param("Incidents 4 Ref cell:89ad3689e53ffff", ("cell", "89ad3689e53ffff"), id="cell"),
         pytest.param("no reference here", None, id="none"),
+        # a description comes before the reference the map adds: its reference-shaped words choose nothing
+        pytest.param("Robbery · near area:1, see cell:zz · incident:abc123", ("incident", "abc123"), id="text-first"),
         pytest.param(None, None, id="empty"),
     ],
 )

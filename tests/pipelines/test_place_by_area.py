@@ -350,7 +350,7 @@ def test_city_of_london_street_crimes_against_the_city_alone(tmp_path):
         ingest_boundaries(store, tmp_path / "city.gpkg", kind="neighbourhood", code_field="MSOA11CD")
         batch = ingest_incidents(store, CITY, source="municipal", snap_m=snap_m)
         stored = store.read_incidents(IncidentQuery(columns=["incident_id", "neighbourhood_code"]))
-        lsoa = stored["incident_id"].map(store.read_source_rows().set_index("incident_id")["LSOA name"])
+        lsoa = stored["incident_id"].map(store.read_source_rows()["LSOA name"])
         city = lsoa.str.startswith("City of London ").to_numpy()
         inside = stored["neighbourhood_code"].notna().to_numpy()
         placed[snap_m] = (int((inside & city).sum()), int((inside & ~city).sum()), batch)
@@ -419,7 +419,7 @@ def test_sf_incidents_with_their_points_blanked_land_in_their_named_neighbourhoo
     assert batch.rejections == {"missing_location": int((~named).sum())}
     stored = store.read_incidents(IncidentQuery(columns=["incident_id", "neighbourhood_code"]))
     names = store.read_areas().set_index("code")["name"]
-    said = stored["incident_id"].map(store.read_source_rows().set_index("incident_id")["Analysis Neighborhood"])
+    said = stored["incident_id"].map(store.read_source_rows()["Analysis Neighborhood"])
     assert (stored["neighbourhood_code"].map(names) == said).all() and stored.geometry.isna().all()
 
 

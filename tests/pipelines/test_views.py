@@ -326,3 +326,8 @@ def test_unbroken_positions_are_the_one_word_columns_as_drawn():
     dates = views.first_rows(table[["Last update", "News"]], 15)  # a date as the row names: kept whole too
     assert views.unbroken_positions(dates) == [1]
     assert views.has_row_names(dates) and not views.has_row_names(table)
+
+
+def test_a_cell_reference_that_is_no_h3_cell_has_no_record():
+    """A click's reference is text from the browser: ``cell:zz`` gives nothing, not an error."""
+    assert views.feature_record("cell", "zz", areas=None, assets=None, interventions=None, incidents=None) is None

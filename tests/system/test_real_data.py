@@ -59,7 +59,7 @@ def test_police_uk_points_land_in_the_msoa_their_lsoa_implies(store, real_data):
         assert set(result.rejections) == {"missing_location"}
         assert result.rejections["missing_location"] <= int(raw["Latitude"].isna().sum())
     incidents = store.read_table("incidents")
-    lsoa = incidents["incident_id"].map(store.read_source_rows().set_index("incident_id")["LSOA name"])
+    lsoa = incidents["incident_id"].map(store.read_source_rows()["LSOA name"])
     expected = lsoa.str[:-1]
     got = incidents["neighbourhood_code"].map(names)
     share = (got == expected).mean()
@@ -170,7 +170,7 @@ def test_real_ushahidi_month_first_export_is_read_month_first(store):
     raw = pd.read_csv(csv, dtype=str)
     expected = pd.to_datetime(raw["INCIDENT DATE"], format="%m/%d/%y %H:%M")
     stored = store.read_table("incidents")
-    written = stored["incident_id"].map(store.read_source_rows().set_index("incident_id")["INCIDENT DATE"])
+    written = stored["incident_id"].map(store.read_source_rows()["INCIDENT DATE"])
     got = pd.to_datetime(stored["occurred_at"], utc=True).dt.tz_convert("Africa/Johannesburg").dt.tz_localize(None)
     assert (got.to_numpy() == expected.set_axis(raw["INCIDENT DATE"]).loc[written].to_numpy()).all()
 

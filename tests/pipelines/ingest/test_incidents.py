@@ -166,7 +166,7 @@ def test_personal_columns_are_dropped(any_area_store, tmp_path):
     )
     ingest_incidents(any_area_store, path, source="community", org="A", now=NOW)
     kept = any_area_store.read_source_rows()
-    assert list(kept.columns) == ["incident_id", "id", "date", "category", "latitude", "longitude"]
+    assert list(kept.columns) == ["id", "date", "category", "latitude", "longitude"]
     raw = kept.to_csv()
     assert "Thandi" not in raw and "0721234567" not in raw and "phone" not in raw
 

@@ -27,11 +27,12 @@ ROWS = [
 ]
 AWKWARD = pd.DataFrame(
     {
-        "incident_id": ["a1", "a2", "a3", "a4"],
         "name, with comma": ["", "a,b", 'say "hi"', "line1\nline2"],
         'quote"d': ["007", "1e5", "NULL", "NaN"],
         "group/q 1": ["  spaces  ", "ñ", "\t", "x"],
-    }
+        "incident_id": ["f1", "f2", "=1+1", ""],  # a file's own column of that name is just a column
+    },
+    index=pd.Index(["a1", "a2", "a3", "a4"], name="incident_id"),
 )
 
 
@@ -39,22 +40,22 @@ def test_awkward_values_and_names_come_back_exactly_as_text():
     packed = source_rows.pack(AWKWARD, "b1")
     assert list(packed.blocks.columns) == ["batch_id", "block_rows", "block_ids", "block_csv"]
     back = source_rows.unpack(packed.blocks)
-    assert list(back.columns) == list(AWKWARD.columns)
+    assert list(back.columns) == list(AWKWARD.columns) and back.index.tolist() == ["a1", "a2", "a3", "a4"]
     assert back.to_dict("records") == AWKWARD.to_dict("records")  # "007" stays "007", "NULL" is not missing
 
 
 def test_blocks_hold_at_most_chunk_rows_and_keep_the_order():
     with settings.override(chunk_rows=3):
-        packed = source_rows.pack(pd.concat([AWKWARD, AWKWARD.assign(incident_id=list("bcde"))]), "b1")
+        packed = source_rows.pack(pd.concat([AWKWARD, AWKWARD.set_axis(pd.Index(list("bcde")))]), "b1")
     assert packed.blocks["block_rows"].tolist() == [3, 3, 2]
-    assert source_rows.unpack(packed.blocks)["incident_id"].tolist() == ["a1", "a2", "a3", "a4", *"bcde"]
+    assert source_rows.unpack(packed.blocks).index.tolist() == ["a1", "a2", "a3", "a4", *"bcde"]
 
 
 def test_only_the_incidents_written_are_kept():
     packed = source_rows.pack(AWKWARD, "b1")
-    assert source_rows.blocks(packed, AWKWARD["incident_id"], "b1") is packed.blocks  # all written: as packed
+    assert source_rows.blocks(packed, AWKWARD.index.to_series(), "b1") is packed.blocks  # all written: as packed
     kept = source_rows.unpack(source_rows.blocks(packed, pd.Series(["a2", "a4"]), "b1"))
-    assert kept["incident_id"].tolist() == ["a2", "a4"] and kept['quote"d'].tolist() == ["1e5", "NaN"]
+    assert kept.index.tolist() == ["a2", "a4"] and kept['quote"d'].tolist() == ["1e5", "NaN"]
     unpacked = source_rows.unpack(source_rows.blocks(AWKWARD, pd.Series(["a3"]), "b1"))
     assert unpacked["name, with comma"].tolist() == ['say "hi"']
 
@@ -66,6 +67,15 @@ def test_a_block_is_gzip_then_base64_and_holds_no_plain_value():
     import gzip
 
     assert gzip.decompress(base64.b64decode(block["block_ids"])).decode() == "a1\na2\na3\na4"
+
+
+def test_a_file_with_its_own_incident_id_column_is_kept_whole(any_area_store, tmp_path):
+    path = write_csv(tmp_path, "own.csv", "incident_id," + HEADER + "".join(f"X-{r[0]},{r}" for r in ROWS))
+    batch = ingest_incidents(any_area_store, path, source="community", org="CSO A", now=NOW)
+    assert batch.accepted == 3
+    kept = any_area_store.read_source_rows(batch.batch_id)
+    assert sorted(kept["incident_id"]) == ["X-1", "X-2", "X-3"]  # the file's column, as it gave it
+    assert sorted(kept.index) == sorted(any_area_store.read_table("incidents")["incident_id"])
 
 
 def _ingest(store, tmp_path, rows, name="f.csv", **kw):
@@ -80,10 +90,10 @@ def test_a_store_keeps_each_stored_row_as_the_file_gave_it(any_area_store, tmp_p
     stored = any_area_store.read_table("incidents")
     kept = any_area_store.read_source_rows(batch.batch_id)
     assert stored["raw"].isna().all()  # no per-row copy any more
-    assert sorted(kept["incident_id"]) == sorted(stored["incident_id"])
-    by_id = kept.set_index("incident_id").loc[stored.sort_values("external_id")["incident_id"]]
+    assert sorted(kept.index) == sorted(stored["incident_id"])
+    by_id = kept.loc[stored.sort_values("external_id")["incident_id"]]
     assert by_id["description"].tolist() == ['Phone taken, at the "taxi" rank', "two\nlines", "Ünïcödé and 007"]
-    assert list(kept.columns) == ["incident_id", "id", "date", "category", "latitude", "longitude", "description"]
+    assert list(kept.columns) == ["id", "date", "category", "latitude", "longitude", "description"]
     assert len(any_area_store.read_table("source_rows")) == (1 if chunk_rows > 3 else 3)
 
 
@@ -134,9 +144,9 @@ def test_rows_copied_before_schema_10_are_still_read(area_store, tmp_path):
         SCHEMA_VERSION
     )
     new = _ingest(store, tmp_path, ROWS[2:], name="b.csv")
-    assert store.read_source_rows(old.batch_id).to_dict("records") == [
-        {"incident_id": incident_id, "id": "1", "description": "as JSON"}
-    ]
+    old_rows = store.read_source_rows(old.batch_id)
+    assert old_rows.index.tolist() == [incident_id]
+    assert old_rows.to_dict("records") == [{"id": "1", "description": "as JSON"}]
     both = store.read_source_rows()
     assert sorted(both["id"]) == ["1", "3"] and set(both.columns) >= {"date", "description"}
     assert store.read_source_rows(new.batch_id)["date"].tolist() == ["2025-03-06 18:30"]
