@@ -19,6 +19,7 @@ Writes ``bench/RESULTS-dashboard.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -253,6 +254,35 @@ def _baseline_checkout(commit: str, work: Path) -> Path:
     return target
 
 
+def _make_store_with(checkout: Path, store_url: str, extra: int, *, work: Path) -> None:
+    """:func:`make_store` and the bench's planner, run by ``checkout``'s code (the generated file by this one's)."""
+    csv = make_csv(work / f"generated-{extra}.csv", extra) if extra else ""
+    code = (
+        "import sys\n"
+        "from pipelines import auth, privacy\n"
+        "from pipelines.demo import build_demo\n"
+        "from pipelines.ingest.incidents import ingest_incidents\n"
+        "from pipelines.store import open_store\n"
+        "store = open_store(sys.argv[1])\n"
+        "store.initialise()\n"
+        "build_demo(store)\n"
+        "if sys.argv[2]:\n"
+        f"    ingest_incidents(store, sys.argv[2], source='municipal', org={GENERATED_ORG!r}, user='bench', snap_m=500)\n"
+        f"auth.add_user(store, 'bench-planner', role='planner', password={PASSWORD!r}, actor=privacy.operator('bench'))\n"
+        "store.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    subprocess.run([sys.executable, "-c", code, store_url, str(csv)], cwd=checkout, env=env, check=True)
+
+
+def _count_incidents(store_file: Path) -> int:
+    """The incidents in a GeoPackage, read without opening it as a store (which would upgrade it)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(store_file)) as conn:
+        return conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
+
+
 def _copy(store_file: Path, target: Path) -> Path:
     import sqlite3
 
@@ -288,15 +318,25 @@ def _run(args, store_url: str, work: Path) -> tuple[dict, int]:
 
     started = time.perf_counter()
     postgis = store_url.startswith("postgresql")
-    if postgis or not Path(store_url).exists():
-        make_store(store_url, args.extra, work=work)
+    baseline = None if args.now_only else _baseline_checkout(args.baseline, work)
+    if baseline is not None and not postgis:
+        # Built by the baseline's own code, so both checkouts open it: this checkout upgrades its copy
+        # to its own schema on opening, an older one would refuse a newer file.
+        if not Path(store_url).exists():
+            _make_store_with(baseline, store_url, args.extra, work=work)
+        incidents = _count_incidents(Path(store_url))
+    else:
+        if postgis or not Path(store_url).exists():
+            make_store(store_url, args.extra, work=work)
+        with open_store(store_url) as store:
+            if not len(store.read_table("users", where={"username": "bench-planner"})):
+                auth.add_user(
+                    store, "bench-planner", role="planner", password=PASSWORD, actor=privacy.operator("bench")
+                )
+            incidents = store.count("incidents")
     print(f"store {store_url} ready in {time.perf_counter() - started:.0f} s", flush=True)
-    with open_store(store_url) as store:
-        if not len(store.read_table("users", where={"username": "bench-planner"})):
-            auth.add_user(store, "bench-planner", role="planner", password=PASSWORD, actor=privacy.operator("bench"))
-        incidents = store.count("incidents")
     results = {}
-    sides = [("now", ROOT)] if args.now_only else [("baseline", _baseline_checkout(args.baseline, work)), ("now", ROOT)]
+    sides = [("now", ROOT)] if baseline is None else [("baseline", baseline), ("now", ROOT)]
     for label, checkout in sides:
         url = store_url if postgis else str(_copy(Path(store_url), work / f"store-{label}.gpkg"))
         results[label] = measure(checkout, url, runs=args.runs, username="bench-planner", password=PASSWORD, work=work)
