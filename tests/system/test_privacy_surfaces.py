@@ -327,6 +327,13 @@ def test_every_surface_is_listed():
     assert shutil.which("pdftotext"), "pdftotext (poppler-utils) reads the PDF pack back"
 
 
+#: What streamlit-folium's frame was last sent as layers (it keeps them to compare with the next render).
+_SENT_LAYERS = """() => {
+  const sent = window.__GLOBAL_DATA__ || {};
+  return String(sent.last_feature_group || '') + String(sent.last_layer_control || '');
+}"""
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
 def test_the_map_in_a_real_browser_holds_nothing_the_role_may_not_see(planted, browser, tmp_path):
@@ -349,7 +356,9 @@ def test_the_map_in_a_real_browser_holds_nothing_the_role_may_not_see(planted, b
                     page.frame_locator(MAP_FRAME).locator(".leaflet-container").wait_for(timeout=60_000)
                     _wait_idle(page)
                     frame = page.locator(MAP_FRAME).element_handle().content_frame()
-                    html = page.content() + (frame.content() if frame else "")
+                    # the frame's page, and the layers it was sent as script text and evaluated in place
+                    # (dashboard/map_frame.py): they are in no document, only in what the frame received
+                    html = page.content() + (frame.content() + frame.evaluate(_SENT_LAYERS) if frame else "")
                     if "leaflet-container" in html:
                         break
                 assert "leaflet-container" in html, role
