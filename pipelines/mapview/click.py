@@ -24,12 +24,8 @@ def parse_ref(text: str | None) -> tuple[str, str] | None:
     """``(kind, id)`` from a clicked popup's text (``asset:A1``, ``area:neighbourhood:HARARE``...): its last
     reference, the one the map put at the end of every popup. Text before it came from a file (a description
     saying "near area:1" or "cell:zz") and must not choose the feature."""
-    if not text:
-        return None
-    match = None
-    for match in _REF.finditer(text):  # noqa: B007 - the last one is wanted
-        pass
-    return (match.group(1), match.group(2)) if match else None
+    found = _REF.findall(text or "")
+    return found[-1] if found else None
 
 
 def clicked_point(returned: dict | None) -> tuple[float, float] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests._dashboard import CHROMIUM, recording_page, running_dashboard
+from tests._dashboard import CHROMIUM
 from tests.dashboard.browser.test_dashboard import MAP_FRAME, _wait_idle, login_as
 
 pytestmark = [
@@ -25,16 +25,10 @@ _DRAWN_AREAS = """f => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(demo_store, tmp_path_factory):
-    with running_dashboard(demo_store.url, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
-        yield url
-
-
 @pytest.fixture
-def page(browser):
-    with recording_page(browser, viewport={"width": 1280, "height": 900}) as page:
-        yield page
+def viewport() -> dict:
+    """Taller than the projector: the sidebar's Source choice and the whole map on one screen."""
+    return {"width": 1280, "height": 900}
 
 
 def _published(store, username: str, sources) -> dict[str, str]:
