@@ -123,3 +123,23 @@ def file_bytes(store) -> bytes:
     store.close()
     wal = Path(store.url + "-wal")
     return Path(store.url).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def published_map(store, role: str | None, **options):
+    """The demo's first month mapped (areas and hexagons) as ``role`` sees it (``None``: the public), as the
+    map page builds it: ``(viewer, published counts, rows, MapResult)``. One month, so that some Safe
+    Neighbourhoods hold fewer than 5 and suppression shows."""
+    from pipelines import mapview, privacy
+    from pipelines.periods import month_bounds
+    from pipelines.privacy import Viewer
+    from pipelines.store.base import IncidentQuery
+
+    viewer = privacy.PUBLIC if role is None else Viewer("v", role, org="Khayelitsha CPF" if role == "cso" else None)
+    months, _ = privacy.filter_choices(store)
+    start, end = month_bounds(months[0])
+    query = IncidentQuery(start=start, end=end)
+    published = privacy.published_counts(store, viewer, query)
+    rows = privacy.read_incidents(store, viewer, query, audit_view=False)
+    map_options = mapview.MapOptions(layers=("areas", "hexagons"), max_hexagons=100_000, **options)
+    counts = published if viewer.suppressed else None
+    return viewer, published, rows, mapview.build_map(store.read_areas(), rows, counts=counts, options=map_options)

@@ -110,21 +110,9 @@ def test_every_plugin_is_loaded_with_the_first_frame():
 def test_the_layers_sent_carry_the_published_counts(demo_store, role):
     """The numbers the frame is sent for the areas and hexagons (read back through the map's references, as a
     click would) are the viewer's published counts, "<5" staying "<5"."""
-    from pipelines import privacy
-    from pipelines.periods import month_bounds
-    from pipelines.privacy import Viewer
-    from pipelines.store.base import IncidentQuery
+    from tests._helpers import published_map
 
-    viewer = privacy.PUBLIC if role is None else Viewer("v", role, org="Khayelitsha CPF" if role == "cso" else None)
-    months, _ = privacy.filter_choices(demo_store)
-    start, end = month_bounds(months[0])  # one month: some Safe Neighbourhoods hold fewer than 5
-    query = IncidentQuery(start=start, end=end)
-    published = privacy.published_counts(demo_store, viewer, query)
-    rows = privacy.read_incidents(demo_store, viewer, query, audit_view=False)
-    options = mapview.MapOptions(layers=("areas", "hexagons"), max_hexagons=100_000)
-    result = mapview.build_map(
-        demo_store.read_areas(), rows, counts=published if viewer.suppressed else None, options=options
-    )
+    viewer, published, _, result = published_map(demo_store, role)
     sent = frame_args(result.map, key="explorer_map", returned_objects=RETURNS)
     drawn: dict[str, dict[str, str]] = {"area": {}, "cell": {}}
     for properties in _layer_counts(sent.args):

@@ -594,20 +594,10 @@ def test_the_maps_numbers_are_the_published_counts(demo_store, role, area_kind):
     """One counting path: every number the map shows for an area or a hexagon is the viewer's published count
     (:func:`pipelines.privacy.published_counts`), a suppressed one ("<5") staying suppressed, whether the
     page hands the map the published counts (suppressed viewers) or only the rows (the others)."""
-    from pipelines import privacy
-    from pipelines.periods import month_bounds
-    from pipelines.privacy import Viewer
-    from pipelines.store.base import IncidentQuery
+    from tests._helpers import published_map
 
-    viewer = privacy.PUBLIC if role is None else Viewer("v", role, org="Khayelitsha CPF" if role == "cso" else None)
-    months, _ = privacy.filter_choices(demo_store)
-    start, end = month_bounds(months[0])  # one month: some Safe Neighbourhoods hold fewer than 5
-    query = IncidentQuery(start=start, end=end)
-    published = privacy.published_counts(demo_store, viewer, query)
-    rows = privacy.read_incidents(demo_store, viewer, query, audit_view=False)
+    viewer, published, rows, result = published_map(demo_store, role, area_kind=area_kind)
     areas = demo_store.read_areas()
-    options = mapview.MapOptions(layers=("areas", "hexagons"), area_kind=area_kind, max_hexagons=100_000)
-    result = mapview.build_map(areas, rows, counts=published if viewer.suppressed else None, options=options)
 
     expected = published.area_counts(area_kind)
     shown = _drawn_counts(result, "area")
