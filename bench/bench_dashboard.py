@@ -265,6 +265,9 @@ def _make_store_with(checkout: Path, store_url: str, extra: int, *, work: Path) 
     code = (
         "import sys\n"
         "from pipelines import auth, privacy\n"
+        "if sys.argv[1].startswith('postgresql'):\n"
+        "    from pipelines.store._pg_migrate import upgrade\n"
+        "    upgrade(sys.argv[1])\n"
         "from pipelines.demo import build_demo\n"
         "from pipelines.ingest.incidents import ingest_incidents\n"
         "from pipelines.store import open_store\n"
@@ -280,11 +283,16 @@ def _make_store_with(checkout: Path, store_url: str, extra: int, *, work: Path) 
     subprocess.run([sys.executable, "-c", code, store_url, str(csv)], cwd=checkout, env=env, check=True)
 
 
-def _count_incidents(store_file: Path) -> int:
-    """The incidents in a GeoPackage, read without opening it as a store (which would upgrade it)."""
+def _count_incidents(store_url: str | Path) -> int:
+    """The incidents in a store, read without opening it as a store (which would upgrade a GeoPackage)."""
+    if str(store_url).startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(str(store_url)) as conn:
+            return conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
     import sqlite3
 
-    with contextlib.closing(sqlite3.connect(store_file)) as conn:
+    with contextlib.closing(sqlite3.connect(store_url)) as conn:
         return conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
 
 
@@ -315,38 +323,56 @@ def _table(rows: list[tuple], *, header: str) -> str:
     return "\n".join(lines)
 
 
-def _run(args, store_url: str, work: Path) -> tuple[dict, int]:
-    """Build the store at ``store_url`` unless it exists, then measure the baseline and this checkout on it
-    (a GeoPackage: each on its own copy; PostGIS: the same database, one after the other)."""
+def _run(args, store_url: str, work: Path, *, cluster=None) -> tuple[dict, int]:
+    """Build the store at ``store_url`` unless it exists, then measure the baseline and this checkout on it,
+    each on its own copy (a GeoPackage: a file copy; PostGIS: a database made from it as a template). With a
+    baseline the store is built by the baseline's code; this checkout's copy is upgraded to its own schema
+    (a GeoPackage on opening, PostGIS by the migrations), as an older checkout refuses a newer store."""
     from pipelines import auth, privacy
     from pipelines.store import open_store
 
     started = time.perf_counter()
-    postgis = store_url.startswith("postgresql")
+    postgis = cluster is not None
     baseline = None if args.now_only else _baseline_checkout(args.baseline, work)
-    if baseline is not None and not postgis:
-        # Built by the baseline's own code, so both checkouts open it: this checkout upgrades its copy
-        # to its own schema on opening, an older one would refuse a newer file.
-        if not Path(store_url).exists():
+    if baseline is not None:
+        if postgis or not Path(store_url).exists():
             _make_store_with(baseline, store_url, args.extra, work=work)
-        incidents = _count_incidents(Path(store_url))
+        incidents = _count_incidents(store_url)
     else:
         if postgis or not Path(store_url).exists():
+            if postgis:
+                from pipelines.store._pg_migrate import upgrade
+
+                upgrade(store_url)
             make_store(store_url, args.extra, work=work)
         with open_store(store_url) as store:
             if not len(store.read_table("users", where={"username": "bench-planner"})):
                 auth.add_user(
                     store, "bench-planner", role="planner", password=PASSWORD, actor=privacy.operator("bench")
                 )
-            incidents = store.count("incidents")
+        incidents = _count_incidents(store_url)
     print(f"store {store_url} ready in {time.perf_counter() - started:.0f} s", flush=True)
     results = {}
     sides = [("now", ROOT)] if baseline is None else [("baseline", baseline), ("now", ROOT)]
     for label, checkout in sides:
-        url = store_url if postgis else str(_copy(Path(store_url), work / f"store-{label}.gpkg"))
+        url = _copy_store(store_url, label, work=work, cluster=cluster)
         results[label] = measure(checkout, url, runs=args.runs, username="bench-planner", password=PASSWORD, work=work)
         print(label, {k: [round(v, 2) for v in vals] for k, vals in results[label].items()}, flush=True)
     return results, incidents
+
+
+def _copy_store(store_url: str, label: str, *, work: Path, cluster) -> str:
+    """``label``'s own copy of the store; this checkout's (``now``) upgraded to its schema."""
+    if cluster is None:
+        return str(_copy(Path(store_url), work / f"store-{label}.gpkg"))
+    template = store_url.rsplit("/", 1)[1]
+    cluster.drop_database(f"bench_{label}")
+    url = cluster.create_database(template=template, name=f"bench_{label}")
+    if label == "now":
+        from pipelines.store._pg_migrate import upgrade
+
+        upgrade(url)
+    return url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,11 +396,11 @@ def main(argv: list[str] | None = None) -> int:
         from tests._pgcluster import TempCluster
 
         cluster = TempCluster().start()
-        store_url = cluster.url(cluster.migrated_template("bench_dashboard"))
+        store_url = cluster.create_database(name="bench_store")
     else:
         store_url = str(args.store or work / f"demo-plus-{args.extra}.gpkg")
     try:
-        results, incidents = _run(args, store_url, work)
+        results, incidents = _run(args, store_url, work, cluster=cluster)
     finally:
         if cluster is not None:
             cluster.stop()
