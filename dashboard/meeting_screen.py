@@ -38,9 +38,13 @@ def meeting_details(who: Viewer, code: str, month) -> None:
                 common.show_error(exc)
 
 
-#: A table of more columns than this is wide: it takes the width beside the form, its map sits beside the
-#: summary above it (at 1280 px, seven columns beside the map were squeezed to a word a line).
+#: A table of more columns than this is wide: it takes the whole width under the summary (and the map
+#: beside it), and the decision form opens from a button beside them (at 1280 px, seven columns beside the
+#: form were squeezed until a row of three interventions showed one).
 WIDE_TABLE_COLUMNS = 5
+#: An item's height under its heading at 1280x720, in pixels: beside the decision form, and with the form
+#: in its button's pop-over (down to the page's last line).
+ROOM_PX, WIDE_ROOM_PX = 440, 490
 
 
 @dataclass(frozen=True)
@@ -59,44 +63,49 @@ class ItemColumns:
 
 
 def item_columns(item, section, png: bytes | None) -> ItemColumns:
-    """The item's columns. A wide table (:data:`WIDE_TABLE_COLUMNS`) with a map: the table under the summary
-    and its map, beside the form. Otherwise summary and table, the map and the form side by side."""
+    """The item's columns. A wide table (:data:`WIDE_TABLE_COLUMNS`): the summary, its map and the button
+    that opens the decision form side by side, the table under them across the whole width. Otherwise the
+    summary and table, the map and the form side by side."""
     if item.kind == "decisions":
         whole = st.container()
-        return ItemColumns(whole, 12, whole, None, None, 440)
+        return ItemColumns(whole, 12, whole, None, None, ROOM_PX)
+    if len(section.table.columns) > WIDE_TABLE_COLUMNS:
+        spans = [7, 3, 2] if png is not None else [10, 2]
+        top = st.columns(spans, vertical_alignment="top")
+        form = top[-1].popover("Record a decision", icon=":material/edit_note:", width="stretch")
+        if png is None:
+            return ItemColumns(top[0], spans[0], st.container(), None, form, WIDE_ROOM_PX)
+        return ItemColumns(top[0], spans[0], st.container(), top[1], form, WIDE_ROOM_PX, "map_mm_beside")
     if png is None:
         shown, form_col = st.columns([8, 4])
-        return ItemColumns(shown, 8, shown, None, form_col, 440)
-    if len(section.table.columns) > WIDE_TABLE_COLUMNS:
-        left, form_col = st.columns([8, 4])
-        with left:
-            words, where = st.columns([5, 3])
-            table = st.container()
-        return ItemColumns(words, 5, table, where, form_col, 440 - layout.MAP_BESIDE_SUMMARY_PX, "map_mm_beside")
+        return ItemColumns(shown, 8, shown, None, form_col, ROOM_PX)
     shown, where, form_col = st.columns([5, 4, 3])
-    return ItemColumns(shown, 5, shown, where, form_col, 440)
+    return ItemColumns(shown, 5, shown, where, form_col, ROOM_PX)
 
 
 def item_summary(item, section, columns: ItemColumns) -> None:
     """The item's summary sentence, its table (scrolling inside its box) and its notes (under the table, or
-    under the summary when the table starts under the map)."""
+    under the summary when the table is under the summary's row)."""
     columns.summary.markdown(f"<p class='mm-summary'>{html.escape(section.summary)}</p>", unsafe_allow_html=True)
-    under_map = columns.table is not columns.summary
+    below = columns.table is not columns.summary  # the table under the summary's row, across the width
     if len(section.table):  # long tables scroll inside their box: the item stays on one 1280x720 screen
         rows = views.first_rows(section.table, 15)
         # about 100 summary characters a line per 12 columns at 1280 px, 28 px a line
         lines = -(-len(section.summary) * 12 // (100 * columns.span)) if item.kind != "decisions" else 2
-        room = columns.room - (0 if under_map else 28 * lines + (50 if section.caveats else 0))
+        words = 28 * lines + (50 if section.caveats else 0)
+        beside = layout.MAP_BESIDE_SUMMARY_PX if below and columns.map is not None else 0
+        room = columns.room - max(words, beside)
         with columns.table:
             panels.projector_table(rows, key="mm_table", height=max(140, min(46 + 110 * len(rows), room)))
     if section.caveats:
-        with columns.summary if under_map else columns.table, st.expander("Notes on these numbers"):
+        with columns.summary if below else columns.table, st.expander("Notes on these numbers"):
             for caveat in section.caveats:
                 st.caption(caveat)
 
 
 def decision_form(agenda, item, code: str) -> dict | None:
-    """The compact action form beside the item, pre-linked to it; the entered decision on submit."""
+    """The compact action form beside the item (or in the button's pop-over), pre-linked to it; the entered
+    decision on submit."""
     st.markdown("**Record a decision**")
     context = agenda.context
     return forms.action_form(

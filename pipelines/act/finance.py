@@ -124,7 +124,7 @@ def statutory_deadlines(sphere: str, start: dt.date, end: dt.date) -> list[Deadl
                     sphere,
                     fy.label,
                     f"Last day to table the {fy.label} adjustments budget (new revenue, savings, corrections)",
-                    "MBRR reg 23(1); MFMA s28(2)(b),(d),(f)",
+                    "MBRR reg 23(1); MFMA s28(2)(b), (d) and (f)",
                 ),
                 Deadline(
                     nxt.start - dt.timedelta(days=90),

@@ -1,7 +1,8 @@
 """The meeting views on a 1280x720 projector and a 390x844 phone, in a real headless Chromium (issue 18).
 
 At 1280x720, for an ACT member: the sidebar is collapsed (also in meeting mode reached from the ACT review),
-no button label is cut off, no table runs past its box, no table cell of the interventions is cut or split, each agenda item (ACT meeting review: each part of the page) is no taller than the screen below
+no button label is cut off, no table runs past its box, no table cell of the interventions or the budget deadlines is cut or split, the interventions needing
+attention are all in sight (the decision form opens from a button beside their wide table), each agenda item (ACT meeting review: each part of the page) is no taller than the screen below
 the header and, in meeting mode, fits on the first screen; each item about a place has its small map, and
 nothing is fetched from any host but 127.0.0.1. At 390x844 no button label is cut off either.
 
@@ -71,6 +72,13 @@ CLIPPED = """(root) => {
   return found;
 }"""
 
+#: Rows of the tables in ``root`` that are out of sight until the table's box is scrolled.
+ROWS_OUT_OF_SIGHT = """(root) => [...document.querySelectorAll(`${root} [data-testid="stTable"]`)].flatMap(table => {
+  const bottom = table.getBoundingClientRect().bottom;
+  return [...table.querySelectorAll('tbody tr')].filter(r => r.getBoundingClientRect().bottom > bottom + 1)
+    .map(r => r.innerText.slice(0, 40));
+})"""
+
 LOADED_MAPS = """() => [...document.querySelectorAll('[data-testid="stMain"] [class*="st-key-map"] img')]
   .some(i => i.complete && i.naturalWidth > 0)"""
 
@@ -124,8 +132,14 @@ def test_meeting_mode_shows_each_item_on_one_projector_screen_with_its_map(serve
             shown = page.evaluate(MEASURE)
             assert shown["sidebarRight"] <= 0, "the sidebar is open"
             _fits(shown, first_screen=True)
-            if item.kind == "interventions":  # seven columns: none squeezed until a word breaks
+            if item.kind in ("interventions", "budget"):  # wide tables: none squeezed until a word breaks
                 assert not page.evaluate(CLIPPED, ".st-key-mm_item"), page.evaluate(CLIPPED, ".st-key-mm_item")
+            if item.kind == "interventions":  # the demo's three interventions needing attention, in sight
+                assert not page.evaluate(ROWS_OUT_OF_SIGHT, ".st-key-mm_item")
+                page.get_by_role("button", name="Record a decision").click()  # the form, from its button
+                page.get_by_label("Decision", exact=True).wait_for(state="visible", timeout=10_000)
+                page.keyboard.press("Escape")
+                page.get_by_label("Decision", exact=True).wait_for(state="hidden", timeout=10_000)
             maps = sum(i["maps"] for i in shown["items"])
             assert maps == (1 if item.kind in MAPPED_KINDS else 0), f"{item.key}: {maps} map(s)"
             if number < len(agenda.items):

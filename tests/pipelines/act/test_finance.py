@@ -87,7 +87,7 @@ def test_municipal_statutory_deadlines_of_one_year():
     assert by_source == {
         "MFMA s21(1)(b)": D(2026, 9, 1),
         "MFMA s72(1)": D(2027, 1, 25),
-        "MBRR reg 23(1); MFMA s28(2)(b),(d),(f)": D(2027, 2, 28),
+        "MBRR reg 23(1); MFMA s28(2)(b), (d) and (f)": D(2027, 2, 28),
         "MFMA s16(2)": D(2027, 4, 2),  # 90 days before 1 July 2027
         "MFMA s24(1)": D(2027, 6, 1),  # 30 days before
         "MFMA s16(1), s24(2)(a)": D(2027, 6, 30),
