@@ -250,6 +250,7 @@ GOALS = {  # issue 18's table (and how long a fresh server takes to be ready, wh
 }
 PASSWORD = "bench-password-123"
 NOTES = "## Where the time went"
+TITLE = "# Dashboard in the browser"
 
 
 def _baseline_checkout(commit: str, work: Path) -> Path:
@@ -413,8 +414,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         for key, (name, goal) in GOALS.items()
     ]
+    kind = "PostGIS" if args.postgis else "GeoPackage"
+    command = f"python bench/bench_dashboard.py{' --postgis' if args.postgis else ''} --extra {args.extra}"
     header = (
-        f"# Dashboard in the browser (`python bench/bench_dashboard.py --extra {args.extra}`)\n\n"
+        f"{TITLE}, {kind} store (`{command}`)\n\n"
         f"{dt.date.today()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
         f"headless Chromium (/usr/bin/chromium), {'PostGIS' if args.postgis else 'GeoPackage'} store: the demo plus {args.extra:,} generated "
         f"incidents ({incidents:,} in all). Median of {args.runs} runs; seconds from navigation (or the click) "
@@ -430,10 +433,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     table = _table(rows, header=header)
     print(table)
-    # The written sections (the profile of a page run, what changed) are kept: only the table is measured.
-    kept = args.out.read_text().partition(NOTES)[2] if args.out.exists() else ""
-    args.out.write_text(table + "\n" + (f"\n{NOTES}{kept}" if kept else ""))
+    args.out.write_text(_results(args.out.read_text() if args.out.exists() else "", table, kind))
     return 0
+
+
+def _results(previous: str, table: str, kind: str) -> str:
+    """The results file with ``table`` for the ``kind`` of store: the other kind's table and the written
+    sections (the profile of a page run, what changed) are kept as they were; GeoPackage first."""
+    tables, _, notes = previous.partition(NOTES)
+    kept = [t for t in tables.split(TITLE) if t.strip() and not t.startswith(f", {kind} store")]
+    sections = sorted([table, *(TITLE + t.rstrip() + "\n" for t in kept)], key=lambda t: "PostGIS" in t.split("\n")[0])
+    return "\n".join(t.rstrip() + "\n" for t in sections) + (f"\n{NOTES}{notes}" if notes else "")
 
 
 if __name__ == "__main__":
