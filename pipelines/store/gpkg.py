@@ -82,7 +82,8 @@ class GeoPackageStore(Store):
         # NORMAL in WAL mode: a killed process never corrupts or half-applies a transaction.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # A large page cache keeps the unique-key and R-tree indexes in memory during bulk commits.
+        # A large page cache keeps the unique-key index in memory while a batch looks its keys up (a bulk
+        # insert that drops the indexes lowers it for its transaction: _gpkg_write.TableInsert).
         conn.execute("PRAGMA cache_size = -524288")
         conn.execute("PRAGMA temp_store = MEMORY")
         # Index builds (a large batch rebuilds its table's indexes by sorting) may sort on a second thread.
@@ -179,12 +180,16 @@ class GeoPackageStore(Store):
 
     @contextlib.contextmanager
     def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_write.BatchSession]:
-        with self._transaction() as conn:
-            session = self._local.session = _write.BatchSession(conn, expected_rows)
-            try:
-                yield session
-            finally:
-                self._local.session = None
+        cache = self._conn.execute("PRAGMA cache_size").fetchone()[0]  # a bulk insert lowers it (TableInsert)
+        try:
+            with self._transaction() as conn:
+                session = self._local.session = _write.BatchSession(conn, expected_rows)
+                try:
+                    yield session
+                finally:
+                    self._local.session = None
+        finally:
+            self._conn.execute(f"PRAGMA cache_size = {cache}")
 
     def _write_incidents(self, session: _write.BatchSession, incidents: pd.DataFrame) -> pd.DataFrame:
         stored = _write.existing_keys(session.conn, incidents[COLUMNS.dedupe_key], session.prefixes)

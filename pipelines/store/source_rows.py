@@ -11,9 +11,10 @@ store's bytes and of the time to write it. A block holds
 each gzip-compressed and base64-encoded (``base64 -d | gunzip`` reads one in a shell). The ids and
 the rows are in the same order, so the n-th id belongs to the n-th CSV row.
 
-Packing (:func:`pack`) runs in the uploader's thread while the writer thread stores the chunk
-before (compression releases the interpreter lock); the writer keeps a packed block as it is unless
-some of its incidents turned out to be stored already (:func:`blocks`). Stores written before
+Packing (:func:`pack`: the CSV) runs in the uploader's thread while the writer thread stores the
+chunk before; the compression waits for the writer thread, which reads :attr:`Packed.blocks` (zlib
+releases the interpreter lock, and the uploader is the busier thread). The writer keeps a packed block
+as it is unless some of its incidents turned out to be stored already (:func:`blocks`). Stores written before
 schema version 10 hold the copy in each incident's ``raw`` (a JSON object); :func:`from_json` reads
 those, so :meth:`Store.read_source_rows` answers for old and new batches alike.
 """
@@ -21,6 +22,7 @@ those, so :meth:`Store.read_source_rows` answers for old and new batches alike.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import zlib
@@ -39,14 +41,25 @@ _GZIP = 31  # zlib's wbits for a gzip stream
 _LEVEL = 1  # a third of level 6's time for ~10% more bytes; the copy is written far more often than read
 
 
+_BLOCK_COLUMNS = [COLUMNS.batch_id, COLUMNS.block_rows, COLUMNS.block_ids, COLUMNS.block_csv]
+
+
 @dataclass(frozen=True)
 class Packed:
-    """Rows already packed into blocks (:func:`pack`): the ``source_rows`` rows, and the incident
-    ids they hold (to tell whether a store must drop some before writing them)."""
+    """Rows already packed (:func:`pack`): each block's row count, ids and CSV, compressed only when
+    :attr:`blocks` is first read (by the writer thread, which has the time); and the incident ids they
+    hold (to tell whether a store must drop some before writing them)."""
 
-    blocks: pd.DataFrame
+    batch_id: str
+    texts: list[tuple[int, bytes, bytes | memoryview]]
     ids: np.ndarray
     rows: pd.DataFrame  # the rows as given, to pack again without the ids a store drops
+
+    @functools.cached_property
+    def blocks(self) -> pd.DataFrame:
+        """The ``source_rows`` rows: each block's ids and CSV gzip-compressed, base64-encoded."""
+        records = [(self.batch_id, n, _encode(ids), _encode(csv)) for n, ids, csv in self.texts]
+        return pd.DataFrame(records, columns=_BLOCK_COLUMNS)
 
 
 def _encode(data: bytes | memoryview) -> str:
@@ -57,7 +70,8 @@ def _decode(text: str) -> bytes:
     return zlib.decompress(base64.b64decode(text), wbits=_GZIP)
 
 
-def _block(batch_id: str, rows: pd.DataFrame) -> dict:
+def _block(rows: pd.DataFrame) -> tuple[int, bytes, memoryview]:
+    """A block's row count, its incident ids (a line each) and its rows as CSV with the file's header."""
     ids = pa.array(rows.index.to_numpy(dtype=object), pa.large_string()).to_pylist()
     columns = [
         pa.array(rows.iloc[:, i].astype("string[pyarrow]").fillna(""), pa.large_string()) for i in range(rows.shape[1])
@@ -65,12 +79,7 @@ def _block(batch_id: str, rows: pd.DataFrame) -> dict:
     table = pa.Table.from_arrays(columns, names=[str(c) for c in rows.columns])
     sink = io.BytesIO()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=True))
-    return {
-        COLUMNS.batch_id: batch_id,
-        COLUMNS.block_rows: len(rows),
-        COLUMNS.block_ids: _encode("\n".join(ids).encode("ascii")),
-        COLUMNS.block_csv: _encode(sink.getbuffer()),
-    }
+    return len(rows), "\n".join(ids).encode("ascii"), sink.getbuffer()
 
 
 def pack(rows: pd.DataFrame, batch_id: str) -> Packed:
@@ -78,12 +87,8 @@ def pack(rows: pd.DataFrame, batch_id: str) -> Packed:
 
     The ids are the index, not a column: a file may have a column of any name, ``incident_id`` too."""
     step = settings.SETTINGS.chunk_rows
-    blocks = [_block(batch_id, rows.iloc[start : start + step]) for start in range(0, len(rows), step)]
-    return Packed(
-        pd.DataFrame(blocks, columns=[COLUMNS.batch_id, COLUMNS.block_rows, COLUMNS.block_ids, COLUMNS.block_csv]),
-        rows.index.to_numpy(dtype=object),
-        rows,
-    )
+    texts = [_block(rows.iloc[start : start + step]) for start in range(0, len(rows), step)]
+    return Packed(batch_id, texts, rows.index.to_numpy(dtype=object), rows)
 
 
 def blocks(rows: Packed | pd.DataFrame, written: pd.Series, batch_id: str) -> pd.DataFrame:

@@ -399,3 +399,97 @@ def test_an_older_store_gets_its_month_summary_when_upgraded(area_store, tmp_pat
     assert _summary_rows(path)["incidents"].sum() == 25
     assert upgraded.incident_months().equals(expected)
     upgraded.close()
+
+
+def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path):
+    """A chunk staged in the caller's thread (``_gpkg_write.bind``: an in-memory database copied with one
+    ``INSERT ... SELECT``) stores the same values, of the same SQLite types, with the same fids and R-tree
+    entries, as the same rows bound one by one: numeric-looking text stays text, missing stays NULL."""
+    import numpy as np
+
+    from pipelines import schemas
+    from pipelines.store import _gpkg_write
+
+    n = 7
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"i{i}" for i in range(n)],
+            "source": "community",
+            "org": "Ikhaya Lethu (Khayelitsha) — ‘CSO’",
+            "batch_id": "b1",
+            "external_id": ["00123", "1e5", None, "", "x'); DROP TABLE incidents; --", "7", "ñ"],
+            "occurred_at": pd.to_datetime(
+                ["2025-01-01T10:00Z", None, *["2026-06-30T23:59:59Z"] * 5], utc=True, format="ISO8601"
+            ),
+            "category": "robbery",
+            "raw_category": ["Robbery", None, "12", "3.50", "NULL", "", "robo"],
+            "description": [None, "a\nb", "«quoted»", "0", "-1", "true", " "],
+            "sensitive": [True, False, True, True, False, True, False],
+            "precinct_code": ["0012", None, "12", "X", "X", "X", "X"],
+            "neighbourhood_code": None,
+            "raw": None,
+            "dedupe_key": [f"k{i}" for i in range(n)],
+            schemas.LON: [18.5, 18.6, np.nan, 18.7, 18.8, 18.9, 19.0],
+            schemas.LAT: [-34.0, -33.9, -33.8, np.nan, -33.7, -33.6, -33.5],
+        }
+    )
+    stored = {}
+    for form in ("staged", "one by one"):
+        store = GeoPackageStore(tmp_path / f"{form}.gpkg")
+        with store._transaction() as conn:
+            insert = _gpkg_write.TableInsert(conn, schemas.INCIDENTS, n, keep_unique=False)
+            insert.write(frame, _gpkg_write.bind(schemas.INCIDENTS, frame) if form == "staged" else None)
+            insert.write(frame.assign(incident_id=frame.incident_id + "b", dedupe_key=frame.dedupe_key + "b"))
+            insert.finish()
+        columns = ["fid", *schemas.INCIDENTS.columns, "geometry"]
+        typed = ", ".join(f'typeof("{c}"), "{c}"' for c in columns)
+        stored[form] = (
+            store._conn.execute(f"SELECT {typed} FROM incidents ORDER BY fid").fetchall(),
+            store._conn.execute('SELECT * FROM "rtree_incidents_geometry" ORDER BY id').fetchall(),
+        )
+        store.close()
+    rows, tree = stored["staged"]
+    assert len(rows) == 2 * n and len(tree) == 2 * (n - 2)
+    assert stored["staged"] == stored["one by one"]
+    position = 2 * columns.index("external_id")
+    assert rows[0][position : position + 2] == ("text", "00123")  # numeric-looking text stays text
+    assert rows[2][position : position + 2] == ("null", None)
+
+
+def test_a_bulk_insert_lowers_the_page_cache_for_its_transaction_only(tmp_path):
+    """A batch large enough to rebuild its indexes writes through a small page cache (its pages reach the
+    write-ahead log as it goes); the connection has its own cache back afterwards, committed or not."""
+    import numpy as np
+
+    from pipelines import schemas
+    from pipelines.store import _gpkg_write
+    from pipelines.store.base import Batch
+
+    n = _gpkg_write.RTREE_BULK_MIN_ROWS
+    incidents = pd.DataFrame(
+        {
+            "incident_id": [f"i{i}" for i in range(n)],
+            "source": "community",
+            "org": "o",
+            "batch_id": "b1",
+            "occurred_at": pd.Timestamp("2025-01-01", tz="UTC"),
+            "category": "robbery",
+            "sensitive": False,
+            "dedupe_key": [f"k{i}" for i in range(n)],
+            schemas.LON: np.linspace(18, 19, n),
+            schemas.LAT: np.linspace(-34, -33, n),
+        }
+    ).reindex(columns=[*schemas.INCIDENTS.columns, schemas.LON, schemas.LAT])
+    store = GeoPackageStore(tmp_path / "s.gpkg")
+    own = store._conn.execute("PRAGMA cache_size").fetchone()[0]
+    seen = []
+    store._conn.set_trace_callback(lambda sql: seen.append(sql) if "cache_size" in sql else None)
+    batch = Batch("b1", "incidents", "f.csv", "0" * 64, pd.Timestamp.now(tz="UTC"), rows_read=n, accepted=n)
+    store.commit(batch, incidents=incidents)
+    assert f"PRAGMA cache_size = {_gpkg_write.BULK_CACHE_SIZE}" in seen
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == own
+    with pytest.raises(sqlite3.IntegrityError):  # the same keys again: the unique index refuses them, rolled back
+        store.commit(batch, incidents=incidents.assign(incident_id=incidents.incident_id + "x", batch_id="b2"))
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == own
+    assert store.count("incidents") == n
+    store.close()
