@@ -115,6 +115,9 @@ class GeoPackageStore(Store):
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn
+        # A bulk insert lowers the page cache for its transaction (_gpkg_write.TableInsert), in a batch or
+        # not (a large save): every transaction gives the connection its own back.
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -123,6 +126,8 @@ class GeoPackageStore(Store):
             raise
         else:
             conn.execute("COMMIT")
+        finally:
+            conn.execute(f"PRAGMA cache_size = {cache}")
 
     # -- schema ------------------------------------------------------------------------------------
     def initialise(self) -> None:
@@ -180,16 +185,12 @@ class GeoPackageStore(Store):
 
     @contextlib.contextmanager
     def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_write.BatchSession]:
-        cache = self._conn.execute("PRAGMA cache_size").fetchone()[0]  # a bulk insert lowers it (TableInsert)
-        try:
-            with self._transaction() as conn:
-                session = self._local.session = _write.BatchSession(conn, expected_rows)
-                try:
-                    yield session
-                finally:
-                    self._local.session = None
-        finally:
-            self._conn.execute(f"PRAGMA cache_size = {cache}")
+        with self._transaction() as conn:
+            session = self._local.session = _write.BatchSession(conn, expected_rows)
+            try:
+                yield session
+            finally:
+                self._local.session = None
 
     def _write_incidents(self, session: _write.BatchSession, incidents: pd.DataFrame) -> pd.DataFrame:
         stored = _write.existing_keys(session.conn, incidents[COLUMNS.dedupe_key], session.prefixes)

@@ -493,3 +493,36 @@ def test_a_bulk_insert_lowers_the_page_cache_for_its_transaction_only(tmp_path):
     assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == own
     assert store.count("incidents") == n
     store.close()
+
+
+def test_a_bulk_insert_outside_a_batch_gives_the_page_cache_back_too(tmp_path):
+    """``save`` of a feature table large enough to rebuild its indexes (a record transaction, not a batch's)
+    lowers the page cache as a batch does; the connection has its own cache back afterwards, saved or not."""
+    import numpy as np
+
+    from pipelines import schemas
+    from pipelines.store import _gpkg_write
+
+    n = _gpkg_write.RTREE_BULK_MIN_ROWS
+    assets = pd.DataFrame(
+        {
+            "asset_id": [f"a{i}" for i in range(n)],
+            "name": "school",
+            "abcd_category": "institutions",
+            "batch_id": "b1",
+            schemas.LON: np.linspace(18, 19, n),
+            schemas.LAT: np.linspace(-34, -33, n),
+        }
+    )
+    store = GeoPackageStore(tmp_path / "s.gpkg")
+    own = store._conn.execute("PRAGMA cache_size").fetchone()[0]
+    seen = []
+    store._conn.set_trace_callback(lambda sql: seen.append(sql) if "cache_size" in sql else None)
+    store.save(assets=assets)
+    assert f"PRAGMA cache_size = {_gpkg_write.BULK_CACHE_SIZE}" in seen  # the bulk path ran
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == own
+    with pytest.raises(sqlite3.IntegrityError):  # a required column empty: rolled back
+        store.save(assets=assets.assign(asset_id=assets.asset_id + "x", name=None))
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == own
+    assert store.count("assets") == n
+    store.close()
