@@ -22,12 +22,11 @@ those, so :meth:`Store.read_source_rows` answers for old and new batches alike.
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import json
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -54,12 +53,17 @@ class Packed:
     texts: list[tuple[int, bytes, bytes | memoryview]]
     ids: np.ndarray
     rows: pd.DataFrame  # the rows as given, to pack again without the ids a store drops
+    # Not functools.cached_property: until Python 3.12 it holds one lock for every instance, so two
+    # batches' writer threads would compress one after the other.
+    _blocks: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
-    @functools.cached_property
+    @property
     def blocks(self) -> pd.DataFrame:
-        """The ``source_rows`` rows: each block's ids and CSV gzip-compressed, base64-encoded."""
-        records = [(self.batch_id, n, _encode(ids), _encode(csv)) for n, ids, csv in self.texts]
-        return pd.DataFrame(records, columns=_BLOCK_COLUMNS)
+        """The ``source_rows`` rows: each block's ids and CSV gzip-compressed, base64-encoded (on first read)."""
+        if self._blocks is None:
+            records = [(self.batch_id, n, _encode(ids), _encode(csv)) for n, ids, csv in self.texts]
+            object.__setattr__(self, "_blocks", pd.DataFrame(records, columns=_BLOCK_COLUMNS))
+        return self._blocks
 
 
 def _encode(data: bytes | memoryview) -> str:

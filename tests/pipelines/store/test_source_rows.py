@@ -60,6 +60,35 @@ def test_only_the_incidents_written_are_kept():
     assert unpacked["name, with comma"].tolist() == ['say "hi"']
 
 
+def test_two_batches_compress_their_blocks_at_the_same_time():
+    """Each writer thread compresses its own chunk's blocks (``Packed.blocks``, on first read) without waiting
+    for another's: two uploads at once on one server. (``functools.cached_property`` held one lock for every
+    ``Packed`` until Python 3.12: the second upload's writer waited for the first one's compression.)"""
+    import dataclasses
+    import threading
+
+    released = threading.Event()
+
+    class Stalling(list):  # a compression that takes until released
+        def __iter__(self):
+            released.wait(10)
+            return super().__iter__()
+
+    slow = dataclasses.replace(source_rows.pack(AWKWARD, "b1"), texts=Stalling(source_rows.pack(AWKWARD, "b1").texts))
+    fast = source_rows.pack(AWKWARD, "b2")
+    first = threading.Thread(target=lambda: slow.blocks)
+    first.start()
+    try:
+        second = threading.Thread(target=lambda: fast.blocks)
+        second.start()
+        second.join(5)
+        assert not second.is_alive(), "the second batch's blocks waited for the first batch's"
+    finally:
+        released.set()
+        first.join()
+    assert slow.blocks["batch_id"].tolist() == ["b1"] and fast.blocks["batch_id"].tolist() == ["b2"]
+
+
 def test_a_block_is_gzip_then_base64_and_holds_no_plain_value():
     block = source_rows.pack(AWKWARD, "b1").blocks.iloc[0]
     assert "say" not in block["block_csv"] and block["block_csv"].isascii()
