@@ -228,7 +228,7 @@ def rejected_download(prepared, name: str) -> None:
     if not len(prepared.rejections):
         return
     st.download_button(
-        f"Download the {len(prepared.rejections):,} rejected rows to fix (CSV)",
+        rejections.download_label(len(prepared.rejections)),
         rejections.as_original_file(prepared.rejections, prepared.columns, empty=prepared.mapping.personal),
         file_name=f"rejected-{name.rsplit('.', 1)[0]}.csv",
         mime="text/csv",

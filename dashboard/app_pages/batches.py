@@ -35,7 +35,7 @@ if labels:
         st.caption("Only the organisation that uploaded these rows, analysts and admins can download them.")
     else:
         st.download_button(
-            f"Download the {len(rows):,} rejected rows to fix (CSV)",
+            rejections.download_label(len(rows)),
             rejections.as_original_file(rows),
             file_name=f"rejected-{labels[pick].split(' · ')[0].rsplit('.', 1)[0]}.csv",
             mime="text/csv",

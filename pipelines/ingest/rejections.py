@@ -6,7 +6,8 @@ data. :data:`SENTENCES` says each reason code in words for the people who fix th
 the Batches page and the CLI show those, never the code alone.
 
 :func:`as_original_file` turns rejected rows back into the file they came from (its header, one row
-each, plus a ``reason`` column), so a person fixes them in a spreadsheet and uploads the file again;
+each, plus a ``reason`` column), offered under :func:`download_label`, so a person fixes them in a
+spreadsheet and uploads the file again;
 :func:`reason_column` finds that column on the way back in, so it is left out of the mapping.
 """
 
@@ -109,6 +110,13 @@ REASON_COLUMN = "reason"
 ALT_REASON_COLUMN = "reason (AreaSafe)"
 _UNPARSED = "_unparsed"  # the raw copy of a row the CSV parser could not split (malformed_row)
 _HEADER = "_header"  # and the file's header beside it
+
+
+def download_label(count: int) -> str:
+    """The label of the button that downloads ``count`` rejected rows to fix, on the upload page and on
+    Batches alike: "Download the rejected row to fix (CSV)", "Download the 3 rejected rows to fix (CSV)"."""
+    rows = "the rejected row" if count == 1 else f"the {count:,} rejected rows"
+    return f"Download {rows} to fix (CSV)"
 
 
 def as_original_file(

@@ -184,7 +184,7 @@ def test_batches_offer_the_rejected_rows_to_their_own_organisation_only(upload_s
     assert not at.exception, [e.message for e in at.exception]
     assert at.selectbox(key="b_rejected").value == upload_store.read_batches()["batch_id"].iloc[0]
     downloads = [b for b in at.get("download_button") if b.key == "b_download"]  # besides the list's own CSV
-    assert len(downloads) == 1 and "Download the 1 rejected rows" in downloads[0].proto.label
+    assert len(downloads) == 1 and downloads[0].proto.label == "Download the rejected row to fix (CSV)"
 
     for role, org in (("planner", None), ("cso", "Another CSO")):
         other = AppTest.from_file(APP, default_timeout=60)

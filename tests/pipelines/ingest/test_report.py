@@ -14,7 +14,7 @@ from pipelines import cli
 from pipelines.errors import MissingLocationError
 from pipelines.ingest import report
 from pipelines.ingest.incidents import ingest_incidents, prepare_incidents
-from pipelines.ingest.rejections import SENTENCES, as_original_file, reason_column
+from pipelines.ingest.rejections import SENTENCES, as_original_file, download_label, reason_column
 from pipelines.views import local_times
 
 # Row 2 fine, 3 bad date, 4 no location, 5 outside every area with an unknown category and a formula,
@@ -95,6 +95,13 @@ def test_rejected_rows_come_back_as_the_uploaded_file(area_store):
         SENTENCES["invalid_date"],
     ]
     assert lines[2][-1] == SENTENCES["missing_location"]
+
+
+def test_the_download_label_counts_its_rows_in_words():
+    """One row is "the rejected row", not "the 1 rejected rows" (the upload page and Batches both said so)."""
+    assert download_label(1) == "Download the rejected row to fix (CSV)"
+    assert download_label(3) == "Download the 3 rejected rows to fix (CSV)"
+    assert download_label(1250) == "Download the 1,250 rejected rows to fix (CSV)"
 
 
 def test_stored_rejections_recover_the_header_from_the_raw_copies(area_store):
