@@ -31,6 +31,7 @@ PLACED_KINDS = ("precinct", "neighbourhood")
 CODE_COLUMN = {"precinct": "precinct_code", "neighbourhood": "neighbourhood_code"}
 assert tuple(CODE_COLUMN) == PLACED_KINDS
 SOURCES = ("municipal", "community")
+SOURCE_WORDS = {"municipal": "Municipal", "community": "Community"}  # each source as people say it
 ABCD_CATEGORIES = ("individuals", "associations", "institutions", "physical", "economic", "cultural")
 # Who a person (an ABCD "individuals" asset) agreed may see their asset: admins only, the officials
 # (ACT members, planners, analysts), or every partner including CSOs. Never the public.
@@ -52,6 +53,9 @@ REJECTION_REASONS = (
 )
 DUPLICATE_REASONS = ("repeated_in_file", "already_stored")
 USER_ROLES = ("admin", "analyst", "planner", "act_member", "cso")  # the public is "not logged in", not a role
+#: Each role as people say it, wherever a role is shown (the sign-in line, the Users page).
+ROLE_WORDS = {"admin": "Admin", "analyst": "Analyst", "planner": "Planner", "act_member": "ACT member", "cso": "CSO"}
+assert tuple(ROLE_WORDS) == USER_ROLES
 AUDIT_EVENTS = (
     "login",
     "login_failed",
@@ -64,6 +68,20 @@ AUDIT_EVENTS = (
     "user_admin",
     "map_term",
 )
+#: Each audit event as the audit log shows it.
+AUDIT_EVENT_WORDS = {
+    "login": "Logged in",
+    "login_failed": "Login failed",
+    "logout": "Logged out",
+    "upload": "Uploaded a file",
+    "edit": "Edited a record",
+    "export": "Downloaded data",
+    "view_sensitive": "Viewed sensitive detail",
+    "delete_batch": "Deleted a batch",
+    "user_admin": "Changed an account",
+    "map_term": "Mapped a category term",
+}
+assert tuple(AUDIT_EVENT_WORDS) == AUDIT_EVENTS
 ACTION_STATUSES = ("open", "done", "blocked", "dropped")
 # Whose budget pays: municipal financial years run July-June, national and provincial ones April-March.
 FUNDING_SPHERES = ("municipal", "provincial", "national")
@@ -86,6 +104,36 @@ WARNING_CODES = (
     "identical_row_dropped",
     "placed_by_area",
 )
+#: Each rejection reason, duplicate reason and warning in a few words, wherever one is listed (charts,
+#: tables); :data:`pipelines.ingest.rejections.SENTENCES` says what each means in a sentence.
+REASON_WORDS = {
+    "missing_location": "No location",
+    "invalid_coordinates": "Coordinates not usable",
+    "invalid_date": "Date not readable",
+    "future_date": "Date in the future",
+    "malformed_row": "Row not readable",
+    "unknown_area": "Area not known",
+    "invalid_value": "Value not allowed",
+    "ambiguous_area": "Two stations, one area",
+    "not_an_area": "Not an area shape",
+    "repeated_in_file": "Repeated in the file",
+    "already_stored": "Already stored",
+    "swapped_coordinates": "Latitude and longitude swapped",
+    "unknown_category": "Type of incident not known",
+    "redacted_pii": "Personal details removed",
+    "missing_date": "No date",
+    "outside_areas": "Outside every area",
+    "repaired_geometry": "Shape repaired",
+    "unmatched_area": "In no Safe Neighbourhood",
+    "near_boundary": "Placed in the nearest area",
+    "merged_features": "Shapes merged into one area",
+    "matched_by_alias": "Area found by another name",
+    "ambiguous_date_order": "Day and month order unclear",
+    "identical_row": "Identical row kept",
+    "identical_row_dropped": "Identical row dropped",
+    "placed_by_area": "Placed by area name",
+}
+assert set(REASON_WORDS) == {*REJECTION_REASONS, *DUPLICATE_REASONS, *WARNING_CODES}
 
 STORE_CRS = "EPSG:4326"
 STORE_SRID = 4326

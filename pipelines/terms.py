@@ -236,14 +236,20 @@ def _classified(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     )
 
 
-def unmapped_notice(unmapped: pd.DataFrame) -> str:
-    """What the list of :func:`unmapped_terms` means and who may act on it, as a sentence for a page."""
-    who = f"{' and '.join(MAPPER_ROLES)} accounts".capitalize()
+def unmapped_notice(unmapped: pd.DataFrame, *, mapper: bool = True) -> str:
+    """What the list of :func:`unmapped_terms` means and who may act on it, as a sentence for a page.
+
+    ``mapper``: whether the reader may map terms (:func:`may_map_terms`); only they are shown the command
+    that maps one, the others whom to ask."""
+    roles = " and ".join(MAPPER_ROLES)
+    act = f"{roles} accounts".capitalize() + (
+        f" map {{them}} here or with `{MAP_COMMAND}`." if mapper else " map {them}: ask one of them."
+    )
     if not len(unmapped):
-        return f"Every stored category term is mapped. {who} map new ones here or with `{MAP_COMMAND}`."
+        return "Every stored category term is mapped. " + act.format(them="new ones")
     incidents, n = int(unmapped[COLUMNS.incidents].sum()), len(unmapped)
     return (
         f"{incidents:,} incidents under {n:,} raw category {'term' if n == 1 else 'terms'} that the taxonomy "
         "cannot place are treated as sensitive (exact points and descriptions withheld below analyst) until "
-        f"the term is mapped. {who} map them here or with `{MAP_COMMAND}`."
+        f"the term is mapped. {act.format(them='them')}"
     )

@@ -19,10 +19,19 @@ from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import baseline_months
 from pipelines.periods import local_months, to_local
-from pipelines.schemas import CODE_COLUMN, COLUMNS, SOURCES, STATUS_WORDS
+from pipelines.schemas import (
+    CODE_COLUMN,
+    COLUMNS,
+    REASON_WORDS,
+    SOURCE_WORDS,
+    SOURCES,
+    STATUS_WORDS,
+)
 from pipelines.taxonomy import load_taxonomy
 
 MONTH = "month"
+#: The column names of the data-quality charts, in words.
+MONTH_WORD, REASON_WORD, SOURCE_WORD, INCIDENTS_WORD = "Month", "Reason", "Source", "Incidents"
 
 
 def available_months(incidents: pd.DataFrame) -> list[pd.Period]:
@@ -281,44 +290,117 @@ def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
 
 
 def rejections_over_time(rejections: pd.DataFrame, batches: pd.DataFrame) -> pd.DataFrame:
-    """Rejected rows per local month of the batch and reason (long format)."""
+    """Rejected rows per local month of the batch's upload and reason, in words (long format): ``Month``
+    ("Dec 2026", oldest first: a chart draws it as a category, :func:`month_order`, so one month is one
+    labelled bar), ``Reason`` (:func:`reason_words`) and ``Rejected rows``."""
+    columns = [MONTH_WORD, REASON_WORD, "Rejected rows"]
     if not len(rejections):
-        return pd.DataFrame(columns=[MONTH, COLUMNS.reason, "rows"])
+        return pd.DataFrame(columns=columns)
     created = batches.set_index(COLUMNS.batch_id)[COLUMNS.created_at]
     when = pd.to_datetime(rejections[COLUMNS.batch_id].map(created), utc=True)
-    frame = pd.DataFrame({MONTH: local_months(when).dt.start_time, COLUMNS.reason: rejections[COLUMNS.reason]})
-    return frame.groupby([MONTH, COLUMNS.reason]).size().rename("rows").reset_index()
+    frame = pd.DataFrame({MONTH: local_months(when), COLUMNS.reason: rejections[COLUMNS.reason].map(reason_words)})
+    counted = frame.groupby([MONTH, COLUMNS.reason]).size().rename("rows").reset_index()
+    return pd.DataFrame(
+        {
+            MONTH_WORD: counted[MONTH].map(month_words),
+            REASON_WORD: counted[COLUMNS.reason],
+            "Rejected rows": counted["rows"],
+        }
+    )
 
 
 def outside_areas(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Incidents outside every precinct and neighbourhood, by source and org."""
+    """Incidents outside every precinct and neighbourhood, by source and org, headers and sources in words."""
     outside = incidents[incidents[COLUMNS.precinct_code].isna() & incidents[COLUMNS.neighbourhood_code].isna()]
-    return outside.groupby([COLUMNS.source, COLUMNS.org], dropna=False).size().rename(COLUMNS.incidents).reset_index()
+    counted = outside.groupby([COLUMNS.source, COLUMNS.org], dropna=False).size().rename(COLUMNS.incidents)
+    counted = counted.reset_index()
+    counted[COLUMNS.source] = counted[COLUMNS.source].map(source_words)
+    return for_people(counted)
 
 
 def coverage_by_source(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Incidents per local month and source (gaps show months a source did not report)."""
+    """Incidents per local month and source, in words (long format, every source in every month, so gaps
+    show months a source did not report): ``Month`` ("Dec 2026", oldest first), ``Source`` ("Municipal",
+    "Community") and ``Incidents``."""
+    columns = [MONTH_WORD, SOURCE_WORD, INCIDENTS_WORD]
     if not len(incidents):
-        return pd.DataFrame(columns=[MONTH, *SOURCES])
+        return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(
-        {MONTH: local_months(incidents[COLUMNS.occurred_at]).dt.start_time, COLUMNS.source: incidents[COLUMNS.source]}
+        {MONTH: local_months(incidents[COLUMNS.occurred_at]), COLUMNS.source: incidents[COLUMNS.source]}
     )
     table = frame.groupby([MONTH, COLUMNS.source]).size().unstack(fill_value=0)
-    return table.reindex(columns=list(SOURCES), fill_value=0).reset_index()
+    table = table.reindex(columns=list(SOURCES), fill_value=0).sort_index()
+    long = table.stack().rename(INCIDENTS_WORD).reset_index()
+    return pd.DataFrame(
+        {
+            MONTH_WORD: long[MONTH].map(month_words),
+            SOURCE_WORD: long[COLUMNS.source].map(source_words),
+            INCIDENTS_WORD: long[INCIDENTS_WORD].astype("int64"),
+        }
+    )
+
+
+def month_order(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The months of a chart frame (:func:`rejections_over_time`, :func:`coverage_by_source`) in their
+    order, for plotly's ``category_orders``: a month axis drawn as categories keeps its words and order."""
+    return {MONTH_WORD: list(dict.fromkeys(frame[MONTH_WORD])) if len(frame) else []}
+
+
+def month_words(month: pd.Period) -> str:
+    """A local month as people write it: "Dec 2026"."""
+    return pd.Period(month, "M").strftime("%b %Y")
+
+
+def reason_words(code: object) -> object:
+    """A rejection reason, duplicate reason or warning code in a few words (:data:`pipelines.schemas.REASON_WORDS`)."""
+    if not isinstance(code, str):
+        return code
+    return REASON_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
+def source_words(source: object) -> object:
+    """A source as people say it ("Municipal", "Community")."""
+    return SOURCE_WORDS.get(source, source) if isinstance(source, str) else source
+
+
+def batch_labels(batches: pd.DataFrame) -> dict[str, str]:
+    """Each batch as a person knows it: its file and when it was uploaded, in local time
+    ("survey.csv, 2026-12-01 10:15"; "entered on a form" for a batch without a file). Batches with the same
+    file and time are told apart by their order of upload ("survey.csv, 2026-12-01 10:15, second upload"),
+    never by their internal id."""
+    if not len(batches):
+        return {}
+    ordered = batches.sort_values([COLUMNS.created_at, COLUMNS.batch_id], kind="stable")
+    names = ordered[COLUMNS.file_name].fillna("entered on a form").astype(str)
+    base = names + ", " + local_times(ordered[COLUMNS.created_at]).fillna("time not known").astype(str)
+    nth = base.groupby(base).cumcount() + 1
+    shared = base.map(base.value_counts()) > 1
+    labels = base.where(~shared, base + ", " + nth.map(_nth_upload))
+    return dict(zip(ordered[COLUMNS.batch_id], labels, strict=True))
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _nth_upload(n: int) -> str:
+    return f"{_ORDINALS[n - 1]} upload" if n <= len(_ORDINALS) else f"upload {n:,}"
 
 
 def batch_warnings(batches: pd.DataFrame) -> pd.DataFrame:
-    """Warning counts per batch, one row per (batch, warning)."""
+    """Warning counts per batch, one row per (batch, warning), in words: ``File``, ``Uploaded`` (local
+    time), ``Warning`` (:func:`reason_words`) and ``Rows``. No batch id: a person knows the file."""
     rows = []
-    for batch_id, file_name, text in zip(
-        batches.get(COLUMNS.batch_id, []),
+    for file_name, created_at, text in zip(
         batches.get(COLUMNS.file_name, []),
+        batches.get(COLUMNS.created_at, []),
         batches.get(COLUMNS.warnings, []),
         strict=True,
     ):
         for code, count in json.loads(text or "{}").items():
-            rows.append({"batch_id": batch_id, "file_name": file_name, "warning": code, "rows": count})
-    return pd.DataFrame(rows, columns=[COLUMNS.batch_id, COLUMNS.file_name, "warning", "rows"])
+            rows.append({"File": file_name, "Uploaded": created_at, "Warning": reason_words(code), "Rows": count})
+    table = pd.DataFrame(rows, columns=["File", "Uploaded", "Warning", "Rows"])
+    table["Uploaded"] = local_times(table["Uploaded"]) if len(table) else []
+    return blank_missing(table)
 
 
 def feature_record(
@@ -638,14 +720,13 @@ class DataQuality:
 
     batches: pd.DataFrame  # newest first, in words
     incidents: int
-    outside: pd.DataFrame  # incidents outside every area, by source and organisation
+    outside: pd.DataFrame  # incidents outside every area, by source and organisation, in words
     outside_total: int
-    rejections: pd.DataFrame  # rejected rows per month and reason
-    warnings: pd.DataFrame
+    rejections: pd.DataFrame  # rejected rows per month and reason, in words
+    warnings: pd.DataFrame  # per file and warning, in words
     unmapped: pd.DataFrame  # category terms the taxonomy cannot place
     mappable: list[str]  # their spellings that can be mapped (not the empty term)
-    coverage: pd.DataFrame  # incidents per month and source
-    coverage_sources: list[str]
+    coverage: pd.DataFrame  # incidents per month and source, in words
 
 
 def data_quality(
@@ -658,11 +739,10 @@ def data_quality(
         batches=for_people(batch_table(batches.sort_values(COLUMNS.created_at, ascending=False))),
         incidents=len(incidents),
         outside=outside,
-        outside_total=int(outside[COLUMNS.incidents].sum()),
+        outside_total=int(outside[field_label(COLUMNS.incidents)].sum()),
         rejections=rejections_over_time(rejections, batches),
-        warnings=for_people(batch_warnings(batches)),
+        warnings=batch_warnings(batches),
         unmapped=unmapped,
         mappable=unmapped.loc[unmapped[COLUMNS.term].ne(""), COLUMNS.raw_category].tolist(),
         coverage=coverage,
-        coverage_sources=[c for c in coverage.columns if c != MONTH],
     )

@@ -9,7 +9,6 @@ import streamlit as st
 from dashboard import common, loaders
 from pipelines import downloads, terms, views
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import COLUMNS
 
 viewer = common.require("data_quality")
 st.title("Data quality")
@@ -26,14 +25,16 @@ cols[2].metric("Outside every area", f"{quality.outside_total:,}")
 st.subheader("Batches")
 st.dataframe(quality.batches, hide_index=True, width="stretch")
 
+
+def month_bars(frame, y: str, color: str, **options) -> None:
+    """Bars per month, each under its month in words, also when there is one (a category axis, in order)."""
+    chart = px.bar(frame, x=views.MONTH_WORD, y=y, color=color, category_orders=views.month_order(frame), **options)
+    st.plotly_chart(chart.update_xaxes(type="category", title=None), width="stretch")
+
+
 st.subheader("Rejected rows over time")
 if len(quality.rejections):
-    chart = px.bar(
-        quality.rejections, x=COLUMNS.month, y="rows", color=COLUMNS.reason, labels={"rows": "Rejected rows"}
-    )
-    chart.update_traces(xperiod="M1", xperiodalignment="middle")  # a bar is a whole month, not an instant
-    chart.update_xaxes(dtick="M1", tickformat="%b %Y", title=None)
-    st.plotly_chart(chart, width="stretch")
+    month_bars(quality.rejections, "Rejected rows", views.REASON_WORD)
 else:
     st.caption("No rejected rows.")
 st.subheader("Warnings per batch")
@@ -43,14 +44,14 @@ st.subheader("Incidents outside every precinct and neighbourhood")
 st.dataframe(quality.outside, hide_index=True, width="stretch")
 
 st.subheader("Category terms not yet mapped")
-st.caption(terms.unmapped_notice(quality.unmapped))
+st.caption(terms.unmapped_notice(quality.unmapped, mapper=terms.may_map_terms(viewer)))
 if len(quality.unmapped):
-    st.dataframe(quality.unmapped, hide_index=True, width="stretch")
+    st.dataframe(views.for_people(quality.unmapped), hide_index=True, width="stretch")
 if quality.mappable and terms.may_map_terms(viewer):
     labels = views.category_labels()
     term = st.selectbox("Term to map", quality.mappable, key="map_term")
     category = st.selectbox(
-        "Category", terms.mappable_categories(term=term), format_func=lambda c: f"{labels[c]} ({c})", key="map_category"
+        "Category", terms.mappable_categories(term=term), format_func=labels.get, key="map_category"
     )
     if st.button("Map term and re-classify its incidents", key="map_button"):
         try:
@@ -63,8 +64,8 @@ if quality.mappable and terms.may_map_terms(viewer):
 common.offer_downloads(
     downloads.table_view("data-quality", {"batches": views.for_people(views.batch_table(batches)),
                                           "outside_every_area": quality.outside,
-                                          "category_terms_not_mapped": quality.unmapped}),
+                                          "category_terms_not_mapped": views.for_people(quality.unmapped)}),
     key="dq_download",
 )  # fmt: skip
 st.subheader("Coverage by source (incidents per month)")
-st.plotly_chart(px.bar(quality.coverage, x=COLUMNS.month, y=quality.coverage_sources, barmode="group"), width="stretch")
+month_bars(quality.coverage, views.INCIDENTS_WORD, views.SOURCE_WORD, barmode="group")

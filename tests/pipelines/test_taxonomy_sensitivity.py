@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines import privacy as access  # issue 15 moves pipelines.access.read_incidents here
-from pipelines import terms
+from pipelines import terms, views
 from pipelines.ingest.incidents import commit_incidents, prepare_incidents
 from pipelines.privacy import AccessDenied, Viewer
 from pipelines.taxonomy import load_taxonomy, sensitive_wording
@@ -271,12 +271,18 @@ def test_data_quality_page_lists_unmapped_terms_and_lets_analysts_map_them(demo_
 
     at = _data_quality(store, "planner")
     notice = next(c.value for c in at.caption if "treated as sensitive" in c.value)
-    assert "Analyst and admin accounts" in notice and terms.MAP_COMMAND in notice
+    assert "Analyst and admin accounts" in notice and "ask one of them" in notice
+    assert terms.MAP_COMMAND.split()[0] not in notice  # a planner cannot run the command: no shell line
     assert not [b for b in at.button if b.key == "map_button"]  # planners see the list, not the control
 
     at = _data_quality(store, "analyst")
+    notice = next(c.value for c in at.caption if "treated as sensitive" in c.value)
+    assert terms.MAP_COMMAND in notice  # those who may map are told how
     at.selectbox(key="map_term").set_value("stray dogs").run()
-    assert not [o for o in at.selectbox(key="map_category").options if o.endswith("(other)")]  # not the fallback
+    options = at.selectbox(key="map_category").options
+    assert "Other / unclassified" not in options  # not the fallback
+    assert "Murder" in options  # category names in words, not "Murder (murder)"
+    assert not [o for o in options if o.endswith(")") and o.rsplit("(", 1)[-1][:-1] in views.category_labels()]
     at.selectbox(key="map_category").set_value("anti_social_behaviour").run()
     at.button(key="map_button").click().run()
     assert not at.exception, [e.message for e in at.exception]

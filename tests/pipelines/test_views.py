@@ -33,17 +33,47 @@ def test_profile_kpis():
     assert kpis.community_share == 0.5
 
 
-def test_coverage_by_source_fills_missing_sources():
-    incidents = _incidents([("2025-04-02", "murder", "municipal")])
+def test_coverage_by_source_fills_missing_sources_in_words():
+    """The coverage chart's axis read "value" and its legend "variable", with sources as codes (issue 18)."""
+    incidents = _incidents([("2025-04-02", "murder", "municipal"), ("2025-03-31", "murder", "community")])
     table = views.coverage_by_source(incidents)
-    assert table[["municipal", "community"]].iloc[0].tolist() == [1, 0]
+    assert table.to_dict("records") == [
+        {"Month": "Mar 2025", "Source": "Municipal", "Incidents": 0},
+        {"Month": "Mar 2025", "Source": "Community", "Incidents": 1},
+        {"Month": "Apr 2025", "Source": "Municipal", "Incidents": 1},
+        {"Month": "Apr 2025", "Source": "Community", "Incidents": 0},
+    ]
+    assert views.month_order(table) == {"Month": ["Mar 2025", "Apr 2025"]}
 
 
-def test_rejections_over_time_joins_batch_dates():
-    batches = pd.DataFrame({"batch_id": ["b1"], "created_at": ["2025-04-30T23:00:00+00:00"]})
-    rejections = pd.DataFrame({"batch_id": ["b1", "b1"], "reason": ["invalid_date", "invalid_date"]})
+def test_rejections_over_time_names_each_month_and_reason_in_words():
+    """All rejections in one month drew one wide bar with no date on its axis, and reasons as codes (issue
+    18): each row now carries its local month in words (23:00 UTC on 30 April is May in South Africa)."""
+    batches = pd.DataFrame(
+        {"batch_id": ["b1", "b2"], "created_at": ["2025-04-30T23:00:00+00:00", "2025-06-02T08:00:00+00:00"]}
+    )
+    rejections = pd.DataFrame(
+        {"batch_id": ["b2", "b1", "b1"], "reason": ["missing_location", "invalid_date", "invalid_date"]}
+    )
     table = views.rejections_over_time(rejections, batches)
-    assert table.to_dict("records") == [{"month": pd.Timestamp("2025-05-01"), "reason": "invalid_date", "rows": 2}]
+    assert table.to_dict("records") == [
+        {"Month": "May 2025", "Reason": "Date not readable", "Rejected rows": 2},
+        {"Month": "Jun 2025", "Reason": "No location", "Rejected rows": 1},
+    ]
+
+
+def test_reasons_and_warnings_have_short_words_and_a_sentence_each():
+    """One place for the short words (pipelines.schemas.REASON_WORDS) beside the sentences of
+    pipelines.ingest.rejections: every code a batch can record has both, and no code is shown as itself."""
+    from pipelines.ingest.rejections import SENTENCES
+    from pipelines.schemas import DUPLICATE_REASONS, REJECTION_REASONS, WARNING_CODES
+
+    codes = {*REJECTION_REASONS, *DUPLICATE_REASONS, *WARNING_CODES}
+    assert codes <= set(SENTENCES)
+    words = {code: views.reason_words(code) for code in codes}
+    assert not [w for w in words.values() if "_" in w or w.casefold() in codes], words
+    assert len(set(words.values())) == len(words)  # no two codes read alike
+    assert views.reason_words("redacted_pii") == "Personal details removed"
 
 
 def _cells(rows):
@@ -260,6 +290,25 @@ def _batches() -> pd.DataFrame:
     )
 
 
+def test_batch_labels_name_the_file_and_local_time_and_number_twins():
+    """The Batches page chose batches by hex id ("f824588a"); a person knows the file and when it came.
+    Two uploads of one file in the same minute are told apart by their order, not by an id."""
+    batches = pd.DataFrame(
+        {
+            "batch_id": ["f824588a-2", "245383b6-1", "c0ffee00-3"],
+            "file_name": ["survey.csv", "survey.csv", None],
+            "created_at": pd.to_datetime(
+                ["2026-12-01 08:15:40", "2026-12-01 08:15:10", "2026-11-30 22:30:00"], utc=True
+            ),
+        }
+    )
+    assert views.batch_labels(batches) == {
+        "c0ffee00-3": "entered on a form, 2026-12-01 00:30",
+        "245383b6-1": "survey.csv, 2026-12-01 10:15, first upload",
+        "f824588a-2": "survey.csv, 2026-12-01 10:15, second upload",
+    }
+
+
 def test_rows_with_narrows_only_when_values_are_chosen():
     frame = pd.DataFrame({"status": ["open", "done", "blocked"], "id": [1, 2, 3]})
     assert views.rows_with(frame, "status", ["open", "blocked"])["id"].tolist() == [1, 3]
@@ -300,11 +349,13 @@ def test_data_quality_counts_what_is_outside_and_what_can_be_mapped():
     rejections = pd.DataFrame({"batch_id": ["b2", "b2"], "reason": ["no_date", "no_place"]})
     found = views.data_quality(batches, incidents, rejections, unmapped)
     assert found.incidents == 3 and found.outside_total == 2  # two community rows in neither area
-    assert found.outside["incidents"].tolist() == [2]
+    assert found.outside.to_dict("records") == [{"Source": "Community", "Organisation": "A", "Incidents": 2}]
     assert found.mappable == ["Skelm"]  # the empty term cannot be mapped
-    assert found.coverage_sources == ["municipal", "community"]
-    assert found.rejections["rows"].sum() == 2
-    assert len(found.warnings) == 1  # one warning code in one batch
+    assert set(found.coverage["Source"]) == {"Municipal", "Community"}
+    assert found.rejections["Rejected rows"].sum() == 2
+    assert found.warnings.to_dict("records") == [  # one warning code in one batch: its file and time, no id
+        {"File": "old.csv", "Uploaded": "2025-01-01 02:00", "Warning": "No date", "Rows": 2}
+    ]
     assert len(found.batches) == 3
 
 
