@@ -219,6 +219,11 @@ def explain(term: str, *, where=None) -> None:
         st.write(found.how_we_know)
 
 
+def download_caption(scope: str | None = None) -> str:
+    """The line above a page's download buttons: what the files hold, and ``scope``, the choices they follow."""
+    return f"Download what this page shows{', ' + scope if scope else ''} (the download is recorded in the audit log)."
+
+
 def change_term(change: Change | None) -> str | None:
     """The glossary term of a change's reading ("Up / Down", "No clear change", ...)."""
     if change is None:
@@ -228,11 +233,14 @@ def change_term(change: Change | None) -> str | None:
     ]
 
 
-def offer_downloads(view: downloads.DownloadView, *, key: str) -> None:
+def offer_downloads(view: downloads.DownloadView, *, key: str, scope: str | None = None) -> None:
     """Download buttons for what the page shows (:mod:`pipelines.downloads`): GeoPackage, GeoJSON and CSV,
-    and the map as a PNG image. Each file is built when its button is clicked, and audited as an export."""
+    and the map as a PNG image. Each file is built when its button is clicked, and audited as an export.
+
+    ``scope`` says which of the page's choices the files follow, where they are ("with the filters in the
+    sidebar"); a page without choices leaves it out."""
     current, where, session = viewer(), store(), st.session_state.get(SESSION_KEY)
-    st.caption("Download what this page shows, with the filters above (audited).")
+    st.caption(download_caption(scope))
     layer = None
     if len(view.names) > 1:
         layer = st.selectbox(

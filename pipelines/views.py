@@ -687,26 +687,34 @@ def batch_history(batches: pd.DataFrame) -> pd.DataFrame:
 
 
 def fixable_batches(batches: pd.DataFrame) -> dict[str, str]:
-    """Live batches with rejected rows to fix: ``{batch_id: "file.csv · 3 rejected"}``."""
+    """Live batches with rejected rows to fix, newest first, each as :func:`batch_labels` names it:
+    ``{batch_id: "file.csv, 2026-12-01 10:15 · 3 rejected"}``."""
     if not len(batches):
         return {}
+    named = batch_labels(batches)
     fixable = batches[(batches[COLUMNS.rejected] > 0) & batches[COLUMNS.withdrawn_at].isna()]
-    labels = fixable[COLUMNS.file_name].fillna("file") + " · " + fixable[COLUMNS.rejected].map("{:,} rejected".format)
-    return dict(zip(fixable[COLUMNS.batch_id], labels, strict=True))
+    fixable = fixable.sort_values(COLUMNS.created_at, ascending=False, kind="stable")
+    rejected = fixable[COLUMNS.rejected].map("{:,} rejected".format)
+    return {b: f"{named[b]} · {n}" for b, n in zip(fixable[COLUMNS.batch_id], rejected, strict=True)}
 
 
 def live_batches(batches: pd.DataFrame) -> dict[str, str]:
-    """Batches not withdrawn, that an admin may delete: ``{batch_id: "file.csv · org"}``."""
+    """Batches not withdrawn, that an admin may delete, newest first, each as :func:`batch_labels` names it
+    with its organisation: ``{batch_id: "file.csv, 2026-12-01 10:15 · Harare CSF"}``."""
     if not len(batches):
         return {}
-    live = batches[batches[COLUMNS.withdrawn_at].isna()]
-    return dict(
-        zip(
-            live[COLUMNS.batch_id],
-            live[COLUMNS.file_name].fillna("entered on a form") + " · " + live[COLUMNS.org].fillna("-"),
-            strict=True,
-        )
-    )
+    named = batch_labels(batches)
+    live = batches[batches[COLUMNS.withdrawn_at].isna()].sort_values(COLUMNS.created_at, ascending=False, kind="stable")
+    orgs = live[COLUMNS.org].fillna("no organisation")
+    return {b: f"{named[b]} · {org}" for b, org in zip(live[COLUMNS.batch_id], orgs, strict=True)}
+
+
+def batch_file_stem(batches: pd.DataFrame, batch_id: str) -> str:
+    """The name of a batch's file without its extension ("survey" for survey.csv; "form" without a file),
+    for the name of a file made from it."""
+    names = names_by_id(batches, COLUMNS.batch_id, COLUMNS.file_name)
+    name = names.get(batch_id)
+    return str(name).rsplit(".", 1)[0] if isinstance(name, str) and name else "form"
 
 
 def first_rows(table: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -61,4 +61,5 @@ common.offer_downloads(
         filters={"neighbourhood": name, "month": str(month)},
     ),
     key="a_download",
+    scope="for this Safe Neighbourhood and meeting month",
 )  # fmt: skip

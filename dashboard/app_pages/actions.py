@@ -40,6 +40,7 @@ st.dataframe(views.blank_missing(view.shown), hide_index=True, width="stretch")
 common.offer_downloads(
     downloads.table_view("actions", {"actions": view.shown}, filters={"neighbourhood": code, "status": chosen_statuses}),
     key="ar_download",
+    scope="for the Safe Neighbourhood in the sidebar and the statuses chosen above",
 )  # fmt: skip
 if flash := st.session_state.pop("ar_flash", None):
     st.success(flash)

@@ -29,7 +29,7 @@ if flash := st.session_state.pop("b_flash", None):
 labels = views.fixable_batches(batches)
 if labels:
     st.header("Rejected rows")
-    pick = st.selectbox("Batch", list(labels), format_func=lambda b: f"{labels[b]} ({b[:8]})", key="b_rejected")
+    pick = st.selectbox("Batch", list(labels), format_func=labels.get, key="b_rejected")
     rows = views.rows_with(privacy.read_table(common.store(), viewer, "rejections"), "batch_id", [pick])
     if rows[COLUMNS.raw].isna().all():
         st.caption("Only the organisation that uploaded these rows, analysts and admins can download them.")
@@ -37,7 +37,7 @@ if labels:
         st.download_button(
             rejections.download_label(len(rows)),
             rejections.as_original_file(rows),
-            file_name=f"rejected-{labels[pick].split(' · ')[0].rsplit('.', 1)[0]}.csv",
+            file_name=f"rejected-{views.batch_file_stem(batches, pick)}.csv",
             mime="text/csv",
             width="stretch",
             key="b_download",
@@ -55,7 +55,7 @@ if viewer.may("delete_batch"):
     )
     names = views.live_batches(batches)
     with st.form("delete_batch"):
-        chosen = st.selectbox("Batch", list(names), index=None, format_func=lambda b: f"{names[b]} ({b[:8]})")
+        chosen = st.selectbox("Batch", list(names), index=None, format_func=names.get)
         reason = st.text_input("Reason (kept with the record)", key="b_reason")
         sure = st.checkbox("I understand the rows are erased for good", key="b_sure")
         delete = st.form_submit_button("Delete batch", type="primary")
@@ -67,5 +67,5 @@ if viewer.may("delete_batch"):
         except AreaSafeError as exc:
             common.show_error(exc)
         else:
-            st.session_state["b_flash"] = f"Deleted batch {chosen}: {removed:,} rows erased."
+            st.session_state["b_flash"] = f"Deleted the batch {names[chosen]}: {removed:,} rows erased."
             st.rerun()

@@ -65,4 +65,5 @@ common.offer_downloads(
         layers=layers, area_kind=area_kind, period=sidebar.period_words(filters),
     ),
     key="m_download",
+    scope="with the filters in the sidebar and the layers chosen above",
 )  # fmt: skip

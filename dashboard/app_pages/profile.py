@@ -40,4 +40,5 @@ common.offer_downloads(
         code=filters.neighbourhood, period=sidebar.period_words(filters), statistics=viewer.may("statistics"),
     ),
     key="p_download",
+    scope="for the Safe Neighbourhood and months chosen in the sidebar",
 )  # fmt: skip

@@ -29,6 +29,7 @@ st.dataframe(views.blank_missing(shown), hide_index=True, width="stretch")
 common.offer_downloads(
     downloads.table_view(kind, {kind: shown}, areas=loaders.areas(), filters={views.field_label(choice_field): shown_filter}),
     key=register_forms.key(kind, "download"),
+    scope="with the register and filter chosen above",
 )  # fmt: skip
 if flash := st.session_state.pop("r_flash", None):
     st.success(flash)

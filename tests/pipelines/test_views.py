@@ -319,13 +319,20 @@ def test_rows_with_narrows_only_when_values_are_chosen():
 
 def test_batches_to_fix_and_to_delete_leave_out_withdrawn_ones():
     batches = _batches()
-    assert views.fixable_batches(batches) == {"b2": "new.csv · 3 rejected"}  # b1 has none, b3 is withdrawn
-    assert views.live_batches(batches) == {"b1": "old.csv · Harare CSF", "b2": "new.csv · -"}
+    # b1 has none, b3 is withdrawn; each named by its file and local upload time, newest first
+    assert views.fixable_batches(batches) == {"b2": "new.csv, 2025-03-01 02:00 · 3 rejected"}
+    assert views.live_batches(batches) == {
+        "b2": "new.csv, 2025-03-01 02:00 · no organisation",
+        "b1": "old.csv, 2025-01-01 02:00 · Harare CSF",
+    }
+    assert list(views.live_batches(batches)) == ["b2", "b1"]
+    assert views.batch_file_stem(batches, "b2") == "new"
     assert views.batch_history(batches)["withdrawn"].tolist() == ["", "", "2025-04-02"]
     assert views.fixable_batches(batches.iloc[:0]) == {} and views.live_batches(batches.iloc[:0]) == {}
     assert views.batch_history(batches.iloc[:0])["withdrawn"].tolist() == []
     unnamed = batches.assign(file_name=[None, "new.csv", "x.csv"])  # a batch of records entered on a form
-    assert views.live_batches(unnamed)["b1"] == "entered on a form · Harare CSF"
+    assert views.live_batches(unnamed)["b1"] == "entered on a form, 2025-01-01 02:00 · Harare CSF"
+    assert views.batch_file_stem(unnamed, "b1") == "form"
 
 
 def test_first_rows_index_a_projector_table_by_its_first_column():
