@@ -20,9 +20,11 @@ from pipelines.hotspots.emerging import HOTSPOT_CLASS
 from pipelines.hotspots.months import baseline_months
 from pipelines.periods import local_months, to_local
 from pipelines.schemas import (
+    AUDIT_EVENT_WORDS,
     CODE_COLUMN,
     COLUMNS,
     REASON_WORDS,
+    ROLE_WORDS,
     SOURCE_WORDS,
     SOURCES,
     STATUS_WORDS,
@@ -525,6 +527,10 @@ _FIELD_LABELS = {
     "raw_category": "Category as reported",
     "sharing_consent": "Consent to share",
     "safe neighbourhood": "Safe Neighbourhood",
+    "sso_only": "Single sign-on only",
+    "sensitive_rows": "Sensitive rows",
+    "event": "Event",
+    "target": "About",
 }
 
 
@@ -605,7 +611,7 @@ def for_people(
     frame: pd.DataFrame, *, json_columns: tuple[str, ...] = ("detail", "warnings"), headers: bool = True
 ) -> pd.DataFrame:
     """A table for an admin's or planner's screen: times in local time without a UTC offset, batch ids
-    shortened to the 8 characters the Batches page shows, JSON details as ``key: value`` text, empty
+    shortened to 8 characters, JSON details as ``Key: value`` words, roles in words, empty
     cells blank (:func:`blank_missing`), and (``headers``) column names in words (:func:`field_label`:
     "File", "Rows read", not ``file_name``, ``rows_read``)."""
     shown = pd.DataFrame(frame).drop(columns=[COLUMNS.geometry], errors="ignore").copy()
@@ -617,6 +623,8 @@ def for_people(
             shown[column] = values.map(lambda v: v[:8] if isinstance(v, str) else v)
         elif column in json_columns:
             shown[column] = values.map(_json_words)
+        elif column == COLUMNS.role:
+            shown[column] = values.map(role_words)
     if headers:
         shown = shown.rename(columns=field_label)
     return blank_missing(shown)
@@ -635,27 +643,72 @@ def local_times(values: pd.Series, *, date_only: pd.Series | None = None) -> pd.
     return text.astype(object).where(when.notna(), None)
 
 
-def _json_words(value: object) -> object:
+def _json_words(value: object, names: dict | None = None) -> object:
     if not isinstance(value, str) or not value.startswith("{"):
         return value
     try:
         parsed = json.loads(value)
     except ValueError:
         return value
-    return _words(parsed) if isinstance(parsed, dict) else value
+    return _words(parsed, names=names or {}) if isinstance(parsed, dict) else value
 
 
-def _words(value: object) -> str:
-    """A JSON value as plain text: ``key: value`` pairs, lists joined, ISO times in local time."""
+#: Keys of an audit detail whose values are roles, and area codes (shown by the area's name).
+_ROLE_KEYS = ("role", "from")
+_AREA_KEYS = ("neighbourhood", "precinct", "neighbourhood_code", "precinct_code")
+_CODE_LIKE = re.compile(r"^[a-z]+(_[a-z]+)+$")
+
+
+def _words(value: object, *, key: str | None = None, names: dict | None = None) -> str:
+    """A JSON value as plain text: ``Key: value`` pairs with keys in words (:func:`field_label`, reason and
+    warning codes by :func:`reason_words`), empty values left out, booleans as yes or no, roles in words,
+    area codes as the area's name (``names``: code -> name), lists joined, ISO times in local time."""
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_words(v)}" for k, v in value.items())
+        pairs = [(k, v) for k, v in value.items() if v is not None and v != "" and v != [] and v != {}]
+        return "; ".join(f"{_key_words(k)}: {_words(v, key=k, names=names)}" for k, v in pairs)
     if isinstance(value, list):
-        return ", ".join(_words(v) for v in value)
-    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", value):
+        return ", ".join(_words(v, key=key, names=names) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return _text_words(value, key=key, names=names or {}) if isinstance(value, str) else str(value)
+
+
+def _text_words(value: str, *, key: str | None, names: dict) -> str:
+    if key in _ROLE_KEYS and value in ROLE_WORDS:
+        return ROLE_WORDS[value]
+    if key in _AREA_KEYS and value in names:
+        return str(names[value])
+    if re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", value):
         when = pd.to_datetime(value, utc=True, errors="coerce")
         if pd.notna(when):
             return to_local(when).strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    if _CODE_LIKE.match(value):
+        return str(reason_words(value)) if value in REASON_WORDS else value.replace("_", " ")
+    return value
+
+
+def _key_words(key: str) -> str:
+    return str(reason_words(key)) if key in REASON_WORDS else field_label(key)
+
+
+def audit_rows(log: pd.DataFrame, *, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The audit log for an admin's screen (:func:`pipelines.audit.read_log`): :func:`for_people`, with
+    each event and role in words ("Viewed sensitive detail", "ACT member") and each detail as
+    ``Key: value`` words (empty values left out, yes or no, area codes as names from ``areas``)."""
+    names = {}
+    if areas is not None and len(areas):
+        names = dict(zip(areas[COLUMNS.code], areas[COLUMNS.name], strict=True))
+    shown = pd.DataFrame(log).copy()
+    if COLUMNS.event in shown:
+        shown[COLUMNS.event] = shown[COLUMNS.event].map(lambda e: AUDIT_EVENT_WORDS.get(e, e))
+    if COLUMNS.detail in shown:
+        shown[COLUMNS.detail] = shown[COLUMNS.detail].map(lambda d: _json_words(d, names))
+    return for_people(shown, json_columns=())
+
+
+def role_words(role: object) -> object:
+    """A role as people say it ("ACT member", not ``act_member``; :data:`pipelines.schemas.ROLE_WORDS`)."""
+    return ROLE_WORDS.get(role, role) if isinstance(role, str) else role
 
 
 def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:

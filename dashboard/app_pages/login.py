@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
-from pipelines import auth
+from pipelines import auth, views
 
 viewer = common.viewer()
 if flash := st.session_state.pop(common.FLASH_KEY, None):
@@ -18,7 +18,10 @@ if flash := st.session_state.pop(common.FLASH_KEY, None):
 
 if not viewer.is_public:
     st.title("Account")
-    st.write(f"Signed in as **{viewer.username}**, role **{viewer.role}**" + (f", {viewer.org}" if viewer.org else ""))
+    st.write(
+        f"Signed in as **{viewer.username}**, role **{views.role_words(viewer.role)}**"
+        + (f", {viewer.org}" if viewer.org else "")
+    )
     if st.button("Log out", key="logout", type="primary"):
         via = st.session_state[common.SESSION_KEY].via
         common.end_session()

@@ -35,8 +35,8 @@ left, right = st.columns(2)
 with left, st.form("add_user", clear_on_submit=True):
     st.subheader("Add an account")
     name = st.text_input("Username", key="us_name")
-    role = st.selectbox("Role", USER_ROLES, index=None, key="us_role")
-    org = st.text_input("Organisation (cso accounts)", key="us_org") or None
+    role = st.selectbox("Role", USER_ROLES, index=None, key="us_role", format_func=views.role_words)
+    org = st.text_input("Organisation (CSO accounts)", key="us_org") or None
     password = st.text_input("Password", type="password", key="us_password")
     if st.form_submit_button("Add", type="primary"):
         attempt(
@@ -48,7 +48,13 @@ with right:
     chosen = st.selectbox("Account", list(users[COLUMNS.username]), index=None, key="us_chosen")
     if chosen:
         row = forms.record_for_form(users, "username", chosen)
-        new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(row[COLUMNS.role]), key="us_new_role")
+        new_role = st.selectbox(
+            "Role",
+            USER_ROLES,
+            index=USER_ROLES.index(row[COLUMNS.role]),
+            key="us_new_role",
+            format_func=views.role_words,
+        )
         new_org = st.text_input("Organisation", value=row[COLUMNS.org] or "", key="us_new_org") or None
         cols = st.columns(3)
         if cols[0].button("Save role", key="us_set_role"):

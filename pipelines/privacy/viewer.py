@@ -11,7 +11,7 @@ import getpass
 from dataclasses import dataclass
 
 from pipelines.errors import AreaSafeError
-from pipelines.schemas import USER_ROLES
+from pipelines.schemas import ROLE_WORDS, USER_ROLES
 
 #: Roles that receive incident rows (points and free text) of every organisation.
 ROW_ROLES = ("planner", "act_member", "analyst", "admin")
@@ -91,7 +91,7 @@ class Viewer:
     def label(self) -> str:
         if self.is_public:
             return "public (not logged in)"
-        return f"{self.username} ({self.role}{', ' + self.org if self.org else ''})"
+        return f"{self.username} ({ROLE_WORDS[self.role]}{', ' + self.org if self.org else ''})"
 
     def may(self, action: str) -> bool:
         if action not in PERMISSIONS:

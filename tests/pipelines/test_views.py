@@ -171,7 +171,7 @@ def test_tables_for_people_show_local_times_short_ids_and_words():
     assert list(shown.columns) == ["Created", "Batch", "Detail"]  # headers in words, not field names
     assert list(shown["Created"]) == ["2026-03-01 22:30", ""]
     assert list(shown["Batch"]) == ["17682805", ""]
-    assert list(shown["Detail"]) == ["rows deleted: 12; reason: consent withdrawn", ""]
+    assert list(shown["Detail"]) == ["Rows deleted: 12; Reason: consent withdrawn", ""]
     assert list(views.for_people(frame, headers=False).columns) == ["created_at", "batch_id", "detail"]
 
 
@@ -389,3 +389,41 @@ def test_unbroken_positions_are_the_one_word_columns_as_drawn():
 def test_a_cell_reference_that_is_no_h3_cell_has_no_record():
     """A click's reference is text from the browser: ``cell:zz`` gives nothing, not an error."""
     assert views.feature_record("cell", "zz", areas=None, assets=None, interventions=None, incidents=None) is None
+
+
+def test_audit_rows_read_events_roles_and_details_in_words():
+    """The audit log showed "view_sensitive", "act_member" and "org: None; sso only: False" (issue 18):
+    events and roles in words, empty values left out, yes or no, area codes as names."""
+    import geopandas as gpd
+
+    log = pd.DataFrame(
+        {
+            "at": pd.to_datetime(["2026-12-01T08:00:00+00:00", "2026-12-01T09:30:00+00:00"]),
+            "user": ["test-admin", "test-analyst"],
+            "role": ["admin", "analyst"],
+            "event": ["user_admin", "view_sensitive"],
+            "target": ["ntombi", "incidents"],
+            "detail": [
+                '{"action": "add", "org": null, "role": "act_member", "sso_only": false}',
+                '{"query": {"neighbourhood": "KHA-HARARE-1", "start": "2026-11-01T00:00:00+00:00"}, "rows": 12}',
+            ],
+        }
+    )
+    areas = gpd.GeoDataFrame({"kind": ["neighbourhood"], "code": ["KHA-HARARE-1"], "name": ["Harare 1"]})
+    shown = views.audit_rows(log, areas=areas)
+    assert list(shown.columns) == ["When", "User", "Role", "Event", "About", "Detail"]
+    assert shown["When"].tolist() == ["2026-12-01 10:00", "2026-12-01 11:30"]
+    assert shown["Role"].tolist() == ["Admin", "Analyst"]
+    assert shown["Event"].tolist() == ["Changed an account", "Viewed sensitive detail"]
+    assert shown["Detail"].tolist() == [
+        "Action: add; Role: ACT member; Single sign-on only: no",
+        "Query: Neighbourhood: Harare 1; Start: 2026-11-01 02:00; Rows: 12",
+    ]
+
+
+def test_a_viewer_is_named_with_its_role_in_words():
+    from pipelines.privacy import Viewer
+
+    assert Viewer("test-act_member", "act_member").label == "test-act_member (ACT member)"
+    assert Viewer("ntombi", "cso", "Harare CSF").label == "ntombi (CSO, Harare CSF)"
+    assert views.role_words("act_member") == "ACT member"

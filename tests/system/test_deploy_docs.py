@@ -241,7 +241,7 @@ def test_a_login_through_the_proxy_survives_a_reload_with_a_secure_cookie(proxie
         (cookie,) = [c for c in context.cookies() if c["name"] == auth.COOKIE]
         assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
         page.reload()
-        page.get_by_text(f"Signed in as {username} (planner)").wait_for(timeout=60_000)
+        page.get_by_text(f"Signed in as {username} (Planner)").wait_for(timeout=60_000)
         assert not violations, violations
     finally:
         context.close()

@@ -62,10 +62,10 @@ def test_login_shows_the_roles_pages(login_app, demo_store):
     at = _submit(login_app, username, PASSWORD)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Map explorer"  # a login lands on the map, not the account page
-    assert at.sidebar.caption[0].value == f"Signed in as {username} (planner)"
+    assert at.sidebar.caption[0].value == f"Signed in as {username} (Planner)"
     at.switch_page("app_pages/login.py").run()
     assert at.title[0].value == "Account"
-    assert at.markdown[0].value == f"Signed in as **{username}**, role **planner**"
+    assert at.markdown[0].value == f"Signed in as **{username}**, role **Planner**"
     assert _usable(at) == {"act_review", "meeting", "actions", "upload", "registers", "data_quality", "batches"}
 
 

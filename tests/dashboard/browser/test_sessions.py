@@ -69,7 +69,7 @@ def test_a_login_survives_a_reload_with_a_safe_cookie(server, page, demo_store):
     assert token not in page.content()
     page.reload()
     _wait_idle(page)
-    assert _signed_in(page) == "Signed in as reload-planner (planner)"
+    assert _signed_in(page) == "Signed in as reload-planner (Planner)"
     assert page.get_by_role("heading", name="Map explorer").count() == 1
     assert token not in page.url and token not in page.content()
     page.screenshot(path=str(ARTIFACTS / "session_after_reload.png"))
@@ -129,7 +129,7 @@ def test_an_account_change_elsewhere_ends_the_session(server, page, demo_store, 
     _log_in(page, server, demo_store, username)
     page.reload()
     _wait_idle(page)
-    assert _signed_in(page) == f"Signed in as {username} (planner)"
+    assert _signed_in(page) == f"Signed in as {username} (Planner)"
     change(demo_store, username)
     open_page(page, "Account")  # the next click, without a reload: it opens the login page instead
     assert _signed_in(page) == PUBLIC
