@@ -3,7 +3,9 @@
 Every importer (incidents, registers, counts) stores its rejected rows through :func:`rejection_rows`,
 which redacts the message and the row as delivered (:mod:`pipelines.pii`), so no rejection keeps personal
 data. :data:`SENTENCES` says each reason code in words for the people who fix the file; the upload page,
-the Batches page and the CLI show those, never the code alone.
+the Batches page and the CLI show those, never the code alone. Where a reason is listed rather than
+explained (a chart's legend, a table of warnings) it reads in the few words of
+:data:`pipelines.schemas.REASON_WORDS`, the one table of them (:func:`pipelines.views.reason_words`).
 
 :func:`as_original_file` turns rejected rows back into the file they came from (its header, one row
 each, plus a ``reason`` column), offered under :func:`download_label`, so a person fixes them in a

@@ -59,13 +59,17 @@ def test_page_headings_name_what_they_show(demo_store, monkeypatch):
 
 
 def test_rejected_rows_are_plotted_per_month(demo_store, monkeypatch):
-    """One bar per month labelled 'Dec 2026', not a bar at 00:00:00 on a time axis (issue 18)."""
+    """One bar per month labelled 'Dec 2026', not a bar at 00:00:00 on a time axis (issue 18). A date axis
+    with a month tick format still drew one wide bar with no date when every rejection fell in one month:
+    the months are categories, each named."""
     import json
+    import re
 
     from pipelines.settings import STORE_ENV
 
     monkeypatch.setenv(STORE_ENV, demo_store.url)
     at = page_as(demo_store, "data_quality", "planner")
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert figure["layout"]["xaxis"]["tickformat"] == "%b %Y"
-    assert {trace["xperiod"] for trace in figure["data"]} == {"M1"}
+    assert figure["layout"]["xaxis"]["type"] == "category"
+    months = {x for trace in figure["data"] for x in trace["x"]}
+    assert months and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", month) for month in months), months
