@@ -64,6 +64,9 @@ def area_summary(
 #: What an area outside the chosen Safe Neighbourhood shows instead of a count.
 OUTSIDE_WORDS = "not counted: outside the chosen Safe Neighbourhood"
 
+#: What such an area shows instead of a rate: its incidents were not counted, so there is nothing to divide.
+OUTSIDE_RATE_WORDS = "none: its incidents were not counted"
+
 
 def _outside(chosen: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, counted_in: str | None) -> pd.Series:
     """Which of ``chosen`` lie outside the neighbourhood ``counted_in``: every other neighbourhood, and the
@@ -126,10 +129,10 @@ def _colour_areas(
 
 
 def _area_texts(summary: gpd.GeoDataFrame) -> None:
-    """The rates in words (none outside the chosen area) and the texts escaped for the popup."""
+    """The rates in words (outside the chosen area, why there is none) and the texts escaped for the popup."""
     for column in ("rate", "crude_rate"):
         summary[column] = summary[column].map(lambda v: "no rate" if pd.isna(v) else f"{v:,.1f}")
-        summary.loc[summary["outside"], column] = ""
+        summary.loc[summary["outside"], column] = OUTSIDE_RATE_WORDS
     for column in ("name", "rate_note"):
         summary[column] = summary[column].map(safe_text)
     summary["ref"] = summary["ref"].map(hidden_reference)

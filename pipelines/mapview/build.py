@@ -194,13 +194,21 @@ def _xy(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(geoms), shapely.get_y(geoms)
 
 
+#: Leaflet's tooltips never wrap (``white-space: nowrap``): a long value ran off the map's edge, and on a
+#: phone was cut. They wrap within a width that fits any screen (scoped to the map, so it outranks
+#: leaflet.css, which may load after this header).
+TOOLTIP_CSS = ".leaflet-container .leaflet-tooltip{white-space:normal;max-width:min(280px,80vw)}"
+
+
 def _base_map(areas: gpd.GeoDataFrame, focus: str | None, options: MapOptions) -> folium.Map:
     # tiles=None needs an explicit max_zoom, or marker clustering fails (NOTES.md).
     m = folium.Map(tiles=None, control_scale=True)
     # The map fills its frame, however tall the page makes it (the explorer sizes the frame from the
     # screen); streamlit-folium sets a fixed pixel height on the map's div, which this overrides.
     m.get_root().header.add_child(
-        folium.Element(f"<style>html,body{{overflow:hidden}}#{m.get_name()}{{height:100vh!important}}</style>")
+        folium.Element(
+            f"<style>html,body{{overflow:hidden}}#{m.get_name()}{{height:100vh!important}}{TOOLTIP_CSS}</style>"
+        )
     )
     # Without a tile layer folium 0.20 drops max_zoom, and marker clustering then fails with
     # "Map has no maxZoom specified": set the Leaflet options directly.

@@ -487,6 +487,23 @@ def test_areas_outside_the_chosen_neighbourhood_say_so_instead_of_zero():
     assert not everywhere["outside"].any()  # all areas: every count is real
 
 
+def test_area_tooltips_wrap_and_an_outside_area_says_why_it_has_no_rate():
+    """Leaflet's tooltips never wrap: "not counted: outside the chosen Safe Neighbourhood" ran off the map, and
+    on a 390 px phone an area's name was cut; the map's own style lets them wrap within the screen. An area
+    outside the chosen one said nothing at all on its rate row (issue 18's screenshot review)."""
+    alpha = _incidents(20).query("neighbourhood_code == 'A'")
+    for metric in ("count", "rate", "crude_rate"):
+        options = mapview.MapOptions(layers=("areas",), metric=metric)
+        result = mapview.build_map(_areas(), alpha, counted_in="A", options=options)
+        header = result.map.get_root().header.render()
+        style = re.search(r"\.leaflet-container \.leaflet-tooltip\{([^}]*)\}", header)
+        assert style and "white-space:normal" in style.group(1) and "max-width:min(280px,80vw)" in style.group(1)
+        layer = next(c for c in mapview.walk(result.map) if isinstance(c, folium.GeoJson))
+        rows = {f["properties"]["name"]: f["properties"]["per_1000"] for f in layer.data["features"]}
+        assert rows["Beta"] == "none: its incidents were not counted"  # in words, never a blank row
+        assert rows["Alpha"] not in ("", "none: its incidents were not counted")
+
+
 def test_area_names_are_drawn_as_escaped_text_and_read_back_by_short_reference():
     areas = _areas().assign(name=["Alpha <b>x</b>", "Beta"])
     result = mapview.build_map(areas, _incidents(10), options=mapview.MapOptions(layers=("areas",)))
