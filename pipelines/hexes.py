@@ -30,6 +30,14 @@ _LAT_OFFSET, _LON_OFFSET = 90 * SNAP_PER_DEGREE, 180 * SNAP_PER_DEGREE
 _LON_SPAN = 2 * _LON_OFFSET + 1
 
 
+def across_words(resolution: int) -> str:
+    """How big a hexagon at ``resolution`` is, in words a person can picture: ``"about 150 m across"``
+    (twice H3's average edge length, rounded to 10 m, or to 100 m from 1 km). The map's hexagon record and
+    the agenda's hot spots say it the same way."""
+    metres = 2 * h3.average_hexagon_edge_length(resolution, unit="m")
+    return f"about {round(metres, -1 if metres < 1_000 else -2):,.0f} m across"
+
+
 def point_cells(lon: np.ndarray, lat: np.ndarray, resolution: int, *, snap: bool = False) -> np.ndarray:
     """The H3 cell (hex string) of each point at ``resolution``, an object array aligned to the input.
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines import hexes
 from pipelines.hotspots import change as change_rule
 from pipelines.hotspots._columns import HOTSPOT_CLASS as HOTSPOT_CLASS_COLUMN
 from pipelines.hotspots.emerging import HOTSPOT_CLASS
@@ -459,8 +460,7 @@ def _cell_record(
     from pipelines.hotspots.emerging import HOTSPOT_CLASS
 
     lat, lon = h3.cell_to_latlng(cell)
-    across = 2 * h3.average_hexagon_edge_length(h3.get_resolution(cell), unit="m")
-    record = {"what": f"A hexagon of the map, about {_round_metres(across)} m across"}
+    record = {"what": f"A hexagon of the map, {hexes.across_words(h3.get_resolution(cell))}"}
     if statistics:
         record["hexagon"] = cell
     hoods = areas[areas[COLUMNS.kind] == "neighbourhood"] if areas is not None and len(areas) else None
@@ -487,10 +487,6 @@ def _cell_record(
             "emerging category": str(row["emerging"]),
         }
     return record
-
-
-def _round_metres(metres: float) -> str:
-    return f"{round(metres, -1 if metres < 1_000 else -2):,.0f}"
 
 
 #: Stored columns that mean nothing to the person who clicked a feature (the analyst export keeps them):

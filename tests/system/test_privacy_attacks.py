@@ -256,6 +256,7 @@ def _pack_equations(table: pd.DataFrame, baseline_months: int) -> list[tuple[dic
 def test_public_pack_counts_cannot_be_differenced(demo_store):
     """The public pack's "Changes in counts" table: the categories add up to "All incidents"."""
     from pipelines.act.agenda import BASELINE_MONTHS, agenda_for
+    from pipelines.act.agenda.wording import counted
 
     months, _ = privacy.filter_choices(demo_store)
     leaks, small_totals = [], 0
@@ -267,7 +268,7 @@ def test_public_pack_counts_cannot_be_differenced(demo_store):
                 leaks.append((code, str(month), found))
             total = item.table["this_month"].iloc[0]
             small_totals += total == suppress.suppressed_label()
-            assert item.summary.startswith(f"{total} incident(s)"), (
+            assert item.summary.startswith(counted(total, "incident")), (
                 item.summary
             )  # the sentence says what the table says
     assert not leaks, leaks[:5]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
-from pipelines.act.agenda.wording import Counts, category_names
+from pipelines.act.agenda.wording import Counts, category_names, counted
 from pipelines.hotspots import change
 from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
@@ -112,11 +112,11 @@ def counts_item(context: MeetingContext, baseline_months: int, fmt: Counts) -> A
         )
     if k:
         summary = (
-            f"{total['this_month']} incident(s) in {month}, against an average of {total['baseline_mean']} a "
+            f"{counted(total['this_month'], 'incident')} in {month}, against an average of {total['baseline_mean']} a "
             f"month over the {k} months before ({total['previous_month']} in {month - 1}). "
         )
     else:
-        summary = f"{total['this_month']} incident(s) in {month}; there are no earlier months of data to compare with. "
+        summary = f"{counted(total['this_month'], 'incident')} in {month}; there are no earlier months of data to compare with. "
     summary = " ".join([*partial, summary]) if partial else summary
     notable = words[shown["reading"].isin(["up", "down"]).to_numpy()]
     summary += (

@@ -14,8 +14,9 @@ import geopandas as gpd
 import h3
 import pandas as pd
 
+from pipelines import hexes
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
-from pipelines.act.agenda.wording import Counts, category_names
+from pipelines.act.agenda.wording import Counts, category_names, counted
 from pipelines.hotspots.coverage import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.recipe import NeighbourhoodHotspots
@@ -178,8 +179,10 @@ def _hotspot_item(
     stalled = _joined(pd.concat([covered["stalled_nearby"], uncovered["stalled_nearby"]]))
     since = g.hot_since.strftime("%b %Y") if g.hot_since is not None else str(result.months[-1])
     summary = (
-        f"{TREND_SENTENCES.get(g.trend, HOT_TRENDS.get(g.trend, g.trend)).format(since=since)}: {fmt(g.incidents)} incident(s) in {len(g.cells)} cell(s) over the "
-        f"last {len(result.months)} months, {fmt(g.recent)} in the last 3. Mostly {g.top_categories}."
+        f"{TREND_SENTENCES.get(g.trend, HOT_TRENDS.get(g.trend, g.trend)).format(since=since)}: "
+        f"{counted(fmt(g.incidents), 'incident')} in {counted(len(g.cells), 'hexagon')} of the map "
+        f"({hexes.across_words(h3.get_resolution(g.core_cell))}) over the last {len(result.months)} months, "
+        f"{fmt(g.recent)} in the last 3. Mostly {g.top_categories}."
     )
     rows = _hotspot_questions(context, g.cells, assets, covering, uncovered, stalled)
     links = {"hotspot_cell": g.core_cell}

@@ -15,7 +15,7 @@ import shapely
 
 from pipelines import hexes
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
-from pipelines.act.agenda.wording import Counts, category_names
+from pipelines.act.agenda.wording import Counts, category_names, counted
 from pipelines.periods import local_days, to_local
 from pipelines.privacy import public as rules
 from pipelines.schemas import COLUMNS
@@ -75,7 +75,7 @@ def reports_item(context: MeetingContext, groups: gpd.GeoDataFrame, fmt: Counts)
     )
     previous = context.previous_meeting
     after = f"the meeting of {context.since:%d %b %Y}" if previous is not None else f"1 {context.month:%b %Y}"
-    summary = f"{fmt(len(table))} community report(s) since {after}"
+    summary = f"{counted(fmt(len(table)), 'community report')} since {after}"
     in_hot = table["in_hotspot"] != ""
     summary += f", {fmt(int(in_hot.sum()))} inside the hot spots above." if in_hot.any() else "."
     if len(table):

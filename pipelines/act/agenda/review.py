@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
-from pipelines.act.agenda.wording import bottleneck, owner
+from pipelines.act.agenda.wording import bottleneck, counted, owner
 from pipelines.periods import local_days
 from pipelines.schemas import COLUMNS, STATUS_WORDS
 
@@ -95,7 +95,7 @@ def actions_item(context: MeetingContext) -> AgendaItem:
     else:
         # Overdue on the meeting day, not today: the actions register counts against today and says so.
         summary = (
-            f"{int(open_.sum())} open action(s) from earlier meetings; {int(late.sum())} overdue on the meeting "
+            f"{counted(int(open_.sum()), 'open action')} from earlier meetings; {int(late.sum())} overdue on the meeting "
             f"day ({context.as_of.day} {context.as_of:%B %Y})"
         )
         summary += f" and {int(blocked.sum())} blocked." if blocked.any() else "."
@@ -238,9 +238,10 @@ def interventions_item(context: MeetingContext, stale_weeks: int) -> AgendaItem:
     ]
     n = len(context.neighbourhood_interventions)
     summary = (
-        f"{len(table)} of {n} intervention(s) need attention: {', '.join(parts) or 'news only'}."
+        f"{len(table)} of {counted(n, 'intervention')} {'needs' if len(table) == 1 else 'need'} attention: "
+        f"{', '.join(parts) or 'news only'}."
         if len(table)
-        else f"None of the {n} intervention(s) changed status, went stale or is overdue."
+        else _no_intervention_news(n)
     )
     links = {"intervention_id": str(ids.iloc[0])} if len(ids) else {}
     caveat = (
@@ -250,6 +251,15 @@ def interventions_item(context: MeetingContext, stale_weeks: int) -> AgendaItem:
     return AgendaItem(
         "interventions", "interventions", "Interventions: changes and stale updates", summary, table, (caveat,), links
     )
+
+
+def _no_intervention_news(n: int) -> str:
+    """Item 2's summary when no intervention of the ``n`` needs attention."""
+    if n == 0:
+        return "No intervention is registered in this Safe Neighbourhood."
+    if n == 1:
+        return "The one intervention has not changed status, gone stale or fallen overdue."
+    return f"None of the {n} interventions changed status, went stale or is overdue."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -269,5 +279,5 @@ def decisions_item(context: MeetingContext) -> AgendaItem | None:
             COLUMNS.status: mine[COLUMNS.status].to_numpy(),
         }
     )
-    summary = f"{len(mine)} decision(s) recorded at this meeting."
+    summary = f"{counted(len(mine), 'decision')} recorded at this meeting."
     return AgendaItem("decisions", "decisions", "Decisions recorded at this meeting", summary, table)

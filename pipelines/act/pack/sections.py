@@ -17,6 +17,7 @@ from pipelines import glossary
 from pipelines.act import figures
 from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda import Agenda, AgendaItem
+from pipelines.act.agenda.wording import counted
 from pipelines.periods import local_days
 from pipelines.schemas import COLUMNS
 
@@ -255,7 +256,7 @@ def _actions_annex(agenda: Agenda, labels: dict[str, str]) -> Section:
         )
     columns = _COLUMNS["annex_actions"]
     n_open = sum(r < 2 for r in rank)
-    summary = f"{len(rows)} action(s) in the register of {agenda.context.name}; {n_open} open or blocked, {int(late.sum())} overdue on {short_day(as_of)}."
+    summary = f"{counted(len(rows), 'action')} in the register of {agenda.context.name}; {n_open} open or blocked, {int(late.sum())} overdue on {short_day(as_of)}."
     table = pd.DataFrame(rows, columns=[c for c, _, _ in columns])
     return Section("A", "Actions register", summary, _display(table, columns), tuple(w for _, _, w in columns))
 
@@ -285,7 +286,7 @@ def _interventions_annex(agenda: Agenda, labels: dict[str, str]) -> Section:
     ]
     columns = _COLUMNS["annex_interventions"]
     total = interventions[COLUMNS.budget_zar].sum()
-    summary = f"{len(rows)} intervention(s) in {agenda.context.name}, budgets totalling R {total:,.0f}."
+    summary = f"{counted(len(rows), 'intervention')} in {agenda.context.name}, budgets totalling R {total:,.0f}."
     table = pd.DataFrame(rows, columns=[c for c, _, _ in columns])
     return Section("B", "Interventions", summary, _display(table, columns), tuple(w for _, _, w in columns))
 
@@ -309,7 +310,7 @@ def _items_annex(agenda: Agenda) -> Section:
     if len(items):
         items["id"] = [labels.get(i) or short_action_id(str(i), code) for i in items["id"]]
     columns = _COLUMNS["annex_items"]
-    summary = f"{len(items)} record(s) with their budget cycle; {int((items['note'] != '').sum()) if len(items) else 0} flagged."
+    summary = f"{counted(len(items), 'record')} with their budget cycle; {int((items['note'] != '').sum()) if len(items) else 0} flagged."
     return Section(
         "D", "What falls in which budget cycle", summary, _display(items, columns), tuple(w for _, _, w in columns)
     )

@@ -265,7 +265,7 @@ def test_every_demo_neighbourhood_and_an_empty_month_get_an_agenda(store):
         agenda = build_agenda(load_meeting(store, code, LAST_MONTH, viewer=operator()))
         assert [i.key for i in agenda.items][:2] == ["actions", "interventions"], code
     future = build_agenda(load_meeting(store, CODE, "2030-01", viewer=operator()))
-    assert future.item("counts").summary.startswith("0 incident(s) in 2030-01")
+    assert future.item("counts").summary.startswith("0 incidents in 2030-01")
     # no report in the window: "not enough reports to look", never "no hot spot" (a finding it cannot support)
     assert future.item("hotspot-none").summary.startswith("Not enough reports in Harare Holomisa")
     table = future.item("actions").table
@@ -287,3 +287,36 @@ def test_counts_summary_says_which_baseline_it_compares_with(agenda):
     assert f"against an average of {total['baseline_mean']:g} a month over the 3 months before" in item.summary
     assert f"({total['previous_month']} in " in item.summary
     assert "never before" not in " ".join(i.summary for i in agenda.items)
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "expected"),
+    [
+        pytest.param(1, "action", "1 action", id="one"),
+        pytest.param(5, "open action", "5 open actions", id="many"),
+        pytest.param(0, "intervention", "0 interventions", id="none"),
+        pytest.param(np.int64(1234), "incident", "1,234 incidents", id="thousands"),
+        pytest.param("<5", "community report", "<5 community reports", id="suppressed-is-plural"),
+        pytest.param("1", "incident", "1 incident", id="written-one"),
+        pytest.param(2, "person", "2 people", id="irregular"),
+    ],
+)
+def test_counted_says_one_or_many_in_words(n, noun, expected):
+    from pipelines.act.agenda.wording import counted
+
+    assert counted(n, noun, plural="people" if noun == "person" else None) == expected
+
+
+def test_agenda_summaries_say_real_plurals_and_hexagons_not_cells(agenda):
+    """ "5 open action(s)", "258 incident(s) in 9 cell(s)": hedged plurals and a word ACT members do not use
+    (issue 18's screenshot review). A hot spot's size is said as the map's hexagon record says it."""
+    from pipelines import hexes
+    from pipelines.act.pack.sections import annexes
+
+    summaries = [item.summary for item in agenda.items] + [s.summary for s in annexes(agenda, {})]
+    assert not [s for s in summaries if "(s)" in s]
+    assert not [s for s in summaries if " cell" in s]
+    hot = next(i for i in agenda.items if i.kind == "hotspot" and i.key != "hotspot-none")
+    size = hexes.across_words(h3.get_resolution(hot.links["hotspot_cell"]))
+    assert f"hexagons of the map ({size})" in hot.summary or f"1 hexagon of the map ({size})" in hot.summary
+    assert " open actions from earlier meetings" in agenda.item("actions").summary
