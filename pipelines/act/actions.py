@@ -292,6 +292,12 @@ def _check_links(clean: Mapping, links: Mapping[str, set[str]] | None) -> None:
             )
 
 
+def short_action_id(action_id: str, code: str) -> str:
+    """``KHA-HARARE-HOLOMISA-2026-06-A01`` -> ``2026-06-A01``: an action's id as people read it where the
+    neighbourhood is already said (the pack, meeting mode, the agenda's tables)."""
+    return str(action_id).removeprefix(f"{code}-")
+
+
 def next_action_id(store: Store, neighbourhood_code: str, meeting: str | None = None) -> str:
     """The next free id: ``<meeting id>-A01``, ``-A02``... (or ``<code>-A01`` without a meeting)."""
     prefix = f"{meeting or neighbourhood_code}-A"

@@ -251,12 +251,18 @@ def upcoming_deadlines(items: pd.DataFrame, *, as_of: dt.date, months: int = 6) 
                     "sphere": row.sphere,
                     "financial_year": row.financial_year or NOT_RECORDED,
                     "what": what,
-                    "source": f"{row.kind} {row.id}",
+                    "source": item_source(row.kind, row.id),
                 }
             )
     table = pd.DataFrame(rows, columns=[c for c in DEADLINE_COLUMNS if c != "days"])
     table.insert(1, "days", [(d - as_of).days for d in table["date"]])
     return table.sort_values(["date", "sphere", "what"], ignore_index=True)[list(DEADLINE_COLUMNS)]
+
+
+def item_source(kind: str, item_id: object) -> str:
+    """Where a deadline of a budget item comes from: its kind and id (``"action KHA-...-2026-06-A01"``); the
+    pack and meeting mode say the id shorter (:func:`pipelines.act.pack.agenda_section`)."""
+    return f"{kind} {item_id}"
 
 
 # --------------------------------------------------------------------------------------------------

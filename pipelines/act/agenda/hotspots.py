@@ -15,6 +15,7 @@ import h3
 import pandas as pd
 
 from pipelines import hexes
+from pipelines.act.actions import short_action_id
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
 from pipelines.act.agenda.wording import Counts, category_names, counted
 from pipelines.hotspots.coverage import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
@@ -233,7 +234,7 @@ def _hotspot_questions(
         {
             "question": "Actions already on it",
             "answer": "; ".join(
-                f"{a.removeprefix(context.code + '-')} ({s})"
+                f"{short_action_id(a, context.code)} ({s})"
                 for a, s in zip(linked[COLUMNS.action_id], linked[COLUMNS.status], strict=True)
             )
             or "none",

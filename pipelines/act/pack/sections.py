@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines import glossary
-from pipelines.act import figures
-from pipelines.act.actions import OPEN_STATUSES, overdue
+from pipelines.act import figures, finance
+from pipelines.act.actions import OPEN_STATUSES, overdue, short_action_id
 from pipelines.act.agenda import Agenda, AgendaItem
 from pipelines.act.agenda.wording import counted
 from pipelines.periods import local_days
@@ -169,6 +169,8 @@ def agenda_section(number: str, item: AgendaItem, agenda: Agenda, *, labels: dic
     code = agenda.context.code
     if kind in ("actions", "decisions") and len(table):
         table["action"] = table["action"].map(lambda a: short_action_id(a, code))
+    if kind == "budget" and len(table):
+        table[COLUMNS.source] = table[COLUMNS.source].replace(_short_sources(agenda, labels))
     if kind == "interventions" and len(table):
         by_name = {n: labels.get(i, "") for n, i in zip(*_names_ids(agenda), strict=True)}
         table["intervention"] = [f"{by_name.get(n, '')} {n}".strip() for n in table["intervention"]]
@@ -308,7 +310,7 @@ def _items_annex(agenda: Agenda) -> Section:
     code = agenda.context.code
     labels = figures.intervention_labels(agenda.context.neighbourhood_interventions)
     if len(items):
-        items["id"] = [labels.get(i) or short_action_id(str(i), code) for i in items["id"]]
+        items["id"] = [_item_label(i, code, labels) for i in items["id"]]
     columns = _COLUMNS["annex_items"]
     summary = f"{counted(len(items), 'record')} with their budget cycle; {int((items['note'] != '').sum()) if len(items) else 0} flagged."
     return Section(
@@ -322,9 +324,21 @@ def _glossary_annex() -> Section:
     return Section("E", "What the words mean", "The words this pack uses for its numbers.", table, (1.6, 5.4))
 
 
-def short_action_id(action_id: str, code: str) -> str:
-    """``KHA-HARARE-HOLOMISA-2026-06-A01`` -> ``2026-06-A01`` (the neighbourhood is in the pack's title)."""
-    return str(action_id).removeprefix(f"{code}-")
+def _item_label(item_id: object, code: str, labels: dict[str, str]) -> str:
+    """A budget item's id as the pack says it: an intervention's map label, an action's short id."""
+    return labels.get(item_id) or short_action_id(str(item_id), code)
+
+
+def _short_sources(agenda: Agenda, labels: dict[str, str]) -> dict[str, str]:
+    """Each budget item's deadline source (:func:`pipelines.act.finance.item_source`) -> the same with the
+    item's id as the pack says it (:func:`_item_label`)."""
+    items, code = agenda.budget_items, agenda.context.code
+    if not len(items):
+        return {}
+    return {
+        finance.item_source(kind, i): finance.item_source(kind, _item_label(i, code, labels))
+        for kind, i in zip(items[COLUMNS.kind], items["id"], strict=True)
+    }
 
 
 def _names_ids(agenda: Agenda) -> tuple[list[str], list[str]]:

@@ -320,3 +320,23 @@ def test_agenda_summaries_say_real_plurals_and_hexagons_not_cells(agenda):
     size = hexes.across_words(h3.get_resolution(hot.links["hotspot_cell"]))
     assert f"hexagons of the map ({size})" in hot.summary or f"1 hexagon of the map ({size})" in hot.summary
     assert " open actions from earlier meetings" in agenda.item("actions").summary
+
+
+def test_budget_deadlines_name_items_by_their_short_id_as_item_1_does(agenda):
+    """The budget item's Source read "action KHA-HARARE-HOLOMISA-2026-09-A01" and "intervention I-42c5...",
+    where item 1 says "2026-06-A01" (issue 18's screenshot review): one short form, in the pack and meeting
+    mode alike."""
+    from pipelines.act.figures import intervention_labels
+    from pipelines.act.pack import agenda_section, short_action_id
+
+    budget = agenda.item("budget")
+    items = agenda.budget_items.set_index("id")["kind"]
+    labels = intervention_labels(agenda.context.neighbourhood_interventions)
+    expected = {f"{kind} {i}": f"{kind} {labels.get(i) or short_action_id(i, CODE)}" for i, kind in items.items()}
+    sources = budget.table["source"]
+    assert sources.str.startswith(f"action {CODE}-").any()  # the agenda keeps the full id
+    shown = agenda_section("6", budget, agenda).table.iloc[:, -1]
+    assert list(shown) == [expected.get(s, s) for s in sources]
+    assert not shown.str.contains(CODE).any() and not shown.str.contains("intervention I-").any()
+    actions = agenda_section("1", agenda.item("actions"), agenda).table.iloc[:, 0]
+    assert shown.str.removeprefix("action ").isin(actions).any()  # the same id as item 1 shows
