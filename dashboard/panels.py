@@ -68,7 +68,7 @@ def register_table(frame, *, where=None) -> None:
 def profile_numbers(stats: privacy.ProfileStats, *, month, population: float | None) -> None:
     """The month's four numbers, what the change and the rate mean, and the trend by category."""
     cols = st.columns(4)
-    cols[0].metric(f"Incidents in {month}", stats.incidents, **common.change_delta(stats.change))
+    cols[0].metric(f"Incidents in {periods.month_words(month)}", stats.incidents, **common.change_delta(stats.change))
     rate_metric(stats.rate_per_1000, where=cols[1])
     cols[2].metric("Community share of reports", stats.community_share)
     cols[3].metric("Residents", "n/a" if population is None else f"{population:,.0f}")

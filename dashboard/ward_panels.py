@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import common
 from pipelines import views, ward, wardreport
 from pipelines.act import figures
+from pipelines.periods import month_words
 from pipelines.schemas import COLUMNS
 
 WARD_TABLES = (
@@ -36,7 +37,7 @@ def ward_headline(view: ward.WardView) -> None:
             "are withheld."
         )
     head, cols = view.headline, st.columns(4)
-    cols[0].metric(f"Incidents in {view.month:%B %Y}", head[COLUMNS.incidents])
+    cols[0].metric(f"Incidents in {month_words(view.month)}", head[COLUMNS.incidents])
     cols[1].metric("Per 1,000 residents (smoothed)", head["rate"])
     cols[2].metric("Whole area per 1,000 residents", head["city_rate"])
     cols[3].metric("Residents (estimate)", head["residents_count"], help=head["residents"])

@@ -107,6 +107,12 @@ def parse_month(text: str, *, argument: str = "--until") -> pd.Period:
     return pd.Period(year=int(match.group(1)), month=int(match.group(2)), freq="M")
 
 
+def month_words(month: pd.Period | str) -> str:
+    """A month as a person reads it in a heading or a choice: ``2026-10`` -> ``"October 2026"`` (the store,
+    the URLs and the file names keep ``YYYY-MM``)."""
+    return f"{pd.Period(month, freq='M'):%B %Y}"
+
+
 def month_start(period: pd.Period) -> pd.Timestamp:
     """The first instant of a local calendar month, in UTC."""
     return to_utc(period.asfreq("M").start_time)

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import common, layout, loaders, review_panels, sidebar
 from pipelines import downloads, views
 from pipelines.act import review
+from pipelines.periods import month_words
 
 layout.meeting_view()
 st.markdown(
@@ -23,7 +24,7 @@ filters = sidebar.filters()
 incidents, months = loaders.neighbourhood_incidents(filters)
 name = views.area_name(loaders.areas(), filters.neighbourhood)
 with st.container(horizontal=True, vertical_alignment="bottom", key="act_head"):
-    month = st.selectbox("Meeting month", months, key="act_month", format_func=str, width=160)
+    month = st.selectbox("Meeting month", months, key="act_month", format_func=month_words, width=190)
     agendas = {
         public: loaders.agenda(filters.neighbourhood, month, public=public, include_partial=filters.include_partial)
         for public in (False, True)
@@ -35,7 +36,7 @@ hot = loaders.hotspots(filters.neighbourhood, months=12, until=month, include_pa
 shown = review.month_review(agenda, incidents, month=month, population=filters.population, cells=hot.cells)
 
 with st.container(key="act_item_month"):
-    st.title(f"ACT review: {name}, {month}")
+    st.title(f"ACT review: {name}, {month_words(month)}")
     review_panels.review_month(shown, loaders.profile_stats(filters, month))
 
 with st.container(key="act_item_hotspots"):

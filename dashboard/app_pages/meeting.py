@@ -13,13 +13,14 @@ import streamlit as st
 
 from dashboard import common, layout, loaders, meeting_screen, sidebar
 from pipelines.act.pack import agenda_section
+from pipelines.periods import month_words
 
 layout.meeting_view()  # sidebar collapsed, whole width: one agenda item per 1280x720 screen
 st.markdown(meeting_screen.SUMMARY_CSS, unsafe_allow_html=True)
 viewer = common.require("meeting")
 filters = sidebar.filters()
 _, months = loaders.neighbourhood_incidents(filters)
-month = st.sidebar.selectbox("Meeting month", months, key="mm_month", format_func=str)
+month = st.sidebar.selectbox("Meeting month", months, key="mm_month", format_func=month_words)
 code = filters.neighbourhood
 meeting_screen.meeting_details(viewer, code, month)
 agenda = loaders.agenda(code, month, include_partial=filters.include_partial)

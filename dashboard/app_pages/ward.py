@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import common, loaders, ward_panels
 from pipelines import crosswalk, ward, wardreport
 from pipelines.errors import AreaSafeError
+from pipelines.periods import month_words
 
 viewer = common.require("ward")
 st.title("Ward view")
@@ -26,7 +27,7 @@ if not months:
     st.warning("No incidents are stored yet.")
     st.stop()
 code = st.sidebar.selectbox("Ward", wards.codes, index=wards.first, format_func=wards.names.get, key="ward_code")
-month = st.sidebar.selectbox("Month", months, format_func=lambda m: f"{m:%B %Y}", key="ward_month")
+month = st.sidebar.selectbox("Month", months, format_func=month_words, key="ward_month")
 view = loaders.ward_view(code, month, boundaries, viewer)
 
 ward_panels.ward_headline(view)

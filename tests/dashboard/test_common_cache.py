@@ -75,7 +75,7 @@ def test_pages_show_what_the_disclosure_core_gives_each_role(request, monkeypatc
         trend_start=start,
         trend_end=end,
     )
-    assert _metric(at, f"Incidents in {month}") == stats.incidents
+    assert _metric(at, f"Incidents in {month:%B %Y}") == stats.incidents
     assert _metric(at, "Per 1,000 residents") == stats.rate_per_1000
     assert _metric(at, "Community share of reports") == stats.community_share
     period = at.select_slider(key="f_period")

@@ -15,7 +15,7 @@ from pipelines.act.agenda.wording import Counts, category_names, counted
 from pipelines.hotspots import change
 from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
-from pipelines.periods import local_months
+from pipelines.periods import local_months, month_words
 from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
 
@@ -112,11 +112,11 @@ def counts_item(context: MeetingContext, baseline_months: int, fmt: Counts) -> A
         )
     if k:
         summary = (
-            f"{counted(total['this_month'], 'incident')} in {month}, against an average of {total['baseline_mean']} a "
-            f"month over the {k} months before ({total['previous_month']} in {month - 1}). "
+            f"{counted(total['this_month'], 'incident')} in {month_words(month)}, against an average of {total['baseline_mean']} a "
+            f"month over the {k} months before ({total['previous_month']} in {month_words(month - 1)}). "
         )
     else:
-        summary = f"{counted(total['this_month'], 'incident')} in {month}; there are no earlier months of data to compare with. "
+        summary = f"{counted(total['this_month'], 'incident')} in {month_words(month)}; there are no earlier months of data to compare with. "
     summary = " ".join([*partial, summary]) if partial else summary
     notable = words[shown["reading"].isin(["up", "down"]).to_numpy()]
     summary += (

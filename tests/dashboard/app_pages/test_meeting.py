@@ -218,3 +218,22 @@ def test_act_review_and_meeting_mode_show_the_same_overdue_interventions(store, 
     on_review, in_meeting = _overdue(shown[0]), _overdue(meeting.table[0])
     assert on_review == in_meeting and in_meeting  # the demo has overdue work (the stalled Ncumo Road lights)
     assert "Harare Square active box" not in on_review
+
+
+def test_act_review_meeting_mode_and_profile_name_the_month_in_words(app):
+    """ "ACT review: Harare Holomisa, 2026-10" and "Incidents in 2026-10", where the Ward page says "October
+    2026" (issue 18's screenshot review): headings and month choices say the month in words."""
+    import re
+
+    in_words = re.compile(
+        r"(January|February|March|April|May|June|July|August|September|October|November|December) \d{4}"
+    )
+    at = app("act_review")
+    box = at.selectbox(key="act_month")
+    assert all(in_words.fullmatch(option) for option in box.options), box.options
+    assert at.title[0].value == f"ACT review: Harare Holomisa, {box.value:%B %Y}"
+    at = app("meeting")
+    assert all(in_words.fullmatch(option) for option in at.selectbox(key="mm_month").options)
+    at = app("profile")
+    labels = [m.label for m in at.metric if m.label.startswith("Incidents in ")]
+    assert labels and all(in_words.fullmatch(label.removeprefix("Incidents in ")) for label in labels), labels
