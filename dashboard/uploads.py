@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard.common import store
+from dashboard.common import show_error, store
 from dashboard.loaders import data_version
-from pipelines import views
+from pipelines import access, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import rejections, report
 from pipelines.privacy import Viewer
@@ -236,3 +236,25 @@ def rejected_download(prepared, name: str) -> None:
         key="u_rejected",
     )
     st.caption("Fix the rows in a spreadsheet, keep the header, and upload the file here again.")
+
+
+def confirm_and_store(who: Viewer, prepared, tag: str) -> None:
+    """Confirm, then what storing gave. Once the file ``tag`` is stored its result stays on screen in the
+    button's place: Confirm is not offered again for that file, so a second tap (easy on a phone) cannot
+    follow the first."""
+    state, stored = st.session_state, f"u_{tag}_stored"
+    if stored not in state:
+        slot = st.empty()  # the button is taken off the page in the run that stores
+        if not slot.button("Confirm and store", type="primary", key="u_confirm", width="stretch"):
+            return
+        try:
+            batch = access.commit_upload(store(), who, prepared)
+        except AreaSafeError as exc:
+            show_error(exc)
+            st.stop()
+        slot.empty()
+        state[stored] = (batch.accepted, batch.rejected)
+    accepted, rejected = state[stored]
+    st.success(f"Stored: {accepted:,} reports accepted. The file is in the batch history below.")
+    if rejected:
+        st.info("The rejected rows can be downloaded above, or later from the Batches page.")

@@ -13,7 +13,7 @@ import hashlib
 import streamlit as st
 
 from dashboard import common, loaders, uploads
-from pipelines import access, privacy, views
+from pipelines import privacy, views
 from pipelines.errors import AreaSafeError, MissingLocationError
 from pipelines.ingest import report
 from pipelines.schemas import SOURCES
@@ -64,15 +64,7 @@ if upload is not None:
     rows = report.report_rows(prepared, areas=loaders.areas(), only_problems=which == "Rows to check")
     st.dataframe(views.blank_missing(rows), hide_index=True, width="stretch")
     uploads.rejected_download(prepared, upload.name)
-    if st.button("Confirm and store", type="primary", key="u_confirm", width="stretch"):
-        try:
-            batch = access.commit_upload(common.store(), viewer, prepared)
-        except AreaSafeError as exc:
-            common.show_error(exc)
-            st.stop()
-        st.success(f"Stored: {batch.accepted:,} reports accepted. The file is in the batch history below.")
-        if batch.rejected:
-            st.info("The rejected rows can be downloaded above, or later from the Batches page.")
+    uploads.confirm_and_store(viewer, prepared, tag)
 
 st.subheader("Batch history" + (f": {uploads.plain(viewer.org)}" if cso else ""))
 batches = views.for_people(views.batch_table(privacy.read_batches(common.store(), viewer)))

@@ -132,6 +132,28 @@ def test_a_file_is_prepared_once_and_confirm_stores_the_dry_run_shown(upload_sto
     assert {m.label: m.value for m in at.metric}["Accepted"] == "0"
 
 
+def _confirm_offered(at: AppTest) -> bool:
+    return any(b.key == "u_confirm" for b in at.button)
+
+
+def test_a_stored_file_is_not_offered_confirm_again(upload_store):
+    """ "Confirm and store" stayed on screen above "Stored: 3 reports accepted", so a second tap was easy on a
+    phone (issue 18's screenshot review). Once stored, the result stays and Confirm goes, for that file."""
+    at = _survey_uploaded(upload_store)
+    assert _confirm_offered(at)
+    at.button(key="u_confirm").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not _confirm_offered(at)  # gone in the very run that stored
+    assert at.success[0].value.startswith("Stored: 3 reports accepted")
+    next(r for r in at.radio if r.label == "Show").set_value("Rows to check").run()  # any later rerun
+    assert not _confirm_offered(at) and at.success[0].value.startswith("Stored: 3 reports accepted")
+    assert list(upload_store.read_batches()["kind"]) == ["incidents", "boundaries"]  # stored once
+    hood = upload_store.read_areas("neighbourhood").geometry.iloc[0].representative_point()
+    fixed = kobo_csv(hood).replace(b"Dark walkway", b"Dark lane")  # another file: offered again
+    at.file_uploader(key="u_file").set_value(("fixed.csv", fixed, "text/csv")).run()
+    assert _confirm_offered(at) and not at.success
+
+
 def test_missing_location_offers_the_columns_instead_of_a_dead_end(upload_store):
     """Location columns under names nobody guesses: the page says so in words (no command-line flag), keeps
     the column choices and a preview of the file on screen, and choosing them gives the dry run."""
