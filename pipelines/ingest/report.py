@@ -26,7 +26,7 @@ from pipelines.pii import redact_frame
 from pipelines.schemas import COLUMNS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, preview_rows  # noqa: F401 - the upload page's preview
-from pipelines.views import local_times
+from pipelines.views import counted, local_times
 
 if TYPE_CHECKING:
     from pipelines.ingest.incidents import PreparedIncidents
@@ -74,10 +74,6 @@ def rows_text(numbers: Iterable[int], *, limit: int = 8) -> str:
     if rest > 0:
         return f"rows {', '.join(map(str, shown))} and {rest:,} more"
     return f"rows {', '.join(map(str, shown[:-1]))} and {shown[-1]}"
-
-
-def _count(n: int, noun: str = "row") -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,7 @@ def dry_run_report(prepared: PreparedIncidents) -> DryRunReport:
     """The dry run of a prepared incident file in words (see :class:`DryRunReport`)."""
     batch, rows = prepared.batch, prepared.rows
     headline = (
-        f"{_count(batch.rows_read)} read: {batch.accepted:,} will be stored, {batch.rejected:,} rejected "
+        f"{counted(batch.rows_read, 'row')} read: {batch.accepted:,} will be stored, {batch.rejected:,} rejected "
         f"and {batch.duplicates:,} left out as duplicates."
     )
     said = dict.fromkeys([*batch.notes, *prepared.validated.notes])  # the reader's, the placing's, in order
@@ -153,7 +149,7 @@ def dry_run_report(prepared: PreparedIncidents) -> DryRunReport:
 def _by_reason(rows: pd.DataFrame) -> list[str]:
     out = []
     for code, group in rows.groupby(COLUMNS.reason, sort=False):
-        out.append(f"{_count(len(group)).capitalize()} ({rows_text(group['row_number'])}): {describe(code)}")
+        out.append(f"{counted(len(group), 'row').capitalize()} ({rows_text(group['row_number'])}): {describe(code)}")
     return out
 
 

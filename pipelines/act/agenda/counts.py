@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
-from pipelines.act.agenda.wording import Counts, category_names, counted
+from pipelines.act.agenda.wording import Counts, category_names
 from pipelines.hotspots import change
 from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
 from pipelines.periods import local_months, month_words
 from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
+from pipelines.views import counted
 
 BASELINE_MONTHS = change.BASELINE_MONTHS
 COUNT_COLUMNS = ("category", "this_month", "previous_month", "baseline_mean", "change", "p", "reading")

@@ -17,13 +17,13 @@ import pandas as pd
 from pipelines import hexes
 from pipelines.act.actions import short_action_id
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
-from pipelines.act.agenda.wording import Counts, category_names, counted
+from pipelines.act.agenda.wording import Counts, category_names
 from pipelines.hotspots.coverage import WALKING_DISTANCE_M, assets_near_hotspots, hotspots_without_intervention
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.recipe import NeighbourhoodHotspots
 from pipelines.periods import local_months
 from pipelines.schemas import COLUMNS
-from pipelines.views import HOT_TRENDS
+from pipelines.views import HOT_TRENDS, counted
 
 #: Map classes that put a hot spot on the agenda, heat that is new or growing (emerging ``new_hot``,
 #: ``consecutive_hot``, ``intensifying_hot``; :func:`pipelines.hotspots.emerging.hotspot_classes`): what the

@@ -24,16 +24,6 @@ class Counts:
         return suppress.format_count(value, public=self.public)
 
 
-def counted(n: int | str, noun: str, *, plural: str | None = None) -> str:
-    """``n`` ``noun`` as a person writes it: "1 action", "5 actions", "0 actions", "1,234 incidents".
-
-    ``n`` is a number, or a count already written for its reader (:class:`Counts`): ``"<5"`` by the public
-    rules takes the plural, as every count but exactly one does. ``plural`` is for a noun that does not
-    just add "s"."""
-    shown = n if isinstance(n, str) else f"{int(n):,}"
-    return f"{shown} {noun if shown == '1' else plural or noun + 's'}"
-
-
 def category_names() -> dict[str, str]:
     """Category code -> its name for people, with the public pack's combined sensitive category."""
     return {**category_labels(), rules.SENSITIVE_CODE: rules.SENSITIVE_LABEL}
