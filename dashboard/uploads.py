@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard.common import show_error, store
 from dashboard.loaders import data_version
-from pipelines import access, views
+from pipelines import access, plural, views
 from pipelines.errors import AreaSafeError
 from pipelines.ingest import rejections, report
 from pipelines.privacy import Viewer
@@ -255,6 +255,6 @@ def confirm_and_store(who: Viewer, prepared, tag: str) -> None:
         slot.empty()
         state[stored] = (batch.accepted, batch.rejected)
     accepted, rejected = state[stored]
-    st.success(f"Stored: {views.counted(accepted, 'report')} accepted. The file is in the batch history below.")
+    st.success(f"Stored: {plural.counted(accepted, 'report')} accepted. The file is in the batch history below.")
     if rejected:
         st.info("The rejected rows can be downloaded above, or later from the Batches page.")

@@ -270,16 +270,6 @@ def new_community_reports(incidents: pd.DataFrame, *, month: pd.Period) -> pd.Da
 # --------------------------------------------------------------------------------------------------
 # Data quality
 # --------------------------------------------------------------------------------------------------
-def counted(n: int | str, noun: str, *, plural: str | None = None) -> str:
-    """``n`` ``noun`` as a person writes it: "1 action", "5 actions", "0 actions", "1,234 incidents".
-
-    ``n`` is a number, or a count already written for its reader (:class:`Counts`): ``"<5"`` by the public
-    rules takes the plural, as every count but exactly one does. ``plural`` is for a noun that does not
-    just add "s"."""
-    shown = n if isinstance(n, str) else f"{int(n):,}"
-    return f"{shown} {noun if shown == '1' else plural or noun + 's'}"
-
-
 def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
     """Batch history for display, newest first: the file, when, and what became of its rows first (what a
     phone shows without scrolling sideways), then where it came from."""

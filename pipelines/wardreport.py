@@ -23,11 +23,12 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from pipelines import privacy, private_files
+from pipelines import privacy, private_files, views
 from pipelines.act import figures
 from pipelines.act.pack import html_doc, pdf_doc
 from pipelines.errors import AreaSafeError
 from pipelines.periods import local_zone
+from pipelines.plural import counted
 from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
 from pipelines.store.base import Store
@@ -83,7 +84,11 @@ def build_report(
     """Read the store (as ``viewer`` may see it, :func:`pipelines.ward.ward_view`) and build the report."""
     view = ward_view(store, ward, month, viewer=viewer, version=version)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(pd.Timestamp.now(tz=local_zone()).tzinfo)
-    notice = PUBLIC_NOTICE if view.public else f"For {viewer.role}s: not for publication. Made for {viewer.label}."
+    notice = (
+        PUBLIC_NOTICE
+        if view.public
+        else f"For {views.role_words(viewer.role)} use only: not for publication. Made for {viewer.label}."
+    )
     return WardReport(
         title=f"{view.name}: {view.month:%B %Y}",
         subtitle=(
@@ -163,7 +168,7 @@ def _intervention_summary(view: WardView) -> str:
         return "No intervention is recorded in the ward."
     counts = table["Status"].value_counts()
     parts = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return f"{len(table)} intervention(s) in the ward: {parts}."
+    return f"{counted(len(table), 'intervention')} in the ward: {parts}."
 
 
 def _action_summary(view: WardView) -> str:
@@ -172,9 +177,7 @@ def _action_summary(view: WardView) -> str:
         return "No open ACT action in the neighbourhoods this ward overlaps."
     late = int(table["Due"].str.contains("overdue").sum())
     blocked = int((table["Status"] == "blocked").sum())
-    return (
-        f"{len(table)} open ACT action(s) in the neighbourhoods this ward overlaps: {late} overdue, {blocked} blocked."
-    )
+    return f"{counted(len(table), 'open ACT action')} in the neighbourhoods this ward overlaps: {late} overdue, {blocked} blocked."
 
 
 def _report_summary(view: WardView) -> str:

@@ -418,7 +418,7 @@ def import_actions(store: Store, path: str | Path, *, meetings: str | Path | Non
     missing = [c for c in ("action_id", "updated_at") if c not in raw.columns]
     if missing:
         raise ActionError(
-            f"{Path(path).name}: column(s) {', '.join(missing)} missing; columns are {', '.join(raw.columns)}."
+            f"{Path(path).name}: {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)} missing; columns are {', '.join(raw.columns)}."
         )
     links = _links(store)
     codes = _neighbourhoods(store)

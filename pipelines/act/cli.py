@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from pipelines.plural import counted
 from pipelines.schemas import ACTION_STATUSES, COLUMNS, FUNDING_SPHERES
 
 _FIELDS = (
@@ -125,7 +126,7 @@ def _actions(args: argparse.Namespace, store) -> int:
         return 0
     if args.verb == "import":
         meetings, versions = register.import_actions(store, args.file, meetings=args.meetings)
-        print(f"imported {meetings} meeting(s) and {versions} new action version(s)")
+        print(f"imported {counted(meetings, 'meeting')} and {counted(versions, 'new action version')}")
         return 0
     record = {_RECORD_KEYS.get(name, name): getattr(args, name.replace("-", "_")) for name, _ in _FIELDS}
     record = {k: v for k, v in record.items() if v is not None}

@@ -44,6 +44,7 @@ from pipelines.hotspots._columns import (
 )
 from pipelines.hotspots._nearby import WALKING_DISTANCE_M, check_distance, located, within
 from pipelines.hotspots.gistar import HotspotInputError, HotSpots
+from pipelines.plural import counted
 from pipelines.schemas import ABCD_CATEGORIES, COLUMNS, INTERVENTION_STATUSES, STORE_CRS
 
 COVERING_STATUSES = ("planned", "in_progress", "complete", "maintenance")
@@ -258,7 +259,11 @@ def _names_per_cell(n: int, near_cell, near_item, mask: np.ndarray, names: pd.Se
 def _unplaced_message(unplaced: gpd.GeoDataFrame) -> str:
     names = ", ".join(map(str, unplaced[INTERVENTION_NAME].head(5)))
     more = f" and {len(unplaced) - 5} more" if len(unplaced) > 5 else ""
-    return f"{len(unplaced)} intervention(s) have no location and were not considered ({names}{more}); map them."
+    one = len(unplaced) == 1
+    return (
+        f"{counted(len(unplaced), 'intervention')} {'has' if one else 'have'} no location and {'was' if one else 'were'} "
+        f"not considered ({names}{more}); map {'it' if one else 'them'}."
+    )
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:

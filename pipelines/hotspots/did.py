@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse, stats
 
 from pipelines.hotspots.gistar import HotspotInputError
+from pipelines.plural import counted
 
 #: The verdicts, in words an ACT member reads.
 VERDICTS = ("fewer", "more", "no clear change", "too few reports to tell")
@@ -156,9 +157,9 @@ def did_estimate(
     fields["places"] = n
     if tb < min_count or n < min_places:
         why = (
-            f"only {tb} report(s) near it before it started; at least {min_count} are needed"
+            f"only {counted(tb, 'report')} near it before it started; at least {min_count} are needed"
             if tb < min_count
-            else f"only {n} similar place(s) without an intervention to compare with; at least {min_places} are needed"
+            else f"only {counted(n, 'similar place')} without an intervention to compare with; at least {min_places} are needed"
         )
         return DidEstimate(
             **fields,

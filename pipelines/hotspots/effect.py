@@ -32,6 +32,7 @@ from pipelines.hotspots.gistar import HotspotInputError
 from pipelines.hotspots.grid import Grid, point_xy
 from pipelines.hotspots.months import complete_until, first_data_month
 from pipelines.periods import local_months
+from pipelines.plural import counted
 from pipelines.schemas import STORE_CRS
 
 #: The columns of :func:`intervention_effects`, one row per intervention.
@@ -182,7 +183,7 @@ def intervention_effect(
     after = pd.period_range(start, min(start + months_after - 1, last), freq="M")
     if len(after) < MIN_MONTHS:
         return nothing(
-            f"{name} started in {start}; only {len(after)} month(s) of data since, and at least {MIN_MONTHS} are "
+            f"{name} started in {start}; only {counted(len(after), 'month')} of data since, and at least {MIN_MONTHS} are "
             "needed to judge it.",
             start,
             before,
@@ -190,7 +191,7 @@ def intervention_effect(
         )
     if len(before) < MIN_MONTHS:
         return nothing(
-            f"Only {len(before)} month(s) of data before {name} started in {start}; at least {MIN_MONTHS} are needed.",
+            f"Only {counted(len(before), 'month')} of data before {name} started in {start}; at least {MIN_MONTHS} are needed.",
             start,
             before,
             after,

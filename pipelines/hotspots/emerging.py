@@ -59,6 +59,7 @@ from pipelines.hotspots._inference import confidence_bins
 from pipelines.hotspots.gistar import MIN_INCIDENTS, HotspotInputError, analytical_gi_star
 from pipelines.hotspots.grid import Grid
 from pipelines.periods import local_months
+from pipelines.plural import counted
 
 PATTERNS = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical")
 NO_PATTERN = "no_pattern"
@@ -428,12 +429,12 @@ def _message(cube: SpaceTimeCube, min_incidents: int) -> str | None:
     total, steps = int(cube.counts.sum()), cube.counts.shape[1]
     if total < min_incidents:
         return (
-            f"Only {total} incident(s) in the space-time cube; at least {min_incidents} are needed, so no "
+            f"Only {counted(total, 'incident')} in the space-time cube; at least {min_incidents} are needed, so no "
             "emerging pattern is reported. Widen the period or the area."
         )
     if steps < MIN_TIME_STEPS:
         return (
-            f"Only {steps} month(s) in the window; trends need at least {MIN_TIME_STEPS}, so read the "
+            f"Only {counted(steps, 'month')} in the window; trends need at least {MIN_TIME_STEPS}, so read the "
             "intensifying, persistent and diminishing categories with caution."
         )
     return None

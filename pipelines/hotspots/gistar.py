@@ -39,6 +39,7 @@ from pipelines.errors import AreaSafeError
 from pipelines.hotspots._columns import GI_BIN, GI_P, GI_Z
 from pipelines.hotspots._inference import conditional_permutation, confidence_bins, on_grid, resolve_seed
 from pipelines.hotspots.grid import MIN_CELLS, Grid
+from pipelines.plural import counted
 
 MIN_INCIDENTS = 30
 MIN_LOCAL_COUNT = 3
@@ -210,8 +211,8 @@ def gi_star(
         few[:] = False
     elif few.any():
         message = (
-            f"{int(few.sum())} cell(s) looked hot on fewer than {min_local_count} incidents (cell and neighbours "
-            "together) and are not marked: too few to call a hot spot."
+            f"{counted(int(few.sum()), 'hexagon')} looked hot on fewer than {min_local_count} incidents (the hexagon and "
+            "its neighbours together) and {'is' if few.sum() == 1 else 'are'} not marked: too few to call a hot spot."
         )
     return GiStar(
         g=g,
@@ -303,7 +304,7 @@ def guard_message(y: np.ndarray, z: np.ndarray, min_incidents: int) -> str | Non
     advice = "Widen the period or the area, or include more categories."
     if total < min_incidents:
         return (
-            f"Only {total} incident(s) in this selection; at least {min_incidents} are needed before a cluster can "
+            f"Only {counted(total, 'incident')} in this selection; at least {min_incidents} are needed before a cluster can "
             f"be told apart from chance, so no hot or cold spots are shown. {advice}"
         )
     if len(y) < MIN_CELLS:

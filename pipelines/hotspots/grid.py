@@ -270,7 +270,9 @@ def _check_incidents(incidents) -> None:
         raise GridError(f"`incidents` must be a GeoDataFrame; got {type(incidents).__name__}.")
     missing = [c for c in (OCCURRED_AT, CATEGORY, SOURCE) if c not in incidents.columns]
     if missing:
-        raise GridError(f"`incidents` lacks column(s) {', '.join(missing)}; pass a frame read from the store.")
+        raise GridError(
+            f"`incidents` lacks {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)}; pass a frame read from the store."
+        )
     if incidents.crs is not None and not CRS.from_user_input(incidents.crs).equals(CRS.from_user_input(STORE_CRS)):
         raise GridError(f"`incidents` CRS is {incidents.crs.to_string()}, expected {STORE_CRS}; call to_crs() first.")
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines import schemas, settings, views
+from pipelines import plural, schemas, settings
 from pipelines.areanames import AreaMatcher, aliases
 from pipelines.dates import DateFormat, resolve_date_format
 from pipelines.errors import MappingError, MissingLocationError
@@ -438,13 +438,13 @@ def _with_notes(batch: Batch, run: _IncidentRun, totals: _Totals) -> Batch:
     snapped = batch.warnings.get("near_boundary", 0)
     if snapped:
         notes.append(
-            f"{views.counted(snapped, 'point')} just outside every area {'was' if snapped == 1 else 'were'} placed in the "
+            f"{plural.counted(snapped, 'point')} just outside every area {'was' if snapped == 1 else 'were'} placed in the "
             f"nearest area (within {metres:g} m; --snap-m sets the distance, 0 turns this off)."
         )
     if batch.outside_areas and not metres and not run.index.empty:
         one = batch.outside_areas == 1
         notes.append(
-            f"{views.counted(batch.outside_areas, 'point')} {'is' if one else 'are'} outside every area (kept, and on the "
+            f"{plural.counted(batch.outside_areas, 'point')} {'is' if one else 'are'} outside every area (kept, and on the "
             f"map, but in no area's total). Check the latitude and longitude. If {'it lies' if one else 'they lie'} "
             "just outside your boundaries (a beach, a bridge, a river bank) and no other council's areas are "
             f"there, loading the file with a snap distance of 150 m places {'it' if one else 'each'} in the nearest "
@@ -453,7 +453,7 @@ def _with_notes(batch: Batch, run: _IncidentRun, totals: _Totals) -> Batch:
     by_area = batch.warnings.get("placed_by_area", 0)
     if by_area and run.areas is not None:
         notes.append(
-            f"{views.counted(by_area, 'row')} had no exact place and {'was' if by_area == 1 else 'were'} placed in the "
+            f"{plural.counted(by_area, 'row')} had no exact place and {'was' if by_area == 1 else 'were'} placed in the "
             f"{run.areas.kind} {'it names' if by_area == 1 else 'they name'}: "
             f"{'it counts' if by_area == 1 else 'they count'} in area totals, not on the map or in hot spots."
         )

@@ -23,10 +23,11 @@ from pipelines.dates import HAS_TIME
 from pipelines.ingest.rejections import describe
 from pipelines.ingest.validate import ACCEPTED, DUPLICATE, REJECTED
 from pipelines.pii import redact_frame
+from pipelines.plural import counted
 from pipelines.schemas import COLUMNS
 from pipelines.sources.mapping import ColumnMapping
 from pipelines.sources.tabular import ROW_NUMBER, preview_rows  # noqa: F401 - the upload page's preview
-from pipelines.views import counted, local_times
+from pipelines.views import local_times
 
 if TYPE_CHECKING:
     from pipelines.ingest.incidents import PreparedIncidents

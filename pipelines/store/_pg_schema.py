@@ -93,7 +93,10 @@ def main(argv: list[str]) -> int:
     names = argv or list(TABLES)
     unknown = [n for n in names if n not in TABLES]
     if unknown:
-        print(f"unknown table(s) {', '.join(unknown)}; tables are {', '.join(TABLES)}", file=sys.stderr)
+        print(
+            f"unknown {'table' if len(unknown) == 1 else 'tables'} {', '.join(unknown)}; tables are {', '.join(TABLES)}",
+            file=sys.stderr,
+        )
         return 2
     for name in names:
         for statement in table_ddl(TABLES[name]):

@@ -427,3 +427,19 @@ def test_a_viewer_is_named_with_its_role_in_words():
     assert Viewer("test-act_member", "act_member").label == "test-act_member (ACT member)"
     assert Viewer("ntombi", "cso", "Harare CSF").label == "ntombi (CSO, Harare CSF)"
     assert views.role_words("act_member") == "ACT member"
+
+
+def test_no_sentence_hedges_its_plural():
+    """Every sentence the pipelines write says its count through :func:`pipelines.plural.counted`, not
+    "incident(s)" (people read "1 incident", "5 incidents"): no f-string in the package hedges a plural."""
+    import ast
+    from pathlib import Path
+
+    hedged = []
+    for path in sorted(Path("pipelines").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+                if "(s)" in text:
+                    hedged.append(f"{path}:{node.lineno}")
+    assert not hedged, hedged

@@ -256,7 +256,7 @@ def _pack_equations(table: pd.DataFrame, baseline_months: int) -> list[tuple[dic
 def test_public_pack_counts_cannot_be_differenced(demo_store):
     """The public pack's "Changes in counts" table: the categories add up to "All incidents"."""
     from pipelines.act.agenda import BASELINE_MONTHS, agenda_for
-    from pipelines.views import counted
+    from pipelines.plural import counted
 
     months, _ = privacy.filter_choices(demo_store)
     leaks, small_totals = [], 0

@@ -16,9 +16,9 @@ from pipelines.hotspots import change
 from pipelines.hotspots.months import baseline_months as months_with_data_before
 from pipelines.hotspots.months import first_data_month
 from pipelines.periods import local_months, month_words
+from pipelines.plural import counted
 from pipelines.privacy import suppress
 from pipelines.schemas import COLUMNS
-from pipelines.views import counted
 
 BASELINE_MONTHS = change.BASELINE_MONTHS
 COUNT_COLUMNS = ("category", "this_month", "previous_month", "baseline_mean", "change", "p", "reading")

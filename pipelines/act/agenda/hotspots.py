@@ -22,8 +22,9 @@ from pipelines.hotspots.coverage import WALKING_DISTANCE_M, assets_near_hotspots
 from pipelines.hotspots.emerging import HOTSPOT_CLASS, hotspot_classes
 from pipelines.hotspots.recipe import NeighbourhoodHotspots
 from pipelines.periods import local_months
+from pipelines.plural import counted
 from pipelines.schemas import COLUMNS
-from pipelines.views import HOT_TRENDS, counted
+from pipelines.views import HOT_TRENDS
 
 #: Map classes that put a hot spot on the agenda, heat that is new or growing (emerging ``new_hot``,
 #: ``consecutive_hot``, ``intensifying_hot``; :func:`pipelines.hotspots.emerging.hotspot_classes`): what the

@@ -17,9 +17,9 @@ from pipelines import hexes
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
 from pipelines.act.agenda.wording import Counts, category_names
 from pipelines.periods import local_days, to_local
+from pipelines.plural import counted
 from pipelines.privacy import public as rules
 from pipelines.schemas import COLUMNS
-from pipelines.views import counted
 
 REPORT_COLUMNS = ("date", "category", "org", "in_hotspot", "description", "sensitive")
 

@@ -17,8 +17,8 @@ from pipelines.act.actions import OPEN_STATUSES, overdue
 from pipelines.act.agenda.context import AgendaItem, MeetingContext
 from pipelines.act.agenda.wording import bottleneck, owner
 from pipelines.periods import local_days
+from pipelines.plural import counted
 from pipelines.schemas import COLUMNS, STATUS_WORDS
-from pipelines.views import counted
 
 STALE_WEEKS = 8
 #: Statuses of work still being delivered: past its end date, it is overdue (maintenance is delivered work).

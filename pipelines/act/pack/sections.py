@@ -18,8 +18,8 @@ from pipelines.act import figures, finance
 from pipelines.act.actions import OPEN_STATUSES, overdue, short_action_id
 from pipelines.act.agenda import Agenda, AgendaItem
 from pipelines.periods import local_days
+from pipelines.plural import counted
 from pipelines.schemas import COLUMNS
-from pipelines.views import counted
 
 MAX_REPORT_ROWS = 25
 #: The heading of each column the pack shows (a table may rename one: annex D's ``date``).

@@ -302,7 +302,7 @@ def test_counts_summary_says_which_baseline_it_compares_with(agenda):
     ],
 )
 def test_counted_says_one_or_many_in_words(n, noun, expected):
-    from pipelines.views import counted
+    from pipelines.plural import counted
 
     assert counted(n, noun, plural="people" if noun == "person" else None) == expected
 

@@ -31,7 +31,7 @@ def test_hot_cells_near_the_stalled_project_are_uncovered(hotspots):
     assert set(gaps.covered["cell_id"]) == set(hot.loc[is_near(hot, A), "cell_id"])
     assert (gaps.covered["interventions"] == "Lighting A").all()
     assert (gaps.covered["statuses"] == "complete").all()
-    assert "1 intervention(s) have no location" in gaps.message
+    assert "1 intervention has no location" in gaps.message
     assert "Youth programme" in gaps.message
     assert list(gaps.table["gi_bin"]) == sorted(gaps.table["gi_bin"], reverse=True)
 

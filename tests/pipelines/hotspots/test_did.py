@@ -59,13 +59,13 @@ def test_places_that_swing_widen_the_interval_by_the_dersimonian_laird_variance(
         pytest.param(
             (5, 1, *STEADY_PLACES),
             "too few reports to tell",
-            "Too few reports to tell: only 5 report(s) near it before it started; at least 10 are needed.",
+            "Too few reports to tell: only 5 reports near it before it started; at least 10 are needed.",
             id="too-few-before",
         ),
         pytest.param(
             (40, 30, [25] * 4, [25] * 4),
             "too few reports to tell",
-            "Too few reports to tell: only 4 similar place(s) without an intervention to compare with; at least 8 "
+            "Too few reports to tell: only 4 similar places without an intervention to compare with; at least 8 "
             "are needed.",
             id="too-few-places",
         ),

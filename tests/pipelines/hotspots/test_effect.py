@@ -78,8 +78,8 @@ def test_matched_places_are_the_closest_in_before_count_and_do_not_share_centres
     [
         pytest.param(None, True, "no start date", id="no-start"),
         pytest.param("2025-07-01", False, "no location", id="no-geometry"),
-        pytest.param("2026-05-01", True, "only 2 month(s) of data since", id="too-recent"),
-        pytest.param("2024-08-01", True, "Only 1 month(s) of data before", id="too-early"),
+        pytest.param("2026-05-01", True, "only 2 months of data since", id="too-recent"),
+        pytest.param("2024-08-01", True, "Only 1 month of data before", id="too-early"),
     ],
 )
 def test_intervention_effect_too_few_to_tell_without_enough_to_compare(start, geometry, reason):

@@ -212,7 +212,7 @@ def test_small_number_guard_marks_nothing_and_says_why():
     result = gi_star(values, queen_lattice(10))
     assert not result.sufficient
     assert (result.bins == 0).all()
-    assert "Only 12 incident(s)" in result.message
+    assert "Only 12 incidents" in result.message
     assert np.isfinite(result.z).any()  # the statistic is still reported
 
 

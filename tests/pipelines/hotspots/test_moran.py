@@ -118,7 +118,7 @@ def test_small_numbers_label_nothing():
     values[:5] = 3
     result = local_moran(values, queen_lattice(SIDE), seed=1)
     assert (result.labels == "ns").all()
-    assert "Only 15 incident(s)" in result.message
+    assert "Only 15 incidents" in result.message
 
 
 @pytest.mark.parametrize(
