@@ -78,7 +78,7 @@ def upload_through_page(page, csv) -> None:
     page.get_by_text("Dry run").wait_for(timeout=60_000)
     _wait_idle(page)
     page.get_by_role("button", name="Confirm and store").click()
-    page.get_by_text("reports accepted. The file").wait_for(timeout=60_000)
+    page.get_by_text("accepted. The file is in the batch history").wait_for(timeout=60_000)
 
 
 def _nav_links(page) -> set[str]:

@@ -219,7 +219,7 @@ def test_cso_uploads_one_handed_on_the_phone(server, browser, store, tmp_path):
         )
         assert confirm.bounding_box()["width"] >= 0.95 * width  # a thumb's target: the whole width
         confirm.click()
-        page.get_by_text("reports accepted. The file").wait_for(timeout=60_000)
+        page.get_by_text("accepted. The file is in the batch history").wait_for(timeout=60_000)
         _wait_idle(page)
         _shoot(page, "cso-phone-stored")
         assert page.evaluate(_SIDEWAYS) <= 0, "the results scroll sideways"

@@ -114,7 +114,7 @@ def shoot(page, name: str) -> None:
 
 def confirm(page) -> None:
     page.get_by_role("button", name="Confirm and store").click()
-    page.get_by_text("reports accepted. The file").wait_for(timeout=60_000)
+    page.get_by_text("accepted. The file is in the batch history").wait_for(timeout=60_000)
     _wait_idle(page)
 
 
