@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from pipelines.schemas import AUDIT_EVENT_WORDS, ROLE_WORDS
-from pipelines.settings import STORE_ENV
-from tests._helpers import ensure_user, page_as
 
 CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # view_sensitive, act_member, sso_only ...
-
-
-@pytest.fixture
-def admin_page(demo_store, monkeypatch):
-    monkeypatch.setenv(STORE_ENV, demo_store.url)
-    for role in ("act_member", "planner"):
-        ensure_user(demo_store, role)  # entries in the log, and rows in the Users table
-    return lambda page: page_as(demo_store, page, "admin")
 
 
 def test_audit_log_reads_events_roles_and_details_in_words(admin_page):
