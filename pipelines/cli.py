@@ -627,10 +627,10 @@ def _export(store, args) -> int:
 
 def _db(args, url: str) -> int:
     """``areasafe db upgrade|current``: migrations run here, never when a store is opened."""
-    from pipelines.store import _pg_conn, _pg_migrate
+    from pipelines.store import _pg_conn, _pg_migrate, is_postgres_url
 
     url = args.db_store or url
-    if not _pg_conn.is_postgres_url(url):
+    if not is_postgres_url(url):
         if getattr(args, "sql", False):
             raise StoreError(
                 f"--sql prints PostGIS migrations; {url!r} is a GeoPackage (it upgrades itself when opened)"

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 from pipelines.hotspots._inference import bh_threshold
 
@@ -66,9 +65,17 @@ class Change:
         return self.reading.capitalize()
 
 
+def _stats():
+    """``scipy.stats``, imported when a count is first read: the import takes about 0.4 s, which every
+    upload would pay otherwise (the privacy rules read this module's constants)."""
+    from scipy import stats
+
+    return stats
+
+
 def _two_sided_p(c: np.ndarray, n: int, q: float) -> np.ndarray:
     """Exact two-sided binomial p-values of every count in ``c`` out of ``n`` (scipy's "minlike" rule)."""
-    pmf = stats.binom.pmf(np.arange(n + 1), n, q)
+    pmf = _stats().binom.pmf(np.arange(n + 1), n, q)
     order = np.sort(pmf)
     cumulative = np.cumsum(order)
     at = np.searchsorted(order, pmf[c] * (1 + 1e-7), side="right") - 1
@@ -86,13 +93,13 @@ def power_to_see_doubling(baseline_mean: float, baseline_months: int, alpha: flo
     total = (k + 2) * m  # expected c + b under a doubling
     n_max = int(total + 8 * np.sqrt(total) + 20)
     power = 0.0
-    p_n = stats.poisson.pmf(np.arange(n_max + 1), total)
+    p_n = _stats().poisson.pmf(np.arange(n_max + 1), total)
     for n in range(1, n_max + 1):
         if p_n[n] < 1e-12:
             continue
         c = np.arange(n + 1)
         reject = _two_sided_p(c, n, q0) <= alpha
-        power += p_n[n] * stats.binom.pmf(c[reject], n, q1).sum()
+        power += p_n[n] * _stats().binom.pmf(c[reject], n, q1).sum()
     return float(min(1.0, power))
 
 
@@ -108,7 +115,7 @@ def read_changes(
     q = 1 / (baseline_months + 1)
     p = np.array(
         [
-            stats.binomtest(int(c), int(c + b), q).pvalue if c + b > 0 else np.nan
+            _stats().binomtest(int(c), int(c + b), q).pvalue if c + b > 0 else np.nan
             for c, b in zip(this, base, strict=True)
         ]
     )

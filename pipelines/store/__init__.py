@@ -10,10 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.settings import default_store_url
-from pipelines.store._pg_conn import is_postgres_url
 from pipelines.store.base import Batch, IncidentQuery, Store, StoreError
 
-__all__ = ["Batch", "IncidentQuery", "Store", "StoreError", "open_store"]
+__all__ = ["Batch", "IncidentQuery", "Store", "StoreError", "is_postgres_url", "open_store"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database (else it is a GeoPackage path). Decided here, without
+    importing the PostgreSQL driver: opening a GeoPackage store does not pay for it."""
+    return url.startswith(POSTGRES_SCHEMES)
 
 
 def open_store(url: str | Path | None = None) -> Store:

@@ -19,7 +19,6 @@ from psycopg.pq import TransactionStatus
 
 from pipelines.store.base import StoreError
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 #: Session settings of every connection: UTC for anything printed by the server, room for the
 #: per-batch staging tables in memory, and a check that the client is still there during long
 #: statements (a killed uploader's transaction is rolled back within seconds, not at the next write).
@@ -29,10 +28,6 @@ _SESSION = (
     "SET client_connection_check_interval = '2s'",
 )
 _IDLE_CONNECTIONS = 4
-
-
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(POSTGRES_SCHEMES)
 
 
 def redact(url: str) -> str:
