@@ -101,8 +101,9 @@ def encode_xy(x: np.ndarray, y: np.ndarray, srid: int) -> list[bytes | None]:
     return blobs
 
 
-def _point_blobs(x: np.ndarray, y: np.ndarray, srid: int) -> np.ndarray:
-    """Point blobs built field by field in one array (6x faster than per-geometry WKB), same bytes."""
+def point_records(x: np.ndarray, y: np.ndarray, srid: int) -> np.ndarray:
+    """Point blobs as one structured array, a 29-byte record a row, built field by field (6x faster than
+    per-geometry WKB), same bytes."""
     blobs = np.zeros(len(x), dtype=_POINT_BLOB)
     blobs["magic"], blobs["flags"], blobs["srid"] = b"GP", 0b00000001, srid
     blobs["order"], blobs["type"] = 1, 1
@@ -111,5 +112,5 @@ def _point_blobs(x: np.ndarray, y: np.ndarray, srid: int) -> np.ndarray:
 
 
 def _encode_points(x: np.ndarray, y: np.ndarray, srid: int) -> list[bytes]:
-    blobs = _point_blobs(x, y, srid)
+    blobs = point_records(x, y, srid)
     return blobs.view(np.dtype(("V", _POINT_BLOB.itemsize))).tolist()

@@ -8,7 +8,6 @@ levels, dropped indexes) is done once, when the batch finishes.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -23,6 +22,7 @@ import shapely
 from pipelines import schemas, settings
 from pipelines.schemas import GEOMETRY, STORE_SRID, Table
 from pipelines.store import _gpkg_binary as gpb
+from pipelines.store import _gpkg_stage as _stage
 from pipelines.store import _rtree as _rt
 from pipelines.store._gpkg_schema import rtree_name, rtree_triggers
 from pipelines.store.base import WriteSession
@@ -197,23 +197,17 @@ class TableInsert:
                     self.tree.add(old)
         quoted = ", ".join(f'"{c}"' for c in columns)
         self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
-        if table.geometry_type:  # rows staged by bind(), their fid from their place in the chunk
-            staged = ", ".join(f'"{c}"' for c in columns[1:])
-            self.staged_sql = (
-                f'INSERT INTO "{table.name}" ({quoted}) SELECT rowid + ?, {staged} FROM {_STAGE}.{_STAGE_TABLE}'
-            )
+        self.columns = columns
 
     def write(self, frame: pd.DataFrame, bound: Bound | None = None) -> None:
         """Insert ``frame``, from the rows ``bound`` already holds for it (:func:`bind`) if any."""
         table, conn = self.table, self.conn
         if bound is not None and bound.frame is frame:
-            fids = np.arange(self.next_fid, self.next_fid + bound.rows)
-            if _STAGE not in {row[1] for row in conn.execute("PRAGMA database_list")}:
-                conn.execute(f"ATTACH ':memory:' AS {_STAGE}")  # once per connection
-            conn.deserialize(bound.data, name=_STAGE)
-            conn.execute(self.staged_sql, (self.next_fid - 1,))  # one statement: no interpreter lock held
-            conn.deserialize(_EMPTY_STAGE, name=_STAGE)  # the chunk's copy freed
-            self.next_fid += bound.rows
+            staged = bound.staged
+            fids = np.arange(self.next_fid, self.next_fid + staged.rows)
+            # one statement: SQLite rebuilds the rows from the staged bytes, no interpreter lock held
+            staged.insert(conn, table.name, self.columns, first=f"i + {self.next_fid}")
+            self.next_fid += staged.rows
             self._index(fids, bound.bounds)
             return
         for piece in _pieces(table, frame):
@@ -272,26 +266,12 @@ class _Piece:
 
 @dataclass(frozen=True)
 class Bound:
-    """A frame's rows already in SQLite's own format (:func:`bind`): an in-memory database of one table,
-    serialized, and each row's bounds (minx, miny, maxx, maxy; NaN where missing) for the R-tree."""
+    """A frame's rows staged for the writer (:func:`bind`, :mod:`._gpkg_stage`) and each row's bounds
+    (minx, miny, maxx, maxy; NaN where missing) for the R-tree."""
 
     frame: pd.DataFrame
-    rows: int
-    data: bytes
+    staged: _stage.Staged
     bounds: tuple[np.ndarray, ...]
-
-
-#: The schema the writer's connection attaches a chunk's staged rows under, and their table.
-_STAGE, _STAGE_TABLE = "areasafe_stage", "rows"
-
-
-def _empty_stage() -> bytes:
-    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
-        conn.execute(f"CREATE TABLE {_STAGE_TABLE} (x)")
-        return conn.serialize()
-
-
-_EMPTY_STAGE = _empty_stage()
 
 
 def _pieces(table: Table, frame: pd.DataFrame) -> Iterator[_Piece]:
@@ -307,24 +287,15 @@ def _pieces(table: Table, frame: pd.DataFrame) -> Iterator[_Piece]:
         yield _Piece(len(chunk), values, geometry.blobs(), geometry.bounds())
 
 
-def bind(table: Table, frame: pd.DataFrame) -> Bound:
-    """A feature table's rows of ``frame`` staged for :meth:`TableInsert.write`: inserted, in the caller's
-    thread, into an in-memory SQLite database (values bound as the store binds them, stored untyped so
-    the store's columns convert them as they would), serialized. The writer thread copies them into the
-    store with one ``INSERT ... SELECT``, during which it does not hold the interpreter lock: bound row
-    by row there, it waited for the lock on every row while the caller prepared the next chunk."""
-    columns = [*table.columns, GEOMETRY]
-    bounds: list[tuple[np.ndarray, ...]] = []
-    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute(f"CREATE TABLE {_STAGE_TABLE} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)})")
-        insert = f"INSERT INTO {_STAGE_TABLE} VALUES ({', '.join('?' * len(columns))})"
-        for piece in _pieces(table, frame):
-            conn.executemany(insert, zip(*piece.values, piece.blobs, strict=True))
-            bounds.append(piece.bounds)
-        conn.commit()
-        data = conn.serialize()
-    return Bound(frame, len(frame), data, tuple(np.concatenate([b[i] for b in bounds]) for i in range(4)))
+def bind(table: Table, frame: pd.DataFrame) -> Bound | None:
+    """A feature table's rows of ``frame`` staged, in the caller's thread, for :meth:`TableInsert.write`
+    (:mod:`._gpkg_stage`); ``None`` for a table whose columns cannot be staged (it is bound row by row).
+    The writer thread then inserts them with one statement, during which it does not hold the
+    interpreter lock; bound row by row, they cost whichever thread bound them about 5 µs a row with it."""
+    check_frame(table, frame)
+    geometry = _Geometry(frame)
+    staged = _stage.stage(table, frame, geometry.column())
+    return None if staged is None else Bound(frame, staged, geometry.bounds())
 
 
 class _Geometry:
@@ -339,6 +310,13 @@ class _Geometry:
             self.x, self.y = np.where(missing, np.nan, x), np.where(missing, np.nan, y)
         else:
             self.geoms = chunk.geometry.to_numpy()
+
+    def column(self) -> tuple[bytes, np.ndarray, np.ndarray]:
+        """The blobs as one staged column (:func:`._gpkg_stage.blob_column`)."""
+        if self.geoms is None:
+            present = ~np.isnan(self.x)
+            return _stage.fixed_blob_column(gpb.point_records(self.x, self.y, STORE_SRID), present)
+        return _stage.blob_column(self.blobs())
 
     def blobs(self) -> list[bytes | None]:
         if self.geoms is None:

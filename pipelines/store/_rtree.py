@@ -29,6 +29,8 @@ import sqlite3
 import numpy as np
 import pyarrow as pa
 
+from pipelines.store import _gpkg_stage as _stage
+
 _CELL = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
 _BOX = ("minx", "maxx", "miny", "maxy")
 _RNDTOWARDS = 1.0 - 1.0 / 8388608.0
@@ -167,14 +169,11 @@ class TreeBuilder:
         owner_table, (member_col, owner_col) = (
             (f"{rtree}_rowid", ("rowid", "nodeno")) if leaves else (f"{rtree}_parent", ("nodeno", "parentnode"))
         )
-        conn.executemany(
-            f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)',
-            zip(nodenos.tolist(), blobs.to_pylist(), strict=True),
-        )
-        conn.executemany(
-            f'INSERT INTO "{owner_table}" ({member_col}, {owner_col}) VALUES (?, ?)',
-            zip(members.tolist(), owners.tolist(), strict=True),
-        )
+        # bound in SQLite, not row by row here: this runs on the batch writer's thread, which would
+        # hold the interpreter lock for every row while the caller prepares the next chunk
+        data = blobs.buffers()[2].to_pybytes()[: len(blobs) * self._size]
+        _stage.numbers_and_blobs([nodenos], (data, self._size)).insert(conn, f"{rtree}_node", ["nodeno", "data"])
+        _stage.numbers_and_blobs([members, owners]).insert(conn, owner_table, [member_col, owner_col])
 
 
 def _node_blobs(ids: np.ndarray, boxes: np.ndarray, bounds: np.ndarray, size: int, root_depth: int) -> pa.BinaryArray:

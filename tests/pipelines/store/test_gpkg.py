@@ -401,38 +401,50 @@ def test_an_older_store_gets_its_month_summary_when_upgraded(area_store, tmp_pat
     upgraded.close()
 
 
-def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path):
-    """A chunk staged in the caller's thread (``_gpkg_write.bind``: an in-memory database copied with one
-    ``INSERT ... SELECT``) stores the same values, of the same SQLite types, with the same fids and R-tree
-    entries, as the same rows bound one by one: numeric-looking text stays text, missing stays NULL."""
+@pytest.mark.parametrize("points", ["coordinates", "geometries"])
+def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path, points):
+    """A chunk staged in the caller's thread (``_gpkg_write.bind``: each column's bytes end to end, sliced
+    back by one ``INSERT ... SELECT``) stores the same values, of the same SQLite types, with the same fids
+    and R-tree entries, as the same rows bound one by one: numeric-looking text stays text, missing stays
+    NULL, a value that is not text is stored as its text, multi-byte and NUL characters survive, and a
+    column with one value (or none) is bound once."""
+    import geopandas as gpd
     import numpy as np
 
     from pipelines import schemas
     from pipelines.store import _gpkg_write
 
-    n = 7
+    n = 10
     frame = pd.DataFrame(
         {
             "incident_id": [f"i{i}" for i in range(n)],
             "source": "community",
             "org": "Ikhaya Lethu (Khayelitsha) — ‘CSO’",
             "batch_id": "b1",
-            "external_id": ["00123", "1e5", None, "", "x'); DROP TABLE incidents; --", "7", "ñ"],
+            "external_id": pd.Series(
+                ["00123", "1e5", None, "", "x'); DROP TABLE incidents; --", "7", b"\xc3\xb1", 12345, "a\x00b", "😀"],
+                dtype=object,
+            ),
             "occurred_at": pd.to_datetime(
-                ["2025-01-01T10:00Z", None, *["2026-06-30T23:59:59Z"] * 5], utc=True, format="ISO8601"
+                ["2025-01-01T10:00Z", None, *["2026-06-30T23:59:59.123456Z"] * 8], utc=True, format="ISO8601"
             ),
             "category": "robbery",
-            "raw_category": ["Robbery", None, "12", "3.50", "NULL", "", "robo"],
-            "description": [None, "a\nb", "«quoted»", "0", "-1", "true", " "],
-            "sensitive": [True, False, True, True, False, True, False],
-            "precinct_code": ["0012", None, "12", "X", "X", "X", "X"],
+            "raw_category": ["Robbery", None, "12", "3.50", "NULL", "", "robo", "x" * 5000, "ǃXóõ", "n"],
+            "description": [None, "a\nb", "«quoted»", "0", "-1", "true", " ", "", "Molo, ndiphilile", "ñ"],
+            "sensitive": [True, False, True, True, False, True, False, False, True, False],
+            "precinct_code": ["0012", None, "12", "X", "X", "X", "X", "X", "X", "X"],
             "neighbourhood_code": None,
             "raw": None,
             "dedupe_key": [f"k{i}" for i in range(n)],
-            schemas.LON: [18.5, 18.6, np.nan, 18.7, 18.8, 18.9, 19.0],
-            schemas.LAT: [-34.0, -33.9, -33.8, np.nan, -33.7, -33.6, -33.5],
+            schemas.LON: [18.5, 18.6, np.nan, 18.7, 18.8, 18.9, 19.0, 19.1, 19.2, 19.3],
+            schemas.LAT: [-34.0, -33.9, -33.8, np.nan, -33.7, -33.6, -33.5, -33.4, -33.3, -33.2],
         }
     )
+    if points == "geometries":
+        xy = frame.pop(schemas.LON), frame.pop(schemas.LAT)
+        geometry = gpd.points_from_xy(*xy)
+        geometry[xy[0].isna().to_numpy() | xy[1].isna().to_numpy()] = None
+        frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=schemas.STORE_CRS)
     stored = {}
     for form in ("staged", "one by one"):
         store = GeoPackageStore(tmp_path / f"{form}.gpkg")
@@ -450,6 +462,7 @@ def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path):
         store.close()
     rows, tree = stored["staged"]
     assert len(rows) == 2 * n and len(tree) == 2 * (n - 2)
+    assert _gpkg_write.bind(schemas.INCIDENTS, frame) is not None  # the staged form was the one tested
     assert stored["staged"] == stored["one by one"]
     position = 2 * columns.index("external_id")
     assert rows[0][position : position + 2] == ("text", "00123")  # numeric-looking text stays text
