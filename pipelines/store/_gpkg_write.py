@@ -8,10 +8,14 @@ levels, dropped indexes) is done once, when the batch finishes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,6 +40,45 @@ RTREE_REBUILD_RATIO = 10
 #: transaction ends). A small one writes the pages to the write-ahead log while the caller prepares the next
 #: chunk, instead of all of them at COMMIT, after the last (1.5-3 s of a 1M-row ingest).
 BULK_CACHE_SIZE = -65536
+
+
+#: How often a large batch's files are written out to disk while the batch runs (seconds).
+LOG_FLUSH_EVERY_S = 0.25
+
+
+@contextlib.contextmanager
+def flushing(files: tuple[Path, ...], rows: int) -> Iterator[None]:
+    """While a batch of at least :data:`RTREE_BULK_MIN_ROWS` ``rows`` runs (its transaction and the
+    checkpoint after its ``COMMIT``), write ``files`` (the store and its write-ahead log) out to disk
+    every :data:`LOG_FLUSH_EVERY_S`, from a thread of its own.
+
+    The pages a large batch writes to the log stay in the operating system's cache (Linux writes dirty
+    pages back after 30 s, or past a tenth of memory), so the checkpoint after ``COMMIT`` waited for all
+    of them, then for the same pages copied into the file: 1.2 GB for a million incidents. Written out
+    while the batch still prepares rows, the disk is otherwise idle. Durability is unchanged: this only
+    writes sooner what SQLite syncs anyway."""
+    if rows < RTREE_BULK_MIN_ROWS:
+        yield
+        return
+    stop = threading.Event()
+
+    def flush() -> None:
+        while not stop.wait(LOG_FLUSH_EVERY_S):
+            for path in files:
+                with contextlib.suppress(OSError):  # no log yet, or one being reset: nothing to write out
+                    fd = os.open(path, os.O_RDONLY)
+                    try:
+                        os.fdatasync(fd)
+                    finally:
+                        os.close(fd)
+
+    thread = threading.Thread(target=flush, name="areasafe-gpkg-log-flush", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class BatchSession(WriteSession):

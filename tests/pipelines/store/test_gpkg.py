@@ -197,6 +197,32 @@ def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_
     assert "ux_incidents_0" in names
 
 
+@pytest.mark.parametrize("large", [True, False])
+def test_a_large_batch_writes_its_log_out_while_it_runs(area_store, tmp_path, monkeypatch, large):
+    """A batch of at least ``RTREE_BULK_MIN_ROWS`` rows writes its write-ahead log (and the file) out to disk
+    from a thread of its own while it runs, so the checkpoint after ``COMMIT`` does not wait for every
+    page at once; the thread ends with the batch. A small batch starts none."""
+    import os
+    import threading
+
+    from pipelines.store import _gpkg_write
+
+    written = []
+    fdatasync = os.fdatasync
+
+    def recorded(fd):
+        written.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", recorded)
+    monkeypatch.setattr(_gpkg_write, "LOG_FLUSH_EVERY_S", 0.001)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 10 if large else 10_000)
+    batch = ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(300)), source="community", org="A")
+    assert batch.accepted == 300
+    assert (f"{area_store.path.resolve()}-wal" in written) is large
+    assert not [t for t in threading.enumerate() if t.name == "areasafe-gpkg-log-flush"]
+
+
 # --- schema upgrade in place (the PostGIS store uses migrations instead) ---
 def _user(name, role, now):
     return pd.DataFrame({"username": [name], "role": [role], "disabled": [False], "created_at": [now]})
