@@ -48,9 +48,31 @@ class Staged:
         conn.execute(f'{ROWS_CTE} INSERT INTO "{table}" ({quoted}) SELECT {exprs} FROM _rows', self.params)
 
 
-def numbers_and_blobs(numbers: list[np.ndarray], blobs: tuple[bytes, int] | None = None) -> Staged:
-    """Rows of non-negative integer columns (``numbers``, equal lengths) and, last, a column of blobs
-    of one size (``(data, width)``: the blobs end to end)."""
+#: The most bytes one staged column may hold: SQLite refuses a value over 1 GB (``SQLITE_MAX_LENGTH``), so
+#: rows are inserted in parts below this, and a chunk of text over it is bound row by row instead.
+MAX_PARAM_BYTES = 128 * 2**20
+
+
+def insert_numbers(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: list[str],
+    numbers: list[np.ndarray],
+    blobs: tuple[bytes, int] | None = None,
+) -> None:
+    """Insert rows of non-negative integer columns (``numbers``, equal lengths) and, last, a column of blobs
+    of one size (``(data, width)``: the blobs end to end), in parts of at most :data:`MAX_PARAM_BYTES` a column."""
+    rows = len(numbers[0])
+    widest = max(20, blobs[1] if blobs is not None else 0)
+    step = max(1, MAX_PARAM_BYTES // widest)
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        part = [values[start:stop] for values in numbers]
+        sliced = None if blobs is None else (blobs[0][start * blobs[1] : stop * blobs[1]], blobs[1])
+        _numbers_and_blobs(part, sliced).insert(conn, table, columns)
+
+
+def _numbers_and_blobs(numbers: list[np.ndarray], blobs: tuple[bytes, int] | None) -> Staged:
     rows = len(numbers[0])
     params: dict[str, object] = {"n": rows}
     exprs = []
@@ -69,7 +91,8 @@ def numbers_and_blobs(numbers: list[np.ndarray], blobs: tuple[bytes, int] | None
 
 def stage(table: Table, frame: pd.DataFrame, blobs: tuple[bytes, np.ndarray, np.ndarray | None]) -> Staged | None:
     """``frame``'s columns of ``table`` and the geometry ``blobs`` (see :func:`blob_column`) as a
-    :class:`Staged` chunk; ``None`` when a column cannot be staged (floating point)."""
+    :class:`Staged` chunk; ``None`` when a column cannot be staged (floating point, or over
+    :data:`MAX_PARAM_BYTES`)."""
     params: dict[str, object] = {"n": len(frame)}
     exprs = []
     for k, name in enumerate(table.columns):
@@ -79,6 +102,8 @@ def stage(table: Table, frame: pd.DataFrame, blobs: tuple[bytes, np.ndarray, np.
         exprs.append(_column(f"c{k}", kind, frame[name], params))
     data, offsets, present = blobs
     exprs.append(_sliced("g", data, offsets, present, params, cast=None))
+    if any(isinstance(v, bytes) and len(v) > MAX_PARAM_BYTES for v in params.values()):
+        return None
     return Staged(len(frame), tuple(exprs), params)
 
 
@@ -131,7 +156,7 @@ def _text(key: str, array: pa.Array, params: dict[str, object], *, cast: str) ->
         return f"CAST(:{key} AS {cast})"
     buffers = array.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64, count=len(array) + 1, offset=array.offset * 8)
-    data = b"" if buffers[2] is None else buffers[2].to_pybytes()[offsets[0] : offsets[-1]]
+    data = b"" if buffers[2] is None else buffers[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
     present = None if array.null_count == 0 else ~array.is_null().to_numpy(zero_copy_only=False)
     return _sliced(key, data, offsets - offsets[0], present, params, cast=cast)
 

@@ -172,8 +172,8 @@ class TreeBuilder:
         # bound in SQLite, not row by row here: this runs on the batch writer's thread, which would
         # hold the interpreter lock for every row while the caller prepares the next chunk
         data = blobs.buffers()[2].to_pybytes()[: len(blobs) * self._size]
-        _stage.numbers_and_blobs([nodenos], (data, self._size)).insert(conn, f"{rtree}_node", ["nodeno", "data"])
-        _stage.numbers_and_blobs([members, owners]).insert(conn, owner_table, [member_col, owner_col])
+        _stage.insert_numbers(conn, f"{rtree}_node", ["nodeno", "data"], [nodenos], (data, self._size))
+        _stage.insert_numbers(conn, owner_table, [member_col, owner_col], [members, owners])
 
 
 def _node_blobs(ids: np.ndarray, boxes: np.ndarray, bounds: np.ndarray, size: int, root_depth: int) -> pa.BinaryArray:

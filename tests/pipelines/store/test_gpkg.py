@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from pipelines.ingest.incidents import ingest_incidents
-from pipelines.store import StoreError, open_store
+from pipelines.store import IncidentQuery, StoreError, open_store
 from pipelines.store._gpkg_schema import SCHEMA_VERSION
 from pipelines.store.gpkg import GeoPackageStore
 from tests._helpers import write_csv
@@ -195,6 +195,26 @@ def test_packed_commit_with_duplicate_key_rolls_back_everything(area_store, tmp_
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")
     }
     assert "ux_incidents_0" in names
+
+
+def test_columns_too_big_to_stage_are_bound_row_by_row_and_a_tree_goes_in_in_parts(area_store, tmp_path, monkeypatch):
+    """SQLite refuses a value over 1 GB: a chunk whose staged column would pass ``MAX_PARAM_BYTES`` is bound
+    row by row instead, and the R-tree's nodes and rowid map go in parts of at most that size; the store
+    holds the same rows and a valid tree either way."""
+    from pipelines import schemas
+    from pipelines.store import _gpkg_stage, _gpkg_write
+
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(_gpkg_stage, "MAX_PARAM_BYTES", 64)
+    batch = ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(300)), source="community", org="A")
+    assert batch.accepted == 300
+    stored = area_store.read_incidents(IncidentQuery(columns=list(schemas.INCIDENTS.columns)))
+    assert _gpkg_write.bind(schemas.INCIDENTS, stored) is None
+    conn = sqlite3.connect(area_store.url)
+    assert conn.execute("SELECT rtreecheck('rtree_incidents_geometry')").fetchone()[0] == "ok"
+    fids = {r[0] for r in conn.execute("SELECT fid FROM incidents WHERE geometry IS NOT NULL")}
+    assert {r[0] for r in conn.execute("SELECT id FROM rtree_incidents_geometry")} == fids
+    assert len(fids) == 300
 
 
 @pytest.mark.parametrize("large", [True, False])
