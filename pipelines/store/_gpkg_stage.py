@@ -180,8 +180,10 @@ def _sliced(
 ) -> str:
     """The SQL for row ``i``'s value: bytes ``offsets[i]:offsets[i + 1]`` of ``data`` (as ``cast``; ``None``:
     a BLOB), NULL where not ``present``."""
-    params[f"{key}_d"] = data
     widths = np.diff(offsets)
+    if not data:  # every value empty: substr() of a zero-length BLOB is NULL, not an empty value
+        return _present(key, "x''" if cast is None else f"CAST(x'' AS {cast})", present, params)
+    params[f"{key}_d"] = data
     if len(widths) and (widths == widths[0]).all():
         w = int(widths[0])
         value = f"substr(:{key}_d, i * {w} + 1, {w})"
@@ -195,6 +197,11 @@ def _sliced(
         value = f"substr(:{key}_d, {start} + 1, {length})"
     if cast is not None:
         value = f"CAST({value} AS {cast})"
+    return _present(key, value, present, params)
+
+
+def _present(key: str, value: str, present: np.ndarray | None, params: dict[str, object]) -> str:
+    """``value``, NULL where not ``present``."""
     if present is None or present.all():
         return value
     params[f"{key}_v"] = np.where(present, ord("1"), ord("0")).astype(np.uint8).tobytes()

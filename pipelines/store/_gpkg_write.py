@@ -42,21 +42,26 @@ RTREE_REBUILD_RATIO = 10
 BULK_CACHE_SIZE = -65536
 
 
-#: How often a large batch's files are written out to disk while the batch runs (seconds).
+#: How often a large batch's write-ahead log is written out to disk while the batch runs (seconds).
 LOG_FLUSH_EVERY_S = 0.25
 
 
 @contextlib.contextmanager
-def flushing(files: tuple[Path, ...], rows: int) -> Iterator[None]:
+def flushing(log: Path, rows: int) -> Iterator[None]:
     """While a batch of at least :data:`RTREE_BULK_MIN_ROWS` ``rows`` runs (its transaction and the
-    checkpoint after its ``COMMIT``), write ``files`` (the store and its write-ahead log) out to disk
-    every :data:`LOG_FLUSH_EVERY_S`, from a thread of its own.
+    checkpoint after its ``COMMIT``), write its write-ahead ``log`` out to disk every
+    :data:`LOG_FLUSH_EVERY_S`, from a thread of its own.
 
     The pages a large batch writes to the log stay in the operating system's cache (Linux writes dirty
     pages back after 30 s, or past a tenth of memory), so the checkpoint after ``COMMIT`` waited for all
     of them, then for the same pages copied into the file: 1.2 GB for a million incidents. Written out
     while the batch still prepares rows, the disk is otherwise idle. Durability is unchanged: this only
-    writes sooner what SQLite syncs anyway."""
+    writes sooner what SQLite syncs anyway.
+
+    Only the log, never the database file: on Linux, closing any descriptor of a file releases every
+    POSIX lock the process holds on it, so SQLite's connections would lose their shared lock on the store,
+    and another process closing its last connection would checkpoint and delete the log a batch is writing
+    (the batch is lost). SQLite holds no lock on the log itself (WAL locks live in the ``-shm`` file)."""
     if rows < RTREE_BULK_MIN_ROWS:
         yield
         return
@@ -64,13 +69,12 @@ def flushing(files: tuple[Path, ...], rows: int) -> Iterator[None]:
 
     def flush() -> None:
         while not stop.wait(LOG_FLUSH_EVERY_S):
-            for path in files:
-                with contextlib.suppress(OSError):  # no log yet, or one being reset: nothing to write out
-                    fd = os.open(path, os.O_RDONLY)
-                    try:
-                        os.fdatasync(fd)
-                    finally:
-                        os.close(fd)
+            with contextlib.suppress(OSError):  # no log yet, or one being reset: nothing to write out
+                fd = os.open(log, os.O_RDONLY)
+                try:
+                    os.fdatasync(fd)
+                finally:
+                    os.close(fd)
 
     thread = threading.Thread(target=flush, name="areasafe-gpkg-log-flush", daemon=True)
     thread.start()

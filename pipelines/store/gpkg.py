@@ -185,8 +185,9 @@ class GeoPackageStore(Store):
 
     @contextlib.contextmanager
     def _batch_session(self, *, expected_rows: int, place: bool, snap_m: float | None) -> Iterator[_write.BatchSession]:
-        # the log written out to disk while the batch runs, and the file while the checkpoint after COMMIT copies into it
-        with _write.flushing((Path(f"{self.path}-wal"), self.path), expected_rows), self._transaction() as conn:
+        # the log written out to disk while the batch runs; never the store file itself: closing a descriptor of it
+        # would drop SQLite's locks on it (_write.flushing)
+        with _write.flushing(Path(f"{self.path}-wal"), expected_rows), self._transaction() as conn:
             session = self._local.session = _write.BatchSession(conn, expected_rows)
             try:
                 yield session

@@ -219,9 +219,10 @@ def test_columns_too_big_to_stage_are_bound_row_by_row_and_a_tree_goes_in_in_par
 
 @pytest.mark.parametrize("large", [True, False])
 def test_a_large_batch_writes_its_log_out_while_it_runs(area_store, tmp_path, monkeypatch, large):
-    """A batch of at least ``RTREE_BULK_MIN_ROWS`` rows writes its write-ahead log (and the file) out to disk
-    from a thread of its own while it runs, so the checkpoint after ``COMMIT`` does not wait for every
-    page at once; the thread ends with the batch. A small batch starts none."""
+    """A batch of at least ``RTREE_BULK_MIN_ROWS`` rows writes its write-ahead log out to disk from a thread of
+    its own while it runs, so the checkpoint after ``COMMIT`` does not wait for every page at once (never the
+    store file: closing a descriptor of it would drop SQLite's locks); the thread ends with the batch. A small
+    batch starts none."""
     import os
     import threading
 
@@ -240,7 +241,39 @@ def test_a_large_batch_writes_its_log_out_while_it_runs(area_store, tmp_path, mo
     batch = ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(300)), source="community", org="A")
     assert batch.accepted == 300
     assert (f"{area_store.path.resolve()}-wal" in written) is large
+    assert str(area_store.path.resolve()) not in written
     assert not [t for t in threading.enumerate() if t.name == "areasafe-gpkg-log-flush"]
+
+
+def test_another_process_closing_the_store_during_a_large_batch_loses_nothing(area_store, tmp_path, monkeypatch):
+    """The log flusher never opens and closes the store file itself: on Linux closing any descriptor of a file
+    drops every POSIX lock the process holds on it, SQLite's among them. Without its lock, another process that
+    closes its connection mid-batch believes it is the last one, checkpoints and deletes the write-ahead log the
+    batch is writing to: the batch commits into a deleted file and is gone."""
+    import subprocess
+    import sys
+    import time
+
+    from pipelines.store import _gpkg_write, gpkg
+
+    monkeypatch.setattr(_gpkg_write, "LOG_FLUSH_EVERY_S", 0.001)
+    monkeypatch.setattr(_gpkg_write, "RTREE_BULK_MIN_ROWS", 10)
+    finish = gpkg.GeoPackageStore._finish_batch
+    count = (
+        f"import sqlite3; c = sqlite3.connect({str(area_store.path)!r}); "
+        "print(c.execute('SELECT COUNT(*) FROM incidents').fetchone()[0]); c.close()"
+    )
+
+    def finish_while_a_dashboard_reads(self, session, batch):
+        time.sleep(0.05)  # the flusher has run
+        subprocess.run([sys.executable, "-c", count], check=True, capture_output=True)
+        return finish(self, session, batch)
+
+    monkeypatch.setattr(gpkg.GeoPackageStore, "_finish_batch", finish_while_a_dashboard_reads)
+    batch = ingest_incidents(area_store, _scattered_csv(tmp_path, "a.csv", range(300)), source="community", org="A")
+    assert batch.accepted == 300
+    stored = subprocess.run([sys.executable, "-c", count], check=True, capture_output=True, text=True).stdout
+    assert stored.strip() == "300"
 
 
 # --- schema upgrade in place (the PostGIS store uses migrations instead) ---
@@ -452,8 +485,9 @@ def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path, points):
     """A chunk staged in the caller's thread (``_gpkg_write.bind``: each column's bytes end to end, sliced
     back by one ``INSERT ... SELECT``) stores the same values, of the same SQLite types, with the same fids
     and R-tree entries, as the same rows bound one by one: numeric-looking text stays text, missing stays
-    NULL, a value that is not text is stored as its text, multi-byte and NUL characters survive, and a
-    column with one value (or none) is bound once."""
+    NULL (and empty text stays empty text, even in a column of nothing else), a value that is not text is
+    stored as its text, multi-byte and NUL characters survive, and a column with one value (or none) is bound
+    once."""
     import geopandas as gpd
     import numpy as np
 
@@ -479,7 +513,7 @@ def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path, points):
             "description": [None, "a\nb", "«quoted»", "0", "-1", "true", " ", "", "Molo, ndiphilile", "ñ"],
             "sensitive": [True, False, True, True, False, True, False, False, True, False],
             "precinct_code": ["0012", None, "12", "X", "X", "X", "X", "X", "X", "X"],
-            "neighbourhood_code": None,
+            "neighbourhood_code": ["", None] * 5,  # no value but empty ones: no bytes to slice
             "raw": None,
             "dedupe_key": [f"k{i}" for i in range(n)],
             schemas.LON: [18.5, 18.6, np.nan, 18.7, 18.8, 18.9, 19.0, 19.1, 19.2, 19.3],
@@ -513,6 +547,8 @@ def test_staged_rows_store_what_rows_bound_one_by_one_store(tmp_path, points):
     position = 2 * columns.index("external_id")
     assert rows[0][position : position + 2] == ("text", "00123")  # numeric-looking text stays text
     assert rows[2][position : position + 2] == ("null", None)
+    position = 2 * columns.index("neighbourhood_code")
+    assert [r[position : position + 2] for r in rows[:2]] == [("text", ""), ("null", None)]
 
 
 def test_a_bulk_insert_lowers_the_page_cache_for_its_transaction_only(tmp_path):
