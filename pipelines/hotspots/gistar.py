@@ -212,7 +212,7 @@ def gi_star(
     elif few.any():
         message = (
             f"{counted(int(few.sum()), 'hexagon')} looked hot on fewer than {min_local_count} incidents (the hexagon and "
-            "its neighbours together) and {'is' if few.sum() == 1 else 'are'} not marked: too few to call a hot spot."
+            f"its neighbours together) and {'is' if few.sum() == 1 else 'are'} not marked: too few to call a hot spot."
         )
     return GiStar(
         g=g,

@@ -426,3 +426,19 @@ def test_every_test_folder_is_a_package():
     tests.pipelines.hotspots.test_cli."""
     folders = {folder for rel in _test_files() for folder in rel.parents}
     assert [str(f) for f in sorted(folders) if not (TESTS / f / "__init__.py").exists()] == []
+
+
+def test_no_string_piece_lost_its_f_prefix():
+    """A plain string joined to an f-string keeps its braces as text: ``f"{n} hexagons " "{'is' if ...}"`` shows
+    the code to the reader. No piece of an f-string holds what reads as a Python expression in braces."""
+    import re
+
+    expression = re.compile(r"\{[^{}]*\bif\b[^{}]*\belse\b[^{}]*\}|\{[A-Za-z_][\w.]*\([^{}]*\)\}")
+    found = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                for part in node.values:
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str) and expression.search(part.value):
+                        found.append(f"{name}:{node.lineno}")
+    assert not found, f"add the missing f to these string pieces: {found}"

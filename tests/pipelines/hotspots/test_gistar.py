@@ -233,6 +233,9 @@ def test_per_cell_guard_drops_hot_cells_resting_on_two_incidents():
     assert result.few[15 * side + 20]
     assert result.bins[15 * side + 20] == 0
     assert "fewer than 3 incidents" in result.message
+    n = int(result.few.sum())
+    assert result.message.startswith(f"{n} hexagon{'' if n == 1 else 's'} looked hot")
+    assert f"and {'is' if n == 1 else 'are'} not marked" in result.message  # no template text left in
     assert result.sufficient
 
 
